@@ -1,0 +1,43 @@
+// One installed component as the registry records it (SPEC §6).
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace lucid::registry {
+
+// What kind of artifact an entry points at. Python wheels come only from registries of the
+// earlier agent: this host cannot run them, lists them as `unsupported`, and can uninstall them.
+enum class EntryKind { native, python_wheel };
+
+// The version kept for rollback after an upgrade.
+struct PreviousVersion {
+    std::string version;
+    std::string sha256;
+    std::string path;
+
+    bool operator==(const PreviousVersion& o) const {
+        return version == o.version && sha256 == o.sha256 && path == o.path;
+    }
+};
+
+struct Entry {
+    std::string component_id;
+    std::string dist_name;  // PEP 503 normalized; empty when unknown (legacy entry, see §4)
+    std::string version;
+    std::string sha256;  // lowercase hex; empty when the earlier agent never recorded one
+    std::string path;    // the loaded .so; empty for legacy wheel entries
+    std::string source_json = "{}";  // the install source object, serialized JSON
+    bool enabled = true;
+    std::string config_json = "{}";  // the component's config object, serialized JSON
+    std::string installed_at;        // UTC ISO-8601
+    std::optional<PreviousVersion> previous;
+    EntryKind kind = EntryKind::native;
+    std::string legacy_json;  // the earlier agent's entry as found, serialized; empty otherwise
+
+    bool operator==(const Entry& o) const;
+};
+
+const char* to_string(EntryKind kind);
+
+}  // namespace lucid::registry

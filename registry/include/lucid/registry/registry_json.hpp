@@ -1,0 +1,53 @@
+// The registry file format (format 1) and its JSON encoding.
+//
+//   {"format": 1, "components": {"<component_id>": {entry}, ...}}
+//
+// Parsing reports entries of the wrong shape instead of dropping them silently; the caller
+// (registry_store) decides what to keep aside.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "lucid/registry/registry.hpp"
+
+namespace lucid::registry {
+
+constexpr int kRegistryFormat = 1;
+
+// The file could not be understood at all (not JSON, not an object, truncated).
+class CorruptRegistry : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// A well-formed file written by a newer agent: refused rather than rewritten and lost.
+class UnsupportedRegistryFormat : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ParsedRegistry {
+    Registry registry;
+    std::vector<std::string> problems;  // one line per entry that was reported and left out
+};
+
+// Parses a format-1 document (the caller has checked that `format` is present).
+ParsedRegistry parse_registry(const rapidjson::Value& document);
+
+// Parses a whole file's text: throws CorruptRegistry for anything that is not a JSON object.
+rapidjson::Document parse_json_object(std::string_view text, std::string_view what);
+
+// Reads one entry; throws std::invalid_argument naming the bad field.
+Entry read_entry(std::string_view component_id, const rapidjson::Value& value);
+void write_entry(const Entry& entry, rapidjson::Value& out,
+                 rapidjson::Document::AllocatorType& allocator);
+
+// The file's text, pretty-printed with a trailing newline (operators do read it).
+std::string serialize_registry(const Registry& registry);
+
+}  // namespace lucid::registry

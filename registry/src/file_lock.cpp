@@ -1,0 +1,32 @@
+#include "lucid/registry/file_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace lucid::registry {
+
+FileLock::FileLock(const std::filesystem::path& lock_path)
+    : fd_(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640)) {
+    if (fd_ < 0) {
+        throw std::system_error(errno, std::generic_category(),
+                                "cannot open lock file '" + lock_path.string() + "'");
+    }
+    while (::flock(fd_, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        const int saved = errno;
+        ::close(fd_);
+        throw std::system_error(saved, std::generic_category(),
+                                "cannot lock '" + lock_path.string() + "'");
+    }
+}
+
+FileLock::~FileLock() {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+}
+
+}  // namespace lucid::registry

@@ -1,0 +1,174 @@
+#include "lucid/registry/registry_json.hpp"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "lucid/registry/identifiers.hpp"
+
+namespace lucid::registry {
+namespace {
+
+using rapidjson::Value;
+
+std::string string_field(const Value& object, const char* name, bool required) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd() || it->value.IsNull()) {
+        if (required) throw std::invalid_argument(std::string("missing field '") + name + "'");
+        return {};
+    }
+    if (!it->value.IsString()) {
+        throw std::invalid_argument(std::string("field '") + name + "' must be a string");
+    }
+    return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::string to_json_text(const Value& value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string object_field_as_json(const Value& object, const char* name) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd() || it->value.IsNull()) return "{}";
+    if (!it->value.IsObject()) {
+        throw std::invalid_argument(std::string("field '") + name + "' must be an object");
+    }
+    return to_json_text(it->value);
+}
+
+void add_raw_json(Value& out, const char* name, const std::string& text,
+                  rapidjson::Document::AllocatorType& allocator) {
+    rapidjson::Document parsed(&allocator);
+    parsed.Parse(text.c_str(), text.size());
+    Value value;
+    if (parsed.HasParseError()) {
+        value.SetObject();  // unreachable for text we produced ourselves; keep the file valid
+    } else {
+        value.CopyFrom(parsed, allocator);
+    }
+    out.AddMember(Value(name, allocator), value, allocator);
+}
+
+}  // namespace
+
+rapidjson::Document parse_json_object(std::string_view text, std::string_view what) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError()) {
+        throw CorruptRegistry(std::string(what) + " is not valid JSON: " +
+                              rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                              std::to_string(doc.GetErrorOffset()));
+    }
+    if (!doc.IsObject()) throw CorruptRegistry(std::string(what) + " is not a JSON object");
+    return doc;
+}
+
+Entry read_entry(std::string_view component_id, const Value& value) {
+    if (!value.IsObject()) throw std::invalid_argument("entry is not an object");
+    if (auto error = identifier_error("component_id", component_id)) {
+        throw std::invalid_argument(*error);
+    }
+    Entry entry;
+    entry.component_id = std::string(component_id);
+    entry.dist_name = string_field(value, "dist_name", false);
+    entry.version = string_field(value, "version", true);
+    entry.sha256 = string_field(value, "sha256", false);
+    entry.path = string_field(value, "path", false);
+    entry.source_json = object_field_as_json(value, "source");
+    entry.config_json = object_field_as_json(value, "config");
+    entry.installed_at = string_field(value, "installed_at", false);
+    if (auto it = value.FindMember("enabled"); it != value.MemberEnd()) {
+        if (!it->value.IsBool()) throw std::invalid_argument("field 'enabled' must be a boolean");
+        entry.enabled = it->value.GetBool();
+    }
+    const std::string kind = string_field(value, "kind", false);
+    if (kind == "python_wheel") {
+        entry.kind = EntryKind::python_wheel;
+    } else if (!kind.empty() && kind != "native") {
+        throw std::invalid_argument("field 'kind' must be native or python_wheel");
+    }
+    if (auto it = value.FindMember("previous"); it != value.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsObject())
+            throw std::invalid_argument("field 'previous' must be an object");
+        entry.previous = PreviousVersion{string_field(it->value, "version", true),
+                                         string_field(it->value, "sha256", false),
+                                         string_field(it->value, "path", false)};
+    }
+    if (auto it = value.FindMember("legacy"); it != value.MemberEnd() && !it->value.IsNull()) {
+        entry.legacy_json = to_json_text(it->value);
+    }
+    return entry;
+}
+
+void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorType& allocator) {
+    out.SetObject();
+    auto add_string = [&](const char* name, const std::string& value) {
+        out.AddMember(Value(name, allocator), Value(value, allocator), allocator);
+    };
+    add_string("component_id", entry.component_id);
+    if (entry.dist_name.empty()) {
+        out.AddMember("dist_name", Value(), allocator);
+    } else {
+        add_string("dist_name", entry.dist_name);
+    }
+    add_string("version", entry.version);
+    add_string("sha256", entry.sha256);
+    add_string("path", entry.path);
+    add_raw_json(out, "source", entry.source_json, allocator);
+    out.AddMember("enabled", entry.enabled, allocator);
+    add_raw_json(out, "config", entry.config_json, allocator);
+    add_string("installed_at", entry.installed_at);
+    if (entry.previous) {
+        Value previous(rapidjson::kObjectType);
+        previous.AddMember("version", Value(entry.previous->version, allocator), allocator);
+        previous.AddMember("sha256", Value(entry.previous->sha256, allocator), allocator);
+        previous.AddMember("path", Value(entry.previous->path, allocator), allocator);
+        out.AddMember("previous", previous, allocator);
+    } else {
+        out.AddMember("previous", Value(), allocator);
+    }
+    add_string("kind", to_string(entry.kind));
+    if (!entry.legacy_json.empty()) add_raw_json(out, "legacy", entry.legacy_json, allocator);
+}
+
+ParsedRegistry parse_registry(const Value& document) {
+    ParsedRegistry parsed;
+    auto components = document.FindMember("components");
+    if (components == document.MemberEnd()) return parsed;
+    if (!components->value.IsObject()) {
+        throw CorruptRegistry("registry field 'components' is not an object");
+    }
+    for (const auto& member : components->value.GetObject()) {
+        const std::string id(member.name.GetString(), member.name.GetStringLength());
+        try {
+            parsed.registry.put(read_entry(id, member.value));
+        } catch (const std::invalid_argument& e) {
+            parsed.problems.push_back("registry entry '" + id + "' left out: " + e.what());
+        }
+    }
+    return parsed;
+}
+
+std::string serialize_registry(const Registry& registry) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& allocator = doc.GetAllocator();
+    doc.AddMember("format", kRegistryFormat, allocator);
+    Value components(rapidjson::kObjectType);
+    for (const auto& [id, entry] : registry.entries()) {
+        Value value;
+        write_entry(entry, value, allocator);
+        components.AddMember(Value(id, allocator), value, allocator);
+    }
+    doc.AddMember("components", components, allocator);
+    rapidjson::StringBuffer buffer;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+    writer.SetIndent(' ', 2);
+    doc.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+}  // namespace lucid::registry

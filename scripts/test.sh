@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's second command: install what is missing, build, run every test.
+#
+#   scripts/test.sh            build in build/ with ASan+UBSan and run all tests
+#   LUCID_WERROR=ON scripts/test.sh    what .ci/run does (warnings are errors)
+#   LUCID_SANITIZE=OFF scripts/test.sh a plain build, e.g. to attach gdb
+#   scripts/test.sh -R registry        extra arguments go to ctest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+build_dir=${LUCID_BUILD_DIR:-build}
+cmake -S . -B "$build_dir" \
+    -DCMAKE_BUILD_TYPE=Debug \
+    -DLUCID_WERROR="${LUCID_WERROR:-OFF}" \
+    -DLUCID_SANITIZE="${LUCID_SANITIZE:-ON}" \
+    -DLUCID_BUILD_TESTS=ON
+cmake --build "$build_dir" -j"$(nproc)"
+ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j"$(nproc)" "$@"

@@ -1,0 +1,22 @@
+# One-line helpers for tests.
+#
+#   lucid_add_test(<name> SOURCES a.cpp b.cpp LIBS lucid::registry [LABELS unit])
+#
+# builds a doctest executable (doctest_main.cpp supplies main) and registers it with ctest.
+# The test runs with LUCID_FIXTURES pointing at tests/fixtures/.
+set(LUCID_TEST_FIXTURES ${CMAKE_CURRENT_LIST_DIR}/fixtures)
+add_library(lucid_doctest_main STATIC ${CMAKE_CURRENT_LIST_DIR}/doctest_main.cpp)
+target_link_libraries(lucid_doctest_main PUBLIC doctest::doctest)
+lucid_target_defaults(lucid_doctest_main)
+
+function(lucid_add_test name)
+    cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+    add_executable(${name} ${ARG_SOURCES})
+    target_link_libraries(${name} PRIVATE lucid_doctest_main ${ARG_LIBS})
+    target_compile_definitions(${name} PRIVATE LUCID_FIXTURES="${LUCID_TEST_FIXTURES}")
+    lucid_target_defaults(${name})
+    add_test(NAME ${name} COMMAND ${name})
+    if(ARG_LABELS)
+        set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+    endif()
+endfunction()
