@@ -1,0 +1,43 @@
+// Artifact downloads through libcurl: http, https and file URLs, with a size cap, timeouts
+// (connect, total, and a minimum speed so a slow-loris server cannot hold an install forever),
+// bounded redirects (never to file://), and progress reports.
+//
+// Thread: call from a worker thread; each call uses its own curl handle. Blocking.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace lucid::host::install {
+
+struct DownloadLimits {
+    std::uint64_t max_bytes = 64ull << 20;
+    long connect_timeout_s = 10;
+    long total_timeout_s = 600;
+    // Abort when fewer than `low_speed_bytes` per second arrive for `low_speed_time_s` seconds.
+    long low_speed_bytes = 1;
+    long low_speed_time_s = 30;
+    long max_redirects = 5;
+};
+
+// Called with the bytes received so far and the announced total (0 when unknown).
+using DownloadProgress = std::function<void(std::uint64_t bytes, std::uint64_t total)>;
+
+class DownloadError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// Downloads `url` into `destination`, which must not exist yet (it is created exclusively, so a
+// download never overwrites anything). On failure the partial file is removed and DownloadError
+// says why, with credentials in the URL redacted.
+void download_to_file(const std::string& url, const std::filesystem::path& destination,
+                      const DownloadLimits& limits, const DownloadProgress& progress = {});
+
+// `https://user:secret@host/x` → `https://***@host/x`; URLs without credentials are unchanged.
+std::string redact_url(const std::string& url);
+
+}  // namespace lucid::host::install

@@ -1,0 +1,207 @@
+#include "install/install_request.hpp"
+
+#include <cctype>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "install/base64.hpp"
+#include "install/digest.hpp"
+#include "install/download.hpp"
+#include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/semver.hpp"
+
+namespace lucid::host::install {
+namespace {
+
+using rapidjson::Value;
+
+// Thrown internally and turned into ParsedInstall::error at the boundary.
+struct Invalid {
+    std::string message;
+};
+
+[[noreturn]] void invalid(const std::string& message) {
+    throw Invalid{"validation_error: " + message};
+}
+
+const std::string& require_string(const Value& object, const char* field, const char* where,
+                                  std::string& storage) {
+    auto it = object.FindMember(field);
+    if (it == object.MemberEnd()) invalid(std::string("missing field '") + where + field + "'");
+    if (!it->value.IsString() || it->value.GetStringLength() == 0) {
+        invalid(std::string("'") + where + field + "' must be a non-empty string");
+    }
+    storage.assign(it->value.GetString(), it->value.GetStringLength());
+    if (storage.find('\0') != std::string::npos) {
+        invalid(std::string("'") + where + field + "' contains a NUL byte");
+    }
+    return storage;
+}
+
+std::string string_field(const Value& object, const char* field, const char* where) {
+    std::string value;
+    require_string(object, field, where, value);
+    return value;
+}
+
+std::string lowercase(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// A single path segment: the name a file gets in our directories. No separators, no dot-dots.
+void require_plain_name(const std::string& name, const char* field) {
+    if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
+        name == "." || name == ".." || name.empty()) {
+        invalid(std::string("'") + field + "' must be a plain file name, got '" + name + "'");
+    }
+}
+
+// A URL path segment for github_release (`owner`, `repo`, `tag`): no way out of its slot.
+void require_url_segment(const std::string& value, const char* field) {
+    for (char c : value) {
+        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                        c == '.' || c == '+';
+        if (!ok || value == "." || value == "..") {
+            invalid(std::string("'source.") + field + "' contains characters not allowed in a " +
+                    "release path: '" + value + "'");
+        }
+    }
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+void require_allowed_url(const std::string& url, const InstallSettings& settings) {
+    if (!starts_with(url, "https://") && !starts_with(url, "http://") &&
+        !starts_with(url, "file:///")) {
+        invalid("'source.url' must start with https://, http:// or file:///");
+    }
+    if (settings.allowed_url_prefixes.empty()) return;
+    for (const auto& prefix : settings.allowed_url_prefixes) {
+        if (starts_with(url, prefix)) return;
+    }
+    invalid("source URL is not under an allowed prefix: " + redact_url(url));
+}
+
+std::string to_json(const Value& value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+// The source as the registry keeps it: everything but the inline bytes.
+std::string stored_source_json(const Value& source) {
+    rapidjson::Document copy;
+    copy.CopyFrom(source, copy.GetAllocator());
+    copy.RemoveMember("data_base64");
+    return to_json(copy);
+}
+
+InstallSource parse_source(const Value& source, const InstallSettings& settings) {
+    if (!source.IsObject()) invalid("'source' must be an object");
+    InstallSource out;
+    const std::string type = string_field(source, "type", "source.");
+    const std::string sha = string_field(source, "sha256", "source.");
+    if (!is_sha256_hex(sha)) invalid("'source.sha256' must be 64 hex digits");
+    out.sha256 = lowercase(sha);
+    if (auto it = source.FindMember("signature"); it != source.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsString()) invalid("'source.signature' must be a string");
+        out.signature = std::string(it->value.GetString(), it->value.GetStringLength());
+    }
+
+    if (type == "url") {
+        out.type = SourceType::url;
+        out.url = string_field(source, "url", "source.");
+        require_allowed_url(out.url, settings);
+        out.file_name = url_file_name(out.url);
+    } else if (type == "github_release") {
+        out.type = SourceType::github_release;
+        const std::string owner = string_field(source, "owner", "source.");
+        const std::string repo = string_field(source, "repo", "source.");
+        const std::string tag = string_field(source, "tag", "source.");
+        const std::string asset = string_field(source, "asset", "source.");
+        require_url_segment(owner, "owner");
+        require_url_segment(repo, "repo");
+        require_url_segment(tag, "tag");
+        require_url_segment(asset, "asset");
+        out.url = settings.github_base + "/" + owner + "/" + repo + "/releases/download/" + tag +
+                  "/" + asset;
+        require_allowed_url(out.url, settings);
+        out.file_name = asset;
+    } else if (type == "inline") {
+        out.type = SourceType::inline_data;
+        out.file_name = string_field(source, "filename", "source.");
+        require_plain_name(out.file_name, "source.filename");
+        const std::string encoded = string_field(source, "data_base64", "source.");
+        if (encoded.size() / 4 * 3 > settings.inline_max_bytes + 3) {
+            invalid("inline artifact exceeds the size cap of " +
+                    std::to_string(settings.inline_max_bytes) + " bytes");
+        }
+        auto decoded = base64_decode(encoded);
+        if (!decoded) invalid("'source.data_base64' is not valid base64");
+        out.inline_data = std::move(*decoded);
+    } else {
+        invalid("'source.type' must be one of url, github_release, inline");
+    }
+    require_plain_name(out.file_name, "artifact file name");
+    out.json = stored_source_json(source);
+    return out;
+}
+
+}  // namespace
+
+std::string url_file_name(const std::string& url) {
+    std::string path = url.substr(0, url.find_first_of("?#"));
+    const auto scheme = path.find("://");
+    if (scheme != std::string::npos) path = path.substr(scheme + 3);
+    const auto slash = path.find('/');
+    if (slash == std::string::npos) return {};
+    return path.substr(path.find_last_of('/') + 1);
+}
+
+ParsedInstall parse_install_request(const Value& payload, const InstallSettings& settings) {
+    ParsedInstall parsed;
+    try {
+        InstallRequest request;
+        request.component_id = string_field(payload, "component_id", "");
+        if (auto error = registry::identifier_error("component_id", request.component_id)) {
+            throw Invalid{*error};
+        }
+        auto source = payload.FindMember("source");
+        if (source == payload.MemberEnd()) invalid("missing field 'source'");
+        request.source = parse_source(source->value, settings);
+        try {
+            request.artifact = registry::parse_artifact_name(request.source.file_name);
+        } catch (const std::invalid_argument& e) {
+            invalid(e.what());
+        }
+        if (!registry::Version::parse(request.artifact.version)) {
+            invalid("artifact version '" + request.artifact.version +
+                    "' is not a semantic version");
+        }
+        if (auto it = payload.FindMember("version");
+            it != payload.MemberEnd() && !it->value.IsNull()) {
+            if (!it->value.IsString()) invalid("'version' must be a string");
+            request.version = std::string(it->value.GetString(), it->value.GetStringLength());
+            if (*request.version != request.artifact.version) {
+                invalid("'version' " + *request.version + " does not match the artifact's " +
+                        request.artifact.version);
+            }
+        }
+        if (auto it = payload.FindMember("config");
+            it != payload.MemberEnd() && !it->value.IsNull()) {
+            if (!it->value.IsObject()) invalid("'config' must be an object");
+            request.config_json = to_json(it->value);
+        }
+        parsed.request = std::move(request);
+    } catch (const Invalid& e) {
+        parsed.error = e.message;
+    }
+    return parsed;
+}
+
+}  // namespace lucid::host::install

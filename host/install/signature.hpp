@@ -1,0 +1,29 @@
+// Ed25519 signatures over artifacts (OpenSSL), checked against a directory of trusted keys.
+//
+// The trusted-keys directory holds PEM public keys (`*.pem`, e.g. from
+// `openssl pkey -in signer.key -pubout`). A signature is the base64 of the 64-byte Ed25519
+// signature of the artifact's bytes (`openssl pkeyutl -sign -rawin -inkey signer.key -in x.so`).
+//
+// Policy (SPEC §4): with no trusted keys configured, signatures are not checked unless the policy
+// requires them (then every install fails, loudly). With keys configured, a signature that is
+// present must verify against one of them; an unsigned artifact is accepted only when the policy
+// does not require signatures.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace lucid::host::install {
+
+struct SignaturePolicy {
+    std::filesystem::path trusted_keys_dir;  // empty: no trusted keys
+    bool require_signature = false;
+};
+
+// Returns nullopt when the artifact passes the policy, else the error for the install result.
+std::optional<std::string> check_signature(const std::filesystem::path& artifact,
+                                           const std::optional<std::string>& signature_base64,
+                                           const SignaturePolicy& policy);
+
+}  // namespace lucid::host::install
