@@ -1,0 +1,132 @@
+#include "install/component_files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <stdexcept>
+#include <system_error>
+
+#include "install/digest.hpp"
+
+namespace lucid::host::install {
+namespace fs = std::filesystem;
+namespace {
+
+void fsync_path(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+bool is_inside(const fs::path& file, const fs::path& dir) {
+    const auto rel = file.lexically_normal().lexically_relative(dir.lexically_normal());
+    return !rel.empty() && *rel.begin() != "..";
+}
+
+}  // namespace
+
+ComponentFiles::ComponentFiles(fs::path data_dir)
+    : data_dir_(std::move(data_dir)),
+      components_dir_(data_dir_ / "components"),
+      staging_dir_(data_dir_ / "staging") {}
+
+fs::path ComponentFiles::new_staging_path(const std::string& file_name) {
+    static std::atomic<unsigned> counter{0};
+    fs::create_directories(staging_dir_);
+    return staging_dir_ /
+           (std::to_string(::getpid()) + "." + std::to_string(counter++) + "." + file_name);
+}
+
+fs::path ComponentFiles::place(const fs::path& staged, const std::string& dist_name,
+                               const std::string& version, const std::string& file_name,
+                               const std::string& sha256) {
+    const fs::path dir = components_dir_ / dist_name / version;
+    const fs::path target = dir / file_name;
+    // dist_name, version and file_name were validated upstream; this is the last line of
+    // defence against a path that would leave the components directory.
+    if (!is_inside(target, components_dir_)) {
+        throw std::invalid_argument("refusing to place a file outside the components directory");
+    }
+    fs::create_directories(dir);
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+        if (sha256_file(target) != sha256) {
+            throw std::runtime_error("version " + version + " of " + dist_name +
+                                     " is already installed with a different sha256; "
+                                     "publish the new build under a new version");
+        }
+        fs::remove(staged, ec);
+        return target;
+    }
+    fs::rename(staged, target);
+    // The registry will point at this file: make the rename durable before that happens.
+    fsync_path(dir);
+    fsync_path(dir.parent_path());
+    return target;
+}
+
+void ComponentFiles::remove_version(const std::string& dist_name, const std::string& version) {
+    const fs::path dir = components_dir_ / dist_name / version;
+    if (dist_name.empty() || version.empty() || !is_inside(dir, components_dir_)) return;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (fs::is_empty(dir.parent_path(), ec)) fs::remove(dir.parent_path(), ec);
+}
+
+ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& current) {
+    Recovery out;
+    out.registry = current;
+    std::error_code ec;
+
+    if (fs::exists(staging_dir_, ec)) {
+        for (const auto& leftover : fs::directory_iterator(staging_dir_, ec)) {
+            fs::remove_all(leftover.path(), ec);
+            out.problems.push_back("removed staging leftover " + leftover.path().string());
+        }
+    }
+
+    for (const auto& [id, entry] : current.entries()) {
+        if (entry.kind != registry::EntryKind::native || fs::exists(entry.path, ec)) continue;
+        registry::Entry repaired = entry;
+        if (entry.previous && fs::exists(entry.previous->path, ec)) {
+            repaired.version = entry.previous->version;
+            repaired.sha256 = entry.previous->sha256;
+            repaired.path = entry.previous->path;
+            repaired.previous.reset();
+            out.registry.put(repaired);
+            out.problems.push_back("component " + id + ": " + entry.path +
+                                   " is missing; rolled back to version " + repaired.version);
+        } else {
+            out.registry.erase(id);
+            out.problems.push_back("component " + id + ": " + entry.path +
+                                   " is missing; removed from the registry");
+        }
+        out.registry_changed = true;
+    }
+
+    // Files no entry references are what an interrupted install or uninstall left behind.
+    std::set<fs::path> referenced;
+    for (const auto& [id, entry] : out.registry.entries()) {
+        if (!entry.path.empty())
+            referenced.insert(fs::path(entry.path).parent_path().lexically_normal());
+        if (entry.previous && !entry.previous->path.empty()) {
+            referenced.insert(fs::path(entry.previous->path).parent_path().lexically_normal());
+        }
+    }
+    if (fs::exists(components_dir_, ec)) {
+        for (const auto& dist : fs::directory_iterator(components_dir_, ec)) {
+            for (const auto& version : fs::directory_iterator(dist.path(), ec)) {
+                if (referenced.count(version.path().lexically_normal())) continue;
+                fs::remove_all(version.path(), ec);
+                out.problems.push_back("removed unreferenced " + version.path().string());
+            }
+            if (fs::is_empty(dist.path(), ec)) fs::remove(dist.path(), ec);
+        }
+    }
+    return out;
+}
+
+}  // namespace lucid::host::install

@@ -1,0 +1,58 @@
+// Where component files live and how they get there (SPEC §4, §6):
+//
+//   {data}/staging/                       downloads and inline data, one file per install
+//   {data}/components/{dist}/{version}/   the verified artifact, moved in by rename
+//
+// Crash safety comes from ordering, not from a journal: an install places the file first and
+// updates the registry after; an uninstall updates the registry first and deletes after. So a
+// crash leaves at worst an unreferenced file, which `recover()` removes at the next start, or
+// a staging leftover, which it also removes. An entry whose file vanished anyway (someone deleted
+// it) is reported and dropped, or rolled back to its kept previous version when that exists.
+//
+// Thread: not thread-safe; the agent's component lane is the only caller.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lucid/registry/registry.hpp"
+
+namespace lucid::host::install {
+
+class ComponentFiles {
+  public:
+    explicit ComponentFiles(std::filesystem::path data_dir);
+
+    // A fresh path in the staging directory for one download (the file does not exist yet).
+    std::filesystem::path new_staging_path(const std::string& file_name);
+
+    // Moves a verified staged file to components/{dist}/{version}/{file_name} (rename, fsync)
+    // and returns the final path. When that path already holds a file it is reused only if it
+    // has the same sha256 (a crash after placing it, or a reinstall); a different file of the
+    // same dist and version is refused with an error: a loaded file is never overwritten.
+    std::filesystem::path place(const std::filesystem::path& staged, const std::string& dist_name,
+                                const std::string& version, const std::string& file_name,
+                                const std::string& sha256);
+
+    // Deletes a version directory (and the dist directory when it becomes empty).
+    void remove_version(const std::string& dist_name, const std::string& version);
+
+    struct Recovery {
+        registry::Registry registry;        // the registry made consistent with the files
+        bool registry_changed = false;      // the caller saves it when true
+        std::vector<std::string> problems;  // what was repaired, for the log
+    };
+    // Makes files and registry agree after a crash (see the header comment).
+    Recovery recover(const registry::Registry& registry);
+
+    const std::filesystem::path& components_dir() const { return components_dir_; }
+    const std::filesystem::path& staging_dir() const { return staging_dir_; }
+
+  private:
+    std::filesystem::path data_dir_;
+    std::filesystem::path components_dir_;
+    std::filesystem::path staging_dir_;
+};
+
+}  // namespace lucid::host::install

@@ -1,0 +1,104 @@
+// The component directory layout and crash recovery of files against the registry.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "install/component_files.hpp"
+#include "install/digest.hpp"
+#include "temp_dir.hpp"
+
+using namespace lucid::host::install;
+using lucid::registry::Entry;
+using lucid::registry::Registry;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path stage(ComponentFiles& files, const std::string& name, const std::string& content) {
+    const auto path = files.new_staging_path(name);
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+}
+
+Entry entry_for(const std::string& id, const fs::path& path, const std::string& version) {
+    Entry e;
+    e.component_id = id;
+    e.dist_name = "lucid-agent-" + id;
+    e.version = version;
+    e.path = path.string();
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("places a staged file under components/{dist}/{version}") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const auto staged = stage(files, "x-1.0.0.so", "one");
+    const auto placed = files.place(staged, "x", "1.0.0", "x-1.0.0.so", sha256_hex("one"));
+    CHECK(placed == dir / "components/x/1.0.0/x-1.0.0.so");
+    CHECK(fs::exists(placed));
+    CHECK_FALSE(fs::exists(staged));
+}
+
+TEST_CASE("never overwrites an installed file with different content") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    files.place(stage(files, "x-1.0.0.so", "one"), "x", "1.0.0", "x-1.0.0.so", sha256_hex("one"));
+    CHECK_THROWS_WITH(files.place(stage(files, "x-1.0.0.so", "two"), "x", "1.0.0", "x-1.0.0.so",
+                                  sha256_hex("two")),
+                      doctest::Contains("already installed with a different sha256"));
+    std::ifstream in(dir / "components/x/1.0.0/x-1.0.0.so");
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    CHECK(content == "one");
+    // The same bytes again are simply reused.
+    CHECK_NOTHROW(files.place(stage(files, "x-1.0.0.so", "one"), "x", "1.0.0", "x-1.0.0.so",
+                              sha256_hex("one")));
+}
+
+TEST_CASE("refuses to place a file outside the components directory") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    CHECK_THROWS_AS(files.place(stage(files, "a.so", "x"), "..", "..", "evil.so", sha256_hex("x")),
+                    std::invalid_argument);
+    CHECK_FALSE(fs::exists(dir.path().parent_path() / "evil.so"));
+}
+
+TEST_CASE("recovery removes staging leftovers and files no entry references") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const auto kept = files.place(stage(files, "a-1.0.0.so", "a"), "lucid-agent-a", "1.0.0",
+                                  "a-1.0.0.so", sha256_hex("a"));
+    const auto orphan = files.place(stage(files, "b-1.0.0.so", "b"), "lucid-agent-b", "1.0.0",
+                                    "b-1.0.0.so", sha256_hex("b"));
+    stage(files, "c-1.0.0.so", "half a download");
+    Registry registry;
+    registry.put(entry_for("a", kept, "1.0.0"));
+
+    const auto recovery = files.recover(registry);
+    CHECK_FALSE(recovery.registry_changed);
+    CHECK(fs::exists(kept));
+    CHECK_FALSE(fs::exists(orphan));
+    CHECK_FALSE(fs::exists(dir / "components/lucid-agent-b"));
+    CHECK(fs::is_empty(files.staging_dir()));
+    CHECK(recovery.problems.size() == 2);
+}
+
+TEST_CASE("recovery rolls an entry whose file vanished back to its previous version") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const auto old_path = files.place(stage(files, "a-1.0.0.so", "old"), "lucid-agent-a", "1.0.0",
+                                      "a-1.0.0.so", sha256_hex("old"));
+    Entry e = entry_for("a", dir / "components/lucid-agent-a/2.0.0/a-2.0.0.so", "2.0.0");
+    e.previous = lucid::registry::PreviousVersion{"1.0.0", sha256_hex("old"), old_path.string()};
+    Registry registry;
+    registry.put(e);
+    registry.put(entry_for("gone", dir / "components/lucid-agent-gone/1.0.0/g-1.0.0.so", "1.0.0"));
+
+    const auto recovery = files.recover(registry);
+    CHECK(recovery.registry_changed);
+    CHECK(recovery.registry.find("a")->version == "1.0.0");
+    CHECK(recovery.registry.find("a")->path == old_path.string());
+    CHECK(recovery.registry.find("gone") == nullptr);
+    CHECK(fs::exists(old_path));
+}
