@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "mqtt/mqtt_url.hpp"
+
 namespace lucid::host::install {
 namespace {
 
@@ -74,20 +76,10 @@ struct CurlHandle {
 
 }  // namespace
 
-std::string redact_url(const std::string& url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string::npos) return url;
-    const auto authority_start = scheme + 3;
-    const auto authority_end = url.find_first_of("/?#", authority_start);
-    const auto at = url.rfind('@', authority_end == std::string::npos ? url.size() : authority_end);
-    if (at == std::string::npos || at < authority_start) return url;
-    return url.substr(0, authority_start) + "***" + url.substr(at);
-}
-
 void download_to_file(const std::string& url, const std::filesystem::path& destination,
                       const DownloadLimits& limits, const DownloadProgress& progress) {
     global_init_once();
-    const std::string shown = redact_url(url);
+    const std::string shown = mqtt::redact_url(url);
     Transfer transfer;
     transfer.max_bytes = limits.max_bytes;
     transfer.progress = &progress;

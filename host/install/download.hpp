@@ -33,11 +33,8 @@ class DownloadError : public std::runtime_error {
 
 // Downloads `url` into `destination`, which must not exist yet (it is created exclusively, so a
 // download never overwrites anything). On failure the partial file is removed and DownloadError
-// says why, with credentials in the URL redacted.
+// says why, with the password in the URL redacted (mqtt::redact_url).
 void download_to_file(const std::string& url, const std::filesystem::path& destination,
                       const DownloadLimits& limits, const DownloadProgress& progress = {});
-
-// `https://user:secret@host/x` → `https://***@host/x`; URLs without credentials are unchanged.
-std::string redact_url(const std::string& url);
 
 }  // namespace lucid::host::install

@@ -7,7 +7,7 @@
 
 #include "install/base64.hpp"
 #include "install/digest.hpp"
-#include "install/download.hpp"
+#include "mqtt/mqtt_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
 
@@ -83,7 +83,7 @@ void require_allowed_url(const std::string& url, const InstallSettings& settings
     for (const auto& prefix : settings.allowed_url_prefixes) {
         if (starts_with(url, prefix)) return;
     }
-    invalid("source URL is not under an allowed prefix: " + redact_url(url));
+    invalid("source URL is not under an allowed prefix: " + mqtt::redact_url(url));
 }
 
 std::string to_json(const Value& value) {
