@@ -13,7 +13,7 @@ function(lucid_target_defaults target)
         set(scope INTERFACE)
     endif()
     target_compile_options(${target} ${scope}
-        -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpedantic
+        -Wall -Wextra -Wshadow -Wpedantic $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>
         $<$<BOOL:${LUCID_WERROR}>:-Werror>)
     if(LUCID_SANITIZE)
         target_compile_options(${target} ${scope}

@@ -1,0 +1,32 @@
+// Reads one named section of an ELF64 shared object with plain file reads: no dlopen, no code
+// of the file runs. Used to read a plugin's manifest before deciding to load it (SPEC §5).
+//
+// Every offset and size read from the file is bounds-checked against the file size, so a
+// truncated or hostile file yields an error, never a crash. Thread-safe (no shared state).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace lucid::host {
+
+struct ElfSectionResult {
+    std::optional<std::string> contents;  // the section's bytes, when found
+    std::string error;                    // when not: why, naming the file
+
+    bool ok() const { return error.empty(); }
+};
+
+// The ELF machine (e_machine) of this host, e.g. EM_X86_64 (62) or EM_AARCH64 (183).
+std::uint16_t host_elf_machine();
+
+// Errors (all messages start with the file's path):
+//   "not an ELF file", "not a 64-bit little-endian ELF file", "truncated ELF file (...)",
+//   "not a shared object", "built for ELF machine N, this host is M",
+//   "has no section <name>", "cannot open: <reason>".
+// A missing section is an error too; `contents` is set only when it was found.
+ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name);
+
+}  // namespace lucid::host

@@ -1,0 +1,28 @@
+// What stands behind the opaque `lucid_call*` of lucid/plugin.h: the outcome of one callback
+// invocation that a plugin fills through call_fail()/call_respond(). Lives on the host's stack
+// for the duration of the callback, on the plugin's worker thread only.
+#pragma once
+
+#include <lucid/plugin.h>
+
+#include <string>
+
+namespace lucid::host {
+
+struct PluginCall {
+    std::string error;        // call_fail(); last call wins
+    std::string result_json;  // call_respond(); a JSON object text
+    bool responded = false;
+
+    lucid_call* handle() { return reinterpret_cast<lucid_call*>(this); }
+    static PluginCall* from(lucid_call* call) { return reinterpret_cast<PluginCall*>(call); }
+
+    // The error to report for a failed status: the plugin's text, else the status code.
+    std::string failure(const char* step, lucid_status status) const {
+        std::string text = std::string(step) + " failed";
+        return error.empty() ? text + " (lucid_status " + std::to_string(status) + ")"
+                             : text + ": " + error;
+    }
+};
+
+}  // namespace lucid::host

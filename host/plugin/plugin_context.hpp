@@ -1,0 +1,113 @@
+// The host side of one running plugin instance: implements the C table `lucid_host_api` on top
+// of PluginHostServices, owns the plugin's worker (plugin_worker.hpp), its subscriptions,
+// timers and command handlers, and runs the lifecycle calls create/start/stop/destroy.
+//
+// The agent core calls, from any thread (typically the MQTT network thread, never blocked by
+// a plugin):
+//   deliver_message()  for every incoming message; the context matches it against the
+//                      plugin's subscriptions and its `components/{cid}/cmd/+` commands and
+//                      queues the callbacks on the plugin's worker;
+//   propose_config()   for `components/{cid}/cfg/set` (waits for the plugin; off the network
+//                      thread);
+//   status()           for snapshots.
+// Lifecycle (PluginComponent drives it): start() once, stop() once. After stop() returns, no
+// callback of the plugin runs any more (queue closed, timers cancelled, subscriptions
+// forgotten) unless it reported `stuck`.
+//
+// Errors: no member throws; the C trampolines never let an exception reach the plugin.
+#pragma once
+
+#include <lucid/plugin.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "plugin/plugin_host_services.hpp"
+#include "plugin/plugin_worker.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace lucid::host {
+
+class PluginContext {
+  public:
+    struct StepResult {
+        bool ok = false;
+        std::string error;   // why not ok
+        bool stuck = false;  // the plugin did not return in time: keep its library mapped
+    };
+
+    // `descriptor` must stay callable until stop() returned (its library stays loaded).
+    PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
+                  std::string version, PluginHostServices& services,
+                  std::chrono::milliseconds call_timeout = std::chrono::seconds(10));
+    ~PluginContext();  // stop() when still running
+    PluginContext(const PluginContext&) = delete;
+    PluginContext& operator=(const PluginContext&) = delete;
+
+    // create + start on the worker. On failure the instance is destroyed, everything it
+    // registered is forgotten, and the status is `failed` with the plugin's error text.
+    StepResult start();
+    // stop + destroy on the worker, after cancelling timers and forgetting subscriptions and
+    // commands; then closes the worker. Status `stopped` (error set when stop failed).
+    StepResult stop();
+
+    // Returns true when the message matched a subscription or a command of this plugin.
+    bool deliver_message(const std::string& topic, const std::string& payload, int qos,
+                         bool retain);
+
+    // Asks the plugin (config_changed) about a new whole config; when it accepts, the config is
+    // persisted through the services. ok=false with the plugin's reason when refused.
+    StepResult propose_config(const std::string& config_json);
+
+    ComponentStatus status() const;
+    const std::string& component_id() const { return component_id_; }
+    // The table handed to the plugin (for tests that drive the ABI directly).
+    static const lucid_host_api& api_table();
+
+  private:
+    struct Subscription {
+        std::string filter;
+        lucid_message_fn fn;
+        void* user;
+    };
+    struct CommandHandler {
+        std::uint64_t tag;
+        lucid_command_fn fn;
+        void* user;
+    };
+    enum class Phase { created, starting, running, stopping, stopped };
+    friend struct PluginApi;  // the C trampolines (plugin_api_table.cpp)
+
+    void set_status(std::string state, std::string error);
+    void forget_registrations();  // subscriptions, commands, timers
+    void run_command(const std::string& action, const std::string& payload);
+    void publish_result(const std::string& action, const std::string& payload);
+    bool accepting() const;  // phase starting/running
+
+    const lucid_plugin_descriptor descriptor_;
+    const std::string component_id_;
+    const std::string version_;
+    PluginHostServices& services_;
+    const std::chrono::milliseconds call_timeout_;
+    const std::string prefix_;  // {base}/components/{cid}/
+    std::shared_ptr<spdlog::logger> log_;
+
+    mutable std::mutex mutex_;
+    Phase phase_ = Phase::created;
+    ComponentStatus status_;
+    std::map<std::uint64_t, Subscription> subscriptions_;
+    std::map<std::string, CommandHandler, std::less<>> commands_;
+    void* instance_ = nullptr;  // touched on the worker only
+
+    PluginWorker worker_;  // last: its thread ends before the members above go away
+};
+
+}  // namespace lucid::host

@@ -1,0 +1,55 @@
+// What plugin hosting needs from the rest of the agent: the seam between host/plugin/ and the
+// MQTT session, the registry and the snapshots. The agent core implements it over MQTT; unit
+// tests use a fake.
+//
+// Thread: every member may be called from any plugin worker thread, concurrently; an
+// implementation must be thread-safe and must not call back into the PluginContext that is
+// calling it. Nothing here may block on the network: publish() queues.
+// Errors: publish returns false when the message could not even be queued; the others do not
+// fail (an implementation logs its own problems). No exceptions.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace lucid::host {
+
+// The live status of a component, as published on `components/{cid}/status`.
+struct ComponentStatus {
+    std::string state;    // starting | running | stopped | failed
+    std::string version;  // the component's version
+    std::string error;    // empty when none
+};
+
+class PluginHostServices {
+  public:
+    virtual ~PluginHostServices() = default;
+
+    // Publishes a message on an absolute MQTT topic (already resolved and validated).
+    virtual bool publish(const std::string& topic, const std::string& payload, int qos,
+                         bool retain) = 0;
+
+    // A component wants messages matching `filter` (absolute, validated). The core subscribes
+    // (reference-counting filters shared by several components, resubscribing after a
+    // reconnect) and hands every incoming message to PluginContext::deliver_message().
+    virtual void subscribe(const std::string& component_id, const std::string& filter, int qos) = 0;
+    virtual void unsubscribe(const std::string& component_id, const std::string& filter) = 0;
+
+    // Wall-clock time for envelopes and results.
+    virtual std::chrono::system_clock::time_point now() = 0;
+
+    virtual std::string agent_id() = 0;
+    // `{root}/{agent_id}`, e.g. "lucid/agents/pi-kitchen" (contract::AgentTopics::base()).
+    virtual std::string base_topic() = 0;
+
+    // The component's status changed: republish `components/{cid}/status` (and whatever
+    // snapshot aggregates it).
+    virtual void status_changed(const std::string& component_id, const ComponentStatus& status) = 0;
+
+    // The component's config as a JSON object text ("{}" when none).
+    virtual std::string read_config(const std::string& component_id) = 0;
+    // Stores a config the plugin accepted (registry entry + `components/{cid}/cfg/state`).
+    virtual void persist_config(const std::string& component_id, const std::string& json) = 0;
+};
+
+}  // namespace lucid::host

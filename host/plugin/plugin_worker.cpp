@@ -1,0 +1,203 @@
+#include "plugin/plugin_worker.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+
+namespace lucid::host {
+
+struct PluginWorker::State {
+    struct Timer {
+        Clock::time_point due;
+        std::chrono::milliseconds period;
+        std::shared_ptr<Task> task;
+    };
+
+    std::mutex mutex;
+    std::condition_variable wake;  // new task, timer change, close
+    std::condition_variable idle;  // a task finished, or the thread ended
+    std::deque<std::pair<std::uint64_t, Task>> queue;
+    std::map<std::uint64_t, Timer> timers;
+    std::uint64_t running_tag = 0;
+    bool running = false;
+    bool closed = false;
+    bool finished = false;
+    std::uint64_t last_id = 0;
+    std::string name;
+
+    // Takes the next runnable task (a due timer first, then the queue), or waits for one.
+    bool next(std::uint64_t& tag, Task& task) {
+        std::unique_lock<std::mutex> lock(mutex);
+        for (;;) {
+            if (closed) return false;
+            auto now = Clock::now();
+            auto earliest = timers.end();
+            for (auto it = timers.begin(); it != timers.end(); ++it) {
+                if (earliest == timers.end() || it->second.due < earliest->second.due)
+                    earliest = it;
+            }
+            if (earliest != timers.end() && earliest->second.due <= now) {
+                tag = earliest->first;
+                auto shared = earliest->second.task;
+                task = [shared] { (*shared)(); };
+                if (earliest->second.period.count() > 0) {
+                    // Skip missed ticks instead of firing a burst after a slow handler.
+                    earliest->second.due = std::max(earliest->second.due + earliest->second.period,
+                                                    now + std::chrono::milliseconds(1));
+                } else {
+                    timers.erase(earliest);
+                }
+            } else if (!queue.empty()) {
+                tag = queue.front().first;
+                task = std::move(queue.front().second);
+                queue.pop_front();
+            } else if (earliest != timers.end()) {
+                // A copy: the timer may be cancelled (erased) while we wait.
+                const Clock::time_point due = earliest->second.due;
+                wake.wait_until(lock, due);
+                continue;
+            } else {
+                wake.wait(lock);
+                continue;
+            }
+            running = true;
+            running_tag = tag;
+            return true;
+        }
+    }
+
+    void done() {
+        std::lock_guard<std::mutex> lock(mutex);
+        running = false;
+        running_tag = 0;
+        idle.notify_all();
+    }
+};
+
+PluginWorker::PluginWorker(std::string name) : state_(std::make_shared<State>()) {
+    state_->name = std::move(name);
+    thread_ = std::thread([state = state_] {
+        std::uint64_t tag = 0;
+        Task task;
+        while (state->next(tag, task)) {
+            try {
+                task();
+            } catch (...) {  // tasks are wrapped by their owner; this only keeps the thread alive
+            }
+            task = nullptr;  // destroy captures before reporting idle
+            state->done();
+        }
+        std::lock_guard<std::mutex> lock(state->mutex);
+        state->finished = true;
+        state->idle.notify_all();
+    });
+}
+
+PluginWorker::~PluginWorker() {
+    close();
+    if (thread_.joinable()) {
+        if (on_worker_thread()) {
+            thread_.detach();  // destroyed from its own task: cannot join itself
+        } else {
+            thread_.join();
+        }
+    }
+}
+
+bool PluginWorker::post(Task task, std::uint64_t tag) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (state_->closed) return false;
+    state_->queue.emplace_back(tag, std::move(task));
+    state_->wake.notify_all();
+    return true;
+}
+
+bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout) {
+    if (on_worker_thread()) {
+        task();
+        return true;
+    }
+    // The flag is shared so that a task finishing after a timeout writes into live memory.
+    auto done = std::make_shared<bool>(false);
+    auto state = state_;
+    bool queued = post([task = std::move(task), done, state] {
+        task();
+        std::lock_guard<std::mutex> lock(state->mutex);
+        *done = true;
+        state->idle.notify_all();
+    });
+    if (!queued) return false;
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    return state_->idle.wait_for(lock, timeout, [&] {
+        return *done || (state_->closed && !state_->running);
+    }) && *done;
+}
+
+std::uint64_t PluginWorker::start_timer(std::chrono::milliseconds first,
+                                        std::chrono::milliseconds period, Task task) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (state_->closed) return 0;
+    std::uint64_t id = ++state_->last_id;
+    state_->timers[id] =
+        State::Timer{Clock::now() + first, period, std::make_shared<Task>(std::move(task))};
+    state_->wake.notify_all();
+    return id;
+}
+
+bool PluginWorker::cancel_timer(std::uint64_t id) {
+    bool found = false;
+    {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        found = state_->timers.erase(id) > 0;
+        // A one-shot timer that is running right now was already erased; still wait for it.
+        found = found || (state_->running && state_->running_tag == id);
+    }
+    wait_idle(id);
+    return found;
+}
+
+void PluginWorker::cancel_all_timers() {
+    std::map<std::uint64_t, State::Timer> dropped;  // destroyed outside the lock
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    dropped.swap(state_->timers);
+}
+
+void PluginWorker::wait_idle(std::uint64_t tag) {
+    if (tag == 0 || on_worker_thread()) return;
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    state_->idle.wait(lock, [&] { return !(state_->running && state_->running_tag == tag); });
+}
+
+void PluginWorker::close() {
+    std::deque<std::pair<std::uint64_t, Task>> dropped;  // destroyed outside the lock
+    std::map<std::uint64_t, State::Timer> dropped_timers;
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->closed = true;
+    dropped.swap(state_->queue);
+    dropped_timers.swap(state_->timers);
+    state_->wake.notify_all();
+}
+
+bool PluginWorker::shutdown(std::chrono::milliseconds timeout) {
+    close();
+    if (!thread_.joinable()) return true;
+    if (on_worker_thread()) return false;
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    bool ended = state_->idle.wait_for(lock, timeout, [&] { return state_->finished; });
+    lock.unlock();
+    if (ended) {
+        thread_.join();
+    } else {
+        thread_.detach();  // stuck in plugin code: the caller must keep the library mapped
+    }
+    return ended;
+}
+
+std::uint64_t PluginWorker::next_id() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return ++state_->last_id;
+}
+
+}  // namespace lucid::host

@@ -1,0 +1,70 @@
+// One plugin's own thread: a serial FIFO of tasks plus timers, so that every callback of a
+// plugin runs on one thread, in order, and a slow plugin delays only itself (never the MQTT
+// network thread, never another plugin).
+//
+// Tasks carry a `tag` (a subscription or timer id). wait_idle(tag) lets unsubscribe/cancel,
+// called from another thread, wait until a running task with that tag has finished: after
+// it returns, the plugin's handler is neither running nor going to run.
+//
+// Thread: every member is safe from any thread. Tasks must not throw (they are wrapped by the
+// caller); a task that throws anyway is caught and dropped so the worker survives.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace lucid::host {
+
+class PluginWorker {
+  public:
+    using Task = std::function<void()>;
+    using Clock = std::chrono::steady_clock;
+
+    explicit PluginWorker(std::string name);
+    ~PluginWorker();  // close() + join
+    PluginWorker(const PluginWorker&) = delete;
+    PluginWorker& operator=(const PluginWorker&) = delete;
+
+    // Queues a task; false once closed.
+    bool post(Task task, std::uint64_t tag = 0);
+
+    // Runs `task` on the worker and waits up to `timeout` for it. False when closed or timed
+    // out (the task may then still run later: it must only touch what outlives the worker).
+    bool run_and_wait(Task task, std::chrono::milliseconds timeout);
+
+    // Starts a timer running `task` (tag = id) after `first`, then every `period` (zero: once).
+    // Returns the timer id, or 0 when closed.
+    std::uint64_t start_timer(std::chrono::milliseconds first, std::chrono::milliseconds period,
+                              Task task);
+    // Cancels a timer (waits for a running tick, except on the worker). False: unknown id.
+    bool cancel_timer(std::uint64_t id);
+    void cancel_all_timers();
+
+    // Waits until no task with `tag` is running. Returns at once on the worker thread.
+    void wait_idle(std::uint64_t tag);
+
+    bool on_worker_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+    // Refuses new tasks and timers and drops queued ones that have not started. Queued tasks
+    // are NOT run: after close() nothing of the plugin starts any more.
+    void close();
+    // close() and wait up to `timeout` for the thread to end; false when it is stuck in a task
+    // (the thread is then detached and left to finish on its own).
+    bool shutdown(std::chrono::milliseconds timeout);
+
+    // Ids for subscriptions and timers: unique per worker, never 0.
+    std::uint64_t next_id();
+
+  private:
+    // Shared with the thread, so that a thread detached by shutdown() never outlives the state
+    // it uses.
+    struct State;
+    std::shared_ptr<State> state_;
+    std::thread thread_;
+};
+
+}  // namespace lucid::host

@@ -1,0 +1,114 @@
+#include <doctest/doctest.h>
+
+#include <elf.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "abi_test_support.hpp"
+#include "plugin/elf_section_reader.hpp"
+#include "plugin/plugin_manifest.hpp"
+
+namespace fs = std::filesystem;
+using namespace lucid::host;
+using lucid::test::TempDir;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void spit(const fs::path& p, const std::string& bytes) {
+    std::ofstream(p, std::ios::binary) << bytes;
+}
+
+}  // namespace
+
+TEST_CASE("reads the manifest of a built plugin without loading it") {
+    ManifestResult r = read_manifest(LUCID_TEST_PLUGIN_GOOD);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.manifest->dist_name == "lucid-test-good");
+    CHECK(r.manifest->version == "1.0.0");
+    CHECK(r.manifest->component_id == "good");
+    CHECK(r.manifest->abi_string() == "1.0");
+    CHECK_FALSE(check_manifest(LUCID_TEST_PLUGIN_GOOD, *r.manifest).has_value());
+}
+
+TEST_CASE("the example plugins carry their manifests and versioned file names") {
+    ManifestResult cpu = read_manifest(LUCID_PLUGIN_CPU);
+    REQUIRE_MESSAGE(cpu.ok(), cpu.error);
+    CHECK(cpu.manifest->dist_name == "lucid-agent-cpu");
+    CHECK(fs::path(LUCID_PLUGIN_CPU).filename().string().rfind("lucid_agent_cpu-1.0.0-linux_", 0) ==
+          0);
+    ManifestResult echo = read_manifest(LUCID_PLUGIN_ECHO);
+    REQUIRE_MESSAGE(echo.ok(), echo.error);
+    CHECK(echo.manifest->component_id == "echo");
+}
+
+TEST_CASE("every truncated copy of a plugin is refused with an error, never a crash") {
+    TempDir dir;
+    const std::string bytes = slurp(LUCID_TEST_PLUGIN_GOOD);
+    REQUIRE(bytes.size() > 4096);
+    // The section headers sit at the end of the file: cutting anywhere must be caught.
+    for (std::size_t len :
+         {std::size_t{0}, std::size_t{3}, std::size_t{20}, std::size_t{63}, std::size_t{64},
+          std::size_t{1000}, bytes.size() / 2, bytes.size() - 100, bytes.size() - 1}) {
+        fs::path cut = dir.path() / "lucid_test_good-1.0.0.so";
+        spit(cut, bytes.substr(0, len));
+        ManifestResult r = read_manifest(cut);
+        INFO("length " << len << ": " << r.error);
+        CHECK_FALSE(r.ok());
+        CHECK(r.error.rfind(cut.string() + ": ", 0) == 0);
+    }
+    spit(dir.path() / "t.so", bytes.substr(0, 1000));
+    CHECK(read_manifest(dir.path() / "t.so").error.find("truncated") != std::string::npos);
+}
+
+TEST_CASE("a file that is not ELF is refused as such") {
+    TempDir dir;
+    spit(dir.path() / "x-1.0.0.so", "#!/bin/sh\necho not a library\n");
+    ManifestResult r = read_manifest(dir.path() / "x-1.0.0.so");
+    CHECK_FALSE(r.ok());
+    CHECK(r.error.find("not an ELF file") != std::string::npos);
+    CHECK(read_manifest(dir.path() / "missing.so").error.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("a plugin built for another machine is refused naming both machines") {
+    TempDir dir;
+    std::string bytes = slurp(LUCID_TEST_PLUGIN_GOOD);
+    Elf64_Half other = host_elf_machine() == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
+    bytes.replace(offsetof(Elf64_Ehdr, e_machine), sizeof other,
+                  reinterpret_cast<const char*>(&other), sizeof other);
+    spit(dir.path() / "lucid_test_good-1.0.0.so", bytes);
+    ManifestResult r = read_manifest(dir.path() / "lucid_test_good-1.0.0.so");
+    CHECK(r.error.find("built for ELF machine " + std::to_string(other)) != std::string::npos);
+}
+
+TEST_CASE("a shared object without a manifest is not a lucid plugin") {
+    ManifestResult r = read_manifest(LUCID_TEST_NOT_A_PLUGIN);
+    CHECK(r.error.find("has no section .lucid_manifest") != std::string::npos);
+}
+
+TEST_CASE("a manifest that disagrees with the file name is refused") {
+    TempDir dir;
+    fs::path renamed = dir.path() / "lucid_test_good-2.0.0-linux_x86_64.so";
+    fs::copy_file(LUCID_TEST_PLUGIN_GOOD, renamed);
+    ManifestResult r = read_manifest(renamed);
+    REQUIRE(r.ok());
+    auto problem = check_manifest(renamed, *r.manifest);
+    REQUIRE(problem.has_value());
+    CHECK(problem->find("manifest says dist 'lucid-test-good' version '1.0.0'") !=
+          std::string::npos);
+}
+
+TEST_CASE("manifest text is parsed strictly") {
+    CHECK(parse_manifest("lucid-manifest=1\ndist=a\nversion=1\ncomponent=a\nabi=1.0\n").ok());
+    CHECK_FALSE(parse_manifest("lucid-manifest=2\ndist=a\nversion=1\ncomponent=a\nabi=1.0\n").ok());
+    CHECK_FALSE(parse_manifest("lucid-manifest=1\ndist=a\nversion=1\nabi=1.0\n").ok());
+    CHECK_FALSE(parse_manifest("lucid-manifest=1\ndist=a\nversion=1\ncomponent=a\nabi=x\n").ok());
+    CHECK_FALSE(parse_manifest("garbage").ok());
+}
