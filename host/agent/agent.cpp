@@ -1,0 +1,151 @@
+#include "agent/agent.hpp"
+
+#include <lucid/plugin.h>
+
+#include "agent/component_snapshots.hpp"
+#include "agent/host_facts.hpp"
+#include "common/logging.hpp"
+
+namespace lucid::host::agent {
+namespace {
+
+constexpr auto kOfflineDeliveryTimeout = std::chrono::milliseconds(3000);
+
+std::filesystem::path prepared_data_dir(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);  // throws with the path in the message
+    return dir;
+}
+
+mqtt::SessionOptions session_options(const config::AgentConfig& c) {
+    mqtt::SessionOptions o;
+    o.endpoint = c.endpoint;
+    o.client_id = "lucid-agent-" + c.agent_id;
+    o.keepalive_s = c.keepalive_s;
+    o.tls = c.tls;
+    o.backoff_min = c.reconnect_min;
+    o.backoff_max = c.reconnect_max;
+    return o;
+}
+
+std::chrono::milliseconds heartbeat_period(const registry::CoreConfig& c) {
+    return std::chrono::seconds(c.heartbeat_s);
+}
+
+}  // namespace
+
+Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
+    : config_(std::move(config)),
+      shutdown_(shutdown),
+      topics_(config_.topic_root, config_.agent_id),
+      counter_(prepared_data_dir(config_.data_dir) / "session"),
+      runtime_config_(registry::CoreConfigStore(config_.data_dir)),
+      dedup_(config_.data_dir / "request_log.json", kRequestLogCapacity),
+      restart_record_(config_.data_dir / "last_restart") {
+    session_ = std::make_unique<mqtt::MqttSession>(
+        session_options(config_), counter_, router_,
+        [this](std::uint64_t session) { return snapshots_->will(session); });
+    AgentIdentity identity;
+    identity.agent_id = config_.agent_id;
+    identity.version = LUCID_VERSION;
+    identity.hostname = host_name();
+    identity.arch = machine_arch();
+    identity.plugin_abi =
+        std::to_string(LUCID_PLUGIN_ABI_MAJOR) + "." + std::to_string(LUCID_PLUGIN_ABI_MINOR);
+    const auto data_dir = config_.data_dir;
+    snapshots_ = std::make_unique<SnapshotPublisher>(
+        *session_, topics_, std::move(identity), [this] { return session_->connection(); },
+        runtime_config_, [data_dir] { return load_registry_snapshots(data_dir); });
+    dispatcher_ =
+        std::make_unique<commands::CommandDispatcher>(*session_, dedup_, kCommandQueueCapacity);
+    heartbeat_ = std::make_unique<Heartbeat>(
+        [this] {
+            if (session_->connected()) snapshots_->publish_status();
+        },
+        heartbeat_period(runtime_config_.get()));
+    if (!dedup_.load_problem().empty()) logger("agent")->warn("{}", dedup_.load_problem());
+}
+
+Agent::~Agent() {
+    // Threads first (they use the members), in the order that stops inputs before outputs.
+    heartbeat_->stop();
+    dispatcher_->stop();
+    connect_lane_.stop();
+    session_->stop();
+}
+
+void Agent::register_commands() {
+    const commands::RestartSettings restart{
+        commands::is_supervised(config_.supervision, getenv_string), &restart_record_};
+    for (auto& spec : commands::core_command_specs(topics_, *this, restart)) {
+        const auto topic = spec.command_topic;
+        dispatcher_->add(std::move(spec));
+        router_.add(topic, dispatcher_->route(topic));
+        session_->subscribe(topic, 1);
+    }
+    logger("agent")->info("restart command {}", restart.supervised ? "enabled (supervised)"
+                                                                   : "disabled (not supervised)");
+}
+
+int Agent::run() {
+    auto log = logger("agent");
+    const auto initial = runtime_config_.get();
+    apply_log_level(initial.log_level);
+    runtime_config_.on_change([this](const registry::CoreConfig& c) {
+        heartbeat_->set_period(heartbeat_period(c));
+        apply_log_level(c.log_level);
+    });
+    register_commands();
+    session_->on_connected([this](const mqtt::ConnectionInfo&) {
+        // Network thread: only queue the work. A full lane means a publish_all is pending anyway.
+        connect_lane_.post([this] { snapshots_->publish_all(); });
+    });
+    log->info("lucid-agent {} starting: agent_id={} broker={} data_dir={}", LUCID_VERSION,
+              config_.agent_id, mqtt::redacted_url(config_.endpoint), config_.data_dir.string());
+    try {
+        session_->start();
+    } catch (const std::exception& e) {
+        log->error("cannot start the MQTT session: {}", e.what());
+        return 1;
+    }
+    heartbeat_->start();
+    const int code = shutdown_.wait();
+    shutdown_cleanly();
+    log->info("stopped (exit code {})", code);
+    return code;
+}
+
+void Agent::shutdown_cleanly() {
+    auto log = logger("agent");
+    for (const auto& step : shutdown_steps_) {
+        try {
+            step();
+        } catch (const std::exception& e) {
+            log->error("shutdown step failed: {}", e.what());
+        }
+    }
+    heartbeat_->stop();
+    dispatcher_->stop();
+    connect_lane_.stop();
+    // The broker discards the Will on a clean DISCONNECT, so the offline status is published
+    // explicitly, and only then do we disconnect: it must reach the broker first.
+    if (auto connection = session_->connection()) {
+        const auto outcome = snapshots_->publish_offline(connection->session);
+        if (!outcome.ok || !session_->wait_delivered(outcome.mid, kOfflineDeliveryTimeout)) {
+            log->warn("offline status not acknowledged by the broker");
+        }
+    }
+    session_->stop();
+}
+
+int Agent::republish_snapshots() { return snapshots_->publish_all(); }
+
+registry::CoreConfig Agent::current_config() const { return runtime_config_.get(); }
+
+void Agent::apply_config(const registry::CoreConfig& config) {
+    runtime_config_.set(config);
+    snapshots_->publish_cfg_state();
+}
+
+void Agent::request_exit(int exit_code) { shutdown_.request(exit_code); }
+
+}  // namespace lucid::host::agent

@@ -1,0 +1,88 @@
+// The agent core: wires the MQTT session, the message router, the command dispatcher, the
+// snapshots, the heartbeat and the runtime config together, and runs until SIGTERM/SIGINT or a
+// restart request.
+//
+// Plugin hosting plugs in between construction and run() through the accessors below (see the
+// comment on each): it routes its topic filters with router() + session().subscribe(), publishes
+// through session() (a mqtt::Publisher), adds its retained snapshots to snapshots(), and its
+// commands to dispatcher().
+//
+// Thread: construct and run() on the main thread, after ShutdownSignal was created (so every
+// thread the agent starts has SIGTERM/SIGINT blocked). Errors: the constructor throws on a
+// configuration the MQTT client refuses or a data dir it cannot create; run() does not throw.
+#pragma once
+
+#include <memory>
+
+#include "agent/heartbeat.hpp"
+#include "agent/runtime_config.hpp"
+#include "agent/shutdown_signal.hpp"
+#include "agent/snapshot_publisher.hpp"
+#include "commands/command_dispatcher.hpp"
+#include "commands/core_commands.hpp"
+#include "commands/dedup_store.hpp"
+#include "commands/restart_policy.hpp"
+#include "commands/work_lane.hpp"
+#include "config/agent_config.hpp"
+#include "contract/topics.hpp"
+#include "mqtt/message_router.hpp"
+#include "mqtt/mqtt_session.hpp"
+#include "mqtt/session_counter.hpp"
+
+namespace lucid::host::agent {
+
+inline constexpr std::size_t kCommandQueueCapacity = 256;
+inline constexpr std::size_t kRequestLogCapacity = 512;
+
+class Agent final : private commands::CoreCommandTarget {
+  public:
+    Agent(config::AgentConfig config, ShutdownSignal& shutdown);
+    ~Agent() override;
+
+    // Connects (and keeps reconnecting) and serves until shutdown; returns the exit code:
+    // 0 after SIGTERM/SIGINT, commands::kRestartExitCode after an accepted `restart`.
+    int run();
+
+    // Incoming messages by topic filter. Handlers run on the network thread: enqueue only.
+    mqtt::MessageRouter& router() { return router_; }
+    // Subscriptions (kept across reconnects) and publishing from any thread.
+    mqtt::MqttSession& session() { return *session_; }
+    // Retained snapshots: set_component_source() for live states, add_extra_snapshots() for
+    // components/{cid}/status and cfg/state (republished on connect and refresh).
+    SnapshotPublisher& snapshots() { return *snapshots_; }
+    // Commands with parse/dedup/result handling, on the fast or slow lane.
+    commands::CommandDispatcher& dispatcher() { return *dispatcher_; }
+    const contract::AgentTopics& topics() const { return topics_; }
+    // Runs first in the clean shutdown, while the session is still connected (e.g. stop and
+    // unload plugins, publish their final status). Register before run(); called in order.
+    void on_shutdown(std::function<void()> step) { shutdown_steps_.push_back(std::move(step)); }
+    const config::AgentConfig& config() const { return config_; }
+
+  private:
+    // commands::CoreCommandTarget
+    int republish_snapshots() override;
+    registry::CoreConfig current_config() const override;
+    void apply_config(const registry::CoreConfig& config) override;
+    void request_exit(int exit_code) override;
+
+    void register_commands();
+    void shutdown_cleanly();
+
+    const config::AgentConfig config_;
+    ShutdownSignal& shutdown_;
+    const contract::AgentTopics topics_;
+    mqtt::SessionCounter counter_;
+    mqtt::MessageRouter router_;
+    RuntimeConfig runtime_config_;
+    std::unique_ptr<mqtt::MqttSession> session_;
+    std::unique_ptr<SnapshotPublisher> snapshots_;
+    commands::DedupStore dedup_;
+    commands::RestartRecord restart_record_;
+    std::unique_ptr<commands::CommandDispatcher> dispatcher_;
+    std::unique_ptr<Heartbeat> heartbeat_;
+    // Snapshots after a connect are published from here, not from the network thread.
+    commands::WorkLane connect_lane_{"connect", 4};
+    std::vector<std::function<void()>> shutdown_steps_;
+};
+
+}  // namespace lucid::host::agent

@@ -1,0 +1,35 @@
+#include "agent/runtime_config.hpp"
+
+#include "common/logging.hpp"
+
+namespace lucid::host::agent {
+
+RuntimeConfig::RuntimeConfig(registry::CoreConfigStore store) : store_(std::move(store)) {
+    std::string problem;
+    config_ = store_.load(&problem);
+    if (!problem.empty()) logger("agent")->warn("runtime config: {}", problem);
+}
+
+registry::CoreConfig RuntimeConfig::get() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return config_;
+}
+
+void RuntimeConfig::set(const registry::CoreConfig& config) {
+    // Saved first: if the disk refuses, nothing was applied and the caller reports the error.
+    store_.save(config);
+    std::vector<Listener> listeners;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        config_ = config;
+        listeners = listeners_;
+    }
+    for (const auto& listener : listeners) listener(config);
+}
+
+void RuntimeConfig::on_change(Listener listener) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    listeners_.push_back(std::move(listener));
+}
+
+}  // namespace lucid::host::agent

@@ -1,0 +1,36 @@
+// The runtime config that cfg/set changes (heartbeat_s, log_level, telemetry_enabled): the
+// current value, its store, and the listeners that apply a change live (heartbeat period, log
+// level, core/cfg/state republish).
+//
+// Thread: get() from any thread; set() from the fast command lane; listeners run on the caller
+// of set() and must not call set(). Errors: set() throws std::system_error when the save fails,
+// and then changes nothing.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "lucid/registry/core_config.hpp"
+
+namespace lucid::host::agent {
+
+class RuntimeConfig {
+  public:
+    using Listener = std::function<void(const registry::CoreConfig&)>;
+
+    // Loads the persisted config (defaults when none; a corrupt file is moved aside and logged).
+    explicit RuntimeConfig(registry::CoreConfigStore store);
+
+    registry::CoreConfig get() const;
+    void set(const registry::CoreConfig& config);
+    void on_change(Listener listener);
+
+  private:
+    registry::CoreConfigStore store_;
+    mutable std::mutex mutex_;
+    registry::CoreConfig config_;
+    std::vector<Listener> listeners_;
+};
+
+}  // namespace lucid::host::agent

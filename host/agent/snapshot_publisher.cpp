@@ -1,0 +1,121 @@
+#include "agent/snapshot_publisher.hpp"
+
+#include "common/logging.hpp"
+
+namespace lucid::host::agent {
+
+using contract::Clock;
+
+SnapshotPublisher::SnapshotPublisher(mqtt::Publisher& publisher, contract::AgentTopics topics,
+                                     AgentIdentity identity, ConnectionSource connection,
+                                     const RuntimeConfig& config, ComponentSource components)
+    : publisher_(publisher),
+      topics_(std::move(topics)),
+      identity_(std::move(identity)),
+      connection_(std::move(connection)),
+      config_(config),
+      components_(std::move(components)) {}
+
+void SnapshotPublisher::set_component_source(ComponentSource components) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    components_ = std::move(components);
+}
+
+void SnapshotPublisher::add_extra_snapshots(ExtraSnapshots extra) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    extras_.push_back(std::move(extra));
+}
+
+double SnapshotPublisher::uptime_s() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+bool SnapshotPublisher::publish(const std::string& topic, const std::string& payload) {
+    const auto outcome = publisher_.publish(topic, payload, 1, true);
+    if (!outcome.ok) logger("agent")->warn("cannot publish {}: {}", topic, outcome.error);
+    return outcome.ok;
+}
+
+std::vector<contract::ComponentSnapshot> SnapshotPublisher::components() const {
+    ComponentSource source;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        source = components_;
+    }
+    return source ? source() : std::vector<contract::ComponentSnapshot>{};
+}
+
+int SnapshotPublisher::publish_all() {
+    int count = 0;
+    count += publish_status();
+    count += publish_metadata();
+    count += publish_core_state();
+    count += publish_components();
+    count += publish_cfg_state();
+    std::vector<ExtraSnapshots> extras;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        extras = extras_;
+    }
+    for (const auto& extra : extras) {
+        try {
+            count += extra();
+        } catch (const std::exception& e) {
+            logger("agent")->error("extra snapshots failed: {}", e.what());
+        }
+    }
+    return count;
+}
+
+bool SnapshotPublisher::publish_status() {
+    const auto connection = connection_();
+    contract::StatusInfo info;
+    info.online = true;
+    info.agent_id = identity_.agent_id;
+    info.version = identity_.version;
+    info.session = connection ? connection->session : 0;
+    if (connection) info.connected_since = connection->since;
+    info.uptime_s = uptime_s();
+    return publish(topics_.status(), contract::status_payload(info, Clock::now()));
+}
+
+bool SnapshotPublisher::publish_metadata() {
+    contract::MetadataInfo info{identity_.agent_id, identity_.version,  identity_.platform,
+                                identity_.arch,     identity_.hostname, identity_.plugin_abi};
+    return publish(topics_.core_metadata(), contract::metadata_payload(info, Clock::now()));
+}
+
+bool SnapshotPublisher::publish_core_state() {
+    contract::CoreStateInfo info;
+    info.agent_id = identity_.agent_id;
+    info.uptime_s = uptime_s();
+    for (const auto& c : components()) {
+        if (c.state == "running") ++info.components_running;
+        if (c.state == "failed") ++info.components_failed;
+    }
+    return publish(topics_.core_state(), contract::core_state_payload(info, Clock::now()));
+}
+
+bool SnapshotPublisher::publish_components() {
+    return publish(topics_.core_components(),
+                   contract::components_payload(components(), Clock::now()));
+}
+
+bool SnapshotPublisher::publish_cfg_state() {
+    return publish(topics_.core_cfg_state(),
+                   contract::cfg_state_payload(config_.get(), Clock::now()));
+}
+
+mqtt::WillMessage SnapshotPublisher::will(std::uint64_t session) const {
+    return mqtt::WillMessage{
+        topics_.status(),
+        contract::will_payload(identity_.agent_id, identity_.version, session, Clock::now()), 1,
+        true};
+}
+
+mqtt::PublishOutcome SnapshotPublisher::publish_offline(std::uint64_t session) {
+    const auto w = will(session);
+    return publisher_.publish(w.topic, w.payload, w.qos, w.retain);
+}
+
+}  // namespace lucid::host::agent

@@ -1,0 +1,81 @@
+// Publishes the agent's retained snapshots (SPEC §3): status, core/metadata, core/state,
+// core/components, core/cfg/state — on every connect, on `refresh`, and (status) on every
+// heartbeat. Plugin hosting adds its own retained snapshots (components/{cid}/status, .../cfg/
+// state) with add_extra_snapshots() and the live component list with set_component_source().
+//
+// Thread: all methods are safe from any thread; sources are called on the publishing thread.
+// Errors: a failed publish is logged and not counted; nothing is thrown.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/runtime_config.hpp"
+#include "contract/payloads.hpp"
+#include "contract/topics.hpp"
+#include "mqtt/mqtt_session.hpp"
+#include "mqtt/publisher.hpp"
+
+namespace lucid::host::agent {
+
+struct AgentIdentity {
+    std::string agent_id;
+    std::string version;
+    std::string hostname;
+    std::string platform = "linux";
+    std::string arch;
+    std::string plugin_abi;
+};
+
+class SnapshotPublisher {
+  public:
+    using ComponentSource = std::function<std::vector<contract::ComponentSnapshot>()>;
+    // Publishes more retained snapshots; returns how many were published.
+    using ExtraSnapshots = std::function<int()>;
+    using ConnectionSource = std::function<std::optional<mqtt::ConnectionInfo>()>;
+
+    SnapshotPublisher(mqtt::Publisher& publisher, contract::AgentTopics topics,
+                      AgentIdentity identity, ConnectionSource connection,
+                      const RuntimeConfig& config, ComponentSource components);
+
+    void set_component_source(ComponentSource components);
+    void add_extra_snapshots(ExtraSnapshots extra);
+
+    // Every snapshot, status first; returns how many were published.
+    int publish_all();
+    bool publish_status();
+    bool publish_metadata();
+    bool publish_core_state();
+    bool publish_components();
+    bool publish_cfg_state();
+
+    // The Will for connection number `session`.
+    mqtt::WillMessage will(std::uint64_t session) const;
+    // The explicit offline status of a clean shutdown (same content as the Will).
+    mqtt::PublishOutcome publish_offline(std::uint64_t session);
+
+    double uptime_s() const;
+    const contract::AgentTopics& topics() const { return topics_; }
+    const AgentIdentity& identity() const { return identity_; }
+
+  private:
+    bool publish(const std::string& topic, const std::string& payload);
+    std::vector<contract::ComponentSnapshot> components() const;
+
+    mqtt::Publisher& publisher_;
+    const contract::AgentTopics topics_;
+    const AgentIdentity identity_;
+    ConnectionSource connection_;
+    const RuntimeConfig& config_;
+    const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+    mutable std::mutex mutex_;  // guards the sources below
+    ComponentSource components_;
+    std::vector<ExtraSnapshots> extras_;
+};
+
+}  // namespace lucid::host::agent

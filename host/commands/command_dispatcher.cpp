@@ -1,0 +1,115 @@
+#include "commands/command_dispatcher.hpp"
+
+#include "common/logging.hpp"
+
+namespace lucid::host::commands {
+
+CommandDispatcher::CommandDispatcher(mqtt::Publisher& publisher, DedupStore& dedup,
+                                     std::size_t lane_capacity)
+    : publisher_(publisher),
+      dedup_(dedup),
+      fast_("fast", lane_capacity),
+      slow_("slow", lane_capacity) {}
+
+CommandDispatcher::~CommandDispatcher() { stop(); }
+
+void CommandDispatcher::add(CommandSpec spec) {
+    auto topic = spec.command_topic;
+    specs_[topic] = std::make_shared<const CommandSpec>(std::move(spec));
+}
+
+std::vector<std::string> CommandDispatcher::command_topics() const {
+    std::vector<std::string> out;
+    for (const auto& [topic, spec] : specs_) out.push_back(topic);
+    return out;
+}
+
+mqtt::MessageHandler CommandDispatcher::route(const std::string& command_topic) {
+    auto spec = specs_.at(command_topic);
+    return [this, spec](const mqtt::MqttMessage& message) { submit(spec, message); };
+}
+
+void CommandDispatcher::submit(std::shared_ptr<const CommandSpec> spec,
+                               const mqtt::MqttMessage& message) {
+    if (message.retain) {
+        // A retained command would be replayed on every (re)subscribe, i.e. every reconnect.
+        logger("commands")
+            ->warn("{}: ignoring a retained command on {}", spec->name, message.topic);
+        return;
+    }
+    auto& lane = spec->lane == Lane::slow ? slow_ : fast_;
+    if (lane.post([this, spec, message] { execute(*spec, message); })) return;
+    // Parsing here (rare path) only to echo the request_id of the refused command.
+    const auto request = contract::parse_command(message.payload);
+    contract::Result result(request.request_id, contract::Clock::now());
+    result.fail("busy: command queue full");
+    logger("commands")
+        ->warn("{}: lane {} full, refusing request '{}'", spec->name, lane.name(),
+               request.request_id);
+    publish_result(spec->result_topic, result.str());
+}
+
+void CommandDispatcher::execute(const CommandSpec& spec, const mqtt::MqttMessage& message) {
+    auto log = logger("commands");
+    const auto request = contract::parse_command(message.payload);
+    if (!request.ok()) {
+        log->warn("{}: rejected payload: {}", spec.name, request.error);
+        contract::Result result(request.request_id, contract::Clock::now());
+        result.fail(request.error);
+        publish_result(spec.result_topic, result.str());
+        return;
+    }
+    if (auto prior = dedup_.find(spec.result_topic, request.request_id)) {
+        log->info("{}: request '{}' already answered; republishing its result", spec.name,
+                  request.request_id);
+        publish_result(prior->topic, prior->payload);
+        return;
+    }
+    log->debug("{}: running request '{}'", spec.name, request.request_id);
+    std::optional<CommandReply> reply;
+    try {
+        reply.emplace(spec.handler(request));
+    } catch (const std::exception& e) {
+        log->error("{}: request '{}' failed: {}", spec.name, request.request_id, e.what());
+        contract::Result result(request.request_id, contract::Clock::now());
+        result.fail(std::string("internal error: ") + e.what());
+        reply.emplace(std::move(result));
+    }
+    const std::string payload = reply->result.str();
+    try {
+        dedup_.record(request.request_id, RecordedResult{spec.result_topic, payload},
+                      reply->durability);
+    } catch (const std::exception& e) {
+        // The answer still goes out; only a retry after a crash could run the command again.
+        log->error("{}: cannot persist request '{}': {}", spec.name, request.request_id, e.what());
+    }
+    const auto outcome = publisher_.publish(spec.result_topic, payload, 1, false);
+    if (!outcome.ok) {
+        log->warn("{}: cannot publish result of '{}': {}", spec.name, request.request_id,
+                  outcome.error);
+    }
+    if (reply->after_delivery) {
+        if (outcome.ok && !publisher_.wait_delivered(outcome.mid, kDeliveryTimeout)) {
+            log->warn("{}: result of '{}' not acknowledged within {} ms", spec.name,
+                      request.request_id, kDeliveryTimeout.count());
+        }
+        reply->after_delivery();
+    }
+}
+
+void CommandDispatcher::publish_result(const std::string& topic, const std::string& payload) {
+    const auto outcome = publisher_.publish(topic, payload, 1, false);
+    if (!outcome.ok) logger("commands")->warn("cannot publish on {}: {}", topic, outcome.error);
+}
+
+void CommandDispatcher::stop() {
+    fast_.stop();
+    slow_.stop();
+    try {
+        dedup_.flush();
+    } catch (const std::exception& e) {
+        logger("commands")->error("cannot persist the request log: {}", e.what());
+    }
+}
+
+}  // namespace lucid::host::commands

@@ -1,0 +1,95 @@
+// Runs MQTT commands off the network thread and answers them on their result topics.
+//
+// For every command message: parse (contract/command_request.hpp) → malformed payloads get an
+// `ok:false` result at once → a request_id already answered gets its first result republished
+// unchanged (DedupStore) → otherwise the handler runs on the command's lane, its result is
+// recorded, then published (QoS 1, not retained).
+//
+// Retained command messages are ignored: the broker would replay them on every reconnect.
+//
+// Two lanes: `fast` (ping, refresh, cfg/set, restart, component start/stop...) and `slow`
+// (install, uninstall): a download never delays a ping. A full lane answers
+// `busy: command queue full` instead of blocking the network thread.
+//
+// Thread: submit() is called on the network thread (by the router) and never blocks; handlers
+// run on the lane workers. The publisher and the dedup store must outlive the dispatcher.
+//
+//   dispatcher.add({"ping", topics.at(kPing.command), topics.at(kPing.result), Lane::fast,
+//                   [](const CommandRequest& rq) { return CommandReply(contract::Result(...)); }});
+//   for (auto& topic : dispatcher.command_topics())
+//       router.add(topic, dispatcher.route(topic)), session.subscribe(topic);
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands/dedup_store.hpp"
+#include "commands/work_lane.hpp"
+#include "contract/command_request.hpp"
+#include "contract/payloads.hpp"
+#include "mqtt/message_router.hpp"
+#include "mqtt/publisher.hpp"
+
+namespace lucid::host::commands {
+
+enum class Lane { fast, slow };
+
+struct CommandReply {
+    explicit CommandReply(contract::Result r, Durability d = Durability::immediate)
+        : result(std::move(r)), durability(d) {}
+
+    contract::Result result;
+    // `immediate` for commands with side effects: their record is on disk before the result is
+    // published, so a retry after a crash is still recognized.
+    Durability durability;
+    // Runs once the result was delivered to the broker (or the wait timed out): restart uses it
+    // to exit only after its answer left the device.
+    std::function<void()> after_delivery;
+};
+
+using CommandHandler = std::function<CommandReply(const contract::CommandRequest&)>;
+
+struct CommandSpec {
+    std::string name;           // for logs
+    std::string command_topic;  // absolute; may contain wildcards
+    std::string result_topic;   // absolute
+    Lane lane = Lane::fast;
+    CommandHandler handler;
+};
+
+class CommandDispatcher {
+  public:
+    CommandDispatcher(mqtt::Publisher& publisher, DedupStore& dedup, std::size_t lane_capacity);
+    ~CommandDispatcher();  // stop()
+
+    void add(CommandSpec spec);
+    std::vector<std::string> command_topics() const;
+    // The router handler for one registered command topic.
+    mqtt::MessageHandler route(const std::string& command_topic);
+
+    // Queues one command message for `spec` (network thread; never blocks). Usable directly for
+    // commands whose result topic depends on the message topic (plugin-defined commands).
+    void submit(std::shared_ptr<const CommandSpec> spec, const mqtt::MqttMessage& message);
+
+    // Stops the lanes (running commands finish) and flushes the deferred dedup records.
+    void stop();
+
+    // How long after_delivery waits for the broker's acknowledgement.
+    static constexpr std::chrono::milliseconds kDeliveryTimeout{5000};
+
+  private:
+    void execute(const CommandSpec& spec, const mqtt::MqttMessage& message);
+    void publish_result(const std::string& topic, const std::string& payload);
+
+    mqtt::Publisher& publisher_;
+    DedupStore& dedup_;
+    WorkLane fast_;
+    WorkLane slow_;
+    std::map<std::string, std::shared_ptr<const CommandSpec>> specs_;
+};
+
+}  // namespace lucid::host::commands

@@ -1,0 +1,123 @@
+#include "components/artifact_verifier.hpp"
+
+#include <cctype>
+#include <fstream>
+
+#include "install/digest.hpp"
+#include "lucid/registry/atomic_file.hpp"
+
+namespace lucid::host::components {
+namespace fs = std::filesystem;
+
+StagedArtifact::StagedArtifact(fs::path dir, fs::path file, std::string sha256,
+                               PluginManifest manifest)
+    : dir_(std::move(dir)),
+      file_(std::move(file)),
+      sha256_(std::move(sha256)),
+      manifest_(std::move(manifest)) {}
+
+StagedArtifact::StagedArtifact(StagedArtifact&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      file_(std::move(other.file_)),
+      sha256_(std::move(other.sha256_)),
+      manifest_(std::move(other.manifest_)) {
+    other.dir_.clear();
+}
+
+StagedArtifact::~StagedArtifact() {
+    if (dir_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+namespace {
+
+// The checks shared by every source once the bytes are in `file` (inside `dir`).
+VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
+                            const std::string& expected_sha256,
+                            const std::optional<std::string>& signature,
+                            const VerifierSettings& settings) {
+    VerifyOutcome out;
+    auto fail = [&](std::string error) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        out.error = std::move(error);
+        return std::move(out);
+    };
+    const std::string actual = install::sha256_file(file);
+    if (actual != expected_sha256) return fail("sha256 mismatch: got=" + actual);
+    if (auto error = install::check_signature(file, signature, settings.signatures)) {
+        return fail(*error);
+    }
+    // read_manifest refuses anything that is not an ELF shared object for this machine.
+    auto manifest = read_manifest(file);
+    if (!manifest.ok()) return fail(manifest.error);
+    if (auto problem = check_manifest(file, *manifest.manifest)) return fail(*problem);
+    out.artifact.emplace(dir, file, actual, std::move(*manifest.manifest));
+    return out;
+}
+
+fs::path fresh_staging_dir(install::ComponentFiles& files) {
+    // One directory per install, so the artifact keeps its real file name: the manifest check
+    // compares the manifest with that name.
+    const fs::path dir = files.new_staging_path("install");
+    fs::create_directories(dir);
+    return dir;
+}
+
+}  // namespace
+
+VerifyOutcome stage_and_verify(const install::InstallRequest& request,
+                               install::ComponentFiles& files, const VerifierSettings& settings,
+                               const ProgressFn& progress) {
+    const fs::path dir = fresh_staging_dir(files);
+    const fs::path file = dir / request.source.file_name;
+    try {
+        if (request.source.type == install::SourceType::inline_data) {
+            std::ofstream out(file, std::ios::binary | std::ios::trunc);
+            out.write(request.source.inline_data.data(),
+                      static_cast<std::streamsize>(request.source.inline_data.size()));
+            out.close();
+            if (!out) throw std::runtime_error("cannot write the inline artifact to staging");
+        } else {
+            install::download_to_file(request.source.url, file, settings.limits,
+                                      [&](std::uint64_t bytes, std::uint64_t total) {
+                                          if (progress) progress("download", bytes, total);
+                                      });
+        }
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        VerifyOutcome out;
+        out.error = e.what();
+        return out;
+    }
+    return verify_staged(dir, file, request.source.sha256, request.source.signature, settings);
+}
+
+VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& files,
+                               const VerifierSettings& settings) {
+    const fs::path dir = fresh_staging_dir(files);
+    const fs::path file = dir / source.filename();
+    std::error_code ec;
+    fs::copy_file(source, file, ec);
+    if (ec) {
+        fs::remove_all(dir, ec);
+        VerifyOutcome out;
+        out.error = "cannot copy " + source.string() + " to staging: " + ec.message();
+        return out;
+    }
+    std::optional<std::string> signature;
+    const fs::path signature_file = source.string() + ".sig";
+    if (fs::exists(signature_file, ec)) {
+        std::string text = registry::read_file(signature_file);
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+            text.pop_back();
+        }
+        signature = std::move(text);
+    }
+    // The copy is what gets loaded: its own hash is the one recorded.
+    return verify_staged(dir, file, install::sha256_file(file), signature, settings);
+}
+
+}  // namespace lucid::host::components

@@ -1,0 +1,98 @@
+#include "components/component_commands.hpp"
+
+#include <memory>
+
+#include "components/component_payloads.hpp"
+#include "lucid/registry/identifiers.hpp"
+
+namespace lucid::host::components {
+namespace topics = contract::topics;
+using commands::CommandReply;
+using commands::CommandSpec;
+using commands::Lane;
+
+namespace {
+
+// Publishes download progress for one request, throttled.
+class ProgressPublisher {
+public:
+    ProgressPublisher(mqtt::MqttSession& session, std::string topic, std::string request_id)
+        : session_(session), topic_(std::move(topic)), request_id_(std::move(request_id)) {}
+
+    void operator()(const std::string& phase, std::uint64_t bytes, std::uint64_t total) {
+        const auto now = std::chrono::steady_clock::now();
+        const bool done = total > 0 && bytes >= total;
+        if (!done && now - last_ < kProgressInterval) return;
+        if (done && bytes == last_bytes_) return;
+        last_ = now;
+        last_bytes_ = bytes;
+        session_.publish(topic_,
+                         install_progress_payload(request_id_, phase, bytes, total,
+                                                  std::chrono::system_clock::now()),
+                         1, false);
+    }
+
+private:
+    mqtt::MqttSession& session_;
+    std::string topic_;
+    std::string request_id_;
+    std::chrono::steady_clock::time_point last_{};
+    std::uint64_t last_bytes_ = 0;
+};
+
+}  // namespace
+
+void register_component_commands(commands::CommandDispatcher& dispatcher,
+                                 mqtt::MessageRouter& router, mqtt::MqttSession& session,
+                                 const contract::AgentTopics& topics, ComponentManager& manager) {
+    auto add = [&](CommandSpec spec) {
+        const std::string topic = spec.command_topic;
+        dispatcher.add(std::move(spec));
+        router.add(topic, dispatcher.route(topic));
+        session.subscribe(topic, 1);
+    };
+    add(CommandSpec{
+        "install", topics.at(topics::kInstall.command), topics.at(topics::kInstall.result),
+        Lane::slow, [&session, &manager, progress_topic = topics.at(topics::kInstallProgress)](
+                        const contract::CommandRequest& rq) {
+            ProgressPublisher progress(session, progress_topic, rq.request_id);
+            return CommandReply(manager.install(
+                rq, [&](const std::string& phase, std::uint64_t bytes, std::uint64_t total) {
+                    progress(phase, bytes, total);
+                }));
+        }});
+    add(CommandSpec{
+        "uninstall", topics.at(topics::kUninstall.command), topics.at(topics::kUninstall.result),
+        Lane::slow,
+        [&manager](const contract::CommandRequest& rq) {
+            return CommandReply(manager.uninstall(rq));
+        }});
+    for (const auto& command : {topics::kStart, topics::kStop, topics::kRestartComponent,
+                                topics::kEnable, topics::kDisable}) {
+        const std::string action(command.command.substr(command.command.rfind('/') + 1));
+        add(CommandSpec{
+            action, topics.at(command.command), topics.at(command.result), Lane::slow,
+            [&manager, action](const contract::CommandRequest& rq) {
+                return CommandReply(manager.control(action, rq));
+            }});
+    }
+
+    // components/{cid}/cfg/set: the result topic depends on the component, so each message
+    // gets its own spec before it goes through the dispatcher (parse, dedup, lane, result).
+    const std::string filter = topics.component("+", "cfg/set");
+    const std::string prefix = topics.base() + "/components/";
+    router.add(filter, [&dispatcher, &manager, &topics, prefix](const mqtt::MqttMessage& m) {
+        const std::string cid = m.topic.substr(prefix.size(), m.topic.find('/', prefix.size()) -
+                                                                  prefix.size());
+        if (!registry::is_valid_identifier(cid)) return;  // not a component of ours
+        auto spec = std::make_shared<CommandSpec>(CommandSpec{
+            "component cfg/set", m.topic, topics.component_cfg_set_result(cid), Lane::slow,
+            [&manager, cid](const contract::CommandRequest& rq) {
+                return CommandReply(manager.configure(cid, rq));
+            }});
+        dispatcher.submit(std::move(spec), m);
+    });
+    session.subscribe(filter);
+}
+
+}  // namespace lucid::host::components

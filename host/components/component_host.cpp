@@ -1,0 +1,78 @@
+#include "components/component_host.hpp"
+
+#include "common/logging.hpp"
+#include "components/component_commands.hpp"
+#include "lucid/registry/registry_store.hpp"
+
+namespace lucid::host::components {
+namespace {
+
+ManagerSettings settings_from(const config::AgentConfig& config) {
+    ManagerSettings s;
+    s.data_dir = config.data_dir;
+    const char* legacy = std::getenv("LUCID_LEGACY_REGISTRY");
+    s.legacy_registries = registry::legacy_registry_candidates(
+        config.data_dir, legacy ? std::optional<std::string>(legacy) : std::nullopt);
+    s.install.github_base = config.github_base_url;
+    s.install.allowed_url_prefixes = config.allowed_source_prefixes;
+    s.install.inline_max_bytes = config.max_artifact_bytes;
+    s.verifier.limits.max_bytes = config.max_artifact_bytes;
+    s.verifier.signatures.trusted_keys_dir = config.trusted_keys_dir;
+    s.verifier.signatures.require_signature =
+        config.signature_policy == config::SignaturePolicy::required;
+    return s;
+}
+
+}  // namespace
+
+ComponentHost::ComponentHost(agent::Agent& agent) : agent_(agent) {
+    manager_ = std::make_unique<ComponentManager>(
+        settings_from(agent.config()),
+        ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics()}, [this] {
+            agent_.snapshots().publish_components();
+            agent_.snapshots().publish_core_state();
+        });
+    agent.snapshots().set_component_source([this] { return manager_->snapshots(); });
+    agent.snapshots().add_extra_snapshots([this] { return manager_->publish_component_snapshots(); });
+}
+
+ComponentHost::~ComponentHost() { stop(); }
+
+void ComponentHost::start() {
+    auto log = logger("components");
+    for (const auto& problem : manager_->boot()) log->warn("{}", problem);
+    register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
+                                agent_.topics(), *manager_);
+
+    dropin::DropinCallbacks callbacks;
+    callbacks.file_ready = [this](const std::filesystem::path& file) {
+        if (!dropin_lane_.post([this, file] { manager_->dropin_ready(file); })) {
+            logger("dropin")->error("drop-in queue full; {} will be picked up at next start",
+                                    file.string());
+        }
+    };
+    callbacks.file_removed = [this](const std::filesystem::path& file) {
+        dropin_lane_.post([this, file] { manager_->dropin_removed(file); });
+    };
+    callbacks.file_rejected = [](const std::filesystem::path& file, const std::string& reason) {
+        logger("dropin")->warn("ignoring {}: {}", file.string(), reason);
+    };
+    callbacks.watch_error = [](const std::string& message) {
+        logger("dropin")->error("drop-in directory no longer watched: {}", message);
+    };
+    try {
+        watcher_ = std::make_unique<dropin::DropinWatcher>(agent_.config().plugin_dir, callbacks);
+        watcher_->initial_scan();
+    } catch (const std::exception& e) {
+        log->error("cannot watch the drop-in directory {}: {}",
+                   agent_.config().plugin_dir.string(), e.what());
+    }
+}
+
+void ComponentHost::stop() {
+    if (watcher_) watcher_->stop();
+    dropin_lane_.stop();
+    if (manager_) manager_->stop_all();
+}
+
+}  // namespace lucid::host::components

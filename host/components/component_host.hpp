@@ -1,0 +1,43 @@
+// Plugin hosting inside the agent: the ComponentManager wired to the agent's MQTT session,
+// router, command dispatcher and snapshots, and the drop-in directory watched for artifacts.
+//
+//   agent::Agent agent(config, shutdown);
+//   components::ComponentHost host(agent);
+//   host.start();          // boot the registry's components, watch the drop-in directory
+//   int code = agent.run();
+//   host.stop();
+//
+// Thread: construct, start and stop on the main thread. Drop-in events are handed to a lane of
+// their own so the watcher thread never blocks on an install.
+#pragma once
+
+#include <memory>
+
+#include "agent/agent.hpp"
+#include "commands/work_lane.hpp"
+#include "components/component_manager.hpp"
+#include "dropin/dropin_watcher.hpp"
+
+namespace lucid::host::components {
+
+class ComponentHost {
+public:
+    explicit ComponentHost(agent::Agent& agent);
+    ~ComponentHost();  // stop()
+
+    // Loads the registry (migrating or repairing it), starts the enabled components, registers
+    // the component commands and starts watching the drop-in directory.
+    void start();
+    // Stops watching, then stops and unloads every component. Idempotent.
+    void stop();
+
+    ComponentManager& manager() { return *manager_; }
+
+private:
+    agent::Agent& agent_;
+    std::unique_ptr<ComponentManager> manager_;
+    commands::WorkLane dropin_lane_{"dropin", 256};
+    std::unique_ptr<dropin::DropinWatcher> watcher_;
+};
+
+}  // namespace lucid::host::components

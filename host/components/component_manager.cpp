@@ -1,0 +1,423 @@
+// Boot, runtime control, snapshots and the PluginHostServices side of ComponentManager.
+// Install, uninstall and drop-in files are in component_install.cpp.
+#include "components/component_manager.hpp"
+
+#include <fstream>
+
+#include "common/logging.hpp"
+#include "components/component_payloads.hpp"
+#include "lucid/registry/identifiers.hpp"
+
+namespace lucid::host::components {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kUnsupportedError =
+    "a Python wheel of the earlier agent: this host cannot run it (uninstall it, or install a "
+    "native build)";
+const char* const kQuarantineError =
+    "quarantined: the agent stopped while this component was starting; enable or re-install it "
+    "to try again";
+
+bool is_loaded_state(const std::string& state) {
+    return state == "running" || state == "starting";
+}
+
+}  // namespace
+
+ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedFn changed)
+    : settings_(std::move(settings)),
+      mqtt_(std::move(mqtt)),
+      changed_(std::move(changed)),
+      store_(settings_.data_dir, settings_.legacy_registries),
+      files_(settings_.data_dir) {
+    // One route sees every incoming message; each plugin context keeps only what matches its
+    // own subscriptions, so overlapping filters never deliver a message twice to a plugin.
+    mqtt_.router.add("#", [this](const mqtt::MqttMessage& m) { deliver(m); });
+}
+
+ComponentManager::~ComponentManager() { stop_all(); }
+
+std::vector<std::string> ComponentManager::boot() {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    auto report = store_.load();
+    std::vector<std::string> problems = report.problems;
+    auto recovery = files_.recover(report.registry);
+    problems.insert(problems.end(), recovery.problems.begin(), recovery.problems.end());
+    registry::Registry registry = std::move(recovery.registry);
+
+    // A component whose start never finished took the agent down with it: do not try again.
+    bool changed = recovery.registry_changed;
+    for (const auto& [id, entry] : registry.entries()) {
+        if (!fs::exists(settings_.data_dir / "starting" / id)) continue;
+        mark_starting(id, false);
+        set_quarantine(id, true);
+        problems.push_back("component " + id + " quarantined: the agent stopped while starting it");
+    }
+    for (auto [id, entry] : registry.entries()) {
+        if (quarantined(id) && entry.enabled) {
+            entry.enabled = false;
+            registry.put(entry);
+            changed = true;
+        }
+    }
+    if (changed) save_registry(registry);
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        registry_ = registry;
+    }
+
+    for (const auto& [id, entry] : registry.entries()) {
+        if (entry.kind == registry::EntryKind::python_wheel) {
+            set_status(id, {"unsupported", entry.version, kUnsupportedError});
+        } else if (quarantined(id)) {
+            set_status(id, {"failed", entry.version, kQuarantineError});
+        } else if (!entry.enabled) {
+            set_status(id, {"stopped", entry.version, ""});
+        } else if (auto error = load_and_start(entry); !error.empty()) {
+            problems.push_back("component " + id + " did not start: " + error);
+        }
+    }
+    if (changed_) changed_();
+    return problems;
+}
+
+void ComponentManager::stop_all() {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    while (!loaded_.empty()) stop_and_unload(loaded_.begin()->first);
+}
+
+std::string ComponentManager::load_and_start(const registry::Entry& entry) {
+    auto loaded = PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout});
+    if (!loaded.ok()) {
+        set_status(entry.component_id, {"failed", entry.version, loaded.error});
+        return loaded.error;
+    }
+    if (loaded.component->manifest().component_id != entry.component_id) {
+        const std::string error = "the artifact declares component_id '" +
+                                  loaded.component->manifest().component_id + "', not '" +
+                                  entry.component_id + "'";
+        set_status(entry.component_id, {"failed", entry.version, error});
+        return error;
+    }
+    PluginContext& context = loaded.component->context();
+    loaded_[entry.component_id] = Loaded{std::move(loaded.component)};
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        contexts_[entry.component_id] = &context;
+    }
+    mark_starting(entry.component_id, true);
+    const auto started = loaded_[entry.component_id].plugin->start();
+    mark_starting(entry.component_id, false);
+    if (started.ok) return {};
+    stop_and_unload(entry.component_id);
+    // Unloading reports `stopped`; what the operator needs to see is why it failed.
+    set_status(entry.component_id, {"failed", entry.version, started.error});
+    return started.error;
+}
+
+bool ComponentManager::stop_and_unload(const std::string& component_id) {
+    auto it = loaded_.find(component_id);
+    if (it == loaded_.end()) return false;
+    {
+        // After this no message reaches the plugin: deliver() holds state_mutex_ while it hands
+        // messages to contexts.
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        contexts_.erase(component_id);
+    }
+    const auto report = it->second.plugin->stop_and_unload();
+    loaded_.erase(it);
+    if (!report.ok && !report.error.empty()) {
+        logger("components")->warn("component {} stopped with an error: {}", component_id,
+                                   report.error);
+    }
+    return report.restart_required;
+}
+
+bool ComponentManager::healthy_for(const std::string& component_id,
+                                   std::chrono::milliseconds window) {
+    // Waits on status changes, not on time alone: a plugin reporting `failed` ends it at once.
+    std::unique_lock<std::mutex> lock(state_mutex_);
+    const auto failed = [&] {
+        auto it = statuses_.find(component_id);
+        return it == statuses_.end() || !is_loaded_state(it->second.state);
+    };
+    return !status_cv_.wait_for(lock, window, failed);
+}
+
+contract::Result ComponentManager::control(const std::string& action,
+                                           const contract::CommandRequest& request) {
+    contract::Result result(request.request_id, now());
+    const auto& payload = request.payload;
+    auto cid_it = payload.FindMember("component_id");
+    if (cid_it == payload.MemberEnd() || !cid_it->value.IsString()) {
+        return std::move(result.fail("validation_error: missing field 'component_id'"));
+    }
+    const std::string cid = cid_it->value.GetString();
+    if (auto error = registry::identifier_error("component_id", cid)) {
+        return std::move(result.fail(*error));
+    }
+    result.set("component_id", cid);
+
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    registry::Registry registry = registry_copy();
+    const registry::Entry* entry = registry.find(cid);
+    if (!entry) return std::move(result.fail("component not found: " + cid));
+
+    if (action == "enable" || action == "disable") {
+        registry::Entry changed = *entry;
+        changed.enabled = action == "enable";
+        registry.put(changed);
+        save_registry(registry);
+        if (action == "enable" && quarantined(cid)) {
+            set_quarantine(cid, false);
+            set_status(cid, {"stopped", entry->version, ""});
+        }
+        if (changed_) changed_();
+        return std::move(result.set("enabled", changed.enabled));
+    }
+
+    bool restart_required = false;
+    if (action == "stop" || action == "restart") {
+        const bool was_loaded = loaded_.count(cid) > 0;
+        restart_required = stop_and_unload(cid);
+        if (was_loaded) set_status(cid, {"stopped", entry->version, ""});
+        result.set("restart_required", restart_required);
+        if (action == "stop") {
+            if (changed_) changed_();
+            return result;
+        }
+    }
+    // start | restart
+    if (entry->kind == registry::EntryKind::python_wheel) {
+        return std::move(result.fail("component " + cid + " is unsupported: " + kUnsupportedError));
+    }
+    if (quarantined(cid)) return std::move(result.fail("component " + cid + " is " + kQuarantineError));
+    if (loaded_.count(cid)) return std::move(result.set("noop", true));
+    const std::string error = load_and_start(*entry);
+    if (changed_) changed_();
+    if (!error.empty()) return std::move(result.fail(error));
+    return result;
+}
+
+contract::Result ComponentManager::configure(const std::string& component_id,
+                                             const contract::CommandRequest& request) {
+    contract::Result result(request.request_id, now());
+    auto set = request.payload.FindMember("set");
+    if (set == request.payload.MemberEnd()) {
+        return std::move(result.fail("missing 'set' field in payload"));
+    }
+    if (!set->value.IsObject()) return std::move(result.fail("'set' must be an object"));
+
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    const registry::Registry registry = registry_copy();
+    const registry::Entry* entry = registry.find(component_id);
+    if (!entry) return std::move(result.fail("component not found: " + component_id));
+    auto loaded = loaded_.find(component_id);
+    if (loaded == loaded_.end()) {
+        return std::move(result.fail("component not running: " + component_id));
+    }
+    // The new config is the stored one with the `set` keys replaced: the plugin always sees,
+    // validates and persists a whole config.
+    rapidjson::Document merged;
+    merged.Parse(entry->config_json.c_str());
+    if (merged.HasParseError() || !merged.IsObject()) merged.SetObject();
+    for (const auto& member : set->value.GetObject()) {
+        rapidjson::Value key(member.name, merged.GetAllocator());
+        rapidjson::Value value(member.value, merged.GetAllocator());
+        merged.RemoveMember(key);
+        merged.AddMember(key, value, merged.GetAllocator());
+    }
+    const auto outcome = loaded->second.plugin->context().propose_config(contract::to_json(merged));
+    if (!outcome.ok) return std::move(result.fail(outcome.error));
+    return std::move(result.set("applied", set->value));
+}
+
+std::vector<contract::ComponentSnapshot> ComponentManager::snapshots() const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    std::vector<contract::ComponentSnapshot> out;
+    for (const auto& [id, entry] : registry_.entries()) {
+        contract::ComponentSnapshot snapshot{entry, "stopped", ""};
+        if (auto it = statuses_.find(id); it != statuses_.end()) {
+            snapshot.state = it->second.state;
+            snapshot.error = it->second.error;
+        }
+        out.push_back(std::move(snapshot));
+    }
+    return out;
+}
+
+int ComponentManager::publish_component_snapshots() {
+    std::vector<std::string> ids;
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        for (const auto& [id, entry] : registry_.entries()) ids.push_back(id);
+    }
+    for (const auto& id : ids) {
+        publish_component_status(id);
+        publish_component_config(id);
+    }
+    return static_cast<int>(ids.size() * 2);
+}
+
+void ComponentManager::set_status(const std::string& component_id, ComponentStatus status) {
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        statuses_[component_id] = std::move(status);
+    }
+    status_cv_.notify_all();
+    publish_component_status(component_id);
+}
+
+void ComponentManager::publish_component_status(const std::string& component_id) {
+    ComponentStatus status;
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        auto it = statuses_.find(component_id);
+        if (it != statuses_.end()) {
+            status = it->second;
+        } else if (const auto* entry = registry_.find(component_id)) {
+            status = {"stopped", entry->version, ""};
+        } else {
+            return;
+        }
+    }
+    mqtt_.session.publish(mqtt_.topics.component_status(component_id),
+                          component_status_payload(status, now()), 1, true);
+}
+
+void ComponentManager::publish_component_config(const std::string& component_id) {
+    std::string config;
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        const auto* entry = registry_.find(component_id);
+        if (!entry) return;
+        config = entry->config_json;
+    }
+    mqtt_.session.publish(mqtt_.topics.component_cfg_state(component_id),
+                          component_cfg_state_payload(config, now()), 1, true);
+}
+
+void ComponentManager::forget_component(const std::string& component_id) {
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        statuses_.erase(component_id);
+    }
+    // An empty retained message deletes the retained snapshot on the broker.
+    mqtt_.session.publish(mqtt_.topics.component_status(component_id), "", 1, true);
+    mqtt_.session.publish(mqtt_.topics.component_cfg_state(component_id), "", 1, true);
+}
+
+registry::Registry ComponentManager::registry_copy() const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    return registry_;
+}
+
+void ComponentManager::save_registry(const registry::Registry& registry) {
+    store_.save(registry);
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    registry_ = registry;
+}
+
+void ComponentManager::mark_starting(const std::string& component_id, bool starting) {
+    const fs::path marker = settings_.data_dir / "starting" / component_id;
+    std::error_code ec;
+    if (starting) {
+        fs::create_directories(marker.parent_path(), ec);
+        std::ofstream(marker).put('\n');
+    } else {
+        fs::remove(marker, ec);
+    }
+}
+
+bool ComponentManager::quarantined(const std::string& component_id) const {
+    std::error_code ec;
+    return fs::exists(settings_.data_dir / "quarantine" / component_id, ec);
+}
+
+void ComponentManager::set_quarantine(const std::string& component_id, bool on) {
+    const fs::path marker = settings_.data_dir / "quarantine" / component_id;
+    std::error_code ec;
+    if (on) {
+        fs::create_directories(marker.parent_path(), ec);
+        std::ofstream(marker).put('\n');
+    } else {
+        fs::remove(marker, ec);
+    }
+}
+
+void ComponentManager::deliver(const mqtt::MqttMessage& message) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    for (auto& [id, context] : contexts_) {
+        context->deliver_message(message.topic, message.payload, message.qos, message.retain);
+    }
+}
+
+// ---- PluginHostServices (plugin worker threads) ----------------------------------------------
+
+bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
+                               bool retain) {
+    return mqtt_.session.publish(topic, payload, qos, retain).ok;
+}
+
+void ComponentManager::subscribe(const std::string& component_id, const std::string& filter,
+                                 int qos) {
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        ++subscriptions_[{component_id, filter}];
+    }
+    mqtt_.session.subscribe(filter, qos);
+}
+
+void ComponentManager::unsubscribe(const std::string& component_id, const std::string& filter) {
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        auto it = subscriptions_.find({component_id, filter});
+        if (it == subscriptions_.end()) return;
+        if (--it->second == 0) subscriptions_.erase(it);
+    }
+    mqtt_.session.unsubscribe(filter);
+}
+
+std::chrono::system_clock::time_point ComponentManager::now() {
+    return std::chrono::system_clock::now();
+}
+
+std::string ComponentManager::agent_id() { return mqtt_.topics.agent_id(); }
+
+std::string ComponentManager::base_topic() { return mqtt_.topics.base(); }
+
+void ComponentManager::status_changed(const std::string& component_id,
+                                      const ComponentStatus& status) {
+    set_status(component_id, status);
+    if (changed_) changed_();
+}
+
+std::string ComponentManager::read_config(const std::string& component_id) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const auto* entry = registry_.find(component_id);
+    return entry ? entry->config_json : "{}";
+}
+
+void ComponentManager::persist_config(const std::string& component_id, const std::string& json) {
+    // Runs on the plugin's worker while configure() holds the lifecycle mutex: only the
+    // registry file's own lock and state_mutex_ are taken here.
+    try {
+        registry::Registry saved = store_.update([&](registry::Registry& r) {
+            if (const auto* entry = r.find(component_id)) {
+                registry::Entry changed = *entry;
+                changed.config_json = json;
+                r.put(changed);
+            }
+        });
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        registry_ = std::move(saved);
+    } catch (const std::exception& e) {
+        logger("components")->error("cannot persist the config of {}: {}", component_id, e.what());
+        return;
+    }
+    publish_component_config(component_id);
+}
+
+}  // namespace lucid::host::components

@@ -1,0 +1,150 @@
+// The components of this agent at runtime (SPEC §4, §6, §7): the registry, the loaded plugins,
+// their live states, and every operation that changes them — boot, install/upgrade with
+// rollback, uninstall, start/stop/restart, enable/disable, component config, drop-in files.
+// It is also the PluginHostServices the plugins talk to.
+//
+// Ordering that makes a crash at any point recoverable (with ComponentFiles::recover at boot):
+// an install places the file, then updates the registry; an uninstall updates the registry,
+// then deletes the file. A component is marked "starting" on disk while its start() runs; if
+// the agent dies there, the next boot quarantines it (disabled, status failed) instead of
+// crashing again, until it is enabled or re-installed.
+//
+// Threads: the operations run on the command lanes (fast: start/stop/...; slow: install,
+// uninstall, drop-in) and are serialized by one lifecycle mutex; a long download happens before
+// that mutex is taken, so it delays nobody. The PluginHostServices members run on plugin
+// workers and never take the lifecycle mutex (a plugin being stopped may still call them).
+// deliver() runs on the network thread and never blocks on a plugin.
+// Errors: operations return contract::Result; nothing throws out of them.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "components/artifact_verifier.hpp"
+#include "contract/command_request.hpp"
+#include "contract/payloads.hpp"
+#include "contract/topics.hpp"
+#include "install/component_files.hpp"
+#include "install/install_request.hpp"
+#include "lucid/registry/registry_store.hpp"
+#include "mqtt/message_router.hpp"
+#include "mqtt/mqtt_session.hpp"
+#include "plugin/plugin_component.hpp"
+#include "plugin/plugin_host_services.hpp"
+
+namespace lucid::host::components {
+
+struct ManagerSettings {
+    std::filesystem::path data_dir;
+    std::vector<std::filesystem::path> legacy_registries;  // registry_store.hpp
+    install::InstallSettings install;
+    VerifierSettings verifier;
+    // How long a freshly started upgrade must stay healthy before the old version is let go.
+    std::chrono::milliseconds health_window{300};
+    std::chrono::milliseconds plugin_call_timeout{10000};
+};
+
+class ComponentManager final : public PluginHostServices {
+public:
+    // The MQTT side: where plugins' subscriptions go and how everything is published.
+    struct Mqtt {
+        mqtt::MqttSession& session;
+        mqtt::MessageRouter& router;
+        contract::AgentTopics topics;
+    };
+    // Called after every change that alters `core/components` / `core/state`.
+    using ChangedFn = std::function<void()>;
+
+    ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedFn changed);
+    ~ComponentManager() override;  // stop_all()
+
+    // Recovers files and registry, then loads and starts every enabled component.
+    // Returns the problems found (for the log).
+    std::vector<std::string> boot();
+    // Stops and unloads every component (clean shutdown).
+    void stop_all();
+
+    using ProgressFn = std::function<void(const std::string& phase, std::uint64_t bytes,
+                                          std::uint64_t total)>;
+    contract::Result install(const contract::CommandRequest& request, const ProgressFn& progress);
+    contract::Result uninstall(const contract::CommandRequest& request);
+    // start | stop | restart | enable | disable
+    contract::Result control(const std::string& action, const contract::CommandRequest& request);
+    // components/{cid}/cfg/set: {"request_id", "set": {...}} merged into the current config,
+    // validated by the plugin, persisted, republished.
+    contract::Result configure(const std::string& component_id,
+                               const contract::CommandRequest& request);
+
+    // The drop-in directory (SPEC §7): same pipeline, source {"type":"dropin","path":...}.
+    void dropin_ready(const std::filesystem::path& file);
+    void dropin_removed(const std::filesystem::path& file);
+
+    // `core/components` entries with live states.
+    std::vector<contract::ComponentSnapshot> snapshots() const;
+    // Republishes components/{cid}/status and cfg/state of every component; returns the count.
+    int publish_component_snapshots();
+
+    // PluginHostServices
+    bool publish(const std::string& topic, const std::string& payload, int qos,
+                 bool retain) override;
+    void subscribe(const std::string& component_id, const std::string& filter, int qos) override;
+    void unsubscribe(const std::string& component_id, const std::string& filter) override;
+    std::chrono::system_clock::time_point now() override;
+    std::string agent_id() override;
+    std::string base_topic() override;
+    void status_changed(const std::string& component_id, const ComponentStatus& status) override;
+    std::string read_config(const std::string& component_id) override;
+    void persist_config(const std::string& component_id, const std::string& json) override;
+
+private:
+    struct Loaded {
+        std::unique_ptr<PluginComponent> plugin;
+        mqtt::MessageRouter::RouteId route = 0;
+    };
+    struct InstallPlan;
+
+    // Lifecycle helpers; the caller holds lifecycle_mutex_.
+    std::string load_and_start(const registry::Entry& entry);  // error, empty on success
+    bool stop_and_unload(const std::string& component_id);     // restart_required
+    bool healthy_for(const std::string& component_id, std::chrono::milliseconds window);
+    contract::Result install_verified(const std::string& request_id,
+                                      const std::string& component_id,
+                                      const std::string& source_json,
+                                      const std::optional<std::string>& config_json,
+                                      StagedArtifact artifact);
+    void save_registry(const registry::Registry& registry);
+    void set_status(const std::string& component_id, ComponentStatus status);
+    void forget_component(const std::string& component_id);
+    void publish_component_status(const std::string& component_id);
+    void publish_component_config(const std::string& component_id);
+    registry::Registry registry_copy() const;
+    void mark_starting(const std::string& component_id, bool starting);
+    bool quarantined(const std::string& component_id) const;
+    void set_quarantine(const std::string& component_id, bool on);
+    void deliver(const mqtt::MqttMessage& message);
+
+    const ManagerSettings settings_;
+    Mqtt mqtt_;
+    ChangedFn changed_;
+    registry::RegistryStore store_;
+    install::ComponentFiles files_;
+
+    std::mutex lifecycle_mutex_;  // serializes operations; never taken by plugin callbacks
+    std::map<std::string, Loaded> loaded_;  // guarded by lifecycle_mutex_ (and state_mutex_)
+
+    mutable std::mutex state_mutex_;  // short sections only; never held while calling a plugin
+    registry::Registry registry_;     // the last saved registry
+    std::map<std::string, ComponentStatus> statuses_;
+    std::condition_variable status_cv_;
+    std::map<std::string, PluginContext*> contexts_;  // for deliver(); valid while in the map
+    std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
+};
+
+}  // namespace lucid::host::components

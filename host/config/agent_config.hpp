@@ -1,0 +1,50 @@
+// The agent's resolved start-up configuration (SPEC §8). Produced by config_resolver.hpp; the
+// runtime config that cfg/set changes (heartbeat, log level) is lucid::registry::CoreConfig.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "commands/restart_policy.hpp"
+#include "mqtt/mqtt_session.hpp"
+#include "mqtt/mqtt_url.hpp"
+
+namespace lucid::host::config {
+
+enum class SignaturePolicy {
+    optional,  // verify when trusted keys are configured, accept unsigned artifacts otherwise
+    required,  // refuse artifacts without a valid signature
+};
+
+const char* to_string(SignaturePolicy policy);
+
+struct AgentConfig {
+    mqtt::MqttEndpoint endpoint;  // from LUCID_MQTT_URL or the legacy MQTT_HOST/... variables
+    mqtt::TlsFiles tls;
+    int keepalive_s = 30;
+    std::chrono::milliseconds reconnect_min{1000};
+    std::chrono::milliseconds reconnect_max{60000};
+
+    std::string agent_id;
+    std::string topic_root = "lucid/agents";
+    std::filesystem::path data_dir;
+    std::filesystem::path plugin_dir;
+
+    std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
+    std::filesystem::path trusted_keys_dir;  // empty → no signature verification
+    SignaturePolicy signature_policy = SignaturePolicy::optional;
+    std::vector<std::string> allowed_source_prefixes;  // empty → any http(s)/file URL
+    std::string github_base_url = "https://github.com";
+    commands::Supervision supervision = commands::Supervision::automatic;
+
+    // Where each setting came from ("flag", "environment", "env file", "default"), by setting
+    // name, for check-config.
+    std::map<std::string, std::string> origins;
+    std::string env_file;  // the env file that was read, empty when none
+};
+
+}  // namespace lucid::host::config

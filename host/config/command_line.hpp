@@ -1,0 +1,31 @@
+// The command line of lucid-agent:
+//
+//   lucid-agent [run|check-config] [--flag value | --flag=value]...
+//   lucid-agent --version | --help
+//
+// `run` is the default subcommand. Every setting flag is listed by setting_flags(); the values
+// are only collected here and validated by the resolver. Pure; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lucid::host::config {
+
+struct CommandLine {
+    std::string subcommand = "run";            // run | check-config
+    std::map<std::string, std::string> flags;  // "--mqtt-url" → value
+    bool show_version = false;
+    bool show_help = false;
+    std::string error;  // usage error; everything else is then unspecified
+};
+
+CommandLine parse_command_line(const std::vector<std::string>& args);  // without argv[0]
+
+// The flags that take a value (settings plus --env-file).
+const std::vector<std::string>& value_flags();
+
+std::string usage_text();
+
+}  // namespace lucid::host::config

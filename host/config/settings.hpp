@@ -1,0 +1,60 @@
+// The table of start-up settings: one row per setting, naming its flag and its environment
+// variable. The command-line parser, the resolver and check-config all read this table, so a
+// setting cannot exist in one of them and not in another.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace lucid::host::config {
+
+struct Setting {
+    std::string_view key;   // name in check-config output
+    std::string_view flag;  // --flag
+    std::string_view env;   // variable in the environment and in env files
+    std::string_view help;
+};
+
+inline constexpr std::array<Setting, 17> kSettings{{
+    {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
+     "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
+    {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
+    {"data_dir", "--data-dir", "LUCID_DATA_DIR",
+     "state directory (default /var/lib/lucid as root, else $XDG_STATE_HOME/lucid)"},
+    {"plugin_dir", "--plugin-dir", "LUCID_PLUGIN_DIR",
+     "drop-in directory (default {data}/plugins.d)"},
+    {"tls_ca", "--tls-ca", "LUCID_TLS_CA", "CA file for mqtts:// (default: system CAs)"},
+    {"tls_cert", "--tls-cert", "LUCID_TLS_CERT", "client certificate file for mqtts://"},
+    {"tls_key", "--tls-key", "LUCID_TLS_KEY", "client key file for mqtts://"},
+    {"keepalive_s", "--keepalive-s", "LUCID_MQTT_KEEPALIVE_S",
+     "MQTT keepalive, 5-3600 (default 30)"},
+    {"reconnect_min_ms", "--reconnect-min-ms", "LUCID_RECONNECT_MIN_MS",
+     "first reconnect delay, ms (default 1000)"},
+    {"reconnect_max_ms", "--reconnect-max-ms", "LUCID_RECONNECT_MAX_MS",
+     "longest reconnect delay, ms (default 60000)"},
+    {"max_artifact_bytes", "--max-artifact-bytes", "LUCID_MAX_ARTIFACT_BYTES",
+     "artifact size cap, bytes or with K/M/G suffix (default 64M)"},
+    {"trusted_keys_dir", "--trusted-keys-dir", "LUCID_TRUSTED_KEYS_DIR",
+     "directory of trusted signing keys (default: none)"},
+    {"signature_policy", "--signature-policy", "LUCID_SIGNATURE_POLICY",
+     "optional | required (default optional)"},
+    {"allowed_source_prefixes", "--allowed-source-prefixes", "LUCID_ALLOWED_SOURCE_PREFIXES",
+     "comma-separated URL prefixes installs may download from (default: any)"},
+    {"topic_root", "--topic-root", "LUCID_TOPIC_ROOT", "topic root (default lucid/agents)"},
+    {"github_base_url", "--github-base-url", "LUCID_GITHUB_BASE_URL",
+     "base of github_release sources (default https://github.com)"},
+    {"supervised", "--supervised", "LUCID_SUPERVISED",
+     "auto | yes | no: may `restart` exit for a service manager (default auto: systemd detected)"},
+}};
+
+// The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.
+inline constexpr std::string_view kLegacyHost = "MQTT_HOST";
+inline constexpr std::string_view kLegacyPort = "MQTT_PORT";
+inline constexpr std::string_view kLegacyUser = "AGENT_USERNAME";
+inline constexpr std::string_view kLegacyPassword = "AGENT_PASSWORD";
+
+inline constexpr std::string_view kEnvFileFlag = "--env-file";
+inline constexpr std::string_view kEnvFileVariable = "LUCID_ENV_FILE";
+inline constexpr std::string_view kDefaultEnvFile = "/etc/lucid/agent.env";
+
+}  // namespace lucid::host::config

@@ -1,0 +1,194 @@
+#include "contract/payloads.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace lucid::host::contract {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+Value str_value(std::string_view s, Document::AllocatorType& a) {
+    return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// Every payload starts as {"schema":..., "ts":...}.
+Document envelope(Clock::time_point now) {
+    Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    doc.AddMember("schema", str_value(kSchema, a), a);
+    doc.AddMember("ts", str_value(utc_timestamp(now), a), a);
+    return doc;
+}
+
+void add(Document& doc, std::string_view key, Value value) {
+    auto& a = doc.GetAllocator();
+    doc.AddMember(str_value(key, a), value, a);
+}
+
+void add_string(Document& doc, std::string_view key, std::string_view value) {
+    add(doc, key, str_value(value, doc.GetAllocator()));
+}
+
+// Registry entries keep `source`/`config` as serialized JSON; an unreadable one becomes null
+// rather than breaking the whole snapshot.
+Value parsed_or_null(const std::string& json, Document::AllocatorType& a) {
+    Document parsed;
+    if (json.empty() || parsed.Parse(json.c_str(), json.size()).HasParseError()) return Value();
+    return Value(parsed, a);
+}
+
+// Uptime rounded to milliseconds keeps payloads short and stable.
+Value seconds_value(double seconds) {
+    return Value(static_cast<double>(static_cast<std::int64_t>(seconds * 1000.0)) / 1000.0);
+}
+
+}  // namespace
+
+std::string to_json(const rapidjson::Value& value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string status_payload(const StatusInfo& info, Clock::time_point now) {
+    Document doc = envelope(now);
+    auto& a = doc.GetAllocator();
+    add_string(doc, "state", info.online ? "online" : "offline");
+    add_string(doc, "agent_id", info.agent_id);
+    add_string(doc, "version", info.version);
+    add(doc, "session", Value(static_cast<std::uint64_t>(info.session)));
+    add(doc, "connected_since",
+        info.connected_since ? str_value(utc_timestamp(*info.connected_since), a) : Value());
+    add(doc, "uptime_s", seconds_value(info.uptime_s));
+    return to_json(doc);
+}
+
+std::string will_payload(std::string_view agent_id, std::string_view version, std::uint64_t session,
+                         Clock::time_point now) {
+    Document doc = envelope(now);
+    add_string(doc, "state", "offline");
+    add_string(doc, "agent_id", agent_id);
+    add_string(doc, "version", version);
+    add(doc, "session", Value(static_cast<std::uint64_t>(session)));
+    return to_json(doc);
+}
+
+std::string metadata_payload(const MetadataInfo& info, Clock::time_point now) {
+    Document doc = envelope(now);
+    add_string(doc, "agent_id", info.agent_id);
+    add_string(doc, "version", info.version);
+    add_string(doc, "platform", info.platform);
+    add_string(doc, "arch", info.arch);
+    add_string(doc, "hostname", info.hostname);
+    add_string(doc, "plugin_abi", info.plugin_abi);
+    return to_json(doc);
+}
+
+std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now) {
+    Document doc = envelope(now);
+    add_string(doc, "agent_id", info.agent_id);
+    add_string(doc, "state", info.components_failed > 0 ? "degraded" : "running");
+    add(doc, "uptime_s", seconds_value(info.uptime_s));
+    add(doc, "components_running", Value(static_cast<std::uint64_t>(info.components_running)));
+    add(doc, "components_failed", Value(static_cast<std::uint64_t>(info.components_failed)));
+    return to_json(doc);
+}
+
+std::string components_payload(const std::vector<ComponentSnapshot>& components,
+                               Clock::time_point now) {
+    Document doc = envelope(now);
+    auto& a = doc.GetAllocator();
+    Value map(rapidjson::kObjectType);
+    for (const auto& c : components) {
+        const auto& e = c.entry;
+        Value item(rapidjson::kObjectType);
+        item.AddMember("component_id", str_value(e.component_id, a), a);
+        item.AddMember("dist_name", e.dist_name.empty() ? Value() : str_value(e.dist_name, a), a);
+        item.AddMember("version", str_value(e.version, a), a);
+        item.AddMember("sha256", e.sha256.empty() ? Value() : str_value(e.sha256, a), a);
+        item.AddMember("path", e.path.empty() ? Value() : str_value(e.path, a), a);
+        item.AddMember("source", parsed_or_null(e.source_json, a), a);
+        item.AddMember("enabled", Value(e.enabled), a);
+        item.AddMember("config", parsed_or_null(e.config_json, a), a);
+        item.AddMember("installed_at", str_value(e.installed_at, a), a);
+        Value previous;
+        if (e.previous) {
+            previous.SetObject();
+            previous.AddMember("version", str_value(e.previous->version, a), a);
+            previous.AddMember("sha256", str_value(e.previous->sha256, a), a);
+            previous.AddMember("path", str_value(e.previous->path, a), a);
+        }
+        item.AddMember("previous", previous, a);
+        item.AddMember("kind", str_value(registry::to_string(e.kind), a), a);
+        item.AddMember("state", str_value(c.state, a), a);
+        item.AddMember("error", c.error.empty() ? Value() : str_value(c.error, a), a);
+        map.AddMember(str_value(e.component_id, a), item, a);
+    }
+    add(doc, "count", Value(static_cast<std::uint64_t>(components.size())));
+    add(doc, "components", std::move(map));
+    return to_json(doc);
+}
+
+std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_point now) {
+    Document doc = envelope(now);
+    Value cfg(rapidjson::kObjectType);
+    registry::write_core_config(config, cfg, doc.GetAllocator());
+    add(doc, "cfg", std::move(cfg));
+    return to_json(doc);
+}
+
+Result::Result(std::string_view request_id, Clock::time_point now) : doc_(envelope(now)) {
+    add_string(doc_, "request_id", request_id);
+    add(doc_, "ok", Value(true));
+    add(doc_, "error", Value());
+}
+
+rapidjson::Value& Result::field(std::string_view key) {
+    auto it = doc_.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+    if (it == doc_.MemberEnd()) {
+        add(doc_, key, Value());
+        it = doc_.MemberEnd() - 1;
+    }
+    return it->value;
+}
+
+Result& Result::succeed() {
+    field("ok").SetBool(true);
+    field("error").SetNull();
+    return *this;
+}
+
+Result& Result::fail(std::string_view error) {
+    field("ok").SetBool(false);
+    field("error") = str_value(error, doc_.GetAllocator());
+    return *this;
+}
+
+Result& Result::set(std::string_view key, std::string_view value) {
+    field(key) = str_value(value, doc_.GetAllocator());
+    return *this;
+}
+
+Result& Result::set(std::string_view key, bool value) {
+    field(key).SetBool(value);
+    return *this;
+}
+
+Result& Result::set(std::string_view key, std::int64_t value) {
+    field(key).SetInt64(value);
+    return *this;
+}
+
+Result& Result::set(std::string_view key, const rapidjson::Value& value) {
+    field(key).CopyFrom(value, doc_.GetAllocator());
+    return *this;
+}
+
+bool Result::ok() const { return doc_["ok"].GetBool(); }
+
+std::string Result::str() const { return to_json(doc_); }
+
+}  // namespace lucid::host::contract

@@ -1,0 +1,110 @@
+// Pure builders of every retained snapshot, the Will and the command results (SPEC §3, §4).
+// Each payload is a JSON object carrying `schema` (kSchema) and `ts` (contract/timestamp.hpp);
+// the builders take the instant to stamp so that tests are deterministic.
+//
+// Thread: pure functions; the Result class is not shared between threads. Errors: none thrown
+// except std::bad_alloc.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "contract/timestamp.hpp"
+#include "lucid/registry/core_config.hpp"
+#include "lucid/registry/entry.hpp"
+
+namespace lucid::host::contract {
+
+inline constexpr std::string_view kSchema = "lucid.core.v1.0.0";
+
+// `status` (retained) and the Last Will.
+struct StatusInfo {
+    bool online = true;
+    std::string agent_id;
+    std::string version;
+    std::uint64_t session = 0;
+    std::optional<Clock::time_point> connected_since;  // null while offline
+    double uptime_s = 0;
+};
+std::string status_payload(const StatusInfo& info, Clock::time_point now);
+// The Will carries only what is known when it is armed: state offline, agent_id, version,
+// session (SPEC §3).
+std::string will_payload(std::string_view agent_id, std::string_view version, std::uint64_t session,
+                         Clock::time_point now);
+
+// `core/metadata`.
+struct MetadataInfo {
+    std::string agent_id;
+    std::string version;
+    std::string platform;  // "linux"
+    std::string arch;      // uname machine, e.g. "x86_64", "aarch64"
+    std::string hostname;
+    std::string plugin_abi;  // "<major>.<minor>" of the plugin ABI the host offers
+};
+std::string metadata_payload(const MetadataInfo& info, Clock::time_point now);
+
+// `core/state`: `degraded` as soon as one component failed.
+struct CoreStateInfo {
+    std::string agent_id;
+    double uptime_s = 0;
+    std::size_t components_running = 0;
+    std::size_t components_failed = 0;
+};
+std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now);
+
+// One entry of `core/components`: the registry entry (§6) plus its live state.
+struct ComponentSnapshot {
+    registry::Entry entry;
+    std::string state;  // starting|running|stopped|failed|unsupported|unknown
+    std::string error;  // empty → null
+};
+std::string components_payload(const std::vector<ComponentSnapshot>& components,
+                               Clock::time_point now);
+
+// `core/cfg/state`.
+std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_point now);
+
+// A command result: `schema`, `ts`, `request_id`, `ok`, `error` plus command-specific fields.
+//
+//   Result r("req-1", now);
+//   r.fail("not supervised");            // or r.succeed()
+//   r.set("snapshots_updated", 5);
+//   publish(topic, r.str());
+class Result {
+  public:
+    Result(std::string_view request_id, Clock::time_point now);
+
+    Result& succeed();                     // ok:true, error:null (the default)
+    Result& fail(std::string_view error);  // ok:false, error:"..."
+
+    Result& set(std::string_view key, std::string_view value);
+    Result& set(std::string_view key, const char* value) {
+        return set(key, std::string_view(value));
+    }
+    Result& set(std::string_view key, bool value);
+    Result& set(std::string_view key, std::int64_t value);
+    Result& set(std::string_view key, int value) {
+        return set(key, static_cast<std::int64_t>(value));
+    }
+    // Copies a JSON value (e.g. the `applied` object of cfg/set).
+    Result& set(std::string_view key, const rapidjson::Value& value);
+
+    rapidjson::Document::AllocatorType& allocator() { return doc_.GetAllocator(); }
+    bool ok() const;
+    std::string str() const;
+
+  private:
+    rapidjson::Value& field(std::string_view key);
+    rapidjson::Document doc_;
+};
+
+// Serializes a JSON value compactly.
+std::string to_json(const rapidjson::Value& value);
+
+}  // namespace lucid::host::contract

@@ -1,0 +1,101 @@
+// Every MQTT topic of the contract (SPEC §3), in one place: the agent and lucidctl both build
+// their topics here, so a rename cannot leave one of them behind.
+//
+// Topics are `{root}/{agent_id}/{suffix}`; the root defaults to `lucid/agents`. Suffix constants
+// are relative; AgentTopics turns them into absolute topics. Pure; thread-safe.
+//
+//   AgentTopics t("lucid/agents", "pi-kitchen");
+//   t.status()                           // "lucid/agents/pi-kitchen/status"
+//   t.at(topics::kPing.result)           // "lucid/agents/pi-kitchen/core/evt/ping_result"
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace lucid::host::contract {
+
+inline constexpr std::string_view kDefaultTopicRoot = "lucid/agents";
+
+namespace topics {
+
+// Retained snapshots.
+inline constexpr std::string_view kStatus = "status";
+inline constexpr std::string_view kCoreMetadata = "core/metadata";
+inline constexpr std::string_view kCoreState = "core/state";
+inline constexpr std::string_view kCoreComponents = "core/components";
+inline constexpr std::string_view kCoreCfgState = "core/cfg/state";
+
+// A command topic and the topic its result is published on.
+struct CommandTopics {
+    std::string_view name;     // the command's name, for logs
+    std::string_view command;  // relative command topic
+    std::string_view result;   // relative result topic
+};
+
+inline constexpr CommandTopics kRefresh{"refresh", "core/cmd/refresh", "core/evt/refresh_result"};
+inline constexpr CommandTopics kPing{"ping", "core/cmd/ping", "core/evt/ping_result"};
+inline constexpr CommandTopics kRestart{"restart", "core/cmd/restart", "core/evt/restart_result"};
+inline constexpr CommandTopics kCfgSet{"cfg/set", "core/cfg/set", "core/evt/cfg_set_result"};
+
+inline constexpr CommandTopics kInstall{"install", "core/cmd/components/install",
+                                        "core/evt/components/install_result"};
+inline constexpr CommandTopics kUninstall{"uninstall", "core/cmd/components/uninstall",
+                                          "core/evt/components/uninstall_result"};
+inline constexpr CommandTopics kStart{"start", "core/cmd/components/start",
+                                      "core/evt/components/start_result"};
+inline constexpr CommandTopics kStop{"stop", "core/cmd/components/stop",
+                                     "core/evt/components/stop_result"};
+inline constexpr CommandTopics kRestartComponent{"restart", "core/cmd/components/restart",
+                                                 "core/evt/components/restart_result"};
+inline constexpr CommandTopics kEnable{"enable", "core/cmd/components/enable",
+                                       "core/evt/components/enable_result"};
+inline constexpr CommandTopics kDisable{"disable", "core/cmd/components/disable",
+                                        "core/evt/components/disable_result"};
+inline constexpr std::string_view kInstallProgress = "core/evt/components/install_progress";
+
+inline constexpr std::array<CommandTopics, 4> kCoreCommands{kRefresh, kPing, kRestart, kCfgSet};
+inline constexpr std::array<CommandTopics, 7> kComponentCommands{
+    kInstall, kUninstall, kStart, kStop, kRestartComponent, kEnable, kDisable};
+
+}  // namespace topics
+
+class AgentTopics {
+  public:
+    AgentTopics(std::string root, std::string agent_id);
+
+    // `{root}/{agent_id}/{suffix}`.
+    std::string at(std::string_view suffix) const;
+    const std::string& base() const { return base_; }
+    const std::string& agent_id() const { return agent_id_; }
+
+    std::string status() const { return at(topics::kStatus); }
+    std::string core_metadata() const { return at(topics::kCoreMetadata); }
+    std::string core_state() const { return at(topics::kCoreState); }
+    std::string core_components() const { return at(topics::kCoreComponents); }
+    std::string core_cfg_state() const { return at(topics::kCoreCfgState); }
+
+    // Per component: `components/{cid}/...`.
+    std::string component(std::string_view component_id, std::string_view suffix) const;
+    std::string component_status(std::string_view cid) const { return component(cid, "status"); }
+    std::string component_cfg_state(std::string_view cid) const {
+        return component(cid, "cfg/state");
+    }
+    std::string component_cfg_set(std::string_view cid) const { return component(cid, "cfg/set"); }
+    std::string component_cfg_set_result(std::string_view cid) const {
+        return component(cid, "evt/cfg_set_result");
+    }
+    // Plugin-defined commands: `components/{cid}/cmd/{action}` → `.../evt/{action}_result`.
+    std::string component_command(std::string_view cid, std::string_view action) const;
+    std::string component_command_result(std::string_view cid, std::string_view action) const;
+
+  private:
+    std::string root_;
+    std::string agent_id_;
+    std::string base_;
+};
+
+// `{root}/+/status`: the status of every agent under a root (lucidctl agents).
+std::string all_agents_status_filter(std::string_view root);
+
+}  // namespace lucid::host::contract

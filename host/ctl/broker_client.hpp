@@ -1,0 +1,90 @@
+// lucidctl's connection to the broker: short-lived, clean session, no Will, one request at a time.
+//
+// The agent's MqttSession is built for the opposite (persistent session, supervised reconnect,
+// Will); lucidctl needs "connect or fail fast", "publish and wait for the ack", and "wait for
+// the first message that matches", all with deadlines. libmosquitto's own loop thread is enough.
+//
+// Thread: the owning thread calls everything; messages arrive on libmosquitto's thread and are
+// handed over under a mutex. Errors: BrokerUnreachable (exit code 3 in lucidctl).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mqtt/mqtt_session.hpp"
+#include "mqtt/mqtt_url.hpp"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace lucid::host::ctl {
+
+class BrokerUnreachable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ReceivedMessage {
+    std::string topic;
+    std::string payload;
+    bool retain = false;
+};
+
+class BrokerClient {
+public:
+    // Connects and waits for the CONNACK; throws BrokerUnreachable (password never in the text).
+    BrokerClient(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls,
+                 std::chrono::milliseconds timeout);
+    ~BrokerClient();
+    BrokerClient(const BrokerClient&) = delete;
+    BrokerClient& operator=(const BrokerClient&) = delete;
+
+    // Subscribes and waits for the SUBACK, so nothing published afterwards is missed.
+    void subscribe(const std::string& filter, int qos = 1);
+    // Publishes at QoS 1 and waits for the PUBACK.
+    void publish(const std::string& topic, const std::string& payload, bool retain = false);
+
+    // The next message (in arrival order) for which `accept` returns true, or nullopt at the
+    // deadline. Messages that are not accepted are dropped.
+    std::optional<ReceivedMessage> wait_for(
+        const std::function<bool(const ReceivedMessage&)>& accept,
+        std::chrono::steady_clock::time_point deadline);
+
+    // Every retained message currently stored under `filter`. Ends without guessing a quiet
+    // period: after subscribing, a marker is published on a private topic; the broker delivers
+    // the retained messages of a subscription before anything published after it, so when the
+    // marker comes back the retained set is complete.
+    std::vector<ReceivedMessage> retained(const std::string& filter,
+                                          std::chrono::steady_clock::time_point deadline);
+
+    std::chrono::milliseconds timeout() const { return timeout_; }
+
+private:
+    static void on_connect(mosquitto*, void* self, int rc);
+    static void on_message(mosquitto*, void* self, const mosquitto_message* message);
+    static void on_subscribe(mosquitto*, void* self, int mid, int, const int*);
+    static void on_publish(mosquitto*, void* self, int mid);
+    void connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls);
+    void close();
+    bool wait_ack(int mid, std::chrono::steady_clock::time_point deadline);
+
+    mosquitto* mosq_ = nullptr;
+    bool loop_started_ = false;
+    std::chrono::milliseconds timeout_;
+    std::string client_id_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<ReceivedMessage> inbox_;
+    std::set<int> acked_;
+    int connack_ = -1;
+};
+
+}  // namespace lucid::host::ctl

@@ -1,0 +1,87 @@
+// lucid-agent: the device agent. A thin main: parse the command line, resolve the config (see
+// config/config_resolver.hpp for the precedence), then run the Agent.
+//
+// Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration error,
+// 75 restart requested by the `restart` command (the service manager starts us again).
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "agent/agent.hpp"
+#include "agent/host_facts.hpp"
+#include "agent/shutdown_signal.hpp"
+#include "common/logging.hpp"
+#include "config/command_line.hpp"
+#include "config/config_report.hpp"
+#include "config/config_resolver.hpp"
+#include "config/env_file.hpp"
+#include "lucid/registry/atomic_file.hpp"
+
+namespace {
+
+using namespace lucid::host;
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "lucid-agent: %s\n(see lucid-agent --help)\n", message.c_str());
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // A broker that closes a TLS socket must not kill us with SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    const auto cli = config::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    if (!cli.error.empty()) return usage_error(cli.error);
+    if (cli.show_help) {
+        std::fputs(config::usage_text().c_str(), stdout);
+        return 0;
+    }
+    if (cli.show_version) {
+        std::printf("lucid-agent %s\n", LUCID_VERSION);
+        return 0;
+    }
+
+    const config::EnvLookup env = agent::getenv_string;
+    const auto choice = config::choose_env_file(cli, env);
+    std::map<std::string, std::string> file_values;
+    std::string env_file_used;
+    std::error_code ec;
+    if (std::filesystem::exists(choice.path, ec)) {
+        std::string text;
+        try {
+            text = lucid::registry::read_file(choice.path);
+        } catch (const std::exception& e) {
+            return usage_error("cannot read env file " + choice.path + ": " + e.what());
+        }
+        auto parsed = config::parse_env_file(text);
+        if (!parsed.error.empty()) {
+            return usage_error("env file " + choice.path + ": " + parsed.error);
+        }
+        file_values = std::move(parsed.values);
+        env_file_used = choice.path;
+    } else if (choice.required) {
+        return usage_error("env file " + choice.path + " does not exist");
+    }
+
+    const config::HostFacts facts{agent::host_name(), agent::running_as_root()};
+    auto resolved = config::resolve_config(cli, env, file_values, env_file_used, facts);
+    if (!resolved.config) return usage_error("configuration error: " + resolved.error);
+
+    if (cli.subcommand == "check-config") {
+        std::fputs(config::describe_config(*resolved.config).c_str(), stdout);
+        return 0;
+    }
+
+    try {
+        agent::ShutdownSignal shutdown;  // first: threads started later inherit the signal mask
+        agent::Agent agent(std::move(*resolved.config), shutdown);
+        return agent.run();
+    } catch (const std::exception& e) {
+        logger("agent")->critical("fatal: {}", e.what());
+        return 1;
+    }
+}

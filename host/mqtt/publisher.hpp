@@ -1,0 +1,36 @@
+// The seam through which everything in the host publishes: the MQTT session implements it,
+// unit tests use a recording fake.
+//
+// Thread: implementations are safe from any thread. Errors: reported in PublishOutcome, never
+// thrown.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace lucid::host::mqtt {
+
+struct PublishOutcome {
+    bool ok = false;
+    int mid = 0;        // message id, for wait_delivered()
+    std::string error;  // when !ok
+};
+
+class Publisher {
+  public:
+    virtual ~Publisher() = default;
+
+    // Queues a message. QoS 1 messages published while disconnected are kept by the client and
+    // sent after the reconnect.
+    virtual PublishOutcome publish(const std::string& topic, std::string_view payload, int qos,
+                                   bool retain) = 0;
+
+    // Blocks until message `mid` was handed to the broker (PUBACK for QoS 1). False on timeout.
+    virtual bool wait_delivered(int mid, std::chrono::milliseconds timeout) = 0;
+
+    // True while a broker session is established.
+    virtual bool connected() const = 0;
+};
+
+}  // namespace lucid::host::mqtt

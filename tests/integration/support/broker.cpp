@@ -1,0 +1,80 @@
+#include "broker.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace lucid::itest {
+
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::close(fd);
+        throw std::runtime_error("bind failed");
+    }
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+bool wait_until_accepting(int port, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+        ::close(fd);
+        if (ok) return true;
+        // The broker is still starting; retry shortly (bounded by the deadline).
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+Broker::Broker(bool persistence) : port_(free_port()) {
+    std::ofstream conf(dir_ / "mosquitto.conf");
+    conf << "listener " << port_ << " 127.0.0.1\n"
+         << "allow_anonymous true\n"
+         << "set_tcp_nodelay true\n"
+         << "log_dest stderr\n"
+         << "log_type error\nlog_type warning\nlog_type notice\n";
+    // Started as root, mosquitto switches to user "mosquitto", which could not write its
+    // persistence file into our temp dir: stay the user running the test.
+    if (const passwd* pw = getpwuid(geteuid())) conf << "user " << pw->pw_name << "\n";
+    if (persistence) {
+        conf << "persistence true\n"
+             << "persistence_location " << dir_.path().string() << "/\n"
+             << "autosave_interval 0\n";
+    }
+}
+
+Broker::~Broker() { stop(); }
+
+void Broker::start() {
+    process_.start({"/usr/sbin/mosquitto", "-c", (dir_ / "mosquitto.conf").string()}, {},
+                   dir_ / "mosquitto.log");
+    if (!wait_until_accepting(port_, std::chrono::seconds(10))) {
+        throw std::runtime_error("mosquitto did not start:\n" + process_.log());
+    }
+}
+
+void Broker::stop() {
+    if (process_.running()) process_.stop(SIGTERM);
+}
+
+}  // namespace lucid::itest

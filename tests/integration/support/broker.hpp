@@ -1,0 +1,40 @@
+// A real mosquitto on a free loopback port, configured from a file in a temp dir. restart()
+// stops it and starts it again on the same port; with persistence on, sessions, queued QoS 1
+// messages and retained messages survive that (what a production broker restart looks like).
+#pragma once
+
+#include <string>
+
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+namespace lucid::itest {
+
+class Broker {
+  public:
+    explicit Broker(bool persistence = false);
+    ~Broker();
+
+    int port() const { return port_; }
+    std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+
+    void start();  // returns once the broker accepts TCP connections
+    void stop();   // SIGTERM: mosquitto writes its persistence file on the way out
+    void restart() {
+        stop();
+        start();
+    }
+    std::string log() const { return process_.log(); }
+
+  private:
+    TempDir dir_;
+    int port_ = 0;
+    Process process_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+// Retries connect() until it succeeds or the deadline passes.
+bool wait_until_accepting(int port, std::chrono::milliseconds timeout);
+
+}  // namespace lucid::itest

@@ -1,0 +1,320 @@
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+
+#include <rapidjson/document.h>
+
+#include "commands/command_dispatcher.hpp"
+#include "commands/core_commands.hpp"
+#include "commands/dedup_store.hpp"
+#include "commands/restart_policy.hpp"
+#include "temp_dir.hpp"
+
+using namespace lucid::host;
+using namespace lucid::host::commands;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Records publishes; wait_for() blocks until `n` messages were published.
+class FakePublisher : public mqtt::Publisher {
+  public:
+    struct Sent {
+        std::string topic;
+        std::string payload;
+    };
+    mqtt::PublishOutcome publish(const std::string& topic, std::string_view payload, int,
+                                 bool) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        sent_.push_back({topic, std::string(payload)});
+        cv_.notify_all();
+        return {true, static_cast<int>(sent_.size()), ""};
+    }
+    bool wait_delivered(int, std::chrono::milliseconds) override { return true; }
+    bool connected() const override { return true; }
+
+    std::vector<Sent> wait_for(std::size_t n) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        REQUIRE(cv_.wait_for(lock, 5s, [&] { return sent_.size() >= n; }));
+        return sent_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<Sent> sent_;
+};
+
+rapidjson::Document json(const std::string& text) {
+    rapidjson::Document d;
+    d.Parse(text.c_str());
+    REQUIRE(d.IsObject());
+    return d;
+}
+
+std::string error_of(const std::string& payload) {
+    auto d = json(payload);
+    return d["error"].IsNull() ? "" : d["error"].GetString();
+}
+
+class FakeTarget : public CoreCommandTarget {
+  public:
+    int republish_snapshots() override { return 5; }
+    lucid::registry::CoreConfig current_config() const override { return config; }
+    void apply_config(const lucid::registry::CoreConfig& c) override {
+        if (fail_save) throw std::runtime_error("disk full");
+        config = c;
+        ++applied;
+    }
+    void request_exit(int code) override { exit_code = code; }
+
+    lucid::registry::CoreConfig config;
+    int applied = 0;
+    int exit_code = -1;
+    bool fail_save = false;
+};
+
+contract::CommandRequest request(const std::string& text) { return contract::parse_command(text); }
+
+const CommandSpec& find(const std::vector<CommandSpec>& specs, const std::string& name) {
+    for (const auto& s : specs) {
+        if (s.name == name) return s;
+    }
+    FAIL("no spec " << name);
+    throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("the request log keeps the first result, is bounded, and survives a reload") {
+    lucid::test::TempDir dir;
+    const auto file = dir / "request_log.json";
+    {
+        DedupStore store(file, 3);
+        store.record("a", {"t/r", "first"}, Durability::immediate);
+        store.record("a", {"t/r", "second"}, Durability::immediate);
+        CHECK(store.find("t/r", "a")->payload == "first");
+        CHECK_FALSE(store.find("other/r", "a"));  // keyed by result topic too
+        store.record("b", {"t/r", "B"}, Durability::deferred);
+        store.record("c", {"t/r", "C"}, Durability::immediate);
+        store.record("d", {"t/r", "D"}, Durability::deferred);
+        CHECK(store.size() == 3);
+        CHECK_FALSE(store.find("t/r", "a"));  // oldest forgotten
+        store.flush();
+    }
+    DedupStore reloaded(file, 3);
+    CHECK(reloaded.load_problem().empty());
+    CHECK(reloaded.size() == 3);
+    CHECK(reloaded.find("t/r", "d")->payload == "D");
+    CHECK(reloaded.find("t/r", "b")->payload == "B");
+}
+
+TEST_CASE("a deferred record reaches the disk only with the next durable write or flush") {
+    lucid::test::TempDir dir;
+    const auto file = dir / "log.json";
+    DedupStore store(file, 10);
+    store.record("p", {"t", "P"}, Durability::deferred);
+    CHECK_FALSE(std::filesystem::exists(file));
+    store.record("q", {"t", "Q"}, Durability::immediate);
+    CHECK(DedupStore(file, 10).find("t", "p"));
+}
+
+TEST_CASE("a corrupt request log is moved aside and the store starts empty") {
+    lucid::test::TempDir dir;
+    const auto file = dir / "request_log.json";
+    { std::ofstream(file) << "{ truncated"; }
+    DedupStore store(file, 10);
+    CHECK(store.size() == 0);
+    CHECK(store.load_problem().find("corrupt") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(file));
+    CHECK(parse_dedup(serialize_dedup({{"id", {"t", "{\"x\":1}"}}}))->front().result.payload ==
+          "{\"x\":1}");
+    CHECK_FALSE(parse_dedup(R"({"format":2,"entries":[]})"));
+}
+
+TEST_CASE("restart policy: not supervised, 10 s spacing, and systemd detection") {
+    const auto now = std::chrono::system_clock::now();
+    CHECK(restart_refusal(false, std::nullopt, now) ==
+          std::optional<std::string>("not supervised"));
+    CHECK_FALSE(restart_refusal(true, std::nullopt, now));
+    CHECK(restart_refusal(true, now - 3s, now)->find("10 s") != std::string::npos);
+    CHECK(restart_refusal(true, now + 3s, now));  // clock stepped back
+    CHECK_FALSE(restart_refusal(true, now - 11s, now));
+
+    auto env_with = [](std::string name) {
+        return [name](const std::string& n) -> std::optional<std::string> {
+            if (n == name) return std::string("x");
+            return std::nullopt;
+        };
+    };
+    CHECK(is_supervised(Supervision::automatic, env_with("INVOCATION_ID")));
+    CHECK(is_supervised(Supervision::automatic, env_with("NOTIFY_SOCKET")));
+    CHECK_FALSE(is_supervised(Supervision::automatic, env_with("OTHER")));
+    CHECK_FALSE(is_supervised(Supervision::no, env_with("INVOCATION_ID")));
+    CHECK(is_supervised(Supervision::yes, env_with("OTHER")));
+
+    lucid::test::TempDir dir;
+    RestartRecord record(dir / "last_restart");
+    CHECK_FALSE(record.last());
+    record.save(now);
+    CHECK(std::chrono::abs(*RestartRecord(dir / "last_restart").last() - now) < 1ms);
+}
+
+TEST_CASE("cfg/set reports each contract error and changes nothing") {
+    FakeTarget target;
+    contract::AgentTopics topics("lucid/agents", "a1");
+    auto specs = core_command_specs(topics, target, {});
+    const auto& cfg_set = find(specs, "cfg/set");
+    CHECK(cfg_set.result_topic == "lucid/agents/a1/core/evt/cfg_set_result");
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {R"({"request_id":"1"})", "missing 'set' field in payload"},
+        {R"({"request_id":"1","set":3})", "'set' must be an object"},
+        {R"({"request_id":"1","set":{"nope":1}})", "unknown config key: nope"},
+        {R"({"request_id":"1","set":{"heartbeat_s":"5"}})", "heartbeat_s must be int"},
+        {R"({"request_id":"1","set":{"heartbeat_s":4}})", "heartbeat_s must be between 5 and 3600"},
+        {R"({"request_id":"1","set":{"log_level":"TRACE"}})",
+         "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+    };
+    for (const auto& [payload, error] : cases) {
+        CAPTURE(payload);
+        auto reply = cfg_set.handler(request(payload));
+        CHECK_FALSE(reply.result.ok());
+        CHECK(error_of(reply.result.str()) == error);
+    }
+    CHECK(target.applied == 0);
+}
+
+TEST_CASE("cfg/set applies, echoes applied and reports a failed save") {
+    FakeTarget target;
+    auto specs = core_command_specs(contract::AgentTopics("r", "a1"), target, {});
+    const auto& cfg_set = find(specs, "cfg/set");
+    auto reply = cfg_set.handler(request(R"({"request_id":"1","set":{"heartbeat_s":5}})"));
+    auto doc = json(reply.result.str());
+    CHECK(doc["ok"].GetBool());
+    CHECK(doc["applied"]["heartbeat_s"].GetInt() == 5);
+    CHECK(doc["cfg"]["log_level"].GetString() == std::string("INFO"));
+    CHECK(target.config.heartbeat_s == 5);
+    CHECK(reply.durability == Durability::immediate);
+
+    target.fail_save = true;
+    reply = cfg_set.handler(request(R"({"request_id":"2","set":{"heartbeat_s":9}})"));
+    CHECK(error_of(reply.result.str()) == "cannot save config: disk full");
+    CHECK(target.config.heartbeat_s == 5);
+}
+
+TEST_CASE("restart is refused when not supervised and exits after delivery when supervised") {
+    lucid::test::TempDir dir;
+    RestartRecord record(dir / "last_restart");
+    FakeTarget target;
+    contract::AgentTopics topics("r", "a1");
+    auto unsupervised = core_command_specs(topics, target, {false, &record});
+    auto reply = find(unsupervised, "restart").handler(request(R"({"request_id":"1"})"));
+    CHECK(error_of(reply.result.str()) == "not supervised");
+    CHECK_FALSE(reply.after_delivery);
+
+    auto supervised = core_command_specs(topics, target, {true, &record});
+    reply = find(supervised, "restart").handler(request(R"({"request_id":"2"})"));
+    CHECK(reply.result.ok());
+    REQUIRE(reply.after_delivery);
+    reply.after_delivery();
+    CHECK(target.exit_code == kRestartExitCode);
+    reply = find(supervised, "restart").handler(request(R"({"request_id":"3"})"));
+    CHECK(error_of(reply.result.str()).rfind("restart refused", 0) == 0);
+}
+
+TEST_CASE("refresh reports how many snapshots it republished; ping answers ok") {
+    FakeTarget target;
+    auto specs = core_command_specs(contract::AgentTopics("r", "a1"), target, {});
+    auto refresh =
+        json(find(specs, "refresh").handler(request(R"({"request_id":"1"})")).result.str());
+    CHECK(refresh["snapshots_updated"].GetInt() == 5);
+    auto ping = find(specs, "ping").handler(request(R"({"request_id":"1"})"));
+    CHECK(ping.result.ok());
+    CHECK(ping.durability == Durability::deferred);
+}
+
+TEST_CASE("the dispatcher answers malformed payloads, republishes duplicates, survives throws") {
+    lucid::test::TempDir dir;
+    FakePublisher publisher;
+    DedupStore dedup(dir / "log.json", 100);
+    CommandDispatcher dispatcher(publisher, dedup, 16);
+    std::atomic<int> runs{0};
+    dispatcher.add({"thing", "cmd/thing", "evt/thing_result", Lane::fast,
+                    [&](const contract::CommandRequest& rq) {
+                        ++runs;
+                        if (rq.request_id == "boom") throw std::runtime_error("kaput");
+                        return CommandReply(
+                            contract::Result(rq.request_id, contract::Clock::now()));
+                    }});
+    auto route = dispatcher.route("cmd/thing");
+    route({"cmd/thing", "not json", 1, false});
+    route({"cmd/thing", R"({"request_id":"r1"})", 1, false});
+    route({"cmd/thing", R"({"request_id":"r1"})", 1, false});
+    route({"cmd/thing", R"({"request_id":"boom"})", 1, false});
+    route({"cmd/thing", R"({"request_id":"retained"})", 1, true});  // ignored
+    route({"cmd/thing", R"({"x":1})", 1, false});
+    const auto sent = publisher.wait_for(5);
+    for (const auto& s : sent) CHECK(s.topic == "evt/thing_result");
+    CHECK(error_of(sent[0].payload).rfind("invalid JSON:", 0) == 0);
+    CHECK(json(sent[0].payload)["request_id"].GetString() == std::string(""));
+    CHECK(sent[1].payload == sent[2].payload);  // duplicate: first result, byte for byte
+    CHECK(error_of(sent[3].payload) == "internal error: kaput");
+    CHECK(error_of(sent[4].payload) == "validation_error: missing 'request_id'");
+    CHECK(runs == 2);
+}
+
+TEST_CASE("a long command on the slow lane does not delay the fast lane") {
+    lucid::test::TempDir dir;
+    FakePublisher publisher;
+    DedupStore dedup(dir / "log.json", 100);
+    CommandDispatcher dispatcher(publisher, dedup, 16);
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    dispatcher.add({"slow", "cmd/slow", "evt/slow", Lane::slow,
+                    [released](const contract::CommandRequest& rq) {
+                        released.wait();
+                        return CommandReply(
+                            contract::Result(rq.request_id, contract::Clock::now()));
+                    }});
+    dispatcher.add(
+        {"fast", "cmd/fast", "evt/fast", Lane::fast, [](const contract::CommandRequest& rq) {
+             return CommandReply(contract::Result(rq.request_id, contract::Clock::now()));
+         }});
+    dispatcher.route("cmd/slow")({"cmd/slow", R"({"request_id":"s"})", 1, false});
+    dispatcher.route("cmd/fast")({"cmd/fast", R"({"request_id":"f"})", 1, false});
+    auto sent = publisher.wait_for(1);  // the fast answer arrives while the slow one is blocked
+    CHECK(sent[0].topic == "evt/fast");
+    release.set_value();
+    sent = publisher.wait_for(2);
+    CHECK(sent[1].topic == "evt/slow");
+}
+
+TEST_CASE("a full lane answers busy instead of blocking the network thread") {
+    lucid::test::TempDir dir;
+    FakePublisher publisher;
+    DedupStore dedup(dir / "log.json", 100);
+    CommandDispatcher dispatcher(publisher, dedup, 1);
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::promise<void> started;
+    dispatcher.add({"slow", "cmd/slow", "evt/slow", Lane::slow,
+                    [&started, released](const contract::CommandRequest& rq) {
+                        if (rq.request_id == "1") started.set_value();
+                        released.wait();
+                        return CommandReply(
+                            contract::Result(rq.request_id, contract::Clock::now()));
+                    }});
+    auto route = dispatcher.route("cmd/slow");
+    route({"cmd/slow", R"({"request_id":"1"})", 1, false});
+    started.get_future().wait();                             // "1" is running
+    route({"cmd/slow", R"({"request_id":"2"})", 1, false});  // queued (capacity 1)
+    route({"cmd/slow", R"({"request_id":"3"})", 1, false});  // refused
+    auto sent = publisher.wait_for(1);
+    CHECK(error_of(sent[0].payload) == "busy: command queue full");
+    CHECK(json(sent[0].payload)["request_id"].GetString() == std::string("3"));
+    release.set_value();
+    publisher.wait_for(3);
+}

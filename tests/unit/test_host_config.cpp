@@ -1,0 +1,216 @@
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "config/command_line.hpp"
+#include "config/config_report.hpp"
+#include "config/config_resolver.hpp"
+#include "config/env_file.hpp"
+
+using namespace lucid::host::config;
+
+namespace {
+
+struct Env {
+    std::map<std::string, std::string> vars;
+    EnvLookup lookup() const {
+        return [this](const std::string& name) -> std::optional<std::string> {
+            auto it = vars.find(name);
+            if (it == vars.end()) return std::nullopt;
+            return it->second;
+        };
+    }
+};
+
+ResolveResult resolve(const std::vector<std::string>& args, const Env& env = {},
+                      const std::map<std::string, std::string>& file = {},
+                      HostFacts facts = {"My.Host-01", false}) {
+    auto cli = parse_command_line(args);
+    REQUIRE(cli.error.empty());
+    return resolve_config(cli, env.lookup(), file, file.empty() ? "" : "/etc/lucid/agent.env",
+                          facts);
+}
+
+AgentConfig ok(const ResolveResult& r) {
+    INFO(r.error);
+    REQUIRE(r.config);
+    return *r.config;
+}
+
+}  // namespace
+
+TEST_CASE("the command line has run as default, check-config, --version and --flag forms") {
+    auto none = parse_command_line({});
+    CHECK(none.subcommand == "run");
+    CHECK(none.error.empty());
+    auto check = parse_command_line({"check-config", "--agent-id", "a1", "--data-dir=/d"});
+    CHECK(check.subcommand == "check-config");
+    CHECK(check.flags.at("--agent-id") == "a1");
+    CHECK(check.flags.at("--data-dir") == "/d");
+    CHECK(parse_command_line({"--version"}).show_version);
+    CHECK(parse_command_line({"--bogus"}).error == "unknown option --bogus");
+    CHECK(parse_command_line({"--agent-id"}).error == "option --agent-id needs a value");
+    CHECK_FALSE(parse_command_line({"frobnicate"}).error.empty());
+    CHECK_FALSE(parse_command_line({"run", "extra"}).error.empty());
+}
+
+TEST_CASE("env files: comments, export, quotes and errors with line numbers") {
+    auto r = parse_env_file(
+        "# comment\n\nexport LUCID_AGENT_ID=pi-1\nLUCID_MQTT_URL = \"mqtt://u:p\\\"w@h\"\n"
+        "A='lit $x \\n'\nEMPTY=\n");
+    REQUIRE(r.error.empty());
+    CHECK(r.values.at("LUCID_AGENT_ID") == "pi-1");
+    CHECK(r.values.at("LUCID_MQTT_URL") == "mqtt://u:p\"w@h");
+    CHECK(r.values.at("A") == "lit $x \\n");
+    CHECK(r.values.at("EMPTY").empty());
+    CHECK(parse_env_file("OK=1\nno equals\n").error == "line 2: expected KEY=VALUE");
+    CHECK(parse_env_file("1BAD=x").error.rfind("line 1: invalid variable name", 0) == 0);
+    CHECK(parse_env_file("Q=\"open").error.rfind("line 1: unterminated quote", 0) == 0);
+}
+
+TEST_CASE("defaults work with nothing set") {
+    Env env;
+    env.vars["HOME"] = "/home/u";
+    auto c = ok(resolve({}, env));
+    CHECK(c.endpoint.host == "127.0.0.1");
+    CHECK(c.endpoint.port == 1883);
+    CHECK_FALSE(c.endpoint.tls);
+    CHECK(c.agent_id == "my_host-01");
+    CHECK(c.data_dir == "/home/u/.local/state/lucid");
+    CHECK(c.plugin_dir == "/home/u/.local/state/lucid/plugins.d");
+    CHECK(c.topic_root == "lucid/agents");
+    CHECK(c.reconnect_min.count() == 1000);
+    CHECK(c.reconnect_max.count() == 60000);
+    CHECK(c.origins.at("agent_id") == "default");
+}
+
+TEST_CASE("data dir is /var/lib/lucid for root and XDG_STATE_HOME otherwise") {
+    Env env;
+    env.vars["HOME"] = "/home/u";
+    env.vars["XDG_STATE_HOME"] = "/xdg";
+    CHECK(ok(resolve({}, env)).data_dir == "/xdg/lucid");
+    CHECK(ok(resolve({}, env, {}, {"h", true})).data_dir == "/var/lib/lucid");
+    CHECK_FALSE(resolve({}, Env{}).config);  // no HOME, not root: must be told
+}
+
+TEST_CASE("precedence is flag, then environment, then env file") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["LUCID_AGENT_ID"] = "from-env";
+    const std::map<std::string, std::string> file{{"LUCID_AGENT_ID", "from-file"},
+                                                  {"LUCID_TOPIC_ROOT", "file/root"}};
+    auto c = ok(resolve({"--agent-id", "from-flag"}, env, file));
+    CHECK(c.agent_id == "from-flag");
+    CHECK(c.origins.at("agent_id") == "flag --agent-id");
+    c = ok(resolve({}, env, file));
+    CHECK(c.agent_id == "from-env");
+    CHECK(c.topic_root == "file/root");
+    CHECK(c.origins.at("topic_root") == "env file LUCID_TOPIC_ROOT");
+}
+
+TEST_CASE("the earlier agent's MQTT_* variables are used only without LUCID_MQTT_URL") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["MQTT_HOST"] = "legacy.local";
+    env.vars["MQTT_PORT"] = "2883";
+    env.vars["AGENT_USERNAME"] = "dev";
+    env.vars["AGENT_PASSWORD"] = "pw";
+    auto c = ok(resolve({}, env));
+    CHECK(c.endpoint.host == "legacy.local");
+    CHECK(c.endpoint.port == 2883);
+    CHECK(c.endpoint.username == "dev");
+    CHECK(c.endpoint.password == "pw");
+    env.vars["LUCID_MQTT_URL"] = "mqtts://x:y@new.local";
+    c = ok(resolve({}, env));
+    CHECK(c.endpoint.host == "new.local");
+    CHECK(c.endpoint.tls);
+    CHECK(c.endpoint.password == "y");
+    env.vars.erase("LUCID_MQTT_URL");
+    env.vars["MQTT_PORT"] = "99999";
+    CHECK(resolve({}, env).error.find("MQTT_PORT") != std::string::npos);
+}
+
+TEST_CASE("every bad value is refused with a message naming the setting") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"--agent-id", "Bad/Id"}, "validation_error: agent_id 'Bad/Id' is invalid"},
+        {{"--mqtt-url", "tcp://h"}, "mqtt_url"},
+        {{"--data-dir", "relative"}, "data_dir"},
+        {{"--plugin-dir", "rel"}, "plugin_dir"},
+        {{"--keepalive-s", "0"}, "keepalive_s"},
+        {{"--reconnect-min-ms", "abc"}, "reconnect_min_ms"},
+        {{"--reconnect-min-ms", "500", "--reconnect-max-ms", "100"}, "reconnect_min_ms"},
+        {{"--max-artifact-bytes", "12Q"}, "max_artifact_bytes"},
+        {{"--signature-policy", "maybe"}, "signature_policy"},
+        {{"--signature-policy", "required"}, "trusted_keys_dir"},
+        {{"--topic-root", "a/#"}, "topic_root"},
+        {{"--topic-root", "/a"}, "topic_root"},
+        {{"--supervised", "perhaps"}, "supervised"},
+        {{"--tls-cert", "/c.pem"}, "tls_key"},
+        {{"--github-base-url", "ftp://x"}, "github_base_url"},
+    };
+    for (const auto& [args, expected] : cases) {
+        CAPTURE(args[1]);
+        auto r = resolve(args, env);
+        CHECK_FALSE(r.config);
+        CHECK(r.error.find(expected) != std::string::npos);
+    }
+}
+
+TEST_CASE("a bad URL error never echoes the password") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    auto r = resolve({"--mqtt-url", "mqtt://u:topsecret@host:notaport"}, env);
+    CHECK_FALSE(r.config);
+    CHECK(r.error.find("topsecret") == std::string::npos);
+}
+
+TEST_CASE("install settings: size suffixes, prefixes, policy") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    auto c = ok(resolve(
+        {"--max-artifact-bytes", "16M", "--allowed-source-prefixes", "https://a/, file:///opt/ ,",
+         "--trusted-keys-dir", "/k", "--signature-policy", "required", "--supervised", "yes"},
+        env));
+    CHECK(c.max_artifact_bytes == 16u * 1024 * 1024);
+    CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
+    CHECK(c.signature_policy == SignaturePolicy::required);
+    CHECK(c.supervision == lucid::host::commands::Supervision::yes);
+    CHECK(parse_byte_size("1K") == 1024u);
+    CHECK(parse_byte_size("7") == 7u);
+    CHECK_FALSE(parse_byte_size("M"));
+    CHECK_FALSE(parse_byte_size("-1"));
+}
+
+TEST_CASE("agent id from host name: lowercased, other characters replaced by _") {
+    CHECK(agent_id_from_hostname("Pi-Kitchen.local") == "pi-kitchen_local");
+    CHECK(agent_id_from_hostname("") == "");
+    CHECK(agent_id_from_hostname(".hidden") == "");  // '_' cannot start an id
+    CHECK(agent_id_from_hostname(std::string(80, 'a')).size() == 64);
+}
+
+TEST_CASE("check-config prints the resolved config with the password redacted") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["LUCID_MQTT_URL"] = "mqtt://dev:hunter2@broker:1883";
+    auto text = describe_config(ok(resolve({}, env)));
+    CHECK(text.find("hunter2") == std::string::npos);
+    CHECK(text.find("mqtt://dev:***@broker:1883") != std::string::npos);
+    CHECK(text.find("environment LUCID_MQTT_URL") != std::string::npos);
+    CHECK(text.find("agent_id") != std::string::npos);
+}
+
+TEST_CASE("the env file comes from --env-file, LUCID_ENV_FILE, or the default path") {
+    Env env;
+    auto cli = parse_command_line({"--env-file", "/x.env"});
+    auto choice = choose_env_file(cli, env.lookup());
+    CHECK(choice.path == "/x.env");
+    CHECK(choice.required);
+    env.vars["LUCID_ENV_FILE"] = "/y.env";
+    CHECK(choose_env_file(parse_command_line({}), env.lookup()).path == "/y.env");
+    env.vars.clear();
+    choice = choose_env_file(parse_command_line({}), env.lookup());
+    CHECK(choice.path == "/etc/lucid/agent.env");
+    CHECK_FALSE(choice.required);
+}

@@ -1,0 +1,162 @@
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+
+#include "contract/command_request.hpp"
+#include "contract/payloads.hpp"
+#include "contract/timestamp.hpp"
+#include "contract/topics.hpp"
+
+using namespace lucid::host::contract;
+
+namespace {
+
+const Clock::time_point kNow = Clock::time_point(std::chrono::milliseconds(1795356301123LL));
+
+rapidjson::Document parse(const std::string& text) {
+    rapidjson::Document doc;
+    doc.Parse(text.c_str());
+    REQUIRE_FALSE(doc.HasParseError());
+    REQUIRE(doc.IsObject());
+    CHECK(std::string(doc["schema"].GetString()) == "lucid.core.v1.0.0");
+    CHECK(std::string(doc["ts"].GetString()) == "2026-11-22T14:05:01.123Z");
+    return doc;
+}
+
+}  // namespace
+
+TEST_CASE("timestamps are UTC ISO-8601 with milliseconds and Z") {
+    CHECK(utc_timestamp(kNow) == "2026-11-22T14:05:01.123Z");
+    CHECK(utc_timestamp(Clock::time_point{}) == "1970-01-01T00:00:00.000Z");
+    CHECK(utc_timestamp(Clock::time_point(std::chrono::milliseconds(-1))) ==
+          "1969-12-31T23:59:59.999Z");
+}
+
+TEST_CASE("topics are built under root and agent id") {
+    AgentTopics t("lucid/agents", "pi-1");
+    CHECK(t.status() == "lucid/agents/pi-1/status");
+    CHECK(t.core_metadata() == "lucid/agents/pi-1/core/metadata");
+    CHECK(t.core_state() == "lucid/agents/pi-1/core/state");
+    CHECK(t.core_components() == "lucid/agents/pi-1/core/components");
+    CHECK(t.core_cfg_state() == "lucid/agents/pi-1/core/cfg/state");
+    CHECK(t.at(topics::kCfgSet.command) == "lucid/agents/pi-1/core/cfg/set");
+    CHECK(t.at(topics::kCfgSet.result) == "lucid/agents/pi-1/core/evt/cfg_set_result");
+    CHECK(t.at(topics::kPing.result) == "lucid/agents/pi-1/core/evt/ping_result");
+    CHECK(t.at(topics::kInstall.result) == "lucid/agents/pi-1/core/evt/components/install_result");
+    CHECK(t.component_status("cpu") == "lucid/agents/pi-1/components/cpu/status");
+    CHECK(t.component_cfg_set_result("cpu") ==
+          "lucid/agents/pi-1/components/cpu/evt/cfg_set_result");
+    CHECK(t.component_command("cpu", "sample") == "lucid/agents/pi-1/components/cpu/cmd/sample");
+    CHECK(t.component_command_result("cpu", "sample") ==
+          "lucid/agents/pi-1/components/cpu/evt/sample_result");
+    CHECK(all_agents_status_filter("site/a") == "site/a/+/status");
+}
+
+TEST_CASE("status carries state, session, connected_since and uptime") {
+    StatusInfo info;
+    info.agent_id = "a1";
+    info.version = "1.2.3";
+    info.session = 7;
+    info.connected_since = kNow;
+    info.uptime_s = 12.3456;
+    auto doc = parse(status_payload(info, kNow));
+    CHECK(std::string(doc["state"].GetString()) == "online");
+    CHECK(std::string(doc["agent_id"].GetString()) == "a1");
+    CHECK(std::string(doc["version"].GetString()) == "1.2.3");
+    CHECK(doc["session"].GetUint64() == 7);
+    CHECK(std::string(doc["connected_since"].GetString()) == "2026-11-22T14:05:01.123Z");
+    CHECK(doc["uptime_s"].GetDouble() == doctest::Approx(12.345));
+}
+
+TEST_CASE("the Will is an offline status with agent_id, version and session") {
+    auto doc = parse(will_payload("a1", "1.0.0", 3, kNow));
+    CHECK(std::string(doc["state"].GetString()) == "offline");
+    CHECK(doc["session"].GetUint64() == 3);
+    CHECK(std::string(doc["version"].GetString()) == "1.0.0");
+}
+
+TEST_CASE("metadata and core state carry the contract fields") {
+    auto meta = parse(metadata_payload({"a1", "1.0.0", "linux", "aarch64", "pi", "1.0"}, kNow));
+    for (const char* key : {"agent_id", "version", "platform", "arch", "hostname", "plugin_abi"}) {
+        CHECK(meta.HasMember(key));
+    }
+    CHECK(std::string(meta["arch"].GetString()) == "aarch64");
+    auto running = parse(core_state_payload({"a1", 1.0, 2, 0}, kNow));
+    CHECK(std::string(running["state"].GetString()) == "running");
+    CHECK(running["components_running"].GetUint() == 2);
+    auto degraded = parse(core_state_payload({"a1", 1.0, 1, 1}, kNow));
+    CHECK(std::string(degraded["state"].GetString()) == "degraded");
+    CHECK(degraded["components_failed"].GetUint() == 1);
+}
+
+TEST_CASE("core/components is keyed by component id with entry fields and live state") {
+    ComponentSnapshot c;
+    c.entry.component_id = "cpu";
+    c.entry.dist_name = "lucid-agent-cpu";
+    c.entry.version = "1.0.0";
+    c.entry.source_json = R"({"type":"url","url":"file:///x.so"})";
+    c.entry.config_json = "not json";
+    c.state = "running";
+    auto doc = parse(components_payload({c}, kNow));
+    CHECK(doc["count"].GetUint() == 1);
+    const auto& item = doc["components"]["cpu"];
+    CHECK(std::string(item["dist_name"].GetString()) == "lucid-agent-cpu");
+    CHECK(std::string(item["source"]["type"].GetString()) == "url");
+    CHECK(item["config"].IsNull());  // unreadable JSON does not break the snapshot
+    CHECK(item["sha256"].IsNull());
+    CHECK(item["previous"].IsNull());
+    CHECK(std::string(item["state"].GetString()) == "running");
+    CHECK(item["error"].IsNull());
+}
+
+TEST_CASE("cfg state wraps the runtime config") {
+    lucid::registry::CoreConfig cfg;
+    cfg.heartbeat_s = 45;
+    auto doc = parse(cfg_state_payload(cfg, kNow));
+    CHECK(doc["cfg"]["heartbeat_s"].GetInt() == 45);
+}
+
+TEST_CASE("a result has request_id, ok, error and extra fields") {
+    Result ok("r1", kNow);
+    ok.set("snapshots_updated", 5).set("noop", false).set("dist_name", "x");
+    auto doc = parse(ok.str());
+    CHECK(std::string(doc["request_id"].GetString()) == "r1");
+    CHECK(doc["ok"].GetBool());
+    CHECK(doc["error"].IsNull());
+    CHECK(doc["snapshots_updated"].GetInt() == 5);
+    CHECK_FALSE(doc["noop"].GetBool());
+
+    Result failed("", kNow);
+    failed.fail("not supervised");
+    failed.set("ok_field_twice", 1).set("ok_field_twice", 2);
+    auto f = parse(failed.str());
+    CHECK_FALSE(f["ok"].GetBool());
+    CHECK(std::string(f["error"].GetString()) == "not supervised");
+    CHECK(f["ok_field_twice"].GetInt() == 2);
+    CHECK_FALSE(failed.ok());
+}
+
+TEST_CASE("command payloads: valid, malformed, non-object, without request_id") {
+    auto good = parse_command(R"({"request_id":"abc","set":{}})");
+    CHECK(good.ok());
+    CHECK(good.request_id == "abc");
+
+    auto garbage = parse_command("{not json");
+    CHECK(garbage.error.rfind("invalid JSON:", 0) == 0);
+    CHECK(garbage.request_id.empty());
+
+    auto trailing = parse_command(R"({"request_id":"x"} extra)");
+    CHECK(trailing.error.rfind("invalid JSON:", 0) == 0);
+
+    for (const char* text : {"[1,2]", "42", "\"s\"", "null"}) {
+        auto r = parse_command(text);
+        CHECK(r.error == "validation_error: payload must be a JSON object");
+        CHECK(r.request_id.empty());
+    }
+    CHECK(parse_command("{}").error == "validation_error: missing 'request_id'");
+    CHECK(parse_command(R"({"request_id":5})").error.rfind("validation_error:", 0) == 0);
+    CHECK(parse_command(R"({"request_id":""})").error.rfind("validation_error:", 0) == 0);
+    CHECK(parse_command("{\"request_id\":\"" + std::string(300, 'x') + "\"}")
+              .error.rfind("validation_error:", 0) == 0);
+    CHECK(parse_command("").error.rfind("invalid JSON:", 0) == 0);
+}
