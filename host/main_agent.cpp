@@ -13,11 +13,10 @@
 #include "agent/host_facts.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "common/logging.hpp"
+#include "components/component_host.hpp"
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
-#include "config/config_resolver.hpp"
-#include "config/env_file.hpp"
-#include "lucid/registry/atomic_file.hpp"
+#include "config/load_config.hpp"
 
 namespace {
 
@@ -45,31 +44,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    const config::EnvLookup env = agent::getenv_string;
-    const auto choice = config::choose_env_file(cli, env);
-    std::map<std::string, std::string> file_values;
-    std::string env_file_used;
-    std::error_code ec;
-    if (std::filesystem::exists(choice.path, ec)) {
-        std::string text;
-        try {
-            text = lucid::registry::read_file(choice.path);
-        } catch (const std::exception& e) {
-            return usage_error("cannot read env file " + choice.path + ": " + e.what());
-        }
-        auto parsed = config::parse_env_file(text);
-        if (!parsed.error.empty()) {
-            return usage_error("env file " + choice.path + ": " + parsed.error);
-        }
-        file_values = std::move(parsed.values);
-        env_file_used = choice.path;
-    } else if (choice.required) {
-        return usage_error("env file " + choice.path + " does not exist");
-    }
-
-    const config::HostFacts facts{agent::host_name(), agent::running_as_root()};
-    auto resolved = config::resolve_config(cli, env, file_values, env_file_used, facts);
-    if (!resolved.config) return usage_error("configuration error: " + resolved.error);
+    auto resolved = config::load_config(cli);
+    if (!resolved.config) return usage_error(resolved.error);
 
     if (cli.subcommand == "check-config") {
         std::fputs(config::describe_config(*resolved.config).c_str(), stdout);
@@ -79,6 +55,10 @@ int main(int argc, char** argv) {
     try {
         agent::ShutdownSignal shutdown;  // first: threads started later inherit the signal mask
         agent::Agent agent(std::move(*resolved.config), shutdown);
+        components::ComponentHost components(agent);
+        // Plugins stop while the session is still up, so their last messages leave the device.
+        agent.on_shutdown([&components] { components.stop(); });
+        components.start();
         return agent.run();
     } catch (const std::exception& e) {
         logger("agent")->critical("fatal: {}", e.what());

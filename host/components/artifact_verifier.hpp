@@ -31,7 +31,7 @@ struct VerifierSettings {
 // A staged artifact that passed every check. Its directory is removed when it is destroyed,
 // unless the file was moved out of it (placed) first.
 class StagedArtifact {
-public:
+  public:
     StagedArtifact(std::filesystem::path dir, std::filesystem::path file, std::string sha256,
                    PluginManifest manifest);
     ~StagedArtifact();
@@ -43,7 +43,7 @@ public:
     const std::string& sha256() const { return sha256_; }
     const PluginManifest& manifest() const { return manifest_; }
 
-private:
+  private:
     std::filesystem::path dir_;
     std::filesystem::path file_;
     std::string sha256_;
@@ -55,8 +55,8 @@ struct VerifyOutcome {
     std::string error;  // the install result's error when !artifact
 };
 
-using ProgressFn = std::function<void(const std::string& phase, std::uint64_t bytes,
-                                      std::uint64_t total)>;
+using ProgressFn =
+    std::function<void(const std::string& phase, std::uint64_t bytes, std::uint64_t total)>;
 
 // Stages and verifies what `request` designates.
 VerifyOutcome stage_and_verify(const install::InstallRequest& request,

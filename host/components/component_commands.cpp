@@ -15,7 +15,7 @@ namespace {
 
 // Publishes download progress for one request, throttled.
 class ProgressPublisher {
-public:
+  public:
     ProgressPublisher(mqtt::MqttSession& session, std::string topic, std::string request_id)
         : session_(session), topic_(std::move(topic)), request_id_(std::move(request_id)) {}
 
@@ -32,7 +32,7 @@ public:
                          1, false);
     }
 
-private:
+  private:
     mqtt::MqttSession& session_;
     std::string topic_;
     std::string request_id_;
@@ -51,30 +51,27 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
         router.add(topic, dispatcher.route(topic));
         session.subscribe(topic, 1);
     };
-    add(CommandSpec{
-        "install", topics.at(topics::kInstall.command), topics.at(topics::kInstall.result),
-        Lane::slow, [&session, &manager, progress_topic = topics.at(topics::kInstallProgress)](
+    add(CommandSpec{"install", topics.at(topics::kInstall.command),
+                    topics.at(topics::kInstall.result), Lane::slow,
+                    [&session, &manager, progress_topic = topics.at(topics::kInstallProgress)](
                         const contract::CommandRequest& rq) {
-            ProgressPublisher progress(session, progress_topic, rq.request_id);
-            return CommandReply(manager.install(
-                rq, [&](const std::string& phase, std::uint64_t bytes, std::uint64_t total) {
-                    progress(phase, bytes, total);
-                }));
-        }});
-    add(CommandSpec{
-        "uninstall", topics.at(topics::kUninstall.command), topics.at(topics::kUninstall.result),
-        Lane::slow,
-        [&manager](const contract::CommandRequest& rq) {
-            return CommandReply(manager.uninstall(rq));
-        }});
+                        ProgressPublisher progress(session, progress_topic, rq.request_id);
+                        return CommandReply(manager.install(
+                            rq, [&](const std::string& phase, std::uint64_t bytes,
+                                    std::uint64_t total) { progress(phase, bytes, total); }));
+                    }});
+    add(CommandSpec{"uninstall", topics.at(topics::kUninstall.command),
+                    topics.at(topics::kUninstall.result), Lane::slow,
+                    [&manager](const contract::CommandRequest& rq) {
+                        return CommandReply(manager.uninstall(rq));
+                    }});
     for (const auto& command : {topics::kStart, topics::kStop, topics::kRestartComponent,
                                 topics::kEnable, topics::kDisable}) {
         const std::string action(command.command.substr(command.command.rfind('/') + 1));
-        add(CommandSpec{
-            action, topics.at(command.command), topics.at(command.result), Lane::slow,
-            [&manager, action](const contract::CommandRequest& rq) {
-                return CommandReply(manager.control(action, rq));
-            }});
+        add(CommandSpec{action, topics.at(command.command), topics.at(command.result), Lane::slow,
+                        [&manager, action](const contract::CommandRequest& rq) {
+                            return CommandReply(manager.control(action, rq));
+                        }});
     }
 
     // components/{cid}/cfg/set: the result topic depends on the component, so each message
@@ -82,14 +79,14 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
     const std::string filter = topics.component("+", "cfg/set");
     const std::string prefix = topics.base() + "/components/";
     router.add(filter, [&dispatcher, &manager, &topics, prefix](const mqtt::MqttMessage& m) {
-        const std::string cid = m.topic.substr(prefix.size(), m.topic.find('/', prefix.size()) -
-                                                                  prefix.size());
+        const std::string cid =
+            m.topic.substr(prefix.size(), m.topic.find('/', prefix.size()) - prefix.size());
         if (!registry::is_valid_identifier(cid)) return;  // not a component of ours
-        auto spec = std::make_shared<CommandSpec>(CommandSpec{
-            "component cfg/set", m.topic, topics.component_cfg_set_result(cid), Lane::slow,
-            [&manager, cid](const contract::CommandRequest& rq) {
-                return CommandReply(manager.configure(cid, rq));
-            }});
+        auto spec = std::make_shared<CommandSpec>(
+            CommandSpec{"component cfg/set", m.topic, topics.component_cfg_set_result(cid),
+                        Lane::slow, [&manager, cid](const contract::CommandRequest& rq) {
+                            return CommandReply(manager.configure(cid, rq));
+                        }});
         dispatcher.submit(std::move(spec), m);
     });
     session.subscribe(filter);

@@ -33,7 +33,8 @@ ComponentHost::ComponentHost(agent::Agent& agent) : agent_(agent) {
             agent_.snapshots().publish_core_state();
         });
     agent.snapshots().set_component_source([this] { return manager_->snapshots(); });
-    agent.snapshots().add_extra_snapshots([this] { return manager_->publish_component_snapshots(); });
+    agent.snapshots().add_extra_snapshots(
+        [this] { return manager_->publish_component_snapshots(); });
 }
 
 ComponentHost::~ComponentHost() { stop(); }
@@ -64,8 +65,8 @@ void ComponentHost::start() {
         watcher_ = std::make_unique<dropin::DropinWatcher>(agent_.config().plugin_dir, callbacks);
         watcher_->initial_scan();
     } catch (const std::exception& e) {
-        log->error("cannot watch the drop-in directory {}: {}",
-                   agent_.config().plugin_dir.string(), e.what());
+        log->error("cannot watch the drop-in directory {}: {}", agent_.config().plugin_dir.string(),
+                   e.what());
     }
 }
 

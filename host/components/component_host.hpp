@@ -21,7 +21,7 @@
 namespace lucid::host::components {
 
 class ComponentHost {
-public:
+  public:
     explicit ComponentHost(agent::Agent& agent);
     ~ComponentHost();  // stop()
 
@@ -33,7 +33,7 @@ public:
 
     ComponentManager& manager() { return *manager_; }
 
-private:
+  private:
     agent::Agent& agent_;
     std::unique_ptr<ComponentManager> manager_;
     commands::WorkLane dropin_lane_{"dropin", 256};

@@ -57,8 +57,8 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
         // Decided before anything is downloaded: an install of what is there is free.
         std::lock_guard<std::mutex> lock(state_mutex_);
         if (const auto* entry = registry_.find(rq.component_id);
-            entry && same_artifact(*entry, rq.artifact.dist_name, rq.artifact.version,
-                                   rq.source.sha256)) {
+            entry &&
+            same_artifact(*entry, rq.artifact.dist_name, rq.artifact.version, rq.source.sha256)) {
             return std::move(result.set("noop", true));
         }
         if (const auto* owner = registry_.find_by_dist(rq.artifact.dist_name);
@@ -119,8 +119,8 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
     const bool upgrade = existing && existing->kind == registry::EntryKind::native;
     if (upgrade) {
         entry.enabled = existing->enabled;
-        entry.previous = registry::PreviousVersion{existing->version, existing->sha256,
-                                                   existing->path};
+        entry.previous =
+            registry::PreviousVersion{existing->version, existing->sha256, existing->path};
     }
     set_quarantine(cid, false);
 
@@ -270,8 +270,7 @@ void ComponentManager::dropin_removed(const fs::path& file) {
     if (cid.empty()) return;
     contract::CommandRequest request;
     request.payload.SetObject();
-    request.payload.AddMember("component_id",
-                              rapidjson::Value(cid, request.payload.GetAllocator()),
+    request.payload.AddMember("component_id", rapidjson::Value(cid, request.payload.GetAllocator()),
                               request.payload.GetAllocator());
     auto result = uninstall(request);
     logger("dropin")->info("drop-in {} removed: uninstalled {}: {}", file.string(), cid,

@@ -20,9 +20,7 @@ const char* const kQuarantineError =
     "quarantined: the agent stopped while this component was starting; enable or re-install it "
     "to try again";
 
-bool is_loaded_state(const std::string& state) {
-    return state == "running" || state == "starting";
-}
+bool is_loaded_state(const std::string& state) { return state == "running" || state == "starting"; }
 
 }  // namespace
 
@@ -129,8 +127,8 @@ bool ComponentManager::stop_and_unload(const std::string& component_id) {
     const auto report = it->second.plugin->stop_and_unload();
     loaded_.erase(it);
     if (!report.ok && !report.error.empty()) {
-        logger("components")->warn("component {} stopped with an error: {}", component_id,
-                                   report.error);
+        logger("components")
+            ->warn("component {} stopped with an error: {}", component_id, report.error);
     }
     return report.restart_required;
 }
@@ -193,7 +191,8 @@ contract::Result ComponentManager::control(const std::string& action,
     if (entry->kind == registry::EntryKind::python_wheel) {
         return std::move(result.fail("component " + cid + " is unsupported: " + kUnsupportedError));
     }
-    if (quarantined(cid)) return std::move(result.fail("component " + cid + " is " + kQuarantineError));
+    if (quarantined(cid))
+        return std::move(result.fail("component " + cid + " is " + kQuarantineError));
     if (loaded_.count(cid)) return std::move(result.set("noop", true));
     const std::string error = load_and_start(*entry);
     if (changed_) changed_();

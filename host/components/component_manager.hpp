@@ -52,7 +52,7 @@ struct ManagerSettings {
 };
 
 class ComponentManager final : public PluginHostServices {
-public:
+  public:
     // The MQTT side: where plugins' subscriptions go and how everything is published.
     struct Mqtt {
         mqtt::MqttSession& session;
@@ -71,8 +71,8 @@ public:
     // Stops and unloads every component (clean shutdown).
     void stop_all();
 
-    using ProgressFn = std::function<void(const std::string& phase, std::uint64_t bytes,
-                                          std::uint64_t total)>;
+    using ProgressFn =
+        std::function<void(const std::string& phase, std::uint64_t bytes, std::uint64_t total)>;
     contract::Result install(const contract::CommandRequest& request, const ProgressFn& progress);
     contract::Result uninstall(const contract::CommandRequest& request);
     // start | stop | restart | enable | disable
@@ -103,7 +103,7 @@ public:
     std::string read_config(const std::string& component_id) override;
     void persist_config(const std::string& component_id, const std::string& json) override;
 
-private:
+  private:
     struct Loaded {
         std::unique_ptr<PluginComponent> plugin;
         mqtt::MessageRouter::RouteId route = 0;

@@ -11,10 +11,11 @@
 namespace lucid::host::components {
 
 // components/{cid}/status: state, version, error.
-std::string component_status_payload(const ComponentStatus& status, contract::Clock::time_point now);
+std::string component_status_payload(const ComponentStatus& status,
+                                     contract::Clock::time_point now);
 // components/{cid}/cfg/state: cfg.
 std::string component_cfg_state_payload(const std::string& config_json,
-                                         contract::Clock::time_point now);
+                                        contract::Clock::time_point now);
 // core/evt/components/install_progress: request_id, phase, bytes, total.
 std::string install_progress_payload(const std::string& request_id, const std::string& phase,
                                      std::uint64_t bytes, std::uint64_t total,

@@ -35,7 +35,9 @@ ResolveResult load_config(const CommandLine& cli) {
         return failed;
     }
     const HostFacts facts{agent::host_name(), agent::running_as_root()};
-    return resolve_config(cli, env, file_values, env_file_used, facts);
+    auto resolved = resolve_config(cli, env, file_values, env_file_used, facts);
+    if (!resolved.config) resolved.error = "configuration error: " + resolved.error;
+    return resolved;
 }
 
 }  // namespace lucid::host::config

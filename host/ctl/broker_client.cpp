@@ -25,7 +25,8 @@ void library_init_once() {
 
 BrokerClient::BrokerClient(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls,
                            std::chrono::milliseconds timeout)
-    : timeout_(timeout), client_id_("lucidctl-" + std::to_string(::getpid()) + "-" + random_suffix()) {
+    : timeout_(timeout),
+      client_id_("lucidctl-" + std::to_string(::getpid()) + "-" + random_suffix()) {
     library_init_once();
     mosq_ = mosquitto_new(client_id_.c_str(), true, this);
     if (!mosq_) throw BrokerUnreachable("cannot create an MQTT client");
@@ -73,8 +74,8 @@ void BrokerClient::connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFi
     if (connack_ != 0) {
         const int code = connack_;
         lock.unlock();
-        throw BrokerUnreachable("broker " + where + " refused the connection: " +
-                                mosquitto_connack_string(code));
+        throw BrokerUnreachable("broker " + where +
+                                " refused the connection: " + mosquitto_connack_string(code));
     }
 }
 
@@ -97,10 +98,10 @@ void BrokerClient::on_connect(mosquitto*, void* self, int rc) {
 
 void BrokerClient::on_message(mosquitto*, void* self, const mosquitto_message* m) {
     auto* client = static_cast<BrokerClient*>(self);
-    ReceivedMessage message{m->topic,
-                            std::string(static_cast<const char*>(m->payload),
-                                        static_cast<std::size_t>(m->payloadlen)),
-                            m->retain};
+    ReceivedMessage message{
+        m->topic,
+        std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)),
+        m->retain};
     std::lock_guard<std::mutex> lock(client->mutex_);
     client->inbox_.push_back(std::move(message));
     client->cv_.notify_all();
@@ -158,8 +159,8 @@ std::optional<ReceivedMessage> BrokerClient::wait_for(
     }
 }
 
-std::vector<ReceivedMessage> BrokerClient::retained(const std::string& filter,
-                                                    std::chrono::steady_clock::time_point deadline) {
+std::vector<ReceivedMessage> BrokerClient::retained(
+    const std::string& filter, std::chrono::steady_clock::time_point deadline) {
     const std::string marker = "lucidctl/marker/" + client_id_;
     subscribe(filter);
     subscribe(marker);

@@ -28,7 +28,7 @@ struct mosquitto_message;
 namespace lucid::host::ctl {
 
 class BrokerUnreachable : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -39,7 +39,7 @@ struct ReceivedMessage {
 };
 
 class BrokerClient {
-public:
+  public:
     // Connects and waits for the CONNACK; throws BrokerUnreachable (password never in the text).
     BrokerClient(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls,
                  std::chrono::milliseconds timeout);
@@ -67,7 +67,7 @@ public:
 
     std::chrono::milliseconds timeout() const { return timeout_; }
 
-private:
+  private:
     static void on_connect(mosquitto*, void* self, int rc);
     static void on_message(mosquitto*, void* self, const mosquitto_message* message);
     static void on_subscribe(mosquitto*, void* self, int mid, int, const int*);

@@ -30,7 +30,7 @@ using rapidjson::Value;
 using Clock = std::chrono::steady_clock;
 
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -67,7 +67,7 @@ std::string str(const Value& object, const char* key, const char* fallback = "")
 }
 
 class Session {
-public:
+  public:
     Session(const CtlOptions& options, const CtlTarget& target, std::ostream& out,
             std::ostream& err)
         : options_(options),
@@ -78,8 +78,8 @@ public:
 
     BrokerClient& client() {
         if (!client_) {
-            client_ = std::make_unique<BrokerClient>(target_.endpoint, target_.tls,
-                                                     options_.timeout);
+            client_ =
+                std::make_unique<BrokerClient>(target_.endpoint, target_.tls, options_.timeout);
         }
         return *client_;
     }
@@ -150,7 +150,7 @@ public:
         return ok ? kOk : kCommandFailed;
     }
 
-private:
+  private:
     const CtlOptions& options_;
     const CtlTarget& target_;
     std::ostream& out_;
@@ -185,8 +185,8 @@ std::string format_uptime(const std::string& seconds_text) {
 }
 
 int cmd_agents(Session& s) {
-    const auto statuses =
-        s.client().retained(contract::all_agents_status_filter(s.target().topic_root), s.deadline());
+    const auto statuses = s.client().retained(
+        contract::all_agents_status_filter(s.target().topic_root), s.deadline());
     if (s.json()) {
         s.out() << "[";
         for (std::size_t i = 0; i < statuses.size(); ++i) {
@@ -491,7 +491,9 @@ int cmd_ping(Session& s) {
         if (code != kOk) return code;
         const auto us =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-        if (!s.json()) s.out() << "round trip " << std::fixed << std::setprecision(2) << us / 1000.0 << " ms\n";
+        if (!s.json())
+            s.out() << "round trip " << std::fixed << std::setprecision(2) << us / 1000.0
+                    << " ms\n";
     }
     return kOk;
 }

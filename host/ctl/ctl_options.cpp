@@ -41,15 +41,17 @@ exit codes: 0 ok, 1 the agent answered ok:false, 2 usage, 3 broker unreachable o
 )";
 
 const std::map<std::string, std::string> kHelp = {
-    {"agents", "usage: lucidctl agents\n\nLists every agent whose retained status is on the "
-               "broker under the topic root:\nagent id, state, version, session, uptime.\n"},
+    {"agents",
+     "usage: lucidctl agents\n\nLists every agent whose retained status is on the "
+     "broker under the topic root:\nagent id, state, version, session, uptime.\n"},
     {"status", "usage: lucidctl status\n\nShows the agent's retained status and core/state.\n"},
     {"plugin list",
      "usage: lucidctl plugin list\n\nLists the components of the agent's retained "
      "core/components snapshot.\nWithout a broker, reads the local registry (--data-dir) and says "
      "so.\n"},
-    {"plugin info", "usage: lucidctl plugin info ID\n\nShows one component's registry entry "
-                    "and live state.\n"},
+    {"plugin info",
+     "usage: lucidctl plugin info ID\n\nShows one component's registry entry "
+     "and live state.\n"},
     {"plugin install",
      "usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64]\n"
      "       lucidctl plugin install URL --sha256 HEX [--id ID] [--signature BASE64]\n\n"
@@ -60,19 +62,24 @@ const std::map<std::string, std::string> kHelp = {
     {"plugin uninstall",
      "usage: lucidctl plugin uninstall ID [--dist DIST_NAME]\n\n--dist names the distribution "
      "of a legacy entry whose dist_name the registry lacks.\n"},
-    {"plugin inspect", "usage: lucidctl plugin inspect FILE.so\n\nPrints the manifest embedded "
-                       "in the artifact, read without loading it.\n"},
-    {"config get", "usage: lucidctl config get\n\nShows the agent's runtime config "
-                   "(core/cfg/state).\n"},
+    {"plugin inspect",
+     "usage: lucidctl plugin inspect FILE.so\n\nPrints the manifest embedded "
+     "in the artifact, read without loading it.\n"},
+    {"config get",
+     "usage: lucidctl config get\n\nShows the agent's runtime config "
+     "(core/cfg/state).\n"},
     {"config set",
      "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level (DEBUG, "
      "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false).\n"},
-    {"refresh", "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
-                "snapshot.\n"},
-    {"ping", "usage: lucidctl ping [--count N]\n\nMeasures the command round trip to the "
-             "agent.\n"},
-    {"watch", "usage: lucidctl watch\n\nPrints every message under the agent's topics until "
-              "interrupted or the output is closed.\n"},
+    {"refresh",
+     "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
+     "snapshot.\n"},
+    {"ping",
+     "usage: lucidctl ping [--count N]\n\nMeasures the command round trip to the "
+     "agent.\n"},
+    {"watch",
+     "usage: lucidctl watch\n\nPrints every message under the agent's topics until "
+     "interrupted or the output is closed.\n"},
 };
 
 }  // namespace
@@ -112,7 +119,8 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
             try {
                 std::size_t used = 0;
                 const double seconds = std::stod(*v, &used);
-                if (used != v->size() || seconds <= 0 || seconds > 3600) throw std::out_of_range("");
+                if (used != v->size() || seconds <= 0 || seconds > 3600)
+                    throw std::out_of_range("");
                 o.timeout = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
             } catch (const std::exception&) {
                 o.error = "--timeout must be a number of seconds between 0 and 3600";
