@@ -17,6 +17,8 @@
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
 #include "config/load_config.hpp"
+#include "service/systemd_notify.hpp"
+#include "service/systemd_unit.hpp"
 
 namespace {
 
@@ -44,6 +46,26 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    // Before the config is resolved: it writes the env file that the config will be read from.
+    if (cli.subcommand == "install-service") {
+        try {
+            service::UnitOptions options;
+            options.agent_binary = std::filesystem::canonical("/proc/self/exe").string();
+            if (auto it = cli.flags.find("--env-file"); it != cli.flags.end()) {
+                options.env_file = it->second;
+            }
+            const char* unit_dir = std::getenv("LUCID_SYSTEMD_UNIT_DIR");
+            std::fputs(
+                service::install_service(options, unit_dir ? unit_dir : "/etc/systemd/system")
+                    .c_str(),
+                stdout);
+            return 0;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "lucid-agent: install-service failed: %s\n", e.what());
+            return 1;
+        }
+    }
+
     auto resolved = config::load_config(cli);
     if (!resolved.config) return usage_error(resolved.error);
 
@@ -56,9 +78,13 @@ int main(int argc, char** argv) {
         agent::ShutdownSignal shutdown;  // first: threads started later inherit the signal mask
         agent::Agent agent(std::move(*resolved.config), shutdown);
         components::ComponentHost components(agent);
+        agent.on_shutdown([] { service::notify("STOPPING=1"); });
         // Plugins stop while the session is still up, so their last messages leave the device.
         agent.on_shutdown([&components] { components.stop(); });
         components.start();
+        service::WatchdogFeeder watchdog(
+            [&agent] { return agent.dispatcher().responsive(std::chrono::seconds(5)); });
+        service::notify("READY=1");
         return agent.run();
     } catch (const std::exception& e) {
         logger("agent")->critical("fatal: {}", e.what());

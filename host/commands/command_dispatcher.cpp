@@ -1,5 +1,8 @@
 #include "commands/command_dispatcher.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "common/logging.hpp"
 
 namespace lucid::host::commands {
@@ -100,6 +103,25 @@ void CommandDispatcher::execute(const CommandSpec& spec, const mqtt::MqttMessage
 void CommandDispatcher::publish_result(const std::string& topic, const std::string& payload) {
     const auto outcome = publisher_.publish(topic, payload, 1, false);
     if (!outcome.ok) logger("commands")->warn("cannot publish on {}: {}", topic, outcome.error);
+}
+
+bool CommandDispatcher::responsive(std::chrono::milliseconds timeout) {
+    // Shared with the task: the wait may time out and return before the lane runs it.
+    struct Probe {
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool ran = false;
+    };
+    auto probe = std::make_shared<Probe>();
+    if (!fast_.post([probe] {
+            std::lock_guard<std::mutex> lock(probe->mutex);
+            probe->ran = true;
+            probe->cv.notify_all();
+        })) {
+        return false;
+    }
+    std::unique_lock<std::mutex> lock(probe->mutex);
+    return probe->cv.wait_for(lock, timeout, [&] { return probe->ran; });
 }
 
 void CommandDispatcher::stop() {

@@ -78,6 +78,10 @@ class CommandDispatcher {
     // Stops the lanes (running commands finish) and flushes the deferred dedup records.
     void stop();
 
+    // True when the fast lane runs a probe task within `timeout`: the agent still answers
+    // commands. The systemd watchdog is fed only while this holds.
+    bool responsive(std::chrono::milliseconds timeout);
+
     // How long after_delivery waits for the broker's acknowledgement.
     static constexpr std::chrono::milliseconds kDeliveryTimeout{5000};
 

@@ -53,8 +53,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
             cli.error = "unexpected argument '" + arg + "'";
             return cli;
         }
-        if (arg != "run" && arg != "check-config") {
-            cli.error = "unknown command '" + arg + "' (expected run or check-config)";
+        if (arg != "run" && arg != "check-config" && arg != "install-service") {
+            cli.error =
+                "unknown command '" + arg + "' (expected run, check-config or install-service)";
             return cli;
         }
         cli.subcommand = arg;
@@ -65,10 +66,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
 
 std::string usage_text() {
     std::string text =
-        "usage: lucid-agent [run|check-config] [options]\n"
+        "usage: lucid-agent [run|check-config|install-service] [options]\n"
         "       lucid-agent --version\n\n"
         "  run           run the agent (default)\n"
-        "  check-config  print the resolved configuration (passwords redacted) and exit\n\n"
+        "  check-config  print the resolved configuration (passwords redacted) and exit\n"
+        "  install-service  write /etc/systemd/system/lucid-agent.service (or into\n"
+        "                $LUCID_SYSTEMD_UNIT_DIR) and, when missing, the env file (mode 0640)\n\n"
         "Each setting is taken from its flag, else the environment, else the env file\n"
         "(--env-file, $LUCID_ENV_FILE, or /etc/lucid/agent.env when present), else its default.\n\n"
         "options (environment variable):\n";

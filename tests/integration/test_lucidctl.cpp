@@ -90,8 +90,7 @@ TEST_CASE("plugin list falls back to the local registry and says so") {
     CHECK(table.has("lucid-agent-echo"));
 
     // --json keeps stdout parseable: the notice goes to stderr, which this run discards.
-    const auto json =
-        ctl({"--timeout", "1", "--json", "plugin", "list"}, env).output;
+    const auto json = ctl({"--timeout", "1", "--json", "plugin", "list"}, env).output;
     const auto start = json.find('{');
     REQUIRE(start != std::string::npos);
     rapidjson::Document doc;
@@ -104,8 +103,8 @@ TEST_CASE("plugin list falls back to the local registry and says so") {
 
 TEST_CASE("an agent that never answers exits 3") {
     Running r;
-    const auto out = ctl({"--timeout", "0.5", "--agent", "ghost", "ping"},
-                         {{"LUCID_MQTT_URL", r.broker.url()}});
+    const auto out =
+        ctl({"--timeout", "0.5", "--agent", "ghost", "ping"}, {{"LUCID_MQTT_URL", r.broker.url()}});
     CHECK(out.code == 3);
     CHECK(out.has("no answer from agent 'ghost'"));
 }
