@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include "components/component_payloads.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -27,8 +26,8 @@ class ProgressPublisher {
         last_ = now;
         last_bytes_ = bytes;
         session_.publish(topic_,
-                         install_progress_payload(request_id_, phase, bytes, total,
-                                                  std::chrono::system_clock::now()),
+                         contract::install_progress_payload(request_id_, phase, bytes, total,
+                                                            std::chrono::system_clock::now()),
                          1, false);
     }
 

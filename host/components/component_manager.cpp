@@ -5,7 +5,6 @@
 #include <fstream>
 
 #include "common/logging.hpp"
-#include "components/component_payloads.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -282,8 +281,10 @@ void ComponentManager::publish_component_status(const std::string& component_id)
             return;
         }
     }
-    mqtt_.session.publish(mqtt_.topics.component_status(component_id),
-                          component_status_payload(status, now()), 1, true);
+    mqtt_.session.publish(
+        mqtt_.topics.component_status(component_id),
+        contract::component_status_payload(status.state, status.version, status.error, now()), 1,
+        true);
 }
 
 void ComponentManager::publish_component_config(const std::string& component_id) {
@@ -295,7 +296,7 @@ void ComponentManager::publish_component_config(const std::string& component_id)
         config = entry->config_json;
     }
     mqtt_.session.publish(mqtt_.topics.component_cfg_state(component_id),
-                          component_cfg_state_payload(config, now()), 1, true);
+                          contract::component_cfg_state_payload(config, now()), 1, true);
 }
 
 void ComponentManager::forget_component(const std::string& component_id) {

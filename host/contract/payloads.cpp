@@ -1,5 +1,7 @@
 #include "contract/payloads.hpp"
 
+#include "lucid/registry/registry_json.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -103,32 +105,43 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
     auto& a = doc.GetAllocator();
     Value map(rapidjson::kObjectType);
     for (const auto& c : components) {
-        const auto& e = c.entry;
-        Value item(rapidjson::kObjectType);
-        item.AddMember("component_id", str_value(e.component_id, a), a);
-        item.AddMember("dist_name", e.dist_name.empty() ? Value() : str_value(e.dist_name, a), a);
-        item.AddMember("version", str_value(e.version, a), a);
-        item.AddMember("sha256", e.sha256.empty() ? Value() : str_value(e.sha256, a), a);
-        item.AddMember("path", e.path.empty() ? Value() : str_value(e.path, a), a);
-        item.AddMember("source", parsed_or_null(e.source_json, a), a);
-        item.AddMember("enabled", Value(e.enabled), a);
-        item.AddMember("config", parsed_or_null(e.config_json, a), a);
-        item.AddMember("installed_at", str_value(e.installed_at, a), a);
-        Value previous;
-        if (e.previous) {
-            previous.SetObject();
-            previous.AddMember("version", str_value(e.previous->version, a), a);
-            previous.AddMember("sha256", str_value(e.previous->sha256, a), a);
-            previous.AddMember("path", str_value(e.previous->path, a), a);
-        }
-        item.AddMember("previous", previous, a);
-        item.AddMember("kind", str_value(registry::to_string(e.kind), a), a);
+        // The registry's own encoding of an entry (§6), plus the live state.
+        Value item;
+        registry::write_entry(c.entry, item, a);
         item.AddMember("state", str_value(c.state, a), a);
         item.AddMember("error", c.error.empty() ? Value() : str_value(c.error, a), a);
-        map.AddMember(str_value(e.component_id, a), item, a);
+        map.AddMember(str_value(c.entry.component_id, a), item, a);
     }
     add(doc, "count", Value(static_cast<std::uint64_t>(components.size())));
     add(doc, "components", std::move(map));
+    return to_json(doc);
+}
+
+std::string component_status_payload(std::string_view state, std::string_view version,
+                                     std::string_view error, Clock::time_point now) {
+    Document doc = envelope(now);
+    add_string(doc, "state", state);
+    add_string(doc, "version", version);
+    add(doc, "error", error.empty() ? Value() : str_value(error, doc.GetAllocator()));
+    return to_json(doc);
+}
+
+std::string component_cfg_state_payload(const std::string& config_json, Clock::time_point now) {
+    Document doc = envelope(now);
+    Value config = parsed_or_null(config_json, doc.GetAllocator());
+    if (!config.IsObject()) config.SetObject();
+    add(doc, "cfg", std::move(config));
+    return to_json(doc);
+}
+
+std::string install_progress_payload(std::string_view request_id, std::string_view phase,
+                                     std::uint64_t bytes, std::uint64_t total,
+                                     Clock::time_point now) {
+    Document doc = envelope(now);
+    add_string(doc, "request_id", request_id);
+    add_string(doc, "phase", phase);
+    add(doc, "bytes", Value(bytes));
+    add(doc, "total", Value(total));
     return to_json(doc);
 }
 

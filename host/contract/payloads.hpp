@@ -67,6 +67,16 @@ struct ComponentSnapshot {
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
                                Clock::time_point now);
 
+// `components/{cid}/status`: state, version, error (null when empty).
+std::string component_status_payload(std::string_view state, std::string_view version,
+                                     std::string_view error, Clock::time_point now);
+// `components/{cid}/cfg/state`: the component's config object (serialized JSON) as `cfg`.
+std::string component_cfg_state_payload(const std::string& config_json, Clock::time_point now);
+// `core/evt/components/install_progress`.
+std::string install_progress_payload(std::string_view request_id, std::string_view phase,
+                                     std::uint64_t bytes, std::uint64_t total,
+                                     Clock::time_point now);
+
 // `core/cfg/state`.
 std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_point now);
 

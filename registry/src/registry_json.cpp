@@ -116,8 +116,13 @@ void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorT
         add_string("dist_name", entry.dist_name);
     }
     add_string("version", entry.version);
-    add_string("sha256", entry.sha256);
-    add_string("path", entry.path);
+    // Unknown (a legacy entry that never recorded them) is null, not "".
+    auto add_optional = [&](const char* name, const std::string& value) {
+        out.AddMember(Value(name, allocator), value.empty() ? Value() : Value(value, allocator),
+                      allocator);
+    };
+    add_optional("sha256", entry.sha256);
+    add_optional("path", entry.path);
     add_raw_json(out, "source", entry.source_json, allocator);
     out.AddMember("enabled", entry.enabled, allocator);
     add_raw_json(out, "config", entry.config_json, allocator);
