@@ -6,11 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-build_dir=${LUCID_BUILD_DIR:-build-demo}
-echo "== building (${build_dir})"
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCID_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build_dir" -j"$(nproc)" --target lucid-agent lucidctl lucid_plugin_cpu >/dev/null
+# LUCID_DEMO_BUILD_DIR: use binaries already built there (the test suite runs the demo this
+# way); otherwise install what is missing and build a release into build-demo.
+if [ -n "${LUCID_DEMO_BUILD_DIR:-}" ]; then
+    build_dir=$LUCID_DEMO_BUILD_DIR
+else
+    scripts/setup.sh
+    build_dir=build-demo
+    echo "== building (${build_dir})"
+    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCID_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$build_dir" -j"$(nproc)" --target lucid-agent lucidctl lucid_plugin_cpu >/dev/null
+fi
 
 agent_bin="$build_dir/host/lucid-agent"
 ctl_bin="$build_dir/host/lucidctl"
@@ -56,7 +62,7 @@ done
 
 echo
 echo "== lucidctl plugin install $(basename "$cpu_so")   (inline, through the broker)"
-"$ctl_bin" plugin install "$cpu_so"
+"$ctl_bin" plugin install "$cpu_so" --config '{"interval_s":1}'
 
 echo
 echo "== lucidctl plugin list"
@@ -64,7 +70,9 @@ echo "== lucidctl plugin list"
 
 echo
 echo "== three live metrics from the cpu plugin (components/cpu/evt/...)"
-timeout 30 "$ctl_bin" watch --json | grep --line-buffered '/components/cpu/evt/' | head -n 3 || true
+# watch ends by itself once head has its three lines and closes the pipe (the pipeline's
+# status is then SIGPIPE's, hence || true); timeout only guards against a silent plugin.
+timeout 60 "$ctl_bin" watch | grep --line-buffered '/components/cpu/evt/' | head -n 3 || true
 
 echo
 echo "== done; stopping the agent and the broker"

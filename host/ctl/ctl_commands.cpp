@@ -369,6 +369,14 @@ int cmd_plugin_install(Session& s) {
     }
     payload.AddMember("component_id", Value(*component_id, a), a);
     payload.AddMember("source", source, a);
+    if (auto config = command_option(s.options(), "config")) {
+        rapidjson::Document parsed;
+        parsed.Parse(config->c_str());
+        if (parsed.HasParseError() || !parsed.IsObject()) {
+            throw UsageError("--config must be a JSON object, e.g. '{\"interval_s\":1}'");
+        }
+        payload.AddMember("config", Value(parsed, a), a);
+    }
     auto progress = progress_printer(s);
     bool drew = false;
     const int code = s.request(topics::kInstall, std::move(payload), [&](const Value& event) {

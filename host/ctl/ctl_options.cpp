@@ -6,7 +6,8 @@
 namespace lucid::host::ctl {
 namespace {
 
-const std::vector<std::string> kCommandOptions = {"sha256", "id", "dist", "signature", "count"};
+const std::vector<std::string> kCommandOptions = {"sha256", "id",    "dist",
+                                                  "signature", "count", "config"};
 
 const char* const kOverview = R"(usage: lucidctl [--url URL] [--agent ID] [--json] <command>
 
@@ -53,11 +54,13 @@ const std::map<std::string, std::string> kHelp = {
      "usage: lucidctl plugin info ID\n\nShows one component's registry entry "
      "and live state.\n"},
     {"plugin install",
-     "usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64]\n"
-     "       lucidctl plugin install URL --sha256 HEX [--id ID] [--signature BASE64]\n\n"
+     "usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64] [--config JSON]\n"
+     "       lucidctl plugin install URL --sha256 HEX [--id ID] [--signature BASE64] "
+     "[--config JSON]\n\n"
      "A local FILE is sent inline through the broker (the agent needs no access to it);\n"
      "its sha256 is computed here and its component id read from its manifest unless --id.\n"
      "A URL is downloaded by the agent; --sha256 is mandatory (file:// URLs are hashed here).\n"
+     "--config sets the component's config object at install time.\n"
      "Shows a progress bar while the agent downloads.\n"},
     {"plugin uninstall",
      "usage: lucidctl plugin uninstall ID [--dist DIST_NAME]\n\n--dist names the distribution "
