@@ -103,10 +103,17 @@ std::string ComponentManager::load_and_start(const registry::Entry& entry) {
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         contexts_[entry.component_id] = &context;
+        // A new install or an upgrade is not in registry_ until it started: the plugin must
+        // still read the config it is being started with.
+        starting_configs_[entry.component_id] = entry.config_json;
     }
     mark_starting(entry.component_id, true);
     const auto started = loaded_[entry.component_id].plugin->start();
     mark_starting(entry.component_id, false);
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        starting_configs_.erase(entry.component_id);
+    }
     if (started.ok) return {};
     stop_and_unload(entry.component_id);
     // Unloading reports `stopped`; what the operator needs to see is why it failed.
@@ -396,6 +403,9 @@ void ComponentManager::status_changed(const std::string& component_id,
 
 std::string ComponentManager::read_config(const std::string& component_id) {
     std::lock_guard<std::mutex> lock(state_mutex_);
+    if (auto it = starting_configs_.find(component_id); it != starting_configs_.end()) {
+        return it->second;
+    }
     const auto* entry = registry_.find(component_id);
     return entry ? entry->config_json : "{}";
 }

@@ -144,6 +144,7 @@ class ComponentManager final : public PluginHostServices {
     std::map<std::string, ComponentStatus> statuses_;
     std::condition_variable status_cv_;
     std::map<std::string, PluginContext*> contexts_;  // for deliver(); valid while in the map
+    std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
 };
 

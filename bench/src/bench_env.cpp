@@ -1,0 +1,84 @@
+#include "bench_env.hpp"
+
+#include <atomic>
+
+namespace lucid::bench {
+
+fs::path Paths::bench_plugin(const std::string& file_dist, const std::string& version) const {
+    return bench_plugins / (file_dist + "-" + version + "-" + platform_tag + ".so");
+}
+
+fs::path BenchEnv::dir(const std::string& name) const {
+    const fs::path d = root / name;
+    fs::create_directories(d);
+    return d;
+}
+
+ChildProcess start_agent(const BenchEnv& env, const Broker& broker, const AgentSpec& spec) {
+    Env vars{
+        {"LUCID_MQTT_URL", broker.url()},
+        {"LUCID_AGENT_ID", spec.id},
+        {"LUCID_DATA_DIR", spec.data_dir.string()},
+        {"LUCID_ENV_FILE", "/dev/null"},
+        {"LUCID_RECONNECT_MIN_MS", "200"},
+        {"LUCID_RECONNECT_MAX_MS", "2000"},
+        {"LUCID_SUPERVISED", "no"},
+    };
+    if (!spec.plugin_dir.empty()) vars["LUCID_PLUGIN_DIR"] = spec.plugin_dir.string();
+    for (const auto& [k, v] : spec.extra) vars[k] = v;
+    ChildProcess p;
+    p.start({env.paths.agent.string()}, vars,
+            spec.data_dir.parent_path() / (spec.id + ".agent.log"));
+    return p;
+}
+
+ChildProcess start_raw(const BenchEnv& env, const std::string& role, int port,
+                       const std::string& arg, const fs::path& log) {
+    std::vector<std::string> argv{env.paths.raw_client.string(), role, std::to_string(port)};
+    if (!arg.empty()) argv.push_back(arg);
+    ChildProcess p;
+    p.start(argv, {}, log);
+    return p;
+}
+
+std::string agent_topic(const std::string& agent_id, const std::string& suffix) {
+    return "lucid/agents/" + agent_id + "/" + suffix;
+}
+
+std::optional<Received> wait_online(MqttDriver& driver, const std::string& agent_id,
+                                    std::uint64_t after_session, milliseconds timeout) {
+    const std::string topic = agent_topic(agent_id, "status");
+    return driver.wait_for(
+        [&](const Received& m) {
+            return m.topic == topic && json_string(m.payload, "state") == "online" &&
+                   json_uint(m.payload, "session") > after_session;
+        },
+        timeout);
+}
+
+CommandOutcome run_command(MqttDriver& driver, const std::string& agent_id,
+                           const std::string& command_suffix, const std::string& result_suffix,
+                           const std::string& payload, const std::string& request_id,
+                           milliseconds timeout) {
+    const std::string result_topic = agent_topic(agent_id, result_suffix);
+    CommandOutcome out;
+    const auto start = Clock::now();
+    driver.publish(agent_topic(agent_id, command_suffix), payload, 1);
+    auto r = driver.wait_for(
+        [&](const Received& m) {
+            return m.topic == result_topic && has_request_id(m.payload, request_id);
+        },
+        timeout);
+    if (!r) return out;
+    out.answered = true;
+    out.seconds = std::chrono::duration<double>(r->at - start).count();
+    out.payload = std::move(r->payload);
+    return out;
+}
+
+std::string next_request_id(const std::string& prefix) {
+    static std::atomic<unsigned long> counter{0};
+    return prefix + "-" + std::to_string(++counter);
+}
+
+}  // namespace lucid::bench

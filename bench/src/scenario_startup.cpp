@@ -1,0 +1,121 @@
+// 5. Start to online: from exec to the retained `status` online, with 0 and with 50 installed
+// plugins, against a raw libmosquitto client that publishes a retained status once connected.
+#include <stdexcept>
+#include <thread>
+
+#include "artifacts.hpp"
+#include "scenarios.hpp"
+#include "stats.hpp"
+
+namespace lucid::bench {
+namespace {
+
+constexpr int kPlugins = 50;
+
+double start_once(const BenchEnv& env, Broker& broker, MqttDriver& d, const AgentSpec& spec,
+                  std::uint64_t& session, ChildProcess* keep = nullptr) {
+    const auto start = Clock::now();
+    ChildProcess agent = start_agent(env, broker, spec);
+    auto online = wait_online(d, spec.id, session, std::chrono::seconds(60));
+    if (!online) throw std::runtime_error(spec.id + " did not come online");
+    session = json_uint(online->payload, "session");
+    const double s = seconds_between(start, online->at);
+    if (keep) {
+        *keep = std::move(agent);
+    } else {
+        agent.stop(SIGTERM);
+    }
+    return s;
+}
+
+void install_fill_plugins(const BenchEnv& env, MqttDriver& d, const std::string& id) {
+    for (int i = 1; i <= kPlugins; ++i) {
+        const auto file = env.paths.bench_plugin("lucid_bench_fill_" + std::to_string(i), "1.0.0");
+        const std::string rid = next_request_id("fill");
+        const std::string payload = "{\"request_id\":\"" + rid +
+                                    "\",\"component_id\":\"bench-fill-" + std::to_string(i) +
+                                    "\",\"source\":{\"type\":\"url\",\"url\":\"" + file_url(file) +
+                                    "\",\"sha256\":\"" + sha256_hex(file) + "\"}}";
+        const auto r = run_command(d, id, "core/cmd/components/install",
+                                   "core/evt/components/install_result", payload, rid);
+        if (!r.answered || !json_true(r.payload, "ok")) {
+            throw std::runtime_error("install of bench-fill-" + std::to_string(i) +
+                                     " failed: " + r.payload);
+        }
+    }
+}
+
+}  // namespace
+
+void run_start_to_online(BenchEnv& env, Broker& broker) {
+    const fs::path dir = env.dir("start");
+    MqttDriver d(broker.port(), "bench-start-driver");
+    const int reps = std::max(3, env.samples(7));
+
+    // 0 plugins. The first boot creates the data dir and is not counted: a device boots with
+    // its state already there.
+    AgentSpec zero{"bench-start-0", dir / "zero", dir / "zero-plugins", {}};
+    fs::create_directories(zero.plugin_dir);
+    d.subscribe(agent_topic(zero.id, "status"));
+    std::uint64_t session = 0;
+    start_once(env, broker, d, zero, session);
+    std::vector<double> zero_s;
+    for (int i = 0; i < reps; ++i) zero_s.push_back(start_once(env, broker, d, zero, session));
+
+    // 50 plugins, installed over MQTT once (file URLs), then the same restarts.
+    AgentSpec fifty{"bench-start-50", dir / "fifty", dir / "fifty-plugins", {}};
+    fs::create_directories(fifty.plugin_dir);
+    d.subscribe(agent_topic(fifty.id, "status"));
+    d.subscribe(agent_topic(fifty.id, "core/evt/components/install_result"));
+    {
+        std::uint64_t s = 0;
+        ChildProcess first;
+        start_once(env, broker, d, fifty, s, &first);
+        install_fill_plugins(env, d, fifty.id);
+        first.stop(SIGTERM);
+        session = s;
+    }
+    std::vector<double> fifty_s;
+    ChildProcess last;
+    for (int i = 0; i < reps; ++i) {
+        fifty_s.push_back(
+            start_once(env, broker, d, fifty, session, i + 1 == reps ? &last : nullptr));
+    }
+
+    // Baseline: a raw client from exec to its retained status delivered.
+    std::vector<double> raw_s;
+    for (int i = 0; i < reps; ++i) {
+        const std::string name = "start-" + std::to_string(i);
+        const std::string topic = "bench/raw/" + name + "/status";
+        d.subscribe(topic);
+        const auto start = Clock::now();
+        ChildProcess raw = start_raw(env, "online", broker.port(), name, dir / "raw.log");
+        auto r = d.wait_for([&](const Received& m) { return m.topic == topic; },
+                            std::chrono::seconds(20));
+        if (!r) throw std::runtime_error("raw client did not publish its status");
+        raw_s.push_back(seconds_between(start, r->at));
+        raw.stop(SIGTERM);
+    }
+
+    const double z = median(zero_s), f = median(fifty_s), r = median(raw_s);
+    env.start_online_0_s = z;
+    const std::string n = std::to_string(reps);
+    env.report.add(
+        {"5 start to online", "exec -> retained online, 0 plugins", format_duration(z),
+         format_duration(r), format_ratio(z, r),
+         "raw libmosquitto client exec -> its retained status delivered; median of " + n});
+    env.report.add({"5 start to online", "exec -> retained online, 50 plugins", format_duration(f),
+                    format_duration(r), format_ratio(f, r),
+                    "50 installed C plugins (bench_small.c), each subscribing once"});
+
+    // While it runs: the footprint with 50 plugins loaded (section 4's baseline client).
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    if (auto kib = rss_kib(last.pid()); kib && env.raw_idle_kib > 0) {
+        env.report.add({"4 footprint", "idle RSS, 50 bench plugins", format_kib(*kib),
+                        format_kib(env.raw_idle_kib), format_ratio(*kib, env.raw_idle_kib),
+                        "the agent of section 5"});
+    }
+    last.stop(SIGTERM);
+}
+
+}  // namespace lucid::bench
