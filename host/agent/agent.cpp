@@ -2,7 +2,6 @@
 
 #include <lucid/plugin.h>
 
-#include "agent/component_snapshots.hpp"
 #include "agent/host_facts.hpp"
 #include "common/logging.hpp"
 
@@ -51,10 +50,10 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
     identity.arch = machine_arch();
     identity.plugin_abi =
         std::to_string(LUCID_PLUGIN_ABI_MAJOR) + "." + std::to_string(LUCID_PLUGIN_ABI_MINOR);
-    const auto data_dir = config_.data_dir;
+    // The components come from the ComponentHost, which replaces this empty source.
     snapshots_ = std::make_unique<SnapshotPublisher>(
         *session_, topics_, std::move(identity), [this] { return session_->connection(); },
-        runtime_config_, [data_dir] { return load_registry_snapshots(data_dir); });
+        runtime_config_, [] { return std::vector<contract::ComponentSnapshot>{}; });
     dispatcher_ =
         std::make_unique<commands::CommandDispatcher>(*session_, dedup_, kCommandQueueCapacity);
     heartbeat_ = std::make_unique<Heartbeat>(

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include <mosquitto.h>
+
 #include "common/logging.hpp"
 #include "lucid/registry/identifiers.hpp"
 
@@ -51,6 +53,19 @@ std::vector<std::string> ComponentManager::boot() {
         mark_starting(id, false);
         set_quarantine(id, true);
         problems.push_back("component " + id + " quarantined: the agent stopped while starting it");
+    }
+    // A marker without an entry is a first install whose start took the agent down: the entry
+    // was never written (and recover() removed the file), so there is nothing to quarantine.
+    std::vector<std::string> orphans;
+    std::error_code ec;
+    for (const auto& marker : fs::directory_iterator(settings_.data_dir / "starting", ec)) {
+        const std::string id = marker.path().filename().string();
+        if (!registry.find(id)) orphans.push_back(id);
+    }
+    for (const auto& id : orphans) {
+        mark_starting(id, false);
+        problems.push_back("component " + id +
+                           " was not installed: the agent stopped while starting it");
     }
     for (auto [id, entry] : registry.entries()) {
         if (quarantined(id) && entry.enabled) {
@@ -365,7 +380,11 @@ void ComponentManager::deliver(const mqtt::MqttMessage& message) {
 
 bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
                                bool retain) {
-    return mqtt_.session.publish(topic, payload, qos, retain).ok;
+    const auto outcome = mqtt_.session.publish(topic, payload, qos, retain);
+    // Not connected (plugins start at boot before the first connection, or the broker is away):
+    // libmosquitto has queued a QoS 1/2 message and sends it on (re)connect, yet it reports
+    // MOSQ_ERR_NO_CONN. For the plugin that publish succeeded; failing it would fail start().
+    return outcome.ok || (qos > 0 && outcome.error == mosquitto_strerror(MOSQ_ERR_NO_CONN));
 }
 
 void ComponentManager::subscribe(const std::string& component_id, const std::string& filter,

@@ -1,0 +1,31 @@
+// The probe plugin of the component integration tests: it makes every host service visible
+// on MQTT.
+//   - on start, event "started" whose data is the config it was started with;
+//   - absolute wildcard filter /itest/sensors/+/temp: each message becomes an event "temp"
+//     with the payload as data and the matched topic as correlation_id;
+//   - relative multi-level filter in/#: each payload is republished on "out";
+//   - command "config" answers {"config": <the config the plugin reads now>};
+//   - a proposed config containing "bad" is refused with "mode bad is refused".
+#include <lucid/plugin.hpp>
+
+#include <stdexcept>
+#include <string>
+
+struct Probe : lucid::Plugin {
+    void start() override {
+        subscribe("/itest/sensors/+/temp", [this](const lucid::Message& m) {
+            publish_event("temp", std::string(m.payload), std::string(m.topic));
+        });
+        subscribe("in/#", [this](const lucid::Message& m) { publish("out", m.payload); });
+        on_command("config",
+                   [this](const lucid::Command&) { return "{\"config\":" + config() + "}"; });
+        publish_event("started", config());
+    }
+    void config_changed(const std::string& json) override {
+        if (json.find("\"bad\"") != std::string::npos) {
+            throw std::invalid_argument("mode bad is refused");
+        }
+    }
+};
+
+LUCID_PLUGIN(Probe)

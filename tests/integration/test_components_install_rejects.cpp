@@ -1,0 +1,183 @@
+// Installs that must be refused (SPEC §4), each with its exact or characteristic error, and
+// none of them leaving a file, a registry entry or a staging leftover behind: sha256 mismatch,
+// wrong ABI, manifest and file name disagreeing, non-ELF bytes, oversized downloads, 404,
+// and path traversal through component_id, URL basenames, release fields and inline filenames.
+#include <doctest/doctest.h>
+
+#include "component_rig.hpp"
+#include "http_server.hpp"
+
+using namespace lucid::itest;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kZeroSha(64, '0');
+
+struct Rejects {
+    HttpServer http;
+    Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    std::uint64_t cap = echo.bytes.size() + 4096;  // echo fits, the oversized blob does not
+    ComponentRig rig{"rej-1"};
+    int counter = 0;
+
+    Rejects() {
+        http.serve("/files/" + echo.name, echo.bytes);
+        rig.env["LUCID_MAX_ARTIFACT_BYTES"] = std::to_string(cap);
+        rig.env["LUCID_GITHUB_BASE_URL"] = http.url("/gh");
+        rig.start_agent();
+    }
+
+    // Sends the install and returns its error; the install must have failed.
+    std::string refused(const std::string& cid, const std::string& source) {
+        const std::string id = "rej-" + std::to_string(++counter);
+        auto m = rig.install(id, cid, source);
+        CHECK_MESSAGE(!ok_of(m), m.payload);
+        CHECK_FALSE(flag_of(m, "noop"));
+        CHECK_FALSE(flag_of(m, "rolled_back"));
+        return error_of(m);
+    }
+};
+
+bool no_component_left(const ComponentRig& rig) {
+    std::error_code ec;
+    const bool no_files =
+        !fs::exists(rig.data() / "components", ec) || fs::is_empty(rig.data() / "components", ec);
+    const bool no_staging =
+        !fs::exists(rig.data() / "staging", ec) || fs::is_empty(rig.data() / "staging", ec);
+    const bool no_entries =
+        !fs::exists(rig.data() / "registry.json", ec) || rig.registry()["components"].ObjectEmpty();
+    return no_files && no_staging && no_entries;
+}
+
+}  // namespace
+
+TEST_CASE("a sha256 mismatch is refused with the sha256 actually received") {
+    Rejects r;
+    CHECK(r.refused("echo", inline_source(r.echo.name, r.echo.bytes, kZeroSha)) ==
+          "sha256 mismatch: got=" + r.echo.sha256);
+    CHECK(r.refused("echo", url_source(r.http.url("/files/" + r.echo.name), kZeroSha)) ==
+          "sha256 mismatch: got=" + r.echo.sha256);
+    CHECK(r.refused("echo", R"({"type":"inline","filename":")" + r.echo.name +
+                                R"(","data_base64":")" + base64(r.echo.bytes) + "\"}") ==
+          "validation_error: missing field 'source.sha256'");
+    CHECK(no_component_left(r.rig));
+}
+
+TEST_CASE("artifacts that are not loadable plugins are refused before any of their code runs") {
+    Rejects r;
+
+    // A plugin built for another major ABI: the error names the file and both versions.
+    const Artifact mismatch = artifact(LUCID_ITEST_ABI_MISMATCH);
+    const std::string abi = r.refused("abi-mismatch", inline_source(mismatch));
+    CHECK_MESSAGE(has_text(abi, mismatch.name), abi);
+    CHECK_MESSAGE(has_text(abi, "is not supported; this host expects ABI"), abi);
+
+    // Bytes that are not ELF at all, under a valid artifact name.
+    const std::string text = "#!/bin/sh\necho not a shared object\n";
+    const std::string not_elf =
+        r.refused("echo", inline_source(r.echo.name, text, sha256_hex(text)));
+    CHECK_MESSAGE(has_text(not_elf, "not an ELF file"), not_elf);
+
+    // The manifest says echo 1.0.0; the (renamed) file says 9.9.9 or another dist.
+    const std::string renamed = "lucid_agent_echo-9.9.9-linux_x86_64.so";
+    const std::string version =
+        r.refused("echo", inline_source(renamed, r.echo.bytes, r.echo.sha256));
+    CHECK_MESSAGE(has_text(version,
+                           "manifest says dist 'lucid-agent-echo' version '1.0.0' but "
+                           "the file name says 'lucid-agent-echo' '9.9.9'"),
+                  version);
+    TempDir copies;
+    const fs::path other = copies / "other_plugin-1.0.0.so";
+    fs::copy_file(r.echo.path, other);
+    const std::string dist =
+        r.refused("echo", url_source("file://" + other.string(), r.echo.sha256));
+    CHECK_MESSAGE(has_text(dist, "but the file name says 'other-plugin' '1.0.0'"), dist);
+
+    // The payload's component_id is not the manifest's.
+    CHECK(r.refused("other", inline_source(r.echo)) ==
+          "validation_error: component_id 'other' does not match the artifact's manifest "
+          "('echo')");
+    // A payload version that is not the file's.
+    auto m = r.rig.install(
+        install_payload("rej-version", "echo", inline_source(r.echo), R"(,"version":"2.0.0")"),
+        "rej-version");
+    CHECK_FALSE(ok_of(m));
+    CHECK(has_text(error_of(m), "validation_error: 'version' 2.0.0 does not match"));
+
+    CHECK(no_component_left(r.rig));
+}
+
+TEST_CASE("downloads that fail are refused: 404 and over the size cap") {
+    Rejects r;
+    const std::string missing = r.http.url("/missing/" + r.echo.name);
+    CHECK(r.refused("echo", url_source(missing, r.echo.sha256)) ==
+          "download failed: HTTP 404: " + missing);
+
+    const std::string big = r.echo.bytes + std::string(8192, '\0');
+    r.http.serve("/files/big/" + r.echo.name, big);
+    const std::string over =
+        r.refused("echo", url_source(r.http.url("/files/big/" + r.echo.name), sha256_hex(big)));
+    CHECK_MESSAGE(has_text(over, "download failed: artifact exceeds the size cap of " +
+                                     std::to_string(r.cap) + " bytes"),
+                  over);
+    const std::string inline_over =
+        r.refused("echo", inline_source(r.echo.name, big, sha256_hex(big)));
+    CHECK_MESSAGE(has_text(inline_over, "exceeds the size cap"), inline_over);
+
+    // A file:// source has the same cap.
+    TempDir dir;
+    write_bytes(dir / r.echo.name, big);
+    const std::string file_over =
+        r.refused("echo", url_source("file://" + (dir / r.echo.name).string(), sha256_hex(big)));
+    CHECK_MESSAGE(has_text(file_over, "exceeds the size cap"), file_over);
+
+    CHECK(no_component_left(r.rig));
+    // Still installable afterwards: the failures left nothing in the way.
+    auto ok = r.rig.install("rej-after", "echo", inline_source(r.echo));
+    CHECK_MESSAGE(ok_of(ok), ok.payload);
+}
+
+TEST_CASE("path traversal is refused in component_id, URL names, release fields and filenames") {
+    Rejects r;
+    CHECK(r.refused("../etc", inline_source(r.echo)) ==
+          "validation_error: component_id '../etc' is invalid; allowed: "
+          "[a-z0-9][a-z0-9_-]{0,63}");
+    CHECK(r.refused("echo/../../x", inline_source(r.echo)) ==
+          "validation_error: component_id 'echo/../../x' is invalid; allowed: "
+          "[a-z0-9][a-z0-9_-]{0,63}");
+
+    // URL basenames.
+    CHECK(r.refused("echo", url_source(r.http.url("/files/.."), r.echo.sha256)) ==
+          "validation_error: 'artifact file name' must be a plain file name, got '..'");
+    const std::string no_name = r.refused("echo", url_source(r.http.url("/files/"), r.echo.sha256));
+    CHECK_MESSAGE(has_text(no_name, "validation_error:"), no_name);
+
+    // github_release fields: a segment can never leave its slot.
+    auto release = [&](const std::string& tag, const std::string& asset) {
+        return R"({"type":"github_release","owner":"o","repo":"r","tag":)" + json_string(tag) +
+               R"(,"asset":)" + json_string(asset) + R"(,"sha256":")" + r.echo.sha256 + "\"}";
+    };
+    const std::string asset = r.refused("echo", release("v1", "../" + r.echo.name));
+    CHECK_MESSAGE(has_text(asset, "'source.asset' contains characters not allowed"), asset);
+    const std::string tag = r.refused("echo", release("..", r.echo.name));
+    CHECK_MESSAGE(has_text(tag, "'source.tag' contains characters not allowed"), tag);
+
+    // Inline filenames.
+    for (const std::string& name :
+         {"../" + r.echo.name, "sub/" + r.echo.name, std::string(".."), "/tmp/" + r.echo.name}) {
+        CAPTURE(name);
+        CHECK(r.refused("echo", inline_source(name, r.echo.bytes, r.echo.sha256)) ==
+              "validation_error: 'source.filename' must be a plain file name, got '" + name + "'");
+    }
+    // A name whose dist part is only dots normalizes to nothing usable: refused, placed nowhere.
+    const std::string dots =
+        r.refused("echo", inline_source("..-1.0.0.so", r.echo.bytes, r.echo.sha256));
+    CHECK_MESSAGE(!dots.empty(), dots);
+
+    CHECK(no_component_left(r.rig));
+    CHECK_FALSE(fs::exists(r.rig.data().parent_path() / "etc"));
+    CHECK_FALSE(fs::exists(r.rig.data() / r.echo.name));
+    // The agent is unharmed.
+    CHECK(ok_of(r.rig.ping("after-traversal")));
+}

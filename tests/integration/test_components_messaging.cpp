@@ -1,0 +1,113 @@
+// Plugins talking over the agent's one MQTT connection (SPEC §5, issue 4 items 4 and 6):
+// wildcard subscriptions (absolute `+` and relative `#`), events with their envelope, plugin
+// commands with their results, and plugin subscriptions coming back after a broker restart.
+#include <doctest/doctest.h>
+
+#include "component_rig.hpp"
+
+using namespace lucid::itest;
+
+namespace {
+
+void install_probe_and_echo(ComponentRig& rig) {
+    auto probe = rig.install("m-probe", "probe", inline_source(artifact(LUCID_ITEST_PROBE)));
+    REQUIRE_MESSAGE(ok_of(probe), probe.payload);
+    auto echo = rig.install("m-echo", "echo", inline_source(artifact(LUCID_ITEST_ECHO_1_0)));
+    REQUIRE_MESSAGE(ok_of(echo), echo.payload);
+    REQUIRE(rig.wait_status("probe", "running"));
+    REQUIRE(rig.wait_status("echo", "running"));
+}
+
+std::optional<Message> temp_event(ComponentRig& rig, const std::string& from_topic) {
+    return rig.client->wait_for(
+        rig.agent.topic("components/probe/evt/temp"),
+        [&](const Message& m) { return m.str("correlation_id") == from_topic; });
+}
+
+// Every plugin path works: wildcard in, event out; relative in, relative out; command, result.
+void check_plugin_traffic(ComponentRig& rig, MqttClient& outside, const std::string& tag) {
+    CAPTURE(tag);
+    const std::string kitchen = "itest/sensors/kitchen-" + tag + "/temp";
+    outside.publish(kitchen, "21.5");
+    auto event = temp_event(rig, kitchen);
+    REQUIRE_MESSAGE(event, rig.agent.log());
+    auto doc = event->json();
+    CHECK(std::string(doc["type"].GetString()) == "temp");
+    CHECK(doc["data"].GetDouble() == doctest::Approx(21.5));
+    CHECK(doc["id"].IsString());
+    CHECK(doc["ts"].IsString());
+    CHECK(has_text(doc["source"].GetString(), "probe"));
+
+    rig.client->publish(rig.agent.topic("components/probe/in/" + tag + "/deep"), "payload-" + tag);
+    CHECK(rig.client->wait_for(rig.agent.topic("components/probe/out"),
+                               [&](const Message& m) { return m.payload == "payload-" + tag; }));
+
+    auto answer = rig.plugin_command(
+        "echo", "echo", R"({"request_id":"echo-)" + tag + R"(","message":"hi"})", "echo-" + tag);
+    REQUIRE_MESSAGE(answer, rig.agent.log());
+    CHECK(ok_of(*answer));
+    CHECK(has_text(answer->payload, R"("echo":{"request_id":"echo-)" + tag));
+}
+
+void plugin_subscriptions_survive_a_broker_restart(bool persistence) {
+    ComponentRig rig(persistence ? "msg-p" : "msg-n", persistence);
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    {
+        MqttClient outside(rig.broker.port());
+        check_plugin_traffic(rig, outside, "before");
+    }
+
+    rig.client.reset();  // its connection dies with the broker
+    rig.broker.restart();
+    rig.client = std::make_unique<MqttClient>(rig.broker.port());
+    rig.client->subscribe(rig.agent.topic("#"));
+    auto online = wait_online(*rig.client, rig.agent, rig.session);
+    REQUIRE_MESSAGE(online, (rig.agent.log() + "\n--- broker ---\n" + rig.broker.log()));
+    rig.session = session_of(*online);
+
+    MqttClient outside(rig.broker.port());
+    check_plugin_traffic(rig, outside, "after");
+}
+
+}  // namespace
+
+TEST_CASE("plugins publish and receive through wildcards and answer their commands") {
+    ComponentRig rig("msg-1");
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    MqttClient outside(rig.broker.port());
+    check_plugin_traffic(rig, outside, "one");
+
+    // `+` matches one level only: humidity and a deeper topic are not the probe's.
+    outside.publish("itest/sensors/hall/humidity", "40");
+    outside.publish("itest/sensors/hall/a/temp", "1");
+    outside.publish("itest/sensors/hall/temp", "19");
+    REQUIRE(temp_event(rig, "itest/sensors/hall/temp"));
+    for (const auto& m : rig.client->messages(rig.agent.topic("components/probe/evt/temp"))) {
+        CHECK(m.str("correlation_id") != "itest/sensors/hall/humidity");
+        CHECK(m.str("correlation_id") != "itest/sensors/hall/a/temp");
+    }
+
+    // Commands the plugin does not have, and requests that are not JSON, still get a result.
+    auto unknown = rig.plugin_command("echo", "nope", R"({"request_id":"n-1"})", "n-1");
+    REQUIRE(unknown);
+    CHECK_FALSE(ok_of(*unknown));
+    CHECK(error_of(*unknown) == "unknown command: nope");
+    rig.client->publish(rig.agent.topic("components/echo/cmd/echo"), "{oops");
+    auto malformed = rig.client->wait_for(
+        rig.agent.topic("components/echo/evt/echo_result"), [](const Message& m) {
+            return m.str("request_id").empty() && has_text(m.payload, "invalid JSON:");
+        });
+    CHECK_MESSAGE(malformed, rig.agent.log());
+    // The plugin is still fine.
+    check_plugin_traffic(rig, outside, "two");
+}
+
+TEST_CASE("plugin subscriptions come back after a broker restart that forgot every session") {
+    plugin_subscriptions_survive_a_broker_restart(false);
+}
+
+TEST_CASE("plugin subscriptions come back after a broker restart with persistence") {
+    plugin_subscriptions_survive_a_broker_restart(true);
+}
