@@ -5,6 +5,7 @@
 # builds a doctest executable (doctest_main.cpp supplies main) and registers it with ctest.
 # The test runs with LUCID_FIXTURES pointing at tests/fixtures/.
 set(LUCID_TEST_FIXTURES ${CMAKE_CURRENT_LIST_DIR}/fixtures)
+set(LUCID_TEST_SUPPORT ${CMAKE_CURRENT_LIST_DIR}/support)
 add_library(lucid_doctest_main STATIC ${CMAKE_CURRENT_LIST_DIR}/doctest_main.cpp)
 target_link_libraries(lucid_doctest_main PUBLIC doctest::doctest)
 lucid_target_defaults(lucid_doctest_main)
@@ -13,6 +14,8 @@ function(lucid_add_test name)
     cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE lucid_doctest_main ${ARG_LIBS})
+    # Helpers shared by every kind of test (tests/support/), e.g. temp_dir.hpp.
+    target_include_directories(${name} PRIVATE ${LUCID_TEST_SUPPORT})
     target_compile_definitions(${name} PRIVATE LUCID_FIXTURES="${LUCID_TEST_FIXTURES}")
     lucid_target_defaults(${name})
     add_test(NAME ${name} COMMAND ${name})

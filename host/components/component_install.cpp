@@ -184,15 +184,9 @@ contract::Result ComponentManager::uninstall(const contract::CommandRequest& req
     contract::Result result(request.request_id, now());
     flags(result, false, false, false);
     const auto& payload = request.payload;
-    auto cid_it = payload.FindMember("component_id");
-    if (cid_it == payload.MemberEnd() || !cid_it->value.IsString()) {
-        return std::move(result.fail("validation_error: missing field 'component_id'"));
-    }
-    const std::string cid = cid_it->value.GetString();
-    if (auto error = registry::identifier_error("component_id", cid)) {
-        return std::move(result.fail(*error));
-    }
-    result.set("component_id", cid);
+    const auto cid_read = read_component_id(payload, result);
+    if (!cid_read) return result;
+    const std::string& cid = *cid_read;
 
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
     registry::Registry registry = registry_copy();

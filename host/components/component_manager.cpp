@@ -136,6 +136,22 @@ std::string ComponentManager::load_and_start(const registry::Entry& entry) {
     return started.error;
 }
 
+std::optional<std::string> ComponentManager::read_component_id(const rapidjson::Value& payload,
+                                                               contract::Result& result) {
+    auto it = payload.FindMember("component_id");
+    if (it == payload.MemberEnd() || !it->value.IsString()) {
+        result.fail("validation_error: missing field 'component_id'");
+        return std::nullopt;
+    }
+    std::string cid(it->value.GetString(), it->value.GetStringLength());
+    if (auto error = registry::identifier_error("component_id", cid)) {
+        result.fail(*error);
+        return std::nullopt;
+    }
+    result.set("component_id", cid);
+    return cid;
+}
+
 bool ComponentManager::stop_and_unload(const std::string& component_id) {
     auto it = loaded_.find(component_id);
     if (it == loaded_.end()) return false;
@@ -168,16 +184,9 @@ bool ComponentManager::healthy_for(const std::string& component_id,
 contract::Result ComponentManager::control(const std::string& action,
                                            const contract::CommandRequest& request) {
     contract::Result result(request.request_id, now());
-    const auto& payload = request.payload;
-    auto cid_it = payload.FindMember("component_id");
-    if (cid_it == payload.MemberEnd() || !cid_it->value.IsString()) {
-        return std::move(result.fail("validation_error: missing field 'component_id'"));
-    }
-    const std::string cid = cid_it->value.GetString();
-    if (auto error = registry::identifier_error("component_id", cid)) {
-        return std::move(result.fail(*error));
-    }
-    result.set("component_id", cid);
+    const auto cid_read = read_component_id(request.payload, result);
+    if (!cid_read) return result;
+    const std::string& cid = *cid_read;
 
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
     registry::Registry registry = registry_copy();

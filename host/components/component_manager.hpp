@@ -110,6 +110,10 @@ class ComponentManager final : public PluginHostServices {
     };
     struct InstallPlan;
 
+    // The command's `component_id`, validated; on failure `result` carries the contract error.
+    static std::optional<std::string> read_component_id(const rapidjson::Value& payload,
+                                                        contract::Result& result);
+
     // Lifecycle helpers; the caller holds lifecycle_mutex_.
     std::string load_and_start(const registry::Entry& entry);  // error, empty on success
     bool stop_and_unload(const std::string& component_id);     // restart_required
@@ -143,7 +147,7 @@ class ComponentManager final : public PluginHostServices {
     registry::Registry registry_;     // the last saved registry
     std::map<std::string, ComponentStatus> statuses_;
     std::condition_variable status_cv_;
-    std::map<std::string, PluginContext*> contexts_;  // for deliver(); valid while in the map
+    std::map<std::string, PluginContext*> contexts_;       // for deliver(); valid while in the map
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
 };

@@ -2,19 +2,9 @@
 
 #include <algorithm>
 
-#include <mosquitto.h>
-
 #include "common/logging.hpp"
 
 namespace lucid::host::mqtt {
-
-bool topic_matches(const std::string& filter, const std::string& topic) {
-    bool result = false;
-    if (mosquitto_topic_matches_sub(filter.c_str(), topic.c_str(), &result) != MOSQ_ERR_SUCCESS) {
-        return false;
-    }
-    return result;
-}
 
 MessageRouter::RouteId MessageRouter::add(std::string filter, MessageHandler handler) {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "mqtt/topic_filter.hpp"
+
 namespace lucid::host::mqtt {
 
 struct MqttMessage {
@@ -27,10 +29,6 @@ struct MqttMessage {
 };
 
 using MessageHandler = std::function<void(const MqttMessage&)>;
-
-// True when `topic` matches the subscription `filter` (MQTT rules, including `$` topics not
-// matching a leading wildcard).
-bool topic_matches(const std::string& filter, const std::string& topic);
 
 class MessageRouter {
   public:

@@ -7,9 +7,9 @@
 #include "common/logging.hpp"
 #include "contract/command_request.hpp"
 #include "contract/payloads.hpp"
+#include "mqtt/topic_filter.hpp"
 #include "plugin/plugin_call.hpp"
 #include "plugin/plugin_topics.hpp"
-#include "plugin/topic_filter.hpp"
 
 namespace lucid::host {
 
@@ -191,7 +191,7 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return false;
         for (const auto& [id, sub] : subscriptions_) {
-            if (topic_matches(sub.filter, topic)) matches.push_back(id);
+            if (mqtt::topic_matches(sub.filter, topic)) matches.push_back(id);
         }
         const std::string cmd_prefix = prefix_ + "cmd/";
         if (!commands_.empty() && topic.compare(0, cmd_prefix.size(), cmd_prefix) == 0 &&

@@ -1,6 +1,6 @@
 #include "plugin/plugin_topics.hpp"
 
-#include "plugin/topic_filter.hpp"
+#include "mqtt/topic_filter.hpp"
 
 namespace lucid::host {
 
@@ -27,7 +27,7 @@ ResolvedTopic resolve_publish_topic(std::string_view base, std::string_view comp
                                     std::string_view topic) {
     if (topic.empty() || topic == "/") return refused("empty topic");
     std::string full = resolve(base, component_id, topic);
-    if (!is_valid_topic_name(full)) {
+    if (!mqtt::is_valid_topic_name(full)) {
         return refused("invalid topic '" + full + "' (wildcards are not allowed in a publish)");
     }
     std::string own_tree = std::string(base) + "/";
@@ -42,7 +42,7 @@ ResolvedTopic resolve_subscription_filter(std::string_view base, std::string_vie
                                           std::string_view filter) {
     if (filter.empty() || filter == "/") return refused("empty filter");
     std::string full = resolve(base, component_id, filter);
-    if (!is_valid_topic_filter(full)) return refused("invalid topic filter '" + full + "'");
+    if (!mqtt::is_valid_topic_filter(full)) return refused("invalid topic filter '" + full + "'");
     return ResolvedTopic{std::move(full), {}};
 }
 

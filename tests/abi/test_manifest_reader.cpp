@@ -8,7 +8,7 @@
 #include <iterator>
 #include <string>
 
-#include "abi_test_support.hpp"
+#include "temp_dir.hpp"
 #include "plugin/elf_section_reader.hpp"
 #include "plugin/plugin_manifest.hpp"
 

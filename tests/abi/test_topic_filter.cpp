@@ -1,9 +1,10 @@
 #include <doctest/doctest.h>
 
+#include "mqtt/topic_filter.hpp"
 #include "plugin/plugin_topics.hpp"
-#include "plugin/topic_filter.hpp"
 
 using namespace lucid::host;
+using namespace lucid::host::mqtt;
 
 TEST_CASE("a filter without wildcards matches only the same topic") {
     CHECK(topic_matches("a/b", "a/b"));

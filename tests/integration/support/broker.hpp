@@ -10,6 +10,8 @@
 
 namespace lucid::itest {
 
+using lucid::test::TempDir;
+
 class Broker {
   public:
     explicit Broker(bool persistence = false);

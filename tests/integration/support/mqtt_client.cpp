@@ -103,6 +103,11 @@ std::vector<Message> MqttClient::wait_for_count(const std::string& topic, std::s
     return found;
 }
 
+std::vector<Message> MqttClient::all_messages() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return messages_;
+}
+
 std::vector<Message> MqttClient::messages(const std::string& topic) const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<Message> out;

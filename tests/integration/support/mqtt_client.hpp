@@ -53,6 +53,8 @@ class MqttClient {
         const std::string& topic, std::size_t count, const Predicate& predicate,
         std::chrono::milliseconds timeout = std::chrono::seconds(10));
     std::vector<Message> messages(const std::string& topic) const;
+    // Every message received since construction or the last clear(), in arrival order.
+    std::vector<Message> all_messages() const;
     void clear();
 
   private:

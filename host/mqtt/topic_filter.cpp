@@ -1,6 +1,6 @@
-#include "plugin/topic_filter.hpp"
+#include "mqtt/topic_filter.hpp"
 
-namespace lucid::host {
+namespace lucid::host::mqtt {
 
 namespace {
 
@@ -55,4 +55,4 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
     return topic_done;
 }
 
-}  // namespace lucid::host
+}  // namespace lucid::host::mqtt

@@ -1,6 +1,6 @@
 // MQTT topic names and topic filters with the `+` (one level) and `#` (the rest) wildcards,
-// as the MQTT 3.1.1/5 specifications define them. Used to route incoming messages to plugin
-// subscriptions. Pure; thread-safe; no exceptions.
+// as the MQTT 3.1.1/5 specifications define them. Used to route incoming messages to the
+// agent's handlers and to plugin subscriptions. Pure; thread-safe; no exceptions.
 //
 //   topic_matches("a/+/c", "a/b/c")  == true
 //   topic_matches("a/#", "a")        == true   ('#' also matches the parent level)
@@ -9,7 +9,7 @@
 
 #include <string_view>
 
-namespace lucid::host {
+namespace lucid::host::mqtt {
 
 // A topic one may publish to: non-empty, no wildcard, no NUL.
 bool is_valid_topic_name(std::string_view topic);
@@ -21,4 +21,4 @@ bool is_valid_topic_filter(std::string_view filter);
 // True when `topic` (a topic name) matches `filter` (a valid filter).
 bool topic_matches(std::string_view filter, std::string_view topic);
 
-}  // namespace lucid::host
+}  // namespace lucid::host::mqtt
