@@ -46,10 +46,17 @@ bool wait_until_accepting(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
-Broker::Broker(bool persistence) : port_(free_port()) {
+Broker::Broker(bool persistence, std::optional<Auth> auth) : port_(free_port()) {
     std::ofstream conf(dir_ / "mosquitto.conf");
-    conf << "listener " << port_ << " 127.0.0.1\n"
-         << "allow_anonymous true\n"
+    conf << "listener " << port_ << " 127.0.0.1\n";
+    if (auth) {
+        conf << "allow_anonymous false\n"
+             << "password_file " << auth->password_file << "\n"
+             << "acl_file " << auth->acl_file << "\n";
+    } else {
+        conf << "allow_anonymous true\n";
+    }
+    conf
          << "set_tcp_nodelay true\n"
          << "log_dest stderr\n"
          << "log_type error\nlog_type warning\nlog_type notice\n";

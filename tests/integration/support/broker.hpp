@@ -3,6 +3,7 @@
 // messages and retained messages survive that (what a production broker restart looks like).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "process.hpp"
@@ -14,7 +15,13 @@ using lucid::test::TempDir;
 
 class Broker {
   public:
-    explicit Broker(bool persistence = false);
+    // Without `auth` anyone may connect; with it, only the users of its password file, each
+    // confined by its ACL file.
+    struct Auth {
+        std::string password_file;
+        std::string acl_file;
+    };
+    explicit Broker(bool persistence = false, std::optional<Auth> auth = std::nullopt);
     ~Broker();
 
     int port() const { return port_; }

@@ -25,7 +25,8 @@ std::string Message::str(const char* key) const {
     return it->value.GetString();
 }
 
-MqttClient::MqttClient(int port, std::string client_id) {
+MqttClient::MqttClient(int port, std::string client_id, std::string username,
+                       std::string password) {
     static const int init = mosquitto_lib_init();
     (void)init;
     mosq_ = mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(), true, this);
@@ -33,6 +34,9 @@ MqttClient::MqttClient(int port, std::string client_id) {
     mosquitto_message_callback_set(mosq_, &MqttClient::on_message);
     mosquitto_subscribe_callback_set(mosq_, &MqttClient::on_subscribe);
     mosquitto_publish_callback_set(mosq_, &MqttClient::on_publish);
+    if (!username.empty()) {
+        mosquitto_username_pw_set(mosq_, username.c_str(), password.c_str());
+    }
     if (mosquitto_connect(mosq_, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
         mosquitto_destroy(mosq_);
         throw std::runtime_error("test client cannot connect");

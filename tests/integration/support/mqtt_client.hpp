@@ -32,7 +32,8 @@ using Predicate = std::function<bool(const Message&)>;
 
 class MqttClient {
   public:
-    explicit MqttClient(int port, std::string client_id = "");
+    explicit MqttClient(int port, std::string client_id = "", std::string username = "",
+                        std::string password = "");
     ~MqttClient();
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;
