@@ -61,6 +61,7 @@ void MqttSession::start() {
     mosquitto_disconnect_callback_set(mosq_, &MqttSession::on_disconnect_cb);
     mosquitto_publish_callback_set(mosq_, &MqttSession::on_publish_cb);
     mosquitto_message_callback_set(mosq_, &MqttSession::on_message_cb);
+    mosquitto_log_callback_set(mosq_, &MqttSession::on_log_cb);
 
     const auto& endpoint = options_.endpoint;
     if (!endpoint.username.empty()) {
@@ -240,6 +241,16 @@ bool MqttSession::wait_delivered(int mid, std::chrono::milliseconds timeout) {
         delivery_cv_.wait_for(lock, timeout, [&] { return delivered_.count(mid) > 0; });
     if (seen) delivered_.erase(mid);
     return seen;
+}
+
+// libmosquitto explains TLS and protocol failures only in its log ("OpenSSL Error[0]: ...
+// certificate verify failed"): an operator needs that line, so errors and warnings go to ours.
+void MqttSession::on_log_cb(mosquitto*, void*, int level, const char* text) {
+    if (level & MOSQ_LOG_ERR) {
+        logger("mqtt")->error("libmosquitto: {}", text);
+    } else if (level & MOSQ_LOG_WARNING) {
+        logger("mqtt")->warn("libmosquitto: {}", text);
+    }
 }
 
 void MqttSession::on_connect_cb(mosquitto*, void* self, int rc) {

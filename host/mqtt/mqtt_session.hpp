@@ -116,6 +116,7 @@ class MqttSession final : public Publisher {
     static void on_disconnect_cb(mosquitto*, void* self, int rc);
     static void on_publish_cb(mosquitto*, void* self, int mid);
     static void on_message_cb(mosquitto*, void* self, const mosquitto_message* message);
+    static void on_log_cb(mosquitto*, void* self, int level, const char* text);
 
     void run();
     // One connection from connect to loss; returns when it ended (or stop was requested).

@@ -14,8 +14,8 @@ using namespace lucid::itest;
 namespace {
 
 void add_user(const std::string& file, const std::string& user, const std::string& password) {
-    auto [code, output] = run_to_completion(
-        {"/usr/bin/mosquitto_passwd", "-b", file, user, password}, {});
+    auto [code, output] =
+        run_to_completion({"/usr/bin/mosquitto_passwd", "-b", file, user, password}, {});
     REQUIRE_MESSAGE(code == 0, output);
 }
 
@@ -57,12 +57,12 @@ TEST_CASE("the example ACL confines each agent to its own subtree") {
     CHECK(intruder.all_messages().empty());
 
     // lucidctl with the operator's credentials works under the ACL (its marker topic included).
-    auto [code, output] = run_to_completion(
-        {LUCIDCTL_BIN, "--timeout", "5", "plugin", "list"},
-        {{"LUCID_MQTT_URL",
-          "mqtt://operator:operator-pw@127.0.0.1:" + std::to_string(broker.port())},
-         {"LUCID_AGENT_ID", "acl-1"},
-         {"LUCID_ENV_FILE", "/dev/null"}});
+    auto [code, output] =
+        run_to_completion({LUCIDCTL_BIN, "--timeout", "5", "plugin", "list"},
+                          {{"LUCID_MQTT_URL", "mqtt://operator:operator-pw@127.0.0.1:" +
+                                                  std::to_string(broker.port())},
+                           {"LUCID_AGENT_ID", "acl-1"},
+                           {"LUCID_ENV_FILE", "/dev/null"}});
     CHECK_MESSAGE(code == 0, output);
     CHECK(output.find("broker unreachable") == std::string::npos);
     CHECK(agent.stop(SIGTERM) == 0);

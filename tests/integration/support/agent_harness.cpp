@@ -1,6 +1,9 @@
 #include "agent_harness.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -34,6 +37,27 @@ void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
 }
 
 int AgentHarness::stop(int signo) { return process_.stop(signo); }
+
+bool AgentHarness::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+    // The log is a file the agent appends to: wake on each write (inotify) and look again.
+    const int fd = ::inotify_init1(IN_CLOEXEC);
+    if (fd < 0) return process_.log().find(text) != std::string::npos;
+    ::inotify_add_watch(fd, process_.log_file().c_str(), IN_MODIFY);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool found = false;
+    while (!(found = process_.log().find(text) != std::string::npos)) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
+            char events[4096];
+            (void)::read(fd, events, sizeof events);
+        }
+    }
+    ::close(fd);
+    return found;
+}
 
 std::string AgentHarness::topic(const std::string& suffix) const {
     return "lucid/agents/" + agent_id_ + "/" + suffix;

@@ -24,6 +24,8 @@ class AgentHarness {
     int stop(int signo);
     Process& process() { return process_; }
     std::string log() const { return process_.log(); }
+    // Waits until the agent's log contains `text` (the agent writes it as it goes).
+    bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const;
 
     const std::string& agent_id() const { return agent_id_; }
     const std::filesystem::path& data_dir() const { return data_.path(); }

@@ -46,9 +46,11 @@ bool wait_until_accepting(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
-Broker::Broker(bool persistence, std::optional<Auth> auth) : port_(free_port()) {
+Broker::Broker(bool persistence, std::optional<Auth> auth, std::optional<Tls> tls)
+    : port_(free_port()), tls_(tls.has_value()) {
     std::ofstream conf(dir_ / "mosquitto.conf");
     conf << "listener " << port_ << " 127.0.0.1\n";
+    if (tls) conf << "certfile " << tls->certfile << "\nkeyfile " << tls->keyfile << "\n";
     if (auth) {
         conf << "allow_anonymous false\n"
              << "password_file " << auth->password_file << "\n"
@@ -56,8 +58,7 @@ Broker::Broker(bool persistence, std::optional<Auth> auth) : port_(free_port()) 
     } else {
         conf << "allow_anonymous true\n";
     }
-    conf
-         << "set_tcp_nodelay true\n"
+    conf << "set_tcp_nodelay true\n"
          << "log_dest stderr\n"
          << "log_type error\nlog_type warning\nlog_type notice\n";
     // Started as root, mosquitto switches to user "mosquitto", which could not write its

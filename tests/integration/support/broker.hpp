@@ -21,11 +21,19 @@ class Broker {
         std::string password_file;
         std::string acl_file;
     };
-    explicit Broker(bool persistence = false, std::optional<Auth> auth = std::nullopt);
+    // With `tls` the listener speaks only TLS (mqtts://) with this server certificate.
+    struct Tls {
+        std::string certfile;
+        std::string keyfile;
+    };
+    explicit Broker(bool persistence = false, std::optional<Auth> auth = std::nullopt,
+                    std::optional<Tls> tls = std::nullopt);
     ~Broker();
 
     int port() const { return port_; }
-    std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const {
+        return (tls_ ? "mqtts://127.0.0.1:" : "mqtt://127.0.0.1:") + std::to_string(port_);
+    }
 
     void start();  // returns once the broker accepts TCP connections
     void stop();   // SIGTERM: mosquitto writes its persistence file on the way out
@@ -38,6 +46,7 @@ class Broker {
   private:
     TempDir dir_;
     int port_ = 0;
+    bool tls_ = false;
     Process process_;
 };
 

@@ -25,8 +25,8 @@ std::string Message::str(const char* key) const {
     return it->value.GetString();
 }
 
-MqttClient::MqttClient(int port, std::string client_id, std::string username,
-                       std::string password) {
+MqttClient::MqttClient(int port, std::string client_id, std::string username, std::string password,
+                       std::string ca_file) {
     static const int init = mosquitto_lib_init();
     (void)init;
     mosq_ = mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(), true, this);
@@ -37,6 +37,8 @@ MqttClient::MqttClient(int port, std::string client_id, std::string username,
     if (!username.empty()) {
         mosquitto_username_pw_set(mosq_, username.c_str(), password.c_str());
     }
+    if (!ca_file.empty())
+        mosquitto_tls_set(mosq_, ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
     if (mosquitto_connect(mosq_, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
         mosquitto_destroy(mosq_);
         throw std::runtime_error("test client cannot connect");

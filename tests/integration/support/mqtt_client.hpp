@@ -32,8 +32,9 @@ using Predicate = std::function<bool(const Message&)>;
 
 class MqttClient {
   public:
+    // `ca_file` non-empty: connect over TLS, trusting that CA.
     explicit MqttClient(int port, std::string client_id = "", std::string username = "",
-                        std::string password = "");
+                        std::string password = "", std::string ca_file = "");
     ~MqttClient();
     MqttClient(const MqttClient&) = delete;
     MqttClient& operator=(const MqttClient&) = delete;

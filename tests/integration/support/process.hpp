@@ -33,6 +33,7 @@ class Process {
     int stop(int signo, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
     std::string log() const;
+    const std::filesystem::path& log_file() const { return log_file_; }
 
   private:
     pid_t pid_ = -1;

@@ -1,0 +1,67 @@
+// TLS to the broker: with the right CA the agent comes online over mqtts://; with a CA that did
+// not sign the broker's certificate it refuses the connection and never reports online.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <fstream>
+
+#include "agent_harness.hpp"
+
+using namespace lucid::itest;
+
+namespace {
+
+void openssl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"/usr/bin/openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto [code, output] = run_to_completion(argv, {});
+    REQUIRE_MESSAGE(code == 0, output);
+}
+
+// A self-signed CA in `dir/<name>.pem` (key `<name>.key`).
+void make_ca(const TempDir& dir, const std::string& name) {
+    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + name,
+             "-keyout", (dir / (name + ".key")).string(), "-out",
+             (dir / (name + ".pem")).string()});
+}
+
+// A server certificate for 127.0.0.1 signed by CA `ca`.
+void make_server_cert(const TempDir& dir, const std::string& ca) {
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout",
+             (dir / "server.key").string(), "-out", (dir / "server.csr").string()});
+    std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
+    openssl({"x509", "-req", "-in", (dir / "server.csr").string(), "-CA",
+             (dir / (ca + ".pem")).string(), "-CAkey", (dir / (ca + ".key")).string(),
+             "-CAcreateserial", "-days", "2", "-extfile", (dir / "san.ext").string(), "-out",
+             (dir / "server.pem").string()});
+}
+
+}  // namespace
+
+TEST_CASE("the agent connects over TLS with the right CA and refuses a broker a wrong CA signed") {
+    TempDir pki;
+    make_ca(pki, "fleet-ca");
+    make_ca(pki, "other-ca");
+    make_server_cert(pki, "fleet-ca");
+    Broker broker(false, std::nullopt,
+                  Broker::Tls{(pki / "server.pem").string(), (pki / "server.key").string()});
+    broker.start();
+
+    {
+        MqttClient observer(broker.port(), "", "", "", (pki / "fleet-ca.pem").string());
+        AgentHarness agent(broker, "tls-good");
+        observer.subscribe(agent.topic("#"));
+        agent.start({{"LUCID_TLS_CA", (pki / "fleet-ca.pem").string()}});
+        CHECK_MESSAGE(wait_online(observer, agent), agent.log(), broker.log());
+        CHECK(agent.stop(SIGTERM) == 0);
+    }
+    {
+        AgentHarness agent(broker, "tls-bad");
+        agent.start({{"LUCID_TLS_CA", (pki / "other-ca.pem").string()}});
+        CHECK_MESSAGE(agent.wait_for_log("certificate verify failed", std::chrono::seconds(10)),
+                      agent.log());
+        CHECK(agent.log().find("connected to mqtts://") == std::string::npos);
+        CHECK(agent.stop(SIGTERM) == 0);
+    }
+}
