@@ -12,6 +12,7 @@ CommandDispatcher::CommandDispatcher(mqtt::Publisher& publisher, DedupStore& ded
     : publisher_(publisher),
       dedup_(dedup),
       fast_("fast", lane_capacity),
+      control_("control", lane_capacity),
       slow_("slow", lane_capacity) {}
 
 CommandDispatcher::~CommandDispatcher() { stop(); }
@@ -40,7 +41,7 @@ void CommandDispatcher::submit(std::shared_ptr<const CommandSpec> spec,
             ->warn("{}: ignoring a retained command on {}", spec->name, message.topic);
         return;
     }
-    auto& lane = spec->lane == Lane::slow ? slow_ : fast_;
+    auto& lane = spec->lane == Lane::slow ? slow_ : spec->lane == Lane::control ? control_ : fast_;
     if (lane.post([this, spec, message] { execute(*spec, message); })) return;
     // Parsing here (rare path) only to echo the request_id of the refused command.
     const auto request = contract::parse_command(message.payload);
@@ -126,6 +127,7 @@ bool CommandDispatcher::responsive(std::chrono::milliseconds timeout) {
 
 void CommandDispatcher::stop() {
     fast_.stop();
+    control_.stop();
     slow_.stop();
     try {
         dedup_.flush();

@@ -7,9 +7,11 @@
 //
 // Retained command messages are ignored: the broker would replay them on every reconnect.
 //
-// Two lanes: `fast` (ping, refresh, cfg/set, restart, component start/stop...) and `slow`
-// (install, uninstall): a download never delays a ping. A full lane answers
-// `busy: command queue full` instead of blocking the network thread.
+// Three lanes: `fast` (ping, refresh, cfg/set, restart), `control` (component start, stop,
+// restart, enable, disable and config: they call into plugins, which may take a while) and
+// `slow` (install, uninstall: downloads). A download never delays a ping nor a component stop,
+// and a slow plugin never delays a ping. A full lane answers `busy: command queue full` instead
+// of blocking the network thread.
 //
 // Thread: submit() is called on the network thread (by the router) and never blocks; handlers
 // run on the lane workers. The publisher and the dedup store must outlive the dispatcher.
@@ -36,7 +38,7 @@
 
 namespace lucid::host::commands {
 
-enum class Lane { fast, slow };
+enum class Lane { fast, control, slow };
 
 struct CommandReply {
     explicit CommandReply(contract::Result r, Durability d = Durability::immediate)
@@ -92,6 +94,7 @@ class CommandDispatcher {
     mqtt::Publisher& publisher_;
     DedupStore& dedup_;
     WorkLane fast_;
+    WorkLane control_;
     WorkLane slow_;
     std::map<std::string, std::shared_ptr<const CommandSpec>> specs_;
 };

@@ -67,8 +67,8 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
     for (const auto& command : {topics::kStart, topics::kStop, topics::kRestartComponent,
                                 topics::kEnable, topics::kDisable}) {
         const std::string action(command.command.substr(command.command.rfind('/') + 1));
-        add(CommandSpec{action, topics.at(command.command), topics.at(command.result), Lane::slow,
-                        [&manager, action](const contract::CommandRequest& rq) {
+        add(CommandSpec{action, topics.at(command.command), topics.at(command.result),
+                        Lane::control, [&manager, action](const contract::CommandRequest& rq) {
                             return CommandReply(manager.control(action, rq));
                         }});
     }
@@ -83,7 +83,7 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
         if (!registry::is_valid_identifier(cid)) return;  // not a component of ours
         auto spec = std::make_shared<CommandSpec>(
             CommandSpec{"component cfg/set", m.topic, topics.component_cfg_set_result(cid),
-                        Lane::slow, [&manager, cid](const contract::CommandRequest& rq) {
+                        Lane::control, [&manager, cid](const contract::CommandRequest& rq) {
                             return CommandReply(manager.configure(cid, rq));
                         }});
         dispatcher.submit(std::move(spec), m);

@@ -2,8 +2,9 @@
 // start, stop, restart, enable, disable (core/cmd/components/...), and the per-component
 // config `components/{cid}/cfg/set`.
 //
-// All of them run on the slow lane: they may call into plugins (start, stop, config) or
-// download, and the fast lane must keep answering ping, refresh and cfg/set meanwhile.
+// Install and uninstall run on the slow lane (downloads); start, stop, restart, enable, disable
+// and config on the control lane (they call into plugins), so that neither waits for a download
+// and the fast lane keeps answering ping, refresh and cfg/set.
 // Install progress is published on core/evt/components/install_progress at most every
 // kProgressInterval (and once at the end of the download).
 #pragma once

@@ -1,5 +1,6 @@
 // A long install does not hold up the other commands (SPEC §3): while the local HTTP server
-// holds a download after its first byte, ping, refresh and cfg/set are answered, and the
+// holds a download after its first byte, ping, refresh, cfg/set and component commands are
+// answered, and the
 // install's result arrives only once the test releases the server.
 #include <doctest/doctest.h>
 
@@ -31,6 +32,10 @@ TEST_CASE("ping, refresh and cfg/set answer while a slow download holds an insta
     auto cfg = rig.command("core/cfg/set", "core/evt/cfg_set_result",
                            R"({"request_id":"during-3","set":{"heartbeat_s":45}})", "during-3");
     CHECK(ok_of(cfg));
+    // Component commands have a lane of their own: they do not wait for the download either.
+    auto stop = rig.command("core/cmd/components/stop", "core/evt/components/stop_result",
+                            R"({"request_id":"during-4","component_id":"ghost"})", "during-4");
+    CHECK(stop.str("error") == "component not found: ghost");
     // The first byte was reported as progress; no result yet.
     CHECK(rig.client->wait_for(rig.agent.topic("core/evt/components/install_progress"),
                                [&](const Message& m) {
