@@ -98,6 +98,13 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
     if (existing && same_artifact(*existing, dist, version, artifact.sha256())) {
         return std::move(result.set("noop", true));
     }
+    // Checked again under the lock: a drop-in never passed install()'s check, and another
+    // install may have taken the dist since.
+    if (const auto* owner = registry.find_by_dist(dist); owner && owner->component_id != cid) {
+        return std::move(result.fail("dist_name '" + dist +
+                                     "' is already installed as component '" + owner->component_id +
+                                     "'"));
+    }
 
     fs::path placed;
     try {
@@ -159,8 +166,8 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         return std::move(result.fail(error));
     }
 
-    registry.put(entry);
     try {
+        registry.put(entry);
         save_registry(registry);
     } catch (const std::exception& e) {
         // Without a registry entry the new version would vanish at the next boot: undo it now.

@@ -48,9 +48,18 @@ std::vector<std::string> ComponentManager::boot() {
 
     // A component whose start never finished took the agent down with it: do not try again.
     bool changed = recovery.registry_changed;
+    // The marker names the file that was starting: when an upgrade's new version took the
+    // agent down, the registry still holds the old one, which is not to blame.
     for (const auto& [id, entry] : registry.entries()) {
-        if (!fs::exists(settings_.data_dir / "starting" / id)) continue;
-        mark_starting(id, false);
+        const fs::path marker = settings_.data_dir / "starting" / id;
+        if (!fs::exists(marker)) continue;
+        const std::string started = registry::read_file(marker);
+        mark_starting(id, "");
+        if (started != entry.path) {
+            problems.push_back("component " + id + ": an upgrade to " + started +
+                               " stopped the agent while starting; kept version " + entry.version);
+            continue;
+        }
         set_quarantine(id, true);
         problems.push_back("component " + id + " quarantined: the agent stopped while starting it");
     }
@@ -63,7 +72,7 @@ std::vector<std::string> ComponentManager::boot() {
         if (!registry.find(id)) orphans.push_back(id);
     }
     for (const auto& id : orphans) {
-        mark_starting(id, false);
+        mark_starting(id, "");
         problems.push_back("component " + id +
                            " was not installed: the agent stopped while starting it");
     }
@@ -122,9 +131,9 @@ std::string ComponentManager::load_and_start(const registry::Entry& entry) {
         // still read the config it is being started with.
         starting_configs_[entry.component_id] = entry.config_json;
     }
-    mark_starting(entry.component_id, true);
+    mark_starting(entry.component_id, entry.path);
     const auto started = loaded_[entry.component_id].plugin->start();
-    mark_starting(entry.component_id, false);
+    mark_starting(entry.component_id, "");
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         starting_configs_.erase(entry.component_id);
@@ -351,12 +360,12 @@ void ComponentManager::save_registry(const registry::Registry& registry) {
     registry_ = registry;
 }
 
-void ComponentManager::mark_starting(const std::string& component_id, bool starting) {
+void ComponentManager::mark_starting(const std::string& component_id, const std::string& path) {
     const fs::path marker = settings_.data_dir / "starting" / component_id;
     std::error_code ec;
-    if (starting) {
+    if (!path.empty()) {
         fs::create_directories(marker.parent_path(), ec);
-        std::ofstream(marker).put('\n');
+        std::ofstream(marker) << path;
     } else {
         fs::remove(marker, ec);
     }

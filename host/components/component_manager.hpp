@@ -129,7 +129,8 @@ class ComponentManager final : public PluginHostServices {
     void publish_component_status(const std::string& component_id);
     void publish_component_config(const std::string& component_id);
     registry::Registry registry_copy() const;
-    void mark_starting(const std::string& component_id, bool starting);
+    // Records (path non-empty) or clears the file whose start() is running.
+    void mark_starting(const std::string& component_id, const std::string& path);
     bool quarantined(const std::string& component_id) const;
     void set_quarantine(const std::string& component_id, bool on);
     void deliver(const mqtt::MqttMessage& message);

@@ -4,11 +4,18 @@
 
 #include <fmt/format.h>
 
+#include "lucid/registry/registry_json.hpp"
+
 namespace lucid::host::contract {
 
 CommandRequest parse_command(std::string_view text) {
     CommandRequest request;
     auto& doc = request.payload;
+    if (registry::json_too_deep(text)) {
+        request.error =
+            fmt::format("invalid JSON: nested deeper than {} levels", registry::kMaxJsonDepth);
+        return request;
+    }
     // kParseStopWhenDoneFlag is not used: trailing garbage after the object is an error too.
     doc.Parse(text.data(), text.size());
     if (doc.HasParseError()) {

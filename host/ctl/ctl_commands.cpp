@@ -44,6 +44,7 @@ std::string new_request_id() {
 
 Document parse_object(const std::string& text) {
     Document doc;
+    if (registry::json_too_deep(text)) return Document(rapidjson::kObjectType);
     doc.Parse(text.c_str(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
     return doc;

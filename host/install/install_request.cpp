@@ -7,9 +7,9 @@
 
 #include "install/base64.hpp"
 #include "install/digest.hpp"
-#include "mqtt/mqtt_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
+#include "mqtt/mqtt_url.hpp"
 
 namespace lucid::host::install {
 namespace {
@@ -93,11 +93,15 @@ std::string to_json(const Value& value) {
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-// The source as the registry keeps it: everything but the inline bytes.
+// The source as the registry keeps it and core/components publishes it: no inline bytes, and
+// no password from a URL's user:password@ part.
 std::string stored_source_json(const Value& source) {
     rapidjson::Document copy;
     copy.CopyFrom(source, copy.GetAllocator());
     copy.RemoveMember("data_base64");
+    if (auto url = copy.FindMember("url"); url != copy.MemberEnd() && url->value.IsString()) {
+        url->value.SetString(mqtt::redact_url(url->value.GetString()), copy.GetAllocator());
+    }
     return to_json(copy);
 }
 

@@ -8,6 +8,12 @@
 #include <vector>
 
 namespace lucid::host {
+namespace {
+
+// The manifest and the section-name table are a few hundred bytes in any real plugin.
+constexpr std::uint64_t kMaxSectionBytes = 1u << 20;
+
+}  // namespace
 
 namespace {
 
@@ -75,11 +81,15 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
         return fail("has no usable section header table");
     }
 
+    // e_shnum is 16 bits: at most 64 KiB sections of 64 bytes, a bounded allocation.
     std::vector<Elf64_Shdr> sections(header.e_shnum);
     if (!elf.read(header.e_shoff, sections.data(), sections.size() * sizeof(Elf64_Shdr))) {
         return fail("truncated ELF file (section headers)");
     }
     const Elf64_Shdr& names = sections[header.e_shstrndx];
+    // Sizes come from the file: bound them before allocating, or a forged header would make
+    // the agent allocate gigabytes before noticing the file is not that long.
+    if (names.sh_size > kMaxSectionBytes) return fail("section name table is implausibly large");
     std::vector<char> strtab(names.sh_size + 1, '\0');  // +1: a NUL even if the table lacks one
     if (!elf.read(names.sh_offset, strtab.data(), names.sh_size)) {
         return fail("truncated ELF file (section names)");
@@ -89,6 +99,9 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
         if (section.sh_name >= names.sh_size) continue;
         if (name != &strtab[section.sh_name]) continue;
         if (section.sh_type == SHT_NOBITS) return fail("section " + name + " has no contents");
+        if (section.sh_size > kMaxSectionBytes) {
+            return fail("section " + name + " is implausibly large");
+        }
         std::string contents(section.sh_size, '\0');
         if (!elf.read(section.sh_offset, contents.data(), section.sh_size)) {
             return fail("truncated ELF file (section " + name + ")");

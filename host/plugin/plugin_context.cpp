@@ -194,7 +194,9 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
             if (mqtt::topic_matches(sub.filter, topic)) matches.push_back(id);
         }
         const std::string cmd_prefix = prefix_ + "cmd/";
-        if (!commands_.empty() && topic.compare(0, cmd_prefix.size(), cmd_prefix) == 0 &&
+        // A retained command would be replayed by the broker on every reconnect: like the
+        // agent's own commands, it is ignored.
+        if (!retain && !commands_.empty() && topic.compare(0, cmd_prefix.size(), cmd_prefix) == 0 &&
             topic.find('/', cmd_prefix.size()) == std::string::npos) {
             action = topic.substr(cmd_prefix.size());
         }

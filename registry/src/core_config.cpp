@@ -46,7 +46,11 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
         config.telemetry_enabled = value.GetBool();
         return {};
     }
-    return "unknown config key: " + std::string(key);
+    // A client chooses the key: echo a bounded prefix, not megabytes, into the result.
+    constexpr std::size_t kMaxEchoed = 128;
+    std::string shown(key.substr(0, kMaxEchoed));
+    if (key.size() > kMaxEchoed) shown += "...(" + std::to_string(key.size()) + " bytes)";
+    return "unknown config key: " + shown;
 }
 
 }  // namespace

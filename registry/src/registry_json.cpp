@@ -55,7 +55,33 @@ void add_raw_json(Value& out, const char* name, const std::string& text,
 
 }  // namespace
 
+bool json_too_deep(std::string_view text, std::size_t max_depth) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;  // the escaped character cannot end the string
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
 rapidjson::Document parse_json_object(std::string_view text, std::string_view what) {
+    if (json_too_deep(text)) {
+        throw CorruptRegistry(std::string(what) + " nests JSON deeper than " +
+                              std::to_string(kMaxJsonDepth) + " levels");
+    }
     rapidjson::Document doc;
     doc.Parse(text.data(), text.size());
     if (doc.HasParseError()) {

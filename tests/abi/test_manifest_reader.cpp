@@ -3,14 +3,15 @@
 #include <elf.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
-#include "temp_dir.hpp"
 #include "plugin/elf_section_reader.hpp"
 #include "plugin/plugin_manifest.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace lucid::host;
@@ -86,6 +87,22 @@ TEST_CASE("a plugin built for another machine is refused naming both machines") 
     spit(dir.path() / "lucid_test_good-1.0.0.so", bytes);
     ManifestResult r = read_manifest(dir.path() / "lucid_test_good-1.0.0.so");
     CHECK(r.error.find("built for ELF machine " + std::to_string(other)) != std::string::npos);
+}
+
+TEST_CASE("a forged section size is refused before anything that large is allocated") {
+    TempDir dir;
+    std::string bytes = slurp(LUCID_TEST_PLUGIN_GOOD);
+    Elf64_Ehdr header;
+    std::memcpy(&header, bytes.data(), sizeof header);
+    // The section-name table claims 2 GiB; the file is a few kilobytes.
+    const std::size_t size_at =
+        header.e_shoff + header.e_shstrndx * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, sh_size);
+    const std::uint64_t forged = 2ull << 30;
+    std::memcpy(&bytes[size_at], &forged, sizeof forged);
+    spit(dir.path() / "lucid_test_good-1.0.0.so", bytes);
+    const auto r = read_manifest(dir.path() / "lucid_test_good-1.0.0.so");
+    CHECK_FALSE(r.ok());
+    CHECK(r.error.find("implausibly large") != std::string::npos);
 }
 
 TEST_CASE("a shared object without a manifest is not a lucid plugin") {

@@ -162,3 +162,16 @@ TEST_CASE("command payloads: valid, malformed, non-object, without request_id") 
               .error.rfind("validation_error:", 0) == 0);
     CHECK(parse_command("").error.rfind("invalid JSON:", 0) == 0);
 }
+
+TEST_CASE("a payload nested deeper than the limit is refused without parsing it") {
+    // A megabyte of '[' overflowed the parser's stack before the limit existed.
+    const auto deep = parse_command(std::string(1000000, '['));
+    CHECK(deep.error == "invalid JSON: nested deeper than 64 levels");
+    CHECK(deep.request_id.empty());
+    // Brackets inside strings do not count, and 64 levels are still fine.
+    const std::string nested = std::string(63, '[') + std::string(63, ']');
+    const auto ok = parse_command(
+        R"({"request_id":"r","s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","x":)" +
+        nested + "}");
+    CHECK_MESSAGE(ok.ok(), ok.error);
+}

@@ -155,3 +155,12 @@ TEST_CASE("base64 round-trips and refuses malformed input") {
         CHECK_MESSAGE(!base64_decode(bad).has_value(), bad);
     }
 }
+
+TEST_CASE("the stored source keeps no password of the URL") {
+    const auto parsed =
+        parse(url_install("https://fleet:Pa55w0rd@artifacts.example.com/a-1.0.0.so"));
+    REQUIRE(parsed.request.has_value());
+    CHECK(parsed.request->source.url.find("Pa55w0rd") != std::string::npos);   // used to download
+    CHECK(parsed.request->source.json.find("Pa55w0rd") == std::string::npos);  // never stored
+    CHECK(parsed.request->source.json.find("fleet:***@") != std::string::npos);
+}

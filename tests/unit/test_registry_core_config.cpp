@@ -95,3 +95,17 @@ TEST_CASE("a corrupt or invalid config file is moved aside and reported") {
         CHECK_FALSE(std::filesystem::exists(dir / "core_config.json"));
     }
 }
+
+TEST_CASE("a huge unknown key is not echoed back whole") {
+    const std::string key(1000000, 'k');
+    rapidjson::Document doc;
+    doc.SetObject();
+    rapidjson::Value set(rapidjson::kObjectType);
+    set.AddMember(rapidjson::Value(key, doc.GetAllocator()), rapidjson::Value(1),
+                  doc.GetAllocator());
+    doc.AddMember("set", set, doc.GetAllocator());
+    const auto result = apply_cfg_set(CoreConfig{}, doc);
+    CHECK(result.error.size() < 300);
+    CHECK(result.error.find("unknown config key: kkk") == 0);
+    CHECK(result.error.find("1000000 bytes") != std::string::npos);
+}

@@ -240,3 +240,12 @@ TEST_CASE("a failed save leaves the previous registry on disk") {
     CHECK(RegistryStore(dir.path()).load().registry.find("cpu") != nullptr);
     CHECK(files_starting_with(dir.path(), "registry.json.tmp").empty());
 }
+
+TEST_CASE("a registry nested absurdly deep is moved aside like any corrupt file") {
+    lucid::test::TempDir dir;
+    write_file_atomically(dir / "registry.json", std::string(200000, '{'));
+    const auto report = RegistryStore(dir.path()).load();
+    CHECK(report.registry.empty());
+    REQUIRE(report.moved_aside.has_value());
+    CHECK(report.problems[0].find("deeper than 64 levels") != std::string::npos);
+}

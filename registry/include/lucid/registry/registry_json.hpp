@@ -39,6 +39,15 @@ struct ParsedRegistry {
 // Parses a format-1 document (the caller has checked that `format` is present).
 ParsedRegistry parse_registry(const rapidjson::Value& document);
 
+// JSON nested deeper than this is refused before it is parsed: RapidJSON's parser, writer,
+// copy and destructor all recurse, so a few hundred kilobytes of '[' would overflow the stack.
+// Nothing the agent reads or writes legitimately comes close.
+constexpr std::size_t kMaxJsonDepth = 64;
+
+// True when `text` opens more than `max_depth` arrays/objects inside each other (strings
+// are skipped, so brackets inside them do not count).
+bool json_too_deep(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
+
 // Parses a whole file's text: throws CorruptRegistry for anything that is not a JSON object.
 rapidjson::Document parse_json_object(std::string_view text, std::string_view what);
 

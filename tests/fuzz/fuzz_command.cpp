@@ -1,0 +1,25 @@
+// Command payloads as they arrive from the broker: parse_command, then the validators of
+// core/cfg/set and install run on whatever parsed (the dispatcher hands them any object).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "contract/command_request.hpp"
+#include "install/install_request.hpp"
+#include "lucid/registry/core_config.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace lucid;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    host::contract::CommandRequest request = host::contract::parse_command(text);
+    if (!request.ok()) return 0;
+
+    registry::CfgSetResult cfg = registry::apply_cfg_set(registry::CoreConfig{}, request.payload);
+    if (cfg.config.has_value() == !cfg.error.empty()) __builtin_trap();  // exactly one is set
+
+    const host::install::InstallSettings settings;
+    host::install::ParsedInstall install =
+        host::install::parse_install_request(request.payload, settings);
+    if (install.request.has_value() == !install.error.empty()) __builtin_trap();
+    return 0;
+}

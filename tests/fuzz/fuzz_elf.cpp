@@ -1,0 +1,40 @@
+// The ELF section reader on arbitrary files. It only reads from a path (no in-memory entry
+// point), so each input is written to one temporary file first.
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "plugin/elf_section_reader.hpp"
+#include "plugin/plugin_manifest.hpp"
+
+namespace {
+
+const std::filesystem::path& input_path() {
+    static const std::filesystem::path path = [] {
+        std::filesystem::path p = std::filesystem::temp_directory_path() /
+                                  ("lucid-fuzz-elf-" + std::to_string(::getpid()) + ".so");
+        std::atexit([] { std::filesystem::remove(input_path()); });
+        return p;
+    }();
+    return path;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace lucid::host;
+    std::FILE* file = std::fopen(input_path().c_str(), "wb");
+    if (file == nullptr) std::abort();
+    if (size > 0 && std::fwrite(data, 1, size, file) != size) std::abort();
+    std::fclose(file);
+
+    ElfSectionResult section = read_elf_section(input_path(), ".lucid_manifest");
+    if (section.contents.has_value() == !section.error.empty()) __builtin_trap();
+    (void)read_manifest(input_path());  // the same read followed by parse_manifest
+    return 0;
+}
