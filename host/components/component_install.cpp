@@ -47,6 +47,11 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
     contract::Result result(request.request_id, now());
     auto parsed = install::parse_install_request(request.payload, settings_.install);
     if (!parsed.request) {
+        // Every install result carries the same fields (SPEC §4): unknown ones are null.
+        const rapidjson::Value unknown;
+        for (const char* field : {"component_id", "dist_name", "version", "sha256"}) {
+            result.set(field, unknown);
+        }
         flags(result, false, false, false);
         return std::move(result.fail(parsed.error));
     }

@@ -25,6 +25,17 @@ std::optional<int> parse_port(std::string_view text) {
 
 MqttUrlResult failure(std::string error) { return MqttUrlResult{std::nullopt, std::move(error)}; }
 
+// The host goes to libmosquitto as a C string and back into URLs by redacted_url(): refuse what
+// would not survive either (controls, NUL, spaces, stray brackets, an IPv6 host without []).
+bool plausible_host(std::string_view host, bool bracketed) {
+    for (unsigned char c : host) {
+        if (c <= ' ' || c == 0x7f || c == '[' || c == ']' || (c == ':' && !bracketed)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 std::optional<std::string> percent_decode(std::string_view text) {
@@ -120,6 +131,9 @@ MqttUrlResult parse_mqtt_url(std::string_view url) {
         }
     }
     if (host.empty()) return failure("broker URL has no host");
+    if (!plausible_host(host, rest.front() == '[')) {
+        return failure("broker URL has an invalid host (IPv6 needs [brackets])");
+    }
     if (!port_text.empty()) {
         auto port = parse_port(port_text);
         if (!port) {

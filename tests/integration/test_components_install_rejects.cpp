@@ -181,3 +181,21 @@ TEST_CASE("path traversal is refused in component_id, URL names, release fields 
     // The agent is unharmed.
     CHECK(ok_of(r.rig.ping("after-traversal")));
 }
+
+TEST_CASE("an install refused before anything is known still carries every result field") {
+    ComponentRig rig("rej-fields");
+    rig.start_agent();
+    const auto m = rig.install(R"({"request_id":"f-1","source":{}})", "f-1");
+    auto doc = m.json();
+    CHECK_FALSE(doc["ok"].GetBool());
+    CHECK(std::string(doc["error"].GetString()) ==
+          "validation_error: missing field 'component_id'");
+    for (const char* field : {"component_id", "dist_name", "version", "sha256"}) {
+        REQUIRE_MESSAGE(doc.HasMember(field), field);
+        CHECK(doc[field].IsNull());
+    }
+    for (const char* flag : {"noop", "rolled_back", "restart_required"}) {
+        REQUIRE_MESSAGE(doc.HasMember(flag), flag);
+        CHECK_FALSE(doc[flag].GetBool());
+    }
+}
