@@ -6,7 +6,7 @@
 namespace lucid::host::ctl {
 namespace {
 
-const std::vector<std::string> kCommandOptions = {"sha256", "id",    "dist",
+const std::vector<std::string> kCommandOptions = {"sha256",    "id",    "dist",
                                                   "signature", "count", "config"};
 
 const char* const kOverview = R"(usage: lucidctl [--url URL] [--agent ID] [--json] <command>
