@@ -9,6 +9,7 @@ packages=(
     rapidjson-dev libboost-dev libspdlog-dev doctest-dev
     libcurl4-openssl-dev libssl-dev
     python3
+    clang libclang-rt-14-dev
 )
 
 missing=()

@@ -16,10 +16,11 @@ namespace {
 
 const std::filesystem::path& input_path() {
     static const std::filesystem::path path = [] {
-        std::filesystem::path p = std::filesystem::temp_directory_path() /
-                                  ("lucid-fuzz-elf-" + std::to_string(::getpid()) + ".so");
-        std::atexit([] { std::filesystem::remove(input_path()); });
-        return p;
+        // tmpfs when there is one: a disk-backed file costs most of the time of a run.
+        const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm")
+                                              ? std::filesystem::path("/dev/shm")
+                                              : std::filesystem::temp_directory_path();
+        return dir / ("lucid-fuzz-elf-" + std::to_string(::getpid()) + ".so");
     }();
     return path;
 }
@@ -36,5 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ElfSectionResult section = read_elf_section(input_path(), ".lucid_manifest");
     if (section.contents.has_value() == !section.error.empty()) __builtin_trap();
     (void)read_manifest(input_path());  // the same read followed by parse_manifest
+    // Removed after every run: libFuzzer ends with _Exit, so an atexit hook would not run.
+    std::filesystem::remove(input_path());
     return 0;
 }
