@@ -28,7 +28,8 @@ ManagerSettings settings_from(const config::AgentConfig& config) {
 ComponentHost::ComponentHost(agent::Agent& agent) : agent_(agent) {
     manager_ = std::make_unique<ComponentManager>(
         settings_from(agent.config()),
-        ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics()}, [this] {
+        ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dedup()},
+        [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.
             if (!agent_.session().connected()) return;
             agent_.snapshots().publish_components();

@@ -387,7 +387,34 @@ void ComponentManager::set_quarantine(const std::string& component_id, bool on) 
     }
 }
 
+std::optional<std::string> ComponentManager::plugin_command_result_topic(
+    const std::string& topic) const {
+    const std::string prefix = mqtt_.topics.base() + "/components/";
+    if (topic.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    const auto cid_end = topic.find('/', prefix.size());
+    if (cid_end == std::string::npos || topic.compare(cid_end, 5, "/cmd/") != 0) {
+        return std::nullopt;
+    }
+    const std::string action = topic.substr(cid_end + 5);
+    if (action.empty() || action.find('/') != std::string::npos) return std::nullopt;
+    return mqtt_.topics.component_command_result(
+        topic.substr(prefix.size(), cid_end - prefix.size()), action);
+}
+
 void ComponentManager::deliver(const mqtt::MqttMessage& message) {
+    // A plugin command whose request_id was answered already gets that first answer again
+    // (QoS 1 redelivery, a client's retry): the plugin does not run it twice.
+    if (!message.retain) {
+        if (auto result_topic = plugin_command_result_topic(message.topic)) {
+            const auto request = contract::parse_command(message.payload);
+            if (request.ok()) {
+                if (auto first = mqtt_.dedup.find(*result_topic, request.request_id)) {
+                    mqtt_.session.publish(first->topic, first->payload, 1, false);
+                    return;
+                }
+            }
+        }
+    }
     std::lock_guard<std::mutex> lock(state_mutex_);
     for (auto& [id, context] : contexts_) {
         context->deliver_message(message.topic, message.payload, message.qos, message.retain);
@@ -398,6 +425,17 @@ void ComponentManager::deliver(const mqtt::MqttMessage& message) {
 
 bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
                                bool retain) {
+    // A plugin command's result (components/{cid}/evt/{action}_result) is recorded for deliver().
+    const std::string prefix = mqtt_.topics.base() + "/components/";
+    const std::string suffix = "_result";
+    if (topic.compare(0, prefix.size(), prefix) == 0 && topic.size() > suffix.size() &&
+        topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        topic.find("/evt/", prefix.size()) != std::string::npos) {
+        const auto result = contract::parse_command(payload);
+        if (result.ok()) {
+            mqtt_.dedup.record(result.request_id, {topic, payload}, commands::Durability::deferred);
+        }
+    }
     const auto outcome = mqtt_.session.publish(topic, payload, qos, retain);
     // Not connected (plugins start at boot before the first connection, or the broker is away):
     // libmosquitto has queued a QoS 1/2 message and sends it on (re)connect, yet it reports

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/dedup_store.hpp"
 #include "components/artifact_verifier.hpp"
 #include "contract/command_request.hpp"
 #include "contract/payloads.hpp"
@@ -58,6 +59,9 @@ class ComponentManager final : public PluginHostServices {
         mqtt::MqttSession& session;
         mqtt::MessageRouter& router;
         contract::AgentTopics topics;
+        // Plugin-defined commands are answered by the plugins, not the dispatcher: their
+        // results are recorded here so that a repeated request_id is answered, not re-run.
+        commands::DedupStore& dedup;
     };
     // Called after every change that alters `core/components` / `core/state`.
     using ChangedFn = std::function<void()>;
@@ -134,6 +138,8 @@ class ComponentManager final : public PluginHostServices {
     bool quarantined(const std::string& component_id) const;
     void set_quarantine(const std::string& component_id, bool on);
     void deliver(const mqtt::MqttMessage& message);
+    // For `{base}/components/{cid}/cmd/{action}`, its result topic; nullopt for other topics.
+    std::optional<std::string> plugin_command_result_topic(const std::string& topic) const;
 
     const ManagerSettings settings_;
     Mqtt mqtt_;

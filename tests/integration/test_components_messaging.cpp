@@ -111,3 +111,23 @@ TEST_CASE("plugin subscriptions come back after a broker restart that forgot eve
 TEST_CASE("plugin subscriptions come back after a broker restart with persistence") {
     plugin_subscriptions_survive_a_broker_restart(true);
 }
+
+TEST_CASE("a plugin command repeated with the same request_id gets the first answer again") {
+    ComponentRig rig("msg-dup");
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    auto first = rig.plugin_command("echo", "echo", R"({"request_id":"d-1","message":"a"})", "d-1");
+    REQUIRE_MESSAGE(first, rig.agent.log());
+    REQUIRE(ok_of(*first));
+    rig.client->clear();
+    // A retry of the same request (QoS 1 redelivery, a client's retry) with another body: it is
+    // not run again, the recorded answer comes back unchanged, down to its timestamp.
+    auto again = rig.plugin_command("echo", "echo", R"({"request_id":"d-1","message":"b"})", "d-1");
+    REQUIRE(again);
+    CHECK(again->payload == first->payload);
+    CHECK(has_text(again->payload, "\"message\":\"a\""));
+    // A new request_id runs normally.
+    auto other = rig.plugin_command("echo", "echo", R"({"request_id":"d-2","message":"c"})", "d-2");
+    REQUIRE(other);
+    CHECK(has_text(other->payload, "\"message\":\"c\""));
+}
