@@ -138,17 +138,16 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
 
     // The new library is mapped (no plugin code runs) before the old one is stopped: a file that
     // does not even load never interrupts the running version.
-    auto probe = PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout});
-    if (!probe.ok()) {
+    auto mapped = PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout});
+    if (!mapped.ok()) {
         if (!existing || existing->version != version) files_.remove_version(dist, version);
         result.set("rolled_back", upgrade);
-        return std::move(result.fail(probe.error));
+        return std::move(result.fail(mapped.error));
     }
-    probe.component.reset();  // unloaded again; load_and_start() maps it for real below
 
     const bool was_running = upgrade && loaded_.count(cid) > 0;
     const bool restart_required = was_running && stop_and_unload(cid);
-    std::string error = load_and_start(entry);
+    std::string error = start_loaded(entry, std::move(mapped));
     if (error.empty() && upgrade && !healthy_for(cid, settings_.health_window)) {
         std::lock_guard<std::mutex> lock(state_mutex_);
         error = "the new version failed right after starting: " + statuses_[cid].error;

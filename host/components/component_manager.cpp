@@ -28,6 +28,7 @@ bool is_loaded_state(const std::string& state) { return state == "running" || st
 ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedFn changed)
     : settings_(std::move(settings)),
       mqtt_(std::move(mqtt)),
+      components_prefix_(mqtt_.topics.base() + "/components/"),
       changed_(std::move(changed)),
       store_(settings_.data_dir, settings_.legacy_registries),
       files_(settings_.data_dir) {
@@ -110,7 +111,12 @@ void ComponentManager::stop_all() {
 }
 
 std::string ComponentManager::load_and_start(const registry::Entry& entry) {
-    auto loaded = PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout});
+    return start_loaded(entry,
+                        PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout}));
+}
+
+std::string ComponentManager::start_loaded(const registry::Entry& entry,
+                                           PluginComponent::LoadResult loaded) {
     if (!loaded.ok()) {
         set_status(entry.component_id, {"failed", entry.version, loaded.error});
         return loaded.error;
@@ -389,7 +395,7 @@ void ComponentManager::set_quarantine(const std::string& component_id, bool on) 
 
 std::optional<std::string> ComponentManager::plugin_command_result_topic(
     const std::string& topic) const {
-    const std::string prefix = mqtt_.topics.base() + "/components/";
+    const std::string& prefix = components_prefix_;
     if (topic.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
     const auto cid_end = topic.find('/', prefix.size());
     if (cid_end == std::string::npos || topic.compare(cid_end, 5, "/cmd/") != 0) {
@@ -426,8 +432,8 @@ void ComponentManager::deliver(const mqtt::MqttMessage& message) {
 bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
                                bool retain) {
     // A plugin command's result (components/{cid}/evt/{action}_result) is recorded for deliver().
-    const std::string prefix = mqtt_.topics.base() + "/components/";
-    const std::string suffix = "_result";
+    const std::string& prefix = components_prefix_;
+    constexpr std::string_view suffix = "_result";
     if (topic.compare(0, prefix.size(), prefix) == 0 && topic.size() > suffix.size() &&
         topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0 &&
         topic.find("/evt/", prefix.size()) != std::string::npos) {

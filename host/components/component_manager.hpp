@@ -120,7 +120,9 @@ class ComponentManager final : public PluginHostServices {
 
     // Lifecycle helpers; the caller holds lifecycle_mutex_.
     std::string load_and_start(const registry::Entry& entry);  // error, empty on success
-    bool stop_and_unload(const std::string& component_id);     // restart_required
+    // The same for a library already mapped (an upgrade maps it before stopping the old one).
+    std::string start_loaded(const registry::Entry& entry, PluginComponent::LoadResult loaded);
+    bool stop_and_unload(const std::string& component_id);  // restart_required
     bool healthy_for(const std::string& component_id, std::chrono::milliseconds window);
     contract::Result install_verified(const std::string& request_id,
                                       const std::string& component_id,
@@ -143,6 +145,8 @@ class ComponentManager final : public PluginHostServices {
 
     const ManagerSettings settings_;
     Mqtt mqtt_;
+    // `{base}/components/`, matched against every message and plugin publish: built once.
+    const std::string components_prefix_;
     ChangedFn changed_;
     registry::RegistryStore store_;
     install::ComponentFiles files_;
