@@ -5,6 +5,7 @@
 //     with the payload as data and the matched topic as correlation_id;
 //   - relative multi-level filter in/#: each payload is republished on "out";
 //   - command "config" answers {"config": <the config the plugin reads now>};
+//   - command "count" answers {"count": <how many times it has run, this one included>};
 //   - a proposed config containing "bad" is refused with "mode bad is refused".
 #include <lucid/plugin.hpp>
 
@@ -19,6 +20,9 @@ struct Probe : lucid::Plugin {
         subscribe("in/#", [this](const lucid::Message& m) { publish("out", m.payload); });
         on_command("config",
                    [this](const lucid::Command&) { return "{\"config\":" + config() + "}"; });
+        on_command("count", [this](const lucid::Command&) {
+            return "{\"count\":" + std::to_string(++runs_) + "}";
+        });
         publish_event("started", config());
     }
     void config_changed(const std::string& json) override {
@@ -26,6 +30,8 @@ struct Probe : lucid::Plugin {
             throw std::invalid_argument("mode bad is refused");
         }
     }
+
+    int runs_ = 0;  // callbacks run on the plugin's one worker thread: no lock needed
 };
 
 LUCID_PLUGIN(Probe)

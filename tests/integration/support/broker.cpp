@@ -85,4 +85,8 @@ void Broker::stop() {
     if (process_.running()) process_.stop(SIGTERM);
 }
 
+void Broker::kill() {
+    if (process_.running()) process_.stop(SIGKILL);
+}
+
 }  // namespace lucid::itest

@@ -37,6 +37,7 @@ class Broker {
 
     void start();  // returns once the broker accepts TCP connections
     void stop();   // SIGTERM: mosquitto writes its persistence file on the way out
+    void kill();   // SIGKILL: whatever changed since the last persistence file is lost
     void restart() {
         stop();
         start();

@@ -31,6 +31,7 @@ MqttClient::MqttClient(int port, std::string client_id, std::string username, st
     (void)init;
     mosq_ = mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(), true, this);
     mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_connect_callback_set(mosq_, &MqttClient::on_connect);
     mosquitto_message_callback_set(mosq_, &MqttClient::on_message);
     mosquitto_subscribe_callback_set(mosq_, &MqttClient::on_subscribe);
     mosquitto_publish_callback_set(mosq_, &MqttClient::on_publish);
@@ -53,6 +54,10 @@ MqttClient::~MqttClient() {
 }
 
 void MqttClient::subscribe(const std::string& filter, int qos) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        filters_.emplace_back(filter, qos);
+    }
     int mid = 0;
     if (mosquitto_subscribe(mosq_, &mid, filter.c_str(), qos) != MOSQ_ERR_SUCCESS) {
         throw std::runtime_error("subscribe failed");
@@ -76,6 +81,15 @@ void MqttClient::publish(const std::string& topic, const std::string& payload, i
         return std::find(acked_.begin(), acked_.end(), mid) != acked_.end();
     });
     if (!acked) throw std::runtime_error("publish not acknowledged on " + topic);
+}
+
+void MqttClient::publish_nowait(const std::string& topic, const std::string& payload) {
+    // MOSQ_ERR_NO_CONN still queues a QoS 1 message: it goes out after the reconnect.
+    const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(),
+                                     static_cast<int>(payload.size()), payload.data(), 1, false);
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
+        throw std::runtime_error(std::string("publish failed: ") + mosquitto_strerror(rc));
+    }
 }
 
 std::optional<Message> MqttClient::wait_for(const std::string& topic, const Predicate& predicate,
@@ -126,6 +140,21 @@ std::vector<Message> MqttClient::messages(const std::string& topic) const {
 void MqttClient::clear() {
     std::lock_guard<std::mutex> lock(mutex_);
     messages_.clear();
+}
+
+// A clean session forgets subscriptions with the connection: after a broker restart the
+// client subscribes again (the first connect has none yet).
+void MqttClient::on_connect(mosquitto* mosq, void* self, int rc) {
+    if (rc != 0) return;
+    auto* client = static_cast<MqttClient*>(self);
+    std::vector<std::pair<std::string, int>> filters;
+    {
+        std::lock_guard<std::mutex> lock(client->mutex_);
+        filters = client->filters_;
+    }
+    for (const auto& [filter, qos] : filters) {
+        mosquitto_subscribe(mosq, nullptr, filter.c_str(), qos);
+    }
 }
 
 void MqttClient::on_message(mosquitto*, void* self, const mosquitto_message* m) {

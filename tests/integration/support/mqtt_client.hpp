@@ -1,5 +1,6 @@
 // An MQTT client for tests (libmosquitto, its own loop thread): subscribes, publishes, and
 // collects every message so a test can wait for a condition with a deadline, never a sleep.
+// It reconnects by itself when the broker goes away and subscribes again to what it had.
 #pragma once
 
 #include <chrono>
@@ -44,6 +45,9 @@ class MqttClient {
     // Publishes and waits for the broker's acknowledgement (QoS 1).
     void publish(const std::string& topic, const std::string& payload, int qos = 1,
                  bool retain = false);
+    // Queues a QoS 1 publish without waiting for the broker (which may be away right now);
+    // libmosquitto sends it once connected.
+    void publish_nowait(const std::string& topic, const std::string& payload);
 
     // The first message (received since construction or the last clear()) on `topic` that
     // satisfies `predicate`, waiting up to `timeout`.
@@ -60,6 +64,7 @@ class MqttClient {
     void clear();
 
   private:
+    static void on_connect(mosquitto*, void*, int rc);
     static void on_message(mosquitto*, void*, const mosquitto_message*);
     static void on_subscribe(mosquitto*, void*, int, int, const int*);
     static void on_publish(mosquitto*, void*, int);
@@ -69,6 +74,7 @@ class MqttClient {
     std::condition_variable cv_;
     std::vector<Message> messages_;
     std::vector<int> acked_;
+    std::vector<std::pair<std::string, int>> filters_;  // subscribed again on every reconnect
 };
 
 // True when `m` carries request_id `id`.
