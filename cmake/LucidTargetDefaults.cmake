@@ -5,6 +5,7 @@
 #
 # - -Wall -Wextra (+ -Werror when LUCID_WERROR is ON)
 # - -fsanitize=address,undefined when LUCID_SANITIZE is ON (compile and link)
+# - -fsanitize=thread when LUCID_TSAN is ON (scripts/tsan.sh; not together with LUCID_SANITIZE)
 # - hidden visibility, so shared objects export only what they mean to
 function(lucid_target_defaults target)
     get_target_property(type ${target} TYPE)
@@ -19,6 +20,10 @@ function(lucid_target_defaults target)
         target_compile_options(${target} ${scope}
             -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
         target_link_options(${target} ${scope} -fsanitize=address,undefined)
+    endif()
+    if(LUCID_TSAN)
+        target_compile_options(${target} ${scope} -fsanitize=thread -fno-omit-frame-pointer)
+        target_link_options(${target} ${scope} -fsanitize=thread)
     endif()
     if(NOT type STREQUAL "INTERFACE_LIBRARY")
         set_target_properties(${target} PROPERTIES

@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
         agent::ShutdownSignal shutdown;  // first: threads started later inherit the signal mask
         agent::Agent agent(std::move(*resolved.config), shutdown);
         components::ComponentHost components(agent);
-        agent.on_shutdown([] { service::notify("STOPPING=1"); });
+        agent.on_stop_requested([] { service::notify("STOPPING=1"); });
+        agent.on_stop_requested([&components] { components.cancel_downloads(); });
         // Plugins stop while the session is still up, so their last messages leave the device.
         agent.on_shutdown([&components] { components.stop(); });
         components.start();

@@ -4,6 +4,7 @@
 
 #include "agent/host_facts.hpp"
 #include "common/logging.hpp"
+#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::agent {
 namespace {
@@ -11,7 +12,16 @@ namespace {
 constexpr auto kOfflineDeliveryTimeout = std::chrono::milliseconds(3000);
 
 std::filesystem::path prepared_data_dir(const std::filesystem::path& dir) {
-    std::filesystem::create_directories(dir);  // throws with the path in the message
+    // 0750 whatever the umask; throws with the path in the message (SECURITY.md, "Files on disk").
+    registry::make_directories(dir);
+    try {
+        if (auto changed = registry::tighten_if_world_writable(dir)) {
+            logger("agent")->warn("{}", *changed);
+        }
+    } catch (const std::exception& e) {
+        // Not ours to chmod (another owner, a read-only mount): run, but say it loudly.
+        logger("agent")->error("{}; any user may plant files the agent loads", e.what());
+    }
     return dir;
 }
 
@@ -115,15 +125,22 @@ int Agent::run() {
 
 void Agent::shutdown_cleanly() {
     auto log = logger("agent");
-    for (const auto& step : shutdown_steps_) {
-        try {
-            step();
-        } catch (const std::exception& e) {
-            log->error("shutdown step failed: {}", e.what());
+    auto run_steps = [&](const std::vector<std::function<void()>>& steps) {
+        for (const auto& step : steps) {
+            try {
+                step();
+            } catch (const std::exception& e) {
+                log->error("shutdown step failed: {}", e.what());
+            }
         }
-    }
-    heartbeat_->stop();
+    };
+    run_steps(stop_requested_steps_);
+    // Commands next: once the lanes are stopped no queued install or start can bring up a
+    // component that the shutdown steps are stopping, and queued commands get their answer
+    // while the connection is still up.
     dispatcher_->stop();
+    run_steps(shutdown_steps_);
+    heartbeat_->stop();
     connect_lane_.stop();
     // The broker discards the Will on a clean DISCONNECT, so the offline status is published
     // explicitly, and only then do we disconnect: it must reach the broker first.

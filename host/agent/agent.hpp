@@ -59,6 +59,11 @@ class Agent final : private commands::CoreCommandTarget {
     // Runs first in the clean shutdown, while the session is still connected (e.g. stop and
     // unload plugins, publish their final status). Register before run(); called in order.
     void on_shutdown(std::function<void()> step) { shutdown_steps_.push_back(std::move(step)); }
+    // Runs first when the agent stops, before the command lanes are drained: quick things only
+    // (tell the service manager, interrupt long work such as downloads).
+    void on_stop_requested(std::function<void()> step) {
+        stop_requested_steps_.push_back(std::move(step));
+    }
     const config::AgentConfig& config() const { return config_; }
 
   private:
@@ -85,6 +90,7 @@ class Agent final : private commands::CoreCommandTarget {
     std::unique_ptr<Heartbeat> heartbeat_;
     // Snapshots after a connect are published from here, not from the network thread.
     commands::WorkLane connect_lane_{"connect", 4};
+    std::vector<std::function<void()>> stop_requested_steps_;
     std::vector<std::function<void()>> shutdown_steps_;
 };
 

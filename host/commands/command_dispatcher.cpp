@@ -41,16 +41,26 @@ void CommandDispatcher::submit(std::shared_ptr<const CommandSpec> spec,
             ->warn("{}: ignoring a retained command on {}", spec->name, message.topic);
         return;
     }
+    if (stopping_) return refuse(*spec, message, kShuttingDown);
     auto& lane = spec->lane == Lane::slow ? slow_ : spec->lane == Lane::control ? control_ : fast_;
-    if (lane.post([this, spec, message] { execute(*spec, message); })) return;
+    if (lane.post([this, spec, message] { execute(*spec, message); },
+                  [this, spec, message] { refuse(*spec, message, kShuttingDown); })) {
+        return;
+    }
+    logger("commands")->warn("{}: lane {} full", spec->name, lane.name());
+    refuse(*spec, message, "busy: command queue full");
+}
+
+// Not recorded for de-duplication: the command did not run, so the same request_id sent again
+// (after the restart) must run it.
+void CommandDispatcher::refuse(const CommandSpec& spec, const mqtt::MqttMessage& message,
+                               const std::string& error) {
     // Parsing here (rare path) only to echo the request_id of the refused command.
     const auto request = contract::parse_command(message.payload);
     contract::Result result(request.request_id, contract::Clock::now());
-    result.fail("busy: command queue full");
-    logger("commands")
-        ->warn("{}: lane {} full, refusing request '{}'", spec->name, lane.name(),
-               request.request_id);
-    publish_result(spec->result_topic, result.str());
+    result.fail(error);
+    logger("commands")->warn("{}: refusing request '{}': {}", spec.name, request.request_id, error);
+    publish_result(spec.result_topic, result.str());
 }
 
 void CommandDispatcher::execute(const CommandSpec& spec, const mqtt::MqttMessage& message) {
@@ -126,6 +136,7 @@ bool CommandDispatcher::responsive(std::chrono::milliseconds timeout) {
 }
 
 void CommandDispatcher::stop() {
+    stopping_ = true;
     fast_.stop();
     control_.stop();
     slow_.stop();

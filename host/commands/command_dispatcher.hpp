@@ -22,6 +22,7 @@
 //       router.add(topic, dispatcher.route(topic)), session.subscribe(topic);
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -77,18 +78,25 @@ class CommandDispatcher {
     // commands whose result topic depends on the message topic (plugin-defined commands).
     void submit(std::shared_ptr<const CommandSpec> spec, const mqtt::MqttMessage& message);
 
-    // Stops the lanes (running commands finish) and flushes the deferred dedup records.
+    // Stops the lanes: running commands finish, queued ones and any arriving later are answered
+    // ok:false with kShuttingDown (and not recorded, so a retry after the restart runs them).
+    // Then flushes the deferred dedup records.
     void stop();
 
     // True when the fast lane runs a probe task within `timeout`: the agent still answers
     // commands. The systemd watchdog is fed only while this holds.
     bool responsive(std::chrono::milliseconds timeout);
 
+    static constexpr const char* kShuttingDown =
+        "agent shutting down: command not run; send it again";
+
     // How long after_delivery waits for the broker's acknowledgement.
     static constexpr std::chrono::milliseconds kDeliveryTimeout{5000};
 
   private:
     void execute(const CommandSpec& spec, const mqtt::MqttMessage& message);
+    void refuse(const CommandSpec& spec, const mqtt::MqttMessage& message,
+                const std::string& error);
     void publish_result(const std::string& topic, const std::string& payload);
 
     mqtt::Publisher& publisher_;
@@ -96,6 +104,7 @@ class CommandDispatcher {
     WorkLane fast_;
     WorkLane control_;
     WorkLane slow_;
+    std::atomic<bool> stopping_{false};
     std::map<std::string, std::shared_ptr<const CommandSpec>> specs_;
 };
 

@@ -25,21 +25,29 @@ class WorkLane {
     WorkLane(const WorkLane&) = delete;
     WorkLane& operator=(const WorkLane&) = delete;
 
-    // False (and the task is dropped) when the queue is full or the lane stopped.
-    bool post(std::function<void()> task);
-    // Finishes the running task, drops the queued ones, joins the worker. Idempotent.
+    // False (and the task is dropped) when the queue is full or the lane stopped. `on_drop`,
+    // when given, runs instead of `task` if stop() finds the task still queued (on the thread
+    // that calls stop()), so that whoever waits for the task can be told.
+    bool post(std::function<void()> task, std::function<void()> on_drop = {});
+    // Finishes the running task, drops the queued ones (running their on_drop), joins the
+    // worker. Idempotent.
     void stop();
 
     const std::string& name() const { return name_; }
 
   private:
     void run();
+    void guarded(const std::function<void()>& task);  // runs it; logs what it throws
 
     std::string name_;
     std::size_t capacity_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<std::function<void()>> queue_;
+    struct Queued {
+        std::function<void()> task;
+        std::function<void()> on_drop;
+    };
+    std::deque<Queued> queue_;
     bool stopping_ = false;
     std::thread worker_;
 };

@@ -1,10 +1,10 @@
 #include "components/artifact_verifier.hpp"
 
 #include <cctype>
-#include <fstream>
 
 #include "install/digest.hpp"
 #include "lucid/registry/atomic_file.hpp"
+#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -61,7 +61,7 @@ fs::path fresh_staging_dir(install::ComponentFiles& files) {
     // One directory per install, so the artifact keeps its real file name: the manifest check
     // compares the manifest with that name.
     const fs::path dir = files.new_staging_path("install");
-    fs::create_directories(dir);
+    registry::make_directories(dir, registry::kStagingDirMode);
     return dir;
 }
 
@@ -70,26 +70,33 @@ fs::path fresh_staging_dir(install::ComponentFiles& files) {
 VerifyOutcome stage_and_verify(const install::InstallRequest& request,
                                install::ComponentFiles& files, const VerifierSettings& settings,
                                const ProgressFn& progress) {
-    const fs::path dir = fresh_staging_dir(files);
-    const fs::path file = dir / request.source.file_name;
+    fs::path dir;
+    fs::path file;
     try {
+        dir = fresh_staging_dir(files);
+        file = dir / request.source.file_name;
         if (request.source.type == install::SourceType::inline_data) {
-            std::ofstream out(file, std::ios::binary | std::ios::trunc);
-            out.write(request.source.inline_data.data(),
-                      static_cast<std::streamsize>(request.source.inline_data.size()));
-            out.close();
-            if (!out) throw std::runtime_error("cannot write the inline artifact to staging");
+            // Atomic: a staged file under its real name is always complete.
+            registry::write_file_atomically(file, request.source.inline_data,
+                                            registry::real_file_ops(), registry::kDataFileMode);
         } else {
             install::download_to_file(request.source.url, file, settings.limits,
                                       [&](std::uint64_t bytes, std::uint64_t total) {
                                           if (progress) progress("download", bytes, total);
                                       });
         }
-    } catch (const std::exception& e) {
+    } catch (const install::DownloadError& e) {
         std::error_code ec;
         fs::remove_all(dir, ec);
         VerifyOutcome out;
-        out.error = e.what();
+        out.error = e.what();  // "download failed: ..." says what it was doing already
+        return out;
+    } catch (const std::exception& e) {
+        // A full or read-only disk: the error names the step, the path and the errno's text.
+        std::error_code ec;
+        if (!dir.empty()) fs::remove_all(dir, ec);
+        VerifyOutcome out;
+        out.error = std::string("cannot stage the artifact: ") + e.what();
         return out;
     }
     return verify_staged(dir, file, request.source.sha256, request.source.signature, settings);
@@ -97,7 +104,14 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
 
 VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& files,
                                const VerifierSettings& settings) {
-    const fs::path dir = fresh_staging_dir(files);
+    fs::path dir;
+    try {
+        dir = fresh_staging_dir(files);
+    } catch (const std::exception& e) {
+        VerifyOutcome out;
+        out.error = std::string("cannot stage the artifact: ") + e.what();
+        return out;
+    }
     const fs::path file = dir / source.filename();
     std::error_code ec;
     fs::copy_file(source, file, ec);

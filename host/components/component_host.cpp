@@ -7,16 +7,22 @@
 namespace lucid::host::components {
 namespace {
 
-ManagerSettings settings_from(const config::AgentConfig& config) {
+ManagerSettings settings_from(const config::AgentConfig& config,
+                              std::shared_ptr<std::atomic<bool>> downloads_cancelled) {
     ManagerSettings s;
     s.data_dir = config.data_dir;
     const char* legacy = std::getenv("LUCID_LEGACY_REGISTRY");
     s.legacy_registries = registry::legacy_registry_candidates(
         config.data_dir, legacy ? std::optional<std::string>(legacy) : std::nullopt);
+    s.plugin_stall = config.plugin_stall;
     s.install.github_base = config.github_base_url;
     s.install.allowed_url_prefixes = config.allowed_source_prefixes;
     s.install.inline_max_bytes = config.max_artifact_bytes;
     s.verifier.limits.max_bytes = config.max_artifact_bytes;
+    s.verifier.limits.total_timeout_s = config.download_timeout_s;
+    s.verifier.limits.low_speed_time_s = config.download_stall_s;
+    s.verifier.limits.allowed_prefixes = config.allowed_source_prefixes;
+    s.verifier.limits.cancelled = std::move(downloads_cancelled);
     s.verifier.signatures.trusted_keys_dir = config.trusted_keys_dir;
     s.verifier.signatures.require_signature =
         config.signature_policy == config::SignaturePolicy::required;
@@ -27,7 +33,7 @@ ManagerSettings settings_from(const config::AgentConfig& config) {
 
 ComponentHost::ComponentHost(agent::Agent& agent) : agent_(agent) {
     manager_ = std::make_unique<ComponentManager>(
-        settings_from(agent.config()),
+        settings_from(agent.config(), downloads_cancelled_),
         ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dedup()},
         [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.

@@ -11,6 +11,7 @@
 // their own so the watcher thread never blocks on an install.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "agent/agent.hpp"
@@ -30,11 +31,15 @@ class ComponentHost {
     void start();
     // Stops watching, then stops and unloads every component. Idempotent.
     void stop();
+    // Makes a running download fail at once ("cancelled"), so that shutdown does not wait for
+    // it. Any thread.
+    void cancel_downloads() { *downloads_cancelled_ = true; }
 
     ComponentManager& manager() { return *manager_; }
 
   private:
     agent::Agent& agent_;
+    std::shared_ptr<std::atomic<bool>> downloads_cancelled_ = std::make_shared<std::atomic<bool>>();
     std::unique_ptr<ComponentManager> manager_;
     commands::WorkLane dropin_lane_{"dropin", 256};
     std::unique_ptr<dropin::DropinWatcher> watcher_;

@@ -3,6 +3,7 @@
 
 #include "common/logging.hpp"
 #include "components/component_manager.hpp"
+#include "contract/echoed_value.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
@@ -111,11 +112,20 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
                                      "'"));
     }
 
+    // Undoes place() on failure, unless the registry still refers to that version: a reinstall
+    // of the running version or of the one kept for rollback reused the file already there.
+    const auto discard_placed = [&] {
+        const bool referenced =
+            existing && (existing->version == version ||
+                         (existing->previous && existing->previous->version == version));
+        if (!referenced) files_.remove_version(dist, version);
+    };
     fs::path placed;
     try {
         placed = files_.place(artifact.file(), dist, version, artifact.file().filename().string(),
                               artifact.sha256());
     } catch (const std::exception& e) {
+        discard_placed();  // a directory created before the move failed
         return std::move(result.fail(e.what()));
     }
 
@@ -140,7 +150,7 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
     // does not even load never interrupts the running version.
     auto mapped = PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout});
     if (!mapped.ok()) {
-        if (!existing || existing->version != version) files_.remove_version(dist, version);
+        discard_placed();
         result.set("rolled_back", upgrade);
         return std::move(result.fail(mapped.error));
     }
@@ -154,7 +164,7 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
     }
     if (!error.empty()) {
         stop_and_unload(cid);
-        if (!existing || existing->version != version) files_.remove_version(dist, version);
+        discard_placed();
         if (upgrade) {
             result.set("rolled_back", true);
             if (was_running) {
@@ -174,10 +184,19 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         registry.put(entry);
         save_registry(registry);
     } catch (const std::exception& e) {
-        // Without a registry entry the new version would vanish at the next boot: undo it now.
+        // Without a registry entry the new version would vanish at the next boot: undo it now,
+        // files and published status included, so that nothing is left half-installed.
         stop_and_unload(cid);
-        if (was_running) load_and_start(*existing);
+        discard_placed();
+        if (was_running) {
+            load_and_start(*existing);
+        } else if (upgrade) {
+            set_status(cid, {"stopped", existing->version, ""});
+        } else if (!existing) {
+            forget_component(cid);
+        }
         result.set("rolled_back", upgrade);
+        if (changed_) changed_();
         return std::move(result.fail(std::string("cannot save the registry: ") + e.what()));
     }
     // Keep exactly one version for rollback: the one just replaced.
@@ -213,20 +232,24 @@ contract::Result ComponentManager::uninstall(const contract::CommandRequest& req
                 "registry missing dist_name for component; provide dist_name in uninstall payload "
                 "for migration"));
         }
-        dist = registry::normalize_dist_name(d->value.GetString());
+        // With its length: a NUL inside must not cut the name short ("x\u0000y" is not "x").
+        dist = registry::normalize_dist_name({d->value.GetString(), d->value.GetStringLength()});
         if (!registry::is_valid_identifier(dist)) {
-            return std::move(result.fail("validation_error: dist_name '" + dist + "' is invalid"));
+            return std::move(result.fail("validation_error: dist_name '" +
+                                         contract::echoed_value(dist) + "' is invalid"));
         }
     }
     result.set("dist_name", dist);
     result.set("version", entry.version);
 
+    const bool was_loaded = loaded_.count(cid) > 0;
     const bool restart_required = stop_and_unload(cid);
     registry.erase(cid);
     try {
         save_registry(registry);  // before deleting: a crash now leaves only orphan files
     } catch (const std::exception& e) {
-        if (entry.enabled && entry.kind == registry::EntryKind::native) load_and_start(entry);
+        // Still installed: it runs again if it ran (a stopped one stays stopped).
+        if (was_loaded) load_and_start(entry);
         return std::move(result.fail(std::string("cannot save the registry: ") + e.what()));
     }
     if (entry.kind == registry::EntryKind::native) {

@@ -2,12 +2,11 @@
 // Install, uninstall and drop-in files are in component_install.cpp.
 #include "components/component_manager.hpp"
 
-#include <fstream>
-
 #include <mosquitto.h>
 
 #include "common/logging.hpp"
-#include "lucid/registry/identifiers.hpp"
+#include "contract/component_id_field.hpp"
+#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -31,10 +30,16 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
       components_prefix_(mqtt_.topics.base() + "/components/"),
       changed_(std::move(changed)),
       store_(settings_.data_dir, settings_.legacy_registries),
-      files_(settings_.data_dir) {
+      files_(settings_.data_dir),
+      stall_watch_(settings_.plugin_stall) {
     // One route sees every incoming message; each plugin context keeps only what matches its
     // own subscriptions, so overlapping filters never deliver a message twice to a plugin.
     mqtt_.router.add("#", [this](const mqtt::MqttMessage& m) { deliver(m); });
+    // The broker sends the retained snapshots of our components at every (re)subscribe: the way
+    // to find those of components this agent no longer has (clear_if_stale()).
+    for (const char* snapshot : {"+/status", "+/cfg/state"}) {
+        mqtt_.session.subscribe(components_prefix_ + snapshot, 1);
+    }
 }
 
 ComponentManager::~ComponentManager() { stop_all(); }
@@ -137,6 +142,7 @@ std::string ComponentManager::start_loaded(const registry::Entry& entry,
         // still read the config it is being started with.
         starting_configs_[entry.component_id] = entry.config_json;
     }
+    stall_watch_.watch(entry.component_id, context);
     mark_starting(entry.component_id, entry.path);
     const auto started = loaded_[entry.component_id].plugin->start();
     mark_starting(entry.component_id, "");
@@ -153,18 +159,13 @@ std::string ComponentManager::start_loaded(const registry::Entry& entry,
 
 std::optional<std::string> ComponentManager::read_component_id(const rapidjson::Value& payload,
                                                                contract::Result& result) {
-    auto it = payload.FindMember("component_id");
-    if (it == payload.MemberEnd() || !it->value.IsString()) {
-        result.fail("validation_error: missing field 'component_id'");
+    auto cid = contract::read_component_id(payload);
+    if (!cid.ok()) {
+        result.fail(cid.error);
         return std::nullopt;
     }
-    std::string cid(it->value.GetString(), it->value.GetStringLength());
-    if (auto error = registry::identifier_error("component_id", cid)) {
-        result.fail(*error);
-        return std::nullopt;
-    }
-    result.set("component_id", cid);
-    return cid;
+    result.set("component_id", cid.id);
+    return std::move(cid.id);
 }
 
 bool ComponentManager::stop_and_unload(const std::string& component_id) {
@@ -176,6 +177,8 @@ bool ComponentManager::stop_and_unload(const std::string& component_id) {
         std::lock_guard<std::mutex> lock(state_mutex_);
         contexts_.erase(component_id);
     }
+    // Not while holding state_mutex_: a health check in progress may need it to report.
+    stall_watch_.unwatch(component_id);
     const auto report = it->second.plugin->stop_and_unload();
     loaded_.erase(it);
     if (!report.ok && !report.error.empty()) {
@@ -212,7 +215,11 @@ contract::Result ComponentManager::control(const std::string& action,
         registry::Entry changed = *entry;
         changed.enabled = action == "enable";
         registry.put(changed);
-        save_registry(registry);
+        try {
+            save_registry(registry);
+        } catch (const std::exception& e) {
+            return std::move(result.fail(std::string("cannot save the registry: ") + e.what()));
+        }
         if (action == "enable" && quarantined(cid)) {
             set_quarantine(cid, false);
             set_status(cid, {"stopped", entry->version, ""});
@@ -366,12 +373,28 @@ void ComponentManager::save_registry(const registry::Registry& registry) {
     registry_ = registry;
 }
 
+namespace {
+
+// A marker file of the crash-safety bookkeeping. Atomic: a marker cut short by a kill would
+// name no file. Not fatal when the disk refuses (full, read-only): the start it guards is
+// not worth failing, only its quarantine after a crash is lost.
+void write_marker(const fs::path& marker, const std::string& content) {
+    try {
+        registry::make_directories(marker.parent_path());
+        registry::write_file_atomically(marker, content, registry::real_file_ops(),
+                                        registry::kDataFileMode);
+    } catch (const std::exception& e) {
+        logger("components")->warn("cannot write {}: {}", marker.string(), e.what());
+    }
+}
+
+}  // namespace
+
 void ComponentManager::mark_starting(const std::string& component_id, const std::string& path) {
     const fs::path marker = settings_.data_dir / "starting" / component_id;
     std::error_code ec;
     if (!path.empty()) {
-        fs::create_directories(marker.parent_path(), ec);
-        std::ofstream(marker) << path;
+        write_marker(marker, path);
     } else {
         fs::remove(marker, ec);
     }
@@ -386,8 +409,7 @@ void ComponentManager::set_quarantine(const std::string& component_id, bool on) 
     const fs::path marker = settings_.data_dir / "quarantine" / component_id;
     std::error_code ec;
     if (on) {
-        fs::create_directories(marker.parent_path(), ec);
-        std::ofstream(marker).put('\n');
+        write_marker(marker, "\n");
     } else {
         fs::remove(marker, ec);
     }
@@ -407,7 +429,26 @@ std::optional<std::string> ComponentManager::plugin_command_result_topic(
         topic.substr(prefix.size(), cid_end - prefix.size()), action);
 }
 
+void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
+    const std::string& topic = message.topic;
+    const std::string& prefix = components_prefix_;
+    if (message.payload.empty() || topic.compare(0, prefix.size(), prefix) != 0) return;
+    const auto slash = topic.find('/', prefix.size());
+    if (slash == std::string::npos) return;
+    const std::string cid = topic.substr(prefix.size(), slash - prefix.size());
+    const std::string snapshot = topic.substr(slash + 1);
+    if (snapshot != "status" && snapshot != "cfg/state") return;
+    // Held while publishing: a status set meanwhile by an install of that very component is
+    // then published after the clear, never wiped by it.
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (registry_.find(cid) || statuses_.count(cid)) return;
+    logger("components")
+        ->info("clearing the retained {} of {}, which is not installed", snapshot, cid);
+    mqtt_.session.publish(topic, "", 1, true);
+}
+
 void ComponentManager::deliver(const mqtt::MqttMessage& message) {
+    if (message.retain) clear_if_stale(message);
     // A plugin command whose request_id was answered already gets that first answer again
     // (QoS 1 redelivery, a client's retry): the plugin does not run it twice.
     if (!message.retain) {
@@ -447,6 +488,12 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
     // libmosquitto has queued a QoS 1/2 message and sends it on (re)connect, yet it reports
     // MOSQ_ERR_NO_CONN. For the plugin that publish succeeded; failing it would fail start().
     return outcome.ok || (qos > 0 && outcome.error == mosquitto_strerror(MOSQ_ERR_NO_CONN));
+}
+
+bool ComponentManager::publish_refusal(const std::string& topic, const std::string& payload) {
+    // Not recorded in dedup (unlike publish()): like "busy: command queue full", a refusal is
+    // no answer to the request, and a retry with the same request_id must run it.
+    return mqtt_.session.publish(topic, payload, 1, false).ok;
 }
 
 void ComponentManager::subscribe(const std::string& component_id, const std::string& filter,

@@ -13,7 +13,8 @@
 // uninstall, drop-in) and are serialized by one lifecycle mutex; a long download happens before
 // that mutex is taken, so it delays nobody. The PluginHostServices members run on plugin
 // workers and never take the lifecycle mutex (a plugin being stopped may still call them).
-// deliver() runs on the network thread and never blocks on a plugin.
+// deliver() runs on the network thread and never blocks on a plugin. A PluginStallWatch thread
+// of its own reports plugins stuck in a callback (and their recovery) through status_changed().
 // Errors: operations return contract::Result; nothing throws out of them.
 #pragma once
 
@@ -39,6 +40,7 @@
 #include "mqtt/mqtt_session.hpp"
 #include "plugin/plugin_component.hpp"
 #include "plugin/plugin_host_services.hpp"
+#include "plugin/plugin_stall_watch.hpp"
 
 namespace lucid::host::components {
 
@@ -50,6 +52,9 @@ struct ManagerSettings {
     // How long a freshly started upgrade must stay healthy before the old version is let go.
     std::chrono::milliseconds health_window{300};
     std::chrono::milliseconds plugin_call_timeout{10000};
+    // A plugin callback running this long makes its component failed/unresponsive until it
+    // returns (plugin_stall_watch.hpp).
+    std::chrono::milliseconds plugin_stall{10000};
 };
 
 class ComponentManager final : public PluginHostServices {
@@ -98,6 +103,7 @@ class ComponentManager final : public PluginHostServices {
     // PluginHostServices
     bool publish(const std::string& topic, const std::string& payload, int qos,
                  bool retain) override;
+    bool publish_refusal(const std::string& topic, const std::string& payload) override;
     void subscribe(const std::string& component_id, const std::string& filter, int qos) override;
     void unsubscribe(const std::string& component_id, const std::string& filter) override;
     std::chrono::system_clock::time_point now() override;
@@ -140,6 +146,10 @@ class ComponentManager final : public PluginHostServices {
     bool quarantined(const std::string& component_id) const;
     void set_quarantine(const std::string& component_id, bool on);
     void deliver(const mqtt::MqttMessage& message);
+    // A retained components/{cid}/status or cfg/state of a component that is neither registered
+    // nor being installed is what an agent killed between registry and broker updates left (an
+    // uninstall saved, a new component started but not registered): it is cleared.
+    void clear_if_stale(const mqtt::MqttMessage& message);
     // For `{base}/components/{cid}/cmd/{action}`, its result topic; nullopt for other topics.
     std::optional<std::string> plugin_command_result_topic(const std::string& topic) const;
 
@@ -161,6 +171,9 @@ class ComponentManager final : public PluginHostServices {
     std::map<std::string, PluginContext*> contexts_;       // for deliver(); valid while in the map
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
+
+    // Last: its thread ends before the members it reaches through the contexts go away.
+    PluginStallWatch stall_watch_;
 };
 
 }  // namespace lucid::host::components

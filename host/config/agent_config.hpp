@@ -35,11 +35,15 @@ struct AgentConfig {
     std::filesystem::path plugin_dir;
 
     std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
+    int download_timeout_s = 600;
+    int download_stall_s = 30;               // a slow-loris server is cut off after this long
     std::filesystem::path trusted_keys_dir;  // empty → no signature verification
     SignaturePolicy signature_policy = SignaturePolicy::optional;
     std::vector<std::string> allowed_source_prefixes;  // empty → any http(s)/file URL
     std::string github_base_url = "https://github.com";
     commands::Supervision supervision = commands::Supervision::automatic;
+    // A plugin callback running longer makes its component failed/unresponsive.
+    std::chrono::milliseconds plugin_stall{10000};
 
     // Where each setting came from ("flag", "environment", "env file", "default"), by setting
     // name, for check-config.

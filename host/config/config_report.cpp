@@ -29,6 +29,8 @@ std::string describe_config(const AgentConfig& c) {
     line("data_dir", c.data_dir.string());
     line("plugin_dir", c.plugin_dir.string());
     line("max_artifact_bytes", std::to_string(c.max_artifact_bytes));
+    line("download_timeout_s", std::to_string(c.download_timeout_s));
+    line("download_stall_s", std::to_string(c.download_stall_s));
     line("trusted_keys_dir", c.trusted_keys_dir.empty() ? "(none)" : c.trusted_keys_dir.string());
     line("signature_policy", to_string(c.signature_policy));
     line("allowed_source_prefixes", join(c.allowed_source_prefixes));
@@ -37,6 +39,8 @@ std::string describe_config(const AgentConfig& c) {
                       : c.supervision == commands::Supervision::no ? "no"
                                                                    : "auto";
     line("supervised", sup);
+    line("plugin_stall_s",
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
     return out;
 }
 

@@ -199,11 +199,15 @@ class Resolver {
         std::int64_t keepalive = config_.keepalive_s;
         std::int64_t min_ms = config_.reconnect_min.count();
         std::int64_t max_ms = config_.reconnect_max.count();
+        std::int64_t stall_s =
+            std::chrono::duration_cast<std::chrono::seconds>(config_.plugin_stall).count();
         if (!int_setting("keepalive_s", 5, 3600, keepalive) ||
             !int_setting("reconnect_min_ms", 1, 3'600'000, min_ms) ||
-            !int_setting("reconnect_max_ms", 1, 3'600'000, max_ms)) {
+            !int_setting("reconnect_max_ms", 1, 3'600'000, max_ms) ||
+            !int_setting("plugin_stall_s", 1, 3600, stall_s)) {
             return false;
         }
+        config_.plugin_stall = std::chrono::seconds(stall_s);
         if (min_ms > max_ms) {
             return fail("reconnect_min_ms (" + std::to_string(min_ms) +
                         ") must not exceed reconnect_max_ms (" + std::to_string(max_ms) + ")");
@@ -222,6 +226,14 @@ class Resolver {
             }
             config_.max_artifact_bytes = *parsed;
         }
+        std::int64_t timeout_s = config_.download_timeout_s;
+        std::int64_t stall_s = config_.download_stall_s;
+        if (!int_setting("download_timeout_s", 1, 86'400, timeout_s) ||
+            !int_setting("download_stall_s", 1, 3600, stall_s)) {
+            return false;
+        }
+        config_.download_timeout_s = static_cast<int>(timeout_s);
+        config_.download_stall_s = static_cast<int>(stall_s);
         if (auto keys = get("trusted_keys_dir")) config_.trusted_keys_dir = keys->text;
         if (auto policy = get("signature_policy")) {
             if (policy->text == "optional") {

@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 17> kSettings{{
+inline constexpr std::array<Setting, 20> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -34,6 +34,10 @@ inline constexpr std::array<Setting, 17> kSettings{{
      "longest reconnect delay, ms (default 60000)"},
     {"max_artifact_bytes", "--max-artifact-bytes", "LUCID_MAX_ARTIFACT_BYTES",
      "artifact size cap, bytes or with K/M/G suffix (default 64M)"},
+    {"download_timeout_s", "--download-timeout-s", "LUCID_DOWNLOAD_TIMEOUT_S",
+     "longest a download may take, s (default 600)"},
+    {"download_stall_s", "--download-stall-s", "LUCID_DOWNLOAD_STALL_S",
+     "abort a download that receives under 1 byte/s for this long, s (default 30)"},
     {"trusted_keys_dir", "--trusted-keys-dir", "LUCID_TRUSTED_KEYS_DIR",
      "directory of trusted signing keys (default: none)"},
     {"signature_policy", "--signature-policy", "LUCID_SIGNATURE_POLICY",
@@ -45,6 +49,9 @@ inline constexpr std::array<Setting, 17> kSettings{{
      "base of github_release sources (default https://github.com)"},
     {"supervised", "--supervised", "LUCID_SUPERVISED",
      "auto | yes | no: may `restart` exit for a service manager (default auto: systemd detected)"},
+    {"plugin_stall_s", "--plugin-stall-s", "LUCID_PLUGIN_STALL_S",
+     "a plugin callback running this long marks its component failed/unresponsive, 1-3600 "
+     "(default 10)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.

@@ -1,5 +1,7 @@
 #include "contract/command_request.hpp"
 
+#include <algorithm>
+
 #include <rapidjson/error/en.h>
 
 #include <fmt/format.h>
@@ -16,8 +18,16 @@ CommandRequest parse_command(std::string_view text) {
             fmt::format("invalid JSON: nested deeper than {} levels", registry::kMaxJsonDepth);
         return request;
     }
+    // The parser takes a NUL byte for the end of the text (`{...}\0junk` would pass) and the
+    // plugin ABI hands payloads over as C strings: no raw NUL anywhere.
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+        request.error = fmt::format("invalid JSON: NUL byte at offset {}", nul);
+        return request;
+    }
     // kParseStopWhenDoneFlag is not used: trailing garbage after the object is an error too.
-    doc.Parse(text.data(), text.size());
+    // UTF-8 is validated: every string read here may be echoed into a result, which must stay
+    // valid JSON (RFC 8259 text is UTF-8).
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError()) {
         request.error =
             fmt::format("invalid JSON: {} at offset {}",
@@ -44,7 +54,14 @@ CommandRequest parse_command(std::string_view text) {
                                     kMaxRequestIdLength);
         return request;
     }
-    request.request_id.assign(it->value.GetString(), it->value.GetStringLength());
+    // The id is logged, stored, and given to plugins as a C string: no NUL, no line breaks.
+    const std::string_view id(it->value.GetString(), it->value.GetStringLength());
+    if (std::any_of(id.begin(), id.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+        request.error = "validation_error: 'request_id' must not contain control characters";
+        return request;
+    }
+    request.request_id.assign(id);
     return request;
 }
 

@@ -1,9 +1,11 @@
 // Parsing of a command payload (SPEC §3): a JSON object with a non-empty string `request_id`.
 //
 // Whatever a client sends yields either a request or an error that the agent publishes on the
-// command's result topic: `invalid JSON: ...` for unparsable text, `validation_error: ...` for a
-// non-object or a missing/invalid request_id. `request_id` is "" when none could be read.
-// Pure; thread-safe.
+// command's result topic: `invalid JSON: ...` for unparsable text (including text that is not
+// UTF-8, holds a raw NUL byte or nests deeper than registry::kMaxJsonDepth), `validation_error:
+// ...` for a non-object or a missing/invalid request_id (a non-empty string of at most
+// kMaxRequestIdLength bytes without control characters). `request_id` is "" when none could be
+// read. Pure; thread-safe.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
 #include "contract/payloads.hpp"
 
+#include "contract/utf8.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 #include <rapidjson/stringbuffer.h>
@@ -52,7 +53,12 @@ std::string to_json(const rapidjson::Value& value) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     value.Accept(writer);
-    return std::string(buffer.GetString(), buffer.GetSize());
+    const std::string_view text(buffer.GetString(), buffer.GetSize());
+    // The writer copies string bytes as they are: a value cut inside a character or a plugin's
+    // non-UTF-8 error text would make the payload invalid JSON. Outside strings the writer
+    // emits only ASCII, so the repair never touches the JSON structure.
+    if (!is_valid_utf8(text)) return to_valid_utf8(text);
+    return std::string(text);
 }
 
 std::string status_payload(const StatusInfo& info, Clock::time_point now) {

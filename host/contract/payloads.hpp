@@ -114,7 +114,7 @@ class Result {
     rapidjson::Document doc_;
 };
 
-// Serializes a JSON value compactly.
+// Serializes a JSON value compactly, as valid UTF-8 (invalid bytes in strings become U+FFFD).
 std::string to_json(const rapidjson::Value& value);
 
 }  // namespace lucid::host::contract

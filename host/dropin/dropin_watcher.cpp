@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/logging.hpp"
+#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::dropin {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 // The directory must exist before InotifyDirectory adds its watch, hence a helper run first in
 // the member initializer list.
 std::filesystem::path ensure_directory(std::filesystem::path directory) {
-    std::filesystem::create_directories(directory);
+    // 0750 whatever the umask: a directory others may write to would let them install plugins.
+    registry::make_directories(directory);
     return directory;
 }
 

@@ -1,6 +1,7 @@
 #include "install/component_files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +10,8 @@
 #include <system_error>
 
 #include "install/digest.hpp"
+#include "lucid/registry/atomic_file.hpp"
+#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::install {
 namespace fs = std::filesystem;
@@ -19,6 +22,10 @@ void fsync_path(const fs::path& path) {
     if (fd < 0) return;
     ::fsync(fd);
     ::close(fd);
+}
+
+[[noreturn]] void fail(const std::string& what, int error) {
+    throw std::system_error(error, std::generic_category(), what);
 }
 
 bool is_inside(const fs::path& file, const fs::path& dir) {
@@ -35,7 +42,7 @@ ComponentFiles::ComponentFiles(fs::path data_dir)
 
 fs::path ComponentFiles::new_staging_path(const std::string& file_name) {
     static std::atomic<unsigned> counter{0};
-    fs::create_directories(staging_dir_);
+    registry::make_directories(staging_dir_, registry::kStagingDirMode);
     return staging_dir_ /
            (std::to_string(::getpid()) + "." + std::to_string(counter++) + "." + file_name);
 }
@@ -50,7 +57,7 @@ fs::path ComponentFiles::place(const fs::path& staged, const std::string& dist_n
     if (!is_inside(target, components_dir_)) {
         throw std::invalid_argument("refusing to place a file outside the components directory");
     }
-    fs::create_directories(dir);
+    registry::make_directories(dir);
     std::error_code ec;
     if (fs::exists(target, ec)) {
         if (sha256_file(target) != sha256) {
@@ -61,7 +68,16 @@ fs::path ComponentFiles::place(const fs::path& staged, const std::string& dist_n
         fs::remove(staged, ec);
         return target;
     }
-    fs::rename(staged, target);
+    // Whatever the source (a download, inline data, a copied drop-in), a loaded library is never
+    // writable by others; and its bytes are on disk before the name is, or a power cut could
+    // leave an empty file under the name the registry is about to record.
+    if (::chmod(staged.c_str(), registry::kDataFileMode) != 0) {
+        fail("cannot set the mode of '" + staged.string() + "'", errno);
+    }
+    fsync_path(staged);
+    if (::rename(staged.c_str(), target.c_str()) != 0) {
+        fail("cannot move '" + staged.string() + "' to '" + target.string() + "'", errno);
+    }
     // The registry will point at this file: make the rename durable before that happens.
     fsync_path(dir);
     fsync_path(dir.parent_path());
@@ -80,6 +96,29 @@ ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& curre
     Recovery out;
     out.registry = current;
     std::error_code ec;
+
+    // Modes first (SECURITY.md, "Files on disk"): a directory anyone may write to lets anyone
+    // plant what the agent loads (the agent checks the data directory itself when it starts).
+    // Staging is the agent's alone, whatever it was.
+    try {
+        if (auto changed = registry::tighten_if_world_writable(components_dir_)) {
+            out.problems.push_back(*changed);
+        }
+    } catch (const std::system_error& e) {
+        if (e.code() != std::errc::no_such_file_or_directory) out.problems.push_back(e.what());
+    }
+    if (fs::exists(staging_dir_, ec) &&
+        ::chmod(staging_dir_.c_str(), registry::kStagingDirMode) != 0) {
+        out.problems.push_back("cannot change the mode of " + staging_dir_.string());
+    }
+
+    // Temporaries of atomic writes (request log, config, markers) a killed agent left behind.
+    for (const auto& dir : {data_dir_, data_dir_ / "starting", data_dir_ / "quarantine"}) {
+        for (const auto& removed : registry::remove_interrupted_writes(dir)) {
+            out.problems.push_back("removed " + removed.string() +
+                                   ", left by an interrupted write");
+        }
+    }
 
     if (fs::exists(staging_dir_, ec)) {
         for (const auto& leftover : fs::directory_iterator(staging_dir_, ec)) {

@@ -8,6 +8,11 @@
 // crash leaves at worst an unreferenced file, which `recover()` removes at the next start, or
 // a staging leftover, which it also removes. An entry whose file vanished anyway (someone deleted
 // it) is reported and dropped, or rolled back to its kept previous version when that exists.
+// `recover()` also removes the temporaries of atomic writes a killed agent left in the data
+// directory and in ComponentManager's marker directories (`starting/`, `quarantine/`), and
+// takes away a world-writable mode from the components directory.
+//
+// Modes (file_modes.hpp): directories 0750, staging 0700, placed files 0640.
 //
 // Thread: not thread-safe; the agent's component lane is the only caller.
 #pragma once
@@ -27,8 +32,9 @@ class ComponentFiles {
     // A fresh path in the staging directory for one download (the file does not exist yet).
     std::filesystem::path new_staging_path(const std::string& file_name);
 
-    // Moves a verified staged file to components/{dist}/{version}/{file_name} (rename, fsync)
-    // and returns the final path. When that path already holds a file it is reused only if it
+    // Moves a verified staged file to components/{dist}/{version}/{file_name} (chmod 0640,
+    // fsync, rename, fsync) and returns the final path. I/O errors throw std::system_error
+    // naming the step and the path. When that path already holds a file it is reused only if it
     // has the same sha256 (a crash after placing it, or a reinstall); a different file of the
     // same dist and version is refused with an error: a loaded file is never overwritten.
     std::filesystem::path place(const std::filesystem::path& staged, const std::string& dist_name,

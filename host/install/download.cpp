@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 #include "mqtt/mqtt_url.hpp"
 
@@ -18,6 +20,8 @@ struct Transfer {
     std::uint64_t received = 0;
     std::uint64_t max_bytes = 0;
     bool over_cap = false;
+    bool cancelled = false;
+    const std::atomic<bool>* cancel = nullptr;
     bool write_failed = false;
     int write_errno = 0;
     const DownloadProgress* progress = nullptr;
@@ -47,6 +51,11 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
 
 int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
     auto& t = *static_cast<Transfer*>(user);
+    // curl calls this at least once a second even while no byte arrives.
+    if (t.cancel && t.cancel->load()) {
+        t.cancelled = true;
+        return 1;
+    }
     // An announced size above the cap fails before the body is even read.
     if (total > 0 && static_cast<std::uint64_t>(total) > t.max_bytes) {
         t.over_cap = true;
@@ -76,13 +85,46 @@ struct CurlHandle {
 
 }  // namespace
 
+namespace {
+
+bool under_any(const std::string& url, const std::vector<std::string>& prefixes) {
+    if (prefixes.empty()) return true;
+    for (const auto& prefix : prefixes) {
+        if (url.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+}
+
+// curl would read a FIFO or a device behind a file:// URL forever (no speed limit applies to
+// local files): only a regular file is a source.
+void require_regular_file(const std::string& url, const std::string& shown) {
+    constexpr std::string_view scheme = "file://";
+    if (url.compare(0, scheme.size(), scheme) != 0) return;
+    const auto path = mqtt::percent_decode(std::string_view(url).substr(scheme.size()));
+    std::error_code ec;
+    if (!path || !std::filesystem::is_regular_file(*path, ec)) {
+        throw DownloadError("download failed: not a regular file: " + shown);
+    }
+}
+
+void start_over(Transfer& t) {
+    if (::ftruncate(t.fd, 0) != 0 || ::lseek(t.fd, 0, SEEK_SET) != 0) {
+        t.write_failed = true;
+        t.write_errno = errno;
+    }
+    t.received = 0;
+}
+
+}  // namespace
+
 void download_to_file(const std::string& url, const std::filesystem::path& destination,
                       const DownloadLimits& limits, const DownloadProgress& progress) {
     global_init_once();
-    const std::string shown = mqtt::redact_url(url);
+    require_regular_file(url, mqtt::redact_url(url));
     Transfer transfer;
     transfer.max_bytes = limits.max_bytes;
     transfer.progress = &progress;
+    transfer.cancel = limits.cancelled.get();
     transfer.fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (transfer.fd < 0) {
         throw DownloadError("download failed: cannot create '" + destination.string() +
@@ -92,13 +134,12 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
     CurlHandle curl;
     char error_buffer[CURL_ERROR_SIZE] = {};
     CURL* h = curl.handle;
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     // file:// is allowed as a source on purpose (SPEC §4), but a redirect may only lead to
     // http(s): a server must not be able to point the agent at a local file.
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, limits.max_redirects);
+    // Redirects are followed here, not by curl, so that every hop is checked against the
+    // allowed prefixes before it is requested.
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, limits.connect_timeout_s);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, limits.total_timeout_s);
@@ -113,15 +154,42 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "lucid-agent/" LUCID_VERSION);
 
-    const CURLcode rc = curl_easy_perform(h);
+    std::string current = url;
+    std::string refused;  // a hop that was not followed, and why
+    CURLcode rc = CURLE_OK;
+    for (long hops = 0;; ++hops) {
+        curl_easy_setopt(h, CURLOPT_URL, current.c_str());
+        rc = curl_easy_perform(h);
+        char* location = nullptr;
+        if (rc != CURLE_OK || transfer.write_failed ||
+            curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location) {
+            break;
+        }
+        const std::string next = location;
+        if (hops == limits.max_redirects) {
+            refused = "more than " + std::to_string(limits.max_redirects) + " redirects";
+        } else if (next.rfind("http://", 0) != 0 && next.rfind("https://", 0) != 0) {
+            refused = "redirect to a scheme other than http(s): " + mqtt::redact_url(next);
+        } else if (!under_any(next, limits.allowed_prefixes)) {
+            refused = "redirect outside the allowed prefixes: " + mqtt::redact_url(next);
+        }
+        if (!refused.empty()) break;
+        current = next;
+        start_over(transfer);  // the redirect's own body is not the artifact
+    }
     if (::close(transfer.fd) != 0 && rc == CURLE_OK) {
         transfer.write_failed = true;
         transfer.write_errno = errno;
     }
-    if (rc == CURLE_OK && !transfer.write_failed) return;
+    if (rc == CURLE_OK && !transfer.write_failed && refused.empty()) return;
 
     std::error_code ignored;
     std::filesystem::remove(destination, ignored);
+    const std::string shown = mqtt::redact_url(url);
+    if (!refused.empty()) throw DownloadError("download failed: " + refused + ": " + shown);
+    if (transfer.cancelled) {
+        throw DownloadError("download failed: cancelled, the agent is shutting down: " + shown);
+    }
     if (transfer.over_cap) {
         throw DownloadError("download failed: artifact exceeds the size cap of " +
                             std::to_string(limits.max_bytes) + " bytes: " + shown);
@@ -134,10 +202,6 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
         long status = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         throw DownloadError("download failed: HTTP " + std::to_string(status) + ": " + shown);
-    }
-    if (rc == CURLE_TOO_MANY_REDIRECTS) {
-        throw DownloadError("download failed: more than " + std::to_string(limits.max_redirects) +
-                            " redirects: " + shown);
     }
     const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
     throw DownloadError("download failed: " + detail + ": " + shown);

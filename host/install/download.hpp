@@ -1,15 +1,19 @@
 // Artifact downloads through libcurl: http, https and file URLs, with a size cap, timeouts
 // (connect, total, and a minimum speed so a slow-loris server cannot hold an install forever),
-// bounded redirects (never to file://), and progress reports.
+// bounded redirects (never to file://, and each hop under the allowed prefixes when there are
+// any), file:// only for regular files, and progress reports.
 //
 // Thread: call from a worker thread; each call uses its own curl handle. Blocking.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace lucid::host::install {
 
@@ -21,6 +25,11 @@ struct DownloadLimits {
     long low_speed_bytes = 1;
     long low_speed_time_s = 30;
     long max_redirects = 5;
+    // Every redirect target must start with one of these (empty: any http(s) URL). The first
+    // URL is checked by the install request's validation.
+    std::vector<std::string> allowed_prefixes;
+    // Set (from any thread) to abort a running download within about a second.
+    std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 // Called with the bytes received so far and the announced total (0 when unknown).

@@ -5,16 +5,21 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "contract/component_id_field.hpp"
+#include "contract/echoed_value.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
-#include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
 #include "mqtt/mqtt_url.hpp"
 
 namespace lucid::host::install {
 namespace {
 
+using contract::echoed_value;
 using rapidjson::Value;
+
+// NAME_MAX: a longer name could never be created, and it bounds what errors quote.
+constexpr std::size_t kMaxFileNameBytes = 255;
 
 // Thrown internally and turned into ParsedInstall::error at the boundary.
 struct Invalid {
@@ -50,11 +55,13 @@ std::string lowercase(std::string s) {
     return s;
 }
 
-// A single path segment: the name a file gets in our directories. No separators, no dot-dots.
+// A single path segment: the name a file gets in our directories. No separators, no dot-dots,
+// not longer than a file name can be.
 void require_plain_name(const std::string& name, const char* field) {
     if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
-        name == "." || name == ".." || name.empty()) {
-        invalid(std::string("'") + field + "' must be a plain file name, got '" + name + "'");
+        name == "." || name == ".." || name.empty() || name.size() > kMaxFileNameBytes) {
+        invalid(std::string("'") + field + "' must be a plain file name, got '" +
+                echoed_value(name) + "'");
     }
 }
 
@@ -65,7 +72,7 @@ void require_url_segment(const std::string& value, const char* field) {
                         c == '.' || c == '+';
         if (!ok || value == "." || value == "..") {
             invalid(std::string("'source.") + field + "' contains characters not allowed in a " +
-                    "release path: '" + value + "'");
+                    "release path: '" + echoed_value(value) + "'");
         }
     }
 }
@@ -83,7 +90,7 @@ void require_allowed_url(const std::string& url, const InstallSettings& settings
     for (const auto& prefix : settings.allowed_url_prefixes) {
         if (starts_with(url, prefix)) return;
     }
-    invalid("source URL is not under an allowed prefix: " + mqtt::redact_url(url));
+    invalid("source URL is not under an allowed prefix: " + echoed_value(mqtt::redact_url(url)));
 }
 
 std::string to_json(const Value& value) {
@@ -171,10 +178,9 @@ ParsedInstall parse_install_request(const Value& payload, const InstallSettings&
     ParsedInstall parsed;
     try {
         InstallRequest request;
-        request.component_id = string_field(payload, "component_id", "");
-        if (auto error = registry::identifier_error("component_id", request.component_id)) {
-            throw Invalid{*error};
-        }
+        auto component_id = contract::read_component_id(payload);
+        if (!component_id.ok()) throw Invalid{component_id.error};
+        request.component_id = std::move(component_id.id);
         auto source = payload.FindMember("source");
         if (source == payload.MemberEnd()) invalid("missing field 'source'");
         request.source = parse_source(source->value, settings);
@@ -192,8 +198,8 @@ ParsedInstall parse_install_request(const Value& payload, const InstallSettings&
             if (!it->value.IsString()) invalid("'version' must be a string");
             request.version = std::string(it->value.GetString(), it->value.GetStringLength());
             if (*request.version != request.artifact.version) {
-                invalid("'version' " + *request.version + " does not match the artifact's " +
-                        request.artifact.version);
+                invalid("'version' " + echoed_value(*request.version) +
+                        " does not match the artifact's " + request.artifact.version);
             }
         }
         if (auto it = payload.FindMember("config");

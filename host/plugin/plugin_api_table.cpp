@@ -37,6 +37,12 @@ struct PluginApi {
         return ctx.phase_ == PluginContext::Phase::stopped;
     }
 
+    template <class Registered>
+    static bool still_registered(PluginContext& ctx, Registered&& registered) {
+        std::lock_guard<std::mutex> lock(ctx.mutex_);
+        return registered();
+    }
+
     static lucid_status publish(lucid_host* host, const char* topic, const void* payload,
                                 size_t len, int qos, int retain) {
         return guarded(host, "publish", [&](PluginContext& ctx) {
@@ -95,6 +101,12 @@ struct PluginApi {
                 ctx.subscriptions_[id] = PluginContext::Subscription{resolved.topic, fn, user};
             }
             ctx.services_.subscribe(ctx.component_id_, resolved.topic, qos);
+            if (!still_registered(ctx, [&] { return ctx.subscriptions_.count(id) > 0; })) {
+                // Forgotten (a start that timed out, a stop) between our insert and the broker
+                // subscription: that forget could not undo what did not exist yet.
+                ctx.services_.unsubscribe(ctx.component_id_, resolved.topic);
+                return LUCID_ERR_STATE;
+            }
             *out_id = id;
             return LUCID_OK;
         });
@@ -166,7 +178,8 @@ struct PluginApi {
                 std::lock_guard<std::mutex> lock(ctx.mutex_);
                 if (ctx.phase_ != PluginContext::Phase::running) return LUCID_ERR_STATE;
             }
-            ctx.set_status(state == LUCID_STATE_RUNNING ? "running" : "failed", error ? error : "");
+            ctx.report_plugin_status(state == LUCID_STATE_RUNNING ? "running" : "failed",
+                                     error ? error : "");
             return LUCID_OK;
         });
     }
@@ -198,7 +211,13 @@ struct PluginApi {
                 ctx.commands_[action] =
                     PluginContext::CommandHandler{ctx.worker_.next_id(), fn, user};
             }
-            if (first) ctx.services_.subscribe(ctx.component_id_, ctx.prefix_ + "cmd/+", 1);
+            if (first) {
+                ctx.services_.subscribe(ctx.component_id_, ctx.prefix_ + "cmd/+", 1);
+                if (!still_registered(ctx, [&] { return !ctx.commands_.empty(); })) {
+                    ctx.services_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
+                    return LUCID_ERR_STATE;
+                }
+            }
             return LUCID_OK;
         });
     }

@@ -1,5 +1,6 @@
 #include "plugin/plugin_context.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -9,6 +10,7 @@
 #include "contract/payloads.hpp"
 #include "mqtt/topic_filter.hpp"
 #include "plugin/plugin_call.hpp"
+#include "plugin/plugin_stall_watch.hpp"
 #include "plugin/plugin_topics.hpp"
 
 namespace lucid::host {
@@ -96,50 +98,85 @@ PluginContext::StepResult PluginContext::start() {
         phase_ = Phase::starting;
     }
     set_status("starting", "");
-    // Shared: after a timeout the task may still finish later and must write somewhere valid.
-    auto outcome = std::make_shared<StepResult>();
-    bool finished = worker_.run_and_wait(
+    // Shared with the task, which may finish after we gave up on it. Both sides decide under
+    // mutex_ who is late: the task publishes its result (done), or we abandon it (abandoned).
+    struct Outcome {
+        StepResult result;
+        bool done = false;
+        bool abandoned = false;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    worker_.run_and_wait(
         [this, outcome] {
+            StepResult result;
             PluginCall call;
             const lucid_host_api* api = &api_table();
             auto* host = reinterpret_cast<lucid_host*>(this);
             lucid_status status = call_plugin(
                 call, [&] { return descriptor_.create(api, host, &instance_, call.handle()); });
             if (status != LUCID_OK) {
-                outcome->error = call.failure("create", status);
+                result.error = call.failure("create", status);
                 instance_ = nullptr;
                 forget_registrations();
-                return;
-            }
-            status = call_plugin(call, [&] { return descriptor_.start(instance_, call.handle()); });
-            if (status != LUCID_OK) {
-                outcome->error = call.failure("start", status);
+            } else if (status = call_plugin(
+                           call, [&] { return descriptor_.start(instance_, call.handle()); });
+                       status != LUCID_OK) {
+                result.error = call.failure("start", status);
                 // A failed start is not stopped, only destroyed (lucid/plugin.h).
                 forget_registrations();
                 descriptor_.destroy(instance_);
                 instance_ = nullptr;
-                return;
+            } else {
+                result.ok = true;
             }
-            outcome->ok = true;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!outcome->abandoned) {
+                    outcome->result = std::move(result);
+                    outcome->done = true;
+                    return;
+                }
+            }
+            // Started after start() gave up: nobody will ever stop this instance but us.
+            if (result.ok) {
+                PluginCall late;
+                call_plugin(late, [&] { return descriptor_.stop(instance_, late.handle()); });
+                forget_registrations();
+                descriptor_.destroy(instance_);
+                instance_ = nullptr;
+            }
         },
-        call_timeout_);
-    if (!finished) {
-        outcome->stuck = true;
-        outcome->error =
-            "start did not return within " + std::to_string(call_timeout_.count()) + " ms";
-    }
+        call_timeout_, "start");
+    StepResult result;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        phase_ = outcome->ok ? Phase::running : Phase::stopped;
+        if (outcome->done) {  // also when it finished just after run_and_wait gave up
+            result = outcome->result;
+        } else {
+            outcome->abandoned = true;
+            result = StepResult{
+                false,
+                "start did not return within " + std::to_string(call_timeout_.count()) + " ms",
+                true};
+        }
+        // Before the registrations are forgotten: a stuck start registers nothing more.
+        phase_ = result.ok ? Phase::running : Phase::stopped;
     }
-    if (outcome->ok) {
+    if (result.ok) {
         set_status("running", "");
-        return *outcome;
+        return result;
     }
-    log_->error("{}", outcome->error);
-    if (!outcome->stuck) worker_.shutdown(call_timeout_);
-    set_status("failed", outcome->error);
-    return StepResult{false, outcome->error, outcome->stuck};
+    log_->error("{}", result.error);
+    if (result.stuck) {
+        // The plugin keeps the worker thread, but nothing queued, no timer and no broker
+        // subscription of it may outlive the failed start.
+        worker_.close();
+        forget_registrations();
+    } else {
+        worker_.shutdown(call_timeout_);
+    }
+    set_status("failed", result.error);
+    return result;
 }
 
 PluginContext::StepResult PluginContext::stop() {
@@ -153,6 +190,13 @@ PluginContext::StepResult PluginContext::stop() {
     // Forgotten before stop() so that nothing new is queued; what is already queued runs
     // first (FIFO), then stop and destroy.
     forget_registrations();
+    // A plugin already reported unresponsive gets one more threshold, not the full call
+    // timeout: its stop is queued behind the callback that hangs.
+    std::chrono::milliseconds wait = call_timeout_;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stall_) wait = std::min(wait, stall_->threshold);
+    }
     auto outcome = std::make_shared<StepResult>();
     bool finished = worker_.run_and_wait(
         [this, outcome] {
@@ -165,12 +209,11 @@ PluginContext::StepResult PluginContext::stop() {
             instance_ = nullptr;
             outcome->ok = status == LUCID_OK;
         },
-        call_timeout_);
+        wait, "stop");
     StepResult result = finished ? *outcome : StepResult{};
     if (!finished) {
         result.stuck = true;
-        result.error =
-            "stop did not return within " + std::to_string(call_timeout_.count()) + " ms";
+        result.error = stop_timeout_error();
     } else if (!worker_.shutdown(call_timeout_)) {
         result.stuck = true;
     }
@@ -187,9 +230,11 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
                                     bool retain) {
     std::vector<std::uint64_t> matches;
     std::string action;
+    bool hung = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return false;
+        hung = stall_.has_value();
         for (const auto& [id, sub] : subscriptions_) {
             if (mqtt::topic_matches(sub.filter, topic)) matches.push_back(id);
         }
@@ -200,6 +245,12 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
             topic.find('/', cmd_prefix.size()) == std::string::npos) {
             action = topic.substr(cmd_prefix.size());
         }
+        // Unresponsive: nothing is queued behind the hung callback, where it would pile up.
+        if (hung) stall_->dropped += matches.size();
+    }
+    if (hung) {
+        if (!action.empty()) refuse_command(action, payload);
+        return !matches.empty() || !action.empty();
     }
     for (std::uint64_t id : matches) {
         worker_.post(
@@ -221,7 +272,7 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
                                call.error);
                 }
             },
-            id);
+            id, "message on " + topic);
     }
     if (!action.empty()) {
         std::uint64_t tag = 0;
@@ -233,7 +284,8 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
         if (tag == 0 && matches.empty()) {
             publish_result(action, payload);  // answers "unknown command"
         } else if (tag != 0) {
-            worker_.post([this, action, payload] { run_command(action, payload); }, tag);
+            worker_.post([this, action, payload] { run_command(action, payload); }, tag,
+                         "command '" + action + "'");
         }
     }
     return !matches.empty() || !action.empty();
@@ -241,6 +293,13 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
 
 void PluginContext::run_command(const std::string& action, const std::string& payload) {
     publish_result(action, payload);
+}
+
+void PluginContext::refuse_command(const std::string& action, const std::string& payload) {
+    contract::CommandRequest request = contract::parse_command(payload);
+    contract::Result result(request.request_id, services_.now());
+    result.fail(request.ok() ? unresponsive_refusal(component_id_) : request.error);
+    services_.publish_refusal(prefix_ + "evt/" + action + "_result", result.str());
 }
 
 // Parses the request, runs the handler when there is one (on the worker), and publishes the
@@ -295,6 +354,7 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
     {
         std::lock_guard<std::mutex> lock(mutex_);
         running = phase_ == Phase::running;
+        if (running && stall_) return StepResult{false, unresponsive_refusal(component_id_), false};
     }
     if (!running) {
         // Nothing to ask: the plugin sees the config at its next start.
@@ -321,7 +381,7 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
                     call.error.empty() ? call.failure("config change", status) : call.error;
             }
         },
-        call_timeout_);
+        call_timeout_, "config change");
     if (!finished) {
         return StepResult{false, "plugin did not answer the config change in time", false};
     }

@@ -9,10 +9,14 @@
 //                      queues the callbacks on the plugin's worker;
 //   propose_config()   for `components/{cid}/cfg/set` (waits for the plugin; off the network
 //                      thread);
-//   status()           for snapshots.
+//   status()           for snapshots;
+//   check_responsive() from a PluginStallWatch (plugin_stall_watch.hpp, which also describes
+//                      what an unresponsive plugin looks like from outside).
 // Lifecycle (PluginComponent drives it): start() once, stop() once. After stop() returns, no
 // callback of the plugin runs any more (queue closed, timers cancelled, subscriptions
-// forgotten) unless it reported `stuck`.
+// forgotten) unless it reported `stuck`. A start() that times out closes the worker and forgets
+// the plugin's subscriptions, commands and timers at once; if start returns later, the
+// instance is stopped and destroyed right there on the worker.
 //
 // Errors: no member throws; the C trampolines never let an exception reach the plugin.
 #pragma once
@@ -24,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -68,6 +73,14 @@ class PluginContext {
     StepResult propose_config(const std::string& config_json);
 
     ComponentStatus status() const;
+
+    // The health check (plugin_stall_watch.hpp). While running: a callback busy for at least
+    // `stall_after` at `now` makes the component failed/unresponsive; once that callback has
+    // returned, the status from before comes back. Call from one thread at a time.
+    void check_responsive(PluginWorker::Clock::time_point now,
+                          std::chrono::milliseconds stall_after);
+    bool unresponsive() const;
+
     const std::string& component_id() const { return component_id_; }
     // The table handed to the plugin (for tests that drive the ABI directly).
     static const lucid_host_api& api_table();
@@ -84,11 +97,24 @@ class PluginContext {
         void* user;
     };
     enum class Phase { created, starting, running, stopping, stopped };
+    // A callback that ran past the threshold, from detection until it returns.
+    struct Stall {
+        PluginWorker::Busy task;
+        std::chrono::milliseconds threshold;
+        ComponentStatus before;     // restored on recovery; report_status() meanwhile goes here
+        std::uint64_t dropped = 0;  // subscription messages not queued meanwhile
+    };
     friend struct PluginApi;  // the C trampolines (plugin_api_table.cpp)
 
     void set_status(std::string state, std::string error);
+    // report_status() from the plugin: held back while unresponsive, published otherwise.
+    void report_plugin_status(std::string state, std::string error);
+    // The error when stop() could not run the plugin's stop in time.
+    std::string stop_timeout_error() const;
     void forget_registrations();  // subscriptions, commands, timers
     void run_command(const std::string& action, const std::string& payload);
+    // Answers a command at once with unresponsive_refusal(), without queueing it.
+    void refuse_command(const std::string& action, const std::string& payload);
     void publish_result(const std::string& action, const std::string& payload);
     bool accepting() const;  // phase starting/running
 
@@ -105,6 +131,7 @@ class PluginContext {
     ComponentStatus status_;
     std::map<std::uint64_t, Subscription> subscriptions_;
     std::map<std::string, CommandHandler, std::less<>> commands_;
+    std::optional<Stall> stall_;
     void* instance_ = nullptr;  // touched on the worker only
 
     PluginWorker worker_;  // last: its thread ends before the members above go away

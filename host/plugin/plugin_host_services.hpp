@@ -29,6 +29,14 @@ class PluginHostServices {
     virtual bool publish(const std::string& topic, const std::string& payload, int qos,
                          bool retain) = 0;
 
+    // Publishes a command result (QoS 1, not retained) that refuses the command without running
+    // it because the plugin is unresponsive. Unlike publish(), an implementation that records
+    // results by request_id must not record this one: a retry once the plugin answers again
+    // runs the command.
+    virtual bool publish_refusal(const std::string& topic, const std::string& payload) {
+        return publish(topic, payload, 1, false);
+    }
+
     // A component wants messages matching `filter` (absolute, validated). The core subscribes
     // (reference-counting filters shared by several components, resubscribing after a
     // reconnect) and hands every incoming message to PluginContext::deliver_message().

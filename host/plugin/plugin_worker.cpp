@@ -15,13 +15,20 @@ struct PluginWorker::State {
         std::shared_ptr<Task> task;
     };
 
+    struct Queued {
+        std::uint64_t tag;
+        std::string what;
+        Task task;
+    };
+
     std::mutex mutex;
     std::condition_variable wake;  // new task, timer change, close
     std::condition_variable idle;  // a task finished, or the thread ended
-    std::deque<std::pair<std::uint64_t, Task>> queue;
+    std::deque<Queued> queue;
     std::map<std::uint64_t, Timer> timers;
     std::uint64_t running_tag = 0;
     bool running = false;
+    Busy current;  // meaningful while `running`
     bool closed = false;
     bool finished = false;
     std::uint64_t last_id = 0;
@@ -38,8 +45,10 @@ struct PluginWorker::State {
                 if (earliest == timers.end() || it->second.due < earliest->second.due)
                     earliest = it;
             }
+            std::string what;
             if (earliest != timers.end() && earliest->second.due <= now) {
                 tag = earliest->first;
+                what = "timer";
                 auto shared = earliest->second.task;
                 task = [shared] { (*shared)(); };
                 if (earliest->second.period.count() > 0) {
@@ -50,8 +59,9 @@ struct PluginWorker::State {
                     timers.erase(earliest);
                 }
             } else if (!queue.empty()) {
-                tag = queue.front().first;
-                task = std::move(queue.front().second);
+                tag = queue.front().tag;
+                what = std::move(queue.front().what);
+                task = std::move(queue.front().task);
                 queue.pop_front();
             } else if (earliest != timers.end()) {
                 // A copy: the timer may be cancelled (erased) while we wait.
@@ -64,6 +74,7 @@ struct PluginWorker::State {
             }
             running = true;
             running_tag = tag;
+            current = Busy{std::move(what), Clock::now(), current.serial + 1};
             return true;
         }
     }
@@ -106,15 +117,15 @@ PluginWorker::~PluginWorker() {
     }
 }
 
-bool PluginWorker::post(Task task, std::uint64_t tag) {
+bool PluginWorker::post(Task task, std::uint64_t tag, std::string what) {
     std::lock_guard<std::mutex> lock(state_->mutex);
     if (state_->closed) return false;
-    state_->queue.emplace_back(tag, std::move(task));
+    state_->queue.push_back(State::Queued{tag, std::move(what), std::move(task)});
     state_->wake.notify_all();
     return true;
 }
 
-bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout) {
+bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what) {
     if (on_worker_thread()) {
         task();
         return true;
@@ -122,12 +133,14 @@ bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout) {
     // The flag is shared so that a task finishing after a timeout writes into live memory.
     auto done = std::make_shared<bool>(false);
     auto state = state_;
-    bool queued = post([task = std::move(task), done, state] {
-        task();
-        std::lock_guard<std::mutex> lock(state->mutex);
-        *done = true;
-        state->idle.notify_all();
-    });
+    bool queued = post(
+        [task = std::move(task), done, state] {
+            task();
+            std::lock_guard<std::mutex> lock(state->mutex);
+            *done = true;
+            state->idle.notify_all();
+        },
+        0, std::move(what));
     if (!queued) return false;
     std::unique_lock<std::mutex> lock(state_->mutex);
     return state_->idle.wait_for(lock, timeout, [&] {
@@ -170,8 +183,14 @@ void PluginWorker::wait_idle(std::uint64_t tag) {
     state_->idle.wait(lock, [&] { return !(state_->running && state_->running_tag == tag); });
 }
 
+std::optional<PluginWorker::Busy> PluginWorker::busy() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (!state_->running) return std::nullopt;
+    return state_->current;
+}
+
 void PluginWorker::close() {
-    std::deque<std::pair<std::uint64_t, Task>> dropped;  // destroyed outside the lock
+    std::deque<State::Queued> dropped;  // destroyed outside the lock
     std::map<std::uint64_t, State::Timer> dropped_timers;
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->closed = true;

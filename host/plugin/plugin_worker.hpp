@@ -6,6 +6,10 @@
 // called from another thread, wait until a running task with that tag has finished: after
 // it returns, the plugin's handler is neither running nor going to run.
 //
+// Tasks also carry `what` they are ("command 'x'", "message on <topic>", "timer", "start",
+// ...): busy() tells another thread which task is running and since when, so that a health
+// check can notice a plugin stuck in a callback (plugin_stall_watch.hpp) and name it.
+//
 // Thread: every member is safe from any thread. Tasks must not throw (they are wrapped by the
 // caller); a task that throws anyway is caught and dropped so the worker survives.
 #pragma once
@@ -14,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,17 +29,24 @@ class PluginWorker {
     using Task = std::function<void()>;
     using Clock = std::chrono::steady_clock;
 
+    // The task running right now.
+    struct Busy {
+        std::string what;          // as given to post()/run_and_wait(); "timer" for timers
+        Clock::time_point since;   // when it started
+        std::uint64_t serial = 0;  // 1 for the first task the worker ran, 2 for the next...
+    };
+
     explicit PluginWorker(std::string name);
     ~PluginWorker();  // close() + join
     PluginWorker(const PluginWorker&) = delete;
     PluginWorker& operator=(const PluginWorker&) = delete;
 
     // Queues a task; false once closed.
-    bool post(Task task, std::uint64_t tag = 0);
+    bool post(Task task, std::uint64_t tag = 0, std::string what = "task");
 
     // Runs `task` on the worker and waits up to `timeout` for it. False when closed or timed
     // out (the task may then still run later: it must only touch what outlives the worker).
-    bool run_and_wait(Task task, std::chrono::milliseconds timeout);
+    bool run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what = "task");
 
     // Starts a timer running `task` (tag = id) after `first`, then every `period` (zero: once).
     // Returns the timer id, or 0 when closed.
@@ -48,6 +60,9 @@ class PluginWorker {
     void wait_idle(std::uint64_t tag);
 
     bool on_worker_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+    // The task running now; nullopt when the worker is waiting for work (or has ended).
+    std::optional<Busy> busy() const;
 
     // Refuses new tasks and timers and drops queued ones that have not started. Queued tasks
     // are NOT run: after close() nothing of the plugin starts any more.

@@ -1,6 +1,7 @@
 #include "lucid/registry/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -110,6 +111,62 @@ void write_file_atomically(const fs::path& target, std::string_view content, con
     if (ops.rename(temp.c_str(), target.c_str()) != 0) fail("cannot rename onto", target);
     file.commit();
     fsync_directory(dir);
+}
+
+std::optional<pid_t> temp_file_writer(const std::string& file_name) {
+    // The name write_file_atomically() gives its temporary: `<name>.tmp.<pid>.<counter>`.
+    const auto counter_dot = file_name.rfind('.');
+    if (counter_dot == std::string::npos || counter_dot == 0) return std::nullopt;
+    const auto pid_dot = file_name.rfind('.', counter_dot - 1);
+    constexpr std::string_view marker = ".tmp";
+    if (pid_dot == std::string::npos || pid_dot < marker.size() + 1 ||
+        file_name.compare(pid_dot - marker.size(), marker.size(), marker) != 0) {
+        return std::nullopt;
+    }
+    const auto digits = [&](std::size_t from, std::size_t to) {
+        if (from >= to || to - from > 10) return false;
+        for (std::size_t i = from; i < to; ++i) {
+            if (file_name[i] < '0' || file_name[i] > '9') return false;
+        }
+        return true;
+    };
+    if (!digits(pid_dot + 1, counter_dot) || !digits(counter_dot + 1, file_name.size())) {
+        return std::nullopt;
+    }
+    return static_cast<pid_t>(std::stoll(file_name.substr(pid_dot + 1, counter_dot - pid_dot - 1)));
+}
+
+namespace {
+
+template <typename Stale>
+std::vector<fs::path> remove_temporaries(const fs::path& dir, const Stale& stale) {
+    std::vector<fs::path> removed;
+    std::error_code ec;
+    for (const auto& item : fs::directory_iterator(dir, ec)) {
+        const std::string name = item.path().filename().string();
+        const auto writer = temp_file_writer(name);
+        if (!writer || !item.is_regular_file(ec) || !stale(name, *writer)) continue;
+        if (fs::remove(item.path(), ec)) removed.push_back(item.path());
+    }
+    return removed;
+}
+
+}  // namespace
+
+std::vector<fs::path> remove_temp_files(const fs::path& target) {
+    const std::string prefix = target.filename().string() + ".tmp.";
+    return remove_temporaries(target.has_parent_path() ? target.parent_path() : fs::path("."),
+                              [&](const std::string& name, pid_t) {
+                                  return name.compare(0, prefix.size(), prefix) == 0;
+                              });
+}
+
+std::vector<fs::path> remove_interrupted_writes(const fs::path& dir) {
+    return remove_temporaries(dir, [](const std::string&, pid_t writer) {
+        // kill(pid, 0) probes without signalling: ESRCH means no such process. A live writer
+        // (lucidctl migrating the registry right now) keeps its file.
+        return writer == ::getpid() || (::kill(writer, 0) != 0 && errno == ESRCH);
+    });
 }
 
 std::string read_file(const fs::path& path) {

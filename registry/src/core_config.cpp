@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "lucid/registry/atomic_file.hpp"
+#include "lucid/registry/file_modes.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 namespace lucid::registry {
@@ -123,7 +124,7 @@ CoreConfig CoreConfigStore::load(std::string* problem) const {
 }
 
 void CoreConfigStore::save(const CoreConfig& config) const {
-    std::filesystem::create_directories(path_.parent_path());
+    make_directories(path_.parent_path());
     rapidjson::Document doc;
     write_core_config(config, doc, doc.GetAllocator());
     rapidjson::StringBuffer buffer;

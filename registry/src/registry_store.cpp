@@ -3,6 +3,7 @@
 #include <system_error>
 
 #include "lucid/registry/file_lock.hpp"
+#include "lucid/registry/file_modes.hpp"
 #include "lucid/registry/legacy_migration.hpp"
 #include "lucid/registry/registry_json.hpp"
 
@@ -24,19 +25,19 @@ RegistryStore::RegistryStore(fs::path data_dir, std::vector<fs::path> legacy_can
       ops_(ops) {}
 
 LoadReport RegistryStore::load() const {
-    fs::create_directories(data_dir_);
+    make_directories(data_dir_);
     FileLock lock(lock_path_);
     return load_locked();
 }
 
 void RegistryStore::save(const Registry& registry) const {
-    fs::create_directories(data_dir_);
+    make_directories(data_dir_);
     FileLock lock(lock_path_);
     save_locked(registry);
 }
 
 Registry RegistryStore::update(const std::function<void(Registry&)>& mutate) const {
-    fs::create_directories(data_dir_);
+    make_directories(data_dir_);
     FileLock lock(lock_path_);
     Registry registry = load_locked().registry;
     mutate(registry);
@@ -49,6 +50,16 @@ void RegistryStore::save_locked(const Registry& registry) const {
 }
 
 LoadReport RegistryStore::load_locked() const {
+    // Under the lock no save is under way: a temporary is what a writer killed mid-save left.
+    const auto stale = remove_temp_files(path_);
+    LoadReport report = read_locked();
+    for (const auto& file : stale) {
+        report.problems.push_back("removed " + file.string() + ", left by an interrupted save");
+    }
+    return report;
+}
+
+LoadReport RegistryStore::read_locked() const {
     LoadReport report;
     std::error_code ec;
     if (fs::exists(path_, ec)) {

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <future>
+#include <thread>
 #include <mutex>
 
 #include <rapidjson/document.h>
@@ -317,4 +318,43 @@ TEST_CASE("a full lane answers busy instead of blocking the network thread") {
     CHECK(json(sent[0].payload)["request_id"].GetString() == std::string("3"));
     release.set_value();
     publisher.wait_for(3);
+}
+
+TEST_CASE("at stop, queued commands are answered 'shutting down' and can run after a restart") {
+    lucid::test::TempDir dir;
+    FakePublisher publisher;
+    DedupStore dedup(dir / "log.json", 100);
+    CommandDispatcher dispatcher(publisher, dedup, 8);
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::promise<void> started;
+    dispatcher.add({"slow", "cmd/slow", "evt/slow", Lane::slow,
+                    [&started, released](const contract::CommandRequest& rq) {
+                        if (rq.request_id == "running") started.set_value();
+                        released.wait();
+                        return CommandReply(
+                            contract::Result(rq.request_id, contract::Clock::now()));
+                    }});
+    auto route = dispatcher.route("cmd/slow");
+    route({"cmd/slow", R"({"request_id":"running"})", 1, false});
+    started.get_future().wait();
+    route({"cmd/slow", R"({"request_id":"queued"})", 1, false});
+
+    std::thread stopper([&] { dispatcher.stop(); });
+    auto sent = publisher.wait_for(1);  // answered while the running one still runs
+    CHECK(json(sent[0].payload)["request_id"].GetString() == std::string("queued"));
+    CHECK(error_of(sent[0].payload) == CommandDispatcher::kShuttingDown);
+    release.set_value();  // the running command finishes and is answered normally
+    stopper.join();
+    sent = publisher.wait_for(2);
+    CHECK(json(sent[1].payload)["request_id"].GetString() == std::string("running"));
+    CHECK(json(sent[1].payload)["ok"].GetBool());
+
+    // Arriving after stop: refused the same way. Neither refusal was recorded.
+    route({"cmd/slow", R"({"request_id":"late"})", 1, false});
+    sent = publisher.wait_for(3);
+    CHECK(error_of(sent[2].payload) == CommandDispatcher::kShuttingDown);
+    CHECK_FALSE(dedup.find("evt/slow", "queued"));
+    CHECK_FALSE(dedup.find("evt/slow", "late"));
+    CHECK(dedup.find("evt/slow", "running"));
 }

@@ -1,6 +1,8 @@
 // The component directory layout and crash recovery of files against the registry.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "install/component_files.hpp"
@@ -101,4 +103,20 @@ TEST_CASE("recovery rolls an entry whose file vanished back to its previous vers
     CHECK(recovery.registry.find("a")->path == old_path.string());
     CHECK(recovery.registry.find("gone") == nullptr);
     CHECK(fs::exists(old_path));
+}
+
+TEST_CASE("recovery removes what interrupted atomic writes left in the data and marker dirs") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const std::string pid = std::to_string(::getpid());
+    fs::create_directories(dir / "starting");
+    const fs::path leftovers[] = {dir / ("request_log.json.tmp." + pid + ".3"),
+                                  dir / ("starting/echo.tmp." + pid + ".1")};
+    for (const auto& file : leftovers) std::ofstream(file) << "half";
+    std::ofstream(dir / "notes.tmp") << "not ours";
+
+    const auto recovery = files.recover(Registry{});
+    for (const auto& file : leftovers) CHECK_FALSE(fs::exists(file));
+    CHECK(fs::exists(dir / "notes.tmp"));
+    CHECK(recovery.problems.size() == 2);
 }

@@ -142,6 +142,8 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--reconnect-min-ms", "abc"}, "reconnect_min_ms"},
         {{"--reconnect-min-ms", "500", "--reconnect-max-ms", "100"}, "reconnect_min_ms"},
         {{"--max-artifact-bytes", "12Q"}, "max_artifact_bytes"},
+        {{"--download-timeout-s", "0"}, "download_timeout_s"},
+        {{"--download-stall-s", "x"}, "download_stall_s"},
         {{"--signature-policy", "maybe"}, "signature_policy"},
         {{"--signature-policy", "required"}, "trusted_keys_dir"},
         {{"--topic-root", "a/#"}, "topic_root"},
@@ -171,9 +173,12 @@ TEST_CASE("install settings: size suffixes, prefixes, policy") {
     env.vars["HOME"] = "/h";
     auto c = ok(resolve(
         {"--max-artifact-bytes", "16M", "--allowed-source-prefixes", "https://a/, file:///opt/ ,",
-         "--trusted-keys-dir", "/k", "--signature-policy", "required", "--supervised", "yes"},
+         "--trusted-keys-dir", "/k", "--signature-policy", "required", "--supervised", "yes",
+         "--download-timeout-s", "120", "--download-stall-s", "5"},
         env));
     CHECK(c.max_artifact_bytes == 16u * 1024 * 1024);
+    CHECK(c.download_timeout_s == 120);
+    CHECK(c.download_stall_s == 5);
     CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
     CHECK(c.signature_policy == SignaturePolicy::required);
     CHECK(c.supervision == lucid::host::commands::Supervision::yes);

@@ -3,9 +3,12 @@
 #include <rapidjson/document.h>
 
 #include "contract/command_request.hpp"
+#include "contract/component_id_field.hpp"
+#include "contract/echoed_value.hpp"
 #include "contract/payloads.hpp"
 #include "contract/timestamp.hpp"
 #include "contract/topics.hpp"
+#include "contract/utf8.hpp"
 
 using namespace lucid::host::contract;
 
@@ -174,4 +177,118 @@ TEST_CASE("a payload nested deeper than the limit is refused without parsing it"
         R"({"request_id":"r","s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","x":)" +
         nested + "}");
     CHECK_MESSAGE(ok.ok(), ok.error);
+}
+
+TEST_CASE("a command payload must be UTF-8 text without raw NUL bytes") {
+    using namespace std::string_literals;
+    // The parser would stop at the NUL and accept the object before it.
+    CHECK(parse_command("{\"request_id\":\"x\"}\0junk"s).error ==
+          "invalid JSON: NUL byte at offset 18");
+    CHECK(parse_command("{\"request_id\":\"a\0b\"}"s).error ==
+          "invalid JSON: NUL byte at offset 16");
+    CHECK(parse_command("{\"request_id\":\"\xff\"}").error ==
+          "invalid JSON: Invalid encoding in string. at offset 15");
+    CHECK(parse_command("{\"request_id\":\"r\",\"x\":\"\xc0\xaf\"}").error ==
+          "invalid JSON: Invalid encoding in string. at offset 23");
+    CHECK(parse_command(R"({"request_id":"\ud800"})").error ==
+          "invalid JSON: The surrogate pair in string is invalid. at offset 15");
+    const auto accents = parse_command("{\"request_id\":\"caf\xc3\xa9\"}");
+    CHECK_MESSAGE(accents.ok(), accents.error);
+    CHECK(accents.request_id == "caf\xc3\xa9");
+}
+
+TEST_CASE("a request_id with control characters is refused and not echoed") {
+    for (const char* text : {R"({"request_id":"a\u0000b"})", R"({"request_id":"a\nb"})",
+                             R"({"request_id":"\u001b[2J"})", R"({"request_id":"x\u007f"})"}) {
+        CAPTURE(text);
+        const auto r = parse_command(text);
+        CHECK(r.error == "validation_error: 'request_id' must not contain control characters");
+        CHECK(r.request_id.empty());
+    }
+    CHECK(parse_command(R"({"request_id":"tab is\tnot ok"})").request_id.empty());
+    CHECK(parse_command(R"({"request_id":"spaces and \u00e9 are"})").ok());
+}
+
+TEST_CASE("UTF-8 is checked strictly and repaired byte by byte") {
+    using namespace std::string_literals;
+    for (const std::string& good : {""s, "plain"s, "caf\xc3\xa9"s, "\xe2\x82\xac"s,
+                                    "\xf0\x9f\x98\x80"s, "\xf4\x8f\xbf\xbf"s, "nul\0ok"s}) {
+        CAPTURE(good);
+        CHECK(is_valid_utf8(good));
+        CHECK(to_valid_utf8(good) == good);
+    }
+    const std::string fffd = "\xef\xbf\xbd";
+    const std::pair<std::string, std::string> bad[] = {
+        {"\xff", fffd},                                   // never a lead byte
+        {"a\x80z", "a" + fffd + "z"},                     // stray continuation
+        {"caf\xc3", "caf" + fffd},                        // cut inside a character
+        {"\xc0\xaf", fffd + fffd},                        // overlong '/'
+        {"\xe0\x80\xaf", fffd + fffd + fffd},             // overlong, 3 bytes
+        {"\xed\xa0\x80", fffd + fffd + fffd},             // a surrogate (U+D800)
+        {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd},  // above U+10FFFF
+    };
+    for (const auto& [text, repaired] : bad) {
+        CAPTURE(text);
+        CHECK_FALSE(is_valid_utf8(text));
+        CHECK(to_valid_utf8(text) == repaired);
+        CHECK(is_valid_utf8(to_valid_utf8(text)));
+    }
+}
+
+TEST_CASE("a result stays valid UTF-8 JSON whatever its strings hold") {
+    Result r("req", kNow);
+    r.fail(std::string("plugin said \xc3", 13));
+    r.set("detail", std::string_view("\xff\xfe"));
+    const std::string text = r.str();
+    CHECK(is_valid_utf8(text));
+    auto doc = parse(text);
+    CHECK(std::string(doc["error"].GetString()) == "plugin said \xef\xbf\xbd");
+    CHECK(std::string(doc["detail"].GetString()) == "\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_CASE("a client's value is quoted back up to 128 bytes, cut between characters") {
+    CHECK(echoed_value("") == "");
+    CHECK(echoed_value(std::string(128, 'a')) == std::string(128, 'a'));
+    CHECK(echoed_value(std::string(1 << 20, 'a')) == std::string(128, 'a') + "...(1048576 bytes)");
+    // 'a' then two-byte characters: byte 128 is inside the 64th, which is left out whole.
+    std::string accents = "a";
+    for (int i = 0; i < 100; ++i) accents += "\xc3\xa9";
+    const std::string shown = echoed_value(accents);
+    CHECK(shown == accents.substr(0, 127) + "...(201 bytes)");
+    CHECK(is_valid_utf8(shown));
+    // Four-byte characters, whatever the alignment.
+    for (int lead = 0; lead < 4; ++lead) {
+        std::string emoji(static_cast<std::size_t>(lead), 'x');
+        for (int i = 0; i < 40; ++i) emoji += "\xf0\x9f\x98\x80";
+        CAPTURE(lead);
+        CHECK(is_valid_utf8(echoed_value(emoji)));
+        CHECK(echoed_value(emoji).size() <= 128 + std::string("...(163 bytes)").size());
+    }
+}
+
+TEST_CASE("component_id is read with one error per kind of mistake") {
+    auto read = [](const std::string& json) {
+        rapidjson::Document doc;
+        doc.Parse(json.c_str(), json.size());
+        REQUIRE_FALSE(doc.HasParseError());
+        return read_component_id(doc);
+    };
+    const std::string allowed = "' is invalid; allowed: [a-z0-9][a-z0-9_-]{0,63}";
+    CHECK(read(R"({"component_id":"cpu-1_x"})").id == "cpu-1_x");
+    CHECK(read(R"({"component_id":"cpu-1_x"})").ok());
+    CHECK(read("{}").error == "validation_error: missing field 'component_id'");
+    CHECK(read("[]").error == "validation_error: missing field 'component_id'");
+    for (const char* wrong : {"7", "null", "[]", "{}", "true"}) {
+        CHECK(read(std::string(R"({"component_id":)") + wrong + "}").error ==
+              "validation_error: 'component_id' must be a string");
+    }
+    for (const char* bad : {"", "A", "../x", "a/b", "+", "#", "-x"}) {
+        CAPTURE(bad);
+        CHECK(read(std::string(R"({"component_id":")") + bad + "\"}").error ==
+              "validation_error: component_id '" + std::string(bad) + allowed);
+    }
+    CHECK(read(R"({"component_id":"a\u0000b"})").error ==
+          "validation_error: component_id '" + std::string("a\0b", 3) + allowed);
+    CHECK(read(R"({"component_id":")" + std::string(1000, 'c') + "\"}").error ==
+          "validation_error: component_id '" + std::string(128, 'c') + "...(1000 bytes)" + allowed);
 }

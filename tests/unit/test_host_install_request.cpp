@@ -164,3 +164,40 @@ TEST_CASE("the stored source keeps no password of the URL") {
     CHECK(parsed.request->source.json.find("Pa55w0rd") == std::string::npos);  // never stored
     CHECK(parsed.request->source.json.find("fleet:***@") != std::string::npos);
 }
+
+TEST_CASE("install errors quote a client's long values shortened") {
+    const std::string huge(100000, 'n');
+    const std::string shown = std::string(128, 'n') + "...(100000 bytes)";
+    auto release = [](const std::string& owner, const std::string& asset) {
+        return R"({"request_id":"r","component_id":"cpu","source":{"type":"github_release",)"
+               R"("owner":")" +
+               owner + R"(","repo":"r","tag":"t","asset":")" + asset + R"(","sha256":")" + kSha +
+               "\"}}";
+    };
+    CHECK(parse(release(huge + "/", "a-1.0.0.so")).error ==
+          "validation_error: 'source.owner' contains characters not allowed in a release path: '" +
+              std::string(128, 'n') + "...(100001 bytes)'");
+    // A name longer than a file name can be is not a plain file name.
+    CHECK(parse(release("o", huge + "-1.0.0.so")).error ==
+          "validation_error: 'artifact file name' must be a plain file name, got '" +
+              std::string(128, 'n') + "...(100009 bytes)'");
+    CHECK(parse(url_install("https://x/" + huge + ".so")).error ==
+          "validation_error: 'artifact file name' must be a plain file name, got '" +
+              std::string(128, 'n') + "...(100003 bytes)'");
+    CHECK(parse(url_install("https://x/a-1.0.0.so", R"(,"version":")" + huge + "\"")).error ==
+          "validation_error: 'version' " + shown + " does not match the artifact's 1.0.0");
+    // 255 bytes is still a file name.
+    const std::string longest = std::string(255 - 9, 'a') + "-1.0.0.so";
+    CHECK_MESSAGE(parse(url_install("https://x/" + longest)).request.has_value(),
+                  parse(url_install("https://x/" + longest)).error);
+}
+
+TEST_CASE("component_id errors are the same as every component command's") {
+    const std::string allowed = "' is invalid; allowed: [a-z0-9][a-z0-9_-]{0,63}";
+    CHECK(parse(R"({"request_id":"r","component_id":7,"source":{}})").error ==
+          "validation_error: 'component_id' must be a string");
+    CHECK(parse(R"({"request_id":"r","component_id":"","source":{}})").error ==
+          "validation_error: component_id '" + allowed);
+    CHECK(parse(R"({"request_id":"r","component_id":"a\u0000b","source":{}})").error ==
+          "validation_error: component_id '" + std::string("a\0b", 3) + allowed);
+}

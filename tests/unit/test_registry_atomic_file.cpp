@@ -2,6 +2,9 @@
 // file intact and no temporary file behind.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "lucid/registry/atomic_file.hpp"
@@ -110,4 +113,44 @@ TEST_CASE("moves a file aside under a timestamped name in the same directory") {
     CHECK(aside.filename().string().rfind("registry.corrupt.", 0) == 0);
     CHECK(aside.extension() == ".json");
     CHECK(read_file(aside) == "{oops");
+}
+
+TEST_CASE("a temporary file's name gives its writer's pid") {
+    CHECK(temp_file_writer("registry.json.tmp.123.4") == 123);
+    CHECK(temp_file_writer("echo.tmp.1.0") == 1);
+    CHECK_FALSE(temp_file_writer("registry.json"));
+    CHECK_FALSE(temp_file_writer("registry.json.tmp.12a.4"));
+    CHECK_FALSE(temp_file_writer("registry.json.tmp.123"));
+    CHECK_FALSE(temp_file_writer(".tmp.1.2"));
+    CHECK_FALSE(temp_file_writer("x.tmp.1.2.so"));
+}
+
+TEST_CASE("the temporaries of one file are removed, and only those") {
+    lucid::test::TempDir dir;
+    for (const char* name : {"registry.json", "registry.json.tmp.1.0", "registry.json.tmp.77.3",
+                             "request_log.json.tmp.1.0"}) {
+        write_file_atomically(dir / name, "x");
+    }
+    CHECK(remove_temp_files(dir / "registry.json").size() == 2);
+    CHECK(fs::exists(dir / "registry.json"));
+    CHECK_FALSE(fs::exists(dir / "registry.json.tmp.1.0"));
+    CHECK_FALSE(fs::exists(dir / "registry.json.tmp.77.3"));
+    CHECK(fs::exists(dir / "request_log.json.tmp.1.0"));
+}
+
+TEST_CASE("at start, temporaries of writers that are gone and of this process are removed") {
+    lucid::test::TempDir dir;
+    const pid_t gone = ::fork();
+    if (gone == 0) ::_exit(0);
+    REQUIRE(gone > 0);
+    REQUIRE(::waitpid(gone, nullptr, 0) == gone);
+    const auto temp = [&](pid_t pid) {
+        return dir / ("request_log.json.tmp." + std::to_string(pid) + ".0");
+    };
+    for (const pid_t pid : {gone, ::getpid(), ::getppid()}) write_file_atomically(temp(pid), "x");
+
+    CHECK(remove_interrupted_writes(dir.path()).size() == 2);
+    CHECK_FALSE(fs::exists(temp(gone)));
+    CHECK_FALSE(fs::exists(temp(::getpid())));
+    CHECK(fs::exists(temp(::getppid())));  // a live writer may still rename it
 }

@@ -249,3 +249,17 @@ TEST_CASE("a registry nested absurdly deep is moved aside like any corrupt file"
     REQUIRE(report.moved_aside.has_value());
     CHECK(report.problems[0].find("deeper than 64 levels") != std::string::npos);
 }
+
+TEST_CASE("what a save killed half-way left is removed at the next load, and reported") {
+    lucid::test::TempDir dir;
+    RegistryStore store(dir.path());
+    store.update([](Registry& r) { r.put(make_entry("cpu", "lucid-agent-cpu", "1.0.0")); });
+    std::ofstream(dir / "registry.json.tmp.999999.0") << R"({"format":1,"compo)";
+
+    const auto report = store.load();
+    CHECK(report.registry.find("cpu") != nullptr);
+    REQUIRE(report.problems.size() == 1);
+    CHECK(report.problems[0].find("interrupted save") != std::string::npos);
+    CHECK_FALSE(report.rejected_copy);
+    CHECK(files_starting_with(dir.path(), "registry.json.tmp").empty());
+}

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <stdexcept>
 
 namespace lucid::itest {
@@ -104,6 +105,16 @@ void HttpServer::release() {
     cv_.notify_all();
 }
 
+void HttpServer::trickle(const std::string& path, std::chrono::milliseconds interval) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    trickled_paths_[path] = interval;
+}
+
+bool HttpServer::wait_trickles_ended(int count, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return trickles_ended_ >= count; });
+}
+
 int HttpServer::requests(const std::string& path) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = requests_.find(path);
@@ -141,6 +152,7 @@ void HttpServer::handle(int fd) {
     std::string body;
     bool found = false;
     bool held = false;
+    std::optional<std::chrono::milliseconds> trickle;
     std::string location;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -151,6 +163,8 @@ void HttpServer::handle(int fd) {
             found = true;
             body = f->second;
             held = held_paths_.count(path) > 0;
+            if (auto t = trickled_paths_.find(path); t != trickled_paths_.end())
+                trickle = t->second;
         }
     }
     cv_.notify_all();
@@ -165,6 +179,20 @@ void HttpServer::handle(int fd) {
         return;
     }
     if (!send_all(fd, response_head("200 OK", body.size()))) return;
+    if (trickle) {
+        // The pace is the point here: wait_for on the stop condition doubles as the interval.
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (std::size_t i = 0; i < body.size() && !stopping_; ++i) {
+            lock.unlock();
+            const bool sent = send_all(fd, body.data() + i, 1);
+            lock.lock();
+            if (!sent) break;
+            cv_.wait_for(lock, *trickle, [&] { return stopping_; });
+        }
+        ++trickles_ended_;
+        cv_.notify_all();
+        return;
+    }
     if (held && !body.empty()) {
         if (!send_all(fd, body.data(), 1)) return;
         std::unique_lock<std::mutex> lock(mutex_);

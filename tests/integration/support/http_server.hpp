@@ -11,6 +11,7 @@
 //   http.serve("/files/x-1.0.0.so", bytes);
 //   http.hold("/files/x-1.0.0.so");        // next responses stop after one body byte
 //   ... http.wait_held(1, 5s) ... http.release();
+//   http.trickle("/files/x-1.0.0.so", 200ms); // one body byte every 200 ms
 #pragma once
 
 #include <chrono>
@@ -39,6 +40,11 @@ class HttpServer {
     // Responses for `path` send their headers and one body byte, then wait for release().
     void hold(const std::string& path);
     void release();
+    // Responses for `path` send their body one byte every `interval` (a slow-loris server)
+    // until the client gives up or the server stops.
+    void trickle(const std::string& path, std::chrono::milliseconds interval);
+    // Waits until `count` trickled responses have ended (the client hung up or all was sent).
+    bool wait_trickles_ended(int count, std::chrono::milliseconds timeout);
 
     // How many requests for `path` arrived (the path as requested, query included).
     int requests(const std::string& path) const;
@@ -58,6 +64,8 @@ class HttpServer {
     std::map<std::string, std::string> files_;
     std::map<std::string, std::string> redirects_;
     std::map<std::string, bool> held_paths_;
+    std::map<std::string, std::chrono::milliseconds> trickled_paths_;
+    int trickles_ended_ = 0;
     std::map<std::string, int> requests_;
     int held_now_ = 0;
     bool released_ = false;

@@ -9,8 +9,10 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lucid::registry {
 
@@ -32,6 +34,19 @@ const FileOps& real_file_ops();
 // file removed.
 void write_file_atomically(const std::filesystem::path& target, std::string_view content,
                            const FileOps& ops = real_file_ops(), mode_t mode = 0640);
+
+// What a writer killed between creating and renaming its temporary file leaves behind.
+// `<name>.tmp.<pid>.<n>` → the writer's pid; nullopt for any other name.
+std::optional<pid_t> temp_file_writer(const std::string& file_name);
+
+// Removes every temporary of `target` (`<target>.tmp.*`) and returns their paths. Only for a
+// caller that holds the lock every writer of `target` takes (none can be writing one now).
+std::vector<std::filesystem::path> remove_temp_files(const std::filesystem::path& target);
+
+// Removes the temporaries in `dir` (not recursive) whose writer is gone, or is this process: call
+// it at start, before this process writes anything there. Returns the removed paths. Errors are
+// ignored: a file that cannot be removed now is tried again at the next start.
+std::vector<std::filesystem::path> remove_interrupted_writes(const std::filesystem::path& dir);
 
 // Reads a whole file. Throws std::system_error when it cannot be opened or read.
 std::string read_file(const std::filesystem::path& path);

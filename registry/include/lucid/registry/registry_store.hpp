@@ -61,6 +61,7 @@ class RegistryStore {
 
   private:
     LoadReport load_locked() const;
+    LoadReport read_locked() const;  // load_locked() without the clean-up of temporaries
     void save_locked(const Registry& registry) const;
 
     std::filesystem::path data_dir_;

@@ -1,0 +1,27 @@
+// Reading `component_id` from a command payload (install, uninstall, start, stop, restart,
+// enable, disable), with one error per kind of mistake so every command answers alike:
+//
+//   absent            validation_error: missing field 'component_id'
+//   not a string      validation_error: 'component_id' must be a string
+//   not an id (§2),   validation_error: component_id '<value>' is invalid; allowed: [a-z0-9]...
+//   "" included       (SPEC §2's message; <value> quoted as contract/echoed_value.hpp says)
+//
+// Pure; thread-safe.
+#pragma once
+
+#include <string>
+
+#include <rapidjson/document.h>
+
+namespace lucid::host::contract {
+
+struct ComponentIdField {
+    std::string id;     // valid when ok()
+    std::string error;  // the result's error otherwise
+
+    bool ok() const { return error.empty(); }
+};
+
+ComponentIdField read_component_id(const rapidjson::Value& payload);
+
+}  // namespace lucid::host::contract

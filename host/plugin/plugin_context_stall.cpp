@@ -1,0 +1,72 @@
+// PluginContext members about a plugin stuck in a callback: detection and recovery (driven by
+// PluginStallWatch), the status a plugin reports meanwhile, and what stop() says about it.
+#include <spdlog/spdlog.h>
+
+#include "plugin/plugin_context.hpp"
+#include "plugin/plugin_stall_watch.hpp"
+
+namespace lucid::host {
+
+namespace {
+
+long long whole_seconds(PluginWorker::Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+}  // namespace
+
+bool PluginContext::unresponsive() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stall_.has_value();
+}
+
+void PluginContext::check_responsive(PluginWorker::Clock::time_point now,
+                                     std::chrono::milliseconds stall_after) {
+    const auto busy = worker_.busy();
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Start and stop have their own time limit (call_timeout_) and their own outcome.
+    if (phase_ != Phase::running) return;
+    if (!stall_) {
+        if (!busy || now - busy->since < stall_after) return;
+        stall_ = Stall{*busy, stall_after, status_, 0};
+        lock.unlock();
+        const std::string error = unresponsive_error(busy->what, now - busy->since);
+        log_->warn("plugin {} {}", component_id_, error);
+        set_status("failed", error);
+        return;
+    }
+    // The same task still running (serial, not time: the next task may start at once).
+    if (busy && busy->serial == stall_->task.serial) return;
+    const Stall ended = std::move(*stall_);
+    stall_.reset();
+    lock.unlock();
+    log_->info(
+        "plugin {} responsive again: {} returned after {} s; {} message(s) dropped meanwhile",
+        component_id_, ended.task.what, whole_seconds(now - ended.task.since), ended.dropped);
+    set_status(ended.before.state, ended.before.error);
+}
+
+void PluginContext::report_plugin_status(std::string state, std::string error) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stall_) {
+            // From a plugin thread while a callback hangs: it is what recovery restores.
+            stall_->before.state = std::move(state);
+            stall_->before.error = std::move(error);
+            return;
+        }
+    }
+    set_status(std::move(state), std::move(error));
+}
+
+std::string PluginContext::stop_timeout_error() const {
+    const auto busy = worker_.busy();
+    if (busy && busy->what != "stop") {
+        // stop is queued behind a callback that never returned: it did not even begin.
+        return "stop could not run: " + busy->what + " still running after " +
+               std::to_string(whole_seconds(PluginWorker::Clock::now() - busy->since)) + " s";
+    }
+    return "stop did not return within " + std::to_string(call_timeout_.count()) + " ms";
+}
+
+}  // namespace lucid::host

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# ThreadSanitizer over the threaded parts (issue 8): the command lanes and the dispatcher, the
+# registry's cross-process lock, plugin workers, and the agent itself as a process (network
+# thread, lanes, plugin threads, stall watch) in integration tests against a real broker.
+# scripts/test.sh runs it after the ASan+UBSan suite; ASan and TSan need separate build trees.
+#
+#   scripts/tsan.sh                 build in build-tsan/ and run the tests below
+#   scripts/tsan.sh --no-build      run them again without building
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests=(
+    test_host_commands          # dispatcher, lanes, dedup store
+    test_registry_concurrency   # registry lock across threads and processes
+    lucid_abi_tests             # plugin workers, timers, callbacks isolated per plugin
+    test_components_messaging   # plugin traffic through the agent, broker restarts
+    test_components_concurrency # commands while an install downloads
+    test_components_hang        # a plugin stuck in a callback
+    test_faults_broker          # broker restarts under command load
+)
+build_dir=${LUCID_TSAN_BUILD_DIR:-build-tsan}
+
+if [ "${1:-}" != "--no-build" ]; then
+    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCID_TSAN=ON \
+        -DLUCID_SANITIZE=OFF -DLUCID_WERROR="${LUCID_WERROR:-OFF}" -DLUCID_BUILD_TESTS=ON
+    cmake --build "$build_dir" -j"$(nproc)" --target lucid-agent "${tests[@]}"
+fi
+
+# halt_on_error: a race in the agent ends it, so the test that drove it fails too.
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
+# setarch -R: the TSan runtime of GCC 12 cannot map its shadow memory under the high mmap
+# randomization of recent kernels; without ASLR it always can.
+setarch "$(uname -m)" -R ctest --test-dir "$build_dir" --output-on-failure --timeout 300 \
+    -j"$(nproc)" -R "$pattern"

@@ -1,0 +1,394 @@
+// A plugin stuck in a callback: the worker's record of its running task, the health check of
+// PluginContext (failed/unresponsive, refusals, recovery) and a start that times out. The
+// "plugins" are descriptors made of the C functions below: no library is loaded.
+#include <doctest/doctest.h>
+
+#include <lucid/plugin.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "plugin/plugin_context.hpp"
+#include "plugin/plugin_stall_watch.hpp"
+#include "plugin/plugin_worker.hpp"
+
+using namespace lucid::host;
+using namespace std::chrono_literals;
+using Clock = PluginWorker::Clock;
+
+namespace {
+
+// A callback that blocks until the test opens the gate; the test waits until it is inside.
+struct Gate {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool open = false;
+    int entered = 0;
+
+    void pass() {
+        std::unique_lock<std::mutex> lock(mutex);
+        ++entered;
+        cv.notify_all();
+        cv.wait(lock, [&] { return open; });
+    }
+    bool wait_entered(int n = 1) {
+        std::unique_lock<std::mutex> lock(mutex);
+        return cv.wait_for(lock, 5s, [&] { return entered >= n; });
+    }
+    void release() {
+        std::lock_guard<std::mutex> lock(mutex);
+        open = true;
+        cv.notify_all();
+    }
+};
+
+// Records what the context asks of the agent.
+class Services : public PluginHostServices {
+  public:
+    struct Sent {
+        std::string topic, payload;
+    };
+
+    bool publish(const std::string& topic, const std::string& payload, int, bool) override {
+        return record(published_, topic, payload);
+    }
+    bool publish_refusal(const std::string& topic, const std::string& payload) override {
+        return record(refused_, topic, payload);
+    }
+    void subscribe(const std::string&, const std::string& filter, int) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++subscriptions_[filter];
+        ++subscribes_;
+    }
+    void unsubscribe(const std::string&, const std::string& filter) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (--subscriptions_[filter] == 0) subscriptions_.erase(filter);
+    }
+    std::chrono::system_clock::time_point now() override {
+        return std::chrono::system_clock::now();
+    }
+    std::string agent_id() override { return "dev1"; }
+    std::string base_topic() override { return "lucid/agents/dev1"; }
+    void status_changed(const std::string&, const ComponentStatus&) override {}
+    std::string read_config(const std::string&) override { return "{}"; }
+    void persist_config(const std::string&, const std::string&) override {}
+
+    // The first message sent on `topic` by publish() (or publish_refusal()), waiting up to 5 s.
+    std::optional<Sent> wait_for(const std::string& topic, bool refusal = false) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        const auto& list = refusal ? refused_ : published_;
+        std::optional<Sent> found;
+        changed_.wait_for(lock, 5s, [&] {
+            for (const auto& s : list) {
+                if (s.topic == topic) found = s;
+            }
+            return found.has_value();
+        });
+        return found;
+    }
+    std::size_t count(const std::string& topic) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::size_t n = 0;
+        for (const auto& s : published_) n += s.topic == topic ? 1 : 0;
+        return n;
+    }
+    std::map<std::string, int> subscriptions() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return subscriptions_;
+    }
+    int subscribes() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return subscribes_;
+    }
+
+  private:
+    bool record(std::vector<Sent>& list, const std::string& topic, const std::string& payload) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        list.push_back({topic, payload});
+        changed_.notify_all();
+        return true;
+    }
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<Sent> published_, refused_;
+    std::map<std::string, int> subscriptions_;
+    int subscribes_ = 0;
+};
+
+// ---- the test plugin, in C: "hang" blocks on the gate, "hello" answers, in/# republishes ----
+
+Gate* g_gate = nullptr;
+std::atomic<int> g_ticks{0};  // timer callbacks run (on the worker)
+struct Lifecycle {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool stopped = false, destroyed = false;
+
+    void reset() {
+        std::lock_guard<std::mutex> lock(mutex);
+        stopped = destroyed = false;
+    }
+    // Waits until the instance was destroyed; whether it was stopped first.
+    std::optional<bool> wait_destroyed() {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (!cv.wait_for(lock, 5s, [&] { return destroyed; })) return std::nullopt;
+        return stopped;
+    }
+} g_life;
+
+struct Instance {
+    const lucid_host_api* api;
+    lucid_host* host;
+};
+
+lucid_status create(const lucid_host_api* api, lucid_host* host, void** out, lucid_call*) {
+    *out = new Instance{api, host};
+    return LUCID_OK;
+}
+lucid_status hang(void*, const lucid_command*, lucid_call*) {
+    g_gate->pass();
+    return LUCID_OK;
+}
+lucid_status hello(void*, const lucid_command*, lucid_call*) { return LUCID_OK; }
+lucid_status on_in(void* user, const lucid_message* m) {
+    auto* self = static_cast<Instance*>(user);
+    return self->api->publish(self->host, "out", m->payload, m->payload_len, 1, 0);
+}
+lucid_status tick(void*) {
+    ++g_ticks;
+    return LUCID_OK;
+}
+lucid_status register_all(Instance* self) {
+    std::uint64_t id = 0;
+    if (self->api->subscribe(self->host, "in/#", 1, &on_in, self, &id) != LUCID_OK ||
+        self->api->register_command(self->host, "hang", &hang, self) != LUCID_OK ||
+        self->api->register_command(self->host, "hello", &hello, self) != LUCID_OK) {
+        return LUCID_ERR_FAILED;
+    }
+    return LUCID_OK;
+}
+lucid_status start(void* instance, lucid_call*) {
+    return register_all(static_cast<Instance*>(instance));
+}
+// Registers everything, a 1 ms timer too, then blocks on the gate.
+lucid_status start_and_hang(void* instance, lucid_call*) {
+    auto* self = static_cast<Instance*>(instance);
+    std::uint64_t timer = 0;
+    if (register_all(self) != LUCID_OK ||
+        self->api->timer_start(self->host, 1, 1, &tick, nullptr, &timer) != LUCID_OK) {
+        return LUCID_ERR_FAILED;
+    }
+    g_gate->pass();
+    return LUCID_OK;
+}
+lucid_status stop(void*, lucid_call*) {
+    std::lock_guard<std::mutex> lock(g_life.mutex);
+    g_life.stopped = true;
+    return LUCID_OK;
+}
+void destroy(void* instance) {
+    delete static_cast<Instance*>(instance);
+    std::lock_guard<std::mutex> lock(g_life.mutex);
+    g_life.destroyed = true;
+    g_life.cv.notify_all();
+}
+
+lucid_plugin_descriptor descriptor(bool hang_in_start) {
+    lucid_plugin_descriptor d{};
+    d.struct_size = sizeof d;
+    d.abi_version = LUCID_PLUGIN_ABI_VERSION;
+    d.dist_name = "lucid-test-hang";
+    d.version = "1.0.0";
+    d.component_id = "hang";
+    d.create = &create;
+    d.start = hang_in_start ? &start_and_hang : &start;
+    d.stop = &stop;
+    d.destroy = &destroy;
+    return d;
+}
+
+const std::string kPrefix = "lucid/agents/dev1/components/hang/";
+
+// Calls the health check until the component is responsive again (the worker reports the
+// hung task done a moment after its result went out).
+bool recovers(PluginContext& context) {
+    const auto deadline = Clock::now() + 5s;
+    while (Clock::now() < deadline) {
+        context.check_responsive(Clock::now(), 10s);
+        if (!context.unresponsive()) return true;
+        std::this_thread::yield();
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("a worker tells which task it is running and since when") {
+    PluginWorker worker("test");
+    CHECK_FALSE(worker.busy());
+
+    Gate gate;
+    const auto before = Clock::now();
+    worker.post([&] { gate.pass(); }, 7, "command 'x'");
+    REQUIRE(gate.wait_entered());
+    auto busy = worker.busy();
+    REQUIRE(busy);
+    CHECK(busy->what == "command 'x'");
+    CHECK(busy->since >= before);
+    CHECK(busy->since <= Clock::now());
+    const auto first = busy->serial;
+    gate.release();
+    worker.wait_idle(7);
+    CHECK_FALSE(worker.busy());
+
+    Gate timer_gate;
+    const auto timer = worker.start_timer(1ms, 0ms, [&] { timer_gate.pass(); });
+    REQUIRE(timer_gate.wait_entered());
+    busy = worker.busy();
+    REQUIRE(busy);
+    CHECK(busy->what == "timer");
+    CHECK(busy->serial > first);  // another task, even if it started at the same instant
+    timer_gate.release();
+    worker.cancel_timer(timer);  // waits for the running tick
+    CHECK_FALSE(worker.busy());
+
+    std::string seen;
+    CHECK(worker.run_and_wait([&] { seen = worker.busy()->what; }, 5s, "config change"));
+    CHECK(seen == "config change");
+}
+
+TEST_CASE("the unresponsive wording names the callback and whole seconds") {
+    CHECK(unresponsive_error("command 'hang'", 12'900ms) ==
+          "unresponsive: command 'hang' running for 12 s");
+    CHECK(unresponsive_error("message on a/b", 1s) ==
+          "unresponsive: message on a/b running for 1 s");
+    CHECK(unresponsive_refusal("hang") == "component unresponsive: hang");
+}
+
+TEST_CASE("a command past the threshold fails the component until it returns") {
+    Gate gate;
+    g_gate = &gate;
+    Services services;
+    PluginContext context(descriptor(false), "hang", "1.0.0", services, 5s);
+    REQUIRE(context.start().ok);
+
+    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    REQUIRE(gate.wait_entered());
+    const auto now = Clock::now();
+    context.check_responsive(now, 10s);  // running for less than the threshold: fine
+    CHECK_FALSE(context.unresponsive());
+    CHECK(context.status().state == "running");
+
+    context.check_responsive(now + 12s, 10s);
+    CHECK(context.unresponsive());
+    CHECK(context.status().state == "failed");
+    CHECK(context.status().error == "unresponsive: command 'hang' running for 12 s");
+
+    // Meanwhile: commands refused at once (not recorded as results), messages not queued,
+    // config changes refused.
+    context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x1"})", 1, false);
+    auto refused = services.wait_for(kPrefix + "evt/hello_result", true);
+    REQUIRE(refused);
+    CHECK(refused->payload.find(R"("error":"component unresponsive: hang")") != std::string::npos);
+    CHECK(refused->payload.find(R"("request_id":"x1")") != std::string::npos);
+    CHECK(context.deliver_message(kPrefix + "in/x", "dropped", 1, false));
+    const auto config = context.propose_config("{}");
+    CHECK_FALSE(config.ok);
+    CHECK(config.error == "component unresponsive: hang");
+
+    gate.release();
+    REQUIRE(services.wait_for(kPrefix + "evt/hang_result"));
+    REQUIRE(recovers(context));
+    CHECK(context.status().state == "running");
+    CHECK(context.status().error.empty());
+
+    // Queued after recovery, so it runs after anything the hang held up: no "out" came.
+    context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x2"})", 1, false);
+    REQUIRE(services.wait_for(kPrefix + "evt/hello_result"));
+    CHECK(services.count(kPrefix + "out") == 0);
+    CHECK(context.stop().ok);
+}
+
+TEST_CASE("a status the plugin reports while hung is the one recovery restores") {
+    Gate gate;
+    g_gate = &gate;
+    Services services;
+    PluginContext context(descriptor(false), "hang", "1.0.0", services, 5s);
+    REQUIRE(context.start().ok);
+    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    REQUIRE(gate.wait_entered());
+    context.check_responsive(Clock::now() + 12s, 10s);
+    REQUIRE(context.unresponsive());
+
+    // As from a thread of the plugin's own: held back, the unresponsive status stays.
+    auto* host = reinterpret_cast<lucid_host*>(&context);
+    CHECK(PluginContext::api_table().report_status(host, LUCID_STATE_FAILED, "sensor gone") ==
+          LUCID_OK);
+    CHECK(context.status().error == "unresponsive: command 'hang' running for 12 s");
+
+    gate.release();
+    REQUIRE(recovers(context));
+    CHECK(context.status().state == "failed");
+    CHECK(context.status().error == "sensor gone");
+    CHECK(context.stop().ok);
+}
+
+TEST_CASE("a stop queued behind a hung callback gives up after one more threshold") {
+    Gate gate;
+    g_gate = &gate;
+    g_life.reset();
+    Services services;
+    PluginContext context(descriptor(false), "hang", "1.0.0", services, 30s);
+    REQUIRE(context.start().ok);
+    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    REQUIRE(gate.wait_entered());
+    context.check_responsive(Clock::now() + 200ms, 100ms);
+    REQUIRE(context.unresponsive());
+
+    const auto before = Clock::now();
+    const auto stopped = context.stop();
+    CHECK(Clock::now() - before < 5s);  // the threshold (100 ms), not the 30 s call timeout
+    CHECK(stopped.stuck);
+    CHECK(stopped.error.rfind("stop could not run: command 'hang' still running after ", 0) == 0);
+    CHECK(services.subscriptions().empty());
+
+    // The stop runs once the hang ends: the instance is not leaked.
+    gate.release();
+    CHECK(g_life.wait_destroyed() == std::optional<bool>(true));
+}
+
+TEST_CASE("a start that times out leaves no subscription, command or timer behind") {
+    Gate gate;
+    g_gate = &gate;
+    g_ticks = 0;
+    g_life.reset();
+    Services services;
+    // Long enough for create and the registrations to happen before it gives up, even on a
+    // loaded machine with sanitizers.
+    PluginContext context(descriptor(true), "hang", "1.0.0", services, 1s);
+
+    const auto started = context.start();
+    CHECK_FALSE(started.ok);
+    CHECK(started.stuck);
+    CHECK(started.error == "start did not return within 1000 ms");
+    CHECK(context.status().state == "failed");
+    REQUIRE(gate.wait_entered());
+    CHECK(services.subscribes() == 2);        // in/# and cmd/+ were subscribed...
+    CHECK(services.subscriptions().empty());  // ...and are gone from the broker
+    CHECK_FALSE(context.deliver_message(kPrefix + "in/x", "late", 1, false));
+    CHECK_FALSE(context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x"})", 1, false));
+
+    // When start finally returns, the instance is stopped and destroyed on the worker, and the
+    // 1 ms timer it started never fired.
+    gate.release();
+    CHECK(g_life.wait_destroyed() == std::optional<bool>(true));
+    CHECK(g_ticks.load() == 0);
+    CHECK(services.count(kPrefix + "out") == 0);
+}
