@@ -3,8 +3,8 @@
 #include <condition_variable>
 #include <fstream>
 #include <future>
-#include <thread>
 #include <mutex>
+#include <thread>
 
 #include <rapidjson/document.h>
 
