@@ -3,9 +3,9 @@
 
 #include "common/logging.hpp"
 #include "components/component_manager.hpp"
-#include "contract/echoed_value.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/dist_name.hpp"
+#include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -236,7 +236,7 @@ contract::Result ComponentManager::uninstall(const contract::CommandRequest& req
         dist = registry::normalize_dist_name({d->value.GetString(), d->value.GetStringLength()});
         if (!registry::is_valid_identifier(dist)) {
             return std::move(result.fail("validation_error: dist_name '" +
-                                         contract::echoed_value(dist) + "' is invalid"));
+                                         registry::echoed_value(dist) + "' is invalid"));
         }
     }
     result.set("dist_name", dist);

@@ -1,6 +1,5 @@
 #include "contract/component_id_field.hpp"
 
-#include "contract/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::contract {
@@ -17,10 +16,8 @@ ComponentIdField read_component_id(const rapidjson::Value& payload) {
         return field;
     }
     const std::string value(it->value.GetString(), it->value.GetStringLength());
-    if (!registry::is_valid_identifier(value)) {
-        // The SPEC's message, with the value quoted as every error quotes a client's value.
-        field.error = "validation_error: component_id '" + echoed_value(value) +
-                      "' is invalid; allowed: [a-z0-9][a-z0-9_-]{0,63}";
+    if (auto error = registry::identifier_error("component_id", value)) {
+        field.error = *error;  // SPEC §2's message, the value quoted by registry::echoed_value
         return field;
     }
     field.id = value;

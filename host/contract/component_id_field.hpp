@@ -4,7 +4,7 @@
 //   absent            validation_error: missing field 'component_id'
 //   not a string      validation_error: 'component_id' must be a string
 //   not an id (§2),   validation_error: component_id '<value>' is invalid; allowed: [a-z0-9]...
-//   "" included       (SPEC §2's message; <value> quoted as contract/echoed_value.hpp says)
+//   "" included       (SPEC §2's message; <value> quoted as lucid/registry/echoed_value.hpp says)
 //
 // Pure; thread-safe.
 #pragma once

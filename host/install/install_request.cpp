@@ -6,17 +6,17 @@
 #include <rapidjson/writer.h>
 
 #include "contract/component_id_field.hpp"
-#include "contract/echoed_value.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
+#include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/semver.hpp"
 #include "mqtt/mqtt_url.hpp"
 
 namespace lucid::host::install {
 namespace {
 
-using contract::echoed_value;
 using rapidjson::Value;
+using registry::echoed_value;
 
 // NAME_MAX: a longer name could never be created, and it bounds what errors quote.
 constexpr std::size_t kMaxFileNameBytes = 255;

@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "lucid/registry/atomic_file.hpp"
+#include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/file_modes.hpp"
 #include "lucid/registry/registry_json.hpp"
 
@@ -48,10 +49,7 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
         return {};
     }
     // A client chooses the key: echo a bounded prefix, not megabytes, into the result.
-    constexpr std::size_t kMaxEchoed = 128;
-    std::string shown(key.substr(0, kMaxEchoed));
-    if (key.size() > kMaxEchoed) shown += "...(" + std::to_string(key.size()) + " bytes)";
-    return "unknown config key: " + shown;
+    return "unknown config key: " + echoed_value(key);
 }
 
 }  // namespace

@@ -4,13 +4,14 @@
 
 #include "contract/command_request.hpp"
 #include "contract/component_id_field.hpp"
-#include "contract/echoed_value.hpp"
 #include "contract/payloads.hpp"
 #include "contract/timestamp.hpp"
 #include "contract/topics.hpp"
 #include "contract/utf8.hpp"
+#include "lucid/registry/echoed_value.hpp"
 
 using namespace lucid::host::contract;
+using lucid::registry::echoed_value;
 
 namespace {
 

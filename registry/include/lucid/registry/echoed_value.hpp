@@ -13,10 +13,10 @@
 #include <string>
 #include <string_view>
 
-namespace lucid::host::contract {
+namespace lucid::registry {
 
 inline constexpr std::size_t kMaxEchoedBytes = 128;
 
 std::string echoed_value(std::string_view value);
 
-}  // namespace lucid::host::contract
+}  // namespace lucid::registry

@@ -1,6 +1,6 @@
-#include "contract/echoed_value.hpp"
+#include "lucid/registry/echoed_value.hpp"
 
-namespace lucid::host::contract {
+namespace lucid::registry {
 
 std::string echoed_value(std::string_view value) {
     if (value.size() <= kMaxEchoedBytes) return std::string(value);
@@ -14,4 +14,4 @@ std::string echoed_value(std::string_view value) {
     return std::string(value.substr(0, cut)) + "...(" + std::to_string(value.size()) + " bytes)";
 }
 
-}  // namespace lucid::host::contract
+}  // namespace lucid::registry
