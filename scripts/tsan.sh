@@ -15,7 +15,6 @@ tests=(
     lucid_abi_tests             # plugin workers, timers, callbacks isolated per plugin
     test_components_messaging   # plugin traffic through the agent, broker restarts
     test_components_concurrency # commands while an install downloads
-    test_components_hang        # a plugin stuck in a callback
     test_faults_broker          # broker restarts under command load
 )
 build_dir=${LUCID_TSAN_BUILD_DIR:-build-tsan}
