@@ -87,14 +87,6 @@ struct CurlHandle {
 
 namespace {
 
-bool under_any(const std::string& url, const std::vector<std::string>& prefixes) {
-    if (prefixes.empty()) return true;
-    for (const auto& prefix : prefixes) {
-        if (url.compare(0, prefix.size(), prefix) == 0) return true;
-    }
-    return false;
-}
-
 // curl would read a FIFO or a device behind a file:// URL forever (no speed limit applies to
 // local files): only a regular file is a source.
 void require_regular_file(const std::string& url, const std::string& shown) {
@@ -170,7 +162,7 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
             refused = "more than " + std::to_string(limits.max_redirects) + " redirects";
         } else if (next.rfind("http://", 0) != 0 && next.rfind("https://", 0) != 0) {
             refused = "redirect to a scheme other than http(s): " + mqtt::redact_url(next);
-        } else if (!under_any(next, limits.allowed_prefixes)) {
+        } else if (!url_under_prefixes(next, limits.allowed_prefixes)) {
             refused = "redirect outside the allowed prefixes: " + mqtt::redact_url(next);
         }
         if (!refused.empty()) break;

@@ -32,6 +32,16 @@ struct DownloadLimits {
     std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
+// True when `url` starts with one of `prefixes`, or there are none (any URL). The install
+// request's first URL and every redirect hop are checked with it.
+inline bool url_under_prefixes(const std::string& url, const std::vector<std::string>& prefixes) {
+    if (prefixes.empty()) return true;
+    for (const auto& prefix : prefixes) {
+        if (url.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+}
+
 // Called with the bytes received so far and the announced total (0 when unknown).
 using DownloadProgress = std::function<void(std::uint64_t bytes, std::uint64_t total)>;
 

@@ -8,6 +8,7 @@
 #include "contract/component_id_field.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
+#include "install/download.hpp"
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/semver.hpp"
 #include "mqtt/mqtt_url.hpp"
@@ -86,10 +87,7 @@ void require_allowed_url(const std::string& url, const InstallSettings& settings
         !starts_with(url, "file:///")) {
         invalid("'source.url' must start with https://, http:// or file:///");
     }
-    if (settings.allowed_url_prefixes.empty()) return;
-    for (const auto& prefix : settings.allowed_url_prefixes) {
-        if (starts_with(url, prefix)) return;
-    }
+    if (url_under_prefixes(url, settings.allowed_url_prefixes)) return;
     invalid("source URL is not under an allowed prefix: " + echoed_value(mqtt::redact_url(url)));
 }
 

@@ -7,14 +7,6 @@
 
 namespace lucid::host {
 
-namespace {
-
-long long whole_seconds(PluginWorker::Clock::duration d) {
-    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
-}
-
-}  // namespace
-
 bool PluginContext::unresponsive() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return stall_.has_value();

@@ -7,10 +7,14 @@
 
 namespace lucid::host {
 
+long long whole_seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
 std::string unresponsive_error(const std::string& what,
                                std::chrono::steady_clock::duration running) {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(running).count();
-    return "unresponsive: " + what + " running for " + std::to_string(seconds) + " s";
+    return "unresponsive: " + what + " running for " + std::to_string(whole_seconds(running)) +
+           " s";
 }
 
 std::string unresponsive_refusal(const std::string& component_id) {

@@ -35,6 +35,8 @@ namespace lucid::host {
 
 class PluginContext;
 
+// A duration in whole seconds, as every stall message shows it.
+long long whole_seconds(std::chrono::steady_clock::duration d);
 // "unresponsive: command 'hang' running for 12 s": the component status error.
 std::string unresponsive_error(const std::string& what,
                                std::chrono::steady_clock::duration running);
