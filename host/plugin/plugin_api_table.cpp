@@ -51,14 +51,14 @@ struct PluginApi {
             }
             if (closed(ctx)) return LUCID_ERR_STATE;
             ResolvedTopic resolved =
-                resolve_publish_topic(ctx.services_.base_topic(), ctx.component_id_, topic);
+                resolve_publish_topic(ctx.base_topic_, ctx.component_id_, topic);
             if (!resolved.ok()) {
                 ctx.log_->warn("publish refused: {}", resolved.error);
                 return LUCID_ERR_INVALID_ARGUMENT;
             }
             std::string body(static_cast<const char*>(payload), len);
-            return ctx.services_.publish(resolved.topic, body, qos, retain != 0) ? LUCID_OK
-                                                                                 : LUCID_ERR_FAILED;
+            return ctx.host_.publish(resolved.topic, body, qos, retain != 0) ? LUCID_OK
+                                                                             : LUCID_ERR_FAILED;
         });
     }
 
@@ -70,7 +70,7 @@ struct PluginApi {
             EventFields fields;
             fields.id = new_event_id();
             fields.type = type;
-            fields.ts = contract::utc_timestamp(ctx.services_.now());
+            fields.ts = contract::utc_timestamp(ctx.host_.now());
             fields.source = ctx.prefix_.substr(0, ctx.prefix_.size() - 1);
             if (correlation_id) fields.correlation_id = correlation_id;
             EnvelopeResult envelope = event_envelope(fields, data ? data : "");
@@ -78,7 +78,7 @@ struct PluginApi {
                 ctx.log_->warn("publish_event {} refused: {}", type, envelope.error);
                 return LUCID_ERR_INVALID_ARGUMENT;
             }
-            return ctx.services_.publish(ctx.prefix_ + "evt/" + type, envelope.payload, 1, false)
+            return ctx.host_.publish(ctx.prefix_ + "evt/" + type, envelope.payload, 1, false)
                        ? LUCID_OK
                        : LUCID_ERR_FAILED;
         });
@@ -89,7 +89,7 @@ struct PluginApi {
         return guarded(host, "subscribe", [&](PluginContext& ctx) {
             if (!filter || !fn || !out_id || qos < 0 || qos > 2) return LUCID_ERR_INVALID_ARGUMENT;
             ResolvedTopic resolved =
-                resolve_subscription_filter(ctx.services_.base_topic(), ctx.component_id_, filter);
+                resolve_subscription_filter(ctx.base_topic_, ctx.component_id_, filter);
             if (!resolved.ok()) {
                 ctx.log_->warn("subscribe refused: {}", resolved.error);
                 return LUCID_ERR_INVALID_ARGUMENT;
@@ -100,11 +100,11 @@ struct PluginApi {
                 if (!ctx.accepting()) return LUCID_ERR_STATE;
                 ctx.subscriptions_[id] = PluginContext::Subscription{resolved.topic, fn, user};
             }
-            ctx.services_.subscribe(ctx.component_id_, resolved.topic, qos);
+            ctx.host_.subscribe(ctx.component_id_, resolved.topic, qos);
             if (!still_registered(ctx, [&] { return ctx.subscriptions_.count(id) > 0; })) {
                 // Forgotten (a start that timed out, a stop) between our insert and the broker
                 // subscription: that forget could not undo what did not exist yet.
-                ctx.services_.unsubscribe(ctx.component_id_, resolved.topic);
+                ctx.host_.unsubscribe(ctx.component_id_, resolved.topic);
                 return LUCID_ERR_STATE;
             }
             *out_id = id;
@@ -122,7 +122,7 @@ struct PluginApi {
                 filter = it->second.filter;
                 ctx.subscriptions_.erase(it);
             }
-            ctx.services_.unsubscribe(ctx.component_id_, filter);
+            ctx.host_.unsubscribe(ctx.component_id_, filter);
             ctx.worker_.wait_idle(id);  // a delivery in flight finishes before we return
             return LUCID_OK;
         });
@@ -187,7 +187,7 @@ struct PluginApi {
     static size_t get_config(lucid_host* host, char* buf, size_t capacity) {
         size_t length = 0;
         guarded(host, "get_config", [&](PluginContext& ctx) {
-            std::string config = ctx.services_.read_config(ctx.component_id_);
+            std::string config = ctx.host_.read_config(ctx.component_id_);
             length = config.size();
             if (buf && capacity > 0) {
                 size_t n = std::min(length, capacity - 1);
@@ -212,9 +212,9 @@ struct PluginApi {
                     PluginContext::CommandHandler{ctx.worker_.next_id(), fn, user};
             }
             if (first) {
-                ctx.services_.subscribe(ctx.component_id_, ctx.prefix_ + "cmd/+", 1);
+                ctx.host_.subscribe(ctx.component_id_, ctx.prefix_ + "cmd/+", 1);
                 if (!still_registered(ctx, [&] { return !ctx.commands_.empty(); })) {
-                    ctx.services_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
+                    ctx.host_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
                     return LUCID_ERR_STATE;
                 }
             }
@@ -235,7 +235,7 @@ struct PluginApi {
                 ctx.commands_.erase(it);
                 last = ctx.commands_.empty();
             }
-            if (last) ctx.services_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
+            if (last) ctx.host_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
             ctx.worker_.wait_idle(tag);
             return LUCID_OK;
         });

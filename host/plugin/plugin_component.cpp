@@ -58,6 +58,9 @@ PluginComponent::StopReport PluginComponent::stop_and_unload() {
 }
 
 void PluginComponent::abandon() {
+    // Whatever the stuck thread does when it comes back must not reach the agent, which may by
+    // then have uninstalled the component or be destroying itself at exit.
+    context_->leave_host();
     // Deliberately never freed (nor destroyed at exit, where joining a stuck thread would hang).
     static std::mutex mutex;
     static auto* kept = new std::vector<

@@ -39,9 +39,10 @@ PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::str
     : descriptor_(descriptor),
       component_id_(std::move(component_id)),
       version_(std::move(version)),
-      services_(services),
+      host_(services),
       call_timeout_(call_timeout),
-      prefix_(component_prefix(services.base_topic(), component_id_)),
+      base_topic_(services.base_topic()),
+      prefix_(component_prefix(base_topic_, component_id_)),
       log_(logger("plugin." + component_id_)),
       worker_("plugin." + component_id_) {
     status_ = ComponentStatus{"stopped", version_, ""};
@@ -73,7 +74,7 @@ void PluginContext::set_status(std::string state, std::string error) {
         status_.error = std::move(error);
         copy = status_;
     }
-    services_.status_changed(component_id_, copy);
+    host_.status_changed(component_id_, copy);
 }
 
 void PluginContext::forget_registrations() {
@@ -87,8 +88,8 @@ void PluginContext::forget_registrations() {
         had_commands = !commands_.empty();
         commands_.clear();
     }
-    for (const auto& filter : filters) services_.unsubscribe(component_id_, filter);
-    if (had_commands) services_.unsubscribe(component_id_, prefix_ + "cmd/+");
+    for (const auto& filter : filters) host_.unsubscribe(component_id_, filter);
+    if (had_commands) host_.unsubscribe(component_id_, prefix_ + "cmd/+");
 }
 
 PluginContext::StepResult PluginContext::start() {
@@ -297,16 +298,16 @@ void PluginContext::run_command(const std::string& action, const std::string& pa
 
 void PluginContext::refuse_command(const std::string& action, const std::string& payload) {
     contract::CommandRequest request = contract::parse_command(payload);
-    contract::Result result(request.request_id, services_.now());
+    contract::Result result(request.request_id, host_.now());
     result.fail(request.ok() ? unresponsive_refusal(component_id_) : request.error);
-    services_.publish_refusal(prefix_ + "evt/" + action + "_result", result.str());
+    host_.publish_refusal(prefix_ + "evt/" + action + "_result", result.str());
 }
 
 // Parses the request, runs the handler when there is one (on the worker), and publishes the
 // result on components/{cid}/evt/{action}_result.
 void PluginContext::publish_result(const std::string& action, const std::string& payload) {
     contract::CommandRequest request = contract::parse_command(payload);
-    contract::Result result(request.request_id, services_.now());
+    contract::Result result(request.request_id, host_.now());
     if (!request.ok()) {
         result.fail(request.error);
     } else {
@@ -341,8 +342,16 @@ void PluginContext::publish_result(const std::string& action, const std::string&
             }
         }
     }
-    services_.publish(prefix_ + "evt/" + action + "_result", result.str(), 1, false);
+    const std::string topic = prefix_ + "evt/" + action + "_result";
+    if (!host_.publish(topic, result.str(), 1, false) && !host_.connected()) {
+        log_->warn(
+            "command '{}' returned after the component was left behind; its result is "
+            "not published",
+            action);
+    }
 }
+
+void PluginContext::leave_host() { host_.cut(); }
 
 PluginContext::StepResult PluginContext::propose_config(const std::string& config_json) {
     rapidjson::Document doc;
@@ -358,14 +367,14 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
     }
     if (!running) {
         // Nothing to ask: the plugin sees the config at its next start.
-        services_.persist_config(component_id_, config_json);
+        host_.persist_config(component_id_, config_json);
         return StepResult{true, "", false};
     }
     auto outcome = std::make_shared<StepResult>();
     bool finished = worker_.run_and_wait(
         [this, outcome, config_json] {
             if (!descriptor_.config_changed) {  // older plugins and C plugins without a hook
-                services_.persist_config(component_id_, config_json);
+                host_.persist_config(component_id_, config_json);
                 outcome->ok = true;
                 return;
             }
@@ -375,7 +384,7 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
             });
             outcome->ok = status == LUCID_OK;
             // Stored before the worker runs anything else, so that the next callback reads it.
-            if (outcome->ok) services_.persist_config(component_id_, config_json);
+            if (outcome->ok) host_.persist_config(component_id_, config_json);
             if (!outcome->ok) {
                 outcome->error =
                     call.error.empty() ? call.failure("config change", status) : call.error;

@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/plugin_host_link.hpp"
 #include "plugin/plugin_host_services.hpp"
 #include "plugin/plugin_worker.hpp"
 
@@ -81,6 +82,11 @@ class PluginContext {
                           std::chrono::milliseconds stall_after);
     bool unresponsive() const;
 
+    // Cuts the plugin off from the agent (plugin_host_link.hpp) when it is left behind stuck
+    // in a call: whatever its thread does when it comes back reaches nothing. Waits for a
+    // call into the services in progress.
+    void leave_host();
+
     const std::string& component_id() const { return component_id_; }
     // The table handed to the plugin (for tests that drive the ABI directly).
     static const lucid_host_api& api_table();
@@ -121,9 +127,10 @@ class PluginContext {
     const lucid_plugin_descriptor descriptor_;
     const std::string component_id_;
     const std::string version_;
-    PluginHostServices& services_;
+    HostLink host_;  // the services, until leave_host()
     const std::chrono::milliseconds call_timeout_;
-    const std::string prefix_;  // {base}/components/{cid}/
+    const std::string base_topic_;  // services.base_topic(), which never changes
+    const std::string prefix_;      // {base}/components/{cid}/
     std::shared_ptr<spdlog::logger> log_;
 
     mutable std::mutex mutex_;

@@ -137,7 +137,16 @@ TEST_CASE("a hung plugin is uninstalled in bounded time and asks for an agent re
     CHECK(ok_of(rig.ping("ping-after-uninstall")));
     CHECK(rig.core_state("running", 0));  // the uninstalled component counts no more
 
-    // Released later, the abandoned plugin finishes on its own and the agent still stops cleanly.
+    // Released later, the abandoned plugin finishes on its own, cut off from the agent: its
+    // late result is not published for a component that no longer exists.
     rig.release_plugin();
-    CHECK(rig.agent.stop(SIGTERM) == 0);
+    CHECK(rig.agent.wait_for_log(
+        "command 'hang' returned after the component was left behind; its result is not "
+        "published",
+        std::chrono::seconds(5)));
+    CHECK(ok_of(rig.ping("ping-after-release")));
+    CHECK(rig.client->messages(rig.agent.topic("components/hang/evt/hang_result")).empty());
+    // The agent still stops cleanly, destroying what the plugin's thread used to reach.
+    const int status = rig.agent.stop(SIGTERM);
+    CHECK_MESSAGE(status == 0, rig.agent.log());
 }

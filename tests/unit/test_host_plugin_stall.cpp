@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "plugin/plugin_context.hpp"
+#include "plugin/plugin_host_link.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 #include "plugin/plugin_worker.hpp"
 
@@ -391,4 +393,38 @@ TEST_CASE("a start that times out leaves no subscription, command or timer behin
     CHECK(g_life.wait_destroyed() == std::optional<bool>(true));
     CHECK(g_ticks.load() == 0);
     CHECK(services.count(kPrefix + "out") == 0);
+}
+
+// Services whose publish() waits at a gate: a call still inside the agent when the link is cut.
+struct GatedServices : Services {
+    Gate gate;
+    bool publish(const std::string& topic, const std::string& payload, int qos,
+                 bool retain) override {
+        gate.pass();
+        return Services::publish(topic, payload, qos, retain);
+    }
+};
+
+TEST_CASE("a plugin left behind is cut off: a call in progress ends, later ones reach nothing") {
+    GatedServices services;
+    HostLink link(services);
+    auto in_progress =
+        std::async(std::launch::async, [&] { return link.publish("t/before", "a", 1, false); });
+    REQUIRE(services.gate.wait_entered());
+    auto cutting = std::async(std::launch::async, [&] { link.cut(); });
+    // cut() waits for the call inside the services, whose objects the caller may free next.
+    CHECK(cutting.wait_for(100ms) == std::future_status::timeout);
+    services.gate.release();
+    REQUIRE(cutting.wait_for(5s) == std::future_status::ready);
+    CHECK(in_progress.get());
+
+    CHECK_FALSE(link.connected());
+    CHECK_FALSE(link.publish("t/after", "b", 1, false));
+    CHECK_FALSE(link.publish_refusal("t/after", "b"));
+    link.subscribe("hang", "in/#", 1);
+    link.status_changed("hang", ComponentStatus{"running", "1.0.0", ""});
+    CHECK(link.read_config("hang") == "{}");
+    CHECK(services.count("t/before") == 1);
+    CHECK(services.count("t/after") == 0);
+    CHECK(services.subscribes() == 0);
 }

@@ -1,0 +1,69 @@
+#include "plugin/plugin_host_link.hpp"
+
+namespace lucid::host {
+
+HostLink::Call::Call(HostLink& link) : link_(link) {
+    std::lock_guard<std::mutex> lock(link_.mutex_);
+    services = link_.services_;
+    if (services) ++link_.calls_;
+}
+
+HostLink::Call::~Call() {
+    if (!services) return;
+    std::lock_guard<std::mutex> lock(link_.mutex_);
+    if (--link_.calls_ == 0) link_.calls_ended_.notify_all();
+}
+
+bool HostLink::publish(const std::string& topic, const std::string& payload, int qos,
+                       bool retain) {
+    Call call(*this);
+    return call.services && call.services->publish(topic, payload, qos, retain);
+}
+
+bool HostLink::publish_refusal(const std::string& topic, const std::string& payload) {
+    Call call(*this);
+    return call.services && call.services->publish_refusal(topic, payload);
+}
+
+void HostLink::subscribe(const std::string& component_id, const std::string& filter, int qos) {
+    Call call(*this);
+    if (call.services) call.services->subscribe(component_id, filter, qos);
+}
+
+void HostLink::unsubscribe(const std::string& component_id, const std::string& filter) {
+    Call call(*this);
+    if (call.services) call.services->unsubscribe(component_id, filter);
+}
+
+std::chrono::system_clock::time_point HostLink::now() {
+    Call call(*this);
+    return call.services ? call.services->now() : std::chrono::system_clock::now();
+}
+
+void HostLink::status_changed(const std::string& component_id, const ComponentStatus& status) {
+    Call call(*this);
+    if (call.services) call.services->status_changed(component_id, status);
+}
+
+std::string HostLink::read_config(const std::string& component_id) {
+    Call call(*this);
+    return call.services ? call.services->read_config(component_id) : "{}";
+}
+
+void HostLink::persist_config(const std::string& component_id, const std::string& json) {
+    Call call(*this);
+    if (call.services) call.services->persist_config(component_id, json);
+}
+
+void HostLink::cut() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    services_ = nullptr;
+    calls_ended_.wait(lock, [&] { return calls_ == 0; });
+}
+
+bool HostLink::connected() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return services_ != nullptr;
+}
+
+}  // namespace lucid::host
