@@ -13,6 +13,7 @@ tests=(
     test_host_commands          # dispatcher, lanes, dedup store
     test_registry_concurrency   # registry lock across threads and processes
     lucid_abi_tests             # plugin workers, timers, callbacks isolated per plugin
+    test_host_plugin_stall      # stall detection, recovery, a plugin cut off from the host
     test_components_messaging   # plugin traffic through the agent, broker restarts
     test_components_concurrency # commands while an install downloads
     test_faults_broker          # broker restarts under command load
