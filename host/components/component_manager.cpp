@@ -538,7 +538,8 @@ std::string ComponentManager::read_config(const std::string& component_id) {
     return entry ? entry->config_json : "{}";
 }
 
-void ComponentManager::persist_config(const std::string& component_id, const std::string& json) {
+std::string ComponentManager::persist_config(const std::string& component_id,
+                                             const std::string& json) {
     // Runs on the plugin's worker while configure() holds the lifecycle mutex: only the
     // registry file's own lock and state_mutex_ are taken here.
     try {
@@ -553,9 +554,10 @@ void ComponentManager::persist_config(const std::string& component_id, const std
         registry_ = std::move(saved);
     } catch (const std::exception& e) {
         logger("components")->error("cannot persist the config of {}: {}", component_id, e.what());
-        return;
+        return e.what();
     }
     publish_component_config(component_id);
+    return {};
 }
 
 }  // namespace lucid::host::components

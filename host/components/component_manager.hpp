@@ -111,7 +111,7 @@ class ComponentManager final : public PluginHostServices {
     std::string base_topic() override;
     void status_changed(const std::string& component_id, const ComponentStatus& status) override;
     std::string read_config(const std::string& component_id) override;
-    void persist_config(const std::string& component_id, const std::string& json) override;
+    std::string persist_config(const std::string& component_id, const std::string& json) override;
 
   private:
     struct Loaded {

@@ -367,34 +367,49 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
     }
     if (!running) {
         // Nothing to ask: the plugin sees the config at its next start.
-        host_.persist_config(component_id_, config_json);
+        const std::string unsaved = host_.persist_config(component_id_, config_json);
+        if (!unsaved.empty()) return StepResult{false, "cannot save config: " + unsaved, false};
         return StepResult{true, "", false};
     }
     auto outcome = std::make_shared<StepResult>();
-    bool finished = worker_.run_and_wait(
-        [this, outcome, config_json] {
-            if (!descriptor_.config_changed) {  // older plugins and C plugins without a hook
-                host_.persist_config(component_id_, config_json);
-                outcome->ok = true;
-                return;
-            }
-            PluginCall call;
-            lucid_status status = call_plugin(call, [&] {
-                return descriptor_.config_changed(instance_, config_json.c_str(), call.handle());
-            });
-            outcome->ok = status == LUCID_OK;
-            // Stored before the worker runs anything else, so that the next callback reads it.
-            if (outcome->ok) host_.persist_config(component_id_, config_json);
-            if (!outcome->ok) {
-                outcome->error =
-                    call.error.empty() ? call.failure("config change", status) : call.error;
-            }
-        },
-        call_timeout_, "config change");
+    bool finished =
+        worker_.run_and_wait([this, outcome, config_json] { apply_config(config_json, *outcome); },
+                             call_timeout_, "config change");
     if (!finished) {
         return StepResult{false, "plugin did not answer the config change in time", false};
     }
     return *outcome;  // a refused config changed nothing
+}
+
+void PluginContext::apply_config(const std::string& config_json, StepResult& outcome) {
+    const auto offer = [&](const std::string& json, PluginCall& call) {
+        return call_plugin(call, [&] {
+            return descriptor_.config_changed(instance_, json.c_str(), call.handle());
+        });
+    };
+    const std::string stored = host_.read_config(component_id_);
+    if (descriptor_.config_changed) {  // older plugins and C plugins may have no hook
+        PluginCall call;
+        const lucid_status status = offer(config_json, call);
+        if (status != LUCID_OK) {
+            outcome.error = call.error.empty() ? call.failure("config change", status) : call.error;
+            return;
+        }
+    }
+    // Stored before the worker runs anything else, so that the next callback reads it.
+    const std::string unsaved = host_.persist_config(component_id_, config_json);
+    if (unsaved.empty()) {
+        outcome.ok = true;
+        return;
+    }
+    outcome.error = "cannot save config: " + unsaved;
+    // Not stored (a full or read-only disk): the plugin goes back to the stored config, so that
+    // what runs now is what the next start gets.
+    PluginCall undo;
+    if (descriptor_.config_changed && offer(stored, undo) != LUCID_OK) {
+        log_->warn("config change not saved, and the plugin refused the stored config back: {}",
+                   undo.error);
+    }
 }
 
 }  // namespace lucid::host

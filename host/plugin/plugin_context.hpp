@@ -122,6 +122,9 @@ class PluginContext {
     // Answers a command at once with unresponsive_refusal(), without queueing it.
     void refuse_command(const std::string& action, const std::string& payload);
     void publish_result(const std::string& action, const std::string& payload);
+    // On the worker: asks the plugin, stores what it accepted, or gives it the stored config
+    // back when storing fails.
+    void apply_config(const std::string& config_json, StepResult& outcome);
     bool accepting() const;  // phase starting/running
 
     const lucid_plugin_descriptor descriptor_;

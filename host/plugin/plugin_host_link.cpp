@@ -14,8 +14,7 @@ HostLink::Call::~Call() {
     if (--link_.calls_ == 0) link_.calls_ended_.notify_all();
 }
 
-bool HostLink::publish(const std::string& topic, const std::string& payload, int qos,
-                       bool retain) {
+bool HostLink::publish(const std::string& topic, const std::string& payload, int qos, bool retain) {
     Call call(*this);
     return call.services && call.services->publish(topic, payload, qos, retain);
 }
@@ -50,9 +49,10 @@ std::string HostLink::read_config(const std::string& component_id) {
     return call.services ? call.services->read_config(component_id) : "{}";
 }
 
-void HostLink::persist_config(const std::string& component_id, const std::string& json) {
+std::string HostLink::persist_config(const std::string& component_id, const std::string& json) {
     Call call(*this);
-    if (call.services) call.services->persist_config(component_id, json);
+    return call.services ? call.services->persist_config(component_id, json)
+                         : "the component was left behind";
 }
 
 void HostLink::cut() {

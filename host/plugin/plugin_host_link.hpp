@@ -33,14 +33,15 @@ class HostLink {
 
     // PluginHostServices, or nothing once cut (the value after "cut:" is what is returned).
     bool publish(const std::string& topic, const std::string& payload, int qos,
-                 bool retain);                                                 // cut: false
+                 bool retain);                                                   // cut: false
     bool publish_refusal(const std::string& topic, const std::string& payload);  // cut: false
     void subscribe(const std::string& component_id, const std::string& filter, int qos);
     void unsubscribe(const std::string& component_id, const std::string& filter);
     std::chrono::system_clock::time_point now();  // cut: the system clock
     void status_changed(const std::string& component_id, const ComponentStatus& status);
     std::string read_config(const std::string& component_id);  // cut: "{}"
-    void persist_config(const std::string& component_id, const std::string& json);
+    std::string persist_config(const std::string& component_id,
+                               const std::string& json);  // cut: says it was not stored
 
     void cut();
     bool connected() const;

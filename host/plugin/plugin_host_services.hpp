@@ -5,8 +5,9 @@
 // Thread: every member may be called from any plugin worker thread, concurrently; an
 // implementation must be thread-safe and must not call back into the PluginContext that is
 // calling it. Nothing here may block on the network: publish() queues.
-// Errors: publish returns false when the message could not even be queued; the others do not
-// fail (an implementation logs its own problems). No exceptions.
+// Errors: publish returns false when the message could not even be queued, persist_config
+// says why it could not store; the others do not fail (an implementation logs its own
+// problems). No exceptions.
 #pragma once
 
 #include <chrono>
@@ -57,7 +58,9 @@ class PluginHostServices {
     // The component's config as a JSON object text ("{}" when none).
     virtual std::string read_config(const std::string& component_id) = 0;
     // Stores a config the plugin accepted (registry entry + `components/{cid}/cfg/state`).
-    virtual void persist_config(const std::string& component_id, const std::string& json) = 0;
+    // Returns why it could not be stored (e.g. the disk's errno text), empty when it was.
+    virtual std::string persist_config(const std::string& component_id,
+                                       const std::string& json) = 0;
 };
 
 }  // namespace lucid::host

@@ -54,9 +54,16 @@ class FakeHostServices : public host::PluginHostServices {
         auto it = configs_.find(cid);
         return it == configs_.end() ? "{}" : it->second;
     }
-    void persist_config(const std::string& cid, const std::string& json) override {
+    std::string persist_config(const std::string& cid, const std::string& json) override {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (!persist_error_.empty()) return persist_error_;
         configs_[cid] = json;
+        return {};
+    }
+    // From now on persist_config() stores nothing and answers `error` ("" stores again).
+    void fail_persist(const std::string& error) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        persist_error_ = error;
     }
 
     // The first message published on `topic` (waits up to `timeout`), or nullptr.
@@ -75,6 +82,14 @@ class FakeHostServices : public host::PluginHostServices {
         });
         return found ? std::make_unique<Published>(*found) : nullptr;
     }
+    std::vector<std::string> payloads_on(const std::string& topic) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::string> out;
+        for (const auto& p : published_) {
+            if (p.topic == topic) out.push_back(p.payload);
+        }
+        return out;
+    }
     std::size_t count_published(const std::string& topic) {
         std::lock_guard<std::mutex> lock(mutex_);
         std::size_t n = 0;
@@ -89,7 +104,10 @@ class FakeHostServices : public host::PluginHostServices {
         std::lock_guard<std::mutex> lock(mutex_);
         return statuses_;
     }
-    void set_config(const std::string& cid, const std::string& json) { persist_config(cid, json); }
+    void set_config(const std::string& cid, const std::string& json) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        configs_[cid] = json;
+    }
 
   private:
     std::mutex mutex_;
@@ -98,6 +116,7 @@ class FakeHostServices : public host::PluginHostServices {
     std::multimap<std::string, std::string> subscriptions_;
     std::vector<std::pair<std::string, host::ComponentStatus>> statuses_;
     std::map<std::string, std::string> configs_;
+    std::string persist_error_;
 };
 
 }  // namespace lucid::test

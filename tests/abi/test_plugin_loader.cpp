@@ -65,6 +65,19 @@ TEST_CASE("a well-behaved plugin runs through create, start, stop, destroy and u
     CHECK(component.context().propose_config(R"({"mode":"slow"})").ok);
     CHECK(services.read_config("good") == R"({"mode":"slow"})");
 
+    // One the plugin accepts but the disk cannot store is refused, and the plugin gets the
+    // stored config back: what runs is what the next start gets.
+    services.fail_persist("No space left on device");
+    auto unsaved = component.context().propose_config(R"({"mode":"eco"})");
+    CHECK_FALSE(unsaved.ok);
+    CHECK(unsaved.error == "cannot save config: No space left on device");
+    CHECK(services.read_config("good") == R"({"mode":"slow"})");
+    const auto applied = services.payloads_on(kBase + "good/evt/applied");
+    REQUIRE(applied.size() == 3);
+    CHECK(contains(applied[1], R"("data":{"mode":"eco"})"));
+    CHECK(contains(applied[2], R"("data":{"mode":"slow"})"));
+    services.fail_persist("");
+
     auto stopped = component.stop_and_unload();
     CHECK(stopped.ok);
     CHECK(stopped.unmapped);

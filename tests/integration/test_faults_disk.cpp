@@ -246,6 +246,10 @@ TEST_CASE("a read-only data directory refuses changes cleanly and the agent keep
     check_refused(rig.command("core/cfg/set", "core/evt/cfg_set_result",
                               R"({"request_id":"ro-cfg","set":{"heartbeat_s":60}})", "ro-cfg"),
                   "cannot save config: ", erofs);
+    // A component config the plugin accepts but the disk cannot store is refused too.
+    check_refused(rig.command("components/echo/cfg/set", "components/echo/evt/cfg_set_result",
+                              R"({"request_id":"ro-echo-cfg","set":{"n":1}})", "ro-echo-cfg"),
+                  "cannot save config: ", erofs);
     CHECK(ok_of(rig.ping("ro-ping")));
     // Remembered though not recorded on disk: the retry gets the first answer again.
     CHECK(rig.install("ro-v2", "echo", inline_source(v2)).payload == upgrade.payload);
@@ -259,4 +263,8 @@ TEST_CASE("a read-only data directory refuses changes cleanly and the agent keep
         rig.command("core/cfg/set", "core/evt/cfg_set_result",
                     R"({"request_id":"rw-cfg","set":{"heartbeat_s":60}})", "rw-cfg");
     CHECK_MESSAGE(ok_of(cfg), cfg.payload);
+    const Message echo_cfg =
+        rig.command("components/echo/cfg/set", "components/echo/evt/cfg_set_result",
+                    R"({"request_id":"rw-echo-cfg","set":{"n":1}})", "rw-echo-cfg");
+    CHECK_MESSAGE(ok_of(echo_cfg), echo_cfg.payload);
 }

@@ -79,7 +79,7 @@ class Services : public PluginHostServices {
     std::string base_topic() override { return "lucid/agents/dev1"; }
     void status_changed(const std::string&, const ComponentStatus&) override {}
     std::string read_config(const std::string&) override { return "{}"; }
-    void persist_config(const std::string&, const std::string&) override {}
+    std::string persist_config(const std::string&, const std::string&) override { return {}; }
 
     // The first message sent on `topic` by publish() (or publish_refusal()), waiting up to 5 s.
     std::optional<Sent> wait_for(const std::string& topic, bool refusal = false) {

@@ -3,7 +3,7 @@
 //   - subscribes "in/#" and republishes each payload on "out" (relative topics);
 //   - command "add" answers {"sum": a+b};
 //   - timer "tick" event after 10 ms (one-shot);
-//   - refuses a config whose "mode" is "bad".
+//   - refuses a config whose "mode" is "bad"; event "applied" with each config it accepts.
 #include <lucid/plugin.hpp>
 
 #include <string>
@@ -24,6 +24,7 @@ struct Good : lucid::Plugin {
     void config_changed(const std::string& json) override {
         if (json.find("\"bad\"") != std::string::npos)
             throw std::invalid_argument("mode bad is refused");
+        publish_event("applied", json);
     }
 };
 
