@@ -450,16 +450,13 @@ void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
 void ComponentManager::deliver(const mqtt::MqttMessage& message) {
     if (message.retain) clear_if_stale(message);
     // A plugin command whose request_id was answered already gets that first answer again
-    // (QoS 1 redelivery, a client's retry): the plugin does not run it twice.
+    // (QoS 1 redelivery, a client's retry), even while the plugin is unresponsive. One that
+    // arrives while the first copy is still queued or running is caught on the plugin's worker
+    // (PluginContext::publish_result).
     if (!message.retain) {
         if (auto result_topic = plugin_command_result_topic(message.topic)) {
             const auto request = contract::parse_command(message.payload);
-            if (request.ok()) {
-                if (auto first = mqtt_.dedup.find(*result_topic, request.request_id)) {
-                    mqtt_.session.publish(first->topic, first->payload, 1, false);
-                    return;
-                }
-            }
+            if (request.ok() && republish_answer(*result_topic, request.request_id)) return;
         }
     }
     std::lock_guard<std::mutex> lock(state_mutex_);
@@ -488,6 +485,14 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
     // libmosquitto has queued a QoS 1/2 message and sends it on (re)connect, yet it reports
     // MOSQ_ERR_NO_CONN. For the plugin that publish succeeded; failing it would fail start().
     return outcome.ok || (qos > 0 && outcome.error == mosquitto_strerror(MOSQ_ERR_NO_CONN));
+}
+
+bool ComponentManager::republish_answer(const std::string& result_topic,
+                                        const std::string& request_id) {
+    auto first = mqtt_.dedup.find(result_topic, request_id);
+    if (!first) return false;
+    mqtt_.session.publish(first->topic, first->payload, 1, false);
+    return true;
 }
 
 bool ComponentManager::publish_refusal(const std::string& topic, const std::string& payload) {

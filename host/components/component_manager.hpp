@@ -104,6 +104,7 @@ class ComponentManager final : public PluginHostServices {
     bool publish(const std::string& topic, const std::string& payload, int qos,
                  bool retain) override;
     bool publish_refusal(const std::string& topic, const std::string& payload) override;
+    bool republish_answer(const std::string& result_topic, const std::string& request_id) override;
     void subscribe(const std::string& component_id, const std::string& filter, int qos) override;
     void unsubscribe(const std::string& component_id, const std::string& filter) override;
     std::chrono::system_clock::time_point now() override;

@@ -306,7 +306,11 @@ void PluginContext::refuse_command(const std::string& action, const std::string&
 // Parses the request, runs the handler when there is one (on the worker), and publishes the
 // result on components/{cid}/evt/{action}_result.
 void PluginContext::publish_result(const std::string& action, const std::string& payload) {
+    const std::string topic = prefix_ + "evt/" + action + "_result";
     contract::CommandRequest request = contract::parse_command(payload);
+    // Checked here, on the worker, where the first copy's answer is recorded before a second
+    // copy that arrived meanwhile can run.
+    if (request.ok() && host_.republish_answer(topic, request.request_id)) return;
     contract::Result result(request.request_id, host_.now());
     if (!request.ok()) {
         result.fail(request.error);
@@ -342,7 +346,6 @@ void PluginContext::publish_result(const std::string& action, const std::string&
             }
         }
     }
-    const std::string topic = prefix_ + "evt/" + action + "_result";
     if (!host_.publish(topic, result.str(), 1, false) && !host_.connected()) {
         log_->warn(
             "command '{}' returned after the component was left behind; its result is "

@@ -24,6 +24,11 @@ bool HostLink::publish_refusal(const std::string& topic, const std::string& payl
     return call.services && call.services->publish_refusal(topic, payload);
 }
 
+bool HostLink::republish_answer(const std::string& result_topic, const std::string& request_id) {
+    Call call(*this);
+    return call.services && call.services->republish_answer(result_topic, request_id);
+}
+
 void HostLink::subscribe(const std::string& component_id, const std::string& filter, int qos) {
     Call call(*this);
     if (call.services) call.services->subscribe(component_id, filter, qos);

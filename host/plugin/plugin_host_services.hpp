@@ -38,6 +38,15 @@ class PluginHostServices {
         return publish(topic, payload, 1, false);
     }
 
+    // When `request_id` was answered on `result_topic` already (a QoS 1 redelivery, or a
+    // client's retry that arrived while the first copy was queued or running), publishes that
+    // first answer again and returns true: the plugin must not run the command twice.
+    virtual bool republish_answer(const std::string& result_topic, const std::string& request_id) {
+        (void)result_topic;
+        (void)request_id;
+        return false;  // an implementation that records no answers
+    }
+
     // A component wants messages matching `filter` (absolute, validated). The core subscribes
     // (reference-counting filters shared by several components, resubscribing after a
     // reconnect) and hands every incoming message to PluginContext::deliver_message().

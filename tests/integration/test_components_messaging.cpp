@@ -131,3 +131,24 @@ TEST_CASE("a plugin command repeated with the same request_id gets the first ans
     REQUIRE(other);
     CHECK(has_text(other->payload, "\"message\":\"c\""));
 }
+
+TEST_CASE("a copy of a plugin command that arrives while the first still runs is not run again") {
+    ComponentRig rig("msg-dup-running");
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    // Both copies are queued before the first has answered: the check at arrival finds no
+    // answer yet, the one on the plugin's worker does.
+    const std::string command = R"({"request_id":"slow-1"})";
+    rig.client->publish(rig.agent.topic("components/probe/cmd/count_slowly"), command);
+    rig.client->publish(rig.agent.topic("components/probe/cmd/count_slowly"), command);
+    const auto answers =
+        rig.client->wait_for_count(rig.agent.topic("components/probe/evt/count_slowly_result"), 2,
+                                   [](const Message&) { return true; });
+    REQUIRE_MESSAGE(answers.size() == 2, rig.agent.log());
+    CHECK(has_text(answers[0].payload, R"("count":1)"));
+    CHECK(answers[1].payload == answers[0].payload);
+    // The next request_id is the plugin's second run.
+    auto next = rig.plugin_command("probe", "count", R"({"request_id":"count-2"})", "count-2");
+    REQUIRE_MESSAGE(next, rig.agent.log());
+    CHECK(has_text(next->payload, R"("count":2)"));
+}

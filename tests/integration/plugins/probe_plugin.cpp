@@ -6,11 +6,14 @@
 //   - relative multi-level filter in/#: each payload is republished on "out";
 //   - command "config" answers {"config": <the config the plugin reads now>};
 //   - command "count" answers {"count": <how many times it has run, this one included>};
+//     "count_slowly" does the same after 300 ms of work (a copy of it can arrive meanwhile);
 //   - a proposed config containing "bad" is refused with "mode bad is refused".
 #include <lucid/plugin.hpp>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 struct Probe : lucid::Plugin {
     void start() override {
@@ -20,8 +23,10 @@ struct Probe : lucid::Plugin {
         subscribe("in/#", [this](const lucid::Message& m) { publish("out", m.payload); });
         on_command("config",
                    [this](const lucid::Command&) { return "{\"config\":" + config() + "}"; });
-        on_command("count", [this](const lucid::Command&) {
-            return "{\"count\":" + std::to_string(++runs_) + "}";
+        on_command("count", [this](const lucid::Command&) { return count(); });
+        on_command("count_slowly", [this](const lucid::Command&) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the work
+            return count();
         });
         publish_event("started", config());
     }
@@ -30,6 +35,8 @@ struct Probe : lucid::Plugin {
             throw std::invalid_argument("mode bad is refused");
         }
     }
+
+    std::string count() { return "{\"count\":" + std::to_string(++runs_) + "}"; }
 
     int runs_ = 0;  // callbacks run on the plugin's one worker thread: no lock needed
 };
