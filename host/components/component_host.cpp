@@ -15,6 +15,7 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.legacy_registries = registry::legacy_registry_candidates(
         config.data_dir, legacy ? std::optional<std::string>(legacy) : std::nullopt);
     s.plugin_stall = config.plugin_stall;
+    s.health_window = config.upgrade_health;
     s.install.github_base = config.github_base_url;
     s.install.allowed_url_prefixes = config.allowed_source_prefixes;
     s.install.inline_max_bytes = config.max_artifact_bytes;

@@ -44,6 +44,8 @@ struct AgentConfig {
     commands::Supervision supervision = commands::Supervision::automatic;
     // A plugin callback running longer makes its component failed/unresponsive.
     std::chrono::milliseconds plugin_stall{10000};
+    // An upgraded component that reports failed within this long is rolled back.
+    std::chrono::milliseconds upgrade_health{300};
 
     // Where each setting came from ("flag", "environment", "env file", "default"), by setting
     // name, for check-config.

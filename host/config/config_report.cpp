@@ -41,6 +41,7 @@ std::string describe_config(const AgentConfig& c) {
     line("supervised", sup);
     line("plugin_stall_s",
          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
+    line("upgrade_health_ms", std::to_string(c.upgrade_health.count()));
     return out;
 }
 

@@ -201,13 +201,16 @@ class Resolver {
         std::int64_t max_ms = config_.reconnect_max.count();
         std::int64_t stall_s =
             std::chrono::duration_cast<std::chrono::seconds>(config_.plugin_stall).count();
+        std::int64_t health_ms = config_.upgrade_health.count();
         if (!int_setting("keepalive_s", 5, 3600, keepalive) ||
             !int_setting("reconnect_min_ms", 1, 3'600'000, min_ms) ||
             !int_setting("reconnect_max_ms", 1, 3'600'000, max_ms) ||
-            !int_setting("plugin_stall_s", 1, 3600, stall_s)) {
+            !int_setting("plugin_stall_s", 1, 3600, stall_s) ||
+            !int_setting("upgrade_health_ms", 0, 600'000, health_ms)) {
             return false;
         }
         config_.plugin_stall = std::chrono::seconds(stall_s);
+        config_.upgrade_health = std::chrono::milliseconds(health_ms);
         if (min_ms > max_ms) {
             return fail("reconnect_min_ms (" + std::to_string(min_ms) +
                         ") must not exceed reconnect_max_ms (" + std::to_string(max_ms) + ")");

@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 20> kSettings{{
+inline constexpr std::array<Setting, 21> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -52,6 +52,8 @@ inline constexpr std::array<Setting, 20> kSettings{{
     {"plugin_stall_s", "--plugin-stall-s", "LUCID_PLUGIN_STALL_S",
      "a plugin callback running this long marks its component failed/unresponsive, 1-3600 "
      "(default 10)"},
+    {"upgrade_health_ms", "--upgrade-health-ms", "LUCID_UPGRADE_HEALTH_MS",
+     "an upgraded component that fails within this long is rolled back, 0-600000 (default 300)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.

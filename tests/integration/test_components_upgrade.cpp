@@ -82,6 +82,9 @@ TEST_CASE("an upgrade that fails is rolled back and the old version runs again")
     const Artifact throws = artifact(LUCID_ITEST_ECHO_3_0_THROWS);
     const Artifact fails = artifact(LUCID_ITEST_ECHO_3_1_FAILS);
     ComponentRig rig("up-2");
+    // A window far longer than the 1 ms after which 3.1.0 fails, even on a loaded machine: the
+    // rollback answers as soon as the failure is reported, so this costs no time.
+    rig.env["LUCID_UPGRADE_HEALTH_MS"] = "20000";
     rig.start_agent();
     REQUIRE(ok_of(rig.install("rb-v1", "echo", inline_source(v1))));
     REQUIRE(rig.wait_status("echo", "running", "1.0.0"));

@@ -81,7 +81,20 @@ TEST_CASE("defaults work with nothing set") {
     CHECK(c.topic_root == "lucid/agents");
     CHECK(c.reconnect_min.count() == 1000);
     CHECK(c.reconnect_max.count() == 60000);
+    CHECK(c.plugin_stall.count() == 10000);
+    CHECK(c.upgrade_health.count() == 300);
     CHECK(c.origins.at("agent_id") == "default");
+}
+
+TEST_CASE("the hung-plugin threshold and the upgrade health window are settings") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["LUCID_UPGRADE_HEALTH_MS"] = "2500";
+    auto c = ok(resolve({"--plugin-stall-s", "3"}, env));
+    CHECK(c.plugin_stall.count() == 3000);
+    CHECK(c.upgrade_health.count() == 2500);
+    CHECK(c.origins.at("upgrade_health_ms") == "environment LUCID_UPGRADE_HEALTH_MS");
+    CHECK(ok(resolve({"--upgrade-health-ms", "0"}, env)).upgrade_health.count() == 0);
 }
 
 TEST_CASE("data dir is /var/lib/lucid for root and XDG_STATE_HOME otherwise") {
@@ -151,6 +164,9 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--supervised", "perhaps"}, "supervised"},
         {{"--tls-cert", "/c.pem"}, "tls_key"},
         {{"--github-base-url", "ftp://x"}, "github_base_url"},
+        {{"--plugin-stall-s", "0"}, "plugin_stall_s"},
+        {{"--upgrade-health-ms", "600001"}, "upgrade_health_ms"},
+        {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
     };
     for (const auto& [args, expected] : cases) {
         CAPTURE(args[1]);
