@@ -5,6 +5,7 @@
 
 #include <lucid/plugin.h>
 
+#include <exception>
 #include <string>
 
 namespace lucid::host {
@@ -24,5 +25,19 @@ struct PluginCall {
                              : text + ": " + error;
     }
 };
+
+// Runs one plugin callback; an exception that escapes a (non-C++-wrapper) plugin is turned
+// into a status here rather than killing the worker.
+template <class F>
+lucid_status call_plugin(PluginCall& call, F&& f) noexcept {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        call.error = std::string("exception escaped the plugin: ") + e.what();
+    } catch (...) {
+        call.error = "exception escaped the plugin";
+    }
+    return LUCID_ERR_INTERNAL;
+}
 
 }  // namespace lucid::host

@@ -15,24 +15,6 @@
 
 namespace lucid::host {
 
-namespace {
-
-// Runs one plugin callback; an exception that escapes a (non-C++-wrapper) plugin is turned
-// into a status here rather than killing the worker.
-template <class F>
-lucid_status call_plugin(PluginCall& call, F&& f) noexcept {
-    try {
-        return f();
-    } catch (const std::exception& e) {
-        call.error = std::string("exception escaped the plugin: ") + e.what();
-    } catch (...) {
-        call.error = "exception escaped the plugin";
-    }
-    return LUCID_ERR_INTERNAL;
-}
-
-}  // namespace
-
 PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
                              std::string version, PluginHostServices& services,
                              std::chrono::milliseconds call_timeout)
@@ -355,64 +337,5 @@ void PluginContext::publish_result(const std::string& action, const std::string&
 }
 
 void PluginContext::leave_host() { host_.cut(); }
-
-PluginContext::StepResult PluginContext::propose_config(const std::string& config_json) {
-    rapidjson::Document doc;
-    doc.Parse(config_json.c_str());
-    if (doc.HasParseError() || !doc.IsObject()) {
-        return StepResult{false, "config must be a JSON object", false};
-    }
-    bool running = false;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        running = phase_ == Phase::running;
-        if (running && stall_) return StepResult{false, unresponsive_refusal(component_id_), false};
-    }
-    if (!running) {
-        // Nothing to ask: the plugin sees the config at its next start.
-        const std::string unsaved = host_.persist_config(component_id_, config_json);
-        if (!unsaved.empty()) return StepResult{false, "cannot save config: " + unsaved, false};
-        return StepResult{true, "", false};
-    }
-    auto outcome = std::make_shared<StepResult>();
-    bool finished =
-        worker_.run_and_wait([this, outcome, config_json] { apply_config(config_json, *outcome); },
-                             call_timeout_, "config change");
-    if (!finished) {
-        return StepResult{false, "plugin did not answer the config change in time", false};
-    }
-    return *outcome;  // a refused config changed nothing
-}
-
-void PluginContext::apply_config(const std::string& config_json, StepResult& outcome) {
-    const auto offer = [&](const std::string& json, PluginCall& call) {
-        return call_plugin(call, [&] {
-            return descriptor_.config_changed(instance_, json.c_str(), call.handle());
-        });
-    };
-    const std::string stored = host_.read_config(component_id_);
-    if (descriptor_.config_changed) {  // older plugins and C plugins may have no hook
-        PluginCall call;
-        const lucid_status status = offer(config_json, call);
-        if (status != LUCID_OK) {
-            outcome.error = call.error.empty() ? call.failure("config change", status) : call.error;
-            return;
-        }
-    }
-    // Stored before the worker runs anything else, so that the next callback reads it.
-    const std::string unsaved = host_.persist_config(component_id_, config_json);
-    if (unsaved.empty()) {
-        outcome.ok = true;
-        return;
-    }
-    outcome.error = "cannot save config: " + unsaved;
-    // Not stored (a full or read-only disk): the plugin goes back to the stored config, so that
-    // what runs now is what the next start gets.
-    PluginCall undo;
-    if (descriptor_.config_changed && offer(stored, undo) != LUCID_OK) {
-        log_->warn("config change not saved, and the plugin refused the stored config back: {}",
-                   undo.error);
-    }
-}
 
 }  // namespace lucid::host

@@ -70,7 +70,9 @@ class PluginContext {
                          bool retain);
 
     // Asks the plugin (config_changed) about a new whole config; when it accepts, the config is
-    // persisted through the services. ok=false with the plugin's reason when refused.
+    // persisted through the services. ok=false with the plugin's reason when refused, with
+    // "cannot save config: ..." when it cannot be stored, and when the plugin does not answer
+    // within the call timeout; in those last cases the plugin gets the stored config back.
     StepResult propose_config(const std::string& config_json);
 
     ComponentStatus status() const;
@@ -123,8 +125,9 @@ class PluginContext {
     void refuse_command(const std::string& action, const std::string& payload);
     void publish_result(const std::string& action, const std::string& payload);
     // On the worker: asks the plugin, stores what it accepted, or gives it the stored config
-    // back when storing fails.
-    void apply_config(const std::string& config_json, StepResult& outcome);
+    // back when storing fails or the answer was given up on (plugin_context_config.cpp).
+    struct ConfigChange;
+    void apply_config(const std::string& config_json, ConfigChange& change);
     bool accepting() const;  // phase starting/running
 
     const lucid_plugin_descriptor descriptor_;

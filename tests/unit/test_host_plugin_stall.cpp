@@ -78,8 +78,19 @@ class Services : public PluginHostServices {
     std::string agent_id() override { return "dev1"; }
     std::string base_topic() override { return "lucid/agents/dev1"; }
     void status_changed(const std::string&, const ComponentStatus&) override {}
-    std::string read_config(const std::string&) override { return "{}"; }
-    std::string persist_config(const std::string&, const std::string&) override { return {}; }
+    std::string read_config(const std::string&) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return persisted_.empty() ? "{}" : persisted_.back();
+    }
+    std::string persist_config(const std::string&, const std::string& json) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        persisted_.push_back(json);
+        return {};
+    }
+    std::vector<std::string> persisted() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return persisted_;
+    }
 
     // The first message sent on `topic` by publish() (or publish_refusal()), waiting up to 5 s.
     std::optional<Sent> wait_for(const std::string& topic, bool refusal = false) {
@@ -120,6 +131,7 @@ class Services : public PluginHostServices {
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<Sent> published_, refused_;
+    std::vector<std::string> persisted_;
     std::map<std::string, int> subscriptions_;
     int subscribes_ = 0;
 };
@@ -200,6 +212,30 @@ void destroy(void* instance) {
     std::lock_guard<std::mutex> lock(g_life.mutex);
     g_life.destroyed = true;
     g_life.cv.notify_all();
+}
+
+// The configs offered to config_changed, in order; the first offer blocks on the gate.
+struct Offers {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<std::string> seen;
+
+    std::vector<std::string> wait_for(std::size_t n) {
+        std::unique_lock<std::mutex> lock(mutex);
+        cv.wait_for(lock, 5s, [&] { return seen.size() >= n; });
+        return seen;
+    }
+} g_offers;
+lucid_status config_changed_at_gate(void*, const char* json, lucid_call*) {
+    bool first = false;
+    {
+        std::lock_guard<std::mutex> lock(g_offers.mutex);
+        g_offers.seen.push_back(json);
+        first = g_offers.seen.size() == 1;
+        g_offers.cv.notify_all();
+    }
+    if (first) g_gate->pass();
+    return LUCID_OK;
 }
 
 lucid_plugin_descriptor descriptor(bool hang_in_start) {
@@ -427,4 +463,27 @@ TEST_CASE("a plugin left behind is cut off: a call in progress ends, later ones 
     CHECK(services.count("t/before") == 1);
     CHECK(services.count("t/after") == 0);
     CHECK(services.subscribes() == 0);
+}
+
+TEST_CASE("a config change the plugin accepts after its answer timed out is not stored") {
+    Gate gate;
+    g_gate = &gate;
+    Services services;
+    lucid_plugin_descriptor with_config = descriptor(false);
+    with_config.config_changed = &config_changed_at_gate;
+    PluginContext context(with_config, "hang", "1.0.0", services, 200ms);
+    REQUIRE(context.start().ok);
+
+    const auto answer = context.propose_config(R"({"mode":"late"})");
+    CHECK_FALSE(answer.ok);
+    CHECK(answer.error == "plugin did not answer the config change in time");
+    REQUIRE(gate.wait_entered());
+    gate.release();
+    // The plugin accepts it late and is given the stored config back; nothing is stored.
+    const auto offers = g_offers.wait_for(2);
+    REQUIRE(offers.size() == 2);
+    CHECK(offers[0] == R"({"mode":"late"})");
+    CHECK(offers[1] == "{}");
+    CHECK(context.stop().ok);
+    CHECK(services.persisted().empty());
 }
