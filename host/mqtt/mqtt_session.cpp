@@ -197,6 +197,7 @@ void MqttSession::handle_connect(int rc) {
     for (const auto& sub : subscriptions_.all()) {
         mosquitto_subscribe(mosq_, nullptr, sub.filter.c_str(), sub.qos);
     }
+    for (const auto& filter : subscriptions_.owed_unsubscribes()) send_unsubscribe(filter);
     log->info("connected to {} as {} (session {})", redacted_url(options_.endpoint),
               options_.client_id, info.session);
     if (connected_handler_) connected_handler_(info);
@@ -220,8 +221,14 @@ void MqttSession::subscribe(const std::string& filter, int qos) {
 }
 
 void MqttSession::unsubscribe(const std::string& filter) {
-    if (subscriptions_.remove(filter) && connected()) {
-        mosquitto_unsubscribe(mosq_, nullptr, filter.c_str());
+    if (subscriptions_.remove(filter) && connected()) send_unsubscribe(filter);
+}
+
+void MqttSession::send_unsubscribe(const std::string& filter) {
+    // Still owed when it could not even be queued (the connection just went): the next
+    // connect sends it.
+    if (mosquitto_unsubscribe(mosq_, nullptr, filter.c_str()) == MOSQ_ERR_SUCCESS) {
+        subscriptions_.unsubscribed(filter);
     }
 }
 

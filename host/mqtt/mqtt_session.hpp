@@ -101,6 +101,8 @@ class MqttSession final : public Publisher {
     // Adds a filter to the subscription set (resubscribed on every connect) and subscribes now
     // when connected. Reference-counted per filter.
     void subscribe(const std::string& filter, int qos = 1);
+    // Ends the filter's last reference; the broker is told now, or on the next connect when
+    // offline (the session is persistent: it would keep the subscription).
     void unsubscribe(const std::string& filter);
 
     PublishOutcome publish(const std::string& topic, std::string_view payload, int qos,
@@ -123,6 +125,7 @@ class MqttSession final : public Publisher {
     void run_connection();
     void handle_connect(int rc);
     void mark_disconnected();
+    void send_unsubscribe(const std::string& filter);
     bool wait_for_stop(std::chrono::milliseconds delay);
     bool stop_requested() const;
 

@@ -6,6 +6,7 @@ namespace lucid::host::mqtt {
 
 bool SubscriptionSet::add(const std::string& filter, int qos) {
     std::lock_guard<std::mutex> lock(mutex_);
+    owed_.erase(filter);  // wanted again: the broker's subscription may stay
     auto& slot = slots_[filter];
     const bool changed = slot.references == 0 || qos > slot.qos;
     slot.qos = std::max(slot.qos, qos);
@@ -19,6 +20,7 @@ bool SubscriptionSet::remove(const std::string& filter) {
     if (it == slots_.end()) return false;
     if (--it->second.references > 0) return false;
     slots_.erase(it);
+    owed_.insert(filter);
     return true;
 }
 
@@ -28,6 +30,16 @@ std::vector<Subscription> SubscriptionSet::all() const {
     out.reserve(slots_.size());
     for (const auto& [filter, slot] : slots_) out.push_back({filter, slot.qos});
     return out;
+}
+
+std::vector<std::string> SubscriptionSet::owed_unsubscribes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {owed_.begin(), owed_.end()};
+}
+
+void SubscriptionSet::unsubscribed(const std::string& filter) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    owed_.erase(filter);
 }
 
 }  // namespace lucid::host::mqtt

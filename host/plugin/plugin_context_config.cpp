@@ -61,7 +61,7 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
         return StepResult{false, "plugin did not answer the config change in time", false};
     }
     change->decided.wait(lock, [&] { return change->done; });  // a store in progress
-    return change->result;  // a refused config changed nothing
+    return change->result;                                     // a refused config changed nothing
 }
 
 void PluginContext::apply_config(const std::string& config_json, ConfigChange& change) {

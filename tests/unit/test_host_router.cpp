@@ -41,3 +41,18 @@ TEST_CASE("subscriptions are reference-counted per filter") {
     CHECK(set.all()[0].filter == "b");
     CHECK(set.all()[0].qos == 1);
 }
+
+TEST_CASE("an UNSUBSCRIBE stays owed until the broker has it, unless the filter is wanted again") {
+    SubscriptionSet set;
+    set.add("a/#", 1);
+    set.add("b", 1);
+    set.add("c", 1);
+    CHECK(set.owed_unsubscribes().empty());
+    CHECK(set.remove("a/#"));
+    CHECK(set.remove("b"));
+    CHECK(set.remove("c"));
+    CHECK(set.owed_unsubscribes() == std::vector<std::string>{"a/#", "b", "c"});
+    set.unsubscribed("a/#");  // sent
+    set.add("b", 1);          // subscribed again before it was sent: nothing to undo
+    CHECK(set.owed_unsubscribes() == std::vector<std::string>{"c"});
+}
