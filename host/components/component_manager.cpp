@@ -112,7 +112,10 @@ std::vector<std::string> ComponentManager::boot() {
 
 void ComponentManager::stop_all() {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
-    while (!loaded_.empty()) stop_and_unload(loaded_.begin()->first);
+    while (!loaded_.empty()) {
+        const std::string id = loaded_.begin()->first;  // a copy: the entry goes with the unload
+        stop_and_unload(id);
+    }
 }
 
 std::string ComponentManager::load_and_start(const registry::Entry& entry) {

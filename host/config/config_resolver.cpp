@@ -206,7 +206,7 @@ class Resolver {
             !int_setting("reconnect_min_ms", 1, 3'600'000, min_ms) ||
             !int_setting("reconnect_max_ms", 1, 3'600'000, max_ms) ||
             !int_setting("plugin_stall_s", 1, 3600, stall_s) ||
-            !int_setting("upgrade_health_ms", 0, 600'000, health_ms)) {
+            !int_setting("upgrade_health_ms", 0, 60'000, health_ms)) {
             return false;
         }
         config_.plugin_stall = std::chrono::seconds(stall_s);

@@ -53,7 +53,7 @@ inline constexpr std::array<Setting, 21> kSettings{{
      "a plugin callback running this long marks its component failed/unresponsive, 1-3600 "
      "(default 10)"},
     {"upgrade_health_ms", "--upgrade-health-ms", "LUCID_UPGRADE_HEALTH_MS",
-     "an upgraded component that fails within this long is rolled back, 0-600000 (default 300)"},
+     "an upgraded component that fails within this long is rolled back, 0-60000 (default 300)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.

@@ -61,6 +61,7 @@ void MqttSession::start() {
     mosquitto_disconnect_callback_set(mosq_, &MqttSession::on_disconnect_cb);
     mosquitto_publish_callback_set(mosq_, &MqttSession::on_publish_cb);
     mosquitto_message_callback_set(mosq_, &MqttSession::on_message_cb);
+    mosquitto_unsubscribe_callback_set(mosq_, &MqttSession::on_unsubscribe_cb);
     mosquitto_log_callback_set(mosq_, &MqttSession::on_log_cb);
 
     const auto& endpoint = options_.endpoint;
@@ -191,13 +192,17 @@ void MqttSession::handle_connect(int rc) {
         std::lock_guard<std::mutex> lock(mutex_);
         connection_ = info;
     }
-    // connected_ is set before resubscribing: a concurrent subscribe() then either sees it and
-    // sends SUBSCRIBE itself, or its filter is already in the set we iterate (or both).
+    // connected_ is set before resubscribing: a subscribe() waiting for subscribe_mutex_ then
+    // sends its SUBSCRIBE itself once we are done.
     connected_ = true;
-    for (const auto& sub : subscriptions_.all()) {
-        mosquitto_subscribe(mosq_, nullptr, sub.filter.c_str(), sub.qos);
+    {
+        std::lock_guard<std::mutex> lock(subscribe_mutex_);
+        for (const auto& sub : subscriptions_.all()) {
+            mosquitto_subscribe(mosq_, nullptr, sub.filter.c_str(), sub.qos);
+        }
+        unsubscribing_.clear();  // those of the last connection get no UNSUBACK: send again
+        for (const auto& filter : subscriptions_.owed_unsubscribes()) send_unsubscribe(filter);
     }
-    for (const auto& filter : subscriptions_.owed_unsubscribes()) send_unsubscribe(filter);
     log->info("connected to {} as {} (session {})", redacted_url(options_.endpoint),
               options_.client_id, info.session);
     if (connected_handler_) connected_handler_(info);
@@ -215,21 +220,37 @@ std::optional<ConnectionInfo> MqttSession::connection() const {
 }
 
 void MqttSession::subscribe(const std::string& filter, int qos) {
+    std::lock_guard<std::mutex> lock(subscribe_mutex_);
     if (subscriptions_.add(filter, qos) && connected()) {
         mosquitto_subscribe(mosq_, nullptr, filter.c_str(), qos);
     }
 }
 
 void MqttSession::unsubscribe(const std::string& filter) {
+    std::lock_guard<std::mutex> lock(subscribe_mutex_);
     if (subscriptions_.remove(filter) && connected()) send_unsubscribe(filter);
 }
 
 void MqttSession::send_unsubscribe(const std::string& filter) {
-    // Still owed when it could not even be queued (the connection just went): the next
-    // connect sends it.
-    if (mosquitto_unsubscribe(mosq_, nullptr, filter.c_str()) == MOSQ_ERR_SUCCESS) {
-        subscriptions_.unsubscribed(filter);
+    // Owed until its UNSUBACK: a packet queued or written just before the connection went may
+    // never reach the broker, and the next connect sends it again.
+    int mid = 0;
+    if (mosquitto_unsubscribe(mosq_, &mid, filter.c_str()) == MOSQ_ERR_SUCCESS) {
+        unsubscribing_[mid] = filter;
     }
+}
+
+void MqttSession::on_unsubscribe_cb(mosquitto*, void* self, int mid) {
+    auto* session = static_cast<MqttSession*>(self);
+    std::lock_guard<std::mutex> lock(session->subscribe_mutex_);
+    auto it = session->unsubscribing_.find(mid);
+    if (it == session->unsubscribing_.end()) return;
+    const std::string filter = std::move(it->second);
+    session->unsubscribing_.erase(it);
+    for (const auto& [other, pending] : session->unsubscribing_) {
+        if (pending == filter) return;  // a later UNSUBSCRIBE of it is still on its way
+    }
+    session->subscriptions_.unsubscribed(filter);
 }
 
 PublishOutcome MqttSession::publish(const std::string& topic, std::string_view payload, int qos,

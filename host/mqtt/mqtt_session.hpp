@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -118,6 +119,7 @@ class MqttSession final : public Publisher {
     static void on_disconnect_cb(mosquitto*, void* self, int rc);
     static void on_publish_cb(mosquitto*, void* self, int mid);
     static void on_message_cb(mosquitto*, void* self, const mosquitto_message* message);
+    static void on_unsubscribe_cb(mosquitto*, void* self, int mid);
     static void on_log_cb(mosquitto*, void* self, int level, const char* text);
 
     void run();
@@ -125,7 +127,7 @@ class MqttSession final : public Publisher {
     void run_connection();
     void handle_connect(int rc);
     void mark_disconnected();
-    void send_unsubscribe(const std::string& filter);
+    void send_unsubscribe(const std::string& filter);  // holds subscribe_mutex_
     bool wait_for_stop(std::chrono::milliseconds delay);
     bool stop_requested() const;
 
@@ -135,6 +137,10 @@ class MqttSession final : public Publisher {
     WillFactory will_factory_;
     ConnectedHandler connected_handler_;
     SubscriptionSet subscriptions_;
+    // Held across a change of subscriptions_ and the SUBSCRIBE/UNSUBSCRIBE it calls for, and
+    // while connect replays them: the broker sees them in the order the set changed.
+    std::mutex subscribe_mutex_;
+    std::map<int, std::string> unsubscribing_;  // UNSUBSCRIBE mid → filter, until its UNSUBACK
     Backoff backoff_;
 
     mosquitto* mosq_ = nullptr;

@@ -26,7 +26,8 @@ class SubscriptionSet {
     // True when the filter is new (the caller then sends SUBSCRIBE); a higher qos upgrades.
     bool add(const std::string& filter, int qos);
     // True when this removed the last reference (the caller then sends UNSUBSCRIBE, and calls
-    // unsubscribed() once the broker has it).
+    // unsubscribed() once the broker acknowledged it). Owed only in memory: an agent restarted
+    // while offline does not know what its previous process owed.
     bool remove(const std::string& filter);
     std::vector<Subscription> all() const;
 

@@ -65,6 +65,11 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
 }
 
 void PluginContext::apply_config(const std::string& config_json, ConfigChange& change) {
+    {
+        // Queued behind a slow callback past the wait: nobody takes this answer any more.
+        std::lock_guard<std::mutex> lock(change.mutex);
+        if (change.given_up) return;
+    }
     const auto offer = [&](const std::string& json, PluginCall& call) {
         return call_plugin(call, [&] {
             return descriptor_.config_changed(instance_, json.c_str(), call.handle());

@@ -150,3 +150,19 @@ TEST_CASE("a hung plugin is uninstalled in bounded time and asks for an agent re
     const int status = rig.agent.stop(SIGTERM);
     CHECK_MESSAGE(status == 0, rig.agent.log());
 }
+
+TEST_CASE("SIGTERM while a plugin hangs: the agent exits cleanly around the plugin's thread") {
+    HangRig rig("hang-3", false);
+    rig.hang("h1");
+    REQUIRE_MESSAGE(rig.wait_status("hang", "failed"), rig.agent.log());
+    rig.agent.process().signal(SIGTERM);
+    // Stopping waits one more threshold (1 s) for the hung callback, then leaves it behind...
+    REQUIRE_MESSAGE(rig.agent.wait_for_log("stop could not run: command 'hang' still running after",
+                                           std::chrono::seconds(10)),
+                    rig.agent.log());
+    // ...and the callback returns while the agent tears down what it used to reach.
+    rig.release_plugin();
+    const auto status = rig.agent.process().wait_exit(std::chrono::seconds(15));
+    REQUIRE_MESSAGE(status, rig.agent.log());
+    CHECK_MESSAGE(*status == 0, rig.agent.log());
+}

@@ -165,7 +165,7 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--tls-cert", "/c.pem"}, "tls_key"},
         {{"--github-base-url", "ftp://x"}, "github_base_url"},
         {{"--plugin-stall-s", "0"}, "plugin_stall_s"},
-        {{"--upgrade-health-ms", "600001"}, "upgrade_health_ms"},
+        {{"--upgrade-health-ms", "60001"}, "upgrade_health_ms"},
         {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
     };
     for (const auto& [args, expected] : cases) {
