@@ -14,13 +14,6 @@ bool enabled_in_registry(const ComponentRig& rig) {
     return rig.registry()["components"]["echo"]["enabled"].GetBool();
 }
 
-void echo_answers(ComponentRig& rig, const std::string& request_id) {
-    auto answer =
-        rig.plugin_command("echo", "echo", R"({"request_id":")" + request_id + "\"}", request_id);
-    REQUIRE_MESSAGE(answer, rig.agent.log());
-    CHECK(ok_of(*answer));
-}
-
 }  // namespace
 
 TEST_CASE("stop, start and restart change the running state only") {
@@ -45,7 +38,7 @@ TEST_CASE("stop, start and restart change the running state only") {
     rig.client->clear();
     CHECK(ok_of(rig.control("start", "echo", "ctl-start")));
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
-    echo_answers(rig, "after-start");
+    rig.echo_answers("after-start");
 
     auto twice = rig.control("start", "echo", "ctl-start-2");
     CHECK(ok_of(twice));
@@ -56,7 +49,7 @@ TEST_CASE("stop, start and restart change the running state only") {
     // A restart passes through stopped and ends running.
     CHECK(rig.wait_status("echo", "stopped"));
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
-    echo_answers(rig, "after-restart");
+    rig.echo_answers("after-restart");
 }
 
 TEST_CASE("disable is persisted: a disabled component is not started at boot") {
@@ -81,7 +74,7 @@ TEST_CASE("disable is persisted: a disabled component is not started at boot") {
     }));
     // Disabled does not forbid a manual start.
     CHECK(ok_of(rig.control("start", "echo", "dis-start")));
-    echo_answers(rig, "disabled-but-started");
+    rig.echo_answers("disabled-but-started");
 
     auto enable = rig.control("enable", "echo", "en-1");
     CHECK(ok_of(enable));
@@ -91,7 +84,7 @@ TEST_CASE("disable is persisted: a disabled component is not started at boot") {
     rig.client->clear();
     rig.start_agent();
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
-    echo_answers(rig, "enabled-at-boot");
+    rig.echo_answers("enabled-at-boot");
 }
 
 TEST_CASE("every control command names a component it does not know") {

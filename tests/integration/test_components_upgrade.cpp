@@ -24,13 +24,6 @@ std::string string_at(const rapidjson::Document& registry, const char* key,
     return value.IsString() ? value.GetString() : "";
 }
 
-void echo_answers(ComponentRig& rig, const std::string& request_id) {
-    auto answer =
-        rig.plugin_command("echo", "echo", R"({"request_id":")" + request_id + "\"}", request_id);
-    REQUIRE_MESSAGE(answer, rig.agent.log());
-    CHECK(ok_of(*answer));
-}
-
 }  // namespace
 
 TEST_CASE("an upgrade replaces the running version and keeps only the replaced one") {
@@ -53,7 +46,7 @@ TEST_CASE("an upgrade replaces the running version and keeps only the replaced o
     CHECK_FALSE(flag_of(up, "rolled_back"));
     CHECK_FALSE(flag_of(up, "restart_required"));  // the old library really left the process
     CHECK(rig.wait_status("echo", "running", "2.0.0"));
-    echo_answers(rig, "after-v2");
+    rig.echo_answers("after-v2");
 
     auto registry = rig.registry();
     CHECK(string_at(registry, "version") == "2.0.0");
@@ -65,7 +58,7 @@ TEST_CASE("an upgrade replaces the running version and keeps only the replaced o
     auto again = rig.install("up-v21", "echo", inline_source(v21));
     REQUIRE_MESSAGE(ok_of(again), again.payload);
     CHECK(rig.wait_status("echo", "running", "2.1.0"));
-    echo_answers(rig, "after-v21");
+    rig.echo_answers("after-v21");
     registry = rig.registry();
     CHECK(string_at(registry, "version") == "2.1.0");
     CHECK(string_at(registry, "previous", "version") == "2.0.0");
@@ -110,7 +103,7 @@ TEST_CASE("an upgrade that fails is rolled back and the old version runs again")
         CHECK(std::string(m.json()["version"].GetString()) == c.version);
 
         CHECK(rig.wait_status("echo", "running", "1.0.0"));
-        echo_answers(rig, "after-" + c.version);
+        rig.echo_answers("after-" + c.version);
         CHECK(registry_entry(rig.registry(), "echo") == entry_before);
         CHECK_FALSE(fs::exists(version_dir(rig, c.version)));
         CHECK(fs::exists(version_dir(rig, "1.0.0") / v1.name));
@@ -130,5 +123,5 @@ TEST_CASE("an upgrade that fails is rolled back and the old version runs again")
     CHECK(rig.wait_status("echo", "stopped", "1.0.0"));
     CHECK(registry_entry(rig.registry(), "echo") == entry_before);
     REQUIRE(ok_of(rig.control("start", "echo", "rb-start")));
-    echo_answers(rig, "after-stopped-rollback");
+    rig.echo_answers("after-stopped-rollback");
 }

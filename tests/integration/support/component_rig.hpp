@@ -187,6 +187,14 @@ struct ComponentRig {
         return client->wait_for(agent.topic("components/" + cid + "/evt/" + action + "_result"),
                                 with_request_id(request_id));
     }
+
+    // The echo plugin answers a command (proof that the installed echo runs).
+    void echo_answers(const std::string& request_id) {
+        auto answer =
+            plugin_command("echo", "echo", R"({"request_id":")" + request_id + "\"}", request_id);
+        REQUIRE_MESSAGE(answer, agent.log());
+        CHECK(ok_of(*answer));
+    }
 };
 
 // The registry entry of `cid` as a JSON text, "" when there is none.
