@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config
     libmosquitto-dev mosquitto mosquitto-clients
     rapidjson-dev libboost-dev libspdlog-dev doctest-dev
-    libcurl4-openssl-dev libssl-dev
+    libcurl4-openssl-dev libssl-dev openssl
     python3
     clang libclang-rt-14-dev
 )

@@ -1,8 +1,8 @@
 #include "components/artifact_verifier.hpp"
 
-#include <cctype>
-
+#include "install/detached_signature.hpp"
 #include "install/digest.hpp"
+#include "install/local_file.hpp"
 #include "lucid/registry/atomic_file.hpp"
 #include "lucid/registry/file_modes.hpp"
 
@@ -104,34 +104,39 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
 
 VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& files,
                                const VerifierSettings& settings) {
+    VerifyOutcome out;
     fs::path dir;
+    std::optional<std::string> signature;
     try {
+        // Opened and checked (regular file, size cap) before anything is copied: a FIFO would
+        // block the drop-in lane, a huge sparse file would fill the staging disk.
+        const auto artifact = install::LocalFile::open(source, settings.limits.max_bytes);
+        signature = install::read_detached_signature(source.string() + ".sig");
         dir = fresh_staging_dir(files);
+        artifact.copy_to(dir / source.filename(), registry::kDataFileMode);
+    } catch (const install::LocalFileError& e) {
+        out.error = e.what();
     } catch (const std::exception& e) {
-        VerifyOutcome out;
         out.error = std::string("cannot stage the artifact: ") + e.what();
+    }
+    if (!out.error.empty()) {
+        std::error_code ignored;
+        if (!dir.empty()) fs::remove_all(dir, ignored);
         return out;
     }
     const fs::path file = dir / source.filename();
-    std::error_code ec;
-    fs::copy_file(source, file, ec);
-    if (ec) {
-        fs::remove_all(dir, ec);
-        VerifyOutcome out;
-        out.error = "cannot copy " + source.string() + " to staging: " + ec.message();
-        return out;
-    }
-    std::optional<std::string> signature;
-    const fs::path signature_file = source.string() + ".sig";
-    if (fs::exists(signature_file, ec)) {
-        std::string text = registry::read_file(signature_file);
-        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-            text.pop_back();
-        }
-        signature = std::move(text);
-    }
     // The copy is what gets loaded: its own hash is the one recorded.
-    return verify_staged(dir, file, install::sha256_file(file), signature, settings);
+    VerifyOutcome verified =
+        verify_staged(dir, file, install::sha256_file(file), signature, settings);
+    // The operator knows the drop-in file, not a staging copy that is gone already (and has
+    // another name at each attempt, which would make the same refusal look new every time).
+    const std::string staged = file.string();
+    std::string& error = verified.error;
+    for (auto at = error.find(staged); at != std::string::npos;
+         at = error.find(staged, at + source.string().size())) {
+        error.replace(at, staged.size(), source.string());
+    }
+    return verified;
 }
 
 }  // namespace lucid::host::components

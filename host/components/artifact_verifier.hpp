@@ -63,9 +63,11 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
                                install::ComponentFiles& files, const VerifierSettings& settings,
                                const ProgressFn& progress);
 
-// The same checks for a file already on this machine (the drop-in directory): copied into
-// staging first so that the checked bytes are the bytes that get loaded. A detached signature
-// may sit beside it as `<file>.sig` (base64), for a policy that requires signatures.
+// The same checks for a file already on this machine (the drop-in directory): opened by
+// descriptor (install/local_file.hpp: a FIFO, a device or a file over `limits.max_bytes` is
+// refused before anything is copied), then copied into staging from that descriptor, so that
+// the checked bytes are the bytes that get loaded. A detached signature may sit beside it as
+// `<file>.sig` (install/detached_signature.hpp: raw or base64).
 VerifyOutcome stage_local_file(const std::filesystem::path& source, install::ComponentFiles& files,
                                const VerifierSettings& settings);
 

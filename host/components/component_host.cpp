@@ -65,9 +65,7 @@ void ComponentHost::start() {
     callbacks.file_removed = [this](const std::filesystem::path& file) {
         dropin_lane_.post([this, file] { manager_->dropin_removed(file); });
     };
-    callbacks.file_rejected = [](const std::filesystem::path& file, const std::string& reason) {
-        logger("dropin")->warn("ignoring {}: {}", file.string(), reason);
-    };
+    // No file_rejected: the watcher logs each rejected file once per version of it already.
     callbacks.watch_error = [](const std::string& message) {
         logger("dropin")->error("drop-in directory no longer watched: {}", message);
     };

@@ -33,6 +33,27 @@ bool same_artifact(const registry::Entry& entry, const std::string& dist,
            entry.version == version && entry.sha256 == sha256;
 }
 
+// What a finished result says, for one log line (the whole JSON is not a log line).
+std::string error_of(const contract::Result& result) {
+    rapidjson::Document doc;
+    doc.Parse(result.str().c_str());
+    return doc.IsObject() && doc.HasMember("error") && doc["error"].IsString()
+               ? doc["error"].GetString()
+               : "";
+}
+
+bool noop_of(const contract::Result& result) {
+    rapidjson::Document doc;
+    doc.Parse(result.str().c_str());
+    return doc.IsObject() && doc.HasMember("noop") && doc["noop"].IsBool() && doc["noop"].GetBool();
+}
+
+fs::path dropin_file_of_source(const std::string& source_json) {
+    registry::Entry entry;
+    entry.source_json = source_json;
+    return dropin_file_of(entry);
+}
+
 std::string dropin_source_json(const fs::path& file) {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
@@ -110,6 +131,13 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         return std::move(result.fail("dist_name '" + dist +
                                      "' is already installed as component '" + owner->component_id +
                                      "'"));
+    }
+    // Under the lock too: dropin_ready() checked before staging, an MQTT install may have won.
+    const Channel channel = channel_of_source(source_json);
+    if (existing && channel == Channel::dropin && owner_of(*existing) == Channel::mqtt) {
+        if (auto why = dropin_yields_to(*existing, version, dropin_file_of_source(source_json))) {
+            return std::move(result.fail(*why));
+        }
     }
 
     // Undoes place() on failure, unless the registry still refers to that version: a reinstall
@@ -204,6 +232,10 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         existing->previous->version != existing->version) {
         files_.remove_version(dist, existing->previous->version);
     }
+    // MQTT took a drop-in component over: its file must not take it back at the next start.
+    if (existing && channel == Channel::mqtt && owner_of(*existing) == Channel::dropin) {
+        set_dropin_file_aside(dropin_file_of(*existing), "superseded", cid);
+    }
     result.set("restart_required", restart_required);
     publish_component_config(cid);
     if (changed_) changed_();
@@ -211,6 +243,11 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
 }
 
 contract::Result ComponentManager::uninstall(const contract::CommandRequest& request) {
+    return uninstall_from(Channel::mqtt, request);
+}
+
+contract::Result ComponentManager::uninstall_from(Channel channel,
+                                                  const contract::CommandRequest& request) {
     contract::Result result(request.request_id, now());
     flags(result, false, false, false);
     const auto& payload = request.payload;
@@ -258,6 +295,10 @@ contract::Result ComponentManager::uninstall(const contract::CommandRequest& req
     }
     set_quarantine(cid, false);
     forget_component(cid);
+    // Otherwise the file would install it again at the next start.
+    if (channel == Channel::mqtt && owner_of(entry) == Channel::dropin) {
+        set_dropin_file_aside(dropin_file_of(entry), "uninstalled", cid);
+    }
     result.set("restart_required", restart_required);
     if (changed_) changed_();
     return result;
@@ -265,44 +306,87 @@ contract::Result ComponentManager::uninstall(const contract::CommandRequest& req
 
 void ComponentManager::dropin_ready(const fs::path& file) {
     auto log = logger("dropin");
+    // Decided by the file name before anything is copied: a file that yields to an MQTT install
+    // is not even staged. The same file is reported often (rescans, a .sig arriving): each
+    // outcome is logged once per version of the file.
+    std::optional<std::string> ignored;
+    try {
+        const auto name = registry::parse_artifact_name(file.string());
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        if (const auto* installed = registry_.find_by_dist(name.dist_name);
+            installed && owner_of(*installed) == Channel::mqtt) {
+            ignored = dropin_yields_to(*installed, name.version, file);
+        }
+    } catch (const std::invalid_argument&) {
+        // The watcher reports artifact names only; the pipeline refuses anything else below.
+    }
+    if (ignored) {
+        if (dropin_log_.first_time(file, *ignored)) log->warn("{}", *ignored);
+        return;
+    }
     auto verified = stage_local_file(file, files_, settings_.verifier);
     if (!verified.artifact) {
-        log->error("drop-in {} refused: {}", file.string(), verified.error);
+        if (dropin_log_.first_time(file, verified.error)) {
+            log->error("drop-in {} refused: {}", file.string(), verified.error);
+        }
         return;
     }
     const std::string cid = verified.artifact->manifest().component_id;
+    const std::string version = verified.artifact->manifest().version;
     auto result = install_verified("", cid, dropin_source_json(file), std::nullopt,
                                    std::move(*verified.artifact));
-    if (result.ok()) {
-        log->info("drop-in {} installed as {}: {}", file.string(), cid, result.str());
+    if (!result.ok()) {
+        const std::string error = error_of(result);
+        if (dropin_log_.first_time(file, error)) {
+            log->error("drop-in {} not installed: {}", file.string(), error);
+        }
+        return;
+    }
+    dropin_log_.forget(file);
+    if (noop_of(result)) {
+        log->debug("drop-in {}: {} {} is installed already", file.string(), cid, version);
     } else {
-        log->error("drop-in {} not installed: {}", file.string(), result.str());
+        log->info("drop-in {} installed as {} {}", file.string(), cid, version);
     }
 }
 
 void ComponentManager::dropin_removed(const fs::path& file) {
+    dropin_log_.forget(file);
     std::string cid;
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         for (const auto& [id, entry] : registry_.entries()) {
-            rapidjson::Document source;
-            source.Parse(entry.source_json.c_str());
-            if (source.IsObject() && source.HasMember("type") && source["type"] == "dropin" &&
-                source.HasMember("path") && source["path"] == file.string().c_str()) {
-                cid = id;
-            }
+            if (dropin_file_of(entry) == file) cid = id;
         }
     }
     // Only the file the running version came from uninstalls it: removing an older drop-in
-    // after an upgrade changes nothing.
+    // after an upgrade changes nothing, and neither does removing a file of a component that
+    // MQTT installed or took over.
     if (cid.empty()) return;
     contract::CommandRequest request;
     request.payload.SetObject();
     request.payload.AddMember("component_id", rapidjson::Value(cid, request.payload.GetAllocator()),
                               request.payload.GetAllocator());
-    auto result = uninstall(request);
-    logger("dropin")->info("drop-in {} removed: uninstalled {}: {}", file.string(), cid,
-                           result.str());
+    auto result = uninstall_from(Channel::dropin, request);
+    if (result.ok()) {
+        logger("dropin")->info("drop-in {} removed: uninstalled {}", file.string(), cid);
+    } else {
+        logger("dropin")->error("drop-in {} removed: cannot uninstall {}: {}", file.string(), cid,
+                                error_of(result));
+    }
+}
+
+void ComponentManager::set_dropin_file_aside(const fs::path& file, const std::string& suffix,
+                                             const std::string& component_id) {
+    if (file.empty()) return;
+    const std::string error = move_dropin_aside(file, suffix);
+    if (error.empty()) {
+        logger("dropin")->info("{} is no longer the drop-in directory's: {} moved aside as .{}.{}",
+                               component_id, file.string(), file.filename().string(), suffix);
+    } else {
+        logger("dropin")->warn("{}; it will install {} again at the next start", error,
+                               component_id);
+    }
 }
 
 }  // namespace lucid::host::components

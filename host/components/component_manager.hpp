@@ -30,9 +30,11 @@
 
 #include "commands/dedup_store.hpp"
 #include "components/artifact_verifier.hpp"
+#include "components/component_channel.hpp"
 #include "contract/command_request.hpp"
 #include "contract/payloads.hpp"
 #include "contract/topics.hpp"
+#include "dropin/dropin_log_memo.hpp"
 #include "install/component_files.hpp"
 #include "install/install_request.hpp"
 #include "lucid/registry/registry_store.hpp"
@@ -92,6 +94,7 @@ class ComponentManager final : public PluginHostServices {
                                const contract::CommandRequest& request);
 
     // The drop-in directory (SPEC §7): same pipeline, source {"type":"dropin","path":...}.
+    // Where it crosses MQTT, the rules of component_channel.hpp apply.
     void dropin_ready(const std::filesystem::path& file);
     void dropin_removed(const std::filesystem::path& file);
 
@@ -136,6 +139,11 @@ class ComponentManager final : public PluginHostServices {
                                       const std::string& source_json,
                                       const std::optional<std::string>& config_json,
                                       StagedArtifact artifact);
+    // uninstall() for either channel: only an MQTT uninstall moves a drop-in file aside.
+    contract::Result uninstall_from(Channel channel, const contract::CommandRequest& request);
+    // Moves the drop-in file of a component MQTT took over aside (component_channel.hpp).
+    void set_dropin_file_aside(const std::filesystem::path& file, const std::string& suffix,
+                               const std::string& component_id);
     void save_registry(const registry::Registry& registry);
     void set_status(const std::string& component_id, ComponentStatus status);
     void forget_component(const std::string& component_id);
@@ -172,6 +180,7 @@ class ComponentManager final : public PluginHostServices {
     std::map<std::string, PluginContext*> contexts_;       // for deliver(); valid while in the map
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
+    dropin::DropinLogMemo dropin_log_;  // a drop-in refusal is logged once per file version
 
     // Last: its thread ends before the members it reaches through the contexts go away.
     PluginStallWatch stall_watch_;

@@ -21,13 +21,15 @@ namespace lucid::host::dropin {
 
 struct DropinCallbacks {
     // A file with an artifact name was completely written (closed after being opened for
-    // writing), moved in, or found by a scan. `file` is directory / basename.
+    // writing), moved in, or found by a scan, or its detached signature (`file` + ".sig") was.
+    // `file` is directory / basename.
     std::function<void(const std::filesystem::path& file)> file_ready;
     // A file with an artifact name was deleted or moved out (or, after a queue overflow, was
     // reported ready earlier and is no longer there).
     std::function<void(const std::filesystem::path& file)> file_removed;
-    // A file that is neither hidden nor temporary has no artifact name; `reason` is
-    // lucid::registry::parse_artifact_name's message (it names the file).
+    // A file that is neither hidden nor temporary nor a signature has no artifact name;
+    // `reason` is lucid::registry::parse_artifact_name's message (it names the file). Once per
+    // version (size, mtime) of the file; the watcher has logged it already.
     std::function<void(const std::filesystem::path& file, const std::string& reason)> file_rejected;
     // The directory cannot be watched any more (deleted, moved, unmounted, read error) or
     // listed. When the watch is lost, no further callbacks follow.

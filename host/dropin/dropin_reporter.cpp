@@ -59,7 +59,10 @@ void DropinReporter::scan() {
     std::sort(names.begin(), names.end());
     std::set<std::string> present;
     for (const auto& name : names) {
-        if (classify_dropin_name(name).kind == DropinNameKind::artifact) present.insert(name);
+        const auto kind = classify_dropin_name(name).kind;
+        // A signature found by a scan adds nothing: its artifact is reported on its own.
+        if (kind == DropinNameKind::signature) continue;
+        if (kind == DropinNameKind::artifact) present.insert(name);
         report_present(name);
     }
     // Deletions the kernel dropped with an overflowed queue: without this, the owner would keep
@@ -107,16 +110,31 @@ void DropinReporter::report_present(const std::string& name) {
         reported_.insert(name);
         logger(kLogger)->info("drop-in file ready: {}", path.string());
         invoke("file_ready", callbacks_.file_ready, path);
+    } else if (kind.kind == DropinNameKind::signature) {
+        // A signature arriving after its artifact (the usual order of two copies) must not
+        // leave that artifact refused as unsigned until someone touches it: report it again.
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(directory_ / kind.artifact, ec)) return;
+        logger(kLogger)->info("drop-in signature ready: {}; considering {} again", path.string(),
+                              kind.artifact);
+        report_present(kind.artifact);
     } else if (kind.kind == DropinNameKind::rejected) {
+        // Once per version of the file: a rescan or a second close without a change must not
+        // repeat the same complaint.
+        const auto version = file_version(path);
+        if (auto it = rejected_.find(name); it != rejected_.end() && it->second == version) return;
+        rejected_[name] = version;
         logger(kLogger)->warn("drop-in file rejected: {}", kind.reason);
         invoke("file_rejected", callbacks_.file_rejected, path, kind.reason);
     }
 }
 
 void DropinReporter::report_gone(const std::string& name) {
-    // Only artifact names: a rejected or temporary file was never handed to the owner. An
-    // artifact is reported even when this watcher did not see it arrive (e.g. a hard link,
-    // or a file from before a restart): the owner ignores removals it has nothing for.
+    rejected_.erase(name);
+    // Only artifact names: a rejected or temporary file was never handed to the owner, and a
+    // signature going away changes nothing that runs. An artifact is reported even when this
+    // watcher did not see it arrive (e.g. a hard link, or a file from before a restart): the
+    // owner ignores removals it has nothing for.
     if (classify_dropin_name(name).kind != DropinNameKind::artifact) return;
     reported_.erase(name);
     const auto path = directory_ / name;

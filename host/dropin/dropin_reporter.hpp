@@ -11,11 +11,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
 
 #include "dropin/dropin_callbacks.hpp"
+#include "dropin/file_version.hpp"
 
 namespace lucid::host::dropin {
 
@@ -26,14 +28,18 @@ class DropinReporter {
     DropinReporter(std::filesystem::path directory, DropinCallbacks callbacks);
 
     // Reports every regular file present: artifacts ready, other names rejected (temporary and
-    // hidden names ignored, subdirectories skipped), in name order. Then reports removed every
+    // hidden names ignored, signatures left to their artifact, subdirectories skipped), in name
+    // order. A rejected name is reported once per version of the file (size, mtime), however
+    // often it is scanned or written. Then reports removed every
     // artifact reported earlier that is gone. A directory that cannot be listed is a
     // `watch_error`, not a lost watch.
     void scan();
 
     // One inotify event (`mask` as in inotify_event, `name` the basename, empty for events on
-    // the directory itself). IN_Q_OVERFLOW rescans. IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT
-    // and IN_IGNORED lose the watch: `watch_error` once, and every later event is dropped.
+    // the directory itself). A signature `x.so.sig` written or moved in reports `x.so` ready
+    // again when that file is there. IN_Q_OVERFLOW rescans. IN_DELETE_SELF, IN_MOVE_SELF,
+    // IN_UNMOUNT and IN_IGNORED lose the watch: `watch_error` once, and every later event is
+    // dropped.
     Outcome handle(std::uint32_t mask, std::string_view name);
 
     // Reports a failure of the watch itself (a read error): `watch_error` once, watch lost.
@@ -48,6 +54,8 @@ class DropinReporter {
     std::filesystem::path directory_;
     DropinCallbacks callbacks_;
     std::set<std::string> reported_;  // artifact basenames reported ready and not removed since
+    // Rejected basenames and the version of the file that was reported (once per version).
+    std::map<std::string, FileVersion> rejected_;
     bool lost_ = false;
 };
 

@@ -36,10 +36,10 @@
 #include <mutex>
 #include <thread>
 
+#include "common/unique_fd.hpp"
 #include "dropin/dropin_callbacks.hpp"
 #include "dropin/dropin_reporter.hpp"
 #include "dropin/inotify_directory.hpp"
-#include "dropin/unique_fd.hpp"
 
 namespace lucid::host::dropin {
 

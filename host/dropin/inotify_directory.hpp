@@ -15,7 +15,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "dropin/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 namespace lucid::host::dropin {
 

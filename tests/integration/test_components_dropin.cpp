@@ -1,41 +1,27 @@
 // The drop-in directory (SPEC §7, issue 5 item 5) over a real agent: files already there at
 // start are installed; a file moved in is installed; a newer version upgrades; removing the
 // file the running version came from uninstalls; names that do not parse and bytes that are
-// not a plugin are reported, never installed.
+// not a plugin are reported (once per start), never installed; a detached signature made with
+// openssl and arriving after its file installs it (issue 13 #10). Where the directory crosses
+// MQTT installs: test_components_dropin_channels.cpp.
 #include <doctest/doctest.h>
 
-#include "component_rig.hpp"
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include "dropin_rig.hpp"
 
 using namespace lucid::itest;
 namespace fs = std::filesystem;
-
-namespace {
-
-// The careful way in: write under a temporary name, then rename into place.
-void move_in(const Artifact& a, const fs::path& dir) {
-    const fs::path part = dir / (a.name + ".part");
-    fs::copy_file(a.path, part);
-    fs::rename(part, dir / a.name);
-}
-
-bool retained_deleted(ComponentRig& rig, const std::string& cid) {
-    return rig.client
-        ->wait_for(rig.agent.topic("components/" + cid + "/status"),
-                   [](const Message& m) { return m.payload.empty(); })
-        .has_value();
-}
-
-}  // namespace
 
 TEST_CASE("drop-in files are installed, upgraded and uninstalled by the directory alone") {
     const Artifact probe = artifact(LUCID_ITEST_PROBE);
     const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
     const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
-    ComponentRig rig("drop-1");
-    const fs::path dir = rig.agent.data_dir() / "dropin";
-    fs::create_directories(dir);
+    DropinRig rig("drop-1");
+    const fs::path dir = rig.dropin();
     fs::copy_file(probe.path, dir / probe.name);  // present before the agent starts
-    rig.env["LUCID_PLUGIN_DIR"] = dir.string();
     rig.start_agent();
 
     REQUIRE_MESSAGE(rig.wait_status("probe", "running", "1.0.0"), rig.agent.log());
@@ -45,7 +31,7 @@ TEST_CASE("drop-in files are installed, upgraded and uninstalled by the director
     CHECK(has_text(entry, json_string((dir / probe.name).string())));
     CHECK(has_text(entry, R"("sha256":")" + probe.sha256 + "\""));
 
-    move_in(v1, dir);
+    rig.move_in(v1);
     REQUIRE_MESSAGE(rig.wait_status("echo", "running", "1.0.0"), rig.agent.log());
 
     // A newer version dropped beside it upgrades the component.
@@ -65,7 +51,7 @@ TEST_CASE("drop-in files are installed, upgraded and uninstalled by the director
     write_bytes(dir / "noversion.so", v1.bytes);
     write_bytes(dir / "lucid_agent_echo-4.0.0.so", "not a plugin at all");
     fs::remove(dir / probe.name);
-    CHECK_MESSAGE(retained_deleted(rig, "probe"), rig.agent.log());
+    CHECK_MESSAGE(rig.retained_deleted("probe"), rig.agent.log());
     CHECK(registry_entry(rig.registry(), "probe").empty());
     CHECK_FALSE(fs::exists(rig.data() / "components" / "lucid-itest-probe"));
 
@@ -81,7 +67,77 @@ TEST_CASE("drop-in files are installed, upgraded and uninstalled by the director
 
     // Removing the file the running version came from uninstalls it.
     fs::remove(dir / v2.name);
-    CHECK_MESSAGE(retained_deleted(rig, "echo"), rig.agent.log());
+    CHECK_MESSAGE(rig.retained_deleted("echo"), rig.agent.log());
     CHECK(registry_entry(rig.registry(), "echo").empty());
     CHECK_FALSE(fs::exists(rig.data() / "components" / "lucid-agent-echo"));
+}
+
+namespace {
+
+// The openssl command line, as an operator runs it; REQUIREs success.
+void openssl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"/usr/bin/openssl"};  // execve: no PATH lookup
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto [code, output] = run_to_completion(argv, {});
+    REQUIRE_MESSAGE(code == 0, "openssl " << args.front() << ": " << output);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a signature made with the README's openssl recipe, arriving after its file, installs it") {
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    DropinRig rig("drop-sig");
+    const fs::path signer = rig.agent.data_dir() / "signer";
+    fs::create_directories(signer / "keys");
+    const std::string key = (signer / "signer.key").string();
+    // README "Signing a drop-in file", command for command.
+    openssl({"genpkey", "-algorithm", "ed25519", "-out", key});
+    openssl({"pkey", "-in", key, "-pubout", "-out", (signer / "keys" / "signer.pem").string()});
+    rig.env["LUCID_TRUSTED_KEYS_DIR"] = (signer / "keys").string();
+    rig.env["LUCID_SIGNATURE_POLICY"] = "required";
+    rig.start_agent();
+
+    const fs::path file = rig.dropin() / echo.name;
+    rig.move_in(echo);
+    const std::string refused =
+        "drop-in " + file.string() + " refused: signature required: the artifact is unsigned";
+    REQUIRE_MESSAGE(rig.agent.wait_for_log(refused, std::chrono::seconds(10)), rig.agent.log());
+    close_unchanged(file);  // seen again, unchanged: not logged again
+
+    // The raw 64 bytes openssl writes, straight into the directory, after the file.
+    openssl({"pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", file.string(), "-out",
+             file.string() + ".sig"});
+    REQUIRE_MESSAGE(rig.wait_status("echo", "running", "1.0.0"), rig.agent.log());
+    rig.echo_answers("drop-sig-1");
+    const std::string log = rig.agent.log();
+    CHECK_MESSAGE(occurrences(log, refused) == 1, log);
+    // The signature is not an artifact: never reported as a bad one.
+    CHECK_MESSAGE(!has_text(log, "rejected"), log);
+    CHECK_MESSAGE(!has_text(log, "ignoring"), log);
+}
+
+TEST_CASE("a rejected name and a refused file are logged once per start, never twice") {
+    DropinRig rig("drop-log");
+    const fs::path bad_name = rig.dropin() / "noversion.so";
+    const fs::path bad_bytes = rig.dropin() / "lucid_agent_echo-4.0.0.so";
+    write_bytes(bad_name, "x");
+    write_bytes(bad_bytes, "not a plugin at all");
+    for (int start = 1; start <= 2; ++start) {
+        CAPTURE(start);
+        rig.start_agent();
+        REQUIRE_MESSAGE(rig.agent.wait_for_log("noversion.so", std::chrono::seconds(10)),
+                        rig.agent.log());
+        REQUIRE_MESSAGE(rig.agent.wait_for_log("not an ELF file", std::chrono::seconds(10)),
+                        rig.agent.log());
+        // Both seen again, unchanged; then a fence after them.
+        close_unchanged(bad_name);
+        close_unchanged(bad_bytes);
+        rig.fence(true);
+        rig.fence(false);
+        const std::string log = rig.agent.log();
+        CHECK_MESSAGE(occurrences(log, "noversion.so") == 1, log);
+        CHECK_MESSAGE(occurrences(log, "not an ELF file") == 1, log);
+        rig.agent.stop(SIGTERM);
+    }
 }

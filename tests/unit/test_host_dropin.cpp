@@ -122,6 +122,63 @@ TEST_CASE("drop-in names: artifacts count, temporary and hidden ones are ignored
     CHECK(rejected.reason == expected);
 }
 
+TEST_CASE("a detached signature is not an artifact and is never rejected") {
+    const auto sig = classify_dropin_name("lucid_agent_cpu-1.0.0.so.sig");
+    CHECK(sig.kind == DropinNameKind::signature);
+    CHECK(sig.artifact == "lucid_agent_cpu-1.0.0.so");
+    // The signature of a name that does not parse adds nothing to that name's own rejection.
+    CHECK(classify_dropin_name("noversion.so.sig").kind == DropinNameKind::ignored);
+    CHECK(classify_dropin_name(".x-1.0.0.so.sig").kind == DropinNameKind::ignored);
+    CHECK(classify_dropin_name("notes.sig").kind == DropinNameKind::rejected);
+}
+
+TEST_CASE("a signature written after its artifact reports the artifact ready again") {
+    TempDir dir;
+    EventLog log;
+    DropinWatcher watcher(dir.path(), log.callbacks());
+    write_file(dir / "sigma-1.0.0.so");
+    log.wait_for("ready:sigma-1.0.0.so");
+    write_file(dir / "sigma-1.0.0.so.sig", "c2ln");
+    // A signature whose artifact is not there (yet) is simply waited for: the artifact, when
+    // it comes, is reported with its signature beside it.
+    write_file(dir / "tau-1.0.0.so.sig", "c2ln");
+    fs::remove(dir / "sigma-1.0.0.so.sig");  // changes nothing that runs: not reported
+    CHECK(fence(log, dir) ==
+          Events{"ready:sigma-1.0.0.so", "ready:sigma-1.0.0.so", "ready:marker-1.0.0.so"});
+}
+
+TEST_CASE("a scan reports artifacts with signatures once and signatures never") {
+    TempDir dir;
+    write_file(dir / "a-1.0.0.so");
+    write_file(dir / "a-1.0.0.so.sig", "c2ln");
+    write_file(dir / "orphan-1.0.0.so.sig", "c2ln");
+    EventLog log;
+    DropinWatcher watcher(dir.path(), log.callbacks());
+    watcher.initial_scan();
+    CHECK(log.events() == Events{"ready:a-1.0.0.so"});
+}
+
+TEST_CASE("a rejected file is reported once per version of it, however often it is seen") {
+    TempDir dir;
+    EventLog log;
+    DropinReporter reporter(dir.path(), log.callbacks());
+    write_file(dir / "bad.so", "one");
+    reporter.handle(IN_CLOSE_WRITE, "bad.so");
+    reporter.handle(IN_CLOSE_WRITE, "bad.so");  // a writer that closes twice
+    reporter.scan();                            // a rescan (overflow, initial scan)
+    CHECK(log.events() == Events{"rejected:bad.so"});
+    write_file(dir / "bad.so", "a new version");
+    reporter.handle(IN_CLOSE_WRITE, "bad.so");
+    reporter.scan();
+    CHECK(log.events() == Events{"rejected:bad.so", "rejected:bad.so"});
+    // Gone and back (the same bytes again) is news too.
+    fs::remove(dir / "bad.so");
+    reporter.handle(IN_DELETE, "bad.so");
+    write_file(dir / "bad.so", "a new version");
+    reporter.handle(IN_CLOSE_WRITE, "bad.so");
+    CHECK(log.events() == Events{"rejected:bad.so", "rejected:bad.so", "rejected:bad.so"});
+}
+
 TEST_CASE("a file written completely is reported ready") {
     TempDir dir;
     EventLog log;

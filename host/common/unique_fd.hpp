@@ -6,7 +6,7 @@
 
 #include <utility>
 
-namespace lucid::host::dropin {
+namespace lucid::host {
 
 class UniqueFd {
   public:
@@ -30,4 +30,4 @@ class UniqueFd {
     int fd_ = -1;
 };
 
-}  // namespace lucid::host::dropin
+}  // namespace lucid::host

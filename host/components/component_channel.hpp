@@ -1,0 +1,51 @@
+// Which install channel owns a component, and the rules where the drop-in directory and MQTT
+// cross (issue 13 #4; README "Drop-in directory"):
+//
+//  - A component belongs to the channel that installed it last. The registry entry's
+//    `source.type` records it: "dropin" is the drop-in directory; every other type (`inline`,
+//    `url`, `github`) and an entry without a source (the earlier agent's) is MQTT. Nothing new
+//    is stored, so every registry ever written reads the same way.
+//  - A drop-in file takes a component installed over MQTT only with a newer version; an older
+//    or equal one is ignored (dropin_yields_to says why).
+//  - When MQTT uninstalls a drop-in component, or installs another version over it, the file
+//    (and its `.sig`) is moved aside as the hidden `.<name>.uninstalled` / `.<name>.superseded`:
+//    nothing is deleted, and a hidden name is never loaded again.
+//  - Deleting a drop-in file uninstalls only a component whose entry names that file.
+//
+// Thread: pure functions, except move_dropin_aside (renames files). Errors: none thrown.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "lucid/registry/entry.hpp"
+
+namespace lucid::host::components {
+
+enum class Channel { mqtt, dropin };
+
+// The channel of an install source (the JSON stored as the entry's `source`).
+Channel channel_of_source(const std::string& source_json);
+inline Channel owner_of(const registry::Entry& entry) {
+    return channel_of_source(entry.source_json);
+}
+
+// The drop-in file a drop-in component was installed from (`source.path`); empty when the
+// entry is not owned by the drop-in directory.
+std::filesystem::path dropin_file_of(const registry::Entry& entry);
+
+// Whether a drop-in file of `file_version` must leave `installed` (owned by MQTT) alone:
+// nullopt when it may take the component over (it is newer), else the reason, e.g.
+//   drop-in /d/echo-1.0.0.so ignored: echo was installed over MQTT at version 2.0.0; a drop-in
+//   file takes it over only with a newer version
+std::optional<std::string> dropin_yields_to(const registry::Entry& installed,
+                                            const std::string& file_version,
+                                            const std::filesystem::path& file);
+
+// Renames `file` to `.<name>.<suffix>` in its directory, and `file.sig` to `.<name>.sig.<suffix>`
+// when there is one. Returns the error (naming the file and the errno text), empty when done or
+// when `file` is gone already.
+std::string move_dropin_aside(const std::filesystem::path& file, const std::string& suffix);
+
+}  // namespace lucid::host::components

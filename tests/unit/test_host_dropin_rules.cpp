@@ -1,0 +1,110 @@
+// Where the drop-in directory crosses MQTT installs (issue 13 #4, component_channel.hpp), and
+// how often the agent complains about one drop-in file (issue 13 "Logs", dropin_log_memo.hpp).
+// The crossings themselves, with a real agent, are in
+// tests/integration/test_components_dropin_channels.cpp.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <string>
+
+#include "components/component_channel.hpp"
+#include "dropin/dropin_log_memo.hpp"
+#include "temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using lucid::host::components::Channel;
+using lucid::host::components::channel_of_source;
+using lucid::host::components::dropin_file_of;
+using lucid::host::components::dropin_yields_to;
+using lucid::host::components::move_dropin_aside;
+using lucid::host::components::owner_of;
+using lucid::host::dropin::DropinLogMemo;
+using lucid::registry::Entry;
+using lucid::test::TempDir;
+
+namespace {
+
+void write_file(const fs::path& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    REQUIRE(out);
+}
+
+Entry entry_from(const std::string& source_json, const std::string& version = "2.0.0") {
+    Entry e;
+    e.component_id = "echo";
+    e.dist_name = "lucid-agent-echo";
+    e.version = version;
+    e.source_json = source_json;
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("the channel that owns a component is the type of the source that installed it") {
+    CHECK(channel_of_source(R"({"type":"dropin","path":"/d/x-1.0.0.so"})") == Channel::dropin);
+    for (const char* mqtt : {R"({"type":"inline","filename":"x-1.0.0.so"})",
+                             R"({"type":"url","url":"https://h/x-1.0.0.so"})",
+                             R"({"type":"github"})", "{}", "", "not json", R"({"type":7})"}) {
+        CAPTURE(mqtt);
+        CHECK(channel_of_source(mqtt) == Channel::mqtt);
+    }
+    const Entry dropin = entry_from(R"({"type":"dropin","path":"/d/x-1.0.0.so"})");
+    CHECK(owner_of(dropin) == Channel::dropin);
+    CHECK(dropin_file_of(dropin) == fs::path("/d/x-1.0.0.so"));
+    CHECK(dropin_file_of(entry_from(R"({"type":"inline","path":"/d/x-1.0.0.so"})")).empty());
+}
+
+TEST_CASE("a drop-in file takes an MQTT component over only with a newer version") {
+    const Entry mqtt = entry_from(R"({"type":"inline"})", "2.0.0");
+    CHECK_FALSE(dropin_yields_to(mqtt, "2.0.1", "/d/echo-2.0.1.so"));
+    CHECK_FALSE(dropin_yields_to(mqtt, "10.0.0", "/d/echo-10.0.0.so"));
+    CHECK(dropin_yields_to(mqtt, "1.0.0", "/d/echo-1.0.0.so") ==
+          std::string("drop-in /d/echo-1.0.0.so ignored: echo was installed over MQTT at version "
+                      "2.0.0; a drop-in file takes it over only with a newer version"));
+    CHECK(dropin_yields_to(mqtt, "2.0.0", "/d/echo-2.0.0.so"));
+    CHECK(dropin_yields_to(mqtt, "2.0.0+rebuilt", "/d/echo-2.0.0+rebuilt.so"));
+    CHECK(dropin_yields_to(mqtt, "2.1.0-rc.1", "/d/echo-2.1.0-rc.1.so") == std::nullopt);
+    CHECK(dropin_yields_to(mqtt, "2.0.0-rc.1", "/d/echo-2.0.0-rc.1.so"));
+    // A version that cannot be compared never takes anything over.
+    CHECK(dropin_yields_to(mqtt, "3", "/d/echo-3.so"));
+    CHECK(dropin_yields_to(entry_from("{}", "legacy"), "9.0.0", "/d/echo-9.0.0.so"));
+}
+
+TEST_CASE("a drop-in file and its signature are moved aside under hidden names") {
+    TempDir dir;
+    write_file(dir / "echo-1.0.0.so", "so");
+    write_file(dir / "echo-1.0.0.so.sig", "sig");
+    CHECK(move_dropin_aside(dir / "echo-1.0.0.so", "uninstalled") == "");
+    CHECK_FALSE(fs::exists(dir / "echo-1.0.0.so"));
+    CHECK_FALSE(fs::exists(dir / "echo-1.0.0.so.sig"));
+    CHECK(fs::exists(dir / ".echo-1.0.0.so.uninstalled"));
+    CHECK(fs::exists(dir / ".echo-1.0.0.so.sig.uninstalled"));
+    // Gone already (the operator deleted it meanwhile): nothing to do, no error.
+    CHECK(move_dropin_aside(dir / "echo-1.0.0.so", "superseded") == "");
+    // A directory that refuses the rename: the error names the file and the reason.
+    write_file(dir / "other-1.0.0.so", "so");
+    fs::create_directory(dir / ".other-1.0.0.so.superseded");
+    write_file(dir / ".other-1.0.0.so.superseded" / "keep", "x");
+    const std::string error = move_dropin_aside(dir / "other-1.0.0.so", "superseded");
+    CHECK(error.find("cannot move " + (dir / "other-1.0.0.so").string() + " aside to ") == 0);
+    CHECK(fs::exists(dir / "other-1.0.0.so"));
+}
+
+TEST_CASE("a drop-in outcome is news once per version of the file and of its signature") {
+    TempDir dir;
+    DropinLogMemo memo;
+    const fs::path file = dir / "echo-1.0.0.so";
+    write_file(file, "v1");
+    CHECK(memo.first_time(file, "refused: unsigned"));
+    CHECK_FALSE(memo.first_time(file, "refused: unsigned"));
+    // Its signature arriving is news, even when the outcome is the same.
+    write_file(file.string() + ".sig", "sig");
+    CHECK(memo.first_time(file, "refused: unsigned"));
+    CHECK_FALSE(memo.first_time(file, "refused: unsigned"));
+    CHECK(memo.first_time(file, "refused: signature invalid"));
+    write_file(file, "a new version");
+    CHECK(memo.first_time(file, "refused: signature invalid"));
+    memo.forget(file);
+    CHECK(memo.first_time(file, "refused: signature invalid"));
+}
