@@ -43,10 +43,17 @@ std::optional<std::string> dropin_yields_to(const registry::Entry& installed,
                                             const std::string& file_version, const fs::path& file) {
     const auto theirs = registry::Version::parse(installed.version);
     const auto ours = registry::Version::parse(file_version);
+    const std::string ignored = "drop-in " + file.string() + " ignored: " + installed.component_id;
+    if (owner_of(installed) == Channel::dropin) {
+        // The same version again is the directory's own business (a rebuilt file): the
+        // pipeline reinstalls it or finds it installed already.
+        if (!theirs || !ours || !(*ours < *theirs)) return std::nullopt;
+        return ignored + " runs version " + installed.version + " from the drop-in file " +
+               dropin_file_of(installed).string() + "; an older drop-in file does not downgrade it";
+    }
     // A version that cannot be compared never takes anything over.
     if (theirs && ours && *ours > *theirs) return std::nullopt;
-    return "drop-in " + file.string() + " ignored: " + installed.component_id +
-           " was installed over MQTT at version " + installed.version +
+    return ignored + " was installed over MQTT at version " + installed.version +
            "; a drop-in file takes it over only with a newer version";
 }
 

@@ -6,7 +6,10 @@
 //    `url`, `github`) and an entry without a source (the earlier agent's) is MQTT. Nothing new
 //    is stored, so every registry ever written reads the same way.
 //  - A drop-in file takes a component installed over MQTT only with a newer version; an older
-//    or equal one is ignored (dropin_yields_to says why).
+//    or equal one is ignored (dropin_yields_to says why). Nor does an older drop-in file
+//    downgrade a drop-in component: otherwise every start, which sees all files in name
+//    order, would downgrade and upgrade again (or end at the older one: `x-10.0.0.so` sorts
+//    before `x-9.0.0.so`).
 //  - When MQTT uninstalls a drop-in component, or installs another version over it, the file
 //    (and its `.sig`) is moved aside as the hidden `.<name>.uninstalled` / `.<name>.superseded`:
 //    nothing is deleted, and a hidden name is never loaded again.
@@ -35,10 +38,13 @@ inline Channel owner_of(const registry::Entry& entry) {
 // entry is not owned by the drop-in directory.
 std::filesystem::path dropin_file_of(const registry::Entry& entry);
 
-// Whether a drop-in file of `file_version` must leave `installed` (owned by MQTT) alone:
-// nullopt when it may take the component over (it is newer), else the reason, e.g.
+// Whether a drop-in file of `file_version` must leave `installed` alone: nullopt when it may
+// install over it (over an MQTT component: only a newer version; over a drop-in one: any
+// version but an older one), else the reason, e.g.
 //   drop-in /d/echo-1.0.0.so ignored: echo was installed over MQTT at version 2.0.0; a drop-in
 //   file takes it over only with a newer version
+//   drop-in /d/echo-1.0.0.so ignored: echo runs version 2.0.0 from the drop-in file
+//   /d/echo-2.0.0.so; an older drop-in file does not downgrade it
 std::optional<std::string> dropin_yields_to(const registry::Entry& installed,
                                             const std::string& file_version,
                                             const std::filesystem::path& file);

@@ -134,7 +134,7 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
     }
     // Under the lock too: dropin_ready() checked before staging, an MQTT install may have won.
     const Channel channel = channel_of_source(source_json);
-    if (existing && channel == Channel::dropin && owner_of(*existing) == Channel::mqtt) {
+    if (existing && channel == Channel::dropin) {
         if (auto why = dropin_yields_to(*existing, version, dropin_file_of_source(source_json))) {
             return std::move(result.fail(*why));
         }
@@ -306,15 +306,14 @@ contract::Result ComponentManager::uninstall_from(Channel channel,
 
 void ComponentManager::dropin_ready(const fs::path& file) {
     auto log = logger("dropin");
-    // Decided by the file name before anything is copied: a file that yields to an MQTT install
-    // is not even staged. The same file is reported often (rescans, a .sig arriving): each
-    // outcome is logged once per version of the file.
+    // Decided by the file name before anything is copied: a file that yields to what is
+    // installed (component_channel.hpp) is not even staged. The same file is reported often
+    // (rescans, a .sig arriving): each outcome is logged once per version of the file.
     std::optional<std::string> ignored;
     try {
         const auto name = registry::parse_artifact_name(file.string());
         std::lock_guard<std::mutex> lock(state_mutex_);
-        if (const auto* installed = registry_.find_by_dist(name.dist_name);
-            installed && owner_of(*installed) == Channel::mqtt) {
+        if (const auto* installed = registry_.find_by_dist(name.dist_name)) {
             ignored = dropin_yields_to(*installed, name.version, file);
         }
     } catch (const std::invalid_argument&) {

@@ -3,8 +3,9 @@
 // what MQTT had changed). The rules (component_channel.hpp, README "Drop-in directory"): a
 // component belongs to the channel that installed it last; an MQTT uninstall or install over a
 // drop-in component moves its file aside under a hidden name; a drop-in file takes an MQTT
-// component over only with a newer version; deleting a drop-in file uninstalls only what the
-// directory owns; hidden files are never loaded.
+// component over only with a newer version, and never downgrades one the directory owns;
+// deleting a drop-in file uninstalls only what the directory owns; hidden files are never
+// loaded.
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -143,4 +144,32 @@ TEST_CASE("a newer drop-in file upgrades an MQTT component; the directory then o
     fs::remove(rig.dropin() / v2.name);
     CHECK_MESSAGE(rig.retained_deleted("echo"), rig.agent.log());
     CHECK(registry_entry(rig.registry(), "echo").empty());
+}
+
+TEST_CASE("an older drop-in file beside the one that runs never downgrades it, at no start") {
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    DropinRig rig("chan-older");
+    fs::copy_file(v2.path, rig.dropin() / v2.name);
+    rig.start_agent();
+    REQUIRE_MESSAGE(rig.wait_registered("echo", "2.0.0"), rig.agent.log());
+
+    // An operator drops the old build back in without removing the new one.
+    rig.move_in(v1);
+    rig.fence(true);
+    const std::string warning = "drop-in " + (rig.dropin() / v1.name).string() +
+                                " ignored: echo runs version 2.0.0 from the drop-in file " +
+                                (rig.dropin() / v2.name).string() +
+                                "; an older drop-in file does not downgrade it";
+    CHECK_MESSAGE(occurrences(rig.agent.log(), warning) == 1, rig.agent.log());
+    CHECK_FALSE(has_text(rig.agent.log(), "installed as echo 1.0.0"));
+    CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("version":"2.0.0")"));
+
+    // The initial scan sees both, the older name first: nothing is reinstalled.
+    restart(rig);
+    rig.fence(false);
+    CHECK_MESSAGE(occurrences(rig.agent.log(), warning) == 1, rig.agent.log());
+    CHECK_MESSAGE(!has_text(rig.agent.log(), "installed as echo"), rig.agent.log());
+    CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("version":"2.0.0")"));
+    rig.echo_answers("co-1");
 }

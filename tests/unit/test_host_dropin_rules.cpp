@@ -71,6 +71,18 @@ TEST_CASE("a drop-in file takes an MQTT component over only with a newer version
     CHECK(dropin_yields_to(entry_from("{}", "legacy"), "9.0.0", "/d/echo-9.0.0.so"));
 }
 
+TEST_CASE("an older drop-in file never downgrades a drop-in component; others may replace it") {
+    const Entry dropin = entry_from(R"({"type":"dropin","path":"/d/echo-2.0.0.so"})", "2.0.0");
+    CHECK(dropin_yields_to(dropin, "1.0.0", "/d/echo-1.0.0.so") ==
+          std::string("drop-in /d/echo-1.0.0.so ignored: echo runs version 2.0.0 from the drop-in "
+                      "file /d/echo-2.0.0.so; an older drop-in file does not downgrade it"));
+    CHECK(dropin_yields_to(dropin, "2.0.0-rc.1", "/d/echo-2.0.0-rc.1.so"));
+    // The same version (a rebuilt file) and newer ones go through the pipeline.
+    CHECK_FALSE(dropin_yields_to(dropin, "2.0.0", "/d/echo-2.0.0.so"));
+    CHECK_FALSE(dropin_yields_to(dropin, "10.0.0", "/d/echo-10.0.0.so"));
+    CHECK_FALSE(dropin_yields_to(dropin, "3", "/d/echo-3.so"));
+}
+
 TEST_CASE("a drop-in file and its signature are moved aside under hidden names") {
     TempDir dir;
     write_file(dir / "echo-1.0.0.so", "so");
