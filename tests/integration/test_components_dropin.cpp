@@ -6,6 +6,8 @@
 // MQTT installs: test_components_dropin_channels.cpp.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <string>
 #include <vector>
@@ -140,4 +142,19 @@ TEST_CASE("a rejected name and a refused file are logged once per start, never t
         CHECK_MESSAGE(occurrences(log, "not an ELF file") == 1, log);
         rig.agent.stop(SIGTERM);
     }
+}
+
+TEST_CASE("a FIFO as a drop-in's .sig is refused at once and SIGTERM still stops the agent") {
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    DropinRig rig("drop-fifo");
+    rig.start_agent();
+    const fs::path sig = rig.dropin() / (echo.name + ".sig");
+    REQUIRE(::mkfifo(sig.c_str(), 0600) == 0);
+    rig.move_in(echo);
+    REQUIRE_MESSAGE(
+        rig.agent.wait_for_log(sig.string() + " is not a regular file", std::chrono::seconds(10)),
+        rig.agent.log());
+    rig.fence(true);  // the drop-in lane goes on
+    CHECK(registry_entry(rig.registry(), "echo").empty());
+    CHECK_MESSAGE(rig.agent.stop(SIGTERM) == 0, rig.agent.log());
 }
