@@ -17,6 +17,7 @@
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
 #include "config/load_config.hpp"
+#include "plugin/crash_record.hpp"
 #include "service/systemd_notify.hpp"
 #include "service/systemd_unit.hpp"
 
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
     try {
         agent::ShutdownSignal shutdown;  // first: threads started later inherit the signal mask
         agent::Agent agent(std::move(*resolved.config), shutdown);
+        // Before any plugin runs: a plugin that takes the agent down is named at the next start.
+        crash::install_fatal_signal_handler(crash::record_path(agent.config().data_dir));
         components::ComponentHost components(agent);
         agent.on_stop_requested([] { service::notify("STOPPING=1"); });
         agent.on_stop_requested([&components] { components.cancel_downloads(); });

@@ -16,6 +16,7 @@ ManagerSettings settings_from(const config::AgentConfig& config,
         config.data_dir, legacy ? std::optional<std::string>(legacy) : std::nullopt);
     s.plugin_stall = config.plugin_stall;
     s.health_window = config.upgrade_health;
+    s.start_deaths_before_quarantine = config.start_deaths_before_quarantine;
     s.install.github_base = config.github_base_url;
     s.install.allowed_url_prefixes = config.allowed_source_prefixes;
     s.install.inline_max_bytes = config.max_artifact_bytes;

@@ -54,6 +54,15 @@ fs::path dropin_file_of_source(const std::string& source_json) {
     return dropin_file_of(entry);
 }
 
+// Another build (sha256) of a version the entry runs or keeps for rollback: refused whatever the
+// artifact's file name, before anything is placed (ComponentFiles::place checks the folder too).
+bool other_build_of_kept_version(const registry::Entry& entry, const std::string& dist,
+                                 const std::string& version, const std::string& sha256) {
+    if (entry.kind != registry::EntryKind::native || entry.dist_name != dist) return false;
+    if (entry.version == version) return entry.sha256 != sha256;
+    return entry.previous && entry.previous->version == version && entry.previous->sha256 != sha256;
+}
+
 std::string dropin_source_json(const fs::path& file) {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
@@ -87,6 +96,12 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
             entry &&
             same_artifact(*entry, rq.artifact.dist_name, rq.artifact.version, rq.source.sha256)) {
             return std::move(result.set("noop", true));
+        }
+        if (const auto* entry = registry_.find(rq.component_id);
+            entry && other_build_of_kept_version(*entry, rq.artifact.dist_name, rq.artifact.version,
+                                                 rq.source.sha256)) {
+            return std::move(result.fail(install::ComponentFiles::different_build_error(
+                rq.artifact.dist_name, rq.artifact.version)));
         }
         if (const auto* owner = registry_.find_by_dist(rq.artifact.dist_name);
             owner && owner->component_id != rq.component_id) {
@@ -140,15 +155,15 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         }
     }
 
-    // Undoes place() on failure, unless the registry still refers to that version: a reinstall
-    // of the running version or of the one kept for rollback reused the file already there.
-    const auto discard_placed = [&] {
-        const bool referenced =
-            existing && (existing->version == version ||
-                         (existing->previous && existing->previous->version == version));
-        if (!referenced) files_.remove_version(dist, version);
-    };
-    fs::path placed;
+    if (existing && other_build_of_kept_version(*existing, dist, version, artifact.sha256())) {
+        return std::move(
+            result.fail(install::ComponentFiles::different_build_error(dist, version)));
+    }
+
+    // Undoes place() on failure: the file it created (a reused one stays, the registry names it)
+    // and the folders it left empty.
+    install::ComponentFiles::Placed placed;
+    const auto discard_placed = [&] { files_.discard(placed, dist, version); };
     try {
         placed = files_.place(artifact.file(), dist, version, artifact.file().filename().string(),
                               artifact.sha256());
@@ -162,17 +177,24 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
     entry.dist_name = dist;
     entry.version = version;
     entry.sha256 = artifact.sha256();
-    entry.path = placed.string();
+    entry.path = placed.path.string();
     entry.source_json = source_json;
     entry.config_json = config_json ? *config_json : (existing ? existing->config_json : "{}");
     entry.installed_at = contract::utc_timestamp(now());
-    const bool upgrade = existing && existing->kind == registry::EntryKind::native;
+    // Another version: a reinstall of the same one (refused above when its build differs) has
+    // nothing to roll back to and never says it rolled back.
+    const bool upgrade = existing && existing->kind == registry::EntryKind::native &&
+                         (existing->version != version || existing->dist_name != dist);
     if (upgrade) {
         entry.enabled = existing->enabled;
         entry.previous =
             registry::PreviousVersion{existing->version, existing->sha256, existing->path};
     }
-    set_quarantine(cid, false);
+    // A new build, or the same one installed again on purpose: whatever kept it out is lifted.
+    lift_quarantine(cid);
+    // Until this install is answered: if its plugin takes the agent down, the next start
+    // answers it (component_quarantine.cpp).
+    const auto installing = mark_installing(request_id, entry);
 
     // The new library is mapped (no plugin code runs) before the old one is stopped: a file that
     // does not even load never interrupts the running version.
@@ -258,7 +280,12 @@ contract::Result ComponentManager::uninstall_from(Channel channel,
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
     registry::Registry registry = registry_copy();
     const registry::Entry* found = registry.find(cid);
-    if (!found) return std::move(result.set("noop", true));
+    if (!found) {
+        // A drop-in file kept out after it crashed is not registered, but its failed status is
+        // shown: uninstalling the component clears that too (the file stays, kept out).
+        if (read_quarantine(cid)) forget_component(cid);
+        return std::move(result.set("noop", true));
+    }
     const registry::Entry entry = *found;
 
     std::string dist = entry.dist_name;
@@ -293,7 +320,7 @@ contract::Result ComponentManager::uninstall_from(Channel channel,
         files_.remove_version(dist, entry.version);
         if (entry.previous) files_.remove_version(dist, entry.previous->version);
     }
-    set_quarantine(cid, false);
+    lift_quarantine(cid);
     forget_component(cid);
     // Otherwise the file would install it again at the next start.
     if (channel == Channel::mqtt && owner_of(entry) == Channel::dropin) {
@@ -323,6 +350,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         if (dropin_log_.first_time(file, *ignored)) log->warn("{}", *ignored);
         return;
     }
+    const auto identity = dropin::file_version(file);  // before the copy: what "changed" means
     auto verified = stage_local_file(file, files_, settings_.verifier);
     if (!verified.artifact) {
         if (dropin_log_.first_time(file, verified.error)) {
@@ -332,6 +360,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     }
     const std::string cid = verified.artifact->manifest().component_id;
     const std::string version = verified.artifact->manifest().version;
+    if (dropin_blocked(file, identity, cid, verified.artifact->sha256())) return;
     auto result = install_verified("", cid, dropin_source_json(file), std::nullopt,
                                    std::move(*verified.artifact));
     if (!result.ok()) {
@@ -361,7 +390,10 @@ void ComponentManager::dropin_removed(const fs::path& file) {
     // Only the file the running version came from uninstalls it: removing an older drop-in
     // after an upgrade changes nothing, and neither does removing a file of a component that
     // MQTT installed or took over.
-    if (cid.empty()) return;
+    if (cid.empty()) {
+        dropin_quarantine_removed(file);
+        return;
+    }
     contract::CommandRequest request;
     request.payload.SetObject();
     request.payload.AddMember("component_id", rapidjson::Value(cid, request.payload.GetAllocator()),

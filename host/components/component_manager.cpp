@@ -4,6 +4,8 @@
 
 #include <mosquitto.h>
 
+#include <algorithm>
+
 #include "common/logging.hpp"
 #include "contract/component_id_field.hpp"
 #include "lucid/registry/file_modes.hpp"
@@ -16,9 +18,6 @@ namespace {
 const char* const kUnsupportedError =
     "a Python wheel of the earlier agent: this host cannot run it (uninstall it, or install a "
     "native build)";
-const char* const kQuarantineError =
-    "quarantined: the agent stopped while this component was starting; enable or re-install it "
-    "to try again";
 
 bool is_loaded_state(const std::string& state) { return state == "running" || state == "starting"; }
 
@@ -52,54 +51,35 @@ std::vector<std::string> ComponentManager::boot() {
     problems.insert(problems.end(), recovery.problems.begin(), recovery.problems.end());
     registry::Registry registry = std::move(recovery.registry);
 
-    // A component whose start never finished took the agent down with it: do not try again.
+    // The component that took the agent down, if any, does not get to do it again.
     bool changed = recovery.registry_changed;
-    // The marker names the file that was starting: when an upgrade's new version took the
-    // agent down, the registry still holds the old one, which is not to blame.
-    for (const auto& [id, entry] : registry.entries()) {
-        const fs::path marker = settings_.data_dir / "starting" / id;
-        if (!fs::exists(marker)) continue;
-        const std::string started = registry::read_file(marker);
-        mark_starting(id, "");
-        if (started != entry.path) {
-            problems.push_back("component " + id + ": an upgrade to " + started +
-                               " stopped the agent while starting; kept version " + entry.version);
-            continue;
-        }
-        set_quarantine(id, true);
-        problems.push_back("component " + id + " quarantined: the agent stopped while starting it");
-    }
-    // A marker without an entry is a first install whose start took the agent down: the entry
-    // was never written (and recover() removed the file), so there is nothing to quarantine.
-    std::vector<std::string> orphans;
-    std::error_code ec;
-    for (const auto& marker : fs::directory_iterator(settings_.data_dir / "starting", ec)) {
-        const std::string id = marker.path().filename().string();
-        if (!registry.find(id)) orphans.push_back(id);
-    }
-    for (const auto& id : orphans) {
-        mark_starting(id, "");
-        problems.push_back("component " + id +
-                           " was not installed: the agent stopped while starting it");
-    }
-    for (auto [id, entry] : registry.entries()) {
-        if (quarantined(id) && entry.enabled) {
-            entry.enabled = false;
-            registry.put(entry);
-            changed = true;
-        }
-    }
+    const Blame blame = blame_deaths(registry, changed, problems);
     if (changed) save_registry(registry);
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         registry_ = registry;
     }
 
+    finish_blame(blame);
+
+    // The suspects of a death nobody could be blamed for first, one at a time: each runs its
+    // start alone under its marker, so that another death counts against it only.
+    std::vector<const registry::Entry*> order;
+    for (const auto& id : blame.suspects) {
+        if (const auto* entry = registry.find(id)) order.push_back(entry);
+    }
     for (const auto& [id, entry] : registry.entries()) {
+        if (std::find(blame.suspects.begin(), blame.suspects.end(), id) == blame.suspects.end()) {
+            order.push_back(&entry);
+        }
+    }
+    for (const registry::Entry* e : order) {
+        const registry::Entry& entry = *e;
+        const std::string& id = entry.component_id;
         if (entry.kind == registry::EntryKind::python_wheel) {
             set_status(id, {"unsupported", entry.version, kUnsupportedError});
-        } else if (quarantined(id)) {
-            set_status(id, {"failed", entry.version, kQuarantineError});
+        } else if (auto quarantine = quarantine_error(entry)) {
+            set_status(id, {"failed", entry.version, *quarantine});
         } else if (!entry.enabled) {
             set_status(id, {"stopped", entry.version, ""});
         } else if (auto error = load_and_start(entry); !error.empty()) {
@@ -146,9 +126,9 @@ std::string ComponentManager::start_loaded(const registry::Entry& entry,
         starting_configs_[entry.component_id] = entry.config_json;
     }
     stall_watch_.watch(entry.component_id, context);
-    mark_starting(entry.component_id, entry.path);
+    mark_starting(entry);
     const auto started = loaded_[entry.component_id].plugin->start();
-    mark_starting(entry.component_id, "");
+    clear_starting(entry.component_id);
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         starting_configs_.erase(entry.component_id);
@@ -223,8 +203,8 @@ contract::Result ComponentManager::control(const std::string& action,
         } catch (const std::exception& e) {
             return std::move(result.fail(std::string("cannot save the registry: ") + e.what()));
         }
-        if (action == "enable" && quarantined(cid)) {
-            set_quarantine(cid, false);
+        if (action == "enable" && quarantine_error(*entry)) {
+            lift_quarantine(cid);
             set_status(cid, {"stopped", entry->version, ""});
         }
         if (changed_) changed_();
@@ -246,8 +226,10 @@ contract::Result ComponentManager::control(const std::string& action,
     if (entry->kind == registry::EntryKind::python_wheel) {
         return std::move(result.fail("component " + cid + " is unsupported: " + kUnsupportedError));
     }
-    if (quarantined(cid))
-        return std::move(result.fail("component " + cid + " is " + kQuarantineError));
+    if (auto quarantine = quarantine_error(*entry)) {
+        return std::move(result.fail("component " + cid + " is quarantined (" + *quarantine +
+                                     "); enable it to try again"));
+    }
     if (loaded_.count(cid)) return std::move(result.set("noop", true));
     const std::string error = load_and_start(*entry);
     if (changed_) changed_();
@@ -374,48 +356,6 @@ void ComponentManager::save_registry(const registry::Registry& registry) {
     store_.save(registry);
     std::lock_guard<std::mutex> lock(state_mutex_);
     registry_ = registry;
-}
-
-namespace {
-
-// A marker file of the crash-safety bookkeeping. Atomic: a marker cut short by a kill would
-// name no file. Not fatal when the disk refuses (full, read-only): the start it guards is
-// not worth failing, only its quarantine after a crash is lost.
-void write_marker(const fs::path& marker, const std::string& content) {
-    try {
-        registry::make_directories(marker.parent_path());
-        registry::write_file_atomically(marker, content, registry::real_file_ops(),
-                                        registry::kDataFileMode);
-    } catch (const std::exception& e) {
-        logger("components")->warn("cannot write {}: {}", marker.string(), e.what());
-    }
-}
-
-}  // namespace
-
-void ComponentManager::mark_starting(const std::string& component_id, const std::string& path) {
-    const fs::path marker = settings_.data_dir / "starting" / component_id;
-    std::error_code ec;
-    if (!path.empty()) {
-        write_marker(marker, path);
-    } else {
-        fs::remove(marker, ec);
-    }
-}
-
-bool ComponentManager::quarantined(const std::string& component_id) const {
-    std::error_code ec;
-    return fs::exists(settings_.data_dir / "quarantine" / component_id, ec);
-}
-
-void ComponentManager::set_quarantine(const std::string& component_id, bool on) {
-    const fs::path marker = settings_.data_dir / "quarantine" / component_id;
-    std::error_code ec;
-    if (on) {
-        write_marker(marker, "\n");
-    } else {
-        fs::remove(marker, ec);
-    }
 }
 
 std::optional<std::string> ComponentManager::plugin_command_result_topic(

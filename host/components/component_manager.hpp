@@ -5,9 +5,10 @@
 //
 // Ordering that makes a crash at any point recoverable (with ComponentFiles::recover at boot):
 // an install places the file, then updates the registry; an uninstall updates the registry,
-// then deletes the file. A component is marked "starting" on disk while its start() runs; if
-// the agent dies there, the next boot quarantines it (disabled, status failed) instead of
-// crashing again, until it is enabled or re-installed.
+// then deletes the file. A component that takes the agent down is quarantined at the next boot
+// (component_quarantine.cpp, crash_records.hpp): the one a fatal signal was recorded for
+// (plugin/crash_record.hpp), or one during whose start the agent died
+// `start_deaths_before_quarantine` times in a row.
 //
 // Threads: the operations run on the command lanes (fast: start/stop/...; slow: install,
 // uninstall, drop-in) and are serialized by one lifecycle mutex; a long download happens before
@@ -31,6 +32,7 @@
 #include "commands/dedup_store.hpp"
 #include "components/artifact_verifier.hpp"
 #include "components/component_channel.hpp"
+#include "components/crash_records.hpp"
 #include "contract/command_request.hpp"
 #include "contract/payloads.hpp"
 #include "contract/topics.hpp"
@@ -57,6 +59,9 @@ struct ManagerSettings {
     // A plugin callback running this long makes its component failed/unresponsive until it
     // returns (plugin_stall_watch.hpp).
     std::chrono::milliseconds plugin_stall{10000};
+    // Deaths of the agent in a row while one component's start runs, none of them blamed on a
+    // plugin by a fatal signal, after which that component is quarantined.
+    int start_deaths_before_quarantine = 3;
 };
 
 class ComponentManager final : public PluginHostServices {
@@ -150,10 +155,45 @@ class ComponentManager final : public PluginHostServices {
     void publish_component_status(const std::string& component_id);
     void publish_component_config(const std::string& component_id);
     registry::Registry registry_copy() const;
-    // Records (path non-empty) or clears the file whose start() is running.
-    void mark_starting(const std::string& component_id, const std::string& path);
-    bool quarantined(const std::string& component_id) const;
-    void set_quarantine(const std::string& component_id, bool on);
+    // ---- crash quarantine (component_quarantine.cpp); the caller holds lifecycle_mutex_ ----
+    // Records the start() about to run (with the deaths counted for that version), or clears it.
+    void mark_starting(const registry::Entry& entry);
+    void clear_starting(const std::string& component_id);
+    // Records an install in progress until the returned guard goes.
+    struct InstallingGuard {
+        std::filesystem::path file;
+        ~InstallingGuard();
+    };
+    std::unique_ptr<InstallingGuard> mark_installing(const std::string& request_id,
+                                                     const registry::Entry& entry);
+    std::optional<Quarantine> read_quarantine(const std::string& component_id) const;
+    // The error when `entry`'s build is quarantined; nullopt when it may run.
+    std::optional<std::string> quarantine_error(const registry::Entry& entry) const;
+    void set_quarantine(const std::string& component_id, const Quarantine& quarantine);
+    void lift_quarantine(const std::string& component_id);
+    // What the last death of the agent leaves to do at boot: quarantines written, registry
+    // entries disabled (`changed`), the rest in the returned plan, done by finish_blame().
+    struct Blame {
+        struct Answer {
+            std::string component_id;
+            PendingInstall pending;
+            std::string error;
+            bool rolled_back = false;
+        };
+        std::vector<std::string> suspects;                    // started first, one at a time
+        std::vector<Answer> answers;                          // installs the death interrupted
+        std::map<std::string, ComponentStatus> unregistered;  // failed, not in the registry
+        std::vector<std::filesystem::path> consumed;          // records to remove
+    };
+    Blame blame_deaths(registry::Registry& registry, bool& changed,
+                       std::vector<std::string>& problems);
+    void finish_blame(const Blame& blame);
+    // Whether a drop-in file is the unchanged build of a quarantine; logs why when it is. A
+    // changed one lifts the quarantine (and starts the component again when it was its own).
+    bool dropin_blocked(const std::filesystem::path& file, const dropin::FileVersion& id,
+                        const std::string& component_id, const std::string& sha256);
+    // A removed drop-in file takes the quarantine that named it along.
+    void dropin_quarantine_removed(const std::filesystem::path& file);
     void deliver(const mqtt::MqttMessage& message);
     // A retained components/{cid}/status or cfg/state of a component that is neither registered
     // nor being installed is what an agent killed between registry and broker updates left (an
@@ -181,6 +221,9 @@ class ComponentManager final : public PluginHostServices {
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
     dropin::DropinLogMemo dropin_log_;  // a drop-in refusal is logged once per file version
+    // Deaths counted at boot for a component's start, carried into its next start marker:
+    // cid → (version, deaths). Guarded by lifecycle_mutex_.
+    std::map<std::string, std::pair<std::string, int>> start_deaths_;
 
     // Last: its thread ends before the members it reaches through the contexts go away.
     PluginStallWatch stall_watch_;

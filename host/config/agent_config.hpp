@@ -46,6 +46,8 @@ struct AgentConfig {
     std::chrono::milliseconds plugin_stall{10000};
     // An upgraded component that reports failed within this long is rolled back.
     std::chrono::milliseconds upgrade_health{300};
+    // Deaths in a row while one component starts (no plugin caught crashing) that quarantine it.
+    int start_deaths_before_quarantine = 3;
 
     // Where each setting came from ("flag", "environment", "env file", "default"), by setting
     // name, for check-config.

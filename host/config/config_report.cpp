@@ -42,6 +42,7 @@ std::string describe_config(const AgentConfig& c) {
     line("plugin_stall_s",
          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
     line("upgrade_health_ms", std::to_string(c.upgrade_health.count()));
+    line("start_deaths_before_quarantine", std::to_string(c.start_deaths_before_quarantine));
     return out;
 }
 

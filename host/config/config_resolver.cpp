@@ -202,15 +202,18 @@ class Resolver {
         std::int64_t stall_s =
             std::chrono::duration_cast<std::chrono::seconds>(config_.plugin_stall).count();
         std::int64_t health_ms = config_.upgrade_health.count();
+        std::int64_t start_deaths = config_.start_deaths_before_quarantine;
         if (!int_setting("keepalive_s", 5, 3600, keepalive) ||
             !int_setting("reconnect_min_ms", 1, 3'600'000, min_ms) ||
             !int_setting("reconnect_max_ms", 1, 3'600'000, max_ms) ||
             !int_setting("plugin_stall_s", 1, 3600, stall_s) ||
-            !int_setting("upgrade_health_ms", 0, 60'000, health_ms)) {
+            !int_setting("upgrade_health_ms", 0, 60'000, health_ms) ||
+            !int_setting("start_deaths_before_quarantine", 1, 100, start_deaths)) {
             return false;
         }
         config_.plugin_stall = std::chrono::seconds(stall_s);
         config_.upgrade_health = std::chrono::milliseconds(health_ms);
+        config_.start_deaths_before_quarantine = static_cast<int>(start_deaths);
         if (min_ms > max_ms) {
             return fail("reconnect_min_ms (" + std::to_string(min_ms) +
                         ") must not exceed reconnect_max_ms (" + std::to_string(max_ms) + ")");

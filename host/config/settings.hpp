@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 21> kSettings{{
+inline constexpr std::array<Setting, 22> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -54,6 +54,10 @@ inline constexpr std::array<Setting, 21> kSettings{{
      "(default 10)"},
     {"upgrade_health_ms", "--upgrade-health-ms", "LUCID_UPGRADE_HEALTH_MS",
      "an upgraded component that fails within this long is rolled back, 0-60000 (default 300)"},
+    {"start_deaths_before_quarantine", "--start-deaths-before-quarantine",
+     "LUCID_START_DEATHS_BEFORE_QUARANTINE",
+     "agent deaths in a row while a component starts, none blamed on a plugin, before it is "
+     "quarantined, 1-100 (default 3)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.

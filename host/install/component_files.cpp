@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 #include "install/digest.hpp"
 #include "lucid/registry/atomic_file.hpp"
@@ -47,9 +48,17 @@ fs::path ComponentFiles::new_staging_path(const std::string& file_name) {
            (std::to_string(::getpid()) + "." + std::to_string(counter++) + "." + file_name);
 }
 
-fs::path ComponentFiles::place(const fs::path& staged, const std::string& dist_name,
-                               const std::string& version, const std::string& file_name,
-                               const std::string& sha256) {
+std::string ComponentFiles::different_build_error(const std::string& dist_name,
+                                                  const std::string& version) {
+    return "version " + version + " of " + dist_name +
+           " is already installed with a different sha256; publish the new build under a new "
+           "version";
+}
+
+ComponentFiles::Placed ComponentFiles::place(const fs::path& staged, const std::string& dist_name,
+                                             const std::string& version,
+                                             const std::string& file_name,
+                                             const std::string& sha256) {
     const fs::path dir = components_dir_ / dist_name / version;
     const fs::path target = dir / file_name;
     // dist_name, version and file_name were validated upstream; this is the last line of
@@ -59,14 +68,15 @@ fs::path ComponentFiles::place(const fs::path& staged, const std::string& dist_n
     }
     registry::make_directories(dir);
     std::error_code ec;
-    if (fs::exists(target, ec)) {
-        if (sha256_file(target) != sha256) {
-            throw std::runtime_error("version " + version + " of " + dist_name +
-                                     " is already installed with a different sha256; "
-                                     "publish the new build under a new version");
+    // By content, not by name: `X-1.0.0.so` and `x-1.0.0-any.so` of one dist and version are
+    // the same version, and only one build of it may exist.
+    for (const auto& present : fs::directory_iterator(dir, ec)) {
+        if (!present.is_regular_file(ec)) continue;
+        if (sha256_file(present.path()) != sha256) {
+            throw std::runtime_error(different_build_error(dist_name, version));
         }
         fs::remove(staged, ec);
-        return target;
+        return Placed{present.path(), false};
     }
     // Whatever the source (a download, inline data, a copied drop-in), a loaded library is never
     // writable by others; and its bytes are on disk before the name is, or a power cut could
@@ -81,7 +91,17 @@ fs::path ComponentFiles::place(const fs::path& staged, const std::string& dist_n
     // The registry will point at this file: make the rename durable before that happens.
     fsync_path(dir);
     fsync_path(dir.parent_path());
-    return target;
+    return Placed{target, true};
+}
+
+void ComponentFiles::discard(const Placed& placed, const std::string& dist_name,
+                             const std::string& version) {
+    const fs::path dir = components_dir_ / dist_name / version;
+    if (dist_name.empty() || version.empty() || !is_inside(dir, components_dir_)) return;
+    std::error_code ec;
+    if (placed.created && !placed.path.empty()) fs::remove(placed.path, ec);
+    if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    if (fs::is_empty(dir.parent_path(), ec)) fs::remove(dir.parent_path(), ec);
 }
 
 void ComponentFiles::remove_version(const std::string& dist_name, const std::string& version) {
@@ -146,21 +166,43 @@ ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& curre
         out.registry_changed = true;
     }
 
-    // Files no entry references are what an interrupted install or uninstall left behind.
-    std::set<fs::path> referenced;
+    // Files no entry references are what an interrupted install or uninstall left behind, or
+    // what an older agent let a failed install leave beside a referenced one: removed file by
+    // file. Keyed by the last segments (dist/version/file), as they are under components/.
+    std::set<std::string> referenced_files;
+    std::set<std::string> referenced_dirs;
+    const auto reference = [&](const std::string& path) {
+        if (path.empty()) return;
+        const fs::path p = fs::path(path).lexically_normal();
+        const std::string dir = p.parent_path().parent_path().filename().string() + "/" +
+                                p.parent_path().filename().string();
+        referenced_dirs.insert(dir);
+        referenced_files.insert(dir + "/" + p.filename().string());
+    };
     for (const auto& [id, entry] : out.registry.entries()) {
-        if (!entry.path.empty())
-            referenced.insert(fs::path(entry.path).parent_path().lexically_normal());
-        if (entry.previous && !entry.previous->path.empty()) {
-            referenced.insert(fs::path(entry.previous->path).parent_path().lexically_normal());
-        }
+        reference(entry.path);
+        if (entry.previous) reference(entry.previous->path);
     }
     if (fs::exists(components_dir_, ec)) {
         for (const auto& dist : fs::directory_iterator(components_dir_, ec)) {
             for (const auto& version : fs::directory_iterator(dist.path(), ec)) {
-                if (referenced.count(version.path().lexically_normal())) continue;
-                fs::remove_all(version.path(), ec);
-                out.problems.push_back("removed unreferenced " + version.path().string());
+                const std::string dir =
+                    dist.path().filename().string() + "/" + version.path().filename().string();
+                if (!referenced_dirs.count(dir)) {
+                    fs::remove_all(version.path(), ec);
+                    out.problems.push_back("removed unreferenced " + version.path().string());
+                    continue;
+                }
+                std::vector<fs::path> strays;
+                for (const auto& file : fs::directory_iterator(version.path(), ec)) {
+                    if (!referenced_files.count(dir + "/" + file.path().filename().string())) {
+                        strays.push_back(file.path());
+                    }
+                }
+                for (const auto& stray : strays) {
+                    fs::remove_all(stray, ec);
+                    out.problems.push_back("removed unreferenced " + stray.string());
+                }
             }
             if (fs::is_empty(dist.path(), ec)) fs::remove(dist.path(), ec);
         }

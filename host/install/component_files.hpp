@@ -8,6 +8,7 @@
 // crash leaves at worst an unreferenced file, which `recover()` removes at the next start, or
 // a staging leftover, which it also removes. An entry whose file vanished anyway (someone deleted
 // it) is reported and dropped, or rolled back to its kept previous version when that exists.
+// Unreferenced files are removed one by one, also inside a version folder the registry names.
 // `recover()` also removes the temporaries of atomic writes a killed agent left in the data
 // directory and in ComponentManager's marker directories (`starting/`, `quarantine/`), and
 // takes away a world-writable mode from the components directory.
@@ -32,14 +33,29 @@ class ComponentFiles {
     // A fresh path in the staging directory for one download (the file does not exist yet).
     std::filesystem::path new_staging_path(const std::string& file_name);
 
+    // The refusal of a second build under one version (whatever its file name): a version folder
+    // holds one build, and a loaded file is never overwritten.
+    static std::string different_build_error(const std::string& dist_name,
+                                             const std::string& version);
+
+    struct Placed {
+        std::filesystem::path path;  // the file the registry is to name
+        bool created = false;        // false: an identical file was already there and is reused
+    };
     // Moves a verified staged file to components/{dist}/{version}/{file_name} (chmod 0640,
     // fsync, rename, fsync) and returns the final path. I/O errors throw std::system_error
-    // naming the step and the path. When that path already holds a file it is reused only if it
-    // has the same sha256 (a crash after placing it, or a reinstall); a different file of the
-    // same dist and version is refused with an error: a loaded file is never overwritten.
-    std::filesystem::path place(const std::filesystem::path& staged, const std::string& dist_name,
-                                const std::string& version, const std::string& file_name,
-                                const std::string& sha256);
+    // naming the step and the path. Builds are compared by sha256, never by file name: when the
+    // version folder already holds a file with that sha256 (a crash after placing it, a
+    // reinstall, the same build under another name) that file is reused and the staged one
+    // dropped; any other file there is a different build of the same dist and version, refused
+    // with different_build_error().
+    Placed place(const std::filesystem::path& staged, const std::string& dist_name,
+                 const std::string& version, const std::string& file_name,
+                 const std::string& sha256);
+    // Undoes place() of a failed install: the file when place() created it, then its version
+    // and dist folders when they are left empty. `placed.path` empty: only the empty folders of
+    // a place() that threw.
+    void discard(const Placed& placed, const std::string& dist_name, const std::string& version);
 
     // Deletes a version directory (and the dist directory when it becomes empty).
     void remove_version(const std::string& dist_name, const std::string& version);

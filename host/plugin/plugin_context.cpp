@@ -9,6 +9,7 @@
 #include "contract/command_request.hpp"
 #include "contract/payloads.hpp"
 #include "mqtt/topic_filter.hpp"
+#include "plugin/crash_record.hpp"
 #include "plugin/plugin_call.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 #include "plugin/plugin_topics.hpp"
@@ -26,7 +27,7 @@ PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::str
       base_topic_(services.base_topic()),
       prefix_(component_prefix(base_topic_, component_id_)),
       log_(logger("plugin." + component_id_)),
-      worker_("plugin." + component_id_) {
+      worker_("plugin." + component_id_, crash::worker_identity(component_id_, version_)) {
     status_ = ComponentStatus{"stopped", version_, ""};
 }
 
@@ -196,7 +197,7 @@ PluginContext::StepResult PluginContext::stop() {
     StepResult result = finished ? *outcome : StepResult{};
     if (!finished) {
         result.stuck = true;
-        result.error = stop_timeout_error();
+        result.error = stop_timeout_error(wait);
     } else if (!worker_.shutdown(call_timeout_)) {
         result.stuck = true;
     }

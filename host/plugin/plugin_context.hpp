@@ -117,8 +117,8 @@ class PluginContext {
     void set_status(std::string state, std::string error);
     // report_status() from the plugin: held back while unresponsive, published otherwise.
     void report_plugin_status(std::string state, std::string error);
-    // The error when stop() could not run the plugin's stop in time.
-    std::string stop_timeout_error() const;
+    // The error when stop() could not run the plugin's stop within `waited`.
+    std::string stop_timeout_error(std::chrono::milliseconds waited) const;
     void forget_registrations();  // subscriptions, commands, timers
     void run_command(const std::string& action, const std::string& payload);
     // Answers a command at once with unresponsive_refusal(), without queueing it.

@@ -51,14 +51,16 @@ void PluginContext::report_plugin_status(std::string state, std::string error) {
     set_status(std::move(state), std::move(error));
 }
 
-std::string PluginContext::stop_timeout_error() const {
+std::string PluginContext::stop_timeout_error(std::chrono::milliseconds waited) const {
     const auto busy = worker_.busy();
     if (busy && busy->what != "stop") {
-        // stop is queued behind a callback that never returned: it did not even begin.
-        return "stop could not run: " + busy->what + " still running after " +
-               std::to_string(whole_seconds(PluginWorker::Clock::now() - busy->since)) + " s";
+        // stop is queued behind a callback that never returned: it did not even begin. That
+        // callback may have started only just now, behind others that took the wait: both
+        // durations are said, neither rounded down to "0 s".
+        return "stop could not run within " + duration_text(waited) + ": " + busy->what +
+               " still running after " + duration_text(PluginWorker::Clock::now() - busy->since);
     }
-    return "stop did not return within " + std::to_string(call_timeout_.count()) + " ms";
+    return "stop did not return within " + duration_text(waited);
 }
 
 }  // namespace lucid::host

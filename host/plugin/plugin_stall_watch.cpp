@@ -11,6 +11,14 @@ long long whole_seconds(std::chrono::steady_clock::duration d) {
     return std::chrono::duration_cast<std::chrono::seconds>(d).count();
 }
 
+std::string duration_text(std::chrono::steady_clock::duration d) {
+    if (d < std::chrono::seconds(1)) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
+               " ms";
+    }
+    return std::to_string(whole_seconds(d)) + " s";
+}
+
 std::string unresponsive_error(const std::string& what,
                                std::chrono::steady_clock::duration running) {
     return "unresponsive: " + what + " running for " + std::to_string(whole_seconds(running)) +

@@ -37,6 +37,8 @@ class PluginContext;
 
 // A duration in whole seconds, as every stall message shows it.
 long long whole_seconds(std::chrono::steady_clock::duration d);
+// "850 ms" under a second, else "12 s": a wait shorter than a second is not "0 s".
+std::string duration_text(std::chrono::steady_clock::duration d);
 // "unresponsive: command 'hang' running for 12 s": the component status error.
 std::string unresponsive_error(const std::string& what,
                                std::chrono::steady_clock::duration running);

@@ -5,6 +5,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+
+#include "plugin/crash_record.hpp"
 
 namespace lucid::host {
 
@@ -33,9 +36,10 @@ struct PluginWorker::State {
     bool finished = false;
     std::uint64_t last_id = 0;
     std::string name;
+    std::string crash_identity;  // crash_record.hpp; empty: not a plugin's worker
 
     // Takes the next runnable task (a due timer first, then the queue), or waits for one.
-    bool next(std::uint64_t& tag, Task& task) {
+    bool next(std::uint64_t& tag, Task& task, std::string& what_out) {
         std::unique_lock<std::mutex> lock(mutex);
         for (;;) {
             if (closed) return false;
@@ -75,6 +79,7 @@ struct PluginWorker::State {
             running = true;
             running_tag = tag;
             current = Busy{std::move(what), Clock::now(), current.serial + 1};
+            what_out = current.what;
             return true;
         }
     }
@@ -87,17 +92,28 @@ struct PluginWorker::State {
     }
 };
 
-PluginWorker::PluginWorker(std::string name) : state_(std::make_shared<State>()) {
+PluginWorker::PluginWorker(std::string name, std::string crash_identity)
+    : state_(std::make_shared<State>()) {
     state_->name = std::move(name);
+    state_->crash_identity = std::move(crash_identity);
     thread_ = std::thread([state = state_] {
+        const crash::SignalStack signal_stack;  // a stack overflow in the plugin is recorded too
         std::uint64_t tag = 0;
         Task task;
-        while (state->next(tag, task)) {
-            try {
-                task();
-            } catch (...) {  // tasks are wrapped by their owner; this only keeps the thread alive
+        std::string what;
+        while (state->next(tag, task, what)) {
+            {
+                // Prepared here, before the plugin runs: the fatal-signal handler only reads it.
+                std::optional<crash::InPluginCall> in_call;
+                if (!state->crash_identity.empty()) {
+                    in_call.emplace(state->crash_identity, crash::callback_name(what));
+                }
+                try {
+                    task();
+                } catch (...) {  // tasks are wrapped by their owner; this only keeps it alive
+                }
+                task = nullptr;  // destroy captures before reporting idle
             }
-            task = nullptr;  // destroy captures before reporting idle
             state->done();
         }
         std::lock_guard<std::mutex> lock(state->mutex);

@@ -36,7 +36,10 @@ class PluginWorker {
         std::uint64_t serial = 0;  // 1 for the first task the worker ran, 2 for the next...
     };
 
-    explicit PluginWorker(std::string name);
+    // `crash_identity` (crash_record.hpp, worker_identity()): set on a plugin's worker, every
+    // task runs marked as that plugin's callback named after its `what`, so that a fatal signal
+    // inside it is blamed on the plugin.
+    explicit PluginWorker(std::string name, std::string crash_identity = {});
     ~PluginWorker();  // close() + join
     PluginWorker(const PluginWorker&) = delete;
     PluginWorker& operator=(const PluginWorker&) = delete;

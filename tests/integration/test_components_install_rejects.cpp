@@ -4,6 +4,11 @@
 // and path traversal through component_id, URL basenames, release fields and inline filenames.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
+#include <set>
+#include <vector>
+
 #include "component_rig.hpp"
 #include "http_server.hpp"
 
@@ -198,4 +203,80 @@ TEST_CASE("an install refused before anything is known still carries every resul
         REQUIRE_MESSAGE(doc.HasMember(flag), flag);
         CHECK_FALSE(doc[flag].GetBool());
     }
+}
+
+namespace {
+
+std::set<std::string> files_in(const fs::path& dir) {
+    std::set<std::string> names;
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(dir, ec))
+        names.insert(f.path().filename().string());
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("another build of an installed version is refused whatever its file name (issue 14)") {
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    // Another build of echo 1.0.0: the same library with one byte more (it still loads).
+    const std::string rebuild = v1.bytes + "\n";
+    const std::string rebuild_sha = sha256_hex(rebuild);
+    ComponentRig rig("rej-build");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("b-1", "echo", inline_source(v1))));
+    const fs::path folder = rig.data() / "components" / "lucid-agent-echo" / "1.0.0";
+    const auto installed = files_in(folder);
+    REQUIRE(installed.size() == 1);
+
+    // The same build under other names is the same artifact: nothing to do.
+    const std::vector<std::string> other_names{"LUCID_AGENT_ECHO-1.0.0.so",
+                                               "lucid.agent.echo-1.0.0-any.so"};
+    for (const auto& name : other_names) {
+        auto same = rig.install("b-same-" + name, "echo", inline_source(name, v1.bytes, v1.sha256));
+        CHECK_MESSAGE(ok_of(same), same.payload);
+        CHECK(flag_of(same, "noop"));
+    }
+    // Another build under any name is refused, claims no rollback, and places nothing.
+    int n = 0;
+    std::vector<std::string> all_names = other_names;
+    all_names.push_back(v1.name);
+    for (const auto& name : all_names) {
+        auto other = rig.install("b-other-" + std::to_string(++n), "echo",
+                                 inline_source(name, rebuild, rebuild_sha));
+        CHECK_MESSAGE(!ok_of(other), other.payload);
+        CHECK(error_of(other) ==
+              "version 1.0.0 of lucid-agent-echo is already installed with a different sha256; "
+              "publish the new build under a new version");
+        CHECK_FALSE(flag_of(other, "rolled_back"));
+        CHECK(files_in(folder) == installed);
+    }
+    rig.echo_answers("b-echo-1");
+
+    // The version kept for rollback is protected the same way.
+    REQUIRE(ok_of(rig.install("b-2", "echo", inline_source(v2))));
+    auto old_rebuild = rig.install(
+        "b-old", "echo", inline_source("LUCID_AGENT_ECHO-1.0.0.so", rebuild, rebuild_sha));
+    CHECK_MESSAGE(!ok_of(old_rebuild), old_rebuild.payload);
+    CHECK_FALSE(flag_of(old_rebuild, "rolled_back"));
+    CHECK(files_in(folder) == installed);
+    CHECK(rig.registry()["components"]["echo"]["version"].GetString() == std::string("2.0.0"));
+    rig.echo_answers("b-echo-2");
+}
+
+TEST_CASE("a stray file in a version folder is removed at the next start (issue 14)") {
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    ComponentRig rig("rej-stray");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("s-1", "echo", inline_source(v1))));
+    const fs::path folder = rig.data() / "components" / "lucid-agent-echo" / "1.0.0";
+    const auto installed = files_in(folder);
+    // What an older agent let a renamed install that failed to load leave behind.
+    write_bytes(folder / "LUCID_AGENT_ECHO-1.0.0.so", v1.bytes + "\n");
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    rig.start_agent();
+    CHECK(rig.wait_status("echo", "running", "1.0.0"));
+    CHECK(files_in(folder) == installed);
+    rig.echo_answers("s-echo");
 }

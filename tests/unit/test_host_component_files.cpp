@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 #include "install/component_files.hpp"
 #include "install/digest.hpp"
@@ -38,8 +39,9 @@ TEST_CASE("places a staged file under components/{dist}/{version}") {
     ComponentFiles files(dir.path());
     const auto staged = stage(files, "x-1.0.0.so", "one");
     const auto placed = files.place(staged, "x", "1.0.0", "x-1.0.0.so", sha256_hex("one"));
-    CHECK(placed == dir / "components/x/1.0.0/x-1.0.0.so");
-    CHECK(fs::exists(placed));
+    CHECK(placed.path == dir / "components/x/1.0.0/x-1.0.0.so");
+    CHECK(placed.created);
+    CHECK(fs::exists(placed.path));
     CHECK_FALSE(fs::exists(staged));
 }
 
@@ -58,6 +60,59 @@ TEST_CASE("never overwrites an installed file with different content") {
                               sha256_hex("one")));
 }
 
+TEST_CASE("compares builds by sha256, never by file name") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const auto first = files.place(stage(files, "x-1.0.0.so", "one"), "x", "1.0.0", "x-1.0.0.so",
+                                   sha256_hex("one"));
+    // Another build of the same version under another name: refused, nothing added.
+    CHECK_THROWS_WITH(files.place(stage(files, "X-1.0.0-any.so", "two"), "x", "1.0.0",
+                                  "X-1.0.0-any.so", sha256_hex("two")),
+                      doctest::Contains("already installed with a different sha256"));
+    // The same build under another name: the file already there is reused.
+    const auto again = files.place(stage(files, "X-1.0.0-any.so", "one"), "x", "1.0.0",
+                                   "X-1.0.0-any.so", sha256_hex("one"));
+    CHECK(again.path == first.path);
+    CHECK_FALSE(again.created);
+    std::set<std::string> names;
+    for (const auto& f : fs::directory_iterator(dir / "components/x/1.0.0")) {
+        names.insert(f.path().filename().string());
+    }
+    CHECK(names == std::set<std::string>{"x-1.0.0.so"});
+}
+
+TEST_CASE("discarding a failed install removes what it placed, never a reused file") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const auto created = files.place(stage(files, "x-1.0.0.so", "one"), "x", "1.0.0", "x-1.0.0.so",
+                                     sha256_hex("one"));
+    const auto reused = files.place(stage(files, "x-1.0.0.so", "one"), "x", "1.0.0", "x-1.0.0.so",
+                                    sha256_hex("one"));
+    files.discard(reused, "x", "1.0.0");
+    CHECK(fs::exists(created.path));
+    files.discard(created, "x", "1.0.0");
+    CHECK_FALSE(fs::exists(dir / "components/x"));
+}
+
+TEST_CASE("recovery removes unreferenced files inside a referenced version folder") {
+    lucid::test::TempDir dir;
+    ComponentFiles files(dir.path());
+    const auto kept = files
+                          .place(stage(files, "a-1.0.0.so", "a"), "lucid-agent-a", "1.0.0",
+                                 "a-1.0.0.so", sha256_hex("a"))
+                          .path;
+    // What an older agent let a renamed, failed install leave beside the referenced file.
+    const fs::path stray = kept.parent_path() / "LUCID_AGENT_A-1.0.0.so";
+    std::ofstream(stray) << "another build";
+    Registry registry;
+    registry.put(entry_for("a", kept, "1.0.0"));
+
+    const auto recovery = files.recover(registry);
+    CHECK(fs::exists(kept));
+    CHECK_FALSE(fs::exists(stray));
+    CHECK(recovery.problems.size() == 1);
+}
+
 TEST_CASE("refuses to place a file outside the components directory") {
     lucid::test::TempDir dir;
     ComponentFiles files(dir.path());
@@ -69,10 +124,14 @@ TEST_CASE("refuses to place a file outside the components directory") {
 TEST_CASE("recovery removes staging leftovers and files no entry references") {
     lucid::test::TempDir dir;
     ComponentFiles files(dir.path());
-    const auto kept = files.place(stage(files, "a-1.0.0.so", "a"), "lucid-agent-a", "1.0.0",
-                                  "a-1.0.0.so", sha256_hex("a"));
-    const auto orphan = files.place(stage(files, "b-1.0.0.so", "b"), "lucid-agent-b", "1.0.0",
-                                    "b-1.0.0.so", sha256_hex("b"));
+    const auto kept = files
+                          .place(stage(files, "a-1.0.0.so", "a"), "lucid-agent-a", "1.0.0",
+                                 "a-1.0.0.so", sha256_hex("a"))
+                          .path;
+    const auto orphan = files
+                            .place(stage(files, "b-1.0.0.so", "b"), "lucid-agent-b", "1.0.0",
+                                   "b-1.0.0.so", sha256_hex("b"))
+                            .path;
     stage(files, "c-1.0.0.so", "half a download");
     Registry registry;
     registry.put(entry_for("a", kept, "1.0.0"));
@@ -89,8 +148,10 @@ TEST_CASE("recovery removes staging leftovers and files no entry references") {
 TEST_CASE("recovery rolls an entry whose file vanished back to its previous version") {
     lucid::test::TempDir dir;
     ComponentFiles files(dir.path());
-    const auto old_path = files.place(stage(files, "a-1.0.0.so", "old"), "lucid-agent-a", "1.0.0",
-                                      "a-1.0.0.so", sha256_hex("old"));
+    const auto old_path = files
+                              .place(stage(files, "a-1.0.0.so", "old"), "lucid-agent-a", "1.0.0",
+                                     "a-1.0.0.so", sha256_hex("old"))
+                              .path;
     Entry e = entry_for("a", dir / "components/lucid-agent-a/2.0.0/a-2.0.0.so", "2.0.0");
     e.previous = lucid::registry::PreviousVersion{"1.0.0", sha256_hex("old"), old_path.string()};
     Registry registry;

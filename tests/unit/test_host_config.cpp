@@ -83,6 +83,7 @@ TEST_CASE("defaults work with nothing set") {
     CHECK(c.reconnect_max.count() == 60000);
     CHECK(c.plugin_stall.count() == 10000);
     CHECK(c.upgrade_health.count() == 300);
+    CHECK(c.start_deaths_before_quarantine == 3);
     CHECK(c.origins.at("agent_id") == "default");
 }
 
@@ -95,6 +96,18 @@ TEST_CASE("the hung-plugin threshold and the upgrade health window are settings"
     CHECK(c.upgrade_health.count() == 2500);
     CHECK(c.origins.at("upgrade_health_ms") == "environment LUCID_UPGRADE_HEALTH_MS");
     CHECK(ok(resolve({"--upgrade-health-ms", "0"}, env)).upgrade_health.count() == 0);
+}
+
+TEST_CASE("the deaths while starting before a quarantine are a setting (issue 14)") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["LUCID_START_DEATHS_BEFORE_QUARANTINE"] = "5";
+    auto c = ok(resolve({}, env));
+    CHECK(c.start_deaths_before_quarantine == 5);
+    CHECK(c.origins.at("start_deaths_before_quarantine") ==
+          "environment LUCID_START_DEATHS_BEFORE_QUARANTINE");
+    CHECK(ok(resolve({"--start-deaths-before-quarantine", "1"}, env))
+              .start_deaths_before_quarantine == 1);
 }
 
 TEST_CASE("data dir is /var/lib/lucid for root and XDG_STATE_HOME otherwise") {
@@ -167,6 +180,8 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--plugin-stall-s", "0"}, "plugin_stall_s"},
         {{"--upgrade-health-ms", "60001"}, "upgrade_health_ms"},
         {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
+        {{"--start-deaths-before-quarantine", "0"}, "start_deaths_before_quarantine"},
+        {{"--start-deaths-before-quarantine", "101"}, "start_deaths_before_quarantine"},
     };
     for (const auto& [args, expected] : cases) {
         CAPTURE(args[1]);

@@ -1,0 +1,265 @@
+// Crash quarantine (issue 13 Critical #2, issue 14 #8): a plugin whose code takes the agent down
+// — in start() or in any later callback — is named by the agent's fatal-signal handler and
+// quarantined at the next start, which comes online the first time: status `failed` with
+// `crashed: <SIGNAL> in <callback>`, its install answered ok:false after the restart (an
+// upgrade: the previous version runs again, rolled_back:true), a drop-in file left in place and
+// not loaded again until it changes. A death nobody can be blamed for (SIGKILL, a power cut
+// while a component starts) quarantines nothing until it happened
+// LUCID_START_DEATHS_BEFORE_QUARANTINE times in a row. Every death here is the real agent
+// process killed by the real signal.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "component_rig.hpp"
+
+using namespace lucid::itest;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Waits for the agent to die (by the plugin's hand) and returns its exit status.
+int died(ComponentRig& rig) {
+    const auto status = rig.agent.process().wait_exit(std::chrono::seconds(30));
+    REQUIRE_MESSAGE(status, rig.agent.log());
+    return *status;
+}
+
+// The first components/{cid}/status since the last clear, `failed` with exactly `error`.
+void check_failed_with(ComponentRig& rig, const std::string& cid, const std::string& error) {
+    auto status = rig.wait_status(cid, "failed");
+    REQUIRE_MESSAGE(status, rig.agent.log());
+    CHECK(status->str("error") == error);
+}
+
+// Copies a file into a directory the way the README says (a .part renamed in place).
+void drop_in(const fs::path& dir, const Artifact& a) {
+    fs::create_directories(dir);
+    write_bytes(dir / (a.name + ".part"), a.bytes);
+    fs::rename(dir / (a.name + ".part"), dir / a.name);
+}
+
+// Waits (bounded) until the agent's start marker of `cid` says it is starting with `deaths`
+// deaths counted before: this start, not the marker the last death left behind.
+bool wait_starting(const ComponentRig& rig, const std::string& cid, int deaths) {
+    const fs::path marker = rig.data() / "starting" / cid;
+    const std::string counted = "\"deaths\":" + std::to_string(deaths) + "}";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!fs::exists(marker) || read_bytes(marker).find(counted) == std::string::npos) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a file, not time
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, kept out") {
+    const Artifact crash = artifact(LUCID_ITEST_CRASH);
+    ComponentRig rig("cq-dropin");
+    const fs::path dropins = rig.data() / "plugins.d";
+    drop_in(dropins, crash);
+
+    rig.agent.start(rig.env);
+    CHECK(died(rig) == 128 + SIGABRT);
+
+    // The first restart comes online, the component failed with why, the file still there.
+    rig.client->clear();
+    rig.start_agent();
+    check_failed_with(rig, "crash", "crashed: SIGABRT in start");
+    CHECK(fs::exists(dropins / crash.name));
+    CHECK(ok_of(rig.ping("cq-d-ping")));
+
+    // Not loaded again at the next starts either: still online, still failed.
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    rig.client->clear();
+    rig.start_agent();
+    check_failed_with(rig, "crash", "crashed: SIGABRT in start");
+    CHECK(
+        rig.agent.wait_for_log("not loaded: crashed: SIGABRT in start", std::chrono::seconds(10)));
+    CHECK(ok_of(rig.ping("cq-d-ping-2")));
+
+    // A changed file is the operator's way to try again: it is loaded (and crashes again).
+    drop_in(dropins, crash);
+    CHECK(died(rig) == 128 + SIGABRT);
+    rig.client->clear();
+    rig.start_agent();
+    check_failed_with(rig, "crash", "crashed: SIGABRT in start");
+
+    // Removing the file takes the quarantine and the failed status along.
+    fs::remove(dropins / crash.name);
+    CHECK(rig.client->wait_for(rig.agent.topic("components/crash/status"),
+                               [](const Message& m) { return m.payload.empty(); }));
+}
+
+TEST_CASE("an MQTT install that crashes in start is answered ok:false after the restart") {
+    const Artifact crash = artifact(LUCID_ITEST_CRASH);
+    ComponentRig rig("cq-install");
+    rig.start_agent();
+    rig.client->publish(rig.agent.topic("core/cmd/components/install"),
+                        install_payload("cq-i-1", "crash", inline_source(crash)));
+    CHECK(died(rig) == 128 + SIGABRT);
+
+    rig.start_agent();
+    auto answer = rig.client->wait_for(rig.agent.topic("core/evt/components/install_result"),
+                                       with_request_id("cq-i-1"));
+    REQUIRE_MESSAGE(answer, rig.agent.log());
+    CHECK_FALSE(ok_of(*answer));
+    CHECK(error_of(*answer) == "crashed: SIGABRT in start");
+    CHECK_FALSE(flag_of(*answer, "rolled_back"));
+    CHECK(answer->str("component_id") == "crash");
+    CHECK(answer->str("version") == "1.0.0");
+    CHECK(registry_entry(rig.registry(), "crash").empty());
+
+    // The answer is recorded: the same request_id again gets it, and nothing runs again.
+    rig.client->clear();
+    auto again = rig.install("cq-i-1", "crash", inline_source(crash));
+    CHECK(again.payload == answer->payload);
+    CHECK(ok_of(rig.ping("cq-i-ping")));
+}
+
+TEST_CASE("an upgrade that crashes in start: the previous version runs, rolled_back:true") {
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v4 = artifact(LUCID_ITEST_ECHO_4_0_CRASHES);
+    ComponentRig rig("cq-upgrade");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("cq-u-1", "echo", inline_source(v1))));
+    rig.client->publish(rig.agent.topic("core/cmd/components/install"),
+                        install_payload("cq-u-4", "echo", inline_source(v4)));
+    CHECK(died(rig) == 128 + SIGABRT);
+
+    rig.client->clear();
+    rig.start_agent();
+    auto answer = rig.client->wait_for(rig.agent.topic("core/evt/components/install_result"),
+                                       with_request_id("cq-u-4"));
+    REQUIRE_MESSAGE(answer, rig.agent.log());
+    CHECK_FALSE(ok_of(*answer));
+    CHECK(flag_of(*answer, "rolled_back"));
+    CHECK(error_of(*answer) == "crashed: SIGABRT in start");
+    CHECK(answer->str("version") == "4.0.0");
+    CHECK(rig.wait_status("echo", "running", "1.0.0"));
+    rig.echo_answers("cq-u-echo");
+    CHECK(rig.registry()["components"]["echo"]["version"].GetString() == std::string("1.0.0"));
+    CHECK_FALSE(fs::exists(rig.data() / "components" / "lucid-agent-echo" / "4.0.0"));
+}
+
+TEST_CASE("a plugin that crashes later is blamed with its callback: command, timer, stop") {
+    const Artifact crashy = artifact(LUCID_ITEST_CRASH_LATER);
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    ComponentRig rig("cq-later");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("cq-l-echo", "echo", inline_source(echo))));
+    REQUIRE(ok_of(rig.install("cq-l-1", "crashy", inline_source(crashy))));
+
+    struct Case {
+        std::string trigger;  // the plugin command that sets the crash up (or is it)
+        int signo;
+        std::string error;
+    };
+    const Case cases[] = {
+        {"boom", SIGSEGV, "crashed: SIGSEGV in command 'boom'"},
+        {"arm_timer", SIGILL, "crashed: SIGILL in timer"},
+        {"arm_stop", SIGABRT, "crashed: SIGABRT in stop"},
+    };
+    int round = 0;
+    for (const auto& c : cases) {
+        CAPTURE(c.trigger);
+        ++round;
+        rig.client->publish(rig.agent.topic("components/crashy/cmd/" + c.trigger),
+                            R"({"request_id":"cq-l-t)" + std::to_string(round) + "\"}");
+        if (c.trigger == "arm_stop") {
+            REQUIRE(rig.client->wait_for(rig.agent.topic("components/crashy/evt/arm_stop_result"),
+                                         with_request_id("cq-l-t" + std::to_string(round))));
+            rig.agent.process().signal(SIGTERM);  // stop() runs at the shutdown
+        }
+        CHECK(died(rig) == 128 + c.signo);
+
+        // Back online at once; the component failed with why, the others run.
+        rig.client->clear();
+        rig.start_agent();
+        check_failed_with(rig, "crashy", c.error);
+        CHECK(rig.wait_status("echo", "running", "1.0.0"));
+        CHECK_FALSE(rig.registry()["components"]["crashy"]["enabled"].GetBool());
+        CHECK(rig.client->wait_for(rig.agent.topic("core/components"),
+                                   [&](const Message& m) { return has_text(m.payload, c.error); }));
+        auto start = rig.control("start", "crashy", "cq-l-start-" + std::to_string(round));
+        CHECK_FALSE(ok_of(start));
+
+        // It stays so across restarts, until the operator enables it.
+        REQUIRE(rig.agent.stop(SIGTERM) == 0);
+        rig.client->clear();
+        rig.start_agent();
+        check_failed_with(rig, "crashy", c.error);
+        REQUIRE(ok_of(rig.control("enable", "crashy", "cq-l-enable-" + std::to_string(round))));
+        REQUIRE(ok_of(rig.control("start", "crashy", "cq-l-run-" + std::to_string(round))));
+        REQUIRE(rig.wait_status("crashy", "running", "1.0.0"));
+    }
+}
+
+TEST_CASE("deaths while a component starts quarantine it only when repeated (issue 14 #8)") {
+    const Artifact slow = artifact(LUCID_ITEST_SLOW_START);
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    ComponentRig rig("cq-deaths");
+    const fs::path gate = rig.agent.data_dir() / "start-gate";
+    rig.env["LUCID_ITEST_START_GATE"] = gate.string();
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("cq-s-1", "slow", inline_source(slow))));
+    REQUIRE(ok_of(rig.install("cq-s-echo", "echo", inline_source(echo))));
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+
+    // A power cut while it starts, then a normal start: it runs, nothing is quarantined.
+    write_bytes(gate, "");
+    rig.agent.start(rig.env);
+    REQUIRE_MESSAGE(wait_starting(rig, "slow", 0), rig.agent.log());
+    rig.agent.stop(SIGKILL);
+    fs::remove(gate);
+    rig.client->clear();
+    rig.start_agent();
+    CHECK_MESSAGE(rig.wait_status("slow", "running", "1.0.0"), rig.agent.log());
+    CHECK(rig.registry()["components"]["slow"]["enabled"].GetBool());
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+
+    // Killed while starting it three times in a row (the default): quarantined, the rest runs.
+    write_bytes(gate, "");
+    for (int death = 1; death <= 3; ++death) {
+        CAPTURE(death);
+        rig.agent.start(rig.env);
+        REQUIRE_MESSAGE(wait_starting(rig, "slow", death - 1), rig.agent.log());
+        rig.agent.stop(SIGKILL);
+    }
+    fs::remove(gate);
+    rig.client->clear();
+    rig.start_agent();
+    check_failed_with(rig, "slow",
+                      "quarantined: the agent died 3 times in a row while this component was "
+                      "starting; enable or re-install it to try again");
+    CHECK(rig.wait_status("echo", "running", "1.0.0"));
+    CHECK_FALSE(rig.registry()["components"]["slow"]["enabled"].GetBool());
+    REQUIRE(ok_of(rig.control("enable", "slow", "cq-s-enable")));
+    REQUIRE(ok_of(rig.control("start", "slow", "cq-s-start")));
+    CHECK(rig.wait_status("slow", "running", "1.0.0"));
+}
+
+TEST_CASE("the deaths before a quarantine are a setting") {
+    const Artifact slow = artifact(LUCID_ITEST_SLOW_START);
+    ComponentRig rig("cq-setting");
+    const fs::path gate = rig.agent.data_dir() / "start-gate";
+    rig.env["LUCID_ITEST_START_GATE"] = gate.string();
+    rig.env["LUCID_START_DEATHS_BEFORE_QUARANTINE"] = "1";
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("cq-x-1", "slow", inline_source(slow))));
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+
+    write_bytes(gate, "");
+    rig.agent.start(rig.env);
+    REQUIRE_MESSAGE(wait_starting(rig, "slow", 0), rig.agent.log());
+    rig.agent.stop(SIGKILL);
+    fs::remove(gate);
+    rig.client->clear();
+    rig.start_agent();
+    check_failed_with(rig, "slow",
+                      "quarantined: the agent died 1 time in a row while this component was "
+                      "starting; enable or re-install it to try again");
+}
