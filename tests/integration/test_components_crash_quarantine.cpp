@@ -42,12 +42,14 @@ void drop_in(const fs::path& dir, const Artifact& a) {
 }
 
 // Waits (bounded) until the agent's start marker of `cid` says it is starting with `deaths`
-// deaths counted before: this start, not the marker the last death left behind.
+// deaths counted before: this start, not the marker the last death left behind. With none
+// counted yet there is no marker before (any format will do).
 bool wait_starting(const ComponentRig& rig, const std::string& cid, int deaths) {
     const fs::path marker = rig.data() / "starting" / cid;
     const std::string counted = "\"deaths\":" + std::to_string(deaths) + "}";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!fs::exists(marker) || read_bytes(marker).find(counted) == std::string::npos) {
+    while (!fs::exists(marker) ||
+           (deaths > 0 && read_bytes(marker).find(counted) == std::string::npos)) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a file, not time
     }
