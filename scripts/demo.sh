@@ -49,14 +49,14 @@ export LUCID_ENV_FILE=/dev/null
 
 # Wait for the broker by asking it, not by sleeping: lucidctl exits 3 while it is unreachable.
 for _ in $(seq 1 100); do
-    if "$ctl_bin" --timeout 0.2 agents >/dev/null 2>&1; then break; fi
+    if "$ctl_bin" --timeout 1 agents >/dev/null 2>&1; then break; fi
 done
 
 echo "== starting lucid-agent (data dir $LUCID_DATA_DIR)"
 "$agent_bin" run >"$work/agent.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
-    if "$ctl_bin" --timeout 0.2 ping >/dev/null 2>&1; then break; fi
+    if "$ctl_bin" --timeout 1 ping >/dev/null 2>&1; then break; fi
 done
 "$ctl_bin" status
 

@@ -218,6 +218,8 @@ contract::Result ComponentManager::control(const std::string& action,
         if (was_loaded) set_status(cid, {"stopped", entry->version, ""});
         result.set("restart_required", restart_required);
         if (action == "stop") {
+            // Like a start of a running component: nothing to do is said, not hidden.
+            if (!was_loaded) return std::move(result.set("noop", true));
             if (changed_) changed_();
             return result;
         }

@@ -19,6 +19,9 @@ struct CommandLine {
     bool show_version = false;
     bool show_help = false;
     std::string error;  // usage error; everything else is then unspecified
+    // How a flag is spelled in error messages when the program calls it otherwise (lucidctl
+    // takes --agent for --agent-id): "--agent-id" → "--agent".
+    std::map<std::string, std::string> flag_names;
 };
 
 CommandLine parse_command_line(const std::vector<std::string>& args);  // without argv[0]

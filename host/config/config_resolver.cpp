@@ -24,7 +24,11 @@ class Sources {
     std::optional<Value> get(std::string_view flag, std::string_view env_name) const {
         if (!flag.empty()) {
             auto it = cli_.flags.find(std::string(flag));
-            if (it != cli_.flags.end()) return Value{it->second, "flag " + std::string(flag)};
+            if (it != cli_.flags.end()) {
+                auto name = cli_.flag_names.find(it->first);
+                return Value{it->second,
+                             "flag " + (name == cli_.flag_names.end() ? it->first : name->second)};
+            }
         }
         if (auto v = env_(std::string(env_name)))
             return Value{*v, "environment " + std::string(env_name)};

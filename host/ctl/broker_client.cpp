@@ -1,8 +1,14 @@
 #include "ctl/broker_client.hpp"
 
+#include "ctl/tls_probe.hpp"
+
 #include <mosquitto.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include <algorithm>
 #include <random>
 
 namespace lucid::host::ctl {
@@ -43,6 +49,7 @@ void BrokerClient::connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFi
     mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_connect_callback_set(mosq_, &BrokerClient::on_connect);
+    mosquitto_disconnect_callback_set(mosq_, &BrokerClient::on_disconnect);
     mosquitto_message_callback_set(mosq_, &BrokerClient::on_message);
     mosquitto_subscribe_callback_set(mosq_, &BrokerClient::on_subscribe);
     mosquitto_publish_callback_set(mosq_, &BrokerClient::on_publish);
@@ -51,25 +58,40 @@ void BrokerClient::connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFi
                                   endpoint.password.empty() ? nullptr : endpoint.password.c_str());
     }
     if (endpoint.tls) {
+        const std::pair<const char*, std::string> files[] = {{"CA file", tls.ca_file},
+                                                             {"client certificate", tls.cert_file},
+                                                             {"client key", tls.key_file}};
+        for (const auto& [what, file] : files) {
+            if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
+                throw BrokerSetupError(std::string("cannot read the TLS ") + what + " " + file +
+                                       ": " + std::strerror(errno));
+            }
+        }
         const char* ca = tls.ca_file.empty() ? nullptr : tls.ca_file.c_str();
-        const char* ca_path = ca ? nullptr : "/etc/ssl/certs";
+        const char* ca_path = ca ? nullptr : kSystemCaPath;
         const char* cert = tls.cert_file.empty() ? nullptr : tls.cert_file.c_str();
         const char* key = tls.key_file.empty() ? nullptr : tls.key_file.c_str();
-        if (mosquitto_tls_set(mosq_, ca, ca_path, cert, key, nullptr) != MOSQ_ERR_SUCCESS) {
-            throw BrokerUnreachable("cannot use the TLS files for " + where);
+        if (const int rc = mosquitto_tls_set(mosq_, ca, ca_path, cert, key, nullptr);
+            rc != MOSQ_ERR_SUCCESS) {
+            throw BrokerSetupError("cannot use the TLS files for " + where + " (" +
+                                   ca_description(tls) + "): " + mosquitto_strerror(rc));
         }
     }
     const int rc = mosquitto_connect(mosq_, endpoint.host.c_str(), endpoint.port, 30);
+    if (rc == MOSQ_ERR_TLS) fail_connect(endpoint, tls, mosquitto_strerror(rc));
     if (rc != MOSQ_ERR_SUCCESS) {
         throw BrokerUnreachable("cannot connect to " + where + ": " + mosquitto_strerror(rc));
     }
     mosquitto_loop_start(mosq_);
     loop_started_ = true;
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!cv_.wait_for(lock, timeout_, [&] { return connack_ >= 0; })) {
+    if (!cv_.wait_for(lock, timeout_, [&] { return connack_ >= 0 || disconnected_; })) {
         lock.unlock();
-        throw BrokerUnreachable("no answer from " + where + " within " +
-                                std::to_string(timeout_.count()) + " ms");
+        fail_connect(endpoint, tls, "no answer within " + std::to_string(timeout_.count()) + " ms");
+    }
+    if (connack_ < 0) {
+        lock.unlock();
+        fail_connect(endpoint, tls, "the connection was closed before the broker answered");
     }
     if (connack_ != 0) {
         const int code = connack_;
@@ -77,6 +99,20 @@ void BrokerClient::connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFi
         throw BrokerUnreachable("broker " + where +
                                 " refused the connection: " + mosquitto_connack_string(code));
     }
+}
+
+void BrokerClient::fail_connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls,
+                                const std::string& what) {
+    const std::string where = mqtt::redacted_url(endpoint);
+    if (endpoint.tls) {
+        // libmosquitto does not say why a handshake failed: ask OpenSSL directly.
+        close();
+        const std::string reason = tls_failure_reason(endpoint, tls, timeout_);
+        if (!reason.empty()) {
+            throw BrokerUnreachable("TLS handshake with " + where + " failed: " + reason);
+        }
+    }
+    throw BrokerUnreachable("cannot connect to " + where + ": " + what);
 }
 
 BrokerClient::~BrokerClient() { close(); }
@@ -93,6 +129,13 @@ void BrokerClient::on_connect(mosquitto*, void* self, int rc) {
     auto* client = static_cast<BrokerClient*>(self);
     std::lock_guard<std::mutex> lock(client->mutex_);
     client->connack_ = rc;
+    client->cv_.notify_all();
+}
+
+void BrokerClient::on_disconnect(mosquitto*, void* self, int) {
+    auto* client = static_cast<BrokerClient*>(self);
+    std::lock_guard<std::mutex> lock(client->mutex_);
+    if (client->connack_ < 0) client->disconnected_ = true;
     client->cv_.notify_all();
 }
 
@@ -118,9 +161,20 @@ void BrokerClient::on_publish(mosquitto*, void* self, int mid) {
     client->cv_.notify_all();
 }
 
-bool BrokerClient::wait_ack(int mid, std::chrono::steady_clock::time_point deadline) {
+bool BrokerClient::wait_ack(int mid, std::chrono::steady_clock::time_point deadline,
+                            const std::function<void()>& waiting) {
     std::unique_lock<std::mutex> lock(mutex_);
-    const bool acked = cv_.wait_until(lock, deadline, [&] { return acked_.count(mid) > 0; });
+    bool acked = false;
+    while (true) {
+        const auto step = waiting ? std::min(deadline, std::chrono::steady_clock::now() +
+                                                           std::chrono::milliseconds(250))
+                                  : deadline;
+        acked = cv_.wait_until(lock, step, [&] { return acked_.count(mid) > 0; });
+        if (acked || std::chrono::steady_clock::now() >= deadline) break;
+        lock.unlock();
+        waiting();
+        lock.lock();
+    }
     acked_.erase(mid);
     return acked;
 }
@@ -134,11 +188,18 @@ void BrokerClient::subscribe(const std::string& filter, int qos) {
     }
 }
 
-void BrokerClient::publish(const std::string& topic, const std::string& payload, bool retain) {
+void BrokerClient::publish(const std::string& topic, const std::string& payload, bool retain,
+                           const std::function<void()>& waiting) {
     int mid = 0;
     const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
                                      payload.data(), 1, retain);
-    if (rc != MOSQ_ERR_SUCCESS || !wait_ack(mid, std::chrono::steady_clock::now() + timeout_)) {
+    if (rc == MOSQ_ERR_PAYLOAD_SIZE) {
+        throw BrokerUnreachable("the message on " + topic + " is too large for MQTT (" +
+                                std::to_string(payload.size()) + " bytes)");
+    }
+    const auto allowance = std::chrono::seconds(payload.size() >> 20);
+    if (rc != MOSQ_ERR_SUCCESS ||
+        !wait_ack(mid, std::chrono::steady_clock::now() + timeout_ + allowance, waiting)) {
         throw BrokerUnreachable("the broker did not acknowledge the publish on " + topic);
     }
 }
@@ -161,14 +222,21 @@ std::optional<ReceivedMessage> BrokerClient::wait_for(
 
 std::vector<ReceivedMessage> BrokerClient::retained(
     const std::string& filter, std::chrono::steady_clock::time_point deadline) {
+    return retained(std::vector<std::string>{filter}, deadline);
+}
+
+std::vector<ReceivedMessage> BrokerClient::retained(
+    const std::vector<std::string>& filters, std::chrono::steady_clock::time_point deadline) {
     const std::string marker = "lucidctl/marker/" + client_id_;
-    subscribe(filter);
+    for (const auto& filter : filters) subscribe(filter);
     subscribe(marker);
     publish(marker, "");
     std::vector<ReceivedMessage> found;
     while (true) {
         auto message = wait_for([](const ReceivedMessage&) { return true; }, deadline);
-        if (!message) throw BrokerUnreachable("timed out reading retained messages of " + filter);
+        if (!message) {
+            throw BrokerUnreachable("timed out reading retained messages of " + filters.front());
+        }
         if (message->topic == marker) return found;
         if (message->retain && !message->payload.empty()) found.push_back(std::move(*message));
     }

@@ -31,6 +31,11 @@ class BrokerUnreachable : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
+// A TLS file that cannot be read or used: a local problem (exit 2), not an unreachable broker.
+class BrokerSetupError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
 
 struct ReceivedMessage {
     std::string topic;
@@ -40,7 +45,9 @@ struct ReceivedMessage {
 
 class BrokerClient {
   public:
-    // Connects and waits for the CONNACK; throws BrokerUnreachable (password never in the text).
+    // Connects and waits for the CONNACK; throws BrokerUnreachable (password never in the text;
+    // a failed TLS handshake names the CA and OpenSSL's reason, tls_probe.hpp) or
+    // BrokerSetupError (a TLS file that cannot be read).
     BrokerClient(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls,
                  std::chrono::milliseconds timeout);
     ~BrokerClient();
@@ -49,8 +56,11 @@ class BrokerClient {
 
     // Subscribes and waits for the SUBACK, so nothing published afterwards is missed.
     void subscribe(const std::string& filter, int qos = 1);
-    // Publishes at QoS 1 and waits for the PUBACK.
-    void publish(const std::string& topic, const std::string& payload, bool retain = false);
+    // Publishes at QoS 1 and waits for the PUBACK: the timeout, plus a second per MiB of
+    // payload (an inline install of tens of MiB through a slow link). `waiting` is called
+    // about every 250 ms meanwhile (progress for such an upload).
+    void publish(const std::string& topic, const std::string& payload, bool retain = false,
+                 const std::function<void()>& waiting = {});
 
     // The next message (in arrival order) for which `accept` returns true, or nullopt at the
     // deadline. Messages that are not accepted are dropped.
@@ -64,6 +74,9 @@ class BrokerClient {
     // marker comes back the retained set is complete.
     std::vector<ReceivedMessage> retained(const std::string& filter,
                                           std::chrono::steady_clock::time_point deadline);
+    // The same for several filters at once (one marker round trip for all).
+    std::vector<ReceivedMessage> retained(const std::vector<std::string>& filters,
+                                          std::chrono::steady_clock::time_point deadline);
 
     std::chrono::milliseconds timeout() const { return timeout_; }
 
@@ -72,9 +85,13 @@ class BrokerClient {
     static void on_message(mosquitto*, void* self, const mosquitto_message* message);
     static void on_subscribe(mosquitto*, void* self, int mid, int, const int*);
     static void on_publish(mosquitto*, void* self, int mid);
+    static void on_disconnect(mosquitto*, void* self, int rc);
+    [[noreturn]] void fail_connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls,
+                                   const std::string& what);
     void connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFiles& tls);
     void close();
-    bool wait_ack(int mid, std::chrono::steady_clock::time_point deadline);
+    bool wait_ack(int mid, std::chrono::steady_clock::time_point deadline,
+                  const std::function<void()>& waiting = {});
 
     mosquitto* mosq_ = nullptr;
     bool loop_started_ = false;
@@ -85,6 +102,7 @@ class BrokerClient {
     std::deque<ReceivedMessage> inbox_;
     std::set<int> acked_;
     int connack_ = -1;
+    bool disconnected_ = false;  // the connection ended before the CONNACK (e.g. TLS refused)
 };
 
 }  // namespace lucid::host::ctl

@@ -6,6 +6,7 @@
 // Returns the process exit code (ctl_options.hpp ExitCode).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -22,6 +23,10 @@ struct CtlTarget {
     std::string agent_id;
     std::string topic_root;
     std::filesystem::path data_dir;
+    // The artifact size cap as this machine's settings say (the agent's, on the device): an
+    // inline install larger than it is refused before it is sent.
+    std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
+    std::string max_artifact_origin = "default";
 };
 
 int run_ctl_command(const CtlOptions& options, const CtlTarget& target, std::ostream& out,

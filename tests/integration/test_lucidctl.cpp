@@ -6,32 +6,16 @@
 #include <fstream>
 
 #include "agent_harness.hpp"
+#include "ctl_runner.hpp"
 
 using namespace lucid::itest;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-    int code;
-    std::string output;
-    bool has(const std::string& text) const { return output.find(text) != std::string::npos; }
-    rapidjson::Document json() const {
-        rapidjson::Document doc;
-        doc.Parse(output.c_str());
-        REQUIRE_MESSAGE(!doc.HasParseError(), output);
-        return doc;
-    }
-};
-
-// lucidctl with an environment of its own: nothing from the test's shell leaks in.
+using Outcome = CtlOutcome;
 Outcome ctl(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-    std::vector<std::string> argv{LUCIDCTL_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::map<std::string, std::string> full{{"LUCID_ENV_FILE", "/dev/null"}};
-    for (const auto& [k, v] : env) full[k] = v;
-    auto [code, output] = run_to_completion(argv, full);
-    return {code, output};
+    return run_ctl(args, env);
 }
 
 struct Running {
@@ -54,22 +38,6 @@ struct Running {
 };
 
 }  // namespace
-
-TEST_CASE("usage errors exit 2 and --help exits 0 on every level") {
-    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}};
-    CHECK(ctl({}, env).code == 2);
-    const auto unknown = ctl({"frobnicate"}, env);
-    CHECK(unknown.code == 2);
-    CHECK(unknown.has("unknown command 'frobnicate'"));
-    CHECK(ctl({"--timeout", "zero", "ping"}, env).code == 2);
-    CHECK(ctl({"plugin", "info"}, env).code == 2);  // missing the id: no broker needed to say so
-    const auto help = ctl({"--help"}, env);
-    CHECK(help.code == 0);
-    CHECK(help.has("plugin install FILE|URL"));
-    const auto install_help = ctl({"plugin", "install", "--help"}, env);
-    CHECK(install_help.code == 0);
-    CHECK(install_help.has("--sha256 HEX"));
-}
 
 TEST_CASE("a broker that is not there exits 3") {
     const auto out = ctl({"--timeout", "1", "ping"}, {{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}});
@@ -104,9 +72,10 @@ TEST_CASE("plugin list falls back to the local registry and says so") {
 TEST_CASE("an agent that never answers exits 3") {
     Running r;
     const auto out =
-        ctl({"--timeout", "0.5", "--agent", "ghost", "ping"}, {{"LUCID_MQTT_URL", r.broker.url()}});
+        ctl({"--timeout", "1", "--agent", "ghost", "ping"}, {{"LUCID_MQTT_URL", r.broker.url()}});
     CHECK(out.code == 3);
     CHECK(out.has("no answer from agent 'ghost'"));
+    CHECK(out.has("(the broker has no status of it: is --agent right?)"));
 }
 
 TEST_CASE("core commands: ping, status, agents, refresh, config get and set") {
@@ -182,13 +151,101 @@ TEST_CASE("inspect refuses a file that is not a plugin, without loading it") {
     TempDir dir;
     std::ofstream(dir / "fake-1.0.0.so") << "not an ELF file";
     const auto out = ctl({"plugin", "inspect", (dir / "fake-1.0.0.so").string()}, {});
-    CHECK(out.code == 1);
+    CHECK(out.code == 2);  // a local problem; 1 is for an agent's ok:false
     CHECK(out.has("fake-1.0.0.so"));
+    const auto passwd = ctl({"plugin", "inspect", "/etc/passwd"}, {});
+    CHECK(passwd.code == 2);
+    CHECK(passwd.has("/etc/passwd"));
 }
 
 TEST_CASE("installing from a URL needs a sha256 and a component id") {
     Running r;
     CHECK(r.run({"plugin", "install", "https://example.com/x-1.0.0.so"}).code == 2);
+    // file:// is a path on the agent's machine: lucidctl cannot read the manifest there.
     const auto from_file_url = r.run({"plugin", "install", std::string("file://") + ECHO_PLUGIN});
-    CHECK_MESSAGE(from_file_url.code == 0, from_file_url.output);
+    CHECK(from_file_url.code == 2);
+    CHECK(from_file_url.has("--id is mandatory for a URL"));
+}
+
+TEST_CASE("exit codes and --json output of plugin info, stop, ping") {
+    Running r;
+    REQUIRE(r.run({"plugin", "install", ECHO_PLUGIN}).code == 0);
+    CHECK(r.run({"plugin", "stop", "echo"}).code == 0);
+    const auto again = r.run({"plugin", "stop", "echo"});
+    CHECK(again.code == 0);
+    CHECK_MESSAGE(again.has("noop=true"), again.output);
+    auto noop = r.run({"--json", "plugin", "stop", "echo"}).json();
+    CHECK((noop.HasMember("noop") && noop["noop"].GetBool()));
+    CHECK_FALSE(r.run({"--json", "plugin", "start", "echo"}).json().HasMember("noop"));
+
+    // An agent the broker has never seen: unreachable (3), not a failed command (1).
+    const auto ghost = ctl({"--timeout", "2", "--agent", "ghost", "plugin", "info", "echo"},
+                           {{"LUCID_MQTT_URL", r.broker.url()}});
+    CHECK_MESSAGE(ghost.code == 3, ghost.output);
+    CHECK(ghost.has("agent 'ghost' has no core/components snapshot"));
+
+    const auto nosuch = r.run({"--json", "plugin", "info", "nosuch"});
+    CHECK(nosuch.code == 1);
+    auto error = nosuch.json();
+    CHECK_FALSE(error["ok"].GetBool());
+    CHECK(std::string(error["error"].GetString()) == "component not found: nosuch");
+
+    auto ping = r.run({"--json", "ping"}).json();
+    CHECK(ping["ok"].GetBool());
+    REQUIRE(ping.HasMember("rtt_ms"));
+    CHECK(ping["rtt_ms"].IsNumber());
+    CHECK(ping["rtt_ms"].GetDouble() > 0);
+}
+
+TEST_CASE("--dist must be a normalized dist name; the legacy uninstall error gets a hint") {
+    TempDir dir;
+    fs::create_directories(dir / "data");
+    fs::copy_file(fs::path(LUCID_FIXTURES) / "legacy-registry" / "v0.9-dist-name.json",
+                  dir / "data/registry.json");
+    Broker broker;
+    broker.start();
+    AgentHarness agent{broker, "ctl-leg"};
+    MqttClient client(broker.port());
+    client.subscribe(agent.topic("#"));
+    agent.start({{"LUCID_DATA_DIR", (dir / "data").string()}});
+    REQUIRE_MESSAGE(wait_online(client, agent), agent.log());
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", broker.url()},
+                                                 {"LUCID_AGENT_ID", "ctl-leg"}};
+
+    const auto bad = ctl({"plugin", "uninstall", "mystery", "--dist", "Some_Thing"}, env);
+    CHECK(bad.code == 2);
+    CHECK_MESSAGE(bad.has("--dist 'Some_Thing' is not a normalized dist name (did you mean "
+                          "'some-thing'?)"),
+                  bad.output);
+
+    const auto legacy = ctl({"plugin", "uninstall", "mystery"}, env);
+    CHECK(legacy.code == 1);
+    CHECK(
+        legacy.has("registry missing dist_name for component; provide dist_name in uninstall "
+                   "payload for migration"));
+    CHECK(legacy.has("hint: lucidctl plugin uninstall ID --dist NAME"));
+    CHECK(ctl({"plugin", "uninstall", "mystery", "--dist", "some-thing"}, env).code == 0);
+}
+
+TEST_CASE("the offline registry: a missing data directory is an error; plugin info falls back") {
+    TempDir scratch;
+    const std::string nowhere_dir = (scratch / "nonexistent").string();
+    const std::map<std::string, std::string> nowhere{{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}};
+    const auto missing =
+        ctl({"--timeout", "1", "--data-dir", nowhere_dir, "plugin", "list"}, nowhere);
+    CHECK(missing.code == 2);
+    CHECK(missing.has("data directory " + nowhere_dir + " does not exist"));
+    CHECK_FALSE(missing.has("(none)"));
+    CHECK_FALSE(fs::exists(nowhere_dir));  // and nothing was created there
+
+    TempDir dir;
+    fs::create_directories(dir / "data");
+    fs::copy_file(fs::path(LUCID_FIXTURES) / "registry/format1.json", dir / "data/registry.json");
+    auto env = nowhere;
+    env["LUCID_DATA_DIR"] = (dir / "data").string();
+    const auto info = ctl({"--timeout", "1", "plugin", "info", "cpu"}, env);
+    CHECK_MESSAGE(info.code == 0, info.output);
+    CHECK(info.has("showing the local registry"));
+    CHECK(info.has("1.2.0"));
+    CHECK(ctl({"--timeout", "1", "plugin", "info", "nosuch"}, env).code == 1);
 }

@@ -1,5 +1,6 @@
 // TLS to the broker: with the right CA the agent comes online over mqtts://; with a CA that did
-// not sign the broker's certificate it refuses the connection and never reports online.
+// not sign the broker's certificate it refuses the connection and never reports online; lucidctl
+// says why (the CA file and OpenSSL's reason).
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -7,6 +8,7 @@
 #include <fstream>
 
 #include "agent_harness.hpp"
+#include "ctl_runner.hpp"
 
 using namespace lucid::itest;
 
@@ -64,4 +66,43 @@ TEST_CASE("the agent connects over TLS with the right CA and refuses a broker a 
         CHECK(agent.log().find("connected to mqtts://") == std::string::npos);
         CHECK(agent.stop(SIGTERM) == 0);
     }
+}
+
+TEST_CASE("lucidctl names the CA file and OpenSSL's reason when TLS fails") {
+    TempDir pki;
+    make_ca(pki, "fleet-ca");
+    make_ca(pki, "other-ca");
+    make_server_cert(pki, "fleet-ca");
+    Broker broker(false, std::nullopt,
+                  Broker::Tls{(pki / "server.pem").string(), (pki / "server.key").string()});
+    broker.start();
+    const std::string port = std::to_string(broker.port());
+    auto ctl = [&](const std::string& url, const std::string& ca) {
+        return run_ctl({"--timeout", "5", "--url", url, "--tls-ca", ca, "agents"}, {});
+    };
+
+    const auto good = ctl(broker.url(), (pki / "fleet-ca.pem").string());
+    CHECK_MESSAGE(good.code == 0, good.output);
+
+    const std::string other = (pki / "other-ca.pem").string();
+    const auto wrong_ca = ctl(broker.url(), other);
+    CHECK(wrong_ca.code == 3);
+    CHECK_MESSAGE(wrong_ca.has("TLS handshake with mqtts://127.0.0.1:" + port +
+                               " failed: certificate verify failed: unable to get local issuer "
+                               "certificate (CA file " +
+                               other + ")"),
+                  wrong_ca.output);
+
+    const std::string fleet = (pki / "fleet-ca.pem").string();
+    const auto wrong_name = ctl("mqtts://localhost:" + port, fleet);
+    CHECK(wrong_name.code == 3);
+    CHECK_MESSAGE(
+        wrong_name.has("certificate verify failed: hostname mismatch (CA file " + fleet + ")"),
+        wrong_name.output);
+
+    const auto missing = ctl(broker.url(), (pki / "nope.pem").string());
+    CHECK(missing.code == 2);
+    CHECK_MESSAGE(missing.has("cannot read the TLS CA file " + (pki / "nope.pem").string() +
+                              ": No such file or directory"),
+                  missing.output);
 }

@@ -39,13 +39,18 @@ void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
 int AgentHarness::stop(int signo) { return process_.stop(signo); }
 
 bool AgentHarness::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
-    // The log is a file the agent appends to: wake on each write (inotify) and look again.
+    return wait_for_output(process_, text, timeout);
+}
+
+bool wait_for_output(const Process& process, const std::string& text,
+                     std::chrono::milliseconds timeout) {
+    // The log is a file the process appends to: wake on each write (inotify) and look again.
     const int fd = ::inotify_init1(IN_CLOEXEC);
-    if (fd < 0) return process_.log().find(text) != std::string::npos;
-    ::inotify_add_watch(fd, process_.log_file().c_str(), IN_MODIFY);
+    if (fd < 0) return process.log().find(text) != std::string::npos;
+    ::inotify_add_watch(fd, process.log_file().c_str(), IN_MODIFY);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool found = false;
-    while (!(found = process_.log().find(text) != std::string::npos)) {
+    while (!(found = process.log().find(text) != std::string::npos)) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;

@@ -40,6 +40,10 @@ class AgentHarness {
     int starts_ = 0;
 };
 
+// Waits until the output (log file) of `process` contains `text`.
+bool wait_for_output(const Process& process, const std::string& text,
+                     std::chrono::milliseconds timeout);
+
 // Publishes `payload` on the command topic and returns the result carrying `request_id`
 // (empty optional on timeout).
 std::optional<Message> send_command(MqttClient& client, const AgentHarness& agent,

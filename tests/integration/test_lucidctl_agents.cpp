@@ -1,0 +1,138 @@
+// lucidctl agents and watch: the fleet as the broker holds it (sorted, last seen, conflicts),
+// forgetting agents gone for good, and watch output a script or a person can use.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include "agent_harness.hpp"
+#include "ctl_runner.hpp"
+
+using namespace lucid::itest;
+
+namespace {
+
+// A retained status as an agent (or its Will) leaves it, published by the test.
+std::string status_json(const std::string& id, const std::string& state, const std::string& ts,
+                        const std::string& extra = "") {
+    return R"({"schema":"lucid.core.v1.0.0","ts":")" + ts + R"(","state":")" + state +
+           R"(","agent_id":")" + id + R"(","version":"0.9.0","session":3)" + extra + "}";
+}
+
+}  // namespace
+
+TEST_CASE("agents: sorted by id, with last seen and a reported conflict") {
+    Broker broker;
+    broker.start();
+    MqttClient client(broker.port());
+    AgentHarness online{broker, "m-online"};
+    client.subscribe("lucid/agents/#");
+    online.start();
+    REQUIRE(wait_online(client, online));
+    client.publish("lucid/agents/z-gone/status",
+                   status_json("z-gone", "offline", "2020-01-02T03:04:05.000Z"), 1, true);
+    client.publish("lucid/agents/a-twin/status",
+                   status_json("a-twin", "online", "2026-01-01T00:00:00.000Z",
+                               R"(,"connected_since":"2026-01-01T00:00:00.000Z",)"
+                               R"("conflict":"agent_id a-twin online as instance 42")"),
+                   1, true);
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", broker.url()}};
+
+    const auto table = run_ctl({"agents"}, env);
+    CHECK(table.code == 0);
+    const auto a = table.output.find("a-twin");
+    const auto m = table.output.find("m-online");
+    const auto z = table.output.find("z-gone");
+    REQUIRE(a != std::string::npos);
+    REQUIRE(m != std::string::npos);
+    REQUIRE(z != std::string::npos);
+    CHECK(a < m);
+    CHECK(m < z);
+    CHECK(table.has("LAST SEEN"));
+    CHECK(table.has("2020-01-02T03:04:05.000Z ("));
+    CHECK(table.has("CONFLICT"));
+    CHECK(table.has("agent_id a-twin online as instance 42"));
+
+    auto json = run_ctl({"--json", "agents"}, env).json();
+    REQUIRE(json.IsArray());
+    REQUIRE(json.Size() == 3);
+    REQUIRE(json[2].HasMember("last_seen"));
+    CHECK(std::string(json[0]["agent_id"].GetString()) == "a-twin");
+    CHECK(std::string(json[2]["last_seen"].GetString()) == "2020-01-02T03:04:05.000Z");
+}
+
+TEST_CASE("agents --prune and agents forget clear agents gone for good, not live ones") {
+    Broker broker;
+    broker.start();
+    MqttClient client(broker.port());
+    AgentHarness online{broker, "p-online"};
+    AgentHarness recent{broker, "p-recent"};
+    client.subscribe("lucid/agents/#");
+    online.start();
+    recent.start();
+    REQUIRE(wait_online(client, online));
+    REQUIRE(wait_online(client, recent));
+    recent.stop(SIGTERM);  // offline just now: kept by a 7-day prune
+    client.publish("lucid/agents/p-old/status",
+                   status_json("p-old", "offline", "2020-01-02T03:04:05.000Z"), 1, true);
+    client.publish("lucid/agents/p-old/core/state", R"({"ts":"2020-01-02T03:04:05.000Z"})", 1,
+                   true);
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", broker.url()}};
+
+    const auto prune = run_ctl({"agents", "--prune"}, env);
+    CHECK_MESSAGE(prune.code == 0, prune.output);
+    CHECK(prune.has("forgot p-old (offline since 2020-01-02T03:04:05.000Z"));
+    auto left = run_ctl({"agents"}, env);
+    CHECK_FALSE(left.has("p-old"));
+    CHECK(left.has("p-online"));
+    CHECK(left.has("p-recent"));
+
+    CHECK(run_ctl({"agents", "--prune", "--older-than", "soon"}, env).code == 2);
+    const auto live = run_ctl({"agents", "forget", "p-online"}, env);
+    CHECK(live.code == 1);
+    CHECK(live.has("agent p-online is online: not forgetting it"));
+    auto forget = run_ctl({"--json", "agents", "forget", "p-recent"}, env).json();
+    CHECK(forget["ok"].GetBool());
+    CHECK(std::string(forget["forgotten"][0].GetString()) == "p-recent");
+    CHECK_FALSE(run_ctl({"agents"}, env).has("p-recent"));
+    CHECK(run_ctl({"agents", "forget", "nobody"}, env).code == 1);
+}
+
+TEST_CASE("watch --json embeds JSON payloads and stamps each message with its arrival") {
+    Broker broker;
+    broker.start();
+    MqttClient client(broker.port());
+    AgentHarness agent{broker, "w-1"};
+    client.subscribe(agent.topic("#"));
+    agent.start();
+    REQUIRE(wait_online(client, agent));
+    client.publish(agent.topic("components/x/evt/text"), "plain text", 1, true);
+    TempDir dir;
+    Process watch;
+    watch.start({LUCIDCTL_BIN, "--json", "watch"},
+                {{"LUCID_MQTT_URL", broker.url()},
+                 {"LUCID_AGENT_ID", "w-1"},
+                 {"LUCID_ENV_FILE", "/dev/null"}},
+                dir / "watch.log");
+    REQUIRE_MESSAGE(wait_for_output(watch, R"("payload":"plain text")", std::chrono::seconds(10)),
+                    watch.log());
+    REQUIRE_MESSAGE(wait_for_output(watch, R"(/core/cfg/state")", std::chrono::seconds(10)),
+                    watch.log());
+    watch.stop(SIGTERM);
+    const std::string output = watch.log();
+    bool saw_object = false;
+    std::size_t start = 0;
+    while (start < output.size()) {
+        const auto end = output.find('\n', start);
+        const std::string line = output.substr(start, end - start);
+        start = end == std::string::npos ? output.size() : end + 1;
+        if (line.empty()) continue;
+        rapidjson::Document doc;
+        doc.Parse(line.c_str());
+        REQUIRE_MESSAGE(!doc.HasParseError(), line);
+        REQUIRE_MESSAGE(doc.HasMember("received"), line);
+        REQUIRE(doc["received"].IsString());
+        CHECK(std::string(doc["received"].GetString()).back() == 'Z');
+        if (doc["payload"].IsObject() && doc["payload"].HasMember("cfg")) saw_object = true;
+    }
+    CHECK_MESSAGE(saw_object, output);
+}

@@ -1,0 +1,111 @@
+// lucidctl's pure parts: option parsing, "did you mean", an agent's presence from its retained
+// status, durations, ages and byte counts.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "ctl/agent_presence.hpp"
+#include "ctl/ctl_options.hpp"
+#include "ctl/nearest_word.hpp"
+#include "ctl/progress_line.hpp"
+
+using namespace lucid::host::ctl;
+
+TEST_CASE("the nearest known word is suggested only for a likely typo") {
+    CHECK(edit_distance("stauts", "status") == 2);
+    CHECK(nearest_word("stauts", known_words({})) == "status");
+    CHECK(nearest_word("pign", known_words({})) == "ping");
+    CHECK(nearest_word("unistall", known_words({"plugin"})) == "uninstall");
+    CHECK_FALSE(nearest_word("x", known_words({})));
+    CHECK_FALSE(nearest_word("frobnicate", known_words({})));
+    CHECK_FALSE(nearest_word("status", known_words({})));  // not a typo
+}
+
+TEST_CASE("lucidctl options: aliases, switches, the timeout range") {
+    auto o = parse_ctl_options({"--mqtt-url", "mqtt://b:1", "--tls-ca=/ca.pem", "plugin", "install",
+                                "x.so", "--force", "--env-file", "/e"});
+    CHECK(o.error.empty());
+    CHECK(*o.url == "mqtt://b:1");
+    CHECK(o.url_flag == "--mqtt-url");
+    CHECK(*o.tls_ca == "/ca.pem");
+    CHECK(*o.env_file == "/e");
+    CHECK(command_switch(o, "force"));
+    CHECK(o.words == std::vector<std::string>{"plugin", "install", "x.so"});
+    CHECK(parse_ctl_options({"--timeout", "0", "ping"}).error ==
+          "--timeout must be a number of seconds from 1 to 3600, got '0'");
+    CHECK(parse_ctl_options({"--timeout", "1", "ping"}).timeout.count() == 1000);
+    CHECK(parse_ctl_options({"--force=yes"}).error == "option --force takes no value");
+    CHECK(parse_ctl_options({"--versoin"}).error ==
+          "unknown option '--versoin' (did you mean '--version'?)");
+    CHECK(parse_ctl_options({"--version"}).version);
+
+    std::ostringstream err;
+    print_usage_error(err, "missing component id", {"plugin", "info"});
+    CHECK(err.str() == "lucidctl: missing component id\ntry 'lucidctl plugin info --help'\n");
+}
+
+TEST_CASE("an agent's presence: online uptime from connected_since, offline since last seen") {
+    const auto now = *parse_utc_timestamp("2026-11-30T01:00:00.000Z");
+    rapidjson::Document online;
+    online.Parse(R"({"ts":"2026-11-30T00:00:00.000Z","state":"online","agent_id":"a",)"
+                 R"("session":4,"connected_since":"2026-11-30T00:50:00.000Z","uptime_s":1.5})");
+    const auto p = agent_presence(online, {}, now);
+    CHECK(p.known);
+    CHECK(p.online);
+    CHECK(p.session == "4");
+    REQUIRE(p.uptime_s);
+    CHECK(*p.uptime_s == doctest::Approx(600));
+
+    // A Will carries its connect time; a later core/state is a later sign of life.
+    rapidjson::Document will;
+    will.Parse(R"({"ts":"2026-11-30T00:00:00.000Z","state":"offline","agent_id":"a","session":4})");
+    const auto q = agent_presence(will, {"2026-11-30T00:30:00.500Z", "garbage"}, now);
+    CHECK_FALSE(q.online);
+    CHECK(q.last_seen == "2026-11-30T00:30:00.500Z");
+    REQUIRE(q.offline_for);
+    CHECK(*q.offline_for == doctest::Approx(1799.5));
+    CHECK_FALSE(q.uptime_s);
+
+    rapidjson::Document nothing;
+    nothing.Parse("{}");
+    CHECK_FALSE(agent_presence(nothing, {}, now).known);
+    rapidjson::Document conflict;
+    conflict.Parse(R"({"state":"online","conflict":"another instance"})");
+    CHECK(agent_presence(conflict, {}, now).conflict == "another instance");
+}
+
+TEST_CASE("timestamps, durations, ages and byte counts") {
+    CHECK(parse_utc_timestamp("2026-11-30T00:36:36Z"));
+    CHECK_FALSE(parse_utc_timestamp("2026-11-30 00:36:36"));
+    CHECK_FALSE(parse_utc_timestamp("2026-11-30T00:36:36.123"));
+    CHECK(format_duration(93784) == "1d2h3m4s");
+    CHECK(format_duration(59) == "59s");
+    CHECK(*parse_age("7d") == 7 * 86400);
+    CHECK(*parse_age("90") == 90);
+    CHECK(*parse_age("1.5h") == 5400);
+    CHECK_FALSE(parse_age("soon"));
+    CHECK_FALSE(parse_age("0d"));
+    CHECK_FALSE(parse_age("-1d"));
+    CHECK(format_bytes(12) == "12 B");
+    CHECK(format_bytes(1536) == "1.5 KiB");
+    CHECK(format_bytes(70.0 * 1024 * 1024) == "70.0 MiB");
+}
+
+TEST_CASE("a progress line is cleared before anything else is printed, and silent off a tty") {
+    std::ostringstream out;
+    {
+        ProgressLine line(out, true);
+        line.update("download", 512, 1024);
+        line.clear();
+    }
+    CHECK(out.str().find("download [##########") != std::string::npos);
+    CHECK(out.str().size() > 3);
+    CHECK(out.str().substr(out.str().size() - 4) == "\r\x1b[K");
+    std::ostringstream quiet;
+    {
+        ProgressLine line(quiet, false);
+        line.update("download", 1, 2);
+        line.note("uploading");
+    }
+    CHECK(quiet.str().empty());
+}
