@@ -18,24 +18,7 @@ Outcome ctl(const std::vector<std::string>& args, const std::map<std::string, st
     return run_ctl(args, env);
 }
 
-struct Running {
-    Broker broker;
-    AgentHarness agent{broker, "ctl-1"};
-    std::unique_ptr<MqttClient> client;
-
-    Running() {
-        broker.start();
-        client = std::make_unique<MqttClient>(broker.port());
-        client->subscribe(agent.topic("#"));
-        agent.start();
-        REQUIRE_MESSAGE(wait_online(*client, agent), agent.log());
-    }
-    Outcome run(std::vector<std::string> args) {
-        return ctl(args, {{"LUCID_MQTT_URL", broker.url()},
-                          {"LUCID_AGENT_ID", agent.agent_id()},
-                          {"LUCID_DATA_DIR", (agent.data_dir() / "data").string()}});
-    }
-};
+using Running = CtlAgentRig;
 
 }  // namespace
 

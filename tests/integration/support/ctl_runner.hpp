@@ -6,11 +6,13 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <rapidjson/document.h>
 
+#include "agent_harness.hpp"
 #include "process.hpp"
 
 namespace lucid::itest {
@@ -41,5 +43,26 @@ inline CtlOutcome run_ctl(const std::vector<std::string>& args,
     auto [code, output] = run_to_completion(argv, full);
     return {code, output};
 }
+
+// A broker, an online agent and a subscriber on all of its topics; run() points lucidctl at
+// them through the environment, as a device's own settings would.
+struct CtlAgentRig {
+    Broker broker;
+    AgentHarness agent{broker, "ctl-1"};
+    std::unique_ptr<MqttClient> client;
+
+    CtlAgentRig() {
+        broker.start();
+        client = std::make_unique<MqttClient>(broker.port());
+        client->subscribe(agent.topic("#"));
+        agent.start();
+        REQUIRE_MESSAGE(wait_online(*client, agent), agent.log());
+    }
+    CtlOutcome run(const std::vector<std::string>& args) {
+        return run_ctl(args, {{"LUCID_MQTT_URL", broker.url()},
+                              {"LUCID_AGENT_ID", agent.agent_id()},
+                              {"LUCID_DATA_DIR", (agent.data_dir() / "data").string()}});
+    }
+};
 
 }  // namespace lucid::itest
