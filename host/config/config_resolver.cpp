@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/settings.hpp"
+#include "install/source_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::config {
@@ -265,7 +266,15 @@ class Resolver {
                 auto item = rest.substr(0, comma);
                 while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
                 while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-                if (!item.empty()) config_.allowed_source_prefixes.emplace_back(item);
+                if (!item.empty()) {
+                    // Shown by its position only: a malformed URL may hold a password.
+                    if (auto problem = install::source_prefix_problem(item)) {
+                        return fail("allowed_source_prefixes (" + prefixes->origin + ") entry " +
+                                    std::to_string(config_.allowed_source_prefixes.size() + 1) +
+                                    " " + *problem);
+                    }
+                    config_.allowed_source_prefixes.emplace_back(item);
+                }
                 rest =
                     comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
             }
