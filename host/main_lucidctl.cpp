@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     if (options.root) cli.flags["--topic-root"] = *options.root;
     if (options.data_dir) cli.flags["--data-dir"] = *options.data_dir;
     const auto resolved = config::load_config(cli);
+    for (const auto& w : resolved.warnings) std::cerr << "lucidctl: warning: " << w << "\n";
     if (!resolved.config) {
         std::cerr << "lucidctl: " << resolved.error << "\n";
         return ctl::kUsage;
