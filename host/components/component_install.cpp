@@ -76,7 +76,8 @@ std::string dropin_source_json(const fs::path& file) {
 contract::Result ComponentManager::install(const contract::CommandRequest& request,
                                            const ProgressFn& progress) {
     contract::Result result(request.request_id, now());
-    auto parsed = install::parse_install_request(request.payload, settings_.install);
+    const ManagerSettings settings = settings_.with_current_policy();
+    auto parsed = install::parse_install_request(request.payload, settings.install);
     if (!parsed.request) {
         // Every install result carries the same fields (SPEC §4): unknown ones are null.
         const rapidjson::Value unknown;
@@ -122,7 +123,7 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
                                          owner->component_id + "'"));
         }
     }
-    auto verified = stage_and_verify(rq, files_, settings_.verifier, progress);
+    auto verified = stage_and_verify(rq, files_, settings.verifier, progress);
     if (!verified.artifact) return std::move(result.fail(verified.error));
     if (verified.artifact->manifest().component_id != rq.component_id) {
         return std::move(result.fail("validation_error: component_id '" + rq.component_id +
@@ -363,7 +364,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         return;
     }
     const auto identity = dropin::file_version(file);  // before the copy: what "changed" means
-    auto verified = stage_local_file(file, files_, settings_.verifier);
+    auto verified = stage_local_file(file, files_, settings_.with_current_policy().verifier);
     if (!verified.artifact) {
         if (dropin_log_.first_time(file, verified.error)) {
             log->error("drop-in {} refused: {}", file.string(), verified.error);

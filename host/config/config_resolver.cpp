@@ -75,9 +75,9 @@ class Resolver {
     ResolveResult run(const std::string& env_file_path) {
         config_.env_file = env_file_path;
         if (broker() && identity() && directories() && timings() && install_policy() && misc()) {
-            return ResolveResult{std::move(config_), {}};
+            return ResolveResult{std::move(config_), {}, {}};
         }
-        return ResolveResult{std::nullopt, error_};
+        return ResolveResult{std::nullopt, error_, {}};
     }
 
   private:
@@ -196,6 +196,12 @@ class Resolver {
             config_.plugin_dir = plugins->text;
         } else {
             config_.plugin_dir = config_.data_dir / "plugins.d";
+        }
+        if (auto legacy = get("legacy_registry")) {
+            if (legacy->text.empty() || legacy->text.front() != '/') {
+                return fail(bad(*legacy, "legacy_registry", "an absolute path"));
+            }
+            config_.legacy_registry = legacy->text;
         }
         return true;
     }
