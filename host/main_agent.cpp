@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,10 @@
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
 #include "config/load_config.hpp"
+#include "config/tls_files_check.hpp"
+#include "install/trusted_keys.hpp"
 #include "plugin/crash_record.hpp"
+#include "service/config_reload.hpp"
 #include "service/systemd_notify.hpp"
 #include "service/systemd_unit.hpp"
 
@@ -28,6 +32,37 @@ using namespace lucid::host;
 int usage_error(const std::string& message) {
     std::fprintf(stderr, "lucid-agent: %s\n(see lucid-agent --help)\n", message.c_str());
     return 2;
+}
+
+// install-service, uninstall-service, stage-env-file: files only, no config.
+int service_command(const config::CommandLine& cli) {
+    try {
+        if (cli.subcommand == "stage-env-file") {
+            service::stage_env_file(cli.arguments.at(0), cli.arguments.at(1));
+            return 0;
+        }
+        service::InstallServiceOptions options;
+        options.unit.agent_binary = std::filesystem::canonical("/proc/self/exe").string();
+        if (auto it = cli.flags.find("--env-file"); it != cli.flags.end()) {
+            options.unit.env_file = it->second;
+        }
+        if (auto it = cli.flags.find("--root"); it != cli.flags.end()) options.root = it->second;
+        if (const char* unit_dir = std::getenv("LUCID_SYSTEMD_UNIT_DIR")) {
+            options.unit_dir = unit_dir;
+        }
+        options.device_access = cli.device_access;
+        if (cli.subcommand == "uninstall-service") {
+            std::fputs(service::uninstall_service(options).c_str(), stdout);
+            return 0;
+        }
+        const auto warning = service::agent_binary_warning(options.unit.agent_binary);
+        if (!warning.empty()) std::fprintf(stderr, "lucid-agent: warning: %s\n", warning.c_str());
+        std::fputs(service::install_service(options).c_str(), stdout);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lucid-agent: %s failed: %s\n", cli.subcommand.c_str(), e.what());
+        return 1;
+    }
 }
 
 }  // namespace
@@ -47,40 +82,59 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    // Before the config is resolved: it writes the env file that the config will be read from.
-    if (cli.subcommand == "install-service") {
-        try {
-            service::UnitOptions options;
-            options.agent_binary = std::filesystem::canonical("/proc/self/exe").string();
-            if (auto it = cli.flags.find("--env-file"); it != cli.flags.end()) {
-                options.env_file = it->second;
-            }
-            const char* unit_dir = std::getenv("LUCID_SYSTEMD_UNIT_DIR");
-            std::fputs(
-                service::install_service(options, unit_dir ? unit_dir : "/etc/systemd/system")
-                    .c_str(),
-                stdout);
-            return 0;
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "lucid-agent: install-service failed: %s\n", e.what());
-            return 1;
-        }
+    // Before the config is resolved: they write the env file that the config will be read from.
+    if (cli.subcommand == "install-service" || cli.subcommand == "uninstall-service" ||
+        cli.subcommand == "stage-env-file") {
+        return service_command(cli);
     }
 
     auto resolved = config::load_config(cli);
     if (!resolved.config) return usage_error(resolved.error);
+    const bool checking = cli.subcommand == "check-config";
+    for (const auto& w : resolved.warnings) {
+        if (checking) {
+            std::fprintf(stderr, "lucid-agent: warning: %s\n", w.c_str());
+        } else {
+            logger("config")->warn("{}", w);
+        }
+    }
+    // Files the config names are checked now, with the file and the reason: a missing CA or an
+    // empty key directory must stop the start, not surface later as a vague TLS error or as
+    // signature checking silently off.
+    std::string problem;
+    if (resolved.config->endpoint.tls) {
+        problem = config::tls_files_problem(resolved.config->tls).value_or("");
+    }
+    auto keys = std::make_shared<const install::TrustedKeySet>(
+        install::load_trusted_keys(resolved.config->trusted_keys_dir));
+    if (problem.empty() && keys->configured() && !keys->usable()) {
+        problem = install::no_usable_key_error(*keys);
+    }
 
-    if (cli.subcommand == "check-config") {
+    if (checking) {
         std::fputs(config::describe_config(*resolved.config).c_str(), stdout);
+        if (keys->configured()) {
+            std::printf("trusted keys in %s:\n%s", keys->dir.c_str(),
+                        install::describe_trusted_keys(*keys).c_str());
+        }
+        if (!problem.empty()) return usage_error("configuration error: " + problem);
         return 0;
     }
+    if (!problem.empty()) return usage_error("configuration error: " + problem);
+    for (const auto& k : keys->keys) {
+        logger("config")->info("trusted key {} ({})", k.file, k.key_id);
+    }
+    for (const auto& s : keys->skipped) logger("config")->warn("trusted key skipped: {}", s);
 
     try {
         agent::ShutdownSignal shutdown;  // first: threads started later inherit the signal mask
-        agent::Agent agent(std::move(*resolved.config), shutdown);
+        agent::Agent agent(*resolved.config, shutdown);
         // Before any plugin runs: a plugin that takes the agent down is named at the next start.
         crash::install_fatal_signal_handler(crash::record_path(agent.config().data_dir));
-        components::ComponentHost components(agent);
+        components::ComponentHost components(agent, keys);
+        service::ConfigReloader reloader(cli, std::move(*resolved.config), keys,
+                                         components.install_policy());
+        shutdown.on_reload([&reloader] { reloader.reload(); });
         agent.on_stop_requested([] { service::notify("STOPPING=1"); });
         agent.on_stop_requested([&components] { components.cancel_downloads(); });
         // Plugins stop while the session is still up, so their last messages leave the device.

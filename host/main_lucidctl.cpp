@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     flag(options.env_file, "--env-file", "--env-file");
     skip_unreadable_default_env_file(cli, options);
     const auto resolved = config::load_config(cli);
+    for (const auto& w : resolved.warnings) std::cerr << "lucidctl: warning: " << w << "\n";
     if (!resolved.config) {
         std::cerr << "lucidctl: " << resolved.error << "\n";
         return ctl::kUsage;

@@ -4,7 +4,8 @@
 #
 #   scripts/fuzz.sh                     every target for LUCID_FUZZ_SECONDS (default 60) seconds
 #   scripts/fuzz.sh --ci                every target for 10 seconds (scripts/test.sh)
-#   scripts/fuzz.sh command names       only the named targets (command registry manifest elf names)
+#   scripts/fuzz.sh command names       only the named targets (command registry manifest elf names
+#                                       source_url)
 #   LUCID_FUZZ_BUILD_DIR=dir            another build directory
 #
 # Seeds are read from tests/fuzz/corpus/<target>/ and never written to; what a run discovers
@@ -18,14 +19,14 @@ targets=()
 for arg in "$@"; do
     case "$arg" in
         --ci) seconds=10 ;;
-        -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
         -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
         *) targets+=("$arg") ;;
     esac
 done
 build_targets=(lucid_fuzz)
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(command registry manifest elf names)
+    targets=(command registry manifest elf names source_url)
 else
     build_targets=("${targets[@]/#/fuzz_}")
 fi

@@ -9,6 +9,7 @@ packages=(
     rapidjson-dev libboost-dev libspdlog-dev doctest-dev
     libcurl4-openssl-dev libssl-dev openssl
     python3
+    systemd util-linux openssl
     clang libclang-rt-14-dev
 )
 

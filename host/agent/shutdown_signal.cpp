@@ -21,6 +21,7 @@ sigset_t shutdown_signals() {
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);  // a reload, not an end: see on_reload()
     return set;
 }
 
@@ -52,6 +53,29 @@ void ShutdownSignal::request(int exit_code) {
     [[maybe_unused]] auto n = write(event_fd_, &one, sizeof(one));
 }
 
+void ShutdownSignal::on_reload(std::function<void()> handler) {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    reload_ = std::move(handler);
+}
+
+void ShutdownSignal::reload() {
+    std::function<void()> handler;
+    {
+        std::lock_guard<std::mutex> lock(reload_mutex_);
+        handler = reload_;
+    }
+    if (!handler) {
+        logger("agent")->warn("received SIGHUP before the agent could reload; ignored");
+        return;
+    }
+    try {
+        handler();
+    } catch (const std::exception& e) {
+        // A failed reload must never end the agent: it keeps what it runs with.
+        logger("agent")->error("reload failed: {}; keeping the running configuration", e.what());
+    }
+}
+
 int ShutdownSignal::wait() {
     pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {event_fd_, POLLIN, 0}};
     while (true) {
@@ -64,6 +88,10 @@ int ShutdownSignal::wait() {
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo info{};
             [[maybe_unused]] auto n = read(signal_fd_, &info, sizeof(info));
+            if (info.ssi_signo == SIGHUP) {
+                reload();
+                continue;
+            }
             logger("agent")->info("received signal {}; shutting down",
                                   info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
             return 0;

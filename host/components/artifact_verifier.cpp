@@ -74,16 +74,33 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
     fs::path file;
     try {
         dir = fresh_staging_dir(files);
-        file = dir / request.source.file_name;
+        // A download link names its artifact by where it led: it lands under a hidden name
+        // first and gets its real one (the name the manifest is checked against) below.
+        const bool named_by_download = request.source.file_name.empty();
+        file = dir / (named_by_download ? ".download" : request.source.file_name);
         if (request.source.type == install::SourceType::inline_data) {
             // Atomic: a staged file under its real name is always complete.
             registry::write_file_atomically(file, request.source.inline_data,
                                             registry::real_file_ops(), registry::kDataFileMode);
         } else {
-            install::download_to_file(request.source.url, file, settings.limits,
-                                      [&](std::uint64_t bytes, std::uint64_t total) {
-                                          if (progress) progress("download", bytes, total);
-                                      });
+            const auto urls =
+                install::download_to_file(request.source.url, file, settings.limits,
+                                          [&](std::uint64_t bytes, std::uint64_t total) {
+                                              if (progress) progress("download", bytes, total);
+                                          });
+            if (named_by_download) {
+                const auto named = install::artifact_name_from_urls(urls, request.version);
+                if (named.file_name.empty()) {
+                    std::error_code ec;
+                    fs::remove_all(dir, ec);
+                    VerifyOutcome out;
+                    out.error = named.error;
+                    return out;
+                }
+                const fs::path downloaded = file;
+                file = dir / named.file_name;
+                fs::rename(downloaded, file);
+            }
         }
     } catch (const install::DownloadError& e) {
         std::error_code ec;

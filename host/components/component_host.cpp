@@ -8,12 +8,14 @@ namespace lucid::host::components {
 namespace {
 
 ManagerSettings settings_from(const config::AgentConfig& config,
-                              std::shared_ptr<std::atomic<bool>> downloads_cancelled) {
+                              std::shared_ptr<std::atomic<bool>> downloads_cancelled,
+                              std::shared_ptr<install::LiveInstallPolicy> policy) {
     ManagerSettings s;
     s.data_dir = config.data_dir;
-    const char* legacy = std::getenv("LUCID_LEGACY_REGISTRY");
     s.legacy_registries = registry::legacy_registry_candidates(
-        config.data_dir, legacy ? std::optional<std::string>(legacy) : std::nullopt);
+        config.data_dir, config.legacy_registry.empty()
+                             ? std::nullopt
+                             : std::optional<std::string>(config.legacy_registry.string()));
     s.plugin_stall = config.plugin_stall;
     s.health_window = config.upgrade_health;
     s.start_deaths_before_quarantine = config.start_deaths_before_quarantine;
@@ -25,17 +27,28 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.verifier.limits.low_speed_time_s = config.download_stall_s;
     s.verifier.limits.allowed_prefixes = config.allowed_source_prefixes;
     s.verifier.limits.cancelled = std::move(downloads_cancelled);
-    s.verifier.signatures.trusted_keys_dir = config.trusted_keys_dir;
-    s.verifier.signatures.require_signature =
-        config.signature_policy == config::SignaturePolicy::required;
-    return s;
+    s.policy = std::move(policy);
+    return s.with_current_policy();
 }
 
 }  // namespace
 
-ComponentHost::ComponentHost(agent::Agent& agent) : agent_(agent) {
+install::InstallPolicy install_policy_from(const config::AgentConfig& config,
+                                           std::shared_ptr<const install::TrustedKeySet> keys) {
+    install::InstallPolicy p;
+    p.keys = keys ? std::move(keys) : std::make_shared<install::TrustedKeySet>();
+    p.require_signature = config.signature_policy == config::SignaturePolicy::required;
+    p.allowed_prefixes = config.allowed_source_prefixes;
+    return p;
+}
+
+ComponentHost::ComponentHost(agent::Agent& agent,
+                             std::shared_ptr<const install::TrustedKeySet> keys)
+    : agent_(agent),
+      policy_(std::make_shared<install::LiveInstallPolicy>(
+          install_policy_from(agent.config(), std::move(keys)))) {
     manager_ = std::make_unique<ComponentManager>(
-        settings_from(agent.config(), downloads_cancelled_),
+        settings_from(agent.config(), downloads_cancelled_, policy_),
         ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dedup()},
         [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.

@@ -76,7 +76,8 @@ std::string dropin_source_json(const fs::path& file) {
 contract::Result ComponentManager::install(const contract::CommandRequest& request,
                                            const ProgressFn& progress) {
     contract::Result result(request.request_id, now());
-    auto parsed = install::parse_install_request(request.payload, settings_.install);
+    const ManagerSettings settings = settings_.with_current_policy();
+    auto parsed = install::parse_install_request(request.payload, settings.install);
     if (!parsed.request) {
         // Every install result carries the same fields (SPEC §4): unknown ones are null.
         const rapidjson::Value unknown;
@@ -87,30 +88,42 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
         return std::move(result.fail(parsed.error));
     }
     const auto& rq = *parsed.request;
-    describe(result, rq.component_id, rq.artifact.dist_name, rq.artifact.version, rq.source.sha256);
+    if (rq.artifact) {
+        describe(result, rq.component_id, rq.artifact->dist_name, rq.artifact->version,
+                 rq.source.sha256);
+    } else {
+        // A download link: what it is becomes known once it is downloaded (install_verified
+        // makes the checks below then).
+        const rapidjson::Value unknown;
+        result.set("component_id", rq.component_id);
+        result.set("dist_name", unknown);
+        result.set("version", unknown);
+        result.set("sha256", rq.source.sha256);
+    }
     flags(result, false, false, false);
-    {
+    if (rq.artifact) {
+        const auto& artifact = *rq.artifact;
         // Decided before anything is downloaded: an install of what is there is free.
         std::lock_guard<std::mutex> lock(state_mutex_);
         if (const auto* entry = registry_.find(rq.component_id);
             entry &&
-            same_artifact(*entry, rq.artifact.dist_name, rq.artifact.version, rq.source.sha256)) {
+            same_artifact(*entry, artifact.dist_name, artifact.version, rq.source.sha256)) {
             return std::move(result.set("noop", true));
         }
         if (const auto* entry = registry_.find(rq.component_id);
-            entry && other_build_of_kept_version(*entry, rq.artifact.dist_name, rq.artifact.version,
+            entry && other_build_of_kept_version(*entry, artifact.dist_name, artifact.version,
                                                  rq.source.sha256)) {
             return std::move(result.fail(install::ComponentFiles::different_build_error(
-                rq.artifact.dist_name, rq.artifact.version)));
+                artifact.dist_name, artifact.version)));
         }
-        if (const auto* owner = registry_.find_by_dist(rq.artifact.dist_name);
+        if (const auto* owner = registry_.find_by_dist(artifact.dist_name);
             owner && owner->component_id != rq.component_id) {
-            return std::move(result.fail("dist_name '" + rq.artifact.dist_name +
+            return std::move(result.fail("dist_name '" + artifact.dist_name +
                                          "' is already installed as component '" +
                                          owner->component_id + "'"));
         }
     }
-    auto verified = stage_and_verify(rq, files_, settings_.verifier, progress);
+    auto verified = stage_and_verify(rq, files_, settings.verifier, progress);
     if (!verified.artifact) return std::move(result.fail(verified.error));
     if (verified.artifact->manifest().component_id != rq.component_id) {
         return std::move(result.fail("validation_error: component_id '" + rq.component_id +
@@ -351,7 +364,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         return;
     }
     const auto identity = dropin::file_version(file);  // before the copy: what "changed" means
-    auto verified = stage_local_file(file, files_, settings_.verifier);
+    auto verified = stage_local_file(file, files_, settings_.with_current_policy().verifier);
     if (!verified.artifact) {
         if (dropin_log_.first_time(file, verified.error)) {
             log->error("drop-in {} refused: {}", file.string(), verified.error);

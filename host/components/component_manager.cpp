@@ -420,9 +420,9 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
     if (topic.compare(0, prefix.size(), prefix) == 0 && topic.size() > suffix.size() &&
         topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0 &&
         topic.find("/evt/", prefix.size()) != std::string::npos) {
-        const auto result = contract::parse_command(payload);
-        if (result.ok()) {
-            mqtt_.dedup.record(result.request_id, {topic, payload}, commands::Durability::deferred);
+        const auto request_id = contract::result_request_id(payload);
+        if (!request_id.empty()) {
+            mqtt_.dedup.record(request_id, {topic, payload}, commands::Durability::deferred);
         }
     }
     const auto outcome = mqtt_.session.publish(topic, payload, qos, retain);

@@ -38,6 +38,7 @@
 #include "contract/topics.hpp"
 #include "dropin/dropin_log_memo.hpp"
 #include "install/component_files.hpp"
+#include "install/install_policy.hpp"
 #include "install/install_request.hpp"
 #include "lucid/registry/registry_store.hpp"
 #include "mqtt/message_router.hpp"
@@ -53,6 +54,8 @@ struct ManagerSettings {
     std::vector<std::filesystem::path> legacy_registries;  // registry_store.hpp
     install::InstallSettings install;
     VerifierSettings verifier;
+    // Trusted keys, signature policy and allowed prefixes: SIGHUP replaces them at runtime.
+    std::shared_ptr<install::LiveInstallPolicy> policy;
     // How long a freshly started upgrade must stay healthy before the old version is let go.
     std::chrono::milliseconds health_window{300};
     std::chrono::milliseconds plugin_call_timeout{10000};
@@ -62,6 +65,10 @@ struct ManagerSettings {
     // Deaths of the agent in a row while one component's start runs, none of them blamed on a
     // plugin by a fatal signal, after which that component is quarantined.
     int start_deaths_before_quarantine = 3;
+
+    // A copy with the policy in force now folded into `install` and `verifier`: one snapshot
+    // per install.
+    ManagerSettings with_current_policy() const;
 };
 
 class ComponentManager final : public PluginHostServices {

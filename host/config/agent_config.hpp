@@ -48,6 +48,8 @@ struct AgentConfig {
     std::chrono::milliseconds upgrade_health{300};
     // Deaths in a row while one component starts (no plugin caught crashing) that quarantine it.
     int start_deaths_before_quarantine = 3;
+    // The earlier agent's registry to import once; empty → /var/lib/lucid/components.json.
+    std::filesystem::path legacy_registry;
 
     // Where each setting came from ("flag", "environment", "env file", "default"), by setting
     // name, for check-config.

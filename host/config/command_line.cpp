@@ -11,6 +11,7 @@ const std::vector<std::string>& value_flags() {
         std::vector<std::string> out;
         for (const auto& s : kSettings) out.emplace_back(s.flag);
         out.emplace_back(kEnvFileFlag);
+        out.emplace_back("--root");
         return out;
     }();
     return flags;
@@ -28,6 +29,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
         }
         if (arg == "--help" || arg == "-h") {
             cli.show_help = true;
+            continue;
+        }
+        if (arg == "--device-access") {
+            cli.device_access = true;
             continue;
         }
         if (arg.rfind("--", 0) == 0) {
@@ -49,29 +54,52 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
             cli.flags[name] = value;
             continue;
         }
+        if (subcommand_seen && cli.subcommand == "stage-env-file" && cli.arguments.size() < 2) {
+            cli.arguments.push_back(arg);
+            continue;
+        }
         if (subcommand_seen) {
             cli.error = "unexpected argument '" + arg + "'";
             return cli;
         }
-        if (arg != "run" && arg != "check-config" && arg != "install-service") {
-            cli.error =
-                "unknown command '" + arg + "' (expected run, check-config or install-service)";
+        if (arg != "run" && arg != "check-config" && arg != "install-service" &&
+            arg != "uninstall-service" && arg != "stage-env-file") {
+            cli.error = "unknown command '" + arg +
+                        "' (expected run, check-config, install-service, uninstall-service or "
+                        "stage-env-file)";
             return cli;
         }
         cli.subcommand = arg;
         subcommand_seen = true;
+    }
+    const bool service_command =
+        cli.subcommand == "install-service" || cli.subcommand == "uninstall-service";
+    if (cli.device_access && cli.subcommand != "install-service") {
+        cli.error = "--device-access belongs to install-service";
+    } else if (cli.flags.count("--root") && !service_command) {
+        cli.error = "--root belongs to install-service and uninstall-service";
+    } else if (cli.subcommand == "stage-env-file" && cli.arguments.size() != 2) {
+        cli.error = "stage-env-file needs SRC and DST";
     }
     return cli;
 }
 
 std::string usage_text() {
     std::string text =
-        "usage: lucid-agent [run|check-config|install-service] [options]\n"
+        "usage: lucid-agent [run|check-config] [options]\n"
+        "       lucid-agent install-service [--root DIR] [--device-access] [--env-file PATH]\n"
+        "       lucid-agent uninstall-service [--root DIR]\n"
         "       lucid-agent --version\n\n"
-        "  run           run the agent (default)\n"
-        "  check-config  print the resolved configuration (passwords redacted) and exit\n"
+        "  run           run the agent (default); SIGHUP re-reads the env file and applies the\n"
+        "                trusted keys, signature policy and allowed source prefixes\n"
+        "  check-config  print the resolved configuration (passwords redacted), the TLS files\n"
+        "                and trusted keys it checked; exit 2 on a problem\n"
         "  install-service  write /etc/systemd/system/lucid-agent.service (or into\n"
-        "                $LUCID_SYSTEMD_UNIT_DIR) and, when missing, the env file (mode 0640)\n\n"
+        "                $LUCID_SYSTEMD_UNIT_DIR) and, when missing, the env file (mode 0640);\n"
+        "                --root DIR writes under a staging root; --device-access adds a drop-in\n"
+        "                that lets plugins use GPIO, I2C and serial devices\n"
+        "  uninstall-service  remove the unit and its drop-in (the env file and data stay)\n"
+        "  stage-env-file SRC DST  copy the env file for the service user (used by the unit)\n\n"
         "Each setting is taken from its flag, else the environment, else the env file\n"
         "(--env-file, $LUCID_ENV_FILE, or /etc/lucid/agent.env when present), else its default.\n\n"
         "options (environment variable):\n";

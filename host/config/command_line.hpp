@@ -1,6 +1,9 @@
 // The command line of lucid-agent:
 //
 //   lucid-agent [run|check-config] [--flag value | --flag=value]...
+//   lucid-agent install-service [--root DIR] [--device-access] [--env-file PATH]
+//   lucid-agent uninstall-service [--root DIR]
+//   lucid-agent stage-env-file SRC DST      (the unit's privileged ExecStartPre=/ExecReload=)
 //   lucid-agent --version | --help
 //
 // `run` is the default subcommand. Every setting flag is listed by setting_flags(); the values
@@ -14,8 +17,10 @@
 namespace lucid::host::config {
 
 struct CommandLine {
-    std::string subcommand = "run";            // run | check-config
+    std::string subcommand = "run";            // run | check-config | install-service | ...
     std::map<std::string, std::string> flags;  // "--mqtt-url" → value
+    std::vector<std::string> arguments;        // stage-env-file SRC DST
+    bool device_access = false;                // install-service --device-access
     bool show_version = false;
     bool show_help = false;
     std::string error;  // usage error; everything else is then unspecified
@@ -26,7 +31,7 @@ struct CommandLine {
 
 CommandLine parse_command_line(const std::vector<std::string>& args);  // without argv[0]
 
-// The flags that take a value (settings plus --env-file).
+// The flags that take a value (settings, --env-file, --root).
 const std::vector<std::string>& value_flags();
 
 std::string usage_text();

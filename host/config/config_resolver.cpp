@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/settings.hpp"
+#include "install/source_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::config {
@@ -74,9 +75,9 @@ class Resolver {
     ResolveResult run(const std::string& env_file_path) {
         config_.env_file = env_file_path;
         if (broker() && identity() && directories() && timings() && install_policy() && misc()) {
-            return ResolveResult{std::move(config_), {}};
+            return ResolveResult{std::move(config_), {}, {}};
         }
-        return ResolveResult{std::nullopt, error_};
+        return ResolveResult{std::nullopt, error_, {}};
     }
 
   private:
@@ -196,6 +197,12 @@ class Resolver {
         } else {
             config_.plugin_dir = config_.data_dir / "plugins.d";
         }
+        if (auto legacy = get("legacy_registry")) {
+            if (legacy->text.empty() || legacy->text.front() != '/') {
+                return fail(bad(*legacy, "legacy_registry", "an absolute path"));
+            }
+            config_.legacy_registry = legacy->text;
+        }
         return true;
     }
 
@@ -265,7 +272,15 @@ class Resolver {
                 auto item = rest.substr(0, comma);
                 while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
                 while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-                if (!item.empty()) config_.allowed_source_prefixes.emplace_back(item);
+                if (!item.empty()) {
+                    // Shown by its position only: a malformed URL may hold a password.
+                    if (auto problem = install::source_prefix_problem(item)) {
+                        return fail("allowed_source_prefixes (" + prefixes->origin + ") entry " +
+                                    std::to_string(config_.allowed_source_prefixes.size() + 1) +
+                                    " " + *problem);
+                    }
+                    config_.allowed_source_prefixes.emplace_back(item);
+                }
                 rest =
                     comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
             }

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/agent_config.hpp"
 #include "config/command_line.hpp"
@@ -34,6 +35,9 @@ struct HostFacts {
 struct ResolveResult {
     std::optional<AgentConfig> config;
     std::string error;
+    // Problems that do not stop anything (an unreadable default env file, unknown LUCID_* keys):
+    // the agent logs them as WARN, lucidctl prints them once on stderr.
+    std::vector<std::string> warnings;
 };
 
 // Which env file to read: --env-file, else $LUCID_ENV_FILE, else the default path. `required`

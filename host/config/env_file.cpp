@@ -44,11 +44,8 @@ EnvFileResult parse_env_file(std::string_view text) {
         std::string value;
         if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
             const char quote = raw.front();
-            if (raw.size() < 2 || raw.back() != quote) {
-                return failure(line_no, "unterminated quote in value of " + std::string(key));
-            }
-            raw = raw.substr(1, raw.size() - 2);
-            for (std::size_t i = 0; i < raw.size(); ++i) {
+            std::size_t i = 1;
+            for (; i < raw.size() && raw[i] != quote; ++i) {
                 if (quote == '"' && raw[i] == '\\' && i + 1 < raw.size()) {
                     const char next = raw[++i];
                     value.push_back(next == 'n' ? '\n' : next);
@@ -56,7 +53,27 @@ EnvFileResult parse_env_file(std::string_view text) {
                     value.push_back(raw[i]);
                 }
             }
+            // After the closing quote only a comment may follow: `KEY="a b" # note`.
+            const auto rest = i < raw.size() ? trim(raw.substr(i + 1)) : std::string_view();
+            if (i >= raw.size()) {
+                return failure(line_no, "unterminated quote in value of " + std::string(key));
+            }
+            if (!rest.empty() && rest.front() != '#') {
+                return failure(line_no, "text after the closing quote in value of " +
+                                            std::string(key) + " (quote the whole value)");
+            }
         } else {
+            // An unquoted value ends at a `#` that follows whitespace: `KEY=v  # why` is `v`.
+            // A `#` inside a word (a URL fragment) is kept; quote a value to keep ` #` in it.
+            const bool spaced =
+                eq + 1 < line.size() && std::isspace(static_cast<unsigned char>(line[eq + 1]));
+            if (spaced && !raw.empty() && raw.front() == '#') raw = {};  // `KEY= # unset`
+            for (std::size_t i = 1; i < raw.size(); ++i) {
+                if (raw[i] == '#' && std::isspace(static_cast<unsigned char>(raw[i - 1]))) {
+                    raw = trim(raw.substr(0, i));
+                    break;
+                }
+            }
             value = std::string(raw);
         }
         result.values[std::string(key)] = std::move(value);

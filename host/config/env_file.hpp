@@ -1,6 +1,8 @@
 // Env files (`/etc/lucid/agent.env`, `--env-file`): the systemd EnvironmentFile= dialect.
 // `KEY=VALUE` lines, blank lines and `#` comments, an optional `export ` prefix, values optionally
-// in single quotes (literal) or double quotes (with \" \\ \n \$ escapes). Pure; thread-safe.
+// in single quotes (literal) or double quotes (with \" \\ \n \$ escapes). In an unquoted value,
+// whitespace followed by `#` starts a comment (`KEY=v  # note` is `v`); quote the value to keep
+// it. Pure; thread-safe.
 #pragma once
 
 #include <map>

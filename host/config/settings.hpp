@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 22> kSettings{{
+inline constexpr std::array<Setting, 23> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -58,6 +58,8 @@ inline constexpr std::array<Setting, 22> kSettings{{
      "LUCID_START_DEATHS_BEFORE_QUARANTINE",
      "agent deaths in a row while a component starts, none blamed on a plugin, before it is "
      "quarantined, 1-100 (default 3)"},
+    {"legacy_registry", "--legacy-registry", "LUCID_LEGACY_REGISTRY",
+     "the earlier agent's registry, imported once (default /var/lib/lucid/components.json)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.
@@ -69,5 +71,9 @@ inline constexpr std::string_view kLegacyPassword = "AGENT_PASSWORD";
 inline constexpr std::string_view kEnvFileFlag = "--env-file";
 inline constexpr std::string_view kEnvFileVariable = "LUCID_ENV_FILE";
 inline constexpr std::string_view kDefaultEnvFile = "/etc/lucid/agent.env";
+
+// Variables that are not settings but are read by lucid-agent: known, so never "unknown".
+inline constexpr std::array<std::string_view, 2> kOtherVariables{"LUCID_ENV_FILE",
+                                                                 "LUCID_SYSTEMD_UNIT_DIR"};
 
 }  // namespace lucid::host::config

@@ -1,14 +1,42 @@
 #include "contract/command_request.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <set>
+#include <string_view>
 
 #include <rapidjson/error/en.h>
 
 #include <fmt/format.h>
 
+#include "contract/utf8.hpp"
+#include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::contract {
+namespace {
+
+// The first key that appears twice in one object, anywhere in `value`. The parser keeps both
+// members and lookups find the first, while other readers (a redaction, a copy to the registry,
+// a plugin's own parser) may see the second: a payload must say one thing. Depth is bounded by
+// json_too_deep before parsing.
+std::optional<std::string_view> duplicate_key(const rapidjson::Value& value) {
+    if (value.IsArray()) {
+        for (const auto& item : value.GetArray()) {
+            if (auto key = duplicate_key(item)) return key;
+        }
+    }
+    if (!value.IsObject()) return std::nullopt;
+    std::set<std::string_view> seen;
+    for (const auto& member : value.GetObject()) {
+        const std::string_view key(member.name.GetString(), member.name.GetStringLength());
+        if (!seen.insert(key).second) return key;
+        if (auto nested = duplicate_key(member.value)) return nested;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 CommandRequest parse_command(std::string_view text) {
     CommandRequest request;
@@ -61,8 +89,31 @@ CommandRequest parse_command(std::string_view text) {
         request.error = "validation_error: 'request_id' must not contain control characters";
         return request;
     }
+    // The parser turns an escaped lone surrogate ("\udc00") into bytes that are not UTF-8: two
+    // such ids would be echoed as the same U+FFFD text while de-duplication tells them apart.
+    if (!is_valid_utf8(id)) {
+        request.error = "validation_error: request_id is not valid UTF-8";
+        return request;
+    }
+    if (auto key = duplicate_key(doc)) {
+        request.error = "validation_error: duplicate key '" + registry::echoed_value(*key) + "'";
+        // Which of two request_ids would be the one answered is not for the agent to guess.
+        const auto ids = std::count_if(doc.MemberBegin(), doc.MemberEnd(), [](const auto& m) {
+            return std::string_view(m.name.GetString(), m.name.GetStringLength()) == "request_id";
+        });
+        if (ids > 1) return request;
+    }
     request.request_id.assign(id);
     return request;
+}
+
+std::string result_request_id(std::string_view payload) {
+    rapidjson::Document doc;
+    doc.Parse(payload.data(), payload.size());
+    if (doc.HasParseError() || !doc.IsObject()) return {};
+    auto it = doc.FindMember("request_id");
+    if (it == doc.MemberEnd() || !it->value.IsString()) return {};
+    return {it->value.GetString(), it->value.GetStringLength()};
 }
 
 }  // namespace lucid::host::contract

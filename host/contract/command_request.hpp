@@ -3,9 +3,11 @@
 // Whatever a client sends yields either a request or an error that the agent publishes on the
 // command's result topic: `invalid JSON: ...` for unparsable text (including text that is not
 // UTF-8, holds a raw NUL byte or nests deeper than registry::kMaxJsonDepth), `validation_error:
-// ...` for a non-object or a missing/invalid request_id (a non-empty string of at most
-// kMaxRequestIdLength bytes without control characters). `request_id` is "" when none could be
-// read. Pure; thread-safe.
+// ...` for a non-object, a missing/invalid request_id (a non-empty string of at most
+// kMaxRequestIdLength bytes of valid UTF-8 without control characters: `request_id is not valid
+// UTF-8` for an escaped lone surrogate), or a key that appears twice in one object anywhere in
+// the payload (`duplicate key '<k>'`, the key cut like every echoed value). `request_id` is ""
+// when none could be read, or when the payload holds two. Pure; thread-safe.
 #pragma once
 
 #include <string>
@@ -26,5 +28,9 @@ struct CommandRequest {
 };
 
 CommandRequest parse_command(std::string_view payload);
+
+// The request_id of a result this agent built (to record it for de-duplication); "" when it has
+// none. A result is not a command: a plugin's result may nest whatever JSON the plugin wrote.
+std::string result_request_id(std::string_view payload);
 
 }  // namespace lucid::host::contract

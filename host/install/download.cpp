@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mqtt/mqtt_url.hpp"
+#include "install/file_source.hpp"
 
 namespace lucid::host::install {
 namespace {
@@ -87,18 +87,6 @@ struct CurlHandle {
 
 namespace {
 
-// curl would read a FIFO or a device behind a file:// URL forever (no speed limit applies to
-// local files): only a regular file is a source.
-void require_regular_file(const std::string& url, const std::string& shown) {
-    constexpr std::string_view scheme = "file://";
-    if (url.compare(0, scheme.size(), scheme) != 0) return;
-    const auto path = mqtt::percent_decode(std::string_view(url).substr(scheme.size()));
-    std::error_code ec;
-    if (!path || !std::filesystem::is_regular_file(*path, ec)) {
-        throw DownloadError("download failed: not a regular file: " + shown);
-    }
-}
-
 void start_over(Transfer& t) {
     if (::ftruncate(t.fd, 0) != 0 || ::lseek(t.fd, 0, SEEK_SET) != 0) {
         t.write_failed = true;
@@ -109,10 +97,22 @@ void start_over(Transfer& t) {
 
 }  // namespace
 
-void download_to_file(const std::string& url, const std::filesystem::path& destination,
-                      const DownloadLimits& limits, const DownloadProgress& progress) {
+std::vector<std::string> download_to_file(const std::string& url,
+                                          const std::filesystem::path& destination,
+                                          const DownloadLimits& limits,
+                                          const DownloadProgress& progress) {
     global_init_once();
-    require_regular_file(url, mqtt::redact_url(url));
+    const std::string shown = redact_source_url(url);
+    const auto parsed = parse_source_url(url);
+    if (!parsed.url) throw DownloadError("download failed: the URL " + parsed.error);
+    // Checked by the install request already; checked here too because this is what requests.
+    if (!url_under_prefixes(url, limits.allowed_prefixes)) {
+        throw DownloadError("download failed: not under an allowed prefix: " + shown);
+    }
+    if (parsed.url->scheme == "file") {
+        copy_file_source(*parsed.url, destination, limits, progress, shown);
+        return {parsed.url->url};
+    }
     Transfer transfer;
     transfer.max_bytes = limits.max_bytes;
     transfer.progress = &progress;
@@ -122,13 +122,14 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
         throw DownloadError("download failed: cannot create '" + destination.string() +
                             "': " + std::strerror(errno));
     }
+    std::vector<std::string> requested{parsed.url->url};
 
     CurlHandle curl;
     char error_buffer[CURL_ERROR_SIZE] = {};
     CURL* h = curl.handle;
-    // file:// is allowed as a source on purpose (SPEC §4), but a redirect may only lead to
-    // http(s): a server must not be able to point the agent at a local file.
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    // file:// sources are read above, never by curl; a redirect may only lead to http(s): a
+    // server must not be able to point the agent at a local file.
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     // Redirects are followed here, not by curl, so that every hop is checked against the
     // allowed prefixes before it is requested.
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -146,11 +147,10 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "lucid-agent/" LUCID_VERSION);
 
-    std::string current = url;
     std::string refused;  // a hop that was not followed, and why
     CURLcode rc = CURLE_OK;
     for (long hops = 0;; ++hops) {
-        curl_easy_setopt(h, CURLOPT_URL, current.c_str());
+        curl_easy_setopt(h, CURLOPT_URL, requested.back().c_str());
         rc = curl_easy_perform(h);
         char* location = nullptr;
         if (rc != CURLE_OK || transfer.write_failed ||
@@ -158,26 +158,29 @@ void download_to_file(const std::string& url, const std::filesystem::path& desti
             break;
         }
         const std::string next = location;
+        const auto hop = parse_source_url(next);
         if (hops == limits.max_redirects) {
             refused = "more than " + std::to_string(limits.max_redirects) + " redirects";
-        } else if (next.rfind("http://", 0) != 0 && next.rfind("https://", 0) != 0) {
-            refused = "redirect to a scheme other than http(s): " + mqtt::redact_url(next);
+        } else if ((!hop.url && hop.error.rfind("must start with", 0) == 0) ||
+                   (hop.url && hop.url->scheme == "file")) {
+            refused = "redirect to a scheme other than http(s): " + redact_source_url(next);
+        } else if (!hop.url) {
+            refused = "redirect to a URL that " + hop.error + ": " + redact_source_url(next);
         } else if (!url_under_prefixes(next, limits.allowed_prefixes)) {
-            refused = "redirect outside the allowed prefixes: " + mqtt::redact_url(next);
+            refused = "redirect outside the allowed prefixes: " + redact_source_url(next);
         }
         if (!refused.empty()) break;
-        current = next;
+        requested.push_back(hop.url->url);
         start_over(transfer);  // the redirect's own body is not the artifact
     }
     if (::close(transfer.fd) != 0 && rc == CURLE_OK) {
         transfer.write_failed = true;
         transfer.write_errno = errno;
     }
-    if (rc == CURLE_OK && !transfer.write_failed && refused.empty()) return;
+    if (rc == CURLE_OK && !transfer.write_failed && refused.empty()) return requested;
 
     std::error_code ignored;
     std::filesystem::remove(destination, ignored);
-    const std::string shown = mqtt::redact_url(url);
     if (!refused.empty()) throw DownloadError("download failed: " + refused + ": " + shown);
     if (transfer.cancelled) {
         throw DownloadError("download failed: cancelled, the agent is shutting down: " + shown);

@@ -1,7 +1,8 @@
-// Artifact downloads through libcurl: http, https and file URLs, with a size cap, timeouts
-// (connect, total, and a minimum speed so a slow-loris server cannot hold an install forever),
-// bounded redirects (never to file://, and each hop under the allowed prefixes when there are
-// any), file:// only for regular files, and progress reports.
+// Artifact downloads: http and https through libcurl, with a size cap, timeouts (connect, total,
+// and a minimum speed so a slow-loris server cannot hold an install forever), bounded redirects
+// (never to file://, and each hop under the allowed prefixes when there are any); file:// read
+// by the agent itself, regular files only (install/file_source.hpp); progress reports. Every URL
+// is normalised (install/source_url.hpp) and the normalised form is what is requested.
 //
 // Thread: call from a worker thread; each call uses its own curl handle. Blocking.
 #pragma once
@@ -15,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "install/source_url.hpp"
+
 namespace lucid::host::install {
 
 struct DownloadLimits {
@@ -25,22 +28,12 @@ struct DownloadLimits {
     long low_speed_bytes = 1;
     long low_speed_time_s = 30;
     long max_redirects = 5;
-    // Every redirect target must start with one of these (empty: any http(s) URL). The first
-    // URL is checked by the install request's validation.
+    // The URL and every redirect target must be under one of these (empty: any http(s) URL;
+    // see install/source_url.hpp).
     std::vector<std::string> allowed_prefixes;
     // Set (from any thread) to abort a running download within about a second.
     std::shared_ptr<std::atomic<bool>> cancelled;
 };
-
-// True when `url` starts with one of `prefixes`, or there are none (any URL). The install
-// request's first URL and every redirect hop are checked with it.
-inline bool url_under_prefixes(const std::string& url, const std::vector<std::string>& prefixes) {
-    if (prefixes.empty()) return true;
-    for (const auto& prefix : prefixes) {
-        if (url.compare(0, prefix.size(), prefix) == 0) return true;
-    }
-    return false;
-}
 
 // Called with the bytes received so far and the announced total (0 when unknown).
 using DownloadProgress = std::function<void(std::uint64_t bytes, std::uint64_t total)>;
@@ -51,9 +44,12 @@ class DownloadError : public std::runtime_error {
 };
 
 // Downloads `url` into `destination`, which must not exist yet (it is created exclusively, so a
-// download never overwrites anything). On failure the partial file is removed and DownloadError
-// says why, with the password in the URL redacted (mqtt::redact_url).
-void download_to_file(const std::string& url, const std::filesystem::path& destination,
-                      const DownloadLimits& limits, const DownloadProgress& progress = {});
+// download never overwrites anything). Returns the URLs requested, normalised, in order: `url`
+// then each redirect followed (the last one served the bytes). On failure the partial file is
+// removed and DownloadError says why, with the URL redacted (redact_source_url).
+std::vector<std::string> download_to_file(const std::string& url,
+                                          const std::filesystem::path& destination,
+                                          const DownloadLimits& limits,
+                                          const DownloadProgress& progress = {});
 
 }  // namespace lucid::host::install

@@ -8,10 +8,9 @@
 #include "contract/component_id_field.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
-#include "install/download.hpp"
+#include "install/source_url.hpp"
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/semver.hpp"
-#include "mqtt/mqtt_url.hpp"
 
 namespace lucid::host::install {
 namespace {
@@ -78,17 +77,42 @@ void require_url_segment(const std::string& value, const char* field) {
     }
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-    return s.compare(0, prefix.size(), prefix) == 0;
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void require_allowed_url(const std::string& url, const InstallSettings& settings) {
-    if (!starts_with(url, "https://") && !starts_with(url, "http://") &&
-        !starts_with(url, "file:///")) {
-        invalid("'source.url' must start with https://, http:// or file:///");
+// Parsed, normalised (what will be requested) and under an allowed prefix.
+SourceUrl allowed_url(const std::string& url, const InstallSettings& settings) {
+    auto parsed = parse_source_url(url);
+    if (!parsed.url) invalid("'source.url' " + parsed.error);
+    if (!url_under_prefixes(url, settings.allowed_url_prefixes)) {
+        invalid("source URL is not under an allowed prefix: " +
+                echoed_value(redact_source_url(url)));
     }
-    if (url_under_prefixes(url, settings.allowed_url_prefixes)) return;
-    invalid("source URL is not under an allowed prefix: " + echoed_value(mqtt::redact_url(url)));
+    return std::move(*parsed.url);
+}
+
+// `<dist>-<version>[-<tag>].so` with a semantic version. `file_name` is a plain name already.
+registry::ArtifactName parse_name(const std::string& file_name) {
+    registry::ArtifactName artifact;
+    try {
+        artifact = registry::parse_artifact_name(file_name);
+    } catch (const std::invalid_argument& e) {
+        invalid(e.what());
+    }
+    if (!registry::Version::parse(artifact.version)) {
+        invalid("artifact version '" + artifact.version + "' is not a semantic version");
+    }
+    return artifact;
+}
+
+void require_version_match(const std::optional<std::string>& version,
+                           const registry::ArtifactName& artifact) {
+    if (version && *version != artifact.version) {
+        invalid("'version' " + echoed_value(*version) + " does not match the artifact's " +
+                artifact.version);
+    }
 }
 
 std::string to_json(const Value& value) {
@@ -99,13 +123,20 @@ std::string to_json(const Value& value) {
 }
 
 // The source as the registry keeps it and core/components publishes it: no inline bytes, and
-// no password from a URL's user:password@ part.
+// no userinfo, query or fragment of a URL (redact_source_url). Every member of those names:
+// duplicate keys are refused earlier (contract::parse_command), this holds without that too.
 std::string stored_source_json(const Value& source) {
     rapidjson::Document copy;
     copy.CopyFrom(source, copy.GetAllocator());
-    copy.RemoveMember("data_base64");
-    if (auto url = copy.FindMember("url"); url != copy.MemberEnd() && url->value.IsString()) {
-        url->value.SetString(mqtt::redact_url(url->value.GetString()), copy.GetAllocator());
+    while (copy.RemoveMember("data_base64")) {
+    }
+    for (auto& member : copy.GetObject()) {
+        if (member.value.IsString() &&
+            std::string_view(member.name.GetString(), member.name.GetStringLength()) == "url") {
+            member.value.SetString(redact_source_url(std::string_view(
+                                       member.value.GetString(), member.value.GetStringLength())),
+                                   copy.GetAllocator());
+        }
     }
     return to_json(copy);
 }
@@ -113,6 +144,7 @@ std::string stored_source_json(const Value& source) {
 InstallSource parse_source(const Value& source, const InstallSettings& settings) {
     if (!source.IsObject()) invalid("'source' must be an object");
     InstallSource out;
+    bool named_by_download = false;
     const std::string type = string_field(source, "type", "source.");
     const std::string sha = string_field(source, "sha256", "source.");
     if (!is_sha256_hex(sha)) invalid("'source.sha256' must be 64 hex digits");
@@ -124,9 +156,21 @@ InstallSource parse_source(const Value& source, const InstallSettings& settings)
 
     if (type == "url") {
         out.type = SourceType::url;
-        out.url = string_field(source, "url", "source.");
-        require_allowed_url(out.url, settings);
-        out.file_name = url_file_name(out.url);
+        const SourceUrl url = allowed_url(string_field(source, "url", "source."), settings);
+        out.url = url.url;
+        if (auto it = source.FindMember("filename");
+            it != source.MemberEnd() && !it->value.IsNull()) {
+            out.file_name = string_field(source, "filename", "source.");
+            require_plain_name(out.file_name, "source.filename");
+        } else {
+            out.file_name = url_file_name(url);
+            // A download link (`/releases/latest`, `/download?id=7`): the redirects name it.
+            if (url.scheme != "file" && !out.file_name.empty() &&
+                !ends_with(out.file_name, ".so")) {
+                out.file_name.clear();
+                named_by_download = true;
+            }
+        }
     } else if (type == "github_release") {
         out.type = SourceType::github_release;
         const std::string owner = string_field(source, "owner", "source.");
@@ -137,9 +181,10 @@ InstallSource parse_source(const Value& source, const InstallSettings& settings)
         require_url_segment(repo, "repo");
         require_url_segment(tag, "tag");
         require_url_segment(asset, "asset");
-        out.url = settings.github_base + "/" + owner + "/" + repo + "/releases/download/" + tag +
-                  "/" + asset;
-        require_allowed_url(out.url, settings);
+        out.url = allowed_url(settings.github_base + "/" + owner + "/" + repo +
+                                  "/releases/download/" + tag + "/" + asset,
+                              settings)
+                      .url;
         out.file_name = asset;
     } else if (type == "inline") {
         out.type = SourceType::inline_data;
@@ -156,20 +201,34 @@ InstallSource parse_source(const Value& source, const InstallSettings& settings)
     } else {
         invalid("'source.type' must be one of url, github_release, inline");
     }
-    require_plain_name(out.file_name, "artifact file name");
+    if (!named_by_download) require_plain_name(out.file_name, "artifact file name");
     out.json = stored_source_json(source);
     return out;
 }
 
 }  // namespace
 
-std::string url_file_name(const std::string& url) {
-    std::string path = url.substr(0, url.find_first_of("?#"));
-    const auto scheme = path.find("://");
-    if (scheme != std::string::npos) path = path.substr(scheme + 3);
-    const auto slash = path.find('/');
-    if (slash == std::string::npos) return {};
-    return path.substr(path.find_last_of('/') + 1);
+ArtifactFileName artifact_name_from_urls(const std::vector<std::string>& urls,
+                                         const std::optional<std::string>& version) {
+    ArtifactFileName out;
+    try {
+        for (const auto& url : urls) {
+            const auto parsed = parse_source_url(url);
+            const std::string name = parsed.url ? url_file_name(*parsed.url) : "";
+            if (!ends_with(name, ".so")) continue;
+            require_plain_name(name, "artifact file name");
+            out.artifact = parse_name(name);
+            require_version_match(version, out.artifact);
+            out.file_name = name;
+            return out;
+        }
+        invalid("no URL of the download names an artifact (<dist>-<version>[-<platform>].so): " +
+                echoed_value(redact_source_url(urls.empty() ? "" : urls.back())) +
+                "; give 'source.filename'");
+    } catch (const Invalid& e) {
+        out.error = e.message;
+    }
+    return out;
 }
 
 ParsedInstall parse_install_request(const Value& payload, const InstallSettings& settings) {
@@ -182,24 +241,15 @@ ParsedInstall parse_install_request(const Value& payload, const InstallSettings&
         auto source = payload.FindMember("source");
         if (source == payload.MemberEnd()) invalid("missing field 'source'");
         request.source = parse_source(source->value, settings);
-        try {
-            request.artifact = registry::parse_artifact_name(request.source.file_name);
-        } catch (const std::invalid_argument& e) {
-            invalid(e.what());
-        }
-        if (!registry::Version::parse(request.artifact.version)) {
-            invalid("artifact version '" + request.artifact.version +
-                    "' is not a semantic version");
+        if (!request.source.file_name.empty()) {
+            request.artifact = parse_name(request.source.file_name);
         }
         if (auto it = payload.FindMember("version");
             it != payload.MemberEnd() && !it->value.IsNull()) {
             if (!it->value.IsString()) invalid("'version' must be a string");
             request.version = std::string(it->value.GetString(), it->value.GetStringLength());
-            if (*request.version != request.artifact.version) {
-                invalid("'version' " + echoed_value(*request.version) +
-                        " does not match the artifact's " + request.artifact.version);
-            }
         }
+        if (request.artifact) require_version_match(request.version, *request.artifact);
         if (auto it = payload.FindMember("config");
             it != payload.MemberEnd() && !it->value.IsNull()) {
             if (!it->value.IsObject()) invalid("'config' must be an object");

@@ -2,10 +2,14 @@
 //
 //   {"request_id", "component_id", "source": {...}, "version"?, "config"?}
 //
-// Every source carries a mandatory `sha256`. The artifact's file name (URL basename, release
-// asset, inline filename) must parse as `<dist>-<version>[-<tag>].so`; it is the only name the
-// file ever gets on disk, and a path in it (`../x.so`, `a/b.so`) is refused rather than stripped.
-// Errors are `validation_error: ...` strings for the result topic.
+// Every source carries a mandatory `sha256`. The artifact's file name (a url source's
+// `filename` or its URL's last segment, the release asset, the inline filename) must parse as
+// `<dist>-<version>[-<tag>].so`; it is the only name the file ever gets on disk, and a path in
+// it (`../x.so`, `a/b.so`) is refused rather than stripped. An http(s) URL whose last segment
+// does not end in `.so` (a download link: `/releases/latest`, `/download?id=7`) names its
+// artifact after the download, by the redirects it took (artifact_name_from_urls).
+// URLs are parsed, normalised and checked against the allowed prefixes by
+// install/source_url.hpp. Errors are `validation_error: ...` strings for the result topic.
 #pragma once
 
 #include <optional>
@@ -28,18 +32,21 @@ enum class SourceType { url, github_release, inline_data };
 
 struct InstallSource {
     SourceType type = SourceType::url;
-    std::string url;                       // url and github_release: what to download
-    std::string inline_data;               // inline: the decoded bytes
-    std::string file_name;                 // the artifact's file name (basename only)
-    std::string sha256;                    // lowercase hex
+    std::string url;          // url and github_release: what to download (normalised)
+    std::string inline_data;  // inline: the decoded bytes
+    std::string file_name;    // the artifact's file name; "" until the download names it
+    std::string sha256;       // lowercase hex
     std::optional<std::string> signature;  // base64 Ed25519 signature, when given
-    std::string json;  // the source object as stored in the registry (no inline data)
+    // The source object as the registry stores it: no inline data, URLs redacted
+    // (redact_source_url).
+    std::string json;
 };
 
 struct InstallRequest {
     std::string component_id;
     InstallSource source;
-    registry::ArtifactName artifact;     // parsed from source.file_name
+    // Parsed from source.file_name; empty while the download has still to name the artifact.
+    std::optional<registry::ArtifactName> artifact;
     std::optional<std::string> version;  // payload's version, when given
     std::optional<std::string> config_json;
 };
@@ -52,7 +59,16 @@ struct ParsedInstall {
 ParsedInstall parse_install_request(const rapidjson::Value& payload,
                                     const InstallSettings& settings);
 
-// The artifact file name a URL designates: its path's last segment, without query or fragment.
-std::string url_file_name(const std::string& url);
+struct ArtifactFileName {
+    std::string file_name;
+    registry::ArtifactName artifact;
+    std::string error;  // `validation_error: ...` when no URL named a usable artifact
+};
+
+// For a url source whose URL did not name its artifact: the first of `urls` (the requested URL,
+// then each redirect followed, as download_to_file returns them) whose last segment ends in
+// `.so`, checked like every artifact name and against the payload's `version` when given.
+ArtifactFileName artifact_name_from_urls(const std::vector<std::string>& urls,
+                                         const std::optional<std::string>& version);
 
 }  // namespace lucid::host::install

@@ -53,6 +53,12 @@ std::size_t LocalFile::read_chunk(char* buffer, std::size_t capacity, std::uint6
     }
 }
 
+fs::path LocalFile::opened_path() const {
+    std::error_code ec;
+    auto target = fs::read_symlink("/proc/self/fd/" + std::to_string(fd_.get()), ec);
+    return ec ? fs::path() : target;
+}
+
 std::string LocalFile::read_all() const {
     std::string out;
     std::vector<char> buffer(64 * 1024);

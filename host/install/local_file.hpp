@@ -41,6 +41,9 @@ class LocalFile {
 
     const std::filesystem::path& path() const { return path_; }
     std::uint64_t size() const { return size_; }
+    // Where the descriptor really points (/proc/self/fd), whatever happened to the names since
+    // open(); empty when that cannot be read.
+    std::filesystem::path opened_path() const;
 
     // The whole content. A file that grew beyond the cap since open() is refused.
     std::string read_all() const;

@@ -1,11 +1,8 @@
 #include "install/signature.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
-#include <cstdio>
 #include <memory>
-#include <vector>
 
 #include "install/base64.hpp"
 #include "lucid/registry/atomic_file.hpp"
@@ -13,28 +10,6 @@
 namespace lucid::host::install {
 namespace fs = std::filesystem;
 namespace {
-
-using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-std::vector<PKey> load_trusted_keys(const fs::path& dir) {
-    std::vector<PKey> keys;
-    std::error_code ec;
-    if (dir.empty() || !fs::is_directory(dir, ec)) return keys;
-    for (const auto& file : fs::directory_iterator(dir, ec)) {
-        if (file.path().extension() != ".pem") continue;
-        FILE* f = std::fopen(file.path().c_str(), "r");
-        if (!f) continue;
-        EVP_PKEY* key = PEM_read_PUBKEY(f, nullptr, nullptr, nullptr);
-        std::fclose(f);
-        // Only Ed25519 keys count; anything else in the directory is not a trusted signer.
-        if (key && EVP_PKEY_get_id(key) == EVP_PKEY_ED25519) {
-            keys.emplace_back(key, &EVP_PKEY_free);
-        } else if (key) {
-            EVP_PKEY_free(key);
-        }
-    }
-    return keys;
-}
 
 bool verifies(EVP_PKEY* key, const std::string& signature, const std::string& message) {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -50,14 +25,18 @@ bool verifies(EVP_PKEY* key, const std::string& signature, const std::string& me
 std::optional<std::string> check_signature(const fs::path& artifact,
                                            const std::optional<std::string>& signature_base64,
                                            const SignaturePolicy& policy) {
-    const auto keys = load_trusted_keys(policy.trusted_keys_dir);
-    if (keys.empty()) {
+    const bool has_signature = signature_base64 && !signature_base64->empty();
+    if (!policy.keys || !policy.keys->configured()) {
         if (policy.require_signature) {
             return "signature required but no trusted keys are configured";
         }
         return std::nullopt;
     }
-    if (!signature_base64 || signature_base64->empty()) {
+    if (!policy.keys->usable() && (has_signature || policy.require_signature)) {
+        // Never treat a present signature as checked when nothing could check it.
+        return "signature cannot be checked: " + no_usable_key_error(*policy.keys);
+    }
+    if (!has_signature) {
         if (policy.require_signature) return "signature required: the artifact is unsigned";
         return std::nullopt;
     }
@@ -66,8 +45,8 @@ std::optional<std::string> check_signature(const fs::path& artifact,
         return "signature invalid: expected the base64 of a 64-byte Ed25519 signature";
     }
     const std::string message = registry::read_file(artifact);
-    for (const auto& key : keys) {
-        if (verifies(key.get(), *signature, message)) return std::nullopt;
+    for (const auto& trusted : policy.keys->keys) {
+        if (verifies(trusted.key.get(), *signature, message)) return std::nullopt;
     }
     return "signature invalid: no trusted key verifies this artifact";
 }

@@ -8,6 +8,7 @@
 #include <mosquitto.h>
 
 #include "common/logging.hpp"
+#include "mqtt/tls_verify_probe.hpp"
 
 namespace lucid::host::mqtt {
 namespace {
@@ -80,7 +81,12 @@ void MqttSession::start() {
                               tls.cert_file.empty() ? nullptr : tls.cert_file.c_str(),
                               tls.key_file.empty() ? nullptr : tls.key_file.c_str(), nullptr);
         if (rc != MOSQ_ERR_SUCCESS) {
-            throw std::runtime_error(std::string("TLS setup failed: ") + mosquitto_strerror(rc));
+            // lucid-agent checks the files before it starts (config/tls_files_check.hpp); name
+            // them anyway for any other caller.
+            throw std::runtime_error(std::string("TLS setup failed (CA ") +
+                                     (tls.ca_file.empty() ? "system" : tls.ca_file) +
+                                     (tls.cert_file.empty() ? "" : ", cert " + tls.cert_file) +
+                                     "): " + mosquitto_strerror(rc));
         }
     }
     {
@@ -157,6 +163,10 @@ void MqttSession::run_connection() {
                 log->warn("connection to {} lost: {}", redacted_url(endpoint),
                           rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc));
             }
+            if (rc == MOSQ_ERR_TLS && !connected()) {
+                // libmosquitto says only "A TLS error occurred": find out which, once per change.
+                explain_tls_failure();
+            }
             return;
         }
         const auto now = std::chrono::steady_clock::now();
@@ -177,6 +187,14 @@ void MqttSession::run_connection() {
             return;
         }
     }
+}
+
+void MqttSession::explain_tls_failure() {
+    const auto problem = tls_verify_problem(options_.endpoint.host, options_.endpoint.port,
+                                            options_.tls, std::chrono::seconds(5));
+    if (problem.empty() || problem == last_tls_problem_) return;
+    last_tls_problem_ = problem;
+    logger("mqtt")->error("TLS to {}: {}", redacted_url(options_.endpoint), problem);
 }
 
 void MqttSession::handle_connect(int rc) {

@@ -125,6 +125,8 @@ class MqttSession final : public Publisher {
     void run();
     // One connection from connect to loss; returns when it ended (or stop was requested).
     void run_connection();
+    // After a TLS failure: logs OpenSSL's reason once per change (tls_verify_probe.hpp).
+    void explain_tls_failure();
     void handle_connect(int rc);
     void mark_disconnected();
     void send_unsubscribe(const std::string& filter);  // holds subscribe_mutex_
@@ -151,6 +153,7 @@ class MqttSession final : public Publisher {
     bool stop_requested_ = false;
     std::optional<ConnectionInfo> connection_;
     std::atomic<bool> connected_{false};
+    std::string last_tls_problem_;       // the session thread's own
     std::uint64_t pending_session_ = 0;  // network thread only
 
     // PUBACKs seen, bounded: a waiter may register after the PUBACK already arrived.

@@ -409,8 +409,9 @@ TEST_CASE("install refuses every malformed field and every path in a name") {
                         "\"}"),
             "'source.url' must start with https://, http:// or file:///");
     }
+    // `..` is resolved (the URL is normalised): what is left names no file.
     add(with_source(R"({"type":"url","url":"https://h/files/..","sha256":")" + sha + "\"}"),
-        "'artifact file name' must be a plain file name, got '..'");
+        "'artifact file name' must be a plain file name, got ''");
     add(with_source(R"({"type":"url","url":"https://h/files/","sha256":")" + sha + "\"}"),
         "'artifact file name' must be a plain file name, got ''");
 

@@ -153,8 +153,9 @@ TEST_CASE("path traversal is refused in component_id, URL names, release fields 
           "[a-z0-9][a-z0-9_-]{0,63}");
 
     // URL basenames.
+    // `..` is resolved (the URL is normalised): what is left names no file.
     CHECK(r.refused("echo", url_source(r.http.url("/files/.."), r.echo.sha256)) ==
-          "validation_error: 'artifact file name' must be a plain file name, got '..'");
+          "validation_error: 'artifact file name' must be a plain file name, got ''");
     const std::string no_name = r.refused("echo", url_source(r.http.url("/files/"), r.echo.sha256));
     CHECK_MESSAGE(has_text(no_name, "validation_error:"), no_name);
 
@@ -279,4 +280,71 @@ TEST_CASE("a stray file in a version folder is removed at the next start (issue 
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
     CHECK(files_in(folder) == installed);
     rig.echo_answers("s-echo");
+}
+
+TEST_CASE("allowed source prefixes cannot be bypassed with dot-segments, userinfo or symlinks") {
+    // Issue 14: the prefix check compared strings; curl and servers resolve what it did not.
+    HttpServer redirector;  // its whole origin is allowed
+    HttpServer other;       // allowed nowhere: it must never be asked for anything
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    HttpServer http;
+    TempDir dir;
+    fs::create_directories(dir / "allowed");
+    fs::create_directories(dir / "other");
+    write_bytes(dir / "other" / echo.name, echo.bytes);
+    fs::create_symlink(dir / "other", dir / "allowed" / "door");
+
+    const std::string origin = "127.0.0.1:" + std::to_string(redirector.port());
+    ComponentRig rig("rej-prefix");
+    rig.env["LUCID_ALLOWED_SOURCE_PREFIXES"] =
+        http.url("/good/") + ",http://" + origin + ",file://" + (dir / "allowed").string() + "/";
+    rig.start_agent();
+    int n = 0;
+    auto refused = [&](const std::string& url) {
+        const std::string id = "prefix-" + std::to_string(++n);
+        auto m = rig.install(id, "echo", url_source(url, echo.sha256));
+        CHECK_MESSAGE(!ok_of(m), m.payload);
+        return error_of(m);
+    };
+    const std::string not_allowed = "validation_error: source URL is not under an allowed prefix: ";
+
+    // Dot-segments: curl would request /evil/ (and a server would resolve %2e%2e itself).
+    http.serve("/evil/" + echo.name, echo.bytes);
+    http.serve("/good/%2e%2e/evil/" + echo.name, echo.bytes);  // this server does not decode
+    CHECK(refused(http.url("/good/../evil/" + echo.name)) ==
+          not_allowed + http.url("/evil/" + echo.name));
+    CHECK(refused(http.url("/good/%2e%2e/evil/" + echo.name)) ==
+          not_allowed + http.url("/good/%2e%2e/evil/" + echo.name));
+    CHECK(http.requests("/evil/" + echo.name) == 0);
+    CHECK(http.requests("/good/%2e%2e/evil/" + echo.name) == 0);
+
+    // Userinfo: `http://<allowed origin>@<other host>/` goes to the other host, directly or as a
+    // redirect hop.
+    other.serve("/evil/" + echo.name, echo.bytes);
+    const std::string behind =
+        "http://" + origin + "@127.0.0.1:" + std::to_string(other.port()) + "/evil/" + echo.name;
+    CHECK(refused(behind) == not_allowed + "http://***@127.0.0.1:" + std::to_string(other.port()) +
+                                 "/evil/" + echo.name);
+    redirector.redirect("/moved/" + echo.name, behind);
+    const std::string moved = redirector.url("/moved/" + echo.name);
+    CHECK(refused(moved) ==
+          "download failed: redirect outside the allowed prefixes: http://***@"
+          "127.0.0.1:" +
+              std::to_string(other.port()) + "/evil/" + echo.name + ": " + moved);
+    CHECK(redirector.requests("/moved/" + echo.name) == 1);
+    CHECK(other.requests("/evil/" + echo.name) == 0);
+
+    // file://: out of the allowed directory by `..` or through a symlink.
+    const std::string allowed = "file://" + (dir / "allowed").string();
+    CHECK(refused(allowed + "/../other/" + echo.name) ==
+          not_allowed + "file://" + (dir / "other" / echo.name).string());
+    CHECK(refused(allowed + "/door/" + echo.name) == not_allowed + allowed + "/door/" + echo.name);
+
+    CHECK(no_component_left(rig));
+    // What stays under the prefix still installs, and the normalised URL is what is requested.
+    http.serve("/good/" + echo.name, echo.bytes);
+    auto ok = rig.install("prefix-ok", "echo",
+                          url_source(http.url("/good/sub/../" + echo.name), echo.sha256));
+    CHECK_MESSAGE(ok_of(ok), ok.payload);
+    CHECK(http.requests("/good/" + echo.name) == 1);
 }

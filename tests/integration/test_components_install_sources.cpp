@@ -1,6 +1,7 @@
-// Install from every source type of SPEC §4 (url over http with and without a redirect,
-// url file://, github_release against a local server, inline), over the real broker, and the
-// same install again: a noop that downloads nothing.
+// Install from every source type of SPEC §4 (url over http with and without a redirect, a
+// download link named by its redirect, a url with an explicit filename, url file://, github_release
+// against a local server, inline), over the real broker, and the same install again: a noop that
+// downloads nothing.
 #include <doctest/doctest.h>
 
 #include "component_rig.hpp"
@@ -93,6 +94,28 @@ TEST_CASE("every source type installs, starts and registers echo") {
         check_installed(rig, m, echo, "url");
         CHECK(http.requests("/moved/" + echo.name) == 1);
         CHECK(http.requests("/files/" + echo.name) == 1);
+    }
+    SUBCASE("url over http: a download link named by the URL its redirects lead to") {
+        // Issue 13: `/releases/latest` names no artifact; the redirect's target does. The
+        // presigned query of the target is requested, and never stored.
+        const std::string target = "/files/" + echo.name + "?sig=S1GNATURE";
+        http.serve(target, echo.bytes);
+        http.redirect("/releases/latest", http.url(target));
+        auto m =
+            rig.install("link-1", "echo", url_source(http.url("/releases/latest"), echo.sha256));
+        check_installed(rig, m, echo, "url");
+        CHECK(http.requests(target) == 1);
+        CHECK_FALSE(has_text(registry_entry(rig.registry(), "echo"), "S1GNATURE"));
+    }
+    SUBCASE("url over http with an explicit filename") {
+        http.serve("/download?id=7", echo.bytes);
+        auto m = rig.install("named-1", "echo",
+                             url_source(http.url("/download?id=7"), echo.sha256,
+                                        R"(,"filename":)" + json_string(echo.name)));
+        check_installed(rig, m, echo, "url");
+        CHECK(http.requests("/download?id=7") == 1);
+        CHECK(has_text(registry_entry(rig.registry(), "echo"),
+                       R"("url":)" + json_string(http.url("/download?***"))));
     }
     SUBCASE("url file://") {
         auto m = rig.install("file-1", "echo",

@@ -7,6 +7,10 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include "component_rig.hpp"
 #include "http_server.hpp"
@@ -144,9 +148,56 @@ TEST_CASE("a file:// source that is a FIFO or a device is refused without readin
         auto m = d.rig.install("fifo-" + std::to_string(path.size()), "echo",
                                url_source("file://" + path, d.echo.sha256));
         CHECK_FALSE(ok_of(m));
-        CHECK(error_of(m) == "download failed: not a regular file: file://" + path);
+        const std::string error = error_of(m);
+        CHECK_MESSAGE(error.rfind("download failed: ", 0) == 0, error);
+        CHECK_MESSAGE(has_text(error, " is not a regular file: file://" + path), error);
     }
     CHECK(ok_of(d.rig.ping("after-fifo")));
+    CHECK(d.staging_empty());
+}
+
+TEST_CASE("a file:// source flipped between a file and a FIFO never blocks the install lane") {
+    // Issue 14: the path was checked, then curl opened it; a symlink flipped to a FIFO in
+    // between blocked curl in open() for ever (and every later install, and SIGTERM).
+    DownloadRig d("dl-flip");
+    TempDir dir;
+    const fs::path regular = dir / "regular";
+    const fs::path fifo = dir / "fifo";
+    const fs::path link = dir / d.echo.name;
+    write_bytes(regular, d.echo.bytes);
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    REQUIRE(::symlink(regular.c_str(), link.c_str()) == 0);
+    std::atomic<bool> stop{false};
+    std::thread flipper([&] {
+        const fs::path next = dir / "next";
+        for (int i = 0; !stop.load(); ++i) {
+            ::symlink((i % 2 ? fifo : regular).c_str(), next.c_str());
+            ::rename(next.c_str(), link.c_str());  // atomic: the name always exists
+        }
+    });
+    const std::string url = "file://" + link.string();
+    const std::string zero_sha(64, '0');  // a file read to its end answers sha256 mismatch
+    int fifos = 0;
+    for (int i = 0; i < 200; ++i) {
+        const std::string id = "flip-" + std::to_string(i);
+        d.rig.client->publish(d.rig.agent.topic("core/cmd/components/install"),
+                              install_payload(id, "echo", url_source(url, zero_sha)));
+        auto m = d.rig.client->wait_for(d.rig.agent.topic("core/evt/components/install_result"),
+                                        with_request_id(id), 10s);
+        if (!m) break;  // the lane is stuck: reported below
+        const std::string error = error_of(*m);
+        const bool found_fifo = error.rfind("download failed: ", 0) == 0 &&
+                                has_text(error, " is not a regular file: " + url);
+        fifos += found_fifo;
+        CHECK_MESSAGE((error == "sha256 mismatch: got=" + d.echo.sha256 || found_fifo), error);
+    }
+    stop = true;
+    flipper.join();
+    auto last = d.rig.client->wait_for(d.rig.agent.topic("core/evt/components/install_result"),
+                                       with_request_id("flip-199"), 1s);
+    REQUIRE_MESSAGE(last, "an install never answered: the lane is blocked\n" << d.rig.agent.log());
+    MESSAGE(fifos << " of 200 installs found the FIFO");
+    CHECK(ok_of(d.rig.ping("after-flip")));
     CHECK(d.staging_empty());
 }
 

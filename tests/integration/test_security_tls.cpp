@@ -63,7 +63,24 @@ TEST_CASE("the agent connects over TLS with the right CA and refuses a broker a 
         agent.start({{"LUCID_TLS_CA", (pki / "other-ca.pem").string()}});
         CHECK_MESSAGE(agent.wait_for_log("certificate verify failed", std::chrono::seconds(10)),
                       agent.log());
+        // OpenSSL's reason and the CA file, not only libmosquitto's "A TLS error occurred".
+        CHECK_MESSAGE(agent.wait_for_log("certificate verify failed: unable to get local issuer "
+                                         "certificate (broker 127.0.0.1, CA " +
+                                             (pki / "other-ca.pem").string() + ")",
+                                         std::chrono::seconds(10)),
+                      agent.log());
         CHECK(agent.log().find("connected to mqtts://") == std::string::npos);
+        CHECK(agent.stop(SIGTERM) == 0);
+    }
+    {
+        // The right CA, but the broker's certificate is for 127.0.0.1, not "localhost".
+        AgentHarness agent(broker, "tls-host");
+        agent.start({{"LUCID_TLS_CA", (pki / "fleet-ca.pem").string()},
+                     {"LUCID_MQTT_URL", "mqtts://localhost:" + std::to_string(broker.port())}});
+        CHECK_MESSAGE(agent.wait_for_log("certificate verify failed: hostname mismatch (broker "
+                                         "localhost",
+                                         std::chrono::seconds(10)),
+                      agent.log());
         CHECK(agent.stop(SIGTERM) == 0);
     }
 }

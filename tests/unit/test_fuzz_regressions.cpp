@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "install/source_url.hpp"
 #include "mqtt/mqtt_url.hpp"
 
 using namespace lucid::host::mqtt;
@@ -37,4 +38,29 @@ TEST_CASE("the hosts that stay valid print back to the same endpoint") {
         CHECK(again.endpoint->port == r.endpoint->port);
         CHECK(again.endpoint->username == r.endpoint->username);
     }
+}
+
+TEST_CASE("a file:// source URL with a query or fragment is refused, not rebuilt wrongly") {
+    // fuzz_source_url: curl dropped the query of `file:///t/..?./etc/x-1.0.0.s/`, and the URL
+    // rebuilt from the normalised path read "file://(nil)", which did not parse back.
+    for (const char* url : {"file:///t/..?./etc/x-1.0.0.s/", "file:///t/x-1.0.0.so?q",
+                            "file:///t/x-1.0.0.so#f", "file:///?"}) {
+        CAPTURE(url);
+        const auto parsed = lucid::host::install::parse_source_url(url);
+        CHECK_FALSE(parsed.url);
+        CHECK(parsed.error == "is not a valid URL: a file:// URL has no query or fragment");
+    }
+    const auto fine = lucid::host::install::parse_source_url("file:///t/x%3F-1.0.0.so");
+    REQUIRE(fine.url);
+    CHECK(fine.url->file_path == "/t/x?-1.0.0.so");
+}
+
+TEST_CASE("the file:// root URL parses back to itself") {
+    // fuzz_source_url: curl 7.88 writes `file:///` back as "file://(nil)".
+    using namespace lucid::host::install;
+    const auto root = parse_source_url("file:///");
+    REQUIRE(root.url);
+    CHECK(root.url->url == "file:///");
+    CHECK(parse_source_url(root.url->url).url);
+    CHECK(redact_source_url("file:///") == "file:///");
 }

@@ -213,6 +213,13 @@ TEST_CASE("install settings: size suffixes, prefixes, policy") {
     CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
     CHECK(c.signature_policy == SignaturePolicy::required);
     CHECK(c.supervision == lucid::host::commands::Supervision::yes);
+    // A prefix that is no source URL is named by its position, never echoed (a password).
+    CHECK(resolve({"--allowed-source-prefixes", "https://a/,artifacts.example.com"}, env).error ==
+          "allowed_source_prefixes (flag --allowed-source-prefixes) entry 2 must start with "
+          "https://, http:// or file:///");
+    CHECK(resolve({"--allowed-source-prefixes", "https://a/?sig=secret"}, env).error ==
+          "allowed_source_prefixes (flag --allowed-source-prefixes) entry 1 must not have a query "
+          "or a fragment");
     CHECK(parse_byte_size("1K") == 1024u);
     CHECK(parse_byte_size("7") == 7u);
     CHECK_FALSE(parse_byte_size("M"));

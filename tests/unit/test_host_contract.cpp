@@ -293,3 +293,59 @@ TEST_CASE("component_id is read with one error per kind of mistake") {
     CHECK(read(R"({"component_id":")" + std::string(1000, 'c') + "\"}").error ==
           "validation_error: component_id '" + std::string(128, 'c') + "...(1000 bytes)" + allowed);
 }
+
+TEST_CASE("a request_id that is not valid UTF-8 is refused and not echoed") {
+    // RapidJSON decodes an escaped lone low surrogate into the bytes ED B0 80: not UTF-8, and
+    // "\udc00" and "\udc01" would both be echoed as U+FFFD while dedup told them apart.
+    for (const char* text : {R"({"request_id":"\udc00"})", R"({"request_id":"a\udc01b"})",
+                             R"({"request_id":"\udfff"})"}) {
+        CAPTURE(text);
+        const auto r = parse_command(text);
+        CHECK(r.error == "validation_error: request_id is not valid UTF-8");
+        CHECK(r.request_id.empty());
+    }
+    CHECK(parse_command(R"({"request_id":"\ud83d\ude00"})").ok());  // a real pair: U+1F600
+}
+
+TEST_CASE("a key given twice anywhere in a command payload is refused") {
+    struct Case {
+        std::string payload;
+        std::string error;
+        std::string request_id;
+    };
+    const std::string huge(1000, 'k');
+    const Case cases[] = {
+        {R"({"request_id":"r","url":"a","url":"b"})", "validation_error: duplicate key 'url'", "r"},
+        {R"({"request_id":"r","source":{"type":"url","url":"a","url":"b"}})",
+         "validation_error: duplicate key 'url'", "r"},
+        {R"({"request_id":"r","source":{"data_base64":"QQ==","data_base64":"Qg=="}})",
+         "validation_error: duplicate key 'data_base64'", "r"},
+        {R"({"request_id":"r","set":{"heartbeat_s":5,"heartbeat_s":60}})",
+         "validation_error: duplicate key 'heartbeat_s'", "r"},
+        {R"({"request_id":"r","list":[1,{"a":{"b":1,"b":2}}]})",
+         "validation_error: duplicate key 'b'", "r"},
+        // Two request_ids: neither is echoed.
+        {R"({"request_id":"a","request_id":"b"})", "validation_error: duplicate key 'request_id'",
+         ""},
+        // A nested request_id twice is only a duplicate key.
+        {R"({"request_id":"r","config":{"request_id":1,"request_id":2}})",
+         "validation_error: duplicate key 'request_id'", "r"},
+        {R"({"request_id":"r",")" + huge + R"(":1,")" + huge + R"(":2})",
+         "validation_error: duplicate key '" + std::string(128, 'k') + "...(1000 bytes)'", "r"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.payload);
+        const auto r = parse_command(c.payload);
+        CHECK(r.error == c.error);
+        CHECK(r.request_id == c.request_id);
+    }
+    // The same key in different objects is no duplicate.
+    CHECK(
+        parse_command(R"({"request_id":"r","a":{"x":1},"b":{"x":1},"x":[{"x":1},{"x":2}]})").ok());
+}
+
+TEST_CASE("the request_id of a result is read even when the plugin's data repeats a key") {
+    CHECK(result_request_id(R"({"request_id":"r","ok":true,"data":{"a":1,"a":2}})") == "r");
+    CHECK(result_request_id(R"({"ok":true})").empty());
+    CHECK(result_request_id("not json").empty());
+}

@@ -33,8 +33,9 @@ TEST_CASE("parses a url source and names the artifact from the URL") {
     CHECK(r.component_id == "cpu");
     CHECK(r.source.type == SourceType::url);
     CHECK(r.source.file_name == "lucid_agent_cpu-1.0.0-linux_x86_64.so");
-    CHECK(r.artifact.dist_name == "lucid-agent-cpu");
-    CHECK(r.artifact.version == "1.0.0");
+    REQUIRE(r.artifact);
+    CHECK(r.artifact->dist_name == "lucid-agent-cpu");
+    CHECK(r.artifact->version == "1.0.0");
     CHECK(r.config_json == std::optional<std::string>(R"({"interval_s":2})"));
 }
 
@@ -90,7 +91,7 @@ TEST_CASE("answers every invalid install payload with a validation_error") {
         {url_install("https://x/noversion.so"),
          "validation_error: artifact file name 'noversion.so' has no version "
          "(<dist>-<version>[-<platform>].so)"},
-        {url_install("https://x/a-1.0.0.tar.gz"),
+        {url_install("file:///x/a-1.0.0.tar.gz"),
          "validation_error: artifact file name 'a-1.0.0.tar.gz' must end in .so "
          "(<dist>-<version>[-<platform>].so)"},
         {url_install("https://x/"),
@@ -133,7 +134,7 @@ TEST_CASE("enforces allowed URL prefixes without echoing credentials") {
         parse(url_install("https://user:pw@evil.example.com/a-1.0.0.so"), settings);
     CHECK(refused.error ==
           "validation_error: source URL is not under an allowed prefix: "
-          "https://user:***@evil.example.com/a-1.0.0.so");
+          "https://***@evil.example.com/a-1.0.0.so");
 }
 
 TEST_CASE("refuses an inline artifact above the size cap before decoding it") {
@@ -162,7 +163,8 @@ TEST_CASE("the stored source keeps no password of the URL") {
     REQUIRE(parsed.request.has_value());
     CHECK(parsed.request->source.url.find("Pa55w0rd") != std::string::npos);   // used to download
     CHECK(parsed.request->source.json.find("Pa55w0rd") == std::string::npos);  // never stored
-    CHECK(parsed.request->source.json.find("fleet:***@") != std::string::npos);
+    CHECK(parsed.request->source.json.find("fleet") == std::string::npos);     // may be a token
+    CHECK(parsed.request->source.json.find("https://***@artifacts") != std::string::npos);
 }
 
 TEST_CASE("install errors quote a client's long values shortened") {
@@ -200,4 +202,70 @@ TEST_CASE("component_id errors are the same as every component command's") {
           "validation_error: component_id '" + allowed);
     CHECK(parse(R"({"request_id":"r","component_id":"a\u0000b","source":{}})").error ==
           "validation_error: component_id '" + std::string("a\0b", 3) + allowed);
+}
+
+TEST_CASE("a url source may name its artifact with 'filename'") {
+    const auto parsed = parse(
+        R"({"request_id":"r","component_id":"cpu","source":{"type":"url","url":"https://h/download?id=7","filename":"lucid_agent_cpu-1.0.0.so","sha256":")" +
+        kSha + "\"}}");
+    REQUIRE_MESSAGE(parsed.request, parsed.error);
+    CHECK(parsed.request->source.file_name == "lucid_agent_cpu-1.0.0.so");
+    REQUIRE(parsed.request->artifact);
+    CHECK(parsed.request->artifact->version == "1.0.0");
+    CHECK(parsed.request->source.json.find("\"filename\"") != std::string::npos);
+    // Validated like an inline filename.
+    for (const char* bad : {"../a-1.0.0.so", "a/b-1.0.0.so", "..", ""}) {
+        CAPTURE(bad);
+        const auto refused = parse(
+            std::string(
+                R"({"request_id":"r","component_id":"cpu","source":{"type":"url","url":"https://h/d","filename":")") +
+            bad + R"(","sha256":")" + kSha + "\"}}");
+        CHECK_FALSE(refused.request);
+        CHECK(refused.error.rfind("validation_error: 'source.filename' must be", 0) == 0);
+    }
+}
+
+TEST_CASE("a download link without a .so name is named by where its redirects lead") {
+    const auto parsed =
+        parse(url_install("https://h/releases/latest?sig=1", R"(,"version":"1.0.0")"));
+    REQUIRE_MESSAGE(parsed.request, parsed.error);
+    CHECK(parsed.request->source.file_name.empty());
+    CHECK_FALSE(parsed.request->artifact);
+
+    const std::optional<std::string> any;
+    const auto named = artifact_name_from_urls(
+        {"https://h/releases/latest", "https://h/files/lucid_agent_cpu-1.0.0.so",
+         "https://cdn/3f2a9c?X-Amz-Signature=abc"},
+        any);
+    CHECK(named.file_name == "lucid_agent_cpu-1.0.0.so");
+    CHECK(named.artifact.dist_name == "lucid-agent-cpu");
+    CHECK(artifact_name_from_urls({"https://h/x-1.0.0.so"}, std::string("2.0.0")).error ==
+          "validation_error: 'version' 2.0.0 does not match the artifact's 1.0.0");
+    CHECK(artifact_name_from_urls({"https://h/noversion.so"}, any).error ==
+          "validation_error: artifact file name 'noversion.so' has no version "
+          "(<dist>-<version>[-<platform>].so)");
+    CHECK(artifact_name_from_urls({"https://h/latest", "https://t@cdn/blob?sig=1"}, any).error ==
+          "validation_error: no URL of the download names an artifact "
+          "(<dist>-<version>[-<platform>].so): https://***@cdn/blob?***; give 'source.filename'");
+}
+
+TEST_CASE("the stored source keeps no userinfo and no query, whoever wrote them") {
+    const auto parsed = parse(
+        url_install("https://ghp_T0KEN@h/a-1.0.0.so?X-Amz-Signature=S1GNATURE&X-Amz-Expires=60"));
+    REQUIRE_MESSAGE(parsed.request, parsed.error);
+    const std::string& json = parsed.request->source.json;
+    CHECK(json.find("T0KEN") == std::string::npos);
+    CHECK(json.find("S1GNATURE") == std::string::npos);
+    CHECK(json.find(R"("url":"https://***@h/a-1.0.0.so?***")") != std::string::npos);
+}
+
+TEST_CASE("a repeated url or data_base64 member is redacted or dropped in the stored source too") {
+    // parse_command refuses such payloads first; the stored source does not rely on it.
+    const auto parsed = parse(
+        R"({"request_id":"r","component_id":"cpu","source":{"type":"url","url":"https://h/a-1.0.0.so","url":"https://u:SECRET@h/b?S1G","data_base64":"QQ==","data_base64":"Qg==","sha256":")" +
+        kSha + "\"}}");
+    REQUIRE_MESSAGE(parsed.request, parsed.error);
+    CHECK(parsed.request->source.json.find("SECRET") == std::string::npos);
+    CHECK(parsed.request->source.json.find("S1G") == std::string::npos);
+    CHECK(parsed.request->source.json.find("data_base64") == std::string::npos);
 }

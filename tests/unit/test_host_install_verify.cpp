@@ -11,6 +11,7 @@
 #include "install/digest.hpp"
 #include "install/download.hpp"
 #include "install/signature.hpp"
+#include "install/trusted_keys.hpp"
 #include "temp_dir.hpp"
 
 using namespace lucid::host::install;
@@ -49,6 +50,10 @@ struct Signer {
     EVP_PKEY* key = nullptr;
 };
 
+SignaturePolicy policy_of(const fs::path& keys_dir, bool required) {
+    return SignaturePolicy{std::make_shared<TrustedKeySet>(load_trusted_keys(keys_dir)), required};
+}
+
 }  // namespace
 
 TEST_CASE("hashes files and buffers with SHA-256") {
@@ -67,7 +72,7 @@ TEST_CASE("accepts a signature from a trusted key and refuses a tampered artifac
     lucid::test::TempDir dir;
     Signer signer(dir / "keys", "release");
     write(dir / "a.so", "artifact bytes");
-    const SignaturePolicy policy{dir / "keys", true};
+    const SignaturePolicy policy = policy_of(dir / "keys", true);
     CHECK_FALSE(check_signature(dir / "a.so", signer.sign("artifact bytes"), policy).has_value());
     CHECK(check_signature(dir / "a.so", signer.sign("other bytes"), policy) ==
           "signature invalid: no trusted key verifies this artifact");
@@ -78,7 +83,8 @@ TEST_CASE("refuses a signature from a key that is not trusted") {
     Signer trusted(dir / "keys", "trusted");
     Signer stranger(dir / "elsewhere", "stranger");
     write(dir / "a.so", "artifact bytes");
-    CHECK(check_signature(dir / "a.so", stranger.sign("artifact bytes"), {dir / "keys", false}) ==
+    CHECK(check_signature(dir / "a.so", stranger.sign("artifact bytes"),
+                          policy_of(dir / "keys", false)) ==
           "signature invalid: no trusted key verifies this artifact");
 }
 
@@ -86,15 +92,16 @@ TEST_CASE("applies the signature policy to unsigned artifacts and malformed sign
     lucid::test::TempDir dir;
     write(dir / "a.so", "artifact bytes");
     CHECK_FALSE(check_signature(dir / "a.so", std::nullopt, {}).has_value());
-    CHECK(check_signature(dir / "a.so", std::nullopt, {dir / "none", true}) ==
+    CHECK(check_signature(dir / "a.so", std::nullopt, policy_of("", true)) ==
           "signature required but no trusted keys are configured");
     Signer signer(dir / "keys", "release");
-    CHECK_FALSE(check_signature(dir / "a.so", std::nullopt, {dir / "keys", false}).has_value());
-    CHECK(check_signature(dir / "a.so", std::nullopt, {dir / "keys", true}) ==
+    CHECK_FALSE(
+        check_signature(dir / "a.so", std::nullopt, policy_of(dir / "keys", false)).has_value());
+    CHECK(check_signature(dir / "a.so", std::nullopt, policy_of(dir / "keys", true)) ==
           "signature required: the artifact is unsigned");
-    CHECK(
-        check_signature(dir / "a.so", std::string("bm90IGEgc2lnbmF0dXJl"), {dir / "keys", true}) ==
-        "signature invalid: expected the base64 of a 64-byte Ed25519 signature");
+    CHECK(check_signature(dir / "a.so", std::string("bm90IGEgc2lnbmF0dXJl"),
+                          policy_of(dir / "keys", true)) ==
+          "signature invalid: expected the base64 of a 64-byte Ed25519 signature");
 }
 
 TEST_CASE("downloads a file URL and reports progress") {

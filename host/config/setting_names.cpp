@@ -1,0 +1,64 @@
+#include "config/setting_names.hpp"
+
+#include <algorithm>
+
+#include "config/settings.hpp"
+
+namespace lucid::host::config {
+namespace {
+
+std::vector<std::string_view> known_variables() {
+    std::vector<std::string_view> names;
+    for (const auto& s : kSettings) names.push_back(s.env);
+    for (const auto& v : kOtherVariables) names.push_back(v);
+    return names;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+}  // namespace
+
+bool is_known_variable(std::string_view name) {
+    const auto names = known_variables();
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::optional<std::string> nearest_known_variable(std::string_view name) {
+    std::optional<std::string> best;
+    std::size_t best_distance = std::min<std::size_t>(4, name.size() / 3);
+    for (const auto known : known_variables()) {
+        const auto d = edit_distance(name, known);
+        if (d < best_distance || (!best && d == best_distance)) {
+            best_distance = d;
+            best = std::string(known);
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> unknown_variable_warnings(const std::map<std::string, std::string>& values,
+                                                   const std::string& env_file_path) {
+    std::vector<std::string> warnings;
+    for (const auto& [key, value] : values) {
+        if (key.rfind("LUCID_", 0) != 0 || is_known_variable(key)) continue;
+        std::string w = "env file " + env_file_path + ": unknown setting " + key + " ignored";
+        if (auto near = nearest_known_variable(key)) w += " (did you mean " + *near + "?)";
+        warnings.push_back(std::move(w));
+    }
+    return warnings;
+}
+
+}  // namespace lucid::host::config

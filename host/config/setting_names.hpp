@@ -1,0 +1,24 @@
+// Which LUCID_* variables the agent knows, and the nearest known name for a typo, so that an
+// env file line like `LUCID_TRUSTED_KEY_DIR=...` is reported instead of silently ignored. Pure.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lucid::host::config {
+
+bool is_known_variable(std::string_view name);
+
+// The known variable closest to `name` by edit distance, when it is close enough to be a typo
+// (at most a third of the name's length, and at most 4 edits).
+std::optional<std::string> nearest_known_variable(std::string_view name);
+
+// One warning per unknown LUCID_* key of an env file:
+// "env file /etc/lucid/agent.env: unknown setting LUCID_FOO ignored (did you mean LUCID_BAR?)".
+std::vector<std::string> unknown_variable_warnings(const std::map<std::string, std::string>& values,
+                                                   const std::string& env_file_path);
+
+}  // namespace lucid::host::config

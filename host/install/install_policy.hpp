@@ -1,0 +1,44 @@
+// What an install may do, as far as SIGHUP can change it at runtime: the trusted keys, whether a
+// signature is required, and the URL prefixes installs may download from. Everything else an
+// install needs is fixed at start (ManagerSettings).
+//
+// Thread: current() and replace() from any thread. Each install takes one snapshot at its start
+// and uses it throughout, so a reload never changes the rules in the middle of an install.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "install/trusted_keys.hpp"
+
+namespace lucid::host::install {
+
+struct InstallPolicy {
+    std::shared_ptr<const TrustedKeySet> keys = std::make_shared<TrustedKeySet>();
+    bool require_signature = false;
+    std::vector<std::string> allowed_prefixes;  // empty: every http(s)/file URL allowed
+};
+
+class LiveInstallPolicy {
+  public:
+    explicit LiveInstallPolicy(InstallPolicy initial)
+        : current_(std::make_shared<const InstallPolicy>(std::move(initial))) {}
+
+    std::shared_ptr<const InstallPolicy> current() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return current_;
+    }
+    void replace(InstallPolicy next) {
+        auto fresh = std::make_shared<const InstallPolicy>(std::move(next));
+        std::lock_guard<std::mutex> lock(mutex_);
+        current_ = std::move(fresh);
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const InstallPolicy> current_;
+};
+
+}  // namespace lucid::host::install

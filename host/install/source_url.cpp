@@ -1,0 +1,314 @@
+#include "install/source_url.hpp"
+
+#include <curl/curl.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+
+#include "mqtt/mqtt_url.hpp"
+
+namespace lucid::host::install {
+namespace {
+
+using UrlHandle = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+
+UrlHandle new_handle() { return UrlHandle(curl_url(), &curl_url_cleanup); }
+
+// One part of a parsed URL; nullopt when the URL has no such part (or on any other error).
+std::optional<std::string> part(CURLU* url, CURLUPart which, unsigned flags = 0) {
+    char* text = nullptr;
+    if (curl_url_get(url, which, &text, flags) != CURLUE_OK || !text) return std::nullopt;
+    std::string out(text);
+    curl_free(text);
+    return out;
+}
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        const char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
+        if (c != prefix[i]) return false;
+    }
+    return true;
+}
+
+std::string lowercase_ascii(std::string text) {
+    for (char& c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    return text;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool is_unreserved(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+// RFC 3986 §6.2.2: escapes of unreserved characters decoded (`%2e` is `.`, and a server treats
+// it so), the others upper-cased so that equal paths compare equal. nullopt on a broken escape.
+std::optional<std::string> normalise_escapes(std::string_view path) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(path.size());
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] != '%') {
+            out.push_back(path[i]);
+            continue;
+        }
+        if (i + 2 >= path.size()) return std::nullopt;
+        const int hi = hex_value(path[i + 1]);
+        const int lo = hex_value(path[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        const auto byte = static_cast<unsigned char>(hi * 16 + lo);
+        if (is_unreserved(byte)) {
+            out.push_back(static_cast<char>(byte));
+        } else {
+            out += {'%', hex[hi], hex[lo]};
+        }
+        i += 2;
+    }
+    return out;
+}
+
+std::string url_error(CURLUcode rc) {
+    return std::string("is not a valid URL: ") + curl_url_strerror(rc);
+}
+
+// A path a server could still split differently than we did: an encoded `/` or `\`, a raw `\`,
+// an encoded NUL, or a dot-segment hidden behind path parameters (`..;x`, which Tomcat-style
+// servers resolve). Escapes are upper-case after normalise_escapes.
+bool has_ambiguous_separator(const std::string& path) {
+    if (path.find('\\') != std::string::npos || path.find("%2F") != std::string::npos ||
+        path.find("%5C") != std::string::npos || path.find("%00") != std::string::npos) {
+        return true;
+    }
+    for (std::size_t start = 0; start < path.size();) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        const std::string_view segment(path.data() + start, end - start);
+        const std::string_view bare = segment.substr(0, segment.find(';'));
+        if (bare.size() != segment.size() && (bare == "." || bare == "..")) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+// `path` is `prefix` or continues it at a segment boundary.
+bool path_under(const std::string& path, const std::string& prefix) {
+    if (!prefix.empty() && prefix.back() == '/') return path.compare(0, prefix.size(), prefix) == 0;
+    return path == prefix ||
+           (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+            path[prefix.size()] == '/');
+}
+
+std::optional<std::string> real_path(const std::string& path) {
+    std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr),
+                                                         &std::free);
+    if (!resolved) return std::nullopt;
+    return std::string(resolved.get());
+}
+
+// Where a file:// URL leads once every symlink is followed. A file that does not exist yet is
+// resolved through its directory, so that the error is the download's "No such file".
+std::optional<std::string> resolve_file(const std::string& path) {
+    if (auto resolved = real_path(path)) return resolved;
+    if (errno != ENOENT) return std::nullopt;
+    const std::filesystem::path p(path);
+    const std::string name = p.filename().string();
+    if (name.empty() || name == "." || name == "..") return std::nullopt;
+    auto parent = real_path(p.parent_path().string());
+    if (!parent) return std::nullopt;
+    return (*parent == "/" ? "" : *parent) + "/" + name;
+}
+
+// A file:// prefix resolved: "/" or a path without a trailing slash, compared by path_under
+// (a directory prefix allows what is inside it, a file prefix that file).
+std::optional<std::string> resolve_prefix_dir(const SourceUrl& prefix) {
+    auto resolved = real_path(prefix.file_path);
+    if (!resolved) return std::nullopt;
+    if (resolved->back() != '/' && prefix.file_path.back() == '/') *resolved += '/';
+    return resolved;
+}
+
+std::optional<SourceUrl> parse_prefix(std::string_view text) {
+    if (source_prefix_problem(text)) return std::nullopt;
+    return parse_source_url(text).url;
+}
+
+bool under_prefix(const SourceUrl& url, const SourceUrl& prefix) {
+    if (url.scheme != prefix.scheme || url.host != prefix.host || url.port != prefix.port) {
+        return false;
+    }
+    // userinfo is allowed only when the prefix has exactly the same: `http://localhost@evil/`
+    // must not pass for `http://localhost`.
+    if (url.has_userinfo != prefix.has_userinfo) return false;
+    if (url.has_userinfo && (url.user != prefix.user || url.password != prefix.password)) {
+        return false;
+    }
+    if (url.scheme == "file") {
+        const auto file = resolve_file(url.file_path);
+        const auto dir = resolve_prefix_dir(prefix);
+        return file && dir && path_under(*file, *dir);
+    }
+    return !has_ambiguous_separator(url.path) && path_under(url.path, prefix.path);
+}
+
+}  // namespace
+
+ParsedSourceUrl parse_source_url(std::string_view text) {
+    ParsedSourceUrl out;
+    auto fail = [&](std::string error) {
+        out.error = std::move(error);
+        return out;
+    };
+    if (!starts_with_ci(text, "http://") && !starts_with_ci(text, "https://") &&
+        !starts_with_ci(text, "file:///")) {
+        return fail("must start with https://, http:// or file:///");
+    }
+    if (text.find('\0') != std::string_view::npos) return fail("contains a NUL byte");
+    const std::string input(text);
+    UrlHandle first = new_handle();
+    UrlHandle second = new_handle();
+    if (!first || !second) return fail("cannot be parsed: out of memory");
+    if (auto rc = curl_url_set(first.get(), CURLUPART_URL, input.c_str(), 0); rc != CURLUE_OK) {
+        return fail(url_error(rc));
+    }
+    // A file path has no query or fragment (a `?` in a file name is written `%3F`). curl would
+    // drop them silently, and rebuilding such a URL came out as "file://(nil)" (fuzz_source_url).
+    if (starts_with_ci(text, "file:") && (part(first.get(), CURLUPART_QUERY).has_value() ||
+                                          part(first.get(), CURLUPART_FRAGMENT).has_value())) {
+        return fail("is not a valid URL: a file:// URL has no query or fragment");
+    }
+    // The path normalised, then the URL parsed again: curl removes the dot-segments that
+    // decoding `%2e` revealed.
+    const auto raw_path = part(first.get(), CURLUPART_PATH);
+    const auto path = normalise_escapes(raw_path.value_or("/"));
+    if (!path) return fail("is not a valid URL: bad percent-escape in the path");
+    if (auto rc = curl_url_set(first.get(), CURLUPART_PATH, path->c_str(), 0); rc != CURLUE_OK) {
+        return fail(url_error(rc));
+    }
+    // curl 7.88 writes `file:///` back as "file://(nil)": a file URL is rebuilt from its path.
+    const bool file = starts_with_ci(text, "file:");
+    const auto rebuilt =
+        file ? std::optional<std::string>("file://" + *path) : part(first.get(), CURLUPART_URL);
+    if (!rebuilt) return fail("cannot be parsed");
+    if (auto rc = curl_url_set(second.get(), CURLUPART_URL, rebuilt->c_str(), 0); rc != CURLUE_OK) {
+        return fail(url_error(rc));
+    }
+    CURLU* url = second.get();
+    SourceUrl result;
+    result.url = file ? "file://" + part(url, CURLUPART_PATH).value_or("/")
+                      : part(url, CURLUPART_URL).value_or("");
+    result.scheme = lowercase_ascii(part(url, CURLUPART_SCHEME).value_or(""));
+    if (result.scheme != "http" && result.scheme != "https" && result.scheme != "file") {
+        return fail("must start with https://, http:// or file:///");
+    }
+    if (auto user = part(url, CURLUPART_USER)) {
+        result.has_userinfo = true;
+        result.user = std::move(*user);
+    }
+    if (auto password = part(url, CURLUPART_PASSWORD)) {
+        result.has_userinfo = true;
+        result.password = std::move(*password);
+    }
+    // Escapes upper-cased once more: curl writes the ones it keeps in lower case.
+    result.path = normalise_escapes(part(url, CURLUPART_PATH).value_or("/")).value_or("/");
+    if (result.scheme == "file") {
+        // CURLU_URLDECODE refuses an escape that decodes to a control character (NUL included).
+        char* decoded = nullptr;
+        if (auto rc = curl_url_get(url, CURLUPART_PATH, &decoded, CURLU_URLDECODE);
+            rc != CURLUE_OK) {
+            return fail(url_error(rc));
+        }
+        result.file_path = decoded;
+        curl_free(decoded);
+        if (result.file_path.empty() || result.file_path.front() != '/') {
+            return fail("is not a valid URL: a file:// URL needs an absolute path");
+        }
+    } else {
+        result.host = lowercase_ascii(part(url, CURLUPART_HOST).value_or(""));
+        const auto port = part(url, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+        result.port = port ? std::strtol(port->c_str(), nullptr, 10) : 0;
+        if (result.host.empty()) return fail("is not a valid URL: no host");
+    }
+    out.url = std::move(result);
+    return out;
+}
+
+std::string redact_source_url(std::string_view text) {
+    const std::string input(text.substr(0, text.find('\0')));
+    UrlHandle url = new_handle();
+    // Any scheme: a redirect to ftp:// is shown redacted too.
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, input.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
+                    CURLUE_OK) {
+        return "(invalid URL)";
+    }
+    if (part(url.get(), CURLUPART_USER) || part(url.get(), CURLUPART_PASSWORD)) {
+        curl_url_set(url.get(), CURLUPART_PASSWORD, nullptr, 0);
+        curl_url_set(url.get(), CURLUPART_OPTIONS, nullptr, 0);
+        curl_url_set(url.get(), CURLUPART_USER, "***", 0);
+    }
+    // A file URL has no userinfo, and curl 7.88 writes `file:///` back as "file://(nil)".
+    if (lowercase_ascii(part(url.get(), CURLUPART_SCHEME).value_or("")) == "file") {
+        return "file://" + part(url.get(), CURLUPART_PATH).value_or("/") +
+               (part(url.get(), CURLUPART_QUERY) ? "?***" : "") +
+               (part(url.get(), CURLUPART_FRAGMENT) ? "#***" : "");
+    }
+    if (part(url.get(), CURLUPART_QUERY)) curl_url_set(url.get(), CURLUPART_QUERY, "***", 0);
+    if (part(url.get(), CURLUPART_FRAGMENT)) curl_url_set(url.get(), CURLUPART_FRAGMENT, "***", 0);
+    return part(url.get(), CURLUPART_URL).value_or("(invalid URL)");
+}
+
+std::string url_file_name(const SourceUrl& url) {
+    const std::string segment = url.path.substr(url.path.rfind('/') + 1);
+    auto decoded = mqtt::percent_decode(segment);
+    if (!decoded || decoded->find('/') != std::string::npos ||
+        decoded->find('\0') != std::string::npos) {
+        return {};
+    }
+    return *decoded;
+}
+
+bool url_under_prefixes(std::string_view url, const std::vector<std::string>& prefixes) {
+    if (prefixes.empty()) return true;
+    const auto parsed = parse_source_url(url);
+    if (!parsed.url) return false;
+    for (const auto& text : prefixes) {
+        const auto prefix = parse_prefix(text);
+        if (prefix && under_prefix(*parsed.url, *prefix)) return true;
+    }
+    return false;
+}
+
+bool file_under_prefixes(const std::filesystem::path& real_path,
+                         const std::vector<std::string>& prefixes) {
+    if (prefixes.empty()) return true;
+    for (const auto& text : prefixes) {
+        const auto prefix = parse_prefix(text);
+        if (!prefix || prefix->scheme != "file") continue;
+        const auto dir = resolve_prefix_dir(*prefix);
+        if (dir && path_under(real_path.string(), *dir)) return true;
+    }
+    return false;
+}
+
+std::optional<std::string> source_prefix_problem(std::string_view prefix) {
+    const auto parsed = parse_source_url(prefix);
+    if (!parsed.url) return parsed.error;
+    UrlHandle url = new_handle();
+    const std::string input(prefix);
+    if (url && curl_url_set(url.get(), CURLUPART_URL, input.c_str(), 0) == CURLUE_OK &&
+        (part(url.get(), CURLUPART_QUERY) || part(url.get(), CURLUPART_FRAGMENT))) {
+        return std::string("must not have a query or a fragment");
+    }
+    return std::nullopt;
+}
+
+}  // namespace lucid::host::install

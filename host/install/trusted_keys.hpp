@@ -1,0 +1,49 @@
+// The trusted signing keys (LUCID_TRUSTED_KEYS_DIR): Ed25519 public keys in PEM, loaded once at
+// start and again on SIGHUP, never per install.
+//
+// A key file is `*.pem` or `*.pub` holding a PEM public key (`openssl pkey -in signer.key
+// -pubout`); an OpenSSH `ssh-ed25519 AAAA…` line is not that format and is skipped. Every other
+// file, and every file that is unreadable, not a PEM public key or not Ed25519, is skipped with
+// its reason, so that a configured directory that yields no usable key is a clear error (the
+// agent refuses to start) instead of silently turning signature checking off.
+//
+// Thread: load_trusted_keys() from any thread; a TrustedKeySet is immutable once loaded and is
+// shared between installs as std::shared_ptr<const TrustedKeySet>. Errors: none thrown.
+#pragma once
+
+#include <openssl/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lucid::host::install {
+
+struct TrustedKey {
+    std::string file;    // file name inside the directory
+    std::string key_id;  // "sha256:<first 16 hex of SHA-256 of the raw 32-byte public key>"
+    std::shared_ptr<EVP_PKEY> key;
+};
+
+struct TrustedKeySet {
+    std::filesystem::path dir;         // empty: no trusted keys configured
+    std::vector<TrustedKey> keys;      // the usable keys
+    std::vector<std::string> skipped;  // "<file>: <reason>" for every file not used
+    std::string problem;  // why no key is usable (set when dir is configured and keys is empty)
+
+    bool configured() const { return !dir.empty(); }
+    bool usable() const { return !keys.empty(); }
+};
+
+// Loads every usable key of `dir`; an empty `dir` gives an empty, unconfigured set.
+TrustedKeySet load_trusted_keys(const std::filesystem::path& dir);
+
+// "trusted_keys_dir <dir>: no usable Ed25519 public key (<problem>)": the start-up error.
+std::string no_usable_key_error(const TrustedKeySet& set);
+
+// One line per loaded key ("  loaded release.pem ed25519 sha256:…") and per skipped file
+// ("  skipped x.txt: not a *.pem or *.pub file"), for check-config and the reload log.
+std::string describe_trusted_keys(const TrustedKeySet& set);
+
+}  // namespace lucid::host::install

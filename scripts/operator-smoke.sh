@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# The operator's path, end to end, as a person would walk it (issue 13): install the service
+# into a staging root, run the agent as the unit's unprivileged user with the unit's environment
+# against a real mosquitto, drive it with lucidctl, reload it with SIGHUP, and set up signatures
+# from nothing with openssl before a signed install. Exits non-zero with a message at the first
+# step that fails. scripts/test.sh runs it after the test suite (so CI does).
+#
+#   scripts/operator-smoke.sh [BUILD_DIR]     (default: $LUCID_BUILD_DIR or build)
+#
+# Needs root (it stages directories for the service user and runs setpriv); without root it
+# re-runs itself with `sudo -n`. Each step is one function: add new ones (a crashing plugin, a
+# maintenance restart, lucidctl against an offline agent) beside them and call them in main.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=${1:-${LUCID_BUILD_DIR:-build}}
+build_dir=$(cd "$build_dir" 2>/dev/null && pwd) || { echo "operator-smoke: FAILED: no build directory ${1:-${LUCID_BUILD_DIR:-build}} (run scripts/test.sh first)" >&2; exit 1; }
+agent_bin="$build_dir/host/lucid-agent"
+ctl_bin="$build_dir/host/lucidctl"
+agent_id=smoke
+work=""
+root=""
+broker_pid=""
+agent_pid=""
+step_name="start"
+
+fail() {
+    echo "operator-smoke: FAILED at '$step_name': $*" >&2
+    if [ -n "$work" ] && [ -f "$work/agent.log" ]; then
+        echo "---- last lines of the agent's log ----" >&2
+        tail -n 30 "$work/agent.log" >&2
+    fi
+    exit 1
+}
+
+step() {
+    step_name=$1
+    echo "== $1"
+}
+
+cleanup() {
+    [ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null || true
+    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    [ -n "$work" ] && rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Runs "$@" until it succeeds or `seconds` pass: waits on the event itself, not a fixed delay.
+wait_for() {
+    local seconds=$1 what=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${seconds}s waiting for $what"
+        sleep 0.1
+    done
+}
+
+ctl() {
+    LUCID_ENV_FILE=/dev/null "$ctl_bin" --url "mqtt://127.0.0.1:$port" --agent "$agent_id" "$@"
+}
+
+log_has() { grep -qF -- "$1" "$work/agent.log"; }
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] && return 0
+    command -v sudo >/dev/null || fail "needs root (or sudo) to run the agent as the service user"
+    exec sudo -n -E "$0" "$build_dir"
+}
+
+check_prerequisites() {
+    step "prerequisites"
+    scripts/setup.sh
+    for tool in setpriv openssl mosquitto systemd-analyze base64 python3; do
+        command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || fail "$tool is missing"
+    done
+    [ -x "$agent_bin" ] && [ -x "$ctl_bin" ] || fail "no lucid-agent/lucidctl in $build_dir (build first)"
+    echo_so=$(find "$build_dir/plugins/echo" -name 'lucid_agent_echo-*.so' | head -n 1)
+    [ -n "$echo_so" ] || fail "no echo plugin built in $build_dir/plugins/echo"
+    work=$(mktemp -d /tmp/lucid-smoke.XXXXXX)
+    chmod 0755 "$work"  # the service user must reach the staging root inside
+    root="$work/root"
+}
+
+start_broker() {
+    step "a real mosquitto on loopback"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\npersistence false\n' \
+        "$port" >"$work/mosquitto.conf"
+    mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    "$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+    broker_pid=$!
+    wait_for 10 "the broker to accept connections" python3 -c \
+        "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)"
+}
+
+install_service() {
+    step "install-service --root (a staging root)"
+    "$agent_bin" install-service --root "$root" >"$work/install.log" 2>&1 \
+        || fail "install-service failed: $(cat "$work/install.log")"
+    unit="$root/etc/systemd/system/lucid-agent.service"
+    [ -f "$unit" ] || fail "no unit written at $unit"
+    [ "$(stat -c %a "$root/etc/lucid/agent.env")" = 640 ] || fail "the env file is not 0640"
+    SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$unit" >"$work/verify.log" 2>&1 \
+        || fail "systemd-analyze verify: $(cat "$work/verify.log")"
+    ! grep -q "lucid-agent.service" "$work/verify.log" \
+        || fail "systemd-analyze warns: $(cat "$work/verify.log")"
+}
+
+configure_broker() {
+    step "the operator edits the env file"
+    cat >"$root/etc/lucid/agent.env" <<ENV
+LUCID_MQTT_URL=mqtt://127.0.0.1:$port   # the site broker
+LUCID_AGENT_ID=$agent_id
+ENV
+    chmod 0640 "$root/etc/lucid/agent.env"
+}
+
+# What systemd does before ExecStartPre=: RuntimeDirectory= (0700) and StateDirectory= (0750),
+# owned by the service's user.
+prepare_service_dirs() {
+    mkdir -p "$root/run/lucid" "$root/var/lib/lucid"
+    chown nobody:nogroup "$root/run/lucid" "$root/var/lib/lucid"
+    chmod 0700 "$root/run/lucid"
+    chmod 0750 "$root/var/lib/lucid"
+}
+
+# The unit's privileged ExecStartPre=/ExecReload=: the service user's copy of the env file.
+stage_env_file() {
+    "$agent_bin" stage-env-file "$root/etc/lucid/agent.env" "$root/run/lucid/agent.env" \
+        || fail "stage-env-file failed"
+}
+
+# ExecStart= as the unit runs it: its Environment= (paths moved into the staging root), its
+# UMask=, the unprivileged user.
+start_agent_as_service_user() {
+    step "start the agent as the service user (setpriv nobody)"
+    prepare_service_dirs
+    stage_env_file
+    local -a unit_env=()
+    while IFS= read -r assignment; do
+        case "$assignment" in
+            LUCID_ENV_FILE=/* | LUCID_DATA_DIR=/*) assignment="${assignment%%=*}=$root${assignment#*=}" ;;
+        esac
+        unit_env+=("$assignment")
+    done < <(sed -n 's/^Environment=//p' "$unit")
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${unit_env[@]}" \
+        sh -c 'umask 0027 && exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"' \
+        sh "$agent_bin" run >"$work/agent.log" 2>&1 &
+    agent_pid=$!
+    wait_for 30 "the agent to answer ping" ctl --timeout 1 ping
+    [ "$(stat -c %U "$root/var/lib/lucid/session")" = nobody ] \
+        || fail "{data} is not written by the service user"
+}
+
+operator_commands() {
+    step "lucidctl status and ping"
+    ctl status >"$work/status.txt" 2>&1 || fail "lucidctl status: $(cat "$work/status.txt")"
+    grep -q online "$work/status.txt" || fail "status does not say online: $(cat "$work/status.txt")"
+    ctl ping >/dev/null || fail "lucidctl ping failed"
+}
+
+# A signing key from nothing, as the README tells an operator.
+make_signing_key() {
+    step "signatures from nothing with openssl"
+    mkdir -p "$root/etc/lucid/trusted-keys"
+    openssl genpkey -algorithm ed25519 -out "$work/signer.key" 2>/dev/null || fail "genpkey"
+    openssl pkey -in "$work/signer.key" -pubout -out "$root/etc/lucid/trusted-keys/release.pem" \
+        || fail "pkey -pubout"
+    chmod 0755 "$root/etc/lucid/trusted-keys"
+    chmod 0644 "$root/etc/lucid/trusted-keys/release.pem"
+    signature=$(openssl pkeyutl -sign -rawin -inkey "$work/signer.key" -in "$echo_so" | base64 -w0) \
+        || fail "pkeyutl -sign"
+    [ -n "$signature" ] || fail "empty signature"
+}
+
+reload_requiring_signatures() {
+    step "SIGHUP: require signatures (systemctl reload)"
+    cat >>"$root/etc/lucid/agent.env" <<ENV
+LUCID_TRUSTED_KEYS_DIR=$root/etc/lucid/trusted-keys
+LUCID_SIGNATURE_POLICY=required
+ENV
+    stage_env_file
+    kill -HUP "$agent_pid"
+    wait_for 10 "the reload to apply" log_has "signature_policy required;"
+    log_has "trusted keys 1 from $root/etc/lucid/trusted-keys (release.pem sha256:" \
+        || fail "the reload did not load release.pem"
+    kill -0 "$agent_pid" 2>/dev/null || fail "the agent died on SIGHUP"
+    ctl ping >/dev/null || fail "no ping after the reload"
+}
+
+signed_install() {
+    step "unsigned install refused, signed install accepted"
+    local out
+    if out=$(ctl plugin install "$echo_so" 2>&1); then
+        fail "an unsigned install was accepted under signature_policy required: $out"
+    fi
+    grep -q "signature required" <<<"$out" || fail "unexpected refusal: $out"
+    out=$(ctl plugin install "$echo_so" --signature "$signature" 2>&1) \
+        || fail "the signed install failed: $out"
+    ctl plugin list >"$work/list.txt" 2>&1 || fail "plugin list: $(cat "$work/list.txt")"
+    grep -Eq 'echo +lucid-agent-echo +1[.]0[.]0 +running' "$work/list.txt" \
+        || fail "echo is not running: $(cat "$work/list.txt")"
+}
+
+stop_agent() {
+    step "SIGTERM: a clean stop"
+    kill -TERM "$agent_pid"
+    local code=0
+    wait "$agent_pid" || code=$?
+    agent_pid=""
+    [ "$code" -eq 0 ] || fail "the agent exited with $code"
+}
+
+main() {
+    require_root
+    check_prerequisites
+    start_broker
+    install_service
+    configure_broker
+    start_agent_as_service_user
+    operator_commands
+    make_signing_key
+    reload_requiring_signatures
+    signed_install
+    stop_agent
+    echo "operator-smoke: OK (${SECONDS}s)"
+}
+
+main "$@"
