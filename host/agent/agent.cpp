@@ -139,10 +139,9 @@ void Agent::clear_quiet_conflict() {
         if (!takeover_.conflict()) return;
         takeover_.clear();
     }
-    logger("agent")->info("no other agent with agent_id '{}' seen for {} s; conflict cleared",
-                          config_.agent_id,
-                          std::chrono::duration_cast<std::chrono::seconds>(3 * config_.reconnect_max)
-                              .count());
+    logger("agent")->info(
+        "no other agent with agent_id '{}' seen for {} s; conflict cleared", config_.agent_id,
+        std::chrono::duration_cast<std::chrono::seconds>(3 * config_.reconnect_max).count());
     session_->hold_off(false);
     snapshots_->set_conflict(std::nullopt);
 }

@@ -126,12 +126,10 @@ bool SnapshotPublisher::publish_cfg_state() {
 }
 
 mqtt::WillMessage SnapshotPublisher::will(std::uint64_t session) const {
-    return mqtt::WillMessage{
-        topics_.status(),
-        contract::will_payload(identity_.agent_id, identity_.version, session, identity_.instance,
-                               Clock::now()),
-        1,
-        true};
+    return mqtt::WillMessage{topics_.status(),
+                             contract::will_payload(identity_.agent_id, identity_.version, session,
+                                                    identity_.instance, Clock::now()),
+                             1, true};
 }
 
 mqtt::PublishOutcome SnapshotPublisher::publish_offline(std::uint64_t session) {

@@ -22,8 +22,8 @@ std::string string_field(const rapidjson::Document& doc, const char* key) {
 
 std::string new_instance_id() {
     std::random_device device;
-    const unsigned long long value =
-        (static_cast<unsigned long long>(device()) << 32) ^ static_cast<unsigned long long>(device());
+    const unsigned long long value = (static_cast<unsigned long long>(device()) << 32) ^
+                                     static_cast<unsigned long long>(device());
     char id[17];
     std::snprintf(id, sizeof id, "%016llx", value);
     return id;

@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include "contract/payloads.hpp"
+#include "install/local_file.hpp"
 #include "lucid/registry/atomic_file.hpp"
 
 namespace lucid::host::commands {
@@ -75,10 +76,10 @@ std::string truncated_result(std::string_view payload, std::string_view request_
     };
     copy_string("schema");
     copy_string("ts");
-    out.AddMember("request_id",
-                  rapidjson::Value(request_id.data(),
-                                   static_cast<rapidjson::SizeType>(request_id.size()), a),
-                  a);
+    out.AddMember(
+        "request_id",
+        rapidjson::Value(request_id.data(), static_cast<rapidjson::SizeType>(request_id.size()), a),
+        a);
     const auto* ok = field("ok");
     out.AddMember("ok", ok && ok->IsBool() && ok->GetBool(), a);
     if (const auto* error = field("error"); error && error->IsString()) {
@@ -149,11 +150,16 @@ void DedupStore::load() {
     const std::size_t read_limit = 4 * limits_.total_bytes;
     std::optional<std::string> text;
     std::string problem;
-    try {
-        text = registry::read_file_at_most(file_, read_limit);
-        if (!text) problem = "is larger than " + std::to_string(read_limit) + " bytes";
-    } catch (const std::exception& e) {
-        problem = std::string("cannot be read (") + e.what() + ")";
+    const auto size = std::filesystem::file_size(file_, ec);
+    if (!ec && size > read_limit) {
+        problem = "is larger than " + std::to_string(read_limit) + " bytes";
+    } else {
+        try {
+            // By descriptor, non-blocking, capped: a FIFO or device put in its place is refused.
+            text = install::LocalFile::open(file_, read_limit).read_all();
+        } catch (const std::exception& e) {
+            problem = std::string("cannot be read (") + e.what() + ")";
+        }
     }
     std::optional<std::deque<DedupEntry>> loaded;
     if (text) {

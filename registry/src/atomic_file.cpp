@@ -1,11 +1,9 @@
 #include "lucid/registry/atomic_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -178,39 +176,6 @@ std::string read_file(const fs::path& path) {
     buffer << in.rdbuf();
     if (in.bad()) fail("cannot read", path);
     return buffer.str();
-}
-
-std::optional<std::string> read_file_at_most(const fs::path& path, std::size_t max_bytes) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) fail("cannot open", path);
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) fail("cannot read", path);
-    if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        fail("not a regular file:", path);
-    }
-    std::string text;
-    text.resize(std::min<std::size_t>(static_cast<std::size_t>(st.st_size), max_bytes) + 1);
-    std::size_t used = 0;
-    for (;;) {
-        if (used == text.size()) {
-            // The file grew after fstat: read on, one byte past the limit at most.
-            if (used > max_bytes) return std::nullopt;
-            text.resize(std::min(used * 2, max_bytes + 1));
-        }
-        const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("cannot read", path);
-        if (n == 0) break;
-        used += static_cast<std::size_t>(n);
-    }
-    if (used > max_bytes) return std::nullopt;
-    text.resize(used);
-    return text;
 }
 
 std::string file_timestamp() {

@@ -44,12 +44,11 @@ TEST_CASE("a second agent on the same data directory exits 2 naming it and the h
     REQUIRE_MESSAGE(code, second.log());
     CHECK(*code == 2);
     const std::string log = second.log();
-    CHECK_MESSAGE(log.find("data directory " + rig.data().string() + " is in use") !=
-                      std::string::npos,
-                  log);
-    CHECK_MESSAGE(log.find("(pid " + std::to_string(rig.agent.process().pid()) + ")") !=
-                      std::string::npos,
-                  log);
+    CHECK_MESSAGE(
+        log.find("data directory " + rig.data().string() + " is in use") != std::string::npos, log);
+    CHECK_MESSAGE(
+        log.find("(pid " + std::to_string(rig.agent.process().pid()) + ")") != std::string::npos,
+        log);
     // The first agent goes on undisturbed; once it stopped, the directory is free again.
     CHECK(ok_of(rig.ping("shared-ping")));
     REQUIRE(rig.agent.stop(SIGKILL) == 128 + SIGKILL);

@@ -97,7 +97,8 @@ TEST_CASE("a plugin command answered right before a SIGKILL is not run again aft
     REQUIRE_MESSAGE(replay, rig.agent.log());
     CHECK(replay->payload == first->payload);
     // The restarted plugin counts from 0: had the replay run, this would be its second run.
-    auto next = rig.plugin_command("probe", "count", R"({"request_id":"count-next"})", "count-next");
+    auto next =
+        rig.plugin_command("probe", "count", R"({"request_id":"count-next"})", "count-next");
     REQUIRE(next);
     CHECK(next->json()["count"].GetInt() == 1);
 }

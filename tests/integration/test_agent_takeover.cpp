@@ -40,9 +40,10 @@ TEST_CASE("two agents with one agent_id stop fighting over the connection and sa
         20s);
     REQUIRE_MESSAGE(both, first.log() << second.log());
     CHECK(both->str("state") == "online");  // the state keeps its contract values
-    CHECK_MESSAGE(both->str("conflict").rfind(
-                      "another agent with this agent_id is online: instance ", 0) == 0,
-                  both->payload);
+    CHECK_MESSAGE(
+        both->str("conflict").rfind("another agent with this agent_id is online: instance ", 0) ==
+            0,
+        both->payload);
     for (auto* agent : {&first, &second}) {
         CHECK_MESSAGE(agent->log().find("two agents share agent_id 'twin'") != std::string::npos,
                       agent->log());

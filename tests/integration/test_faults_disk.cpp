@@ -297,10 +297,10 @@ TEST_CASE("an agent starts on a read-only data directory, runs what it holds, re
     CHECK(std::string(doc["degraded_reasons"][0].GetString()) ==
           "data directory read-only: " + rig.data().string() + ": " + erofs);
 
-    check_refused(rig.install("ros-v2", "echo", inline_source(v2)), "cannot stage the artifact: ",
-                  erofs);
-    check_refused(rig.control("disable", "echo", "ros-disable"), "cannot save the registry: ",
-                  erofs);
+    check_refused(rig.install("ros-v2", "echo", inline_source(v2)),
+                  "cannot stage the artifact: ", erofs);
+    check_refused(rig.control("disable", "echo", "ros-disable"),
+                  "cannot save the registry: ", erofs);
     check_refused(rig.command("core/cfg/set", "core/evt/cfg_set_result",
                               R"({"request_id":"ros-cfg","set":{"heartbeat_s":60}})", "ros-cfg"),
                   "cannot save config: ", erofs);
@@ -314,8 +314,8 @@ TEST_CASE("an agent starts on a read-only data directory, runs what it holds, re
     const auto code = second.process().wait_exit(std::chrono::seconds(10));
     REQUIRE_MESSAGE(code, second.log());
     CHECK(*code == 2);
-    CHECK_MESSAGE(second.log().find("pid " + std::to_string(rig.agent.process().pid())) !=
-                      std::string::npos,
-                  second.log());
+    CHECK_MESSAGE(
+        second.log().find("pid " + std::to_string(rig.agent.process().pid())) != std::string::npos,
+        second.log());
     REQUIRE(rig.agent.stop(SIGTERM) == 0);
 }

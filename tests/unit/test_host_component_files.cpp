@@ -189,9 +189,9 @@ TEST_CASE("recovery keeps the files of a registry written through another path t
     fs::create_directories(dir / "real");
     fs::create_directory_symlink(dir / "real", dir / "link");
     ComponentFiles installed_via_real(dir / "real");
-    const auto placed = installed_via_real.place(stage(installed_via_real, "a-1.0.0.so", "a"),
-                                                 "lucid-agent-a", "1.0.0", "a-1.0.0.so",
-                                                 sha256_hex("a"));
+    const auto placed =
+        installed_via_real.place(stage(installed_via_real, "a-1.0.0.so", "a"), "lucid-agent-a",
+                                 "1.0.0", "a-1.0.0.so", sha256_hex("a"));
     Registry registry;
     registry.put(entry_for("a", placed, "1.0.0"));
 
@@ -202,9 +202,9 @@ TEST_CASE("recovery keeps the files of a registry written through another path t
     CHECK(fs::exists(placed));
     // And the other way round: installed through the link, started through the real path.
     ComponentFiles installed_via_link(dir / "link");
-    const auto linked = installed_via_link.place(stage(installed_via_link, "b-1.0.0.so", "b"),
-                                                 "lucid-agent-b", "1.0.0", "b-1.0.0.so",
-                                                 sha256_hex("b"));
+    const auto linked =
+        installed_via_link.place(stage(installed_via_link, "b-1.0.0.so", "b"), "lucid-agent-b",
+                                 "1.0.0", "b-1.0.0.so", sha256_hex("b"));
     registry.put(entry_for("b", linked, "1.0.0"));
     CHECK(installed_via_real.recover(registry).problems.empty());
     CHECK(fs::exists(linked));

@@ -51,13 +51,6 @@ std::vector<std::filesystem::path> remove_interrupted_writes(const std::filesyst
 // Reads a whole file. Throws std::system_error when it cannot be opened or read.
 std::string read_file(const std::filesystem::path& path);
 
-// Reads a whole regular file of at most `max_bytes`; nullopt when it is larger (nothing beyond
-// max_bytes + 1 is read, so a huge file costs no memory). Opened non-blocking and checked by
-// its descriptor: a FIFO or device put in its place is refused, not read forever. Throws
-// std::system_error naming the path when it cannot be opened or read or is not a regular file.
-std::optional<std::string> read_file_at_most(const std::filesystem::path& path,
-                                             std::size_t max_bytes);
-
 // A UTC timestamp safe in file names: 20261122T140501.123Z.
 std::string file_timestamp();
 
