@@ -1,7 +1,8 @@
 // lucid-agent: the device agent. A thin main: parse the command line, resolve the config (see
 // config/config_resolver.hpp for the precedence), then run the Agent.
 //
-// Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration error,
+// Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration error (also: the data
+// directory is held by another agent),
 // 75 restart requested by the `restart` command (the service manager starts us again).
 #include <csignal>
 #include <cstdio>
@@ -144,6 +145,10 @@ int main(int argc, char** argv) {
             [&agent] { return agent.dispatcher().responsive(std::chrono::seconds(5)); });
         service::notify("READY=1");
         return agent.run();
+    } catch (const lucid::registry::DataDirInUse& e) {
+        // Like every configuration error: exit 2, the message names the directory and holder.
+        logger("agent")->critical("{}", e.what());
+        return 2;
     } catch (const std::exception& e) {
         logger("agent")->critical("fatal: {}", e.what());
         return 1;

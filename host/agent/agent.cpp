@@ -46,9 +46,10 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
     : config_(std::move(config)),
       shutdown_(shutdown),
       topics_(config_.topic_root, config_.agent_id),
-      counter_(prepared_data_dir(config_.data_dir) / "session"),
+      data_lock_(prepared_data_dir(config_.data_dir)),
+      counter_(config_.data_dir / "session"),
       runtime_config_(registry::CoreConfigStore(config_.data_dir)),
-      dedup_(config_.data_dir / "request_log.json", kRequestLogCapacity),
+      dedup_(config_.data_dir / "request_log.json", commands::DedupLimits{}),
       restart_record_(config_.data_dir / "last_restart") {
     session_ = std::make_unique<mqtt::MqttSession>(
         session_options(config_), counter_, router_,
@@ -60,6 +61,7 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
     identity.arch = machine_arch();
     identity.plugin_abi =
         std::to_string(LUCID_PLUGIN_ABI_MAJOR) + "." + std::to_string(LUCID_PLUGIN_ABI_MINOR);
+    identity.instance = instance_;
     // The components come from the ComponentHost, which replaces this empty source.
     snapshots_ = std::make_unique<SnapshotPublisher>(
         *session_, topics_, std::move(identity), [this] { return session_->connection(); },
@@ -68,10 +70,18 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
         std::make_unique<commands::CommandDispatcher>(*session_, dedup_, kCommandQueueCapacity);
     heartbeat_ = std::make_unique<Heartbeat>(
         [this] {
-            if (session_->connected()) snapshots_->publish_status();
+            if (!session_->connected()) return;
+            clear_quiet_conflict();
+            snapshots_->publish_status();
         },
         heartbeat_period(runtime_config_.get()));
     if (!dedup_.load_problem().empty()) logger("agent")->warn("{}", dedup_.load_problem());
+    if (const auto& why = data_lock_.read_only_reason()) {
+        const std::string reason =
+            "data directory read-only: " + config_.data_dir.string() + ": " + *why;
+        logger("agent")->warn("{}; serving what it holds, every change will be refused", reason);
+        snapshots_->add_degraded_reason(reason);
+    }
 }
 
 Agent::~Agent() {
@@ -95,6 +105,47 @@ void Agent::register_commands() {
                                                                    : "disabled (not supervised)");
 }
 
+void Agent::watch_own_status() {
+    router_.add(topics_.status(), [this](const mqtt::MqttMessage& m) { on_own_status(m); });
+    session_->subscribe(topics_.status(), 1);
+}
+
+void Agent::on_own_status(const mqtt::MqttMessage& message) {
+    std::optional<std::string> seen;
+    {
+        std::lock_guard<std::mutex> lock(takeover_mutex_);
+        seen = takeover_.observe(message.payload);
+    }
+    if (!seen) return;
+    logger("agent")->error(
+        "{} (instance {} is this process): two agents share agent_id '{}' and take the "
+        "connection from each other; give each device its own LUCID_AGENT_ID. Reconnecting "
+        "only every {} ms from now on",
+        *seen, instance_, config_.agent_id, config_.reconnect_max.count());
+    session_->hold_off(true);
+    snapshots_->set_conflict(seen);
+    // Network thread: only queue the publish.
+    connect_lane_.post([this] { snapshots_->publish_status(); });
+}
+
+void Agent::clear_quiet_conflict() {
+    const auto connection = session_->connection();
+    if (!connection) return;
+    // The other process, holding off too, takes the connection back within one longest
+    // backoff; three of them connected undisturbed mean it is gone.
+    if (contract::Clock::now() - connection->since < 3 * config_.reconnect_max) return;
+    {
+        std::lock_guard<std::mutex> lock(takeover_mutex_);
+        if (!takeover_.conflict()) return;
+        takeover_.clear();
+    }
+    logger("agent")->info(
+        "no other agent with agent_id '{}' seen for {} s; conflict cleared", config_.agent_id,
+        std::chrono::duration_cast<std::chrono::seconds>(3 * config_.reconnect_max).count());
+    session_->hold_off(false);
+    snapshots_->set_conflict(std::nullopt);
+}
+
 int Agent::run() {
     auto log = logger("agent");
     const auto initial = runtime_config_.get();
@@ -104,6 +155,7 @@ int Agent::run() {
         apply_log_level(c.log_level);
     });
     register_commands();
+    watch_own_status();
     session_->on_connected([this](const mqtt::ConnectionInfo&) {
         // Network thread: only queue the work. A full lane means a publish_all is pending anyway.
         connect_lane_.post([this] { snapshots_->publish_all(); });

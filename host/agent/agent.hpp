@@ -7,9 +7,15 @@
 // through session() (a mqtt::Publisher), adds its retained snapshots to snapshots(), and its
 // commands to dispatcher().
 //
+// The agent holds its data directory for its whole life (registry/data_dir_lock.hpp). On a
+// read-only data directory it starts all the same: it serves what is there, every change is
+// refused with the errno text where it fails, and `core/state` is degraded with the reason.
+//
 // Thread: construct and run() on the main thread, after ShutdownSignal was created (so every
-// thread the agent starts has SIGTERM/SIGINT blocked). Errors: the constructor throws on a
-// configuration the MQTT client refuses or a data dir it cannot create; run() does not throw.
+// thread the agent starts has SIGTERM/SIGINT blocked). Errors: the constructor throws
+// registry::DataDirInUse when another process holds the data directory, and
+// std::exception on a configuration the MQTT client refuses or a data dir it cannot create;
+// run() does not throw.
 #pragma once
 
 #include <memory>
@@ -18,6 +24,7 @@
 #include "agent/runtime_config.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "agent/snapshot_publisher.hpp"
+#include "agent/takeover_detector.hpp"
 #include "commands/command_dispatcher.hpp"
 #include "commands/core_commands.hpp"
 #include "commands/dedup_store.hpp"
@@ -25,6 +32,7 @@
 #include "commands/work_lane.hpp"
 #include "config/agent_config.hpp"
 #include "contract/topics.hpp"
+#include "lucid/registry/data_dir_lock.hpp"
 #include "mqtt/message_router.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/session_counter.hpp"
@@ -32,7 +40,6 @@
 namespace lucid::host::agent {
 
 inline constexpr std::size_t kCommandQueueCapacity = 256;
-inline constexpr std::size_t kRequestLogCapacity = 512;
 
 class Agent final : private commands::CoreCommandTarget {
   public:
@@ -75,10 +82,17 @@ class Agent final : private commands::CoreCommandTarget {
 
     void register_commands();
     void shutdown_cleanly();
+    // Another process with this agent_id (agent/takeover_detector.hpp): watch our own status.
+    void watch_own_status();
+    void on_own_status(const mqtt::MqttMessage& message);  // network thread
+    // Ends a conflict once a connection lasted long enough that nobody can be taking it.
+    void clear_quiet_conflict();
 
     const config::AgentConfig config_;
     ShutdownSignal& shutdown_;
     const contract::AgentTopics topics_;
+    // Before anything reads or writes the data directory.
+    registry::DataDirLock data_lock_;
     mqtt::SessionCounter counter_;
     mqtt::MessageRouter router_;
     RuntimeConfig runtime_config_;
@@ -86,6 +100,9 @@ class Agent final : private commands::CoreCommandTarget {
     std::unique_ptr<SnapshotPublisher> snapshots_;
     commands::DedupStore dedup_;
     commands::RestartRecord restart_record_;
+    const std::string instance_ = new_instance_id();
+    std::mutex takeover_mutex_;  // guards takeover_ (network and heartbeat threads)
+    TakeoverDetector takeover_{instance_};
     std::unique_ptr<commands::CommandDispatcher> dispatcher_;
     std::unique_ptr<Heartbeat> heartbeat_;
     // Snapshots after a connect are published from here, not from the network thread.

@@ -26,6 +26,16 @@ void SnapshotPublisher::add_extra_snapshots(ExtraSnapshots extra) {
     extras_.push_back(std::move(extra));
 }
 
+void SnapshotPublisher::add_degraded_reason(std::string reason) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    degraded_reasons_.push_back(std::move(reason));
+}
+
+void SnapshotPublisher::set_conflict(std::optional<std::string> conflict) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    conflict_ = std::move(conflict);
+}
+
 double SnapshotPublisher::uptime_s() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
@@ -76,6 +86,11 @@ bool SnapshotPublisher::publish_status() {
     info.session = connection ? connection->session : 0;
     if (connection) info.connected_since = connection->since;
     info.uptime_s = uptime_s();
+    info.instance = identity_.instance;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        info.conflict = conflict_;
+    }
     return publish(topics_.status(), contract::status_payload(info, Clock::now()));
 }
 
@@ -89,6 +104,10 @@ bool SnapshotPublisher::publish_core_state() {
     contract::CoreStateInfo info;
     info.agent_id = identity_.agent_id;
     info.uptime_s = uptime_s();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        info.degraded_reasons = degraded_reasons_;
+    }
     for (const auto& c : components()) {
         if (c.state == "running") ++info.components_running;
         if (c.state == "failed") ++info.components_failed;
@@ -107,10 +126,10 @@ bool SnapshotPublisher::publish_cfg_state() {
 }
 
 mqtt::WillMessage SnapshotPublisher::will(std::uint64_t session) const {
-    return mqtt::WillMessage{
-        topics_.status(),
-        contract::will_payload(identity_.agent_id, identity_.version, session, Clock::now()), 1,
-        true};
+    return mqtt::WillMessage{topics_.status(),
+                             contract::will_payload(identity_.agent_id, identity_.version, session,
+                                                    identity_.instance, Clock::now()),
+                             1, true};
 }
 
 mqtt::PublishOutcome SnapshotPublisher::publish_offline(std::uint64_t session) {

@@ -29,6 +29,7 @@ struct AgentIdentity {
     std::string platform = "linux";
     std::string arch;
     std::string plugin_abi;
+    std::string instance;  // random per process, in `status` and the Will
 };
 
 class SnapshotPublisher {
@@ -44,6 +45,11 @@ class SnapshotPublisher {
 
     void set_component_source(ComponentSource components);
     void add_extra_snapshots(ExtraSnapshots extra);
+    // A reason of the agent itself to report `core/state` degraded (listed in
+    // `degraded_reasons`); published with the next core/state.
+    void add_degraded_reason(std::string reason);
+    // What `status` says in `conflict` (agent/takeover_detector.hpp); nullopt: null.
+    void set_conflict(std::optional<std::string> conflict);
 
     // Every snapshot, status first; returns how many were published.
     int publish_all();
@@ -76,6 +82,8 @@ class SnapshotPublisher {
     mutable std::mutex mutex_;  // guards the sources below
     ComponentSource components_;
     std::vector<ExtraSnapshots> extras_;
+    std::vector<std::string> degraded_reasons_;
+    std::optional<std::string> conflict_;
 };
 
 }  // namespace lucid::host::agent

@@ -394,10 +394,14 @@ void ComponentManager::dropin_ready(const fs::path& file) {
 void ComponentManager::dropin_removed(const fs::path& file) {
     dropin_log_.forget(file);
     std::string cid;
+    // Not compared as text: the drop-in directory may have been reached another way when the
+    // file was installed (a symlinked data directory).
+    const fs::path removed = install::resolved_path(file);
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         for (const auto& [id, entry] : registry_.entries()) {
-            if (dropin_file_of(entry) == file) cid = id;
+            const fs::path source = dropin_file_of(entry);
+            if (!source.empty() && install::resolved_path(source) == removed) cid = id;
         }
     }
     // Only the file the running version came from uninstalls it: removing an older drop-in

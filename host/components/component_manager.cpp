@@ -54,7 +54,15 @@ std::vector<std::string> ComponentManager::boot() {
     // The component that took the agent down, if any, does not get to do it again.
     bool changed = recovery.registry_changed;
     const Blame blame = blame_deaths(registry, changed, problems);
-    if (changed) save_registry(registry);
+    if (changed) {
+        try {
+            save_registry(registry);
+        } catch (const std::exception& e) {
+            // A read-only or full data directory: serve the repaired registry all the same; the
+            // repair is made again at the next start.
+            problems.push_back(std::string("cannot save the repaired registry: ") + e.what());
+        }
+    }
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         registry_ = registry;
@@ -422,7 +430,16 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
         topic.find("/evt/", prefix.size()) != std::string::npos) {
         const auto request_id = contract::result_request_id(payload);
         if (!request_id.empty()) {
-            mqtt_.dedup.record(request_id, {topic, payload}, commands::Durability::deferred);
+            // On disk before the answer leaves: a plugin command may have side effects, and a
+            // retry after a SIGKILL must get this answer, not run it again.
+            try {
+                mqtt_.dedup.record(request_id, {topic, payload}, commands::Durability::immediate);
+            } catch (const std::exception& e) {
+                // Remembered in memory all the same; only a crash could now run it twice.
+                logger("components")
+                    ->error("cannot persist the answer to request '{}' on {}: {}", request_id,
+                            topic, e.what());
+            }
         }
     }
     const auto outcome = mqtt_.session.publish(topic, payload, qos, retain);

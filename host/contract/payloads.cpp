@@ -71,16 +71,19 @@ std::string status_payload(const StatusInfo& info, Clock::time_point now) {
     add(doc, "connected_since",
         info.connected_since ? str_value(utc_timestamp(*info.connected_since), a) : Value());
     add(doc, "uptime_s", seconds_value(info.uptime_s));
+    add_string(doc, "instance", info.instance);
+    add(doc, "conflict", info.conflict ? str_value(*info.conflict, a) : Value());
     return to_json(doc);
 }
 
 std::string will_payload(std::string_view agent_id, std::string_view version, std::uint64_t session,
-                         Clock::time_point now) {
+                         std::string_view instance, Clock::time_point now) {
     Document doc = envelope(now);
     add_string(doc, "state", "offline");
     add_string(doc, "agent_id", agent_id);
     add_string(doc, "version", version);
     add(doc, "session", Value(static_cast<std::uint64_t>(session)));
+    add_string(doc, "instance", instance);
     return to_json(doc);
 }
 
@@ -98,10 +101,16 @@ std::string metadata_payload(const MetadataInfo& info, Clock::time_point now) {
 std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now) {
     Document doc = envelope(now);
     add_string(doc, "agent_id", info.agent_id);
-    add_string(doc, "state", info.components_failed > 0 ? "degraded" : "running");
+    const bool degraded = info.components_failed > 0 || !info.degraded_reasons.empty();
+    add_string(doc, "state", degraded ? "degraded" : "running");
     add(doc, "uptime_s", seconds_value(info.uptime_s));
     add(doc, "components_running", Value(static_cast<std::uint64_t>(info.components_running)));
     add(doc, "components_failed", Value(static_cast<std::uint64_t>(info.components_failed)));
+    Value reasons(rapidjson::kArrayType);
+    for (const auto& reason : info.degraded_reasons) {
+        reasons.PushBack(str_value(reason, doc.GetAllocator()), doc.GetAllocator());
+    }
+    add(doc, "degraded_reasons", std::move(reasons));
     return to_json(doc);
 }
 

@@ -31,12 +31,14 @@ struct StatusInfo {
     std::uint64_t session = 0;
     std::optional<Clock::time_point> connected_since;  // null while offline
     double uptime_s = 0;
+    std::string instance;                 // random per process (agent/takeover_detector.hpp)
+    std::optional<std::string> conflict;  // another process seen online with this agent_id
 };
 std::string status_payload(const StatusInfo& info, Clock::time_point now);
 // The Will carries only what is known when it is armed: state offline, agent_id, version,
-// session (SPEC §3).
+// session (SPEC §3), and the process's instance.
 std::string will_payload(std::string_view agent_id, std::string_view version, std::uint64_t session,
-                         Clock::time_point now);
+                         std::string_view instance, Clock::time_point now);
 
 // `core/metadata`.
 struct MetadataInfo {
@@ -49,12 +51,14 @@ struct MetadataInfo {
 };
 std::string metadata_payload(const MetadataInfo& info, Clock::time_point now);
 
-// `core/state`: `degraded` as soon as one component failed.
+// `core/state`: `degraded` as soon as one component failed or the agent itself has a reason
+// (`degraded_reasons`, e.g. "data directory read-only: /var/lib/lucid: Read-only file system").
 struct CoreStateInfo {
     std::string agent_id;
     double uptime_s = 0;
     std::size_t components_running = 0;
     std::size_t components_failed = 0;
+    std::vector<std::string> degraded_reasons;  // the agent's own; [] when none
 };
 std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now);
 

@@ -36,6 +36,12 @@ bool is_inside(const fs::path& file, const fs::path& dir) {
 
 }  // namespace
 
+fs::path resolved_path(const fs::path& path) {
+    std::error_code ec;
+    fs::path out = fs::weakly_canonical(path, ec);
+    return ec ? path.lexically_normal() : out;
+}
+
 ComponentFiles::ComponentFiles(fs::path data_dir)
     : data_dir_(std::move(data_dir)),
       components_dir_(data_dir_ / "components"),

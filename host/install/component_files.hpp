@@ -13,6 +13,11 @@
 // directory and in ComponentManager's marker directories (`starting/`, `quarantine/`), and
 // takes away a world-writable mode from the components directory.
 //
+// Paths are compared by their segments under components/ or by what they resolve to
+// (resolved_path), never as absolute text: the registry keeps
+// each path as it was at install, and the data directory may be reached another way at the next
+// start (systemd's DynamicUser= with StateDirectory= makes /var/lib/lucid a symlink).
+//
 // Modes (file_modes.hpp): directories 0750, staging 0700, placed files 0640.
 //
 // Thread: not thread-safe; the agent's component lane is the only caller.
@@ -25,6 +30,10 @@
 #include "lucid/registry/registry.hpp"
 
 namespace lucid::host::install {
+
+// `path` with every symlink of its existing part resolved (std::filesystem::weakly_canonical),
+// or only lexically normalised when that fails: for comparing two paths to one file.
+std::filesystem::path resolved_path(const std::filesystem::path& path);
 
 class ComponentFiles {
   public:

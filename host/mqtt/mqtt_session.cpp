@@ -128,7 +128,7 @@ void MqttSession::run() {
         }
         mark_disconnected();
         if (stop_requested()) break;
-        const auto delay = backoff_.next();
+        const auto delay = hold_off_ ? options_.backoff_max : backoff_.next();
         log->info("reconnecting to {} in {} ms (attempt {})", where, delay.count(),
                   backoff_.attempt());
         if (wait_for_stop(delay)) break;

@@ -112,6 +112,11 @@ class MqttSession final : public Publisher {
     bool connected() const override { return connected_.load(); }
 
     std::optional<ConnectionInfo> connection() const;
+    // While on, every reconnect waits the longest delay (backoff_max). For another process
+    // with this client id (agent/takeover_detector.hpp): the broker drops one connection
+    // whenever the other connects, and reconnecting at once would only take it back, for ever.
+    // Any thread.
+    void hold_off(bool on) { hold_off_ = on; }
     const SessionOptions& options() const { return options_; }
 
   private:
@@ -154,6 +159,7 @@ class MqttSession final : public Publisher {
     std::optional<ConnectionInfo> connection_;
     std::atomic<bool> connected_{false};
     std::string last_tls_problem_;       // the session thread's own
+    std::atomic<bool> hold_off_{false};
     std::uint64_t pending_session_ = 0;  // network thread only
 
     // PUBACKs seen, bounded: a waiter may register after the PUBACK already arrived.

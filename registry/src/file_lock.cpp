@@ -11,6 +11,12 @@ namespace lucid::registry {
 
 FileLock::FileLock(const std::filesystem::path& lock_path)
     : fd_(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640)) {
+    if (fd_ < 0 && errno == EROFS) {
+        // A read-only file system: flock needs no write access, and when the lock file does
+        // not exist nobody can be writing what it protects (nor create it) either.
+        fd_ = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0 && errno == ENOENT) return;
+    }
     if (fd_ < 0) {
         throw std::system_error(errno, std::generic_category(),
                                 "cannot open lock file '" + lock_path.string() + "'");
@@ -25,6 +31,7 @@ FileLock::FileLock(const std::filesystem::path& lock_path)
 }
 
 FileLock::~FileLock() {
+    if (fd_ < 0) return;
     ::flock(fd_, LOCK_UN);
     ::close(fd_);
 }

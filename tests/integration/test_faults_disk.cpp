@@ -268,3 +268,54 @@ TEST_CASE("a read-only data directory refuses changes cleanly and the agent keep
                     R"({"request_id":"rw-echo-cfg","set":{"n":1}})", "rw-echo-cfg");
     CHECK_MESSAGE(ok_of(echo_cfg), echo_cfg.payload);
 }
+
+TEST_CASE("an agent starts on a read-only data directory, runs what it holds, refuses changes" *
+          doctest::skip(g_no_namespace.has_value())) {
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    ComponentRig rig("disk-ro-start");
+    Tmpfs disk(rig.data(), 8 << 20);
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("ros-v1", "echo", inline_source(v1))));
+    REQUIRE(rig.wait_status("echo", "running", "1.0.0"));
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    const std::string registry_before = read_bytes(rig.data() / "registry.json");
+
+    disk.remount(true);  // as ext4's errors=remount-ro leaves it at the next boot
+    rig.client->clear();
+    rig.start_agent();
+    CHECK_MESSAGE(rig.wait_status("echo", "running", "1.0.0"), rig.agent.log());
+    rig.echo_answers("ros-echo");
+    const std::string erofs = "Read-only file system";
+    auto state = rig.client->wait_for(rig.agent.topic("core/state"), any_message());
+    REQUIRE(state);
+    MESSAGE(state->payload);
+    CHECK(state->str("state") == "degraded");
+    auto doc = state->json();
+    REQUIRE(doc["degraded_reasons"].IsArray());
+    REQUIRE(doc["degraded_reasons"].Size() == 1);
+    CHECK(std::string(doc["degraded_reasons"][0].GetString()) ==
+          "data directory read-only: " + rig.data().string() + ": " + erofs);
+
+    check_refused(rig.install("ros-v2", "echo", inline_source(v2)),
+                  "cannot stage the artifact: ", erofs);
+    check_refused(rig.control("disable", "echo", "ros-disable"),
+                  "cannot save the registry: ", erofs);
+    check_refused(rig.command("core/cfg/set", "core/evt/cfg_set_result",
+                              R"({"request_id":"ros-cfg","set":{"heartbeat_s":60}})", "ros-cfg"),
+                  "cannot save config: ", erofs);
+    CHECK(ok_of(rig.ping("ros-ping")));
+    CHECK(read_bytes(rig.data() / "registry.json") == registry_before);
+    rig.echo_answers("ros-echo-2");
+
+    // Even read-only, the directory is one agent's: a second one is refused.
+    AgentHarness second(rig.broker, "disk-ro-second");
+    second.start({{"LUCID_DATA_DIR", rig.data().string()}});
+    const auto code = second.process().wait_exit(std::chrono::seconds(10));
+    REQUIRE_MESSAGE(code, second.log());
+    CHECK(*code == 2);
+    CHECK_MESSAGE(
+        second.log().find("pid " + std::to_string(rig.agent.process().pid())) != std::string::npos,
+        second.log());
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+}

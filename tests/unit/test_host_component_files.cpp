@@ -181,3 +181,32 @@ TEST_CASE("recovery removes what interrupted atomic writes left in the data and 
     CHECK(fs::exists(dir / "notes.tmp"));
     CHECK(recovery.problems.size() == 2);
 }
+
+TEST_CASE("recovery keeps the files of a registry written through another path to the data dir") {
+    // systemd's DynamicUser= with StateDirectory= makes /var/lib/lucid a symlink to
+    // /var/lib/private/lucid: the registry names one path, the agent is started with the other.
+    lucid::test::TempDir dir;
+    fs::create_directories(dir / "real");
+    fs::create_directory_symlink(dir / "real", dir / "link");
+    ComponentFiles installed_via_real(dir / "real");
+    const auto placed =
+        installed_via_real.place(stage(installed_via_real, "a-1.0.0.so", "a"), "lucid-agent-a",
+                                 "1.0.0", "a-1.0.0.so", sha256_hex("a"));
+    Registry registry;
+    registry.put(entry_for("a", placed.path, "1.0.0"));
+
+    ComponentFiles started_via_link(dir / "link");
+    const auto recovery = started_via_link.recover(registry);
+    CHECK(recovery.problems.empty());
+    CHECK_FALSE(recovery.registry_changed);
+    CHECK(fs::exists(placed.path));
+    // And the other way round: installed through the link, started through the real path.
+    ComponentFiles installed_via_link(dir / "link");
+    const auto linked =
+        installed_via_link.place(stage(installed_via_link, "b-1.0.0.so", "b"), "lucid-agent-b",
+                                 "1.0.0", "b-1.0.0.so", sha256_hex("b"));
+    registry.put(entry_for("b", linked.path, "1.0.0"));
+    CHECK(installed_via_real.recover(registry).problems.empty());
+    CHECK(fs::exists(linked.path));
+    CHECK(fs::exists(placed.path));
+}

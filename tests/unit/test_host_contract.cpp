@@ -70,13 +70,21 @@ TEST_CASE("status carries state, session, connected_since and uptime") {
     CHECK(doc["session"].GetUint64() == 7);
     CHECK(std::string(doc["connected_since"].GetString()) == "2026-11-22T14:05:01.123Z");
     CHECK(doc["uptime_s"].GetDouble() == doctest::Approx(12.345));
+    CHECK(doc["conflict"].IsNull());
+    info.instance = "00ff00ff00ff00ff";
+    info.conflict = "another agent with this agent_id is online: instance 1234";
+    auto conflict = parse(status_payload(info, kNow));
+    CHECK(std::string(conflict["instance"].GetString()) == "00ff00ff00ff00ff");
+    CHECK(std::string(conflict["conflict"].GetString()) == *info.conflict);
+    CHECK(std::string(conflict["state"].GetString()) == "online");  // the state stays
 }
 
-TEST_CASE("the Will is an offline status with agent_id, version and session") {
-    auto doc = parse(will_payload("a1", "1.0.0", 3, kNow));
+TEST_CASE("the Will is an offline status with agent_id, version, session and instance") {
+    auto doc = parse(will_payload("a1", "1.0.0", 3, "00ff00ff00ff00ff", kNow));
     CHECK(std::string(doc["state"].GetString()) == "offline");
     CHECK(doc["session"].GetUint64() == 3);
     CHECK(std::string(doc["version"].GetString()) == "1.0.0");
+    CHECK(std::string(doc["instance"].GetString()) == "00ff00ff00ff00ff");
 }
 
 TEST_CASE("metadata and core state carry the contract fields") {
@@ -85,12 +93,20 @@ TEST_CASE("metadata and core state carry the contract fields") {
         CHECK(meta.HasMember(key));
     }
     CHECK(std::string(meta["arch"].GetString()) == "aarch64");
-    auto running = parse(core_state_payload({"a1", 1.0, 2, 0}, kNow));
+    auto running = parse(core_state_payload({"a1", 1.0, 2, 0, {}}, kNow));
     CHECK(std::string(running["state"].GetString()) == "running");
     CHECK(running["components_running"].GetUint() == 2);
-    auto degraded = parse(core_state_payload({"a1", 1.0, 1, 1}, kNow));
+    CHECK(running["degraded_reasons"].IsArray());
+    CHECK(running["degraded_reasons"].Empty());
+    auto degraded = parse(core_state_payload({"a1", 1.0, 1, 1, {}}, kNow));
     CHECK(std::string(degraded["state"].GetString()) == "degraded");
     CHECK(degraded["components_failed"].GetUint() == 1);
+    // The agent's own reasons degrade it too, with no component failed.
+    auto read_only = parse(core_state_payload(
+        {"a1", 1.0, 1, 0, {"data directory read-only: /d: Read-only file system"}}, kNow));
+    CHECK(std::string(read_only["state"].GetString()) == "degraded");
+    CHECK(std::string(read_only["degraded_reasons"][0].GetString()) ==
+          "data directory read-only: /d: Read-only file system");
 }
 
 TEST_CASE("core/components is keyed by component id with entry fields and live state") {

@@ -13,6 +13,8 @@ namespace lucid::registry {
 class FileLock {
   public:
     // Blocks until the lock is held. Throws std::system_error when the file cannot be opened.
+    // On a read-only file system the file is opened read-only (flock needs no more), and when
+    // it does not exist there no lock is needed: nobody can write what it protects.
     explicit FileLock(const std::filesystem::path& lock_path);
     ~FileLock();
     FileLock(const FileLock&) = delete;
