@@ -43,6 +43,8 @@ std::string describe_config(const AgentConfig& c) {
          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
     line("upgrade_health_ms", std::to_string(c.upgrade_health.count()));
     line("start_deaths_before_quarantine", std::to_string(c.start_deaths_before_quarantine));
+    line("plugin_queue_max", std::to_string(c.plugin_queue_max));
+    line("plugin_queue_bytes", std::to_string(c.plugin_queue_bytes));
     return out;
 }
 

@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 22> kSettings{{
+inline constexpr std::array<Setting, 24> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -58,6 +58,10 @@ inline constexpr std::array<Setting, 22> kSettings{{
      "LUCID_START_DEATHS_BEFORE_QUARANTINE",
      "agent deaths in a row while a component starts, none blamed on a plugin, before it is "
      "quarantined, 1-100 (default 3)"},
+    {"plugin_queue_max", "--plugin-queue-max", "LUCID_PLUGIN_QUEUE_MAX",
+     "commands and messages queued for one plugin at most, 1-1000000 (default 1000)"},
+    {"plugin_queue_bytes", "--plugin-queue-bytes", "LUCID_PLUGIN_QUEUE_BYTES",
+     "bytes queued for one plugin at most, 1K-1G, K/M/G suffix (default 16M)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.

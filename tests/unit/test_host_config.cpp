@@ -108,145 +108,164 @@ TEST_CASE("the deaths while starting before a quarantine are a setting (issue 14
           "environment LUCID_START_DEATHS_BEFORE_QUARANTINE");
     CHECK(ok(resolve({"--start-deaths-before-quarantine", "1"}, env))
               .start_deaths_before_quarantine == 1);
-}
-
-TEST_CASE("data dir is /var/lib/lucid for root and XDG_STATE_HOME otherwise") {
-    Env env;
-    env.vars["HOME"] = "/home/u";
-    env.vars["XDG_STATE_HOME"] = "/xdg";
-    CHECK(ok(resolve({}, env)).data_dir == "/xdg/lucid");
-    CHECK(ok(resolve({}, env, {}, {"h", true})).data_dir == "/var/lib/lucid");
-    CHECK_FALSE(resolve({}, Env{}).config);  // no HOME, not root: must be told
-}
-
-TEST_CASE("precedence is flag, then environment, then env file") {
-    Env env;
-    env.vars["HOME"] = "/h";
-    env.vars["LUCID_AGENT_ID"] = "from-env";
-    const std::map<std::string, std::string> file{{"LUCID_AGENT_ID", "from-file"},
-                                                  {"LUCID_TOPIC_ROOT", "file/root"}};
-    auto c = ok(resolve({"--agent-id", "from-flag"}, env, file));
-    CHECK(c.agent_id == "from-flag");
-    CHECK(c.origins.at("agent_id") == "flag --agent-id");
-    c = ok(resolve({}, env, file));
-    CHECK(c.agent_id == "from-env");
-    CHECK(c.topic_root == "file/root");
-    CHECK(c.origins.at("topic_root") == "env file LUCID_TOPIC_ROOT");
-}
-
-TEST_CASE("the earlier agent's MQTT_* variables are used only without LUCID_MQTT_URL") {
-    Env env;
-    env.vars["HOME"] = "/h";
-    env.vars["MQTT_HOST"] = "legacy.local";
-    env.vars["MQTT_PORT"] = "2883";
-    env.vars["AGENT_USERNAME"] = "dev";
-    env.vars["AGENT_PASSWORD"] = "pw";
-    auto c = ok(resolve({}, env));
-    CHECK(c.endpoint.host == "legacy.local");
-    CHECK(c.endpoint.port == 2883);
-    CHECK(c.endpoint.username == "dev");
-    CHECK(c.endpoint.password == "pw");
-    env.vars["LUCID_MQTT_URL"] = "mqtts://x:y@new.local";
-    c = ok(resolve({}, env));
-    CHECK(c.endpoint.host == "new.local");
-    CHECK(c.endpoint.tls);
-    CHECK(c.endpoint.password == "y");
-    env.vars.erase("LUCID_MQTT_URL");
-    env.vars["MQTT_PORT"] = "99999";
-    CHECK(resolve({}, env).error.find("MQTT_PORT") != std::string::npos);
-}
-
-TEST_CASE("every bad value is refused with a message naming the setting") {
-    Env env;
-    env.vars["HOME"] = "/h";
-    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
-        {{"--agent-id", "Bad/Id"}, "validation_error: agent_id 'Bad/Id' is invalid"},
-        {{"--mqtt-url", "tcp://h"}, "mqtt_url"},
-        {{"--data-dir", "relative"}, "data_dir"},
-        {{"--plugin-dir", "rel"}, "plugin_dir"},
-        {{"--keepalive-s", "0"}, "keepalive_s"},
-        {{"--reconnect-min-ms", "abc"}, "reconnect_min_ms"},
-        {{"--reconnect-min-ms", "500", "--reconnect-max-ms", "100"}, "reconnect_min_ms"},
-        {{"--max-artifact-bytes", "12Q"}, "max_artifact_bytes"},
-        {{"--download-timeout-s", "0"}, "download_timeout_s"},
-        {{"--download-stall-s", "x"}, "download_stall_s"},
-        {{"--signature-policy", "maybe"}, "signature_policy"},
-        {{"--signature-policy", "required"}, "trusted_keys_dir"},
-        {{"--topic-root", "a/#"}, "topic_root"},
-        {{"--topic-root", "/a"}, "topic_root"},
-        {{"--supervised", "perhaps"}, "supervised"},
-        {{"--tls-cert", "/c.pem"}, "tls_key"},
-        {{"--github-base-url", "ftp://x"}, "github_base_url"},
-        {{"--plugin-stall-s", "0"}, "plugin_stall_s"},
-        {{"--upgrade-health-ms", "60001"}, "upgrade_health_ms"},
-        {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
-        {{"--start-deaths-before-quarantine", "0"}, "start_deaths_before_quarantine"},
-        {{"--start-deaths-before-quarantine", "101"}, "start_deaths_before_quarantine"},
-    };
-    for (const auto& [args, expected] : cases) {
-        CAPTURE(args[1]);
-        auto r = resolve(args, env);
-        CHECK_FALSE(r.config);
-        CHECK(r.error.find(expected) != std::string::npos);
+    TEST_CASE(
+        "each plugin's queue is bounded by two settings: 1000 entries and 16 MiB by default") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        auto c = ok(resolve({}, env));
+        CHECK(c.plugin_queue_max == 1000);
+        CHECK(c.plugin_queue_bytes == 16u * 1024 * 1024);
+        env.vars["LUCID_PLUGIN_QUEUE_BYTES"] = "1M";
+        c = ok(resolve({"--plugin-queue-max", "50"}, env));
+        CHECK(c.plugin_queue_max == 50);
+        CHECK(c.plugin_queue_bytes == 1024 * 1024);
+        CHECK(c.origins.at("plugin_queue_bytes") == "environment LUCID_PLUGIN_QUEUE_BYTES");
+        CHECK(c.origins.at("plugin_queue_max") == "flag --plugin-queue-max");
     }
-}
 
-TEST_CASE("a bad URL error never echoes the password") {
-    Env env;
-    env.vars["HOME"] = "/h";
-    auto r = resolve({"--mqtt-url", "mqtt://u:topsecret@host:notaport"}, env);
-    CHECK_FALSE(r.config);
-    CHECK(r.error.find("topsecret") == std::string::npos);
-}
+    TEST_CASE("data dir is /var/lib/lucid for root and XDG_STATE_HOME otherwise") {
+        Env env;
+        env.vars["HOME"] = "/home/u";
+        env.vars["XDG_STATE_HOME"] = "/xdg";
+        CHECK(ok(resolve({}, env)).data_dir == "/xdg/lucid");
+        CHECK(ok(resolve({}, env, {}, {"h", true})).data_dir == "/var/lib/lucid");
+        CHECK_FALSE(resolve({}, Env{}).config);  // no HOME, not root: must be told
+    }
 
-TEST_CASE("install settings: size suffixes, prefixes, policy") {
-    Env env;
-    env.vars["HOME"] = "/h";
-    auto c = ok(resolve(
-        {"--max-artifact-bytes", "16M", "--allowed-source-prefixes", "https://a/, file:///opt/ ,",
-         "--trusted-keys-dir", "/k", "--signature-policy", "required", "--supervised", "yes",
-         "--download-timeout-s", "120", "--download-stall-s", "5"},
-        env));
-    CHECK(c.max_artifact_bytes == 16u * 1024 * 1024);
-    CHECK(c.download_timeout_s == 120);
-    CHECK(c.download_stall_s == 5);
-    CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
-    CHECK(c.signature_policy == SignaturePolicy::required);
-    CHECK(c.supervision == lucid::host::commands::Supervision::yes);
-    CHECK(parse_byte_size("1K") == 1024u);
-    CHECK(parse_byte_size("7") == 7u);
-    CHECK_FALSE(parse_byte_size("M"));
-    CHECK_FALSE(parse_byte_size("-1"));
-}
+    TEST_CASE("precedence is flag, then environment, then env file") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        env.vars["LUCID_AGENT_ID"] = "from-env";
+        const std::map<std::string, std::string> file{{"LUCID_AGENT_ID", "from-file"},
+                                                      {"LUCID_TOPIC_ROOT", "file/root"}};
+        auto c = ok(resolve({"--agent-id", "from-flag"}, env, file));
+        CHECK(c.agent_id == "from-flag");
+        CHECK(c.origins.at("agent_id") == "flag --agent-id");
+        c = ok(resolve({}, env, file));
+        CHECK(c.agent_id == "from-env");
+        CHECK(c.topic_root == "file/root");
+        CHECK(c.origins.at("topic_root") == "env file LUCID_TOPIC_ROOT");
+    }
 
-TEST_CASE("agent id from host name: lowercased, other characters replaced by _") {
-    CHECK(agent_id_from_hostname("Pi-Kitchen.local") == "pi-kitchen_local");
-    CHECK(agent_id_from_hostname("") == "");
-    CHECK(agent_id_from_hostname(".hidden") == "");  // '_' cannot start an id
-    CHECK(agent_id_from_hostname(std::string(80, 'a')).size() == 64);
-}
+    TEST_CASE("the earlier agent's MQTT_* variables are used only without LUCID_MQTT_URL") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        env.vars["MQTT_HOST"] = "legacy.local";
+        env.vars["MQTT_PORT"] = "2883";
+        env.vars["AGENT_USERNAME"] = "dev";
+        env.vars["AGENT_PASSWORD"] = "pw";
+        auto c = ok(resolve({}, env));
+        CHECK(c.endpoint.host == "legacy.local");
+        CHECK(c.endpoint.port == 2883);
+        CHECK(c.endpoint.username == "dev");
+        CHECK(c.endpoint.password == "pw");
+        env.vars["LUCID_MQTT_URL"] = "mqtts://x:y@new.local";
+        c = ok(resolve({}, env));
+        CHECK(c.endpoint.host == "new.local");
+        CHECK(c.endpoint.tls);
+        CHECK(c.endpoint.password == "y");
+        env.vars.erase("LUCID_MQTT_URL");
+        env.vars["MQTT_PORT"] = "99999";
+        CHECK(resolve({}, env).error.find("MQTT_PORT") != std::string::npos);
+    }
 
-TEST_CASE("check-config prints the resolved config with the password redacted") {
-    Env env;
-    env.vars["HOME"] = "/h";
-    env.vars["LUCID_MQTT_URL"] = "mqtt://dev:hunter2@broker:1883";
-    auto text = describe_config(ok(resolve({}, env)));
-    CHECK(text.find("hunter2") == std::string::npos);
-    CHECK(text.find("mqtt://dev:***@broker:1883") != std::string::npos);
-    CHECK(text.find("environment LUCID_MQTT_URL") != std::string::npos);
-    CHECK(text.find("agent_id") != std::string::npos);
-}
+    TEST_CASE("every bad value is refused with a message naming the setting") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+            {{"--agent-id", "Bad/Id"}, "validation_error: agent_id 'Bad/Id' is invalid"},
+            {{"--mqtt-url", "tcp://h"}, "mqtt_url"},
+            {{"--data-dir", "relative"}, "data_dir"},
+            {{"--plugin-dir", "rel"}, "plugin_dir"},
+            {{"--keepalive-s", "0"}, "keepalive_s"},
+            {{"--reconnect-min-ms", "abc"}, "reconnect_min_ms"},
+            {{"--reconnect-min-ms", "500", "--reconnect-max-ms", "100"}, "reconnect_min_ms"},
+            {{"--max-artifact-bytes", "12Q"}, "max_artifact_bytes"},
+            {{"--download-timeout-s", "0"}, "download_timeout_s"},
+            {{"--download-stall-s", "x"}, "download_stall_s"},
+            {{"--signature-policy", "maybe"}, "signature_policy"},
+            {{"--signature-policy", "required"}, "trusted_keys_dir"},
+            {{"--topic-root", "a/#"}, "topic_root"},
+            {{"--topic-root", "/a"}, "topic_root"},
+            {{"--supervised", "perhaps"}, "supervised"},
+            {{"--tls-cert", "/c.pem"}, "tls_key"},
+            {{"--github-base-url", "ftp://x"}, "github_base_url"},
+            {{"--plugin-stall-s", "0"}, "plugin_stall_s"},
+            {{"--upgrade-health-ms", "60001"}, "upgrade_health_ms"},
+            {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
+            {{"--start-deaths-before-quarantine", "0"}, "start_deaths_before_quarantine"},
+            {{"--start-deaths-before-quarantine", "101"}, "start_deaths_before_quarantine"},
+            {{"--plugin-queue-max", "0"}, "plugin_queue_max (flag --plugin-queue-max) must be"},
+            {{"--plugin-queue-max", "1000001"}, "plugin_queue_max"},
+            {{"--plugin-queue-bytes", "1000"},
+             "plugin_queue_bytes (flag --plugin-queue-bytes) must be"},
+            {{"--plugin-queue-bytes", "2G"}, "plugin_queue_bytes"},
+            {{"--plugin-queue-bytes", "lots"}, "plugin_queue_bytes"},
+        };
+        for (const auto& [args, expected] : cases) {
+            CAPTURE(args[1]);
+            auto r = resolve(args, env);
+            CHECK_FALSE(r.config);
+            CHECK(r.error.find(expected) != std::string::npos);
+        }
+    }
 
-TEST_CASE("the env file comes from --env-file, LUCID_ENV_FILE, or the default path") {
-    Env env;
-    auto cli = parse_command_line({"--env-file", "/x.env"});
-    auto choice = choose_env_file(cli, env.lookup());
-    CHECK(choice.path == "/x.env");
-    CHECK(choice.required);
-    env.vars["LUCID_ENV_FILE"] = "/y.env";
-    CHECK(choose_env_file(parse_command_line({}), env.lookup()).path == "/y.env");
-    env.vars.clear();
-    choice = choose_env_file(parse_command_line({}), env.lookup());
-    CHECK(choice.path == "/etc/lucid/agent.env");
-    CHECK_FALSE(choice.required);
-}
+    TEST_CASE("a bad URL error never echoes the password") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        auto r = resolve({"--mqtt-url", "mqtt://u:topsecret@host:notaport"}, env);
+        CHECK_FALSE(r.config);
+        CHECK(r.error.find("topsecret") == std::string::npos);
+    }
+
+    TEST_CASE("install settings: size suffixes, prefixes, policy") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        auto c = ok(resolve({"--max-artifact-bytes", "16M", "--allowed-source-prefixes",
+                             "https://a/, file:///opt/ ,", "--trusted-keys-dir", "/k",
+                             "--signature-policy", "required", "--supervised", "yes",
+                             "--download-timeout-s", "120", "--download-stall-s", "5"},
+                            env));
+        CHECK(c.max_artifact_bytes == 16u * 1024 * 1024);
+        CHECK(c.download_timeout_s == 120);
+        CHECK(c.download_stall_s == 5);
+        CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
+        CHECK(c.signature_policy == SignaturePolicy::required);
+        CHECK(c.supervision == lucid::host::commands::Supervision::yes);
+        CHECK(parse_byte_size("1K") == 1024u);
+        CHECK(parse_byte_size("7") == 7u);
+        CHECK_FALSE(parse_byte_size("M"));
+        CHECK_FALSE(parse_byte_size("-1"));
+    }
+
+    TEST_CASE("agent id from host name: lowercased, other characters replaced by _") {
+        CHECK(agent_id_from_hostname("Pi-Kitchen.local") == "pi-kitchen_local");
+        CHECK(agent_id_from_hostname("") == "");
+        CHECK(agent_id_from_hostname(".hidden") == "");  // '_' cannot start an id
+        CHECK(agent_id_from_hostname(std::string(80, 'a')).size() == 64);
+    }
+
+    TEST_CASE("check-config prints the resolved config with the password redacted") {
+        Env env;
+        env.vars["HOME"] = "/h";
+        env.vars["LUCID_MQTT_URL"] = "mqtt://dev:hunter2@broker:1883";
+        auto text = describe_config(ok(resolve({}, env)));
+        CHECK(text.find("hunter2") == std::string::npos);
+        CHECK(text.find("mqtt://dev:***@broker:1883") != std::string::npos);
+        CHECK(text.find("environment LUCID_MQTT_URL") != std::string::npos);
+        CHECK(text.find("agent_id") != std::string::npos);
+    }
+
+    TEST_CASE("the env file comes from --env-file, LUCID_ENV_FILE, or the default path") {
+        Env env;
+        auto cli = parse_command_line({"--env-file", "/x.env"});
+        auto choice = choose_env_file(cli, env.lookup());
+        CHECK(choice.path == "/x.env");
+        CHECK(choice.required);
+        env.vars["LUCID_ENV_FILE"] = "/y.env";
+        CHECK(choose_env_file(parse_command_line({}), env.lookup()).path == "/y.env");
+        env.vars.clear();
+        choice = choose_env_file(parse_command_line({}), env.lookup());
+        CHECK(choice.path == "/etc/lucid/agent.env");
+        CHECK_FALSE(choice.required);
+    }
