@@ -170,8 +170,9 @@ PluginContext::StepResult PluginContext::stop() {
         phase_ = Phase::stopping;  // no new deliveries, timers or subscriptions from here on
     }
     // Forgotten before stop() so that nothing new is queued. What is queued is not run: the
-    // stop goes first (a backlog of slow commands must not make it time out); the commands
-    // among them are answered (PluginHostServices::not_run_error) when the worker closes.
+    // stop goes first (a backlog of slow commands must not make it time out), and the commands
+    // among them are answered now (PluginHostServices::not_run_error), not left behind a stop
+    // that may never return.
     forget_registrations();
     worker_.drop_offered();
     // A plugin already reported unresponsive gets one more threshold, not the full call
