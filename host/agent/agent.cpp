@@ -205,7 +205,7 @@ void Agent::shutdown_cleanly() {
     session_->stop();
 }
 
-int Agent::republish_snapshots() { return snapshots_->publish_all(); }
+std::vector<std::string> Agent::republish_snapshots() { return snapshots_->publish_all(); }
 
 registry::CoreConfig Agent::current_config() const { return runtime_config_.get(); }
 

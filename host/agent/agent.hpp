@@ -75,7 +75,7 @@ class Agent final : private commands::CoreCommandTarget {
 
   private:
     // commands::CoreCommandTarget
-    int republish_snapshots() override;
+    std::vector<std::string> republish_snapshots() override;
     registry::CoreConfig current_config() const override;
     void apply_config(const registry::CoreConfig& config) override;
     void request_exit(int exit_code) override;

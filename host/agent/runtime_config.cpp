@@ -1,6 +1,7 @@
 #include "agent/runtime_config.hpp"
 
 #include "common/logging.hpp"
+#include "contract/payloads.hpp"
 
 namespace lucid::host::agent {
 
@@ -8,6 +9,9 @@ RuntimeConfig::RuntimeConfig(registry::CoreConfigStore store) : store_(std::move
     std::string problem;
     config_ = store_.load(&problem);
     if (!problem.empty()) logger("agent")->warn("runtime config: {}", problem);
+    if (config_.telemetry_enabled && !contract::kTelemetrySupported) {
+        logger("agent")->warn("{}", contract::kTelemetryUnsupported);
+    }
 }
 
 registry::CoreConfig RuntimeConfig::get() const {

@@ -55,13 +55,17 @@ std::vector<contract::ComponentSnapshot> SnapshotPublisher::components() const {
     return source ? source() : std::vector<contract::ComponentSnapshot>{};
 }
 
-int SnapshotPublisher::publish_all() {
-    int count = 0;
-    count += publish_status();
-    count += publish_metadata();
-    count += publish_core_state();
-    count += publish_components();
-    count += publish_cfg_state();
+std::vector<std::string> SnapshotPublisher::publish_all() {
+    std::vector<std::string> published;
+    const std::pair<const char*, bool (SnapshotPublisher::*)()> core[] = {
+        {"status", &SnapshotPublisher::publish_status},
+        {"metadata", &SnapshotPublisher::publish_metadata},
+        {"state", &SnapshotPublisher::publish_core_state},
+        {"components", &SnapshotPublisher::publish_components},
+        {"cfg", &SnapshotPublisher::publish_cfg_state}};
+    for (const auto& [name, publish_one] : core) {
+        if ((this->*publish_one)()) published.emplace_back(name);
+    }
     std::vector<ExtraSnapshots> extras;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -69,12 +73,12 @@ int SnapshotPublisher::publish_all() {
     }
     for (const auto& extra : extras) {
         try {
-            count += extra();
+            for (auto& name : extra()) published.push_back(std::move(name));
         } catch (const std::exception& e) {
             logger("agent")->error("extra snapshots failed: {}", e.what());
         }
     }
-    return count;
+    return published;
 }
 
 bool SnapshotPublisher::publish_status() {

@@ -3,8 +3,13 @@
 // heartbeat. Plugin hosting adds its own retained snapshots (components/{cid}/status, .../cfg/
 // state) with add_extra_snapshots() and the live component list with set_component_source().
 //
+// Each snapshot has a name, which `refresh` answers in `snapshots_updated`: the earlier agent's
+// `metadata`, `state`, `components`, `cfg` for core/metadata, core/state, core/components and
+// core/cfg/state; `status` for status; `components/{cid}/status` and `components/{cid}/cfg` for
+// a component's two (the topic under the agent, `cfg` like the core's).
+//
 // Thread: all methods are safe from any thread; sources are called on the publishing thread.
-// Errors: a failed publish is logged and not counted; nothing is thrown.
+// Errors: a failed publish is logged and not named; nothing is thrown.
 #pragma once
 
 #include <chrono>
@@ -35,8 +40,8 @@ struct AgentIdentity {
 class SnapshotPublisher {
   public:
     using ComponentSource = std::function<std::vector<contract::ComponentSnapshot>()>;
-    // Publishes more retained snapshots; returns how many were published.
-    using ExtraSnapshots = std::function<int()>;
+    // Publishes more retained snapshots; returns the names of those published.
+    using ExtraSnapshots = std::function<std::vector<std::string>()>;
     using ConnectionSource = std::function<std::optional<mqtt::ConnectionInfo>()>;
 
     SnapshotPublisher(mqtt::Publisher& publisher, contract::AgentTopics topics,
@@ -51,8 +56,8 @@ class SnapshotPublisher {
     // What `status` says in `conflict` (agent/takeover_detector.hpp); nullopt: null.
     void set_conflict(std::optional<std::string> conflict);
 
-    // Every snapshot, status first; returns how many were published.
-    int publish_all();
+    // Every snapshot, status first; returns the names of those published.
+    std::vector<std::string> publish_all();
     bool publish_status();
     bool publish_metadata();
     bool publish_core_state();

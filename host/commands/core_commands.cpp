@@ -15,9 +15,16 @@ CommandReply ping(const CommandRequest& request) {
 }
 
 CommandReply refresh(CoreCommandTarget& target, const CommandRequest& request) {
-    const int published = target.republish_snapshots();
+    const std::vector<std::string> published = target.republish_snapshots();
     Result result(request.request_id, Clock::now());
-    result.set("snapshots_updated", published);
+    // A list of names, as the earlier agent answered (SPEC §4), not a count.
+    rapidjson::Value names(rapidjson::kArrayType);
+    for (const auto& name : published) {
+        names.PushBack(rapidjson::Value(name.c_str(), static_cast<rapidjson::SizeType>(name.size()),
+                                        result.allocator()),
+                       result.allocator());
+    }
+    result.set("snapshots_updated", names);
     return CommandReply(std::move(result), Durability::deferred);
 }
 
@@ -39,10 +46,14 @@ CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
     rapidjson::Value cfg(rapidjson::kObjectType);
     registry::write_core_config(*checked.config, cfg, result.allocator());
     result.set("cfg", cfg);
+    result.set("telemetry_supported", contract::kTelemetrySupported);
     logger("commands")
         ->info("cfg/set applied: heartbeat_s={} log_level={} telemetry={}",
                checked.config->heartbeat_s, checked.config->log_level,
                checked.config->telemetry_enabled);
+    if (checked.config->telemetry_enabled && !contract::kTelemetrySupported) {
+        logger("commands")->warn("{}", contract::kTelemetryUnsupported);
+    }
     return CommandReply(std::move(result));
 }
 

@@ -6,6 +6,7 @@
 // config cannot interleave with another cfg/set.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "commands/command_dispatcher.hpp"
@@ -18,8 +19,9 @@ namespace lucid::host::commands {
 class CoreCommandTarget {
   public:
     virtual ~CoreCommandTarget() = default;
-    // Republishes every retained snapshot; returns how many were published.
-    virtual int republish_snapshots() = 0;
+    // Republishes every retained snapshot; returns the names of those published (refresh's
+    // `snapshots_updated`, named as SnapshotPublisher says).
+    virtual std::vector<std::string> republish_snapshots() = 0;
     virtual registry::CoreConfig current_config() const = 0;
     // Saves atomically (throws on failure, nothing changed), applies live, republishes
     // core/cfg/state.

@@ -19,6 +19,8 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.plugin_stall = config.plugin_stall;
     s.health_window = config.upgrade_health;
     s.start_deaths_before_quarantine = config.start_deaths_before_quarantine;
+    s.plugin_queue = {static_cast<std::size_t>(config.plugin_queue_max),
+                      static_cast<std::size_t>(config.plugin_queue_bytes)};
     s.install.github_base = config.github_base_url;
     s.install.allowed_url_prefixes = config.allowed_source_prefixes;
     s.install.inline_max_bytes = config.max_artifact_bytes;

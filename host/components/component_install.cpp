@@ -2,6 +2,7 @@
 #include <rapidjson/document.h>
 
 #include "common/logging.hpp"
+#include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/dist_name.hpp"
@@ -71,19 +72,42 @@ std::string dropin_source_json(const fs::path& file) {
     return contract::to_json(doc);
 }
 
+// A string field of a result; empty when absent or not a string.
+std::string text_of(const contract::Result& result, const char* key) {
+    const auto* value = result.find(key);
+    return value && value->IsString() ? std::string(value->GetString(), value->GetStringLength())
+                                      : std::string();
+}
+
+// install, upgrade or reinstall, from the versions before and after.
+std::string install_operation(const std::string& from, const std::string& to) {
+    if (from.empty() || to.empty()) return "install";
+    return from == to ? "reinstall" : "upgrade";
+}
+
 }  // namespace
 
 contract::Result ComponentManager::install(const contract::CommandRequest& request,
                                            const ProgressFn& progress) {
+    const auto cid = contract::read_component_id(request.payload);
+    const std::string from = cid.ok() ? installed_version(cid.id) : "";
+    contract::Result result = install_request(request, progress);
+    const std::string to = text_of(result, "version");
+    audit({install_operation(from, to), cid.echo.value_or(""), request.request_id, "", from, to},
+          result);
+    return result;
+}
+
+contract::Result ComponentManager::install_request(const contract::CommandRequest& request,
+                                                   const ProgressFn& progress) {
     contract::Result result(request.request_id, now());
     const ManagerSettings settings = settings_.with_current_policy();
     auto parsed = install::parse_install_request(request.payload, settings.install);
     if (!parsed.request) {
         // Every install result carries the same fields (SPEC §4): unknown ones are null.
         const rapidjson::Value unknown;
-        for (const char* field : {"component_id", "dist_name", "version", "sha256"}) {
-            result.set(field, unknown);
-        }
+        for (const char* field : {"dist_name", "version", "sha256"}) result.set(field, unknown);
+        echo_component_id(contract::read_component_id(request.payload), result);
         flags(result, false, false, false);
         return std::move(result.fail(parsed.error));
     }
@@ -211,7 +235,8 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
 
     // The new library is mapped (no plugin code runs) before the old one is stopped: a file that
     // does not even load never interrupts the running version.
-    auto mapped = PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout});
+    auto mapped = PluginComponent::load(entry.path, *this,
+                                        {settings_.plugin_call_timeout, settings_.plugin_queue});
     if (!mapped.ok()) {
         discard_placed();
         result.set("rolled_back", upgrade);
@@ -278,7 +303,11 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
 }
 
 contract::Result ComponentManager::uninstall(const contract::CommandRequest& request) {
-    return uninstall_from(Channel::mqtt, request);
+    const auto cid = contract::read_component_id(request.payload);
+    const std::string from = cid.ok() ? installed_version(cid.id) : "";
+    contract::Result result = uninstall_from(Channel::mqtt, request);
+    audit({"uninstall", cid.echo.value_or(""), request.request_id, "", from, ""}, result);
+    return result;
 }
 
 contract::Result ComponentManager::uninstall_from(Channel channel,
@@ -346,6 +375,7 @@ contract::Result ComponentManager::uninstall_from(Channel channel,
 
 void ComponentManager::dropin_ready(const fs::path& file) {
     auto log = logger("dropin");
+    const std::string source = "dropin " + file.string();
     // Decided by the file name before anything is copied: a file that yields to what is
     // installed (component_channel.hpp) is not even staged. The same file is reported often
     // (rescans, a .sig arriving): each outcome is logged once per version of the file.
@@ -367,19 +397,21 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     auto verified = stage_local_file(file, files_, settings_.with_current_policy().verifier);
     if (!verified.artifact) {
         if (dropin_log_.first_time(file, verified.error)) {
-            log->error("drop-in {} refused: {}", file.string(), verified.error);
+            contract::Result refused("", now());
+            refused.fail(verified.error);
+            audit({"install", "", "", source, "", ""}, refused);
         }
         return;
     }
     const std::string cid = verified.artifact->manifest().component_id;
     const std::string version = verified.artifact->manifest().version;
     if (dropin_blocked(file, identity, cid, verified.artifact->sha256())) return;
+    const std::string from = installed_version(cid);
     auto result = install_verified("", cid, dropin_source_json(file), std::nullopt,
                                    std::move(*verified.artifact));
     if (!result.ok()) {
-        const std::string error = error_of(result);
-        if (dropin_log_.first_time(file, error)) {
-            log->error("drop-in {} not installed: {}", file.string(), error);
+        if (dropin_log_.first_time(file, error_of(result))) {
+            audit({install_operation(from, version), cid, "", source, from, version}, result);
         }
         return;
     }
@@ -387,7 +419,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     if (noop_of(result)) {
         log->debug("drop-in {}: {} {} is installed already", file.string(), cid, version);
     } else {
-        log->info("drop-in {} installed as {} {}", file.string(), cid, version);
+        audit({install_operation(from, version), cid, "", source, from, version}, result);
     }
 }
 
@@ -415,13 +447,9 @@ void ComponentManager::dropin_removed(const fs::path& file) {
     request.payload.SetObject();
     request.payload.AddMember("component_id", rapidjson::Value(cid, request.payload.GetAllocator()),
                               request.payload.GetAllocator());
+    const std::string from = installed_version(cid);
     auto result = uninstall_from(Channel::dropin, request);
-    if (result.ok()) {
-        logger("dropin")->info("drop-in {} removed: uninstalled {}", file.string(), cid);
-    } else {
-        logger("dropin")->error("drop-in {} removed: cannot uninstall {}: {}", file.string(), cid,
-                                error_of(result));
-    }
+    audit({"uninstall", cid, "", "dropin " + file.string() + " removed", from, ""}, result);
 }
 
 void ComponentManager::set_dropin_file_aside(const fs::path& file, const std::string& suffix,

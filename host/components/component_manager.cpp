@@ -6,9 +6,12 @@
 
 #include <algorithm>
 
+#include "commands/command_dispatcher.hpp"
 #include "common/logging.hpp"
+#include "components/audit_log.hpp"
 #include "contract/component_id_field.hpp"
 #include "lucid/registry/file_modes.hpp"
+#include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -39,6 +42,11 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
     for (const char* snapshot : {"+/status", "+/cfg/state"}) {
         mqtt_.session.subscribe(components_prefix_ + snapshot, 1);
     }
+    // Every plugin command, whatever runs: one subscription the agent never ends, so that the
+    // persistent session keeps commands sent while the agent is stopped (a plugin's own
+    // subscription would end at its stop), and so that a command to a component that is
+    // stopped or absent gets an answer (refuse_plugin_command()).
+    mqtt_.session.subscribe(components_prefix_ + "+/cmd/+", 1);
 }
 
 ComponentManager::~ComponentManager() { stop_all(); }
@@ -66,6 +74,11 @@ std::vector<std::string> ComponentManager::boot() {
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         registry_ = registry;
+    }
+    // Earlier builds subscribed each plugin's `components/{cid}/cmd/+`, which the broker keeps
+    // in the persistent session: beside `components/+/cmd/+` it would deliver commands twice.
+    for (const auto& [id, entry] : registry.entries()) {
+        mqtt_.session.unsubscribe_previous(components_prefix_ + id + "/cmd/+");
     }
 
     finish_blame(blame);
@@ -100,6 +113,10 @@ std::vector<std::string> ComponentManager::boot() {
 
 void ComponentManager::stop_all() {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        stopping_all_ = true;
+    }
     while (!loaded_.empty()) {
         const std::string id = loaded_.begin()->first;  // a copy: the entry goes with the unload
         stop_and_unload(id);
@@ -107,8 +124,9 @@ void ComponentManager::stop_all() {
 }
 
 std::string ComponentManager::load_and_start(const registry::Entry& entry) {
-    return start_loaded(entry,
-                        PluginComponent::load(entry.path, *this, {settings_.plugin_call_timeout}));
+    return start_loaded(
+        entry, PluginComponent::load(entry.path, *this,
+                                     {settings_.plugin_call_timeout, settings_.plugin_queue}));
 }
 
 std::string ComponentManager::start_loaded(const registry::Entry& entry,
@@ -148,14 +166,23 @@ std::string ComponentManager::start_loaded(const registry::Entry& entry,
     return started.error;
 }
 
+void ComponentManager::echo_component_id(const contract::ComponentIdField& field,
+                                         contract::Result& result) {
+    if (field.echo) {
+        result.set("component_id", *field.echo);
+    } else {
+        result.set("component_id", rapidjson::Value());
+    }
+}
+
 std::optional<std::string> ComponentManager::read_component_id(const rapidjson::Value& payload,
                                                                contract::Result& result) {
     auto cid = contract::read_component_id(payload);
+    echo_component_id(cid, result);
     if (!cid.ok()) {
         result.fail(cid.error);
         return std::nullopt;
     }
-    result.set("component_id", cid.id);
     return std::move(cid.id);
 }
 
@@ -192,6 +219,21 @@ bool ComponentManager::healthy_for(const std::string& component_id,
 
 contract::Result ComponentManager::control(const std::string& action,
                                            const contract::CommandRequest& request) {
+    const auto cid = contract::read_component_id(request.payload);
+    const std::string version = cid.ok() ? installed_version(cid.id) : "";
+    contract::Result result = control_request(action, request);
+    audit({action, cid.echo.value_or(""), request.request_id, "", version, version}, result);
+    return result;
+}
+
+std::string ComponentManager::installed_version(const std::string& component_id) const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const auto* entry = registry_.find(component_id);
+    return entry ? entry->version : "";
+}
+
+contract::Result ComponentManager::control_request(const std::string& action,
+                                                   const contract::CommandRequest& request) {
     contract::Result result(request.request_id, now());
     const auto cid_read = read_component_id(request.payload, result);
     if (!cid_read) return result;
@@ -249,7 +291,16 @@ contract::Result ComponentManager::control(const std::string& action,
 
 contract::Result ComponentManager::configure(const std::string& component_id,
                                              const contract::CommandRequest& request) {
+    const std::string version = installed_version(component_id);
+    contract::Result result = configure_request(component_id, request);
+    audit({"config", component_id, request.request_id, "", version, version}, result);
+    return result;
+}
+
+contract::Result ComponentManager::configure_request(const std::string& component_id,
+                                                     const contract::CommandRequest& request) {
     contract::Result result(request.request_id, now());
+    result.set("component_id", component_id);  // named by the topic: echoed like the others
     auto set = request.payload.FindMember("set");
     if (set == request.payload.MemberEnd()) {
         return std::move(result.fail("missing 'set' field in payload"));
@@ -294,17 +345,18 @@ std::vector<contract::ComponentSnapshot> ComponentManager::snapshots() const {
     return out;
 }
 
-int ComponentManager::publish_component_snapshots() {
+std::vector<std::string> ComponentManager::publish_component_snapshots() {
     std::vector<std::string> ids;
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         for (const auto& [id, entry] : registry_.entries()) ids.push_back(id);
     }
+    std::vector<std::string> published;
     for (const auto& id : ids) {
-        publish_component_status(id);
-        publish_component_config(id);
+        if (publish_component_status(id)) published.push_back("components/" + id + "/status");
+        if (publish_component_config(id)) published.push_back("components/" + id + "/cfg");
     }
-    return static_cast<int>(ids.size() * 2);
+    return published;
 }
 
 void ComponentManager::set_status(const std::string& component_id, ComponentStatus status) {
@@ -316,7 +368,7 @@ void ComponentManager::set_status(const std::string& component_id, ComponentStat
     publish_component_status(component_id);
 }
 
-void ComponentManager::publish_component_status(const std::string& component_id) {
+bool ComponentManager::publish_component_status(const std::string& component_id) {
     ComponentStatus status;
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
@@ -326,25 +378,29 @@ void ComponentManager::publish_component_status(const std::string& component_id)
         } else if (const auto* entry = registry_.find(component_id)) {
             status = {"stopped", entry->version, ""};
         } else {
-            return;
+            return false;
         }
     }
-    mqtt_.session.publish(
-        mqtt_.topics.component_status(component_id),
-        contract::component_status_payload(status.state, status.version, status.error, now()), 1,
-        true);
+    return mqtt_.session
+        .publish(mqtt_.topics.component_status(component_id),
+                 contract::component_status_payload(status.state, status.version, status.error,
+                                                    status.dropped_messages, now()),
+                 1, true)
+        .ok;
 }
 
-void ComponentManager::publish_component_config(const std::string& component_id) {
+bool ComponentManager::publish_component_config(const std::string& component_id) {
     std::string config;
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         const auto* entry = registry_.find(component_id);
-        if (!entry) return;
+        if (!entry) return false;
         config = entry->config_json;
     }
-    mqtt_.session.publish(mqtt_.topics.component_cfg_state(component_id),
-                          contract::component_cfg_state_payload(config, now()), 1, true);
+    return mqtt_.session
+        .publish(mqtt_.topics.component_cfg_state(component_id),
+                 contract::component_cfg_state_payload(config, now()), 1, true)
+        .ok;
 }
 
 void ComponentManager::forget_component(const std::string& component_id) {
@@ -368,7 +424,7 @@ void ComponentManager::save_registry(const registry::Registry& registry) {
     registry_ = registry;
 }
 
-std::optional<std::string> ComponentManager::plugin_command_result_topic(
+std::optional<ComponentManager::PluginCommandTopic> ComponentManager::plugin_command_topic(
     const std::string& topic) const {
     const std::string& prefix = components_prefix_;
     if (topic.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
@@ -378,8 +434,28 @@ std::optional<std::string> ComponentManager::plugin_command_result_topic(
     }
     const std::string action = topic.substr(cid_end + 5);
     if (action.empty() || action.find('/') != std::string::npos) return std::nullopt;
-    return mqtt_.topics.component_command_result(
-        topic.substr(prefix.size(), cid_end - prefix.size()), action);
+    std::string cid = topic.substr(prefix.size(), cid_end - prefix.size());
+    if (!registry::is_valid_identifier(cid)) return std::nullopt;  // never one of ours
+    std::string result_topic = mqtt_.topics.component_command_result(cid, action);
+    return PluginCommandTopic{std::move(cid), std::move(result_topic)};
+}
+
+std::string ComponentManager::not_run_error(const std::string& component_id) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (stopping_all_) return commands::CommandDispatcher::kShuttingDown;
+    if (registry_.find(component_id) || statuses_.count(component_id)) {
+        return "component not running: " + component_id;
+    }
+    return "component not found: " + component_id;
+}
+
+void ComponentManager::refuse_plugin_command(const PluginCommandTopic& command,
+                                             const std::string& payload) {
+    const std::string why = not_run_error(command.component_id);
+    const auto request = contract::parse_command(payload);
+    contract::Result result(request.request_id, now());
+    result.fail(request.ok() ? why : request.error);
+    publish_refusal(command.result_topic, result.str());
 }
 
 void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
@@ -406,16 +482,26 @@ void ComponentManager::deliver(const mqtt::MqttMessage& message) {
     // (QoS 1 redelivery, a client's retry), even while the plugin is unresponsive. One that
     // arrives while the first copy is still queued or running is caught on the plugin's worker
     // (PluginContext::publish_result).
+    std::optional<PluginCommandTopic> command;
     if (!message.retain) {
-        if (auto result_topic = plugin_command_result_topic(message.topic)) {
+        command = plugin_command_topic(message.topic);
+        if (command) {
             const auto request = contract::parse_command(message.payload);
-            if (request.ok() && republish_answer(*result_topic, request.request_id)) return;
+            if (request.ok() && republish_answer(command->result_topic, request.request_id)) {
+                return;
+            }
         }
     }
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    for (auto& [id, context] : contexts_) {
-        context->deliver_message(message.topic, message.payload, message.qos, message.retain);
+    bool taken = false;  // by the plugin the command is for
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        for (auto& [id, context] : contexts_) {
+            const bool matched = context->deliver_message(message.topic, message.payload,
+                                                          message.qos, message.retain);
+            taken = taken || (matched && command && id == command->component_id);
+        }
     }
+    if (command && !taken) refuse_plugin_command(*command, message.payload);
 }
 
 // ---- PluginHostServices (plugin worker threads) ----------------------------------------------

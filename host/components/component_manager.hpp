@@ -34,6 +34,7 @@
 #include "components/component_channel.hpp"
 #include "components/crash_records.hpp"
 #include "contract/command_request.hpp"
+#include "contract/component_id_field.hpp"
 #include "contract/payloads.hpp"
 #include "contract/topics.hpp"
 #include "dropin/dropin_log_memo.hpp"
@@ -65,6 +66,8 @@ struct ManagerSettings {
     // Deaths of the agent in a row while one component's start runs, none of them blamed on a
     // plugin by a fatal signal, after which that component is quarantined.
     int start_deaths_before_quarantine = 3;
+    // Each plugin's queue of commands and messages (plugin_worker.hpp).
+    PluginWorker::Limits plugin_queue{1000, 16u * 1024 * 1024};
 
     // A copy with the policy in force now folded into `install` and `verifier`: one snapshot
     // per install.
@@ -112,8 +115,9 @@ class ComponentManager final : public PluginHostServices {
 
     // `core/components` entries with live states.
     std::vector<contract::ComponentSnapshot> snapshots() const;
-    // Republishes components/{cid}/status and cfg/state of every component; returns the count.
-    int publish_component_snapshots();
+    // Republishes components/{cid}/status and cfg/state of every component; returns the names
+    // of those published (`components/{cid}/status`, `components/{cid}/cfg`).
+    std::vector<std::string> publish_component_snapshots();
 
     // PluginHostServices
     bool publish(const std::string& topic, const std::string& payload, int qos,
@@ -126,10 +130,21 @@ class ComponentManager final : public PluginHostServices {
     std::string agent_id() override;
     std::string base_topic() override;
     void status_changed(const std::string& component_id, const ComponentStatus& status) override;
+    std::string not_run_error(const std::string& component_id) override;
     std::string read_config(const std::string& component_id) override;
     std::string persist_config(const std::string& component_id, const std::string& json) override;
 
   private:
+    // The operations themselves; the public ones above add the audit line (audit_log.hpp).
+    contract::Result install_request(const contract::CommandRequest& request,
+                                     const ProgressFn& progress);
+    contract::Result control_request(const std::string& action,
+                                     const contract::CommandRequest& request);
+    contract::Result configure_request(const std::string& component_id,
+                                       const contract::CommandRequest& request);
+    // The registered version of a component, empty when none.
+    std::string installed_version(const std::string& component_id) const;
+
     struct Loaded {
         std::unique_ptr<PluginComponent> plugin;
         mqtt::MessageRouter::RouteId route = 0;
@@ -137,8 +152,11 @@ class ComponentManager final : public PluginHostServices {
     struct InstallPlan;
 
     // The command's `component_id`, validated; on failure `result` carries the contract error.
+    // Either way the result echoes it (echo_component_id).
     static std::optional<std::string> read_component_id(const rapidjson::Value& payload,
                                                         contract::Result& result);
+    static void echo_component_id(const contract::ComponentIdField& field,
+                                  contract::Result& result);
 
     // Lifecycle helpers; the caller holds lifecycle_mutex_.
     std::string load_and_start(const registry::Entry& entry);  // error, empty on success
@@ -159,8 +177,8 @@ class ComponentManager final : public PluginHostServices {
     void save_registry(const registry::Registry& registry);
     void set_status(const std::string& component_id, ComponentStatus status);
     void forget_component(const std::string& component_id);
-    void publish_component_status(const std::string& component_id);
-    void publish_component_config(const std::string& component_id);
+    bool publish_component_status(const std::string& component_id);
+    bool publish_component_config(const std::string& component_id);
     registry::Registry registry_copy() const;
     // ---- crash quarantine (component_quarantine.cpp); the caller holds lifecycle_mutex_ ----
     // Records the start() about to run (with the deaths counted for that version), or clears it.
@@ -206,8 +224,16 @@ class ComponentManager final : public PluginHostServices {
     // nor being installed is what an agent killed between registry and broker updates left (an
     // uninstall saved, a new component started but not registered): it is cleared.
     void clear_if_stale(const mqtt::MqttMessage& message);
-    // For `{base}/components/{cid}/cmd/{action}`, its result topic; nullopt for other topics.
-    std::optional<std::string> plugin_command_result_topic(const std::string& topic) const;
+    // `{base}/components/{cid}/cmd/{action}` with a valid cid: a plugin command.
+    struct PluginCommandTopic {
+        std::string component_id;
+        std::string result_topic;  // components/{cid}/evt/{action}_result
+    };
+    std::optional<PluginCommandTopic> plugin_command_topic(const std::string& topic) const;
+    // Answers a plugin command no running plugin took: `component not running: <cid>`,
+    // `component not found: <cid>`, or, while the agent stops, the dispatcher's kShuttingDown.
+    // Not recorded: sent again once the component runs, it runs.
+    void refuse_plugin_command(const PluginCommandTopic& command, const std::string& payload);
 
     const ManagerSettings settings_;
     Mqtt mqtt_;
@@ -231,6 +257,7 @@ class ComponentManager final : public PluginHostServices {
     // Deaths counted at boot for a component's start, carried into its next start marker:
     // cid → (version, deaths). Guarded by lifecycle_mutex_.
     std::map<std::string, std::pair<std::string, int>> start_deaths_;
+    bool stopping_all_ = false;  // stop_all() began: the agent is shutting down
 
     // Last: its thread ends before the members it reaches through the contexts go away.
     PluginStallWatch stall_watch_;

@@ -50,6 +50,10 @@ struct AgentConfig {
     int start_deaths_before_quarantine = 3;
     // The earlier agent's registry to import once; empty → /var/lib/lucid/components.json.
     std::filesystem::path legacy_registry;
+    // Each plugin's queue of commands and messages: beyond either bound, commands are refused
+    // (`busy: component queue full: <cid>`) and messages dropped (counted).
+    std::uint64_t plugin_queue_max = 1000;
+    std::uint64_t plugin_queue_bytes = 16ull * 1024 * 1024;
 
     // Where each setting came from ("flag", "environment", "env file", "default"), by setting
     // name, for check-config.

@@ -43,6 +43,8 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("start_deaths_before_quarantine", std::to_string(c.start_deaths_before_quarantine));
     add("legacy_registry",
         c.legacy_registry.empty() ? "/var/lib/lucid/components.json" : c.legacy_registry.string());
+    add("plugin_queue_max", std::to_string(c.plugin_queue_max));
+    add("plugin_queue_bytes", std::to_string(c.plugin_queue_bytes));
     return out;
 }
 

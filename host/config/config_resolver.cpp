@@ -225,6 +225,16 @@ class Resolver {
         config_.plugin_stall = std::chrono::seconds(stall_s);
         config_.upgrade_health = std::chrono::milliseconds(health_ms);
         config_.start_deaths_before_quarantine = static_cast<int>(start_deaths);
+        std::int64_t queue_max = static_cast<std::int64_t>(config_.plugin_queue_max);
+        if (!int_setting("plugin_queue_max", 1, 1'000'000, queue_max)) return false;
+        config_.plugin_queue_max = static_cast<std::uint64_t>(queue_max);
+        if (auto bytes = get("plugin_queue_bytes")) {
+            auto parsed = parse_byte_size(bytes->text);
+            if (!parsed || *parsed < 1024 || *parsed > (1ull << 30)) {
+                return fail(bad(*bytes, "plugin_queue_bytes", "a size from 1K to 1G, like 16M"));
+            }
+            config_.plugin_queue_bytes = *parsed;
+        }
         if (min_ms > max_ms) {
             return fail("reconnect_min_ms (" + std::to_string(min_ms) +
                         ") must not exceed reconnect_max_ms (" + std::to_string(max_ms) + ")");

@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 23> kSettings{{
+inline constexpr std::array<Setting, 25> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -60,6 +60,10 @@ inline constexpr std::array<Setting, 23> kSettings{{
      "quarantined, 1-100 (default 3)"},
     {"legacy_registry", "--legacy-registry", "LUCID_LEGACY_REGISTRY",
      "the earlier agent's registry, imported once (default /var/lib/lucid/components.json)"},
+    {"plugin_queue_max", "--plugin-queue-max", "LUCID_PLUGIN_QUEUE_MAX",
+     "commands and messages queued for one plugin at most, 1-1000000 (default 1000)"},
+    {"plugin_queue_bytes", "--plugin-queue-bytes", "LUCID_PLUGIN_QUEUE_BYTES",
+     "bytes queued for one plugin at most, 1K-1G, K/M/G suffix (default 16M)"},
 }};
 
 // The earlier agent's variables, used when LUCID_MQTT_URL is set nowhere.

@@ -1,5 +1,6 @@
 #include "contract/component_id_field.hpp"
 
+#include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::contract {
@@ -18,9 +19,11 @@ ComponentIdField read_component_id(const rapidjson::Value& payload) {
     const std::string value(it->value.GetString(), it->value.GetStringLength());
     if (auto error = registry::identifier_error("component_id", value)) {
         field.error = *error;  // SPEC §2's message, the value quoted by registry::echoed_value
+        field.echo = registry::echoed_value(value);
         return field;
     }
     field.id = value;
+    field.echo = value;
     return field;
 }
 

@@ -6,9 +6,13 @@
 //   not an id (§2),   validation_error: component_id '<value>' is invalid; allowed: [a-z0-9]...
 //   "" included       (SPEC §2's message; <value> quoted as lucid/registry/echoed_value.hpp says)
 //
+// A result echoes the `component_id` it was sent even when it is refused (SPEC §3): `echo` is
+// the id, or an invalid string cut by registry::echoed_value; absent or not a string: none.
+//
 // Pure; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <rapidjson/document.h>
@@ -16,8 +20,9 @@
 namespace lucid::host::contract {
 
 struct ComponentIdField {
-    std::string id;     // valid when ok()
-    std::string error;  // the result's error otherwise
+    std::string id;                   // valid when ok()
+    std::string error;                // the result's error otherwise
+    std::optional<std::string> echo;  // what the result's `component_id` says; null when none
 
     bool ok() const { return error.empty(); }
 };

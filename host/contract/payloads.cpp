@@ -133,11 +133,13 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
 }
 
 std::string component_status_payload(std::string_view state, std::string_view version,
-                                     std::string_view error, Clock::time_point now) {
+                                     std::string_view error, std::uint64_t dropped_messages,
+                                     Clock::time_point now) {
     Document doc = envelope(now);
     add_string(doc, "state", state);
     add_string(doc, "version", version);
     add(doc, "error", error.empty() ? Value() : str_value(error, doc.GetAllocator()));
+    add(doc, "dropped_messages", Value(dropped_messages));
     return to_json(doc);
 }
 
@@ -165,6 +167,7 @@ std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_po
     Value cfg(rapidjson::kObjectType);
     registry::write_core_config(config, cfg, doc.GetAllocator());
     add(doc, "cfg", std::move(cfg));
+    add(doc, "telemetry_supported", Value(kTelemetrySupported));
     return to_json(doc);
 }
 
@@ -216,6 +219,11 @@ Result& Result::set(std::string_view key, const rapidjson::Value& value) {
 }
 
 bool Result::ok() const { return doc_["ok"].GetBool(); }
+
+const rapidjson::Value* Result::find(std::string_view key) const {
+    auto it = doc_.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+    return it == doc_.MemberEnd() ? nullptr : &it->value;
+}
 
 std::string Result::str() const { return to_json(doc_); }
 

@@ -71,9 +71,11 @@ struct ComponentSnapshot {
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
                                Clock::time_point now);
 
-// `components/{cid}/status`: state, version, error (null when empty).
+// `components/{cid}/status`: state, version, error (null when empty), dropped_messages (on the
+// plugin's subscriptions, since it started: its queue was full or it was unresponsive).
 std::string component_status_payload(std::string_view state, std::string_view version,
-                                     std::string_view error, Clock::time_point now);
+                                     std::string_view error, std::uint64_t dropped_messages,
+                                     Clock::time_point now);
 // `components/{cid}/cfg/state`: the component's config object (serialized JSON) as `cfg`.
 std::string component_cfg_state_payload(const std::string& config_json, Clock::time_point now);
 // `core/evt/components/install_progress`.
@@ -81,7 +83,14 @@ std::string install_progress_payload(std::string_view request_id, std::string_vi
                                      std::uint64_t bytes, std::uint64_t total,
                                      Clock::time_point now);
 
-// `core/cfg/state`.
+// Telemetry does not exist yet: `telemetry_enabled` is accepted and stored (the contract's key),
+// but does nothing, which `core/cfg/state` and every cfg/set result say with
+// `telemetry_supported: false` (and the agent's log with a WARN when it is true).
+inline constexpr bool kTelemetrySupported = false;
+inline constexpr const char* kTelemetryUnsupported =
+    "telemetry_enabled is true but does nothing: telemetry is not supported yet";
+
+// `core/cfg/state`: `cfg` and `telemetry_supported`.
 std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_point now);
 
 // A command result: `schema`, `ts`, `request_id`, `ok`, `error` plus command-specific fields.
@@ -111,6 +120,8 @@ class Result {
 
     rapidjson::Document::AllocatorType& allocator() { return doc_.GetAllocator(); }
     bool ok() const;
+    // A field set so far, nullptr when absent (e.g. for the audit line of an operation).
+    const rapidjson::Value* find(std::string_view key) const;
     std::string str() const;
 
   private:

@@ -249,6 +249,11 @@ void MqttSession::unsubscribe(const std::string& filter) {
     if (subscriptions_.remove(filter) && connected()) send_unsubscribe(filter);
 }
 
+void MqttSession::unsubscribe_previous(const std::string& filter) {
+    std::lock_guard<std::mutex> lock(subscribe_mutex_);
+    if (subscriptions_.owe_unsubscribe(filter) && connected()) send_unsubscribe(filter);
+}
+
 void MqttSession::send_unsubscribe(const std::string& filter) {
     // Owed until its UNSUBACK: a packet queued or written just before the connection went may
     // never reach the broker, and the next connect sends it again.

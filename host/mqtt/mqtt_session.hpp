@@ -105,6 +105,9 @@ class MqttSession final : public Publisher {
     // Ends the filter's last reference; the broker is told now, or on the next connect when
     // offline (the session is persistent: it would keep the subscription).
     void unsubscribe(const std::string& filter);
+    // Tells the broker to drop a filter an earlier process may have left in the persistent
+    // session, unless the set holds it: now when connected, else at the next connect.
+    void unsubscribe_previous(const std::string& filter);
 
     PublishOutcome publish(const std::string& topic, std::string_view payload, int qos,
                            bool retain) override;

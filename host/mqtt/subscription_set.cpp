@@ -32,6 +32,12 @@ std::vector<Subscription> SubscriptionSet::all() const {
     return out;
 }
 
+bool SubscriptionSet::owe_unsubscribe(const std::string& filter) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (slots_.count(filter)) return false;
+    return owed_.insert(filter).second;
+}
+
 std::vector<std::string> SubscriptionSet::owed_unsubscribes() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return {owed_.begin(), owed_.end()};

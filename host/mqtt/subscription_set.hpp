@@ -31,6 +31,9 @@ class SubscriptionSet {
     bool remove(const std::string& filter);
     std::vector<Subscription> all() const;
 
+    // A filter an earlier process may have left in the persistent session: owed like a removed
+    // one, unless it is in the set. True when it became owed.
+    bool owe_unsubscribe(const std::string& filter);
     // Filters removed whose UNSUBSCRIBE was not sent yet (a later add() cancels it).
     std::vector<std::string> owed_unsubscribes() const;
     void unsubscribed(const std::string& filter);

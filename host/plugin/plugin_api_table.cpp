@@ -203,21 +203,11 @@ struct PluginApi {
                                          void* user) {
         return guarded(host, "register_command", [&](PluginContext& ctx) {
             if (!action || !fn || !is_valid_event_type(action)) return LUCID_ERR_INVALID_ARGUMENT;
-            bool first = false;
-            {
-                std::lock_guard<std::mutex> lock(ctx.mutex_);
-                if (!ctx.accepting()) return LUCID_ERR_STATE;
-                first = ctx.commands_.empty();
-                ctx.commands_[action] =
-                    PluginContext::CommandHandler{ctx.worker_.next_id(), fn, user};
-            }
-            if (first) {
-                ctx.host_.subscribe(ctx.component_id_, ctx.prefix_ + "cmd/+", 1);
-                if (!still_registered(ctx, [&] { return !ctx.commands_.empty(); })) {
-                    ctx.host_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
-                    return LUCID_ERR_STATE;
-                }
-            }
+            // No subscription of its own: the agent holds `components/+/cmd/+` for every
+            // component, so that commands wait in the broker's session while it is stopped.
+            std::lock_guard<std::mutex> lock(ctx.mutex_);
+            if (!ctx.accepting()) return LUCID_ERR_STATE;
+            ctx.commands_[action] = PluginContext::CommandHandler{ctx.worker_.next_id(), fn, user};
             return LUCID_OK;
         });
     }
@@ -226,16 +216,13 @@ struct PluginApi {
         return guarded(host, "unregister_command", [&](PluginContext& ctx) {
             if (!action) return LUCID_ERR_INVALID_ARGUMENT;
             std::uint64_t tag = 0;
-            bool last = false;
             {
                 std::lock_guard<std::mutex> lock(ctx.mutex_);
                 auto it = ctx.commands_.find(std::string_view(action));
                 if (it == ctx.commands_.end()) return LUCID_ERR_NOT_FOUND;
                 tag = it->second.tag;
                 ctx.commands_.erase(it);
-                last = ctx.commands_.empty();
             }
-            if (last) ctx.host_.unsubscribe(ctx.component_id_, ctx.prefix_ + "cmd/+");
             ctx.worker_.wait_idle(tag);
             return LUCID_OK;
         });

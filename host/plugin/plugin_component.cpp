@@ -13,9 +13,9 @@ PluginComponent::LoadResult PluginComponent::load(const std::filesystem::path& f
     self->path_ = file;
     self->manifest_ = loaded.library->manifest();
     self->library_ = std::move(loaded.library);
-    self->context_ =
-        std::make_unique<PluginContext>(self->library_->descriptor(), self->manifest_.component_id,
-                                        self->manifest_.version, services, options.call_timeout);
+    self->context_ = std::make_unique<PluginContext>(
+        self->library_->descriptor(), self->manifest_.component_id, self->manifest_.version,
+        services, options.call_timeout, options.queue);
     return LoadResult{std::move(self), {}};
 }
 

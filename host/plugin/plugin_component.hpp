@@ -30,6 +30,8 @@ class PluginComponent {
     struct Options {
         // Upper bound for create/start/stop/config calls into the plugin.
         std::chrono::milliseconds call_timeout = std::chrono::seconds(10);
+        // Bounds of the plugin's queue of commands and messages; unbounded by default.
+        PluginWorker::Limits queue;
     };
     struct LoadResult {
         std::unique_ptr<PluginComponent> component;

@@ -18,7 +18,7 @@ namespace lucid::host {
 
 PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
                              std::string version, PluginHostServices& services,
-                             std::chrono::milliseconds call_timeout)
+                             std::chrono::milliseconds call_timeout, PluginWorker::Limits queue)
     : descriptor_(descriptor),
       component_id_(std::move(component_id)),
       version_(std::move(version)),
@@ -27,7 +27,7 @@ PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::str
       base_topic_(services.base_topic()),
       prefix_(component_prefix(base_topic_, component_id_)),
       log_(logger("plugin." + component_id_)),
-      worker_("plugin." + component_id_, crash::worker_identity(component_id_, version_)) {
+      worker_("plugin." + component_id_, crash::worker_identity(component_id_, version_), queue) {
     status_ = ComponentStatus{"stopped", version_, ""};
 }
 
@@ -55,6 +55,7 @@ void PluginContext::set_status(std::string state, std::string error) {
         std::lock_guard<std::mutex> lock(mutex_);
         status_.state = std::move(state);
         status_.error = std::move(error);
+        status_.dropped_messages = dropped_reported_ = dropped_;
         copy = status_;
     }
     host_.status_changed(component_id_, copy);
@@ -63,16 +64,13 @@ void PluginContext::set_status(std::string state, std::string error) {
 void PluginContext::forget_registrations() {
     worker_.cancel_all_timers();
     std::vector<std::string> filters;
-    bool had_commands = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         for (auto& [id, sub] : subscriptions_) filters.push_back(sub.filter);
         subscriptions_.clear();
-        had_commands = !commands_.empty();
         commands_.clear();
     }
     for (const auto& filter : filters) host_.unsubscribe(component_id_, filter);
-    if (had_commands) host_.unsubscribe(component_id_, prefix_ + "cmd/+");
 }
 
 PluginContext::StepResult PluginContext::start() {
@@ -171,9 +169,12 @@ PluginContext::StepResult PluginContext::stop() {
         }
         phase_ = Phase::stopping;  // no new deliveries, timers or subscriptions from here on
     }
-    // Forgotten before stop() so that nothing new is queued; what is already queued runs
-    // first (FIFO), then stop and destroy.
+    // Forgotten before stop() so that nothing new is queued. What is queued is not run: the
+    // stop goes first (a backlog of slow commands must not make it time out), and the commands
+    // among them are answered now (PluginHostServices::not_run_error), not left behind a stop
+    // that may never return.
     forget_registrations();
+    worker_.drop_offered();
     // A plugin already reported unresponsive gets one more threshold, not the full call
     // timeout: its stop is queued behind the callback that hangs.
     std::chrono::milliseconds wait = call_timeout_;
@@ -192,8 +193,9 @@ PluginContext::StepResult PluginContext::stop() {
             descriptor_.destroy(instance_);
             instance_ = nullptr;
             outcome->ok = status == LUCID_OK;
+            worker_.close();  // on the worker: nothing queued behind the stop runs any more
         },
-        wait, "stop");
+        wait, "stop", PluginWorker::Place::front);
     StepResult result = finished ? *outcome : StepResult{};
     if (!finished) {
         result.stuck = true;
@@ -213,7 +215,8 @@ PluginContext::StepResult PluginContext::stop() {
 bool PluginContext::deliver_message(const std::string& topic, const std::string& payload, int qos,
                                     bool retain) {
     std::vector<std::uint64_t> matches;
-    std::string action;
+    std::string action;     // set when the topic is one of this component's command topics
+    std::uint64_t tag = 0;  // of the action's handler; 0 when it has none (yet)
     bool hung = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -225,19 +228,28 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
         const std::string cmd_prefix = prefix_ + "cmd/";
         // A retained command would be replayed by the broker on every reconnect: like the
         // agent's own commands, it is ignored.
-        if (!retain && !commands_.empty() && topic.compare(0, cmd_prefix.size(), cmd_prefix) == 0 &&
+        if (!retain && topic.compare(0, cmd_prefix.size(), cmd_prefix) == 0 &&
+            topic.size() > cmd_prefix.size() &&
             topic.find('/', cmd_prefix.size()) == std::string::npos) {
             action = topic.substr(cmd_prefix.size());
+            if (auto it = commands_.find(action); it != commands_.end()) tag = it->second.tag;
         }
         // Unresponsive: nothing is queued behind the hung callback, where it would pile up.
-        if (hung) stall_->dropped += matches.size();
+        if (hung) {
+            stall_->dropped += matches.size();
+            dropped_ += matches.size();
+        }
     }
+    // A command topic the plugin subscribed to as messages, without a handler, is its own.
+    const bool command = !action.empty() && (tag != 0 || matches.empty());
     if (hung) {
-        if (!action.empty()) refuse_command(action, payload);
-        return !matches.empty() || !action.empty();
+        if (command) refuse_command(action, payload, unresponsive_refusal(component_id_));
+        return !matches.empty() || command;
     }
+    // What a queued task weighs: its copies of the topic and the payload.
+    const std::size_t bytes = topic.size() + payload.size();
     for (std::uint64_t id : matches) {
-        worker_.post(
+        const auto offered = worker_.offer(
             [this, id, topic, payload, qos, retain] {
                 Subscription sub;
                 {
@@ -256,33 +268,56 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
                                call.error);
                 }
             },
-            id, "message on " + topic);
-    }
-    if (!action.empty()) {
-        std::uint64_t tag = 0;
-        {
+            id, "message on " + topic, bytes);
+        if (offered == PluginWorker::Offer::full) {
+            drop_message(topic);
+        } else if (offered == PluginWorker::Offer::queued) {
             std::lock_guard<std::mutex> lock(mutex_);
-            auto it = commands_.find(action);
-            if (it != commands_.end()) tag = it->second.tag;
-        }
-        if (tag == 0 && matches.empty()) {
-            publish_result(action, payload);  // answers "unknown command"
-        } else if (tag != 0) {
-            worker_.post([this, action, payload] { run_command(action, payload); }, tag,
-                         "command '" + action + "'");
+            dropping_ = false;
         }
     }
-    return !matches.empty() || !action.empty();
+    if (command) {
+        // Queued even without a handler: a plugin still starting registers it before the task
+        // runs (start is ahead in the queue); otherwise it answers "unknown command".
+        const auto offered =
+            worker_.offer([this, action, payload] { run_command(action, payload); }, tag,
+                          "command '" + action + "'", bytes,
+                          [this, action, payload] {
+                              refuse_command(action, payload, host_.not_run_error(component_id_));
+                          });
+        if (offered == PluginWorker::Offer::full) {
+            refuse_command(action, payload, "busy: component queue full: " + component_id_);
+        } else if (offered == PluginWorker::Offer::closed) {
+            // Not host_.not_run_error(): the caller may hold the lock that one takes.
+            refuse_command(action, payload, "component not running: " + component_id_);
+        }
+    }
+    return !matches.empty() || command;
+}
+
+void PluginContext::drop_message(const std::string& topic) {
+    bool first = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++dropped_;
+        first = !dropping_;
+        dropping_ = true;
+    }
+    // Once per run of drops: the count is in the component's status (check_responsive()).
+    if (first) {
+        log_->warn("queue of {} full: dropping messages (first on {})", component_id_, topic);
+    }
 }
 
 void PluginContext::run_command(const std::string& action, const std::string& payload) {
     publish_result(action, payload);
 }
 
-void PluginContext::refuse_command(const std::string& action, const std::string& payload) {
+void PluginContext::refuse_command(const std::string& action, const std::string& payload,
+                                   const std::string& error) {
     contract::CommandRequest request = contract::parse_command(payload);
     contract::Result result(request.request_id, host_.now());
-    result.fail(request.ok() ? unresponsive_refusal(component_id_) : request.error);
+    result.fail(request.ok() ? error : request.error);
     host_.publish_refusal(prefix_ + "evt/" + action + "_result", result.str());
 }
 

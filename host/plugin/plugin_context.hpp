@@ -53,7 +53,8 @@ class PluginContext {
     // `descriptor` must stay callable until stop() returned (its library stays loaded).
     PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
                   std::string version, PluginHostServices& services,
-                  std::chrono::milliseconds call_timeout = std::chrono::seconds(10));
+                  std::chrono::milliseconds call_timeout = std::chrono::seconds(10),
+                  PluginWorker::Limits queue = {});
     ~PluginContext();  // stop() when still running
     PluginContext(const PluginContext&) = delete;
     PluginContext& operator=(const PluginContext&) = delete;
@@ -66,6 +67,8 @@ class PluginContext {
     StepResult stop();
 
     // Returns true when the message matched a subscription or a command of this plugin.
+    // Beyond the queue's limits a command is answered `busy: component queue full: <cid>` and
+    // a message is dropped (counted in status().dropped_messages).
     bool deliver_message(const std::string& topic, const std::string& payload, int qos,
                          bool retain);
 
@@ -121,8 +124,12 @@ class PluginContext {
     std::string stop_timeout_error(std::chrono::milliseconds waited) const;
     void forget_registrations();  // subscriptions, commands, timers
     void run_command(const std::string& action, const std::string& payload);
-    // Answers a command at once with unresponsive_refusal(), without queueing it.
-    void refuse_command(const std::string& action, const std::string& payload);
+    // Answers a command at once with `error` (a malformed payload with its own), without
+    // running it and without recording the answer.
+    void refuse_command(const std::string& action, const std::string& payload,
+                        const std::string& error);
+    // Counts a message dropped because the queue was full; WARNs at the first of a run.
+    void drop_message(const std::string& topic);
     void publish_result(const std::string& action, const std::string& payload);
     // On the worker: asks the plugin, stores what it accepted, or gives it the stored config
     // back when storing fails or the answer was given up on (plugin_context_config.cpp).
@@ -145,7 +152,10 @@ class PluginContext {
     std::map<std::uint64_t, Subscription> subscriptions_;
     std::map<std::string, CommandHandler, std::less<>> commands_;
     std::optional<Stall> stall_;
-    void* instance_ = nullptr;  // touched on the worker only
+    std::uint64_t dropped_ = 0;           // messages dropped since start (status_.dropped...)
+    std::uint64_t dropped_reported_ = 0;  // the count the last published status carried
+    bool dropping_ = false;               // the last message offered was dropped
+    void* instance_ = nullptr;            // touched on the worker only
 
     PluginWorker worker_;  // last: its thread ends before the members above go away
 };

@@ -18,6 +18,15 @@ void PluginContext::check_responsive(PluginWorker::Clock::time_point now,
     std::unique_lock<std::mutex> lock(mutex_);
     // Start and stop have their own time limit (call_timeout_) and their own outcome.
     if (phase_ != Phase::running) return;
+    if (dropped_ != dropped_reported_) {
+        // Messages were dropped since the last status: published here, at this check's pace,
+        // not per message (and not from deliver_message(), on the network thread).
+        const ComponentStatus current = status_;
+        lock.unlock();
+        set_status(current.state, current.error);
+        lock.lock();
+        if (phase_ != Phase::running) return;
+    }
     if (!stall_) {
         if (!busy || now - busy->since < stall_after) return;
         stall_ = Stall{*busy, stall_after, status_, 0};

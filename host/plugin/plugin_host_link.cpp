@@ -24,6 +24,12 @@ bool HostLink::publish_refusal(const std::string& topic, const std::string& payl
     return call.services && call.services->publish_refusal(topic, payload);
 }
 
+std::string HostLink::not_run_error(const std::string& component_id) {
+    Call call(*this);
+    return call.services ? call.services->not_run_error(component_id)
+                         : "component not running: " + component_id;
+}
+
 bool HostLink::republish_answer(const std::string& result_topic, const std::string& request_id) {
     Call call(*this);
     return call.services && call.services->republish_answer(result_topic, request_id);

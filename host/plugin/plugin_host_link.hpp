@@ -36,7 +36,8 @@ class HostLink {
                  bool retain);                                                   // cut: false
     bool publish_refusal(const std::string& topic, const std::string& payload);  // cut: false
     bool republish_answer(const std::string& result_topic,
-                          const std::string& request_id);  // cut: false
+                          const std::string& request_id);        // cut: false
+    std::string not_run_error(const std::string& component_id);  // cut: the default's
     void subscribe(const std::string& component_id, const std::string& filter, int qos);
     void unsubscribe(const std::string& component_id, const std::string& filter);
     std::chrono::system_clock::time_point now();  // cut: the system clock

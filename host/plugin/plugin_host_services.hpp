@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace lucid::host {
@@ -20,6 +21,9 @@ struct ComponentStatus {
     std::string state;    // starting | running | stopped | failed
     std::string version;  // the component's version
     std::string error;    // empty when none
+    // Messages on the plugin's subscriptions dropped since it started: its queue was full, or
+    // it was unresponsive.
+    std::uint64_t dropped_messages = 0;
 };
 
 class PluginHostServices {
@@ -36,6 +40,12 @@ class PluginHostServices {
     // runs the command.
     virtual bool publish_refusal(const std::string& topic, const std::string& payload) {
         return publish(topic, payload, 1, false);
+    }
+
+    // The error answering a command that was queued for the plugin but never ran because the
+    // plugin stopped first (a stop jumps the queue). Not recorded either: sent again, it runs.
+    virtual std::string not_run_error(const std::string& component_id) {
+        return "component not running: " + component_id;
     }
 
     // When `request_id` was answered on `result_topic` already (a QoS 1 redelivery, or a

@@ -22,12 +22,18 @@ struct PluginWorker::State {
         std::uint64_t tag;
         std::string what;
         Task task;
+        Task on_drop;           // offer()'s, run when close() drops the task
+        std::size_t bytes = 0;  // counted against limits.max_bytes
+        bool counted = false;   // an offer(): counted against the limits
     };
 
     std::mutex mutex;
     std::condition_variable wake;  // new task, timer change, close
     std::condition_variable idle;  // a task finished, or the thread ended
     std::deque<Queued> queue;
+    Limits limits;
+    std::size_t offered_tasks = 0;  // queued tasks that came through offer()
+    std::size_t offered_bytes = 0;  // and their bytes
     std::map<std::uint64_t, Timer> timers;
     std::uint64_t running_tag = 0;
     bool running = false;
@@ -66,6 +72,7 @@ struct PluginWorker::State {
                 tag = queue.front().tag;
                 what = std::move(queue.front().what);
                 task = std::move(queue.front().task);
+                uncount(queue.front());
                 queue.pop_front();
             } else if (earliest != timers.end()) {
                 // A copy: the timer may be cancelled (erased) while we wait.
@@ -84,6 +91,12 @@ struct PluginWorker::State {
         }
     }
 
+    void uncount(const Queued& queued) {
+        if (!queued.counted) return;
+        --offered_tasks;
+        offered_bytes -= queued.bytes;
+    }
+
     void done() {
         std::lock_guard<std::mutex> lock(mutex);
         running = false;
@@ -93,9 +106,13 @@ struct PluginWorker::State {
 };
 
 PluginWorker::PluginWorker(std::string name, std::string crash_identity)
+    : PluginWorker(std::move(name), std::move(crash_identity), Limits{0, 0}) {}
+
+PluginWorker::PluginWorker(std::string name, std::string crash_identity, Limits limits)
     : state_(std::make_shared<State>()) {
     state_->name = std::move(name);
     state_->crash_identity = std::move(crash_identity);
+    state_->limits = limits;
     thread_ = std::thread([state = state_] {
         const crash::SignalStack signal_stack;  // a stack overflow in the plugin is recorded too
         std::uint64_t tag = 0;
@@ -136,12 +153,31 @@ PluginWorker::~PluginWorker() {
 bool PluginWorker::post(Task task, std::uint64_t tag, std::string what) {
     std::lock_guard<std::mutex> lock(state_->mutex);
     if (state_->closed) return false;
-    state_->queue.push_back(State::Queued{tag, std::move(what), std::move(task)});
+    state_->queue.push_back(
+        State::Queued{tag, std::move(what), std::move(task), nullptr, 0, false});
     state_->wake.notify_all();
     return true;
 }
 
-bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what) {
+PluginWorker::Offer PluginWorker::offer(Task task, std::uint64_t tag, std::string what,
+                                        std::size_t bytes, Task on_drop) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (state_->closed) return Offer::closed;
+    const Limits& limits = state_->limits;
+    if ((limits.max_tasks > 0 && state_->offered_tasks + 1 > limits.max_tasks) ||
+        (limits.max_bytes > 0 && state_->offered_bytes + bytes > limits.max_bytes)) {
+        return Offer::full;
+    }
+    ++state_->offered_tasks;
+    state_->offered_bytes += bytes;
+    state_->queue.push_back(
+        State::Queued{tag, std::move(what), std::move(task), std::move(on_drop), bytes, true});
+    state_->wake.notify_all();
+    return Offer::queued;
+}
+
+bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what,
+                                Place place) {
     if (on_worker_thread()) {
         task();
         return true;
@@ -149,16 +185,21 @@ bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout, st
     // The flag is shared so that a task finishing after a timeout writes into live memory.
     auto done = std::make_shared<bool>(false);
     auto state = state_;
-    bool queued = post(
-        [task = std::move(task), done, state] {
-            task();
-            std::lock_guard<std::mutex> lock(state->mutex);
-            *done = true;
-            state->idle.notify_all();
-        },
-        0, std::move(what));
-    if (!queued) return false;
+    Task wrapped = [task = std::move(task), done, state] {
+        task();
+        std::lock_guard<std::mutex> lock(state->mutex);
+        *done = true;
+        state->idle.notify_all();
+    };
     std::unique_lock<std::mutex> lock(state_->mutex);
+    if (state_->closed) return false;
+    State::Queued queued{0, std::move(what), std::move(wrapped), nullptr, 0, false};
+    if (place == Place::front) {
+        state_->queue.push_front(std::move(queued));
+    } else {
+        state_->queue.push_back(std::move(queued));
+    }
+    state_->wake.notify_all();
     return state_->idle.wait_for(lock, timeout, [&] {
         return *done || (state_->closed && !state_->running);
     }) && *done;
@@ -205,14 +246,58 @@ std::optional<PluginWorker::Busy> PluginWorker::busy() const {
     return state_->current;
 }
 
+namespace {
+
+// Outside the worker's lock: an on_drop answers a command, through the agent.
+void run_on_drop(std::deque<PluginWorker::Task>& on_drops) {
+    for (auto& on_drop : on_drops) {
+        try {
+            on_drop();
+        } catch (...) {  // like tasks: wrapped by their owner; this only keeps dropping going
+        }
+    }
+}
+
+}  // namespace
+
+void PluginWorker::drop_offered() {
+    std::deque<State::Queued> dropped;  // destroyed outside the lock
+    std::deque<Task> on_drops;
+    {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        auto& queue = state_->queue;
+        for (auto it = queue.begin(); it != queue.end();) {
+            if (!it->counted) {
+                ++it;
+                continue;
+            }
+            if (it->on_drop) on_drops.push_back(std::move(it->on_drop));
+            dropped.push_back(std::move(*it));
+            it = queue.erase(it);
+        }
+        state_->offered_tasks = 0;
+        state_->offered_bytes = 0;
+    }
+    run_on_drop(on_drops);
+}
+
 void PluginWorker::close() {
     std::deque<State::Queued> dropped;  // destroyed outside the lock
     std::map<std::uint64_t, State::Timer> dropped_timers;
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->closed = true;
-    dropped.swap(state_->queue);
-    dropped_timers.swap(state_->timers);
-    state_->wake.notify_all();
+    std::deque<Task> on_drops;
+    {
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        state_->closed = true;
+        dropped.swap(state_->queue);
+        dropped_timers.swap(state_->timers);
+        state_->offered_tasks = 0;
+        state_->offered_bytes = 0;
+        for (auto& queued : dropped) {
+            if (queued.on_drop) on_drops.push_back(std::move(queued.on_drop));
+        }
+        state_->wake.notify_all();
+    }
+    run_on_drop(on_drops);
 }
 
 bool PluginWorker::shutdown(std::chrono::milliseconds timeout) {

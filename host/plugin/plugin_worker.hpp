@@ -10,17 +10,24 @@
 // ...): busy() tells another thread which task is running and since when, so that a health
 // check can notice a plugin stuck in a callback (plugin_stall_watch.hpp) and name it.
 //
+// The plugin's own work (messages, commands: offer()) is bounded by Limits, in tasks and in
+// bytes, so that a flood of slow commands or messages cannot grow the agent's memory without
+// end: offer() refuses what does not fit. The host's own tasks (start, stop, config: post(),
+// run_and_wait()) are never refused, and stop may jump the queue (Place::front).
+//
 // Thread: every member is safe from any thread. Tasks must not throw (they are wrapped by the
 // caller); a task that throws anyway is caught and dropped so the worker survives.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace lucid::host {
 
@@ -36,20 +43,38 @@ class PluginWorker {
         std::uint64_t serial = 0;  // 1 for the first task the worker ran, 2 for the next...
     };
 
+    // Bounds of the tasks offer() queues; 0 means unbounded.
+    struct Limits {
+        std::size_t max_tasks = 0;
+        std::size_t max_bytes = 0;
+    };
+    enum class Offer { queued, full, closed };
+    enum class Place { back, front };
+
     // `crash_identity` (crash_record.hpp, worker_identity()): set on a plugin's worker, every
     // task runs marked as that plugin's callback named after its `what`, so that a fatal signal
     // inside it is blamed on the plugin.
     explicit PluginWorker(std::string name, std::string crash_identity = {});
+    PluginWorker(std::string name, std::string crash_identity, Limits limits);
     ~PluginWorker();  // close() + join
     PluginWorker(const PluginWorker&) = delete;
     PluginWorker& operator=(const PluginWorker&) = delete;
 
-    // Queues a task; false once closed.
+    // Queues a task of the host's own, outside the limits; false once closed.
     bool post(Task task, std::uint64_t tag = 0, std::string what = "task");
+
+    // Queues a task of the plugin's work that weighs `bytes`, unless it would take the queued
+    // ones past a limit (full) or the worker is closed. `on_drop`, when given, runs instead of
+    // the task when close() drops it unrun (on the thread calling close(), no lock held), so
+    // that a command queued still gets an answer.
+    Offer offer(Task task, std::uint64_t tag, std::string what, std::size_t bytes,
+                Task on_drop = nullptr);
 
     // Runs `task` on the worker and waits up to `timeout` for it. False when closed or timed
     // out (the task may then still run later: it must only touch what outlives the worker).
-    bool run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what = "task");
+    // Place::front queues it before every task not yet started.
+    bool run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what = "task",
+                      Place place = Place::back);
 
     // Starts a timer running `task` (tag = id) after `first`, then every `period` (zero: once).
     // Returns the timer id, or 0 when closed.
@@ -67,8 +92,12 @@ class PluginWorker {
     // The task running now; nullopt when the worker is waiting for work (or has ended).
     std::optional<Busy> busy() const;
 
+    // Drops the queued tasks that came through offer(), running their on_drop; the host's own
+    // stay queued (a stop that jumps the queue first answers what it will never let run).
+    void drop_offered();
+
     // Refuses new tasks and timers and drops queued ones that have not started. Queued tasks
-    // are NOT run: after close() nothing of the plugin starts any more.
+    // are NOT run (their on_drop is): after close() nothing of the plugin starts any more.
     void close();
     // close() and wait up to `timeout` for the thread to end; false when it is stuck in a task
     // (the thread is then detached and left to finish on its own).

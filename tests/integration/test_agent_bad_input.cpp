@@ -575,11 +575,12 @@ TEST_CASE("identifiers in command topics cannot reach another component or topic
         b.expect("components/echo/cmd/" + action, "components/echo/evt/" + action + "_result",
                  {{with_id(cmd_id, ""), "unknown command: " + action, cmd_id}});
     }
-    // Deeper paths under cmd/ and commands to components that are not installed: no answer.
+    // Deeper paths under cmd/: no answer. A component that is not installed says so.
     b.expect_no_answer("components/echo/cmd/echo/x", "components/echo/evt/echo_result",
                        with_id(b.next_id(), ""));
-    b.expect_no_answer("components/nope/cmd/echo", "components/nope/evt/echo_result",
-                       with_id(b.next_id(), ""));
+    const std::string nope_id = b.next_id();
+    b.expect("components/nope/cmd/echo", "components/nope/evt/echo_result",
+             {{with_id(nope_id, ""), "component not found: nope", nope_id}});
     // And the plugin still works.
     const std::string echo_id = b.next_id();
     auto echoed =

@@ -23,6 +23,13 @@ TEST_CASE("stop, start and restart change the running state only") {
     REQUIRE(ok_of(rig.install("ctl-install", "echo", inline_source(echo))));
     REQUIRE(rig.wait_status("echo", "running", "1.0.0"));
 
+    // refresh names the component's own snapshots too.
+    auto refresh = rig.command("core/cmd/refresh", "core/evt/refresh_result",
+                               R"({"request_id":"ctl-refresh"})", "ctl-refresh");
+    CHECK(refresh.json_text("snapshots_updated") ==
+          R"(["status","metadata","state","components","cfg","components/echo/status",)"
+          R"("components/echo/cfg"])");
+
     rig.client->clear();
     auto stop = rig.control("stop", "echo", "ctl-stop");
     CHECK(ok_of(stop));
@@ -99,6 +106,10 @@ TEST_CASE("every control command names a component it does not know") {
         CHECK(error_of(invalid) ==
               "validation_error: component_id 'Bad/Id' is invalid; allowed: "
               "[a-z0-9][a-z0-9_-]{0,63}");
+        // Echoed even when refused, as the earlier agent did; a long one cut like in the error.
+        CHECK(invalid.str("component_id") == "Bad/Id");
+        auto long_id = rig.control(action, std::string(300, 'X'), std::string("long-") + action);
+        CHECK(long_id.str("component_id") == std::string(128, 'X') + "...(300 bytes)");
         auto missing = rig.command(std::string("core/cmd/components/") + action,
                                    std::string("core/evt/components/") + action + "_result",
                                    R"({"request_id":"miss-)" + std::string(action) + "\"}",

@@ -102,8 +102,10 @@ TEST_CASE(
 
     const fs::path file = rig.dropin() / echo.name;
     rig.move_in(echo);
-    const std::string refused =
-        "drop-in " + file.string() + " refused: signature required: the artifact is unsigned";
+    // The audit line of the refusal (README "Audit trail").
+    const std::string refused = "source='dropin " + file.string() +
+                                "' from=none to=none outcome=failed error='signature required: "
+                                "the artifact is unsigned'";
     REQUIRE_MESSAGE(rig.agent.wait_for_log(refused, std::chrono::seconds(10)), rig.agent.log());
     close_unchanged(file);  // seen again, unchanged: not logged again
 

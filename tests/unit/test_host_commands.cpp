@@ -63,7 +63,9 @@ std::string error_of(const std::string& payload) {
 
 class FakeTarget : public CoreCommandTarget {
   public:
-    int republish_snapshots() override { return 5; }
+    std::vector<std::string> republish_snapshots() override {
+        return {"status", "metadata", "state", "components", "cfg"};
+    }
     lucid::registry::CoreConfig current_config() const override { return config; }
     void apply_config(const lucid::registry::CoreConfig& c) override {
         if (fail_save) throw std::runtime_error("disk full");
@@ -226,12 +228,14 @@ TEST_CASE("restart is refused when not supervised and exits after delivery when 
     CHECK(error_of(reply.result.str()).rfind("restart refused", 0) == 0);
 }
 
-TEST_CASE("refresh reports how many snapshots it republished; ping answers ok") {
+TEST_CASE("refresh lists the names of the snapshots it republished; ping answers ok") {
     FakeTarget target;
     auto specs = core_command_specs(contract::AgentTopics("r", "a1"), target, {});
     auto refresh =
         json(find(specs, "refresh").handler(request(R"({"request_id":"1"})")).result.str());
-    CHECK(refresh["snapshots_updated"].GetInt() == 5);
+    REQUIRE(refresh["snapshots_updated"].IsArray());
+    CHECK(contract::to_json(refresh["snapshots_updated"]) ==
+          R"(["status","metadata","state","components","cfg"])");
     auto ping = find(specs, "ping").handler(request(R"({"request_id":"1"})"));
     CHECK(ping.result.ok());
     CHECK(ping.durability == Durability::deferred);

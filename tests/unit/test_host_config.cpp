@@ -110,6 +110,20 @@ TEST_CASE("the deaths while starting before a quarantine are a setting (issue 14
               .start_deaths_before_quarantine == 1);
 }
 
+TEST_CASE("each plugin's queue is bounded by two settings: 1000 entries and 16 MiB by default") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    auto c = ok(resolve({}, env));
+    CHECK(c.plugin_queue_max == 1000);
+    CHECK(c.plugin_queue_bytes == 16u * 1024 * 1024);
+    env.vars["LUCID_PLUGIN_QUEUE_BYTES"] = "1M";
+    c = ok(resolve({"--plugin-queue-max", "50"}, env));
+    CHECK(c.plugin_queue_max == 50);
+    CHECK(c.plugin_queue_bytes == 1024 * 1024);
+    CHECK(c.origins.at("plugin_queue_bytes") == "environment LUCID_PLUGIN_QUEUE_BYTES");
+    CHECK(c.origins.at("plugin_queue_max") == "flag --plugin-queue-max");
+}
+
 TEST_CASE("data dir is /var/lib/lucid for root and XDG_STATE_HOME otherwise") {
     Env env;
     env.vars["HOME"] = "/home/u";
@@ -182,6 +196,11 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
         {{"--start-deaths-before-quarantine", "0"}, "start_deaths_before_quarantine"},
         {{"--start-deaths-before-quarantine", "101"}, "start_deaths_before_quarantine"},
+        {{"--plugin-queue-max", "0"}, "plugin_queue_max (flag --plugin-queue-max) must be"},
+        {{"--plugin-queue-max", "1000001"}, "plugin_queue_max"},
+        {{"--plugin-queue-bytes", "1000"}, "plugin_queue_bytes (flag --plugin-queue-bytes) must be"},
+        {{"--plugin-queue-bytes", "2G"}, "plugin_queue_bytes"},
+        {{"--plugin-queue-bytes", "lots"}, "plugin_queue_bytes"},
     };
     for (const auto& [args, expected] : cases) {
         CAPTURE(args[1]);

@@ -119,6 +119,19 @@ class Services : public PluginHostServices {
         std::lock_guard<std::mutex> lock(mutex_);
         return subscribes_;
     }
+    // The payloads refused on `topic` once there are `n` of them (fewer after 5 s).
+    std::vector<std::string> wait_refusals(const std::string& topic, std::size_t n) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        std::vector<std::string> found;
+        changed_.wait_for(lock, 5s, [&] {
+            found.clear();
+            for (const auto& s : refused_) {
+                if (s.topic == topic) found.push_back(s.payload);
+            }
+            return found.size() >= n;
+        });
+        return found;
+    }
 
   private:
     bool record(std::vector<Sent>& list, const std::string& topic, const std::string& payload) {
@@ -425,7 +438,7 @@ TEST_CASE("a start that times out leaves no subscription, command or timer behin
     CHECK(started.error == "start did not return within 1000 ms");
     CHECK(context.status().state == "failed");
     REQUIRE(gate.wait_entered());
-    CHECK(services.subscribes() == 2);        // in/# and cmd/+ were subscribed...
+    CHECK(services.subscribes() == 1);        // in/# was subscribed (commands need none)...
     CHECK(services.subscriptions().empty());  // ...and are gone from the broker
     CHECK_FALSE(context.deliver_message(kPrefix + "in/x", "late", 1, false));
     CHECK_FALSE(context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x"})", 1, false));
@@ -494,4 +507,107 @@ TEST_CASE("a config change the plugin accepts after its answer timed out is not 
     CHECK(offers[1] == "{}");
     CHECK(context.stop().ok);
     CHECK(services.persisted().empty());
+}
+
+// ---- a plugin's bounded queue (a backlog behind a slow callback) ----------------------------
+
+TEST_CASE("a worker's queue is bounded in tasks and bytes; the host's own tasks are not") {
+    Gate gate;
+    PluginWorker worker("test", PluginWorker::Limits{2, 100});
+    worker.post([&] { gate.pass(); }, 0, "busy");
+    REQUIRE(gate.wait_entered());
+    std::vector<std::string> ran, dropped;
+    auto task = [&](std::string name) { return [&ran, name] { ran.push_back(name); }; };
+    auto on_drop = [&](std::string name) { return [&dropped, name] { dropped.push_back(name); }; };
+    CHECK(worker.offer(task("a"), 0, "a", 60, on_drop("a")) == PluginWorker::Offer::queued);
+    CHECK(worker.offer(task("b"), 0, "b", 41, on_drop("b")) == PluginWorker::Offer::full);
+    CHECK(worker.offer(task("c"), 0, "c", 40, on_drop("c")) == PluginWorker::Offer::queued);
+    CHECK(worker.offer(task("d"), 0, "d", 0, on_drop("d")) == PluginWorker::Offer::full);
+    CHECK(worker.post(task("host"), 0, "host"));  // outside the limits
+
+    // Dropping the offered ones answers them and keeps the host's task.
+    worker.drop_offered();
+    CHECK(dropped == std::vector<std::string>{"a", "c"});
+    CHECK(worker.offer(task("e"), 0, "e", 100, on_drop("e")) == PluginWorker::Offer::queued);
+    gate.release();
+    CHECK(worker.run_and_wait([] {}, 5s));
+    CHECK(ran == std::vector<std::string>{"host", "e"});
+
+    worker.close();
+    CHECK(worker.offer(task("f"), 0, "f", 1, on_drop("f")) == PluginWorker::Offer::closed);
+}
+
+TEST_CASE("close() answers what it drops; a front task runs before those queued") {
+    Gate gate;
+    PluginWorker worker("test", PluginWorker::Limits{10, 0});
+    worker.post([&] { gate.pass(); }, 0, "busy");
+    REQUIRE(gate.wait_entered());
+    std::vector<std::string> order;
+    std::mutex mutex;
+    auto note = [&](std::string what) {
+        return [&, what] {
+            std::lock_guard<std::mutex> lock(mutex);
+            order.push_back(what);
+        };
+    };
+    worker.offer(note("queued"), 0, "queued", 1, note("queued dropped"));
+    std::promise<void> ran;
+    // Gives up waiting at once, but the task stays queued, ahead of the offered one.
+    CHECK_FALSE(worker.run_and_wait(
+        [&] {
+            note("front")();
+            worker.close();  // as stop does: nothing queued behind it runs
+            ran.set_value();
+        },
+        0ms, "stop", PluginWorker::Place::front));
+    gate.release();
+    REQUIRE(ran.get_future().wait_for(5s) == std::future_status::ready);
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(order == std::vector<std::string>{"front", "queued dropped"});
+}
+
+TEST_CASE("a backlog is bounded: commands refused busy, messages dropped and counted") {
+    Gate gate;
+    g_gate = &gate;
+    g_life.reset();
+    Services services;
+    PluginContext context(descriptor(false), "hang", "1.0.0", services, 5s,
+                          PluginWorker::Limits{3, 1024 * 1024});
+    REQUIRE(context.start().ok);
+    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    REQUIRE(gate.wait_entered());  // running: no longer in the queue
+    for (const char* id : {"q1", "q2", "q3"}) {
+        CHECK(context.deliver_message(kPrefix + "cmd/hello",
+                                      std::string(R"({"request_id":")") + id + "\"}", 1, false));
+    }
+    context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"q4"})", 1, false);
+    auto busy = services.wait_for(kPrefix + "evt/hello_result", true);
+    REQUIRE(busy);
+    CHECK(busy->payload.find(R"("request_id":"q4")") != std::string::npos);
+    CHECK(busy->payload.find(R"("error":"busy: component queue full: hang")") != std::string::npos);
+
+    CHECK(context.deliver_message(kPrefix + "in/a", "x", 1, false));
+    CHECK(context.deliver_message(kPrefix + "in/b", "y", 1, false));
+    CHECK(context.status().dropped_messages == 0);  // published at the next health check
+    context.check_responsive(Clock::now(), 10s);
+    CHECK(context.status().dropped_messages == 2);
+    CHECK(context.status().state == "running");
+
+    // The stop jumps the queue: the hang returns, then the stop runs, not q1-q3, which are
+    // answered (not recorded) instead.
+    auto stopping = std::async(std::launch::async, [&] { return context.stop(); });
+    // q4 was refused busy; q1-q3 are answered as not run, while the hang still runs.
+    const auto refused = services.wait_refusals(kPrefix + "evt/hello_result", 4);
+    REQUIRE(refused.size() == 4);
+    for (std::size_t i = 1; i < 4; ++i) {
+        CAPTURE(refused[i]);
+        CHECK(refused[i].find(R"("error":"component not running: hang")") != std::string::npos);
+    }
+    gate.release();
+    const auto stopped = stopping.get();
+    CHECK(stopped.ok);
+    CHECK_FALSE(stopped.stuck);
+    CHECK(services.count(kPrefix + "evt/hang_result") == 1);
+    CHECK(services.count(kPrefix + "evt/hello_result") == 0);
+    CHECK(g_life.wait_destroyed() == std::optional<bool>(true));
 }

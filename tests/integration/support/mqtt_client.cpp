@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include <mosquitto.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace lucid::itest {
 
@@ -23,6 +25,18 @@ std::string Message::str(const char* key) const {
     auto it = doc.FindMember(key);
     if (it == doc.MemberEnd() || !it->value.IsString()) return "";
     return it->value.GetString();
+}
+
+std::string Message::json_text(const char* key) const {
+    rapidjson::Document doc;
+    doc.Parse(payload.c_str(), payload.size());
+    if (doc.HasParseError() || !doc.IsObject()) return "";
+    auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd()) return "";
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    it->value.Accept(writer);
+    return {buffer.GetString(), buffer.GetSize()};
 }
 
 MqttClient::MqttClient(int port, std::string client_id, std::string username, std::string password,

@@ -27,6 +27,8 @@ struct Message {
     // The payload as JSON (an object, or the test fails).
     rapidjson::Document json() const;
     std::string str(const char* key) const;  // a string field, "" when absent or not a string
+    // A field as compact JSON text ("" when absent): `["a","b"]` for a list of names.
+    std::string json_text(const char* key) const;
 };
 
 using Predicate = std::function<bool(const Message&)>;

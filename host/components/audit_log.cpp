@@ -1,0 +1,55 @@
+#include "components/audit_log.hpp"
+
+#include "common/logging.hpp"
+#include "lucid/registry/echoed_value.hpp"
+
+namespace lucid::host::components {
+namespace {
+
+bool flag(const contract::Result& result, const char* key) {
+    const auto* value = result.find(key);
+    return value && value->IsBool() && value->GetBool();
+}
+
+std::string version_or_none(const std::string& version) {
+    return version.empty() ? "none" : version;
+}
+
+// Quoted, cut like an echoed value: a client's request_id may be a megabyte long.
+std::string quoted(const std::string& text) { return "'" + registry::echoed_value(text) + "'"; }
+
+}  // namespace
+
+std::string audit_line(const AuditEntry& entry, const contract::Result& result) {
+    std::string line = "audit: op=" + entry.operation +
+                       " component=" + (entry.component_id.empty() ? "none" : entry.component_id);
+    if (!entry.source.empty()) {
+        line += " source=" + quoted(entry.source);
+    } else {
+        line += " request_id=" + quoted(entry.request_id);
+    }
+    line += " from=" + version_or_none(entry.from) + " to=" + version_or_none(entry.to);
+    const char* outcome = flag(result, "rolled_back") ? "rolled_back"
+                          : !result.ok()              ? "failed"
+                          : flag(result, "noop")      ? "noop"
+                                                      : "ok";
+    line += std::string(" outcome=") + outcome;
+    if (flag(result, "restart_required")) line += " restart_required=true";
+    const auto* error = result.find("error");
+    if (error && error->IsString()) {
+        // The agent's own text, whose client values are already cut: kept whole.
+        line += " error='" + std::string(error->GetString(), error->GetStringLength()) + "'";
+    }
+    return line;
+}
+
+void audit(const AuditEntry& entry, const contract::Result& result) {
+    auto log = logger("audit");
+    if (result.ok()) {
+        log->info("{}", audit_line(entry, result));
+    } else {
+        log->warn("{}", audit_line(entry, result));
+    }
+}
+
+}  // namespace lucid::host::components

@@ -1,0 +1,138 @@
+// Plugin commands reach an answer whatever the component is doing: sent while the agent is
+// stopped cleanly (a maintenance restart) they run once after it is back, like core commands;
+// sent to a stopped or uninstalled component they are answered with why they did not run.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include "component_rig.hpp"
+
+using namespace lucid::itest;
+
+namespace {
+
+std::string request(const std::string& id) { return R"({"request_id":")" + id + "\"}"; }
+
+// The results on `topic` carrying `request_id`, received so far.
+std::size_t answers(ComponentRig& rig, const std::string& topic, const std::string& request_id) {
+    std::size_t n = 0;
+    for (const auto& m : rig.client->messages(rig.agent.topic(topic))) {
+        if (m.str("request_id") == request_id) ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("plugin and core commands sent while the agent is stopped cleanly are answered once") {
+    const Artifact probe = artifact(LUCID_ITEST_PROBE);
+    ComponentRig rig("deliver-1");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("d-install", "probe", inline_source(probe))));
+    REQUIRE(rig.wait_status("probe", "running", "1.0.0"));
+    auto before = rig.plugin_command("probe", "count", request("d-before"), "d-before");
+    REQUIRE(before);
+    CHECK(has_text(before->payload, R"("count":1)"));
+
+    // A maintenance restart: SIGTERM, commands while the agent is away, start again.
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    rig.client->clear();
+    for (int i = 1; i <= 3; ++i) {
+        rig.client->publish(rig.agent.topic("components/probe/cmd/count"),
+                            request("d-count-" + std::to_string(i)));
+    }
+    rig.client->publish(rig.agent.topic("core/cmd/ping"), request("d-ping"));
+    rig.start_agent();
+
+    for (int i = 1; i <= 3; ++i) {
+        const std::string id = "d-count-" + std::to_string(i);
+        CAPTURE(id);
+        auto answer = rig.client->wait_for(rig.agent.topic("components/probe/evt/count_result"),
+                                           with_request_id(id));
+        REQUIRE_MESSAGE(answer, rig.agent.log());
+        CHECK(ok_of(*answer));
+    }
+    REQUIRE(
+        rig.client->wait_for(rig.agent.topic("core/evt/ping_result"), with_request_id("d-ping")));
+    // Exactly once: the plugin counted each command once, and a command sent after them through
+    // the same plugin queue (so after any copy of them) sees count 4.
+    auto last = rig.plugin_command("probe", "count", request("d-after"), "d-after");
+    REQUIRE(last);
+    CHECK(has_text(last->payload, R"("count":4)"));
+    for (int i = 1; i <= 3; ++i) {
+        CHECK(answers(rig, "components/probe/evt/count_result", "d-count-" + std::to_string(i)) ==
+              1);
+    }
+    CHECK(answers(rig, "core/evt/ping_result", "d-ping") == 1);
+}
+
+TEST_CASE("a command to a stopped, uninstalled or unknown component is answered with why") {
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    ComponentRig rig("deliver-2");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("n-install", "echo", inline_source(echo))));
+    REQUIRE(rig.wait_status("echo", "running", "1.0.0"));
+    rig.echo_answers("n-running");
+
+    REQUIRE(ok_of(rig.control("stop", "echo", "n-stop")));
+    auto stopped = rig.plugin_command("echo", "echo", request("n-stopped"), "n-stopped");
+    REQUIRE_MESSAGE(stopped, rig.agent.log());
+    CHECK_FALSE(ok_of(*stopped));
+    CHECK(error_of(*stopped) == "component not running: echo");
+    // Not recorded: the same request_id runs once the component runs again.
+    REQUIRE(ok_of(rig.control("start", "echo", "n-start")));
+    rig.client->clear();
+    rig.echo_answers("n-stopped");
+
+    REQUIRE(ok_of(
+        rig.uninstall(R"({"request_id":"n-uninstall","component_id":"echo"})", "n-uninstall")));
+    auto gone = rig.plugin_command("echo", "echo", request("n-gone"), "n-gone");
+    REQUIRE_MESSAGE(gone, rig.agent.log());
+    CHECK(error_of(*gone) == "component not found: echo");
+
+    auto ghost = rig.plugin_command("ghost", "x", request("n-ghost"), "n-ghost");
+    REQUIRE(ghost);
+    CHECK(error_of(*ghost) == "component not found: ghost");
+    // A malformed payload gets its parse error, as for a running component.
+    auto bad = rig.plugin_command("ghost", "x", "{not json", "");
+    REQUIRE(bad);
+    CHECK(has_text(error_of(*bad), "invalid JSON"));
+}
+
+TEST_CASE("a backlog of slow commands is bounded, and an uninstall does not wait behind it") {
+    const Artifact probe = artifact(LUCID_ITEST_PROBE);
+    ComponentRig rig("deliver-3");
+    rig.env["LUCID_PLUGIN_QUEUE_MAX"] = "30";
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("b-install", "probe", inline_source(probe))));
+    REQUIRE(rig.wait_status("probe", "running", "1.0.0"));
+
+    // 36 commands of 300 ms each: 11 s of work, more than a stop may wait (10 s).
+    constexpr int kSent = 36;
+    for (int i = 0; i < kSent; ++i) {
+        rig.client->publish(rig.agent.topic("components/probe/cmd/count_slowly"),
+                            request("b-" + std::to_string(i)));
+    }
+    const std::string results = rig.agent.topic("components/probe/evt/count_slowly_result");
+    const auto busy = rig.client->wait_for_count(results, kSent - 31, [](const Message& m) {
+        return error_of(m) == "busy: component queue full: probe";
+    });
+    // One runs, 30 wait, the rest is refused (one more when the first had not started yet).
+    CHECK(busy.size() >= kSent - 31);
+    CHECK(busy.size() <= kSent - 30);
+
+    auto uninstall =
+        rig.uninstall(R"({"request_id":"b-uninstall","component_id":"probe"})", "b-uninstall");
+    CHECK(ok_of(uninstall));
+    CHECK_FALSE(flag_of(uninstall, "restart_required"));
+    // Every command has exactly one answer: its count, busy, or not run.
+    const auto all = rig.client->wait_for_count(results, kSent, any_message());
+    CHECK(all.size() == kSent);
+    std::size_t not_run = 0;
+    for (int i = 0; i < kSent; ++i) {
+        CHECK(answers(rig, "components/probe/evt/count_slowly_result", "b-" + std::to_string(i)) ==
+              1);
+    }
+    for (const auto& m : all) not_run += error_of(m) == "component not running: probe" ? 1 : 0;
+    CHECK(not_run > 0);
+}
