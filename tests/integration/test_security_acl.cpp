@@ -1,6 +1,6 @@
 // The example ACL (host/packaging/mosquitto-acl.conf) on a broker with passwords: the agent
 // works under it, the operator drives it (lucidctl included), and another agent can neither
-// command it nor read it.
+// command it nor read it; a plugin's absolute topics need a rule of their own.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "agent_harness.hpp"
+#include "component_rig.hpp"
 
 using namespace lucid::itest;
 
@@ -66,4 +67,48 @@ TEST_CASE("the example ACL confines each agent to its own subtree") {
     CHECK_MESSAGE(code == 0, output);
     CHECK(output.find("broker unreachable") == std::string::npos);
     CHECK(agent.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("under the example ACL a plugin's absolute topics need a rule of their own") {
+    // The probe plugin subscribes to the absolute filter /itest/sensors/+/temp (MQTT topic
+    // itest/sensors/+/temp, outside the agent's subtree). The README's rule grants it.
+    std::ifstream example(LUCID_ACL_EXAMPLE);
+    const std::string acl_text((std::istreambuf_iterator<char>(example)), {});
+    for (const bool with_rule : {false, true}) {
+        CAPTURE(with_rule);
+        TempDir dir;
+        const std::string passwords = (dir / "passwords").string();
+        std::ofstream(passwords).flush();
+        add_user(passwords, "acl-abs", "agent-pw");
+        add_user(passwords, "operator", "operator-pw");
+        add_user(passwords, "sensor", "sensor-pw");
+        std::ofstream(dir / "acl")
+            << acl_text << (with_rule ? "\npattern readwrite itest/#\n" : "\n")
+            << "user sensor\ntopic write itest/#\n";
+        Broker broker(false, Broker::Auth{passwords, (dir / "acl").string()});
+        broker.start();
+        MqttClient op(broker.port(), "", "operator", "operator-pw");
+        op.subscribe("lucid/agents/#");
+        AgentHarness agent(broker, "acl-abs");
+        agent.start({{"LUCID_MQTT_URL",
+                      "mqtt://acl-abs:agent-pw@127.0.0.1:" + std::to_string(broker.port())}});
+        REQUIRE_MESSAGE(wait_online(op, agent), agent.log(), broker.log());
+        auto installed = send_command(
+            op, agent, "core/cmd/components/install", "core/evt/components/install_result",
+            install_payload("acl-i1", "probe", inline_source(artifact(LUCID_ITEST_PROBE))),
+            "acl-i1");
+        REQUIRE(installed);
+        REQUIRE_MESSAGE(ok_of(*installed), installed->payload);
+
+        MqttClient sensor(broker.port(), "", "sensor", "sensor-pw");
+        sensor.publish("itest/sensors/kitchen/temp", "21.5");
+        // The fence: a command of the plugin runs on its worker after any message delivered
+        // before it, so once its answer is there the temp event would be too.
+        auto count = send_command(op, agent, "components/probe/cmd/count",
+                                  "components/probe/evt/count_result", R"({"request_id":"acl-c1"})",
+                                  "acl-c1");
+        REQUIRE(count);
+        CHECK(op.messages(agent.topic("components/probe/evt/temp")).empty() == !with_rule);
+        CHECK(agent.stop(SIGTERM) == 0);
+    }
 }
