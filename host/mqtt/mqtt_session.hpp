@@ -161,7 +161,7 @@ class MqttSession final : public Publisher {
     bool stop_requested_ = false;
     std::optional<ConnectionInfo> connection_;
     std::atomic<bool> connected_{false};
-    std::string last_tls_problem_;       // the session thread's own
+    std::string last_tls_problem_;  // the session thread's own
     std::atomic<bool> hold_off_{false};
     std::uint64_t pending_session_ = 0;  // network thread only
 

@@ -176,7 +176,10 @@ struct PluginApi {
             }
             {
                 std::lock_guard<std::mutex> lock(ctx.mutex_);
-                if (ctx.phase_ != PluginContext::Phase::running) return LUCID_ERR_STATE;
+                if (ctx.phase_ != PluginContext::Phase::starting &&
+                    ctx.phase_ != PluginContext::Phase::running) {
+                    return LUCID_ERR_STATE;
+                }
             }
             ctx.report_plugin_status(state == LUCID_STATE_RUNNING ? "running" : "failed",
                                      error ? error : "");

@@ -49,10 +49,11 @@ ComponentStatus PluginContext::status() const {
     return status_;
 }
 
-void PluginContext::set_status(std::string state, std::string error) {
+void PluginContext::set_status(std::string state, std::string error, bool unless_reported) {
     ComponentStatus copy;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (unless_reported && status_.state != "starting") return;
         status_.state = std::move(state);
         status_.error = std::move(error);
         status_.dropped_messages = dropped_reported_ = dropped_;
@@ -114,6 +115,9 @@ PluginContext::StepResult PluginContext::start() {
             {
                 std::lock_guard<std::mutex> lock(mutex_);
                 if (!outcome->abandoned) {
+                    // Running from here on, not only once start() resumes: a timer or plugin
+                    // thread may report its status before that.
+                    if (result.ok) phase_ = Phase::running;
                     outcome->result = std::move(result);
                     outcome->done = true;
                     return;
@@ -145,7 +149,8 @@ PluginContext::StepResult PluginContext::start() {
         phase_ = result.ok ? Phase::running : Phase::stopped;
     }
     if (result.ok) {
-        set_status("running", "");
+        // A status the plugin reported while starting or since (a failure found at once) stands.
+        set_status("running", "", /*unless_reported=*/true);
         return result;
     }
     log_->error("{}", result.error);

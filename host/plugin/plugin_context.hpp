@@ -117,7 +117,8 @@ class PluginContext {
     };
     friend struct PluginApi;  // the C trampolines (plugin_api_table.cpp)
 
-    void set_status(std::string state, std::string error);
+    // With `unless_reported`, nothing changes once the plugin reported a state of its own.
+    void set_status(std::string state, std::string error, bool unless_reported = false);
     // report_status() from the plugin: held back while unresponsive, published otherwise.
     void report_plugin_status(std::string state, std::string error);
     // The error when stop() could not run the plugin's stop within `waited`.

@@ -198,7 +198,8 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--start-deaths-before-quarantine", "101"}, "start_deaths_before_quarantine"},
         {{"--plugin-queue-max", "0"}, "plugin_queue_max (flag --plugin-queue-max) must be"},
         {{"--plugin-queue-max", "1000001"}, "plugin_queue_max"},
-        {{"--plugin-queue-bytes", "1000"}, "plugin_queue_bytes (flag --plugin-queue-bytes) must be"},
+        {{"--plugin-queue-bytes", "1000"},
+         "plugin_queue_bytes (flag --plugin-queue-bytes) must be"},
         {{"--plugin-queue-bytes", "2G"}, "plugin_queue_bytes"},
         {{"--plugin-queue-bytes", "lots"}, "plugin_queue_bytes"},
     };

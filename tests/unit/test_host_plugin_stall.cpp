@@ -215,6 +215,11 @@ lucid_status start_and_hang(void* instance, lucid_call*) {
     g_gate->pass();
     return LUCID_OK;
 }
+// Starts fine but finds its device gone at once, before start() has even returned to the host.
+lucid_status start_and_report_failed(void* instance, lucid_call*) {
+    auto* self = static_cast<Instance*>(instance);
+    return self->api->report_status(self->host, LUCID_STATE_FAILED, "device gone");
+}
 lucid_status stop(void*, lucid_call*) {
     std::lock_guard<std::mutex> lock(g_life.mutex);
     g_life.stopped = true;
@@ -513,7 +518,7 @@ TEST_CASE("a config change the plugin accepts after its answer timed out is not 
 
 TEST_CASE("a worker's queue is bounded in tasks and bytes; the host's own tasks are not") {
     Gate gate;
-    PluginWorker worker("test", PluginWorker::Limits{2, 100});
+    PluginWorker worker("test", {}, PluginWorker::Limits{2, 100});
     worker.post([&] { gate.pass(); }, 0, "busy");
     REQUIRE(gate.wait_entered());
     std::vector<std::string> ran, dropped;
@@ -539,7 +544,7 @@ TEST_CASE("a worker's queue is bounded in tasks and bytes; the host's own tasks 
 
 TEST_CASE("close() answers what it drops; a front task runs before those queued") {
     Gate gate;
-    PluginWorker worker("test", PluginWorker::Limits{10, 0});
+    PluginWorker worker("test", {}, PluginWorker::Limits{10, 0});
     worker.post([&] { gate.pass(); }, 0, "busy");
     REQUIRE(gate.wait_entered());
     std::vector<std::string> order;
@@ -610,4 +615,17 @@ TEST_CASE("a backlog is bounded: commands refused busy, messages dropped and cou
     CHECK(services.count(kPrefix + "evt/hang_result") == 1);
     CHECK(services.count(kPrefix + "evt/hello_result") == 0);
     CHECK(g_life.wait_destroyed() == std::optional<bool>(true));
+}
+
+TEST_CASE("a status the plugin reports while starting stands once the start returns") {
+    Services services;
+    lucid_plugin_descriptor reports = descriptor(false);
+    reports.start = &start_and_report_failed;  // returns report_status()'s result
+    PluginContext context(reports, "hang", "1.0.0", services, 5s);
+    // Accepted while starting (it was LUCID_ERR_STATE until the host had resumed, so a timer
+    // of the plugin's firing at once lost its report), and not overwritten by "running".
+    REQUIRE(context.start().ok);
+    CHECK(context.status().state == "failed");
+    CHECK(context.status().error == "device gone");
+    CHECK(context.stop().ok);
 }

@@ -21,9 +21,7 @@ std::string read_packaged(const char* name) {
 }
 
 // Everything after the first line: that comment says who wrote the file.
-std::string after_first_line(const std::string& text) {
-    return text.substr(text.find('\n') + 1);
-}
+std::string after_first_line(const std::string& text) { return text.substr(text.find('\n') + 1); }
 
 }  // namespace
 
