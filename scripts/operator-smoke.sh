@@ -8,8 +8,9 @@
 #   scripts/operator-smoke.sh [BUILD_DIR]     (default: $LUCID_BUILD_DIR or build)
 #
 # Needs root (it stages directories for the service user and runs setpriv); without root it
-# re-runs itself with `sudo -n`. Each step is one function: add new ones (a crashing plugin, a
-# maintenance restart, lucidctl against an offline agent) beside them and call them in main.
+# re-runs itself with `sudo -n`. Each step is one function, called in order from main: the
+# service install, a crashing plugin dropped in, a maintenance restart with commands in flight,
+# signatures, lucidctl against the stopped agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,7 @@ work=""
 root=""
 broker_pid=""
 agent_pid=""
+sub_pid=""
 step_name="start"
 
 fail() {
@@ -40,6 +42,7 @@ step() {
 
 cleanup() {
     [ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null || true
+    [ -n "$sub_pid" ] && kill "$sub_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
     wait 2>/dev/null || true
     [ -n "$work" ] && rm -rf "$work"
@@ -137,6 +140,15 @@ stage_env_file() {
 start_agent_as_service_user() {
     step "start the agent as the service user (setpriv nobody)"
     prepare_service_dirs
+    launch_agent
+    wait_for 30 "the agent to answer ping" ctl --timeout 1 ping
+    [ "$(stat -c %U "$root/var/lib/lucid/session")" = nobody ] \
+        || fail "{data} is not written by the service user"
+}
+
+# One start of ExecStartPre= and ExecStart=, as systemd does at every (re)start; the log is
+# appended to, as the journal would be.
+launch_agent() {
     stage_env_file
     local -a unit_env=()
     while IFS= read -r assignment; do
@@ -147,11 +159,90 @@ start_agent_as_service_user() {
     done < <(sed -n 's/^Environment=//p' "$unit")
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${unit_env[@]}" \
         sh -c 'umask 0027 && exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"' \
-        sh "$agent_bin" run >"$work/agent.log" 2>&1 &
+        sh "$agent_bin" run >>"$work/agent.log" 2>&1 &
     agent_pid=$!
-    wait_for 30 "the agent to answer ping" ctl --timeout 1 ping
-    [ "$(stat -c %U "$root/var/lib/lucid/session")" = nobody ] \
-        || fail "{data} is not written by the service user"
+}
+
+# Restart=on-failure: the next start after the agent went down.
+restart_agent() {
+    launch_agent
+    wait_for 30 "the agent to answer ping again" ctl --timeout 1 ping
+}
+
+quarantined() { ctl plugin info "$1" 2>&1 | grep -q "crashed: SIGABRT in start"; }
+
+# A plugin whose start() aborts, copied into the drop-in directory as the README says: the agent
+# goes down once, comes back online at the next start with the plugin quarantined, and leaves the
+# file where it is without loading it again.
+crashing_dropin() {
+    step "a crashing plugin dropped into plugins.d"
+    local dropins="$root/var/lib/lucid/plugins.d"
+    local crash_so
+    crash_so=$(find "$build_dir/tests/integration/plugins" -name 'lucid_itest_crash-1.0.0-*.so' | head -n 1)
+    [ -n "$crash_so" ] || fail "no crash-in-start test plugin built in $build_dir"
+    cp "$crash_so" "$dropins/.crash.so.part"
+    mv "$dropins/.crash.so.part" "$dropins/$(basename "$crash_so")"
+    local code=0
+    timeout 60 tail --pid="$agent_pid" -f /dev/null || fail "the agent did not go down"
+    wait "$agent_pid" || code=$?
+    agent_pid=""
+    [ "$code" -ne 0 ] || fail "the agent exited 0 although the plugin aborted it"
+    echo "   the agent went down as expected (exit $code); systemd would start it again"
+    restart_agent
+    local deadline=$((SECONDS + 30))
+    until quarantined crash; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "plugin info crash: $(ctl plugin info crash 2>&1) $(mosquitto_sub -p $port -v -W 2 -t "lucid/agents/smoke/components/#" 2>&1)"
+        sleep 0.1
+    done
+    [ -f "$dropins/$(basename "$crash_so")" ] || fail "the drop-in file was removed"
+    kill -0 "$agent_pid" 2>/dev/null || fail "the agent died again at its second start"
+    ctl plugin uninstall crash >/dev/null 2>&1 || fail "could not uninstall the quarantined plugin"
+}
+
+# The watcher is subscribed once a message published after its start comes back to it.
+marker_seen() {
+    mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t "$1" -m '{}' && grep -q smoke_marker "$work/answers.txt"
+}
+
+# Commands published while the agent is down for maintenance (SIGTERM, start again) are all
+# answered once it is back: a plugin's command and a core one.
+maintenance_restart() {
+    step "a maintenance restart with commands in flight"
+    local out
+    out=$(ctl plugin install "$echo_so" 2>&1) || fail "install echo: $out"
+    local base="lucid/agents/$agent_id"
+    mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -v -t "$base/components/echo/evt/#" \
+        -t "$base/core/evt/ping_result" >"$work/answers.txt" 2>&1 &
+    sub_pid=$!
+    wait_for 10 "the watcher to subscribe" marker_seen "$base/components/echo/evt/smoke_marker"
+    kill -TERM "$agent_pid"
+    wait "$agent_pid" || fail "SIGTERM: the agent exited with $?"
+    agent_pid=""
+    mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t "$base/components/echo/cmd/echo" \
+        -m '{"request_id":"smoke-echo","text":"in flight"}' || fail "mosquitto_pub echo"
+    mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t "$base/core/cmd/ping" \
+        -m '{"request_id":"smoke-ping"}' || fail "mosquitto_pub ping"
+    restart_agent
+    wait_for 30 "the plugin command's answer" grep -q '"request_id":"smoke-echo"' "$work/answers.txt"
+    wait_for 30 "the core command's answer" grep -q '"request_id":"smoke-ping"' "$work/answers.txt"
+    kill "$sub_pid" 2>/dev/null || true
+    sub_pid=""
+    ctl plugin uninstall echo >/dev/null 2>&1 || fail "could not uninstall echo"
+}
+
+# lucidctl against the stopped agent: says offline at once (exit 3) instead of waiting, and
+# still lists what is installed from the registry on disk.
+offline_lucidctl() {
+    step "lucidctl against the stopped agent"
+    local out code=0
+    out=$(ctl --timeout 30 ping 2>&1) || code=$?
+    [ "$code" -eq 3 ] || fail "ping of the stopped agent exited $code: $out"
+    grep -q offline <<<"$out" || fail "ping does not say offline: $out"
+    out=$(ctl status 2>&1) || true
+    grep -q offline <<<"$out" || fail "status does not say offline: $out"
+    out=$(LUCID_ENV_FILE=/dev/null "$ctl_bin" --url mqtt://127.0.0.1:1 --timeout 1 \
+        --data-dir "$root/var/lib/lucid" plugin list 2>&1) || fail "offline plugin list: $out"
+    grep -Eq 'echo +lucid-agent-echo +1[.]0[.]0' <<<"$out" || fail "offline list lacks echo: $out"
 }
 
 operator_commands() {
@@ -221,10 +312,13 @@ main() {
     configure_broker
     start_agent_as_service_user
     operator_commands
+    crashing_dropin
+    maintenance_restart
     make_signing_key
     reload_requiring_signatures
     signed_install
     stop_agent
+    offline_lucidctl
     echo "operator-smoke: OK (${SECONDS}s)"
 }
 

@@ -346,15 +346,23 @@ std::vector<contract::ComponentSnapshot> ComponentManager::snapshots() const {
 }
 
 std::vector<std::string> ComponentManager::publish_component_snapshots() {
-    std::vector<std::string> ids;
+    std::vector<std::string> ids, unregistered;
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         for (const auto& [id, entry] : registry_.entries()) ids.push_back(id);
+        // A first install that took the agent down is failed without a registry entry; its
+        // status, set at boot before any connection, must reach the broker too.
+        for (const auto& [id, status] : statuses_) {
+            if (!registry_.find(id)) unregistered.push_back(id);
+        }
     }
     std::vector<std::string> published;
     for (const auto& id : ids) {
         if (publish_component_status(id)) published.push_back("components/" + id + "/status");
         if (publish_component_config(id)) published.push_back("components/" + id + "/cfg");
+    }
+    for (const auto& id : unregistered) {
+        if (publish_component_status(id)) published.push_back("components/" + id + "/status");
     }
     return published;
 }

@@ -29,7 +29,7 @@ void print_components(Session& s, const Value& components, const char* state_hea
     if (components.IsObject()) {
         for (const auto& m : components.GetObject()) {
             table.add({m.name.GetString(), str(m.value, "dist_name", "-"), str(m.value, "version"),
-                       str(m.value, "state", "-"), str(m.value, "enabled"),
+                       str(m.value, "state", "-"), str(m.value, "enabled", "-"),
                        str(m.value, "error", "")});
         }
     }
@@ -67,6 +67,31 @@ Document local_components(Session& s, const std::string& why) {
     return doc;
 }
 
+// Components with a retained status but no registry entry: a first install that took the agent
+// down (a crashing drop-in) is quarantined without ever being installed, and an operator listing
+// components must still see it failed, with why. Added to `components` with `installed: false`.
+void add_unregistered(Session& s, Document& doc) {
+    if (!doc.HasMember("components") || !doc["components"].IsObject()) return;
+    const std::string filter = s.topics().component_status("+");
+    const std::string prefix = filter.substr(0, filter.size() - std::string("+/status").size());
+    auto& a = doc.GetAllocator();
+    for (const auto& m : s.client().retained(filter, s.deadline())) {
+        if (m.payload.empty() || m.topic.size() <= prefix.size() + 7) continue;
+        const std::string cid = m.topic.substr(prefix.size(), m.topic.size() - prefix.size() - 7);
+        if (doc["components"].HasMember(cid.c_str())) continue;
+        Document status;
+        if (status.Parse(m.payload.c_str()).HasParseError() || !status.IsObject()) continue;
+        Value item(rapidjson::kObjectType);
+        for (const char* key : {"version", "state", "error"}) {
+            if (status.HasMember(key) && status[key].IsString()) {
+                item.AddMember(Value(key, a), Value(status[key].GetString(), a), a);
+            }
+        }
+        item.AddMember("installed", false, a);
+        doc["components"].AddMember(Value(cid, a), item, a);
+    }
+}
+
 // The agent's retained core/components, or nullopt when the broker cannot be reached (`why`
 // then says why). No snapshot on a reachable broker: the agent is unknown (exit 3).
 std::optional<Document> live_components(Session& s, std::string& why) {
@@ -83,6 +108,7 @@ std::optional<Document> live_components(Session& s, std::string& why) {
                                 "' has no core/components snapshot on the broker");
     }
     Document doc = parse_object(*snapshot);
+    add_unregistered(s, doc);
     const auto& p = s.presence();
     if (p.known && !p.online) {
         // What an offline agent last published is not what runs now: say so, and since when.

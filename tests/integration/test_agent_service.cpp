@@ -156,8 +156,12 @@ TEST_CASE("install-service --root writes the unit, a private env file, and keeps
     CHECK(again == 0);
     CHECK(again_output.find("kept") != std::string::npos);
     CHECK(read_text(staged.env_file()).find("operator:secret") != std::string::npos);
-    // Run from the build tree: the ExecStart= would break at the next rebuild; say so.
-    CHECK(again_output.find("is inside the build tree") != std::string::npos);
+    // Run from the build tree (under /tmp or a home directory in a fresh clone): the ExecStart=
+    // would break at the next rebuild or be hidden from the service; say so.
+    CHECK_MESSAGE(again_output.find("ExecStart=" + std::string(LUCID_AGENT_BIN) + " is ") !=
+                      std::string::npos,
+                  again_output);
+    CHECK(again_output.find("install the agent") != std::string::npos);
 
     auto [removed, removed_output] = run_to_completion(
         {LUCID_AGENT_BIN, "uninstall-service", "--root", staged.root.string()}, {});

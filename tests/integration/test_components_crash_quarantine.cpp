@@ -48,8 +48,15 @@ bool wait_starting(const ComponentRig& rig, const std::string& cid, int deaths) 
     const fs::path marker = rig.data() / "starting" / cid;
     const std::string counted = "\"deaths\":" + std::to_string(deaths) + "}";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!fs::exists(marker) ||
-           (deaths > 0 && read_bytes(marker).find(counted) == std::string::npos)) {
+    // The agent replaces the marker by rename: between exists() and the read it may be gone.
+    auto counted_in_marker = [&] {
+        try {
+            return read_bytes(marker).find(counted) != std::string::npos;
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
+    while (!fs::exists(marker) || (deaths > 0 && !counted_in_marker())) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a file, not time
     }
@@ -73,6 +80,14 @@ TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, 
     check_failed_with(rig, "crash", "crashed: SIGABRT in start");
     CHECK(fs::exists(dropins / crash.name));
     CHECK(ok_of(rig.ping("cq-d-ping")));
+    // What lucidctl reads later, connecting now: the retained status says failed, not the
+    // `starting` the crashed agent left (the boot's status was set before any connection).
+    MqttClient later(rig.broker.port());
+    later.subscribe(rig.agent.topic("components/crash/status"));
+    auto retained = later.wait_for(rig.agent.topic("components/crash/status"),
+                                   [](const Message& m) { return m.retain; });
+    REQUIRE(retained);
+    CHECK(retained->str("state") == "failed");
 
     // Not loaded again at the next starts either: still online, still failed.
     REQUIRE(rig.agent.stop(SIGTERM) == 0);
