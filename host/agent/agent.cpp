@@ -4,6 +4,7 @@
 
 #include "agent/host_facts.hpp"
 #include "common/logging.hpp"
+#include "common/world_writable_guard.hpp"
 #include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::agent {
@@ -14,14 +15,7 @@ constexpr auto kOfflineDeliveryTimeout = std::chrono::milliseconds(3000);
 std::filesystem::path prepared_data_dir(const std::filesystem::path& dir) {
     // 0750 whatever the umask; throws with the path in the message (SECURITY.md, "Files on disk").
     registry::make_directories(dir);
-    try {
-        if (auto changed = registry::tighten_if_world_writable(dir)) {
-            logger("agent")->warn("{}", *changed);
-        }
-    } catch (const std::exception& e) {
-        // Not ours to chmod (another owner, a read-only mount): run, but say it loudly.
-        logger("agent")->error("{}; any user may plant files the agent loads", e.what());
-    }
+    guard_against_world_writable(dir, "agent");
     return dir;
 }
 

@@ -60,6 +60,7 @@ void CommandDispatcher::refuse(const CommandSpec& spec, const mqtt::MqttMessage&
     contract::Result result(request.request_id, contract::Clock::now());
     result.fail(error);
     logger("commands")->warn("{}: refusing request '{}': {}", spec.name, request.request_id, error);
+    if (spec.on_refused) spec.on_refused(request, result);
     publish_result(spec.result_topic, result.str());
 }
 
@@ -70,6 +71,7 @@ void CommandDispatcher::execute(const CommandSpec& spec, const mqtt::MqttMessage
         log->warn("{}: rejected payload: {}", spec.name, request.error);
         contract::Result result(request.request_id, contract::Clock::now());
         result.fail(request.error);
+        if (spec.on_refused) spec.on_refused(request, result);
         publish_result(spec.result_topic, result.str());
         return;
     }

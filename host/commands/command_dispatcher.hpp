@@ -62,6 +62,10 @@ struct CommandSpec {
     std::string result_topic;   // absolute
     Lane lane = Lane::fast;
     CommandHandler handler;
+    // Told of every refusal the dispatcher answers itself, without running `handler` (a
+    // malformed payload, a full lane, shutting down): how a command that changes what runs
+    // still gets its audit line. Optional.
+    std::function<void(const contract::CommandRequest&, const contract::Result&)> on_refused = {};
 };
 
 class CommandDispatcher {

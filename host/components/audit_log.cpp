@@ -20,6 +20,11 @@ std::string quoted(const std::string& text) { return "'" + registry::echoed_valu
 
 }  // namespace
 
+std::string install_operation(const std::string& from, const std::string& to) {
+    if (from.empty() || to.empty()) return "install";
+    return from == to ? "reinstall" : "upgrade";
+}
+
 std::string audit_line(const AuditEntry& entry, const contract::Result& result) {
     std::string line = "audit: op=" + entry.operation +
                        " component=" + (entry.component_id.empty() ? "none" : entry.component_id);

@@ -33,6 +33,9 @@ struct AuditEntry {
     std::string to;            // the version after (or attempted), empty when none
 };
 
+// install, upgrade or reinstall, from the versions before and after.
+std::string install_operation(const std::string& from, const std::string& to);
+
 // The line for `entry` whose result is `result` (ok, noop, rolled_back, restart_required,
 // error are read from it).
 std::string audit_line(const AuditEntry& entry, const contract::Result& result);

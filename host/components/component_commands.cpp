@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "components/audit_log.hpp"
+#include "contract/component_id_field.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -41,6 +43,19 @@ class ProgressPublisher {
 
 }  // namespace
 
+// The audit line of a command the dispatcher refused before it ran (see CommandSpec).
+std::function<void(const contract::CommandRequest&, const contract::Result&)> audit_refusal(
+    std::string operation, std::string component_id = {}) {
+    return [operation = std::move(operation), component_id = std::move(component_id)](
+               const contract::CommandRequest& request, const contract::Result& result) {
+        std::string cid = component_id;
+        if (cid.empty() && request.ok()) {
+            cid = contract::read_component_id(request.payload).echo.value_or("");
+        }
+        audit({operation, cid, request.request_id, "", "", ""}, result);
+    };
+}
+
 void register_component_commands(commands::CommandDispatcher& dispatcher,
                                  mqtt::MessageRouter& router, mqtt::MqttSession& session,
                                  const contract::AgentTopics& topics, ComponentManager& manager) {
@@ -58,19 +73,23 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
                         return CommandReply(manager.install(
                             rq, [&](const std::string& phase, std::uint64_t bytes,
                                     std::uint64_t total) { progress(phase, bytes, total); }));
-                    }});
+                    },
+                    audit_refusal("install")});
     add(CommandSpec{"uninstall", topics.at(topics::kUninstall.command),
                     topics.at(topics::kUninstall.result), Lane::slow,
                     [&manager](const contract::CommandRequest& rq) {
                         return CommandReply(manager.uninstall(rq));
-                    }});
+                    },
+                    audit_refusal("uninstall")});
     for (const auto& command : {topics::kStart, topics::kStop, topics::kRestartComponent,
                                 topics::kEnable, topics::kDisable}) {
         const std::string action(command.command.substr(command.command.rfind('/') + 1));
         add(CommandSpec{action, topics.at(command.command), topics.at(command.result),
-                        Lane::control, [&manager, action](const contract::CommandRequest& rq) {
+                        Lane::control,
+                        [&manager, action](const contract::CommandRequest& rq) {
                             return CommandReply(manager.control(action, rq));
-                        }});
+                        },
+                        audit_refusal(action)});
     }
 
     // components/{cid}/cfg/set: the result topic depends on the component, so each message
@@ -81,11 +100,12 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
         const std::string cid =
             m.topic.substr(prefix.size(), m.topic.find('/', prefix.size()) - prefix.size());
         if (!registry::is_valid_identifier(cid)) return;  // not a component of ours
-        auto spec = std::make_shared<CommandSpec>(
-            CommandSpec{"component cfg/set", m.topic, topics.component_cfg_set_result(cid),
-                        Lane::control, [&manager, cid](const contract::CommandRequest& rq) {
-                            return CommandReply(manager.configure(cid, rq));
-                        }});
+        auto spec = std::make_shared<CommandSpec>(CommandSpec{
+            "component cfg/set", m.topic, topics.component_cfg_set_result(cid), Lane::control,
+            [&manager, cid](const contract::CommandRequest& rq) {
+                return CommandReply(manager.configure(cid, rq));
+            },
+            audit_refusal("config", cid)});
         dispatcher.submit(std::move(spec), m);
     });
     session.subscribe(filter);

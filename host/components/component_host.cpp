@@ -1,6 +1,7 @@
 #include "components/component_host.hpp"
 
 #include "common/logging.hpp"
+#include "common/world_writable_guard.hpp"
 #include "components/component_commands.hpp"
 #include "lucid/registry/registry_store.hpp"
 
@@ -87,6 +88,8 @@ void ComponentHost::start() {
     };
     try {
         watcher_ = std::make_unique<dropin::DropinWatcher>(agent_.config().plugin_dir, callbacks);
+        // An install channel: a directory every user may write to is anyone's install.
+        guard_against_world_writable(agent_.config().plugin_dir, "dropin");
         watcher_->initial_scan();
     } catch (const std::exception& e) {
         log->error("cannot watch the drop-in directory {}: {}", agent_.config().plugin_dir.string(),

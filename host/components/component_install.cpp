@@ -79,12 +79,6 @@ std::string text_of(const contract::Result& result, const char* key) {
                                       : std::string();
 }
 
-// install, upgrade or reinstall, from the versions before and after.
-std::string install_operation(const std::string& from, const std::string& to) {
-    if (from.empty() || to.empty()) return "install";
-    return from == to ? "reinstall" : "upgrade";
-}
-
 }  // namespace
 
 contract::Result ComponentManager::install(const contract::CommandRequest& request,

@@ -204,6 +204,7 @@ class ComponentManager final : public PluginHostServices {
             PendingInstall pending;
             std::string error;
             bool rolled_back = false;
+            std::string from;  // the version that runs again when rolled back
         };
         std::vector<std::string> suspects;                    // started first, one at a time
         std::vector<Answer> answers;                          // installs the death interrupted

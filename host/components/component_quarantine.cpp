@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "common/logging.hpp"
+#include "components/audit_log.hpp"
 #include "components/component_channel.hpp"
 #include "components/component_manager.hpp"
 #include "lucid/registry/file_modes.hpp"
@@ -194,7 +195,8 @@ ComponentManager::Blame ComponentManager::blame_deaths(registry::Registry& regis
         }
         if (installing) {
             const bool rolled_back = entry && !registered;
-            blame.answers.push_back({id, p->second, culprit.error, rolled_back});
+            blame.answers.push_back(
+                {id, p->second, culprit.error, rolled_back, rolled_back ? entry->version : ""});
             problems.push_back("the install of " + id + " " + culprit.version +
                                " failed: " + culprit.error +
                                (rolled_back ? "; version " + entry->version + " runs again" : ""));
@@ -235,9 +237,9 @@ void ComponentManager::finish_blame(const Blame& blame) {
         }
         // Queued until the session connects.
         mqtt_.session.publish(topic, payload, 1, false);
-        logger("components")
-            ->info("install {} of {} answered: {}", answer.pending.request_id, answer.component_id,
-                   answer.error);
+        audit({install_operation(answer.from, answer.pending.version), answer.component_id,
+               answer.pending.request_id, "", answer.from, answer.pending.version},
+              result);
     }
     for (const auto& [id, status] : blame.unregistered) set_status(id, status);
     std::error_code ec;

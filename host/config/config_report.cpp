@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "install/source_url.hpp"
+
 namespace lucid::host::config {
 
 std::vector<ConfigValue> config_values(const AgentConfig& c) {
@@ -10,9 +12,11 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
         auto it = c.origins.find(key);
         out.push_back({key, value, it == c.origins.end() ? "default" : it->second});
     };
+    // A prefix carries the userinfo of the sources it allows (a token, a password): redacted
+    // like those sources wherever it is shown.
     auto join = [](const std::vector<std::string>& items) {
         std::string s;
-        for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
+        for (const auto& i : items) s += (s.empty() ? "" : ",") + install::redact_source_url(i);
         return s.empty() ? std::string("(any)") : s;
     };
     add("mqtt_url", mqtt::redacted_url(c.endpoint));
@@ -32,7 +36,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("trusted_keys_dir", c.trusted_keys_dir.empty() ? "(none)" : c.trusted_keys_dir.string());
     add("signature_policy", to_string(c.signature_policy));
     add("allowed_source_prefixes", join(c.allowed_source_prefixes));
-    add("github_base_url", c.github_base_url);
+    add("github_base_url", install::redact_source_url(c.github_base_url));
     const char* sup = c.supervision == commands::Supervision::yes  ? "yes"
                       : c.supervision == commands::Supervision::no ? "no"
                                                                    : "auto";
@@ -46,6 +50,13 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("plugin_queue_max", std::to_string(c.plugin_queue_max));
     add("plugin_queue_bytes", std::to_string(c.plugin_queue_bytes));
     return out;
+}
+
+std::string config_value(const AgentConfig& config, const std::string& key) {
+    for (auto& v : config_values(config)) {
+        if (v.key == key) return std::move(v.value);
+    }
+    return {};
 }
 
 std::string describe_config(const AgentConfig& c) {

@@ -1,5 +1,6 @@
 // The `lucid-agent check-config` output: every resolved setting with its origin, the broker
-// password redacted. The same list of values tells a reload which settings changed. Pure.
+// password and the userinfo, query and fragment of URL prefixes redacted. The same list of values
+// tells a reload which settings changed. Pure.
 #pragma once
 
 #include <string>
@@ -17,6 +18,9 @@ struct ConfigValue {
 
 // Every setting, in check-config's order.
 std::vector<ConfigValue> config_values(const AgentConfig& config);
+
+// One setting's value as check-config prints it (redacted); empty for an unknown key.
+std::string config_value(const AgentConfig& config, const std::string& key);
 
 std::string describe_config(const AgentConfig& config);
 

@@ -191,12 +191,14 @@ InstallSource parse_source(const Value& source, const InstallSettings& settings)
         out.file_name = string_field(source, "filename", "source.");
         require_plain_name(out.file_name, "source.filename");
         const std::string encoded = string_field(source, "data_base64", "source.");
-        if (encoded.size() / 4 * 3 > settings.inline_max_bytes + 3) {
-            invalid("inline artifact exceeds the size cap of " +
-                    std::to_string(settings.inline_max_bytes) + " bytes");
-        }
+        const std::string too_big = "inline artifact exceeds the size cap of " +
+                                    std::to_string(settings.inline_max_bytes) + " bytes";
+        // Before decoding, so a huge payload costs no second copy; the estimate may exceed the
+        // decoded size by the padding, so the exact size is checked after.
+        if (encoded.size() / 4 * 3 > settings.inline_max_bytes + 3) invalid(too_big);
         auto decoded = base64_decode(encoded);
         if (!decoded) invalid("'source.data_base64' is not valid base64");
+        if (decoded->size() > settings.inline_max_bytes) invalid(too_big);
         out.inline_data = std::move(*decoded);
     } else {
         invalid("'source.type' must be one of url, github_release, inline");

@@ -79,13 +79,9 @@ void ConfigReloader::reload() {
     running_.trusted_keys_dir = next.trusted_keys_dir;
     running_.signature_policy = next.signature_policy;
     running_.allowed_source_prefixes = next.allowed_source_prefixes;
-    std::string prefixes;
-    for (const auto& p : running_.allowed_source_prefixes) {
-        prefixes += (prefixes.empty() ? "" : ",") + p;
-    }
     log->info("reload applied: trusted keys {}; signature_policy {}; allowed_source_prefixes {}",
               key_list(*keys_), config::to_string(running_.signature_policy),
-              prefixes.empty() ? "(any)" : prefixes);
+              config::config_value(running_, "allowed_source_prefixes"));
 }
 
 }  // namespace lucid::host::service

@@ -70,6 +70,16 @@ TEST_CASE("installs, upgrades, rollbacks, control and uninstall each log one aud
     CHECK_FALSE(ok_of(rig.install(
         "a-prefix", "echo", url_source("http://127.0.0.1:9/other/" + echo1.name, echo1.sha256))));
     check_audited(rig, "a-prefix", "warning", {"op=install", "component=echo", "outcome=failed"});
+    // Refused by the dispatcher before any handler ran: still one audit line each.
+    CHECK_FALSE(ok_of(rig.install(
+        R"({"request_id":"a-dup","component_id":"echo","component_id":"x","source":{}})",
+        "a-dup")));
+    check_audited(rig, "a-dup", "warning",
+                  {"op=install", "component=none", "outcome=failed", "error='validation_error"});
+    CHECK_FALSE(ok_of(rig.command(
+        "core/cmd/components/stop", "core/evt/components/stop_result",
+        R"({"request_id":"a-stop-bad","component_id":"echo","x":1,"x":2})", "a-stop-bad")));
+    check_audited(rig, "a-stop-bad", "warning", {"op=stop", "outcome=failed"});
     CHECK_FALSE(ok_of(rig.install("a-invalid", "Bad/Id", inline_source(echo1))));
     check_audited(rig, "a-invalid", "warning",
                   {"op=install", "component=Bad/Id", "outcome=failed", "error='validation_error"});

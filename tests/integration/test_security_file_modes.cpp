@@ -54,17 +54,20 @@ TEST_CASE("the data directory and what the agent writes get explicit modes whate
     CHECK_MODE(data / "core_config.json", 0640u);
     CHECK_MODE(data / "session", 0640u);
     CHECK_MODE(data / "request_log.json", 0600u);
+    CHECK_MODE(data / "agent.lock", 0640u);
 }
 
 TEST_CASE("a data directory writable by any user is tightened when the agent starts") {
     ::umask(0);
     ComponentRig rig("modes-2");
     const fs::path data = rig.data();
-    for (const auto& dir : {data, data / "components", data / "staging"}) {
+    // plugins.d too: an install channel any user could write to is anyone's install.
+    for (const auto& dir : {data, data / "components", data / "staging", data / "plugins.d"}) {
         fs::create_directories(dir);
         fs::permissions(dir, fs::perms::all);
     }
     rig.start_agent();
+    CHECK_MODE(data / "plugins.d", 0750u);
     CHECK_MODE(data, 0750u);
     CHECK_MODE(data / "components", 0750u);
     CHECK_MODE(data / "staging", 0700u);

@@ -264,6 +264,23 @@ TEST_CASE("check-config prints the resolved config with the password redacted") 
     CHECK(text.find("agent_id") != std::string::npos);
 }
 
+TEST_CASE("check-config redacts the credentials of allowed source prefixes and the GitHub URL") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["LUCID_ALLOWED_SOURCE_PREFIXES"] =
+        "https://deploy:s3cret@files.example/lucid/,https://TOKEN123@git.example/";
+    env.vars["LUCID_GITHUB_BASE_URL"] = "https://ghp_abc@github.example/";
+    const auto config = ok(resolve({}, env));
+    const auto text = describe_config(config);
+    for (const char* secret : {"s3cret", "deploy", "TOKEN123", "ghp_abc"}) {
+        CAPTURE(secret);
+        CHECK(text.find(secret) == std::string::npos);
+    }
+    CHECK(config_value(config, "allowed_source_prefixes") ==
+          "https://***@files.example/lucid/,https://***@git.example/");
+    CHECK(config_value(config, "github_base_url") == "https://***@github.example/");
+}
+
 TEST_CASE("the env file comes from --env-file, LUCID_ENV_FILE, or the default path") {
     Env env;
     auto cli = parse_command_line({"--env-file", "/x.env"});

@@ -147,6 +147,23 @@ TEST_CASE("refuses an inline artifact above the size cap before decoding it") {
     CHECK(parsed.error == "validation_error: inline artifact exceeds the size cap of 10 bytes");
 }
 
+TEST_CASE("an inline artifact is refused one byte above the cap and accepted at it") {
+    InstallSettings settings;
+    settings.inline_max_bytes = 10;
+    auto inline_of = [&](std::size_t bytes) {
+        return parse(
+            R"({"request_id":"r","component_id":"cpu","source":{"type":"inline","filename":"a-1.0.0.so","data_base64":")" +
+                base64_encode(std::string(bytes, 'x')) + R"(","sha256":")" + kSha + "\"}}",
+            settings);
+    };
+    for (std::size_t over : {11, 12, 13}) {
+        CAPTURE(over);
+        CHECK(inline_of(over).error ==
+              "validation_error: inline artifact exceeds the size cap of 10 bytes");
+    }
+    CHECK(inline_of(10).error.empty());
+}
+
 TEST_CASE("base64 round-trips and refuses malformed input") {
     for (const std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
         CHECK(base64_decode(base64_encode(s)) == s);
