@@ -23,7 +23,6 @@ std::string tls_failure_reason(const mqtt::MqttEndpoint& endpoint, const mqtt::T
 // "CA file /etc/lucid/ca.pem" or "the system CAs in /etc/ssl/certs".
 std::string ca_description(const mqtt::TlsFiles& tls);
 
-// The CA directory used when no CA file is given (as the agent does).
-inline constexpr const char* kSystemCaPath = "/etc/ssl/certs";
+using mqtt::kSystemCaPath;
 
 }  // namespace lucid::host::ctl

@@ -75,18 +75,21 @@ void MqttSession::start() {
     }
     if (endpoint.tls) {
         const auto& tls = options_.tls;
-        if (tls.ca_file.empty()) mosquitto_int_option(mosq_, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-        const int rc =
-            mosquitto_tls_set(mosq_, tls.ca_file.empty() ? nullptr : tls.ca_file.c_str(), nullptr,
-                              tls.cert_file.empty() ? nullptr : tls.cert_file.c_str(),
-                              tls.key_file.empty() ? nullptr : tls.key_file.c_str(), nullptr);
+        // Without a CA file, the system's CA directory: libmosquitto 2.0.11 refuses tls_set with
+        // neither a file nor a directory, MOSQ_OPT_TLS_USE_OS_CERTS notwithstanding.
+        const bool system_cas = tls.ca_file.empty();
+        const int rc = mosquitto_tls_set(
+            mosq_, system_cas ? nullptr : tls.ca_file.c_str(), system_cas ? kSystemCaPath : nullptr,
+            tls.cert_file.empty() ? nullptr : tls.cert_file.c_str(),
+            tls.key_file.empty() ? nullptr : tls.key_file.c_str(), nullptr);
         if (rc != MOSQ_ERR_SUCCESS) {
             // lucid-agent checks the files before it starts (config/tls_files_check.hpp); name
             // them anyway for any other caller.
-            throw std::runtime_error(std::string("TLS setup failed (CA ") +
-                                     (tls.ca_file.empty() ? "system" : tls.ca_file) +
-                                     (tls.cert_file.empty() ? "" : ", cert " + tls.cert_file) +
-                                     "): " + mosquitto_strerror(rc));
+            throw std::runtime_error(
+                std::string("TLS setup failed (CA ") +
+                (system_cas ? std::string("system, ") + kSystemCaPath : tls.ca_file) +
+                (tls.cert_file.empty() ? "" : ", cert " + tls.cert_file) +
+                "): " + mosquitto_strerror(rc));
         }
     }
     {

@@ -49,8 +49,12 @@ struct mosquitto_message;
 
 namespace lucid::host::mqtt {
 
+// The CA directory used when no CA file is given (Debian's ca-certificates), by the agent and
+// lucidctl alike.
+inline constexpr const char* kSystemCaPath = "/etc/ssl/certs";
+
 struct TlsFiles {
-    std::string ca_file;    // empty → the system's CA store
+    std::string ca_file;    // empty → the system's CA store (kSystemCaPath)
     std::string cert_file;  // client certificate (with key_file), optional
     std::string key_file;
 };

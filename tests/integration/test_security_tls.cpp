@@ -73,6 +73,16 @@ TEST_CASE("the agent connects over TLS with the right CA and refuses a broker a 
         CHECK(agent.stop(SIGTERM) == 0);
     }
     {
+        // No CA file: the system's CAs, which do not know the fleet's CA. The handshake is
+        // tried and refused; the session is not given up with "Invalid function arguments".
+        AgentHarness agent(broker, "tls-system");
+        agent.start({});
+        CHECK_MESSAGE(agent.wait_for_log("certificate verify failed", std::chrono::seconds(10)),
+                      agent.log());
+        CHECK(agent.log().find("TLS setup failed") == std::string::npos);
+        CHECK(agent.stop(SIGTERM) == 0);
+    }
+    {
         // The right CA, but the broker's certificate is for 127.0.0.1, not "localhost".
         AgentHarness agent(broker, "tls-host");
         agent.start({{"LUCID_TLS_CA", (pki / "fleet-ca.pem").string()},
