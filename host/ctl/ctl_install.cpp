@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <ostream>
 
 #include "contract/payloads.hpp"
@@ -17,6 +18,7 @@
 #include "ctl/progress_line.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
+#include "install/local_file.hpp"
 #include "lucid/registry/atomic_file.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
@@ -43,7 +45,8 @@ bool is_sha256_hex(const std::string& text) {
 std::string signature_file(const std::filesystem::path& sig) {
     std::string bytes;
     try {
-        bytes = registry::read_file(sig);
+        // By descriptor, bounded: a FIFO or /dev/zero named x.so.sig must not hang lucidctl.
+        bytes = install::LocalFile::open(sig, 4096).read_all();
     } catch (const std::exception& e) {
         throw LocalError("cannot read the signature " + sig.string() + ": " + e.what());
     }
@@ -92,7 +95,20 @@ struct Prepared {
     std::uint64_t size = 0;  // inline bytes
 };
 
+}  // namespace
+
+void require_regular_file(const std::string& file) {
+    try {
+        install::LocalFile::open(file, std::numeric_limits<std::uint64_t>::max());
+    } catch (const install::LocalFileError& e) {
+        throw LocalError(e.what());
+    }
+}
+
+namespace {
+
 void prepare_file(Session& s, const std::string& file, Prepared& p, Document::AllocatorType& a) {
+    require_regular_file(file);
     auto manifest = read_manifest(file);
     if (!manifest.ok()) throw LocalError(manifest.error);
     if (auto problem = check_manifest(file, *manifest.manifest)) throw LocalError(*problem);

@@ -211,6 +211,7 @@ int cmd_plugin_action(Session& s, const std::string& action) {
 int cmd_plugin_inspect(Session& s) {
     const std::string& file = arg(s.options(), 2, "FILE.so");
     expect_args(s.options(), 3);
+    require_regular_file(file);
     auto result = read_manifest(file);
     if (!result.ok()) throw LocalError(result.error);
     const auto& m = *result.manifest;

@@ -30,6 +30,10 @@ int cmd_plugin_install(Session& s);
 // the longest health window (upgrade_health_ms at most 60 s).
 std::chrono::milliseconds agent_bound(const std::string& action);
 
+// Refuses (LocalError) a FILE argument that is not a regular file, checked on a descriptor
+// opened without blocking: a FIFO would otherwise hang the manifest read for ever.
+void require_regular_file(const std::string& file);
+
 // --json: a lucidctl-side failure as one JSON object on stdout, so scripts always get JSON.
 void print_json_error(Session& s, const std::string& error);
 

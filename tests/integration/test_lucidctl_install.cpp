@@ -3,6 +3,8 @@
 // signature beside the file, the size cap, downgrades, rollbacks, and progress on a terminal.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "component_rig.hpp"
@@ -58,6 +60,21 @@ TEST_CASE("problems lucidctl can see itself are exit 2, before anything is sent"
         rig.ctl({"plugin", "install", rig.files.path().string() + "/nope-1.0.0.so"});
     CHECK(missing.code == 2);
     CHECK(missing.has("nope-1.0.0.so"));
+    // A FIFO, as the file or as its .sig, is refused at once (the manifest read blocked for
+    // ever), and so is a directory.
+    const fs::path fifo = rig.files.path() / "lucid_agent_echo-3.0.0.so";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const auto fifo_file = rig.ctl({"plugin", "install", fifo.string()});
+    CHECK_MESSAGE(fifo_file.code == 2, fifo_file.output);
+    CHECK(fifo_file.has(fifo.string() + " is not a regular file"));
+    const auto fifo_inspect = rig.ctl({"plugin", "inspect", fifo.string()});
+    CHECK_MESSAGE(fifo_inspect.code == 2, fifo_inspect.output);
+    CHECK(fifo_inspect.has("is not a regular file"));
+    REQUIRE(::mkfifo((good + ".sig").c_str(), 0600) == 0);
+    const auto fifo_sig = rig.ctl({"plugin", "install", good});
+    CHECK_MESSAGE(fifo_sig.code == 2, fifo_sig.output);
+    CHECK(fifo_sig.has("cannot read the signature " + good + ".sig"));
+    fs::remove(good + ".sig");
     // Nothing reached the agent.
     CHECK(rig.client->messages(rig.agent.topic("core/evt/components/install_result")).empty());
 }
