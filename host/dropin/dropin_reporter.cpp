@@ -1,6 +1,7 @@
 #include "dropin/dropin_reporter.hpp"
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <exception>
@@ -90,6 +91,14 @@ DropinReporter::Outcome DropinReporter::handle(std::uint32_t mask, std::string_v
     const std::string file(name);
     if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
         report_present(file);
+    } else if (mask & IN_CREATE) {
+        // A regular file is ready once written (IN_CLOSE_WRITE). Nothing is ever written to a
+        // symlink (`ln -s`, a valid drop-in), a FIFO or a device made in place: each is handled
+        // (installed or refused, with its log line) now, or never until the next start.
+        struct stat st {};
+        if (::lstat((directory_ / file).c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+            report_present(file);
+        }
     } else if (mask & (IN_DELETE | IN_MOVED_FROM)) {
         report_gone(file);
     }

@@ -3,7 +3,9 @@
 // directory itself going away.
 //
 // IN_CLOSE_WRITE rather than IN_CREATE/IN_MODIFY is what keeps half-written files out: it fires
-// only when a descriptor opened for writing is closed.
+// only when a descriptor opened for writing is closed. IN_CREATE is watched too, for what is
+// never written: a symlink, a FIFO or a device made in place (the reporter ignores it for a
+// regular file).
 //
 // Thread: one reader at a time. Errors: the constructor throws std::system_error naming the
 // directory; read_events returns the error instead (it runs on a thread entry).

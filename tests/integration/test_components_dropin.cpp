@@ -160,3 +160,19 @@ TEST_CASE("a FIFO as a drop-in's .sig is refused at once and SIGTERM still stops
     CHECK(registry_entry(rig.registry(), "echo").empty());
     CHECK_MESSAGE(rig.agent.stop(SIGTERM) == 0, rig.agent.log());
 }
+
+TEST_CASE("a symlink made in place is installed and a FIFO made in place is refused at once") {
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact probe = artifact(LUCID_ITEST_PROBE);
+    DropinRig rig("drop-inplace");
+    rig.start_agent();
+    // `ln -s` creates the entry and writes nothing: no IN_CLOSE_WRITE ever comes.
+    fs::create_symlink(echo.path, rig.dropin() / echo.name);
+    REQUIRE_MESSAGE(rig.wait_status("echo", "running", "1.0.0"), rig.agent.log());
+    const fs::path fifo = rig.dropin() / probe.name;
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_MESSAGE(
+        rig.agent.wait_for_log(fifo.string() + " is not a regular file", std::chrono::seconds(10)),
+        rig.agent.log());
+    CHECK_MESSAGE(rig.agent.stop(SIGTERM) == 0, rig.agent.log());
+}
