@@ -374,8 +374,10 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     // installed (component_channel.hpp) is not even staged. The same file is reported often
     // (rescans, a .sig arriving): each outcome is logged once per version of the file.
     std::optional<std::string> ignored;
+    std::string named_version;  // from the file name, for the audit line of a refusal
     try {
         const auto name = registry::parse_artifact_name(file.string());
+        named_version = name.version;
         std::lock_guard<std::mutex> lock(state_mutex_);
         if (const auto* installed = registry_.find_by_dist(name.dist_name)) {
             ignored = dropin_yields_to(*installed, name.version, file);
@@ -392,8 +394,11 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     if (!verified.artifact) {
         if (dropin_log_.first_time(file, verified.error)) {
             contract::Result refused("", now());
-            refused.fail(verified.error);
-            audit({"install", "", "", source, "", ""}, refused);
+            // Not final: a .sig arriving later is picked up (the README's promise).
+            const bool unsigned_file = verified.error.rfind("signature required", 0) == 0;
+            refused.fail(unsigned_file ? verified.error + "; waiting for " + file.string() + ".sig"
+                                       : verified.error);
+            audit({"install", "", "", source, "", named_version}, refused);
         }
         return;
     }

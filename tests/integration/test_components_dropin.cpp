@@ -103,9 +103,11 @@ TEST_CASE(
     const fs::path file = rig.dropin() / echo.name;
     rig.move_in(echo);
     // The audit line of the refusal (README "Audit trail").
+    // It names the version the file name gives and says the file waits for its signature.
     const std::string refused = "source='dropin " + file.string() +
-                                "' from=none to=none outcome=failed error='signature required: "
-                                "the artifact is unsigned'";
+                                "' from=none to=1.0.0 outcome=failed error='signature required: "
+                                "the artifact is unsigned; waiting for " +
+                                file.string() + ".sig'";
     REQUIRE_MESSAGE(rig.agent.wait_for_log(refused, std::chrono::seconds(10)), rig.agent.log());
     close_unchanged(file);  // seen again, unchanged: not logged again
 
