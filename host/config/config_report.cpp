@@ -63,7 +63,7 @@ std::string describe_config(const AgentConfig& c) {
     std::string out =
         "env file: " + (c.env_file.empty() ? std::string("(none)") : c.env_file) + "\n";
     for (const auto& v : config_values(c)) {
-        out += fmt::format("{:<24} = {:<40} ({})\n", v.key, v.value, v.origin);
+        out += fmt::format("{:<30} = {:<40} ({})\n", v.key, v.value, v.origin);
     }
     return out;
 }

@@ -82,6 +82,8 @@ ResolveResult load_config(const CommandLine& cli, const std::string& default_env
         env_file_used = choice.path;
         auto unknown = unknown_variable_warnings(file_values, choice.path);
         warnings.insert(warnings.end(), unknown.begin(), unknown.end());
+        auto shadowed = shadowed_variable_warnings(file_values, choice.path, env);
+        warnings.insert(warnings.end(), shadowed.begin(), shadowed.end());
     }
     const HostFacts facts{agent::host_name(), agent::running_as_root()};
     auto resolved = resolve_config(cli, env, file_values, env_file_used, facts);

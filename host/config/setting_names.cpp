@@ -61,4 +61,20 @@ std::vector<std::string> unknown_variable_warnings(const std::map<std::string, s
     return warnings;
 }
 
+std::vector<std::string> shadowed_variable_warnings(
+    const std::map<std::string, std::string>& values, const std::string& env_file_path,
+    const std::function<std::optional<std::string>(const std::string&)>& environment) {
+    std::vector<std::string> warnings;
+    for (const auto& [key, value] : values) {
+        if (!is_known_variable(key)) continue;
+        const auto set = environment(key);
+        if (!set || *set == value) continue;
+        warnings.push_back("env file " + env_file_path + ": " + key +
+                           " ignored: the environment sets it (under the systemd unit: "
+                           "systemctl edit lucid-agent, Environment=" +
+                           key + "=...)");
+    }
+    return warnings;
+}
+
 }  // namespace lucid::host::config

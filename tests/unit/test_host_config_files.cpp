@@ -71,9 +71,29 @@ TEST_CASE("an unknown LUCID_ key in an env file is reported with the nearest kno
     CHECK(is_known_variable("LUCID_ENV_FILE"));
 }
 
+TEST_CASE("an env file setting the environment overrides is reported, without its value") {
+    // What the systemd unit does: Environment=LUCID_DATA_DIR=/var/lib/lucid wins over the file.
+    const std::map<std::string, std::string> values{{"LUCID_DATA_DIR", "/srv/lucid"},
+                                                    {"LUCID_AGENT_ID", "pi-1"},
+                                                    {"LUCID_MQTT_URL", "mqtt://u:secret@h"}};
+    auto environment = [](const std::string& name) -> std::optional<std::string> {
+        if (name == "LUCID_DATA_DIR") return "/var/lib/lucid";
+        if (name == "LUCID_AGENT_ID") return "pi-1";  // the same value: nothing to say
+        if (name == "LUCID_MQTT_URL") return "mqtt://h";
+        return std::nullopt;
+    };
+    const auto warnings = shadowed_variable_warnings(values, "/etc/lucid/agent.env", environment);
+    REQUIRE(warnings.size() == 2);
+    CHECK(warnings[0] ==
+          "env file /etc/lucid/agent.env: LUCID_DATA_DIR ignored: the environment sets it (under "
+          "the systemd unit: systemctl edit lucid-agent, Environment=LUCID_DATA_DIR=...)");
+    CHECK(warnings[1].find("LUCID_MQTT_URL ignored") != std::string::npos);
+    CHECK(warnings[1].find("secret") == std::string::npos);
+}
+
 TEST_CASE("check-config shows LUCID_LEGACY_REGISTRY and where it came from") {
     auto text = describe_config(resolve_with({}));
-    CHECK(text.find("legacy_registry          = /var/lib/lucid/components.json") !=
+    CHECK(text.find("legacy_registry                = /var/lib/lucid/components.json") !=
           std::string::npos);
     auto set = resolve_with({{"LUCID_LEGACY_REGISTRY", "/old/components.json"}});
     CHECK(set.legacy_registry == "/old/components.json");
