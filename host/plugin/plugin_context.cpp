@@ -158,6 +158,7 @@ PluginContext::StepResult PluginContext::start() {
         // The plugin keeps the worker thread, but nothing queued, no timer and no broker
         // subscription of it may outlive the failed start.
         worker_.close();
+        worker_.detach();  // kept for ever (PluginComponent::abandon), never joined
         forget_registrations();
     } else {
         worker_.shutdown(call_timeout_);
@@ -205,6 +206,9 @@ PluginContext::StepResult PluginContext::stop() {
     if (!finished) {
         result.stuck = true;
         result.error = stop_timeout_error(wait);
+        // This context is kept for ever (never joined): the thread ends on its own once the
+        // callback returns and the queued stop ran.
+        worker_.detach();
     } else if (!worker_.shutdown(call_timeout_)) {
         result.stuck = true;
     }

@@ -315,6 +315,10 @@ bool PluginWorker::shutdown(std::chrono::milliseconds timeout) {
     return ended;
 }
 
+void PluginWorker::detach() {
+    if (thread_.joinable() && !on_worker_thread()) thread_.detach();
+}
+
 std::uint64_t PluginWorker::next_id() {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return ++state_->last_id;

@@ -102,6 +102,10 @@ class PluginWorker {
     // close() and wait up to `timeout` for the thread to end; false when it is stuck in a task
     // (the thread is then detached and left to finish on its own).
     bool shutdown(std::chrono::milliseconds timeout);
+    // Detaches the thread without closing: what is queued (a stop stuck behind a hung callback)
+    // still runs if the callback returns, and the thread then ends on its own, never joined.
+    // For a worker whose owner is kept for ever (PluginComponent::abandon). Not on the worker.
+    void detach();
 
     // Ids for subscriptions and timers: unique per worker, never 0.
     std::uint64_t next_id();
