@@ -55,7 +55,7 @@ std::vector<std::string> ComponentManager::boot() {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
     auto report = store_.load();
     std::vector<std::string> problems = report.problems;
-    auto recovery = files_.recover(report.registry);
+    auto recovery = files_.recover(report.registry, report.moved_aside.has_value());
     problems.insert(problems.end(), recovery.problems.begin(), recovery.problems.end());
     registry::Registry registry = std::move(recovery.registry);
 

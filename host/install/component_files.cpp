@@ -118,7 +118,8 @@ void ComponentFiles::remove_version(const std::string& dist_name, const std::str
     if (fs::is_empty(dir.parent_path(), ec)) fs::remove(dir.parent_path(), ec);
 }
 
-ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& current) {
+ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& current,
+                                                 bool keep_unreferenced) {
     Recovery out;
     out.registry = current;
     std::error_code ec;
@@ -194,6 +195,11 @@ ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& curre
             for (const auto& version : fs::directory_iterator(dist.path(), ec)) {
                 const std::string dir =
                     dist.path().filename().string() + "/" + version.path().filename().string();
+                if (!referenced_dirs.count(dir) && keep_unreferenced) {
+                    out.problems.push_back("kept " + version.path().string() +
+                                           ": the registry that referenced it was moved aside");
+                    continue;
+                }
                 if (!referenced_dirs.count(dir)) {
                     fs::remove_all(version.path(), ec);
                     out.problems.push_back("removed unreferenced " + version.path().string());

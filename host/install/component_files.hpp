@@ -74,8 +74,11 @@ class ComponentFiles {
         bool registry_changed = false;      // the caller saves it when true
         std::vector<std::string> problems;  // what was repaired, for the log
     };
-    // Makes files and registry agree after a crash (see the header comment).
-    Recovery recover(const registry::Registry& registry);
+    // Makes files and registry agree after a crash (see the header comment). With
+    // `keep_unreferenced` (the registry was corrupt and moved aside, so "unreferenced" means
+    // "no longer known", not "left by a crash") no component file is removed: they are what an
+    // operator needs to restore the moved-aside registry.
+    Recovery recover(const registry::Registry& registry, bool keep_unreferenced = false);
 
     const std::filesystem::path& components_dir() const { return components_dir_; }
     const std::filesystem::path& staging_dir() const { return staging_dir_; }

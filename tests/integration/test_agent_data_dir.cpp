@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <fstream>
+
 #include "component_rig.hpp"
 
 using namespace lucid::itest;
@@ -55,4 +57,24 @@ TEST_CASE("a second agent on the same data directory exits 2 naming it and the h
     rig.client->subscribe(second.topic("status"));
     second.start({{"LUCID_DATA_DIR", rig.data().string()}});
     CHECK_MESSAGE(wait_online(*rig.client, second), second.log());
+}
+
+TEST_CASE("a corrupt registry is moved aside and the component files it named are kept") {
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    ComponentRig rig("data-corrupt");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("corrupt-install", "echo", inline_source(echo))));
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    {
+        std::ofstream(rig.data() / "registry.json", std::ios::trunc)
+            << R"({"format":1,"components":{)";
+    }
+    rig.start_agent();
+    const fs::path version = rig.data() / "components" / "lucid-agent-echo" / "1.0.0";
+    CHECK_MESSAGE(rig.agent.wait_for_log("kept " + version.string(), std::chrono::seconds(10)),
+                  rig.agent.log());
+    // What the operator needs to put the moved-aside registry back is all still there.
+    CHECK(fs::exists(version / echo.name));
+    CHECK_MESSAGE(rig.agent.log().find("removed unreferenced") == std::string::npos,
+                  rig.agent.log());
 }
