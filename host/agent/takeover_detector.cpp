@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include "lucid/registry/echoed_value.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::agent {
 namespace {
@@ -32,6 +33,9 @@ std::string new_instance_id() {
 TakeoverDetector::TakeoverDetector(std::string own_instance) : own_(std::move(own_instance)) {}
 
 std::optional<std::string> TakeoverDetector::observe(std::string_view payload) {
+    // Anyone allowed to publish on our status topic reaches this parser: nesting deep enough
+    // to overflow the stack is ignored like any other malformed status.
+    if (registry::json_too_deep(payload)) return std::nullopt;
     rapidjson::Document doc;
     doc.Parse(payload.data(), payload.size());
     if (doc.HasParseError() || !doc.IsObject() || string_field(doc, "state") != "online") {

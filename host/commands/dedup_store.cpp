@@ -7,6 +7,7 @@
 #include "contract/payloads.hpp"
 #include "install/local_file.hpp"
 #include "lucid/registry/atomic_file.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::commands {
 
@@ -61,7 +62,7 @@ std::string serialize_dedup(const std::deque<DedupEntry>& entries) {
 
 std::string truncated_result(std::string_view payload, std::string_view request_id) {
     rapidjson::Document original;
-    original.Parse(payload.data(), payload.size());
+    if (!registry::json_too_deep(payload)) original.Parse(payload.data(), payload.size());
     if (original.HasParseError() || !original.IsObject()) original.SetObject();
     rapidjson::Document out(rapidjson::kObjectType);
     auto& a = out.GetAllocator();
@@ -97,6 +98,8 @@ std::string truncated_result(std::string_view payload, std::string_view request_
 }
 
 std::optional<std::deque<DedupEntry>> parse_dedup(const std::string& text) {
+    // A file nested deep enough to overflow the stack is corrupt like any other (moved aside).
+    if (registry::json_too_deep(text)) return std::nullopt;
     rapidjson::Document doc;
     doc.Parse(text.c_str(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "contract/payloads.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -32,6 +33,7 @@ void put(Doc& doc, const char* key, std::int64_t value) {
 }
 
 std::optional<Doc> object_of(const std::string& text) {
+    if (registry::json_too_deep(text)) return std::nullopt;  // a stack overflow at every start
     Doc doc;
     doc.Parse(text.c_str(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;

@@ -145,6 +145,20 @@ class Resolver {
         if (config_.tls.cert_file.empty() != config_.tls.key_file.empty()) {
             return fail("tls_cert and tls_key must be given together");
         }
+        // A TLS file for a plain-text broker URL would do nothing: the operator meant TLS, and
+        // the password would go out in clear.
+        if (!config_.endpoint.tls) {
+            for (const auto& [name, value] :
+                 {std::pair{"tls_ca", &ca}, std::pair{"tls_cert", &cert},
+                  std::pair{"tls_key", &key}}) {
+                if (*value && !(*value)->text.empty()) {
+                    return fail(std::string(name) + " (" + (*value)->origin +
+                                ") is set but the broker URL is not mqtts://, so TLS would not be "
+                                "used: use an mqtts:// URL, or remove " +
+                                name);
+                }
+            }
+        }
         return true;
     }
 

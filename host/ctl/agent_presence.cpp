@@ -43,6 +43,9 @@ std::optional<SystemClock::time_point> parse_utc_timestamp(const std::string& te
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
         return std::nullopt;
     }
+    // A retained message is anyone's text: beyond what the clock's nanosecond count holds
+    // (1677 to 2262) adding the milliseconds overflowed. No agent stamps outside these years.
+    if (year < 1970 || year > 2200) return std::nullopt;
     std::tm tm{};
     tm.tm_year = year - 1900;
     tm.tm_mon = month - 1;

@@ -80,7 +80,10 @@ void add_unregistered(Session& s, Document& doc) {
         const std::string cid = m.topic.substr(prefix.size(), m.topic.size() - prefix.size() - 7);
         if (doc["components"].HasMember(cid.c_str())) continue;
         Document status;
-        if (status.Parse(m.payload.c_str()).HasParseError() || !status.IsObject()) continue;
+        if (registry::json_too_deep(m.payload) || status.Parse(m.payload.c_str()).HasParseError() ||
+            !status.IsObject()) {
+            continue;
+        }
         Value item(rapidjson::kObjectType);
         for (const char* key : {"version", "state", "error"}) {
             if (status.HasMember(key) && status[key].IsString()) {

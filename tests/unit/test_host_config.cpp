@@ -294,3 +294,16 @@ TEST_CASE("the env file comes from --env-file, LUCID_ENV_FILE, or the default pa
     CHECK(choice.path == "/etc/lucid/agent.env");
     CHECK_FALSE(choice.required);
 }
+
+TEST_CASE("a TLS file with a plain mqtt:// broker URL is an error naming both") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    env.vars["LUCID_TLS_CA"] = "/etc/lucid/ca.pem";
+    const auto plain = resolve({"--mqtt-url", "mqtt://dev:pw@broker:1883"}, env);
+    REQUIRE_FALSE(plain.config);
+    CHECK(plain.error ==
+          "tls_ca (environment LUCID_TLS_CA) is set but the broker URL is not mqtts://, so TLS "
+          "would not be used: use an mqtts:// URL, or remove tls_ca");
+    CHECK(plain.error.find("pw") == std::string::npos);
+    CHECK(resolve({"--mqtt-url", "mqtts://broker:8883"}, env).config);
+}

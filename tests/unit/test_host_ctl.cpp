@@ -78,6 +78,9 @@ TEST_CASE("timestamps, durations, ages and byte counts") {
     CHECK(parse_utc_timestamp("2026-11-30T00:36:36Z"));
     CHECK_FALSE(parse_utc_timestamp("2026-11-30 00:36:36"));
     CHECK_FALSE(parse_utc_timestamp("2026-11-30T00:36:36.123"));
+    // A hostile retained message: years the clock cannot hold are no time (it overflowed).
+    CHECK_FALSE(parse_utc_timestamp("2262-04-11T23:47:16.855Z"));
+    CHECK_FALSE(parse_utc_timestamp("1677-09-21T00:12:43.145Z"));
     CHECK(format_duration(93784) == "1d2h3m4s");
     CHECK(format_duration(59) == "59s");
     CHECK(*parse_age("7d") == 7 * 86400);

@@ -152,3 +152,13 @@ TEST_CASE("a truncated result keeps request_id, ok, error (cut at a character) a
     CHECK(std::string(garbage["request_id"].GetString()) == "z");
     CHECK_FALSE(garbage["ok"].GetBool());
 }
+
+TEST_CASE("a request log nested deep enough to overflow the stack is moved aside as corrupt") {
+    lucid::test::TempDir dir;
+    const auto file = dir / "request_log.json";
+    std::ofstream(file) << std::string(1'000'000, '[');
+    DedupStore store(file, DedupLimits{});
+    CHECK(store.size() == 0);
+    CHECK_FALSE(fs::exists(file));
+    CHECK(files_named(dir.path(), "request_log.corrupt.") == 1);
+}

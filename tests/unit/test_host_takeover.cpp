@@ -51,3 +51,9 @@ TEST_CASE("instance ids are 16 hex digits and differ per process start") {
     CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
     CHECK(a != new_instance_id());
 }
+
+TEST_CASE("a status nested deep enough to overflow the stack is ignored, not parsed") {
+    TakeoverDetector detector("aaaa");
+    CHECK_FALSE(detector.observe(std::string(1'000'000, '[')));
+    CHECK_FALSE(detector.observe(std::string(100'000, '{')));
+}
