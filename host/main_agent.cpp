@@ -45,6 +45,14 @@ int service_command(const config::CommandLine& cli) {
         service::InstallServiceOptions options;
         options.unit.agent_binary = std::filesystem::canonical("/proc/self/exe").string();
         if (auto it = cli.flags.find("--env-file"); it != cli.flags.end()) {
+            // The unit names it for systemd, which resolves nothing against our directory.
+            if (!std::filesystem::path(it->second).is_absolute()) {
+                std::fprintf(stderr,
+                             "lucid-agent: %s: --env-file %s must be an absolute path (the unit "
+                             "names it for systemd)\n",
+                             cli.subcommand.c_str(), it->second.c_str());
+                return 2;
+            }
             options.unit.env_file = it->second;
         }
         if (auto it = cli.flags.find("--root"); it != cli.flags.end()) options.root = it->second;

@@ -79,7 +79,7 @@ check_prerequisites() {
         command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || fail "$tool is missing"
     done
     [ -x "$agent_bin" ] && [ -x "$ctl_bin" ] || fail "no lucid-agent/lucidctl in $build_dir (build first)"
-    echo_so=$(find "$build_dir/plugins/echo" -name 'lucid_agent_echo-*.so' | head -n 1)
+    echo_so=$({ find "$build_dir/plugins/echo" -name 'lucid_agent_echo-*.so' 2>/dev/null || true; } | head -n 1)
     [ -n "$echo_so" ] || fail "no echo plugin built in $build_dir/plugins/echo"
     work=$(mktemp -d /tmp/lucid-smoke.XXXXXX)
     chmod 0755 "$work"  # the service user must reach the staging root inside
@@ -178,7 +178,8 @@ crashing_dropin() {
     step "a crashing plugin dropped into plugins.d"
     local dropins="$root/var/lib/lucid/plugins.d"
     local crash_so
-    crash_so=$(find "$build_dir/tests/integration/plugins" -name 'lucid_itest_crash-1.0.0-*.so' | head -n 1)
+    crash_so=$({ find "$build_dir/tests/integration/plugins" -name 'lucid_itest_crash-1.0.0-*.so' \
+        2>/dev/null || true; } | head -n 1)
     [ -n "$crash_so" ] || fail "no crash-in-start test plugin built in $build_dir"
     cp "$crash_so" "$dropins/.crash.so.part"
     mv "$dropins/.crash.so.part" "$dropins/$(basename "$crash_so")"

@@ -4,9 +4,11 @@
 #   scripts/test.sh            build in build/ with ASan+UBSan and run all tests
 #   LUCID_WERROR=ON scripts/test.sh    what .ci/run does (warnings are errors)
 #   LUCID_SANITIZE=OFF scripts/test.sh a plain build, e.g. to attach gdb
-#   scripts/test.sh -R registry        extra arguments go to ctest
-# then scripts/operator-smoke.sh (the operator's path, about a minute), scripts/fuzz.sh --ci: every fuzz target for 10 seconds, and scripts/tsan.sh: the threaded
-# parts under ThreadSanitizer in build-tsan/
+#   scripts/test.sh -R registry        extra arguments go to ctest, and only ctest runs (a
+#                                      quick subset; -N builds and lists without running)
+# then, without arguments: scripts/operator-smoke.sh (the operator's path, about 20 s),
+# scripts/fuzz.sh --ci (every fuzz target for 10 seconds) and scripts/tsan.sh (the threaded
+# parts under ThreadSanitizer in build-tsan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,10 @@ cmake -S . -B "$build_dir" \
     -DLUCID_BUILD_TESTS=ON
 cmake --build "$build_dir" -j"$(nproc)"
 ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j"$(nproc)" "$@"
+if [ "$#" -gt 0 ]; then
+    echo "test.sh: ctest $* only; run scripts/test.sh without arguments for everything"
+    exit 0
+fi
 # The operator's path end to end (service install, the service user, reload, signatures).
 scripts/operator-smoke.sh "$build_dir"
 # 10 s of each libFuzzer target (clang build in build-fuzz/; about 80 s on 2 cores from scratch).

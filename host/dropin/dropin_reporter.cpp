@@ -45,10 +45,11 @@ void DropinReporter::scan() {
     std::error_code ec;
     for (std::filesystem::directory_iterator it(directory_, ec), end; !ec && it != end;
          it.increment(ec)) {
-        // is_regular_file follows symlinks: a link to an artifact counts, a link to a
-        // directory or a dangling one does not.
+        // Everything but directories (is_directory follows symlinks): a link to an artifact is
+        // one, and a FIFO, a device or a dangling link is reported too, to be refused with its
+        // log line, not skipped in silence.
         std::error_code type_ec;
-        if (it->is_regular_file(type_ec)) names.push_back(it->path().filename().string());
+        if (!it->is_directory(type_ec)) names.push_back(it->path().filename().string());
     }
     if (ec) {
         const std::string message =

@@ -169,6 +169,15 @@ TEST_CASE("install-service --root writes the unit, a private env file, and keeps
     CHECK_FALSE(fs::exists(staged.unit_file()));
     CHECK(fs::exists(staged.env_file()));  // settings survive a reinstall
     CHECK(removed_output.find("kept " + staged.env_file().string()) != std::string::npos);
+
+    // systemd resolves a relative env file against /, not where install-service ran.
+    auto [relative, relative_output] =
+        run_to_completion({LUCID_AGENT_BIN, "install-service", "--root", staged.root.string(),
+                           "--env-file", "rel.env"},
+                          {});
+    CHECK(relative == 2);
+    CHECK(relative_output.find("--env-file rel.env must be an absolute path") != std::string::npos);
+    CHECK_FALSE(fs::exists(staged.unit_file()));
 }
 
 TEST_CASE("install-service --device-access keeps the hardening and opens GPIO, I2C and serial") {

@@ -177,4 +177,10 @@ TEST_CASE("a symlink made in place is installed and a FIFO made in place is refu
         rig.agent.wait_for_log(fifo.string() + " is not a regular file", std::chrono::seconds(10)),
         rig.agent.log());
     CHECK_MESSAGE(rig.agent.stop(SIGTERM) == 0, rig.agent.log());
+    // Found by the scan at the next start: refused again (once per start), not skipped.
+    rig.start_agent();
+    CHECK_MESSAGE(
+        rig.agent.wait_for_log(fifo.string() + " is not a regular file", std::chrono::seconds(10)),
+        rig.agent.log());
+    CHECK_MESSAGE(rig.agent.stop(SIGTERM) == 0, rig.agent.log());
 }
