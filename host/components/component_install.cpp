@@ -257,6 +257,10 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
             } else {
                 set_status(cid, {"stopped", existing->version, ""});
             }
+        } else if (!existing) {
+            // Nothing was installed: the answer says why, no failed status stays behind (an
+            // operator could neither uninstall nor restart such a ghost).
+            forget_component(cid);
         }
         if (changed_) changed_();
         return std::move(result.fail(error));

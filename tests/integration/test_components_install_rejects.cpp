@@ -348,3 +348,14 @@ TEST_CASE("allowed source prefixes cannot be bypassed with dot-segments, userinf
     CHECK_MESSAGE(ok_of(ok), ok.payload);
     CHECK(http.requests("/good/" + echo.name) == 1);
 }
+
+TEST_CASE("a first install whose start fails leaves no failed component behind") {
+    const Artifact throws = artifact(LUCID_ITEST_ECHO_3_0_THROWS);
+    ComponentRig rig("rej-first-start");
+    rig.start_agent();
+    CHECK_FALSE(ok_of(rig.install("first-throws", "echo", inline_source(throws))));
+    CHECK(no_component_left(rig));
+    // Its status is cleared on the broker (a refresh republishes only what is installed).
+    CHECK(rig.client->wait_for(rig.agent.topic("components/echo/status"),
+                               [](const Message& m) { return m.payload.empty(); }));
+}
