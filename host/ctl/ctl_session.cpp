@@ -1,4 +1,5 @@
 #include "ctl/ctl_session.hpp"
+#include "ctl/text_table.hpp"
 
 #include <cstdio>
 #include <iomanip>
@@ -38,7 +39,7 @@ std::string str(const Value& object, const char* key, const char* fallback) {
     if (!object.IsObject()) return fallback;
     auto it = object.FindMember(key);
     if (it == object.MemberEnd()) return fallback;
-    if (it->value.IsString()) return it->value.GetString();
+    if (it->value.IsString()) return printable(it->value.GetString());
     if (it->value.IsBool()) return it->value.GetBool() ? "true" : "false";
     if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
     if (it->value.IsUint64()) return std::to_string(it->value.GetUint64());

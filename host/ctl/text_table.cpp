@@ -7,8 +7,23 @@ namespace lucid::host::ctl {
 
 TextTable::TextTable(std::vector<std::string> headers) : headers_(std::move(headers)) {}
 
+std::string printable(std::string text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) {
+            text[i] = '?';
+        } else if (c == 0xc2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+            text.replace(i, 2, "?");  // C1 controls, U+0080 to U+009F
+        }
+    }
+    return text;
+}
+
 void TextTable::add(std::vector<std::string> row) {
     row.resize(headers_.size());
+    for (auto& cell : row) cell = printable(std::move(cell));
     rows_.push_back(std::move(row));
 }
 

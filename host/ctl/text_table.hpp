@@ -7,6 +7,11 @@
 
 namespace lucid::host::ctl {
 
+// `text` with every control character (C0, DEL, C1) shown as '?': what lucidctl prints comes
+// from retained messages anyone allowed on the broker may have written, and an escape sequence
+// would drive the operator's terminal (rewrite lines, set the clipboard).
+std::string printable(std::string text);
+
 class TextTable {
   public:
     explicit TextTable(std::vector<std::string> headers);

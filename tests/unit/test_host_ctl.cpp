@@ -8,6 +8,7 @@
 #include "ctl/ctl_options.hpp"
 #include "ctl/nearest_word.hpp"
 #include "ctl/progress_line.hpp"
+#include "ctl/text_table.hpp"
 
 using namespace lucid::host::ctl;
 
@@ -111,4 +112,17 @@ TEST_CASE("a progress line is cleared before anything else is printed, and silen
         line.note("uploading");
     }
     CHECK(quiet.str().empty());
+}
+
+TEST_CASE("what lucidctl prints from the broker cannot drive the terminal") {
+    CHECK(printable("9\x1b]52;c;ZWNobw==\x07") == "9?]52;c;ZWNobw==?");
+    CHECK(printable("x\r\x1b[2K\x1b[1Aok") == "x??[2K?[1Aok");
+    CHECK(printable("a\xc2\x9b"
+                    "31mb") == "a?31mb");                          // C1 CSI
+    CHECK(printable("caf\xc3\xa9 1.0.0") == "caf\xc3\xa9 1.0.0");  // UTF-8 text stays
+    TextTable table({"ID"});
+    table.add({"evil\x1b[2J"});
+    std::ostringstream out;
+    table.print(out);
+    CHECK(out.str().find('\x1b') == std::string::npos);
 }
