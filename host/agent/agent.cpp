@@ -180,6 +180,7 @@ void Agent::shutdown_cleanly() {
             }
         }
     };
+    dispatcher_->close();  // before the cancel frees a lane: nothing queued may run now
     run_steps(stop_requested_steps_);
     // Commands next: once the lanes are stopped no queued install or start can bring up a
     // component that the shutdown steps are stopping, and queued commands get their answer

@@ -137,8 +137,15 @@ bool CommandDispatcher::responsive(std::chrono::milliseconds timeout) {
     return probe->cv.wait_for(lock, timeout, [&] { return probe->ran; });
 }
 
-void CommandDispatcher::stop() {
+void CommandDispatcher::close() {
     stopping_ = true;
+    fast_.close();
+    control_.close();
+    slow_.close();
+}
+
+void CommandDispatcher::stop() {
+    close();
     fast_.stop();
     control_.stop();
     slow_.stop();

@@ -63,9 +63,10 @@ struct CommandSpec {
     Lane lane = Lane::fast;
     CommandHandler handler;
     // Told of every refusal the dispatcher answers itself, without running `handler` (a
-    // malformed payload, a full lane, shutting down): how a command that changes what runs
-    // still gets its audit line. Optional.
-    std::function<void(const contract::CommandRequest&, const contract::Result&)> on_refused = {};
+    // malformed payload, a full lane, shutting down), before the result goes out: how a
+    // command that changes what runs still gets its audit line and echoes its component_id.
+    // Optional.
+    std::function<void(const contract::CommandRequest&, contract::Result&)> on_refused = {};
 };
 
 class CommandDispatcher {
@@ -86,6 +87,10 @@ class CommandDispatcher {
     // ok:false with kShuttingDown (and not recorded, so a retry after the restart runs them).
     // Then flushes the deferred dedup records.
     void stop();
+    // The first half of stop(): queued and new commands are answered kShuttingDown at once,
+    // running ones go on. Called before a shutdown cancels running work (downloads), so that a
+    // queued command cannot slip into a lane the cancelled one just freed.
+    void close();
 
     // True when the fast lane runs a probe task within `timeout`: the agent still answers
     // commands. The systemd watchdog is fed only while this holds.

@@ -20,6 +20,11 @@ bool WorkLane::post(std::function<void()> task, std::function<void()> on_drop) {
 }
 
 void WorkLane::stop() {
+    close();
+    if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
+}
+
+void WorkLane::close() {
     std::deque<Queued> dropped;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -30,7 +35,6 @@ void WorkLane::stop() {
     for (auto& queued : dropped) {
         if (queued.on_drop) guarded(queued.on_drop);
     }
-    if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
 }
 
 void WorkLane::guarded(const std::function<void()>& task) {

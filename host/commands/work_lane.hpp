@@ -29,8 +29,10 @@ class WorkLane {
     // when given, runs instead of `task` if stop() finds the task still queued (on the thread
     // that calls stop()), so that whoever waits for the task can be told.
     bool post(std::function<void()> task, std::function<void()> on_drop = {});
-    // Finishes the running task, drops the queued ones (running their on_drop), joins the
-    // worker. Idempotent.
+    // Takes no more tasks and drops the queued ones (running their on_drop); the running task
+    // goes on. Idempotent.
+    void close();
+    // close(), then waits for the running task and joins the worker. Idempotent.
     void stop();
 
     const std::string& name() const { return name_; }

@@ -43,14 +43,18 @@ class ProgressPublisher {
 
 }  // namespace
 
-// The audit line of a command the dispatcher refused before it ran (see CommandSpec).
-std::function<void(const contract::CommandRequest&, const contract::Result&)> audit_refusal(
+// A command the dispatcher refused before it ran (see CommandSpec): its result echoes the
+// component_id the payload named, like every other refusal, and it gets its audit line.
+std::function<void(const contract::CommandRequest&, contract::Result&)> audit_refusal(
     std::string operation, std::string component_id = {}) {
     return [operation = std::move(operation), component_id = std::move(component_id)](
-               const contract::CommandRequest& request, const contract::Result& result) {
+               const contract::CommandRequest& request, contract::Result& result) {
         std::string cid = component_id;
         if (cid.empty() && request.ok()) {
-            cid = contract::read_component_id(request.payload).echo.value_or("");
+            if (auto echo = contract::read_component_id(request.payload).echo) {
+                cid = *echo;
+                result.set("component_id", cid);
+            }
         }
         audit({operation, cid, request.request_id, "", "", ""}, result);
     };

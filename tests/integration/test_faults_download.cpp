@@ -223,6 +223,7 @@ TEST_CASE("SIGTERM during a download cancels it, answers queued commands, and ex
                                           with_request_id("queued"));
     REQUIRE_MESSAGE(refused, d.rig.agent.log());
     CHECK(error_of(*refused) == "agent shutting down: command not run; send it again");
+    CHECK(refused->str("component_id") == "other");  // echoed like every refusal
     d.http.release();
 
     // The refusal was not recorded: the same request sent again after the restart runs.
