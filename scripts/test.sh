@@ -14,6 +14,13 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# Each part says what it cost, so the README's figures can be checked against any CI log.
+part_started=$SECONDS
+part_done() {
+    echo "test.sh: $1 took $((SECONDS - part_started))s"
+    part_started=$SECONDS
+}
+
 build_dir=${LUCID_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" \
     -DCMAKE_BUILD_TYPE=Debug \
@@ -21,13 +28,18 @@ cmake -S . -B "$build_dir" \
     -DLUCID_SANITIZE="${LUCID_SANITIZE:-ON}" \
     -DLUCID_BUILD_TESTS=ON
 cmake --build "$build_dir" -j"$(nproc)"
+part_done "setup and the ASan+UBSan build"
 ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j"$(nproc)" "$@"
+part_done "the test suite (ctest)"
 if [ "$#" -gt 0 ]; then
     echo "test.sh: ctest $* only; run scripts/test.sh without arguments for everything"
     exit 0
 fi
 # The operator's path end to end (service install, the service user, reload, signatures).
 scripts/operator-smoke.sh "$build_dir"
+part_done "operator-smoke"
 # 10 s of each libFuzzer target (clang build in build-fuzz/; about 80 s on 2 cores from scratch).
 scripts/fuzz.sh --ci
+part_done "fuzzing (build and 10 s per target)"
 LUCID_WERROR="${LUCID_WERROR:-OFF}" scripts/tsan.sh
+part_done "ThreadSanitizer (build and tests)"

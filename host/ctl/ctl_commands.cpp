@@ -77,6 +77,12 @@ int cmd_config_get(Session& s) {
         throw BrokerUnreachable("agent '" + s.target().agent_id +
                                 "' has no core/cfg/state on the broker");
     }
+    // What an offline agent last published, said as such (as status and plugin list do).
+    const auto& p = s.presence();
+    if (p.known && !p.online) {
+        s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(p)
+                << ": its last known settings\n";
+    }
     if (s.json()) {
         s.out() << *cfg << "\n";
         return kOk;

@@ -68,6 +68,13 @@ void ConfigReloader::reload() {
                    install::no_usable_key_error(*keys), key_list(*keys_));
         next.trusted_keys_dir = running_.trusted_keys_dir;
     } else {
+        if (keys_->configured() && !keys->configured()) {
+            // Documented (no key directory: no signature checked), but never quietly.
+            log->warn(
+                "reload: LUCID_TRUSTED_KEYS_DIR is no longer set: signatures are not "
+                "checked any more (was {})",
+                key_list(*keys_));
+        }
         keys_ = keys;
     }
     for (const auto& s : keys_->skipped) log->warn("reload: trusted key skipped: {}", s);

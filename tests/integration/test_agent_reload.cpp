@@ -80,6 +80,11 @@ TEST_CASE("SIGHUP applies trusted keys, signature policy and prefixes; the agent
     // Allowed source prefixes apply to the next install.
     reload(rig, env_file, "LUCID_ALLOWED_SOURCE_PREFIXES=https://releases.example.invalid/\n",
            "allowed_source_prefixes https://releases.example.invalid/");
+    // That file sets no key directory any more: checking stops, and a WARN says so.
+    CHECK_MESSAGE(rig.agent.log().find("[warning] reload: LUCID_TRUSTED_KEYS_DIR is no longer "
+                                       "set: signatures are not checked any more (was 1 from " +
+                                       keys.string()) != std::string::npos,
+                  rig.agent.log());
     auto outside =
         rig.install("r-url", "echo", url_source("file://" + echo.path.string(), echo.sha256));
     CHECK_FALSE(ok_of(outside));

@@ -63,6 +63,10 @@ TEST_CASE("a command to an offline agent fails at once, saying since when") {
         CHECK_MESSAGE(list.has("is offline since 20"), list.output);
         CHECK(list.has("the states below are its last known"));
         CHECK(list.has("LAST STATE"));
+        const auto config = rig.ctl({"config", "get"});
+        CHECK(config.code == 0);
+        CHECK_MESSAGE(config.has("is offline since 20"), config.output);
+        CHECK(config.has("its last known settings"));
         auto json = rig.ctl({"--json", "plugin", "list"}).json();
         REQUIRE(json.HasMember("agent"));
         CHECK_FALSE(json["agent"]["online"].GetBool());
