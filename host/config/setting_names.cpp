@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/edit_distance.hpp"
 #include "config/settings.hpp"
 
 namespace lucid::host::config {
@@ -12,21 +13,6 @@ std::vector<std::string_view> known_variables() {
     for (const auto& s : kSettings) names.push_back(s.env);
     for (const auto& v : kOtherVariables) names.push_back(v);
     return names;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diagonal = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t above = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = above;
-        }
-    }
-    return row[b.size()];
 }
 
 }  // namespace

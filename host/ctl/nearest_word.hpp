@@ -7,10 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/edit_distance.hpp"
+
 namespace lucid::host::ctl {
 
 // Levenshtein distance (insert, delete, substitute; each costs 1).
-std::size_t edit_distance(std::string_view a, std::string_view b);
+using lucid::host::edit_distance;
 
 // The candidate nearest to `word`, when it is close enough to be a likely typo: at most 2 edits,
 // and at most half of the word's length (so "x" suggests nothing).
