@@ -132,7 +132,7 @@ PluginContext::StepResult PluginContext::start() {
                 instance_ = nullptr;
             }
         },
-        call_timeout_, "start");
+        call_timeout_, "start", PluginWorker::Place::back, PluginWorker::TimeoutFrom::begun);
     StepResult result;
     {
         std::lock_guard<std::mutex> lock(mutex_);
