@@ -59,9 +59,6 @@ class Agent final : private commands::CoreCommandTarget {
     SnapshotPublisher& snapshots() { return *snapshots_; }
     // Commands with parse/dedup/result handling, on the fast or slow lane.
     commands::CommandDispatcher& dispatcher() { return *dispatcher_; }
-    // The record of answered request_ids, for commands answered outside the dispatcher
-    // (plugin-defined commands).
-    commands::DedupStore& dedup() { return dedup_; }
     const contract::AgentTopics& topics() const { return topics_; }
     // Runs first in the clean shutdown, while the session is still connected (e.g. stop and
     // unload plugins, publish their final status). Register before run(); called in order.

@@ -22,12 +22,6 @@ void CommandDispatcher::add(CommandSpec spec) {
     specs_[topic] = std::make_shared<const CommandSpec>(std::move(spec));
 }
 
-std::vector<std::string> CommandDispatcher::command_topics() const {
-    std::vector<std::string> out;
-    for (const auto& [topic, spec] : specs_) out.push_back(topic);
-    return out;
-}
-
 mqtt::MessageHandler CommandDispatcher::route(const std::string& command_topic) {
     auto spec = specs_.at(command_topic);
     return [this, spec](const mqtt::MqttMessage& message) { submit(spec, message); };
@@ -41,22 +35,22 @@ void CommandDispatcher::submit(std::shared_ptr<const CommandSpec> spec,
             ->warn("{}: ignoring a retained command on {}", spec->name, message.topic);
         return;
     }
-    if (stopping_) return refuse(*spec, message, kShuttingDown);
+    if (stopping_) return refuse(*spec, message.payload, kShuttingDown);
     auto& lane = spec->lane == Lane::slow ? slow_ : spec->lane == Lane::control ? control_ : fast_;
     if (lane.post([this, spec, message] { execute(*spec, message); },
-                  [this, spec, message] { refuse(*spec, message, kShuttingDown); })) {
+                  [this, spec, message] { refuse(*spec, message.payload, kShuttingDown); })) {
         return;
     }
     logger("commands")->warn("{}: lane {} full", spec->name, lane.name());
-    refuse(*spec, message, "busy: command queue full");
+    refuse(*spec, message.payload, "busy: command queue full");
 }
 
 // Not recorded for de-duplication: the command did not run, so the same request_id sent again
 // (after the restart) must run it.
-void CommandDispatcher::refuse(const CommandSpec& spec, const mqtt::MqttMessage& message,
+void CommandDispatcher::refuse(const CommandSpec& spec, const std::string& payload,
                                const std::string& error) {
     // Parsing here (rare path) only to echo the request_id of the refused command.
-    const auto request = contract::parse_command(message.payload);
+    const auto request = contract::parse_command(payload);
     contract::Result result(request.request_id, contract::Clock::now());
     result.fail(error);
     logger("commands")->warn("{}: refusing request '{}': {}", spec.name, request.request_id, error);
@@ -65,51 +59,65 @@ void CommandDispatcher::refuse(const CommandSpec& spec, const mqtt::MqttMessage&
 }
 
 void CommandDispatcher::execute(const CommandSpec& spec, const mqtt::MqttMessage& message) {
+    const auto request = admit(spec, message.payload);
+    if (!request) return;
+    logger("commands")->debug("{}: running request '{}'", spec.name, request->request_id);
+    std::optional<CommandReply> reply;
+    try {
+        reply.emplace(spec.handler(*request));
+    } catch (const std::exception& e) {
+        logger("commands")
+            ->error("{}: request '{}' failed: {}", spec.name, request->request_id, e.what());
+        contract::Result result(request->request_id, contract::Clock::now());
+        result.fail(std::string("internal error: ") + e.what());
+        reply.emplace(std::move(result));
+    }
+    finish(spec, request->request_id, std::move(*reply));
+}
+
+std::optional<contract::CommandRequest> CommandDispatcher::admit(const CommandSpec& spec,
+                                                                const std::string& payload) {
     auto log = logger("commands");
-    const auto request = contract::parse_command(message.payload);
+    auto request = contract::parse_command(payload);
     if (!request.ok()) {
         log->warn("{}: rejected payload: {}", spec.name, request.error);
         contract::Result result(request.request_id, contract::Clock::now());
         result.fail(request.error);
         if (spec.on_refused) spec.on_refused(request, result);
         publish_result(spec.result_topic, result.str());
-        return;
+        return std::nullopt;
     }
     if (auto prior = dedup_.find(spec.result_topic, request.request_id)) {
         log->info("{}: request '{}' already answered; republishing its result", spec.name,
                   request.request_id);
         publish_result(prior->topic, prior->payload);
-        return;
+        return std::nullopt;
     }
-    log->debug("{}: running request '{}'", spec.name, request.request_id);
-    std::optional<CommandReply> reply;
+    return request;
+}
+
+void CommandDispatcher::finish(const CommandSpec& spec, const std::string& request_id,
+                               CommandReply reply) {
+    auto log = logger("commands");
+    const std::string payload = reply.result.str();
     try {
-        reply.emplace(spec.handler(request));
-    } catch (const std::exception& e) {
-        log->error("{}: request '{}' failed: {}", spec.name, request.request_id, e.what());
-        contract::Result result(request.request_id, contract::Clock::now());
-        result.fail(std::string("internal error: ") + e.what());
-        reply.emplace(std::move(result));
-    }
-    const std::string payload = reply->result.str();
-    try {
-        dedup_.record(request.request_id, RecordedResult{spec.result_topic, payload},
-                      reply->durability);
+        dedup_.record(request_id, RecordedResult{spec.result_topic, payload},
+                      reply.durability);
     } catch (const std::exception& e) {
         // The answer still goes out; only a retry after a crash could run the command again.
-        log->error("{}: cannot persist request '{}': {}", spec.name, request.request_id, e.what());
+        log->error("{}: cannot persist request '{}': {}", spec.name, request_id, e.what());
     }
     const auto outcome = publisher_.publish(spec.result_topic, payload, 1, false);
     if (!outcome.ok) {
-        log->warn("{}: cannot publish result of '{}': {}", spec.name, request.request_id,
+        log->warn("{}: cannot publish result of '{}': {}", spec.name, request_id,
                   outcome.error);
     }
-    if (reply->after_delivery) {
+    if (reply.after_delivery) {
         if (outcome.ok && !publisher_.wait_delivered(outcome.mid, kDeliveryTimeout)) {
             log->warn("{}: result of '{}' not acknowledged within {} ms", spec.name,
-                      request.request_id, kDeliveryTimeout.count());
+                      request_id, kDeliveryTimeout.count());
         }
-        reply->after_delivery();
+        reply.after_delivery();
     }
 }
 

@@ -1,9 +1,11 @@
 // Runs MQTT commands off the network thread and answers them on their result topics.
 //
-// For every command message: parse (contract/command_request.hpp) → malformed payloads get an
-// `ok:false` result at once → a request_id already answered gets its first result republished
-// unchanged (DedupStore) → otherwise the handler runs on the command's lane, its result is
-// recorded, then published (QoS 1, not retained).
+// For every command message, on the command's lane: parse (contract/command_request.hpp) →
+// malformed payloads get an `ok:false` result at once → a request_id already answered gets its
+// first result republished unchanged (DedupStore) → otherwise the handler runs, its result is
+// recorded, then published (QoS 1, not retained). Plugin-defined commands take the same path
+// with the plugin's worker as their lane: admit() and finish() are the two halves around the
+// plugin's handler (components/component_manager.hpp).
 //
 // Retained command messages are ignored: the broker would replay them on every reconnect.
 //
@@ -18,8 +20,7 @@
 //
 //   dispatcher.add({"ping", topics.at(kPing.command), topics.at(kPing.result), Lane::fast,
 //                   [](const CommandRequest& rq) { return CommandReply(contract::Result(...)); }});
-//   for (auto& topic : dispatcher.command_topics())
-//       router.add(topic, dispatcher.route(topic)), session.subscribe(topic);
+//   router.add(topic, dispatcher.route(topic)), session.subscribe(topic);
 #pragma once
 
 #include <atomic>
@@ -27,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,13 +77,23 @@ class CommandDispatcher {
     ~CommandDispatcher();  // stop()
 
     void add(CommandSpec spec);
-    std::vector<std::string> command_topics() const;
     // The router handler for one registered command topic.
     mqtt::MessageHandler route(const std::string& command_topic);
 
     // Queues one command message for `spec` (network thread; never blocks). Usable directly for
-    // commands whose result topic depends on the message topic (plugin-defined commands).
+    // commands whose result topic depends on the message topic (components/{cid}/cfg/set).
     void submit(std::shared_ptr<const CommandSpec> spec, const mqtt::MqttMessage& message);
+
+    // The halves of running a command on a lane that is not the dispatcher's (a plugin's
+    // worker), for that lane's thread. admit(): the request to run, or nullopt when it is
+    // answered already (a malformed payload, a request_id answered before). finish(): records
+    // the reply, then publishes it. `spec.handler` is not used.
+    std::optional<contract::CommandRequest> admit(const CommandSpec& spec,
+                                                  const std::string& payload);
+    void finish(const CommandSpec& spec, const std::string& request_id, CommandReply reply);
+    // Answers `error` without running the command (busy, shutting down, not running); not
+    // recorded, so that the same request_id sent again runs.
+    void refuse(const CommandSpec& spec, const std::string& payload, const std::string& error);
 
     // Stops the lanes: running commands finish, queued ones and any arriving later are answered
     // ok:false with kShuttingDown (and not recorded, so a retry after the restart runs them).
@@ -104,8 +116,6 @@ class CommandDispatcher {
 
   private:
     void execute(const CommandSpec& spec, const mqtt::MqttMessage& message);
-    void refuse(const CommandSpec& spec, const mqtt::MqttMessage& message,
-                const std::string& error);
     void publish_result(const std::string& topic, const std::string& payload);
 
     mqtt::Publisher& publisher_;

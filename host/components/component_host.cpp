@@ -52,7 +52,7 @@ ComponentHost::ComponentHost(agent::Agent& agent,
           install_policy_from(agent.config(), std::move(keys)))) {
     manager_ = std::make_unique<ComponentManager>(
         settings_from(agent.config(), downloads_cancelled_, policy_),
-        ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dedup()},
+        ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dispatcher()},
         [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.
             if (!agent_.session().connected()) return;

@@ -45,8 +45,10 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
     // Every plugin command, whatever runs: one subscription the agent never ends, so that the
     // persistent session keeps commands sent while the agent is stopped (a plugin's own
     // subscription would end at its stop), and so that a command to a component that is
-    // stopped or absent gets an answer (refuse_plugin_command()).
-    mqtt_.session.subscribe(components_prefix_ + "+/cmd/+", 1);
+    // stopped or absent gets an answer (on_plugin_command()).
+    const std::string commands = mqtt_.topics.component_commands_filter();
+    mqtt_.router.add(commands, [this](const mqtt::MqttMessage& m) { on_plugin_command(m); });
+    mqtt_.session.subscribe(commands, 1);
 }
 
 ComponentManager::~ComponentManager() { stop_all(); }
@@ -432,22 +434,6 @@ void ComponentManager::save_registry(const registry::Registry& registry) {
     registry_ = registry;
 }
 
-std::optional<ComponentManager::PluginCommandTopic> ComponentManager::plugin_command_topic(
-    const std::string& topic) const {
-    const std::string& prefix = components_prefix_;
-    if (topic.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
-    const auto cid_end = topic.find('/', prefix.size());
-    if (cid_end == std::string::npos || topic.compare(cid_end, 5, "/cmd/") != 0) {
-        return std::nullopt;
-    }
-    const std::string action = topic.substr(cid_end + 5);
-    if (action.empty() || action.find('/') != std::string::npos) return std::nullopt;
-    std::string cid = topic.substr(prefix.size(), cid_end - prefix.size());
-    if (!registry::is_valid_identifier(cid)) return std::nullopt;  // never one of ours
-    std::string result_topic = mqtt_.topics.component_command_result(cid, action);
-    return PluginCommandTopic{std::move(cid), std::move(result_topic)};
-}
-
 std::string ComponentManager::not_run_error(const std::string& component_id) {
     std::lock_guard<std::mutex> lock(state_mutex_);
     if (stopping_all_) return commands::CommandDispatcher::kShuttingDown;
@@ -455,15 +441,6 @@ std::string ComponentManager::not_run_error(const std::string& component_id) {
         return "component not running: " + component_id;
     }
     return "component not found: " + component_id;
-}
-
-void ComponentManager::refuse_plugin_command(const PluginCommandTopic& command,
-                                             const std::string& payload) {
-    const std::string why = not_run_error(command.component_id);
-    const auto request = contract::parse_command(payload);
-    contract::Result result(request.request_id, now());
-    result.fail(request.ok() ? why : request.error);
-    publish_refusal(command.result_topic, result.str());
 }
 
 void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
@@ -486,75 +463,69 @@ void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
 
 void ComponentManager::deliver(const mqtt::MqttMessage& message) {
     if (message.retain) clear_if_stale(message);
-    // A plugin command whose request_id was answered already gets that first answer again
-    // (QoS 1 redelivery, a client's retry), even while the plugin is unresponsive. One that
-    // arrives while the first copy is still queued or running is caught on the plugin's worker
-    // (PluginContext::publish_result).
-    std::optional<PluginCommandTopic> command;
-    if (!message.retain) {
-        command = plugin_command_topic(message.topic);
-        if (command) {
-            const auto request = contract::parse_command(message.payload);
-            if (request.ok() && republish_answer(command->result_topic, request.request_id)) {
-                return;
-            }
-        }
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    for (auto& [id, context] : contexts_) {
+        context->deliver_message(message.topic, message.payload, message.qos, message.retain);
     }
-    bool taken = false;  // by the plugin the command is for
+}
+
+void ComponentManager::on_plugin_command(const mqtt::MqttMessage& message) {
+    const auto topic = contract::parse_component_topic(mqtt_.topics.base(), message.topic);
+    const auto action = topic ? contract::component_command_action(*topic) : std::nullopt;
+    if (!action || !registry::is_valid_identifier(topic->component_id)) return;  // not ours
+    const std::string& cid = topic->component_id;
+    if (message.retain) {
+        // The broker would replay it on every reconnect, as for the agent's own commands.
+        logger("commands")->warn("ignoring a retained command on {}", message.topic);
+        return;
+    }
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
-        for (auto& [id, context] : contexts_) {
-            const bool matched = context->deliver_message(message.topic, message.payload,
-                                                          message.qos, message.retain);
-            taken = taken || (matched && command && id == command->component_id);
-        }
+        auto it = contexts_.find(cid);
+        if (it != contexts_.end() && it->second->take_command(*action, message.payload)) return;
     }
-    if (command && !taken) refuse_plugin_command(*command, message.payload);
+    refuse_command(cid, *action, message.payload, not_run_error(cid));
 }
 
 // ---- PluginHostServices (plugin worker threads) ----------------------------------------------
 
+commands::CommandSpec ComponentManager::plugin_command_spec(const std::string& component_id,
+                                                            const std::string& action) const {
+    commands::CommandSpec spec;
+    spec.name = component_id + " command " + action;
+    spec.command_topic = mqtt_.topics.component_command(component_id, action);
+    spec.result_topic = mqtt_.topics.component_command_result(component_id, action);
+    return spec;
+}
+
+std::optional<contract::CommandRequest> ComponentManager::admit_command(
+    const std::string& component_id, const std::string& action, const std::string& payload) {
+    return mqtt_.commands.admit(plugin_command_spec(component_id, action), payload);
+}
+
+void ComponentManager::answer_command(const std::string& component_id, const std::string& action,
+                                      const contract::CommandRequest& request,
+                                      contract::Result result) {
+    // On disk before the answer leaves: a plugin command may have side effects, and a retry
+    // after a SIGKILL must get this answer, not run it again.
+    mqtt_.commands.finish(plugin_command_spec(component_id, action), request.request_id,
+                          commands::CommandReply(std::move(result)));
+}
+
+void ComponentManager::refuse_command(const std::string& component_id, const std::string& action,
+                                      const std::string& payload, const std::string& error) {
+    const auto request = contract::parse_command(payload);
+    mqtt_.commands.refuse(plugin_command_spec(component_id, action), payload,
+                          request.ok() ? error : request.error);
+}
+
 bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
                                bool retain) {
-    // A plugin command's result (components/{cid}/evt/{action}_result) is recorded for deliver().
-    const std::string& prefix = components_prefix_;
-    constexpr std::string_view suffix = "_result";
-    if (topic.compare(0, prefix.size(), prefix) == 0 && topic.size() > suffix.size() &&
-        topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        topic.find("/evt/", prefix.size()) != std::string::npos) {
-        const auto request_id = contract::result_request_id(payload);
-        if (!request_id.empty()) {
-            // On disk before the answer leaves: a plugin command may have side effects, and a
-            // retry after a SIGKILL must get this answer, not run it again.
-            try {
-                mqtt_.dedup.record(request_id, {topic, payload}, commands::Durability::immediate);
-            } catch (const std::exception& e) {
-                // Remembered in memory all the same; only a crash could now run it twice.
-                logger("components")
-                    ->error("cannot persist the answer to request '{}' on {}: {}", request_id,
-                            topic, e.what());
-            }
-        }
-    }
     const auto outcome = mqtt_.session.publish(topic, payload, qos, retain);
     // Not connected (plugins start at boot before the first connection, or the broker is away):
     // libmosquitto has queued a QoS 1/2 message and sends it on (re)connect, yet it reports
     // MOSQ_ERR_NO_CONN. For the plugin that publish succeeded; failing it would fail start().
     return outcome.ok || (qos > 0 && outcome.error == mosquitto_strerror(MOSQ_ERR_NO_CONN));
-}
-
-bool ComponentManager::republish_answer(const std::string& result_topic,
-                                        const std::string& request_id) {
-    auto first = mqtt_.dedup.find(result_topic, request_id);
-    if (!first) return false;
-    mqtt_.session.publish(first->topic, first->payload, 1, false);
-    return true;
-}
-
-bool ComponentManager::publish_refusal(const std::string& topic, const std::string& payload) {
-    // Not recorded in dedup (unlike publish()): like "busy: command queue full", a refusal is
-    // no answer to the request, and a retry with the same request_id must run it.
-    return mqtt_.session.publish(topic, payload, 1, false).ok;
 }
 
 void ComponentManager::subscribe(const std::string& component_id, const std::string& filter,

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "commands/dedup_store.hpp"
+#include "commands/command_dispatcher.hpp"
 #include "components/artifact_verifier.hpp"
 #include "components/component_channel.hpp"
 #include "components/crash_records.hpp"
@@ -81,9 +81,9 @@ class ComponentManager final : public PluginHostServices {
         mqtt::MqttSession& session;
         mqtt::MessageRouter& router;
         contract::AgentTopics topics;
-        // Plugin-defined commands are answered by the plugins, not the dispatcher: their
-        // results are recorded here so that a repeated request_id is answered, not re-run.
-        commands::DedupStore& dedup;
+        // Plugin-defined commands run on the plugins' workers through the dispatcher's admit()
+        // and finish(): the one path (parse, de-duplication, record, result) of every command.
+        commands::CommandDispatcher& commands;
     };
     // Called after every change that alters `core/components` / `core/state`.
     using ChangedFn = std::function<void()>;
@@ -122,8 +122,13 @@ class ComponentManager final : public PluginHostServices {
     // PluginHostServices
     bool publish(const std::string& topic, const std::string& payload, int qos,
                  bool retain) override;
-    bool publish_refusal(const std::string& topic, const std::string& payload) override;
-    bool republish_answer(const std::string& result_topic, const std::string& request_id) override;
+    std::optional<contract::CommandRequest> admit_command(const std::string& component_id,
+                                                          const std::string& action,
+                                                          const std::string& payload) override;
+    void answer_command(const std::string& component_id, const std::string& action,
+                        const contract::CommandRequest& request, contract::Result result) override;
+    void refuse_command(const std::string& component_id, const std::string& action,
+                        const std::string& payload, const std::string& error) override;
     void subscribe(const std::string& component_id, const std::string& filter, int qos) override;
     void unsubscribe(const std::string& component_id, const std::string& filter) override;
     std::chrono::system_clock::time_point now() override;
@@ -225,16 +230,13 @@ class ComponentManager final : public PluginHostServices {
     // nor being installed is what an agent killed between registry and broker updates left (an
     // uninstall saved, a new component started but not registered): it is cleared.
     void clear_if_stale(const mqtt::MqttMessage& message);
-    // `{base}/components/{cid}/cmd/{action}` with a valid cid: a plugin command.
-    struct PluginCommandTopic {
-        std::string component_id;
-        std::string result_topic;  // components/{cid}/evt/{action}_result
-    };
-    std::optional<PluginCommandTopic> plugin_command_topic(const std::string& topic) const;
-    // Answers a plugin command no running plugin took: `component not running: <cid>`,
-    // `component not found: <cid>`, or, while the agent stops, the dispatcher's kShuttingDown.
-    // Not recorded: sent again once the component runs, it runs.
-    void refuse_plugin_command(const PluginCommandTopic& command, const std::string& payload);
+    // `components/{cid}/cmd/{action}` (network thread): handed to the plugin, or answered
+    // `component not running: <cid>`, `component not found: <cid>`, or, while the agent stops,
+    // the dispatcher's kShuttingDown. A refusal is not recorded: sent again once the component
+    // runs, it runs.
+    void on_plugin_command(const mqtt::MqttMessage& message);
+    commands::CommandSpec plugin_command_spec(const std::string& component_id,
+                                              const std::string& action) const;
 
     const ManagerSettings settings_;
     Mqtt mqtt_;

@@ -214,7 +214,9 @@ ComponentManager::Blame ComponentManager::blame_deaths(registry::Registry& regis
 }
 
 void ComponentManager::finish_blame(const Blame& blame) {
-    const std::string topic = mqtt_.topics.at(contract::topics::kInstall.result);
+    commands::CommandSpec install;
+    install.name = "install";
+    install.result_topic = mqtt_.topics.at(contract::topics::kInstall.result);
     for (const auto& answer : blame.answers) {
         if (answer.pending.request_id.empty()) continue;  // a drop-in file: nobody asked
         contract::Result result(answer.pending.request_id, now());
@@ -226,20 +228,13 @@ void ComponentManager::finish_blame(const Blame& blame) {
         result.set("rolled_back", answer.rolled_back);
         result.set("restart_required", false);
         result.fail(answer.error);
-        const std::string payload = result.str();
-        try {
-            // Recorded first: a redelivered copy of the install gets this answer, never a rerun.
-            mqtt_.dedup.record(answer.pending.request_id, {topic, payload},
-                               commands::Durability::immediate);
-        } catch (const std::exception& e) {
-            logger("components")
-                ->warn("cannot record the answer to {}: {}", answer.pending.request_id, e.what());
-        }
-        // Queued until the session connects.
-        mqtt_.session.publish(topic, payload, 1, false);
         audit({install_operation(answer.from, answer.pending.version), answer.component_id,
                answer.pending.request_id, "", answer.from, answer.pending.version},
               result);
+        // Recorded first (a redelivered copy of the install gets this answer, never a rerun),
+        // then queued until the session connects.
+        mqtt_.commands.finish(install, answer.pending.request_id,
+                              commands::CommandReply(std::move(result)));
     }
     for (const auto& [id, status] : blame.unregistered) set_status(id, status);
     std::error_code ec;

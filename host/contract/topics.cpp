@@ -13,9 +13,7 @@ std::string AgentTopics::at(std::string_view suffix) const {
 }
 
 std::string AgentTopics::component(std::string_view component_id, std::string_view suffix) const {
-    std::string relative = "components/";
-    relative.append(component_id).append("/").append(suffix);
-    return at(relative);
+    return component_topic(base_, component_id, suffix);
 }
 
 std::string AgentTopics::component_command(std::string_view cid, std::string_view action) const {
@@ -25,6 +23,38 @@ std::string AgentTopics::component_command(std::string_view cid, std::string_vie
 std::string AgentTopics::component_command_result(std::string_view cid,
                                                   std::string_view action) const {
     return component(cid, std::string("evt/").append(action).append("_result"));
+}
+
+namespace {
+constexpr std::string_view kComponents = "/components/";
+constexpr std::string_view kCommand = "cmd/";
+}  // namespace
+
+std::string component_topic(std::string_view base, std::string_view cid, std::string_view suffix) {
+    std::string topic;
+    topic.reserve(base.size() + kComponents.size() + cid.size() + 1 + suffix.size());
+    topic.append(base).append(kComponents).append(cid).append("/").append(suffix);
+    return topic;
+}
+
+std::optional<ComponentTopic> parse_component_topic(std::string_view base, std::string_view topic) {
+    if (topic.substr(0, base.size()) != base) return std::nullopt;
+    topic.remove_prefix(base.size());
+    if (topic.substr(0, kComponents.size()) != kComponents) return std::nullopt;
+    topic.remove_prefix(kComponents.size());
+    const auto slash = topic.find('/');
+    if (slash == 0 || slash == std::string_view::npos || slash + 1 == topic.size()) {
+        return std::nullopt;
+    }
+    return ComponentTopic{std::string(topic.substr(0, slash)), std::string(topic.substr(slash + 1))};
+}
+
+std::optional<std::string> component_command_action(const ComponentTopic& topic) {
+    std::string_view suffix = topic.suffix;
+    if (suffix.substr(0, kCommand.size()) != kCommand) return std::nullopt;
+    suffix.remove_prefix(kCommand.size());
+    if (suffix.empty() || suffix.find('/') != std::string_view::npos) return std::nullopt;
+    return std::string(suffix);
 }
 
 std::string all_agents_status_filter(std::string_view root) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -81,19 +82,35 @@ class AgentTopics {
     std::string component_cfg_state(std::string_view cid) const {
         return component(cid, "cfg/state");
     }
-    std::string component_cfg_set(std::string_view cid) const { return component(cid, "cfg/set"); }
     std::string component_cfg_set_result(std::string_view cid) const {
         return component(cid, "evt/cfg_set_result");
     }
     // Plugin-defined commands: `components/{cid}/cmd/{action}` → `.../evt/{action}_result`.
     std::string component_command(std::string_view cid, std::string_view action) const;
     std::string component_command_result(std::string_view cid, std::string_view action) const;
+    // Every plugin-defined command of every component: `components/+/cmd/+`.
+    std::string component_commands_filter() const { return component_command("+", "+"); }
 
   private:
     std::string root_;
     std::string agent_id_;
     std::string base_;
 };
+
+// `{base}/components/{cid}/{suffix}`: for code that knows only an agent's base topic.
+std::string component_topic(std::string_view base, std::string_view cid, std::string_view suffix);
+
+// A topic under `{base}/components/`, split at the component id; nullopt for any other topic
+// (also for an empty id or suffix). The id is not validated (registry::is_valid_identifier).
+//   parse_component_topic("r/a", "r/a/components/cpu/cmd/read") == {"cpu", "cmd/read"}
+struct ComponentTopic {
+    std::string component_id;
+    std::string suffix;
+};
+std::optional<ComponentTopic> parse_component_topic(std::string_view base, std::string_view topic);
+
+// The action of a plugin-defined command topic (`cmd/{action}`, one level), else nullopt.
+std::optional<std::string> component_command_action(const ComponentTopic& topic);
 
 // `{root}/+/status`: the status of every agent under a root (lucidctl agents).
 std::string all_agents_status_filter(std::string_view root);

@@ -224,36 +224,18 @@ PluginContext::StepResult PluginContext::stop() {
 bool PluginContext::deliver_message(const std::string& topic, const std::string& payload, int qos,
                                     bool retain) {
     std::vector<std::uint64_t> matches;
-    std::string action;     // set when the topic is one of this component's command topics
-    std::uint64_t tag = 0;  // of the action's handler; 0 when it has none (yet)
-    bool hung = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return false;
-        hung = stall_.has_value();
         for (const auto& [id, sub] : subscriptions_) {
             if (mqtt::topic_matches(sub.filter, topic)) matches.push_back(id);
         }
-        const std::string cmd_prefix = prefix_ + "cmd/";
-        // A retained command would be replayed by the broker on every reconnect: like the
-        // agent's own commands, it is ignored.
-        if (!retain && topic.compare(0, cmd_prefix.size(), cmd_prefix) == 0 &&
-            topic.size() > cmd_prefix.size() &&
-            topic.find('/', cmd_prefix.size()) == std::string::npos) {
-            action = topic.substr(cmd_prefix.size());
-            if (auto it = commands_.find(action); it != commands_.end()) tag = it->second.tag;
-        }
         // Unresponsive: nothing is queued behind the hung callback, where it would pile up.
-        if (hung) {
+        if (stall_) {
             stall_->dropped += matches.size();
             dropped_ += matches.size();
+            return !matches.empty();
         }
-    }
-    // A command topic the plugin subscribed to as messages, without a handler, is its own.
-    const bool command = !action.empty() && (tag != 0 || matches.empty());
-    if (hung) {
-        if (command) refuse_command(action, payload, unresponsive_refusal(component_id_));
-        return !matches.empty() || command;
     }
     // What a queued task weighs: its copies of the topic and the payload.
     const std::size_t bytes = topic.size() + payload.size();
@@ -285,23 +267,48 @@ bool PluginContext::deliver_message(const std::string& topic, const std::string&
             dropping_ = false;
         }
     }
-    if (command) {
-        // Queued even without a handler: a plugin still starting registers it before the task
-        // runs (start is ahead in the queue); otherwise it answers "unknown command".
-        const auto offered =
-            worker_.offer([this, action, payload] { run_command(action, payload); }, tag,
-                          "command '" + action + "'", bytes,
-                          [this, action, payload] {
-                              refuse_command(action, payload, host_.not_run_error(component_id_));
-                          });
-        if (offered == PluginWorker::Offer::full) {
-            refuse_command(action, payload, "busy: component queue full: " + component_id_);
-        } else if (offered == PluginWorker::Offer::closed) {
-            // Not host_.not_run_error(): the caller may hold the lock that one takes.
-            refuse_command(action, payload, "component not running: " + component_id_);
+    return !matches.empty();
+}
+
+bool PluginContext::take_command(const std::string& action, const std::string& payload) {
+    const std::string topic = prefix_ + "cmd/" + action;
+    std::uint64_t tag = 0;  // of the action's handler; 0 when it has none (yet)
+    bool hung = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!accepting()) return false;
+        hung = stall_.has_value();
+        if (auto it = commands_.find(action); it != commands_.end()) {
+            tag = it->second.tag;
+        } else {
+            // A command topic the plugin subscribed to as messages, without a handler, is its
+            // own (deliver_message() hands it over): no command, no answer.
+            for (const auto& [id, sub] : subscriptions_) {
+                if (mqtt::topic_matches(sub.filter, topic)) return true;
+            }
         }
     }
-    return !matches.empty() || command;
+    if (hung) {
+        host_.refuse_command(component_id_, action, payload, unresponsive_refusal(component_id_));
+        return true;
+    }
+    // Queued even without a handler: a plugin still starting registers it before the task
+    // runs (start is ahead in the queue); otherwise it answers "unknown command".
+    const auto offered = worker_.offer(
+        [this, action, payload] { run_command(action, payload); }, tag,
+        "command '" + action + "'", topic.size() + payload.size(), [this, action, payload] {
+            host_.refuse_command(component_id_, action, payload,
+                                 host_.not_run_error(component_id_));
+        });
+    if (offered == PluginWorker::Offer::full) {
+        host_.refuse_command(component_id_, action, payload,
+                             "busy: component queue full: " + component_id_);
+    } else if (offered == PluginWorker::Offer::closed) {
+        // Not host_.not_run_error(): the caller may hold the lock that one takes.
+        host_.refuse_command(component_id_, action, payload,
+                             "component not running: " + component_id_);
+    }
+    return true;
 }
 
 void PluginContext::drop_message(const std::string& topic) {
@@ -318,67 +325,50 @@ void PluginContext::drop_message(const std::string& topic) {
     }
 }
 
+// On the worker: the agent admits the request (or answers it itself), the plugin's handler runs,
+// the agent records and publishes the answer on components/{cid}/evt/{action}_result.
 void PluginContext::run_command(const std::string& action, const std::string& payload) {
-    publish_result(action, payload);
-}
-
-void PluginContext::refuse_command(const std::string& action, const std::string& payload,
-                                   const std::string& error) {
-    contract::CommandRequest request = contract::parse_command(payload);
-    contract::Result result(request.request_id, host_.now());
-    result.fail(request.ok() ? error : request.error);
-    host_.publish_refusal(prefix_ + "evt/" + action + "_result", result.str());
-}
-
-// Parses the request, runs the handler when there is one (on the worker), and publishes the
-// result on components/{cid}/evt/{action}_result.
-void PluginContext::publish_result(const std::string& action, const std::string& payload) {
-    const std::string topic = prefix_ + "evt/" + action + "_result";
-    contract::CommandRequest request = contract::parse_command(payload);
-    // Checked here, on the worker, where the first copy's answer is recorded before a second
-    // copy that arrived meanwhile can run.
-    if (request.ok() && host_.republish_answer(topic, request.request_id)) return;
-    contract::Result result(request.request_id, host_.now());
-    if (!request.ok()) {
-        result.fail(request.error);
+    const auto request = host_.admit_command(component_id_, action, payload);
+    if (!request) return;
+    contract::Result result(request->request_id, host_.now());
+    CommandHandler handler{0, nullptr, nullptr};
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = commands_.find(action);
+        if (it != commands_.end()) handler = it->second;
+    }
+    if (!handler.fn) {
+        result.fail("unknown command: " + action);
     } else {
-        CommandHandler handler{0, nullptr, nullptr};
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            auto it = commands_.find(action);
-            if (it != commands_.end()) handler = it->second;
-        }
-        if (!handler.fn) {
-            result.fail("unknown command: " + action);
-        } else {
-            lucid_command command{sizeof(lucid_command), 0, action.c_str(),
-                                  request.request_id.c_str(), payload.c_str()};
-            PluginCall call;
-            lucid_status status = call_plugin(
-                call, [&] { return handler.fn(handler.user, &command, call.handle()); });
-            if (status != LUCID_OK) {
-                result.fail(call.error.empty() ? call.failure(action.c_str(), status) : call.error);
-            } else if (call.responded) {
-                rapidjson::Document members(&result.allocator());
-                members.Parse(call.result_json.c_str());
-                for (auto& member : members.GetObject()) {
-                    std::string key(member.name.GetString(), member.name.GetStringLength());
-                    // The contract's own fields are not the plugin's to overwrite.
-                    if (key == "schema" || key == "ts" || key == "request_id" || key == "ok" ||
-                        key == "error") {
-                        continue;
-                    }
-                    result.set(key, member.value);
+        lucid_command command{sizeof(lucid_command), 0, action.c_str(),
+                              request->request_id.c_str(), payload.c_str()};
+        PluginCall call;
+        lucid_status status =
+            call_plugin(call, [&] { return handler.fn(handler.user, &command, call.handle()); });
+        if (status != LUCID_OK) {
+            result.fail(call.error.empty() ? call.failure(action.c_str(), status) : call.error);
+        } else if (call.responded) {
+            rapidjson::Document members(&result.allocator());
+            members.Parse(call.result_json.c_str());
+            for (auto& member : members.GetObject()) {
+                std::string key(member.name.GetString(), member.name.GetStringLength());
+                // The contract's own fields are not the plugin's to overwrite.
+                if (key == "schema" || key == "ts" || key == "request_id" || key == "ok" ||
+                    key == "error") {
+                    continue;
                 }
+                result.set(key, member.value);
             }
         }
     }
-    if (!host_.publish(topic, result.str(), 1, false) && !host_.connected()) {
+    if (!host_.connected()) {
         log_->warn(
             "command '{}' returned after the component was left behind; its result is "
             "not published",
             action);
+        return;
     }
+    host_.answer_command(component_id_, action, *request, std::move(result));
 }
 
 void PluginContext::leave_host() { host_.cut(); }

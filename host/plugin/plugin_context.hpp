@@ -5,8 +5,9 @@
 // The agent core calls, from any thread (typically the MQTT network thread, never blocked by
 // a plugin):
 //   deliver_message()  for every incoming message; the context matches it against the
-//                      plugin's subscriptions and its `components/{cid}/cmd/+` commands and
-//                      queues the callbacks on the plugin's worker;
+//                      plugin's subscriptions and queues the callbacks on the plugin's worker;
+//   take_command()     for its `components/{cid}/cmd/{action}` commands: queued on the worker,
+//                      which is their command lane (PluginHostServices::admit_command);
 //   propose_config()   for `components/{cid}/cfg/set` (waits for the plugin; off the network
 //                      thread);
 //   status()           for snapshots;
@@ -66,11 +67,14 @@ class PluginContext {
     // commands; then closes the worker. Status `stopped` (error set when stop failed).
     StepResult stop();
 
-    // Returns true when the message matched a subscription or a command of this plugin.
-    // Beyond the queue's limits a command is answered `busy: component queue full: <cid>` and
-    // a message is dropped (counted in status().dropped_messages).
+    // Returns true when the message matched a subscription of this plugin. Beyond the queue's
+    // limits it is dropped (counted in status().dropped_messages).
     bool deliver_message(const std::string& topic, const std::string& payload, int qos,
                          bool retain);
+    // A command for this plugin (never a retained one): queued, or answered at once without
+    // running (unresponsive; `busy: component queue full: <cid>` beyond the queue's limits).
+    // False when the plugin takes nothing (not starting or running): the caller answers.
+    bool take_command(const std::string& action, const std::string& payload);
 
     // Asks the plugin (config_changed) about a new whole config; when it accepts, the config is
     // persisted through the services. ok=false with the plugin's reason when refused, with
@@ -125,13 +129,8 @@ class PluginContext {
     std::string stop_timeout_error(std::chrono::milliseconds waited) const;
     void forget_registrations();  // subscriptions, commands, timers
     void run_command(const std::string& action, const std::string& payload);
-    // Answers a command at once with `error` (a malformed payload with its own), without
-    // running it and without recording the answer.
-    void refuse_command(const std::string& action, const std::string& payload,
-                        const std::string& error);
     // Counts a message dropped because the queue was full; WARNs at the first of a run.
     void drop_message(const std::string& topic);
-    void publish_result(const std::string& action, const std::string& payload);
     // On the worker: asks the plugin, stores what it accepted, or gives it the stored config
     // back when storing fails or the answer was given up on (plugin_context_config.cpp).
     struct ConfigChange;

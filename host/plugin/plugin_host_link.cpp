@@ -19,20 +19,32 @@ bool HostLink::publish(const std::string& topic, const std::string& payload, int
     return call.services && call.services->publish(topic, payload, qos, retain);
 }
 
-bool HostLink::publish_refusal(const std::string& topic, const std::string& payload) {
+std::optional<contract::CommandRequest> HostLink::admit_command(const std::string& component_id,
+                                                                const std::string& action,
+                                                                const std::string& payload) {
     Call call(*this);
-    return call.services && call.services->publish_refusal(topic, payload);
+    if (!call.services) return std::nullopt;
+    return call.services->admit_command(component_id, action, payload);
+}
+
+void HostLink::answer_command(const std::string& component_id, const std::string& action,
+                              const contract::CommandRequest& request, contract::Result result) {
+    Call call(*this);
+    if (call.services) {
+        call.services->answer_command(component_id, action, request, std::move(result));
+    }
+}
+
+void HostLink::refuse_command(const std::string& component_id, const std::string& action,
+                              const std::string& payload, const std::string& error) {
+    Call call(*this);
+    if (call.services) call.services->refuse_command(component_id, action, payload, error);
 }
 
 std::string HostLink::not_run_error(const std::string& component_id) {
     Call call(*this);
     return call.services ? call.services->not_run_error(component_id)
                          : "component not running: " + component_id;
-}
-
-bool HostLink::republish_answer(const std::string& result_topic, const std::string& request_id) {
-    Call call(*this);
-    return call.services && call.services->republish_answer(result_topic, request_id);
 }
 
 void HostLink::subscribe(const std::string& component_id, const std::string& filter, int qos) {

@@ -34,9 +34,13 @@ class HostLink {
     // PluginHostServices, or nothing once cut (the value after "cut:" is what is returned).
     bool publish(const std::string& topic, const std::string& payload, int qos,
                  bool retain);                                                   // cut: false
-    bool publish_refusal(const std::string& topic, const std::string& payload);  // cut: false
-    bool republish_answer(const std::string& result_topic,
-                          const std::string& request_id);        // cut: false
+    std::optional<contract::CommandRequest> admit_command(const std::string& component_id,
+                                                          const std::string& action,
+                                                          const std::string& payload);  // cut: {}
+    void answer_command(const std::string& component_id, const std::string& action,
+                        const contract::CommandRequest& request, contract::Result result);
+    void refuse_command(const std::string& component_id, const std::string& action,
+                        const std::string& payload, const std::string& error);
     std::string not_run_error(const std::string& component_id);  // cut: the default's
     void subscribe(const std::string& component_id, const std::string& filter, int qos);
     void unsubscribe(const std::string& component_id, const std::string& filter);

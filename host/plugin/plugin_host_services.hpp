@@ -12,7 +12,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "contract/command_request.hpp"
+#include "contract/payloads.hpp"
 
 namespace lucid::host {
 
@@ -34,27 +38,31 @@ class PluginHostServices {
     virtual bool publish(const std::string& topic, const std::string& payload, int qos,
                          bool retain) = 0;
 
-    // Publishes a command result (QoS 1, not retained) that refuses the command without running
-    // it because the plugin is unresponsive. Unlike publish(), an implementation that records
-    // results by request_id must not record this one: a retry once the plugin answers again
-    // runs the command.
-    virtual bool publish_refusal(const std::string& topic, const std::string& payload) {
-        return publish(topic, payload, 1, false);
-    }
+    // ---- Plugin-defined commands (components/{cid}/cmd/{action}) take the agent's one command
+    // path (commands/command_dispatcher.hpp) with the plugin's worker as their lane: these run
+    // on that worker, around the plugin's handler. Results go to
+    // components/{cid}/evt/{action}_result. The defaults record nothing (unit-test fakes).
+
+    // The request to run, or nullopt when the agent answered it already: a malformed payload
+    // (its parse error), or a request_id answered before (its first answer again: a QoS 1
+    // redelivery, or a copy that arrived while the first was queued or running).
+    virtual std::optional<contract::CommandRequest> admit_command(const std::string& component_id,
+                                                                  const std::string& action,
+                                                                  const std::string& payload);
+    // The plugin's answer to an admitted request: recorded (on disk before it leaves: a plugin
+    // command may have side effects), then published.
+    virtual void answer_command(const std::string& component_id, const std::string& action,
+                                const contract::CommandRequest& request, contract::Result result);
+    // Answers `error` (a malformed payload: its parse error) without running the command: the
+    // plugin is unresponsive, its queue is full, it stopped first. Not recorded: the same
+    // request_id sent again once the plugin can take it runs.
+    virtual void refuse_command(const std::string& component_id, const std::string& action,
+                                const std::string& payload, const std::string& error);
 
     // The error answering a command that was queued for the plugin but never ran because the
     // plugin stopped first (a stop jumps the queue). Not recorded either: sent again, it runs.
     virtual std::string not_run_error(const std::string& component_id) {
         return "component not running: " + component_id;
-    }
-
-    // When `request_id` was answered on `result_topic` already (a QoS 1 redelivery, or a
-    // client's retry that arrived while the first copy was queued or running), publishes that
-    // first answer again and returns true: the plugin must not run the command twice.
-    virtual bool republish_answer(const std::string& result_topic, const std::string& request_id) {
-        (void)result_topic;
-        (void)request_id;
-        return false;  // an implementation that records no answers
     }
 
     // A component wants messages matching `filter` (absolute, validated). The core subscribes

@@ -27,10 +27,8 @@ TEST_CASE("a plugin blocked in a handler does not delay another plugin") {
     // The caller (standing in for the MQTT network thread) returns at once even though the
     // slow plugin's handler blocks.
     auto before = std::chrono::steady_clock::now();
-    slow.component->context().deliver_message(base + "slow/cmd/block", R"({"request_id":"b1"})", 1,
-                                              false);
-    echo.component->context().deliver_message(base + "echo/cmd/echo",
-                                              R"({"request_id":"e1","message":"hi"})", 1, false);
+    slow.component->context().take_command("block", R"({"request_id":"b1"})");
+    echo.component->context().take_command("echo", R"({"request_id":"e1","message":"hi"})");
     CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(1));
 
     auto answer = services.wait_for_publish(base + "echo/evt/echo_result", std::chrono::seconds(5));

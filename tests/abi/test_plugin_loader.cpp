@@ -49,8 +49,7 @@ TEST_CASE("a well-behaved plugin runs through create, start, stop, destroy and u
     CHECK(out->payload == "payload-1");
 
     // A command is answered on evt/{action}_result with the plugin's members.
-    component.context().deliver_message(kBase + "good/cmd/add",
-                                        R"({"request_id":"r1","a":2,"b":3})", 1, false);
+    component.context().take_command("add", R"({"request_id":"r1","a":2,"b":3})");
     auto result = services.wait_for_publish(kBase + "good/evt/add_result");
     REQUIRE(result);
     CHECK(contains(result->payload, R"("request_id":"r1")"));
@@ -92,13 +91,12 @@ TEST_CASE("a command with malformed JSON or an unknown action still gets a resul
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_GOOD, services);
     REQUIRE(loaded.ok());
     REQUIRE(loaded.component->start().ok);
-    loaded.component->context().deliver_message(kBase + "good/cmd/add", "{not json", 1, false);
+    loaded.component->context().take_command("add", "{not json");
     auto bad = services.wait_for_publish(kBase + "good/evt/add_result");
     REQUIRE(bad);
     CHECK(contains(bad->payload, R"("ok":false)"));
     CHECK(contains(bad->payload, R"("error":"invalid JSON)"));
-    loaded.component->context().deliver_message(kBase + "good/cmd/nope", R"({"request_id":"r2"})",
-                                                1, false);
+    loaded.component->context().take_command("nope", R"({"request_id":"r2"})");
     auto unknown = services.wait_for_publish(kBase + "good/evt/nope_result");
     REQUIRE(unknown);
     CHECK(contains(unknown->payload, "unknown command: nope"));

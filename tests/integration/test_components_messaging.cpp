@@ -132,6 +132,22 @@ TEST_CASE("a plugin command repeated with the same request_id gets the first ans
     CHECK(has_text(other->payload, "\"message\":\"c\""));
 }
 
+TEST_CASE("a plugin publishing what looks like a command result cannot answer that command") {
+    // Only the agent's command path records answers: a message a plugin publishes on a
+    // `..._result` topic with a request_id is a message, never the answer to that request.
+    ComponentRig rig("msg-forged");
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    auto forged = rig.plugin_command("probe", "forge", R"({"request_id":"forge-1"})", "forge-1");
+    REQUIRE_MESSAGE(forged, rig.agent.log());
+    REQUIRE(rig.client->wait_for(rig.agent.topic("components/probe/evt/count_result"),
+                                 [](const Message& m) { return has_text(m.payload, "999"); }));
+    rig.client->clear();
+    auto real = rig.plugin_command("probe", "count", R"({"request_id":"forged-1"})", "forged-1");
+    REQUIRE_MESSAGE(real, rig.agent.log());
+    CHECK_MESSAGE(has_text(real->payload, R"("count":1)"), real->payload);
+}
+
 TEST_CASE("a copy of a plugin command that arrives while the first still runs is not run again") {
     ComponentRig rig("msg-dup-running");
     rig.start_agent();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "contract/topics.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_host_link.hpp"
 #include "plugin/plugin_stall_watch.hpp"
@@ -50,6 +51,8 @@ struct Gate {
     }
 };
 
+namespace contract = lucid::host::contract;
+
 // Records what the context asks of the agent.
 class Services : public PluginHostServices {
   public:
@@ -60,8 +63,14 @@ class Services : public PluginHostServices {
     bool publish(const std::string& topic, const std::string& payload, int, bool) override {
         return record(published_, topic, payload);
     }
-    bool publish_refusal(const std::string& topic, const std::string& payload) override {
-        return record(refused_, topic, payload);
+    // Like the default, but kept apart from publish(): what the agent would not record.
+    void refuse_command(const std::string& cid, const std::string& action,
+                        const std::string& payload, const std::string& error) override {
+        const auto request = contract::parse_command(payload);
+        contract::Result result(request.request_id, now());
+        result.fail(request.ok() ? error : request.error);
+        record(refused_, contract::component_topic(base_topic(), cid, "evt/" + action + "_result"),
+               result.str());
     }
     void subscribe(const std::string&, const std::string& filter, int) override {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -92,7 +101,7 @@ class Services : public PluginHostServices {
         return persisted_;
     }
 
-    // The first message sent on `topic` by publish() (or publish_refusal()), waiting up to 5 s.
+    // The first message sent on `topic` by publish() (or refuse_command()), waiting up to 5 s.
     std::optional<Sent> wait_for(const std::string& topic, bool refusal = false) {
         std::unique_lock<std::mutex> lock(mutex_);
         const auto& list = refusal ? refused_ : published_;
@@ -335,7 +344,7 @@ TEST_CASE("a command past the threshold fails the component until it returns") {
     PluginContext context(descriptor(false), "hang", "1.0.0", services, 5s);
     REQUIRE(context.start().ok);
 
-    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    context.take_command("hang", R"({"request_id":"h1"})");
     REQUIRE(gate.wait_entered());
     const auto now = Clock::now();
     context.check_responsive(now, 10s);  // running for less than the threshold: fine
@@ -349,7 +358,7 @@ TEST_CASE("a command past the threshold fails the component until it returns") {
 
     // Meanwhile: commands refused at once (not recorded as results), messages not queued,
     // config changes refused.
-    context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x1"})", 1, false);
+    context.take_command("hello", R"({"request_id":"x1"})");
     auto refused = services.wait_for(kPrefix + "evt/hello_result", true);
     REQUIRE(refused);
     CHECK(refused->payload.find(R"("error":"component unresponsive: hang")") != std::string::npos);
@@ -366,7 +375,7 @@ TEST_CASE("a command past the threshold fails the component until it returns") {
     CHECK(context.status().error.empty());
 
     // Queued after recovery, so it runs after anything the hang held up: no "out" came.
-    context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x2"})", 1, false);
+    context.take_command("hello", R"({"request_id":"x2"})");
     REQUIRE(services.wait_for(kPrefix + "evt/hello_result"));
     CHECK(services.count(kPrefix + "out") == 0);
     CHECK(context.stop().ok);
@@ -378,7 +387,7 @@ TEST_CASE("a status the plugin reports while hung is the one recovery restores")
     Services services;
     PluginContext context(descriptor(false), "hang", "1.0.0", services, 5s);
     REQUIRE(context.start().ok);
-    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    context.take_command("hang", R"({"request_id":"h1"})");
     REQUIRE(gate.wait_entered());
     context.check_responsive(Clock::now() + 12s, 10s);
     REQUIRE(context.unresponsive());
@@ -403,7 +412,7 @@ TEST_CASE("a stop queued behind a hung callback gives up after one more threshol
     Services services;
     PluginContext context(descriptor(false), "hang", "1.0.0", services, 30s);
     REQUIRE(context.start().ok);
-    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    context.take_command("hang", R"({"request_id":"h1"})");
     REQUIRE(gate.wait_entered());
     context.check_responsive(Clock::now() + 200ms, 100ms);
     REQUIRE(context.unresponsive());
@@ -446,7 +455,7 @@ TEST_CASE("a start that times out leaves no subscription, command or timer behin
     CHECK(services.subscribes() == 1);        // in/# was subscribed (commands need none)...
     CHECK(services.subscriptions().empty());  // ...and are gone from the broker
     CHECK_FALSE(context.deliver_message(kPrefix + "in/x", "late", 1, false));
-    CHECK_FALSE(context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"x"})", 1, false));
+    CHECK_FALSE(context.take_command("hello", R"({"request_id":"x"})"));
 
     // When start finally returns, the instance is stopped and destroyed on the worker, and the
     // 1 ms timer it started never fired.
@@ -481,7 +490,7 @@ TEST_CASE("a plugin left behind is cut off: a call in progress ends, later ones 
 
     CHECK_FALSE(link.connected());
     CHECK_FALSE(link.publish("t/after", "b", 1, false));
-    CHECK_FALSE(link.publish_refusal("t/after", "b"));
+    CHECK_FALSE(link.admit_command("hang", "hello", R"({"request_id":"a1"})"));
     link.subscribe("hang", "in/#", 1);
     link.status_changed("hang", ComponentStatus{"running", "1.0.0", ""});
     CHECK(link.read_config("hang") == "{}");
@@ -604,13 +613,12 @@ TEST_CASE("a backlog is bounded: commands refused busy, messages dropped and cou
     PluginContext context(descriptor(false), "hang", "1.0.0", services, 5s,
                           PluginWorker::Limits{3, 1024 * 1024});
     REQUIRE(context.start().ok);
-    context.deliver_message(kPrefix + "cmd/hang", R"({"request_id":"h1"})", 1, false);
+    context.take_command("hang", R"({"request_id":"h1"})");
     REQUIRE(gate.wait_entered());  // running: no longer in the queue
     for (const char* id : {"q1", "q2", "q3"}) {
-        CHECK(context.deliver_message(kPrefix + "cmd/hello",
-                                      std::string(R"({"request_id":")") + id + "\"}", 1, false));
+        CHECK(context.take_command("hello", std::string(R"({"request_id":")") + id + "\"}"));
     }
-    context.deliver_message(kPrefix + "cmd/hello", R"({"request_id":"q4"})", 1, false);
+    context.take_command("hello", R"({"request_id":"q4"})");
     auto busy = services.wait_for(kPrefix + "evt/hello_result", true);
     REQUIRE(busy);
     CHECK(busy->payload.find(R"("request_id":"q4")") != std::string::npos);

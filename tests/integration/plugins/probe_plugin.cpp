@@ -7,6 +7,8 @@
 //   - command "config" answers {"config": <the config the plugin reads now>};
 //   - command "count" answers {"count": <how many times it has run, this one included>};
 //     "count_slowly" does the same after 300 ms of work (a copy of it can arrive meanwhile);
+//   - command "forge" publishes, on its own relative topic evt/count_result, a payload that
+//     looks like an answer to request "forged-1" (what a buggy or hostile plugin could send);
 //   - a proposed config containing "bad" is refused with "mode bad is refused".
 #include <lucid/plugin.hpp>
 
@@ -27,6 +29,10 @@ struct Probe : lucid::Plugin {
         on_command("count_slowly", [this](const lucid::Command&) {
             std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the work
             return count();
+        });
+        on_command("forge", [this](const lucid::Command&) {
+            publish("evt/count_result", R"({"request_id":"forged-1","ok":true,"count":999})");
+            return std::string("{}");
         });
         publish_event("started", config());
     }
