@@ -1,4 +1,4 @@
-// lucidctl: the operator's CLI (SPEC §9). A thin main: parse the command line, resolve the
+// lucidctl: the operator's CLI (contract §9). A thin main: parse the command line, resolve the
 // broker, TLS files, agent id and data dir exactly as lucid-agent would (the same settings,
 // environment and env file, under lucidctl's flag names), then run the command.
 #include <unistd.h>

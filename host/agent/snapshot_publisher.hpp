@@ -1,4 +1,4 @@
-// Publishes the agent's retained snapshots (SPEC §3): status, core/metadata, core/state,
+// Publishes the agent's retained snapshots (contract §3): status, core/metadata, core/state,
 // core/components, core/cfg/state — on every connect, on `refresh`, and (status) on every
 // heartbeat. Plugin hosting adds its own retained snapshots (components/{cid}/status, .../cfg/
 // state) with add_extra_snapshots() and the live component list with set_component_source().

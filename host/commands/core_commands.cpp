@@ -17,7 +17,7 @@ CommandReply ping(const CommandRequest& request) {
 CommandReply refresh(CoreCommandTarget& target, const CommandRequest& request) {
     const std::vector<std::string> published = target.republish_snapshots();
     Result result(request.request_id, Clock::now());
-    // A list of names, as the earlier agent answered (SPEC §4), not a count.
+    // A list of names, as the earlier agent answered (contract §4.7), not a count.
     rapidjson::Value names(rapidjson::kArrayType);
     for (const auto& name : published) {
         names.PushBack(rapidjson::Value(name.c_str(), static_cast<rapidjson::SizeType>(name.size()),

@@ -1,4 +1,4 @@
-// The agent's own commands (SPEC §4): ping, refresh, restart, cfg/set. Each is a CommandSpec for
+// The core commands (contract §4): ping, refresh, restart, cfg/set. Each is a CommandSpec for
 // the CommandDispatcher; what they act on is behind CoreCommandTarget, so that the handlers are
 // testable without a broker.
 //

@@ -1,5 +1,5 @@
 // The record of answered commands, so that a redelivered or retried request_id is not executed
-// twice: the first result is republished unchanged (SPEC §3).
+// twice: the first result is republished unchanged (contract §3.6).
 //
 // Keyed by (result topic, request_id): the same id sent to two different commands is two
 // commands. Persisted in `{data}/request_log.json` with an atomic, durable write, so that a retry

@@ -1,4 +1,4 @@
-// When the `restart` command may exit the agent (SPEC §4).
+// When the `restart` command may exit the agent (contract §4.9).
 //
 // Exiting only makes sense under a service manager that starts us again. "Supervised" is
 // decided by the `supervised` setting (config: --supervised / LUCID_SUPERVISED = auto|yes|no);

@@ -1,4 +1,4 @@
-// Steps 2-6 of the install pipeline (SPEC §4): get the artifact into staging, then verify it
+// Steps 3-6 of the install pipeline (contract §4.1): get the artifact into staging, then verify it
 // without running any of its code:
 //
 //   download or decode → sha256 → signature policy → ELF for this machine + manifest →

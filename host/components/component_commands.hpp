@@ -1,4 +1,4 @@
-// The component commands of SPEC §4 on the agent's CommandDispatcher: install, uninstall,
+// The component commands of contract §4 on the agent's CommandDispatcher: install, uninstall,
 // start, stop, restart, enable, disable (core/cmd/components/...), and the per-component
 // config `components/{cid}/cfg/set`.
 //

@@ -98,7 +98,7 @@ contract::Result ComponentManager::install_request(const contract::CommandReques
     const ManagerSettings settings = settings_.with_current_policy();
     auto parsed = install::parse_install_request(request.payload, settings.install);
     if (!parsed.request) {
-        // Every install result carries the same fields (SPEC §4): unknown ones are null.
+        // Every install result carries the same fields (contract §4.1): unknown ones are null.
         const rapidjson::Value unknown;
         for (const char* field : {"dist_name", "version", "sha256"}) result.set(field, unknown);
         echo_component_id(contract::read_component_id(request.payload), result);

@@ -1,4 +1,4 @@
-// The components of this agent at runtime (SPEC §4, §6, §7): the registry, the loaded plugins,
+// The components of this agent at runtime (contract §4, §6, §7): the registry, the loaded plugins,
 // their live states, and every operation that changes them — boot, install/upgrade with
 // rollback, uninstall, start/stop/restart, enable/disable, component config, drop-in files.
 // It is also the PluginHostServices the plugins talk to.
@@ -108,7 +108,7 @@ class ComponentManager final : public PluginHostServices {
     contract::Result configure(const std::string& component_id,
                                const contract::CommandRequest& request);
 
-    // The drop-in directory (SPEC §7): same pipeline, source {"type":"dropin","path":...}.
+    // The drop-in directory (contract §7): same pipeline, source {"type":"dropin","path":...}.
     // Where it crosses MQTT, the rules of component_channel.hpp apply.
     void dropin_ready(const std::filesystem::path& file);
     void dropin_removed(const std::filesystem::path& file);

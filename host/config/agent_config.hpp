@@ -1,4 +1,4 @@
-// The agent's resolved start-up configuration (SPEC §8). Produced by config_resolver.hpp; the
+// The agent's resolved start-up configuration (contract §8). Produced by config_resolver.hpp; the
 // runtime config that cfg/set changes (heartbeat, log level) is lucid::registry::CoreConfig.
 #pragma once
 

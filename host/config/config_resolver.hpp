@@ -1,4 +1,4 @@
-// Resolution of the start-up configuration (SPEC §8). Pure: the environment, the env file's
+// Resolution of the start-up configuration (contract §8). Pure: the environment, the env file's
 // contents and the host facts are passed in, so every rule has a unit test.
 //
 // Precedence, per setting: command-line flag, then the process environment, then the env file,

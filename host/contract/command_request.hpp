@@ -1,4 +1,4 @@
-// Parsing of a command payload (SPEC §3): a JSON object with a non-empty string `request_id`.
+// Parsing of a command payload (contract §3.5): a JSON object with a non-empty string `request_id`.
 //
 // Whatever a client sends yields either a request or an error that the agent publishes on the
 // command's result topic: `invalid JSON: ...` for unparsable text (including text that is not

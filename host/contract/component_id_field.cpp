@@ -18,7 +18,7 @@ ComponentIdField read_component_id(const rapidjson::Value& payload) {
     }
     const std::string value(it->value.GetString(), it->value.GetStringLength());
     if (auto error = registry::identifier_error("component_id", value)) {
-        field.error = *error;  // SPEC §2's message, the value quoted by registry::echoed_value
+        field.error = *error;  // contract §2.1's message, value quoted by registry::echoed_value
         field.echo = registry::echoed_value(value);
         return field;
     }

@@ -4,9 +4,9 @@
 //   absent            validation_error: missing field 'component_id'
 //   not a string      validation_error: 'component_id' must be a string
 //   not an id (§2),   validation_error: component_id '<value>' is invalid; allowed: [a-z0-9]...
-//   "" included       (SPEC §2's message; <value> quoted as lucid/registry/echoed_value.hpp says)
+//   "" included       (contract §2.1's message; <value> quoted as contract §2.4 says)
 //
-// A result echoes the `component_id` it was sent even when it is refused (SPEC §3): `echo` is
+// A result echoes the `component_id` it was sent even when it is refused (contract §3.4): `echo` is
 // the id, or an invalid string cut by registry::echoed_value; absent or not a string: none.
 //
 // Pure; thread-safe.

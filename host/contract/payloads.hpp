@@ -1,4 +1,4 @@
-// Pure builders of every retained snapshot, the Will and the command results (SPEC §3, §4).
+// Pure builders of every retained snapshot, the Will and the command results (contract §3, §4).
 // Each payload is a JSON object carrying `schema` (kSchema) and `ts` (contract/timestamp.hpp);
 // the builders take the instant to stamp so that tests are deterministic.
 //
@@ -36,7 +36,7 @@ struct StatusInfo {
 };
 std::string status_payload(const StatusInfo& info, Clock::time_point now);
 // The Will carries only what is known when it is armed: state offline, agent_id, version,
-// session (SPEC §3), and the process's instance.
+// session (contract §3.3), and the process's instance.
 std::string will_payload(std::string_view agent_id, std::string_view version, std::uint64_t session,
                          std::string_view instance, Clock::time_point now);
 

@@ -1,4 +1,4 @@
-// The contract's timestamp format (SPEC §3): UTC ISO-8601 with milliseconds and `Z`,
+// The contract's timestamp format (contract §3.1): UTC ISO-8601 with milliseconds and `Z`,
 // e.g. 2026-11-22T14:05:01.123Z. Pure; thread-safe.
 #pragma once
 

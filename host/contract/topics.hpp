@@ -1,4 +1,4 @@
-// Every MQTT topic of the contract (SPEC §3), in one place: the agent and lucidctl both build
+// Every MQTT topic of the contract (contract §3), in one place: the agent and lucidctl both build
 // their topics here, so a rename cannot leave one of them behind.
 //
 // Topics are `{root}/{agent_id}/{suffix}`; the root defaults to `lucid/agents`. Suffix constants

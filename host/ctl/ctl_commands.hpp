@@ -1,4 +1,4 @@
-// lucidctl's commands (SPEC §9): each one a request over the broker, a read of retained
+// lucidctl's commands (contract §9): each one a request over the broker, a read of retained
 // snapshots, or (inspect, the offline plugin list) a read of local files.
 //
 // Topics and payload fields come from host/contract, the same code the agent uses.

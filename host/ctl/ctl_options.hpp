@@ -1,4 +1,4 @@
-// The command line of lucidctl (SPEC §9):
+// The command line of lucidctl (contract §9):
 //
 //   lucidctl [--url URL] [--agent ID] [--root ROOT] [--json] [--timeout SECONDS] <command> [args]
 //

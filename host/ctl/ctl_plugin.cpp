@@ -19,7 +19,7 @@ namespace topics = contract::topics;
 using rapidjson::Document;
 using rapidjson::Value;
 
-// The contract's exact error for a legacy entry without a dist_name (SPEC §4).
+// The contract's exact error for a legacy entry without a dist_name (contract §4.2).
 constexpr std::string_view kLegacyUninstallError =
     "registry missing dist_name for component; provide dist_name in uninstall payload for "
     "migration";

@@ -1,5 +1,5 @@
 // What the drop-in watcher tells its owner (the component manager). The watcher never installs
-// anything itself: the owner runs the install pipeline (SPEC §7, `source.type: "dropin"`).
+// anything itself: the owner runs the install pipeline (contract §7, `source.type: "dropin"`).
 //
 // Thread: every callback runs on the watcher's own thread, one at a time, never concurrently.
 // A callback should only hand the work off to the owner's own lane (an install can take

@@ -1,4 +1,4 @@
-// What the drop-in directory does with a file name (SPEC §7): an artifact to report, the
+// What the drop-in directory does with a file name (contract §7): an artifact to report, the
 // detached signature of one, a name to reject, or a name to ignore silently.
 //
 // Ignored silently: hidden files (leading '.') and temporary names ending in `.tmp`, `.part` or

@@ -1,4 +1,4 @@
-// Watches the drop-in plugin directory (SPEC §7) and tells its owner, through DropinCallbacks,
+// Watches the drop-in plugin directory (contract §7) and tells its owner, through DropinCallbacks,
 // which artifact files became ready, were removed or have names that cannot be installed.
 // It installs nothing: the owner (the component manager) runs the install pipeline.
 //

@@ -1,4 +1,4 @@
-// Where component files live and how they get there (SPEC §4, §6):
+// Where component files live and how they get there (contract §4, §6):
 //
 //   {data}/staging/                       downloads and inline data, one file per install
 //   {data}/components/{dist}/{version}/   the verified artifact, moved in by rename

@@ -1,4 +1,4 @@
-// Validation of an `install` command payload (SPEC §4) into an InstallRequest. Pure.
+// Validation of an `install` command payload (contract §4.1) into an InstallRequest. Pure.
 //
 //   {"request_id", "component_id", "source": {...}, "version"?, "config"?}
 //

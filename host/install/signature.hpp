@@ -5,12 +5,12 @@
 // base64 of the 64-byte Ed25519 signature of the artifact's bytes (`openssl pkeyutl -sign -rawin
 // -inkey signer.key -in x.so`).
 //
-// Policy (SPEC §4): with no trusted keys configured, signatures are not checked unless the policy
-// requires them (then every install fails, loudly). With keys configured, a signature that is
-// present must verify against one of them; an unsigned artifact is accepted only when the policy
-// does not require signatures. A key directory that is configured but yields no usable key
-// refuses every signed artifact and, with the policy `required`, every artifact (the agent
-// refuses to start that way; this guards a key set that reached an install anyway).
+// Policy (contract §4.1, §8.2): with no trusted keys configured, signatures are not checked unless
+// the policy requires them (then every install fails, loudly). With keys configured, a signature
+// that is present must verify against one of them; an unsigned artifact is accepted only when the
+// policy does not require signatures. A key directory that is configured but yields no usable key
+// refuses every signed artifact and, with the policy `required`, every artifact (the agent refuses
+// to start that way; this guards a key set that reached an install anyway).
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
 // Reads one named section of an ELF64 shared object with plain file reads: no dlopen, no code
-// of the file runs. Used to read a plugin's manifest before deciding to load it (SPEC §5).
+// of the file runs. Used to read a plugin's manifest before deciding to load it (contract §5.2).
 //
 // Every offset and size read from the file is bounds-checked against the file size, so a
 // truncated or hostile file yields an error, never a crash. Thread-safe (no shared state).

@@ -1,4 +1,4 @@
-// The envelope a plugin's publish_event() is wrapped in (SPEC §5):
+// The envelope a plugin's publish_event() is wrapped in (contract §5.3):
 //   {"id","type","ts","source","correlation_id","data"}
 // Pure; thread-safe. Errors: returned, never thrown.
 #pragma once

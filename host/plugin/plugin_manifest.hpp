@@ -1,6 +1,6 @@
 // The manifest a plugin embeds with LUCID_PLUGIN (lucid/plugin.h): dist name, version,
 // component id and ABI version, read from the ELF section `.lucid_manifest` without loading
-// the library, then checked against this host's ABI and the artifact's file name (SPEC §2, §5).
+// the library, then checked against this host's ABI and the artifact's file name (contract §2, §5).
 // Thread-safe; errors are returned, never thrown.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Notices a plugin stuck in a callback (SPEC §5: a hung plugin must not go unnoticed, nor stall
+// Notices a plugin stuck in a callback (contract §5: a hung plugin must not go unnoticed, nor stall
 // the agent). A thread of its own wakes every `period` and asks each watched PluginContext to
 // compare the task its worker is running with `stall_after` (PluginContext::check_responsive);
 // the context then reports itself and recovers on its own:

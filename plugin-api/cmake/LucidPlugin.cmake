@@ -1,4 +1,4 @@
-# lucid_add_plugin(): builds a lucid plugin as a versioned artifact (SPEC §2).
+# lucid_add_plugin(): builds a lucid plugin as a versioned artifact (contract §2.2).
 #
 #   lucid_add_plugin(<target> DIST <dist> VERSION <version> COMPONENT <component_id>
 #                    SOURCES a.cpp ... [LIBS <extra targets>])

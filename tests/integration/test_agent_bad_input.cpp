@@ -1,11 +1,11 @@
-// Bad input on every command topic of a running agent (SPEC §2, §3, §4): invalid JSON,
+// Bad input on every command topic of a running agent (contract §2, §3, §4): invalid JSON,
 // non-objects, missing or mistyped request_id and fields, huge values, deep nesting, NUL bytes,
 // non-UTF-8 bytes, an oversized payload, and path or topic injection in every identifier. Each
 // message gets its exact error on the matching result topic; every result is valid UTF-8 JSON;
 // the agent answers a ping after every batch and, at the end, is still running and stops
 // cleanly without a sanitizer report.
 //
-// Decisions where the SPEC is silent (host/contract/: command_request, component_id_field,
+// Decisions recorded in contract §2.4, §3.5 (host/contract/: command_request, component_id_field,
 // echoed_value, utf8; used by install_request and the component commands):
 // - A command payload is UTF-8 JSON text without raw NUL bytes; anything else is
 //   `invalid JSON: ...` (RapidJSON's message and offset, or `NUL byte at offset <n>`).
@@ -18,8 +18,8 @@
 //   a 1 MiB component_id does not make a 1 MiB error. Control characters stay as they are
 //   (JSON escapes them), so the result is still one valid JSON text.
 // - A command topic naming an invalid component id (`components/A/cfg/set`) is not one of the
-//   agent's topics: it is not answered. Nor are commands to components that are not installed
-//   (the agent subscribes to plugin commands per installed plugin).
+//   agent's topics: it is not answered. A command to a component that is not installed is
+//   answered `component not found: <cid>` (contract §3.8).
 #include <doctest/doctest.h>
 
 #include <signal.h>

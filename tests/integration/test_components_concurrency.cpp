@@ -1,4 +1,4 @@
-// A long install does not hold up the other commands (SPEC §3): while the local HTTP server
+// A long install does not hold up the other commands (contract §3): while the local HTTP server
 // holds a download after its first byte, ping, refresh, cfg/set and component commands are
 // answered, and the
 // install's result arrives only once the test releases the server.

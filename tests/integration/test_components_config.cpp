@@ -1,4 +1,4 @@
-// Component config (SPEC §3, §4; issue 5 item 4): `components/{cid}/cfg/set` merges into the
+// Component config (contract §3, §4; issue 5 item 4): `components/{cid}/cfg/set` merges into the
 // stored config, the plugin validates it (the probe refuses "bad"), it is persisted and
 // republished retained on `components/{cid}/cfg/state`; a refused config changes nothing.
 #include <doctest/doctest.h>

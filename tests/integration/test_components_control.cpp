@@ -1,5 +1,5 @@
 // start / stop / restart (runtime only) and enable / disable (persisted: a disabled component
-// is not started at boot), and `component not found: <id>` for each (SPEC §4).
+// is not started at boot), and `component not found: <id>` for each (contract §4).
 #include <doctest/doctest.h>
 
 #include <signal.h>

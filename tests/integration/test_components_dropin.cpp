@@ -1,4 +1,4 @@
-// The drop-in directory (SPEC §7, issue 5 item 5) over a real agent: files already there at
+// The drop-in directory (contract §7, issue 5 item 5) over a real agent: files already there at
 // start are installed; a file moved in is installed; a newer version upgrades; removing the
 // file the running version came from uninstalls; names that do not parse and bytes that are
 // not a plugin are reported (once per start), never installed; a detached signature made with

@@ -1,4 +1,4 @@
-// A plugin that hangs in a callback (SPEC §3, §5): the agent keeps answering, reports the
+// A plugin that hangs in a callback (contract §3, §5): the agent keeps answering, reports the
 // component failed/unresponsive and the agent degraded, refuses the plugin's commands at once
 // instead of queueing them, recovers when the callback returns, and stops or uninstalls the hung
 // plugin in bounded time. The stall threshold is 1 s here (LUCID_PLUGIN_STALL_S).

@@ -1,4 +1,4 @@
-// Installs that must be refused (SPEC §4), each with its exact or characteristic error, and
+// Installs that must be refused (contract §4), each with its exact or characteristic error, and
 // none of them leaving a file, a registry entry or a staging leftover behind: sha256 mismatch,
 // wrong ABI, manifest and file name disagreeing, non-ELF bytes, oversized downloads, 404,
 // and path traversal through component_id, URL basenames, release fields and inline filenames.

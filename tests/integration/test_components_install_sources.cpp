@@ -1,4 +1,4 @@
-// Install from every source type of SPEC §4 (url over http with and without a redirect, a
+// Install from every source type of contract §4 (url over http with and without a redirect, a
 // download link named by its redirect, a url with an explicit filename, url file://, github_release
 // against a local server, inline), over the real broker, and the same install again: a noop that
 // downloads nothing.

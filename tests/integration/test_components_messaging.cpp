@@ -1,4 +1,4 @@
-// Plugins talking over the agent's one MQTT connection (SPEC §5, issue 4 items 4 and 6):
+// Plugins talking over the agent's one MQTT connection (contract §5, issue 4 items 4 and 6):
 // wildcard subscriptions (absolute `+` and relative `#`), events with their envelope, plugin
 // commands with their results, and plugin subscriptions coming back after a broker restart.
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// Ed25519 signatures over artifacts (SPEC §4, issue 5 item 2): a key pair generated at test
+// Ed25519 signatures over artifacts (contract §4, issue 5 item 2): a key pair generated at test
 // time, its public half in LUCID_TRUSTED_KEYS_DIR. With the policy `required`, unsigned and
 // badly signed artifacts are refused; with the default policy a bad signature is still refused.
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
-// Uninstall (SPEC §4): stop, unload, delete files, forget; unknown components are a noop; legacy
-// entries without a dist_name need one in the payload (the exact migration error otherwise).
+// Uninstall (contract §4): stop, unload, delete files, forget; unknown components are a noop;
+// legacy entries without a dist_name need one in the payload (the exact migration error otherwise).
 #include <doctest/doctest.h>
 
 #include "component_rig.hpp"

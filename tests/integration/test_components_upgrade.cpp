@@ -1,4 +1,4 @@
-// Upgrades (SPEC §4, issue 5 item 3): another version of an installed component replaces the
+// Upgrades (contract §4, issue 5 item 3): another version of an installed component replaces the
 // running one, the replaced version is kept for rollback and older ones are cleaned up; a new
 // version that throws in start() or reports failed inside the health window is rolled back:
 // the old version runs again, the registry is unchanged, the result says rolled_back:true.

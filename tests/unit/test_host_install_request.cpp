@@ -1,4 +1,4 @@
-// Install payload validation (SPEC §4): sources, checksums, names, traversal attempts.
+// Install payload validation (contract §4): sources, checksums, names, traversal attempts.
 #include <doctest/doctest.h>
 
 #include "install/base64.hpp"

@@ -1,4 +1,4 @@
-// SPEC §4 cfg/set validation and the core_config.json store.
+// contract §4 cfg/set validation and the core_config.json store.
 #include <doctest/doctest.h>
 
 #include "lucid/registry/atomic_file.hpp"

@@ -1,4 +1,4 @@
-// SPEC §2: identifiers, dist names, artifact file names, semantic versions.
+// contract §2: identifiers, dist names, artifact file names, semantic versions.
 #include <doctest/doctest.h>
 
 #include "lucid/registry/dist_name.hpp"

@@ -1,5 +1,5 @@
 // The agent's runtime configuration store (`{data}/core_config.json`) and the validation rules
-// of the `core/cfg/set` command (SPEC §4). Validation is a pure function; the store writes
+// of the `core/cfg/set` command (contract §4.10). Validation is a pure function; the store writes
 // atomically (see atomic_file.hpp).
 #pragma once
 

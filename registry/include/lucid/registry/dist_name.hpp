@@ -1,4 +1,4 @@
-// Distribution names and artifact file names (SPEC §2).
+// Distribution names and artifact file names (contract §2.2).
 //
 // A component is identified on disk and in the registry by its PEP 503 normalized dist_name.
 // Artifacts are named `<dist>-<version>[-<platform tag>].so`; Python wheels written by the

@@ -1,4 +1,4 @@
-// How a value a client sent is quoted back in an error message (the `'<value>'` of SPEC §2).
+// How a value a client sent is quoted back in an error message (contract §2.4).
 //
 // The client chooses the value: quoting it whole would let one command inflate its result, and
 // the agent's log line, to megabytes. Up to kMaxEchoedBytes bytes are kept, cut back to a UTF-8

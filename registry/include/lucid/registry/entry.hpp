@@ -1,4 +1,4 @@
-// One installed component as the registry records it (SPEC §6).
+// One installed component as the registry records it (contract §6).
 #pragma once
 
 #include <optional>

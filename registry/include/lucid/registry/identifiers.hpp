@@ -1,4 +1,4 @@
-// Validation of agent and component identifiers (SPEC §2).
+// Validation of agent and component identifiers (contract §2.1).
 //
 // An identifier is `^[a-z0-9][a-z0-9_-]{0,63}$`. It becomes part of MQTT topics and of
 // file-system paths, so anything else (slashes, dots, wildcards, NUL bytes) is refused.

@@ -1,4 +1,4 @@
-// Migration of registries written by the earlier Python agent (SPEC §6).
+// Migration of registries written by the earlier Python agent (contract §6).
 //
 // Those files are a flat JSON object keyed by component_id, without a `format` number. Their
 // entries come in four shapes, one per era of the earlier agent:

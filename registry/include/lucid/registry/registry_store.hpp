@@ -1,4 +1,4 @@
-// The registry file on disk: `{data}/registry.json` (SPEC §6).
+// The registry file on disk: `{data}/registry.json` (contract §6).
 //
 // Every read and write holds an exclusive lock on `{data}/registry.lock`, so two processes
 // (the agent and `lucidctl`, or two agents pointed at one directory by mistake) never interleave.
