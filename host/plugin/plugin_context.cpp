@@ -1,6 +1,7 @@
 #include "plugin/plugin_context.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -107,8 +108,7 @@ PluginContext::StepResult PluginContext::start() {
                 result.error = call.failure("start", status);
                 // A failed start is not stopped, only destroyed (lucid/plugin.h).
                 forget_registrations();
-                descriptor_.destroy(instance_);
-                instance_ = nullptr;
+                descriptor_.destroy(std::exchange(instance_, nullptr));
             } else {
                 result.ok = true;
             }
@@ -128,11 +128,10 @@ PluginContext::StepResult PluginContext::start() {
                 PluginCall late;
                 call_plugin(late, [&] { return descriptor_.stop(instance_, late.handle()); });
                 forget_registrations();
-                descriptor_.destroy(instance_);
-                instance_ = nullptr;
+                descriptor_.destroy(std::exchange(instance_, nullptr));  // last, as in stop()
             }
         },
-        call_timeout_, "start", PluginWorker::Place::back, PluginWorker::TimeoutFrom::begun);
+        call_timeout_, "start");
     StepResult result;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -196,10 +195,11 @@ PluginContext::StepResult PluginContext::stop() {
                 call_plugin(call, [&] { return descriptor_.stop(instance_, call.handle()); });
             if (status != LUCID_OK) outcome->error = call.failure("stop", status);
             forget_registrations();  // whatever stop() itself registered
-            descriptor_.destroy(instance_);
-            instance_ = nullptr;
             outcome->ok = status == LUCID_OK;
             worker_.close();  // on the worker: nothing queued behind the stop runs any more
+            // Last: once the plugin is destroyed, a context left behind may be freed (its owner
+            // waits for exactly that), so nothing of it is touched after.
+            descriptor_.destroy(std::exchange(instance_, nullptr));
         },
         wait, "stop", PluginWorker::Place::front);
     StepResult result = finished ? *outcome : StepResult{};
@@ -289,7 +289,12 @@ bool PluginContext::take_command(const std::string& action, const std::string& p
         }
     }
     if (hung) {
-        host_.refuse_command(component_id_, action, payload, unresponsive_refusal(component_id_));
+        // Nothing is queued behind the hung callback; a request_id answered before still gets
+        // its answer (admitted here, off the worker, only while the plugin hangs).
+        if (host_.admit_command(component_id_, action, payload)) {
+            host_.refuse_command(component_id_, action, payload,
+                                 unresponsive_refusal(component_id_));
+        }
         return true;
     }
     // Queued even without a handler: a plugin still starting registers it before the task

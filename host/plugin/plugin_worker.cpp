@@ -177,27 +177,18 @@ PluginWorker::Offer PluginWorker::offer(Task task, std::uint64_t tag, std::strin
 }
 
 bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what,
-                                Place place, TimeoutFrom from) {
+                                Place place) {
     if (on_worker_thread()) {
         task();
         return true;
     }
-    // Shared so that a task finishing after a timeout writes into live memory.
-    struct Progress {
-        std::optional<Clock::time_point> begun;
-        bool done = false;
-    };
-    auto progress = std::make_shared<Progress>();
+    // The flag is shared so that a task finishing after a timeout writes into live memory.
+    auto done = std::make_shared<bool>(false);
     auto state = state_;
-    Task wrapped = [task = std::move(task), progress, state] {
-        {
-            std::lock_guard<std::mutex> lock(state->mutex);
-            progress->begun = Clock::now();
-            state->idle.notify_all();
-        }
+    Task wrapped = [task = std::move(task), done, state] {
         task();
         std::lock_guard<std::mutex> lock(state->mutex);
-        progress->done = true;
+        *done = true;
         state->idle.notify_all();
     };
     std::unique_lock<std::mutex> lock(state_->mutex);
@@ -209,15 +200,9 @@ bool PluginWorker::run_and_wait(Task task, std::chrono::milliseconds timeout, st
         state_->queue.push_back(std::move(queued));
     }
     state_->wake.notify_all();
-    const auto given_up = [&] { return state_->closed && !state_->running; };
-    auto deadline = Clock::now() + timeout;
-    if (from == TimeoutFrom::begun) {
-        state_->idle.wait(lock, [&] { return progress->begun || given_up(); });
-        if (!progress->begun) return false;
-        deadline = *progress->begun + timeout;
-    }
-    return state_->idle.wait_until(lock, deadline, [&] { return progress->done || given_up(); }) &&
-           progress->done;
+    return state_->idle.wait_for(lock, timeout, [&] {
+        return *done || (state_->closed && !state_->running);
+    }) && *done;
 }
 
 std::uint64_t PluginWorker::start_timer(std::chrono::milliseconds first,

@@ -50,10 +50,6 @@ class PluginWorker {
     };
     enum class Offer { queued, full, closed };
     enum class Place { back, front };
-    // Where run_and_wait's timeout counts from: when the task is queued, or when the worker
-    // begins it (a plugin's first call: the time a loaded machine takes to schedule a new
-    // thread is not the plugin's).
-    enum class TimeoutFrom { queued, begun };
 
     // `crash_identity` (crash_record.hpp, worker_identity()): set on a plugin's worker, every
     // task runs marked as that plugin's callback named after its `what`, so that a fatal signal
@@ -78,7 +74,7 @@ class PluginWorker {
     // out (the task may then still run later: it must only touch what outlives the worker).
     // Place::front queues it before every task not yet started.
     bool run_and_wait(Task task, std::chrono::milliseconds timeout, std::string what = "task",
-                      Place place = Place::back, TimeoutFrom from = TimeoutFrom::queued);
+                      Place place = Place::back);
 
     // Starts a timer running `task` (tag = id) after `first`, then every `period` (zero: once).
     // Returns the timer id, or 0 when closed.

@@ -68,6 +68,8 @@ constexpr auto kPrompt = std::chrono::milliseconds(800);  // well under the 1 s 
 
 TEST_CASE("a plugin hung in a command is reported, refused at once, and recovers") {
     HangRig rig("hang-1", true);
+    auto answered = rig.plugin_command("hang", "hello", R"({"request_id":"hello-0"})", "hello-0");
+    REQUIRE_MESSAGE(answered, rig.agent.log());
     rig.hang("h1");
 
     auto failed = rig.wait_status("hang", "failed");
@@ -91,6 +93,11 @@ TEST_CASE("a plugin hung in a command is reported, refused at once, and recovers
     CHECK_FALSE(ok_of(refused));
     CHECK(error_of(refused) == "component unresponsive: hang");
     CHECK(refused_took < kPrompt);
+    // A request answered before the hang still gets its answer.
+    rig.client->clear();
+    auto replayed = rig.plugin_command("hang", "hello", R"({"request_id":"hello-0"})", "hello-0");
+    REQUIRE_MESSAGE(replayed, rig.agent.log());
+    CHECK(replayed->payload == answered->payload);
     auto cfg = rig.command("components/hang/cfg/set", "components/hang/evt/cfg_set_result",
                            R"({"request_id":"cfg-1","set":{"mode":"x"}})", "cfg-1");
     CHECK_FALSE(ok_of(cfg));
