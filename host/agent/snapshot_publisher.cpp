@@ -120,8 +120,23 @@ bool SnapshotPublisher::publish_core_state() {
 }
 
 bool SnapshotPublisher::publish_components() {
-    return publish(topics_.core_components(),
-                   contract::components_payload(components(), Clock::now()));
+    std::lock_guard<std::mutex> lock(components_mutex_);
+    return publish_components_locked(components());
+}
+
+bool SnapshotPublisher::publish_components_locked(
+    const std::vector<contract::ComponentSnapshot>& list) {
+    components_said_ = contract::components_payload(list, Clock::time_point{});
+    return publish(topics_.core_components(), contract::components_payload(list, Clock::now()));
+}
+
+bool SnapshotPublisher::publish_component_change() {
+    std::lock_guard<std::mutex> lock(components_mutex_);
+    const auto list = components();
+    if (contract::components_payload(list, Clock::time_point{}) == components_said_) return false;
+    const bool published = publish_components_locked(list);
+    publish_core_state();
+    return published;
 }
 
 bool SnapshotPublisher::publish_cfg_state() {

@@ -63,6 +63,10 @@ class SnapshotPublisher {
     bool publish_core_state();
     bool publish_components();
     bool publish_cfg_state();
+    // After a component changed: core/components and core/state, unless core/components would
+    // say what it said last (a status change of a component not registered yet, the same state
+    // reported again): once per change, never before the change is in it. True when published.
+    bool publish_component_change();
 
     // The Will for connection number `session`.
     mqtt::WillMessage will(std::uint64_t session) const;
@@ -76,6 +80,9 @@ class SnapshotPublisher {
   private:
     bool publish(const std::string& topic, const std::string& payload);
     std::vector<contract::ComponentSnapshot> components() const;
+    // Publishes core/components from `list` and remembers what it said; the caller holds
+    // components_mutex_.
+    bool publish_components_locked(const std::vector<contract::ComponentSnapshot>& list);
 
     mqtt::Publisher& publisher_;
     const contract::AgentTopics topics_;
@@ -89,6 +96,11 @@ class SnapshotPublisher {
     std::vector<ExtraSnapshots> extras_;
     std::vector<std::string> degraded_reasons_;
     std::optional<std::string> conflict_;
+
+    // Orders core/components publications as their changes happened, and remembers what the
+    // last one said (its payload without the time).
+    std::mutex components_mutex_;
+    std::string components_said_;
 };
 
 }  // namespace lucid::host::agent

@@ -56,8 +56,7 @@ ComponentHost::ComponentHost(agent::Agent& agent,
         [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.
             if (!agent_.session().connected()) return;
-            agent_.snapshots().publish_components();
-            agent_.snapshots().publish_core_state();
+            agent_.snapshots().publish_component_change();
         });
     agent.snapshots().set_component_source([this] { return manager_->snapshots(); });
     agent.snapshots().add_extra_snapshots(

@@ -167,3 +167,23 @@ TEST_CASE("installing what is already installed is a noop that downloads nothing
     CHECK(registry_entry(rig.registry(), "echo") == entry_before);
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
 }
+
+TEST_CASE("a fresh install publishes core/components once, with the new component in it") {
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    ComponentRig rig("src-3");
+    rig.start_agent();
+    // The connect's own core/components (nothing installed) is behind us.
+    REQUIRE(rig.client->wait_for(rig.agent.topic("core/components"),
+                                 [](const Message&) { return true; }));
+    rig.client->clear();
+
+    auto result = rig.install("once-1", "echo", inline_source(echo));
+    REQUIRE_MESSAGE(ok_of(result), result.payload);
+    REQUIRE(rig.wait_status("echo", "running", "1.0.0"));
+    // Whatever the install published left the agent before this answer.
+    CHECK(ok_of(rig.ping("after-install")));
+    const auto lists = rig.client->messages(rig.agent.topic("core/components"));
+    REQUIRE(lists.size() == 1);
+    CHECK(has_text(lists[0].payload, R"("echo":{)"));
+    CHECK(has_text(lists[0].payload, R"("state":"running")"));
+}
