@@ -113,8 +113,8 @@ bool SnapshotPublisher::publish_core_state() {
         info.degraded_reasons = degraded_reasons_;
     }
     for (const auto& c : components()) {
-        if (c.state == "running") ++info.components_running;
-        if (c.state == "failed") ++info.components_failed;
+        if (c.state == ComponentState::running) ++info.components_running;
+        if (counts_as_failed(c.state)) ++info.components_failed;
     }
     return publish(topics_.core_state(), contract::core_state_payload(info, Clock::now()));
 }

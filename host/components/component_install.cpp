@@ -255,7 +255,7 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
                              " did not start again: " + again;
                 }
             } else {
-                set_status(cid, {"stopped", existing->version, ""});
+                set_status(cid, {ComponentState::stopped, existing->version, ""});
             }
         } else if (!existing) {
             // Nothing was installed: the answer says why, no failed status stays behind (an
@@ -277,7 +277,7 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         if (was_running) {
             load_and_start(*existing);
         } else if (upgrade) {
-            set_status(cid, {"stopped", existing->version, ""});
+            set_status(cid, {ComponentState::stopped, existing->version, ""});
         } else if (!existing) {
             forget_component(cid);
         }

@@ -22,7 +22,6 @@ const char* const kUnsupportedError =
     "a Python wheel of the earlier agent: this host cannot run it (uninstall it, or install a "
     "native build)";
 
-bool is_loaded_state(const std::string& state) { return state == "running" || state == "starting"; }
 
 }  // namespace
 
@@ -100,11 +99,11 @@ std::vector<std::string> ComponentManager::boot() {
         const registry::Entry& entry = *e;
         const std::string& id = entry.component_id;
         if (entry.kind == registry::EntryKind::python_wheel) {
-            set_status(id, {"unsupported", entry.version, kUnsupportedError});
+            set_status(id, {ComponentState::unsupported, entry.version, kUnsupportedError});
         } else if (auto quarantine = quarantine_error(entry)) {
-            set_status(id, {"failed", entry.version, *quarantine});
+            set_status(id, {ComponentState::quarantined, entry.version, *quarantine});
         } else if (!entry.enabled) {
-            set_status(id, {"stopped", entry.version, ""});
+            set_status(id, {ComponentState::stopped, entry.version, ""});
         } else if (auto error = load_and_start(entry); !error.empty()) {
             problems.push_back("component " + id + " did not start: " + error);
         }
@@ -134,14 +133,14 @@ std::string ComponentManager::load_and_start(const registry::Entry& entry) {
 std::string ComponentManager::start_loaded(const registry::Entry& entry,
                                            PluginComponent::LoadResult loaded) {
     if (!loaded.ok()) {
-        set_status(entry.component_id, {"failed", entry.version, loaded.error});
+        set_status(entry.component_id, {ComponentState::failed, entry.version, loaded.error});
         return loaded.error;
     }
     if (loaded.component->manifest().component_id != entry.component_id) {
         const std::string error = "the artifact declares component_id '" +
                                   loaded.component->manifest().component_id + "', not '" +
                                   entry.component_id + "'";
-        set_status(entry.component_id, {"failed", entry.version, error});
+        set_status(entry.component_id, {ComponentState::failed, entry.version, error});
         return error;
     }
     PluginContext& context = loaded.component->context();
@@ -164,7 +163,7 @@ std::string ComponentManager::start_loaded(const registry::Entry& entry,
     if (started.ok) return {};
     stop_and_unload(entry.component_id);
     // Unloading reports `stopped`; what the operator needs to see is why it failed.
-    set_status(entry.component_id, {"failed", entry.version, started.error});
+    set_status(entry.component_id, {ComponentState::failed, entry.version, started.error});
     return started.error;
 }
 
@@ -214,7 +213,7 @@ bool ComponentManager::healthy_for(const std::string& component_id,
     std::unique_lock<std::mutex> lock(state_mutex_);
     const auto failed = [&] {
         auto it = statuses_.find(component_id);
-        return it == statuses_.end() || !is_loaded_state(it->second.state);
+        return it == statuses_.end() || !is_loaded(it->second.state);
     };
     return !status_cv_.wait_for(lock, window, failed);
 }
@@ -257,7 +256,7 @@ contract::Result ComponentManager::control_request(const std::string& action,
         }
         if (action == "enable" && quarantine_error(*entry)) {
             lift_quarantine(cid);
-            set_status(cid, {"stopped", entry->version, ""});
+            set_status(cid, {ComponentState::stopped, entry->version, ""});
         }
         if (changed_) changed_();
         return std::move(result.set("enabled", changed.enabled));
@@ -267,7 +266,7 @@ contract::Result ComponentManager::control_request(const std::string& action,
     if (action == "stop" || action == "restart") {
         const bool was_loaded = loaded_.count(cid) > 0;
         restart_required = stop_and_unload(cid);
-        if (was_loaded) set_status(cid, {"stopped", entry->version, ""});
+        if (was_loaded) set_status(cid, {ComponentState::stopped, entry->version, ""});
         result.set("restart_required", restart_required);
         if (action == "stop") {
             // Like a start of a running component: nothing to do is said, not hidden.
@@ -337,7 +336,7 @@ std::vector<contract::ComponentSnapshot> ComponentManager::snapshots() const {
     std::lock_guard<std::mutex> lock(state_mutex_);
     std::vector<contract::ComponentSnapshot> out;
     for (const auto& [id, entry] : registry_.entries()) {
-        contract::ComponentSnapshot snapshot{entry, "stopped", ""};
+        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, ""};
         if (auto it = statuses_.find(id); it != statuses_.end()) {
             snapshot.state = it->second.state;
             snapshot.error = it->second.error;
@@ -386,7 +385,7 @@ bool ComponentManager::publish_component_status(const std::string& component_id)
         if (it != statuses_.end()) {
             status = it->second;
         } else if (const auto* entry = registry_.find(component_id)) {
-            status = {"stopped", entry->version, ""};
+            status = {ComponentState::stopped, entry->version, ""};
         } else {
             return false;
         }

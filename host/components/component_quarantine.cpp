@@ -201,13 +201,15 @@ ComponentManager::Blame ComponentManager::blame_deaths(registry::Registry& regis
                                " failed: " + culprit.error +
                                (rolled_back ? "; version " + entry->version + " runs again" : ""));
         }
-        if (!entry) blame.unregistered[id] = {"failed", culprit.version, culprit.error};
+        if (!entry) {
+            blame.unregistered[id] = {ComponentState::quarantined, culprit.version, culprit.error};
+        }
     }
     // Drop-in files kept out by an earlier boot, of components not registered: still failed.
     for (const auto& [id, text] : markers_in(settings_.data_dir / "quarantine")) {
         if (registry.find(id) || blame.unregistered.count(id)) continue;
         if (auto q = parse_quarantine(text, kLegacyQuarantineError); q && !q->dropin_path.empty()) {
-            blame.unregistered[id] = {"failed", q->version, q->error};
+            blame.unregistered[id] = {ComponentState::quarantined, q->version, q->error};
         }
     }
     return blame;

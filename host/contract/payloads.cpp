@@ -123,7 +123,7 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
         // The registry's own encoding of an entry (§6), plus the live state.
         Value item;
         registry::write_entry(c.entry, item, a);
-        item.AddMember("state", str_value(c.state, a), a);
+        item.AddMember("state", str_value(wire_state(c.state), a), a);
         item.AddMember("error", c.error.empty() ? Value() : str_value(c.error, a), a);
         map.AddMember(str_value(c.entry.component_id, a), item, a);
     }
@@ -132,11 +132,11 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
     return to_json(doc);
 }
 
-std::string component_status_payload(std::string_view state, std::string_view version,
+std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,
                                      Clock::time_point now) {
     Document doc = envelope(now);
-    add_string(doc, "state", state);
+    add_string(doc, "state", wire_state(state));
     add_string(doc, "version", version);
     add(doc, "error", error.empty() ? Value() : str_value(error, doc.GetAllocator()));
     add(doc, "dropped_messages", Value(dropped_messages));

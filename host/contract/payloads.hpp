@@ -15,6 +15,7 @@
 
 #include <rapidjson/document.h>
 
+#include "contract/component_state.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/core_config.hpp"
 #include "lucid/registry/entry.hpp"
@@ -65,7 +66,7 @@ std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now)
 // One entry of `core/components`: the registry entry (§6) plus its live state.
 struct ComponentSnapshot {
     registry::Entry entry;
-    std::string state;  // starting|running|stopped|failed|unsupported|unknown
+    ComponentState state = ComponentState::stopped;  // published as wire_state()
     std::string error;  // empty → null
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
@@ -73,7 +74,7 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
 
 // `components/{cid}/status`: state, version, error (null when empty), dropped_messages (on the
 // plugin's subscriptions, since it started: its queue was full or it was unresponsive).
-std::string component_status_payload(std::string_view state, std::string_view version,
+std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,
                                      Clock::time_point now);
 // `components/{cid}/cfg/state`: the component's config object (serialized JSON) as `cfg`.

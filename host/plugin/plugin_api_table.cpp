@@ -181,7 +181,8 @@ struct PluginApi {
                     return LUCID_ERR_STATE;
                 }
             }
-            ctx.report_plugin_status(state == LUCID_STATE_RUNNING ? "running" : "failed",
+            ctx.report_plugin_status(
+                state == LUCID_STATE_RUNNING ? ComponentState::running : ComponentState::failed,
                                      error ? error : "");
             return LUCID_OK;
         });

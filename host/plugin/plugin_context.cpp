@@ -29,7 +29,7 @@ PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::str
       prefix_(component_prefix(base_topic_, component_id_)),
       log_(logger("plugin." + component_id_)),
       worker_("plugin." + component_id_, crash::worker_identity(component_id_, version_), queue) {
-    status_ = ComponentStatus{"stopped", version_, ""};
+    status_ = ComponentStatus{ComponentState::stopped, version_, ""};
 }
 
 PluginContext::~PluginContext() {
@@ -50,12 +50,12 @@ ComponentStatus PluginContext::status() const {
     return status_;
 }
 
-void PluginContext::set_status(std::string state, std::string error, bool unless_reported) {
+void PluginContext::set_status(ComponentState state, std::string error, bool unless_reported) {
     ComponentStatus copy;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (unless_reported && status_.state != "starting") return;
-        status_.state = std::move(state);
+        if (unless_reported && status_.state != ComponentState::starting) return;
+        status_.state = state;
         status_.error = std::move(error);
         status_.dropped_messages = dropped_reported_ = dropped_;
         copy = status_;
@@ -81,7 +81,7 @@ PluginContext::StepResult PluginContext::start() {
         if (phase_ != Phase::created) return StepResult{false, "already started", false};
         phase_ = Phase::starting;
     }
-    set_status("starting", "");
+    set_status(ComponentState::starting, "");
     // Shared with the task, which may finish after we gave up on it. Both sides decide under
     // mutex_ who is late: the task publishes its result (done), or we abandon it (abandoned).
     struct Outcome {
@@ -149,7 +149,7 @@ PluginContext::StepResult PluginContext::start() {
     }
     if (result.ok) {
         // A status the plugin reported while starting or since (a failure found at once) stands.
-        set_status("running", "", /*unless_reported=*/true);
+        set_status(ComponentState::running, "", /*unless_reported=*/true);
         return result;
     }
     log_->error("{}", result.error);
@@ -162,7 +162,7 @@ PluginContext::StepResult PluginContext::start() {
     } else {
         worker_.shutdown(call_timeout_);
     }
-    set_status("failed", result.error);
+    set_status(ComponentState::failed, result.error);
     return result;
 }
 
@@ -217,7 +217,7 @@ PluginContext::StepResult PluginContext::stop() {
         phase_ = Phase::stopped;
     }
     if (!result.error.empty()) log_->error("{}", result.error);
-    set_status(result.stuck ? "failed" : "stopped", result.error);
+    set_status(result.stuck ? ComponentState::failed : ComponentState::stopped, result.error);
     return result;
 }
 

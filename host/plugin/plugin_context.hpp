@@ -122,9 +122,9 @@ class PluginContext {
     friend struct PluginApi;  // the C trampolines (plugin_api_table.cpp)
 
     // With `unless_reported`, nothing changes once the plugin reported a state of its own.
-    void set_status(std::string state, std::string error, bool unless_reported = false);
+    void set_status(ComponentState state, std::string error, bool unless_reported = false);
     // report_status() from the plugin: held back while unresponsive, published otherwise.
-    void report_plugin_status(std::string state, std::string error);
+    void report_plugin_status(ComponentState state, std::string error);
     // The error when stop() could not run the plugin's stop within `waited`.
     std::string stop_timeout_error(std::chrono::milliseconds waited) const;
     void forget_registrations();  // subscriptions, commands, timers

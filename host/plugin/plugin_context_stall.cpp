@@ -33,7 +33,7 @@ void PluginContext::check_responsive(PluginWorker::Clock::time_point now,
         lock.unlock();
         const std::string error = unresponsive_error(busy->what, now - busy->since);
         log_->warn("plugin {} {}", component_id_, error);
-        set_status("failed", error);
+        set_status(ComponentState::unresponsive, error);
         return;
     }
     // The same task still running (serial, not time: the next task may start at once).
@@ -47,17 +47,17 @@ void PluginContext::check_responsive(PluginWorker::Clock::time_point now,
     set_status(ended.before.state, ended.before.error);
 }
 
-void PluginContext::report_plugin_status(std::string state, std::string error) {
+void PluginContext::report_plugin_status(ComponentState state, std::string error) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stall_) {
             // From a plugin thread while a callback hangs: it is what recovery restores.
-            stall_->before.state = std::move(state);
+            stall_->before.state = state;
             stall_->before.error = std::move(error);
             return;
         }
     }
-    set_status(std::move(state), std::move(error));
+    set_status(state, std::move(error));
 }
 
 std::string PluginContext::stop_timeout_error(std::chrono::milliseconds waited) const {

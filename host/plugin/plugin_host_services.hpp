@@ -16,13 +16,14 @@
 #include <string>
 
 #include "contract/command_request.hpp"
+#include "contract/component_state.hpp"
 #include "contract/payloads.hpp"
 
 namespace lucid::host {
 
 // The live status of a component, as published on `components/{cid}/status`.
 struct ComponentStatus {
-    std::string state;    // starting | running | stopped | failed
+    ComponentState state = ComponentState::stopped;
     std::string version;  // the component's version
     std::string error;    // empty when none
     // Messages on the plugin's subscriptions dropped since it started: its queue was full, or

@@ -29,7 +29,7 @@ TEST_CASE("a well-behaved plugin runs through create, start, stop, destroy and u
     auto& component = *loaded.component;
     auto started = component.start();
     REQUIRE_MESSAGE(started.ok, started.error);
-    CHECK(component.status().state == "running");
+    CHECK(component.status().state == lucid::host::ComponentState::running);
 
     // The one-shot timer publishes the config as an event in the envelope.
     auto tick = services.wait_for_publish(kBase + "good/evt/tick");
@@ -83,7 +83,7 @@ TEST_CASE("a well-behaved plugin runs through create, start, stop, destroy and u
     CHECK_FALSE(stopped.restart_required);
     CHECK_FALSE(PluginLibrary::is_mapped(LUCID_TEST_PLUGIN_GOOD));
     CHECK(services.subscription_count("good") == 0);
-    CHECK(component.status().state == "stopped");
+    CHECK(component.status().state == lucid::host::ComponentState::stopped);
 }
 
 TEST_CASE("a command with malformed JSON or an unknown action still gets a result") {
@@ -136,9 +136,9 @@ TEST_CASE("a plugin that throws in start is isolated and reported failed") {
     auto started = loaded.component->start();
     CHECK_FALSE(started.ok);
     CHECK(started.error == "start failed: sensor missing");
-    CHECK(loaded.component->status().state == "failed");
+    CHECK(loaded.component->status().state == lucid::host::ComponentState::failed);
     CHECK(loaded.component->status().error == "start failed: sensor missing");
-    CHECK(services.statuses().back().second.state == "failed");
+    CHECK(services.statuses().back().second.state == lucid::host::ComponentState::failed);
     // What it registered before throwing is forgotten; nothing is delivered to it any more.
     CHECK(services.subscription_count("throws") == 0);
     CHECK_FALSE(loaded.component->context().deliver_message(kBase + "throws/in", "x", 0, false));

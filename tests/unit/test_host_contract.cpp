@@ -116,7 +116,7 @@ TEST_CASE("core/components is keyed by component id with entry fields and live s
     c.entry.version = "1.0.0";
     c.entry.source_json = R"({"type":"url","url":"file:///x.so"})";
     c.entry.config_json = "not json";
-    c.state = "running";
+    c.state = lucid::host::ComponentState::running;
     auto doc = parse(components_payload({c}, kNow));
     CHECK(doc["count"].GetUint() == 1);
     const auto& item = doc["components"]["cpu"];
@@ -129,6 +129,22 @@ TEST_CASE("core/components is keyed by component id with entry fields and live s
     CHECK(item["previous"].IsNull());
     CHECK(std::string(item["state"].GetString()) == "running");
     CHECK(item["error"].IsNull());
+}
+
+TEST_CASE("every component state publishes as one of the contract's values") {
+    using lucid::host::ComponentState;
+    // Unresponsive and quarantined are failed on the wire, with the error saying why.
+    const std::pair<ComponentState, const char*> expected[] = {
+        {ComponentState::stopped, "stopped"},     {ComponentState::starting, "starting"},
+        {ComponentState::running, "running"},     {ComponentState::failed, "failed"},
+        {ComponentState::unresponsive, "failed"}, {ComponentState::unsupported, "unsupported"},
+        {ComponentState::quarantined, "failed"}};
+    for (const auto& [state, wire] : expected) {
+        CAPTURE(wire);
+        auto status = parse(component_status_payload(state, "1.0.0", "why", 0, kNow));
+        CHECK(std::string(status["state"].GetString()) == wire);
+        CHECK(lucid::host::counts_as_failed(state) == (std::string(wire) == "failed"));
+    }
 }
 
 TEST_CASE("cfg state wraps the runtime config") {

@@ -349,11 +349,11 @@ TEST_CASE("a command past the threshold fails the component until it returns") {
     const auto now = Clock::now();
     context.check_responsive(now, 10s);  // running for less than the threshold: fine
     CHECK_FALSE(context.unresponsive());
-    CHECK(context.status().state == "running");
+    CHECK(context.status().state == ComponentState::running);
 
     context.check_responsive(now + 12s, 10s);
     CHECK(context.unresponsive());
-    CHECK(context.status().state == "failed");
+    CHECK(context.status().state == ComponentState::unresponsive);
     CHECK(context.status().error == "unresponsive: command 'hang' running for 12 s");
 
     // Meanwhile: commands refused at once (not recorded as results), messages not queued,
@@ -371,7 +371,7 @@ TEST_CASE("a command past the threshold fails the component until it returns") {
     gate.release();
     REQUIRE(services.wait_for(kPrefix + "evt/hang_result"));
     REQUIRE(recovers(context));
-    CHECK(context.status().state == "running");
+    CHECK(context.status().state == ComponentState::running);
     CHECK(context.status().error.empty());
 
     // Queued after recovery, so it runs after anything the hang held up: no "out" came.
@@ -400,7 +400,7 @@ TEST_CASE("a status the plugin reports while hung is the one recovery restores")
 
     gate.release();
     REQUIRE(recovers(context));
-    CHECK(context.status().state == "failed");
+    CHECK(context.status().state == ComponentState::failed);
     CHECK(context.status().error == "sensor gone");
     CHECK(context.stop().ok);
 }
@@ -450,7 +450,7 @@ TEST_CASE("a start that times out leaves no subscription, command or timer behin
     CHECK_FALSE(started.ok);
     CHECK(started.stuck);
     CHECK(started.error == "start did not return within 1000 ms");
-    CHECK(context.status().state == "failed");
+    CHECK(context.status().state == ComponentState::failed);
     REQUIRE(gate.wait_entered());
     CHECK(services.subscribes() == 1);        // in/# was subscribed (commands need none)...
     CHECK(services.subscriptions().empty());  // ...and are gone from the broker
@@ -492,7 +492,7 @@ TEST_CASE("a plugin left behind is cut off: a call in progress ends, later ones 
     CHECK_FALSE(link.publish("t/after", "b", 1, false));
     CHECK_FALSE(link.admit_command("hang", "hello", R"({"request_id":"a1"})"));
     link.subscribe("hang", "in/#", 1);
-    link.status_changed("hang", ComponentStatus{"running", "1.0.0", ""});
+    link.status_changed("hang", ComponentStatus{ComponentState::running, "1.0.0", ""});
     CHECK(link.read_config("hang") == "{}");
     CHECK(services.count("t/before") == 1);
     CHECK(services.count("t/after") == 0);
@@ -604,7 +604,7 @@ TEST_CASE("a backlog is bounded: commands refused busy, messages dropped and cou
     CHECK(context.status().dropped_messages == 0);  // published at the next health check
     context.check_responsive(Clock::now(), 10s);
     CHECK(context.status().dropped_messages == 2);
-    CHECK(context.status().state == "running");
+    CHECK(context.status().state == ComponentState::running);
 
     // The stop jumps the queue: the hang returns, then the stop runs, not q1-q3, which are
     // answered (not recorded) instead.
@@ -633,7 +633,7 @@ TEST_CASE("a status the plugin reports while starting stands once the start retu
     // Accepted while starting (it was LUCID_ERR_STATE until the host had resumed, so a timer
     // of the plugin's firing at once lost its report), and not overwritten by "running".
     REQUIRE(context.start().ok);
-    CHECK(context.status().state == "failed");
+    CHECK(context.status().state == ComponentState::failed);
     CHECK(context.status().error == "device gone");
     CHECK(context.stop().ok);
 }
