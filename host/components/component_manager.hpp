@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "commands/dedup_store.hpp"
-#include "components/artifact_verifier.hpp"
 #include "components/component_channel.hpp"
 #include "components/crash_records.hpp"
 #include "contract/command_request.hpp"
@@ -38,6 +37,7 @@
 #include "contract/payloads.hpp"
 #include "contract/topics.hpp"
 #include "dropin/dropin_log_memo.hpp"
+#include "install/artifact_verifier.hpp"
 #include "install/component_files.hpp"
 #include "install/install_policy.hpp"
 #include "install/install_request.hpp"

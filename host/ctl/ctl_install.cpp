@@ -13,17 +13,17 @@
 #include <limits>
 #include <ostream>
 
+#include "common/atomic_file.hpp"
+#include "common/local_file.hpp"
 #include "contract/payloads.hpp"
 #include "ctl/ctl_verbs.hpp"
 #include "ctl/progress_line.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
-#include "install/local_file.hpp"
-#include "lucid/registry/atomic_file.hpp"
+#include "install/plugin_manifest.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
-#include "plugin/plugin_manifest.hpp"
 
 namespace lucid::host::ctl {
 namespace {
@@ -46,7 +46,7 @@ std::string signature_file(const std::filesystem::path& sig) {
     std::string bytes;
     try {
         // By descriptor, bounded: a FIFO or /dev/zero named x.so.sig must not hang lucidctl.
-        bytes = install::LocalFile::open(sig, 4096).read_all();
+        bytes = LocalFile::open(sig, 4096).read_all();
     } catch (const std::exception& e) {
         throw LocalError("cannot read the signature " + sig.string() + ": " + e.what());
     }
@@ -99,8 +99,8 @@ struct Prepared {
 
 void require_regular_file(const std::string& file) {
     try {
-        install::LocalFile::open(file, std::numeric_limits<std::uint64_t>::max());
-    } catch (const install::LocalFileError& e) {
+        LocalFile::open(file, std::numeric_limits<std::uint64_t>::max());
+    } catch (const LocalFileError& e) {
         throw LocalError(e.what());
     }
 }
@@ -130,7 +130,7 @@ void prepare_file(Session& s, const std::string& file, Prepared& p, Document::Al
                          "): the agent refuses an inline artifact that large; serve it over "
                          "http(s) and install it from the URL, or raise LUCID_MAX_ARTIFACT_BYTES");
     }
-    const std::string bytes = registry::read_file(file);
+    const std::string bytes = read_file(file);
     p.size = bytes.size();
     const std::string sha = install::sha256_hex(bytes);
     if (auto given = command_option(s.options(), "sha256"); given && *given != sha) {

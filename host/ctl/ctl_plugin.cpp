@@ -2,15 +2,15 @@
 #include <iomanip>
 #include <ostream>
 
-#include "components/component_manager.hpp"
 #include "contract/payloads.hpp"
+#include "contract/plugin_call_timeout.hpp"
 #include "ctl/ctl_verbs.hpp"
 #include "ctl/text_table.hpp"
 #include "install/digest.hpp"
+#include "install/plugin_manifest.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/registry_store.hpp"
-#include "plugin/plugin_manifest.hpp"
 
 namespace lucid::host::ctl {
 namespace {
@@ -134,7 +134,7 @@ bool agent_offline(Session& s) {
 }  // namespace
 
 std::chrono::milliseconds agent_bound(const std::string& action) {
-    const auto call = components::ManagerSettings{}.plugin_call_timeout;
+    const auto call = contract::kPluginCallTimeout;
     if (action == "stop" || action == "start" || action == "uninstall") return call;
     if (action == "restart") return 2 * call;
     if (action == "install") return 2 * call + std::chrono::seconds(60);

@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "plugin/plugin_manifest.hpp"
+#include "install/plugin_manifest.hpp"
 
 namespace lucid::host {
 

@@ -1,4 +1,4 @@
-#include "lucid/registry/file_modes.hpp"
+#include "common/file_modes.hpp"
 
 #include <sys/stat.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <system_error>
 
-namespace lucid::registry {
+namespace lucid::host {
 namespace fs = std::filesystem;
 
 namespace {
@@ -47,4 +47,4 @@ std::optional<std::string> tighten_if_world_writable(const fs::path& dir, mode_t
            "); changed to " + octal(mode);
 }
 
-}  // namespace lucid::registry
+}  // namespace lucid::host

@@ -1,10 +1,10 @@
-#include "components/artifact_verifier.hpp"
+#include "install/artifact_verifier.hpp"
 
+#include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
+#include "common/local_file.hpp"
 #include "install/detached_signature.hpp"
 #include "install/digest.hpp"
-#include "install/local_file.hpp"
-#include "lucid/registry/atomic_file.hpp"
-#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;

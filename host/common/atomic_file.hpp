@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lucid::registry {
+namespace lucid::host {
 
 // The seam: the handful of system calls the atomic write makes. Default methods call libc.
 class FileOps {
@@ -61,4 +61,14 @@ std::filesystem::path move_aside(const std::filesystem::path& path, std::string_
 // Copies `path` to `<stem>.<label>.<file_timestamp()><ext>` and returns the copy's path.
 std::filesystem::path copy_aside(const std::filesystem::path& path, std::string_view label);
 
+}  // namespace lucid::host
+
+// Transitional (issue 15, source layout): the old spelling, for the callers in host/components,
+// host/commands and host/install/artifact_verifier.cpp, which are being rewritten in parallel.
+// Delete once they say the new one.
+namespace lucid::registry {
+using host::move_aside;
+using host::read_file;
+using host::real_file_ops;
+using host::write_file_atomically;
 }  // namespace lucid::registry

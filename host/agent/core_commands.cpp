@@ -1,4 +1,4 @@
-#include "commands/core_commands.hpp"
+#include "agent/core_commands.hpp"
 
 #include "common/logging.hpp"
 

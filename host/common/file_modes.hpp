@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-namespace lucid::registry {
+namespace lucid::host {
 
 // The data directory and its sub-directories: the agent writes, its group (an operator group
 // that runs `lucidctl plugin list` offline) may read, others nothing.
@@ -37,4 +37,13 @@ void make_directories(const std::filesystem::path& dir, mode_t mode = kDataDirMo
 std::optional<std::string> tighten_if_world_writable(const std::filesystem::path& dir,
                                                      mode_t mode = kDataDirMode);
 
+}  // namespace lucid::host
+
+// Transitional (issue 15, source layout): the old spelling, for the callers in host/components,
+// host/commands and host/install/artifact_verifier.cpp, which are being rewritten in parallel.
+// Delete once they say the new one.
+namespace lucid::registry {
+using host::kDataFileMode;
+using host::kStagingDirMode;
+using host::make_directories;
 }  // namespace lucid::registry

@@ -18,8 +18,8 @@
 #include "install/component_files.hpp"
 #include "install/download.hpp"
 #include "install/install_request.hpp"
+#include "install/plugin_manifest.hpp"
 #include "install/signature.hpp"
-#include "plugin/plugin_manifest.hpp"
 
 namespace lucid::host::components {
 
@@ -64,7 +64,7 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
                                const ProgressFn& progress);
 
 // The same checks for a file already on this machine (the drop-in directory): opened by
-// descriptor (install/local_file.hpp: a FIFO, a device or a file over `limits.max_bytes` is
+// descriptor (common/local_file.hpp: a FIFO, a device or a file over `limits.max_bytes` is
 // refused before anything is copied), then copied into staging from that descriptor, so that
 // the checked bytes are the bytes that get loaded. A detached signature may sit beside it as
 // `<file>.sig` (install/detached_signature.hpp: raw or base64).

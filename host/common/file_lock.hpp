@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-namespace lucid::registry {
+namespace lucid::host {
 
 class FileLock {
   public:
@@ -24,4 +24,4 @@ class FileLock {
     int fd_;
 };
 
-}  // namespace lucid::registry
+}  // namespace lucid::host

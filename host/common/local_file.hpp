@@ -28,7 +28,7 @@
 
 #include "common/unique_fd.hpp"
 
-namespace lucid::host::install {
+namespace lucid::host {
 
 class LocalFileError : public std::runtime_error {
   public:
@@ -67,4 +67,12 @@ class LocalFile {
     std::uint64_t max_bytes_ = 0;
 };
 
+}  // namespace lucid::host
+
+// Transitional (issue 15, source layout): the old spelling, for the callers in host/components,
+// host/commands and host/install/artifact_verifier.cpp, which are being rewritten in parallel.
+// Delete once they say the new one.
+namespace lucid::host::install {
+using host::LocalFile;
+using host::LocalFileError;
 }  // namespace lucid::host::install

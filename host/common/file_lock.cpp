@@ -1,4 +1,4 @@
-#include "lucid/registry/file_lock.hpp"
+#include "common/file_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <system_error>
 
-namespace lucid::registry {
+namespace lucid::host {
 
 FileLock::FileLock(const std::filesystem::path& lock_path)
     : fd_(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640)) {
@@ -36,4 +36,4 @@ FileLock::~FileLock() {
     ::close(fd_);
 }
 
-}  // namespace lucid::registry
+}  // namespace lucid::host

@@ -1,11 +1,11 @@
-#include "agent/host_facts.hpp"
+#include "config/host_facts.hpp"
 
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
-namespace lucid::host::agent {
+namespace lucid::host::config {
 
 std::string host_name() {
     char name[256] = {};
@@ -27,4 +27,4 @@ std::optional<std::string> getenv_string(const std::string& name) {
     return std::string(value);
 }
 
-}  // namespace lucid::host::agent
+}  // namespace lucid::host::config

@@ -1,4 +1,4 @@
-#include "lucid/registry/core_config.hpp"
+#include "agent/core_config.hpp"
 
 #include <array>
 #include <string_view>
@@ -7,12 +7,12 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
 #include "lucid/registry/echoed_value.hpp"
-#include "lucid/registry/file_modes.hpp"
 #include "lucid/registry/registry_json.hpp"
 
-namespace lucid::registry {
+namespace lucid::host::agent {
 namespace {
 
 using rapidjson::Value;
@@ -49,7 +49,7 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
         return {};
     }
     // A client chooses the key: echo a bounded prefix, not megabytes, into the result.
-    return "unknown config key: " + echoed_value(key);
+    return "unknown config key: " + registry::echoed_value(key);
 }
 
 }  // namespace
@@ -114,8 +114,8 @@ CoreConfig CoreConfigStore::load(std::string* problem) const {
     };
     rapidjson::Document doc;
     try {
-        doc = parse_json_object(read_file(path_), path_.filename().string());
-    } catch (const CorruptRegistry& e) {
+        doc = registry::parse_json_object(read_file(path_), path_.filename().string());
+    } catch (const registry::CorruptRegistry& e) {
         return report(e.what());
     }
     // The stored file is validated by the same rules as a cfg/set: a hand-edited bad value is
@@ -138,4 +138,4 @@ void CoreConfigStore::save(const CoreConfig& config) const {
     write_file_atomically(path_, std::string(buffer.GetString(), buffer.GetSize()) + "\n");
 }
 
-}  // namespace lucid::registry
+}  // namespace lucid::host::agent

@@ -1,13 +1,13 @@
-#include "plugin/plugin_manifest.hpp"
+#include "install/plugin_manifest.hpp"
 
 #include <lucid/plugin.h>
 
 #include <map>
 #include <stdexcept>
 
+#include "install/elf_section_reader.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
-#include "plugin/elf_section_reader.hpp"
 
 namespace lucid::host {
 

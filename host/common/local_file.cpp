@@ -1,4 +1,4 @@
-#include "install/local_file.hpp"
+#include "common/local_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-namespace lucid::host::install {
+namespace lucid::host {
 namespace fs = std::filesystem;
 
 namespace {
@@ -98,4 +98,4 @@ void LocalFile::copy_to(const fs::path& destination, mode_t mode) const {
     }
 }
 
-}  // namespace lucid::host::install
+}  // namespace lucid::host

@@ -1,4 +1,4 @@
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <system_error>
 
-namespace lucid::registry {
+namespace lucid::host {
 namespace fs = std::filesystem;
 
 int FileOps::open(const char* path, int flags, mode_t mode) const {
@@ -205,4 +205,4 @@ fs::path copy_aside(const fs::path& path, std::string_view label) {
     return copy;
 }
 
-}  // namespace lucid::registry
+}  // namespace lucid::host

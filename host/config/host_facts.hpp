@@ -5,11 +5,11 @@
 #include <optional>
 #include <string>
 
-namespace lucid::host::agent {
+namespace lucid::host::config {
 
 std::string host_name();
 std::string machine_arch();  // uname -m: x86_64, aarch64, armv7l...
 bool running_as_root();
 std::optional<std::string> getenv_string(const std::string& name);
 
-}  // namespace lucid::host::agent
+}  // namespace lucid::host::config

@@ -1,4 +1,4 @@
-#include "plugin/elf_section_reader.hpp"
+#include "install/elf_section_reader.hpp"
 
 #include <elf.h>
 

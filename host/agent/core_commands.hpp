@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/core_config.hpp"
 #include "commands/command_dispatcher.hpp"
 #include "commands/restart_policy.hpp"
 #include "contract/topics.hpp"
-#include "lucid/registry/core_config.hpp"
 
 namespace lucid::host::commands {
 

@@ -1,4 +1,4 @@
-#include "components/component_host.hpp"
+#include "agent/component_host.hpp"
 
 #include "common/logging.hpp"
 #include "common/world_writable_guard.hpp"
