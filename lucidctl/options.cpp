@@ -1,10 +1,10 @@
-#include "ctl/ctl_options.hpp"
+#include "lucidctl/options.hpp"
 
 #include <map>
 #include <ostream>
 #include <stdexcept>
 
-#include "ctl/nearest_word.hpp"
+#include "lucidctl/nearest_word.hpp"
 
 namespace lucid::host::ctl {
 namespace {

@@ -3,7 +3,7 @@
 //
 // Topics and payload fields come from host/contract, the same code the agent uses.
 // Output goes to `out` (tables, or the agent's JSON with --json); diagnostics to `err`.
-// Returns the process exit code (ctl_options.hpp ExitCode).
+// Returns the process exit code (options.hpp ExitCode).
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "ctl/ctl_options.hpp"
+#include "lucidctl/options.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/mqtt_url.hpp"
 

@@ -1,4 +1,4 @@
-#include "ctl/nearest_word.hpp"
+#include "lucidctl/nearest_word.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -8,7 +8,8 @@
 //
 // Deadlines: --timeout for the broker and for an answer, plus `extra_wait` for commands the
 // agent itself bounds by a plugin's time limit (stop/restart/uninstall/install wait on a plugin's
-// start or stop, ctl_waits.hpp), plus every install progress event pushes the deadline again.
+// start or stop: agent_bound in verbs.hpp), plus every install progress event pushes the deadline
+// again.
 //
 // Thread: one thread. Errors: BrokerUnreachable and AgentOffline (exit 3), UsageError (2),
 // LocalError (a problem lucidctl found itself before asking the agent: 2).
@@ -25,10 +26,10 @@
 #include <string>
 
 #include "contract/topics.hpp"
-#include "ctl/agent_presence.hpp"
-#include "ctl/broker_client.hpp"
-#include "ctl/ctl_commands.hpp"
-#include "ctl/ctl_options.hpp"
+#include "lucidctl/agent_presence.hpp"
+#include "lucidctl/broker_client.hpp"
+#include "lucidctl/commands.hpp"
+#include "lucidctl/options.hpp"
 
 namespace lucid::host::ctl {
 

@@ -13,8 +13,8 @@
 
 #include "config/load_config.hpp"
 #include "config/settings.hpp"
-#include "ctl/ctl_commands.hpp"
-#include "ctl/ctl_options.hpp"
+#include "lucidctl/commands.hpp"
+#include "lucidctl/options.hpp"
 
 using namespace lucid::host;
 

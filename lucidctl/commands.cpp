@@ -1,4 +1,4 @@
-#include "ctl/ctl_commands.hpp"
+#include "lucidctl/commands.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "contract/payloads.hpp"
-#include "ctl/ctl_verbs.hpp"
+#include "lucidctl/verbs.hpp"
 
 namespace lucid::host::ctl {
 

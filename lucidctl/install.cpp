@@ -16,14 +16,14 @@
 #include "common/atomic_file.hpp"
 #include "common/local_file.hpp"
 #include "contract/payloads.hpp"
-#include "ctl/ctl_verbs.hpp"
-#include "ctl/progress_line.hpp"
 #include "install/base64.hpp"
 #include "install/digest.hpp"
 #include "install/plugin_manifest.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
+#include "lucidctl/progress_line.hpp"
+#include "lucidctl/verbs.hpp"
 
 namespace lucid::host::ctl {
 namespace {

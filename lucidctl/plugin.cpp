@@ -4,13 +4,13 @@
 
 #include "contract/payloads.hpp"
 #include "contract/plugin_call_timeout.hpp"
-#include "ctl/ctl_verbs.hpp"
-#include "ctl/text_table.hpp"
 #include "install/digest.hpp"
 #include "install/plugin_manifest.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/registry_store.hpp"
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
 
 namespace lucid::host::ctl {
 namespace {

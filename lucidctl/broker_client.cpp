@@ -1,6 +1,6 @@
-#include "ctl/broker_client.hpp"
+#include "lucidctl/broker_client.hpp"
 
-#include "ctl/tls_probe.hpp"
+#include "lucidctl/tls_probe.hpp"
 
 #include <mosquitto.h>
 #include <unistd.h>

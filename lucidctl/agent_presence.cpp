@@ -1,4 +1,4 @@
-#include "ctl/agent_presence.hpp"
+#include "lucidctl/agent_presence.hpp"
 
 #include <cstdio>
 #include <ctime>

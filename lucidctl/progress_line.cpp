@@ -1,4 +1,4 @@
-#include "ctl/progress_line.hpp"
+#include "lucidctl/progress_line.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,5 +1,5 @@
-#include "ctl/ctl_session.hpp"
-#include "ctl/text_table.hpp"
+#include "lucidctl/session.hpp"
+#include "lucidctl/text_table.hpp"
 
 #include <cstdio>
 #include <iomanip>

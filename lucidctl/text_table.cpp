@@ -1,4 +1,4 @@
-#include "ctl/text_table.hpp"
+#include "lucidctl/text_table.hpp"
 
 #include <algorithm>
 #include <ostream>

@@ -1,4 +1,4 @@
-#include "ctl/tls_probe.hpp"
+#include "lucidctl/tls_probe.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>

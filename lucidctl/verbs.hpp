@@ -1,13 +1,13 @@
-// lucidctl's verbs, one function each, grouped by file: ctl_commands.cpp (dispatch, status,
-// config, refresh, ping), ctl_agents.cpp (agents, prune, forget, watch), ctl_plugin.cpp
-// (list, info, start/stop/..., uninstall, inspect), ctl_install.cpp (install).
-// Each returns the exit code; errors are thrown (ctl_session.hpp).
+// lucidctl's verbs, one function each, grouped by file: commands.cpp (dispatch, status,
+// config, refresh, ping), agents.cpp (agents, prune, forget, watch), plugin.cpp
+// (list, info, start/stop/..., uninstall, inspect), install.cpp (install).
+// Each returns the exit code; errors are thrown (session.hpp).
 #pragma once
 
 #include <chrono>
 #include <string>
 
-#include "ctl/ctl_session.hpp"
+#include "lucidctl/session.hpp"
 
 namespace lucid::host::ctl {
 

@@ -5,10 +5,10 @@
 
 #include "contract/payloads.hpp"
 #include "contract/timestamp.hpp"
-#include "ctl/ctl_verbs.hpp"
-#include "ctl/text_table.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/registry_json.hpp"
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
 
 namespace lucid::host::ctl {
 namespace {
