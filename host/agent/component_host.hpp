@@ -41,7 +41,6 @@ class ComponentHost {
     // it. Any thread.
     void cancel_downloads() { *downloads_cancelled_ = true; }
 
-    ComponentManager& manager() { return *manager_; }
     // Trusted keys, signature policy and allowed prefixes, replaced by a reload (SIGHUP). Any
     // thread.
     install::LiveInstallPolicy& install_policy() { return *policy_; }

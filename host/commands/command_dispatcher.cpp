@@ -22,12 +22,6 @@ void CommandDispatcher::add(CommandSpec spec) {
     specs_[topic] = std::make_shared<const CommandSpec>(std::move(spec));
 }
 
-std::vector<std::string> CommandDispatcher::command_topics() const {
-    std::vector<std::string> out;
-    for (const auto& [topic, spec] : specs_) out.push_back(topic);
-    return out;
-}
-
 mqtt::MessageHandler CommandDispatcher::route(const std::string& command_topic) {
     auto spec = specs_.at(command_topic);
     return [this, spec](const mqtt::MqttMessage& message) { submit(spec, message); };

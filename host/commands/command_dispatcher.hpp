@@ -18,8 +18,7 @@
 //
 //   dispatcher.add({"ping", topics.at(kPing.command), topics.at(kPing.result), Lane::fast,
 //                   [](const CommandRequest& rq) { return CommandReply(contract::Result(...)); }});
-//   for (auto& topic : dispatcher.command_topics())
-//       router.add(topic, dispatcher.route(topic)), session.subscribe(topic);
+//   router.add(topics.at(kPing.command), dispatcher.route(topics.at(kPing.command)));
 #pragma once
 
 #include <atomic>
@@ -75,7 +74,6 @@ class CommandDispatcher {
     ~CommandDispatcher();  // stop()
 
     void add(CommandSpec spec);
-    std::vector<std::string> command_topics() const;
     // The router handler for one registered command topic.
     mqtt::MessageHandler route(const std::string& command_topic);
 

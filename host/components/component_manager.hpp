@@ -147,7 +147,6 @@ class ComponentManager final : public PluginHostServices {
 
     struct Loaded {
         std::unique_ptr<PluginComponent> plugin;
-        mqtt::MessageRouter::RouteId route = 0;
     };
     struct InstallPlan;
 

@@ -54,7 +54,6 @@ inline constexpr CommandTopics kDisable{"disable", "core/cmd/components/disable"
                                         "core/evt/components/disable_result"};
 inline constexpr std::string_view kInstallProgress = "core/evt/components/install_progress";
 
-inline constexpr std::array<CommandTopics, 4> kCoreCommands{kRefresh, kPing, kRestart, kCfgSet};
 inline constexpr std::array<CommandTopics, 7> kComponentCommands{
     kInstall, kUninstall, kStart, kStop, kRestartComponent, kEnable, kDisable};
 
@@ -81,7 +80,6 @@ class AgentTopics {
     std::string component_cfg_state(std::string_view cid) const {
         return component(cid, "cfg/state");
     }
-    std::string component_cfg_set(std::string_view cid) const { return component(cid, "cfg/set"); }
     std::string component_cfg_set_result(std::string_view cid) const {
         return component(cid, "evt/cfg_set_result");
     }
