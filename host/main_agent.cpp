@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "agent/agent.hpp"
-#include "agent/host_facts.hpp"
+#include "agent/component_host.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "common/logging.hpp"
-#include "components/component_host.hpp"
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
+#include "config/host_facts.hpp"
 #include "config/load_config.hpp"
 #include "config/tls_files_check.hpp"
 #include "install/trusted_keys.hpp"

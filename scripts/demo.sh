@@ -19,7 +19,7 @@ else
 fi
 
 agent_bin="$build_dir/host/lucid-agent"
-ctl_bin="$build_dir/host/lucidctl"
+ctl_bin="$build_dir/lucidctl/lucidctl"
 cpu_so=$(find "$build_dir/plugins/cpu" -name 'lucid_agent_cpu-*.so' | head -n 1)
 
 work=$(mktemp -d /tmp/lucid-demo.XXXXXX)

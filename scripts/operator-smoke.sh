@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-${LUCID_BUILD_DIR:-build}}
 build_dir=$(cd "$build_dir" 2>/dev/null && pwd) || { echo "operator-smoke: FAILED: no build directory ${1:-${LUCID_BUILD_DIR:-build}} (run scripts/test.sh first)" >&2; exit 1; }
 agent_bin="$build_dir/host/lucid-agent"
-ctl_bin="$build_dir/host/lucidctl"
+ctl_bin="$build_dir/lucidctl/lucidctl"
 agent_id=smoke
 work=""
 root=""

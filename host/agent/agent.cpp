@@ -2,10 +2,10 @@
 
 #include <lucid/plugin.h>
 
-#include "agent/host_facts.hpp"
+#include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "common/world_writable_guard.hpp"
-#include "lucid/registry/file_modes.hpp"
+#include "config/host_facts.hpp"
 
 namespace lucid::host::agent {
 namespace {
@@ -14,7 +14,7 @@ constexpr auto kOfflineDeliveryTimeout = std::chrono::milliseconds(3000);
 
 std::filesystem::path prepared_data_dir(const std::filesystem::path& dir) {
     // 0750 whatever the umask; throws with the path in the message (SECURITY.md, "Files on disk").
-    registry::make_directories(dir);
+    make_directories(dir);
     guard_against_world_writable(dir, "agent");
     return dir;
 }
@@ -30,7 +30,7 @@ mqtt::SessionOptions session_options(const config::AgentConfig& c) {
     return o;
 }
 
-std::chrono::milliseconds heartbeat_period(const registry::CoreConfig& c) {
+std::chrono::milliseconds heartbeat_period(const CoreConfig& c) {
     return std::chrono::seconds(c.heartbeat_s);
 }
 
@@ -42,7 +42,7 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
       topics_(config_.topic_root, config_.agent_id),
       data_lock_(prepared_data_dir(config_.data_dir)),
       counter_(config_.data_dir / "session"),
-      runtime_config_(registry::CoreConfigStore(config_.data_dir)),
+      runtime_config_(CoreConfigStore(config_.data_dir)),
       dedup_(config_.data_dir / "request_log.json", commands::DedupLimits{}),
       restart_record_(config_.data_dir / "last_restart") {
     session_ = std::make_unique<mqtt::MqttSession>(
@@ -51,8 +51,8 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
     AgentIdentity identity;
     identity.agent_id = config_.agent_id;
     identity.version = LUCID_VERSION;
-    identity.hostname = host_name();
-    identity.arch = machine_arch();
+    identity.hostname = config::host_name();
+    identity.arch = config::machine_arch();
     identity.plugin_abi =
         std::to_string(LUCID_PLUGIN_ABI_MAJOR) + "." + std::to_string(LUCID_PLUGIN_ABI_MINOR);
     identity.instance = instance_;
@@ -88,7 +88,7 @@ Agent::~Agent() {
 
 void Agent::register_commands() {
     const commands::RestartSettings restart{
-        commands::is_supervised(config_.supervision, getenv_string), &restart_record_};
+        commands::is_supervised(config_.supervision, config::getenv_string), &restart_record_};
     for (auto& spec : commands::core_command_specs(topics_, *this, restart)) {
         const auto topic = spec.command_topic;
         dispatcher_->add(std::move(spec));
@@ -144,7 +144,7 @@ int Agent::run() {
     auto log = logger("agent");
     const auto initial = runtime_config_.get();
     apply_log_level(initial.log_level);
-    runtime_config_.on_change([this](const registry::CoreConfig& c) {
+    runtime_config_.on_change([this](const CoreConfig& c) {
         heartbeat_->set_period(heartbeat_period(c));
         apply_log_level(c.log_level);
     });
@@ -202,9 +202,9 @@ void Agent::shutdown_cleanly() {
 
 std::vector<std::string> Agent::republish_snapshots() { return snapshots_->publish_all(); }
 
-registry::CoreConfig Agent::current_config() const { return runtime_config_.get(); }
+CoreConfig Agent::current_config() const { return runtime_config_.get(); }
 
-void Agent::apply_config(const registry::CoreConfig& config) {
+void Agent::apply_config(const CoreConfig& config) {
     runtime_config_.set(config);
     snapshots_->publish_cfg_state();
 }

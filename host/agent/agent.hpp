@@ -20,13 +20,13 @@
 
 #include <memory>
 
+#include "agent/core_commands.hpp"
 #include "agent/heartbeat.hpp"
 #include "agent/runtime_config.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "agent/snapshot_publisher.hpp"
 #include "agent/takeover_detector.hpp"
 #include "commands/command_dispatcher.hpp"
-#include "commands/core_commands.hpp"
 #include "commands/dedup_store.hpp"
 #include "commands/restart_policy.hpp"
 #include "commands/work_lane.hpp"
@@ -73,8 +73,8 @@ class Agent final : private commands::CoreCommandTarget {
   private:
     // commands::CoreCommandTarget
     std::vector<std::string> republish_snapshots() override;
-    registry::CoreConfig current_config() const override;
-    void apply_config(const registry::CoreConfig& config) override;
+    CoreConfig current_config() const override;
+    void apply_config(const CoreConfig& config) override;
     void request_exit(int exit_code) override;
 
     void register_commands();

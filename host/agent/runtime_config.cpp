@@ -5,7 +5,7 @@
 
 namespace lucid::host::agent {
 
-RuntimeConfig::RuntimeConfig(registry::CoreConfigStore store) : store_(std::move(store)) {
+RuntimeConfig::RuntimeConfig(CoreConfigStore store) : store_(std::move(store)) {
     std::string problem;
     config_ = store_.load(&problem);
     if (!problem.empty()) logger("agent")->warn("runtime config: {}", problem);
@@ -14,12 +14,12 @@ RuntimeConfig::RuntimeConfig(registry::CoreConfigStore store) : store_(std::move
     }
 }
 
-registry::CoreConfig RuntimeConfig::get() const {
+CoreConfig RuntimeConfig::get() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return config_;
 }
 
-void RuntimeConfig::set(const registry::CoreConfig& config) {
+void RuntimeConfig::set(const CoreConfig& config) {
     // Saved first: if the disk refuses, nothing was applied and the caller reports the error.
     store_.save(config);
     std::vector<Listener> listeners;

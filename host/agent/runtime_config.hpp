@@ -11,25 +11,25 @@
 #include <mutex>
 #include <vector>
 
-#include "lucid/registry/core_config.hpp"
+#include "agent/core_config.hpp"
 
 namespace lucid::host::agent {
 
 class RuntimeConfig {
   public:
-    using Listener = std::function<void(const registry::CoreConfig&)>;
+    using Listener = std::function<void(const CoreConfig&)>;
 
     // Loads the persisted config (defaults when none; a corrupt file is moved aside and logged).
-    explicit RuntimeConfig(registry::CoreConfigStore store);
+    explicit RuntimeConfig(CoreConfigStore store);
 
-    registry::CoreConfig get() const;
-    void set(const registry::CoreConfig& config);
+    CoreConfig get() const;
+    void set(const CoreConfig& config);
     void on_change(Listener listener);
 
   private:
-    registry::CoreConfigStore store_;
+    CoreConfigStore store_;
     mutable std::mutex mutex_;
-    registry::CoreConfig config_;
+    CoreConfig config_;
     std::vector<Listener> listeners_;
 };
 

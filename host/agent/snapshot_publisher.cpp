@@ -140,8 +140,9 @@ bool SnapshotPublisher::publish_component_change() {
 }
 
 bool SnapshotPublisher::publish_cfg_state() {
-    return publish(topics_.core_cfg_state(),
-                   contract::cfg_state_payload(config_.get(), Clock::now()));
+    rapidjson::Document cfg(rapidjson::kObjectType);
+    write_core_config(config_.get(), cfg, cfg.GetAllocator());
+    return publish(topics_.core_cfg_state(), contract::cfg_state_payload(cfg, Clock::now()));
 }
 
 mqtt::WillMessage SnapshotPublisher::will(std::uint64_t session) const {

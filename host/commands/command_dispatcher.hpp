@@ -20,7 +20,7 @@
 //
 //   dispatcher.add({"ping", topics.at(kPing.command), topics.at(kPing.result), Lane::fast,
 //                   [](const CommandRequest& rq) { return CommandReply(contract::Result(...)); }});
-//   router.add(topic, dispatcher.route(topic)), session.subscribe(topic);
+//   router.add(topics.at(kPing.command), dispatcher.route(topics.at(kPing.command)));
 #pragma once
 
 #include <atomic>

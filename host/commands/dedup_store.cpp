@@ -4,9 +4,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/atomic_file.hpp"
+#include "common/local_file.hpp"
 #include "contract/payloads.hpp"
-#include "install/local_file.hpp"
-#include "lucid/registry/atomic_file.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::commands {

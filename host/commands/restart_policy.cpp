@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 namespace lucid::host::commands {
 

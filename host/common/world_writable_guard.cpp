@@ -1,13 +1,13 @@
 #include "common/world_writable_guard.hpp"
 
+#include "common/file_modes.hpp"
 #include "common/logging.hpp"
-#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host {
 
 void guard_against_world_writable(const std::filesystem::path& dir, const char* logger_name) {
     try {
-        if (auto changed = registry::tighten_if_world_writable(dir)) {
+        if (auto changed = tighten_if_world_writable(dir)) {
             logger(logger_name)->warn("{}", *changed);
         }
     } catch (const std::exception& e) {

@@ -7,10 +7,10 @@
 #include <algorithm>
 
 #include "commands/command_dispatcher.hpp"
+#include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "contract/component_id_field.hpp"
-#include "lucid/registry/file_modes.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {

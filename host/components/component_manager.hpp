@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "commands/command_dispatcher.hpp"
-#include "components/artifact_verifier.hpp"
 #include "components/component_channel.hpp"
 #include "components/crash_records.hpp"
 #include "contract/command_request.hpp"
@@ -38,6 +37,7 @@
 #include "contract/payloads.hpp"
 #include "contract/topics.hpp"
 #include "dropin/dropin_log_memo.hpp"
+#include "install/artifact_verifier.hpp"
 #include "install/component_files.hpp"
 #include "install/install_policy.hpp"
 #include "install/install_request.hpp"
@@ -152,7 +152,6 @@ class ComponentManager final : public PluginHostServices {
 
     struct Loaded {
         std::unique_ptr<PluginComponent> plugin;
-        mqtt::MessageRouter::RouteId route = 0;
     };
     struct InstallPlan;
 

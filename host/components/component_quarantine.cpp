@@ -10,11 +10,11 @@
 // start marker, so that a second death is theirs to count.
 #include <rapidjson/document.h>
 
+#include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "components/component_channel.hpp"
 #include "components/component_manager.hpp"
-#include "lucid/registry/file_modes.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "plugin/crash_record.hpp"
 

@@ -1,5 +1,6 @@
 // The agent's resolved start-up configuration (contract §8). Produced by config_resolver.hpp; the
-// runtime config that cfg/set changes (heartbeat, log level) is lucid::registry::CoreConfig.
+// runtime config that cfg/set changes (heartbeat, log level) is agent::CoreConfig
+// (agent/core_config.hpp).
 #pragma once
 
 #include <chrono>

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/host_facts.hpp"
 #include "config/env_file.hpp"
+#include "config/host_facts.hpp"
 #include "config/setting_names.hpp"
 
 namespace lucid::host::config {
@@ -50,7 +50,7 @@ std::string reason(int err) {
 }  // namespace
 
 ResolveResult load_config(const CommandLine& cli, const std::string& default_env_file) {
-    const EnvLookup env = agent::getenv_string;
+    const EnvLookup env = getenv_string;
     auto choice = choose_env_file(cli, env);
     if (!choice.required) choice.path = default_env_file;
     std::map<std::string, std::string> file_values;
@@ -85,7 +85,7 @@ ResolveResult load_config(const CommandLine& cli, const std::string& default_env
         auto shadowed = shadowed_variable_warnings(file_values, choice.path, env);
         warnings.insert(warnings.end(), shadowed.begin(), shadowed.end());
     }
-    const HostFacts facts{agent::host_name(), agent::running_as_root()};
+    const HostFacts facts{host_name(), running_as_root()};
     auto resolved = resolve_config(cli, env, file_values, env_file_used, facts);
     if (!resolved.config) resolved.error = "configuration error: " + resolved.error;
     resolved.warnings = std::move(warnings);

@@ -162,11 +162,9 @@ std::string install_progress_payload(std::string_view request_id, std::string_vi
     return to_json(doc);
 }
 
-std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_point now) {
+std::string cfg_state_payload(const rapidjson::Value& cfg, Clock::time_point now) {
     Document doc = envelope(now);
-    Value cfg(rapidjson::kObjectType);
-    registry::write_core_config(config, cfg, doc.GetAllocator());
-    add(doc, "cfg", std::move(cfg));
+    add(doc, "cfg", Value(cfg, doc.GetAllocator()));
     add(doc, "telemetry_supported", Value(kTelemetrySupported));
     return to_json(doc);
 }

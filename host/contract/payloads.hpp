@@ -17,7 +17,6 @@
 
 #include "contract/component_state.hpp"
 #include "contract/timestamp.hpp"
-#include "lucid/registry/core_config.hpp"
 #include "lucid/registry/entry.hpp"
 
 namespace lucid::host::contract {
@@ -91,8 +90,9 @@ inline constexpr bool kTelemetrySupported = false;
 inline constexpr const char* kTelemetryUnsupported =
     "telemetry_enabled is true but does nothing: telemetry is not supported yet";
 
-// `core/cfg/state`: `cfg` and `telemetry_supported`.
-std::string cfg_state_payload(const registry::CoreConfig& config, Clock::time_point now);
+// `core/cfg/state`: `cfg` (the runtime config as a JSON object, agent/core_config.hpp) and
+// `telemetry_supported`.
+std::string cfg_state_payload(const rapidjson::Value& cfg, Clock::time_point now);
 
 // A command result: `schema`, `ts`, `request_id`, `ok`, `error` plus command-specific fields.
 //

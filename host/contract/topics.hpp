@@ -55,7 +55,6 @@ inline constexpr CommandTopics kDisable{"disable", "core/cmd/components/disable"
                                         "core/evt/components/disable_result"};
 inline constexpr std::string_view kInstallProgress = "core/evt/components/install_progress";
 
-inline constexpr std::array<CommandTopics, 4> kCoreCommands{kRefresh, kPing, kRestart, kCfgSet};
 inline constexpr std::array<CommandTopics, 7> kComponentCommands{
     kInstall, kUninstall, kStart, kStop, kRestartComponent, kEnable, kDisable};
 

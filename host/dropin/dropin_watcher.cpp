@@ -8,8 +8,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/file_modes.hpp"
 #include "common/logging.hpp"
-#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::dropin {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 // the member initializer list.
 std::filesystem::path ensure_directory(std::filesystem::path directory) {
     // 0750 whatever the umask: a directory others may write to would let them install plugins.
-    registry::make_directories(directory);
+    make_directories(directory);
     return directory;
 }
 

@@ -6,7 +6,8 @@
 // in (IN_MOVED_TO). A file still open for writing is never reported from inotify. Hidden and
 // temporary names (`.x`, `*.tmp`, `*.part`, `*~`) are ignored, so the safe way for an operator
 // to drop a file in is: copy it as `name.so.part`, then `mv` it to `name.so`. Subdirectories are
-// ignored. Hard links and symlinks created in place (no write, no move) are picked up only by a
+// ignored. A symlink, FIFO or device made in place is reported at once (IN_CREATE: nothing is
+// ever written to it); a hard link made in place (no write, no move) is picked up only by a
 // scan. A scan cannot tell a half-written file from a complete one; if it reports one early,
 // the pipeline's verification fails and the IN_CLOSE_WRITE that follows reports it again.
 //
@@ -22,9 +23,9 @@
 //
 // Example:
 //   DropinWatcher watcher(plugin_dir, {
-//       [&](const fs::path& f) { lane.post([&, f] { manager.install_dropin(f); }); },
-//       [&](const fs::path& f) { lane.post([&, f] { manager.uninstall_dropin(f); }); },
-//       [&](const fs::path& f, const std::string& why) { log->warn("{}", why); },
+//       [&](const fs::path& f) { lane.post([&, f] { manager.dropin_ready(f); }); },
+//       [&](const fs::path& f) { lane.post([&, f] { manager.dropin_removed(f); }); },
+//       {},  // file_rejected: the watcher has logged the file already
 //       [&](const std::string& message) { log->error("{}", message); }});
 //   watcher.initial_scan();  // the files already there at start
 #pragma once

@@ -10,9 +10,9 @@
 #include <system_error>
 #include <vector>
 
+#include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
 #include "install/digest.hpp"
-#include "lucid/registry/atomic_file.hpp"
-#include "lucid/registry/file_modes.hpp"
 
 namespace lucid::host::install {
 namespace fs = std::filesystem;
@@ -49,7 +49,7 @@ ComponentFiles::ComponentFiles(fs::path data_dir)
 
 fs::path ComponentFiles::new_staging_path(const std::string& file_name) {
     static std::atomic<unsigned> counter{0};
-    registry::make_directories(staging_dir_, registry::kStagingDirMode);
+    make_directories(staging_dir_, kStagingDirMode);
     return staging_dir_ /
            (std::to_string(::getpid()) + "." + std::to_string(counter++) + "." + file_name);
 }
@@ -72,7 +72,7 @@ ComponentFiles::Placed ComponentFiles::place(const fs::path& staged, const std::
     if (!is_inside(target, components_dir_)) {
         throw std::invalid_argument("refusing to place a file outside the components directory");
     }
-    registry::make_directories(dir);
+    make_directories(dir);
     std::error_code ec;
     // By content, not by name: `X-1.0.0.so` and `x-1.0.0-any.so` of one dist and version are
     // the same version, and only one build of it may exist.
@@ -87,7 +87,7 @@ ComponentFiles::Placed ComponentFiles::place(const fs::path& staged, const std::
     // Whatever the source (a download, inline data, a copied drop-in), a loaded library is never
     // writable by others; and its bytes are on disk before the name is, or a power cut could
     // leave an empty file under the name the registry is about to record.
-    if (::chmod(staged.c_str(), registry::kDataFileMode) != 0) {
+    if (::chmod(staged.c_str(), kDataFileMode) != 0) {
         fail("cannot set the mode of '" + staged.string() + "'", errno);
     }
     fsync_path(staged);
@@ -128,20 +128,19 @@ ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& curre
     // plant what the agent loads (the agent checks the data directory itself when it starts).
     // Staging is the agent's alone, whatever it was.
     try {
-        if (auto changed = registry::tighten_if_world_writable(components_dir_)) {
+        if (auto changed = tighten_if_world_writable(components_dir_)) {
             out.problems.push_back(*changed);
         }
     } catch (const std::system_error& e) {
         if (e.code() != std::errc::no_such_file_or_directory) out.problems.push_back(e.what());
     }
-    if (fs::exists(staging_dir_, ec) &&
-        ::chmod(staging_dir_.c_str(), registry::kStagingDirMode) != 0) {
+    if (fs::exists(staging_dir_, ec) && ::chmod(staging_dir_.c_str(), kStagingDirMode) != 0) {
         out.problems.push_back("cannot change the mode of " + staging_dir_.string());
     }
 
     // Temporaries of atomic writes (request log, config, markers) a killed agent left behind.
     for (const auto& dir : {data_dir_, data_dir_ / "starting", data_dir_ / "quarantine"}) {
-        for (const auto& removed : registry::remove_interrupted_writes(dir)) {
+        for (const auto& removed : remove_interrupted_writes(dir)) {
             out.problems.push_back("removed " + removed.string() +
                                    ", left by an interrupted write");
         }

@@ -3,8 +3,8 @@
 #include <cctype>
 #include <cerrno>
 
+#include "common/local_file.hpp"
 #include "install/base64.hpp"
-#include "install/local_file.hpp"
 
 namespace lucid::host::install {
 namespace fs = std::filesystem;

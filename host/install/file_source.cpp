@@ -5,7 +5,7 @@
 #include <cstring>
 #include <memory>
 
-#include "install/local_file.hpp"
+#include "common/local_file.hpp"
 
 namespace lucid::host::install {
 

@@ -1,4 +1,4 @@
-// A file:// install source, read by the agent itself (install/local_file.hpp) rather than by
+// A file:// install source, read by the agent itself (common/local_file.hpp) rather than by
 // curl.
 //
 // Why: a check of the path followed by curl's own open() races. A symlink flipped to a FIFO in

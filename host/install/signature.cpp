@@ -4,8 +4,8 @@
 
 #include <memory>
 
+#include "common/atomic_file.hpp"
 #include "install/base64.hpp"
-#include "lucid/registry/atomic_file.hpp"
 
 namespace lucid::host::install {
 namespace fs = std::filesystem;
@@ -44,7 +44,7 @@ std::optional<std::string> check_signature(const fs::path& artifact,
     if (!signature || signature->size() != 64) {
         return "signature invalid: expected the base64 of a 64-byte Ed25519 signature";
     }
-    const std::string message = registry::read_file(artifact);
+    const std::string message = read_file(artifact);
     for (const auto& trusted : policy.keys->keys) {
         if (verifies(trusted.key.get(), *signature, message)) return std::nullopt;
     }

@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "common/atomic_file.hpp"
 #include "common/logging.hpp"
-#include "lucid/registry/atomic_file.hpp"
 
 namespace lucid::host::mqtt {
 
@@ -11,7 +11,7 @@ SessionCounter::SessionCounter(std::filesystem::path file) : file_(std::move(fil
     std::error_code ec;
     if (!std::filesystem::exists(file_, ec)) return;
     try {
-        current_ = std::stoull(registry::read_file(file_));
+        current_ = std::stoull(read_file(file_));
     } catch (const std::exception& e) {
         logger("mqtt")->warn("session counter {} unreadable ({}); starting from 0", file_.string(),
                              e.what());
@@ -31,7 +31,7 @@ void SessionCounter::commit(std::uint64_t session) {
         current_ = session;
     }
     try {
-        registry::write_file_atomically(file_, std::to_string(session) + "\n");
+        write_file_atomically(file_, std::to_string(session) + "\n");
     } catch (const std::exception& e) {
         logger("mqtt")->error("cannot persist session counter: {}", e.what());
     }

@@ -18,10 +18,10 @@
 #include <memory>
 #include <string>
 
+#include "install/plugin_manifest.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_host_services.hpp"
 #include "plugin/plugin_library.hpp"
-#include "plugin/plugin_manifest.hpp"
 
 namespace lucid::host {
 

@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "plugin/plugin_manifest.hpp"
+#include "install/plugin_manifest.hpp"
 
 namespace lucid::host {
 
@@ -49,8 +49,6 @@ class PluginLibrary {
     // The plugin's descriptor copied into the host's layout. Its function pointers are valid
     // only until unload().
     const lucid_plugin_descriptor& descriptor() const { return descriptor_; }
-    // The ABI the plugin's descriptor declares.
-    std::uint32_t plugin_abi_version() const { return descriptor_.abi_version; }
 
     // Closes the library. Call only when no code of the plugin can run any more.
     UnloadReport unload();

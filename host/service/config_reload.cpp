@@ -2,8 +2,8 @@
 
 #include <set>
 
+#include "agent/component_host.hpp"
 #include "common/logging.hpp"
-#include "components/component_host.hpp"
 #include "config/config_report.hpp"
 #include "config/load_config.hpp"
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <system_error>
 
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 namespace lucid::host::service {
 namespace fs = std::filesystem;
@@ -177,8 +177,7 @@ std::string install_service(const InstallServiceOptions& o) {
     const fs::path unit_dir = under(o.root, o.unit_dir);
     fs::create_directories(unit_dir);
     const fs::path unit = unit_dir / kUnitName;
-    registry::write_file_atomically(unit, systemd_unit_text(o.unit), registry::real_file_ops(),
-                                    0644);
+    write_file_atomically(unit, systemd_unit_text(o.unit), real_file_ops(), 0644);
     std::string summary = "wrote " + unit.string() + "\n";
     const fs::path dropin_dir = unit_dir / (std::string(kUnitName) + ".d");
     const fs::path dropin = dropin_dir / kDeviceDropin;
@@ -196,8 +195,7 @@ std::string install_service(const InstallServiceOptions& o) {
             }
         }
         fs::create_directories(dropin_dir);
-        registry::write_file_atomically(dropin, device_access_dropin_text(groups),
-                                        registry::real_file_ops(), 0644);
+        write_file_atomically(dropin, device_access_dropin_text(groups), real_file_ops(), 0644);
         summary += "wrote " + dropin.string() + " (GPIO, I2C and serial devices)\n";
     } else if (fs::remove(dropin, ec)) {
         summary += "removed " + dropin.string() + " (no --device-access)\n";
@@ -208,8 +206,7 @@ std::string install_service(const InstallServiceOptions& o) {
         summary += "kept " + env_file.string() + " (already there)\n";
     } else {
         fs::create_directories(env_file.parent_path());
-        registry::write_file_atomically(env_file, default_env_file_text(),
-                                        registry::real_file_ops(), 0640);
+        write_file_atomically(env_file, default_env_file_text(), real_file_ops(), 0640);
         summary += "wrote " + env_file.string() + " (mode 0640: edit the broker URL there)\n";
     }
     summary += "next: systemctl daemon-reload && systemctl enable --now lucid-agent\n";
@@ -243,7 +240,7 @@ std::string uninstall_service(const InstallServiceOptions& o) {
 void stage_env_file(const fs::path& source, const fs::path& target) {
     std::string text;
     try {
-        text = registry::read_file(source);
+        text = read_file(source);
     } catch (const std::system_error& e) {
         throw std::system_error(e.code(), "env file " + source.string());
     }
@@ -251,7 +248,7 @@ void stage_env_file(const fs::path& source, const fs::path& target) {
     if (::stat(target.parent_path().c_str(), &dir) != 0) {
         throw std::system_error(errno, std::generic_category(), target.parent_path().string());
     }
-    registry::write_file_atomically(target, text, registry::real_file_ops(), 0600);
+    write_file_atomically(target, text, real_file_ops(), 0600);
     // The service user owns its RuntimeDirectory; the copy becomes its alone.
     if (::chown(target.c_str(), dir.st_uid, dir.st_gid) != 0) {
         const int err = errno;

@@ -13,7 +13,7 @@
 #include <system_error>
 #include <vector>
 
-#include "lucid/registry/file_modes.hpp"
+#include "common/file_modes.hpp"
 
 namespace lucid::registry {
 namespace fs = std::filesystem;
@@ -100,7 +100,8 @@ DataDirLock::DataDirLock(const fs::path& data_dir) {
         // Creating the lock file probes whether the directory is writable. The pid is written
         // through a descriptor closed at once: one held open for writing would make a
         // `mount -o remount,ro` of the data directory fail with EBUSY.
-        const int writer = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, kDataFileMode);
+        const int writer =
+            ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, host::kDataFileMode);
         if (writer >= 0) {
             // Losing the pid costs only the message of a second agent (which asks /proc/locks
             // first anyway).

@@ -2,8 +2,8 @@
 
 #include <system_error>
 
-#include "lucid/registry/file_lock.hpp"
-#include "lucid/registry/file_modes.hpp"
+#include "common/file_lock.hpp"
+#include "common/file_modes.hpp"
 #include "lucid/registry/legacy_migration.hpp"
 #include "lucid/registry/registry_json.hpp"
 
@@ -17,7 +17,7 @@ std::vector<fs::path> legacy_registry_candidates(const fs::path& data_dir,
 }
 
 RegistryStore::RegistryStore(fs::path data_dir, std::vector<fs::path> legacy_candidates,
-                             const FileOps& ops)
+                             const host::FileOps& ops)
     : data_dir_(std::move(data_dir)),
       path_(data_dir_ / "registry.json"),
       lock_path_(data_dir_ / "registry.lock"),
@@ -25,20 +25,20 @@ RegistryStore::RegistryStore(fs::path data_dir, std::vector<fs::path> legacy_can
       ops_(ops) {}
 
 LoadReport RegistryStore::load() const {
-    make_directories(data_dir_);
-    FileLock lock(lock_path_);
+    host::make_directories(data_dir_);
+    host::FileLock lock(lock_path_);
     return load_locked();
 }
 
 void RegistryStore::save(const Registry& registry) const {
-    make_directories(data_dir_);
-    FileLock lock(lock_path_);
+    host::make_directories(data_dir_);
+    host::FileLock lock(lock_path_);
     save_locked(registry);
 }
 
 Registry RegistryStore::update(const std::function<void(Registry&)>& mutate) const {
-    make_directories(data_dir_);
-    FileLock lock(lock_path_);
+    host::make_directories(data_dir_);
+    host::FileLock lock(lock_path_);
     Registry registry = load_locked().registry;
     mutate(registry);
     save_locked(registry);
@@ -46,12 +46,12 @@ Registry RegistryStore::update(const std::function<void(Registry&)>& mutate) con
 }
 
 void RegistryStore::save_locked(const Registry& registry) const {
-    write_file_atomically(path_, serialize_registry(registry), ops_);
+    host::write_file_atomically(path_, serialize_registry(registry), ops_);
 }
 
 LoadReport RegistryStore::load_locked() const {
     // Under the lock no save is under way: a temporary is what a writer killed mid-save left.
-    const auto stale = remove_temp_files(path_);
+    const auto stale = host::remove_temp_files(path_);
     LoadReport report = read_locked();
     for (const auto& file : stale) {
         report.problems.push_back("removed " + file.string() + ", left by an interrupted save");
@@ -65,9 +65,9 @@ LoadReport RegistryStore::read_locked() const {
     if (fs::exists(path_, ec)) {
         rapidjson::Document doc;
         try {
-            doc = parse_json_object(read_file(path_), "registry.json");
+            doc = parse_json_object(host::read_file(path_), "registry.json");
         } catch (const CorruptRegistry& e) {
-            report.moved_aside = move_aside(path_, "corrupt");
+            report.moved_aside = host::move_aside(path_, "corrupt");
             report.problems.push_back(std::string(e.what()) + "; moved aside to " +
                                       report.moved_aside->string() + ", starting empty");
             return report;
@@ -75,7 +75,7 @@ LoadReport RegistryStore::read_locked() const {
         auto format = doc.FindMember("format");
         if (format == doc.MemberEnd()) {
             // The earlier agent wrote registry.json too: migrate it in place, keeping a backup.
-            report.legacy_backup = copy_aside(path_, "legacy");
+            report.legacy_backup = host::copy_aside(path_, "legacy");
             report.migrated_from = path_;
             auto migration = migrate_legacy_registry(doc);
             report.registry = std::move(migration.registry);
@@ -86,7 +86,7 @@ LoadReport RegistryStore::read_locked() const {
             return report;
         }
         if (!format->value.IsInt() || format->value.GetInt() < 1) {
-            report.moved_aside = move_aside(path_, "corrupt");
+            report.moved_aside = host::move_aside(path_, "corrupt");
             report.problems.push_back("registry.json has an invalid 'format'; moved aside to " +
                                       report.moved_aside->string() + ", starting empty");
             return report;
@@ -101,7 +101,7 @@ LoadReport RegistryStore::read_locked() const {
         try {
             parsed = parse_registry(doc);
         } catch (const CorruptRegistry& e) {
-            report.moved_aside = move_aside(path_, "corrupt");
+            report.moved_aside = host::move_aside(path_, "corrupt");
             report.problems.push_back(std::string(e.what()) + "; moved aside to " +
                                       report.moved_aside->string() + ", starting empty");
             return report;
@@ -110,7 +110,7 @@ LoadReport RegistryStore::read_locked() const {
         report.problems = std::move(parsed.problems);
         if (!report.problems.empty()) {
             // The next save would drop the bad entries: keep the file as it was first.
-            report.rejected_copy = copy_aside(path_, "rejected");
+            report.rejected_copy = host::copy_aside(path_, "rejected");
             report.problems.push_back("the file as it was is kept in " +
                                       report.rejected_copy->string());
         }
@@ -121,7 +121,7 @@ LoadReport RegistryStore::read_locked() const {
         if (!fs::exists(candidate, ec)) continue;
         rapidjson::Document doc;
         try {
-            doc = parse_json_object(read_file(candidate), candidate.string());
+            doc = parse_json_object(host::read_file(candidate), candidate.string());
         } catch (const std::exception& e) {
             // Not ours to move: report it and leave the earlier agent's file where it is.
             report.problems.push_back(std::string("legacy registry not imported: ") + e.what());

@@ -9,8 +9,8 @@
 #include <iterator>
 #include <string>
 
-#include "plugin/elf_section_reader.hpp"
-#include "plugin/plugin_manifest.hpp"
+#include "install/elf_section_reader.hpp"
+#include "install/plugin_manifest.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "agent/core_config.hpp"
 #include "contract/command_request.hpp"
 #include "install/install_request.hpp"
-#include "lucid/registry/core_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace lucid;
@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     host::contract::CommandRequest request = host::contract::parse_command(text);
     if (!request.ok()) return 0;
 
-    registry::CfgSetResult cfg = registry::apply_cfg_set(registry::CoreConfig{}, request.payload);
+    host::agent::CfgSetResult cfg =
+        host::agent::apply_cfg_set(host::agent::CoreConfig{}, request.payload);
     if (cfg.config.has_value() == !cfg.error.empty()) __builtin_trap();  // exactly one is set
 
     const host::install::InstallSettings settings;

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <string>
 
-#include "plugin/elf_section_reader.hpp"
-#include "plugin/plugin_manifest.hpp"
+#include "install/elf_section_reader.hpp"
+#include "install/plugin_manifest.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "plugin/plugin_manifest.hpp"
+#include "install/plugin_manifest.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace lucid::host;

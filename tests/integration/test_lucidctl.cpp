@@ -98,7 +98,7 @@ TEST_CASE("core commands: ping, status, agents, refresh, config get and set") {
 
 TEST_CASE("plugin commands: install inline, list, info, stop, start, uninstall, inspect") {
     Running r;
-    const auto install = r.run({"plugin", "install", ECHO_PLUGIN});
+    const auto install = r.run({"plugin", "install", LUCID_ITEST_ECHO_1_0});
     CHECK_MESSAGE(install.code == 0, install.output, r.agent.log());
     CHECK(install.has("component_id=echo"));
 
@@ -123,10 +123,10 @@ TEST_CASE("plugin commands: install inline, list, info, stop, start, uninstall, 
     auto again = r.run({"--json", "plugin", "uninstall", "echo"}).json();
     CHECK(again["noop"].GetBool());
 
-    const auto inspect = r.run({"plugin", "inspect", ECHO_PLUGIN});
+    const auto inspect = r.run({"plugin", "inspect", LUCID_ITEST_ECHO_1_0});
     CHECK(inspect.code == 0);
     CHECK(inspect.has("component_id: echo"));
-    auto inspect_json = r.run({"--json", "plugin", "inspect", ECHO_PLUGIN}).json();
+    auto inspect_json = r.run({"--json", "plugin", "inspect", LUCID_ITEST_ECHO_1_0}).json();
     CHECK(std::string(inspect_json["dist_name"].GetString()) == "lucid-agent-echo");
     CHECK(inspect_json["problem"].IsNull());
 }
@@ -146,14 +146,14 @@ TEST_CASE("installing from a URL needs a sha256 and a component id") {
     Running r;
     CHECK(r.run({"plugin", "install", "https://example.com/x-1.0.0.so"}).code == 2);
     // file:// is a path on the agent's machine: lucidctl cannot read the manifest there.
-    const auto from_file_url = r.run({"plugin", "install", std::string("file://") + ECHO_PLUGIN});
+    const auto from_file_url = r.run({"plugin", "install", std::string("file://") + LUCID_ITEST_ECHO_1_0});
     CHECK(from_file_url.code == 2);
     CHECK(from_file_url.has("--id is mandatory for a URL"));
 }
 
 TEST_CASE("exit codes and --json output of plugin info, stop, ping") {
     Running r;
-    REQUIRE(r.run({"plugin", "install", ECHO_PLUGIN}).code == 0);
+    REQUIRE(r.run({"plugin", "install", LUCID_ITEST_ECHO_1_0}).code == 0);
     CHECK(r.run({"plugin", "stop", "echo"}).code == 0);
     const auto again = r.run({"plugin", "stop", "echo"});
     CHECK(again.code == 0);

@@ -39,7 +39,7 @@ TEST_CASE("a command to an offline agent fails at once, saying since when") {
         CAPTURE(signo);
         CtlRig rig("ctl-off-" + std::to_string(signo));
         rig.start_agent();
-        REQUIRE(rig.ctl({"plugin", "install", ECHO_PLUGIN}).code == 0);
+        REQUIRE(rig.ctl({"plugin", "install", LUCID_ITEST_ECHO_1_0}).code == 0);
         rig.take_offline(signo);
 
         const auto sent = Clock::now();

@@ -8,8 +8,8 @@
 
 #include <rapidjson/document.h>
 
+#include "agent/core_commands.hpp"
 #include "commands/command_dispatcher.hpp"
-#include "commands/core_commands.hpp"
 #include "commands/dedup_store.hpp"
 #include "commands/restart_policy.hpp"
 #include "temp_dir.hpp"
@@ -66,15 +66,15 @@ class FakeTarget : public CoreCommandTarget {
     std::vector<std::string> republish_snapshots() override {
         return {"status", "metadata", "state", "components", "cfg"};
     }
-    lucid::registry::CoreConfig current_config() const override { return config; }
-    void apply_config(const lucid::registry::CoreConfig& c) override {
+    lucid::host::agent::CoreConfig current_config() const override { return config; }
+    void apply_config(const lucid::host::agent::CoreConfig& c) override {
         if (fail_save) throw std::runtime_error("disk full");
         config = c;
         ++applied;
     }
     void request_exit(int code) override { exit_code = code; }
 
-    lucid::registry::CoreConfig config;
+    lucid::host::agent::CoreConfig config;
     int applied = 0;
     int exit_code = -1;
     bool fail_save = false;

@@ -148,10 +148,11 @@ TEST_CASE("every component state publishes as one of the contract's values") {
 }
 
 TEST_CASE("cfg state wraps the runtime config") {
-    lucid::registry::CoreConfig cfg;
-    cfg.heartbeat_s = 45;
+    rapidjson::Document cfg(rapidjson::kObjectType);
+    cfg.AddMember("heartbeat_s", 45, cfg.GetAllocator());
     auto doc = parse(cfg_state_payload(cfg, kNow));
     CHECK(doc["cfg"]["heartbeat_s"].GetInt() == 45);
+    CHECK_FALSE(doc["telemetry_supported"].GetBool());
 }
 
 TEST_CASE("a result has request_id, ok, error and extra fields") {

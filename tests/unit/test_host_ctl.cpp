@@ -1,16 +1,28 @@
 // lucidctl's pure parts: option parsing, "did you mean", an agent's presence from its retained
-// status, durations, ages and byte counts.
+// status, durations, ages and byte counts, and how long it waits for the agent.
 #include <doctest/doctest.h>
 
 #include <sstream>
 
-#include "ctl/agent_presence.hpp"
-#include "ctl/ctl_options.hpp"
-#include "ctl/nearest_word.hpp"
-#include "ctl/progress_line.hpp"
-#include "ctl/text_table.hpp"
+#include "components/component_manager.hpp"
+#include "contract/plugin_call_timeout.hpp"
+#include "lucidctl/agent_presence.hpp"
+#include "lucidctl/nearest_word.hpp"
+#include "lucidctl/options.hpp"
+#include "lucidctl/progress_line.hpp"
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
 
 using namespace lucid::host::ctl;
+
+TEST_CASE("lucidctl outwaits the agent's plugin call timeout, which it knows without the agent") {
+    // lucidctl does not link the components: the constant it uses must stay the agent's default.
+    const auto agents = lucid::host::components::ManagerSettings{}.plugin_call_timeout;
+    CHECK(lucid::host::contract::kPluginCallTimeout == agents);
+    CHECK(agent_bound("stop") == agents);
+    CHECK(agent_bound("restart") == 2 * agents);
+    CHECK(agent_bound("ping") == std::chrono::milliseconds(0));
+}
 
 TEST_CASE("the nearest known word is suggested only for a likely typo") {
     CHECK(edit_distance("stauts", "status") == 2);

@@ -15,21 +15,21 @@
 #include <future>
 #include <string>
 
-#include "components/artifact_verifier.hpp"
+#include "common/local_file.hpp"
+#include "install/artifact_verifier.hpp"
 #include "install/base64.hpp"
 #include "install/component_files.hpp"
 #include "install/detached_signature.hpp"
-#include "install/local_file.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
+using lucid::host::LocalFile;
+using lucid::host::LocalFileError;
 using lucid::host::components::stage_local_file;
 using lucid::host::components::VerifierSettings;
 using lucid::host::components::VerifyOutcome;
 using lucid::host::install::base64_encode;
 using lucid::host::install::ComponentFiles;
-using lucid::host::install::LocalFile;
-using lucid::host::install::LocalFileError;
 using lucid::host::install::read_detached_signature;
 using lucid::test::TempDir;
 

@@ -7,10 +7,10 @@
 
 #include <cerrno>
 
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "temp_dir.hpp"
 
-using namespace lucid::registry;
+using namespace lucid::host;
 namespace fs = std::filesystem;
 
 namespace {

@@ -1,11 +1,12 @@
 // contract §4 cfg/set validation and the core_config.json store.
 #include <doctest/doctest.h>
 
-#include "lucid/registry/atomic_file.hpp"
-#include "lucid/registry/core_config.hpp"
+#include "agent/core_config.hpp"
+#include "common/atomic_file.hpp"
 #include "temp_dir.hpp"
 
-using namespace lucid::registry;
+using namespace lucid::host::agent;
+using lucid::host::write_file_atomically;
 
 namespace {
 

@@ -3,10 +3,10 @@
 
 #include <sys/stat.h>
 
-#include "lucid/registry/file_modes.hpp"
+#include "common/file_modes.hpp"
 #include "temp_dir.hpp"
 
-using namespace lucid::registry;
+using namespace lucid::host;
 namespace fs = std::filesystem;
 
 namespace {

@@ -1,11 +1,12 @@
 // Migration of the earlier Python agent's registries: each step on the fixture of its era.
 #include <doctest/doctest.h>
 
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "lucid/registry/legacy_migration.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 using namespace lucid::registry;
+using lucid::host::read_file;
 namespace fs = std::filesystem;
 
 namespace {

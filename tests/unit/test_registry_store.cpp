@@ -8,6 +8,9 @@
 #include "temp_dir.hpp"
 
 using namespace lucid::registry;
+using lucid::host::FileOps;
+using lucid::host::read_file;
+using lucid::host::write_file_atomically;
 namespace fs = std::filesystem;
 
 namespace {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "lucid/registry/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "lucid/registry/registry.hpp"
 
 namespace lucid::registry {
@@ -44,7 +44,7 @@ class RegistryStore {
     // `legacy_candidates`: see legacy_registry_candidates(); empty means never import.
     explicit RegistryStore(std::filesystem::path data_dir,
                            std::vector<std::filesystem::path> legacy_candidates = {},
-                           const FileOps& ops = real_file_ops());
+                           const host::FileOps& ops = host::real_file_ops());
 
     // Loads (and, when needed, migrates or repairs) the registry. Throws
     // UnsupportedRegistryFormat for a newer format and std::system_error for I/O failures.
@@ -68,7 +68,7 @@ class RegistryStore {
     std::filesystem::path path_;
     std::filesystem::path lock_path_;
     std::vector<std::filesystem::path> legacy_candidates_;
-    const FileOps& ops_;
+    const host::FileOps& ops_;
 };
 
 }  // namespace lucid::registry

@@ -1,0 +1,105 @@
+#include "agent/component_host.hpp"
+
+#include "common/logging.hpp"
+#include "common/world_writable_guard.hpp"
+#include "components/component_commands.hpp"
+#include "lucid/registry/registry_store.hpp"
+
+namespace lucid::host::components {
+namespace {
+
+ManagerSettings settings_from(const config::AgentConfig& config,
+                              std::shared_ptr<std::atomic<bool>> downloads_cancelled,
+                              std::shared_ptr<install::LiveInstallPolicy> policy) {
+    ManagerSettings s;
+    s.data_dir = config.data_dir;
+    s.legacy_registries = registry::legacy_registry_candidates(
+        config.data_dir, config.legacy_registry.empty()
+                             ? std::nullopt
+                             : std::optional<std::string>(config.legacy_registry.string()));
+    s.plugin_stall = config.plugin_stall;
+    s.health_window = config.upgrade_health;
+    s.start_deaths_before_quarantine = config.start_deaths_before_quarantine;
+    s.plugin_queue = {static_cast<std::size_t>(config.plugin_queue_max),
+                      static_cast<std::size_t>(config.plugin_queue_bytes)};
+    s.install.github_base = config.github_base_url;
+    s.install.allowed_url_prefixes = config.allowed_source_prefixes;
+    s.install.inline_max_bytes = config.max_artifact_bytes;
+    s.verifier.limits.max_bytes = config.max_artifact_bytes;
+    s.verifier.limits.total_timeout_s = config.download_timeout_s;
+    s.verifier.limits.low_speed_time_s = config.download_stall_s;
+    s.verifier.limits.allowed_prefixes = config.allowed_source_prefixes;
+    s.verifier.limits.cancelled = std::move(downloads_cancelled);
+    s.policy = std::move(policy);
+    return s.with_current_policy();
+}
+
+}  // namespace
+
+install::InstallPolicy install_policy_from(const config::AgentConfig& config,
+                                           std::shared_ptr<const install::TrustedKeySet> keys) {
+    install::InstallPolicy p;
+    p.keys = keys ? std::move(keys) : std::make_shared<install::TrustedKeySet>();
+    p.require_signature = config.signature_policy == config::SignaturePolicy::required;
+    p.allowed_prefixes = config.allowed_source_prefixes;
+    return p;
+}
+
+ComponentHost::ComponentHost(agent::Agent& agent,
+                             std::shared_ptr<const install::TrustedKeySet> keys)
+    : agent_(agent),
+      policy_(std::make_shared<install::LiveInstallPolicy>(
+          install_policy_from(agent.config(), std::move(keys)))) {
+    manager_ = std::make_unique<ComponentManager>(
+        settings_from(agent.config(), downloads_cancelled_, policy_),
+        ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dispatcher()},
+        [this] {
+            // Before the first connect there is nobody to tell: the connect publishes them all.
+            if (!agent_.session().connected()) return;
+            agent_.snapshots().publish_component_change();
+        });
+    agent.snapshots().set_component_source([this] { return manager_->snapshots(); });
+    agent.snapshots().add_extra_snapshots(
+        [this] { return manager_->publish_component_snapshots(); });
+}
+
+ComponentHost::~ComponentHost() { stop(); }
+
+void ComponentHost::start() {
+    auto log = logger("components");
+    for (const auto& problem : manager_->boot()) log->warn("{}", problem);
+    register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
+                                agent_.topics(), *manager_);
+
+    dropin::DropinCallbacks callbacks;
+    callbacks.file_ready = [this](const std::filesystem::path& file) {
+        if (!dropin_lane_.post([this, file] { manager_->dropin_ready(file); })) {
+            logger("dropin")->error("drop-in queue full; {} will be picked up at next start",
+                                    file.string());
+        }
+    };
+    callbacks.file_removed = [this](const std::filesystem::path& file) {
+        dropin_lane_.post([this, file] { manager_->dropin_removed(file); });
+    };
+    // No file_rejected: the watcher logs each rejected file once per version of it already.
+    callbacks.watch_error = [](const std::string& message) {
+        logger("dropin")->error("drop-in directory no longer watched: {}", message);
+    };
+    try {
+        watcher_ = std::make_unique<dropin::DropinWatcher>(agent_.config().plugin_dir, callbacks);
+        // An install channel: a directory every user may write to is anyone's install.
+        guard_against_world_writable(agent_.config().plugin_dir, "dropin");
+        watcher_->initial_scan();
+    } catch (const std::exception& e) {
+        log->error("cannot watch the drop-in directory {}: {}", agent_.config().plugin_dir.string(),
+                   e.what());
+    }
+}
+
+void ComponentHost::stop() {
+    if (watcher_) watcher_->stop();
+    dropin_lane_.stop();
+    if (manager_) manager_->stop_all();
+}
+
+}  // namespace lucid::host::components

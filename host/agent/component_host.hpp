@@ -1,0 +1,57 @@
+// Plugin hosting inside the agent: the ComponentManager wired to the agent's MQTT session,
+// router, command dispatcher and snapshots, and the drop-in directory watched for artifacts.
+//
+//   agent::Agent agent(config, shutdown);
+//   components::ComponentHost host(agent, keys);   // keys: install::load_trusted_keys()
+//   host.start();          // boot the registry's components, watch the drop-in directory
+//   int code = agent.run();
+//   host.stop();
+//
+// Thread: construct, start and stop on the main thread. Drop-in events are handed to a lane of
+// their own so the watcher thread never blocks on an install.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "agent/agent.hpp"
+#include "commands/work_lane.hpp"
+#include "components/component_manager.hpp"
+#include "dropin/dropin_watcher.hpp"
+#include "install/install_policy.hpp"
+
+namespace lucid::host::components {
+
+// The runtime install policy of a config and its loaded trusted keys.
+install::InstallPolicy install_policy_from(const config::AgentConfig& config,
+                                           std::shared_ptr<const install::TrustedKeySet> keys);
+
+class ComponentHost {
+  public:
+    // `keys`: the trusted keys loaded from agent.config().trusted_keys_dir (null: none).
+    ComponentHost(agent::Agent& agent, std::shared_ptr<const install::TrustedKeySet> keys);
+    ~ComponentHost();  // stop()
+
+    // Loads the registry (migrating or repairing it), starts the enabled components, registers
+    // the component commands and starts watching the drop-in directory.
+    void start();
+    // Stops watching, then stops and unloads every component. Idempotent.
+    void stop();
+    // Makes a running download fail at once ("cancelled"), so that shutdown does not wait for
+    // it. Any thread.
+    void cancel_downloads() { *downloads_cancelled_ = true; }
+
+    // Trusted keys, signature policy and allowed prefixes, replaced by a reload (SIGHUP). Any
+    // thread.
+    install::LiveInstallPolicy& install_policy() { return *policy_; }
+
+  private:
+    agent::Agent& agent_;
+    std::shared_ptr<std::atomic<bool>> downloads_cancelled_ = std::make_shared<std::atomic<bool>>();
+    std::shared_ptr<install::LiveInstallPolicy> policy_;
+    std::unique_ptr<ComponentManager> manager_;
+    commands::WorkLane dropin_lane_{"dropin", 256};
+    std::unique_ptr<dropin::DropinWatcher> watcher_;
+};
+
+}  // namespace lucid::host::components

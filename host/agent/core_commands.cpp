@@ -1,0 +1,109 @@
+#include "agent/core_commands.hpp"
+
+#include "common/logging.hpp"
+
+namespace lucid::host::commands {
+namespace {
+
+using contract::Clock;
+using contract::CommandRequest;
+using contract::Result;
+
+CommandReply ping(const CommandRequest& request) {
+    // Idempotent: its dedup record need not cost an fsync.
+    return CommandReply(Result(request.request_id, Clock::now()), Durability::deferred);
+}
+
+CommandReply refresh(CoreCommandTarget& target, const CommandRequest& request) {
+    const std::vector<std::string> published = target.republish_snapshots();
+    Result result(request.request_id, Clock::now());
+    // A list of names, as the earlier agent answered (contract §4.7), not a count.
+    rapidjson::Value names(rapidjson::kArrayType);
+    for (const auto& name : published) {
+        names.PushBack(rapidjson::Value(name.c_str(), static_cast<rapidjson::SizeType>(name.size()),
+                                        result.allocator()),
+                       result.allocator());
+    }
+    result.set("snapshots_updated", names);
+    return CommandReply(std::move(result), Durability::deferred);
+}
+
+CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
+    Result result(request.request_id, Clock::now());
+    const auto current = target.current_config();
+    const auto checked = registry::apply_cfg_set(current, request.payload);
+    if (!checked.config) {
+        result.fail(checked.error);
+        return CommandReply(std::move(result));
+    }
+    try {
+        target.apply_config(*checked.config);
+    } catch (const std::exception& e) {
+        result.fail(std::string("cannot save config: ") + e.what());
+        return CommandReply(std::move(result));
+    }
+    result.set("applied", request.payload["set"]);
+    rapidjson::Value cfg(rapidjson::kObjectType);
+    registry::write_core_config(*checked.config, cfg, result.allocator());
+    result.set("cfg", cfg);
+    result.set("telemetry_supported", contract::kTelemetrySupported);
+    logger("commands")
+        ->info("cfg/set applied: heartbeat_s={} log_level={} telemetry={}",
+               checked.config->heartbeat_s, checked.config->log_level,
+               checked.config->telemetry_enabled);
+    if (checked.config->telemetry_enabled && !contract::kTelemetrySupported) {
+        logger("commands")->warn("{}", contract::kTelemetryUnsupported);
+    }
+    return CommandReply(std::move(result));
+}
+
+CommandReply restart(CoreCommandTarget& target, const RestartSettings& settings,
+                     const CommandRequest& request) {
+    const auto now = Clock::now();
+    Result result(request.request_id, now);
+    const auto last = settings.record ? settings.record->last() : std::nullopt;
+    if (auto refusal = restart_refusal(settings.supervised, last, now)) {
+        result.fail(*refusal);
+        return CommandReply(std::move(result));
+    }
+    if (settings.record) {
+        try {
+            settings.record->save(now);
+        } catch (const std::exception& e) {
+            // Without the record the 10 s rule could not hold across the restart.
+            result.fail(std::string("cannot record restart time: ") + e.what());
+            return CommandReply(std::move(result));
+        }
+    }
+    CommandReply reply(std::move(result));
+    reply.after_delivery = [&target] {
+        logger("commands")->info("restart requested; exiting with code {}", kRestartExitCode);
+        target.request_exit(kRestartExitCode);
+    };
+    return reply;
+}
+
+CommandSpec spec(const contract::AgentTopics& topics, const contract::topics::CommandTopics& t,
+                 CommandHandler handler) {
+    return CommandSpec{std::string(t.name), topics.at(t.command), topics.at(t.result), Lane::fast,
+                       std::move(handler)};
+}
+
+}  // namespace
+
+std::vector<CommandSpec> core_command_specs(const contract::AgentTopics& topics,
+                                            CoreCommandTarget& target, RestartSettings restart_s) {
+    namespace t = contract::topics;
+    std::vector<CommandSpec> specs;
+    specs.push_back(spec(topics, t::kPing, ping));
+    specs.push_back(spec(topics, t::kRefresh,
+                         [&target](const CommandRequest& rq) { return refresh(target, rq); }));
+    specs.push_back(spec(topics, t::kCfgSet,
+                         [&target](const CommandRequest& rq) { return cfg_set(target, rq); }));
+    specs.push_back(spec(topics, t::kRestart, [&target, restart_s](const CommandRequest& rq) {
+        return restart(target, restart_s, rq);
+    }));
+    return specs;
+}
+
+}  // namespace lucid::host::commands

@@ -1,0 +1,159 @@
+#include "install/artifact_verifier.hpp"
+
+#include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
+#include "common/local_file.hpp"
+#include "install/detached_signature.hpp"
+#include "install/digest.hpp"
+
+namespace lucid::host::components {
+namespace fs = std::filesystem;
+
+StagedArtifact::StagedArtifact(fs::path dir, fs::path file, std::string sha256,
+                               PluginManifest manifest)
+    : dir_(std::move(dir)),
+      file_(std::move(file)),
+      sha256_(std::move(sha256)),
+      manifest_(std::move(manifest)) {}
+
+StagedArtifact::StagedArtifact(StagedArtifact&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      file_(std::move(other.file_)),
+      sha256_(std::move(other.sha256_)),
+      manifest_(std::move(other.manifest_)) {
+    other.dir_.clear();
+}
+
+StagedArtifact::~StagedArtifact() {
+    if (dir_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+namespace {
+
+// The checks shared by every source once the bytes are in `file` (inside `dir`).
+VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
+                            const std::string& expected_sha256,
+                            const std::optional<std::string>& signature,
+                            const VerifierSettings& settings) {
+    VerifyOutcome out;
+    auto fail = [&](std::string error) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        out.error = std::move(error);
+        return std::move(out);
+    };
+    const std::string actual = install::sha256_file(file);
+    if (actual != expected_sha256) return fail("sha256 mismatch: got=" + actual);
+    if (auto error = install::check_signature(file, signature, settings.signatures)) {
+        return fail(*error);
+    }
+    // read_manifest refuses anything that is not an ELF shared object for this machine.
+    auto manifest = read_manifest(file);
+    if (!manifest.ok()) return fail(manifest.error);
+    if (auto problem = check_manifest(file, *manifest.manifest)) return fail(*problem);
+    out.artifact.emplace(dir, file, actual, std::move(*manifest.manifest));
+    return out;
+}
+
+fs::path fresh_staging_dir(install::ComponentFiles& files) {
+    // One directory per install, so the artifact keeps its real file name: the manifest check
+    // compares the manifest with that name.
+    const fs::path dir = files.new_staging_path("install");
+    registry::make_directories(dir, registry::kStagingDirMode);
+    return dir;
+}
+
+}  // namespace
+
+VerifyOutcome stage_and_verify(const install::InstallRequest& request,
+                               install::ComponentFiles& files, const VerifierSettings& settings,
+                               const ProgressFn& progress) {
+    fs::path dir;
+    fs::path file;
+    try {
+        dir = fresh_staging_dir(files);
+        // A download link names its artifact by where it led: it lands under a hidden name
+        // first and gets its real one (the name the manifest is checked against) below.
+        const bool named_by_download = request.source.file_name.empty();
+        file = dir / (named_by_download ? ".download" : request.source.file_name);
+        if (request.source.type == install::SourceType::inline_data) {
+            // Atomic: a staged file under its real name is always complete.
+            registry::write_file_atomically(file, request.source.inline_data,
+                                            registry::real_file_ops(), registry::kDataFileMode);
+        } else {
+            const auto urls =
+                install::download_to_file(request.source.url, file, settings.limits,
+                                          [&](std::uint64_t bytes, std::uint64_t total) {
+                                              if (progress) progress("download", bytes, total);
+                                          });
+            if (named_by_download) {
+                const auto named = install::artifact_name_from_urls(urls, request.version);
+                if (named.file_name.empty()) {
+                    std::error_code ec;
+                    fs::remove_all(dir, ec);
+                    VerifyOutcome out;
+                    out.error = named.error;
+                    return out;
+                }
+                const fs::path downloaded = file;
+                file = dir / named.file_name;
+                fs::rename(downloaded, file);
+            }
+        }
+    } catch (const install::DownloadError& e) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        VerifyOutcome out;
+        out.error = e.what();  // "download failed: ..." says what it was doing already
+        return out;
+    } catch (const std::exception& e) {
+        // A full or read-only disk: the error names the step, the path and the errno's text.
+        std::error_code ec;
+        if (!dir.empty()) fs::remove_all(dir, ec);
+        VerifyOutcome out;
+        out.error = std::string("cannot stage the artifact: ") + e.what();
+        return out;
+    }
+    return verify_staged(dir, file, request.source.sha256, request.source.signature, settings);
+}
+
+VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& files,
+                               const VerifierSettings& settings) {
+    VerifyOutcome out;
+    fs::path dir;
+    std::optional<std::string> signature;
+    try {
+        // Opened and checked (regular file, size cap) before anything is copied: a FIFO would
+        // block the drop-in lane, a huge sparse file would fill the staging disk.
+        const auto artifact = install::LocalFile::open(source, settings.limits.max_bytes);
+        signature = install::read_detached_signature(source.string() + ".sig");
+        dir = fresh_staging_dir(files);
+        artifact.copy_to(dir / source.filename(), registry::kDataFileMode);
+    } catch (const install::LocalFileError& e) {
+        out.error = e.what();
+    } catch (const std::exception& e) {
+        out.error = std::string("cannot stage the artifact: ") + e.what();
+    }
+    if (!out.error.empty()) {
+        std::error_code ignored;
+        if (!dir.empty()) fs::remove_all(dir, ignored);
+        return out;
+    }
+    const fs::path file = dir / source.filename();
+    // The copy is what gets loaded: its own hash is the one recorded.
+    VerifyOutcome verified =
+        verify_staged(dir, file, install::sha256_file(file), signature, settings);
+    // The operator knows the drop-in file, not a staging copy that is gone already (and has
+    // another name at each attempt, which would make the same refusal look new every time).
+    const std::string staged = file.string();
+    std::string& error = verified.error;
+    for (auto at = error.find(staged); at != std::string::npos;
+         at = error.find(staged, at + source.string().size())) {
+        error.replace(at, staged.size(), source.string());
+    }
+    return verified;
+}
+
+}  // namespace lucid::host::components

@@ -1,0 +1,114 @@
+#include "install/elf_section_reader.hpp"
+
+#include <elf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+namespace lucid::host {
+namespace {
+
+// The manifest and the section-name table are a few hundred bytes in any real plugin.
+constexpr std::uint64_t kMaxSectionBytes = 1u << 20;
+
+}  // namespace
+
+namespace {
+
+class ElfFile {
+  public:
+    explicit ElfFile(const std::filesystem::path& path) : in_(path, std::ios::binary) {
+        if (in_) {
+            in_.seekg(0, std::ios::end);
+            size_ = static_cast<std::uint64_t>(in_.tellg());
+        }
+    }
+    bool is_open() const { return static_cast<bool>(in_); }
+    std::uint64_t size() const { return size_; }
+
+    // Reads `length` bytes at `offset`; false when they are not all inside the file.
+    bool read(std::uint64_t offset, void* out, std::uint64_t length) {
+        if (offset > size_ || length > size_ - offset) return false;
+        in_.seekg(static_cast<std::streamoff>(offset));
+        in_.read(static_cast<char*>(out), static_cast<std::streamsize>(length));
+        return static_cast<bool>(in_);
+    }
+
+  private:
+    std::ifstream in_;
+    std::uint64_t size_ = 0;
+};
+
+}  // namespace
+
+std::uint16_t host_elf_machine() {
+#if defined(__x86_64__)
+    return EM_X86_64;
+#elif defined(__aarch64__)
+    return EM_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    return EM_RISCV;
+#else
+#error "unknown ELF machine for this host"
+#endif
+}
+
+ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name) {
+    const std::string where = file.string() + ": ";
+    auto fail = [&](const std::string& why) { return ElfSectionResult{std::nullopt, where + why}; };
+
+    ElfFile elf(file);
+    if (!elf.is_open()) return fail(std::string("cannot open: ") + std::strerror(errno));
+
+    unsigned char ident[EI_NIDENT] = {};
+    if (!elf.read(0, ident, sizeof ident) || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+        return fail("not an ELF file");
+    }
+    if (ident[EI_CLASS] != ELFCLASS64 || ident[EI_DATA] != ELFDATA2LSB) {
+        return fail("not a 64-bit little-endian ELF file");
+    }
+    Elf64_Ehdr header;
+    if (!elf.read(0, &header, sizeof header)) return fail("truncated ELF file (header)");
+    if (header.e_type != ET_DYN) return fail("not a shared object");
+    if (header.e_machine != host_elf_machine()) {
+        return fail("built for ELF machine " + std::to_string(header.e_machine) +
+                    ", this host is " + std::to_string(host_elf_machine()));
+    }
+    if (header.e_shoff == 0 || header.e_shnum == 0 || header.e_shentsize != sizeof(Elf64_Shdr) ||
+        header.e_shstrndx >= header.e_shnum) {
+        return fail("has no usable section header table");
+    }
+
+    // e_shnum is 16 bits: at most 64 KiB sections of 64 bytes, a bounded allocation.
+    std::vector<Elf64_Shdr> sections(header.e_shnum);
+    if (!elf.read(header.e_shoff, sections.data(), sections.size() * sizeof(Elf64_Shdr))) {
+        return fail("truncated ELF file (section headers)");
+    }
+    const Elf64_Shdr& names = sections[header.e_shstrndx];
+    // Sizes come from the file: bound them before allocating, or a forged header would make
+    // the agent allocate gigabytes before noticing the file is not that long.
+    if (names.sh_size > kMaxSectionBytes) return fail("section name table is implausibly large");
+    std::vector<char> strtab(names.sh_size + 1, '\0');  // +1: a NUL even if the table lacks one
+    if (!elf.read(names.sh_offset, strtab.data(), names.sh_size)) {
+        return fail("truncated ELF file (section names)");
+    }
+
+    for (const Elf64_Shdr& section : sections) {
+        if (section.sh_name >= names.sh_size) continue;
+        if (name != &strtab[section.sh_name]) continue;
+        if (section.sh_type == SHT_NOBITS) return fail("section " + name + " has no contents");
+        if (section.sh_size > kMaxSectionBytes) {
+            return fail("section " + name + " is implausibly large");
+        }
+        std::string contents(section.sh_size, '\0');
+        if (!elf.read(section.sh_offset, contents.data(), section.sh_size)) {
+            return fail("truncated ELF file (section " + name + ")");
+        }
+        return ElfSectionResult{std::move(contents), {}};
+    }
+    return fail("has no section " + name);
+}
+
+}  // namespace lucid::host

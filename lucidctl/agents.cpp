@@ -1,0 +1,203 @@
+// agents (list, --prune, forget) and watch: what is on the broker, not one agent's command.
+#include <algorithm>
+#include <map>
+#include <ostream>
+
+#include "contract/payloads.hpp"
+#include "contract/timestamp.hpp"
+#include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/registry_json.hpp"
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
+
+namespace lucid::host::ctl {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+constexpr const char* kDefaultPruneAge = "7d";
+
+struct SeenAgent {
+    std::string status_payload;
+    std::vector<std::string> other_ts;
+    AgentPresence presence;
+};
+
+// Every agent with a retained status under the topic root, by id (std::map: sorted).
+std::map<std::string, SeenAgent> seen_agents(Session& s) {
+    const std::string& root = s.target().topic_root;
+    const auto found = s.client().retained(
+        {contract::all_agents_status_filter(root), root + "/+/core/state"}, s.deadline());
+    std::map<std::string, SeenAgent> agents;
+    std::map<std::string, std::vector<std::string>> state_ts;
+    for (const auto& m : found) {
+        const std::string rest = m.topic.substr(root.size() + 1);
+        const std::string id = rest.substr(0, rest.find('/'));
+        if (rest == id + "/status") {
+            agents[id].status_payload = m.payload;
+        } else {
+            state_ts[id].push_back(str(parse_object(m.payload), "ts"));
+        }
+    }
+    const auto now = SystemClock::now();
+    for (auto& [id, agent] : agents) {
+        agent.other_ts = state_ts[id];
+        agent.presence = agent_presence(parse_object(agent.status_payload), agent.other_ts, now);
+    }
+    return agents;
+}
+
+std::string last_seen_text(const AgentPresence& p) {
+    if (p.online) return "now";
+    if (p.last_seen.empty()) return "-";
+    return p.last_seen + (p.offline_for ? " (" + format_duration(*p.offline_for) + " ago)" : "");
+}
+
+// Clears every retained message of one agent (its status last, so that an interrupted forget
+// still lists the agent and can be run again).
+std::size_t forget_agent(Session& s, const std::string& id) {
+    const contract::AgentTopics topics(s.target().topic_root, id);
+    auto retained = s.client().retained(topics.base() + "/#", s.deadline());
+    std::stable_partition(retained.begin(), retained.end(),
+                          [&](const ReceivedMessage& m) { return m.topic != topics.status(); });
+    for (const auto& m : retained) s.client().publish(m.topic, "", true);
+    return retained.size();
+}
+
+int print_forgotten(Session& s, const std::vector<std::string>& ids) {
+    if (s.json()) {
+        Document doc(rapidjson::kObjectType);
+        auto& a = doc.GetAllocator();
+        Value list(rapidjson::kArrayType);
+        for (const auto& id : ids) list.PushBack(Value(id, a), a);
+        doc.AddMember("ok", true, a);
+        doc.AddMember("forgotten", list, a);
+        s.out() << contract::to_json(doc) << "\n";
+    } else if (ids.empty()) {
+        s.out() << "no agent to forget\n";
+    }
+    return kOk;
+}
+
+int cmd_agents_prune(Session& s) {
+    expect_args(s.options(), 1);
+    const std::string age_text =
+        command_option(s.options(), "older-than").value_or(kDefaultPruneAge);
+    const auto age = parse_age(age_text);
+    if (!age) {
+        throw UsageError("--older-than must be an age like 7d, 12h, 30m or 90s, got '" + age_text +
+                         "'");
+    }
+    std::vector<std::string> forgotten;
+    for (const auto& [id, agent] : seen_agents(s)) {
+        const auto& p = agent.presence;
+        if (p.online || !p.offline_for || *p.offline_for <= *age) continue;
+        forget_agent(s, id);
+        forgotten.push_back(id);
+        if (!s.json()) s.out() << "forgot " << id << " (" << Session::offline_since(p) << ")\n";
+    }
+    return print_forgotten(s, forgotten);
+}
+
+int cmd_agents_forget(Session& s) {
+    const std::string& id = arg(s.options(), 2, "agent id");
+    expect_args(s.options(), 3);
+    if (auto error = registry::identifier_error("agent_id", id)) throw UsageError(*error);
+    const auto agents = seen_agents(s);
+    auto it = agents.find(id);
+    if (it == agents.end()) {
+        const std::string error = "agent " + id + " is not on the broker";
+        s.err() << error << "\n";
+        if (s.json()) print_json_error(s, error);
+        return kCommandFailed;
+    }
+    if (it->second.presence.online) {
+        const std::string error = "agent " + id + " is online: not forgetting it";
+        s.err() << error << "\n";
+        if (s.json()) print_json_error(s, error);
+        return kCommandFailed;
+    }
+    forget_agent(s, id);
+    if (!s.json()) s.out() << "forgot " << id << "\n";
+    return print_forgotten(s, {id});
+}
+
+}  // namespace
+
+int cmd_agents(Session& s) {
+    if (s.options().words.size() >= 2) {
+        if (s.options().words[1] == "forget") return cmd_agents_forget(s);
+        throw UsageError(
+            unknown_word_error("agents subcommand", s.options().words[1], known_words({"agents"})));
+    }
+    if (command_switch(s.options(), "prune")) return cmd_agents_prune(s);
+    if (command_option(s.options(), "older-than")) {
+        throw UsageError("--older-than goes with --prune");
+    }
+    const auto agents = seen_agents(s);
+    if (s.json()) {
+        // Each agent's status as published, plus what lucidctl makes of it now.
+        s.out() << "[";
+        bool first = true;
+        for (const auto& [id, agent] : agents) {
+            Document doc = parse_object(agent.status_payload);
+            auto& a = doc.GetAllocator();
+            const auto& p = agent.presence;
+            doc.RemoveMember("last_seen");
+            doc.AddMember("last_seen", p.last_seen.empty() ? Value() : Value(p.last_seen, a), a);
+            s.out() << (first ? "" : ",") << contract::to_json(doc);
+            first = false;
+        }
+        s.out() << "]\n";
+        return kOk;
+    }
+    bool any_conflict = false;
+    for (const auto& entry : agents)
+        any_conflict = any_conflict || !entry.second.presence.conflict.empty();
+    std::vector<std::string> headers{"AGENT", "STATE", "VERSION", "SESSION", "UPTIME", "LAST SEEN"};
+    if (any_conflict) headers.push_back("CONFLICT");
+    TextTable table(headers);
+    for (const auto& [id, agent] : agents) {
+        const auto& p = agent.presence;
+        const Document doc = parse_object(agent.status_payload);
+        table.add({id, str(doc, "state"), p.version, p.session,
+                   p.uptime_s ? format_duration(*p.uptime_s) : "-", last_seen_text(p), p.conflict});
+    }
+    table.print(s.out());
+    return kOk;
+}
+
+int cmd_watch(Session& s) {
+    const std::string filter = s.target().topic_root + "/" + s.target().agent_id + "/#";
+    s.client().subscribe(filter);
+    while (true) {
+        auto message = s.client().wait_for([](const ReceivedMessage&) { return true; },
+                                           SteadyClock::now() + std::chrono::hours(24));
+        if (!message) continue;
+        const std::string received = contract::utc_timestamp(SystemClock::now());
+        if (s.json()) {
+            Document doc(rapidjson::kObjectType);
+            auto& a = doc.GetAllocator();
+            doc.AddMember("received", Value(received, a), a);
+            doc.AddMember("topic", Value(message->topic, a), a);
+            doc.AddMember("retain", message->retain, a);
+            // A JSON payload is embedded as JSON; anything else as a string.
+            Document payload;
+            if (!message->payload.empty() && !registry::json_too_deep(message->payload) &&
+                !payload.Parse(message->payload.c_str(), message->payload.size()).HasParseError()) {
+                doc.AddMember("payload", Value(payload, a), a);
+            } else {
+                doc.AddMember("payload", Value(message->payload, a), a);
+            }
+            s.out() << contract::to_json(doc) << std::endl;
+        } else {
+            s.out() << received << " " << message->topic << (message->retain ? " (retained) " : " ")
+                    << message->payload << std::endl;
+        }
+        // SIGPIPE is ignored: a closed stdout (`lucidctl watch | head`) shows up here.
+        if (!s.out()) return kOk;
+    }
+}
+
+}  // namespace lucid::host::ctl

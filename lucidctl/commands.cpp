@@ -1,0 +1,223 @@
+#include "lucidctl/commands.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+
+#include "contract/payloads.hpp"
+#include "lucidctl/verbs.hpp"
+
+namespace lucid::host::ctl {
+
+namespace topics = contract::topics;
+using rapidjson::Document;
+using rapidjson::Value;
+
+const std::string& arg(const CtlOptions& o, std::size_t index, const char* what) {
+    if (o.words.size() <= index) throw UsageError(std::string("missing ") + what);
+    return o.words[index];
+}
+
+void expect_args(const CtlOptions& o, std::size_t count) {
+    if (o.words.size() > count) throw UsageError("unexpected argument '" + o.words[count] + "'");
+}
+
+void print_json_error(Session& s, const std::string& error) {
+    Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    doc.AddMember("ok", false, a);
+    doc.AddMember("error", Value(error, a), a);
+    s.out() << contract::to_json(doc) << "\n";
+}
+
+namespace {
+
+int cmd_status(Session& s) {
+    const auto& p = s.presence();
+    const auto& status = s.status_payload();
+    const auto& state = s.core_state_payload();
+    if (!status) {
+        throw BrokerUnreachable("no status of agent '" + s.target().agent_id + "' on the broker");
+    }
+    if (s.json()) {
+        // The retained payloads as they are, and what lucidctl makes of them now.
+        Document doc(rapidjson::kObjectType);
+        auto& a = doc.GetAllocator();
+        doc.AddMember("online", p.online, a);
+        doc.AddMember("last_seen", p.last_seen.empty() ? Value() : Value(p.last_seen, a), a);
+        doc.AddMember("uptime_s", p.uptime_s ? Value(*p.uptime_s) : Value(), a);
+        s.out() << "{\"status\":" << *status << ",\"state\":" << state.value_or("null")
+                << ",\"presence\":" << contract::to_json(doc) << "}\n";
+        return kOk;
+    }
+    const Document st = parse_object(*status);
+    const Document cs = parse_object(state.value_or("{}"));
+    s.out() << "agent:      " << str(st, "agent_id") << "\n";
+    if (p.online) {
+        s.out() << "status:     online (session " << str(st, "session") << ")\n"
+                << "uptime:     " << (p.uptime_s ? format_duration(*p.uptime_s) : "-") << "\n";
+    } else {
+        s.out() << "status:     " << Session::offline_since(p) << " (session " << str(st, "session")
+                << ")\n";
+    }
+    s.out() << "version:    " << str(st, "version") << "\n";
+    if (!p.conflict.empty()) s.out() << "conflict:   " << p.conflict << "\n";
+    // An offline agent's core/state is what it was when it left, not what it is.
+    const std::string as_of = p.online ? "" : " (last known, as of " + str(cs, "ts", "-") + ")";
+    s.out() << "state:      " << str(cs, "state", "-") << as_of << "\n"
+            << "components: " << str(cs, "components_running", "0") << " running, "
+            << str(cs, "components_failed", "0") << " failed" << as_of << "\n";
+    return kOk;
+}
+
+int cmd_config_get(Session& s) {
+    auto cfg = s.retained_one(s.topics().core_cfg_state());
+    if (!cfg) {
+        throw BrokerUnreachable("agent '" + s.target().agent_id +
+                                "' has no core/cfg/state on the broker");
+    }
+    // What an offline agent last published, said as such (as status and plugin list do).
+    const auto& p = s.presence();
+    if (p.known && !p.online) {
+        s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(p)
+                << ": its last known settings\n";
+    }
+    if (s.json()) {
+        s.out() << *cfg << "\n";
+        return kOk;
+    }
+    const Document doc = parse_object(*cfg);
+    if (doc.HasMember("cfg") && doc["cfg"].IsObject()) {
+        for (const auto& m : doc["cfg"].GetObject()) {
+            s.out() << m.name.GetString() << "=" << str(doc["cfg"], m.name.GetString()) << "\n";
+        }
+    }
+    return kOk;
+}
+
+// KEY=VALUE: true/false become booleans, integers numbers, anything else a string.
+void add_setting(Value& set, const std::string& assignment, Document::AllocatorType& a) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw UsageError("expected KEY=VALUE, got '" + assignment + "'");
+    }
+    const std::string key = assignment.substr(0, eq);
+    const std::string value = assignment.substr(eq + 1);
+    Value v;
+    char* end = nullptr;
+    const long long number = std::strtoll(value.c_str(), &end, 10);
+    if (value == "true" || value == "false") {
+        v.SetBool(value == "true");
+    } else if (!value.empty() && end && *end == '\0') {
+        v.SetInt64(number);
+    } else {
+        v.SetString(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a);
+    }
+    set.AddMember(Value(key, a), v, a);
+}
+
+int cmd_config_set(Session& s) {
+    if (s.options().words.size() < 3) throw UsageError("missing KEY=VALUE");
+    Document payload(rapidjson::kObjectType);
+    auto& a = payload.GetAllocator();
+    Value set(rapidjson::kObjectType);
+    for (std::size_t i = 2; i < s.options().words.size(); ++i) {
+        add_setting(set, s.options().words[i], a);
+    }
+    payload.AddMember("set", set, a);
+    return s.report(topics::kCfgSet.name, s.request(topics::kCfgSet, std::move(payload)));
+}
+
+int cmd_ping(Session& s) {
+    int count = 1;
+    if (auto c = command_option(s.options(), "count")) {
+        count = std::atoi(c->c_str());
+        if (count < 1 || count > 100000) throw UsageError("--count must be between 1 and 100000");
+    }
+    s.require_not_offline();  // connects and reads the status before timing
+    for (int i = 0; i < count; ++i) {
+        const auto start = SteadyClock::now();
+        Answer answer = s.request(topics::kPing, Document(rapidjson::kObjectType));
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start)
+                .count();
+        const double rtt_ms = static_cast<double>(us) / 1000.0;
+        if (s.json()) {
+            // The agent's result plus the round trip lucidctl measured.
+            Document& doc = answer.doc;
+            doc.AddMember("rtt_ms", Value(static_cast<double>(us / 10) / 100.0),
+                          doc.GetAllocator());
+            answer.raw = contract::to_json(doc);
+        }
+        const int code = s.report(topics::kPing.name, answer);
+        if (code != kOk) return code;
+        if (!s.json()) {
+            s.out() << "round trip " << std::fixed << std::setprecision(2) << rtt_ms << " ms\n";
+        }
+    }
+    return kOk;
+}
+
+int dispatch(Session& s) {
+    const auto& w = s.options().words;
+    if (w.empty()) throw UsageError("missing command");
+    const std::string& c = w[0];
+    if (c == "agents") return cmd_agents(s);
+    if (c == "status") return expect_args(s.options(), 1), cmd_status(s);
+    if (c == "refresh") {
+        expect_args(s.options(), 1);
+        return s.report(topics::kRefresh.name,
+                        s.request(topics::kRefresh, Document(rapidjson::kObjectType)));
+    }
+    if (c == "ping") return expect_args(s.options(), 1), cmd_ping(s);
+    if (c == "watch") return expect_args(s.options(), 1), cmd_watch(s);
+    if (c == "config") {
+        const std::string& sub = arg(s.options(), 1, "config subcommand (get, set)");
+        if (sub == "get") return expect_args(s.options(), 2), cmd_config_get(s);
+        if (sub == "set") return cmd_config_set(s);
+        throw UsageError(unknown_word_error("config subcommand", sub, known_words({"config"})));
+    }
+    if (c == "plugin") {
+        const std::string& sub = arg(s.options(), 1, "plugin subcommand");
+        if (sub == "list") return expect_args(s.options(), 2), cmd_plugin_list(s);
+        if (sub == "info") return cmd_plugin_info(s);
+        if (sub == "install") return cmd_plugin_install(s);
+        if (sub == "inspect") return cmd_plugin_inspect(s);
+        for (const char* action : {"uninstall", "start", "stop", "restart", "enable", "disable"}) {
+            if (sub == action) return cmd_plugin_action(s, sub);
+        }
+        throw UsageError(unknown_word_error("plugin subcommand", sub, known_words({"plugin"})));
+    }
+    throw UsageError(unknown_word_error("command", c, known_words({})));
+}
+
+}  // namespace
+
+int run_ctl_command(const CtlOptions& options, const CtlTarget& target, std::ostream& out,
+                    std::ostream& err) {
+    Session session(options, target, out, err);
+    // Failures lucidctl finds itself: one line on stderr; with --json also a JSON error object
+    // on stdout (usage errors excepted: they are the caller's to fix, not to parse).
+    auto fail = [&](const std::exception& e, int code) {
+        err << "lucidctl: " << e.what() << "\n";
+        if (options.json) print_json_error(session, e.what());
+        return code;
+    };
+    try {
+        return dispatch(session);
+    } catch (const UsageError& e) {
+        print_usage_error(err, e.what(), options.words);
+        return kUsage;
+    } catch (const LocalError& e) {
+        return fail(e, kUsage);
+    } catch (const BrokerSetupError& e) {
+        return fail(e, kUsage);
+    } catch (const BrokerUnreachable& e) {
+        return fail(e, kUnreachable);
+    } catch (const std::exception& e) {
+        return fail(e, kCommandFailed);
+    }
+}
+
+}  // namespace lucid::host::ctl

@@ -1,0 +1,277 @@
+#include "lucidctl/options.hpp"
+
+#include <map>
+#include <ostream>
+#include <stdexcept>
+
+#include "lucidctl/nearest_word.hpp"
+
+namespace lucid::host::ctl {
+namespace {
+
+const std::vector<std::string> kCommandOptions = {"sha256", "id",     "dist",      "signature",
+                                                  "count",  "config", "older-than"};
+const std::vector<std::string> kCommandSwitches = {"force", "prune"};
+
+const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
+
+Drives lucid agents through the MQTT broker.
+
+commands:
+  agents                          every agent seen on the broker, by id, with its status
+  agents --prune [--older-than AGE]  forget agents offline longer than AGE (default 7d)
+  agents forget ID                forget one offline agent (clear its retained messages)
+  status                          the agent's status and state
+  plugin list                     installed components (the local registry if no broker)
+  plugin info ID                  one component (the local registry if no broker)
+  plugin install FILE [--id ID]   install or upgrade a component: FILE goes inline
+  plugin install URL --id ID --sha256 HEX   the agent downloads URL (file:// on the agent)
+  plugin uninstall ID [--dist NAME]  stop, unload and remove a component
+  plugin start|stop|restart ID    runtime control of a component
+  plugin enable|disable ID        whether a component starts at boot
+  plugin inspect FILE.so          the manifest of an artifact, without loading it
+  config get                      the agent's runtime config
+  config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled
+  refresh                         republish every retained snapshot
+  ping [--count N]                round trip to the agent
+  watch                           print every message of the agent as it arrives
+
+options:
+  --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
+                    --mqtt-url is the same option under the agent's name
+  --agent ID        agent id (default: $LUCID_AGENT_ID, else from the host name)
+  --root ROOT       topic root (default: $LUCID_TOPIC_ROOT, else lucid/agents)
+  --data-dir DIR    data directory for the offline registry (default: as the agent's)
+  --tls-ca FILE     CA file for mqtts:// (default: $LUCID_TLS_CA, else the system CAs)
+  --tls-cert FILE   client certificate for mqtts:// (with --tls-key; $LUCID_TLS_CERT)
+  --tls-key FILE    client key for mqtts:// ($LUCID_TLS_KEY)
+  --env-file FILE   read settings from FILE (default: $LUCID_ENV_FILE, else
+                    /etc/lucid/agent.env when it exists and is readable)
+  --json            machine-readable output
+  --timeout SECS    how long to wait for the broker and the agent, 1 to 3600 (default 10)
+  --version         print lucidctl's version
+  --help            help for any command: lucidctl plugin install --help
+
+exit codes: 0 ok, 1 the agent answered ok:false, 2 usage or a local problem (bad file,
+manifest or checksum), 3 broker unreachable, agent offline or no answer
+)";
+
+const char* const kInstallHelp =
+    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64] [--config JSON] [--force]
+       lucidctl plugin install URL --id ID --sha256 HEX [--signature BASE64] [--config JSON] [--force]
+
+A local FILE is sent inline through the broker (the agent needs no access to it): its sha256
+is computed here, its manifest checked here, its component id read from the manifest (--id,
+when given, must match), and a detached signature beside it (FILE.sig) is sent along unless
+--signature is given. A FILE larger than max_artifact_bytes (as this machine's settings say,
+default 64M) is refused here: install it from a URL instead.
+A URL (http://, https://, or file:// for a path on the agent's machine) is downloaded by the
+agent; --id and --sha256 are then mandatory.
+--config sets the component's config object at install time.
+Installing an older version than the one installed is refused unless --force.
+On a terminal, the progress (bytes, rate, time left) goes to stderr and is cleared before
+the result.
+)";
+
+const std::map<std::string, std::string> kHelp = {
+    {"agents",
+     "usage: lucidctl agents\n"
+     "       lucidctl agents --prune [--older-than AGE]\n"
+     "       lucidctl agents forget ID\n\n"
+     "Lists every agent whose retained status is on the broker under the topic root, sorted\n"
+     "by id: state, version, session, uptime (from connected_since), last seen, and a\n"
+     "conflict the agent reports. --prune clears the retained messages of every agent offline\n"
+     "for longer than AGE (a number with s, m, h or d; default 7d); forget clears those of\n"
+     "one offline agent.\n"},
+    {"status",
+     "usage: lucidctl status\n\nShows the agent's retained status and core/state; for an offline "
+     "agent,\nsince when, and that the state shown is its last.\n"},
+    {"plugin list",
+     "usage: lucidctl plugin list\n\nLists the components of the agent's retained "
+     "core/components snapshot.\nWithout a broker, reads the local registry (--data-dir) and says "
+     "so.\n"},
+    {"plugin info",
+     "usage: lucidctl plugin info ID\n\nShows one component's registry entry "
+     "and live state.\nWithout a broker, reads the local registry (--data-dir) and says so.\n"},
+    {"plugin install", kInstallHelp},
+    {"plugin uninstall",
+     "usage: lucidctl plugin uninstall ID [--dist NAME]\n\n--dist names the distribution "
+     "of a legacy entry whose dist_name the registry lacks\n(a normalized name: lowercase, "
+     "runs of '-', '_', '.' written as one '-').\n"},
+    {"plugin inspect",
+     "usage: lucidctl plugin inspect FILE.so\n\nPrints the manifest embedded "
+     "in the artifact, read without loading it.\nExit 2 when the file is not a plugin or its "
+     "manifest does not match its name.\n"},
+    {"config get",
+     "usage: lucidctl config get\n\nShows the agent's runtime config "
+     "(core/cfg/state).\n"},
+    {"config set",
+     "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level (DEBUG, "
+     "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false).\n"},
+    {"refresh",
+     "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
+     "snapshot.\n"},
+    {"ping",
+     "usage: lucidctl ping [--count N]\n\nMeasures the command round trip to the "
+     "agent (--json: rtt_ms in each result).\n"},
+    {"watch",
+     "usage: lucidctl watch\n\nPrints every message under the agent's topics, with the time it "
+     "arrived,\nuntil interrupted or the output is closed. --json: one object a line, the "
+     "payload\nembedded as JSON when it is JSON.\n"},
+};
+
+bool contains(const std::vector<std::string>& list, const std::string& word) {
+    for (const auto& item : list) {
+        if (item == word) return true;
+    }
+    return false;
+}
+
+// The help key of `words` ("plugin install", "status"), empty when it names no command.
+std::string help_key(const std::vector<std::string>& words) {
+    if (words.size() >= 2) {
+        const std::string key = words[0] + " " + words[1];
+        if (words[0] == "plugin" &&
+            contains({"start", "stop", "restart", "enable", "disable"}, words[1])) {
+            return key;
+        }
+        if (kHelp.count(key)) return key;
+    }
+    if (!words.empty() && kHelp.count(words[0])) return words[0];
+    return {};
+}
+
+void set_timeout(CtlOptions& o, const std::string& text) {
+    try {
+        std::size_t used = 0;
+        const double seconds = std::stod(text, &used);
+        if (used != text.size() || !(seconds >= 1 && seconds <= 3600)) {
+            throw std::out_of_range("");
+        }
+        o.timeout = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+    } catch (const std::exception&) {
+        o.error = "--timeout must be a number of seconds from 1 to 3600, got '" + text + "'";
+    }
+}
+
+}  // namespace
+
+CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
+    CtlOptions o;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        std::optional<std::string> inline_value;
+        if (arg.rfind("--", 0) == 0) {
+            if (auto eq = arg.find('='); eq != std::string::npos) {
+                inline_value = arg.substr(eq + 1);
+                arg = arg.substr(0, eq);
+            }
+        }
+        auto value = [&]() -> std::optional<std::string> {
+            if (inline_value) return inline_value;
+            if (i + 1 < args.size()) return args[++i];
+            o.error = "option " + arg + " needs a value";
+            return std::nullopt;
+        };
+        if (arg == "--help" || arg == "-h") {
+            o.help = true;
+        } else if (arg == "--version" || arg == "-V") {
+            o.version = true;
+        } else if (arg == "--json") {
+            o.json = true;
+        } else if (arg == "--url" || arg == "--mqtt-url") {
+            o.url = value();
+            o.url_flag = arg;
+        } else if (arg == "--agent") {
+            o.agent = value();
+        } else if (arg == "--root") {
+            o.root = value();
+        } else if (arg == "--data-dir") {
+            o.data_dir = value();
+        } else if (arg == "--env-file") {
+            o.env_file = value();
+        } else if (arg == "--tls-ca") {
+            o.tls_ca = value();
+        } else if (arg == "--tls-cert") {
+            o.tls_cert = value();
+        } else if (arg == "--tls-key") {
+            o.tls_key = value();
+        } else if (arg == "--timeout") {
+            if (auto v = value()) set_timeout(o, *v);
+        } else if (arg.rfind("--", 0) == 0) {
+            const std::string name = arg.substr(2);
+            if (contains(kCommandSwitches, name)) {
+                if (inline_value) {
+                    o.error = "option " + arg + " takes no value";
+                } else {
+                    o.command_options.emplace_back(name, "true");
+                }
+            } else if (contains(kCommandOptions, name)) {
+                if (auto v = value()) o.command_options.emplace_back(name, *v);
+            } else {
+                std::vector<std::string> known = {
+                    "--url",      "--mqtt-url", "--agent",    "--root",    "--data-dir",
+                    "--env-file", "--tls-ca",   "--tls-cert", "--tls-key", "--json",
+                    "--timeout",  "--version",  "--help"};
+                for (const auto& c : kCommandOptions) known.push_back("--" + c);
+                for (const auto& c : kCommandSwitches) known.push_back("--" + c);
+                o.error = unknown_word_error("option", arg, known);
+            }
+        } else {
+            o.words.push_back(arg);
+        }
+        if (!o.error.empty()) break;
+    }
+    return o;
+}
+
+std::optional<std::string> command_option(const CtlOptions& options, const std::string& name) {
+    for (const auto& [key, value] : options.command_options) {
+        if (key == name) return value;
+    }
+    return std::nullopt;
+}
+
+bool command_switch(const CtlOptions& options, const std::string& name) {
+    return command_option(options, name).has_value();
+}
+
+std::string ctl_help(const std::vector<std::string>& words) {
+    const std::string key = help_key(words);
+    if (key.empty()) return kOverview;
+    if (words[0] == "plugin" && kHelp.count(key) == 0) {
+        return "usage: lucidctl plugin " + words[1] +
+               " ID\n\nstart/stop/restart act now; enable/disable decide whether the "
+               "component starts at boot.\n";
+    }
+    return kHelp.at(key);
+}
+
+void print_usage_error(std::ostream& err, const std::string& error,
+                       const std::vector<std::string>& words) {
+    const std::string key = help_key(words);
+    err << "lucidctl: " << error << "\n"
+        << "try 'lucidctl " << (key.empty() ? "" : key + " ") << "--help'\n";
+}
+
+std::vector<std::string> known_words(const std::vector<std::string>& path) {
+    if (path.empty()) {
+        return {"agents", "status", "plugin", "config", "refresh", "ping", "watch"};
+    }
+    if (path[0] == "plugin") {
+        return {"list", "info",    "install", "uninstall", "start",
+                "stop", "restart", "enable",  "disable",   "inspect"};
+    }
+    if (path[0] == "config") return {"get", "set"};
+    if (path[0] == "agents") return {"forget"};
+    return {};
+}
+
+std::string unknown_word_error(const std::string& what, const std::string& word,
+                               const std::vector<std::string>& known) {
+    std::string text = "unknown " + what + " '" + word + "'";
+    if (auto near = nearest_word(word, known)) text += " (did you mean '" + *near + "'?)";
+    return text;
+}
+
+}  // namespace lucid::host::ctl

@@ -1,0 +1,40 @@
+// lucidctl's verbs, one function each, grouped by file: commands.cpp (dispatch, status,
+// config, refresh, ping), agents.cpp (agents, prune, forget, watch), plugin.cpp
+// (list, info, start/stop/..., uninstall, inspect), install.cpp (install).
+// Each returns the exit code; errors are thrown (session.hpp).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "lucidctl/session.hpp"
+
+namespace lucid::host::ctl {
+
+const std::string& arg(const CtlOptions& o, std::size_t index, const char* what);
+void expect_args(const CtlOptions& o, std::size_t count);
+
+int cmd_agents(Session& s);
+int cmd_watch(Session& s);
+
+int cmd_plugin_list(Session& s);
+int cmd_plugin_info(Session& s);
+int cmd_plugin_action(Session& s, const std::string& action);
+int cmd_plugin_inspect(Session& s);
+int cmd_plugin_install(Session& s);
+
+// How much longer than --timeout lucidctl waits for the answer to a component command: the
+// agent bounds each plugin start and stop by its plugin call time limit (10 s), so a stop of a
+// hung plugin is answered only after that limit; lucidctl must outwait it. stop and uninstall
+// wait on one stop, restart on a stop and a start, install on an upgrade's stop and start plus
+// the longest health window (upgrade_health_ms at most 60 s).
+std::chrono::milliseconds agent_bound(const std::string& action);
+
+// Refuses (LocalError) a FILE argument that is not a regular file, checked on a descriptor
+// opened without blocking: a FIFO would otherwise hang the manifest read for ever.
+void require_regular_file(const std::string& file);
+
+// --json: a lucidctl-side failure as one JSON object on stdout, so scripts always get JSON.
+void print_json_error(Session& s, const std::string& error);
+
+}  // namespace lucid::host::ctl
