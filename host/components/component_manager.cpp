@@ -2,7 +2,6 @@
 // Install, uninstall and drop-in files are in component_install.cpp.
 #include "components/component_manager.hpp"
 
-#include <mosquitto.h>
 
 #include <algorithm>
 
@@ -521,10 +520,10 @@ void ComponentManager::refuse_command(const std::string& component_id, const std
 bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
                                bool retain) {
     const auto outcome = mqtt_.session.publish(topic, payload, qos, retain);
-    // Not connected (plugins start at boot before the first connection, or the broker is away):
-    // libmosquitto has queued a QoS 1/2 message and sends it on (re)connect, yet it reports
-    // MOSQ_ERR_NO_CONN. For the plugin that publish succeeded; failing it would fail start().
-    return outcome.ok || (qos > 0 && outcome.error == mosquitto_strerror(MOSQ_ERR_NO_CONN));
+    // Not connected (plugins start at boot before the first connection, or the broker is away)
+    // but queued for the next connection: for the plugin that publish succeeded; failing it
+    // would fail start().
+    return outcome.ok || outcome.queued;
 }
 
 void ComponentManager::subscribe(const std::string& component_id, const std::string& filter,

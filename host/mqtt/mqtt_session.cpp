@@ -286,6 +286,7 @@ PublishOutcome MqttSession::publish(const std::string& topic, std::string_view p
                                      static_cast<int>(payload.size()), payload.data(), qos, retain);
     outcome.ok = rc == MOSQ_ERR_SUCCESS;
     if (!outcome.ok) outcome.error = mosquitto_strerror(rc);
+    outcome.queued = rc == MOSQ_ERR_NO_CONN && qos > 0;
     return outcome;
 }
 

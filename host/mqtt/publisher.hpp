@@ -15,6 +15,9 @@ struct PublishOutcome {
     bool ok = false;
     int mid = 0;        // message id, for wait_delivered()
     std::string error;  // when !ok
+    // Not connected, but kept by the client and sent on (re)connect (QoS 1/2): libmosquitto
+    // reports MOSQ_ERR_NO_CONN for a message it has queued all the same.
+    bool queued = false;
 };
 
 class Publisher {

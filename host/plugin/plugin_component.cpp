@@ -38,9 +38,8 @@ PluginComponent::StopReport PluginComponent::stop_and_unload() {
     unloaded_ = true;
     if (!stuck_) {
         PluginContext::StepResult stopped = context_->stop();
-        report.ok = stopped.ok || stopped.error == "not running";
-        report.error = stopped.ok ? "" : stopped.error;
-        if (report.error == "not running") report.error.clear();
+        report.ok = stopped.ok || stopped.not_running;
+        report.error = report.ok ? "" : stopped.error;
         stuck_ = stopped.stuck;
     }
     final_status_ = context_->status();

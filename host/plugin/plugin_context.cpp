@@ -170,7 +170,7 @@ PluginContext::StepResult PluginContext::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (phase_ != Phase::running) {
-            return StepResult{phase_ == Phase::stopped, "not running", false};
+            return StepResult{phase_ == Phase::stopped, "not running", false, true};
         }
         phase_ = Phase::stopping;  // no new deliveries, timers or subscriptions from here on
     }

@@ -49,6 +49,7 @@ class PluginContext {
         bool ok = false;
         std::string error;   // why not ok
         bool stuck = false;  // the plugin did not return in time: keep its library mapped
+        bool not_running = false;  // stop(): there was nothing to stop (never started, failed)
     };
 
     // `descriptor` must stay callable until stop() returned (its library stays loaded).
