@@ -76,7 +76,7 @@ void CommandDispatcher::execute(const CommandSpec& spec, const mqtt::MqttMessage
 }
 
 std::optional<contract::CommandRequest> CommandDispatcher::admit(const CommandSpec& spec,
-                                                                const std::string& payload) {
+                                                                 const std::string& payload) {
     auto log = logger("commands");
     auto request = contract::parse_command(payload);
     if (!request.ok()) {
@@ -101,21 +101,19 @@ void CommandDispatcher::finish(const CommandSpec& spec, const std::string& reque
     auto log = logger("commands");
     const std::string payload = reply.result.str();
     try {
-        dedup_.record(request_id, RecordedResult{spec.result_topic, payload},
-                      reply.durability);
+        dedup_.record(request_id, RecordedResult{spec.result_topic, payload}, reply.durability);
     } catch (const std::exception& e) {
         // The answer still goes out; only a retry after a crash could run the command again.
         log->error("{}: cannot persist request '{}': {}", spec.name, request_id, e.what());
     }
     const auto outcome = publisher_.publish(spec.result_topic, payload, 1, false);
     if (!outcome.ok) {
-        log->warn("{}: cannot publish result of '{}': {}", spec.name, request_id,
-                  outcome.error);
+        log->warn("{}: cannot publish result of '{}': {}", spec.name, request_id, outcome.error);
     }
     if (reply.after_delivery) {
         if (outcome.ok && !publisher_.wait_delivered(outcome.mid, kDeliveryTimeout)) {
-            log->warn("{}: result of '{}' not acknowledged within {} ms", spec.name,
-                      request_id, kDeliveryTimeout.count());
+            log->warn("{}: result of '{}' not acknowledged within {} ms", spec.name, request_id,
+                      kDeliveryTimeout.count());
         }
         reply.after_delivery();
     }

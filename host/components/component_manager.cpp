@@ -2,7 +2,6 @@
 // Install, uninstall and drop-in files are in component_install.cpp.
 #include "components/component_manager.hpp"
 
-
 #include <algorithm>
 
 #include "commands/command_dispatcher.hpp"
@@ -20,7 +19,6 @@ namespace {
 const char* const kUnsupportedError =
     "a Python wheel of the earlier agent: this host cannot run it (uninstall it, or install a "
     "native build)";
-
 
 }  // namespace
 

@@ -66,7 +66,7 @@ std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now)
 struct ComponentSnapshot {
     registry::Entry entry;
     ComponentState state = ComponentState::stopped;  // published as wire_state()
-    std::string error;  // empty → null
+    std::string error;                               // empty → null
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
                                Clock::time_point now);

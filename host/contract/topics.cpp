@@ -46,7 +46,8 @@ std::optional<ComponentTopic> parse_component_topic(std::string_view base, std::
     if (slash == 0 || slash == std::string_view::npos || slash + 1 == topic.size()) {
         return std::nullopt;
     }
-    return ComponentTopic{std::string(topic.substr(0, slash)), std::string(topic.substr(slash + 1))};
+    return ComponentTopic{std::string(topic.substr(0, slash)),
+                          std::string(topic.substr(slash + 1))};
 }
 
 std::optional<std::string> component_command_action(const ComponentTopic& topic) {

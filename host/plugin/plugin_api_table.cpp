@@ -183,7 +183,7 @@ struct PluginApi {
             }
             ctx.report_plugin_status(
                 state == LUCID_STATE_RUNNING ? ComponentState::running : ComponentState::failed,
-                                     error ? error : "");
+                error ? error : "");
             return LUCID_OK;
         });
     }

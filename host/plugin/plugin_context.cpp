@@ -299,12 +299,13 @@ bool PluginContext::take_command(const std::string& action, const std::string& p
     }
     // Queued even without a handler: a plugin still starting registers it before the task
     // runs (start is ahead in the queue); otherwise it answers "unknown command".
-    const auto offered = worker_.offer(
-        [this, action, payload] { run_command(action, payload); }, tag,
-        "command '" + action + "'", topic.size() + payload.size(), [this, action, payload] {
-            host_.refuse_command(component_id_, action, payload,
-                                 host_.not_run_error(component_id_));
-        });
+    const auto offered =
+        worker_.offer([this, action, payload] { run_command(action, payload); }, tag,
+                      "command '" + action + "'", topic.size() + payload.size(),
+                      [this, action, payload] {
+                          host_.refuse_command(component_id_, action, payload,
+                                               host_.not_run_error(component_id_));
+                      });
     if (offered == PluginWorker::Offer::full) {
         host_.refuse_command(component_id_, action, payload,
                              "busy: component queue full: " + component_id_);
@@ -345,8 +346,8 @@ void PluginContext::run_command(const std::string& action, const std::string& pa
     if (!handler.fn) {
         result.fail("unknown command: " + action);
     } else {
-        lucid_command command{sizeof(lucid_command), 0, action.c_str(),
-                              request->request_id.c_str(), payload.c_str()};
+        lucid_command command{sizeof(lucid_command), 0, action.c_str(), request->request_id.c_str(),
+                              payload.c_str()};
         PluginCall call;
         lucid_status status =
             call_plugin(call, [&] { return handler.fn(handler.user, &command, call.handle()); });

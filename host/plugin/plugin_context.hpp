@@ -47,8 +47,8 @@ class PluginContext {
   public:
     struct StepResult {
         bool ok = false;
-        std::string error;   // why not ok
-        bool stuck = false;  // the plugin did not return in time: keep its library mapped
+        std::string error;         // why not ok
+        bool stuck = false;        // the plugin did not return in time: keep its library mapped
         bool not_running = false;  // stop(): there was nothing to stop (never started, failed)
     };
 

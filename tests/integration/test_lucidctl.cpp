@@ -146,7 +146,8 @@ TEST_CASE("installing from a URL needs a sha256 and a component id") {
     Running r;
     CHECK(r.run({"plugin", "install", "https://example.com/x-1.0.0.so"}).code == 2);
     // file:// is a path on the agent's machine: lucidctl cannot read the manifest there.
-    const auto from_file_url = r.run({"plugin", "install", std::string("file://") + LUCID_ITEST_ECHO_1_0});
+    const auto from_file_url =
+        r.run({"plugin", "install", std::string("file://") + LUCID_ITEST_ECHO_1_0});
     CHECK(from_file_url.code == 2);
     CHECK(from_file_url.has("--id is mandatory for a URL"));
 }
