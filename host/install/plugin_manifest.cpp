@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "install/elf_section_reader.hpp"
+#include "install/sanitizer_runtime.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 
@@ -72,7 +73,19 @@ ManifestResult read_manifest(const std::filesystem::path& file) {
         return ManifestResult{std::nullopt, section.error};
     }
     ManifestResult parsed = parse_manifest(*section.contents);
-    if (!parsed.ok()) parsed.error = file.string() + ": " + parsed.error;
+    if (!parsed.ok()) {
+        parsed.error = file.string() + ": " + parsed.error;
+        return parsed;
+    }
+    // Before anything of it is loaded: a sanitizer runtime it needs would end the agent.
+    const ElfSectionResult dynamic = read_elf_section(file, ".dynamic");
+    const ElfSectionResult dynstr = read_elf_section(file, ".dynstr");
+    if (dynamic.contents && dynstr.contents) {
+        if (auto refusal = sanitizer_refusal(needed_libraries(*dynamic.contents, *dynstr.contents),
+                                             this_process_sanitizers())) {
+            return ManifestResult{std::nullopt, file.string() + ": " + *refusal};
+        }
+    }
     return parsed;
 }
 
