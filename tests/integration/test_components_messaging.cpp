@@ -3,6 +3,8 @@
 // commands with their results, and plugin subscriptions coming back after a broker restart.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include "component_rig.hpp"
 
 using namespace lucid::itest;
@@ -110,6 +112,27 @@ TEST_CASE("plugin subscriptions come back after a broker restart that forgot eve
 
 TEST_CASE("plugin subscriptions come back after a broker restart with persistence") {
     plugin_subscriptions_survive_a_broker_restart(true);
+}
+
+TEST_CASE("a plugin that publishes in start while the broker is away at boot starts all the same") {
+    // libmosquitto keeps a QoS 1 message published while disconnected and sends it on connect,
+    // yet reports MOSQ_ERR_NO_CONN: for the plugin that publish succeeded (PublishOutcome::
+    // queued). The probe publishes its "started" event in start().
+    ComponentRig rig("msg-offline-boot");
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    rig.broker.stop();
+    rig.agent.start(rig.env);
+    // The components boot before the first connection attempt.
+    REQUIRE_MESSAGE(rig.agent.wait_for_log("reconnecting to", std::chrono::seconds(10)),
+                    rig.agent.log());
+    rig.broker.start();
+    rig.client = std::make_unique<MqttClient>(rig.broker.port());
+    rig.client->subscribe(rig.agent.topic("#"));
+    auto running = rig.wait_status("probe", "running");
+    REQUIRE_MESSAGE(running, rig.agent.log());
+    CHECK(running->json()["error"].IsNull());
 }
 
 TEST_CASE("a plugin command repeated with the same request_id gets the first answer again") {
