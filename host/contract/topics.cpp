@@ -22,7 +22,7 @@ std::string AgentTopics::component_command(std::string_view cid, std::string_vie
 
 std::string AgentTopics::component_command_result(std::string_view cid,
                                                   std::string_view action) const {
-    return component(cid, std::string("evt/").append(action).append("_result"));
+    return component_command_result_topic(base_, cid, action);
 }
 
 namespace {
@@ -35,6 +35,11 @@ std::string component_topic(std::string_view base, std::string_view cid, std::st
     topic.reserve(base.size() + kComponents.size() + cid.size() + 1 + suffix.size());
     topic.append(base).append(kComponents).append(cid).append("/").append(suffix);
     return topic;
+}
+
+std::string component_command_result_topic(std::string_view base, std::string_view cid,
+                                           std::string_view action) {
+    return component_topic(base, cid, std::string("evt/").append(action).append("_result"));
 }
 
 std::optional<ComponentTopic> parse_component_topic(std::string_view base, std::string_view topic) {

@@ -98,6 +98,9 @@ class AgentTopics {
 
 // `{base}/components/{cid}/{suffix}`: for code that knows only an agent's base topic.
 std::string component_topic(std::string_view base, std::string_view cid, std::string_view suffix);
+// `{base}/components/{cid}/evt/{action}_result`: the answer to a plugin-defined command.
+std::string component_command_result_topic(std::string_view base, std::string_view cid,
+                                           std::string_view action);
 
 // A topic under `{base}/components/`, split at the component id; nullopt for any other topic
 // (also for an empty id or suffix). The id is not validated (registry::is_valid_identifier).

@@ -14,7 +14,7 @@ std::optional<contract::CommandRequest> PluginHostServices::admit_command(
 
 void PluginHostServices::answer_command(const std::string& component_id, const std::string& action,
                                         const contract::CommandRequest&, contract::Result result) {
-    publish(contract::component_topic(base_topic(), component_id, "evt/" + action + "_result"),
+    publish(contract::component_command_result_topic(base_topic(), component_id, action),
             result.str(), 1, false);
 }
 
@@ -23,7 +23,7 @@ void PluginHostServices::refuse_command(const std::string& component_id, const s
     const auto request = contract::parse_command(payload);
     contract::Result result(request.request_id, now());
     result.fail(request.ok() ? error : request.error);
-    publish(contract::component_topic(base_topic(), component_id, "evt/" + action + "_result"),
+    publish(contract::component_command_result_topic(base_topic(), component_id, action),
             result.str(), 1, false);
 }
 

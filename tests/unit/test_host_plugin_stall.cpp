@@ -69,7 +69,7 @@ class Services : public PluginHostServices {
         const auto request = contract::parse_command(payload);
         contract::Result result(request.request_id, now());
         result.fail(request.ok() ? error : request.error);
-        record(refused_, contract::component_topic(base_topic(), cid, "evt/" + action + "_result"),
+        record(refused_, contract::component_command_result_topic(base_topic(), cid, action),
                result.str());
     }
     void subscribe(const std::string&, const std::string& filter, int) override {
