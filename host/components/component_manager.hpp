@@ -1,21 +1,14 @@
-// The components of this agent at runtime (contract §4, §6, §7): the registry, the loaded plugins,
-// their live states, and every operation that changes them — boot, install/upgrade with
-// rollback, uninstall, start/stop/restart, enable/disable, component config, drop-in files.
-// It is also the PluginHostServices the plugins talk to.
+// The components of this agent on the wire (contract §4, §6, §7): the command layer over the
+// component lifecycle (component_lifecycle.hpp). It parses component commands, maps the
+// lifecycle's outcomes to their results and writes the audit line; it wires the lifecycle's
+// ports to the agent (DiskComponentStore, InProcessRuntime, MqttStatusSink); it is the
+// PluginHostServices the plugins talk to, fans incoming messages out to them and answers commands
+// for components that do not run; and it feeds the drop-in directory's files to the lifecycle.
 //
-// Ordering that makes a crash at any point recoverable (with ComponentFiles::recover at boot):
-// an install places the file, then updates the registry; an uninstall updates the registry,
-// then deletes the file. A component that takes the agent down is quarantined at the next boot
-// (component_quarantine.cpp, crash_records.hpp): the one a fatal signal was recorded for
-// (plugin/crash_record.hpp), or one during whose start the agent died
-// `start_deaths_before_quarantine` times in a row.
-//
-// Threads: the operations run on the command lanes (fast: start/stop/...; slow: install,
-// uninstall, drop-in) and are serialized by one lifecycle mutex; a long download happens before
-// that mutex is taken, so it delays nobody. The PluginHostServices members run on plugin
-// workers and never take the lifecycle mutex (a plugin being stopped may still call them).
-// deliver() runs on the network thread and never blocks on a plugin. A PluginStallWatch thread
-// of its own reports plugins stuck in a callback (and their recovery) through status_changed().
+// Threads: install/uninstall/control/configure on the command lanes, dropin_* on the drop-in
+// lane (the lifecycle serializes them; a long download happens before, so it delays nobody).
+// The PluginHostServices members run on plugin workers; deliver() and on_plugin_command() on the
+// network thread and never block on a plugin.
 // Errors: operations return contract::Result; nothing throws out of them.
 #pragma once
 
@@ -31,7 +24,10 @@
 
 #include "commands/command_dispatcher.hpp"
 #include "components/component_channel.hpp"
-#include "components/crash_records.hpp"
+#include "components/component_lifecycle.hpp"
+#include "components/disk_component_store.hpp"
+#include "components/in_process_runtime.hpp"
+#include "components/mqtt_status_sink.hpp"
 #include "contract/command_request.hpp"
 #include "contract/component_id_field.hpp"
 #include "contract/payloads.hpp"
@@ -41,12 +37,10 @@
 #include "install/component_files.hpp"
 #include "install/install_policy.hpp"
 #include "install/install_request.hpp"
-#include "lucid/registry/registry_store.hpp"
 #include "mqtt/message_router.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "plugin/plugin_component.hpp"
 #include "plugin/plugin_host_services.hpp"
-#include "plugin/plugin_stall_watch.hpp"
 
 namespace lucid::host::components {
 
@@ -114,7 +108,7 @@ class ComponentManager final : public PluginHostServices {
     void dropin_removed(const std::filesystem::path& file);
 
     // `core/components` entries with live states.
-    std::vector<contract::ComponentSnapshot> snapshots() const;
+    std::vector<contract::ComponentSnapshot> snapshots() const { return lifecycle_.snapshots(); }
     // Republishes components/{cid}/status and cfg/state of every component; returns the names
     // of those published (`components/{cid}/status`, `components/{cid}/cfg`).
     std::vector<std::string> publish_component_snapshots();
@@ -147,13 +141,14 @@ class ComponentManager final : public PluginHostServices {
                                      const contract::CommandRequest& request);
     contract::Result configure_request(const std::string& component_id,
                                        const contract::CommandRequest& request);
-    // The registered version of a component, empty when none.
-    std::string installed_version(const std::string& component_id) const;
-
-    struct Loaded {
-        std::unique_ptr<PluginComponent> plugin;
-    };
-    struct InstallPlan;
+    // The lifecycle's install of a verified artifact, as an install result.
+    contract::Result install_verified(const std::string& request_id,
+                                      const std::string& component_id,
+                                      const std::string& source_json,
+                                      const std::optional<std::string>& config_json,
+                                      const StagedArtifact& artifact);
+    // An interrupted install (boot) answered like any install result.
+    void answer_interrupted(const InterruptedInstall& interrupted);
 
     // The command's `component_id`, validated; on failure `result` carries the contract error.
     // Either way the result echoes it (echo_component_id).
@@ -162,68 +157,6 @@ class ComponentManager final : public PluginHostServices {
     static void echo_component_id(const contract::ComponentIdField& field,
                                   contract::Result& result);
 
-    // Lifecycle helpers; the caller holds lifecycle_mutex_.
-    std::string load_and_start(const registry::Entry& entry);  // error, empty on success
-    // The same for a library already mapped (an upgrade maps it before stopping the old one).
-    std::string start_loaded(const registry::Entry& entry, PluginComponent::LoadResult loaded);
-    bool stop_and_unload(const std::string& component_id);  // restart_required
-    bool healthy_for(const std::string& component_id, std::chrono::milliseconds window);
-    contract::Result install_verified(const std::string& request_id,
-                                      const std::string& component_id,
-                                      const std::string& source_json,
-                                      const std::optional<std::string>& config_json,
-                                      StagedArtifact artifact);
-    // uninstall() for either channel: only an MQTT uninstall moves a drop-in file aside.
-    contract::Result uninstall_from(Channel channel, const contract::CommandRequest& request);
-    // Moves the drop-in file of a component MQTT took over aside (component_channel.hpp).
-    void set_dropin_file_aside(const std::filesystem::path& file, const std::string& suffix,
-                               const std::string& component_id);
-    void save_registry(const registry::Registry& registry);
-    void set_status(const std::string& component_id, ComponentStatus status);
-    void forget_component(const std::string& component_id);
-    bool publish_component_status(const std::string& component_id);
-    bool publish_component_config(const std::string& component_id);
-    registry::Registry registry_copy() const;
-    // ---- crash quarantine (component_quarantine.cpp); the caller holds lifecycle_mutex_ ----
-    // Records the start() about to run (with the deaths counted for that version), or clears it.
-    void mark_starting(const registry::Entry& entry);
-    void clear_starting(const std::string& component_id);
-    // Records an install in progress until the returned guard goes.
-    struct InstallingGuard {
-        std::filesystem::path file;
-        ~InstallingGuard();
-    };
-    std::unique_ptr<InstallingGuard> mark_installing(const std::string& request_id,
-                                                     const registry::Entry& entry);
-    std::optional<Quarantine> read_quarantine(const std::string& component_id) const;
-    // The error when `entry`'s build is quarantined; nullopt when it may run.
-    std::optional<std::string> quarantine_error(const registry::Entry& entry) const;
-    void set_quarantine(const std::string& component_id, const Quarantine& quarantine);
-    void lift_quarantine(const std::string& component_id);
-    // What the last death of the agent leaves to do at boot: quarantines written, registry
-    // entries disabled (`changed`), the rest in the returned plan, done by finish_blame().
-    struct Blame {
-        struct Answer {
-            std::string component_id;
-            PendingInstall pending;
-            std::string error;
-            bool rolled_back = false;
-            std::string from;  // the version that runs again when rolled back
-        };
-        std::vector<std::string> suspects;                    // started first, one at a time
-        std::vector<Answer> answers;                          // installs the death interrupted
-        std::map<std::string, ComponentStatus> unregistered;  // failed, not in the registry
-        std::vector<std::filesystem::path> consumed;          // records to remove
-    };
-    Blame blame_deaths(registry::Registry& registry, bool& changed,
-                       std::vector<std::string>& problems);
-    void finish_blame(const Blame& blame);
-    // Whether a drop-in file is the unchanged build of a quarantine; logs why when it is. A
-    // changed one lifts the quarantine (and starts the component again when it was its own).
-    bool dropin_blocked(const std::filesystem::path& file, const dropin::FileVersion& id,
-                        const std::string& component_id, const std::string& sha256);
-    // A removed drop-in file takes the quarantine that named it along.
-    void dropin_quarantine_removed(const std::filesystem::path& file);
     void deliver(const mqtt::MqttMessage& message);
     // A retained components/{cid}/status or cfg/state of a component that is neither registered
     // nor being installed is what an agent killed between registry and broker updates left (an
@@ -241,28 +174,17 @@ class ComponentManager final : public PluginHostServices {
     Mqtt mqtt_;
     // `{base}/components/`, matched against every message and plugin publish: built once.
     const std::string components_prefix_;
-    ChangedFn changed_;
-    registry::RegistryStore store_;
-    install::ComponentFiles files_;
 
-    std::mutex lifecycle_mutex_;  // serializes operations; never taken by plugin callbacks
-    std::map<std::string, Loaded> loaded_;  // guarded by lifecycle_mutex_ (and state_mutex_)
+    DiskComponentStore store_;
+    MqttStatusSink sink_;
+    // Before the runtime it refers to: the runtime goes first, and a plugin it still stops
+    // reports to a lifecycle that is still there.
+    ComponentLifecycle lifecycle_;
+    InProcessRuntime runtime_;
 
-    mutable std::mutex state_mutex_;  // short sections only; never held while calling a plugin
-    registry::Registry registry_;     // the last saved registry
-    std::map<std::string, ComponentStatus> statuses_;
-    std::condition_variable status_cv_;
-    std::map<std::string, PluginContext*> contexts_;       // for deliver(); valid while in the map
-    std::map<std::string, std::string> starting_configs_;  // config of a start in progress
+    mutable std::mutex subscriptions_mutex_;
     std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
     dropin::DropinLogMemo dropin_log_;  // a drop-in refusal is logged once per file version
-    // Deaths counted at boot for a component's start, carried into its next start marker:
-    // cid → (version, deaths). Guarded by lifecycle_mutex_.
-    std::map<std::string, std::pair<std::string, int>> start_deaths_;
-    bool stopping_all_ = false;  // stop_all() began: the agent is shutting down
-
-    // Last: its thread ends before the members it reaches through the contexts go away.
-    PluginStallWatch stall_watch_;
 };
 
 }  // namespace lucid::host::components

@@ -1,0 +1,209 @@
+// The component lifecycle (contract §4, §6, §7): every transition of a component — boot, install,
+// upgrade with rollback, uninstall, start/stop/restart, enable/disable, configure, a drop-in
+// file's quarantine — in one place, over three ports (lifecycle_ports.hpp). It returns domain
+// outcomes; the command layer (component_manager.hpp) maps them to the wire, the drop-in
+// directory (and later the fleet's desired state) calls it directly.
+//
+//   ComponentLifecycle lifecycle(settings, store, runtime, sink);
+//   lifecycle.boot(answer_interrupted_install);
+//   Outcome o = lifecycle.install(order);      // o.rolled_back, o.restart_required, o.error
+//   lifecycle.report_status(cid, status);      // from the runtime: a plugin's own state
+//
+// Ordering that makes a crash at any point recoverable (with the store's recovery at boot): an
+// install places the file, then updates the registry; an uninstall updates the registry, then
+// deletes the file. A component that takes the agent down is quarantined at the next boot: the
+// one a fatal signal was recorded for, or one during whose start the agent died
+// `start_deaths_before_quarantine` times in a row (lifecycle_quarantine.cpp).
+//
+// Thread: operations are serialized by one lifecycle mutex (callers: the command lanes, the
+// drop-in lane). report_status, config_of, persist_config and the queries never take it: plugin
+// workers call them, also while an operation waits on that plugin.
+// Errors: Outcome / Expected; nothing throws.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "components/component_channel.hpp"
+#include "components/lifecycle_ports.hpp"
+#include "contract/payloads.hpp"
+
+namespace lucid::host::components {
+
+struct LifecycleSettings {
+    // How long a freshly started upgrade must stay healthy before the old version is let go.
+    std::chrono::milliseconds health_window{300};
+    // Deaths of the agent in a row while one component's start runs, none of them blamed on a
+    // plugin by a fatal signal, after which that component is quarantined.
+    int start_deaths_before_quarantine = 3;
+};
+
+// What an operation did.
+struct Outcome {
+    std::optional<Error> error;   // why it failed; none when it succeeded
+    bool noop = false;            // nothing to do: it was so already
+    bool rolled_back = false;     // an upgrade failed and the previous version is back
+    bool restart_required = false;  // a library stayed mapped: an agent restart frees it
+    std::string dist_name;        // the component's, when known
+    std::string version;          // the version concerned, when known
+
+    bool ok() const { return !error; }
+    static Outcome failed(Errc code, std::string message) {
+        Outcome o;
+        o.error = Error{code, std::move(message)};
+        return o;
+    }
+};
+
+// An artifact staged and verified (install/artifact_verifier.hpp), kept by the caller until
+// install() returns.
+struct StagedFile {
+    std::filesystem::path file;
+    std::string dist_name;  // normalized
+    std::string version;
+    std::string sha256;
+};
+
+struct InstallOrder {
+    std::string request_id;  // answered after a crash it causes; empty for a drop-in file
+    std::string component_id;
+    std::string source_json;  // stored as the entry's source; {"type":"dropin",...} for drop-in
+    std::optional<std::string> config_json;  // none: the installed one's (or "{}")
+    StagedFile artifact;
+};
+
+// An install a death of the agent interrupted, answered at the next boot.
+struct InterruptedInstall {
+    std::string component_id;
+    PendingInstall pending;
+    std::string error;
+    bool rolled_back = false;
+    std::string from;  // the version that runs again when rolled back
+};
+
+// A component as the snapshots show it.
+struct ComponentView {
+    std::string component_id;
+    ComponentStatus status;
+    std::optional<std::string> config_json;  // registered components only
+};
+
+class ComponentLifecycle {
+  public:
+    ComponentLifecycle(LifecycleSettings settings, ComponentStore& store, PluginRuntime& runtime,
+                       StatusSink& sink);
+    ComponentLifecycle(const ComponentLifecycle&) = delete;
+    ComponentLifecycle& operator=(const ComponentLifecycle&) = delete;
+
+    // Recovers files and registry, settles the last death of the agent (answering the installs
+    // it interrupted through `answer` before anything starts), then starts every enabled
+    // component. Returns the problems found (for the log).
+    using AnswerFn = std::function<void(const InterruptedInstall&)>;
+    std::vector<std::string> boot(const AnswerFn& answer);
+    // Stops every component (shutdown); from then on not_run says so.
+    void stop_all();
+
+    // ---- operations ----
+    // What the registry decides about an install before anything is downloaded: noop (this
+    // build runs), or a refusal (another build of a kept version, a dist owned by another
+    // component); nullopt: go on.
+    std::optional<Outcome> decide_install(const std::string& component_id, const std::string& dist,
+                                          const std::string& version,
+                                          const std::string& sha256) const;
+    Outcome install(const InstallOrder& order);
+    // `dist_hint`: the command's dist_name, needed only when the registry lacks one.
+    Outcome uninstall(const std::string& component_id, Channel channel,
+                      const std::optional<std::string>& dist_hint);
+    Outcome start(const std::string& component_id);
+    Outcome stop(const std::string& component_id);
+    Outcome restart(const std::string& component_id);
+    Outcome set_enabled(const std::string& component_id, bool enabled);
+    // Merges `set` (an object) into the stored config and proposes the whole to the plugin.
+    Outcome configure(const std::string& component_id, const rapidjson::Value& set);
+
+    // ---- the drop-in directory ----
+    // Why a drop-in file of `version` leaves the installed component of `dist` alone, or nullopt.
+    std::optional<std::string> dropin_yields(const std::string& dist, const std::string& version,
+                                             const std::filesystem::path& file) const;
+    // Why the unchanged build of a quarantine is not loaded (nullopt: load it). A changed file
+    // lifts the quarantine (and starts the component again when the build was its own).
+    std::optional<std::string> dropin_blocked(const std::filesystem::path& file,
+                                              const dropin::FileVersion& version,
+                                              const std::string& component_id,
+                                              const std::string& sha256);
+    // A removed drop-in file takes the quarantine that named it along.
+    void dropin_removed(const std::filesystem::path& file);
+
+    // ---- from the runtime (plugin workers) ----
+    void report_status(const std::string& component_id, const ComponentStatus& status);
+    // The config a plugin reads: the one it is being started with, else the registered one.
+    std::string config_of(const std::string& component_id) const;
+    Status persist_config(const std::string& component_id, const std::string& config_json);
+
+    // ---- queries (any thread) ----
+    registry::Registry registry() const;
+    std::string installed_version(const std::string& component_id) const;
+    std::vector<contract::ComponentSnapshot> snapshots() const;
+    std::vector<ComponentView> views() const;
+    // Why a command for `component_id` cannot run: stopping, not running, not found.
+    std::string not_run_error(const std::string& component_id) const;
+    // Runs `fn` when the component is neither registered nor shown, holding the state lock so
+    // that a status set meanwhile is told after what `fn` does.
+    void if_unknown(const std::string& component_id, const std::function<void()>& fn) const;
+
+  private:
+    // The caller holds lifecycle_mutex_ for all of these.
+    Status load_and_start(const registry::Entry& entry);
+    Status start_mapped(const registry::Entry& entry, PluginRuntime::Mapped mapped);
+    bool stop_plugin(const std::string& component_id);  // restart_required
+    bool healthy_for(const std::string& component_id, std::chrono::milliseconds window);
+    Status save(const registry::Registry& registry);
+    void set_status(const std::string& component_id, ComponentStatus status);
+    void forget(const std::string& component_id);
+    void set_aside(const std::filesystem::path& file, const std::string& suffix,
+                   const std::string& component_id);
+    Outcome start_locked(const registry::Entry& entry);
+    // Undoes a failed install: the new plugin and files gone, the previous version back.
+    void undo_install(const InstallOrder& order, const std::optional<registry::Entry>& existing,
+                      const ComponentStore::Placed& placed, bool was_running, bool upgrade);
+
+    // ---- crash quarantine (lifecycle_quarantine.cpp) ----
+    void mark_starting(const registry::Entry& entry);
+    void clear_starting(const std::string& component_id);
+    std::optional<std::string> quarantine_error(const registry::Entry& entry);
+    struct Blame {
+        std::vector<std::string> suspects;  // started first, one at a time
+        std::vector<InterruptedInstall> answers;
+        std::map<std::string, ComponentStatus> unregistered;  // failed, not in the registry
+    };
+    Blame blame_deaths(registry::Registry& registry, bool& changed,
+                       std::vector<std::string>& problems);
+
+    const LifecycleSettings settings_;
+    ComponentStore& store_;
+    PluginRuntime& runtime_;
+    StatusSink& sink_;
+
+    std::mutex lifecycle_mutex_;  // serializes operations; never taken by plugin callbacks
+    // Deaths counted at boot for a component's start, carried into its next start marker:
+    // cid → (version, deaths). Guarded by lifecycle_mutex_.
+    std::map<std::string, std::pair<std::string, int>> start_deaths_;
+
+    mutable std::mutex state_mutex_;  // short sections only; never held while calling a plugin
+    registry::Registry registry_;     // the last saved registry
+    std::map<std::string, ComponentStatus> statuses_;
+    std::condition_variable status_cv_;
+    std::map<std::string, std::string> starting_configs_;  // config of a start in progress
+    bool stopping_all_ = false;
+};
+
+}  // namespace lucid::host::components

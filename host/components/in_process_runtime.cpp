@@ -1,0 +1,91 @@
+#include "components/in_process_runtime.hpp"
+
+#include "common/logging.hpp"
+
+namespace lucid::host::components {
+
+InProcessRuntime::InProcessRuntime(PluginHostServices& services, PluginComponent::Options options,
+                                   std::chrono::milliseconds stall_after)
+    : services_(services), options_(options), stall_watch_(stall_after) {}
+
+InProcessRuntime::~InProcessRuntime() {
+    while (!running_.empty()) stop(running_.begin()->first);
+}
+
+Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file) {
+    auto loaded = PluginComponent::load(file, services_, options_);
+    if (!loaded.ok()) return Error{Errc::plugin, loaded.error};
+    const Token token = next_token_++;
+    Mapped mapped{token, loaded.component->manifest().component_id};
+    mapped_[token] = std::move(loaded.component);
+    return mapped;
+}
+
+void InProcessRuntime::discard(Token token) { mapped_.erase(token); }
+
+Status InProcessRuntime::start(Token token, const std::string& component_id) {
+    auto it = mapped_.find(token);
+    if (it == mapped_.end()) return Error{Errc::invalid, "no such mapped plugin"};
+    PluginComponent& plugin = *it->second;
+    running_[component_id] = std::move(it->second);
+    mapped_.erase(it);
+    {
+        std::lock_guard<std::mutex> lock(contexts_mutex_);
+        contexts_[component_id] = &plugin.context();
+    }
+    stall_watch_.watch(component_id, plugin.context());
+    const auto started = plugin.start();
+    if (started.ok) return done();
+    stop(component_id);
+    return Error{Errc::plugin, started.error};
+}
+
+PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
+    auto it = running_.find(component_id);
+    if (it == running_.end()) return {};
+    {
+        // After this no message reaches the plugin: deliver() holds contexts_mutex_ while it
+        // hands messages to contexts.
+        std::lock_guard<std::mutex> lock(contexts_mutex_);
+        contexts_.erase(component_id);
+    }
+    // Not while holding a lock: a health check in progress may report through the services.
+    stall_watch_.unwatch(component_id);
+    const auto report = it->second->stop_and_unload();
+    running_.erase(it);
+    if (!report.ok && !report.error.empty()) {
+        logger("components")
+            ->warn("component {} stopped with an error: {}", component_id, report.error);
+    }
+    return {true, report.restart_required};
+}
+
+bool InProcessRuntime::running(const std::string& component_id) const {
+    return running_.count(component_id) > 0;
+}
+
+Status InProcessRuntime::propose_config(const std::string& component_id,
+                                        const std::string& config_json) {
+    auto it = running_.find(component_id);
+    if (it == running_.end()) {
+        return Error{Errc::refused, "component not running: " + component_id};
+    }
+    const auto outcome = it->second->context().propose_config(config_json);
+    if (!outcome.ok) return Error{Errc::plugin, outcome.error};
+    return done();
+}
+
+void InProcessRuntime::deliver(const std::string& topic, const std::string& payload, int qos,
+                               bool retain) {
+    std::lock_guard<std::mutex> lock(contexts_mutex_);
+    for (auto& [id, context] : contexts_) context->deliver_message(topic, payload, qos, retain);
+}
+
+bool InProcessRuntime::take_command(const std::string& component_id, const std::string& action,
+                                    const std::string& payload) {
+    std::lock_guard<std::mutex> lock(contexts_mutex_);
+    auto it = contexts_.find(component_id);
+    return it != contexts_.end() && it->second->take_command(action, payload);
+}
+
+}  // namespace lucid::host::components

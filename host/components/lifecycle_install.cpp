@@ -1,0 +1,294 @@
+// Install (with upgrade and rollback) and uninstall of the component lifecycle.
+#include "common/logging.hpp"
+#include "components/component_lifecycle.hpp"
+#include "contract/timestamp.hpp"
+#include "install/component_files.hpp"
+#include "lucid/registry/dist_name.hpp"
+#include "lucid/registry/echoed_value.hpp"
+#include "lucid/registry/identifiers.hpp"
+
+namespace lucid::host::components {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool same_artifact(const registry::Entry& entry, const std::string& dist,
+                   const std::string& version, const std::string& sha256) {
+    return entry.kind == registry::EntryKind::native && entry.dist_name == dist &&
+           entry.version == version && entry.sha256 == sha256;
+}
+
+// Another build (sha256) of a version the entry runs or keeps for rollback: refused whatever the
+// artifact's file name, before anything is placed (ComponentFiles::place checks the folder too).
+bool other_build_of_kept_version(const registry::Entry& entry, const std::string& dist,
+                                 const std::string& version, const std::string& sha256) {
+    if (entry.kind != registry::EntryKind::native || entry.dist_name != dist) return false;
+    if (entry.version == version) return entry.sha256 != sha256;
+    return entry.previous && entry.previous->version == version && entry.previous->sha256 != sha256;
+}
+
+Outcome dist_taken(const std::string& dist, const std::string& owner) {
+    return Outcome::failed(Errc::conflict, "dist_name '" + dist +
+                                               "' is already installed as component '" + owner +
+                                               "'");
+}
+
+fs::path dropin_file_of_source(const std::string& source_json) {
+    registry::Entry entry;
+    entry.source_json = source_json;
+    return dropin_file_of(entry);
+}
+
+}  // namespace
+
+std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& component_id,
+                                                          const std::string& dist,
+                                                          const std::string& version,
+                                                          const std::string& sha256) const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (const auto* entry = registry_.find(component_id)) {
+        if (same_artifact(*entry, dist, version, sha256)) {
+            Outcome noop;
+            noop.noop = true;
+            return noop;
+        }
+        if (other_build_of_kept_version(*entry, dist, version, sha256)) {
+            return Outcome::failed(Errc::conflict,
+                                   install::ComponentFiles::different_build_error(dist, version));
+        }
+    }
+    if (const auto* owner = registry_.find_by_dist(dist);
+        owner && owner->component_id != component_id) {
+        return dist_taken(dist, owner->component_id);
+    }
+    return std::nullopt;
+}
+
+Outcome ComponentLifecycle::install(const InstallOrder& order) {
+    const std::string& cid = order.component_id;
+    const StagedFile& artifact = order.artifact;
+    const std::string& dist = artifact.dist_name;
+    const std::string& version = artifact.version;
+
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    registry::Registry registry = this->registry();
+    const registry::Entry* existing_ptr = registry.find(cid);
+    const std::optional<registry::Entry> existing =
+        existing_ptr ? std::optional<registry::Entry>(*existing_ptr) : std::nullopt;
+    if (existing && same_artifact(*existing, dist, version, artifact.sha256)) {
+        Outcome noop;
+        noop.noop = true;
+        return noop;
+    }
+    // Checked again under the lock: a drop-in never passed decide_install(), and another
+    // install may have taken the dist since.
+    if (const auto* owner = registry.find_by_dist(dist); owner && owner->component_id != cid) {
+        return dist_taken(dist, owner->component_id);
+    }
+    // Under the lock too: the drop-in side checked before staging, an MQTT install may have won.
+    const Channel channel = channel_of_source(order.source_json);
+    if (existing && channel == Channel::dropin) {
+        if (auto why =
+                dropin_yields_to(*existing, version, dropin_file_of_source(order.source_json))) {
+            return Outcome::failed(Errc::conflict, *why);
+        }
+    }
+    if (existing && other_build_of_kept_version(*existing, dist, version, artifact.sha256)) {
+        return Outcome::failed(Errc::conflict,
+                               install::ComponentFiles::different_build_error(dist, version));
+    }
+
+    auto placed = store_.place(artifact.file, dist, version, artifact.file.filename().string(),
+                               artifact.sha256);
+    if (!placed) return Outcome::failed(placed.error().code, placed.error().message);
+
+    registry::Entry entry;
+    entry.component_id = cid;
+    entry.dist_name = dist;
+    entry.version = version;
+    entry.sha256 = artifact.sha256;
+    entry.path = placed.value().path.string();
+    entry.source_json = order.source_json;
+    entry.config_json =
+        order.config_json ? *order.config_json : (existing ? existing->config_json : "{}");
+    entry.installed_at = contract::utc_timestamp(std::chrono::system_clock::now());
+    // Another version: a reinstall of the same one (refused above when its build differs) has
+    // nothing to roll back to and never says it rolled back.
+    const bool upgrade = existing && existing->kind == registry::EntryKind::native &&
+                         (existing->version != version || existing->dist_name != dist);
+    if (upgrade) {
+        entry.enabled = existing->enabled;
+        entry.previous =
+            registry::PreviousVersion{existing->version, existing->sha256, existing->path};
+    }
+    // A new build, or the same one installed again on purpose: whatever kept it out is lifted.
+    store_.lift_quarantine(cid);
+    // Until this install is answered: if its plugin takes the agent down, the next start
+    // answers it (lifecycle_quarantine.cpp).
+    store_.mark_installing(cid, PendingInstall{order.request_id, entry.dist_name, entry.version,
+                                               entry.sha256, entry.source_json});
+    struct ClearInstalling {
+        ComponentStore& store;
+        const std::string& cid;
+        ~ClearInstalling() { store.clear_installing(cid); }
+    } clear_installing{store_, cid};
+
+    Outcome outcome;
+    outcome.dist_name = dist;
+    outcome.version = version;
+    // The new library is mapped (no plugin code runs) before the old one is stopped: a file that
+    // does not even load never interrupts the running version.
+    auto mapped = runtime_.map(entry.path);
+    if (!mapped) {
+        store_.discard(placed.value(), dist, version);
+        outcome.rolled_back = upgrade;
+        outcome.error = mapped.error();
+        return outcome;
+    }
+
+    const bool was_running = upgrade && runtime_.running(cid);
+    outcome.restart_required = was_running && runtime_.stop(cid).restart_required;
+    auto started = start_mapped(entry, std::move(mapped.value()));
+    if (started && upgrade && !healthy_for(cid, settings_.health_window)) {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        started = Error{Errc::plugin,
+                        "the new version failed right after starting: " + statuses_[cid].error};
+    }
+    if (!started) {
+        std::string error = started.error().message;
+        runtime_.stop(cid);
+        store_.discard(placed.value(), dist, version);
+        if (upgrade) {
+            outcome.rolled_back = true;
+            if (was_running) {
+                if (auto again = load_and_start(*existing); !again) {
+                    error += "; the previous version " + existing->version +
+                             " did not start again: " + again.error().message;
+                }
+            } else {
+                set_status(cid, {ComponentState::stopped, existing->version, ""});
+            }
+        } else if (!existing) {
+            // Nothing was installed: the answer says why, no failed status stays behind (an
+            // operator could neither uninstall nor restart such a ghost).
+            forget(cid);
+        }
+        sink_.changed();
+        outcome.error = Error{started.error().code, error};
+        return outcome;
+    }
+
+    registry.put(entry);
+    if (auto saved = save(registry); !saved) {
+        // Without a registry entry the new version would vanish at the next boot: undo it now,
+        // files and published status included, so that nothing is left half-installed.
+        runtime_.stop(cid);
+        store_.discard(placed.value(), dist, version);
+        if (was_running) {
+            load_and_start(*existing);
+        } else if (upgrade) {
+            set_status(cid, {ComponentState::stopped, existing->version, ""});
+        } else if (!existing) {
+            forget(cid);
+        }
+        outcome.rolled_back = upgrade;
+        sink_.changed();
+        outcome.error = Error{Errc::io, "cannot save the registry: " + saved.error().message};
+        return outcome;
+    }
+    // Keep exactly one version for rollback: the one just replaced.
+    if (existing && existing->previous && existing->previous->version != version &&
+        existing->previous->version != existing->version) {
+        store_.remove_version(dist, existing->previous->version);
+    }
+    // MQTT took a drop-in component over: its file must not take it back at the next start.
+    if (existing && channel == Channel::mqtt && owner_of(*existing) == Channel::dropin) {
+        set_aside(dropin_file_of(*existing), "superseded", cid);
+    }
+    sink_.config(cid, entry.config_json);
+    sink_.changed();
+    return outcome;
+}
+
+Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel channel,
+                                      const std::optional<std::string>& dist_hint) {
+    const std::string& cid = component_id;
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    registry::Registry registry = this->registry();
+    const registry::Entry* found = registry.find(cid);
+    if (!found) {
+        // A drop-in file kept out after it crashed is not registered, but its failed status is
+        // shown: uninstalling the component clears that too (the file stays, kept out).
+        if (store_.quarantine(cid)) forget(cid);
+        Outcome noop;
+        noop.noop = true;
+        return noop;
+    }
+    const registry::Entry entry = *found;
+
+    std::string dist = entry.dist_name;
+    if (dist.empty()) {
+        if (!dist_hint || dist_hint->empty()) {
+            return Outcome::failed(
+                Errc::invalid,
+                "registry missing dist_name for component; provide dist_name in uninstall "
+                "payload for migration");
+        }
+        dist = registry::normalize_dist_name(*dist_hint);
+        if (!registry::is_valid_identifier(dist)) {
+            return Outcome::failed(Errc::invalid, "validation_error: dist_name '" +
+                                                      registry::echoed_value(dist) +
+                                                      "' is invalid");
+        }
+    }
+    Outcome outcome;
+    outcome.dist_name = dist;
+    outcome.version = entry.version;
+
+    const auto stopped = runtime_.stop(cid);
+    registry.erase(cid);
+    // Before deleting: a crash now leaves only orphan files.
+    if (auto saved = save(registry); !saved) {
+        // Still installed: it runs again if it ran (a stopped one stays stopped).
+        if (stopped.was_running) load_and_start(entry);
+        outcome.error = Error{Errc::io, "cannot save the registry: " + saved.error().message};
+        return outcome;
+    }
+    if (entry.kind == registry::EntryKind::native) {
+        store_.remove_version(dist, entry.version);
+        if (entry.previous) store_.remove_version(dist, entry.previous->version);
+    }
+    store_.lift_quarantine(cid);
+    forget(cid);
+    // Otherwise the file would install it again at the next start.
+    if (channel == Channel::mqtt && owner_of(entry) == Channel::dropin) {
+        set_aside(dropin_file_of(entry), "uninstalled", cid);
+    }
+    outcome.restart_required = stopped.restart_required;
+    sink_.changed();
+    return outcome;
+}
+
+void ComponentLifecycle::set_aside(const fs::path& file, const std::string& suffix,
+                                   const std::string& component_id) {
+    if (file.empty()) return;
+    const std::string error = store_.set_aside(file, suffix);
+    if (error.empty()) {
+        logger("dropin")->info("{} is no longer the drop-in directory's: {} moved aside as .{}.{}",
+                               component_id, file.string(), file.filename().string(), suffix);
+    } else {
+        logger("dropin")->warn("{}; it will install {} again at the next start", error,
+                               component_id);
+    }
+}
+
+std::optional<std::string> ComponentLifecycle::dropin_yields(const std::string& dist,
+                                                             const std::string& version,
+                                                             const fs::path& file) const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const auto* installed = registry_.find_by_dist(dist);
+    if (!installed) return std::nullopt;
+    return dropin_yields_to(*installed, version, file);
+}
+
+}  // namespace lucid::host::components

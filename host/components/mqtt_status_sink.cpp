@@ -1,0 +1,42 @@
+#include "components/mqtt_status_sink.hpp"
+
+#include "contract/payloads.hpp"
+
+namespace lucid::host::components {
+
+MqttStatusSink::MqttStatusSink(mqtt::MqttSession& session, contract::AgentTopics topics,
+                               std::function<void()> changed)
+    : session_(session), topics_(std::move(topics)), changed_(std::move(changed)) {}
+
+bool MqttStatusSink::publish_status(const std::string& component_id,
+                                    const ComponentStatus& status) {
+    return session_
+        .publish(topics_.component_status(component_id),
+                 contract::component_status_payload(status.state, status.version, status.error,
+                                                    status.dropped_messages,
+                                                    std::chrono::system_clock::now()),
+                 1, true)
+        .ok;
+}
+
+bool MqttStatusSink::publish_config(const std::string& component_id,
+                                    const std::string& config_json) {
+    return session_
+        .publish(topics_.component_cfg_state(component_id),
+                 contract::component_cfg_state_payload(config_json,
+                                                       std::chrono::system_clock::now()),
+                 1, true)
+        .ok;
+}
+
+void MqttStatusSink::forgotten(const std::string& component_id) {
+    // An empty retained message deletes the retained snapshot on the broker.
+    session_.publish(topics_.component_status(component_id), "", 1, true);
+    session_.publish(topics_.component_cfg_state(component_id), "", 1, true);
+}
+
+void MqttStatusSink::changed() {
+    if (changed_) changed_();
+}
+
+}  // namespace lucid::host::components

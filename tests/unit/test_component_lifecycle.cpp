@@ -1,0 +1,624 @@
+// The component lifecycle (host/components/component_lifecycle.hpp) with fakes behind its three
+// ports: every transition and failure path — boot, install, upgrade and its rollbacks, the
+// health window, uninstall, start/stop/restart, enable/disable, configure, crash recovery and
+// quarantine, the drop-in quarantine — without a broker, a disk or a plugin library.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "commands/command_dispatcher.hpp"
+#include "components/component_lifecycle.hpp"
+
+using namespace lucid::host;
+using namespace lucid::host::components;
+using lucid::registry::Entry;
+using lucid::registry::EntryKind;
+using lucid::registry::Registry;
+
+namespace {
+
+// The disk, in memory. Placed files are "dist/version" strings.
+struct FakeStore : ComponentStore {
+    Registry saved;
+    bool fail_save = false;
+    std::set<std::string> files;
+    std::map<std::string, StartMarker> starting;
+    std::map<std::string, PendingInstall> installing;
+    std::map<std::string, Quarantine> quarantined;
+    DeathEvidence evidence;
+    bool deaths_consumed = false;
+    std::vector<std::string> set_aside_files;
+
+    Loaded load() override { return {saved, false, {}}; }
+    Status save(const Registry& registry) override {
+        if (fail_save) return Error{Errc::io, "No space left on device"};
+        saved = registry;
+        return done();
+    }
+    Expected<Registry> update_config(const std::string& cid, const std::string& json) override {
+        if (const auto* entry = saved.find(cid)) {
+            Entry changed = *entry;
+            changed.config_json = json;
+            saved.put(changed);
+        }
+        return saved;
+    }
+    Expected<Placed> place(const std::filesystem::path&, const std::string& dist,
+                           const std::string& version, const std::string& file_name,
+                           const std::string&) override {
+        const bool created = files.insert(dist + "/" + version).second;
+        return Placed{"/data/components/" + dist + "/" + version + "/" + file_name, created};
+    }
+    void discard(const Placed& placed, const std::string& dist,
+                 const std::string& version) override {
+        if (placed.created) files.erase(dist + "/" + version);
+    }
+    void remove_version(const std::string& dist, const std::string& version) override {
+        files.erase(dist + "/" + version);
+    }
+    void mark_starting(const std::string& cid, const StartMarker& marker) override {
+        starting[cid] = marker;
+    }
+    void clear_starting(const std::string& cid) override { starting.erase(cid); }
+    void mark_installing(const std::string& cid, const PendingInstall& pending) override {
+        installing[cid] = pending;
+    }
+    void clear_installing(const std::string& cid) override { installing.erase(cid); }
+    std::optional<Quarantine> quarantine(const std::string& cid) override {
+        auto it = quarantined.find(cid);
+        if (it == quarantined.end()) return std::nullopt;
+        return it->second;
+    }
+    std::map<std::string, Quarantine> quarantines() override { return quarantined; }
+    void set_quarantine(const std::string& cid, const Quarantine& q) override {
+        quarantined[cid] = q;
+    }
+    void lift_quarantine(const std::string& cid) override { quarantined.erase(cid); }
+    DeathEvidence read_deaths() override { return evidence; }
+    void consume_deaths() override {
+        evidence = {};
+        deaths_consumed = true;
+    }
+    dropin::FileVersion file_version(const std::filesystem::path&) override { return {true, 7, 42, 0}; }
+    std::string set_aside(const std::filesystem::path& file, const std::string&) override {
+        set_aside_files.push_back(file.string());
+        return {};
+    }
+};
+
+// Plugins by file path: what each declares and how it behaves. Reports its states to the
+// lifecycle as a real plugin's context does.
+struct FakeRuntime : PluginRuntime {
+    struct Plugin {
+        std::string component_id;
+        std::string version;
+        bool maps = true;
+        std::string start_error;          // start fails with it
+        bool fails_after_start = false;   // starts, then reports failed at once
+        bool stuck_on_stop = false;       // its library stays mapped
+        std::string config_error;         // refuses every config
+    };
+    std::map<std::string, Plugin> plugins;  // by path
+    ComponentLifecycle* lifecycle = nullptr;
+    Token next = 1;
+    std::map<Token, std::string> mapped;            // token → path
+    std::map<std::string, std::string> running_;    // cid → path
+    std::vector<std::string> started;               // "cid@version", in order
+    std::vector<std::string> proposed;              // configs proposed
+    std::vector<std::string> delivered;
+
+    void add(const std::string& path, Plugin plugin) { plugins[path] = std::move(plugin); }
+
+    Expected<Mapped> map(const std::filesystem::path& file) override {
+        auto it = plugins.find(file.string());
+        if (it == plugins.end() || !it->second.maps) {
+            return Error{Errc::plugin, "cannot load " + file.string() + ": not a plugin"};
+        }
+        mapped[next] = file.string();
+        return Mapped{next++, it->second.component_id};
+    }
+    Status start(Token token, const std::string& cid) override {
+        const std::string path = mapped.at(token);
+        mapped.erase(token);
+        const Plugin& p = plugins.at(path);
+        started.push_back(cid + "@" + p.version);
+        lifecycle->report_status(cid, {ComponentState::starting, p.version, ""});
+        if (!p.start_error.empty()) {
+            lifecycle->report_status(cid, {ComponentState::stopped, p.version, ""});
+            return Error{Errc::plugin, p.start_error};
+        }
+        running_[cid] = path;
+        lifecycle->report_status(cid, {ComponentState::running, p.version, ""});
+        if (p.fails_after_start) {
+            lifecycle->report_status(cid, {ComponentState::failed, p.version, "lost its device"});
+        }
+        return done();
+    }
+    void discard(Token token) override { mapped.erase(token); }
+    Stopped stop(const std::string& cid) override {
+        auto it = running_.find(cid);
+        if (it == running_.end()) return {};
+        const Plugin p = plugins.at(it->second);
+        running_.erase(it);
+        lifecycle->report_status(cid, {ComponentState::stopped, p.version, ""});
+        return {true, p.stuck_on_stop};
+    }
+    bool running(const std::string& cid) const override { return running_.count(cid) > 0; }
+    std::string running_version(const std::string& cid) const {
+        auto it = running_.find(cid);
+        return it == running_.end() ? "" : plugins.at(it->second).version;
+    }
+    Status propose_config(const std::string& cid, const std::string& json) override {
+        const Plugin& p = plugins.at(running_.at(cid));
+        if (!p.config_error.empty()) return Error{Errc::plugin, p.config_error};
+        proposed.push_back(json);
+        if (auto persisted = lifecycle->persist_config(cid, json); !persisted) {
+            return persisted.error();
+        }
+        return done();
+    }
+    void deliver(const std::string& topic, const std::string&, int, bool) override {
+        delivered.push_back(topic);
+    }
+    bool take_command(const std::string& cid, const std::string&, const std::string&) override {
+        return running(cid);
+    }
+};
+
+struct FakeSink : StatusSink {
+    std::mutex mutex;
+    std::map<std::string, ComponentStatus> statuses;
+    std::map<std::string, std::string> configs;
+    std::set<std::string> forgotten_ids;
+    int changes = 0;
+
+    void status(const std::string& cid, const ComponentStatus& s) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        statuses[cid] = s;
+        forgotten_ids.erase(cid);
+    }
+    void config(const std::string& cid, const std::string& json) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        configs[cid] = json;
+    }
+    void forgotten(const std::string& cid) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        statuses.erase(cid);
+        forgotten_ids.insert(cid);
+    }
+    void changed() override {
+        std::lock_guard<std::mutex> lock(mutex);
+        ++changes;
+    }
+    ComponentState state(const std::string& cid) {
+        std::lock_guard<std::mutex> lock(mutex);
+        return statuses.at(cid).state;
+    }
+};
+
+FakeRuntime::Plugin start_fails(const std::string& error) {
+    FakeRuntime::Plugin p;
+    p.start_error = error;
+    return p;
+}
+FakeRuntime::Plugin fails_after_start() {
+    FakeRuntime::Plugin p;
+    p.fails_after_start = true;
+    return p;
+}
+FakeRuntime::Plugin does_not_map() {
+    FakeRuntime::Plugin p;
+    p.maps = false;
+    return p;
+}
+FakeRuntime::Plugin stuck_on_stop() {
+    FakeRuntime::Plugin p;
+    p.stuck_on_stop = true;
+    return p;
+}
+
+Entry entry(const std::string& cid, const std::string& version, bool enabled = true) {
+    Entry e;
+    e.component_id = cid;
+    e.dist_name = cid;
+    e.version = version;
+    e.sha256 = "sha-" + cid + "-" + version;
+    e.path = "/data/components/" + cid + "/" + version + "/" + cid + "-" + version + ".so";
+    e.enabled = enabled;
+    return e;
+}
+
+struct World {
+    FakeStore store;
+    FakeRuntime runtime;
+    FakeSink sink;
+    ComponentLifecycle lifecycle{{std::chrono::milliseconds(20), 3}, store, runtime, sink};
+    std::vector<InterruptedInstall> answered;
+
+    World() { runtime.lifecycle = &lifecycle; }
+
+    // A registered component whose library the runtime knows.
+    void registered(const Entry& e, FakeRuntime::Plugin behaviour = {}) {
+        store.saved.put(e);
+        store.files.insert(e.dist_name + "/" + e.version);
+        behaviour.component_id = e.component_id;
+        behaviour.version = e.version;
+        runtime.add(e.path, behaviour);
+    }
+    std::vector<std::string> boot() {
+        return lifecycle.boot([this](const InterruptedInstall& i) { answered.push_back(i); });
+    }
+    // An order for `cid` `version`, whose placed library behaves as `behaviour`.
+    InstallOrder order(const std::string& cid, const std::string& version,
+                       FakeRuntime::Plugin behaviour = {}) {
+        const std::string file = cid + "-" + version + ".so";
+        behaviour.component_id = behaviour.component_id.empty() ? cid : behaviour.component_id;
+        behaviour.version = version;
+        runtime.add("/data/components/" + cid + "/" + version + "/" + file, behaviour);
+        return InstallOrder{"r-" + version, cid, R"({"type":"inline"})", std::nullopt,
+                            StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" +
+                                                                             version}};
+    }
+};
+
+}  // namespace
+
+TEST_CASE("boot starts the enabled components and shows the others as they are") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.registered(entry("disk", "1.0.0", false));
+    Entry wheel = entry("legacy", "0.9.0");
+    wheel.kind = EntryKind::python_wheel;
+    w.store.saved.put(wheel);
+    w.registered(entry("broken", "1.0.0"), start_fails("no sensor"));
+
+    const auto problems = w.boot();
+    CHECK(w.runtime.running("cpu"));
+    CHECK(w.sink.state("cpu") == ComponentState::running);
+    CHECK(w.sink.state("disk") == ComponentState::stopped);
+    CHECK(w.sink.state("legacy") == ComponentState::unsupported);
+    CHECK(w.sink.state("broken") == ComponentState::failed);
+    CHECK(w.sink.statuses.at("broken").error == "no sensor");
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0] == "component broken did not start: no sensor");
+    CHECK(w.store.starting.empty());  // every start marker cleared once the start returned
+    CHECK(w.sink.changes > 0);
+}
+
+TEST_CASE("an install places, starts, registers and shows the new component") {
+    World w;
+    w.boot();
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "1.0.0"));
+    REQUIRE(outcome.ok());
+    CHECK_FALSE(outcome.noop);
+    CHECK_FALSE(outcome.rolled_back);
+    CHECK(w.runtime.running("cpu"));
+    REQUIRE(w.store.saved.find("cpu"));
+    CHECK(w.store.saved.find("cpu")->version == "1.0.0");
+    CHECK(w.store.files.count("cpu/1.0.0"));
+    CHECK(w.store.installing.empty());  // answered: nothing left to answer after a crash
+    CHECK(w.sink.configs.at("cpu") == "{}");
+
+    SUBCASE("the same build again is a noop, before and after staging") {
+        auto decided = w.lifecycle.decide_install("cpu", "cpu", "1.0.0", "sha-cpu-1.0.0");
+        REQUIRE(decided);
+        CHECK(decided->noop);
+        CHECK(w.lifecycle.install(w.order("cpu", "1.0.0")).noop);
+        CHECK(w.runtime.started.size() == 1);
+    }
+    SUBCASE("another build of the version it runs is refused") {
+        auto decided = w.lifecycle.decide_install("cpu", "cpu", "1.0.0", "sha-other");
+        REQUIRE(decided);
+        REQUIRE_FALSE(decided->ok());
+        CHECK(decided->error->code == Errc::conflict);
+    }
+    SUBCASE("its dist cannot be installed as another component") {
+        auto decided = w.lifecycle.decide_install("cpu2", "cpu", "2.0.0", "sha-x");
+        REQUIRE(decided);
+        CHECK(decided->error->message == "dist_name 'cpu' is already installed as component 'cpu'");
+    }
+}
+
+TEST_CASE("a new component that fails to start leaves nothing behind") {
+    World w;
+    w.boot();
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "1.0.0", start_fails("boom")));
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error->message == "boom");
+    CHECK_FALSE(outcome.rolled_back);
+    CHECK_FALSE(w.store.saved.find("cpu"));
+    CHECK(w.store.files.empty());
+    CHECK(w.sink.forgotten_ids.count("cpu"));  // no failed ghost an operator cannot remove
+    CHECK(w.lifecycle.not_run_error("cpu") == "component not found: cpu");
+}
+
+TEST_CASE("an upgrade that fails rolls back to the running version") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    REQUIRE(w.runtime.running_version("cpu") == "1.0.0");
+
+    FakeRuntime::Plugin behaviour;
+    std::string expected;
+    SUBCASE("its start fails") {
+        behaviour.start_error = "no sensor";
+        expected = "no sensor";
+    }
+    SUBCASE("it fails within the health window") {
+        behaviour = fails_after_start();
+        expected = "the new version failed right after starting: lost its device";
+    }
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0", behaviour));
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error->message == expected);
+    CHECK(outcome.rolled_back);
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(w.sink.state("cpu") == ComponentState::running);
+    CHECK(w.sink.statuses.at("cpu").version == "1.0.0");
+    CHECK(w.store.saved.find("cpu")->version == "1.0.0");
+    CHECK(w.store.files == std::set<std::string>{"cpu/1.0.0"});
+}
+
+TEST_CASE("an upgrade whose library does not load never stops the running version") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0", does_not_map()));
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.rolled_back);
+    CHECK(w.runtime.started.size() == 1);  // 1.0.0 at boot, never again
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(w.store.files == std::set<std::string>{"cpu/1.0.0"});
+}
+
+TEST_CASE("an upgrade that cannot be registered is undone") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    w.store.fail_save = true;
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0"));
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error->message == "cannot save the registry: No space left on device");
+    CHECK(outcome.rolled_back);
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(w.store.files == std::set<std::string>{"cpu/1.0.0"});
+}
+
+TEST_CASE("a healthy upgrade keeps one version for rollback and says a stuck one needs a restart") {
+    World w;
+    Entry old = entry("cpu", "1.0.0");
+    old.previous = lucid::registry::PreviousVersion{"0.9.0", "sha-0.9", "/p"};
+    w.store.files.insert("cpu/0.9.0");
+    w.registered(old, stuck_on_stop());
+    w.boot();
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0"));
+    REQUIRE(outcome.ok());
+    CHECK(outcome.restart_required);
+    CHECK(w.runtime.running_version("cpu") == "2.0.0");
+    const Entry* saved = w.store.saved.find("cpu");
+    REQUIRE(saved->previous);
+    CHECK(saved->previous->version == "1.0.0");
+    CHECK(w.store.files == std::set<std::string>{"cpu/1.0.0", "cpu/2.0.0"});
+}
+
+TEST_CASE("uninstall unregisters first, then removes files, status and quarantine") {
+    World w;
+    Entry e = entry("cpu", "2.0.0");
+    e.previous = lucid::registry::PreviousVersion{"1.0.0", "sha", "/p"};
+    w.store.files.insert("cpu/1.0.0");
+    w.registered(e, stuck_on_stop());
+    w.boot();
+    const Outcome outcome = w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt);
+    REQUIRE(outcome.ok());
+    CHECK(outcome.restart_required);
+    CHECK(outcome.dist_name == "cpu");
+    CHECK(outcome.version == "2.0.0");
+    CHECK_FALSE(w.runtime.running("cpu"));
+    CHECK_FALSE(w.store.saved.find("cpu"));
+    CHECK(w.store.files.empty());
+    CHECK(w.sink.forgotten_ids.count("cpu"));
+
+    CHECK(w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt).noop);
+}
+
+TEST_CASE("an uninstall that cannot be saved leaves the component running") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    w.store.fail_save = true;
+    const Outcome outcome = w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error->code == Errc::io);
+    CHECK(w.runtime.running("cpu"));
+    CHECK(w.store.files.count("cpu/1.0.0"));
+}
+
+TEST_CASE("an entry of the earlier agent without dist_name needs one to be uninstalled") {
+    World w;
+    Entry e = entry("cpu", "1.0.0");
+    e.dist_name.clear();
+    w.registered(e);
+    w.boot();
+    CHECK(w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt).error->message ==
+          "registry missing dist_name for component; provide dist_name in uninstall payload for "
+          "migration");
+    CHECK(w.lifecycle.uninstall("cpu", Channel::mqtt, std::string("bad name!")).error->message ==
+          "validation_error: dist_name 'bad name!' is invalid");
+    CHECK(w.lifecycle.uninstall("cpu", Channel::mqtt, std::string("CPU_Plugin")).ok());
+}
+
+TEST_CASE("uninstalling a drop-in component over MQTT sets its file aside") {
+    World w;
+    Entry e = entry("cpu", "1.0.0");
+    e.source_json = R"({"type":"dropin","path":"/plugins.d/cpu-1.0.0.so"})";
+    w.registered(e);
+    w.boot();
+    REQUIRE(w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt).ok());
+    CHECK(w.store.set_aside_files == std::vector<std::string>{"/plugins.d/cpu-1.0.0.so"});
+}
+
+TEST_CASE("start, stop and restart say when there was nothing to do") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"), stuck_on_stop());
+    w.boot();
+    CHECK(w.lifecycle.start("cpu").noop);
+    Outcome stopped = w.lifecycle.stop("cpu");
+    CHECK_FALSE(stopped.noop);
+    CHECK(stopped.restart_required);
+    CHECK(w.sink.state("cpu") == ComponentState::stopped);
+    CHECK(w.lifecycle.stop("cpu").noop);
+    CHECK(w.lifecycle.not_run_error("cpu") == "component not running: cpu");
+    CHECK(w.lifecycle.restart("cpu").ok());
+    CHECK(w.runtime.running("cpu"));
+    CHECK(w.lifecycle.start("nope").error->message == "component not found: nope");
+}
+
+TEST_CASE("a crash recorded for a plugin quarantines that build at the next boot") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.registered(entry("disk", "1.0.0"));
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "command 'boom'"};
+    const auto problems = w.boot();
+
+    CHECK(std::find(problems.begin(), problems.end(),
+                    "component cpu 1.0.0 took the agent down: SIGSEGV in command 'boom'") !=
+          problems.end());
+    CHECK_FALSE(w.runtime.running("cpu"));
+    CHECK(w.runtime.running("disk"));
+    CHECK(w.sink.state("cpu") == ComponentState::quarantined);
+    CHECK(w.sink.statuses.at("cpu").error == "crashed: SIGSEGV in command 'boom'");
+    CHECK_FALSE(w.store.saved.find("cpu")->enabled);
+    CHECK(w.store.deaths_consumed);
+    CHECK(w.lifecycle.start("cpu").error->message ==
+          "component cpu is quarantined (crashed: SIGSEGV in command 'boom'); enable it to try "
+          "again");
+
+    // Enabling lifts it: the operator's way to try again.
+    REQUIRE(w.lifecycle.set_enabled("cpu", true).ok());
+    CHECK(w.store.quarantined.empty());
+    CHECK(w.sink.state("cpu") == ComponentState::stopped);
+    CHECK(w.lifecycle.start("cpu").ok());
+    CHECK(w.runtime.running("cpu"));
+}
+
+TEST_CASE("deaths while a component starts: it starts first and alone, then is quarantined") {
+    World w;
+    w.registered(entry("a", "1.0.0"));
+    w.registered(entry("z", "1.0.0"));
+    StartMarker marker{"/p", "1.0.0", 0};
+
+    SUBCASE("below the limit, the suspect starts first and its count goes on") {
+        marker.deaths = 0;
+        w.store.evidence.starting["z"] = marker;
+        w.boot();
+        CHECK(w.runtime.started == std::vector<std::string>{"z@1.0.0", "a@1.0.0"});
+        CHECK(w.runtime.running("z"));
+    }
+    SUBCASE("at the limit, it is quarantined") {
+        marker.deaths = 2;
+        w.store.evidence.starting["z"] = marker;
+        w.boot();
+        CHECK(w.runtime.started == std::vector<std::string>{"a@1.0.0"});
+        CHECK(w.sink.state("z") == ComponentState::quarantined);
+        CHECK(w.sink.statuses.at("z").error ==
+              "quarantined: the agent died 3 times in a row while this component was starting; "
+              "enable or re-install it to try again");
+    }
+}
+
+TEST_CASE("an install the agent died in is answered before anything starts") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.store.evidence.crash = crash::CrashRecord{"SIGABRT", "cpu", "2.0.0", "start"};
+    w.store.evidence.installing["cpu"] =
+        PendingInstall{"req-7", "cpu", "2.0.0", "sha-2", R"({"type":"inline"})"};
+    w.boot();
+    REQUIRE(w.answered.size() == 1);
+    const auto& answer = w.answered[0];
+    CHECK(answer.pending.request_id == "req-7");
+    CHECK(answer.rolled_back);
+    CHECK(answer.from == "1.0.0");
+    CHECK(answer.error == "crashed: SIGABRT in start");
+    // The version that was installed before runs again; the crashing build is not registered.
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(w.store.saved.find("cpu")->enabled);
+}
+
+TEST_CASE("a first install that took the agent down stays failed without a registry entry") {
+    World w;
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "new", "1.0.0", "start"};
+    w.store.evidence.installing["new"] = PendingInstall{"r", "new", "1.0.0", "s", "{}"};
+    w.boot();
+    CHECK(w.sink.state("new") == ComponentState::quarantined);
+    CHECK_FALSE(w.answered.at(0).rolled_back);
+    const auto views = w.lifecycle.views();
+    REQUIRE(views.size() == 1);
+    CHECK_FALSE(views[0].config_json);
+    CHECK(w.lifecycle.not_run_error("new") == "component not running: new");
+}
+
+TEST_CASE("configure proposes the stored config with the set keys replaced") {
+    World w;
+    Entry e = entry("cpu", "1.0.0");
+    e.config_json = R"({"interval":5,"unit":"C"})";
+    w.registered(e);
+    w.boot();
+    rapidjson::Document set;
+    set.Parse(R"({"interval":10})");
+    REQUIRE(w.lifecycle.configure("cpu", set).ok());
+    REQUIRE(w.runtime.proposed.size() == 1);
+    CHECK(w.runtime.proposed[0] == R"({"unit":"C","interval":10})");
+    CHECK(w.store.saved.find("cpu")->config_json == w.runtime.proposed[0]);
+    CHECK(w.sink.configs.at("cpu") == w.runtime.proposed[0]);
+    CHECK(w.lifecycle.config_of("cpu") == w.runtime.proposed[0]);
+
+    w.lifecycle.stop("cpu");
+    CHECK(w.lifecycle.configure("cpu", set).error->message == "component not running: cpu");
+}
+
+TEST_CASE("a quarantined drop-in file is loaded again only once it changed") {
+    World w;
+    Entry e = entry("cpu", "1.0.0", false);
+    e.source_json = R"({"type":"dropin","path":"/plugins.d/cpu-1.0.0.so"})";
+    w.registered(e);
+    w.store.quarantined["cpu"] = Quarantine{"crashed: SIGSEGV in start", "1.0.0", e.sha256,
+                                            "/plugins.d/cpu-1.0.0.so", {true, 7, 42, 0}};
+    w.boot();
+    CHECK(w.sink.state("cpu") == ComponentState::quarantined);
+
+    const auto blocked = w.lifecycle.dropin_blocked("/plugins.d/cpu-1.0.0.so", {true, 7, 42, 0}, "cpu",
+                                                    e.sha256);
+    REQUIRE(blocked);
+    CHECK(*blocked ==
+          "drop-in /plugins.d/cpu-1.0.0.so not loaded: crashed: SIGSEGV in start (it is loaded "
+          "again once the file changes)");
+    CHECK_FALSE(w.runtime.running("cpu"));
+
+    // Touched (another mtime): the quarantine is lifted and the same build starts again.
+    CHECK_FALSE(w.lifecycle.dropin_blocked("/plugins.d/cpu-1.0.0.so", {true, 7, 43, 0}, "cpu", e.sha256));
+    CHECK(w.store.quarantined.empty());
+    CHECK(w.store.saved.find("cpu")->enabled);
+    CHECK(w.runtime.running("cpu"));
+}
+
+TEST_CASE("a drop-in file removed takes the quarantine of an unregistered component along") {
+    World w;
+    w.store.quarantined["gone"] =
+        Quarantine{"crashed", "1.0.0", "s", "/plugins.d/gone-1.0.0.so", {true, 1, 1, 0}};
+    w.boot();
+    CHECK(w.sink.state("gone") == ComponentState::quarantined);
+    w.lifecycle.dropin_removed("/plugins.d/gone-1.0.0.so");
+    CHECK(w.store.quarantined.empty());
+    CHECK(w.sink.forgotten_ids.count("gone"));
+}
+
+TEST_CASE("after stop_all every command is answered as the agent stopping") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    w.lifecycle.stop_all();
+    CHECK_FALSE(w.runtime.running("cpu"));
+    CHECK(w.lifecycle.not_run_error("cpu") == commands::CommandDispatcher::kShuttingDown);
+}
