@@ -101,6 +101,26 @@ class PluginContext {
     // The table handed to the plugin (for tests that drive the ABI directly).
     static const lucid_host_api& api_table();
 
+    // ---- the plugin's calls (lucid_host_api; plugin_context_api.cpp), from any thread the
+    // plugin calls on. The C trampolines (plugin_api_table.cpp) forward to these; their
+    // arguments are the plugin's, checked here.
+    lucid_status publish(const char* topic, const void* payload, size_t len, int qos, bool retain);
+    lucid_status publish_event(const char* type, const char* data, const char* correlation_id);
+    lucid_status subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
+                           uint64_t* out_id);
+    lucid_status unsubscribe(uint64_t id);
+    lucid_status start_timer(uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn, void* user,
+                             uint64_t* out_id);
+    lucid_status cancel_timer(uint64_t id);
+    void log(lucid_log_level level, const char* message);
+    lucid_status report_status(lucid_component_state state, const char* error);
+    // Copies the config into `buf` (cut at `capacity - 1`, NUL-terminated); returns its length.
+    size_t copy_config(char* buf, size_t capacity);
+    lucid_status register_command(const char* action, lucid_command_fn fn, void* user);
+    lucid_status unregister_command(const char* action);
+    // An exception a call above let out, caught by its trampoline.
+    void log_host_failure(const char* call, const char* error) const noexcept;
+
   private:
     struct Subscription {
         std::string filter;
@@ -120,8 +140,6 @@ class PluginContext {
         ComponentStatus before;     // restored on recovery; report_status() meanwhile goes here
         std::uint64_t dropped = 0;  // subscription messages not queued meanwhile
     };
-    friend struct PluginApi;  // the C trampolines (plugin_api_table.cpp)
-
     // With `unless_reported`, nothing changes once the plugin reported a state of its own.
     void set_status(ComponentState state, std::string error, bool unless_reported = false);
     // report_status() from the plugin: held back while unresponsive, published otherwise.
@@ -137,6 +155,7 @@ class PluginContext {
     struct ConfigChange;
     void apply_config(const std::string& config_json, ConfigChange& change);
     bool accepting() const;  // phase starting/running
+    bool closed() const;     // phase stopped
 
     const lucid_plugin_descriptor descriptor_;
     const std::string component_id_;
