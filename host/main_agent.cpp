@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
         agent::Agent agent(*resolved.config, shutdown);
         // Before any plugin runs: a plugin that takes the agent down is named at the next start.
         crash::install_fatal_signal_handler(crash::record_path(agent.config().data_dir));
-        components::ComponentHost components(agent, keys);
+        agent::ComponentHost components(agent, keys);
         service::ConfigReloader reloader(cli, std::move(*resolved.config), keys,
                                          components.install_policy());
         shutdown.on_reload([&reloader] { reloader.reload(); });

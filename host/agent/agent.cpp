@@ -87,9 +87,9 @@ Agent::~Agent() {
 }
 
 void Agent::register_commands() {
-    const commands::RestartSettings restart{
+    const RestartSettings restart{
         commands::is_supervised(config_.supervision, config::getenv_string), &restart_record_};
-    for (auto& spec : commands::core_command_specs(topics_, *this, restart)) {
+    for (auto& spec : core_command_specs(topics_, *this, restart)) {
         const auto topic = spec.command_topic;
         dispatcher_->add(std::move(spec));
         router_.add(topic, dispatcher_->route(topic));

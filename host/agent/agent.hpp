@@ -41,7 +41,7 @@ namespace lucid::host::agent {
 
 inline constexpr std::size_t kCommandQueueCapacity = 256;
 
-class Agent final : private commands::CoreCommandTarget {
+class Agent final : private CoreCommandTarget {
   public:
     Agent(config::AgentConfig config, ShutdownSignal& shutdown);
     ~Agent() override;
@@ -71,7 +71,7 @@ class Agent final : private commands::CoreCommandTarget {
     const config::AgentConfig& config() const { return config_; }
 
   private:
-    // commands::CoreCommandTarget
+    // CoreCommandTarget
     std::vector<std::string> republish_snapshots() override;
     CoreConfig current_config() const override;
     void apply_config(const CoreConfig& config) override;

@@ -5,7 +5,10 @@
 #include "components/component_commands.hpp"
 #include "lucid/registry/registry_store.hpp"
 
-namespace lucid::host::components {
+namespace lucid::host::agent {
+
+using components::ComponentManager;
+using components::ManagerSettings;
 namespace {
 
 ManagerSettings settings_from(const config::AgentConfig& config,
@@ -68,8 +71,8 @@ ComponentHost::~ComponentHost() { stop(); }
 void ComponentHost::start() {
     auto log = logger("components");
     for (const auto& problem : manager_->boot()) log->warn("{}", problem);
-    register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
-                                agent_.topics(), *manager_);
+    components::register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
+                                            agent_.topics(), *manager_);
 
     dropin::DropinCallbacks callbacks;
     callbacks.file_ready = [this](const std::filesystem::path& file) {
@@ -102,4 +105,4 @@ void ComponentHost::stop() {
     if (manager_) manager_->stop_all();
 }
 
-}  // namespace lucid::host::components
+}  // namespace lucid::host::agent

@@ -20,7 +20,7 @@
 #include "dropin/dropin_watcher.hpp"
 #include "install/install_policy.hpp"
 
-namespace lucid::host::components {
+namespace lucid::host::agent {
 
 // The runtime install policy of a config and its loaded trusted keys.
 install::InstallPolicy install_policy_from(const config::AgentConfig& config,
@@ -49,9 +49,9 @@ class ComponentHost {
     agent::Agent& agent_;
     std::shared_ptr<std::atomic<bool>> downloads_cancelled_ = std::make_shared<std::atomic<bool>>();
     std::shared_ptr<install::LiveInstallPolicy> policy_;
-    std::unique_ptr<ComponentManager> manager_;
+    std::unique_ptr<components::ComponentManager> manager_;
     commands::WorkLane dropin_lane_{"dropin", 256};
     std::unique_ptr<dropin::DropinWatcher> watcher_;
 };
 
-}  // namespace lucid::host::components
+}  // namespace lucid::host::agent

@@ -2,7 +2,13 @@
 
 #include "common/logging.hpp"
 
-namespace lucid::host::commands {
+namespace lucid::host::agent {
+
+using commands::CommandHandler;
+using commands::CommandReply;
+using commands::CommandSpec;
+using commands::Durability;
+using commands::Lane;
 namespace {
 
 using contract::Clock;
@@ -31,7 +37,7 @@ CommandReply refresh(CoreCommandTarget& target, const CommandRequest& request) {
 CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
     Result result(request.request_id, Clock::now());
     const auto current = target.current_config();
-    const auto checked = registry::apply_cfg_set(current, request.payload);
+    const auto checked = apply_cfg_set(current, request.payload);
     if (!checked.config) {
         result.fail(checked.error);
         return CommandReply(std::move(result));
@@ -44,7 +50,7 @@ CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
     }
     result.set("applied", request.payload["set"]);
     rapidjson::Value cfg(rapidjson::kObjectType);
-    registry::write_core_config(*checked.config, cfg, result.allocator());
+    write_core_config(*checked.config, cfg, result.allocator());
     result.set("cfg", cfg);
     result.set("telemetry_supported", contract::kTelemetrySupported);
     logger("commands")
@@ -62,7 +68,7 @@ CommandReply restart(CoreCommandTarget& target, const RestartSettings& settings,
     const auto now = Clock::now();
     Result result(request.request_id, now);
     const auto last = settings.record ? settings.record->last() : std::nullopt;
-    if (auto refusal = restart_refusal(settings.supervised, last, now)) {
+    if (auto refusal = commands::restart_refusal(settings.supervised, last, now)) {
         result.fail(*refusal);
         return CommandReply(std::move(result));
     }
@@ -77,8 +83,9 @@ CommandReply restart(CoreCommandTarget& target, const RestartSettings& settings,
     }
     CommandReply reply(std::move(result));
     reply.after_delivery = [&target] {
-        logger("commands")->info("restart requested; exiting with code {}", kRestartExitCode);
-        target.request_exit(kRestartExitCode);
+        logger("commands")
+            ->info("restart requested; exiting with code {}", commands::kRestartExitCode);
+        target.request_exit(commands::kRestartExitCode);
     };
     return reply;
 }
@@ -106,4 +113,4 @@ std::vector<CommandSpec> core_command_specs(const contract::AgentTopics& topics,
     return specs;
 }
 
-}  // namespace lucid::host::commands
+}  // namespace lucid::host::agent

@@ -14,7 +14,7 @@
 #include "commands/restart_policy.hpp"
 #include "contract/topics.hpp"
 
-namespace lucid::host::commands {
+namespace lucid::host::agent {
 
 class CoreCommandTarget {
   public:
@@ -22,20 +22,21 @@ class CoreCommandTarget {
     // Republishes every retained snapshot; returns the names of those published (refresh's
     // `snapshots_updated`, named as SnapshotPublisher says).
     virtual std::vector<std::string> republish_snapshots() = 0;
-    virtual registry::CoreConfig current_config() const = 0;
+    virtual CoreConfig current_config() const = 0;
     // Saves atomically (throws on failure, nothing changed), applies live, republishes
     // core/cfg/state.
-    virtual void apply_config(const registry::CoreConfig& config) = 0;
+    virtual void apply_config(const CoreConfig& config) = 0;
     // Ends the agent with `exit_code` through the normal clean shutdown.
     virtual void request_exit(int exit_code) = 0;
 };
 
 struct RestartSettings {
     bool supervised = false;
-    const RestartRecord* record = nullptr;  // must outlive the specs
+    const commands::RestartRecord* record = nullptr;  // must outlive the specs
 };
 
-std::vector<CommandSpec> core_command_specs(const contract::AgentTopics& topics,
-                                            CoreCommandTarget& target, RestartSettings restart);
+std::vector<commands::CommandSpec> core_command_specs(const contract::AgentTopics& topics,
+                                                      CoreCommandTarget& target,
+                                                      RestartSettings restart);
 
-}  // namespace lucid::host::commands
+}  // namespace lucid::host::agent

@@ -54,11 +54,3 @@ class CoreConfigStore {
 };
 
 }  // namespace lucid::host::agent
-
-// Transitional (issue 15, source layout): the old spelling, for host/agent/core_commands.* (moved
-// from host/commands/, which is being rewritten in parallel). Delete once it says the new one.
-namespace lucid::registry {
-using host::agent::apply_cfg_set;
-using host::agent::CoreConfig;
-using host::agent::write_core_config;
-}  // namespace lucid::registry

@@ -159,7 +159,7 @@ void DedupStore::load() {
     } else {
         try {
             // By descriptor, non-blocking, capped: a FIFO or device put in its place is refused.
-            text = install::LocalFile::open(file_, read_limit).read_all();
+            text = LocalFile::open(file_, read_limit).read_all();
         } catch (const std::exception& e) {
             problem = std::string("cannot be read (") + e.what() + ")";
         }
@@ -173,7 +173,7 @@ void DedupStore::load() {
     if (!loaded) {
         const char* label = problem.rfind("is larger", 0) == 0 ? "too-large" : "corrupt";
         try {
-            const auto aside = registry::move_aside(file_, label);
+            const auto aside = move_aside(file_, label);
             load_problem_ = "request log " + file_.string() + " " + problem + "; moved to " +
                             aside.string() + ", starting with an empty record";
         } catch (const std::exception& e) {
@@ -251,8 +251,7 @@ std::size_t DedupStore::bytes() const {
 }
 
 void DedupStore::write_locked() {
-    registry::write_file_atomically(file_, serialize_dedup(entries_), registry::real_file_ops(),
-                                    0600);
+    write_file_atomically(file_, serialize_dedup(entries_), real_file_ops(), 0600);
     dirty_ = false;
 }
 

@@ -43,7 +43,7 @@ std::optional<std::chrono::system_clock::time_point> RestartRecord::last() const
     try {
         std::error_code ec;
         if (!std::filesystem::exists(file_, ec)) return std::nullopt;
-        const auto ms = std::stoll(registry::read_file(file_));
+        const auto ms = std::stoll(read_file(file_));
         return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
     } catch (const std::exception&) {
         return std::nullopt;  // unreadable: do not block restarts forever
@@ -53,7 +53,7 @@ std::optional<std::chrono::system_clock::time_point> RestartRecord::last() const
 void RestartRecord::save(std::chrono::system_clock::time_point when) const {
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
-    registry::write_file_atomically(file_, std::to_string(ms) + "\n");
+    write_file_atomically(file_, std::to_string(ms) + "\n");
 }
 
 }  // namespace lucid::host::commands

@@ -62,13 +62,3 @@ std::filesystem::path move_aside(const std::filesystem::path& path, std::string_
 std::filesystem::path copy_aside(const std::filesystem::path& path, std::string_view label);
 
 }  // namespace lucid::host
-
-// Transitional (issue 15, source layout): the old spelling, for the callers in host/components,
-// host/commands and host/install/artifact_verifier.cpp, which are being rewritten in parallel.
-// Delete once they say the new one.
-namespace lucid::registry {
-using host::move_aside;
-using host::read_file;
-using host::real_file_ops;
-using host::write_file_atomically;
-}  // namespace lucid::registry

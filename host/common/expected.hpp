@@ -19,13 +19,13 @@
 namespace lucid::host {
 
 enum class Errc {
-    invalid,      // the request or the file is not acceptable
-    not_found,    // nothing by that name
-    conflict,     // another component, build or channel holds it
-    refused,      // kept out: quarantined, unsupported, not running
-    io,           // the disk said no
-    plugin,       // the plugin's own code failed (load, start, config)
-    cancelled,    // the agent is stopping
+    invalid,    // the request or the file is not acceptable
+    not_found,  // nothing by that name
+    conflict,   // another component, build or channel holds it
+    refused,    // kept out: quarantined, unsupported, not running
+    io,         // the disk said no
+    plugin,     // the plugin's own code failed (load, start, config)
+    cancelled,  // the agent is stopping
 };
 
 struct Error {
@@ -36,8 +36,8 @@ struct Error {
 template <typename T>
 class Expected {
   public:
-    Expected(T value) : state_(std::move(value)) {}          // NOLINT: implicit on purpose
-    Expected(Error error) : state_(std::move(error)) {}      // NOLINT: implicit on purpose
+    Expected(T value) : state_(std::move(value)) {}      // NOLINT: implicit on purpose
+    Expected(Error error) : state_(std::move(error)) {}  // NOLINT: implicit on purpose
 
     bool ok() const { return state_.index() == 0; }
     explicit operator bool() const { return ok(); }

@@ -38,12 +38,3 @@ std::optional<std::string> tighten_if_world_writable(const std::filesystem::path
                                                      mode_t mode = kDataDirMode);
 
 }  // namespace lucid::host
-
-// Transitional (issue 15, source layout): the old spelling, for the callers in host/components,
-// host/commands and host/install/artifact_verifier.cpp, which are being rewritten in parallel.
-// Delete once they say the new one.
-namespace lucid::registry {
-using host::kDataFileMode;
-using host::kStagingDirMode;
-using host::make_directories;
-}  // namespace lucid::registry

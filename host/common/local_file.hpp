@@ -68,11 +68,3 @@ class LocalFile {
 };
 
 }  // namespace lucid::host
-
-// Transitional (issue 15, source layout): the old spelling, for the callers in host/components,
-// host/commands and host/install/artifact_verifier.cpp, which are being rewritten in parallel.
-// Delete once they say the new one.
-namespace lucid::host::install {
-using host::LocalFile;
-using host::LocalFileError;
-}  // namespace lucid::host::install

@@ -93,7 +93,7 @@ contract::Result ComponentManager::install_request(const contract::CommandReques
         result.set("sha256", rq.source.sha256);
     }
     flags(result, false, false, false);
-    auto verified = stage_and_verify(rq, store_.files(), settings.verifier, progress);
+    auto verified = install::stage_and_verify(rq, store_.files(), settings.verifier, progress);
     if (!verified.artifact) return std::move(result.fail(verified.error));
     if (verified.artifact->manifest().component_id != rq.component_id) {
         return std::move(result.fail("validation_error: component_id '" + rq.component_id +
@@ -108,12 +108,12 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
                                                     const std::string& cid,
                                                     const std::string& source_json,
                                                     const std::optional<std::string>& config_json,
-                                                    const StagedArtifact& artifact) {
+                                                    const install::StagedArtifact& artifact) {
     contract::Result result(request_id, now());
-    InstallOrder order{request_id, cid, source_json, config_json,
-                       StagedFile{artifact.file(),
-                                  registry::normalize_dist_name(artifact.manifest().dist_name),
-                                  artifact.manifest().version, artifact.sha256()}};
+    InstallOrder order{
+        request_id, cid, source_json, config_json,
+        StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
+                   artifact.manifest().version, artifact.sha256()}};
     describe(result, cid, order.artifact.dist_name, order.artifact.version, artifact.sha256());
     return install_result(std::move(result), lifecycle_.install(order));
 }
@@ -182,7 +182,8 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         return;
     }
     const auto identity = dropin::file_version(file);  // before the copy: what "changed" means
-    auto verified = stage_local_file(file, store_.files(), settings_.with_current_policy().verifier);
+    auto verified =
+        install::stage_local_file(file, store_.files(), settings_.with_current_policy().verifier);
     if (!verified.artifact) {
         if (dropin_log_.first_time(file, verified.error)) {
             contract::Result refused("", now());
@@ -194,7 +195,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         }
         return;
     }
-    const StagedArtifact& artifact = *verified.artifact;
+    const install::StagedArtifact& artifact = *verified.artifact;
     const std::string cid = artifact.manifest().component_id;
     const std::string version = artifact.manifest().version;
     if (auto blocked = lifecycle_.dropin_blocked(file, identity, cid, artifact.sha256())) {
@@ -202,10 +203,10 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         return;
     }
     const std::string from = lifecycle_.installed_version(cid);
-    InstallOrder order{"", cid, dropin_source_json(file), std::nullopt,
-                       StagedFile{artifact.file(),
-                                  registry::normalize_dist_name(artifact.manifest().dist_name),
-                                  version, artifact.sha256()}};
+    InstallOrder order{
+        "", cid, dropin_source_json(file), std::nullopt,
+        StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
+                   version, artifact.sha256()}};
     const Outcome outcome = lifecycle_.install(order);
     contract::Result result("", now());
     describe(result, cid, order.artifact.dist_name, version, artifact.sha256());

@@ -149,7 +149,7 @@ Outcome ComponentLifecycle::set_enabled(const std::string& component_id, bool en
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
     registry::Registry registry = this->registry();
     const registry::Entry* entry = registry.find(component_id);
-    if (!entry) return Outcome::failed(Errc::not_found, "component not found: " + component_id);
+    if (!entry) return not_found(component_id);
     const bool lift = enabled && quarantine_error(*entry).has_value();
     registry::Entry changed = *entry;
     changed.enabled = enabled;
@@ -169,9 +169,8 @@ Outcome ComponentLifecycle::set_enabled(const std::string& component_id, bool en
 
 Outcome ComponentLifecycle::stop(const std::string& component_id) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
-    const registry::Registry registry = this->registry();
-    const registry::Entry* entry = registry.find(component_id);
-    if (!entry) return Outcome::failed(Errc::not_found, "component not found: " + component_id);
+    const auto entry = registered(component_id);
+    if (!entry) return not_found(component_id);
     const auto stopped = runtime_.stop(component_id);
     Outcome outcome;
     outcome.restart_required = stopped.restart_required;
@@ -186,9 +185,8 @@ Outcome ComponentLifecycle::stop(const std::string& component_id) {
 
 Outcome ComponentLifecycle::restart(const std::string& component_id) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
-    const registry::Registry registry = this->registry();
-    const registry::Entry* entry = registry.find(component_id);
-    if (!entry) return Outcome::failed(Errc::not_found, "component not found: " + component_id);
+    const auto entry = registered(component_id);
+    if (!entry) return not_found(component_id);
     const auto stopped = runtime_.stop(component_id);
     if (stopped.was_running) {
         set_status(component_id, {ComponentState::stopped, entry->version, ""});
@@ -200,9 +198,8 @@ Outcome ComponentLifecycle::restart(const std::string& component_id) {
 
 Outcome ComponentLifecycle::start(const std::string& component_id) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
-    const registry::Registry registry = this->registry();
-    const registry::Entry* entry = registry.find(component_id);
-    if (!entry) return Outcome::failed(Errc::not_found, "component not found: " + component_id);
+    const auto entry = registered(component_id);
+    if (!entry) return not_found(component_id);
     return start_locked(*entry);
 }
 
@@ -231,9 +228,8 @@ Outcome ComponentLifecycle::start_locked(const registry::Entry& entry) {
 Outcome ComponentLifecycle::configure(const std::string& component_id,
                                       const rapidjson::Value& set) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
-    const registry::Registry registry = this->registry();
-    const registry::Entry* entry = registry.find(component_id);
-    if (!entry) return Outcome::failed(Errc::not_found, "component not found: " + component_id);
+    const auto entry = registered(component_id);
+    if (!entry) return not_found(component_id);
     if (!runtime_.running(component_id)) {
         return Outcome::failed(Errc::refused, "component not running: " + component_id);
     }
@@ -321,6 +317,17 @@ Status ComponentLifecycle::persist_config(const std::string& component_id,
 }
 
 // ---- queries ----------------------------------------------------------------------------------
+
+std::optional<registry::Entry> ComponentLifecycle::registered(
+    const std::string& component_id) const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const auto* entry = registry_.find(component_id);
+    return entry ? std::optional<registry::Entry>(*entry) : std::nullopt;
+}
+
+Outcome ComponentLifecycle::not_found(const std::string& component_id) {
+    return Outcome::failed(Errc::not_found, "component not found: " + component_id);
+}
 
 registry::Registry ComponentLifecycle::registry() const {
     std::lock_guard<std::mutex> lock(state_mutex_);

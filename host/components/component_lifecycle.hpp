@@ -49,12 +49,12 @@ struct LifecycleSettings {
 
 // What an operation did.
 struct Outcome {
-    std::optional<Error> error;   // why it failed; none when it succeeded
-    bool noop = false;            // nothing to do: it was so already
-    bool rolled_back = false;     // an upgrade failed and the previous version is back
+    std::optional<Error> error;     // why it failed; none when it succeeded
+    bool noop = false;              // nothing to do: it was so already
+    bool rolled_back = false;       // an upgrade failed and the previous version is back
     bool restart_required = false;  // a library stayed mapped: an agent restart frees it
-    std::string dist_name;        // the component's, when known
-    std::string version;          // the version concerned, when known
+    std::string dist_name;          // the component's, when known
+    std::string version;            // the version concerned, when known
 
     bool ok() const { return !error; }
     static Outcome failed(Errc code, std::string message) {
@@ -161,6 +161,8 @@ class ComponentLifecycle {
     void if_unknown(const std::string& component_id, const std::function<void()>& fn) const;
 
   private:
+    std::optional<registry::Entry> registered(const std::string& component_id) const;
+    static Outcome not_found(const std::string& component_id);
     // The caller holds lifecycle_mutex_ for all of these.
     Status load_and_start(const registry::Entry& entry);
     Status start_mapped(const registry::Entry& entry, PluginRuntime::Mapped mapped);

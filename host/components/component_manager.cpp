@@ -20,12 +20,12 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
                  runtime_, sink_),
       runtime_(*this, {settings_.plugin_call_timeout, settings_.plugin_queue},
                settings_.plugin_stall) {
-    // One route sees every incoming message; each plugin context keeps only what matches its
-    // own subscriptions, so overlapping filters never deliver a message twice to a plugin.
-    mqtt_.router.add("#", [this](const mqtt::MqttMessage& m) { deliver(m); });
     // The broker sends the retained snapshots of our components at every (re)subscribe: the way
-    // to find those of components this agent no longer has (clear_if_stale()).
+    // to find those of components this agent no longer has (clear_if_stale()). Plugins'
+    // messages take routes of their own, one per subscription (subscribe()).
     for (const char* snapshot : {"+/status", "+/cfg/state"}) {
+        mqtt_.router.add(components_prefix_ + snapshot,
+                         [this](const mqtt::MqttMessage& m) { clear_if_stale(m); });
         mqtt_.session.subscribe(components_prefix_ + snapshot, 1);
     }
     // Every plugin command, whatever runs: one subscription the agent never ends, so that the
@@ -150,7 +150,10 @@ std::vector<std::string> ComponentManager::publish_component_snapshots() {
 void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
     const std::string& topic = message.topic;
     const std::string& prefix = components_prefix_;
-    if (message.payload.empty() || topic.compare(0, prefix.size(), prefix) != 0) return;
+    if (!message.retain || message.payload.empty() ||
+        topic.compare(0, prefix.size(), prefix) != 0) {
+        return;
+    }
     const auto slash = topic.find('/', prefix.size());
     if (slash == std::string::npos) return;
     const std::string cid = topic.substr(prefix.size(), slash - prefix.size());
@@ -163,11 +166,6 @@ void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
             ->info("clearing the retained {} of {}, which is not installed", snapshot, cid);
         mqtt_.session.publish(topic, "", 1, true);
     });
-}
-
-void ComponentManager::deliver(const mqtt::MqttMessage& message) {
-    if (message.retain) clear_if_stale(message);
-    runtime_.deliver(message.topic, message.payload, message.qos, message.retain);
 }
 
 void ComponentManager::on_plugin_command(const mqtt::MqttMessage& message) {
@@ -225,23 +223,56 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
     return outcome.ok || outcome.queued;
 }
 
-void ComponentManager::subscribe(const std::string& component_id, const std::string& filter,
-                                 int qos) {
+void ComponentManager::subscribe(const std::string& component_id, std::uint64_t subscription,
+                                 const std::string& filter, int qos) {
+    const auto route =
+        mqtt_.router.add(filter, [this, component_id, subscription](const mqtt::MqttMessage& m) {
+            runtime_.deliver(component_id, subscription, m.topic, m.payload, m.qos, m.retain);
+        });
     {
-        std::lock_guard<std::mutex> lock(subscriptions_mutex_);
-        ++subscriptions_[{component_id, filter}];
+        std::lock_guard<std::mutex> lock(routes_mutex_);
+        routes_[{component_id, subscription}] = {route, filter};
     }
+    // The session counts the filters several subscriptions share (mqtt/subscription_set.hpp).
     mqtt_.session.subscribe(filter, qos);
 }
 
-void ComponentManager::unsubscribe(const std::string& component_id, const std::string& filter) {
+void ComponentManager::unsubscribe(const std::string& component_id, std::uint64_t subscription,
+                                   const std::string& filter) {
+    (void)filter;  // the one recorded at subscribe(): a plugin cannot end another's
+    std::vector<Route> ended;
     {
-        std::lock_guard<std::mutex> lock(subscriptions_mutex_);
-        auto it = subscriptions_.find({component_id, filter});
-        if (it == subscriptions_.end()) return;
-        if (--it->second == 0) subscriptions_.erase(it);
+        std::lock_guard<std::mutex> lock(routes_mutex_);
+        auto it = routes_.find({component_id, subscription});
+        if (it == routes_.end()) return;
+        ended.push_back(it->second);
+        routes_.erase(it);
     }
-    mqtt_.session.unsubscribe(filter);
+    end_routes(ended);
+}
+
+void ComponentManager::unsubscribe_all(const std::string& component_id) {
+    std::vector<Route> ended;
+    {
+        std::lock_guard<std::mutex> lock(routes_mutex_);
+        auto it = routes_.lower_bound({component_id, 0});
+        while (it != routes_.end() && it->first.first == component_id) {
+            ended.push_back(it->second);
+            it = routes_.erase(it);
+        }
+    }
+    if (!ended.empty()) {
+        logger("components")
+            ->info("{}: ending {} subscription(s) its plugin left", component_id, ended.size());
+    }
+    end_routes(ended);
+}
+
+void ComponentManager::end_routes(const std::vector<Route>& routes) {
+    for (const auto& route : routes) {
+        mqtt_.router.remove(route.id);
+        mqtt_.session.unsubscribe(route.filter);
+    }
 }
 
 std::chrono::system_clock::time_point ComponentManager::now() {

@@ -7,8 +7,8 @@
 //
 // Threads: install/uninstall/control/configure on the command lanes, dropin_* on the drop-in
 // lane (the lifecycle serializes them; a long download happens before, so it delays nobody).
-// The PluginHostServices members run on plugin workers; deliver() and on_plugin_command() on the
-// network thread and never block on a plugin.
+// The PluginHostServices members run on plugin workers; the routes of plugin subscriptions,
+// clear_if_stale() and on_plugin_command() on the network thread and never block on a plugin.
 // Errors: operations return contract::Result; nothing throws out of them.
 #pragma once
 
@@ -48,7 +48,7 @@ struct ManagerSettings {
     std::filesystem::path data_dir;
     std::vector<std::filesystem::path> legacy_registries;  // registry_store.hpp
     install::InstallSettings install;
-    VerifierSettings verifier;
+    install::VerifierSettings verifier;
     // Trusted keys, signature policy and allowed prefixes: SIGHUP replaces them at runtime.
     std::shared_ptr<install::LiveInstallPolicy> policy;
     // How long a freshly started upgrade must stay healthy before the old version is let go.
@@ -123,8 +123,11 @@ class ComponentManager final : public PluginHostServices {
                         const contract::CommandRequest& request, contract::Result result) override;
     void refuse_command(const std::string& component_id, const std::string& action,
                         const std::string& payload, const std::string& error) override;
-    void subscribe(const std::string& component_id, const std::string& filter, int qos) override;
-    void unsubscribe(const std::string& component_id, const std::string& filter) override;
+    void subscribe(const std::string& component_id, std::uint64_t subscription,
+                   const std::string& filter, int qos) override;
+    void unsubscribe(const std::string& component_id, std::uint64_t subscription,
+                     const std::string& filter) override;
+    void unsubscribe_all(const std::string& component_id) override;
     std::chrono::system_clock::time_point now() override;
     std::string agent_id() override;
     std::string base_topic() override;
@@ -146,7 +149,7 @@ class ComponentManager final : public PluginHostServices {
                                       const std::string& component_id,
                                       const std::string& source_json,
                                       const std::optional<std::string>& config_json,
-                                      const StagedArtifact& artifact);
+                                      const install::StagedArtifact& artifact);
     // An interrupted install (boot) answered like any install result.
     void answer_interrupted(const InterruptedInstall& interrupted);
 
@@ -157,7 +160,6 @@ class ComponentManager final : public PluginHostServices {
     static void echo_component_id(const contract::ComponentIdField& field,
                                   contract::Result& result);
 
-    void deliver(const mqtt::MqttMessage& message);
     // A retained components/{cid}/status or cfg/state of a component that is neither registered
     // nor being installed is what an agent killed between registry and broker updates left (an
     // uninstall saved, a new component started but not registered): it is cleared.
@@ -182,8 +184,14 @@ class ComponentManager final : public PluginHostServices {
     ComponentLifecycle lifecycle_;
     InProcessRuntime runtime_;
 
-    mutable std::mutex subscriptions_mutex_;
-    std::map<std::pair<std::string, std::string>, int> subscriptions_;  // (cid, filter) → count
+    // The router's route of each plugin subscription: (cid, subscription id) → route.
+    struct Route {
+        mqtt::MessageRouter::RouteId id = 0;
+        std::string filter;
+    };
+    void end_routes(const std::vector<Route>& routes);  // router and session
+    std::mutex routes_mutex_;
+    std::map<std::pair<std::string, std::uint64_t>, Route> routes_;
     dropin::DropinLogMemo dropin_log_;  // a drop-in refusal is logged once per file version
 };
 

@@ -21,8 +21,7 @@ const char* const kLegacyQuarantineError =
 void write_marker(const fs::path& marker, const std::string& content) {
     try {
         make_directories(marker.parent_path());
-        write_file_atomically(marker, content, real_file_ops(),
-                                        kDataFileMode);
+        write_file_atomically(marker, content, real_file_ops(), kDataFileMode);
     } catch (const std::exception& e) {
         logger("components")->warn("cannot write {}: {}", marker.string(), e.what());
     }
@@ -115,8 +114,7 @@ void DiskComponentStore::remove_version(const std::string& dist, const std::stri
     files_.remove_version(dist, version);
 }
 
-void DiskComponentStore::mark_starting(const std::string& component_id,
-                                       const StartMarker& start) {
+void DiskComponentStore::mark_starting(const std::string& component_id, const StartMarker& start) {
     write_marker(marker("starting", component_id), to_json(start));
 }
 

@@ -53,6 +53,9 @@ PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
     stall_watch_.unwatch(component_id);
     const auto report = it->second->stop_and_unload();
     running_.erase(it);
+    // A plugin left stuck in a call never unsubscribed: its routes would reach a later plugin
+    // of this component (whose subscription ids start again at 1).
+    services_.unsubscribe_all(component_id);
     if (!report.ok && !report.error.empty()) {
         logger("components")
             ->warn("component {} stopped with an error: {}", component_id, report.error);
@@ -75,10 +78,12 @@ Status InProcessRuntime::propose_config(const std::string& component_id,
     return done();
 }
 
-void InProcessRuntime::deliver(const std::string& topic, const std::string& payload, int qos,
+void InProcessRuntime::deliver(const std::string& component_id, std::uint64_t subscription,
+                               const std::string& topic, const std::string& payload, int qos,
                                bool retain) {
     std::lock_guard<std::mutex> lock(contexts_mutex_);
-    for (auto& [id, context] : contexts_) context->deliver_message(topic, payload, qos, retain);
+    auto it = contexts_.find(component_id);
+    if (it != contexts_.end()) it->second->deliver_to(subscription, topic, payload, qos, retain);
 }
 
 bool InProcessRuntime::take_command(const std::string& component_id, const std::string& action,

@@ -32,10 +32,10 @@ class InProcessRuntime final : public PluginRuntime {
     void discard(Token token) override;
     Stopped stop(const std::string& component_id) override;
     bool running(const std::string& component_id) const override;
-    Status propose_config(const std::string& component_id,
-                          const std::string& config_json) override;
+    Status propose_config(const std::string& component_id, const std::string& config_json) override;
 
-    void deliver(const std::string& topic, const std::string& payload, int qos,
+    void deliver(const std::string& component_id, std::uint64_t subscription,
+                 const std::string& topic, const std::string& payload, int qos,
                  bool retain) override;
     bool take_command(const std::string& component_id, const std::string& action,
                       const std::string& payload) override;

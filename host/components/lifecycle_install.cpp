@@ -28,9 +28,9 @@ bool other_build_of_kept_version(const registry::Entry& entry, const std::string
 }
 
 Outcome dist_taken(const std::string& dist, const std::string& owner) {
-    return Outcome::failed(Errc::conflict, "dist_name '" + dist +
-                                               "' is already installed as component '" + owner +
-                                               "'");
+    return Outcome::failed(
+        Errc::conflict,
+        "dist_name '" + dist + "' is already installed as component '" + owner + "'");
 }
 
 fs::path dropin_file_of_source(const std::string& source_json) {
@@ -236,9 +236,9 @@ Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel c
         }
         dist = registry::normalize_dist_name(*dist_hint);
         if (!registry::is_valid_identifier(dist)) {
-            return Outcome::failed(Errc::invalid, "validation_error: dist_name '" +
-                                                      registry::echoed_value(dist) +
-                                                      "' is invalid");
+            return Outcome::failed(
+                Errc::invalid,
+                "validation_error: dist_name '" + registry::echoed_value(dist) + "' is invalid");
         }
     }
     Outcome outcome;

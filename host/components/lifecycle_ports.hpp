@@ -120,8 +120,9 @@ class PluginRuntime {
                                   const std::string& config_json) = 0;
 
     // ---- the network thread ----
-    // A message on a topic some plugin may have subscribed to.
-    virtual void deliver(const std::string& topic, const std::string& payload, int qos,
+    // A message matching the filter of a plugin's subscription (PluginHostServices::subscribe).
+    virtual void deliver(const std::string& component_id, std::uint64_t subscription,
+                         const std::string& topic, const std::string& payload, int qos,
                          bool retain) = 0;
     // Queues a command for a running plugin; false when it is not running.
     virtual bool take_command(const std::string& component_id, const std::string& action,

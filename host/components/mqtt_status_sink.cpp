@@ -22,10 +22,10 @@ bool MqttStatusSink::publish_status(const std::string& component_id,
 bool MqttStatusSink::publish_config(const std::string& component_id,
                                     const std::string& config_json) {
     return session_
-        .publish(topics_.component_cfg_state(component_id),
-                 contract::component_cfg_state_payload(config_json,
-                                                       std::chrono::system_clock::now()),
-                 1, true)
+        .publish(
+            topics_.component_cfg_state(component_id),
+            contract::component_cfg_state_payload(config_json, std::chrono::system_clock::now()), 1,
+            true)
         .ok;
 }
 

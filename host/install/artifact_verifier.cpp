@@ -6,7 +6,7 @@
 #include "install/detached_signature.hpp"
 #include "install/digest.hpp"
 
-namespace lucid::host::components {
+namespace lucid::host::install {
 namespace fs = std::filesystem;
 
 StagedArtifact::StagedArtifact(fs::path dir, fs::path file, std::string sha256,
@@ -44,9 +44,9 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
         out.error = std::move(error);
         return std::move(out);
     };
-    const std::string actual = install::sha256_file(file);
+    const std::string actual = sha256_file(file);
     if (actual != expected_sha256) return fail("sha256 mismatch: got=" + actual);
-    if (auto error = install::check_signature(file, signature, settings.signatures)) {
+    if (auto error = check_signature(file, signature, settings.signatures)) {
         return fail(*error);
     }
     // read_manifest refuses anything that is not an ELF shared object for this machine.
@@ -57,19 +57,18 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
     return out;
 }
 
-fs::path fresh_staging_dir(install::ComponentFiles& files) {
+fs::path fresh_staging_dir(ComponentFiles& files) {
     // One directory per install, so the artifact keeps its real file name: the manifest check
     // compares the manifest with that name.
     const fs::path dir = files.new_staging_path("install");
-    registry::make_directories(dir, registry::kStagingDirMode);
+    make_directories(dir, kStagingDirMode);
     return dir;
 }
 
 }  // namespace
 
-VerifyOutcome stage_and_verify(const install::InstallRequest& request,
-                               install::ComponentFiles& files, const VerifierSettings& settings,
-                               const ProgressFn& progress) {
+VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& files,
+                               const VerifierSettings& settings, const ProgressFn& progress) {
     fs::path dir;
     fs::path file;
     try {
@@ -78,18 +77,16 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
         // first and gets its real one (the name the manifest is checked against) below.
         const bool named_by_download = request.source.file_name.empty();
         file = dir / (named_by_download ? ".download" : request.source.file_name);
-        if (request.source.type == install::SourceType::inline_data) {
+        if (request.source.type == SourceType::inline_data) {
             // Atomic: a staged file under its real name is always complete.
-            registry::write_file_atomically(file, request.source.inline_data,
-                                            registry::real_file_ops(), registry::kDataFileMode);
+            write_file_atomically(file, request.source.inline_data, real_file_ops(), kDataFileMode);
         } else {
-            const auto urls =
-                install::download_to_file(request.source.url, file, settings.limits,
-                                          [&](std::uint64_t bytes, std::uint64_t total) {
-                                              if (progress) progress("download", bytes, total);
-                                          });
+            const auto urls = download_to_file(request.source.url, file, settings.limits,
+                                               [&](std::uint64_t bytes, std::uint64_t total) {
+                                                   if (progress) progress("download", bytes, total);
+                                               });
             if (named_by_download) {
-                const auto named = install::artifact_name_from_urls(urls, request.version);
+                const auto named = artifact_name_from_urls(urls, request.version);
                 if (named.file_name.empty()) {
                     std::error_code ec;
                     fs::remove_all(dir, ec);
@@ -102,7 +99,7 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
                 fs::rename(downloaded, file);
             }
         }
-    } catch (const install::DownloadError& e) {
+    } catch (const DownloadError& e) {
         std::error_code ec;
         fs::remove_all(dir, ec);
         VerifyOutcome out;
@@ -119,7 +116,7 @@ VerifyOutcome stage_and_verify(const install::InstallRequest& request,
     return verify_staged(dir, file, request.source.sha256, request.source.signature, settings);
 }
 
-VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& files,
+VerifyOutcome stage_local_file(const fs::path& source, ComponentFiles& files,
                                const VerifierSettings& settings) {
     VerifyOutcome out;
     fs::path dir;
@@ -127,11 +124,11 @@ VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& 
     try {
         // Opened and checked (regular file, size cap) before anything is copied: a FIFO would
         // block the drop-in lane, a huge sparse file would fill the staging disk.
-        const auto artifact = install::LocalFile::open(source, settings.limits.max_bytes);
-        signature = install::read_detached_signature(source.string() + ".sig");
+        const auto artifact = LocalFile::open(source, settings.limits.max_bytes);
+        signature = read_detached_signature(source.string() + ".sig");
         dir = fresh_staging_dir(files);
-        artifact.copy_to(dir / source.filename(), registry::kDataFileMode);
-    } catch (const install::LocalFileError& e) {
+        artifact.copy_to(dir / source.filename(), kDataFileMode);
+    } catch (const LocalFileError& e) {
         out.error = e.what();
     } catch (const std::exception& e) {
         out.error = std::string("cannot stage the artifact: ") + e.what();
@@ -143,8 +140,7 @@ VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& 
     }
     const fs::path file = dir / source.filename();
     // The copy is what gets loaded: its own hash is the one recorded.
-    VerifyOutcome verified =
-        verify_staged(dir, file, install::sha256_file(file), signature, settings);
+    VerifyOutcome verified = verify_staged(dir, file, sha256_file(file), signature, settings);
     // The operator knows the drop-in file, not a staging copy that is gone already (and has
     // another name at each attempt, which would make the same refusal look new every time).
     const std::string staged = file.string();
@@ -156,4 +152,4 @@ VerifyOutcome stage_local_file(const fs::path& source, install::ComponentFiles& 
     return verified;
 }
 
-}  // namespace lucid::host::components
+}  // namespace lucid::host::install

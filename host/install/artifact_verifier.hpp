@@ -21,11 +21,11 @@
 #include "install/plugin_manifest.hpp"
 #include "install/signature.hpp"
 
-namespace lucid::host::components {
+namespace lucid::host::install {
 
 struct VerifierSettings {
-    install::DownloadLimits limits;
-    install::SignaturePolicy signatures;
+    DownloadLimits limits;
+    SignaturePolicy signatures;
 };
 
 // A staged artifact that passed every check. Its directory is removed when it is destroyed,
@@ -59,16 +59,15 @@ using ProgressFn =
     std::function<void(const std::string& phase, std::uint64_t bytes, std::uint64_t total)>;
 
 // Stages and verifies what `request` designates.
-VerifyOutcome stage_and_verify(const install::InstallRequest& request,
-                               install::ComponentFiles& files, const VerifierSettings& settings,
-                               const ProgressFn& progress);
+VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& files,
+                               const VerifierSettings& settings, const ProgressFn& progress);
 
 // The same checks for a file already on this machine (the drop-in directory): opened by
 // descriptor (common/local_file.hpp: a FIFO, a device or a file over `limits.max_bytes` is
 // refused before anything is copied), then copied into staging from that descriptor, so that
 // the checked bytes are the bytes that get loaded. A detached signature may sit beside it as
 // `<file>.sig` (install/detached_signature.hpp: raw or base64).
-VerifyOutcome stage_local_file(const std::filesystem::path& source, install::ComponentFiles& files,
+VerifyOutcome stage_local_file(const std::filesystem::path& source, ComponentFiles& files,
                                const VerifierSettings& settings);
 
-}  // namespace lucid::host::components
+}  // namespace lucid::host::install

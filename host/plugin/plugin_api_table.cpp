@@ -23,8 +23,8 @@ lucid_status guarded(lucid_host* host, const char* call, F&& f) noexcept {
     return LUCID_ERR_INTERNAL;
 }
 
-lucid_status publish(lucid_host* host, const char* topic, const void* payload, size_t len,
-                     int qos, int retain) {
+lucid_status publish(lucid_host* host, const char* topic, const void* payload, size_t len, int qos,
+                     int retain) {
     return guarded(host, "publish",
                    [&](PluginContext& c) { return c.publish(topic, payload, len, qos, retain); });
 }
@@ -45,8 +45,8 @@ lucid_status unsubscribe(lucid_host* host, uint64_t id) {
     return guarded(host, "unsubscribe", [&](PluginContext& c) { return c.unsubscribe(id); });
 }
 
-lucid_status timer_start(lucid_host* host, uint32_t first_ms, uint32_t period_ms,
-                         lucid_timer_fn fn, void* user, uint64_t* out_id) {
+lucid_status timer_start(lucid_host* host, uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn,
+                         void* user, uint64_t* out_id) {
     return guarded(host, "timer_start", [&](PluginContext& c) {
         return c.start_timer(first_ms, period_ms, fn, user, out_id);
     });

@@ -65,14 +65,13 @@ void PluginContext::set_status(ComponentState state, std::string error, bool unl
 
 void PluginContext::forget_registrations() {
     worker_.cancel_all_timers();
-    std::vector<std::string> filters;
+    std::map<std::uint64_t, Subscription> forgotten;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        for (auto& [id, sub] : subscriptions_) filters.push_back(sub.filter);
-        subscriptions_.clear();
+        forgotten.swap(subscriptions_);
         commands_.clear();
     }
-    for (const auto& filter : filters) host_.unsubscribe(component_id_, filter);
+    for (const auto& [id, sub] : forgotten) host_.unsubscribe(component_id_, id, sub.filter);
 }
 
 PluginContext::StepResult PluginContext::start() {
@@ -223,13 +222,35 @@ PluginContext::StepResult PluginContext::stop() {
 
 bool PluginContext::deliver_message(const std::string& topic, const std::string& payload, int qos,
                                     bool retain) {
+    return offer_message(
+        [&] {
+            std::vector<std::uint64_t> matches;
+            for (const auto& [id, sub] : subscriptions_) {
+                if (mqtt::topic_matches(sub.filter, topic)) matches.push_back(id);
+            }
+            return matches;
+        },
+        topic, payload, qos, retain);
+}
+
+bool PluginContext::deliver_to(std::uint64_t subscription, const std::string& topic,
+                               const std::string& payload, int qos, bool retain) {
+    return offer_message(
+        [&] {
+            return subscriptions_.count(subscription) ? std::vector<std::uint64_t>{subscription}
+                                                      : std::vector<std::uint64_t>{};
+        },
+        topic, payload, qos, retain);
+}
+
+bool PluginContext::offer_message(const std::function<std::vector<std::uint64_t>()>& select,
+                                  const std::string& topic, const std::string& payload, int qos,
+                                  bool retain) {
     std::vector<std::uint64_t> matches;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return false;
-        for (const auto& [id, sub] : subscriptions_) {
-            if (mqtt::topic_matches(sub.filter, topic)) matches.push_back(id);
-        }
+        matches = select();
         // Unresponsive: nothing is queued behind the hung callback, where it would pile up.
         if (stall_) {
             stall_->dropped += matches.size();

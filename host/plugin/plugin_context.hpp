@@ -26,12 +26,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plugin/plugin_host_link.hpp"
 #include "plugin/plugin_host_services.hpp"
@@ -72,6 +74,11 @@ class PluginContext {
     // limits it is dropped (counted in status().dropped_messages).
     bool deliver_message(const std::string& topic, const std::string& payload, int qos,
                          bool retain);
+    // A message the router matched against one subscription's filter (the agent routes each
+    // subscription by itself: PluginHostServices::subscribe): queued for that subscription
+    // only. False when it is gone.
+    bool deliver_to(std::uint64_t subscription, const std::string& topic,
+                    const std::string& payload, int qos, bool retain);
     // A command for this plugin (never a retained one): queued, or answered at once without
     // running (unresponsive; `busy: component queue full: <cid>` beyond the queue's limits).
     // False when the plugin takes nothing (not starting or running): the caller answers.
@@ -154,6 +161,9 @@ class PluginContext {
     // back when storing fails or the answer was given up on (plugin_context_config.cpp).
     struct ConfigChange;
     void apply_config(const std::string& config_json, ConfigChange& change);
+    // Queues a message for the subscriptions `select` picks (called under mutex_).
+    bool offer_message(const std::function<std::vector<std::uint64_t>()>& select,
+                       const std::string& topic, const std::string& payload, int qos, bool retain);
     bool accepting() const;  // phase starting/running
     bool closed() const;     // phase stopped
 

@@ -55,8 +55,8 @@ lucid_status PluginContext::publish_event(const char* type, const char* data,
                                                                               : LUCID_ERR_FAILED;
 }
 
-lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message_fn fn,
-                                      void* user, uint64_t* out_id) {
+lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
+                                      uint64_t* out_id) {
     if (!filter || !fn || !out_id || qos < 0 || qos > 2) return LUCID_ERR_INVALID_ARGUMENT;
     ResolvedTopic resolved = resolve_subscription_filter(base_topic_, component_id_, filter);
     if (!resolved.ok()) {
@@ -69,7 +69,7 @@ lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message
         if (!accepting()) return LUCID_ERR_STATE;
         subscriptions_[id] = Subscription{resolved.topic, fn, user};
     }
-    host_.subscribe(component_id_, resolved.topic, qos);
+    host_.subscribe(component_id_, id, resolved.topic, qos);
     bool still_registered = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -78,7 +78,7 @@ lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message
     if (!still_registered) {
         // Forgotten (a start that timed out, a stop) between our insert and the broker
         // subscription: that forget could not undo what did not exist yet.
-        host_.unsubscribe(component_id_, resolved.topic);
+        host_.unsubscribe(component_id_, id, resolved.topic);
         return LUCID_ERR_STATE;
     }
     *out_id = id;
@@ -94,7 +94,7 @@ lucid_status PluginContext::unsubscribe(uint64_t id) {
         filter = it->second.filter;
         subscriptions_.erase(it);
     }
-    host_.unsubscribe(component_id_, filter);
+    host_.unsubscribe(component_id_, id, filter);
     worker_.wait_idle(id);  // a delivery in flight finishes before we return
     return LUCID_OK;
 }
@@ -106,12 +106,13 @@ lucid_status PluginContext::start_timer(uint32_t first_ms, uint32_t period_ms, l
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return LUCID_ERR_STATE;
     }
-    const std::uint64_t id = worker_.start_timer(
-        std::chrono::milliseconds(first_ms), std::chrono::milliseconds(period_ms),
-        [this, fn, user] {
-            lucid_status status = fn(user);
-            if (status != LUCID_OK) log_->warn("timer callback returned lucid_status {}", status);
-        });
+    const std::uint64_t id =
+        worker_.start_timer(std::chrono::milliseconds(first_ms),
+                            std::chrono::milliseconds(period_ms), [this, fn, user] {
+                                lucid_status status = fn(user);
+                                if (status != LUCID_OK)
+                                    log_->warn("timer callback returned lucid_status {}", status);
+                            });
     if (id == 0) return LUCID_ERR_STATE;
     *out_id = id;
     return LUCID_OK;

@@ -47,14 +47,16 @@ std::string HostLink::not_run_error(const std::string& component_id) {
                          : "component not running: " + component_id;
 }
 
-void HostLink::subscribe(const std::string& component_id, const std::string& filter, int qos) {
+void HostLink::subscribe(const std::string& component_id, std::uint64_t subscription,
+                         const std::string& filter, int qos) {
     Call call(*this);
-    if (call.services) call.services->subscribe(component_id, filter, qos);
+    if (call.services) call.services->subscribe(component_id, subscription, filter, qos);
 }
 
-void HostLink::unsubscribe(const std::string& component_id, const std::string& filter) {
+void HostLink::unsubscribe(const std::string& component_id, std::uint64_t subscription,
+                           const std::string& filter) {
     Call call(*this);
-    if (call.services) call.services->unsubscribe(component_id, filter);
+    if (call.services) call.services->unsubscribe(component_id, subscription, filter);
 }
 
 std::chrono::system_clock::time_point HostLink::now() {

@@ -42,8 +42,10 @@ class HostLink {
     void refuse_command(const std::string& component_id, const std::string& action,
                         const std::string& payload, const std::string& error);
     std::string not_run_error(const std::string& component_id);  // cut: the default's
-    void subscribe(const std::string& component_id, const std::string& filter, int qos);
-    void unsubscribe(const std::string& component_id, const std::string& filter);
+    void subscribe(const std::string& component_id, std::uint64_t subscription,
+                   const std::string& filter, int qos);
+    void unsubscribe(const std::string& component_id, std::uint64_t subscription,
+                     const std::string& filter);
     std::chrono::system_clock::time_point now();  // cut: the system clock
     void status_changed(const std::string& component_id, const ComponentStatus& status);
     std::string read_config(const std::string& component_id);  // cut: "{}"

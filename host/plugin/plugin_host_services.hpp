@@ -66,11 +66,17 @@ class PluginHostServices {
         return "component not running: " + component_id;
     }
 
-    // A component wants messages matching `filter` (absolute, validated). The core subscribes
-    // (reference-counting filters shared by several components, resubscribing after a
-    // reconnect) and hands every incoming message to PluginContext::deliver_message().
-    virtual void subscribe(const std::string& component_id, const std::string& filter, int qos) = 0;
-    virtual void unsubscribe(const std::string& component_id, const std::string& filter) = 0;
+    // A component's subscription `subscription` (its id within the component) wants messages
+    // matching `filter` (absolute, validated). The core subscribes (the session counts filters
+    // shared by several subscriptions and resubscribes after a reconnect) and routes each
+    // matching message to that one subscription: PluginContext::deliver_to().
+    virtual void subscribe(const std::string& component_id, std::uint64_t subscription,
+                           const std::string& filter, int qos) = 0;
+    virtual void unsubscribe(const std::string& component_id, std::uint64_t subscription,
+                             const std::string& filter) = 0;
+    // The component's plugin is gone (unloaded, or abandoned stuck in a call, which never
+    // unsubscribes): whatever subscriptions it left end. Fakes may ignore it.
+    virtual void unsubscribe_all(const std::string& component_id) { (void)component_id; }
 
     // Wall-clock time for envelopes and results.
     virtual std::chrono::system_clock::time_point now() = 0;

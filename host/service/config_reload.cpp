@@ -82,7 +82,7 @@ void ConfigReloader::reload() {
     for (const auto& change : restart_needed_changes(running_, next)) {
         log->warn("reload: {}; it takes effect at the next restart", change);
     }
-    policy_.replace(components::install_policy_from(next, keys_));
+    policy_.replace(agent::install_policy_from(next, keys_));
     running_.trusted_keys_dir = next.trusted_keys_dir;
     running_.signature_policy = next.signature_policy;
     running_.allowed_source_prefixes = next.allowed_source_prefixes;

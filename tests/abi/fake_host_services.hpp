@@ -29,11 +29,11 @@ class FakeHostServices : public host::PluginHostServices {
         changed_.notify_all();
         return true;
     }
-    void subscribe(const std::string& cid, const std::string& filter, int) override {
+    void subscribe(const std::string& cid, std::uint64_t, const std::string& filter, int) override {
         std::lock_guard<std::mutex> lock(mutex_);
         subscriptions_.insert({cid, filter});
     }
-    void unsubscribe(const std::string& cid, const std::string& filter) override {
+    void unsubscribe(const std::string& cid, std::uint64_t, const std::string& filter) override {
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = subscriptions_.find(cid);
         while (it != subscriptions_.end() && it->first == cid && it->second != filter) ++it;

@@ -191,3 +191,32 @@ TEST_CASE("a copy of a plugin command that arrives while the first still runs is
     REQUIRE_MESSAGE(next, rig.agent.log());
     CHECK(has_text(next->payload, R"("count":2)"));
 }
+
+TEST_CASE("each message reaches a plugin's subscription once, also after the plugin restarted") {
+    // The router routes each plugin subscription by itself: a route a stop left behind would
+    // hand every message to the restarted plugin twice.
+    ComponentRig rig("msg-once");
+    rig.start_agent();
+    install_probe_and_echo(rig);
+    for (const char* id : {"once-r1", "once-r2"}) {
+        REQUIRE(ok_of(rig.control("restart", "probe", id)));
+        REQUIRE(rig.wait_status("probe", "running"));
+    }
+    MqttClient outside(rig.broker.port());
+    // Wait until the probe's subscription is back on the broker before counting.
+    check_plugin_traffic(rig, outside, "once");
+    rig.client->clear();
+    for (int i = 1; i <= 3; ++i)
+        outside.publish("itest/sensors/once-" + std::to_string(i) + "/temp", "1");
+    // The plugin handles its messages in order on one worker: the last event comes after any
+    // second copy of the earlier ones.
+    outside.publish("itest/sensors/once-last/temp", "1");
+    REQUIRE_MESSAGE(temp_event(rig, "itest/sensors/once-last/temp"), rig.agent.log());
+    std::map<std::string, int> events;
+    for (const auto& m : rig.client->messages(rig.agent.topic("components/probe/evt/temp"))) {
+        ++events[m.str("correlation_id")];
+    }
+    for (int i = 1; i <= 3; ++i) {
+        CHECK(events["itest/sensors/once-" + std::to_string(i) + "/temp"] == 1);
+    }
+}

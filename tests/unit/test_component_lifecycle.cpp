@@ -81,7 +81,9 @@ struct FakeStore : ComponentStore {
         evidence = {};
         deaths_consumed = true;
     }
-    dropin::FileVersion file_version(const std::filesystem::path&) override { return {true, 7, 42, 0}; }
+    dropin::FileVersion file_version(const std::filesystem::path&) override {
+        return {true, 7, 42, 0};
+    }
     std::string set_aside(const std::filesystem::path& file, const std::string&) override {
         set_aside_files.push_back(file.string());
         return {};
@@ -95,18 +97,23 @@ struct FakeRuntime : PluginRuntime {
         std::string component_id;
         std::string version;
         bool maps = true;
-        std::string start_error;          // start fails with it
-        bool fails_after_start = false;   // starts, then reports failed at once
-        bool stuck_on_stop = false;       // its library stays mapped
-        std::string config_error;         // refuses every config
+        std::string start_error;         // start fails with it
+        bool fails_after_start = false;  // starts, then reports failed at once
+        bool stuck_on_stop = false;      // its library stays mapped
+        std::string config_error;        // refuses every config
+
+        Plugin& failing_start(std::string error) { return start_error = std::move(error), *this; }
+        Plugin& failing_after_start() { return fails_after_start = true, *this; }
+        Plugin& unloadable() { return maps = false, *this; }
+        Plugin& stuck() { return stuck_on_stop = true, *this; }
     };
     std::map<std::string, Plugin> plugins;  // by path
     ComponentLifecycle* lifecycle = nullptr;
     Token next = 1;
-    std::map<Token, std::string> mapped;            // token → path
-    std::map<std::string, std::string> running_;    // cid → path
-    std::vector<std::string> started;               // "cid@version", in order
-    std::vector<std::string> proposed;              // configs proposed
+    std::map<Token, std::string> mapped;          // token → path
+    std::map<std::string, std::string> running_;  // cid → path
+    std::vector<std::string> started;             // "cid@version", in order
+    std::vector<std::string> proposed;            // configs proposed
     std::vector<std::string> delivered;
 
     void add(const std::string& path, Plugin plugin) { plugins[path] = std::move(plugin); }
@@ -159,7 +166,8 @@ struct FakeRuntime : PluginRuntime {
         }
         return done();
     }
-    void deliver(const std::string& topic, const std::string&, int, bool) override {
+    void deliver(const std::string&, std::uint64_t, const std::string& topic, const std::string&,
+                 int, bool) override {
         delivered.push_back(topic);
     }
     bool take_command(const std::string& cid, const std::string&, const std::string&) override {
@@ -197,27 +205,6 @@ struct FakeSink : StatusSink {
         return statuses.at(cid).state;
     }
 };
-
-FakeRuntime::Plugin start_fails(const std::string& error) {
-    FakeRuntime::Plugin p;
-    p.start_error = error;
-    return p;
-}
-FakeRuntime::Plugin fails_after_start() {
-    FakeRuntime::Plugin p;
-    p.fails_after_start = true;
-    return p;
-}
-FakeRuntime::Plugin does_not_map() {
-    FakeRuntime::Plugin p;
-    p.maps = false;
-    return p;
-}
-FakeRuntime::Plugin stuck_on_stop() {
-    FakeRuntime::Plugin p;
-    p.stuck_on_stop = true;
-    return p;
-}
 
 Entry entry(const std::string& cid, const std::string& version, bool enabled = true) {
     Entry e;
@@ -257,9 +244,9 @@ struct World {
         behaviour.component_id = behaviour.component_id.empty() ? cid : behaviour.component_id;
         behaviour.version = version;
         runtime.add("/data/components/" + cid + "/" + version + "/" + file, behaviour);
-        return InstallOrder{"r-" + version, cid, R"({"type":"inline"})", std::nullopt,
-                            StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" +
-                                                                             version}};
+        return InstallOrder{
+            "r-" + version, cid, R"({"type":"inline"})", std::nullopt,
+            StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" + version}};
     }
 };
 
@@ -272,7 +259,7 @@ TEST_CASE("boot starts the enabled components and shows the others as they are")
     Entry wheel = entry("legacy", "0.9.0");
     wheel.kind = EntryKind::python_wheel;
     w.store.saved.put(wheel);
-    w.registered(entry("broken", "1.0.0"), start_fails("no sensor"));
+    w.registered(entry("broken", "1.0.0"), FakeRuntime::Plugin().failing_start("no sensor"));
 
     const auto problems = w.boot();
     CHECK(w.runtime.running("cpu"));
@@ -324,7 +311,8 @@ TEST_CASE("an install places, starts, registers and shows the new component") {
 TEST_CASE("a new component that fails to start leaves nothing behind") {
     World w;
     w.boot();
-    const Outcome outcome = w.lifecycle.install(w.order("cpu", "1.0.0", start_fails("boom")));
+    const Outcome outcome =
+        w.lifecycle.install(w.order("cpu", "1.0.0", FakeRuntime::Plugin().failing_start("boom")));
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.error->message == "boom");
     CHECK_FALSE(outcome.rolled_back);
@@ -343,11 +331,11 @@ TEST_CASE("an upgrade that fails rolls back to the running version") {
     FakeRuntime::Plugin behaviour;
     std::string expected;
     SUBCASE("its start fails") {
-        behaviour.start_error = "no sensor";
+        behaviour.failing_start("no sensor");
         expected = "no sensor";
     }
     SUBCASE("it fails within the health window") {
-        behaviour = fails_after_start();
+        behaviour.failing_after_start();
         expected = "the new version failed right after starting: lost its device";
     }
     const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0", behaviour));
@@ -365,7 +353,8 @@ TEST_CASE("an upgrade whose library does not load never stops the running versio
     World w;
     w.registered(entry("cpu", "1.0.0"));
     w.boot();
-    const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0", does_not_map()));
+    const Outcome outcome =
+        w.lifecycle.install(w.order("cpu", "2.0.0", FakeRuntime::Plugin().unloadable()));
     REQUIRE_FALSE(outcome.ok());
     CHECK(outcome.rolled_back);
     CHECK(w.runtime.started.size() == 1);  // 1.0.0 at boot, never again
@@ -391,7 +380,7 @@ TEST_CASE("a healthy upgrade keeps one version for rollback and says a stuck one
     Entry old = entry("cpu", "1.0.0");
     old.previous = lucid::registry::PreviousVersion{"0.9.0", "sha-0.9", "/p"};
     w.store.files.insert("cpu/0.9.0");
-    w.registered(old, stuck_on_stop());
+    w.registered(old, FakeRuntime::Plugin().stuck());
     w.boot();
     const Outcome outcome = w.lifecycle.install(w.order("cpu", "2.0.0"));
     REQUIRE(outcome.ok());
@@ -408,7 +397,7 @@ TEST_CASE("uninstall unregisters first, then removes files, status and quarantin
     Entry e = entry("cpu", "2.0.0");
     e.previous = lucid::registry::PreviousVersion{"1.0.0", "sha", "/p"};
     w.store.files.insert("cpu/1.0.0");
-    w.registered(e, stuck_on_stop());
+    w.registered(e, FakeRuntime::Plugin().stuck());
     w.boot();
     const Outcome outcome = w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt);
     REQUIRE(outcome.ok());
@@ -461,7 +450,7 @@ TEST_CASE("uninstalling a drop-in component over MQTT sets its file aside") {
 
 TEST_CASE("start, stop and restart say when there was nothing to do") {
     World w;
-    w.registered(entry("cpu", "1.0.0"), stuck_on_stop());
+    w.registered(entry("cpu", "1.0.0"), FakeRuntime::Plugin().stuck());
     w.boot();
     CHECK(w.lifecycle.start("cpu").noop);
     Outcome stopped = w.lifecycle.stop("cpu");
@@ -583,13 +572,16 @@ TEST_CASE("a quarantined drop-in file is loaded again only once it changed") {
     Entry e = entry("cpu", "1.0.0", false);
     e.source_json = R"({"type":"dropin","path":"/plugins.d/cpu-1.0.0.so"})";
     w.registered(e);
-    w.store.quarantined["cpu"] = Quarantine{"crashed: SIGSEGV in start", "1.0.0", e.sha256,
-                                            "/plugins.d/cpu-1.0.0.so", {true, 7, 42, 0}};
+    w.store.quarantined["cpu"] = Quarantine{"crashed: SIGSEGV in start",
+                                            "1.0.0",
+                                            e.sha256,
+                                            "/plugins.d/cpu-1.0.0.so",
+                                            {true, 7, 42, 0}};
     w.boot();
     CHECK(w.sink.state("cpu") == ComponentState::quarantined);
 
-    const auto blocked = w.lifecycle.dropin_blocked("/plugins.d/cpu-1.0.0.so", {true, 7, 42, 0}, "cpu",
-                                                    e.sha256);
+    const auto blocked =
+        w.lifecycle.dropin_blocked("/plugins.d/cpu-1.0.0.so", {true, 7, 42, 0}, "cpu", e.sha256);
     REQUIRE(blocked);
     CHECK(*blocked ==
           "drop-in /plugins.d/cpu-1.0.0.so not loaded: crashed: SIGSEGV in start (it is loaded "
@@ -597,7 +589,8 @@ TEST_CASE("a quarantined drop-in file is loaded again only once it changed") {
     CHECK_FALSE(w.runtime.running("cpu"));
 
     // Touched (another mtime): the quarantine is lifted and the same build starts again.
-    CHECK_FALSE(w.lifecycle.dropin_blocked("/plugins.d/cpu-1.0.0.so", {true, 7, 43, 0}, "cpu", e.sha256));
+    CHECK_FALSE(
+        w.lifecycle.dropin_blocked("/plugins.d/cpu-1.0.0.so", {true, 7, 43, 0}, "cpu", e.sha256));
     CHECK(w.store.quarantined.empty());
     CHECK(w.store.saved.find("cpu")->enabled);
     CHECK(w.runtime.running("cpu"));

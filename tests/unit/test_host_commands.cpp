@@ -16,6 +16,8 @@
 
 using namespace lucid::host;
 using namespace lucid::host::commands;
+using lucid::host::agent::core_command_specs;
+using lucid::host::agent::CoreCommandTarget;
 using namespace std::chrono_literals;
 
 namespace {

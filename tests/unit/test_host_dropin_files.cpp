@@ -25,12 +25,12 @@
 namespace fs = std::filesystem;
 using lucid::host::LocalFile;
 using lucid::host::LocalFileError;
-using lucid::host::components::stage_local_file;
-using lucid::host::components::VerifierSettings;
-using lucid::host::components::VerifyOutcome;
 using lucid::host::install::base64_encode;
 using lucid::host::install::ComponentFiles;
 using lucid::host::install::read_detached_signature;
+using lucid::host::install::stage_local_file;
+using lucid::host::install::VerifierSettings;
+using lucid::host::install::VerifyOutcome;
 using lucid::test::TempDir;
 
 namespace {

@@ -72,12 +72,12 @@ class Services : public PluginHostServices {
         record(refused_, contract::component_command_result_topic(base_topic(), cid, action),
                result.str());
     }
-    void subscribe(const std::string&, const std::string& filter, int) override {
+    void subscribe(const std::string&, std::uint64_t, const std::string& filter, int) override {
         std::lock_guard<std::mutex> lock(mutex_);
         ++subscriptions_[filter];
         ++subscribes_;
     }
-    void unsubscribe(const std::string&, const std::string& filter) override {
+    void unsubscribe(const std::string&, std::uint64_t, const std::string& filter) override {
         std::lock_guard<std::mutex> lock(mutex_);
         if (--subscriptions_[filter] == 0) subscriptions_.erase(filter);
     }
@@ -491,7 +491,7 @@ TEST_CASE("a plugin left behind is cut off: a call in progress ends, later ones 
     CHECK_FALSE(link.connected());
     CHECK_FALSE(link.publish("t/after", "b", 1, false));
     CHECK_FALSE(link.admit_command("hang", "hello", R"({"request_id":"a1"})"));
-    link.subscribe("hang", "in/#", 1);
+    link.subscribe("hang", 1, "in/#", 1);
     link.status_changed("hang", ComponentStatus{ComponentState::running, "1.0.0", ""});
     CHECK(link.read_config("hang") == "{}");
     CHECK(services.count("t/before") == 1);
