@@ -14,7 +14,8 @@ function(lucid_add_test name)
     cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE lucid_doctest_main ${ARG_LIBS})
-    # Helpers shared by every kind of test (tests/support/), e.g. temp_dir.hpp.
+    # The header-only helpers of tests/support/ (temp_dir.hpp) for every kind of test; the rest
+    # of that folder is the lucid::testkit library (integration tests and the bench link it).
     target_include_directories(${name} PRIVATE ${LUCID_TEST_SUPPORT})
     target_compile_definitions(${name} PRIVATE LUCID_FIXTURES="${LUCID_TEST_FIXTURES}")
     lucid_target_defaults(${name})

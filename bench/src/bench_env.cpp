@@ -1,6 +1,8 @@
 #include "bench_env.hpp"
 
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 
 namespace lucid::bench {
 
@@ -14,7 +16,7 @@ fs::path BenchEnv::dir(const std::string& name) const {
     return d;
 }
 
-ChildProcess start_agent(const BenchEnv& env, const Broker& broker, const AgentSpec& spec) {
+Process start_agent(const BenchEnv& env, const Broker& broker, const AgentSpec& spec) {
     Env vars{
         {"LUCID_MQTT_URL", broker.url()},
         {"LUCID_AGENT_ID", spec.id},
@@ -26,17 +28,17 @@ ChildProcess start_agent(const BenchEnv& env, const Broker& broker, const AgentS
     };
     if (!spec.plugin_dir.empty()) vars["LUCID_PLUGIN_DIR"] = spec.plugin_dir.string();
     for (const auto& [k, v] : spec.extra) vars[k] = v;
-    ChildProcess p;
+    Process p;
     p.start({env.paths.agent.string()}, vars,
             spec.data_dir.parent_path() / (spec.id + ".agent.log"));
     return p;
 }
 
-ChildProcess start_raw(const BenchEnv& env, const std::string& role, int port,
-                       const std::string& arg, const fs::path& log) {
+Process start_raw(const BenchEnv& env, const std::string& role, int port, const std::string& arg,
+                  const fs::path& log) {
     std::vector<std::string> argv{env.paths.raw_client.string(), role, std::to_string(port)};
     if (!arg.empty()) argv.push_back(arg);
-    ChildProcess p;
+    Process p;
     p.start(argv, {}, log);
     return p;
 }
@@ -45,33 +47,33 @@ std::string agent_topic(const std::string& agent_id, const std::string& suffix) 
     return "lucid/agents/" + agent_id + "/" + suffix;
 }
 
-std::optional<Received> wait_online(MqttDriver& driver, const std::string& agent_id,
-                                    std::uint64_t after_session, milliseconds timeout) {
+std::optional<Message> wait_online(MqttClient& driver, const std::string& agent_id,
+                                   std::uint64_t after_session, milliseconds timeout) {
     const std::string topic = agent_topic(agent_id, "status");
-    return driver.wait_for(
-        [&](const Received& m) {
-            return m.topic == topic && json_string(m.payload, "state") == "online" &&
-                   json_uint(m.payload, "session") > after_session;
+    return driver.take(
+        [&](const Message& m) {
+            return m.topic == topic && string_field(m.payload, "state") == "online" &&
+                   uint_field(m.payload, "session") > after_session;
         },
         timeout);
 }
 
-CommandOutcome run_command(MqttDriver& driver, const std::string& agent_id,
+CommandOutcome run_command(MqttClient& driver, const std::string& agent_id,
                            const std::string& command_suffix, const std::string& result_suffix,
                            const std::string& payload, const std::string& request_id,
                            milliseconds timeout) {
     const std::string result_topic = agent_topic(agent_id, result_suffix);
     CommandOutcome out;
     const auto start = Clock::now();
-    driver.publish(agent_topic(agent_id, command_suffix), payload, 1);
-    auto r = driver.wait_for(
-        [&](const Received& m) {
+    driver.publish_nowait(agent_topic(agent_id, command_suffix), payload, 1);
+    auto r = driver.take(
+        [&](const Message& m) {
             return m.topic == result_topic && has_request_id(m.payload, request_id);
         },
         timeout);
     if (!r) return out;
     out.answered = true;
-    out.seconds = std::chrono::duration<double>(r->at - start).count();
+    out.seconds = std::chrono::duration<double>(r->received - start).count();
     out.payload = std::move(r->payload);
     return out;
 }
@@ -79,6 +81,15 @@ CommandOutcome run_command(MqttDriver& driver, const std::string& agent_id,
 std::string next_request_id(const std::string& prefix) {
     static std::atomic<unsigned long> counter{0};
     return prefix + "-" + std::to_string(++counter);
+}
+
+std::optional<long> rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    }
+    return std::nullopt;
 }
 
 }  // namespace lucid::bench

@@ -12,14 +12,18 @@
 #include <string>
 
 #include "broker.hpp"
-#include "child_process.hpp"
-#include "mqtt_driver.hpp"
+#include "mqtt_client.hpp"
+#include "process.hpp"
 #include "report.hpp"
 
 namespace lucid::bench {
 
+// The test kit (tests/support/: client, broker, processes, artifacts), shared with the
+// integration tests.
+using namespace lucid::test;
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
 
 struct Paths {
     fs::path raw_client;  // lucid-bench-raw, the baseline clients
@@ -59,17 +63,17 @@ struct AgentSpec {
 };
 
 // Starts lucid-agent as a process against `broker` (log: data_dir/../<id>.log).
-ChildProcess start_agent(const BenchEnv& env, const Broker& broker, const AgentSpec& spec);
+Process start_agent(const BenchEnv& env, const Broker& broker, const AgentSpec& spec);
 // Starts `lucid-bench-raw <role> <port> [arg]` (raw_client.hpp).
-ChildProcess start_raw(const BenchEnv& env, const std::string& role, int port,
-                       const std::string& arg, const fs::path& log);
+Process start_raw(const BenchEnv& env, const std::string& role, int port, const std::string& arg,
+                  const fs::path& log);
 
 std::string agent_topic(const std::string& agent_id, const std::string& suffix);
 
 // The next retained/live `status` of the agent that is online with a session > after_session
 // (the driver must be subscribed to agent_topic(id, "status")).
-std::optional<Received> wait_online(MqttDriver& driver, const std::string& agent_id,
-                                    std::uint64_t after_session, milliseconds timeout);
+std::optional<Message> wait_online(MqttClient& driver, const std::string& agent_id,
+                                   std::uint64_t after_session, milliseconds timeout);
 
 struct CommandOutcome {
     bool answered = false;
@@ -78,12 +82,15 @@ struct CommandOutcome {
 };
 // Publishes `payload` on the agent's command topic and waits for the result carrying
 // request_id (the driver must be subscribed to the result topic).
-CommandOutcome run_command(MqttDriver& driver, const std::string& agent_id,
+CommandOutcome run_command(MqttClient& driver, const std::string& agent_id,
                            const std::string& command_suffix, const std::string& result_suffix,
                            const std::string& payload, const std::string& request_id,
                            milliseconds timeout = std::chrono::seconds(30));
 
 // A request_id unique in this run: "<prefix>-<n>".
 std::string next_request_id(const std::string& prefix);
+
+// VmRSS of a live process in KiB (from /proc/<pid>/status), nullopt when unreadable.
+std::optional<long> rss_kib(pid_t pid);
 
 }  // namespace lucid::bench

@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     };
     bool complete = true;
     {
-        Broker broker(env.root / "broker");
+        Broker broker(Broker::Bench{env.root / "broker"});
         broker.start();
         for (const auto& s : scenarios) {
             if (!only.empty() && only.count(s.number) == 0) continue;

@@ -16,32 +16,32 @@ constexpr auto kTimeout = std::chrono::seconds(30);
 std::string request(const std::string& id) { return "{\"request_id\":\"" + id + "\"}"; }
 
 // Publishes on bench/echo/cmd until the echo client answers: it is subscribed.
-void wait_echo_ready(MqttDriver& d) {
+void wait_echo_ready(MqttClient& d) {
     for (int i = 0; i < 200; ++i) {
         const std::string id = next_request_id("echo-ready");
-        d.publish("bench/echo/cmd", request(id));
-        if (d.wait_for([&](const Received& m) { return has_request_id(m.payload, id); },
-                       std::chrono::milliseconds(50))) {
+        d.publish_nowait("bench/echo/cmd", request(id));
+        if (d.take([&](const Message& m) { return has_request_id(m.payload, id); },
+                   std::chrono::milliseconds(50))) {
             return;
         }
     }
     throw std::runtime_error("the echo client never answered");
 }
 
-double echo_once(MqttDriver& d) {
+double echo_once(MqttClient& d) {
     const std::string id = next_request_id("echo");
     const auto start = Clock::now();
-    d.publish("bench/echo/cmd", request(id));
-    auto r = d.wait_for(
-        [&](const Received& m) {
+    d.publish_nowait("bench/echo/cmd", request(id));
+    auto r = d.take(
+        [&](const Message& m) {
             return m.topic == "bench/echo/result" && has_request_id(m.payload, id);
         },
         kTimeout);
     if (!r) throw std::runtime_error("echo timed out");
-    return seconds_between(start, r->at);
+    return seconds_between(start, r->received);
 }
 
-double command_once(MqttDriver& d, const std::string& agent, const std::string& name,
+double command_once(MqttClient& d, const std::string& agent, const std::string& name,
                     const std::string& payload_extra) {
     const std::string id = next_request_id(name);
     const std::string payload = "{\"request_id\":\"" + id + "\"" + payload_extra + "}";
@@ -52,7 +52,7 @@ double command_once(MqttDriver& d, const std::string& agent, const std::string& 
     }
     const auto outcome = run_command(d, agent, cmd, result, payload, id, kTimeout);
     if (!outcome.answered) throw std::runtime_error(name + " timed out");
-    if (!json_true(outcome.payload, "ok")) {
+    if (!true_field(outcome.payload, "ok")) {
         throw std::runtime_error(name + " failed: " + outcome.payload);
     }
     return outcome.seconds;
@@ -71,7 +71,7 @@ void add_percentiles(BenchEnv& env, const std::string& name, const std::vector<d
 }
 
 // Keeps `window` requests in flight; returns results per second (first publish to last result).
-double pipelined(MqttDriver& d, const std::string& command_topic, const std::string& result_topic,
+double pipelined(MqttClient& d, const std::string& command_topic, const std::string& result_topic,
                  const std::string& prefix, int count, int window, int* failed) {
     std::mutex m;
     std::condition_variable cv;
@@ -79,13 +79,13 @@ double pipelined(MqttDriver& d, const std::string& command_topic, const std::str
     int not_ok = 0;
     Clock::time_point last{};
     const bool check_ok = result_topic.rfind("lucid/", 0) == 0;
-    d.set_tap([&](const Received& r) {
+    d.set_tap([&](const Message& r) {
         if (r.topic != result_topic) return false;
         {
             std::lock_guard<std::mutex> lock(m);
             ++received;
             if (check_ok && r.payload.find("\"ok\":true") == std::string::npos) ++not_ok;
-            last = r.at;
+            last = r.received;
         }
         cv.notify_one();
         return true;
@@ -96,7 +96,7 @@ double pipelined(MqttDriver& d, const std::string& command_topic, const std::str
             std::unique_lock<std::mutex> lock(m);
             if (!cv.wait_for(lock, kTimeout, [&] { return i - received < window; })) break;
         }
-        d.publish(command_topic, request(prefix + "-" + std::to_string(i)));
+        d.publish_nowait(command_topic, request(prefix + "-" + std::to_string(i)));
     }
     bool complete = false;
     {
@@ -116,15 +116,15 @@ void run_command_round_trip(BenchEnv& env, Broker& broker) {
     const fs::path dir = env.dir("cmd");
     AgentSpec spec{id, dir / "data", dir / "plugins", {}};
     fs::create_directories(spec.plugin_dir);
-    ChildProcess agent = start_agent(env, broker, spec);
-    ChildProcess echo = start_raw(env, "echo", broker.port(), "", dir / "echo.log");
+    Process agent = start_agent(env, broker, spec);
+    Process echo = start_raw(env, "echo", broker.port(), "", dir / "echo.log");
 
-    MqttDriver d(broker.port(), "bench-cmd-driver");
+    MqttClient d(broker.port(), "bench-cmd-driver");
     d.subscribe(agent_topic(id, "status"));
     d.subscribe(agent_topic(id, "core/evt/+"));
     d.subscribe("bench/echo/result");
     if (!wait_online(d, id, 0, std::chrono::seconds(20))) {
-        throw std::runtime_error("agent not online: " + read_text(dir / (id + ".agent.log")));
+        throw std::runtime_error("agent not online: " + agent.log());
     }
     wait_echo_ready(d);
 

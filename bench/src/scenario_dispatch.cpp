@@ -15,11 +15,11 @@ namespace lucid::bench {
 namespace {
 
 // Publishes "ping" until the subscriber answers: its subscription is live on the broker.
-void wait_subscribed(MqttDriver& d, const std::string& in, const std::string& out) {
+void wait_subscribed(MqttClient& d, const std::string& in, const std::string& out) {
     for (int i = 0; i < 400; ++i) {
-        d.publish(in, "ping", 0);
-        if (d.wait_for([&](const Received& m) { return m.topic == out; },
-                       std::chrono::milliseconds(50))) {
+        d.publish_nowait(in, "ping", 0);
+        if (d.take([&](const Message& m) { return m.topic == out; },
+                   std::chrono::milliseconds(50))) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             d.clear();  // later pongs of the probes
             return;
@@ -28,24 +28,24 @@ void wait_subscribed(MqttDriver& d, const std::string& in, const std::string& ou
     throw std::runtime_error("no answer on " + out);
 }
 
-double drain_rate(MqttDriver& d, ChildProcess& subscriber, const std::string& in,
-                  const std::string& out, int count) {
+double drain_rate(MqttClient& d, Process& subscriber, const std::string& in, const std::string& out,
+                  int count) {
     const std::string payload(32, 'm');
     subscriber.signal(SIGSTOP);
-    for (int i = 0; i < count; ++i) d.publish(in, payload, 0);
-    d.publish(in, "end", 0);
-    d.publish_acked("bench/sync", "");  // the broker has the whole burst
+    for (int i = 0; i < count; ++i) d.publish_nowait(in, payload, 0);
+    d.publish_nowait(in, "end", 0);
+    // The broker has the whole burst once this is acknowledged.
+    d.publish("bench/sync", "", 1, false, std::chrono::seconds(60));
     const auto start = Clock::now();
     subscriber.signal(SIGCONT);
-    auto r =
-        d.wait_for([&](const Received& m) { return m.topic == out; }, std::chrono::seconds(120));
+    auto r = d.take([&](const Message& m) { return m.topic == out; }, std::chrono::seconds(120));
     if (!r) throw std::runtime_error("no count on " + out);
-    const auto got = json_uint(r->payload, "count");
+    const auto got = uint_field(r->payload, "count");
     if (got != static_cast<unsigned long long>(count)) {
         throw std::runtime_error(out + ": counted " + std::to_string(got) + " of " +
                                  std::to_string(count));
     }
-    return count / seconds_between(start, r->at);
+    return count / seconds_between(start, r->received);
 }
 
 }  // namespace
@@ -59,11 +59,11 @@ void run_plugin_dispatch(BenchEnv& env, Broker& broker) {
     const fs::path counter = env.paths.bench_plugin("lucid_bench_counter", "1.0.0");
     fs::copy_file(counter, spec.plugin_dir / counter.filename());
 
-    MqttDriver d(broker.port(), "bench-dispatch-driver");
+    MqttClient d(broker.port(), "bench-dispatch-driver");
     d.subscribe("bench/plugin/count");
     d.subscribe("bench/raw/count");
-    ChildProcess agent = start_agent(env, broker, spec);
-    ChildProcess raw = start_raw(env, "sub", broker.port(), "", dir / "sub.log");
+    Process agent = start_agent(env, broker, spec);
+    Process raw = start_raw(env, "sub", broker.port(), "", dir / "sub.log");
     wait_subscribed(d, "bench/plugin/in", "bench/plugin/count");
     wait_subscribed(d, "bench/raw/in", "bench/raw/count");
 

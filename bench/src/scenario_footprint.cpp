@@ -16,7 +16,7 @@ constexpr auto kSettle = std::chrono::seconds(2);
 
 void run_footprint(BenchEnv& env, Broker& broker) {
     const fs::path dir = env.dir("footprint");
-    MqttDriver d(broker.port(), "bench-footprint-driver");
+    MqttClient d(broker.port(), "bench-footprint-driver");
     const std::string bare = "bench-idle-bare", examples = "bench-idle-examples";
     d.subscribe(agent_topic(bare, "status"));
     d.subscribe(agent_topic(examples, "status"));
@@ -30,11 +30,11 @@ void run_footprint(BenchEnv& env, Broker& broker) {
     for (const auto& p : {env.paths.cpu_plugin, env.paths.echo_plugin}) {
         fs::copy_file(p, ex_spec.plugin_dir / p.filename());
     }
-    ChildProcess a0 = start_agent(env, broker, bare_spec);
-    ChildProcess a2 = start_agent(env, broker, ex_spec);
-    ChildProcess raw = start_raw(env, "idle", broker.port(), "", dir / "idle.log");
+    Process a0 = start_agent(env, broker, bare_spec);
+    Process a2 = start_agent(env, broker, ex_spec);
+    Process raw = start_raw(env, "idle", broker.port(), "", dir / "idle.log");
     // A second raw client that tells us when it is connected; the idle one is measured.
-    ChildProcess probe = start_raw(env, "online", broker.port(), "idle-ready", dir / "probe.log");
+    Process probe = start_raw(env, "online", broker.port(), "idle-ready", dir / "probe.log");
 
     if (!wait_online(d, bare, 0, std::chrono::seconds(20)) ||
         !wait_online(d, examples, 0, std::chrono::seconds(20))) {
@@ -43,17 +43,17 @@ void run_footprint(BenchEnv& env, Broker& broker) {
     std::set<std::string> running;
     const auto deadline = Clock::now() + std::chrono::seconds(20);
     while (running.size() < 2 && Clock::now() < deadline) {
-        auto m = d.wait_for(
-            [&](const Received& r) {
+        auto m = d.take(
+            [&](const Message& r) {
                 return r.topic.find("/components/") != std::string::npos &&
-                       json_string(r.payload, "state") == "running";
+                       string_field(r.payload, "state") == "running";
             },
             std::chrono::seconds(1));
         if (m) running.insert(m->topic);
     }
     if (running.size() < 2) throw std::runtime_error("cpu and echo did not both start");
-    if (!d.wait_for([](const Received& r) { return r.topic == "bench/raw/idle-ready/status"; },
-                    std::chrono::seconds(10))) {
+    if (!d.take([](const Message& r) { return r.topic == "bench/raw/idle-ready/status"; },
+                std::chrono::seconds(10))) {
         throw std::runtime_error("raw client not connected");
     }
     // Idle means after start-up work is done (the cpu plugin's first sample, the snapshots).

@@ -2,6 +2,10 @@
 // upgrade; upgrade with rollback (version 3.0.0 fails in start()). The baseline ("floor") is
 // what any installer must do at least: the echo round trip plus reading, hashing, copying with
 // fsync and dlopen/dlclose of the same file, measured here in the bench process.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "artifacts.hpp"
@@ -13,8 +17,46 @@ namespace {
 
 const char* const kComponent = "bench-small";
 
+void write_synced(const fs::path& file, const std::string& bytes) {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write " + file.string());
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n <= 0) {
+            ::close(fd);
+            throw std::runtime_error("cannot write " + file.string());
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::fsync(fd);
+    ::close(fd);
+    const int dir = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+// The floor: reads the file, checks its sha256, copies it into `dir` with fsync of the file and
+// the directory, dlopen()s the copy (RTLD_NOW | RTLD_LOCAL) and dlclose()s it. Returns seconds.
+double install_floor_seconds(const fs::path& file, const fs::path& dir) {
+    const auto start = Clock::now();
+    const std::string bytes = read_bytes(file);
+    if (sha256_hex(bytes).size() != 64) throw std::runtime_error("sha256 failed");
+    fs::create_directories(dir);
+    const auto copy = dir / file.filename();
+    write_synced(copy, bytes);
+    void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
+    dlclose(handle);
+    const auto end = Clock::now();
+    fs::remove(copy);
+    return seconds_between(start, end);
+}
+
 struct Installer {
-    MqttDriver& d;
+    MqttClient& d;
     std::string agent;
 
     std::pair<double, std::string> install(const fs::path& file, bool inline_source) {
@@ -22,11 +64,11 @@ struct Installer {
         std::string source;
         if (inline_source) {
             source = "{\"type\":\"inline\",\"filename\":\"" + file.filename().string() +
-                     "\",\"data_base64\":\"" + base64(read_text(file)) + "\",\"sha256\":\"" +
-                     sha256_hex(file) + "\"}";
+                     "\",\"data_base64\":\"" + base64(read_bytes(file)) + "\",\"sha256\":\"" +
+                     sha256_hex(read_bytes(file)) + "\"}";
         } else {
             source = "{\"type\":\"url\",\"url\":\"" + file_url(file) + "\",\"sha256\":\"" +
-                     sha256_hex(file) + "\"}";
+                     sha256_hex(read_bytes(file)) + "\"}";
         }
         const std::string payload = "{\"request_id\":\"" + rid + "\",\"component_id\":\"" +
                                     kComponent + "\",\"source\":" + source + "}";
@@ -48,8 +90,8 @@ struct Installer {
 
 double expect(const std::pair<double, std::string>& r, bool ok, bool rolled_back,
               const char* what) {
-    if (json_true(r.second, "ok") != ok || json_true(r.second, "rolled_back") != rolled_back ||
-        json_true(r.second, "noop")) {
+    if (true_field(r.second, "ok") != ok || true_field(r.second, "rolled_back") != rolled_back ||
+        true_field(r.second, "noop")) {
         throw std::runtime_error(std::string(what) + " gave an unexpected result: " + r.second);
     }
     return r.first;
@@ -62,10 +104,10 @@ void run_install(BenchEnv& env, Broker& broker) {
     const fs::path dir = env.dir("install");
     AgentSpec spec{id, dir / "data", dir / "plugins", {}};
     fs::create_directories(spec.plugin_dir);
-    MqttDriver d(broker.port(), "bench-install-driver");
+    MqttClient d(broker.port(), "bench-install-driver");
     d.subscribe(agent_topic(id, "status"));
     d.subscribe(agent_topic(id, "core/evt/components/+"));
-    ChildProcess agent = start_agent(env, broker, spec);
+    Process agent = start_agent(env, broker, spec);
     if (!wait_online(d, id, 0, std::chrono::seconds(20))) {
         throw std::runtime_error("install agent not online");
     }

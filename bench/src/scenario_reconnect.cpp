@@ -19,17 +19,16 @@ const std::vector<std::string> kSnapshots = {"status", "core/metadata", "core/st
                                              "core/components", "core/cfg/state"};
 
 // Waits until every topic of `topics` has arrived; returns the time the last one did.
-std::optional<Clock::time_point> all_arrived(MqttDriver& d, std::set<std::string> topics,
-                                             const std::function<bool(const Received&)>& fresh) {
+std::optional<Clock::time_point> all_arrived(MqttClient& d, std::set<std::string> topics,
+                                             const std::function<bool(const Message&)>& fresh) {
     Clock::time_point last{};
     const auto deadline = Clock::now() + std::chrono::seconds(20);
     while (!topics.empty() && Clock::now() < deadline) {
-        auto m =
-            d.wait_for([&](const Received& r) { return topics.count(r.topic) > 0 && fresh(r); },
-                       std::chrono::milliseconds(500));
+        auto m = d.take([&](const Message& r) { return topics.count(r.topic) > 0 && fresh(r); },
+                        std::chrono::milliseconds(500));
         if (!m) continue;
         topics.erase(m->topic);
-        last = std::max(last, m->at);
+        last = std::max(last, m->received);
     }
     if (!topics.empty()) return std::nullopt;
     return last;
@@ -39,7 +38,7 @@ std::optional<Clock::time_point> all_arrived(MqttDriver& d, std::set<std::string
 
 void run_reconnect(BenchEnv& env) {
     const fs::path dir = env.dir("reconnect");
-    Broker broker(dir / "broker");
+    Broker broker(Broker::Bench{dir / "broker"});
     broker.start();
     const std::string id = "bench-reconnect";
     AgentSpec spec{id,
@@ -48,26 +47,26 @@ void run_reconnect(BenchEnv& env) {
                    {{"LUCID_RECONNECT_MIN_MS", std::to_string(kBackoffMs)},
                     {"LUCID_RECONNECT_MAX_MS", std::to_string(kBackoffMs)}}};
     fs::create_directories(spec.plugin_dir);
-    ChildProcess agent = start_agent(env, broker, spec);
-    ChildProcess raw =
+    Process agent = start_agent(env, broker, spec);
+    Process raw =
         start_raw(env, "reconnect", broker.port(), std::to_string(kBackoffMs), dir / "raw.log");
 
     std::set<std::string> agent_topics, raw_topics;
     for (const auto& s : kSnapshots) agent_topics.insert(agent_topic(id, s));
     for (int i = 0; i < 5; ++i) raw_topics.insert("bench/raw/rc/" + std::to_string(i));
-    auto subscribe_all = [&](MqttDriver& d) {
+    auto subscribe_all = [&](MqttClient& d) {
         d.subscribe(agent_topic(id, "status"));
         d.subscribe(agent_topic(id, "core/#"));
         d.subscribe("bench/raw/rc/#");
     };
     std::uint64_t session = 0;
     {
-        MqttDriver d(broker.port(), "bench-reconnect-driver");
+        MqttClient d(broker.port(), "bench-reconnect-driver");
         subscribe_all(d);
         auto online = wait_online(d, id, 0, std::chrono::seconds(20));
         if (!online) throw std::runtime_error("reconnect agent not online");
-        session = json_uint(online->payload, "session");
-        if (!all_arrived(d, raw_topics, [](const Received&) { return true; })) {
+        session = uint_field(online->payload, "session");
+        if (!all_arrived(d, raw_topics, [](const Message&) { return true; })) {
             throw std::runtime_error("raw reconnect client not connected");
         }
     }
@@ -80,16 +79,16 @@ void run_reconnect(BenchEnv& env) {
         const auto down = Clock::now();
         broker.start();  // returns once it accepts connections
         const auto accepting = Clock::now();
-        MqttDriver d(broker.port(), "bench-reconnect-driver");
+        MqttClient d(broker.port(), "bench-reconnect-driver");
         subscribe_all(d);
         const std::uint64_t before = session;
-        auto agent_done = all_arrived(d, agent_topics, [&](const Received& r) {
+        auto agent_done = all_arrived(d, agent_topics, [&](const Message& r) {
             if (r.topic != agent_topic(id, "status")) return true;
-            const auto s = json_uint(r.payload, "session");
+            const auto s = uint_field(r.payload, "session");
             if (s > session) session = s;
-            return json_string(r.payload, "state") == "online" && s > before;
+            return string_field(r.payload, "state") == "online" && s > before;
         });
-        auto raw_done = all_arrived(d, raw_topics, [](const Received&) { return true; });
+        auto raw_done = all_arrived(d, raw_topics, [](const Message&) { return true; });
         if (!agent_done || !raw_done) throw std::runtime_error("snapshots not republished");
         const double backoff = kBackoffMs / 1000.0;
         agent_s.push_back(seconds_between(down, *agent_done) - backoff);

@@ -55,14 +55,14 @@ void registry_scale(BenchEnv& env, Broker& broker) {
     const std::string registry = wheel_registry();
     std::ofstream(spec.data_dir / "registry.json") << registry;
 
-    MqttDriver d(broker.port(), "bench-scale-driver");
+    MqttClient d(broker.port(), "bench-scale-driver");
     d.subscribe(agent_topic(id, "status"));
     d.subscribe(agent_topic(id, "core/evt/refresh_result"));
 
     // Starts: the first one is counted too (nothing is migrated: the file is format 1).
     std::vector<double> start_s;
     std::uint64_t session = 0;
-    ChildProcess agent;
+    Process agent;
     const int reps = std::max(3, env.samples(5));
     for (int i = 0; i < reps; ++i) {
         if (agent.running()) agent.stop(SIGTERM);
@@ -70,15 +70,15 @@ void registry_scale(BenchEnv& env, Broker& broker) {
         agent = start_agent(env, broker, spec);
         auto online = wait_online(d, id, session, std::chrono::seconds(60));
         if (!online) throw std::runtime_error("scale agent not online");
-        session = json_uint(online->payload, "session");
-        start_s.push_back(seconds_between(start, online->at));
+        session = uint_field(online->payload, "session");
+        start_s.push_back(seconds_between(start, online->received));
     }
     d.subscribe(agent_topic(id, "core/components"));
     auto snapshot =
-        d.wait_for([&](const Received& m) { return m.topic == agent_topic(id, "core/components"); },
-                   std::chrono::seconds(20));
+        d.take([&](const Message& m) { return m.topic == agent_topic(id, "core/components"); },
+               std::chrono::seconds(20));
     if (!snapshot) throw std::runtime_error("no core/components snapshot");
-    const auto count = json_uint(snapshot->payload, "count");
+    const auto count = uint_field(snapshot->payload, "count");
 
     std::vector<double> refresh_s;
     for (int i = 0; i < env.samples(20); ++i) {
@@ -126,21 +126,21 @@ std::set<std::string> online_agents(const std::string& json) {
 
 void fleet_scale(BenchEnv& env) {
     const fs::path dir = env.dir("fleet");
-    Broker broker(dir / "broker");
+    Broker broker(Broker::Bench{dir / "broker"});
     broker.start();
-    MqttDriver d(broker.port(), "bench-fleet-driver");
+    MqttClient d(broker.port(), "bench-fleet-driver");
     d.subscribe("lucid/agents/+/status");
     std::set<std::string> online;
     std::mutex m;
-    d.set_tap([&](const Received& r) {
-        if (json_string(r.payload, "state") == "online") {
+    d.set_tap([&](const Message& r) {
+        if (string_field(r.payload, "state") == "online") {
             std::lock_guard<std::mutex> lock(m);
-            online.insert(json_string(r.payload, "agent_id"));
+            online.insert(string_field(r.payload, "agent_id"));
         }
         return true;
     });
 
-    std::vector<ChildProcess> fleet;
+    std::vector<Process> fleet;
     fleet.reserve(kFleet);
     const auto start = Clock::now();
     for (int i = 0; i < kFleet; ++i) {
@@ -171,21 +171,21 @@ void fleet_scale(BenchEnv& env) {
     const int reps = std::max(3, env.samples(5));
     for (int i = 0; i < reps; ++i) {
         const fs::path out = dir / ("lucidctl." + std::to_string(i) + ".json");
-        ChildProcess ctl;
+        Process ctl;
         const auto t0 = Clock::now();
         ctl.start({env.paths.lucidctl.string(), "--url", broker.url(), "--json", "agents"}, {},
                   out);
         const auto code = ctl.wait_exit(std::chrono::seconds(60));
         ctl_s.push_back(seconds_between(t0, Clock::now()));
-        if (code != 0) throw std::runtime_error("lucidctl agents failed: " + read_text(out));
-        listed = online_agents(read_text(out)).size();
+        if (code != 0) throw std::runtime_error("lucidctl agents failed: " + ctl.log());
+        listed = online_agents(ctl.log()).size();
 
         const fs::path raw_out = dir / ("raw." + std::to_string(i) + ".txt");
         const auto t1 = Clock::now();
-        ChildProcess raw = start_raw(env, "list", broker.port(), "lucid/agents/+/status", raw_out);
+        Process raw = start_raw(env, "list", broker.port(), "lucid/agents/+/status", raw_out);
         raw.wait_exit(std::chrono::seconds(60));
         raw_s.push_back(seconds_between(t1, Clock::now()));
-        raw_listed = std::strtoul(read_text(raw_out).c_str(), nullptr, 10);
+        raw_listed = std::strtoul(raw.log().c_str(), nullptr, 10);
     }
     const double c = median(ctl_s), r = median(raw_s);
     env.report.add({"8 scale", "`lucidctl agents`, 200 agents (wall)", format_duration(c),

@@ -12,14 +12,14 @@ namespace {
 
 constexpr int kPlugins = 50;
 
-double start_once(const BenchEnv& env, Broker& broker, MqttDriver& d, const AgentSpec& spec,
-                  std::uint64_t& session, ChildProcess* keep = nullptr) {
+double start_once(const BenchEnv& env, Broker& broker, MqttClient& d, const AgentSpec& spec,
+                  std::uint64_t& session, Process* keep = nullptr) {
     const auto start = Clock::now();
-    ChildProcess agent = start_agent(env, broker, spec);
+    Process agent = start_agent(env, broker, spec);
     auto online = wait_online(d, spec.id, session, std::chrono::seconds(60));
     if (!online) throw std::runtime_error(spec.id + " did not come online");
-    session = json_uint(online->payload, "session");
-    const double s = seconds_between(start, online->at);
+    session = uint_field(online->payload, "session");
+    const double s = seconds_between(start, online->received);
     if (keep) {
         *keep = std::move(agent);
     } else {
@@ -28,17 +28,17 @@ double start_once(const BenchEnv& env, Broker& broker, MqttDriver& d, const Agen
     return s;
 }
 
-void install_fill_plugins(const BenchEnv& env, MqttDriver& d, const std::string& id) {
+void install_fill_plugins(const BenchEnv& env, MqttClient& d, const std::string& id) {
     for (int i = 1; i <= kPlugins; ++i) {
         const auto file = env.paths.bench_plugin("lucid_bench_fill_" + std::to_string(i), "1.0.0");
         const std::string rid = next_request_id("fill");
         const std::string payload = "{\"request_id\":\"" + rid +
                                     "\",\"component_id\":\"bench-fill-" + std::to_string(i) +
                                     "\",\"source\":{\"type\":\"url\",\"url\":\"" + file_url(file) +
-                                    "\",\"sha256\":\"" + sha256_hex(file) + "\"}}";
+                                    "\",\"sha256\":\"" + sha256_hex(read_bytes(file)) + "\"}}";
         const auto r = run_command(d, id, "core/cmd/components/install",
                                    "core/evt/components/install_result", payload, rid);
-        if (!r.answered || !json_true(r.payload, "ok")) {
+        if (!r.answered || !true_field(r.payload, "ok")) {
             throw std::runtime_error("install of bench-fill-" + std::to_string(i) +
                                      " failed: " + r.payload);
         }
@@ -49,7 +49,7 @@ void install_fill_plugins(const BenchEnv& env, MqttDriver& d, const std::string&
 
 void run_start_to_online(BenchEnv& env, Broker& broker) {
     const fs::path dir = env.dir("start");
-    MqttDriver d(broker.port(), "bench-start-driver");
+    MqttClient d(broker.port(), "bench-start-driver");
     const int reps = std::max(3, env.samples(7));
 
     // 0 plugins. The first boot creates the data dir and is not counted: a device boots with
@@ -69,14 +69,14 @@ void run_start_to_online(BenchEnv& env, Broker& broker) {
     d.subscribe(agent_topic(fifty.id, "core/evt/components/install_result"));
     {
         std::uint64_t s = 0;
-        ChildProcess first;
+        Process first;
         start_once(env, broker, d, fifty, s, &first);
         install_fill_plugins(env, d, fifty.id);
         first.stop(SIGTERM);
         session = s;
     }
     std::vector<double> fifty_s;
-    ChildProcess last;
+    Process last;
     for (int i = 0; i < reps; ++i) {
         fifty_s.push_back(
             start_once(env, broker, d, fifty, session, i + 1 == reps ? &last : nullptr));
@@ -89,11 +89,11 @@ void run_start_to_online(BenchEnv& env, Broker& broker) {
         const std::string topic = "bench/raw/" + name + "/status";
         d.subscribe(topic);
         const auto start = Clock::now();
-        ChildProcess raw = start_raw(env, "online", broker.port(), name, dir / "raw.log");
-        auto r = d.wait_for([&](const Received& m) { return m.topic == topic; },
-                            std::chrono::seconds(20));
+        Process raw = start_raw(env, "online", broker.port(), name, dir / "raw.log");
+        auto r =
+            d.take([&](const Message& m) { return m.topic == topic; }, std::chrono::seconds(20));
         if (!r) throw std::runtime_error("raw client did not publish its status");
-        raw_s.push_back(seconds_between(start, r->at));
+        raw_s.push_back(seconds_between(start, r->received));
         raw.stop(SIGTERM);
     }
 

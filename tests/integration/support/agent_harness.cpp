@@ -76,10 +76,7 @@ std::optional<Message> send_command(MqttClient& client, const AgentHarness& agen
     return client.wait_for(agent.topic(result_suffix), with_request_id(request_id));
 }
 
-std::uint64_t session_of(const Message& status) {
-    auto doc = status.json();
-    return doc.HasMember("session") && doc["session"].IsUint64() ? doc["session"].GetUint64() : 0;
-}
+std::uint64_t session_of(const Message& status) { return uint_field(status.payload, "session"); }
 
 std::optional<Message> wait_online(MqttClient& client, const AgentHarness& agent,
                                    std::uint64_t after_session) {

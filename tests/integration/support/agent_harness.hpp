@@ -12,6 +12,10 @@
 
 namespace lucid::itest {
 
+// The test kit (tests/support/: client, broker, processes, artifacts) is part of what the
+// integration tests see.
+using namespace lucid::test;
+
 class AgentHarness {
   public:
     explicit AgentHarness(const Broker& broker, std::string agent_id = "itest");

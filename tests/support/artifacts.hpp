@@ -1,6 +1,6 @@
-// Bytes of test artifacts and what installs need from them: file I/O, sha256, base64, and an
-// Ed25519 signing key generated at test time (OpenSSL), whose public half is written as PEM
-// into a trusted-keys directory.
+// Bytes of test artifacts and what installs need from them: file I/O, sha256, base64, file
+// URLs, and an Ed25519 signing key generated at test time (OpenSSL), whose public half is
+// written as PEM into a trusted-keys directory. Errors: std::runtime_error.
 #pragma once
 
 #include <filesystem>
@@ -9,7 +9,7 @@
 
 #include <rapidjson/document.h>
 
-namespace lucid::itest {
+namespace lucid::test {
 
 std::string read_bytes(const std::filesystem::path& file);
 void write_bytes(const std::filesystem::path& file, const std::string& bytes);
@@ -18,6 +18,7 @@ rapidjson::Document read_json(const std::filesystem::path& file);
 
 std::string sha256_hex(const std::string& bytes);
 std::string base64(const std::string& bytes);
+std::string file_url(const std::filesystem::path& file);  // file:// and the absolute path
 // `s` as a JSON string literal, quotes included.
 std::string json_string(const std::string& s);
 
@@ -38,4 +39,4 @@ class SigningKey {
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace lucid::itest
+}  // namespace lucid::test

@@ -1,17 +1,18 @@
-// A real mosquitto on a free loopback port, configured from a file in a temp dir. restart()
-// stops it and starts it again on the same port; with persistence on, sessions, queued QoS 1
-// messages and retained messages survive that (what a production broker restart looks like).
+// A real mosquitto on a free loopback port, configured from a file in its own directory.
+// restart() stops it and starts it again on the same port; with persistence on, sessions,
+// queued QoS 1 messages and retained messages survive that (what a production broker restart
+// looks like). Thread: one owner thread. Errors: start() throws std::runtime_error.
 #pragma once
 
+#include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 #include "process.hpp"
 #include "temp_dir.hpp"
 
-namespace lucid::itest {
-
-using lucid::test::TempDir;
+namespace lucid::test {
 
 class Broker {
   public:
@@ -26,8 +27,16 @@ class Broker {
         std::string certfile;
         std::string keyfile;
     };
+    // The tests' broker, in a temp dir removed with it.
     explicit Broker(bool persistence = false, std::optional<Auth> auth = std::nullopt,
                     std::optional<Tls> tls = std::nullopt);
+    // The bench's broker: its files in `dir` (kept with lucid-bench --keep), no limit on queued
+    // messages (no figure is measured on messages the broker dropped) and no notice lines in
+    // its log.
+    struct Bench {
+        std::filesystem::path dir;
+    };
+    explicit Broker(Bench bench);
     ~Broker();
 
     int port() const { return port_; }
@@ -45,7 +54,8 @@ class Broker {
     std::string log() const { return process_.log(); }
 
   private:
-    TempDir dir_;
+    std::optional<TempDir> temp_;
+    std::filesystem::path dir_;
     int port_ = 0;
     bool tls_ = false;
     Process process_;
@@ -56,4 +66,4 @@ int free_port();
 // Retries connect() until it succeeds or the deadline passes.
 bool wait_until_accepting(int port, std::chrono::milliseconds timeout);
 
-}  // namespace lucid::itest
+}  // namespace lucid::test

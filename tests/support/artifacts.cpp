@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -13,12 +12,14 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-namespace lucid::itest {
+namespace lucid::test {
 
 std::string read_bytes(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + file.string());
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
 }
 
 void write_bytes(const std::filesystem::path& file, const std::string& bytes) {
@@ -59,6 +60,10 @@ std::string base64(const std::string& bytes) {
                                   static_cast<int>(bytes.size()));
     out.resize(static_cast<std::size_t>(n));
     return out;
+}
+
+std::string file_url(const std::filesystem::path& file) {
+    return "file://" + std::filesystem::absolute(file).string();
 }
 
 std::string json_string(const std::string& s) {
@@ -104,4 +109,4 @@ std::string SigningKey::sign_base64(const std::string& bytes) const {
     return base64(signature);
 }
 
-}  // namespace lucid::itest
+}  // namespace lucid::test
