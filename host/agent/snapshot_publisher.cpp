@@ -126,14 +126,14 @@ bool SnapshotPublisher::publish_components() {
 
 bool SnapshotPublisher::publish_components_locked(
     const std::vector<contract::ComponentSnapshot>& list) {
-    components_said_ = contract::components_payload(list, Clock::time_point{});
+    components_said_ = list;
     return publish(topics_.core_components(), contract::components_payload(list, Clock::now()));
 }
 
 bool SnapshotPublisher::publish_component_change() {
     std::lock_guard<std::mutex> lock(components_mutex_);
     const auto list = components();
-    if (contract::components_payload(list, Clock::time_point{}) == components_said_) return false;
+    if (components_said_ && *components_said_ == list) return false;
     const bool published = publish_components_locked(list);
     publish_core_state();
     return published;

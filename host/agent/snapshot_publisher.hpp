@@ -97,10 +97,10 @@ class SnapshotPublisher {
     std::vector<std::string> degraded_reasons_;
     std::optional<std::string> conflict_;
 
-    // Orders core/components publications as their changes happened, and remembers what the
-    // last one said (its payload without the time).
+    // Orders core/components publications as their changes happened, and remembers the list
+    // the last one said.
     std::mutex components_mutex_;
-    std::string components_said_;
+    std::optional<std::vector<contract::ComponentSnapshot>> components_said_;
 };
 
 }  // namespace lucid::host::agent

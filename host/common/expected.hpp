@@ -53,6 +53,10 @@ class Expected {
         assert(!ok());
         return std::get<1>(state_);
     }
+    Error& error() {
+        assert(!ok());
+        return std::get<1>(state_);
+    }
 
   private:
     std::variant<T, Error> state_;

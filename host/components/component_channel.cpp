@@ -57,7 +57,7 @@ std::optional<std::string> dropin_yields_to(const registry::Entry& installed,
            "; a drop-in file takes it over only with a newer version";
 }
 
-std::string move_dropin_aside(const fs::path& file, const std::string& suffix) {
+Status move_dropin_aside(const fs::path& file, const std::string& suffix) {
     std::string error;
     for (const fs::path& from : {file, fs::path(file.string() + ".sig")}) {
         if (!exists_or_dangles(from)) continue;
@@ -69,7 +69,8 @@ std::string move_dropin_aside(const fs::path& file, const std::string& suffix) {
                 "cannot move " + from.string() + " aside to " + to.string() + ": " + ec.message();
         }
     }
-    return error;
+    if (!error.empty()) return Error{Errc::io, error};
+    return done();
 }
 
 }  // namespace lucid::host::components

@@ -15,13 +15,14 @@
 //    nothing is deleted, and a hidden name is never loaded again.
 //  - Deleting a drop-in file uninstalls only a component whose entry names that file.
 //
-// Thread: pure functions, except move_dropin_aside (renames files). Errors: none thrown.
+// Thread: pure functions, except move_dropin_aside (renames files). Errors: Status; none thrown.
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
 
+#include "common/expected.hpp"
 #include "lucid/registry/entry.hpp"
 
 namespace lucid::host::components {
@@ -50,8 +51,8 @@ std::optional<std::string> dropin_yields_to(const registry::Entry& installed,
                                             const std::filesystem::path& file);
 
 // Renames `file` to `.<name>.<suffix>` in its directory, and `file.sig` to `.<name>.sig.<suffix>`
-// when there is one. Returns the error (naming the file and the errno text), empty when done or
-// when `file` is gone already.
-std::string move_dropin_aside(const std::filesystem::path& file, const std::string& suffix);
+// when there is one. Done too when `file` is gone already; the error names the file and the errno
+// text.
+Status move_dropin_aside(const std::filesystem::path& file, const std::string& suffix);
 
 }  // namespace lucid::host::components

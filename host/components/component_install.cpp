@@ -94,14 +94,14 @@ contract::Result ComponentManager::install_request(const contract::CommandReques
     }
     flags(result, false, false, false);
     auto verified = install::stage_and_verify(rq, store_.files(), settings.verifier, progress);
-    if (!verified.artifact) return std::move(result.fail(verified.error));
-    if (verified.artifact->manifest().component_id != rq.component_id) {
+    if (!verified) return std::move(result.fail(verified.error().message));
+    if (verified.value().manifest().component_id != rq.component_id) {
         return std::move(result.fail("validation_error: component_id '" + rq.component_id +
                                      "' does not match the artifact's manifest ('" +
-                                     verified.artifact->manifest().component_id + "')"));
+                                     verified.value().manifest().component_id + "')"));
     }
     return install_verified(request.request_id, rq.component_id, rq.source.json, rq.config_json,
-                            *verified.artifact);
+                            verified.value());
 }
 
 contract::Result ComponentManager::install_verified(const std::string& request_id,
@@ -184,18 +184,18 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     const auto identity = dropin::file_version(file);  // before the copy: what "changed" means
     auto verified =
         install::stage_local_file(file, store_.files(), settings_.with_current_policy().verifier);
-    if (!verified.artifact) {
-        if (dropin_log_.first_time(file, verified.error)) {
+    if (!verified) {
+        const std::string& error = verified.error().message;
+        if (dropin_log_.first_time(file, error)) {
             contract::Result refused("", now());
             // Not final: a .sig arriving later is picked up (the README's promise).
-            const bool unsigned_file = verified.error.rfind("signature required", 0) == 0;
-            refused.fail(unsigned_file ? verified.error + "; waiting for " + file.string() + ".sig"
-                                       : verified.error);
+            const bool unsigned_file = error.rfind("signature required", 0) == 0;
+            refused.fail(unsigned_file ? error + "; waiting for " + file.string() + ".sig" : error);
             audit({"install", "", "", source, "", named_version}, refused);
         }
         return;
     }
-    const install::StagedArtifact& artifact = *verified.artifact;
+    const install::StagedArtifact& artifact = verified.value();
     const std::string cid = artifact.manifest().component_id;
     const std::string version = artifact.manifest().version;
     if (auto blocked = lifecycle_.dropin_blocked(file, identity, cid, artifact.sha256())) {

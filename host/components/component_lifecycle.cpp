@@ -177,7 +177,10 @@ Outcome ComponentLifecycle::stop(const std::string& component_id) {
     // Like a start of a running component: nothing to do is said, not hidden.
     outcome.noop = !stopped.was_running;
     if (stopped.was_running) {
-        set_status(component_id, {ComponentState::stopped, entry->version, ""});
+        // A plugin left stuck in a call keeps the `failed` status (and why) it reported.
+        if (!stopped.restart_required) {
+            set_status(component_id, {ComponentState::stopped, entry->version, ""});
+        }
         sink_.changed();
     }
     return outcome;
@@ -188,7 +191,7 @@ Outcome ComponentLifecycle::restart(const std::string& component_id) {
     const auto entry = registered(component_id);
     if (!entry) return not_found(component_id);
     const auto stopped = runtime_.stop(component_id);
-    if (stopped.was_running) {
+    if (stopped.was_running && !stopped.restart_required) {
         set_status(component_id, {ComponentState::stopped, entry->version, ""});
     }
     Outcome outcome = start_locked(*entry);
@@ -323,6 +326,11 @@ std::optional<registry::Entry> ComponentLifecycle::registered(
     std::lock_guard<std::mutex> lock(state_mutex_);
     const auto* entry = registry_.find(component_id);
     return entry ? std::optional<registry::Entry>(*entry) : std::nullopt;
+}
+
+bool ComponentLifecycle::shown(const std::string& component_id) const {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    return statuses_.count(component_id) > 0;
 }
 
 Outcome ComponentLifecycle::not_found(const std::string& component_id) {

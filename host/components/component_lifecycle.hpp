@@ -117,8 +117,7 @@ class ComponentLifecycle {
     // build runs), or a refusal (another build of a kept version, a dist owned by another
     // component); nullopt: go on.
     std::optional<Outcome> decide_install(const std::string& component_id, const std::string& dist,
-                                          const std::string& version,
-                                          const std::string& sha256) const;
+                                          const std::string& version, const std::string& sha256);
     Outcome install(const InstallOrder& order);
     // `dist_hint`: the command's dist_name, needed only when the registry lacks one.
     Outcome uninstall(const std::string& component_id, Channel channel,
@@ -163,6 +162,7 @@ class ComponentLifecycle {
   private:
     std::optional<registry::Entry> registered(const std::string& component_id) const;
     static Outcome not_found(const std::string& component_id);
+    bool shown(const std::string& component_id) const;  // has a status
     // The caller holds lifecycle_mutex_ for all of these.
     Status load_and_start(const registry::Entry& entry);
     Status start_mapped(const registry::Entry& entry, PluginRuntime::Mapped mapped);

@@ -209,9 +209,8 @@ void ComponentManager::answer_command(const std::string& component_id, const std
 
 void ComponentManager::refuse_command(const std::string& component_id, const std::string& action,
                                       const std::string& payload, const std::string& error) {
-    const auto request = contract::parse_command(payload);
     mqtt_.commands.refuse(plugin_command_spec(component_id, action), payload,
-                          request.ok() ? error : request.error);
+                          contract::refusal_error(payload, error));
 }
 
 bool ComponentManager::publish(const std::string& topic, const std::string& payload, int qos,
@@ -296,10 +295,8 @@ std::string ComponentManager::read_config(const std::string& component_id) {
     return lifecycle_.config_of(component_id);
 }
 
-std::string ComponentManager::persist_config(const std::string& component_id,
-                                             const std::string& json) {
-    const auto persisted = lifecycle_.persist_config(component_id, json);
-    return persisted ? std::string() : persisted.error().message;
+Status ComponentManager::persist_config(const std::string& component_id, const std::string& json) {
+    return lifecycle_.persist_config(component_id, json);
 }
 
 }  // namespace lucid::host::components

@@ -134,7 +134,7 @@ class ComponentManager final : public PluginHostServices {
     void status_changed(const std::string& component_id, const ComponentStatus& status) override;
     std::string not_run_error(const std::string& component_id) override;
     std::string read_config(const std::string& component_id) override;
-    std::string persist_config(const std::string& component_id, const std::string& json) override;
+    Status persist_config(const std::string& component_id, const std::string& json) override;
 
   private:
     // The operations themselves; the public ones above add the audit line (audit_log.hpp).

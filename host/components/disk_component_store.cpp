@@ -186,7 +186,7 @@ dropin::FileVersion DiskComponentStore::file_version(const fs::path& file) {
     return dropin::file_version(file);
 }
 
-std::string DiskComponentStore::set_aside(const fs::path& file, const std::string& suffix) {
+Status DiskComponentStore::set_aside(const fs::path& file, const std::string& suffix) {
     return move_dropin_aside(file, suffix);
 }
 

@@ -46,7 +46,7 @@ class DiskComponentStore final : public ComponentStore {
     void consume_deaths() override;
 
     dropin::FileVersion file_version(const std::filesystem::path& file) override;
-    std::string set_aside(const std::filesystem::path& file, const std::string& suffix) override;
+    Status set_aside(const std::filesystem::path& file, const std::string& suffix) override;
 
     install::ComponentFiles& files() { return files_; }
 

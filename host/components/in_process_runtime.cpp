@@ -14,10 +14,10 @@ InProcessRuntime::~InProcessRuntime() {
 
 Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file) {
     auto loaded = PluginComponent::load(file, services_, options_);
-    if (!loaded.ok()) return Error{Errc::plugin, loaded.error};
+    if (!loaded) return loaded.error();
     const Token token = next_token_++;
-    Mapped mapped{token, loaded.component->manifest().component_id};
-    mapped_[token] = std::move(loaded.component);
+    Mapped mapped{token, loaded.value()->manifest().component_id};
+    mapped_[token] = std::move(loaded.value());
     return mapped;
 }
 

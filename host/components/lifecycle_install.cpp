@@ -44,10 +44,13 @@ fs::path dropin_file_of_source(const std::string& source_json) {
 std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& component_id,
                                                           const std::string& dist,
                                                           const std::string& version,
-                                                          const std::string& sha256) const {
+                                                          const std::string& sha256) {
+    const auto registered_entry = registered(component_id);
+    // The same build installed again on purpose lifts its quarantine (contract §4.1): not a noop.
+    const bool quarantined = registered_entry && quarantine_error(*registered_entry);
     std::lock_guard<std::mutex> lock(state_mutex_);
     if (const auto* entry = registry_.find(component_id)) {
-        if (same_artifact(*entry, dist, version, sha256)) {
+        if (same_artifact(*entry, dist, version, sha256) && !quarantined) {
             Outcome noop;
             noop.noop = true;
             return noop;
@@ -75,7 +78,10 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     const registry::Entry* existing_ptr = registry.find(cid);
     const std::optional<registry::Entry> existing =
         existing_ptr ? std::optional<registry::Entry>(*existing_ptr) : std::nullopt;
-    if (existing && same_artifact(*existing, dist, version, artifact.sha256)) {
+    // The build kept out by a quarantine: installing it again on purpose lifts that (contract
+    // §4.1), and it runs enabled again, here and at the next boot.
+    const bool was_quarantined = existing && quarantine_error(*existing);
+    if (existing && same_artifact(*existing, dist, version, artifact.sha256) && !was_quarantined) {
         Outcome noop;
         noop.noop = true;
         return noop;
@@ -117,9 +123,11 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     const bool upgrade = existing && existing->kind == registry::EntryKind::native &&
                          (existing->version != version || existing->dist_name != dist);
     if (upgrade) {
-        entry.enabled = existing->enabled;
+        entry.enabled = existing->enabled || was_quarantined;
         entry.previous =
             registry::PreviousVersion{existing->version, existing->sha256, existing->path};
+    } else if (existing) {
+        entry.previous = existing->previous;  // the same version again keeps its rollback
     }
     // A new build, or the same one installed again on purpose: whatever kept it out is lifted.
     store_.lift_quarantine(cid);
@@ -197,7 +205,7 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
         return outcome;
     }
     // Keep exactly one version for rollback: the one just replaced.
-    if (existing && existing->previous && existing->previous->version != version &&
+    if (upgrade && existing->previous && existing->previous->version != version &&
         existing->previous->version != existing->version) {
         store_.remove_version(dist, existing->previous->version);
     }
@@ -219,7 +227,7 @@ Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel c
     if (!found) {
         // A drop-in file kept out after it crashed is not registered, but its failed status is
         // shown: uninstalling the component clears that too (the file stays, kept out).
-        if (store_.quarantine(cid)) forget(cid);
+        if (store_.quarantine(cid) || shown(cid)) forget(cid);
         Outcome noop;
         noop.noop = true;
         return noop;
@@ -272,13 +280,13 @@ Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel c
 void ComponentLifecycle::set_aside(const fs::path& file, const std::string& suffix,
                                    const std::string& component_id) {
     if (file.empty()) return;
-    const std::string error = store_.set_aside(file, suffix);
-    if (error.empty()) {
+    const Status moved = store_.set_aside(file, suffix);
+    if (moved) {
         logger("dropin")->info("{} is no longer the drop-in directory's: {} moved aside as .{}.{}",
                                component_id, file.string(), file.filename().string(), suffix);
     } else {
-        logger("dropin")->warn("{}; it will install {} again at the next start", error,
-                               component_id);
+        logger("dropin")->warn("{}; it will install {} again at the next start",
+                               moved.error().message, component_id);
     }
 }
 

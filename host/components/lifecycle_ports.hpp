@@ -85,9 +85,8 @@ class ComponentStore {
 
     // ---- the drop-in directory's files ----
     virtual dropin::FileVersion file_version(const std::filesystem::path& file) = 0;
-    // Renames a drop-in file (and its .sig) aside as `.<name>.<suffix>`; the error, empty when
-    // done (component_channel.hpp).
-    virtual std::string set_aside(const std::filesystem::path& file, const std::string& suffix) = 0;
+    // Renames a drop-in file (and its .sig) aside as `.<name>.<suffix>` (component_channel.hpp).
+    virtual Status set_aside(const std::filesystem::path& file, const std::string& suffix) = 0;
 };
 
 // Where plugins run: load, start, stop, configure, and hand them messages.

@@ -117,7 +117,9 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
                                " failed: " + culprit.error +
                                (rolled_back ? "; version " + entry->version + " runs again" : ""));
         }
-        if (!entry) {
+        // A drop-in file kept out is shown failed until it changes or goes; a first install
+        // over MQTT is answered, and leaves no status behind (contract §4.1).
+        if (!entry && !q.dropin_path.empty()) {
             blame.unregistered[id] = {ComponentState::quarantined, culprit.version, culprit.error};
         }
     }

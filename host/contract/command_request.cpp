@@ -107,6 +107,11 @@ CommandRequest parse_command(std::string_view text) {
     return request;
 }
 
+std::string refusal_error(std::string_view payload, const std::string& error) {
+    auto request = parse_command(payload);
+    return request.ok() ? error : std::move(request.error);
+}
+
 std::string result_request_id(std::string_view payload) {
     rapidjson::Document doc;
     doc.Parse(payload.data(), payload.size());

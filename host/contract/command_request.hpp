@@ -29,6 +29,11 @@ struct CommandRequest {
 
 CommandRequest parse_command(std::string_view payload);
 
+// The error a command refused without running (busy, not running, the agent stopping) is
+// answered with: `error`, or for a malformed payload its parse error, which is what the sender
+// has to fix first.
+std::string refusal_error(std::string_view payload, const std::string& error);
+
 // The request_id of a result this agent built (to record it for de-duplication); "" when it has
 // none. A result is not a command: a plugin's result may nest whatever JSON the plugin wrote.
 std::string result_request_id(std::string_view payload);

@@ -67,6 +67,10 @@ struct ComponentSnapshot {
     registry::Entry entry;
     ComponentState state = ComponentState::stopped;  // published as wire_state()
     std::string error;                               // empty → null
+
+    bool operator==(const ComponentSnapshot& o) const {
+        return entry == o.entry && state == o.state && error == o.error;
+    }
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
                                Clock::time_point now);

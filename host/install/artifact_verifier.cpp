@@ -37,12 +37,10 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
                             const std::string& expected_sha256,
                             const std::optional<std::string>& signature,
                             const VerifierSettings& settings) {
-    VerifyOutcome out;
     auto fail = [&](std::string error) {
         std::error_code ec;
         fs::remove_all(dir, ec);
-        out.error = std::move(error);
-        return std::move(out);
+        return VerifyOutcome(Error{Errc::invalid, std::move(error)});
     };
     const std::string actual = sha256_file(file);
     if (actual != expected_sha256) return fail("sha256 mismatch: got=" + actual);
@@ -53,8 +51,7 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
     auto manifest = read_manifest(file);
     if (!manifest.ok()) return fail(manifest.error);
     if (auto problem = check_manifest(file, *manifest.manifest)) return fail(*problem);
-    out.artifact.emplace(dir, file, actual, std::move(*manifest.manifest));
-    return out;
+    return StagedArtifact(dir, file, actual, std::move(*manifest.manifest));
 }
 
 fs::path fresh_staging_dir(ComponentFiles& files) {
@@ -90,9 +87,7 @@ VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& fi
                 if (named.file_name.empty()) {
                     std::error_code ec;
                     fs::remove_all(dir, ec);
-                    VerifyOutcome out;
-                    out.error = named.error;
-                    return out;
+                    return Error{Errc::invalid, named.error};
                 }
                 const fs::path downloaded = file;
                 file = dir / named.file_name;
@@ -102,23 +97,20 @@ VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& fi
     } catch (const DownloadError& e) {
         std::error_code ec;
         fs::remove_all(dir, ec);
-        VerifyOutcome out;
-        out.error = e.what();  // "download failed: ..." says what it was doing already
-        return out;
+        return Error{Errc::io, e.what()};  // "download failed: ..." says what it was doing
+
     } catch (const std::exception& e) {
         // A full or read-only disk: the error names the step, the path and the errno's text.
         std::error_code ec;
         if (!dir.empty()) fs::remove_all(dir, ec);
-        VerifyOutcome out;
-        out.error = std::string("cannot stage the artifact: ") + e.what();
-        return out;
+        return Error{Errc::io, std::string("cannot stage the artifact: ") + e.what()};
     }
     return verify_staged(dir, file, request.source.sha256, request.source.signature, settings);
 }
 
 VerifyOutcome stage_local_file(const fs::path& source, ComponentFiles& files,
                                const VerifierSettings& settings) {
-    VerifyOutcome out;
+    std::optional<Error> failed;
     fs::path dir;
     std::optional<std::string> signature;
     try {
@@ -129,22 +121,23 @@ VerifyOutcome stage_local_file(const fs::path& source, ComponentFiles& files,
         dir = fresh_staging_dir(files);
         artifact.copy_to(dir / source.filename(), kDataFileMode);
     } catch (const LocalFileError& e) {
-        out.error = e.what();
+        failed = Error{Errc::invalid, e.what()};
     } catch (const std::exception& e) {
-        out.error = std::string("cannot stage the artifact: ") + e.what();
+        failed = Error{Errc::io, std::string("cannot stage the artifact: ") + e.what()};
     }
-    if (!out.error.empty()) {
+    if (failed) {
         std::error_code ignored;
         if (!dir.empty()) fs::remove_all(dir, ignored);
-        return out;
+        return *failed;
     }
     const fs::path file = dir / source.filename();
     // The copy is what gets loaded: its own hash is the one recorded.
     VerifyOutcome verified = verify_staged(dir, file, sha256_file(file), signature, settings);
     // The operator knows the drop-in file, not a staging copy that is gone already (and has
     // another name at each attempt, which would make the same refusal look new every time).
+    if (verified) return verified;
     const std::string staged = file.string();
-    std::string& error = verified.error;
+    std::string& error = verified.error().message;
     for (auto at = error.find(staged); at != std::string::npos;
          at = error.find(staged, at + source.string().size())) {
         error.replace(at, staged.size(), source.string());

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "common/expected.hpp"
 #include "install/component_files.hpp"
 #include "install/download.hpp"
 #include "install/install_request.hpp"
@@ -50,10 +51,9 @@ class StagedArtifact {
     PluginManifest manifest_;
 };
 
-struct VerifyOutcome {
-    std::optional<StagedArtifact> artifact;
-    std::string error;  // the install result's error when !artifact
-};
+// A staged artifact that passed every check, or why not (the install result's error; the staging
+// directory is gone then).
+using VerifyOutcome = Expected<StagedArtifact>;
 
 using ProgressFn =
     std::function<void(const std::string& phase, std::uint64_t bytes, std::uint64_t total)>;

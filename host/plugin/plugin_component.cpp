@@ -5,18 +5,19 @@
 
 namespace lucid::host {
 
-PluginComponent::LoadResult PluginComponent::load(const std::filesystem::path& file,
-                                                  PluginHostServices& services, Options options) {
-    PluginLibrary::LoadResult loaded = PluginLibrary::load(file);
-    if (!loaded.ok()) return LoadResult{nullptr, loaded.error};
+Expected<std::unique_ptr<PluginComponent>> PluginComponent::load(const std::filesystem::path& file,
+                                                                 PluginHostServices& services,
+                                                                 Options options) {
+    auto loaded = PluginLibrary::load(file);
+    if (!loaded) return loaded.error();
     std::unique_ptr<PluginComponent> self(new PluginComponent());
     self->path_ = file;
-    self->manifest_ = loaded.library->manifest();
-    self->library_ = std::move(loaded.library);
+    self->manifest_ = loaded.value()->manifest();
+    self->library_ = std::move(loaded.value());
     self->context_ = std::make_unique<PluginContext>(
         self->library_->descriptor(), self->manifest_.component_id, self->manifest_.version,
         services, options.call_timeout, options.queue);
-    return LoadResult{std::move(self), {}};
+    return self;
 }
 
 PluginComponent::~PluginComponent() {

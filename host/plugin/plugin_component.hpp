@@ -3,10 +3,10 @@
 //
 //   auto loaded = PluginComponent::load("/data/components/x/1.0.0/x-1.0.0-linux_x86_64.so",
 //                                       services);
-//   if (!loaded.ok()) report(loaded.error);          // bad file, ABI, name: nothing ran
-//   auto started = loaded.component->start();         // create + start on its worker
-//   ...  loaded.component->context().deliver_message(topic, payload, qos, retain);
-//   auto stopped = loaded.component->stop_and_unload();
+//   if (!loaded) report(loaded.error().message);      // bad file, ABI, name: nothing ran
+//   auto started = loaded.value()->start();           // create + start on its worker
+//   ...  loaded.value()->context().deliver_message(topic, payload, qos, retain);
+//   auto stopped = loaded.value()->stop_and_unload();
 //   if (stopped.restart_required) ...                 // the .so is still mapped
 //
 // Errors: results, never exceptions. Thread: load/start/stop_and_unload from one thread at a
@@ -33,11 +33,6 @@ class PluginComponent {
         // Bounds of the plugin's queue of commands and messages; unbounded by default.
         PluginWorker::Limits queue;
     };
-    struct LoadResult {
-        std::unique_ptr<PluginComponent> component;
-        std::string error;  // names the file; e.g. the ABI found and the one expected
-        bool ok() const { return component != nullptr; }
-    };
     struct StopReport {
         bool ok = false;                // stop() returned LUCID_OK
         std::string error;              // stop's error, or why it did not return
@@ -46,9 +41,12 @@ class PluginComponent {
     };
 
     // Manifest checks, dlopen, descriptor checks (plugin_library.hpp). No plugin callback runs.
-    static LoadResult load(const std::filesystem::path& file, PluginHostServices& services,
-                           Options options);
-    static LoadResult load(const std::filesystem::path& file, PluginHostServices& services) {
+    // The error names the file; e.g. the ABI found and the one expected.
+    static Expected<std::unique_ptr<PluginComponent>> load(const std::filesystem::path& file,
+                                                           PluginHostServices& services,
+                                                           Options options);
+    static Expected<std::unique_ptr<PluginComponent>> load(const std::filesystem::path& file,
+                                                           PluginHostServices& services) {
         return load(file, services, Options{});
     }
 

@@ -1,11 +1,13 @@
 // The host side of one running plugin instance: implements the C table `lucid_host_api` on top
-// of PluginHostServices, owns the plugin's worker (plugin_worker.hpp), its subscriptions,
-// timers and command handlers, and runs the lifecycle calls create/start/stop/destroy.
+// of PluginHostServices (its public members for the plugin's calls, plugin_context_api.cpp),
+// owns the plugin's worker (plugin_worker.hpp), its subscriptions, timers and command handlers,
+// and runs the lifecycle calls create/start/stop/destroy.
 //
 // The agent core calls, from any thread (typically the MQTT network thread, never blocked by
 // a plugin):
-//   deliver_message()  for every incoming message; the context matches it against the
-//                      plugin's subscriptions and queues the callbacks on the plugin's worker;
+//   deliver_to()       for a message the router matched against one of the plugin's
+//                      subscriptions (deliver_message() matches a topic against all of them);
+//                      the callback is queued on the plugin's worker;
 //   take_command()     for its `components/{cid}/cmd/{action}` commands: queued on the worker,
 //                      which is their command lane (PluginHostServices::admit_command);
 //   propose_config()   for `components/{cid}/cfg/set` (waits for the plugin; off the network

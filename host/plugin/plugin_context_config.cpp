@@ -48,8 +48,8 @@ PluginContext::StepResult PluginContext::propose_config(const std::string& confi
     }
     if (!running) {
         // Nothing to ask: the plugin sees the config at its next start.
-        const std::string unsaved = host_.persist_config(component_id_, config_json);
-        if (!unsaved.empty()) return StepResult{false, "cannot save config: " + unsaved, false};
+        const Status saved = host_.persist_config(component_id_, config_json);
+        if (!saved) return StepResult{false, "cannot save config: " + saved.error().message, false};
         return StepResult{true, "", false};
     }
     auto change = std::make_shared<ConfigChange>();
@@ -105,10 +105,10 @@ void PluginContext::apply_config(const std::string& config_json, ConfigChange& c
         return;
     }
     // Stored before the worker runs anything else, so that the next callback reads it.
-    const std::string unsaved = host_.persist_config(component_id_, config_json);
-    if (!unsaved.empty()) undo("not saved");  // a full or read-only disk
-    change.finish(unsaved.empty() ? StepResult{true, "", false}
-                                  : StepResult{false, "cannot save config: " + unsaved, false});
+    const Status saved = host_.persist_config(component_id_, config_json);
+    if (!saved) undo("not saved");  // a full or read-only disk
+    change.finish(saved ? StepResult{true, "", false}
+                        : StepResult{false, "cannot save config: " + saved.error().message, false});
 }
 
 }  // namespace lucid::host

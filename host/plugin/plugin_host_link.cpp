@@ -74,10 +74,10 @@ std::string HostLink::read_config(const std::string& component_id) {
     return call.services ? call.services->read_config(component_id) : "{}";
 }
 
-std::string HostLink::persist_config(const std::string& component_id, const std::string& json) {
+Status HostLink::persist_config(const std::string& component_id, const std::string& json) {
     Call call(*this);
-    return call.services ? call.services->persist_config(component_id, json)
-                         : "the component was left behind";
+    if (!call.services) return Error{Errc::cancelled, "the component was left behind"};
+    return call.services->persist_config(component_id, json);
 }
 
 void HostLink::cut() {

@@ -49,8 +49,8 @@ class HostLink {
     std::chrono::system_clock::time_point now();  // cut: the system clock
     void status_changed(const std::string& component_id, const ComponentStatus& status);
     std::string read_config(const std::string& component_id);  // cut: "{}"
-    std::string persist_config(const std::string& component_id,
-                               const std::string& json);  // cut: says it was not stored
+    Status persist_config(const std::string& component_id,
+                          const std::string& json);  // cut: says it was not stored
 
     void cut();
     bool connected() const;

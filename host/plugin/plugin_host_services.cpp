@@ -22,7 +22,7 @@ void PluginHostServices::refuse_command(const std::string& component_id, const s
                                         const std::string& payload, const std::string& error) {
     const auto request = contract::parse_command(payload);
     contract::Result result(request.request_id, now());
-    result.fail(request.ok() ? error : request.error);
+    result.fail(contract::refusal_error(payload, error));
     publish(contract::component_command_result_topic(base_topic(), component_id, action),
             result.str(), 1, false);
 }

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "common/expected.hpp"
 #include "contract/command_request.hpp"
 #include "contract/component_state.hpp"
 #include "contract/payloads.hpp"
@@ -92,9 +93,8 @@ class PluginHostServices {
     // The component's config as a JSON object text ("{}" when none).
     virtual std::string read_config(const std::string& component_id) = 0;
     // Stores a config the plugin accepted (registry entry + `components/{cid}/cfg/state`).
-    // Returns why it could not be stored (e.g. the disk's errno text), empty when it was.
-    virtual std::string persist_config(const std::string& component_id,
-                                       const std::string& json) = 0;
+    // The error says why it could not be stored (e.g. the disk's errno text).
+    virtual Status persist_config(const std::string& component_id, const std::string& json) = 0;
 };
 
 }  // namespace lucid::host

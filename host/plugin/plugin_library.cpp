@@ -23,9 +23,9 @@ PluginLibrary::~PluginLibrary() {
     if (impl_->library.is_loaded()) unload();
 }
 
-PluginLibrary::LoadResult PluginLibrary::load(const std::filesystem::path& file) {
+Expected<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::filesystem::path& file) {
     const std::string where = file.string() + ": ";
-    auto fail = [](std::string error) { return LoadResult{nullptr, std::move(error)}; };
+    auto fail = [](std::string error) { return Error{Errc::invalid, std::move(error)}; };
 
     // 1. Nothing of the plugin runs before these checks pass.
     ManifestResult manifest = read_manifest(file);
@@ -75,7 +75,7 @@ PluginLibrary::LoadResult PluginLibrary::load(const std::filesystem::path& file)
     if (!d.create || !d.start || !d.stop || !d.destroy) {
         return fail(where + "descriptor lacks create, start, stop or destroy");
     }
-    return LoadResult{std::move(self), {}};
+    return self;
 }
 
 PluginLibrary::UnloadReport PluginLibrary::unload() {

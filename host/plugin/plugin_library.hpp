@@ -10,7 +10,7 @@
 // library that stays mapped (STB_GNU_UNIQUE symbols, a thread still running, another dlopen)
 // cannot be replaced by a new version without restarting the agent.
 //
-// Thread: a PluginLibrary is used by one thread at a time. Errors: returned as text naming the
+// Thread: a PluginLibrary is used by one thread at a time. Errors: Expected, the text naming the
 // file; nothing throws.
 #pragma once
 
@@ -20,25 +20,20 @@
 #include <memory>
 #include <string>
 
+#include "common/expected.hpp"
 #include "install/plugin_manifest.hpp"
 
 namespace lucid::host {
 
 class PluginLibrary {
   public:
-    struct LoadResult {
-        std::unique_ptr<PluginLibrary> library;  // set on success
-        std::string error;                       // otherwise
-        bool ok() const { return library != nullptr; }
-    };
-
     struct UnloadReport {
         bool unmapped = false;          // the library left the address space
         bool restart_required = false;  // !unmapped: only an agent restart frees it
     };
 
-    // Steps 1-3 above.
-    static LoadResult load(const std::filesystem::path& file);
+    // Steps 1-3 above. The error (Errc::invalid) names the file.
+    static Expected<std::unique_ptr<PluginLibrary>> load(const std::filesystem::path& file);
 
     ~PluginLibrary();  // unloads when still loaded (without the report)
     PluginLibrary(const PluginLibrary&) = delete;

@@ -54,11 +54,11 @@ class FakeHostServices : public host::PluginHostServices {
         auto it = configs_.find(cid);
         return it == configs_.end() ? "{}" : it->second;
     }
-    std::string persist_config(const std::string& cid, const std::string& json) override {
+    host::Status persist_config(const std::string& cid, const std::string& json) override {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (!persist_error_.empty()) return persist_error_;
+        if (!persist_error_.empty()) return host::Error{host::Errc::io, persist_error_};
         configs_[cid] = json;
-        return {};
+        return host::done();
     }
     // From now on persist_config() stores nothing and answers `error` ("" stores again).
     void fail_persist(const std::string& error) {

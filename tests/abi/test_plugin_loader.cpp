@@ -25,8 +25,8 @@ TEST_CASE("a well-behaved plugin runs through create, start, stop, destroy and u
     FakeHostServices services;
     services.set_config("good", R"({"mode":"fast"})");
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_GOOD, services);
-    REQUIRE_MESSAGE(loaded.ok(), loaded.error);
-    auto& component = *loaded.component;
+    REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+    auto& component = *loaded.value();
     auto started = component.start();
     REQUIRE_MESSAGE(started.ok, started.error);
     CHECK(component.status().state == lucid::host::ComponentState::running);
@@ -90,13 +90,13 @@ TEST_CASE("a command with malformed JSON or an unknown action still gets a resul
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_GOOD, services);
     REQUIRE(loaded.ok());
-    REQUIRE(loaded.component->start().ok);
-    loaded.component->context().take_command("add", "{not json");
+    REQUIRE(loaded.value()->start().ok);
+    loaded.value()->context().take_command("add", "{not json");
     auto bad = services.wait_for_publish(kBase + "good/evt/add_result");
     REQUIRE(bad);
     CHECK(contains(bad->payload, R"("ok":false)"));
     CHECK(contains(bad->payload, R"("error":"invalid JSON)"));
-    loaded.component->context().take_command("nope", R"({"request_id":"r2"})");
+    loaded.value()->context().take_command("nope", R"({"request_id":"r2"})");
     auto unknown = services.wait_for_publish(kBase + "good/evt/nope_result");
     REQUIRE(unknown);
     CHECK(contains(unknown->payload, "unknown command: nope"));
@@ -107,8 +107,9 @@ TEST_CASE("a wrong ABI major in the manifest is refused before any plugin code r
     ::unsetenv("LUCID_TEST_ABI_MISMATCH_RAN");
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_ABI_MISMATCH, services);
     REQUIRE_FALSE(loaded.ok());
-    CHECK(contains(loaded.error, LUCID_TEST_PLUGIN_ABI_MISMATCH));
-    CHECK(contains(loaded.error, "plugin ABI 2.0 is not supported; this host expects ABI 1.x"));
+    CHECK(contains(loaded.error().message, LUCID_TEST_PLUGIN_ABI_MISMATCH));
+    CHECK(contains(loaded.error().message,
+                   "plugin ABI 2.0 is not supported; this host expects ABI 1.x"));
     CHECK(std::getenv("LUCID_TEST_ABI_MISMATCH_RAN") == nullptr);  // its constructor never ran
     CHECK_FALSE(PluginLibrary::is_mapped(LUCID_TEST_PLUGIN_ABI_MISMATCH));
 }
@@ -117,8 +118,8 @@ TEST_CASE("a descriptor declaring another ABI major is refused and unloaded") {
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_DESCRIPTOR_ABI, services);
     REQUIRE_FALSE(loaded.ok());
-    CHECK(contains(loaded.error, LUCID_TEST_PLUGIN_DESCRIPTOR_ABI));
-    CHECK(contains(loaded.error, "plugin ABI 2.0 is not supported"));
+    CHECK(contains(loaded.error().message, LUCID_TEST_PLUGIN_DESCRIPTOR_ABI));
+    CHECK(contains(loaded.error().message, "plugin ABI 2.0 is not supported"));
     CHECK_FALSE(PluginLibrary::is_mapped(LUCID_TEST_PLUGIN_DESCRIPTOR_ABI));
 }
 
@@ -126,62 +127,62 @@ TEST_CASE("a library without the entry point is refused clearly") {
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_NO_ENTRY, services);
     REQUIRE_FALSE(loaded.ok());
-    CHECK(contains(loaded.error, "missing entry point lucid_plugin_entry"));
+    CHECK(contains(loaded.error().message, "missing entry point lucid_plugin_entry"));
 }
 
 TEST_CASE("a plugin that throws in start is isolated and reported failed") {
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_THROWS, services);
     REQUIRE(loaded.ok());
-    auto started = loaded.component->start();
+    auto started = loaded.value()->start();
     CHECK_FALSE(started.ok);
     CHECK(started.error == "start failed: sensor missing");
-    CHECK(loaded.component->status().state == lucid::host::ComponentState::failed);
-    CHECK(loaded.component->status().error == "start failed: sensor missing");
+    CHECK(loaded.value()->status().state == lucid::host::ComponentState::failed);
+    CHECK(loaded.value()->status().error == "start failed: sensor missing");
     CHECK(services.statuses().back().second.state == lucid::host::ComponentState::failed);
     // What it registered before throwing is forgotten; nothing is delivered to it any more.
     CHECK(services.subscription_count("throws") == 0);
-    CHECK_FALSE(loaded.component->context().deliver_message(kBase + "throws/in", "x", 0, false));
-    auto stopped = loaded.component->stop_and_unload();
+    CHECK_FALSE(loaded.value()->context().deliver_message(kBase + "throws/in", "x", 0, false));
+    auto stopped = loaded.value()->stop_and_unload();
     CHECK(stopped.unmapped);
 }
 
 TEST_CASE("an older, smaller descriptor is zero-filled: the fields it lacks are not read") {
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_OLD_STRUCT, services);
-    REQUIRE_MESSAGE(loaded.ok(), loaded.error);
-    REQUIRE(loaded.component->start().ok);
+    REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+    REQUIRE(loaded.value()->start().ok);
     // The bytes after its struct_size hold a config_changed that refuses; it must not run.
-    CHECK(loaded.component->context().propose_config(R"({"x":1})").ok);
-    CHECK(loaded.component->stop_and_unload().unmapped);
+    CHECK(loaded.value()->context().propose_config(R"({"x":1})").ok);
+    CHECK(loaded.value()->stop_and_unload().unmapped);
 }
 
 TEST_CASE("a newer, larger descriptor of the same major is truncated and runs") {
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_FUTURE_STRUCT, services);
-    REQUIRE_MESSAGE(loaded.ok(), loaded.error);
-    REQUIRE(loaded.component->start().ok);
+    REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+    REQUIRE(loaded.value()->start().ok);
     auto hello = services.wait_for_publish(kBase + "future-struct/hello");
     REQUIRE(hello);
     CHECK(hello->payload == "future");
-    CHECK(loaded.component->stop_and_unload().ok);
+    CHECK(loaded.value()->stop_and_unload().ok);
 }
 
 TEST_CASE("the cpu plugin publishes usage and load on its configured interval, then unloads") {
     FakeHostServices services;
     services.set_config("cpu", R"({"interval_s":1})");
     auto loaded = PluginComponent::load(LUCID_PLUGIN_CPU, services);
-    REQUIRE_MESSAGE(loaded.ok(), loaded.error);
-    REQUIRE(loaded.component->start().ok);
+    REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+    REQUIRE(loaded.value()->start().ok);
     auto event = services.wait_for_publish(kBase + "cpu/evt/cpu", std::chrono::seconds(5));
     REQUIRE(event);
     CHECK(contains(event->payload, R"("type":"cpu")"));
     CHECK(contains(event->payload, R"("load1":)"));
     CHECK(contains(event->payload, R"("usage_percent":)"));
-    auto refused = loaded.component->context().propose_config(R"({"interval_s":0})");
+    auto refused = loaded.value()->context().propose_config(R"({"interval_s":0})");
     CHECK_FALSE(refused.ok);
     CHECK(refused.error == "interval_s must be an integer between 1 and 3600");
-    auto report = loaded.component->stop_and_unload();
+    auto report = loaded.value()->stop_and_unload();
     CHECK(report.ok);
     CHECK(report.unmapped);
 }
@@ -190,11 +191,11 @@ TEST_CASE("a library that stays mapped after unload is reported as needing a res
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_PLUGIN_ECHO, services);
     REQUIRE(loaded.ok());
-    REQUIRE(loaded.component->start().ok);
+    REQUIRE(loaded.value()->start().ok);
     // A second reference (as a leaked handle or a NODELETE flag would) keeps it mapped.
     void* extra = dlopen(LUCID_PLUGIN_ECHO, RTLD_NOW | RTLD_NOLOAD);
     REQUIRE(extra != nullptr);
-    auto report = loaded.component->stop_and_unload();
+    auto report = loaded.value()->stop_and_unload();
     CHECK(report.ok);
     CHECK_FALSE(report.unmapped);
     CHECK(report.restart_required);
@@ -205,10 +206,10 @@ TEST_CASE("a library that stays mapped after unload is reported as needing a res
 TEST_CASE("a plain C plugin declared with LUCID_PLUGIN_C loads, runs and unloads") {
     FakeHostServices services;
     auto loaded = PluginComponent::load(LUCID_TEST_PLUGIN_C, services);
-    REQUIRE_MESSAGE(loaded.ok(), loaded.error);
-    REQUIRE(loaded.component->start().ok);
+    REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
+    REQUIRE(loaded.value()->start().ok);
     auto hello = services.wait_for_publish(kBase + "c-plugin/hello");
     REQUIRE(hello);
     CHECK(hello->payload == "hello from C");
-    CHECK(loaded.component->stop_and_unload().unmapped);
+    CHECK(loaded.value()->stop_and_unload().unmapped);
 }

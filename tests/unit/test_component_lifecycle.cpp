@@ -84,9 +84,9 @@ struct FakeStore : ComponentStore {
     dropin::FileVersion file_version(const std::filesystem::path&) override {
         return {true, 7, 42, 0};
     }
-    std::string set_aside(const std::filesystem::path& file, const std::string&) override {
+    Status set_aside(const std::filesystem::path& file, const std::string&) override {
         set_aside_files.push_back(file.string());
-        return {};
+        return done();
     }
 };
 
@@ -149,7 +149,12 @@ struct FakeRuntime : PluginRuntime {
         if (it == running_.end()) return {};
         const Plugin p = plugins.at(it->second);
         running_.erase(it);
-        lifecycle->report_status(cid, {ComponentState::stopped, p.version, ""});
+        if (p.stuck_on_stop) {
+            lifecycle->report_status(
+                cid, {ComponentState::failed, p.version, "stop did not return within 1 s"});
+        } else {
+            lifecycle->report_status(cid, {ComponentState::stopped, p.version, ""});
+        }
         return {true, p.stuck_on_stop};
     }
     bool running(const std::string& cid) const override { return running_.count(cid) > 0; }
@@ -456,7 +461,9 @@ TEST_CASE("start, stop and restart say when there was nothing to do") {
     Outcome stopped = w.lifecycle.stop("cpu");
     CHECK_FALSE(stopped.noop);
     CHECK(stopped.restart_required);
-    CHECK(w.sink.state("cpu") == ComponentState::stopped);
+    // Left stuck in a call: it keeps the failed status its runtime reported, and why.
+    CHECK(w.sink.state("cpu") == ComponentState::failed);
+    CHECK(w.sink.statuses.at("cpu").error == "stop did not return within 1 s");
     CHECK(w.lifecycle.stop("cpu").noop);
     CHECK(w.lifecycle.not_run_error("cpu") == "component not running: cpu");
     CHECK(w.lifecycle.restart("cpu").ok());
@@ -535,17 +542,57 @@ TEST_CASE("an install the agent died in is answered before anything starts") {
     CHECK(w.store.saved.find("cpu")->enabled);
 }
 
-TEST_CASE("a first install that took the agent down stays failed without a registry entry") {
+TEST_CASE("a first MQTT install that took the agent down is answered and leaves no status") {
     World w;
     w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "new", "1.0.0", "start"};
     w.store.evidence.installing["new"] = PendingInstall{"r", "new", "1.0.0", "s", "{}"};
     w.boot();
-    CHECK(w.sink.state("new") == ComponentState::quarantined);
     CHECK_FALSE(w.answered.at(0).rolled_back);
+    CHECK(w.sink.statuses.count("new") == 0);
+    CHECK(w.lifecycle.views().empty());
+    CHECK(w.lifecycle.not_run_error("new") == "component not found: new");
+}
+
+TEST_CASE("a first drop-in install that took the agent down stays failed until uninstalled") {
+    World w;
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "new", "1.0.0", "start"};
+    w.store.evidence.installing["new"] = PendingInstall{
+        "", "new", "1.0.0", "s", R"({"type":"dropin","path":"/plugins.d/new-1.0.0.so"})"};
+    w.boot();
+    CHECK(w.sink.state("new") == ComponentState::quarantined);
     const auto views = w.lifecycle.views();
     REQUIRE(views.size() == 1);
     CHECK_FALSE(views[0].config_json);
     CHECK(w.lifecycle.not_run_error("new") == "component not running: new");
+    CHECK(w.lifecycle.uninstall("new", Channel::mqtt, std::nullopt).noop);
+    CHECK(w.sink.forgotten_ids.count("new"));
+}
+
+TEST_CASE("installing the quarantined build again lifts the quarantine and runs it enabled") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "start"};
+    w.boot();
+    REQUIRE(w.sink.state("cpu") == ComponentState::quarantined);
+    auto decided = w.lifecycle.decide_install("cpu", "cpu", "1.0.0", "sha-cpu-1.0.0");
+    CHECK_FALSE(decided);  // not a noop: it goes on to the install
+    const Outcome outcome = w.lifecycle.install(w.order("cpu", "1.0.0"));
+    REQUIRE(outcome.ok());
+    CHECK_FALSE(outcome.noop);
+    CHECK(w.store.quarantined.empty());
+    CHECK(w.runtime.running("cpu"));
+    CHECK(w.store.saved.find("cpu")->enabled);
+}
+
+TEST_CASE("another build installed over a quarantined one runs enabled, also at the next boot") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "start"};
+    w.boot();
+    REQUIRE_FALSE(w.store.saved.find("cpu")->enabled);
+    REQUIRE(w.lifecycle.install(w.order("cpu", "2.0.0")).ok());
+    CHECK(w.runtime.running_version("cpu") == "2.0.0");
+    CHECK(w.store.saved.find("cpu")->enabled);
 }
 
 TEST_CASE("configure proposes the stored config with the set keys replaced") {

@@ -124,8 +124,8 @@ TEST_CASE("a drop-in whose .sig is a FIFO is refused at once, naming the signatu
     const fs::path sig = dir / "x-1.0.0.so.sig";
     REQUIRE(::mkfifo(sig.c_str(), 0600) == 0);
     const auto out = stage_with_deadline(dir / "x-1.0.0.so", files, {}, sig);
-    CHECK_FALSE(out.artifact);
-    CHECK(out.error == sig.string() + " is not a regular file");
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().message == sig.string() + " is not a regular file");
     CHECK(staging_empty(files));
 }
 
@@ -135,12 +135,14 @@ TEST_CASE("a drop-in whose .sig links to /dev/zero or is large is refused, not r
     write_file(dir / "x-1.0.0.so", "not a plugin");
     fs::create_symlink("/dev/zero", dir / "x-1.0.0.so.sig");
     const auto device = stage_with_deadline(dir / "x-1.0.0.so", files, {});
-    CHECK(device.error == (dir / "x-1.0.0.so.sig").string() + " is not a regular file");
+    REQUIRE_FALSE(device.ok());
+    CHECK(device.error().message == (dir / "x-1.0.0.so.sig").string() + " is not a regular file");
 
     fs::remove(dir / "x-1.0.0.so.sig");
     write_file(dir / "x-1.0.0.so.sig", std::string(5000, 'A'));
     const auto large = stage_with_deadline(dir / "x-1.0.0.so", files, {});
-    CHECK(large.error ==
+    REQUIRE_FALSE(large.ok());
+    CHECK(large.error().message ==
           (dir / "x-1.0.0.so.sig").string() + " exceeds the size cap of 4096 bytes (it has 5000)");
     CHECK(staging_empty(files));
 }
@@ -157,9 +159,9 @@ TEST_CASE("a drop-in over the size cap is refused before anything is copied to s
     VerifierSettings settings;
     settings.limits.max_bytes = 1 << 20;
     const auto out = stage_with_deadline(big, files, settings);
-    CHECK_FALSE(out.artifact);
-    CHECK(out.error == big.string() + " exceeds the size cap of 1048576 bytes (it has " +
-                           std::to_string((300ll << 20) + 1) + ")");
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().message == big.string() + " exceeds the size cap of 1048576 bytes (it has " +
+                                     std::to_string((300ll << 20) + 1) + ")");
     CHECK(staging_empty(files));
 }
 
@@ -169,8 +171,8 @@ TEST_CASE("a FIFO drop-in is refused with a reason, not 'Success', and never wai
     const fs::path fifo = dir / "fifo-1.0.0.so";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     const auto out = stage_with_deadline(fifo, files, {}, fifo);
-    CHECK_FALSE(out.artifact);
-    CHECK_FALSE(contains(out.error, "Success"));
-    CHECK(out.error == fifo.string() + " is not a regular file");
+    REQUIRE_FALSE(out.ok());
+    CHECK_FALSE(contains(out.error().message, "Success"));
+    CHECK(out.error().message == fifo.string() + " is not a regular file");
     CHECK(staging_empty(files));
 }

@@ -87,18 +87,20 @@ TEST_CASE("a drop-in file and its signature are moved aside under hidden names")
     TempDir dir;
     write_file(dir / "echo-1.0.0.so", "so");
     write_file(dir / "echo-1.0.0.so.sig", "sig");
-    CHECK(move_dropin_aside(dir / "echo-1.0.0.so", "uninstalled") == "");
+    CHECK(move_dropin_aside(dir / "echo-1.0.0.so", "uninstalled").ok());
     CHECK_FALSE(fs::exists(dir / "echo-1.0.0.so"));
     CHECK_FALSE(fs::exists(dir / "echo-1.0.0.so.sig"));
     CHECK(fs::exists(dir / ".echo-1.0.0.so.uninstalled"));
     CHECK(fs::exists(dir / ".echo-1.0.0.so.sig.uninstalled"));
     // Gone already (the operator deleted it meanwhile): nothing to do, no error.
-    CHECK(move_dropin_aside(dir / "echo-1.0.0.so", "superseded") == "");
+    CHECK(move_dropin_aside(dir / "echo-1.0.0.so", "superseded").ok());
     // A directory that refuses the rename: the error names the file and the reason.
     write_file(dir / "other-1.0.0.so", "so");
     fs::create_directory(dir / ".other-1.0.0.so.superseded");
     write_file(dir / ".other-1.0.0.so.superseded" / "keep", "x");
-    const std::string error = move_dropin_aside(dir / "other-1.0.0.so", "superseded");
+    const auto moved = move_dropin_aside(dir / "other-1.0.0.so", "superseded");
+    REQUIRE_FALSE(moved.ok());
+    const std::string& error = moved.error().message;
     CHECK(error.find("cannot move " + (dir / "other-1.0.0.so").string() + " aside to ") == 0);
     CHECK(fs::exists(dir / "other-1.0.0.so"));
 }

@@ -68,7 +68,7 @@ class Services : public PluginHostServices {
                         const std::string& payload, const std::string& error) override {
         const auto request = contract::parse_command(payload);
         contract::Result result(request.request_id, now());
-        result.fail(request.ok() ? error : request.error);
+        result.fail(contract::refusal_error(payload, error));
         record(refused_, contract::component_command_result_topic(base_topic(), cid, action),
                result.str());
     }
@@ -91,10 +91,10 @@ class Services : public PluginHostServices {
         std::lock_guard<std::mutex> lock(mutex_);
         return persisted_.empty() ? "{}" : persisted_.back();
     }
-    std::string persist_config(const std::string&, const std::string& json) override {
+    Status persist_config(const std::string&, const std::string& json) override {
         std::lock_guard<std::mutex> lock(mutex_);
         persisted_.push_back(json);
-        return {};
+        return done();
     }
     std::vector<std::string> persisted() {
         std::lock_guard<std::mutex> lock(mutex_);
