@@ -12,7 +12,8 @@
 //    before `x-9.0.0.so`).
 //  - When MQTT uninstalls a drop-in component, or installs another version over it, the file
 //    (and its `.sig`) is moved aside as the hidden `.<name>.uninstalled` / `.<name>.superseded`:
-//    nothing is deleted, and a hidden name is never loaded again.
+//    nothing is deleted, and a hidden name is never loaded again. An uninstall moves every other
+//    file of that dist in the directory aside too: an older one would install it again.
 //  - Deleting a drop-in file uninstalls only a component whose entry names that file.
 //
 // Thread: pure functions, except move_dropin_aside (renames files). Errors: Status; none thrown.

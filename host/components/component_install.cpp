@@ -119,15 +119,23 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
 }
 
 void ComponentManager::answer_interrupted(const InterruptedInstall& answer) {
-    if (answer.pending.request_id.empty()) return;  // a drop-in file: nobody asked
     contract::Result result(answer.pending.request_id, now());
     describe(result, answer.component_id, answer.pending.dist_name, answer.pending.version,
              answer.pending.sha256);
     flags(result, false, answer.rolled_back, false);
     result.fail(answer.error);
+    // A drop-in file has no request to answer, but its install gets its audit line all the same.
+    const Channel channel = channel_of_source(answer.pending.source_json);
+    std::string source;
+    if (channel == Channel::dropin) {
+        registry::Entry installing;
+        installing.source_json = answer.pending.source_json;
+        source = "dropin " + dropin_file_of(installing).string();
+    }
     audit({install_operation(answer.from, answer.pending.version), answer.component_id,
-           answer.pending.request_id, "", answer.from, answer.pending.version},
+           answer.pending.request_id, source, answer.from, answer.pending.version},
           result);
+    if (answer.pending.request_id.empty()) return;  // nobody asked
     commands::CommandSpec install;
     install.name = "install";
     install.result_topic = mqtt_.topics.at(contract::topics::kInstall.result);

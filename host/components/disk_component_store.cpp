@@ -4,6 +4,7 @@
 #include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "components/component_channel.hpp"
+#include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -184,6 +185,22 @@ void DiskComponentStore::consume_deaths() {
 
 dropin::FileVersion DiskComponentStore::file_version(const fs::path& file) {
     return dropin::file_version(file);
+}
+
+std::vector<fs::path> DiskComponentStore::files_of_dist(const fs::path& dir,
+                                                        const std::string& dist) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (const auto& file : fs::directory_iterator(dir, ec)) {
+        const std::string name = file.path().filename().string();
+        if (name.empty() || name[0] == '.' || file.path().extension() != ".so") continue;
+        try {
+            if (registry::parse_artifact_name(name).dist_name == dist) out.push_back(file.path());
+        } catch (const std::invalid_argument&) {
+            // Not an artifact name: the drop-in directory never loads it either.
+        }
+    }
+    return out;
 }
 
 Status DiskComponentStore::set_aside(const fs::path& file, const std::string& suffix) {

@@ -47,6 +47,8 @@ class DiskComponentStore final : public ComponentStore {
 
     dropin::FileVersion file_version(const std::filesystem::path& file) override;
     Status set_aside(const std::filesystem::path& file, const std::string& suffix) override;
+    std::vector<std::filesystem::path> files_of_dist(const std::filesystem::path& dir,
+                                                     const std::string& dist) override;
 
     install::ComponentFiles& files() { return files_; }
 

@@ -268,9 +268,14 @@ Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel c
     }
     store_.lift_quarantine(cid);
     forget(cid);
-    // Otherwise the file would install it again at the next start.
+    // Otherwise the file would install it again at the next start, and so would an older file
+    // of it left in the directory (it yielded to the one that ran, which is gone now).
     if (channel == Channel::mqtt && owner_of(entry) == Channel::dropin) {
-        set_aside(dropin_file_of(entry), "uninstalled", cid);
+        const fs::path file = dropin_file_of(entry);
+        set_aside(file, "uninstalled", cid);
+        for (const auto& other : store_.files_of_dist(file.parent_path(), dist)) {
+            set_aside(other, "uninstalled", cid);
+        }
     }
     outcome.restart_required = stopped.restart_required;
     sink_.changed();

@@ -87,6 +87,9 @@ class ComponentStore {
     virtual dropin::FileVersion file_version(const std::filesystem::path& file) = 0;
     // Renames a drop-in file (and its .sig) aside as `.<name>.<suffix>` (component_channel.hpp).
     virtual Status set_aside(const std::filesystem::path& file, const std::string& suffix) = 0;
+    // The artifact files of `dist` (any version, not hidden) in the directory `dir`.
+    virtual std::vector<std::filesystem::path> files_of_dist(const std::filesystem::path& dir,
+                                                             const std::string& dist) = 0;
 };
 
 // Where plugins run: load, start, stop, configure, and hand them messages.

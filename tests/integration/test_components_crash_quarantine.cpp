@@ -80,6 +80,10 @@ TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, 
     check_failed_with(rig, "crash", "crashed: SIGABRT in start");
     CHECK(fs::exists(dropins / crash.name));
     CHECK(ok_of(rig.ping("cq-d-ping")));
+    // Nobody asked for this install, but it has its audit line like any other.
+    CHECK_MESSAGE(rig.agent.log().find("audit: op=install component=crash source='dropin " +
+                                       (dropins / crash.name).string() + "'") != std::string::npos,
+                  rig.agent.log());
     // What lucidctl reads later, connecting now: the retained status says failed, not the
     // `starting` the crashed agent left (the boot's status was set before any connection).
     MqttClient later(rig.broker.port());

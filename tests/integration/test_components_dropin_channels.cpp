@@ -56,6 +56,27 @@ TEST_CASE("an MQTT uninstall of a drop-in component moves its file aside; it sta
     CHECK_FALSE(rig.wait_status("echo", "running", "", std::chrono::milliseconds(0)));
 }
 
+TEST_CASE("an MQTT uninstall of a drop-in component sets its older files aside too") {
+    // The older file yielded to the newer one while both were there; once the newer one is
+    // set aside, it would install the uninstalled component again at the next start.
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    DropinRig rig("chan-uninstall-all");
+    fs::copy_file(v1.path, rig.dropin() / v1.name);
+    fs::copy_file(v2.path, rig.dropin() / v2.name);
+    rig.start_agent();
+    REQUIRE_MESSAGE(rig.wait_status("echo", "running", "2.0.0"), rig.agent.log());
+
+    auto result = rig.uninstall(R"({"request_id":"cua-1","component_id":"echo"})", "cua-1");
+    CHECK_MESSAGE(ok_of(result), result.payload);
+    CHECK_FALSE(fs::exists(rig.dropin() / v1.name));
+    CHECK_FALSE(fs::exists(rig.dropin() / v2.name));
+
+    restart(rig);
+    rig.fence(true);  // the initial scan has been handled
+    CHECK_MESSAGE(registry_entry(rig.registry(), "echo").empty(), rig.agent.log());
+}
+
 TEST_CASE("an MQTT install of another version takes a drop-in component over") {
     const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
     const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -88,6 +89,11 @@ struct FakeStore : ComponentStore {
         set_aside_files.push_back(file.string());
         return done();
     }
+    std::vector<std::filesystem::path> other_dropin_files;  // what files_of_dist finds
+    std::vector<std::filesystem::path> files_of_dist(const std::filesystem::path&,
+                                                     const std::string&) override {
+        return other_dropin_files;
+    }
 };
 
 // Plugins by file path: what each declares and how it behaves. Reports its states to the
@@ -110,10 +116,11 @@ struct FakeRuntime : PluginRuntime {
     std::map<std::string, Plugin> plugins;  // by path
     ComponentLifecycle* lifecycle = nullptr;
     Token next = 1;
-    std::map<Token, std::string> mapped;          // token → path
-    std::map<std::string, std::string> running_;  // cid → path
-    std::vector<std::string> started;             // "cid@version", in order
-    std::vector<std::string> proposed;            // configs proposed
+    std::map<Token, std::string> mapped;               // token → path
+    std::map<std::string, std::string> running_;       // cid → path
+    std::vector<std::string> started;                  // "cid@version", in order
+    std::function<void(const std::string&)> on_start;  // runs as a start begins
+    std::vector<std::string> proposed;                 // configs proposed
     std::vector<std::string> delivered;
 
     void add(const std::string& path, Plugin plugin) { plugins[path] = std::move(plugin); }
@@ -131,6 +138,7 @@ struct FakeRuntime : PluginRuntime {
         mapped.erase(token);
         const Plugin& p = plugins.at(path);
         started.push_back(cid + "@" + p.version);
+        if (on_start) on_start(cid);
         lifecycle->report_status(cid, {ComponentState::starting, p.version, ""});
         if (!p.start_error.empty()) {
             lifecycle->report_status(cid, {ComponentState::stopped, p.version, ""});
@@ -449,8 +457,11 @@ TEST_CASE("uninstalling a drop-in component over MQTT sets its file aside") {
     e.source_json = R"({"type":"dropin","path":"/plugins.d/cpu-1.0.0.so"})";
     w.registered(e);
     w.boot();
+    // An older file of it, left in the directory, would install it again at the next start.
+    w.store.other_dropin_files = {"/plugins.d/cpu-0.9.0.so"};
     REQUIRE(w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt).ok());
-    CHECK(w.store.set_aside_files == std::vector<std::string>{"/plugins.d/cpu-1.0.0.so"});
+    CHECK(w.store.set_aside_files ==
+          std::vector<std::string>{"/plugins.d/cpu-1.0.0.so", "/plugins.d/cpu-0.9.0.so"});
 }
 
 TEST_CASE("start, stop and restart say when there was nothing to do") {
@@ -506,11 +517,20 @@ TEST_CASE("deaths while a component starts: it starts first and alone, then is q
     StartMarker marker{"/p", "1.0.0", 0};
 
     SUBCASE("below the limit, the suspect starts first and its count goes on") {
-        marker.deaths = 0;
+        marker.deaths = 1;
         w.store.evidence.starting["z"] = marker;
-        w.boot();
+        int deaths_in_marker = -1;
+        w.runtime.on_start = [&](const std::string& cid) {
+            if (cid == "z") deaths_in_marker = w.store.starting.at("z").deaths;
+        };
+        const auto problems = w.boot();
         CHECK(w.runtime.started == std::vector<std::string>{"z@1.0.0", "a@1.0.0"});
         CHECK(w.runtime.running("z"));
+        // The marker of this start carries the deaths so far: one more makes the third.
+        CHECK(deaths_in_marker == 2);
+        CHECK(std::find(problems.begin(), problems.end(),
+                        "component z 1.0.0: the agent stopped while it was starting (2 of 3 "
+                        "before quarantine); starting it first, alone") != problems.end());
     }
     SUBCASE("at the limit, it is quarantined") {
         marker.deaths = 2;
