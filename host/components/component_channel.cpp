@@ -34,9 +34,9 @@ Channel channel_of_source(const std::string& source_json) {
     return source_field(source_json, "type") == kDropinType ? Channel::dropin : Channel::mqtt;
 }
 
-fs::path dropin_file_of(const registry::Entry& entry) {
-    if (owner_of(entry) != Channel::dropin) return {};
-    return source_field(entry.source_json, "path");
+fs::path dropin_file_of_source(const std::string& source_json) {
+    if (channel_of_source(source_json) != Channel::dropin) return {};
+    return source_field(source_json, "path");
 }
 
 std::optional<std::string> dropin_yields_to(const registry::Entry& installed,

@@ -36,9 +36,12 @@ inline Channel owner_of(const registry::Entry& entry) {
     return channel_of_source(entry.source_json);
 }
 
-// The drop-in file a drop-in component was installed from (`source.path`); empty when the
-// entry is not owned by the drop-in directory.
-std::filesystem::path dropin_file_of(const registry::Entry& entry);
+// The drop-in file an install source names (`source.path`); empty when the source is not the
+// drop-in directory. dropin_file_of: the file a registered component was installed from.
+std::filesystem::path dropin_file_of_source(const std::string& source_json);
+inline std::filesystem::path dropin_file_of(const registry::Entry& entry) {
+    return dropin_file_of_source(entry.source_json);
+}
 
 // Whether a drop-in file of `file_version` must leave `installed` alone: nullopt when it may
 // install over it (over an MQTT component: only a newer version; over a drop-in one: any

@@ -125,13 +125,8 @@ void ComponentManager::answer_interrupted(const InterruptedInstall& answer) {
     flags(result, false, answer.rolled_back, false);
     result.fail(answer.error);
     // A drop-in file has no request to answer, but its install gets its audit line all the same.
-    const Channel channel = channel_of_source(answer.pending.source_json);
-    std::string source;
-    if (channel == Channel::dropin) {
-        registry::Entry installing;
-        installing.source_json = answer.pending.source_json;
-        source = "dropin " + dropin_file_of(installing).string();
-    }
+    const fs::path dropin_file = dropin_file_of_source(answer.pending.source_json);
+    const std::string source = dropin_file.empty() ? "" : "dropin " + dropin_file.string();
     audit({install_operation(answer.from, answer.pending.version), answer.component_id,
            answer.pending.request_id, source, answer.from, answer.pending.version},
           result);

@@ -13,7 +13,6 @@ namespace fs = std::filesystem;
 ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedFn changed)
     : settings_(std::move(settings)),
       mqtt_(std::move(mqtt)),
-      components_prefix_(mqtt_.topics.base() + "/components/"),
       store_(settings_.data_dir, settings_.legacy_registries),
       sink_(mqtt_.session, mqtt_.topics, std::move(changed)),
       lifecycle_({settings_.health_window, settings_.start_deaths_before_quarantine}, store_,
@@ -23,10 +22,10 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
     // The broker sends the retained snapshots of our components at every (re)subscribe: the way
     // to find those of components this agent no longer has (clear_if_stale()). Plugins'
     // messages take routes of their own, one per subscription (subscribe()).
-    for (const char* snapshot : {"+/status", "+/cfg/state"}) {
-        mqtt_.router.add(components_prefix_ + snapshot,
-                         [this](const mqtt::MqttMessage& m) { clear_if_stale(m); });
-        mqtt_.session.subscribe(components_prefix_ + snapshot, 1);
+    for (const std::string& snapshots :
+         {mqtt_.topics.component_status("+"), mqtt_.topics.component_cfg_state("+")}) {
+        mqtt_.router.add(snapshots, [this](const mqtt::MqttMessage& m) { clear_if_stale(m); });
+        mqtt_.session.subscribe(snapshots, 1);
     }
     // Every plugin command, whatever runs: one subscription the agent never ends, so that the
     // persistent session keeps commands sent while the agent is stopped (a plugin's own
@@ -45,7 +44,7 @@ std::vector<std::string> ComponentManager::boot() {
     // in the persistent session: beside `components/+/cmd/+` it would deliver commands twice.
     const registry::Registry registry = lifecycle_.registry();
     for (const auto& [id, entry] : registry.entries()) {
-        mqtt_.session.unsubscribe_previous(components_prefix_ + id + "/cmd/+");
+        mqtt_.session.unsubscribe_previous(mqtt_.topics.component_command(id, "+"));
     }
     return problems;
 }
@@ -148,23 +147,17 @@ std::vector<std::string> ComponentManager::publish_component_snapshots() {
 // ---- the network thread ------------------------------------------------------------------------
 
 void ComponentManager::clear_if_stale(const mqtt::MqttMessage& message) {
-    const std::string& topic = message.topic;
-    const std::string& prefix = components_prefix_;
-    if (!message.retain || message.payload.empty() ||
-        topic.compare(0, prefix.size(), prefix) != 0) {
-        return;
-    }
-    const auto slash = topic.find('/', prefix.size());
-    if (slash == std::string::npos) return;
-    const std::string cid = topic.substr(prefix.size(), slash - prefix.size());
-    const std::string snapshot = topic.substr(slash + 1);
-    if (snapshot != "status" && snapshot != "cfg/state") return;
+    if (!message.retain || message.payload.empty()) return;
+    const auto topic = contract::parse_component_topic(mqtt_.topics.base(), message.topic);
+    if (!topic || (topic->suffix != "status" && topic->suffix != "cfg/state")) return;
+    const std::string& cid = topic->component_id;
+    const std::string& snapshot = topic->suffix;
     // Under the lifecycle's state lock: a status set meanwhile by an install of that very
     // component is then published after the clear, never wiped by it.
     lifecycle_.if_unknown(cid, [&] {
         logger("components")
             ->info("clearing the retained {} of {}, which is not installed", snapshot, cid);
-        mqtt_.session.publish(topic, "", 1, true);
+        mqtt_.session.publish(message.topic, "", 1, true);
     });
 }
 

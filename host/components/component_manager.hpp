@@ -174,8 +174,6 @@ class ComponentManager final : public PluginHostServices {
 
     const ManagerSettings settings_;
     Mqtt mqtt_;
-    // `{base}/components/`, matched against every message and plugin publish: built once.
-    const std::string components_prefix_;
 
     DiskComponentStore store_;
     MqttStatusSink sink_;

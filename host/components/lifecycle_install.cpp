@@ -33,24 +33,16 @@ Outcome dist_taken(const std::string& dist, const std::string& owner) {
         "dist_name '" + dist + "' is already installed as component '" + owner + "'");
 }
 
-fs::path dropin_file_of_source(const std::string& source_json) {
-    registry::Entry entry;
-    entry.source_json = source_json;
-    return dropin_file_of(entry);
-}
-
 }  // namespace
 
 std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& component_id,
                                                           const std::string& dist,
                                                           const std::string& version,
                                                           const std::string& sha256) {
-    const auto registered_entry = registered(component_id);
-    // The same build installed again on purpose lifts its quarantine (contract §4.1): not a noop.
-    const bool quarantined = registered_entry && quarantine_error(*registered_entry);
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    if (const auto* entry = registry_.find(component_id)) {
-        if (same_artifact(*entry, dist, version, sha256) && !quarantined) {
+    const registry::Registry registry = this->registry();
+    if (const auto* entry = registry.find(component_id)) {
+        // The same build installed again on purpose lifts its quarantine (contract §4.1).
+        if (same_artifact(*entry, dist, version, sha256) && !quarantine_error(*entry)) {
             Outcome noop;
             noop.noop = true;
             return noop;
@@ -60,7 +52,7 @@ std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& com
                                    install::ComponentFiles::different_build_error(dist, version));
         }
     }
-    if (const auto* owner = registry_.find_by_dist(dist);
+    if (const auto* owner = registry.find_by_dist(dist);
         owner && owner->component_id != component_id) {
         return dist_taken(dist, owner->component_id);
     }

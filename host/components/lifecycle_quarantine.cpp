@@ -95,9 +95,7 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
             q.dropin_path = dropin_file_of(*entry).string();
         } else if (installing) {
             q.sha256 = p->second.sha256;
-            registry::Entry installing_entry;
-            installing_entry.source_json = p->second.source_json;
-            q.dropin_path = dropin_file_of(installing_entry).string();
+            q.dropin_path = dropin_file_of_source(p->second.source_json).string();
         }
         if (!q.dropin_path.empty()) q.dropin = store_.file_version(q.dropin_path);
         // The registered build stays out until enabled; a drop-in file until it changes. An
