@@ -87,8 +87,8 @@ Agent::~Agent() {
 }
 
 void Agent::register_commands() {
-    const RestartSettings restart{
-        commands::is_supervised(config_.supervision, config::getenv_string), &restart_record_};
+    const RestartSettings restart{config::is_supervised(config_.supervision, config::getenv_string),
+                                  &restart_record_};
     for (auto& spec : core_command_specs(topics_, *this, restart)) {
         const auto topic = spec.command_topic;
         dispatcher_->add(std::move(spec));
@@ -193,7 +193,7 @@ void Agent::shutdown_cleanly() {
     // explicitly, and only then do we disconnect: it must reach the broker first.
     if (auto connection = session_->connection()) {
         const auto outcome = snapshots_->publish_offline(connection->session);
-        if (!outcome.ok || !session_->wait_delivered(outcome.mid, kOfflineDeliveryTimeout)) {
+        if (!outcome || !session_->wait_delivered(outcome.value(), kOfflineDeliveryTimeout)) {
             log->warn("offline status not acknowledged by the broker");
         }
     }

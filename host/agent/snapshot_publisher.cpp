@@ -42,8 +42,8 @@ double SnapshotPublisher::uptime_s() const {
 
 bool SnapshotPublisher::publish(const std::string& topic, const std::string& payload) {
     const auto outcome = publisher_.publish(topic, payload, 1, true);
-    if (!outcome.ok) logger("agent")->warn("cannot publish {}: {}", topic, outcome.error);
-    return outcome.ok;
+    if (!outcome) logger("agent")->warn("cannot publish {}: {}", topic, outcome.error().message);
+    return outcome.ok();
 }
 
 std::vector<contract::ComponentSnapshot> SnapshotPublisher::components() const {
@@ -152,7 +152,7 @@ mqtt::WillMessage SnapshotPublisher::will(std::uint64_t session) const {
                              1, true};
 }
 
-mqtt::PublishOutcome SnapshotPublisher::publish_offline(std::uint64_t session) {
+mqtt::MessageId SnapshotPublisher::publish_offline(std::uint64_t session) {
     const auto w = will(session);
     return publisher_.publish(w.topic, w.payload, w.qos, w.retain);
 }

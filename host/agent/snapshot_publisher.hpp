@@ -71,7 +71,7 @@ class SnapshotPublisher {
     // The Will for connection number `session`.
     mqtt::WillMessage will(std::uint64_t session) const;
     // The explicit offline status of a clean shutdown (same content as the Will).
-    mqtt::PublishOutcome publish_offline(std::uint64_t session);
+    mqtt::MessageId publish_offline(std::uint64_t session);
 
     double uptime_s() const;
     const contract::AgentTopics& topics() const { return topics_; }

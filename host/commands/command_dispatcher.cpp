@@ -107,11 +107,12 @@ void CommandDispatcher::finish(const CommandSpec& spec, const std::string& reque
         log->error("{}: cannot persist request '{}': {}", spec.name, request_id, e.what());
     }
     const auto outcome = publisher_.publish(spec.result_topic, payload, 1, false);
-    if (!outcome.ok) {
-        log->warn("{}: cannot publish result of '{}': {}", spec.name, request_id, outcome.error);
+    if (!outcome) {
+        log->warn("{}: cannot publish result of '{}': {}", spec.name, request_id,
+                  outcome.error().message);
     }
     if (reply.after_delivery) {
-        if (outcome.ok && !publisher_.wait_delivered(outcome.mid, kDeliveryTimeout)) {
+        if (outcome && !publisher_.wait_delivered(outcome.value(), kDeliveryTimeout)) {
             log->warn("{}: result of '{}' not acknowledged within {} ms", spec.name, request_id,
                       kDeliveryTimeout.count());
         }
@@ -121,7 +122,9 @@ void CommandDispatcher::finish(const CommandSpec& spec, const std::string& reque
 
 void CommandDispatcher::publish_result(const std::string& topic, const std::string& payload) {
     const auto outcome = publisher_.publish(topic, payload, 1, false);
-    if (!outcome.ok) logger("commands")->warn("cannot publish on {}: {}", topic, outcome.error);
+    if (!outcome) {
+        logger("commands")->warn("cannot publish on {}: {}", topic, outcome.error().message);
+    }
 }
 
 bool CommandDispatcher::responsive(std::chrono::milliseconds timeout) {

@@ -6,22 +6,6 @@
 
 namespace lucid::host::commands {
 
-bool is_supervised(Supervision setting, const EnvLookup& env) {
-    switch (setting) {
-        case Supervision::yes:
-            return true;
-        case Supervision::no:
-            return false;
-        case Supervision::automatic:
-            break;
-    }
-    for (const char* name : {"INVOCATION_ID", "NOTIFY_SOCKET"}) {
-        auto value = env(name);
-        if (value && !value->empty()) return true;
-    }
-    return false;
-}
-
 std::optional<std::string> restart_refusal(
     bool supervised, std::optional<std::chrono::system_clock::time_point> last_restart,
     std::chrono::system_clock::time_point now) {

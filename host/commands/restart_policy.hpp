@@ -1,11 +1,9 @@
 // When the `restart` command may exit the agent (contract §4.9).
 //
-// Exiting only makes sense under a service manager that starts us again. "Supervised" is
-// decided by the `supervised` setting (config: --supervised / LUCID_SUPERVISED = auto|yes|no);
-// `auto` looks for what systemd gives its services: INVOCATION_ID (every unit) or NOTIFY_SOCKET
-// (Type=notify). Restarts closer than 10 s apart are refused, across agent restarts too: the
-// last restart time is persisted in `{data}/last_restart`, so a command loop cannot make the
-// agent flap.
+// Exiting only makes sense under a service manager that starts us again (the `supervised`
+// setting, config/supervision.hpp). Restarts closer than 10 s apart are refused, across agent
+// restarts too: the last restart time is persisted in `{data}/last_restart`, so a command loop
+// cannot make the agent flap.
 //
 // The agent exits with kRestartExitCode (75, EX_TEMPFAIL): non-zero, so `Restart=on-failure`
 // restarts it, and distinct from crash codes in the journal.
@@ -14,7 +12,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,12 +19,6 @@ namespace lucid::host::commands {
 
 inline constexpr int kRestartExitCode = 75;
 inline constexpr std::chrono::seconds kMinRestartInterval{10};
-
-enum class Supervision { automatic, yes, no };
-
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-
-bool is_supervised(Supervision setting, const EnvLookup& env);
 
 // nullopt when the restart may proceed, else the exact result error.
 std::optional<std::string> restart_refusal(

@@ -25,7 +25,9 @@ enum class Errc {
     refused,    // kept out: quarantined, unsupported, not running
     io,         // the disk said no
     plugin,     // the plugin's own code failed (load, start, config)
+    stuck,      // the plugin did not return in time: its code may still run, its library stays
     cancelled,  // the agent is stopping
+    deferred,   // not now, but later by itself: a QoS 1 publish kept for the next connection
 };
 
 struct Error {

@@ -212,7 +212,7 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
     // Not connected (plugins start at boot before the first connection, or the broker is away)
     // but queued for the next connection: for the plugin that publish succeeded; failing it
     // would fail start().
-    return outcome.ok || outcome.queued;
+    return outcome || outcome.error().code == Errc::deferred;
 }
 
 void ComponentManager::subscribe(const std::string& component_id, std::uint64_t subscription,

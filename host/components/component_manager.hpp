@@ -39,7 +39,7 @@
 #include "install/install_request.hpp"
 #include "mqtt/message_router.hpp"
 #include "mqtt/mqtt_session.hpp"
-#include "plugin/plugin_component.hpp"
+#include "plugin/plugin_context.hpp"
 #include "plugin/plugin_host_services.hpp"
 
 namespace lucid::host::components {

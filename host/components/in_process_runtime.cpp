@@ -4,7 +4,7 @@
 
 namespace lucid::host::components {
 
-InProcessRuntime::InProcessRuntime(PluginHostServices& services, PluginComponent::Options options,
+InProcessRuntime::InProcessRuntime(PluginHostServices& services, PluginContext::Options options,
                                    std::chrono::milliseconds stall_after)
     : services_(services), options_(options), stall_watch_(stall_after) {}
 
@@ -13,10 +13,10 @@ InProcessRuntime::~InProcessRuntime() {
 }
 
 Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file) {
-    auto loaded = PluginComponent::load(file, services_, options_);
+    auto loaded = PluginContext::load(file, services_, options_);
     if (!loaded) return loaded.error();
     const Token token = next_token_++;
-    Mapped mapped{token, loaded.value()->manifest().component_id};
+    Mapped mapped{token, loaded.value()->component_id()};
     mapped_[token] = std::move(loaded.value());
     return mapped;
 }
@@ -26,18 +26,17 @@ void InProcessRuntime::discard(Token token) { mapped_.erase(token); }
 Status InProcessRuntime::start(Token token, const std::string& component_id) {
     auto it = mapped_.find(token);
     if (it == mapped_.end()) return Error{Errc::invalid, "no such mapped plugin"};
-    PluginComponent& plugin = *it->second;
+    PluginContext& plugin = *it->second;
     running_[component_id] = std::move(it->second);
     mapped_.erase(it);
     {
         std::lock_guard<std::mutex> lock(contexts_mutex_);
-        contexts_[component_id] = &plugin.context();
+        contexts_[component_id] = &plugin;
     }
-    stall_watch_.watch(component_id, plugin.context());
-    const auto started = plugin.start();
-    if (started.ok) return done();
-    stop(component_id);
-    return Error{Errc::plugin, started.error};
+    stall_watch_.watch(component_id, plugin);
+    Status started = plugin.start();
+    if (!started) stop(component_id);  // unloads it, or keeps it for ever when stuck
+    return started;
 }
 
 PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
@@ -51,16 +50,23 @@ PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
     }
     // Not while holding a lock: a health check in progress may report through the services.
     stall_watch_.unwatch(component_id);
-    const auto report = it->second->stop_and_unload();
+    std::unique_ptr<PluginContext> plugin = std::move(it->second);
     running_.erase(it);
+    const Status stopped = plugin->stop();
+    bool restart_required = true;
+    if (plugin->stuck()) {
+        PluginContext::abandon(std::move(plugin));
+    } else {
+        restart_required = plugin->unload().restart_required;
+    }
     // A plugin left stuck in a call never unsubscribed: its routes would reach a later plugin
     // of this component (whose subscription ids start again at 1).
     services_.unsubscribe_all(component_id);
-    if (!report.ok && !report.error.empty()) {
+    if (!stopped) {
         logger("components")
-            ->warn("component {} stopped with an error: {}", component_id, report.error);
+            ->warn("component {} stopped with an error: {}", component_id, stopped.error().message);
     }
-    return {true, report.restart_required};
+    return {true, restart_required};
 }
 
 bool InProcessRuntime::running(const std::string& component_id) const {
@@ -73,9 +79,7 @@ Status InProcessRuntime::propose_config(const std::string& component_id,
     if (it == running_.end()) {
         return Error{Errc::refused, "component not running: " + component_id};
     }
-    const auto outcome = it->second->context().propose_config(config_json);
-    if (!outcome.ok) return Error{Errc::plugin, outcome.error};
-    return done();
+    return it->second->propose_config(config_json);
 }
 
 void InProcessRuntime::deliver(const std::string& component_id, std::uint64_t subscription,

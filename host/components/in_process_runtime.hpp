@@ -1,4 +1,4 @@
-// The plugin runtime that runs plugins in the agent's own process (PluginComponent: dlopen, a
+// The plugin runtime that runs plugins in the agent's own process (PluginContext: dlopen, a
 // worker thread per plugin), with the stall watch that reports a plugin stuck in a callback.
 // The lifecycle's PluginRuntime port (lifecycle_ports.hpp); a child-process runtime is the
 // other implementation to come (issue 17).
@@ -14,7 +14,7 @@
 #include <mutex>
 
 #include "components/lifecycle_ports.hpp"
-#include "plugin/plugin_component.hpp"
+#include "plugin/plugin_context.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 
 namespace lucid::host::components {
@@ -23,7 +23,7 @@ class InProcessRuntime final : public PluginRuntime {
   public:
     // `services`: what the plugins call (the agent's ComponentManager); it outlives this.
     // `stall_after`: a callback running this long makes its component failed/unresponsive.
-    InProcessRuntime(PluginHostServices& services, PluginComponent::Options options,
+    InProcessRuntime(PluginHostServices& services, PluginContext::Options options,
                      std::chrono::milliseconds stall_after);
     ~InProcessRuntime() override;  // stops every plugin still running
 
@@ -42,10 +42,10 @@ class InProcessRuntime final : public PluginRuntime {
 
   private:
     PluginHostServices& services_;
-    const PluginComponent::Options options_;
+    const PluginContext::Options options_;
     Token next_token_ = 1;
-    std::map<Token, std::unique_ptr<PluginComponent>> mapped_;
-    std::map<std::string, std::unique_ptr<PluginComponent>> running_;
+    std::map<Token, std::unique_ptr<PluginContext>> mapped_;
+    std::map<std::string, std::unique_ptr<PluginContext>> running_;
     // For the network thread: the running plugins' contexts, valid while in the map.
     mutable std::mutex contexts_mutex_;
     std::map<std::string, PluginContext*> contexts_;

@@ -16,7 +16,7 @@ bool MqttStatusSink::publish_status(const std::string& component_id,
                                                     status.dropped_messages,
                                                     std::chrono::system_clock::now()),
                  1, true)
-        .ok;
+        .ok();
 }
 
 bool MqttStatusSink::publish_config(const std::string& component_id,
@@ -26,7 +26,7 @@ bool MqttStatusSink::publish_config(const std::string& component_id,
             topics_.component_cfg_state(component_id),
             contract::component_cfg_state_payload(config_json, std::chrono::system_clock::now()), 1,
             true)
-        .ok;
+        .ok();
 }
 
 void MqttStatusSink::forgotten(const std::string& component_id) {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "commands/restart_policy.hpp"
+#include "config/supervision.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/mqtt_url.hpp"
 
@@ -42,7 +42,7 @@ struct AgentConfig {
     SignaturePolicy signature_policy = SignaturePolicy::optional;
     std::vector<std::string> allowed_source_prefixes;  // empty → any http(s)/file URL
     std::string github_base_url = "https://github.com";
-    commands::Supervision supervision = commands::Supervision::automatic;
+    Supervision supervision = Supervision::automatic;
     // A plugin callback running longer makes its component failed/unresponsive.
     std::chrono::milliseconds plugin_stall{10000};
     // An upgraded component that reports failed within this long is rolled back.

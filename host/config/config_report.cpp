@@ -37,9 +37,9 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("signature_policy", to_string(c.signature_policy));
     add("allowed_source_prefixes", join(c.allowed_source_prefixes));
     add("github_base_url", install::redact_source_url(c.github_base_url));
-    const char* sup = c.supervision == commands::Supervision::yes  ? "yes"
-                      : c.supervision == commands::Supervision::no ? "no"
-                                                                   : "auto";
+    const char* sup = c.supervision == Supervision::yes  ? "yes"
+                      : c.supervision == Supervision::no ? "no"
+                                                         : "auto";
     add("supervised", sup);
     add("plugin_stall_s",
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));

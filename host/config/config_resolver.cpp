@@ -324,11 +324,11 @@ class Resolver {
     bool misc() {
         if (auto sup = get("supervised")) {
             if (sup->text == "auto") {
-                config_.supervision = commands::Supervision::automatic;
+                config_.supervision = Supervision::automatic;
             } else if (sup->text == "yes" || sup->text == "1" || sup->text == "true") {
-                config_.supervision = commands::Supervision::yes;
+                config_.supervision = Supervision::yes;
             } else if (sup->text == "no" || sup->text == "0" || sup->text == "false") {
-                config_.supervision = commands::Supervision::no;
+                config_.supervision = Supervision::no;
             } else {
                 return fail(bad(*sup, "supervised", "auto, yes or no"));
             }

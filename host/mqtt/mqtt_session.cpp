@@ -279,15 +279,14 @@ void MqttSession::on_unsubscribe_cb(mosquitto*, void* self, int mid) {
     session->subscriptions_.unsubscribed(filter);
 }
 
-PublishOutcome MqttSession::publish(const std::string& topic, std::string_view payload, int qos,
-                                    bool retain) {
-    PublishOutcome outcome;
-    const int rc = mosquitto_publish(mosq_, &outcome.mid, topic.c_str(),
-                                     static_cast<int>(payload.size()), payload.data(), qos, retain);
-    outcome.ok = rc == MOSQ_ERR_SUCCESS;
-    if (!outcome.ok) outcome.error = mosquitto_strerror(rc);
-    outcome.queued = rc == MOSQ_ERR_NO_CONN && qos > 0;
-    return outcome;
+MessageId MqttSession::publish(const std::string& topic, std::string_view payload, int qos,
+                               bool retain) {
+    int mid = 0;
+    const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                                     payload.data(), qos, retain);
+    if (rc == MOSQ_ERR_SUCCESS) return mid;
+    return Error{rc == MOSQ_ERR_NO_CONN && qos > 0 ? Errc::deferred : Errc::io,
+                 mosquitto_strerror(rc)};
 }
 
 bool MqttSession::wait_delivered(int mid, std::chrono::milliseconds timeout) {

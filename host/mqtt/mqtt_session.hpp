@@ -113,8 +113,8 @@ class MqttSession final : public Publisher {
     // session, unless the set holds it: now when connected, else at the next connect.
     void unsubscribe_previous(const std::string& filter);
 
-    PublishOutcome publish(const std::string& topic, std::string_view payload, int qos,
-                           bool retain) override;
+    MessageId publish(const std::string& topic, std::string_view payload, int qos,
+                      bool retain) override;
     bool wait_delivered(int mid, std::chrono::milliseconds timeout) override;
     bool connected() const override { return connected_.load(); }
 

@@ -1,24 +1,22 @@
 // The seam through which everything in the host publishes: the MQTT session implements it,
 // unit tests use a recording fake.
 //
-// Thread: implementations are safe from any thread. Errors: reported in PublishOutcome, never
-// thrown.
+// Thread: implementations are safe from any thread. Errors: an Expected, never thrown:
+// Errc::deferred when not connected but the client keeps the message and sends it on
+// (re)connect (QoS 1/2: libmosquitto reports MOSQ_ERR_NO_CONN for a message it has queued all
+// the same); Errc::io with libmosquitto's text otherwise.
 #pragma once
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
+#include "common/expected.hpp"
+
 namespace lucid::host::mqtt {
 
-struct PublishOutcome {
-    bool ok = false;
-    int mid = 0;        // message id, for wait_delivered()
-    std::string error;  // when !ok
-    // Not connected, but kept by the client and sent on (re)connect (QoS 1/2): libmosquitto
-    // reports MOSQ_ERR_NO_CONN for a message it has queued all the same.
-    bool queued = false;
-};
+// A published message's id, for wait_delivered().
+using MessageId = Expected<int>;
 
 class Publisher {
   public:
@@ -26,8 +24,8 @@ class Publisher {
 
     // Queues a message. QoS 1 messages published while disconnected are kept by the client and
     // sent after the reconnect.
-    virtual PublishOutcome publish(const std::string& topic, std::string_view payload, int qos,
-                                   bool retain) = 0;
+    virtual MessageId publish(const std::string& topic, std::string_view payload, int qos,
+                              bool retain) = 0;
 
     // Blocks until message `mid` was handed to the broker (PUBACK for QoS 1). False on timeout.
     virtual bool wait_delivered(int mid, std::chrono::milliseconds timeout) = 0;

@@ -39,6 +39,9 @@ PluginContext::~PluginContext() {
         running = phase_ == Phase::running || phase_ == Phase::starting;
     }
     if (running) stop();
+    // Its code may still run on the detached worker: better mapped for ever than unmapped under
+    // it (the runtime abandon()s a stuck plugin instead of destroying it).
+    if (stuck()) static_cast<void>(library_.release());
 }
 
 bool PluginContext::accepting() const {
@@ -74,56 +77,54 @@ void PluginContext::forget_registrations() {
     for (const auto& [id, sub] : forgotten) host_.unsubscribe(component_id_, id, sub.filter);
 }
 
-PluginContext::StepResult PluginContext::start() {
+Status PluginContext::start() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (phase_ != Phase::created) return StepResult{false, "already started", false};
+        if (phase_ != Phase::created) return Error{Errc::invalid, "already started"};
         phase_ = Phase::starting;
     }
     set_status(ComponentState::starting, "");
     // Shared with the task, which may finish after we gave up on it. Both sides decide under
     // mutex_ who is late: the task publishes its result (done), or we abandon it (abandoned).
     struct Outcome {
-        StepResult result;
-        bool done = false;
+        Status result = done();
+        bool finished = false;
         bool abandoned = false;
     };
     auto outcome = std::make_shared<Outcome>();
     worker_.run_and_wait(
         [this, outcome] {
-            StepResult result;
+            Status result = done();
             PluginCall call;
             const lucid_host_api* api = &api_table();
             auto* host = reinterpret_cast<lucid_host*>(this);
             lucid_status status = call_plugin(
                 call, [&] { return descriptor_.create(api, host, &instance_, call.handle()); });
             if (status != LUCID_OK) {
-                result.error = call.failure("create", status);
+                result = Error{Errc::plugin, call.failure("create", status)};
                 instance_ = nullptr;
                 forget_registrations();
             } else if (status = call_plugin(
                            call, [&] { return descriptor_.start(instance_, call.handle()); });
                        status != LUCID_OK) {
-                result.error = call.failure("start", status);
+                result = Error{Errc::plugin, call.failure("start", status)};
                 // A failed start is not stopped, only destroyed (lucid/plugin.h).
                 forget_registrations();
                 descriptor_.destroy(std::exchange(instance_, nullptr));
-            } else {
-                result.ok = true;
             }
             {
                 std::lock_guard<std::mutex> lock(mutex_);
                 if (!outcome->abandoned) {
                     // Running from here on, not only once start() resumes: a timer or plugin
                     // thread may report its status before that.
-                    if (result.ok) phase_ = Phase::running;
+                    if (result) phase_ = Phase::running;
                     outcome->result = std::move(result);
-                    outcome->done = true;
+                    outcome->finished = true;
                     return;
                 }
             }
             // Started after start() gave up: nobody will ever stop this instance but us.
-            if (result.ok) {
+            if (result) {
                 PluginCall late;
                 call_plugin(late, [&] { return descriptor_.stop(instance_, late.handle()); });
                 forget_registrations();
@@ -131,46 +132,43 @@ PluginContext::StepResult PluginContext::start() {
             }
         },
         call_timeout_, "start");
-    StepResult result;
+    Status result = done();
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (outcome->done) {  // also when it finished just after run_and_wait gave up
+        if (outcome->finished) {  // also when it finished just after run_and_wait gave up
             result = outcome->result;
         } else {
             outcome->abandoned = true;
-            result = StepResult{
-                false,
-                "start did not return within " + std::to_string(call_timeout_.count()) + " ms",
-                true};
+            stuck_ = true;
+            result = Error{Errc::stuck, "start did not return within " +
+                                            std::to_string(call_timeout_.count()) + " ms"};
         }
         // Before the registrations are forgotten: a stuck start registers nothing more.
-        phase_ = result.ok ? Phase::running : Phase::stopped;
+        phase_ = result ? Phase::running : Phase::stopped;
     }
-    if (result.ok) {
+    if (result) {
         // A status the plugin reported while starting or since (a failure found at once) stands.
         set_status(ComponentState::running, "", /*unless_reported=*/true);
         return result;
     }
-    log_->error("{}", result.error);
-    if (result.stuck) {
+    log_->error("{}", result.error().message);
+    if (result.error().code == Errc::stuck) {
         // The plugin keeps the worker thread, but nothing queued, no timer and no broker
         // subscription of it may outlive the failed start.
         worker_.close();
-        worker_.detach();  // kept for ever (PluginComponent::abandon), never joined
+        worker_.detach();  // kept for ever (abandon()), never joined
         forget_registrations();
     } else {
         worker_.shutdown(call_timeout_);
     }
-    set_status(ComponentState::failed, result.error);
+    set_status(ComponentState::failed, result.error().message);
     return result;
 }
 
-PluginContext::StepResult PluginContext::stop() {
+Status PluginContext::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (phase_ != Phase::running) {
-            return StepResult{phase_ == Phase::stopped, "not running", false, true};
-        }
+        if (phase_ != Phase::running) return done();  // never started, failed, or stopped
         phase_ = Phase::stopping;  // no new deliveries, timers or subscriptions from here on
     }
     // Forgotten before stop() so that nothing new is queued. What is queued is not run: the
@@ -186,38 +184,47 @@ PluginContext::StepResult PluginContext::stop() {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stall_) wait = std::min(wait, stall_->threshold);
     }
-    auto outcome = std::make_shared<StepResult>();
+    auto outcome = std::make_shared<std::string>();  // the plugin's stop error
     bool finished = worker_.run_and_wait(
         [this, outcome] {
             PluginCall call;
             lucid_status status =
                 call_plugin(call, [&] { return descriptor_.stop(instance_, call.handle()); });
-            if (status != LUCID_OK) outcome->error = call.failure("stop", status);
+            if (status != LUCID_OK) *outcome = call.failure("stop", status);
             forget_registrations();  // whatever stop() itself registered
-            outcome->ok = status == LUCID_OK;
-            worker_.close();  // on the worker: nothing queued behind the stop runs any more
+            worker_.close();         // on the worker: nothing queued behind the stop runs any more
             // Last: once the plugin is destroyed, a context left behind may be freed (its owner
             // waits for exactly that), so nothing of it is touched after.
             descriptor_.destroy(std::exchange(instance_, nullptr));
         },
         wait, "stop", PluginWorker::Place::front);
-    StepResult result = finished ? *outcome : StepResult{};
+    Status result = done();
     if (!finished) {
-        result.stuck = true;
-        result.error = stop_timeout_error(wait);
+        result = Error{Errc::stuck, stop_timeout_error(wait)};
         // This context is kept for ever (never joined): the thread ends on its own once the
         // callback returns and the queued stop ran.
         worker_.detach();
     } else if (!worker_.shutdown(call_timeout_)) {
-        result.stuck = true;
+        result = Error{Errc::stuck,
+                       outcome->empty() ? "plugin is stuck in a call; kept loaded" : *outcome};
+    } else if (!outcome->empty()) {
+        result = Error{Errc::plugin, *outcome};
     }
+    const bool stuck = !result && result.error().code == Errc::stuck;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         phase_ = Phase::stopped;
+        stuck_ = stuck_ || stuck;
     }
-    if (!result.error.empty()) log_->error("{}", result.error);
-    set_status(result.stuck ? ComponentState::failed : ComponentState::stopped, result.error);
+    const std::string error = result ? "" : result.error().message;
+    if (!error.empty()) log_->error("{}", error);
+    set_status(stuck ? ComponentState::failed : ComponentState::stopped, error);
     return result;
+}
+
+bool PluginContext::stuck() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stuck_;
 }
 
 bool PluginContext::deliver_message(const std::string& topic, const std::string& payload, int qos,

@@ -15,19 +15,27 @@
 //   status()           for snapshots;
 //   check_responsive() from a PluginStallWatch (plugin_stall_watch.hpp, which also describes
 //                      what an unresponsive plugin looks like from outside).
-// Lifecycle (PluginComponent drives it): start() once, stop() once. After stop() returns, no
-// callback of the plugin runs any more (queue closed, timers cancelled, subscriptions
-// forgotten) unless it reported `stuck`. A start() that times out closes the worker and forgets
-// the plugin's subscriptions, commands and timers at once; if start returns later, the
-// instance is stopped and destroyed right there on the worker.
+// Lifecycle (the plugin runtime drives it):
+//   auto plugin = PluginContext::load(file, services, options);  // the loader: nothing runs yet
+//   if (!plugin) report(plugin.error().message);                  // names the file
+//   plugin.value()->start();   plugin.value()->stop();
+//   if (plugin.value()->stuck()) PluginContext::abandon(std::move(plugin.value()));
+//   else plugin.value()->unload();                                // dlclose, and did it leave?
+// start() once, stop() once. After stop() returns, no callback of the plugin runs any more
+// (queue closed, timers cancelled, subscriptions forgotten) unless it is stuck(). A start()
+// that times out closes the worker and forgets the plugin's subscriptions, commands and timers
+// at once; if start returns later, the instance is stopped and destroyed right there on the
+// worker.
 //
-// Errors: no member throws; the C trampolines never let an exception reach the plugin.
+// Errors: Status/Expected (Errc::plugin: the plugin's own error; Errc::stuck: it did not return
+// in time); no member throws; the C trampolines never let an exception reach the plugin.
 #pragma once
 
 #include <lucid/plugin.h>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,8 +45,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.hpp"
 #include "plugin/plugin_host_link.hpp"
 #include "plugin/plugin_host_services.hpp"
+#include "plugin/plugin_library.hpp"
 #include "plugin/plugin_worker.hpp"
 
 namespace spdlog {
@@ -49,14 +59,25 @@ namespace lucid::host {
 
 class PluginContext {
   public:
-    struct StepResult {
-        bool ok = false;
-        std::string error;         // why not ok
-        bool stuck = false;        // the plugin did not return in time: keep its library mapped
-        bool not_running = false;  // stop(): there was nothing to stop (never started, failed)
+    struct Options {
+        // Upper bound for create/start/stop/config calls into the plugin.
+        std::chrono::milliseconds call_timeout = std::chrono::seconds(10);
+        // Bounds of the plugin's queue of commands and messages; unbounded by default.
+        PluginWorker::Limits queue;
     };
 
-    // `descriptor` must stay callable until stop() returned (its library stays loaded).
+    // The loader (plugin_library.hpp: manifest checks, dlopen, descriptor checks); no plugin
+    // callback runs. The instance owns the library. The error names the file.
+    static Expected<std::unique_ptr<PluginContext>> load(const std::filesystem::path& file,
+                                                         PluginHostServices& services,
+                                                         Options options);
+    static Expected<std::unique_ptr<PluginContext>> load(const std::filesystem::path& file,
+                                                         PluginHostServices& services) {
+        return load(file, services, Options{});
+    }
+
+    // A plugin whose library someone else keeps loaded: `descriptor` must stay callable until
+    // stop() returned (tests drive the ABI with descriptors of their own).
     PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
                   std::string version, PluginHostServices& services,
                   std::chrono::milliseconds call_timeout = std::chrono::seconds(10),
@@ -67,10 +88,23 @@ class PluginContext {
 
     // create + start on the worker. On failure the instance is destroyed, everything it
     // registered is forgotten, and the status is `failed` with the plugin's error text.
-    StepResult start();
+    Status start();
     // stop + destroy on the worker, after cancelling timers and forgetting subscriptions and
-    // commands; then closes the worker. Status `stopped` (error set when stop failed).
-    StepResult stop();
+    // commands; then closes the worker. Status `stopped` (error set when stop failed). Done
+    // when there was nothing to stop.
+    Status stop();
+    // A start or stop did not return in time: the plugin's code may still run on its worker,
+    // so neither its library nor this object may go away (abandon()).
+    bool stuck() const;
+
+    // After stop() of a plugin that is not stuck(): closes its library and checks it left the
+    // address space (plugin_library.hpp). Nothing to do for a plugin without a library.
+    PluginLibrary::UnloadReport unload();
+    // A stuck plugin: cut off from the agent (leave_host()) and kept, with its library, for the
+    // rest of the process, neither freed nor destroyed at exit (where joining its thread would
+    // hang), so that whatever its thread does when it comes back finds memory that is still
+    // there and reaches nothing.
+    static void abandon(std::unique_ptr<PluginContext> plugin);
 
     // Returns true when the message matched a subscription of this plugin. Beyond the queue's
     // limits it is dropped (counted in status().dropped_messages).
@@ -90,7 +124,7 @@ class PluginContext {
     // persisted through the services. ok=false with the plugin's reason when refused, with
     // "cannot save config: ..." when it cannot be stored, and when the plugin does not answer
     // within the call timeout; in those last cases the plugin gets the stored config back.
-    StepResult propose_config(const std::string& config_json);
+    Status propose_config(const std::string& config_json);
 
     ComponentStatus status() const;
 
@@ -169,6 +203,8 @@ class PluginContext {
     bool accepting() const;  // phase starting/running
     bool closed() const;     // phase stopped
 
+    // First: unloaded after every member that can run the plugin's code has gone.
+    std::unique_ptr<PluginLibrary> library_;  // null when the caller keeps the descriptor's code
     const lucid_plugin_descriptor descriptor_;
     const std::string component_id_;
     const std::string version_;
@@ -187,6 +223,7 @@ class PluginContext {
     std::uint64_t dropped_ = 0;           // messages dropped since start (status_.dropped...)
     std::uint64_t dropped_reported_ = 0;  // the count the last published status carried
     bool dropping_ = false;               // the last message offered was dropped
+    bool stuck_ = false;                  // a start or stop did not return in time
     void* instance_ = nullptr;            // touched on the worker only
 
     PluginWorker worker_;  // last: its thread ends before the members above go away

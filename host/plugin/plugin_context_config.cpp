@@ -23,45 +23,45 @@ struct PluginContext::ConfigChange {
     std::condition_variable decided;
     bool given_up = false;  // propose_config() answered "in time" already
     bool storing = false;   // the task is past the point of no return
-    bool done = false;      // `result` is final
-    StepResult result;
+    bool answered = false;  // `result` is final
+    Status result = done();
 
-    void finish(StepResult final_result) {
+    void finish(Status final_result) {
         std::lock_guard<std::mutex> lock(mutex);
         result = std::move(final_result);
-        done = true;
+        answered = true;
         decided.notify_all();
     }
 };
 
-PluginContext::StepResult PluginContext::propose_config(const std::string& config_json) {
+Status PluginContext::propose_config(const std::string& config_json) {
     rapidjson::Document doc;
     doc.Parse(config_json.c_str());
     if (doc.HasParseError() || !doc.IsObject()) {
-        return StepResult{false, "config must be a JSON object", false};
+        return Error{Errc::invalid, "config must be a JSON object"};
     }
     bool running = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         running = phase_ == Phase::running;
-        if (running && stall_) return StepResult{false, unresponsive_refusal(component_id_), false};
+        if (running && stall_) return Error{Errc::refused, unresponsive_refusal(component_id_)};
     }
     if (!running) {
         // Nothing to ask: the plugin sees the config at its next start.
         const Status saved = host_.persist_config(component_id_, config_json);
-        if (!saved) return StepResult{false, "cannot save config: " + saved.error().message, false};
-        return StepResult{true, "", false};
+        if (!saved) return Error{Errc::io, "cannot save config: " + saved.error().message};
+        return done();
     }
     auto change = std::make_shared<ConfigChange>();
     worker_.run_and_wait([this, change, config_json] { apply_config(config_json, *change); },
                          call_timeout_, "config change");
     std::unique_lock<std::mutex> lock(change->mutex);
-    if (!change->done && !change->storing) {
+    if (!change->answered && !change->storing) {
         change->given_up = true;
-        return StepResult{false, "plugin did not answer the config change in time", false};
+        return Error{Errc::stuck, "plugin did not answer the config change in time"};
     }
-    change->decided.wait(lock, [&] { return change->done; });  // a store in progress
-    return change->result;                                     // a refused config changed nothing
+    change->decided.wait(lock, [&] { return change->answered; });  // a store in progress
+    return change->result;  // a refused config changed nothing
 }
 
 void PluginContext::apply_config(const std::string& config_json, ConfigChange& change) {
@@ -89,9 +89,9 @@ void PluginContext::apply_config(const std::string& config_json, ConfigChange& c
         PluginCall call;
         const lucid_status status = offer(config_json, call);
         if (status != LUCID_OK) {
-            change.finish(StepResult{
-                false, call.error.empty() ? call.failure("config change", status) : call.error,
-                false});
+            change.finish(Error{Errc::plugin, call.error.empty()
+                                                  ? call.failure("config change", status)
+                                                  : call.error});
             return;
         }
     }
@@ -107,8 +107,8 @@ void PluginContext::apply_config(const std::string& config_json, ConfigChange& c
     // Stored before the worker runs anything else, so that the next callback reads it.
     const Status saved = host_.persist_config(component_id_, config_json);
     if (!saved) undo("not saved");  // a full or read-only disk
-    change.finish(saved ? StepResult{true, "", false}
-                        : StepResult{false, "cannot save config: " + saved.error().message, false});
+    change.finish(saved ? done()
+                        : Status(Error{Errc::io, "cannot save config: " + saved.error().message}));
 }
 
 }  // namespace lucid::host

@@ -1,6 +1,6 @@
 // A PluginContext's way to the rest of the agent (PluginHostServices), which can be cut.
 //
-// A plugin stuck in a callback is left behind when it is stopped (plugin_component.hpp): its
+// A plugin stuck in a callback is left behind when it is stopped (PluginContext::abandon): its
 // context and library are kept for the rest of the process, and its thread may come back from
 // the plugin at any time: after an uninstall, or while the agent is exiting and destroying
 // the services (the MQTT session, the component manager). Once cut(), nothing that thread

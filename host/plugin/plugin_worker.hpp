@@ -104,7 +104,7 @@ class PluginWorker {
     bool shutdown(std::chrono::milliseconds timeout);
     // Detaches the thread without closing: what is queued (a stop stuck behind a hung callback)
     // still runs if the callback returns, and the thread then ends on its own, never joined.
-    // For a worker whose owner is kept for ever (PluginComponent::abandon). Not on the worker.
+    // For a worker whose owner is kept for ever (PluginContext::abandon). Not on the worker.
     void detach();
 
     // Ids for subscriptions and timers: unique per worker, never 0.

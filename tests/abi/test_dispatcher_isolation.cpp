@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fake_host_services.hpp"
-#include "plugin/plugin_component.hpp"
+#include "plugin/plugin_context.hpp"
 #include "plugin/plugin_worker.hpp"
 
 using namespace lucid::host;
@@ -16,19 +16,19 @@ using lucid::test::FakeHostServices;
 
 TEST_CASE("a plugin blocked in a handler does not delay another plugin") {
     FakeHostServices services;
-    auto slow = PluginComponent::load(LUCID_TEST_PLUGIN_SLOW, services);
-    auto echo = PluginComponent::load(LUCID_PLUGIN_ECHO, services);
+    auto slow = PluginContext::load(LUCID_TEST_PLUGIN_SLOW, services);
+    auto echo = PluginContext::load(LUCID_PLUGIN_ECHO, services);
     REQUIRE_MESSAGE(slow.ok(), slow.error().message);
     REQUIRE_MESSAGE(echo.ok(), echo.error().message);
-    REQUIRE(slow.value()->start().ok);
-    REQUIRE(echo.value()->start().ok);
+    REQUIRE(slow.value()->start().ok());
+    REQUIRE(echo.value()->start().ok());
 
     const std::string base = "lucid/agents/dev1/components/";
     // The caller (standing in for the MQTT network thread) returns at once even though the
     // slow plugin's handler blocks.
     auto before = std::chrono::steady_clock::now();
-    slow.value()->context().take_command("block", R"({"request_id":"b1"})");
-    echo.value()->context().take_command("echo", R"({"request_id":"e1","message":"hi"})");
+    slow.value()->take_command("block", R"({"request_id":"b1"})");
+    echo.value()->take_command("echo", R"({"request_id":"e1","message":"hi"})");
     CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(1));
 
     auto answer = services.wait_for_publish(base + "echo/evt/echo_result", std::chrono::seconds(5));
@@ -48,8 +48,9 @@ TEST_CASE("a plugin blocked in a handler does not delay another plugin") {
     REQUIRE(released);
     CHECK(released->payload.find(R"("released":true)") != std::string::npos);
 
-    CHECK(slow.value()->stop_and_unload().ok);
-    CHECK(echo.value()->stop_and_unload().unmapped);
+    CHECK(slow.value()->stop().ok());
+    CHECK(echo.value()->stop().ok());
+    CHECK(echo.value()->unload().unmapped);
 }
 
 TEST_CASE("a worker runs tasks in order and timers on the same thread") {

@@ -12,12 +12,15 @@
 #include "commands/command_dispatcher.hpp"
 #include "commands/dedup_store.hpp"
 #include "commands/restart_policy.hpp"
+#include "config/supervision.hpp"
 #include "temp_dir.hpp"
 
 using namespace lucid::host;
 using namespace lucid::host::commands;
 using lucid::host::agent::core_command_specs;
 using lucid::host::agent::CoreCommandTarget;
+using lucid::host::config::is_supervised;
+using lucid::host::config::Supervision;
 using namespace std::chrono_literals;
 
 namespace {
@@ -29,12 +32,12 @@ class FakePublisher : public mqtt::Publisher {
         std::string topic;
         std::string payload;
     };
-    mqtt::PublishOutcome publish(const std::string& topic, std::string_view payload, int,
-                                 bool) override {
+    mqtt::MessageId publish(const std::string& topic, std::string_view payload, int,
+                            bool) override {
         std::lock_guard<std::mutex> lock(mutex_);
         sent_.push_back({topic, std::string(payload)});
         cv_.notify_all();
-        return {true, static_cast<int>(sent_.size()), ""};
+        return static_cast<int>(sent_.size());
     }
     bool wait_delivered(int, std::chrono::milliseconds) override { return true; }
     bool connected() const override { return true; }

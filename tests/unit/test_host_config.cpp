@@ -232,7 +232,7 @@ TEST_CASE("install settings: size suffixes, prefixes, policy") {
     CHECK(c.download_stall_s == 5);
     CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
     CHECK(c.signature_policy == SignaturePolicy::required);
-    CHECK(c.supervision == lucid::host::commands::Supervision::yes);
+    CHECK(c.supervision == lucid::host::config::Supervision::yes);
     // A prefix that is no source URL is named by its position, never echoed (a password).
     CHECK(resolve({"--allowed-source-prefixes", "https://a/,artifacts.example.com"}, env).error ==
           "allowed_source_prefixes (flag --allowed-source-prefixes) entry 2 must start with "
