@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
     // signature checking silently off.
     std::string problem;
     if (resolved.config->endpoint.tls) {
-        problem = config::tls_files_problem(resolved.config->tls).value_or("");
+        const Status tls = config::tls_files_problem(resolved.config->tls);
+        if (!tls) problem = tls.error().message;
     }
     auto keys = std::make_shared<const install::TrustedKeySet>(
         install::load_trusted_keys(resolved.config->trusted_keys_dir));

@@ -192,8 +192,10 @@ int cmd_watch(Session& s) {
             }
             s.out() << contract::to_json(doc) << std::endl;
         } else {
-            s.out() << received << " " << message->topic << (message->retain ? " (retained) " : " ")
-                    << message->payload << std::endl;
+            // Shown as text, so that a payload cannot drive the operator's terminal.
+            s.out() << received << " " << printable(message->topic)
+                    << (message->retain ? " (retained) " : " ") << printable(message->payload)
+                    << std::endl;
         }
         // SIGPIPE is ignored: a closed stdout (`lucidctl watch | head`) shows up here.
         if (!s.out()) return kOk;

@@ -111,7 +111,9 @@ void prepare_file(Session& s, const std::string& file, Prepared& p, Document::Al
     require_regular_file(file);
     auto manifest = read_manifest(file);
     if (!manifest.ok()) throw LocalError(manifest.error);
-    if (auto problem = check_manifest(file, *manifest.manifest)) throw LocalError(*problem);
+    if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
+        throw LocalError(checked.error().message);
+    }
     const auto& m = *manifest.manifest;
     if (auto id = command_option(s.options(), "id"); id && *id != m.component_id) {
         throw LocalError("--id '" + *id + "' does not match the component id '" + m.component_id +

@@ -218,7 +218,9 @@ int cmd_plugin_inspect(Session& s) {
     auto result = read_manifest(file);
     if (!result.ok()) throw LocalError(result.error);
     const auto& m = *result.manifest;
-    const auto problem = check_manifest(file, m);
+    const Status checked = check_manifest(file, m);
+    const std::optional<std::string> problem =
+        checked ? std::nullopt : std::optional<std::string>(checked.error().message);
     if (s.json()) {
         Document doc(rapidjson::kObjectType);
         auto& a = doc.GetAllocator();

@@ -30,7 +30,7 @@ std::string format_bytes(double bytes) {
 
 void ProgressLine::update(const std::string& phase, std::uint64_t bytes, std::uint64_t total) {
     if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = now_();
     if (phase != phase_) {
         phase_ = phase;
         phase_start_ = now;

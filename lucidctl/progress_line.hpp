@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
+#include <utility>
 
 namespace lucid::host::ctl {
 
@@ -19,7 +21,11 @@ std::string format_bytes(double bytes);
 
 class ProgressLine {
   public:
-    ProgressLine(std::ostream& out, bool enabled) : out_(out), enabled_(enabled) {}
+    using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+    // `now`: the clock rates are measured with (a test's own).
+    ProgressLine(std::ostream& out, bool enabled, Clock now = std::chrono::steady_clock::now)
+        : out_(out), enabled_(enabled), now_(std::move(now)) {}
     ~ProgressLine() { clear(); }
     ProgressLine(const ProgressLine&) = delete;
     ProgressLine& operator=(const ProgressLine&) = delete;
@@ -36,6 +42,7 @@ class ProgressLine {
 
     std::ostream& out_;
     bool enabled_;
+    Clock now_;
     bool drawn_ = false;
     std::string phase_;
     std::chrono::steady_clock::time_point phase_start_{};

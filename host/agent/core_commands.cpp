@@ -68,8 +68,8 @@ CommandReply restart(CoreCommandTarget& target, const RestartSettings& settings,
     const auto now = Clock::now();
     Result result(request.request_id, now);
     const auto last = settings.record ? settings.record->last() : std::nullopt;
-    if (auto refusal = commands::restart_refusal(settings.supervised, last, now)) {
-        result.fail(*refusal);
+    if (Status allowed = commands::restart_refusal(settings.supervised, last, now); !allowed) {
+        result.fail(allowed.error().message);
         return CommandReply(std::move(result));
     }
     if (settings.record) {

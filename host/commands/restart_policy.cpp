@@ -6,19 +6,20 @@
 
 namespace lucid::host::commands {
 
-std::optional<std::string> restart_refusal(
-    bool supervised, std::optional<std::chrono::system_clock::time_point> last_restart,
-    std::chrono::system_clock::time_point now) {
-    if (!supervised) return std::string("not supervised");
+Status restart_refusal(bool supervised,
+                       std::optional<std::chrono::system_clock::time_point> last_restart,
+                       std::chrono::system_clock::time_point now) {
+    if (!supervised) return Error{Errc::refused, std::string("not supervised")};
     if (last_restart) {
         // A wall clock that stepped backwards counts as "recent" too: refusing one restart is
         // cheaper than a restart loop.
         const auto elapsed = now - *last_restart;
         if (elapsed < kMinRestartInterval && elapsed > -kMinRestartInterval) {
-            return std::string("restart refused: the last restart was less than 10 s ago");
+            return Error{Errc::refused,
+                         std::string("restart refused: the last restart was less than 10 s ago")};
         }
     }
-    return std::nullopt;
+    return done();
 }
 
 RestartRecord::RestartRecord(std::filesystem::path file) : file_(std::move(file)) {}

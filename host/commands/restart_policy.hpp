@@ -15,15 +15,17 @@
 #include <optional>
 #include <string>
 
+#include "common/expected.hpp"
+
 namespace lucid::host::commands {
 
 inline constexpr int kRestartExitCode = 75;
 inline constexpr std::chrono::seconds kMinRestartInterval{10};
 
 // nullopt when the restart may proceed, else the exact result error.
-std::optional<std::string> restart_refusal(
-    bool supervised, std::optional<std::chrono::system_clock::time_point> last_restart,
-    std::chrono::system_clock::time_point now);
+Status restart_refusal(bool supervised,
+                       std::optional<std::chrono::system_clock::time_point> last_restart,
+                       std::chrono::system_clock::time_point now);
 
 class RestartRecord {
   public:

@@ -298,10 +298,10 @@ class Resolver {
                 while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
                 if (!item.empty()) {
                     // Shown by its position only: a malformed URL may hold a password.
-                    if (auto problem = install::source_prefix_problem(item)) {
+                    if (Status usable = install::source_prefix_problem(item); !usable) {
                         return fail("allowed_source_prefixes (" + prefixes->origin + ") entry " +
                                     std::to_string(config_.allowed_source_prefixes.size() + 1) +
-                                    " " + *problem);
+                                    " " + usable.error().message);
                     }
                     config_.allowed_source_prefixes.emplace_back(item);
                 }

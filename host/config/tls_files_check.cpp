@@ -22,64 +22,65 @@ std::string openssl_reason(const std::string& fallback) {
     return reason ? std::string(reason) : fallback;
 }
 
-// Opens `path` for reading; on failure `problem` says "<setting> <path>: <errno text>".
-Bio open_file(const char* setting, const std::string& path, std::optional<std::string>& problem) {
+// Opens `path` for reading; the error says "<setting> <path>: <errno text>".
+Expected<Bio> open_file(const char* setting, const std::string& path) {
     errno = 0;
     FILE* f = std::fopen(path.c_str(), "re");
-    if (!f) {
-        problem = std::string(setting) + " " + path + ": " + std::strerror(errno);
-        return Bio(nullptr, &BIO_free);
-    }
+    if (!f) return Error{Errc::io, std::string(setting) + " " + path + ": " + std::strerror(errno)};
     Bio bio(BIO_new_fp(f, BIO_CLOSE), &BIO_free);
-    if (!bio) std::fclose(f);
+    if (!bio) {
+        std::fclose(f);
+        return Error{Errc::io, std::string(setting) + " " + path + ": cannot open"};
+    }
     return bio;
 }
 
-std::optional<std::string> check_ca(const std::string& path) {
-    std::optional<std::string> problem;
-    auto bio = open_file("tls_ca", path, problem);
-    if (!bio) return problem ? problem : "tls_ca " + path + ": cannot open";
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+Status check_ca(const std::string& path) {
+    auto bio = open_file("tls_ca", path);
+    if (!bio) return bio.error();
+    X509* cert = PEM_read_bio_X509(bio.value().get(), nullptr, nullptr, nullptr);
     if (!cert) {
-        return "tls_ca " + path + ": no PEM certificate in it (" + openssl_reason("unreadable") +
-               ")";
+        return Error{Errc::invalid, "tls_ca " + path + ": no PEM certificate in it (" +
+                                        openssl_reason("unreadable") + ")"};
     }
     X509_free(cert);
-    return std::nullopt;
+    return done();
 }
 
 }  // namespace
 
-std::optional<std::string> tls_files_problem(const mqtt::TlsFiles& files) {
+Status tls_files_problem(const mqtt::TlsFiles& files) {
     ERR_clear_error();
     if (!files.ca_file.empty()) {
-        if (auto p = check_ca(files.ca_file)) return p;
+        if (Status ca = check_ca(files.ca_file); !ca) return ca;
     }
-    if (files.cert_file.empty() || files.key_file.empty()) return std::nullopt;
-    std::optional<std::string> problem;
-    auto cert_bio = open_file("tls_cert", files.cert_file, problem);
-    if (!cert_bio) return problem;
+    if (files.cert_file.empty() || files.key_file.empty()) return done();
+    auto cert_bio = open_file("tls_cert", files.cert_file);
+    if (!cert_bio) return cert_bio.error();
     std::unique_ptr<X509, decltype(&X509_free)> cert(
-        PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+        PEM_read_bio_X509(cert_bio.value().get(), nullptr, nullptr, nullptr), &X509_free);
     if (!cert) {
-        return "tls_cert " + files.cert_file + ": not a PEM certificate (" +
-               openssl_reason("unreadable") + ")";
+        return Error{Errc::invalid, "tls_cert " + files.cert_file + ": not a PEM certificate (" +
+                                        openssl_reason("unreadable") + ")"};
     }
-    auto key_bio = open_file("tls_key", files.key_file, problem);
-    if (!key_bio) return problem;
+    auto key_bio = open_file("tls_key", files.key_file);
+    if (!key_bio) return key_bio.error();
     // An empty passphrase callback: an encrypted key cannot be used unattended, say so.
     auto no_passphrase = [](char*, int, int, void*) -> int { return 0; };
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr), &EVP_PKEY_free);
+        PEM_read_bio_PrivateKey(key_bio.value().get(), nullptr, no_passphrase, nullptr),
+        &EVP_PKEY_free);
     if (!key) {
-        return "tls_key " + files.key_file + ": not an unencrypted PEM private key (" +
-               openssl_reason("unreadable") + ")";
+        return Error{Errc::invalid, "tls_key " + files.key_file +
+                                        ": not an unencrypted PEM private key (" +
+                                        openssl_reason("unreadable") + ")"};
     }
     if (X509_check_private_key(cert.get(), key.get()) != 1) {
         ERR_clear_error();
-        return "tls_key " + files.key_file + ": does not match the certificate " + files.cert_file;
+        return Error{Errc::invalid, "tls_key " + files.key_file +
+                                        ": does not match the certificate " + files.cert_file};
     }
-    return std::nullopt;
+    return done();
 }
 
 }  // namespace lucid::host::config

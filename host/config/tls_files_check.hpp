@@ -3,20 +3,18 @@
 // (check-config exits 2, the agent refuses to start) instead of libmosquitto's bare
 // "Invalid function arguments provided." at the first connect.
 //
-// Thread: any. Errors: returned as text, never thrown.
+// Thread: any. Errors: a Status, never thrown.
 #pragma once
 
-#include <optional>
-#include <string>
-
+#include "common/expected.hpp"
 #include "mqtt/mqtt_session.hpp"
 
 namespace lucid::host::config {
 
-// nullopt when every file that is set can be read and parsed (the CA file holds at least one
+// Done when every file that is set can be read and parsed (the CA file holds at least one
 // PEM certificate, the certificate parses, the key parses and matches it); else one message
 // naming the setting, the file and the reason, e.g.
 // "tls_ca /etc/lucid/ca.pem: No such file or directory".
-std::optional<std::string> tls_files_problem(const mqtt::TlsFiles& files);
+Status tls_files_problem(const mqtt::TlsFiles& files);
 
 }  // namespace lucid::host::config

@@ -44,13 +44,15 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
     };
     const std::string actual = sha256_file(file);
     if (actual != expected_sha256) return fail("sha256 mismatch: got=" + actual);
-    if (auto error = check_signature(file, signature, settings.signatures)) {
-        return fail(*error);
+    if (Status signed_by = check_signature(file, signature, settings.signatures); !signed_by) {
+        return fail(signed_by.error().message);
     }
     // read_manifest refuses anything that is not an ELF shared object for this machine.
     auto manifest = read_manifest(file);
     if (!manifest.ok()) return fail(manifest.error);
-    if (auto problem = check_manifest(file, *manifest.manifest)) return fail(*problem);
+    if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
+        return fail(checked.error().message);
+    }
     return StagedArtifact(dir, file, actual, std::move(*manifest.manifest));
 }
 

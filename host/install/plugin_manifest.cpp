@@ -81,38 +81,39 @@ ManifestResult read_manifest(const std::filesystem::path& file) {
     const ElfSectionResult dynamic = read_elf_section(file, ".dynamic");
     const ElfSectionResult dynstr = read_elf_section(file, ".dynstr");
     if (dynamic.contents && dynstr.contents) {
-        if (auto refusal = sanitizer_refusal(needed_libraries(*dynamic.contents, *dynstr.contents),
-                                             this_process_sanitizers())) {
-            return ManifestResult{std::nullopt, file.string() + ": " + *refusal};
+        if (Status loadable = sanitizer_refusal(
+                needed_libraries(*dynamic.contents, *dynstr.contents), this_process_sanitizers());
+            !loadable) {
+            return ManifestResult{std::nullopt, file.string() + ": " + loadable.error().message};
         }
     }
     return parsed;
 }
 
-std::optional<std::string> check_manifest(const std::filesystem::path& file,
-                                          const PluginManifest& manifest) {
+Status check_manifest(const std::filesystem::path& file, const PluginManifest& manifest) {
     const std::string where = file.string() + ": ";
     if (manifest.abi_major != LUCID_PLUGIN_ABI_MAJOR) {
-        return where + "plugin ABI " + manifest.abi_string() +
-               " is not supported; this host expects ABI " +
-               std::to_string(LUCID_PLUGIN_ABI_MAJOR) + ".x";
+        return Error{Errc::invalid, where + "plugin ABI " + manifest.abi_string() +
+                                        " is not supported; this host expects ABI " +
+                                        std::to_string(LUCID_PLUGIN_ABI_MAJOR) + ".x"};
     }
     if (auto bad = registry::identifier_error("component_id", manifest.component_id)) {
-        return where + *bad;
+        return Error{Errc::invalid, where + *bad};
     }
     registry::ArtifactName name;
     try {
         name = registry::parse_artifact_name(file.string());
     } catch (const std::invalid_argument& e) {
-        return std::string(e.what());
+        return Error{Errc::invalid, std::string(e.what())};
     }
     if (registry::normalize_dist_name(manifest.dist_name) != name.dist_name ||
         manifest.version != name.version) {
-        return where + "manifest says dist '" + manifest.dist_name + "' version '" +
-               manifest.version + "' but the file name says '" + name.dist_name + "' '" +
-               name.version + "'";
+        return Error{Errc::invalid, where + "manifest says dist '" + manifest.dist_name +
+                                        "' version '" + manifest.version +
+                                        "' but the file name says '" + name.dist_name + "' '" +
+                                        name.version + "'"};
     }
-    return std::nullopt;
+    return done();
 }
 
 }  // namespace lucid::host

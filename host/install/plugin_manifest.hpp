@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/expected.hpp"
+
 namespace lucid::host {
 
 struct PluginManifest {
@@ -41,7 +43,6 @@ ManifestResult read_manifest(const std::filesystem::path& file);
 //   - the file name parses as an artifact name and names the same dist and version:
 //     "<file>: manifest says dist 'x' version '1.0.0' but the file name says 'y' '1.0.1'"
 //   - the component id is a valid identifier.
-std::optional<std::string> check_manifest(const std::filesystem::path& file,
-                                          const PluginManifest& manifest);
+Status check_manifest(const std::filesystem::path& file, const PluginManifest& manifest);
 
 }  // namespace lucid::host

@@ -64,8 +64,7 @@ Sanitizers this_process_sanitizers() {
     return s;
 }
 
-std::optional<std::string> sanitizer_refusal(const std::vector<std::string>& needed,
-                                             const Sanitizers& process) {
+Status sanitizer_refusal(const std::vector<std::string>& needed, const Sanitizers& process) {
     struct Runtime {
         std::string_view prefix;
         const char* name;
@@ -77,12 +76,14 @@ std::optional<std::string> sanitizer_refusal(const std::vector<std::string>& nee
     for (const auto& library : needed) {
         for (const auto& runtime : runtimes) {
             if (runtime.present || !starts_with(library, runtime.prefix)) continue;
-            return std::string("built with ") + runtime.name + " (needs " + library +
-                   "), which loads only into an agent built with it: build the plugin without "
-                   "sanitizers";
+            return Error{
+                Errc::invalid,
+                std::string("built with ") + runtime.name + " (needs " + library +
+                    "), which loads only into an agent built with it: build the plugin without "
+                    "sanitizers"};
         }
     }
-    return std::nullopt;
+    return done();
 }
 
 }  // namespace lucid::host

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.hpp"
+
 namespace lucid::host {
 
 // The DT_NEEDED library names, in order; entries pointing outside `dynstr` are skipped.
@@ -29,7 +31,6 @@ Sanitizers this_process_sanitizers();
 // Why a plugin needing `needed` cannot load into a process built with `process`; nullopt when
 // it can. E.g. "built with AddressSanitizer (needs libasan.so.8), which loads only into an
 // agent built with it: build the plugin without sanitizers".
-std::optional<std::string> sanitizer_refusal(const std::vector<std::string>& needed,
-                                             const Sanitizers& process);
+Status sanitizer_refusal(const std::vector<std::string>& needed, const Sanitizers& process);
 
 }  // namespace lucid::host

@@ -22,33 +22,35 @@ bool verifies(EVP_PKEY* key, const std::string& signature, const std::string& me
 
 }  // namespace
 
-std::optional<std::string> check_signature(const fs::path& artifact,
-                                           const std::optional<std::string>& signature_base64,
-                                           const SignaturePolicy& policy) {
+Status check_signature(const fs::path& artifact, const std::optional<std::string>& signature_base64,
+                       const SignaturePolicy& policy) {
     const bool has_signature = signature_base64 && !signature_base64->empty();
     if (!policy.keys || !policy.keys->configured()) {
         if (policy.require_signature) {
-            return "signature required but no trusted keys are configured";
+            return Error{Errc::refused, "signature required but no trusted keys are configured"};
         }
-        return std::nullopt;
+        return done();
     }
     if (!policy.keys->usable() && (has_signature || policy.require_signature)) {
         // Never treat a present signature as checked when nothing could check it.
-        return "signature cannot be checked: " + no_usable_key_error(*policy.keys);
+        return Error{Errc::refused,
+                     "signature cannot be checked: " + no_usable_key_error(*policy.keys)};
     }
     if (!has_signature) {
-        if (policy.require_signature) return "signature required: the artifact is unsigned";
-        return std::nullopt;
+        if (policy.require_signature)
+            return Error{Errc::refused, "signature required: the artifact is unsigned"};
+        return done();
     }
     const auto signature = base64_decode(*signature_base64);
     if (!signature || signature->size() != 64) {
-        return "signature invalid: expected the base64 of a 64-byte Ed25519 signature";
+        return Error{Errc::refused,
+                     "signature invalid: expected the base64 of a 64-byte Ed25519 signature"};
     }
     const std::string message = read_file(artifact);
     for (const auto& trusted : policy.keys->keys) {
-        if (verifies(trusted.key.get(), *signature, message)) return std::nullopt;
+        if (verifies(trusted.key.get(), *signature, message)) return done();
     }
-    return "signature invalid: no trusted key verifies this artifact";
+    return Error{Errc::refused, "signature invalid: no trusted key verifies this artifact"};
 }
 
 }  // namespace lucid::host::install

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "common/expected.hpp"
 #include "install/trusted_keys.hpp"
 
 namespace lucid::host::install {
@@ -28,8 +29,8 @@ struct SignaturePolicy {
 };
 
 // Returns nullopt when the artifact passes the policy, else the error for the install result.
-std::optional<std::string> check_signature(const std::filesystem::path& artifact,
-                                           const std::optional<std::string>& signature_base64,
-                                           const SignaturePolicy& policy);
+Status check_signature(const std::filesystem::path& artifact,
+                       const std::optional<std::string>& signature_base64,
+                       const SignaturePolicy& policy);
 
 }  // namespace lucid::host::install

@@ -138,7 +138,7 @@ std::optional<std::string> resolve_prefix_dir(const SourceUrl& prefix) {
 }
 
 std::optional<SourceUrl> parse_prefix(std::string_view text) {
-    if (source_prefix_problem(text)) return std::nullopt;
+    if (!source_prefix_problem(text)) return std::nullopt;
     return parse_source_url(text).url;
 }
 
@@ -299,16 +299,16 @@ bool file_under_prefixes(const std::filesystem::path& real_path,
     return false;
 }
 
-std::optional<std::string> source_prefix_problem(std::string_view prefix) {
+Status source_prefix_problem(std::string_view prefix) {
     const auto parsed = parse_source_url(prefix);
-    if (!parsed.url) return parsed.error;
+    if (!parsed.url) return Error{Errc::invalid, parsed.error};
     UrlHandle url = new_handle();
     const std::string input(prefix);
     if (url && curl_url_set(url.get(), CURLUPART_URL, input.c_str(), 0) == CURLUE_OK &&
         (part(url.get(), CURLUPART_QUERY) || part(url.get(), CURLUPART_FRAGMENT))) {
-        return std::string("must not have a query or a fragment");
+        return Error{Errc::invalid, std::string("must not have a query or a fragment")};
     }
-    return std::nullopt;
+    return done();
 }
 
 }  // namespace lucid::host::install

@@ -33,6 +33,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.hpp"
+
 namespace lucid::host::install {
 
 struct SourceUrl {
@@ -76,6 +78,6 @@ bool file_under_prefixes(const std::filesystem::path& real_path,
 // Why `prefix` cannot be an allowed source prefix (not a source URL, or with a query or a
 // fragment), or nullopt when it can: "must not have a query or a fragment" (without the prefix,
 // which may hold a password). For the configuration's validation.
-std::optional<std::string> source_prefix_problem(std::string_view prefix);
+Status source_prefix_problem(std::string_view prefix);
 
 }  // namespace lucid::host::install

@@ -30,7 +30,9 @@ Expected<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::filesyst
     // 1. Nothing of the plugin runs before these checks pass.
     ManifestResult manifest = read_manifest(file);
     if (!manifest.ok()) return fail(manifest.error);
-    if (auto problem = check_manifest(file, *manifest.manifest)) return fail(*problem);
+    if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
+        return fail(checked.error().message);
+    }
 
     // 2. From here on the plugin's static initializers have run.
     std::unique_ptr<PluginLibrary> self(new PluginLibrary());

@@ -133,6 +133,11 @@ TEST_CASE("an MQTT install that crashes in start is answered ok:false after the 
     CHECK(answer->str("component_id") == "crash");
     CHECK(answer->str("version") == "1.0.0");
     CHECK(registry_entry(rig.registry(), "crash").empty());
+    // The install answered after the crash it caused has its audit line, like any refusal.
+    CHECK_MESSAGE(rig.agent.log().find("audit: op=install component=crash request_id='cq-i-1' "
+                                       "from=none to=1.0.0 outcome=failed "
+                                       "error='crashed: SIGABRT in start'") != std::string::npos,
+                  rig.agent.log());
 
     // The answer is recorded: the same request_id again gets it, and nothing runs again.
     rig.client->clear();

@@ -136,3 +136,39 @@ TEST_CASE("watch --json embeds JSON payloads and stamps each message with its ar
     }
     CHECK_MESSAGE(saw_object, output);
 }
+
+TEST_CASE("watch prints a timestamp first and shows control characters of payloads as '?'") {
+    Broker broker;
+    broker.start();
+    MqttClient client(broker.port());
+    AgentHarness agent{broker, "w-2"};
+    client.subscribe(agent.topic("#"));
+    agent.start();
+    REQUIRE(wait_online(client, agent));
+    // A broker user's payload that would drive the operator's terminal: an OSC 52 clipboard
+    // write and a cursor move, with the 8-bit CSI (U+009B) too.
+    client.publish(agent.topic("components/x/evt/text"),
+                   "before\x1b]52;c;ZXZpbA==\x07\x1b[2Kafter\xc2\x9bZ", 1, true);
+    TempDir dir;
+    Process watch;
+    watch.start({LUCIDCTL_BIN, "watch"},
+                {{"LUCID_MQTT_URL", broker.url()},
+                 {"LUCID_AGENT_ID", "w-2"},
+                 {"LUCID_ENV_FILE", "/dev/null"}},
+                dir / "watch.log");
+    REQUIRE_MESSAGE(wait_for_output(watch, "after", std::chrono::seconds(10)), watch.log());
+    watch.stop(SIGTERM);
+    const std::string output = watch.log();
+    CHECK_MESSAGE(output.find('\x1b') == std::string::npos, output);
+    CHECK_MESSAGE(output.find("\xc2\x9b") == std::string::npos, output);
+    CHECK_MESSAGE(output.find("before?]52;c;ZXZpbA==??[2Kafter?Z") != std::string::npos, output);
+    // Each line: the arrival time (UTC, ISO 8601), the topic, whether retained, the payload.
+    const auto line_start = output.rfind('\n', output.find("before?]52")) + 1;
+    const std::string line = output.substr(line_start, output.find('\n', line_start) - line_start);
+    CAPTURE(line);
+    REQUIRE(line.size() > 25);
+    CHECK(line[4] == '-');
+    CHECK(line[10] == 'T');
+    CHECK(line.find("Z " + agent.topic("components/x/evt/text") + " (retained) before") !=
+          std::string::npos);
+}

@@ -13,8 +13,10 @@
 #include "commands/dedup_store.hpp"
 #include "commands/restart_policy.hpp"
 #include "config/supervision.hpp"
+#include "status_text.hpp"
 #include "temp_dir.hpp"
 
+using lucid::test::status_text;
 using namespace lucid::host;
 using namespace lucid::host::commands;
 using lucid::host::agent::core_command_specs;
@@ -145,12 +147,12 @@ TEST_CASE("a corrupt request log is moved aside and the store starts empty") {
 
 TEST_CASE("restart policy: not supervised, 10 s spacing, and systemd detection") {
     const auto now = std::chrono::system_clock::now();
-    CHECK(restart_refusal(false, std::nullopt, now) ==
+    CHECK(status_text(restart_refusal(false, std::nullopt, now)) ==
           std::optional<std::string>("not supervised"));
-    CHECK_FALSE(restart_refusal(true, std::nullopt, now));
-    CHECK(restart_refusal(true, now - 3s, now)->find("10 s") != std::string::npos);
-    CHECK(restart_refusal(true, now + 3s, now));  // clock stepped back
-    CHECK_FALSE(restart_refusal(true, now - 11s, now));
+    CHECK(status_text(restart_refusal(true, std::nullopt, now)).empty());
+    CHECK(status_text(restart_refusal(true, now - 3s, now)).find("10 s") != std::string::npos);
+    CHECK_FALSE(status_text(restart_refusal(true, now + 3s, now)).empty());  // clock stepped back
+    CHECK(status_text(restart_refusal(true, now - 11s, now)).empty());
 
     auto env_with = [](std::string name) {
         return [name](const std::string& n) -> std::optional<std::string> {
@@ -302,6 +304,24 @@ TEST_CASE("a long command on the slow lane does not delay the fast lane") {
     CHECK(sent[1].topic == "evt/slow");
 }
 
+// What a spec's on_refused hook saw (the agent writes the refusal's audit line there).
+struct RefusalLog {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> seen;  // request_id, error
+
+    std::function<void(const contract::CommandRequest&, contract::Result&)> hook() {
+        return [this](const contract::CommandRequest& request, contract::Result& result) {
+            const auto* error = result.find("error");
+            std::lock_guard<std::mutex> lock(mutex);
+            seen.emplace_back(request.request_id, error ? error->GetString() : "");
+        };
+    }
+    std::vector<std::pair<std::string, std::string>> snapshot() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return seen;
+    }
+};
+
 TEST_CASE("a full lane answers busy instead of blocking the network thread") {
     lucid::test::TempDir dir;
     FakePublisher publisher;
@@ -310,13 +330,15 @@ TEST_CASE("a full lane answers busy instead of blocking the network thread") {
     std::promise<void> release;
     auto released = release.get_future().share();
     std::promise<void> started;
+    RefusalLog refusals;
     dispatcher.add({"slow", "cmd/slow", "evt/slow", Lane::slow,
                     [&started, released](const contract::CommandRequest& rq) {
                         if (rq.request_id == "1") started.set_value();
                         released.wait();
                         return CommandReply(
                             contract::Result(rq.request_id, contract::Clock::now()));
-                    }});
+                    },
+                    refusals.hook()});
     auto route = dispatcher.route("cmd/slow");
     route({"cmd/slow", R"({"request_id":"1"})", 1, false});
     started.get_future().wait();                             // "1" is running
@@ -325,6 +347,9 @@ TEST_CASE("a full lane answers busy instead of blocking the network thread") {
     auto sent = publisher.wait_for(1);
     CHECK(error_of(sent[0].payload) == "busy: command queue full");
     CHECK(json(sent[0].payload)["request_id"].GetString() == std::string("3"));
+    // The refusal reached the spec's hook (its audit line): a busy refusal is one too.
+    using Seen = std::vector<std::pair<std::string, std::string>>;
+    CHECK(refusals.snapshot() == Seen{{"3", "busy: command queue full"}});
     release.set_value();
     publisher.wait_for(3);
 }
@@ -337,13 +362,15 @@ TEST_CASE("at stop, queued commands are answered 'shutting down' and can run aft
     std::promise<void> release;
     auto released = release.get_future().share();
     std::promise<void> started;
+    RefusalLog refusals;
     dispatcher.add({"slow", "cmd/slow", "evt/slow", Lane::slow,
                     [&started, released](const contract::CommandRequest& rq) {
                         if (rq.request_id == "running") started.set_value();
                         released.wait();
                         return CommandReply(
                             contract::Result(rq.request_id, contract::Clock::now()));
-                    }});
+                    },
+                    refusals.hook()});
     auto route = dispatcher.route("cmd/slow");
     route({"cmd/slow", R"({"request_id":"running"})", 1, false});
     started.get_future().wait();
@@ -366,4 +393,8 @@ TEST_CASE("at stop, queued commands are answered 'shutting down' and can run aft
     CHECK_FALSE(dedup.find("evt/slow", "queued"));
     CHECK_FALSE(dedup.find("evt/slow", "late"));
     CHECK(dedup.find("evt/slow", "running"));
+    // Both refusals reached the spec's hook (their audit lines).
+    using Seen = std::vector<std::pair<std::string, std::string>>;
+    CHECK(refusals.snapshot() == Seen{{"queued", CommandDispatcher::kShuttingDown},
+                                      {"late", CommandDispatcher::kShuttingDown}});
 }

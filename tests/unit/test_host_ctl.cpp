@@ -126,6 +126,24 @@ TEST_CASE("a progress line is cleared before anything else is printed, and silen
     CHECK(quiet.str().empty());
 }
 
+TEST_CASE("a progress line shows the rate and the time left of its phase") {
+    std::ostringstream out;
+    auto now = std::chrono::steady_clock::time_point{};
+    ProgressLine line(out, true, [&now] { return now; });
+    line.update("download", 1024, 4096);  // the phase starts here: no rate yet
+    CHECK(out.str().find("/s") == std::string::npos);
+    now += std::chrono::seconds(2);
+    line.update("download", 3072, 4096);  // 2 KiB in 2 s; 1 KiB left
+    CHECK_MESSAGE(out.str().find("3.0 KiB / 4.0 KiB  1.0 KiB/s  1s left") != std::string::npos,
+                  out.str());
+    now += std::chrono::seconds(1);
+    line.update("install", 10, 0);  // a new phase starts its own rate; no total, no time left
+    const std::string last = out.str().substr(out.str().rfind('\r'));
+    CHECK(last.find("install") != std::string::npos);
+    CHECK(last.find("/s") == std::string::npos);
+    CHECK(last.find("left") == std::string::npos);
+}
+
 TEST_CASE("what lucidctl prints from the broker cannot drive the terminal") {
     CHECK(printable("9\x1b]52;c;ZWNobw==\x07") == "9?]52;c;ZWNobw==?");
     CHECK(printable("x\r\x1b[2K\x1b[1Aok") == "x??[2K?[1Aok");

@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "install/sanitizer_runtime.hpp"
+#include "status_text.hpp"
 
 using lucid::host::needed_libraries;
 using lucid::host::sanitizer_refusal;
 using lucid::host::Sanitizers;
+using lucid::test::status_text;
 
 namespace {
 
@@ -43,14 +45,15 @@ TEST_CASE("DT_NEEDED names are read from .dynamic and .dynstr, bounds-checked") 
 
 TEST_CASE("a sanitizer runtime the agent lacks is refused with the reason and the library") {
     const std::vector<std::string> asan{"libstdc++.so.6", "libasan.so.8", "libc.so.6"};
-    CHECK(sanitizer_refusal(asan, Sanitizers{}) ==
+    CHECK(status_text(sanitizer_refusal(asan, Sanitizers{})) ==
           std::string("built with AddressSanitizer (needs libasan.so.8), which loads only into an "
                       "agent built with it: build the plugin without sanitizers"));
-    CHECK_FALSE(sanitizer_refusal(asan, Sanitizers{true, false, false}));
-    const auto tsan = sanitizer_refusal({"libtsan.so.2"}, Sanitizers{true, false, false});
-    REQUIRE(tsan);
-    CHECK(tsan->rfind("built with ThreadSanitizer (needs libtsan.so.2)", 0) == 0);
-    CHECK_FALSE(sanitizer_refusal({"libtsan.so.2"}, Sanitizers{false, true, false}));
+    CHECK(status_text(sanitizer_refusal(asan, Sanitizers{true, false, false})).empty());
+    const auto tsan =
+        status_text(sanitizer_refusal({"libtsan.so.2"}, Sanitizers{true, false, false}));
+    REQUIRE_FALSE(tsan.empty());
+    CHECK(tsan.rfind("built with ThreadSanitizer (needs libtsan.so.2)", 0) == 0);
+    CHECK(status_text(sanitizer_refusal({"libtsan.so.2"}, Sanitizers{false, true, false})).empty());
     // UBSan alone is not refused: it does not need to be first in the process.
-    CHECK_FALSE(sanitizer_refusal({"libubsan.so.1", "libm.so.6"}, Sanitizers{}));
+    CHECK(status_text(sanitizer_refusal({"libubsan.so.1", "libm.so.6"}, Sanitizers{})).empty());
 }

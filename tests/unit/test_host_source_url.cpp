@@ -8,7 +8,9 @@
 
 #include "../support/temp_dir.hpp"
 #include "install/source_url.hpp"
+#include "status_text.hpp"
 
+using lucid::test::status_text;
 using namespace lucid::host::install;
 namespace fs = std::filesystem;
 
@@ -216,12 +218,14 @@ TEST_CASE("the artifact file name of a URL is its last segment, decoded, never a
 }
 
 TEST_CASE("a prefix setting must be a source URL without a query or fragment") {
-    CHECK_FALSE(source_prefix_problem("https://artifacts.example.com/lucid/"));
-    CHECK_FALSE(source_prefix_problem("file:///opt/lucid/"));
-    CHECK(source_prefix_problem("artifacts.example.com") ==
+    CHECK(status_text(source_prefix_problem("https://artifacts.example.com/lucid/")).empty());
+    CHECK(status_text(source_prefix_problem("file:///opt/lucid/")).empty());
+    CHECK(status_text(source_prefix_problem("artifacts.example.com")) ==
           "must start with https://, http:// or file:///");
-    CHECK(source_prefix_problem("https://h/?sig=1") == "must not have a query or a fragment");
-    CHECK(source_prefix_problem("https://h/#f") == "must not have a query or a fragment");
-    CHECK(source_prefix_problem("https://t@h:99999/") ==
+    CHECK(status_text(source_prefix_problem("https://h/?sig=1")) ==
+          "must not have a query or a fragment");
+    CHECK(status_text(source_prefix_problem("https://h/#f")) ==
+          "must not have a query or a fragment");
+    CHECK(status_text(source_prefix_problem("https://t@h:99999/")) ==
           "is not a valid URL: Port number was not a decimal number between 0 and 65535");
 }
