@@ -84,7 +84,9 @@ void ComponentHost::start() {
     callbacks.file_removed = [this](const std::filesystem::path& file) {
         dropin_lane_.post([this, file] { manager_->dropin_removed(file); });
     };
-    // No file_rejected: the watcher logs each rejected file once per version of it already.
+    callbacks.file_rejected = [this](const std::filesystem::path& file, const std::string& reason) {
+        dropin_lane_.post([this, file, reason] { manager_->dropin_rejected(file, reason); });
+    };
     callbacks.watch_error = [](const std::string& message) {
         logger("dropin")->error("drop-in directory no longer watched: {}", message);
     };
@@ -93,6 +95,8 @@ void ComponentHost::start() {
         // An install channel: a directory every user may write to is anyone's install.
         guard_against_world_writable(agent_.config().plugin_dir, "dropin");
         watcher_->initial_scan();
+        // After every file the scan reported (the lane runs in order).
+        dropin_lane_.post([this] { manager_->dropin_scan_done(); });
     } catch (const std::exception& e) {
         log->error("cannot watch the drop-in directory {}: {}", agent_.config().plugin_dir.string(),
                    e.what());

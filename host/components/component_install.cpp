@@ -181,7 +181,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         // The watcher reports artifact names only; the pipeline refuses anything else below.
     }
     if (ignored) {
-        if (dropin_log_.first_time(file, *ignored)) log->warn("{}", *ignored);
+        if (dropin_log_this_start_.first_time(file, *ignored)) log->warn("{}", *ignored);
         return;
     }
     const auto identity = dropin::file_version(file);  // before the copy: what "changed" means
@@ -202,7 +202,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     const std::string cid = artifact.manifest().component_id;
     const std::string version = artifact.manifest().version;
     if (auto blocked = lifecycle_.dropin_blocked(file, identity, cid, artifact.sha256())) {
-        if (dropin_log_.first_time(file, *blocked)) log->warn("{}", *blocked);
+        if (dropin_log_this_start_.first_time(file, *blocked)) log->warn("{}", *blocked);
         return;
     }
     const std::string from = lifecycle_.installed_version(cid);
@@ -215,12 +215,13 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     describe(result, cid, order.artifact.dist_name, version, artifact.sha256());
     result = install_result(std::move(result), outcome);
     if (!outcome.ok()) {
-        if (dropin_log_.first_time(file, outcome.error->message)) {
+        if (dropin_log_this_start_.first_time(file, outcome.error->message)) {
             audit({install_operation(from, version), cid, "", source, from, version}, result);
         }
         return;
     }
     dropin_log_.forget(file);
+    dropin_log_this_start_.forget(file);
     if (outcome.noop) {
         log->debug("drop-in {}: {} {} is installed already", file.string(), cid, version);
     } else {
@@ -228,8 +229,24 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     }
 }
 
+void ComponentManager::dropin_rejected(const fs::path& file, const std::string& reason) {
+    if (dropin_log_.first_time(file, reason)) {
+        logger("dropin")->warn("drop-in file rejected: {}", reason);
+    }
+}
+
+void ComponentManager::dropin_scan_done() {
+    if (const std::size_t quiet = dropin_log_.quiet_from_earlier_starts()) {
+        logger("dropin")->info(
+            "drop-in directory: {} unchanged file(s) still refused as logged at an earlier start "
+            "(change or remove them to try again)",
+            quiet);
+    }
+}
+
 void ComponentManager::dropin_removed(const fs::path& file) {
     dropin_log_.forget(file);
+    dropin_log_this_start_.forget(file);
     std::string cid;
     // Not compared as text: the drop-in directory may have been reached another way when the
     // file was installed (a symlinked data directory).

@@ -18,7 +18,11 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
       lifecycle_({settings_.health_window, settings_.start_deaths_before_quarantine}, store_,
                  runtime_, sink_),
       runtime_(*this, {settings_.plugin_call_timeout, settings_.plugin_queue},
-               settings_.plugin_stall) {
+               settings_.plugin_stall),
+      dropin_log_(settings_.data_dir / "dropin_log.json") {
+    if (!dropin_log_.load_problem().empty()) {
+        logger("dropin")->warn("{}", dropin_log_.load_problem());
+    }
     // The broker sends the retained snapshots of our components at every (re)subscribe: the way
     // to find those of components this agent no longer has (clear_if_stale()). Plugins'
     // messages take routes of their own, one per subscription (subscribe()).

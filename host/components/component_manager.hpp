@@ -106,6 +106,10 @@ class ComponentManager final : public PluginHostServices {
     // Where it crosses MQTT, the rules of component_channel.hpp apply.
     void dropin_ready(const std::filesystem::path& file);
     void dropin_removed(const std::filesystem::path& file);
+    // A file in the directory whose name is no artifact's (`reason` names it).
+    void dropin_rejected(const std::filesystem::path& file, const std::string& reason);
+    // After the start-up scan's files: one line for the refusals not logged again.
+    void dropin_scan_done();
 
     // `core/components` entries with live states.
     std::vector<contract::ComponentSnapshot> snapshots() const { return lifecycle_.snapshots(); }
@@ -190,7 +194,12 @@ class ComponentManager final : public PluginHostServices {
     void end_routes(const std::vector<Route>& routes);  // router and session
     std::mutex routes_mutex_;
     std::map<std::pair<std::string, std::uint64_t>, Route> routes_;
-    dropin::DropinLogMemo dropin_log_;  // a drop-in refusal is logged once per file version
+    // A drop-in file refused for what it is (its name, its bytes, its signature) is logged once
+    // per version of the file, also across restarts ({data}/dropin_log.json). What depends on
+    // the agent's state (a file that yields to what runs, a quarantine, an install that ran and
+    // failed and is tried again at the next start) once per version and start.
+    dropin::DropinLogMemo dropin_log_;
+    dropin::DropinLogMemo dropin_log_this_start_;
 };
 
 }  // namespace lucid::host::components

@@ -29,7 +29,7 @@ struct DropinCallbacks {
     std::function<void(const std::filesystem::path& file)> file_removed;
     // A file that is neither hidden nor temporary nor a signature has no artifact name;
     // `reason` is lucid::registry::parse_artifact_name's message (it names the file). Once per
-    // version (size, mtime) of the file; the watcher has logged it already.
+    // version (size, mtime) of the file in this process; the owner logs it (DropinLogMemo).
     std::function<void(const std::filesystem::path& file, const std::string& reason)> file_rejected;
     // The directory cannot be watched any more (deleted, moved, unmounted, read error) or
     // listed. When the watch is lost, no further callbacks follow.

@@ -134,7 +134,7 @@ void DropinReporter::report_present(const std::string& name) {
         const auto version = file_version(path);
         if (auto it = rejected_.find(name); it != rejected_.end() && it->second == version) return;
         rejected_[name] = version;
-        logger(kLogger)->warn("drop-in file rejected: {}", kind.reason);
+        // Logged by the owner (once per version of the file, also across restarts).
         invoke("file_rejected", callbacks_.file_rejected, path, kind.reason);
     }
 }

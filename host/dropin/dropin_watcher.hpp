@@ -25,7 +25,7 @@
 //   DropinWatcher watcher(plugin_dir, {
 //       [&](const fs::path& f) { lane.post([&, f] { manager.dropin_ready(f); }); },
 //       [&](const fs::path& f) { lane.post([&, f] { manager.dropin_removed(f); }); },
-//       {},  // file_rejected: the watcher has logged the file already
+//       [&](const fs::path& f, const std::string& why) { lane.post(...); },  // rejected name
 //       [&](const std::string& message) { log->error("{}", message); }});
 //   watcher.initial_scan();  // the files already there at start
 #pragma once

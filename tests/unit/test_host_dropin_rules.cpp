@@ -122,3 +122,71 @@ TEST_CASE("a drop-in outcome is news once per version of the file and of its sig
     memo.forget(file);
     CHECK(memo.first_time(file, "refused: signature invalid"));
 }
+
+TEST_CASE("what a drop-in memo logged is remembered across restarts, in its file") {
+    TempDir dir;
+    const fs::path memory = dir / "data" / "dropin_log.json";
+    fs::create_directories(memory.parent_path());
+    const fs::path bad = dir / "noversion.so";
+    const fs::path unsigned_file = dir / "echo-1.0.0.so";
+    write_file(bad, "x");
+    write_file(unsigned_file, "v1");
+    {
+        DropinLogMemo first(memory);
+        CHECK(first.load_problem().empty());
+        CHECK(first.first_time(bad, "rejected"));
+        CHECK(first.first_time(unsigned_file, "signature required"));
+        CHECK(first.quiet_from_earlier_starts() == 0);
+    }
+    {
+        // The next start: the same outcomes of the same files are not news, and counted once.
+        DropinLogMemo second(memory);
+        CHECK_FALSE(second.first_time(bad, "rejected"));
+        CHECK_FALSE(second.first_time(bad, "rejected"));
+        CHECK_FALSE(second.first_time(unsigned_file, "signature required"));
+        CHECK(second.quiet_from_earlier_starts() == 2);
+        // A changed file is news again; a forgotten one too, and stays forgotten.
+        write_file(unsigned_file, "v2, another size");
+        CHECK(second.first_time(unsigned_file, "signature required"));
+        second.forget(bad);
+    }
+    DropinLogMemo third(memory);
+    CHECK(third.first_time(bad, "rejected"));
+    CHECK_FALSE(third.first_time(unsigned_file, "signature required"));
+}
+
+TEST_CASE("a drop-in memo file that is corrupt, huge or not a file starts an empty memory") {
+    TempDir dir;
+    const fs::path bad = dir / "noversion.so";
+    write_file(bad, "x");
+    for (const std::string& content :
+         {std::string("{not json"), std::string(R"({"files":[{"path":1},7,{"path":"x"}]})"),
+          std::string(R"([1,2])"), std::string(2 * 1024 * 1024, ' ')}) {
+        const fs::path memory = dir / "dropin_log.json";
+        write_file(memory, content);
+        DropinLogMemo memo(memory);
+        CAPTURE(content.substr(0, 40));
+        CHECK(memo.first_time(bad, "rejected"));  // nothing remembered: logged
+        CHECK_FALSE(memo.first_time(bad, "rejected"));
+        fs::remove(memory);
+    }
+    fs::create_directories(dir / "a-dir.json");
+    DropinLogMemo not_a_file(dir / "a-dir.json");
+    CHECK_FALSE(not_a_file.load_problem().empty());
+    CHECK(not_a_file.first_time(bad, "rejected"));  // and it cannot be saved: memory only
+    CHECK_FALSE(not_a_file.first_time(bad, "rejected"));
+}
+
+TEST_CASE("a drop-in memo remembers at most kMaxEntries files, forgetting the oldest") {
+    TempDir dir;
+    const fs::path memory = dir / "dropin_log.json";
+    DropinLogMemo memo(memory);
+    for (std::size_t i = 0; i <= DropinLogMemo::kMaxEntries; ++i) {
+        CHECK(memo.first_time(dir / ("f" + std::to_string(i) + ".so"), "rejected"));
+    }
+    DropinLogMemo reloaded(memory);
+    CHECK_FALSE(reloaded.first_time(dir / "f1.so", "rejected"));
+    CHECK_FALSE(reloaded.first_time(
+        dir / ("f" + std::to_string(DropinLogMemo::kMaxEntries) + ".so"), "rejected"));
+    CHECK(reloaded.first_time(dir / "f0.so", "rejected"));  // the oldest was forgotten
+}
