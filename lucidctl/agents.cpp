@@ -1,8 +1,11 @@
 // agents (list, --prune, forget) and watch: what is on the broker, not one agent's command.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <ostream>
 
+#include "contract/label_selector.hpp"
+#include "contract/labels.hpp"
 #include "contract/payloads.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/identifiers.hpp"
@@ -22,28 +25,59 @@ struct SeenAgent {
     std::string status_payload;
     std::vector<std::string> other_ts;
     AgentPresence presence;
+    contract::Labels labels;  // from core/metadata, which the Will leaves alone
 };
 
-// Every agent with a retained status under the topic root, by id (std::map: sorted).
-std::map<std::string, SeenAgent> seen_agents(Session& s) {
+// The labels of a core/metadata payload; none when it has none or they are not valid labels.
+contract::Labels metadata_labels(const std::string& payload) {
+    const Document doc = parse_object(payload);
+    if (!doc.IsObject() || !doc.HasMember("labels")) return {};
+    auto labels = contract::labels_from_json(doc["labels"]);
+    return labels ? std::move(labels.value()) : contract::Labels{};
+}
+
+// --select, parsed: a usage error names the selector and what is wrong with it.
+std::optional<contract::LabelSelector> selector_option(Session& s) {
+    const auto text = command_option(s.options(), "select");
+    if (!text) return std::nullopt;
+    auto selector = contract::parse_label_selector(*text);
+    if (!selector) throw UsageError(selector.error().message);
+    return std::move(selector.value());
+}
+
+// Every agent with a retained status under the topic root, by id (std::map: sorted), of those
+// `selector` picks by their labels.
+std::map<std::string, SeenAgent> seen_agents(
+    Session& s, const std::optional<contract::LabelSelector>& selector = std::nullopt) {
     const std::string& root = s.target().topic_root;
-    const auto found = s.client().retained(
-        {contract::all_agents_status_filter(root), root + "/+/core/state"}, s.deadline());
+    const auto found = s.client().retained({contract::all_agents_status_filter(root),
+                                            root + "/+/core/state", root + "/+/core/metadata"},
+                                           s.deadline());
     std::map<std::string, SeenAgent> agents;
     std::map<std::string, std::vector<std::string>> state_ts;
+    std::map<std::string, contract::Labels> labels;
     for (const auto& m : found) {
         const std::string rest = m.topic.substr(root.size() + 1);
         const std::string id = rest.substr(0, rest.find('/'));
         if (rest == id + "/status") {
             agents[id].status_payload = m.payload;
+        } else if (rest == id + "/core/metadata") {
+            labels[id] = metadata_labels(m.payload);
         } else {
             state_ts[id].push_back(str(parse_object(m.payload), "ts"));
         }
     }
     const auto now = SystemClock::now();
-    for (auto& [id, agent] : agents) {
-        agent.other_ts = state_ts[id];
+    for (auto it = agents.begin(); it != agents.end();) {
+        SeenAgent& agent = it->second;
+        agent.labels = labels[it->first];
+        if (selector && !selector->matches(agent.labels)) {
+            it = agents.erase(it);
+            continue;
+        }
+        agent.other_ts = state_ts[it->first];
         agent.presence = agent_presence(parse_object(agent.status_payload), agent.other_ts, now);
+        ++it;
     }
     return agents;
 }
@@ -90,7 +124,7 @@ int cmd_agents_prune(Session& s) {
                          "'");
     }
     std::vector<std::string> forgotten;
-    for (const auto& [id, agent] : seen_agents(s)) {
+    for (const auto& [id, agent] : seen_agents(s, selector_option(s))) {
         const auto& p = agent.presence;
         if (p.online || !p.offline_for || *p.offline_for <= *age) continue;
         forget_agent(s, id);
@@ -135,9 +169,10 @@ int cmd_agents(Session& s) {
     if (command_option(s.options(), "older-than")) {
         throw UsageError("--older-than goes with --prune");
     }
-    const auto agents = seen_agents(s);
+    const auto agents = seen_agents(s, selector_option(s));
     if (s.json()) {
-        // Each agent's status as published, plus what lucidctl makes of it now.
+        // Each agent's status as published, plus what lucidctl makes of it now (and its labels,
+        // which an offline agent's Will does not carry).
         s.out() << "[";
         bool first = true;
         for (const auto& [id, agent] : agents) {
@@ -146,6 +181,8 @@ int cmd_agents(Session& s) {
             const auto& p = agent.presence;
             doc.RemoveMember("last_seen");
             doc.AddMember("last_seen", p.last_seen.empty() ? Value() : Value(p.last_seen, a), a);
+            doc.RemoveMember("labels");
+            doc.AddMember("labels", contract::labels_to_json(agent.labels, a), a);
             s.out() << (first ? "" : ",") << contract::to_json(doc);
             first = false;
         }
@@ -155,14 +192,17 @@ int cmd_agents(Session& s) {
     bool any_conflict = false;
     for (const auto& entry : agents)
         any_conflict = any_conflict || !entry.second.presence.conflict.empty();
-    std::vector<std::string> headers{"AGENT", "STATE", "VERSION", "SESSION", "UPTIME", "LAST SEEN"};
+    std::vector<std::string> headers{"AGENT",  "STATE",     "VERSION", "SESSION",
+                                     "UPTIME", "LAST SEEN", "LABELS"};
     if (any_conflict) headers.push_back("CONFLICT");
     TextTable table(headers);
     for (const auto& [id, agent] : agents) {
         const auto& p = agent.presence;
         const Document doc = parse_object(agent.status_payload);
+        const std::string labels = agent.labels.empty() ? "-" : contract::labels_text(agent.labels);
         table.add({id, str(doc, "state"), p.version, p.session,
-                   p.uptime_s ? format_duration(*p.uptime_s) : "-", last_seen_text(p), p.conflict});
+                   p.uptime_s ? format_duration(*p.uptime_s) : "-", last_seen_text(p), labels,
+                   p.conflict});
     }
     table.print(s.out());
     return kOk;

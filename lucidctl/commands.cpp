@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "contract/labels.hpp"
 #include "contract/payloads.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -96,7 +97,8 @@ int cmd_config_get(Session& s) {
     return kOk;
 }
 
-// KEY=VALUE: true/false become booleans, integers numbers, anything else a string.
+// KEY=VALUE: true/false become booleans, integers numbers, anything else a string;
+// labels=k=v,k2=v2 (or labels= for none) the object of the agent's whole label set.
 void add_setting(Value& set, const std::string& assignment, Document::AllocatorType& a) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -104,6 +106,12 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
     }
     const std::string key = assignment.substr(0, eq);
     const std::string value = assignment.substr(eq + 1);
+    if (key == "labels") {
+        auto labels = contract::parse_labels_text(value);
+        if (!labels) throw UsageError(labels.error().message);
+        set.AddMember(Value(key, a), contract::labels_to_json(labels.value(), a), a);
+        return;
+    }
     Value v;
     char* end = nullptr;
     const long long number = std::strtoll(value.c_str(), &end, 10);

@@ -9,8 +9,8 @@
 namespace lucid::host::ctl {
 namespace {
 
-const std::vector<std::string> kCommandOptions = {"sha256", "id",     "dist",      "signature",
-                                                  "count",  "config", "older-than"};
+const std::vector<std::string> kCommandOptions = {"sha256", "id",     "dist",       "signature",
+                                                  "count",  "config", "older-than", "select"};
 const std::vector<std::string> kCommandSwitches = {"force", "prune"};
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
@@ -18,7 +18,8 @@ const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 Drives lucid agents through the MQTT broker.
 
 commands:
-  agents                          every agent seen on the broker, by id, with its status
+  agents [--select SELECTOR]      every agent seen on the broker, by id, with its status
+                                  and labels; SELECTOR: site=berlin,role!=test, env in (a,b)
   agents --prune [--older-than AGE]  forget agents offline longer than AGE (default 7d)
   agents forget ID                forget one offline agent (clear its retained messages)
   status                          the agent's status and state
@@ -31,7 +32,8 @@ commands:
   plugin enable|disable ID        whether a component starts at boot
   plugin inspect FILE.so          the manifest of an artifact, without loading it
   config get                      the agent's runtime config
-  config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled
+  config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
+                                  labels=site=berlin,role=gateway (the whole set)
   refresh                         republish every retained snapshot
   ping [--count N]                round trip to the agent
   watch                           print every message of the agent as it arrives
@@ -75,14 +77,18 @@ the result.
 
 const std::map<std::string, std::string> kHelp = {
     {"agents",
-     "usage: lucidctl agents\n"
-     "       lucidctl agents --prune [--older-than AGE]\n"
+     "usage: lucidctl agents [--select SELECTOR]\n"
+     "       lucidctl agents --prune [--older-than AGE] [--select SELECTOR]\n"
      "       lucidctl agents forget ID\n\n"
      "Lists every agent whose retained status is on the broker under the topic root, sorted\n"
-     "by id: state, version, session, uptime (from connected_since), last seen, and a\n"
-     "conflict the agent reports. --prune clears the retained messages of every agent offline\n"
-     "for longer than AGE (a number with s, m, h or d; default 7d); forget clears those of\n"
-     "one offline agent.\n"},
+     "by id: state, version, session, uptime (from connected_since), last seen, labels (from\n"
+     "its retained core/metadata, kept while it is offline), and a conflict the agent\n"
+     "reports. --select keeps the agents whose labels match SELECTOR, requirements separated\n"
+     "by commas, all of which must hold: key=value, key!=value, key in (a,b), key notin (a,b),\n"
+     "key (has it), !key (has it not); != and notin hold for an agent without the key.\n"
+     "--prune clears the retained messages of every agent (of the selection) offline for\n"
+     "longer than AGE (a number with s, m, h or d; default 7d); forget clears those of one\n"
+     "offline agent.\n"},
     {"status",
      "usage: lucidctl status\n\nShows the agent's retained status and core/state; for an offline "
      "agent,\nsince when, and that the state shown is its last.\n"},
@@ -107,7 +113,8 @@ const std::map<std::string, std::string> kHelp = {
      "(core/cfg/state).\n"},
     {"config set",
      "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level (DEBUG, "
-     "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false).\n"},
+     "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false), labels=KEY=VALUE,... (the agent's "
+     "whole label set,\nreplacing LUCID_LABELS from then on; labels= for none).\n"},
     {"refresh",
      "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
      "snapshot.\n"},

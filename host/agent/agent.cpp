@@ -60,6 +60,7 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
     snapshots_ = std::make_unique<SnapshotPublisher>(
         *session_, topics_, std::move(identity), [this] { return session_->connection(); },
         runtime_config_, [] { return std::vector<contract::ComponentSnapshot>{}; });
+    snapshots_->set_labels(effective_labels(runtime_config_.get()));
     dispatcher_ =
         std::make_unique<commands::CommandDispatcher>(*session_, dedup_, kCommandQueueCapacity);
     heartbeat_ = std::make_unique<Heartbeat>(
@@ -205,8 +206,18 @@ std::vector<std::string> Agent::republish_snapshots() { return snapshots_->publi
 CoreConfig Agent::current_config() const { return runtime_config_.get(); }
 
 void Agent::apply_config(const CoreConfig& config) {
+    const bool relabelled = config.labels != runtime_config_.get().labels;
     runtime_config_.set(config);
     snapshots_->publish_cfg_state();
+    if (relabelled) {
+        snapshots_->set_labels(effective_labels(config));
+        snapshots_->publish_metadata();
+        snapshots_->publish_status();
+    }
+}
+
+contract::Labels Agent::effective_labels(const CoreConfig& config) const {
+    return config.labels ? *config.labels : config_.labels;
 }
 
 void Agent::request_exit(int exit_code) { shutdown_.request(exit_code); }

@@ -84,6 +84,8 @@ class Agent final : private CoreCommandTarget {
     void on_own_status(const mqtt::MqttMessage& message);  // network thread
     // Ends a conflict once a connection lasted long enough that nobody can be taking it.
     void clear_quiet_conflict();
+    // A cfg/set of `labels` wins over LUCID_LABELS from then on (contract §4.10).
+    contract::Labels effective_labels(const CoreConfig& config) const;
 
     const config::AgentConfig config_;
     ShutdownSignal& shutdown_;

@@ -48,6 +48,12 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
         config.telemetry_enabled = value.GetBool();
         return {};
     }
+    if (key == "labels") {
+        auto labels = contract::labels_from_json(value);
+        if (!labels) return labels.error().message;
+        config.labels = std::move(labels.value());
+        return {};
+    }
     // A client chooses the key: echo a bounded prefix, not megabytes, into the result.
     return "unknown config key: " + registry::echoed_value(key);
 }
@@ -56,7 +62,7 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
 
 bool CoreConfig::operator==(const CoreConfig& other) const {
     return heartbeat_s == other.heartbeat_s && log_level == other.log_level &&
-           telemetry_enabled == other.telemetry_enabled;
+           telemetry_enabled == other.telemetry_enabled && labels == other.labels;
 }
 
 CfgSetResult apply_cfg_set(const CoreConfig& current, const Value& payload) {
@@ -93,6 +99,11 @@ void write_core_config(const CoreConfig& config, Value& out,
     out.AddMember("heartbeat_s", config.heartbeat_s, allocator);
     out.AddMember("log_level", Value(config.log_level, allocator), allocator);
     out.AddMember("telemetry_enabled", config.telemetry_enabled, allocator);
+    // Only once set by cfg/set: until then the agent's LUCID_LABELS apply, and a stored copy of
+    // them would outlive a change of the environment.
+    if (config.labels) {
+        out.AddMember("labels", contract::labels_to_json(*config.labels, allocator), allocator);
+    }
 }
 
 CoreConfigStore::CoreConfigStore(std::filesystem::path data_dir)

@@ -9,12 +9,16 @@
 
 #include <rapidjson/document.h>
 
+#include "contract/labels.hpp"
+
 namespace lucid::host::agent {
 
 struct CoreConfig {
     int heartbeat_s = 30;
     std::string log_level = "INFO";  // DEBUG, INFO, WARNING, ERROR
     bool telemetry_enabled = true;
+    // Set by a cfg/set of `labels` (the whole set); until then the agent's LUCID_LABELS apply.
+    std::optional<contract::Labels> labels;
 
     bool operator==(const CoreConfig& other) const;
 };
@@ -29,7 +33,7 @@ struct CfgSetResult {
 // The merged config is validated before anything is applied; the first error wins:
 //   missing 'set' field in payload | 'set' must be an object | unknown config key: <k> |
 //   <k> must be <type> | heartbeat_s must be between 5 and 3600 |
-//   log_level must be one of DEBUG, INFO, WARNING, ERROR
+//   log_level must be one of DEBUG, INFO, WARNING, ERROR | the label errors of contract/labels.hpp
 CfgSetResult apply_cfg_set(const CoreConfig& current, const rapidjson::Value& payload);
 
 // Writes the config as a JSON object into `out` (for `core/cfg/state` and the store).

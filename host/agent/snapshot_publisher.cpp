@@ -36,6 +36,11 @@ void SnapshotPublisher::set_conflict(std::optional<std::string> conflict) {
     conflict_ = std::move(conflict);
 }
 
+void SnapshotPublisher::set_labels(contract::Labels labels) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    labels_ = std::move(labels);
+}
+
 double SnapshotPublisher::uptime_s() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
@@ -94,13 +99,20 @@ bool SnapshotPublisher::publish_status() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         info.conflict = conflict_;
+        info.labels = labels_;
     }
     return publish(topics_.status(), contract::status_payload(info, Clock::now()));
 }
 
 bool SnapshotPublisher::publish_metadata() {
+    contract::Labels labels;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        labels = labels_;
+    }
     contract::MetadataInfo info{identity_.agent_id, identity_.version,  identity_.platform,
-                                identity_.arch,     identity_.hostname, identity_.plugin_abi};
+                                identity_.arch,     identity_.hostname, identity_.plugin_abi,
+                                std::move(labels)};
     return publish(topics_.core_metadata(), contract::metadata_payload(info, Clock::now()));
 }
 

@@ -55,6 +55,8 @@ class SnapshotPublisher {
     void add_degraded_reason(std::string reason);
     // What `status` says in `conflict` (agent/takeover_detector.hpp); nullopt: null.
     void set_conflict(std::optional<std::string> conflict);
+    // The agent's labels in `status` and `core/metadata` (published with the next ones).
+    void set_labels(contract::Labels labels);
 
     // Every snapshot, status first; returns the names of those published.
     std::vector<std::string> publish_all();
@@ -96,6 +98,7 @@ class SnapshotPublisher {
     std::vector<ExtraSnapshots> extras_;
     std::vector<std::string> degraded_reasons_;
     std::optional<std::string> conflict_;
+    contract::Labels labels_;
 
     // Orders core/components publications as their changes happened, and remembers the list
     // the last one said.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/supervision.hpp"
+#include "contract/labels.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/mqtt_url.hpp"
 
@@ -43,6 +44,8 @@ struct AgentConfig {
     std::vector<std::string> allowed_source_prefixes;  // empty → any http(s)/file URL
     std::string github_base_url = "https://github.com";
     Supervision supervision = Supervision::automatic;
+    // The initial labels (LUCID_LABELS); a cfg/set of `labels` replaces them from then on.
+    contract::Labels labels;
     // A plugin callback running longer makes its component failed/unresponsive.
     std::chrono::milliseconds plugin_stall{10000};
     // An upgraded component that reports failed within this long is rolled back.

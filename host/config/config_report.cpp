@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "contract/labels.hpp"
 #include "install/source_url.hpp"
 
 namespace lucid::host::config {
@@ -41,6 +42,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
                       : c.supervision == Supervision::no ? "no"
                                                          : "auto";
     add("supervised", sup);
+    add("labels", c.labels.empty() ? "(none)" : contract::labels_text(c.labels));
     add("plugin_stall_s",
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
     add("upgrade_health_ms", std::to_string(c.upgrade_health.count()));

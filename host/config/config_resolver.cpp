@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/settings.hpp"
+#include "contract/labels.hpp"
 #include "install/source_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 
@@ -332,6 +333,13 @@ class Resolver {
             } else {
                 return fail(bad(*sup, "supervised", "auto, yes or no"));
             }
+        }
+        if (auto labels = get("labels")) {
+            auto parsed = contract::parse_labels_text(labels->text);
+            if (!parsed) {
+                return fail("labels (" + labels->origin + ") " + parsed.error().message);
+            }
+            config_.labels = std::move(parsed.value());
         }
         return true;
     }

@@ -73,6 +73,7 @@ std::string status_payload(const StatusInfo& info, Clock::time_point now) {
     add(doc, "uptime_s", seconds_value(info.uptime_s));
     add_string(doc, "instance", info.instance);
     add(doc, "conflict", info.conflict ? str_value(*info.conflict, a) : Value());
+    add(doc, "labels", labels_to_json(info.labels, a));
     return to_json(doc);
 }
 
@@ -95,6 +96,7 @@ std::string metadata_payload(const MetadataInfo& info, Clock::time_point now) {
     add_string(doc, "arch", info.arch);
     add_string(doc, "hostname", info.hostname);
     add_string(doc, "plugin_abi", info.plugin_abi);
+    add(doc, "labels", labels_to_json(info.labels, doc.GetAllocator()));
     return to_json(doc);
 }
 

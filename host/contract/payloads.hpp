@@ -16,6 +16,7 @@
 #include <rapidjson/document.h>
 
 #include "contract/component_state.hpp"
+#include "contract/labels.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/entry.hpp"
 
@@ -33,6 +34,7 @@ struct StatusInfo {
     double uptime_s = 0;
     std::string instance;                 // random per process (agent/takeover_detector.hpp)
     std::optional<std::string> conflict;  // another process seen online with this agent_id
+    Labels labels;
 };
 std::string status_payload(const StatusInfo& info, Clock::time_point now);
 // The Will carries only what is known when it is armed: state offline, agent_id, version,
@@ -48,6 +50,7 @@ struct MetadataInfo {
     std::string arch;      // uname machine, e.g. "x86_64", "aarch64"
     std::string hostname;
     std::string plugin_abi;  // "<major>.<minor>" of the plugin ABI the host offers
+    Labels labels;
 };
 std::string metadata_payload(const MetadataInfo& info, Clock::time_point now);
 

@@ -187,6 +187,10 @@ TEST_CASE("cfg/set reports each contract error and changes nothing") {
         {R"({"request_id":"1","set":{"heartbeat_s":4}})", "heartbeat_s must be between 5 and 3600"},
         {R"({"request_id":"1","set":{"log_level":"TRACE"}})",
          "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+        {R"({"request_id":"1","set":{"labels":"site=berlin"}})", "labels must be dict"},
+        {R"({"request_id":"1","set":{"labels":{"site":1}}})", "labels.site must be str"},
+        {R"({"request_id":"1","set":{"labels":{"site":"Berlin"}}})",
+         "label value 'Berlin' of 'site' must match [a-z0-9][a-z0-9_.-]{0,63}"},
     };
     for (const auto& [payload, error] : cases) {
         CAPTURE(payload);
@@ -208,6 +212,17 @@ TEST_CASE("cfg/set applies, echoes applied and reports a failed save") {
     CHECK(doc["cfg"]["log_level"].GetString() == std::string("INFO"));
     CHECK(target.config.heartbeat_s == 5);
     CHECK(reply.durability == Durability::immediate);
+
+    // labels replace the whole set; {} is no labels, and still set (it wins over the env).
+    reply = cfg_set.handler(request(R"({"request_id":"3","set":{"labels":{"site":"berlin"}}})"));
+    doc = json(reply.result.str());
+    CHECK(doc["ok"].GetBool());
+    CHECK(doc["cfg"]["labels"]["site"].GetString() == std::string("berlin"));
+    REQUIRE(target.config.labels);
+    CHECK(*target.config.labels == contract::Labels{{"site", "berlin"}});
+    cfg_set.handler(request(R"({"request_id":"4","set":{"labels":{}}})"));
+    REQUIRE(target.config.labels);
+    CHECK(target.config.labels->empty());
 
     target.fail_save = true;
     reply = cfg_set.handler(request(R"({"request_id":"2","set":{"heartbeat_s":9}})"));

@@ -87,6 +87,20 @@ TEST_CASE("defaults work with nothing set") {
     CHECK(c.origins.at("agent_id") == "default");
 }
 
+TEST_CASE("the agent's initial labels are a setting, validated with the setting named") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    CHECK(ok(resolve({}, env)).labels.empty());
+    env.vars["LUCID_LABELS"] = "site=berlin, role=gateway";
+    auto c = ok(resolve({}, env));
+    CHECK(c.labels == lucid::host::contract::Labels{{"site", "berlin"}, {"role", "gateway"}});
+    CHECK(ok(resolve({"--labels", "site=paris"}, env)).labels.at("site") == "paris");
+    auto bad = resolve({"--labels", "Site=paris"}, env);
+    CHECK_FALSE(bad.config);
+    CHECK(bad.error ==
+          "labels (flag --labels) label key 'Site' must match [a-z0-9][a-z0-9_.-]{0,63}");
+}
+
 TEST_CASE("the hung-plugin threshold and the upgrade health window are settings") {
     Env env;
     env.vars["HOME"] = "/h";
