@@ -98,7 +98,13 @@ int main(int argc, char** argv) {
     }
 
     auto resolved = config::load_config(cli);
-    if (!resolved.config) return usage_error(resolved.error);
+    if (!resolved.config) {
+        // A misspelt key's warning may be why the config is wrong: say it with the error.
+        for (const auto& w : resolved.warnings) {
+            std::fprintf(stderr, "lucid-agent: warning: %s\n", w.c_str());
+        }
+        return usage_error(resolved.error);
+    }
     const bool checking = cli.subcommand == "check-config";
     for (const auto& w : resolved.warnings) {
         if (checking) {

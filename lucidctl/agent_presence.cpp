@@ -1,4 +1,5 @@
 #include "lucidctl/agent_presence.hpp"
+#include "lucidctl/text_table.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -64,10 +65,11 @@ AgentPresence agent_presence(const rapidjson::Value& status,
     if (!status.IsObject() || !status.HasMember("state")) return p;
     p.known = true;
     p.online = string_field(status, "state") == "online";
-    p.agent_id = string_field(status, "agent_id");
-    p.version = string_field(status, "version");
-    p.session = string_field(status, "session");
-    p.conflict = string_field(status, "conflict");
+    // As text to show: whoever may write the status must not drive the operator's terminal.
+    p.agent_id = printable(string_field(status, "agent_id"));
+    p.version = printable(string_field(status, "version"));
+    p.session = printable(string_field(status, "session"));
+    p.conflict = printable(string_field(status, "conflict"));
 
     std::optional<SystemClock::time_point> latest;
     std::vector<std::string> stamps = other_ts;

@@ -120,8 +120,9 @@ int cmd_agents_prune(Session& s) {
         command_option(s.options(), "older-than").value_or(kDefaultPruneAge);
     const auto age = parse_age(age_text);
     if (!age) {
-        throw UsageError("--older-than must be an age like 7d, 12h, 30m or 90s, got '" + age_text +
-                         "'");
+        throw UsageError(
+            "--older-than must be an age of at least 1s like 7d, 12h, 30m or 90s, got '" +
+            age_text + "'");
     }
     std::vector<std::string> forgotten;
     for (const auto& [id, agent] : seen_agents(s, selector_option(s))) {

@@ -1,5 +1,6 @@
 #include "lucidctl/broker_client.hpp"
 
+#include "config/tls_files_check.hpp"
 #include "lucidctl/tls_probe.hpp"
 
 #include <mosquitto.h>
@@ -58,14 +59,11 @@ void BrokerClient::connect(const mqtt::MqttEndpoint& endpoint, const mqtt::TlsFi
                                   endpoint.password.empty() ? nullptr : endpoint.password.c_str());
     }
     if (endpoint.tls) {
-        const std::pair<const char*, std::string> files[] = {{"CA file", tls.ca_file},
-                                                             {"client certificate", tls.cert_file},
-                                                             {"client key", tls.key_file}};
-        for (const auto& [what, file] : files) {
-            if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
-                throw BrokerSetupError(std::string("cannot read the TLS ") + what + " " + file +
-                                       ": " + std::strerror(errno));
-            }
+        // The agent's own checks (config/tls_files_check.hpp): a file that is missing, holds no
+        // certificate, or a key of another certificate is a local problem, named as the agent
+        // names it, not a failed handshake.
+        if (Status usable = config::tls_files_problem(tls); !usable) {
+            throw BrokerSetupError(usable.error().message);
         }
         const char* ca = tls.ca_file.empty() ? nullptr : tls.ca_file.c_str();
         const char* ca_path = ca ? nullptr : kSystemCaPath;

@@ -7,6 +7,7 @@
 
 #include "contract/labels.hpp"
 #include "contract/payloads.hpp"
+#include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
 namespace lucid::host::ctl {
@@ -69,6 +70,14 @@ int cmd_status(Session& s) {
     s.out() << "state:      " << str(cs, "state", "-") << as_of << "\n"
             << "components: " << str(cs, "components_running", "0") << " running, "
             << str(cs, "components_failed", "0") << " failed" << as_of << "\n";
+    // Why the agent says degraded (a read-only data directory, ...); failed components are in
+    // plugin list.
+    if (cs.IsObject() && cs.HasMember("degraded_reasons") && cs["degraded_reasons"].IsArray()) {
+        for (const auto& reason : cs["degraded_reasons"].GetArray()) {
+            if (reason.IsString())
+                s.out() << "degraded:   " << printable(reason.GetString()) << "\n";
+        }
+    }
     return kOk;
 }
 
@@ -91,7 +100,8 @@ int cmd_config_get(Session& s) {
     const Document doc = parse_object(*cfg);
     if (doc.HasMember("cfg") && doc["cfg"].IsObject()) {
         for (const auto& m : doc["cfg"].GetObject()) {
-            s.out() << m.name.GetString() << "=" << str(doc["cfg"], m.name.GetString()) << "\n";
+            s.out() << printable(m.name.GetString()) << "="
+                    << printable(str(doc["cfg"], m.name.GetString())) << "\n";
         }
     }
     return kOk;

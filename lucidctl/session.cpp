@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "contract/payloads.hpp"
+#include "contract/timestamp.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::ctl {
@@ -143,10 +144,16 @@ Answer Session::request(const topics::CommandTopics& command, Document payload,
         if (message->topic == status_topic) {
             // The Will (or a clean shutdown) while waiting: no answer is coming from this run.
             if (str(doc, "state") == "offline") {
-                presence_ = agent_presence(doc, {}, SystemClock::now());
+                // Seen live, it went offline now: the Will's own ts is when it was armed, at
+                // the agent's connect, which may be days ago.
+                const auto now = SystemClock::now();
+                presence_ = agent_presence(doc, {}, now);
+                presence_->last_seen = contract::utc_timestamp(now);
+                presence_->offline_for = 0.0;
                 throw AgentOffline("agent " + target_.agent_id +
                                    " went offline before answering (" + offline_since(*presence_) +
-                                   ")");
+                                   "); if this command took it down, the agent answers it when "
+                                   "it is back: see lucidctl plugin list");
             }
             continue;
         }

@@ -13,15 +13,15 @@ namespace {
 
 struct Value {
     std::string text;
-    std::string origin;  // flag | environment | env file
+    std::string origin;  // "flag --x" | "environment LUCID_X" | "env file <path>: LUCID_X"
 };
 
 // Looks a setting up by precedence: flag, environment, env file.
 class Sources {
   public:
     Sources(const CommandLine& cli, const EnvLookup& env,
-            const std::map<std::string, std::string>& file)
-        : cli_(cli), env_(env), file_(file) {}
+            const std::map<std::string, std::string>& file, std::string file_path)
+        : cli_(cli), env_(env), file_(file), file_path_(std::move(file_path)) {}
 
     std::optional<Value> get(std::string_view flag, std::string_view env_name) const {
         if (!flag.empty()) {
@@ -35,7 +35,10 @@ class Sources {
         if (auto v = env_(std::string(env_name)))
             return Value{*v, "environment " + std::string(env_name)};
         auto it = file_.find(std::string(env_name));
-        if (it != file_.end()) return Value{it->second, "env file " + std::string(env_name)};
+        // The file named: an operator with several env files must find the line to fix.
+        if (it != file_.end()) {
+            return Value{it->second, "env file " + file_path_ + ": " + std::string(env_name)};
+        }
         return std::nullopt;
     }
 
@@ -43,6 +46,7 @@ class Sources {
     const CommandLine& cli_;
     const EnvLookup& env_;
     const std::map<std::string, std::string>& file_;
+    const std::string file_path_;
 };
 
 const Setting& setting(std::string_view key) {
@@ -365,7 +369,7 @@ EnvFileChoice choose_env_file(const CommandLine& cli, const EnvLookup& env) {
 ResolveResult resolve_config(const CommandLine& cli, const EnvLookup& env,
                              const std::map<std::string, std::string>& env_file,
                              const std::string& env_file_path, const HostFacts& facts) {
-    const Sources sources(cli, env, env_file);
+    const Sources sources(cli, env, env_file, env_file_path);
     return Resolver(sources, facts, env).run(env_file_path);
 }
 

@@ -46,8 +46,7 @@ class Reader {
         return std::string(text_.substr(start, pos_ - start));
     }
     Error fail(const std::string& why) const {
-        return Error{Errc::invalid,
-                     "selector '" + registry::echoed_value(text_) + "': " + why};
+        return Error{Errc::invalid, "selector '" + registry::echoed_value(text_) + "': " + why};
     }
 
   private:

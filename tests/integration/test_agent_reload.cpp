@@ -47,8 +47,9 @@ TEST_CASE("SIGHUP applies trusted keys, signature policy and prefixes; the agent
            "LUCID_TRUSTED_KEYS_DIR=" + keys.string() +
                "\nLUCID_SIGNATURE_POLICY=required  # from now on\nLUCID_MQTT_KEEPALIVE_S=60\n",
            "signature_policy required;");
-    CHECK(rig.agent.log().find("keepalive_s changed from '30' to '60' (env file "
-                               "LUCID_MQTT_KEEPALIVE_S); it takes effect at the next restart") !=
+    CHECK(rig.agent.log().find("keepalive_s changed from '30' to '60' (env file " +
+                               env_file.string() +
+                               ": LUCID_MQTT_KEEPALIVE_S); it takes effect at the next restart") !=
           std::string::npos);
     auto unsigned_result = rig.install("r-unsigned", "echo", inline_source(echo));
     CHECK_FALSE(ok_of(unsigned_result));

@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 
 #include "component_rig.hpp"
@@ -13,6 +15,25 @@
 
 using namespace lucid::itest;
 using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Now as the contract writes time: 2026-11-30T14:01:19.889Z.
+std::string utc_now() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char text[96];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    return text;
+}
+
+}  // namespace
 
 namespace {
 
@@ -72,6 +93,23 @@ TEST_CASE("a command to an offline agent fails at once, saying since when") {
         CHECK_FALSE(json["agent"]["online"].GetBool());
         CHECK(json["agent"]["last_seen"].IsString());
     }
+}
+
+TEST_CASE("an agent that dies on a command: offline since its death, and where the answer comes") {
+    CtlRig rig("ctl-dies");
+    rig.start_agent();
+    // Taken after the agent connected: the Will's own ts (its connect) is earlier than this.
+    const std::string before = utc_now();
+    const auto install = rig.ctl({"plugin", "install", LUCID_ITEST_CRASH});
+    CHECK(install.code == 3);
+    const std::string marker = "went offline before answering (offline since ";
+    const auto at = install.output.find(marker);
+    REQUIRE_MESSAGE(at != std::string::npos, install.output);
+    const std::string since = install.output.substr(at + marker.size(), before.size());
+    CHECK_MESSAGE(since >= before, install.output);  // ISO 8601 UTC compares as text
+    CHECK(
+        install.has("(0s ago)); if this command took it down, the agent answers it when it is "
+                    "back: see lucidctl plugin list"));
 }
 
 TEST_CASE("status of an online agent: uptime from connected_since, not the last snapshot") {

@@ -172,3 +172,33 @@ TEST_CASE("watch prints a timestamp first and shows control characters of payloa
     CHECK(line.find("Z " + agent.topic("components/x/evt/text") + " (retained) before") !=
           std::string::npos);
 }
+
+TEST_CASE("status and config get show what the broker holds as text, with degraded reasons") {
+    Broker broker;
+    broker.start();
+    MqttClient client(broker.port());
+    // Retained messages a hostile broker user left for agent "evil".
+    client.publish("lucid/agents/evil/status",
+                   status_json("evil", "online", "2026-01-01T00:00:00.000Z",
+                               R"(,"connected_since":"2026-01-01T00:00:00.000Z",)"
+                               R"("conflict":"\u001b]52;c;ZWNobyBoaQ==\u0007 \u001b[5mboo")"),
+                   1, true);
+    client.publish("lucid/agents/evil/core/state",
+                   R"({"ts":"2026-01-01T00:00:00.000Z","state":"degraded","components_running":0,)"
+                   R"("components_failed":0,"degraded_reasons":["data directory read-only: /x",)"
+                   R"("\u001b[31mred"]})",
+                   1, true);
+    client.publish("lucid/agents/evil/core/cfg/state",
+                   R"({"cfg":{"heartbeat_s":30,"x\u001b[31m":"\u001b[2Jv"}})", 1, true);
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", broker.url()},
+                                                 {"LUCID_AGENT_ID", "evil"},
+                                                 {"LUCID_ENV_FILE", "/dev/null"}};
+    const auto status = run_ctl({"status"}, env);
+    CHECK_MESSAGE(status.output.find('\x1b') == std::string::npos, status.output);
+    CHECK(status.has("conflict:   ?]52;c;ZWNobyBoaQ==? ?[5mboo"));
+    CHECK(status.has("degraded:   data directory read-only: /x"));
+    CHECK(status.has("degraded:   ?[31mred"));
+    const auto config = run_ctl({"config", "get"}, env);
+    CHECK_MESSAGE(config.output.find('\x1b') == std::string::npos, config.output);
+    CHECK(config.has("x?[31m=?[2Jv"));
+}

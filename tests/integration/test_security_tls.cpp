@@ -129,7 +129,15 @@ TEST_CASE("lucidctl names the CA file and OpenSSL's reason when TLS fails") {
 
     const auto missing = ctl(broker.url(), (pki / "nope.pem").string());
     CHECK(missing.code == 2);
-    CHECK_MESSAGE(missing.has("cannot read the TLS CA file " + (pki / "nope.pem").string() +
-                              ": No such file or directory"),
-                  missing.output);
+    CHECK_MESSAGE(
+        missing.has("tls_ca " + (pki / "nope.pem").string() + ": No such file or directory"),
+        missing.output);
+    // Not a certificate, or a key of another certificate: a local problem too (exit 2), named
+    // as the agent names it, not a failed handshake.
+    const auto junk = pki / "junk.pem";
+    std::ofstream(junk) << "not a certificate\n";
+    const auto not_a_ca = ctl(broker.url(), junk.string());
+    CHECK(not_a_ca.code == 2);
+    CHECK_MESSAGE(not_a_ca.has("tls_ca " + junk.string() + ": no PEM certificate in it ("),
+                  not_a_ca.output);
 }

@@ -159,7 +159,7 @@ TEST_CASE("precedence is flag, then environment, then env file") {
     c = ok(resolve({}, env, file));
     CHECK(c.agent_id == "from-env");
     CHECK(c.topic_root == "file/root");
-    CHECK(c.origins.at("topic_root") == "env file LUCID_TOPIC_ROOT");
+    CHECK(c.origins.at("topic_root") == "env file /etc/lucid/agent.env: LUCID_TOPIC_ROOT");
 }
 
 TEST_CASE("the earlier agent's MQTT_* variables are used only without LUCID_MQTT_URL") {

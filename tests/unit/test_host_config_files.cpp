@@ -99,7 +99,8 @@ TEST_CASE("check-config shows LUCID_LEGACY_REGISTRY and where it came from") {
           std::string::npos);
     auto set = resolve_with({{"LUCID_LEGACY_REGISTRY", "/old/components.json"}});
     CHECK(set.legacy_registry == "/old/components.json");
-    CHECK(describe_config(set).find("(env file LUCID_LEGACY_REGISTRY)") != std::string::npos);
+    CHECK(describe_config(set).find("(env file /e.env: LUCID_LEGACY_REGISTRY)") !=
+          std::string::npos);
 }
 
 TEST_CASE("an unreadable default env file is a warning; one asked for is an error") {
@@ -143,6 +144,7 @@ TEST_CASE("a reload reports each changed setting it cannot apply, never a passwo
                                {"LUCID_ALLOWED_SOURCE_PREFIXES", "https://x/"}});
     const auto changes = service::restart_needed_changes(running, fresh);
     REQUIRE(changes.size() == 2);
-    CHECK(changes[0] == "mqtt_url changed (its password) (env file LUCID_MQTT_URL)");
-    CHECK(changes[1] == "keepalive_s changed from '30' to '60' (env file LUCID_MQTT_KEEPALIVE_S)");
+    CHECK(changes[0] == "mqtt_url changed (its password) (env file /e.env: LUCID_MQTT_URL)");
+    CHECK(changes[1] ==
+          "keepalive_s changed from '30' to '60' (env file /e.env: LUCID_MQTT_KEEPALIVE_S)");
 }

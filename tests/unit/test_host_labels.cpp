@@ -49,7 +49,8 @@ TEST_CASE("LUCID_LABELS text: key=value pairs, validated and sorted") {
     CHECK(error_of_labels(std::string(65, 'k') + "=v").find("must match") != std::string::npos);
     CHECK(error_of_labels(std::string(64, 'k') + "=v").empty());
     std::string many;
-    for (int i = 0; i <= 64; ++i) many += (i ? "," : "") + std::string("k") + std::to_string(i) + "=v";
+    for (int i = 0; i <= 64; ++i)
+        many += (i ? "," : "") + std::string("k") + std::to_string(i) + "=v";
     CHECK(error_of_labels(many) == "at most 64 labels");
 }
 
@@ -110,7 +111,8 @@ TEST_CASE("a bad selector is refused naming it and what is wrong") {
           "selector 'Site=a': label key 'Site' must match [a-z0-9][a-z0-9_.-]{0,63}");
     CHECK(error_of_selector("site=") ==
           "selector 'site=': the value of 'site' must match [a-z0-9][a-z0-9_.-]{0,63}");
-    CHECK(error_of_selector("site!berlin") == "selector 'site!berlin': '!' after 'site' must be '!='");
+    CHECK(error_of_selector("site!berlin") ==
+          "selector 'site!berlin': '!' after 'site' must be '!='");
     CHECK(error_of_selector("a=1 b=2") == "selector 'a=1 b=2': ',' expected between requirements");
     CHECK(error_of_selector(",") == "selector ',': a label key is missing");
     CHECK(error_of_selector("a=1,") == "selector 'a=1,': a label key is missing");
