@@ -25,39 +25,6 @@ double seconds_between(SystemClock::time_point from, SystemClock::time_point to)
 
 }  // namespace
 
-std::optional<SystemClock::time_point> parse_utc_timestamp(const std::string& text) {
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, used = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                    &second, &used) != 6) {
-        return std::nullopt;
-    }
-    long millis = 0;
-    std::size_t pos = static_cast<std::size_t>(used);
-    if (pos < text.size() && text[pos] == '.') {
-        long scale = 100;
-        for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
-            millis += (text[pos] - '0') * scale;
-            scale /= 10;
-        }
-    }
-    if (pos + 1 != text.size() || text[pos] != 'Z') return std::nullopt;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-        return std::nullopt;
-    }
-    // A retained message is anyone's text: beyond what the clock's nanosecond count holds
-    // (1677 to 2262) adding the milliseconds overflowed. No agent stamps outside these years.
-    if (year < 1970 || year > 2200) return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    tm.tm_sec = second;
-    const std::time_t t = ::timegm(&tm);
-    return SystemClock::from_time_t(t) + std::chrono::milliseconds(millis);
-}
-
 AgentPresence agent_presence(const rapidjson::Value& status,
                              const std::vector<std::string>& other_ts,
                              SystemClock::time_point now) {

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "contract/timestamp.hpp"
+
 namespace lucid::host::ctl {
 
 using SystemClock = std::chrono::system_clock;
@@ -37,8 +39,7 @@ struct AgentPresence {
 AgentPresence agent_presence(const rapidjson::Value& status,
                              const std::vector<std::string>& other_ts, SystemClock::time_point now);
 
-// "2026-11-30T00:36:36.123Z" (also without milliseconds) → time point; nullopt when malformed.
-std::optional<SystemClock::time_point> parse_utc_timestamp(const std::string& text);
+using contract::parse_utc_timestamp;  // contract/timestamp.hpp
 
 // 93784 → "1d2h3m4s"; 59 → "59s".
 std::string format_duration(double seconds);

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "lucidctl/agent_presence.hpp"
 #include "lucidctl/nearest_word.hpp"
 
 namespace lucid::host::ctl {
@@ -51,6 +52,8 @@ options:
                     /etc/lucid/agent.env when it exists and is readable)
   --json            machine-readable output
   --timeout SECS    how long to wait for the broker and the agent, 1 to 3600 (default 10)
+  --expires-in AGE  a command not run by then is answered expired instead (the agent may be
+                    away: 30m, 1h, 7d or never; default 1h)
   --version         print lucidctl's version
   --help            help for any command: lucidctl plugin install --help
 
@@ -161,6 +164,20 @@ void set_timeout(CtlOptions& o, const std::string& text) {
     }
 }
 
+void set_expires_in(CtlOptions& o, const std::string& text) {
+    if (text == "never") {
+        o.expires_in = std::nullopt;
+        return;
+    }
+    const auto seconds = parse_age(text);
+    if (!seconds || *seconds < 1) {
+        o.error = "--expires-in must be an age of at least 1s like 1h, 30m or 7d, or never, got '" +
+                  text + "'";
+        return;
+    }
+    o.expires_in = std::chrono::seconds(static_cast<long long>(*seconds));
+}
+
 }  // namespace
 
 CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
@@ -205,6 +222,8 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
             o.tls_key = value();
         } else if (arg == "--timeout") {
             if (auto v = value()) set_timeout(o, *v);
+        } else if (arg == "--expires-in") {
+            if (auto v = value()) set_expires_in(o, *v);
         } else if (arg.rfind("--", 0) == 0) {
             const std::string name = arg.substr(2);
             if (contains(kCommandSwitches, name)) {
@@ -217,9 +236,9 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
                 if (auto v = value()) o.command_options.emplace_back(name, *v);
             } else {
                 std::vector<std::string> known = {
-                    "--url",      "--mqtt-url", "--agent",    "--root",    "--data-dir",
-                    "--env-file", "--tls-ca",   "--tls-cert", "--tls-key", "--json",
-                    "--timeout",  "--version",  "--help"};
+                    "--url",      "--mqtt-url",   "--agent",    "--root",    "--data-dir",
+                    "--env-file", "--tls-ca",     "--tls-cert", "--tls-key", "--json",
+                    "--timeout",  "--expires-in", "--version",  "--help"};
                 for (const auto& c : kCommandOptions) known.push_back("--" + c);
                 for (const auto& c : kCommandSwitches) known.push_back("--" + c);
                 o.error = unknown_word_error("option", arg, known);

@@ -36,6 +36,9 @@ struct CtlOptions {
     bool help = false;
     bool version = false;
     std::chrono::milliseconds timeout{10000};
+    // Every command sent carries expires_at = now + this (contract §3.4), so that one queued for
+    // an agent that is away does not run when it comes back weeks later; nullopt: never.
+    std::optional<std::chrono::seconds> expires_in = std::chrono::hours(1);
     std::vector<std::string> words;  // the command and its arguments, options removed
     // Command options (`--sha256`, `--id`, `--dist`, `--count`, ...), by name without dashes;
     // switches (`--force`, `--prune`) have the value "true".

@@ -117,6 +117,12 @@ Answer Session::request(const topics::CommandTopics& command, Document payload,
     const std::string request_id = new_request_id();
     payload.AddMember("request_id", Value(request_id, payload.GetAllocator()),
                       payload.GetAllocator());
+    if (options_.expires_in) {
+        const std::string expires =
+            contract::utc_timestamp(SystemClock::now() + *options_.expires_in);
+        payload.AddMember("expires_at", Value(expires, payload.GetAllocator()),
+                          payload.GetAllocator());
+    }
     const std::string result_topic = topics_.at(command.result);
     const std::string progress_topic = topics_.at(topics::kInstallProgress);
     const std::string status_topic = topics_.status();

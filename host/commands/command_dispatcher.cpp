@@ -8,9 +8,10 @@
 namespace lucid::host::commands {
 
 CommandDispatcher::CommandDispatcher(mqtt::Publisher& publisher, DedupStore& dedup,
-                                     std::size_t lane_capacity)
+                                     std::size_t lane_capacity, Now now)
     : publisher_(publisher),
       dedup_(dedup),
+      now_(std::move(now)),
       fast_("fast", lane_capacity),
       control_("control", lane_capacity),
       slow_("slow", lane_capacity) {}
@@ -91,6 +92,18 @@ std::optional<contract::CommandRequest> CommandDispatcher::admit(const CommandSp
         log->info("{}: request '{}' already answered; republishing its result", spec.name,
                   request.request_id);
         publish_result(prior->topic, prior->payload);
+        return std::nullopt;
+    }
+    // After the replay: an answered request keeps its answer. Judged by the device's clock;
+    // one that is behind (no RTC before NTP) runs an expired command, one ahead refuses a fresh
+    // one, hence the log line with both times (contract §3.4).
+    if (request.expires_at && now_() > *request.expires_at) {
+        log->warn("{}: request '{}' expired at {} (agent time {}); not run", spec.name,
+                  request.request_id, request.expires_text, contract::utc_timestamp(now_()));
+        contract::Result result(request.request_id, now_());
+        result.fail("expired: " + request.expires_text);
+        if (spec.on_refused) spec.on_refused(request, result);
+        finish(spec, request.request_id, CommandReply(std::move(result)));
         return std::nullopt;
     }
     return request;

@@ -73,7 +73,10 @@ struct CommandSpec {
 
 class CommandDispatcher {
   public:
-    CommandDispatcher(mqtt::Publisher& publisher, DedupStore& dedup, std::size_t lane_capacity);
+    // `now`: the clock `expires_at` is judged by (a test's own; the system clock otherwise).
+    using Now = std::function<contract::Clock::time_point()>;
+    CommandDispatcher(mqtt::Publisher& publisher, DedupStore& dedup, std::size_t lane_capacity,
+                      Now now = contract::Clock::now);
     ~CommandDispatcher();  // stop()
 
     void add(CommandSpec spec);
@@ -120,6 +123,7 @@ class CommandDispatcher {
 
     mqtt::Publisher& publisher_;
     DedupStore& dedup_;
+    const Now now_;
     WorkLane fast_;
     WorkLane control_;
     WorkLane slow_;

@@ -104,6 +104,23 @@ CommandRequest parse_command(std::string_view text) {
         if (ids > 1) return request;
     }
     request.request_id.assign(id);
+    // A command may say until when it makes sense (contract §3.4): one queued for an agent that
+    // is away for weeks must not run when it comes back.
+    if (auto expires = doc.FindMember("expires_at"); expires != doc.MemberEnd()) {
+        std::optional<Clock::time_point> when;
+        if (expires->value.IsString()) {
+            when = parse_utc_timestamp(
+                std::string(expires->value.GetString(), expires->value.GetStringLength()));
+        }
+        if (!when) {
+            request.error =
+                "validation_error: 'expires_at' must be a UTC time like "
+                "2026-11-30T14:00:00Z";
+            return request;
+        }
+        request.expires_at = when;
+        request.expires_text.assign(expires->value.GetString(), expires->value.GetStringLength());
+    }
     return request;
 }
 

@@ -10,10 +10,13 @@
 // when none could be read, or when the payload holds two. Pure; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <rapidjson/document.h>
+
+#include "contract/timestamp.hpp"
 
 namespace lucid::host::contract {
 
@@ -23,6 +26,10 @@ struct CommandRequest {
     rapidjson::Document payload;  // the whole object when ok()
     std::string request_id;       // "" when none could be read
     std::string error;            // empty when the payload is a usable command
+    // `expires_at`, when the command gives one: after it the command is answered
+    // `expired: <expires_text>` instead of run.
+    std::optional<Clock::time_point> expires_at;
+    std::string expires_text;
 
     bool ok() const { return error.empty(); }
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace lucid::host::contract {
@@ -10,5 +11,9 @@ namespace lucid::host::contract {
 using Clock = std::chrono::system_clock;
 
 std::string utc_timestamp(Clock::time_point when);
+
+// "2026-11-30T00:36:36.123Z" (also without milliseconds, or with fewer digits) → time point;
+// nullopt when malformed or outside the years 1970 to 2200.
+std::optional<Clock::time_point> parse_utc_timestamp(const std::string& text);
 
 }  // namespace lucid::host::contract

@@ -66,6 +66,56 @@ TEST_CASE("plugin and core commands sent while the agent is stopped cleanly are 
     CHECK(answers(rig, "core/evt/ping_result", "d-ping") == 1);
 }
 
+TEST_CASE("a command that expired while the agent was away is answered expired, not run") {
+    const Artifact probe = artifact(LUCID_ITEST_PROBE);
+    ComponentRig rig("deliver-exp");
+    rig.start_agent();
+    REQUIRE(ok_of(rig.install("e-install", "probe", inline_source(probe))));
+    REQUIRE(rig.wait_status("probe", "running", "1.0.0"));
+
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    rig.client->clear();
+    const std::string past = R"(,"expires_at":"2020-01-01T00:00:00Z"})";
+    const std::string future = R"(,"expires_at":"2199-01-01T00:00:00.000Z"})";
+    auto with = [](const std::string& id, const std::string& tail) {
+        return R"({"request_id":")" + id + "\"" + tail;
+    };
+    rig.client->publish(rig.agent.topic("components/probe/cmd/count"), with("e-old", past));
+    rig.client->publish(rig.agent.topic("components/probe/cmd/count"), with("e-new", future));
+    rig.client->publish(rig.agent.topic("core/cfg/set"),
+                        R"({"request_id":"e-cfg","set":{"heartbeat_s":7})" + past);
+    rig.client->publish(rig.agent.topic("core/cmd/ping"),
+                        with("e-bad", R"(,"expires_at":"tomorrow"})"));
+    rig.start_agent();
+
+    auto old_count = rig.client->wait_for(rig.agent.topic("components/probe/evt/count_result"),
+                                          with_request_id("e-old"));
+    REQUIRE_MESSAGE(old_count, rig.agent.log());
+    CHECK_FALSE(ok_of(*old_count));
+    CHECK(error_of(*old_count) == "expired: 2020-01-01T00:00:00Z");
+    auto new_count = rig.client->wait_for(rig.agent.topic("components/probe/evt/count_result"),
+                                          with_request_id("e-new"));
+    REQUIRE(new_count);
+    CHECK(ok_of(*new_count));
+    CHECK(has_text(new_count->payload, R"("count":1)"));  // the expired one never ran
+    auto cfg =
+        rig.client->wait_for(rig.agent.topic("core/evt/cfg_set_result"), with_request_id("e-cfg"));
+    REQUIRE(cfg);
+    CHECK(error_of(*cfg) == "expired: 2020-01-01T00:00:00Z");
+    auto bad =
+        rig.client->wait_for(rig.agent.topic("core/evt/ping_result"), with_request_id("e-bad"));
+    REQUIRE(bad);
+    CHECK(error_of(*bad) ==
+          "validation_error: 'expires_at' must be a UTC time like 2026-11-30T14:00:00Z");
+    // The expired answer is recorded: the same request again gets it, and still nothing runs.
+    rig.client->clear();
+    rig.client->publish(rig.agent.topic("components/probe/cmd/count"), with("e-old", future));
+    auto again = rig.client->wait_for(rig.agent.topic("components/probe/evt/count_result"),
+                                      with_request_id("e-old"));
+    REQUIRE(again);
+    CHECK(again->payload == old_count->payload);
+}
+
 TEST_CASE("a command to a stopped, uninstalled or unknown component is answered with why") {
     const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
     ComponentRig rig("deliver-2");

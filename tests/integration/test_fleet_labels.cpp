@@ -126,6 +126,12 @@ TEST_CASE("lucidctl agents --select picks agents by their labels, offline ones t
     // lucidctl config set labels=… sends the whole set.
     auto set = run_ctl({"--agent", "sel-plain", "config", "set", "labels=zone=z1"}, env);
     CHECK_MESSAGE(set.code == 0, set.output);
+    // What lucidctl sent expires in an hour by default (contract §3.4).
+    auto sent = client.wait_for(plain.topic("core/cfg/set"), [](const Message&) { return true; });
+    REQUIRE(sent);
+    const std::string expires = sent->str("expires_at");
+    CHECK_MESSAGE(expires.size() == 24, sent->payload);
+    CHECK(expires.back() == 'Z');
     CHECK(ids({"--select", "zone=z1"}) == "sel-plain");
     auto bad_set = run_ctl({"--agent", "sel-plain", "config", "set", "labels=Zone=z1"}, env);
     CHECK(bad_set.code == 2);

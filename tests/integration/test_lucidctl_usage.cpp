@@ -75,6 +75,21 @@ TEST_CASE("--timeout takes 1 to 3600 seconds and says so") {
     CHECK(ctl({"--timeout", "1", "ping"}, env).code == 3);  // accepted: the broker is not there
 }
 
+TEST_CASE("--expires-in takes an age of at least 1s, or never") {
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}};
+    for (const char* bad : {"0s", "soon", "-1h", ""}) {
+        const auto out = ctl({"--expires-in", bad, "ping"}, env);
+        CHECK(out.code == 2);
+        CHECK_MESSAGE(out.has("--expires-in must be an age of at least 1s like 1h, 30m or 7d, or "
+                              "never, got '" +
+                              std::string(bad) + "'"),
+                      out.output);
+    }
+    for (const char* good : {"30m", "7d", "never"}) {
+        CHECK(ctl({"--expires-in", good, "ping"}, env).code == 3);  // the broker is not there
+    }
+}
+
 TEST_CASE("lucidctl takes the agent's broker, TLS and env-file settings under its own names") {
     Running r;
     const std::map<std::string, std::string> no_broker{{"LUCID_AGENT_ID", "ctl-1"}};

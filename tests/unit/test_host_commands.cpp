@@ -293,6 +293,36 @@ TEST_CASE("the dispatcher answers malformed payloads, republishes duplicates, su
     CHECK(runs == 2);
 }
 
+TEST_CASE("expires_at: an expired command is answered expired by the agent's clock, not run") {
+    lucid::test::TempDir dir;
+    FakePublisher publisher;
+    DedupStore dedup(dir / "log.json", 100);
+    auto now = *contract::parse_utc_timestamp("2026-11-30T12:00:00Z");
+    CommandDispatcher dispatcher(publisher, dedup, 16, [&now] { return now; });
+    std::atomic<int> runs{0};
+    dispatcher.add({"thing", "cmd/thing", "evt/thing_result", Lane::fast,
+                    [&](const contract::CommandRequest& rq) {
+                        ++runs;
+                        return CommandReply(
+                            contract::Result(rq.request_id, contract::Clock::now()));
+                    }});
+    auto route = dispatcher.route("cmd/thing");
+    route({"cmd/thing", R"({"request_id":"late","expires_at":"2026-11-30T11:59:59.999Z"})", 1,
+           false});
+    route({"cmd/thing", R"({"request_id":"due","expires_at":"2026-11-30T12:00:00Z"})", 1, false});
+    auto sent = publisher.wait_for(2);
+    CHECK(error_of(sent[0].payload) == "expired: 2026-11-30T11:59:59.999Z");
+    CHECK(json(sent[1].payload)["ok"].GetBool());  // not after its expiry: runs
+    CHECK(runs == 1);
+    CHECK(dedup.find("evt/thing_result", "late"));  // answered: a retry gets the same answer
+    // A clock that is behind (no RTC before NTP): an expired command still runs, as documented.
+    now = *contract::parse_utc_timestamp("1970-01-01T00:00:10Z");
+    route({"cmd/thing", R"({"request_id":"old","expires_at":"2026-11-30T11:00:00Z"})", 1, false});
+    sent = publisher.wait_for(3);
+    CHECK(json(sent[2].payload)["ok"].GetBool());
+    CHECK(runs == 2);
+}
+
 TEST_CASE("a long command on the slow lane does not delay the fast lane") {
     lucid::test::TempDir dir;
     FakePublisher publisher;
