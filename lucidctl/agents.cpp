@@ -119,7 +119,7 @@ int cmd_agents_prune(Session& s) {
     const std::string age_text =
         command_option(s.options(), "older-than").value_or(kDefaultPruneAge);
     const auto age = parse_age(age_text);
-    if (!age) {
+    if (!age || *age < 1) {
         throw UsageError(
             "--older-than must be an age of at least 1s like 7d, 12h, 30m or 90s, got '" +
             age_text + "'");

@@ -169,10 +169,13 @@ void set_expires_in(CtlOptions& o, const std::string& text) {
         o.expires_in = std::nullopt;
         return;
     }
+    // At most ten years: the agent reads times up to the year 2200 only.
     const auto seconds = parse_age(text);
-    if (!seconds || *seconds < 1) {
-        o.error = "--expires-in must be an age of at least 1s like 1h, 30m or 7d, or never, got '" +
-                  text + "'";
+    if (!seconds || *seconds < 1 || *seconds > 3650.0 * 86400) {
+        o.error =
+            "--expires-in must be an age from 1s to 3650d like 1h, 30m or 7d, or never, "
+            "got '" +
+            text + "'";
         return;
     }
     o.expires_in = std::chrono::seconds(static_cast<long long>(*seconds));

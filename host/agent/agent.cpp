@@ -211,8 +211,13 @@ void Agent::apply_config(const CoreConfig& config) {
     snapshots_->publish_cfg_state();
     if (relabelled) {
         snapshots_->set_labels(effective_labels(config));
-        snapshots_->publish_metadata();
-        snapshots_->publish_status();
+        // On the lane that publishes at connect, so that a reconnect's snapshots (read before
+        // the change) cannot land after these. A full lane has a publish_all pending, which
+        // reads the new labels.
+        connect_lane_.post([this] {
+            snapshots_->publish_metadata();
+            snapshots_->publish_status();
+        });
     }
 }
 

@@ -103,7 +103,8 @@ std::optional<contract::CommandRequest> CommandDispatcher::admit(const CommandSp
         contract::Result result(request.request_id, now_());
         result.fail("expired: " + request.expires_text);
         if (spec.on_refused) spec.on_refused(request, result);
-        finish(spec, request.request_id, CommandReply(std::move(result)));
+        // Not synced: it changed nothing, and a copy after a crash is expired all the same.
+        finish(spec, request.request_id, CommandReply(std::move(result), Durability::deferred));
         return std::nullopt;
     }
     return request;

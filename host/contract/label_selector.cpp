@@ -116,7 +116,8 @@ Expected<LabelSelector> parse_label_selector(std::string_view text) {
             }
             r.values.insert(value);
         } else if (r.op == LabelSelector::Op::in || r.op == LabelSelector::Op::not_in) {
-            if (!in.take('(')) return in.fail("'(' expected after '" + r.key + " in'");
+            const char* word = r.op == LabelSelector::Op::in ? " in'" : " notin'";
+            if (!in.take('(')) return in.fail("'(' expected after '" + r.key + word);
             do {
                 const std::string value = in.word();
                 if (!valid_label_text(value)) {

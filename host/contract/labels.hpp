@@ -1,4 +1,4 @@
-// An agent's labels (contract §3.2): `key=value` pairs an operator selects agents by (lucidctl
+// An agent's labels (contract §3.9): `key=value` pairs an operator selects agents by (lucidctl
 // agents --select, rollouts). Keys and values match [a-z0-9][a-z0-9_.-]{0,63}; at most
 // kMaxLabels of them.
 //

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,14 @@ std::string utc_timestamp(Clock::time_point when) {
 }
 
 std::optional<Clock::time_point> parse_utc_timestamp(const std::string& text) {
+    // The exact shape first: sscanf alone would skip whitespace (line breaks in a value that is
+    // logged and shown) and take signs.
+    static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+    if (text.size() < kShape.size() + 1) return std::nullopt;
+    for (std::size_t i = 0; i < kShape.size(); ++i) {
+        const bool digit = text[i] >= '0' && text[i] <= '9';
+        if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+    }
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, used = 0;
     if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
                     &second, &used) != 6) {

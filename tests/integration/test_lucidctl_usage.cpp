@@ -75,13 +75,13 @@ TEST_CASE("--timeout takes 1 to 3600 seconds and says so") {
     CHECK(ctl({"--timeout", "1", "ping"}, env).code == 3);  // accepted: the broker is not there
 }
 
-TEST_CASE("--expires-in takes an age of at least 1s, or never") {
+TEST_CASE("--expires-in takes an age from 1s to 3650d, or never") {
     const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}};
-    for (const char* bad : {"0s", "soon", "-1h", ""}) {
+    for (const char* bad : {"0s", "soon", "-1h", "", "3651d", "1000000000000000000000d"}) {
         const auto out = ctl({"--expires-in", bad, "ping"}, env);
         CHECK(out.code == 2);
-        CHECK_MESSAGE(out.has("--expires-in must be an age of at least 1s like 1h, 30m or 7d, or "
-                              "never, got '" +
+        CHECK_MESSAGE(out.has("--expires-in must be an age from 1s to 3650d like 1h, 30m or 7d, "
+                              "or never, got '" +
                               std::string(bad) + "'"),
                       out.output);
     }

@@ -90,6 +90,11 @@ TEST_CASE("an agent's presence: online uptime from connected_since, offline sinc
 TEST_CASE("timestamps, durations, ages and byte counts") {
     CHECK(parse_utc_timestamp("2026-11-30T00:36:36Z"));
     CHECK_FALSE(parse_utc_timestamp("2026-11-30 00:36:36"));
+    // Only the contract's shape: no whitespace (a line break in a logged value), no signs.
+    CHECK_FALSE(parse_utc_timestamp(" 2026-11-30T00:36:36Z"));
+    CHECK_FALSE(parse_utc_timestamp("\n2026-11-30T-1:+1:\r5Z"));
+    CHECK_FALSE(parse_utc_timestamp("2026-11-30T-1:00:00Z"));
+    CHECK_FALSE(parse_utc_timestamp("2026-11-30T00:36:36.1\nZ"));
     CHECK_FALSE(parse_utc_timestamp("2026-11-30T00:36:36.123"));
     // A hostile retained message: years the clock cannot hold are no time (it overflowed).
     CHECK_FALSE(parse_utc_timestamp("2262-04-11T23:47:16.855Z"));

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "components/component_channel.hpp"
@@ -28,6 +29,11 @@ void write_file(const fs::path& path, const std::string& content) {
     std::ofstream out(path, std::ios::binary);
     out << content;
     REQUIRE(out);
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 Entry entry_from(const std::string& source_json, const std::string& version = "2.0.0") {
@@ -159,16 +165,33 @@ TEST_CASE("a drop-in memo file that is corrupt, huge or not a file starts an emp
     TempDir dir;
     const fs::path bad = dir / "noversion.so";
     write_file(bad, "x");
-    for (const std::string& content :
-         {std::string("{not json"), std::string(R"({"files":[{"path":1},7,{"path":"x"}]})"),
-          std::string(R"([1,2])"), std::string(2 * 1024 * 1024, ' ')}) {
-        const fs::path memory = dir / "dropin_log.json";
+    const fs::path memory = dir / "dropin_log.json";
+    {
+        DropinLogMemo writer(memory);
+        CHECK(writer.first_time(bad, "rejected"));
+    }
+    const std::string valid = read_text(memory);
+    const auto open = valid.find('[');
+    const auto close = valid.rfind(']');
+    REQUIRE(open != std::string::npos);
+    REQUIRE(close != std::string::npos);
+    const std::string entry = valid.substr(open + 1, close - open - 1);
+    // One bad entry among good ones costs only itself: the good one is remembered.
+    write_file(memory, R"({"files":[{"path":1},7,)" + entry + "]}");
+    {
+        DropinLogMemo tolerant(memory);
+        CHECK(tolerant.load_problem().empty());
+        CHECK_FALSE(tolerant.first_time(bad, "rejected"));
+    }
+    // A whole file that cannot be used: said why, nothing remembered, so the refusal is logged.
+    for (const std::string& content : {valid.substr(0, valid.size() / 2), std::string("[1,2]"),
+                                       valid + std::string(2 * 1024 * 1024, ' ')}) {
+        CAPTURE(content.substr(0, 40));
         write_file(memory, content);
         DropinLogMemo memo(memory);
-        CAPTURE(content.substr(0, 40));
-        CHECK(memo.first_time(bad, "rejected"));  // nothing remembered: logged
+        CHECK_FALSE(memo.load_problem().empty());
+        CHECK(memo.first_time(bad, "rejected"));
         CHECK_FALSE(memo.first_time(bad, "rejected"));
-        fs::remove(memory);
     }
     fs::create_directories(dir / "a-dir.json");
     DropinLogMemo not_a_file(dir / "a-dir.json");

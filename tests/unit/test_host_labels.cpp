@@ -107,6 +107,8 @@ TEST_CASE("a selector: equality, inequality, sets and existence, all of which mu
 TEST_CASE("a bad selector is refused naming it and what is wrong") {
     CHECK(error_of_selector("site in (a") == "selector 'site in (a': missing ')'");
     CHECK(error_of_selector("site in a") == "selector 'site in a': '(' expected after 'site in'");
+    CHECK(error_of_selector("site notin a") ==
+          "selector 'site notin a': '(' expected after 'site notin'");
     CHECK(error_of_selector("Site=a") ==
           "selector 'Site=a': label key 'Site' must match [a-z0-9][a-z0-9_.-]{0,63}");
     CHECK(error_of_selector("site=") ==
