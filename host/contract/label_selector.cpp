@@ -88,11 +88,8 @@ Expected<LabelSelector> parse_label_selector(std::string_view text) {
         LabelSelector::Requirement r;
         const bool negated = in.take('!');
         r.key = in.word();
-        if (!valid_label_text(r.key)) {
-            return in.fail(r.key.empty() ? "a label key is missing"
-                                         : "label key '" + registry::echoed_value(r.key) +
-                                               "' must match " + std::string(kLabelPattern));
-        }
+        if (r.key.empty()) return in.fail("a label key is missing");
+        if (Status key = check_label_key(r.key); !key) return in.fail(key.error().message);
         if (negated) {
             r.op = LabelSelector::Op::not_exists;
         } else if (in.take('!')) {

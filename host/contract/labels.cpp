@@ -20,10 +20,7 @@ std::string_view trimmed(std::string_view s) {
 std::string shown(std::string_view text) { return registry::echoed_value(text); }
 
 Status check_pair(std::string_view key, std::string_view value) {
-    if (!valid_label_text(key)) {
-        return Error{Errc::invalid,
-                     "label key '" + shown(key) + "' must match " + std::string(kLabelPattern)};
-    }
+    if (Status checked = check_label_key(key); !checked) return checked;
     if (!valid_label_text(value)) {
         return Error{Errc::invalid, "label value '" + shown(value) + "' of '" + std::string(key) +
                                         "' must match " + std::string(kLabelPattern)};
@@ -44,6 +41,12 @@ Status add(Labels& labels, std::string_view key, std::string_view value) {
 }
 
 }  // namespace
+
+Status check_label_key(std::string_view key) {
+    if (valid_label_text(key)) return done();
+    return Error{Errc::invalid,
+                 "label key '" + shown(key) + "' must match " + std::string(kLabelPattern)};
+}
 
 bool valid_label_text(std::string_view text) {
     if (text.empty() || text.size() > 64) return false;
@@ -79,7 +82,7 @@ Expected<Labels> labels_from_json(const rapidjson::Value& value) {
     for (const auto& member : value.GetObject()) {
         const std::string_view key(member.name.GetString(), member.name.GetStringLength());
         if (!member.value.IsString()) {
-            if (!valid_label_text(key)) return check_pair(key, "x").error();
+            if (Status checked = check_label_key(key); !checked) return checked.error();
             return Error{Errc::invalid, "labels." + std::string(key) + " must be str"};
         }
         const std::string_view text(member.value.GetString(), member.value.GetStringLength());

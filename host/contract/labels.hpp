@@ -26,6 +26,8 @@ inline constexpr std::string_view kLabelPattern = "[a-z0-9][a-z0-9_.-]{0,63}";
 
 // True when `text` is a valid label key or value.
 bool valid_label_text(std::string_view text);
+// Done for a valid key; else "label key '<k>' must match <pattern>" (the key cut as §2.4 says).
+Status check_label_key(std::string_view key);
 
 // "site=berlin,role=gateway" (spaces around items allowed; "" is no labels). Errors:
 //   label 'x' must be key=value | label key 'K' must match <pattern> |
