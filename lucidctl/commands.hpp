@@ -22,6 +22,7 @@ struct CtlTarget {
     mqtt::TlsFiles tls;
     std::string agent_id;
     std::string topic_root;
+    std::string fleet_root = "lucid";
     std::filesystem::path data_dir;
     // The artifact size cap as this machine's settings say (the agent's, on the device): an
     // inline install larger than it is refused before it is sent.

@@ -40,30 +40,6 @@ bool is_sha256_hex(const std::string& text) {
     return true;
 }
 
-// The signature to send from FILE.sig: its base64 text, or the raw 64 bytes that
-// `openssl pkeyutl -sign -rawin` writes, base64-encoded here.
-std::string signature_file(const std::filesystem::path& sig) {
-    std::string bytes;
-    try {
-        // By descriptor, bounded: a FIFO or /dev/zero named x.so.sig must not hang lucidctl.
-        bytes = LocalFile::open(sig, 4096).read_all();
-    } catch (const std::exception& e) {
-        throw LocalError("cannot read the signature " + sig.string() + ": " + e.what());
-    }
-    if (bytes.size() == 64 && !install::base64_decode(bytes)) return install::base64_encode(bytes);
-    std::string text = bytes;
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-        text.erase(0, 1);
-    auto decoded = install::base64_decode(text);
-    if (!decoded || decoded->size() != 64) {
-        throw LocalError(sig.string() +
-                         " is not an Ed25519 signature (base64 text of 64 bytes, or the raw "
-                         "64 bytes)");
-    }
-    return text;
-}
-
 // The installed version of `component_id` on the agent, from its core/components.
 std::optional<std::string> installed_version(Session& s, const std::string& component_id) {
     auto snapshot = s.retained_one(s.topics().core_components());
@@ -96,6 +72,28 @@ struct Prepared {
 };
 
 }  // namespace
+
+std::string signature_file(const std::filesystem::path& sig) {
+    std::string bytes;
+    try {
+        // By descriptor, bounded: a FIFO or /dev/zero named x.so.sig must not hang lucidctl.
+        bytes = LocalFile::open(sig, 4096).read_all();
+    } catch (const std::exception& e) {
+        throw LocalError("cannot read the signature " + sig.string() + ": " + e.what());
+    }
+    if (bytes.size() == 64 && !install::base64_decode(bytes)) return install::base64_encode(bytes);
+    std::string text = bytes;
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+        text.erase(0, 1);
+    auto decoded = install::base64_decode(text);
+    if (!decoded || decoded->size() != 64) {
+        throw LocalError(sig.string() +
+                         " is not an Ed25519 signature (base64 text of 64 bytes, or the raw "
+                         "64 bytes)");
+    }
+    return text;
+}
 
 void require_regular_file(const std::string& file) {
     try {

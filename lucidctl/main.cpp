@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     flag(options.url, "--mqtt-url", options.url_flag);
     flag(options.agent, "--agent-id", "--agent");
     flag(options.root, "--topic-root", "--root");
+    flag(options.fleet_root, "--fleet-root", "--fleet-root");
     flag(options.data_dir, "--data-dir", "--data-dir");
     flag(options.tls_ca, "--tls-ca", "--tls-ca");
     flag(options.tls_cert, "--tls-cert", "--tls-cert");
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
                                 c.tls,
                                 c.agent_id,
                                 c.topic_root,
+                                c.fleet_root,
                                 c.data_dir,
                                 c.max_artifact_bytes,
                                 c.origins.count("max_artifact_bytes")

@@ -10,9 +10,9 @@
 namespace lucid::host::ctl {
 namespace {
 
-const std::vector<std::string> kCommandOptions = {"sha256", "id",     "dist",       "signature",
-                                                  "count",  "config", "older-than", "select"};
-const std::vector<std::string> kCommandSwitches = {"force", "prune"};
+const std::vector<std::string> kCommandOptions = {
+    "sha256", "id", "dist", "signature", "count", "config", "older-than", "select", "platform"};
+const std::vector<std::string> kCommandSwitches = {"force", "prune", "no-wait"};
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 
@@ -38,12 +38,19 @@ commands:
   refresh                         republish every retained snapshot
   ping [--count N]                round trip to the agent
   watch                           print every message of the agent as it arrives
+  desired set FILE.json [--no-wait]  the agent's desired state: published retained, then
+                                  followed until the agent converged (exit 4: not yet)
+  desired get|clear|status        the document, remove it (components stay), what the
+                                  agent did with it (core/deployment)
+  artifact publish FILE.so [--platform TAG]  the artifact retained on the broker under
+                                  {fleet root}/artifacts/; prints the broker source to use
 
 options:
   --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
                     --mqtt-url is the same option under the agent's name
   --agent ID        agent id (default: $LUCID_AGENT_ID, else from the host name)
   --root ROOT       topic root (default: $LUCID_TOPIC_ROOT, else lucid/agents)
+  --fleet-root ROOT the fleet's shared topics (default: $LUCID_FLEET_ROOT, else lucid)
   --data-dir DIR    data directory for the offline registry (default: as the agent's)
   --tls-ca FILE     CA file for mqtts:// (default: $LUCID_TLS_CA, else the system CAs)
   --tls-cert FILE   client certificate for mqtts:// (with --tls-key; $LUCID_TLS_CERT)
@@ -58,7 +65,8 @@ options:
   --help            help for any command: lucidctl plugin install --help
 
 exit codes: 0 ok, 1 the agent answered ok:false, 2 usage or a local problem (bad file,
-manifest or checksum), 3 broker unreachable, agent offline or no answer
+manifest or checksum), 3 broker unreachable, agent offline or no answer, 4 sent but not
+done yet (desired set: the agent is offline or still applying)
 )";
 
 const char* const kInstallHelp =
@@ -118,6 +126,25 @@ const std::map<std::string, std::string> kHelp = {
      "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level (DEBUG, "
      "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false), labels=KEY=VALUE,... (the agent's "
      "whole label set,\nreplacing LUCID_LABELS from then on; labels= for none).\n"},
+    {"desired",
+     "usage: lucidctl desired set FILE.json [--no-wait]\n"
+     "       lucidctl desired get | clear | status\n\n"
+     "The agent's desired state (contract 4.11): the components it should run, which it\n"
+     "installs, upgrades, configures and removes by itself, also after being offline.\n"
+     "set checks FILE.json here, gives it a revision when it has none (one above the\n"
+     "agent's), publishes it retained on {root}/{agent}/desired and follows the agent's\n"
+     "core/deployment until that revision converged (exit 0), failed or was refused (1);\n"
+     "exit 4 when the agent is offline or still applying (it goes on by itself).\n"
+     "get prints the document, clear removes it (the components stay as they are), status\n"
+     "shows the agent's core/deployment: revision, state, each component's outcome.\n"},
+    {"artifact",
+     "usage: lucidctl artifact publish FILE.so [--platform TAG]\n\n"
+     "Publishes FILE.so retained on {fleet root}/artifacts/<dist>/<version>/<platform>\n"
+     "(--fleet-root, default lucid) and prints the install source that names it:\n"
+     "{\"type\":\"broker\",\"topic\":...,\"sha256\":...} (with the signature of FILE.so.sig\n"
+     "when there is one), for a desired state or an install. The platform comes from the\n"
+     "file name (<dist>-<version>-<platform>.so) unless --platform gives it.\n"
+     "The broker must accept messages that large and keep them (retained).\n"},
     {"refresh",
      "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
      "snapshot.\n"},
@@ -213,6 +240,8 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
             o.agent = value();
         } else if (arg == "--root") {
             o.root = value();
+        } else if (arg == "--fleet-root") {
+            o.fleet_root = value();
         } else if (arg == "--data-dir") {
             o.data_dir = value();
         } else if (arg == "--env-file") {
@@ -239,9 +268,9 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
                 if (auto v = value()) o.command_options.emplace_back(name, *v);
             } else {
                 std::vector<std::string> known = {
-                    "--url",      "--mqtt-url",   "--agent",    "--root",    "--data-dir",
-                    "--env-file", "--tls-ca",     "--tls-cert", "--tls-key", "--json",
-                    "--timeout",  "--expires-in", "--version",  "--help"};
+                    "--url",      "--mqtt-url", "--agent",      "--root",     "--fleet-root",
+                    "--data-dir", "--env-file", "--tls-ca",     "--tls-cert", "--tls-key",
+                    "--json",     "--timeout",  "--expires-in", "--version",  "--help"};
                 for (const auto& c : kCommandOptions) known.push_back("--" + c);
                 for (const auto& c : kCommandSwitches) known.push_back("--" + c);
                 o.error = unknown_word_error("option", arg, known);
@@ -285,13 +314,16 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "status", "plugin", "config", "refresh", "ping", "watch"};
+        return {"agents", "status", "plugin",  "config",  "refresh",
+                "ping",   "watch",  "desired", "artifact"};
     }
     if (path[0] == "plugin") {
         return {"list", "info",    "install", "uninstall", "start",
                 "stop", "restart", "enable",  "disable",   "inspect"};
     }
     if (path[0] == "config") return {"get", "set"};
+    if (path[0] == "desired") return {"set", "get", "clear", "status"};
+    if (path[0] == "artifact") return {"publish"};
     if (path[0] == "agents") return {"forget"};
     return {};
 }

@@ -20,13 +20,15 @@ namespace lucid::host::ctl {
 // 1: the agent answered ok:false (or a component is unknown); 2: usage, or a problem lucidctl
 // sees itself before asking the agent (a bad file, manifest or checksum); 3: the broker or the
 // agent cannot be reached, did not answer, or the agent is offline.
-enum ExitCode { kOk = 0, kCommandFailed = 1, kUsage = 2, kUnreachable = 3 };
+// 4: sent, but not done yet (an offline agent applies its desired state when it returns).
+enum ExitCode { kOk = 0, kCommandFailed = 1, kUsage = 2, kUnreachable = 3, kPending = 4 };
 
 struct CtlOptions {
     std::optional<std::string> url;
     std::string url_flag = "--url";  // as typed (--url or --mqtt-url), for error messages
     std::optional<std::string> agent;
     std::optional<std::string> root;
+    std::optional<std::string> fleet_root;
     std::optional<std::string> data_dir;  // for the offline `plugin list` / `plugin info`
     std::optional<std::string> env_file;
     std::optional<std::string> tls_ca;

@@ -1,10 +1,12 @@
 // lucidctl's verbs, one function each, grouped by file: commands.cpp (dispatch, status,
 // config, refresh, ping), agents.cpp (agents, prune, forget, watch), plugin.cpp
-// (list, info, start/stop/..., uninstall, inspect), install.cpp (install).
+// (list, info, start/stop/..., uninstall, inspect), install.cpp (install), fleet.cpp
+// (artifact, desired).
 // Each returns the exit code; errors are thrown (session.hpp).
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "lucidctl/session.hpp"
@@ -22,6 +24,14 @@ int cmd_plugin_info(Session& s);
 int cmd_plugin_action(Session& s, const std::string& action);
 int cmd_plugin_inspect(Session& s);
 int cmd_plugin_install(Session& s);
+
+// fleet.cpp: artifact publish FILE.so; desired set FILE.json | get | clear | status.
+int cmd_artifact(Session& s);
+int cmd_desired(Session& s);
+
+// The signature to send from FILE.sig: its base64 text, or the raw 64 bytes that
+// `openssl pkeyutl -sign -rawin` writes, base64-encoded. LocalError when it is neither.
+std::string signature_file(const std::filesystem::path& sig);
 
 // How much longer than --timeout lucidctl waits for the answer to a component command: the
 // agent bounds each plugin start and stop by its plugin call time limit (10 s), so a stop of a

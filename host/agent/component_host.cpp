@@ -28,6 +28,7 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.install.github_base = config.github_base_url;
     s.install.allowed_url_prefixes = config.allowed_source_prefixes;
     s.install.inline_max_bytes = config.max_artifact_bytes;
+    s.install.artifacts_prefix = contract::artifacts_prefix(config.fleet_root);
     s.verifier.limits.max_bytes = config.max_artifact_bytes;
     s.verifier.limits.total_timeout_s = config.download_timeout_s;
     s.verifier.limits.low_speed_time_s = config.download_stall_s;
@@ -64,6 +65,32 @@ ComponentHost::ComponentHost(agent::Agent& agent,
     agent.snapshots().set_component_source([this] { return manager_->snapshots(); });
     agent.snapshots().add_extra_snapshots(
         [this] { return manager_->publish_component_snapshots(); });
+    desired_target_ = std::make_unique<fleet::ManagerTarget>(*manager_);
+    desired_ = std::make_unique<fleet::DesiredState>(
+        fleet::DesiredStateSettings{agent.config().data_dir / "deployment.json",
+                                    LUCID_BUILD_PLATFORM},
+        *desired_target_, [this](const std::string& payload) {
+            agent_.session().publish(agent_.topics().at(contract::topics::kCoreDeployment), payload,
+                                     1, true);
+        });
+    if (!desired_->load_problem().empty()) logger("desired")->warn("{}", desired_->load_problem());
+    agent.snapshots().add_extra_snapshots([this] {
+        const std::string topic = agent_.topics().at(contract::topics::kCoreDeployment);
+        agent_.session().publish(topic, desired_->payload(), 1, true);
+        return std::vector<std::string>{"deployment"};
+    });
+}
+
+void ComponentHost::watch_desired_state() {
+    // After the boot: a document is applied over the components the registry holds.
+    const std::string topic = agent_.topics().at(contract::topics::kDesired);
+    agent_.router().add(topic, [this, topic](const mqtt::MqttMessage& m) {
+        if (m.topic != topic) return;
+        desired_->offer(m.payload);
+        // A full lane has an apply_offered() pending, which takes this document.
+        desired_lane_.post([this] { desired_->apply_offered(); });
+    });
+    agent_.session().subscribe(topic, 1);
 }
 
 ComponentHost::~ComponentHost() { stop(); }
@@ -73,6 +100,7 @@ void ComponentHost::start() {
     for (const auto& problem : manager_->boot()) log->warn("{}", problem);
     components::register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
                                             agent_.topics(), *manager_);
+    watch_desired_state();
 
     dropin::DropinCallbacks callbacks;
     callbacks.file_ready = [this](const std::filesystem::path& file) {
@@ -106,6 +134,7 @@ void ComponentHost::start() {
 void ComponentHost::stop() {
     if (watcher_) watcher_->stop();
     dropin_lane_.stop();
+    desired_lane_.stop();
     if (manager_) manager_->stop_all();
 }
 

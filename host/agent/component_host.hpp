@@ -7,8 +7,9 @@
 //   int code = agent.run();
 //   host.stop();
 //
-// Thread: construct, start and stop on the main thread. Drop-in events are handed to a lane of
-// their own so the watcher thread never blocks on an install.
+// Thread: construct, start and stop on the main thread. Drop-in events and desired-state
+// documents are handed to lanes of their own so that neither the watcher nor the network thread
+// ever blocks on an install.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,8 @@
 #include "commands/work_lane.hpp"
 #include "components/component_manager.hpp"
 #include "dropin/dropin_watcher.hpp"
+#include "fleet/desired_state.hpp"
+#include "fleet/manager_target.hpp"
 #include "install/install_policy.hpp"
 
 namespace lucid::host::agent {
@@ -51,6 +54,12 @@ class ComponentHost {
     std::shared_ptr<install::LiveInstallPolicy> policy_;
     std::unique_ptr<components::ComponentManager> manager_;
     commands::WorkLane dropin_lane_{"dropin", 256};
+    // The desired state (contract §4.11): applied on a lane of its own, so that its downloads
+    // delay no command. Only the latest document matters: the lane coalesces them.
+    std::unique_ptr<fleet::ManagerTarget> desired_target_;
+    std::unique_ptr<fleet::DesiredState> desired_;
+    commands::WorkLane desired_lane_{"desired", 4};
+    void watch_desired_state();
     std::unique_ptr<dropin::DropinWatcher> watcher_;
 };
 

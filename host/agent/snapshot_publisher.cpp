@@ -110,9 +110,9 @@ bool SnapshotPublisher::publish_metadata() {
         std::lock_guard<std::mutex> lock(mutex_);
         labels = labels_;
     }
-    contract::MetadataInfo info{identity_.agent_id, identity_.version,  identity_.platform,
-                                identity_.arch,     identity_.hostname, identity_.plugin_abi,
-                                std::move(labels)};
+    contract::MetadataInfo info{identity_.agent_id, identity_.version,   identity_.platform,
+                                identity_.arch,     identity_.hostname,  identity_.plugin_abi,
+                                std::move(labels),  LUCID_BUILD_PLATFORM};
     return publish(topics_.core_metadata(), contract::metadata_payload(info, Clock::now()));
 }
 

@@ -28,10 +28,29 @@ bool exists_or_dangles(const fs::path& path) {
     return fs::symlink_status(path, ec).type() != fs::file_type::not_found;
 }
 
+bool source_has(const std::string& source_json, const char* key) {
+    rapidjson::Document source;
+    source.Parse(source_json.c_str());
+    return source.IsObject() && source.HasMember(key);
+}
+
 }  // namespace
 
 Channel channel_of_source(const std::string& source_json) {
-    return source_field(source_json, "type") == kDropinType ? Channel::dropin : Channel::mqtt;
+    if (source_field(source_json, "type") == kDropinType) return Channel::dropin;
+    return source_has(source_json, kDesiredRevision) ? Channel::desired : Channel::mqtt;
+}
+
+std::string installed_how(Channel channel) {
+    switch (channel) {
+        case Channel::dropin:
+            return "from the drop-in directory";
+        case Channel::desired:
+            return "by the desired state";
+        case Channel::mqtt:
+            break;
+    }
+    return "over MQTT";
 }
 
 fs::path dropin_file_of_source(const std::string& source_json) {
@@ -53,8 +72,8 @@ std::optional<std::string> dropin_yields_to(const registry::Entry& installed,
     }
     // A version that cannot be compared never takes anything over.
     if (theirs && ours && *ours > *theirs) return std::nullopt;
-    return ignored + " was installed over MQTT at version " + installed.version +
-           "; a drop-in file takes it over only with a newer version";
+    return ignored + " was installed " + installed_how(owner_of(installed)) + " at version " +
+           installed.version + "; a drop-in file takes it over only with a newer version";
 }
 
 Status move_dropin_aside(const fs::path& file, const std::string& suffix) {

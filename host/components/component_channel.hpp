@@ -2,10 +2,15 @@
 // cross (issue 13 #4; README "Drop-in directory"):
 //
 //  - A component belongs to the channel that installed it last. The registry entry's
-//    `source.type` records it: "dropin" is the drop-in directory; every other type (`inline`,
-//    `url`, `github`) and an entry without a source (the earlier agent's) is MQTT. Nothing new
-//    is stored, so every registry ever written reads the same way.
-//  - A drop-in file takes a component installed over MQTT only with a newer version; an older
+//    `source` records it: `type` "dropin" is the drop-in directory; a source with
+//    `desired_revision` (the revision that installed it) is the desired state (contract §4.11);
+//    every other source (`inline`, `url`, `github`, `broker`) and an entry without a source
+//    (the earlier agent's) is MQTT. So every registry ever written reads the same way.
+//  - The desired state is MQTT's equal: a command may change a component the desired state
+//    installed (the next revision applies the document again), and each takes a drop-in
+//    component over the same way.
+//  - A drop-in file takes a component installed over MQTT (or by the desired state) only with a
+//    newer version; an older
 //    or equal one is ignored (dropin_yields_to says why). Nor does an older drop-in file
 //    downgrade a drop-in component: otherwise every start, which sees all files in name
 //    order, would downgrade and upgrade again (or end at the older one: `x-10.0.0.so` sorts
@@ -28,7 +33,10 @@
 
 namespace lucid::host::components {
 
-enum class Channel { mqtt, dropin };
+enum class Channel { mqtt, dropin, desired };
+
+// The member of a stored source that marks the desired state's installs.
+inline constexpr const char* kDesiredRevision = "desired_revision";
 
 // The channel of an install source (the JSON stored as the entry's `source`).
 Channel channel_of_source(const std::string& source_json);

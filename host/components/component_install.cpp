@@ -6,6 +6,7 @@
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
 #include "lucid/registry/dist_name.hpp"
+#include "mqtt/retained_reader.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -41,6 +42,18 @@ std::string dropin_source_json(const fs::path& file) {
     return contract::to_json(doc);
 }
 
+// The stored source of an install the desired state made: marked with its revision
+// (component_channel.hpp), so that the registry tells which channel owns the component.
+std::string mark_desired(const std::string& source_json, std::uint64_t revision) {
+    rapidjson::Document source;
+    source.Parse(source_json.c_str());
+    if (!source.IsObject()) source.SetObject();
+    source.RemoveMember(kDesiredRevision);
+    source.AddMember(rapidjson::StringRef(kDesiredRevision), rapidjson::Value(revision),
+                     source.GetAllocator());
+    return contract::to_json(source);
+}
+
 // A string field of a result; empty when absent or not a string.
 std::string text_of(const contract::Result& result, const char* key) {
     const auto* value = result.find(key);
@@ -61,8 +74,9 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
     return result;
 }
 
-contract::Result ComponentManager::install_request(const contract::CommandRequest& request,
-                                                   const ProgressFn& progress) {
+contract::Result ComponentManager::install_request(
+    const contract::CommandRequest& request, const ProgressFn& progress,
+    const std::optional<std::uint64_t>& desired_revision) {
     contract::Result result(request.request_id, now());
     const ManagerSettings settings = settings_.with_current_policy();
     auto parsed = install::parse_install_request(request.payload, settings.install);
@@ -74,7 +88,8 @@ contract::Result ComponentManager::install_request(const contract::CommandReques
         flags(result, false, false, false);
         return std::move(result.fail(parsed.error));
     }
-    const auto& rq = *parsed.request;
+    auto& rq = *parsed.request;
+    if (desired_revision) rq.source.json = mark_desired(rq.source.json, *desired_revision);
     if (rq.artifact) {
         describe(result, rq.component_id, rq.artifact->dist_name, rq.artifact->version,
                  rq.source.sha256);
@@ -93,6 +108,17 @@ contract::Result ComponentManager::install_request(const contract::CommandReques
         result.set("sha256", rq.source.sha256);
     }
     flags(result, false, false, false);
+    if (rq.source.type == install::SourceType::broker) {
+        auto fetched =
+            mqtt::read_retained(mqtt_.router, mqtt_.session, rq.source.topic,
+                                {std::chrono::seconds(settings.verifier.limits.total_timeout_s),
+                                 static_cast<std::size_t>(settings.verifier.limits.max_bytes),
+                                 settings.verifier.limits.cancelled});
+        if (!fetched) return std::move(result.fail("download failed: " + fetched.error().message));
+        rq.source.inline_data = std::move(fetched.value());
+        if (progress)
+            progress("download", rq.source.inline_data.size(), rq.source.inline_data.size());
+    }
     auto verified = install::stage_and_verify(rq, store_.files(), settings.verifier, progress);
     if (!verified) return std::move(result.fail(verified.error().message));
     if (verified.value().manifest().component_id != rq.component_id) {

@@ -254,6 +254,25 @@ Outcome ComponentLifecycle::configure(const std::string& component_id,
     return outcome;
 }
 
+Outcome ComponentLifecycle::set_config(const std::string& component_id,
+                                       const std::string& config_json) {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    const auto entry = registered(component_id);
+    if (!entry) return not_found(component_id);
+    Outcome outcome;
+    outcome.version = entry->version;
+    if (runtime_.running(component_id)) {
+        const auto proposed = runtime_.propose_config(component_id, config_json);
+        if (!proposed) return Outcome::failed(proposed.error().code, proposed.error().message);
+        return outcome;
+    }
+    // Nobody to validate it now: the plugin's start does, as with any stored config.
+    if (Status persisted = persist_config(component_id, config_json); !persisted) {
+        return Outcome::failed(persisted.error().code, persisted.error().message);
+    }
+    return outcome;
+}
+
 // ---- states -----------------------------------------------------------------------------------
 
 void ComponentLifecycle::report_status(const std::string& component_id,

@@ -128,6 +128,9 @@ class ComponentLifecycle {
     Outcome set_enabled(const std::string& component_id, bool enabled);
     // Merges `set` (an object) into the stored config and proposes the whole to the plugin.
     Outcome configure(const std::string& component_id, const rapidjson::Value& set);
+    // Makes `config_json` (an object) the whole config: proposed to the plugin when it runs,
+    // else stored as it is (its next start validates it). The desired state's `config`.
+    Outcome set_config(const std::string& component_id, const std::string& config_json);
 
     // ---- the drop-in directory ----
     // Why a drop-in file of `version` leaves the installed component of `dist` alone, or nullopt.

@@ -111,6 +111,26 @@ class ComponentManager final : public PluginHostServices {
     // After the start-up scan's files: one line for the refusals not logged again.
     void dropin_scan_done();
 
+    // ---- the desired state (component_desired.cpp; fleet/desired_state.hpp) ----
+    // The same pipeline as the commands, owned by the desired state's channel and audited with
+    // source `desired revision N`. Errors are the commands' error strings.
+    struct DesiredInstall {
+        std::uint64_t revision = 0;
+        std::string component_id;
+        std::string version;
+        std::string source_json;
+        std::optional<std::string> config_json;
+    };
+    // The install command this would be is valid (before anything changes).
+    Status check_desired_install(const DesiredInstall& install) const;
+    Status desired_install(const DesiredInstall& install);
+    Status desired_uninstall(std::uint64_t revision, const std::string& component_id);
+    Status desired_enable(std::uint64_t revision, const std::string& component_id, bool enabled);
+    Status desired_config(std::uint64_t revision, const std::string& component_id,
+                          const std::string& config_json);
+    registry::Registry registry() const { return lifecycle_.registry(); }
+    bool running(const std::string& component_id) const { return runtime_.running(component_id); }
+
     // `core/components` entries with live states.
     std::vector<contract::ComponentSnapshot> snapshots() const { return lifecycle_.snapshots(); }
     // Republishes components/{cid}/status and cfg/state of every component; returns the names
@@ -142,8 +162,10 @@ class ComponentManager final : public PluginHostServices {
 
   private:
     // The operations themselves; the public ones above add the audit line (audit_log.hpp).
+    // `desired_revision`: an install of the desired state, stored as its channel's.
     contract::Result install_request(const contract::CommandRequest& request,
-                                     const ProgressFn& progress);
+                                     const ProgressFn& progress,
+                                     const std::optional<std::uint64_t>& desired_revision = {});
     contract::Result control_request(const std::string& action,
                                      const contract::CommandRequest& request);
     contract::Result configure_request(const std::string& component_id,

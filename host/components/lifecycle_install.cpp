@@ -201,8 +201,9 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
         existing->previous->version != existing->version) {
         store_.remove_version(dist, existing->previous->version);
     }
-    // MQTT took a drop-in component over: its file must not take it back at the next start.
-    if (existing && channel == Channel::mqtt && owner_of(*existing) == Channel::dropin) {
+    // MQTT or the desired state took a drop-in component over: its file must not take it back
+    // at the next start.
+    if (existing && channel != Channel::dropin && owner_of(*existing) == Channel::dropin) {
         set_aside(dropin_file_of(*existing), "superseded", cid);
     }
     sink_.config(cid, entry.config_json);
@@ -262,7 +263,7 @@ Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel c
     forget(cid);
     // Otherwise the file would install it again at the next start, and so would an older file
     // of it left in the directory (it yielded to the one that ran, which is gone now).
-    if (channel == Channel::mqtt && owner_of(entry) == Channel::dropin) {
+    if (channel != Channel::dropin && owner_of(entry) == Channel::dropin) {
         const fs::path file = dropin_file_of(entry);
         set_aside(file, "uninstalled", cid);
         for (const auto& other : store_.files_of_dist(file.parent_path(), dist)) {

@@ -12,6 +12,7 @@
 
 #include "config/supervision.hpp"
 #include "contract/labels.hpp"
+#include "contract/topics.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/mqtt_url.hpp"
 
@@ -33,6 +34,8 @@ struct AgentConfig {
 
     std::string agent_id;
     std::string topic_root = "lucid/agents";
+    // Topics outside an agent's subtree: `{fleet_root}/artifacts/...` (broker install sources).
+    std::string fleet_root = std::string(contract::kDefaultFleetRoot);
     std::filesystem::path data_dir;
     std::filesystem::path plugin_dir;
 

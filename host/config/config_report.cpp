@@ -29,6 +29,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("reconnect_max_ms", std::to_string(c.reconnect_max.count()));
     add("agent_id", c.agent_id);
     add("topic_root", c.topic_root);
+    add("fleet_root", c.fleet_root);
     add("data_dir", c.data_dir.string());
     add("plugin_dir", c.plugin_dir.string());
     add("max_artifact_bytes", std::to_string(c.max_artifact_bytes));

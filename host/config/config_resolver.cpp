@@ -5,6 +5,7 @@
 
 #include "config/settings.hpp"
 #include "contract/labels.hpp"
+#include "contract/topics.hpp"
 #include "install/source_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 
@@ -182,13 +183,18 @@ class Resolver {
         }
         if (auto root = get("topic_root")) {
             const auto& t = root->text;
-            if (t.empty() || t.front() == '/' || t.back() == '/' ||
-                t.find_first_of("+#") != std::string::npos || t.find('\0') != std::string::npos ||
-                t.find("//") != std::string::npos) {
+            if (!contract::valid_topic_root(t)) {
                 return fail(
                     bad(*root, "topic_root", "a topic without wildcards or leading/trailing '/'"));
             }
             config_.topic_root = t;
+        }
+        if (auto root = get("fleet_root")) {
+            if (!contract::valid_topic_root(root->text)) {
+                return fail(
+                    bad(*root, "fleet_root", "a topic without wildcards or leading/trailing '/'"));
+            }
+            config_.fleet_root = root->text;
         }
         return true;
     }

@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 26> kSettings{{
+inline constexpr std::array<Setting, 27> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -45,6 +45,8 @@ inline constexpr std::array<Setting, 26> kSettings{{
     {"allowed_source_prefixes", "--allowed-source-prefixes", "LUCID_ALLOWED_SOURCE_PREFIXES",
      "comma-separated URL prefixes installs may download from (default: any)"},
     {"topic_root", "--topic-root", "LUCID_TOPIC_ROOT", "topic root (default lucid/agents)"},
+    {"fleet_root", "--fleet-root", "LUCID_FLEET_ROOT",
+     "root of the fleet's shared topics, e.g. {fleet_root}/artifacts/... (default lucid)"},
     {"labels", "--labels", "LUCID_LABELS",
      "the agent's labels, key=value,... (default none; a cfg/set of labels wins from then on)"},
     {"github_base_url", "--github-base-url", "LUCID_GITHUB_BASE_URL",

@@ -2,65 +2,22 @@
 
 #include <algorithm>
 #include <optional>
-#include <set>
 #include <string_view>
-
-#include <rapidjson/error/en.h>
 
 #include <fmt/format.h>
 
+#include "contract/json_text.hpp"
 #include "contract/utf8.hpp"
 #include "lucid/registry/echoed_value.hpp"
-#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::contract {
-namespace {
-
-// The first key that appears twice in one object, anywhere in `value`. The parser keeps both
-// members and lookups find the first, while other readers (a redaction, a copy to the registry,
-// a plugin's own parser) may see the second: a payload must say one thing. Depth is bounded by
-// json_too_deep before parsing.
-std::optional<std::string_view> duplicate_key(const rapidjson::Value& value) {
-    if (value.IsArray()) {
-        for (const auto& item : value.GetArray()) {
-            if (auto key = duplicate_key(item)) return key;
-        }
-    }
-    if (!value.IsObject()) return std::nullopt;
-    std::set<std::string_view> seen;
-    for (const auto& member : value.GetObject()) {
-        const std::string_view key(member.name.GetString(), member.name.GetStringLength());
-        if (!seen.insert(key).second) return key;
-        if (auto nested = duplicate_key(member.value)) return nested;
-    }
-    return std::nullopt;
-}
-
-}  // namespace
 
 CommandRequest parse_command(std::string_view text) {
     CommandRequest request;
     auto& doc = request.payload;
-    if (registry::json_too_deep(text)) {
-        request.error =
-            fmt::format("invalid JSON: nested deeper than {} levels", registry::kMaxJsonDepth);
-        return request;
-    }
-    // The parser takes a NUL byte for the end of the text (`{...}\0junk` would pass) and the
-    // plugin ABI hands payloads over as C strings: no raw NUL anywhere.
-    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
-        request.error = fmt::format("invalid JSON: NUL byte at offset {}", nul);
-        return request;
-    }
-    // kParseStopWhenDoneFlag is not used: trailing garbage after the object is an error too.
-    // UTF-8 is validated: every string read here may be echoed into a result, which must stay
-    // valid JSON (RFC 8259 text is UTF-8).
-    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-    if (doc.HasParseError()) {
-        request.error =
-            fmt::format("invalid JSON: {} at offset {}",
-                        rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset());
-        doc.SetNull();
+    // UTF-8 is validated: every string read here may be echoed into a result.
+    if (Status parsed = parse_json_text(text, doc); !parsed) {
+        request.error = parsed.error().message;
         return request;
     }
     if (!doc.IsObject()) {

@@ -97,6 +97,7 @@ std::string metadata_payload(const MetadataInfo& info, Clock::time_point now) {
     add_string(doc, "hostname", info.hostname);
     add_string(doc, "plugin_abi", info.plugin_abi);
     add(doc, "labels", labels_to_json(info.labels, doc.GetAllocator()));
+    add_string(doc, "build_platform", info.build_platform);
     return to_json(doc);
 }
 

@@ -51,6 +51,9 @@ struct MetadataInfo {
     std::string hostname;
     std::string plugin_abi;  // "<major>.<minor>" of the plugin ABI the host offers
     Labels labels;
+    // The platform tag this agent was built for (linux_x86_64, linux_aarch64, ...): the
+    // artifacts it takes from a desired state, whatever `arch` says.
+    std::string build_platform;
 };
 std::string metadata_payload(const MetadataInfo& info, Clock::time_point now);
 

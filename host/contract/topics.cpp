@@ -67,4 +67,14 @@ std::string all_agents_status_filter(std::string_view root) {
     return std::string(root).append("/+/").append(topics::kStatus);
 }
 
+bool valid_topic_root(std::string_view t) {
+    return !t.empty() && t.front() != '/' && t.back() != '/' &&
+           t.find_first_of("+#") == std::string_view::npos &&
+           t.find('\0') == std::string_view::npos && t.find("//") == std::string_view::npos;
+}
+
+std::string artifacts_prefix(std::string_view fleet_root) {
+    return std::string(fleet_root) + "/artifacts/";
+}
+
 }  // namespace lucid::host::contract

@@ -17,6 +17,14 @@
 namespace lucid::host::contract {
 
 inline constexpr std::string_view kDefaultTopicRoot = "lucid/agents";
+// The root of the fleet's topics outside any agent's subtree (contract §3.10).
+inline constexpr std::string_view kDefaultFleetRoot = "lucid";
+
+// A topic root (`LUCID_TOPIC_ROOT`, `LUCID_FLEET_ROOT`): not empty, no wildcard, NUL or empty
+// level, no leading or trailing '/'.
+bool valid_topic_root(std::string_view root);
+// `{fleet_root}/artifacts/`: where broker install sources live.
+std::string artifacts_prefix(std::string_view fleet_root);
 
 namespace topics {
 
@@ -26,6 +34,10 @@ inline constexpr std::string_view kCoreMetadata = "core/metadata";
 inline constexpr std::string_view kCoreState = "core/state";
 inline constexpr std::string_view kCoreComponents = "core/components";
 inline constexpr std::string_view kCoreCfgState = "core/cfg/state";
+inline constexpr std::string_view kCoreDeployment = "core/deployment";
+
+// The agent's desired state (retained, written by operators; contract §4.11).
+inline constexpr std::string_view kDesired = "desired";
 
 // A command topic and the topic its result is published on.
 struct CommandTopics {

@@ -76,7 +76,8 @@ VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& fi
         // first and gets its real one (the name the manifest is checked against) below.
         const bool named_by_download = request.source.file_name.empty();
         file = dir / (named_by_download ? ".download" : request.source.file_name);
-        if (request.source.type == SourceType::inline_data) {
+        if (request.source.type == SourceType::inline_data ||
+            request.source.type == SourceType::broker) {
             // Atomic: a staged file under its real name is always complete.
             write_file_atomically(file, request.source.inline_data, real_file_ops(), kDataFileMode);
         } else {

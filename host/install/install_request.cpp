@@ -141,6 +141,31 @@ std::string stored_source_json(const Value& source) {
     return to_json(copy);
 }
 
+// A broker source's topic: under the fleet's artifacts, one exact topic (no wildcard, no empty
+// level). Returns the file name its levels give, `{dist}/{version}/{platform}` after the prefix
+// (contract §4.1), or "" when they do not have that shape.
+std::string broker_topic_file_name(const std::string& topic, const InstallSettings& settings) {
+    const std::string& prefix = settings.artifacts_prefix;
+    if (topic.compare(0, prefix.size(), prefix) != 0 || topic.size() == prefix.size()) {
+        invalid("'source.topic' '" + echoed_value(topic) + "' must be under " + prefix);
+    }
+    if (topic.find_first_of("+#") != std::string::npos || topic.back() == '/' ||
+        topic.find("//") != std::string::npos) {
+        invalid("'source.topic' '" + echoed_value(topic) +
+                "' must be one topic: no wildcard, no empty level");
+    }
+    std::vector<std::string> levels;
+    std::size_t start = prefix.size();
+    while (true) {
+        const auto slash = topic.find('/', start);
+        levels.push_back(topic.substr(start, slash - start));
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    if (levels.size() != 3) return "";
+    return registry::artifact_file_name(levels[0], levels[1], levels[2]);
+}
+
 InstallSource parse_source(const Value& source, const InstallSettings& settings) {
     if (!source.IsObject()) invalid("'source' must be an object");
     InstallSource out;
@@ -200,8 +225,21 @@ InstallSource parse_source(const Value& source, const InstallSettings& settings)
         if (!decoded) invalid("'source.data_base64' is not valid base64");
         if (decoded->size() > settings.inline_max_bytes) invalid(too_big);
         out.inline_data = std::move(*decoded);
+    } else if (type == "broker") {
+        out.type = SourceType::broker;
+        out.topic = string_field(source, "topic", "source.");
+        out.file_name = broker_topic_file_name(out.topic, settings);
+        if (auto it = source.FindMember("filename");
+            it != source.MemberEnd() && !it->value.IsNull()) {
+            out.file_name = string_field(source, "filename", "source.");
+            require_plain_name(out.file_name, "source.filename");
+        } else if (out.file_name.empty()) {
+            invalid("'source.topic' '" + echoed_value(out.topic) + "' is not " +
+                    settings.artifacts_prefix +
+                    "<dist>/<version>/<platform>; give 'source.filename'");
+        }
     } else {
-        invalid("'source.type' must be one of url, github_release, inline");
+        invalid("'source.type' must be one of url, github_release, inline, broker");
     }
     if (!named_by_download) require_plain_name(out.file_name, "artifact file name");
     out.json = stored_source_json(source);

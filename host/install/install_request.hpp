@@ -26,16 +26,20 @@ struct InstallSettings {
     std::string github_base = "https://github.com";
     std::vector<std::string> allowed_url_prefixes;  // empty: every http(s)/file URL allowed
     std::size_t inline_max_bytes = 8u << 20;        // decoded size cap of inline sources
+    // Where broker sources may point: `{fleet root}/artifacts/` (contract §4.1).
+    std::string artifacts_prefix = "lucid/artifacts/";
 };
 
-enum class SourceType { url, github_release, inline_data };
+enum class SourceType { url, github_release, inline_data, broker };
 
 struct InstallSource {
     SourceType type = SourceType::url;
-    std::string url;          // url and github_release: what to download (normalised)
-    std::string inline_data;  // inline: the decoded bytes
-    std::string file_name;    // the artifact's file name; "" until the download names it
-    std::string sha256;       // lowercase hex
+    std::string url;    // url and github_release: what to download (normalised)
+    std::string topic;  // broker: the retained message that holds the artifact
+    // inline: the decoded bytes; broker: the bytes once fetched (the caller reads the topic)
+    std::string inline_data;
+    std::string file_name;  // the artifact's file name; "" until the download names it
+    std::string sha256;     // lowercase hex
     std::optional<std::string> signature;  // base64 Ed25519 signature, when given
     // The source object as the registry stores it: no inline data, URLs redacted
     // (redact_source_url).

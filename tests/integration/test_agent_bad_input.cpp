@@ -384,7 +384,7 @@ TEST_CASE("install refuses every malformed field and every path in a name") {
     add(with_source(R"({"type":7,"sha256":")" + sha + "\"}"),
         "'source.type' must be a non-empty string");
     add(with_source(R"({"type":"ftp","sha256":")" + sha + "\"}"),
-        "'source.type' must be one of url, github_release, inline");
+        "'source.type' must be one of url, github_release, inline, broker");
     add(with_source(R"({"type":"url","url":"https://h/echo-1.0.0.so"})"),
         "missing field 'source.sha256'");
     for (const char* wrong : {"7", "null", "\"\"", "[]"}) {

@@ -59,7 +59,7 @@ TEST_CASE("refresh republishes every retained snapshot and lists their names") {
     CHECK(ok_of(m));
     // A list of names, as the earlier agent answered; no component is installed here.
     CHECK(m.json_text("snapshots_updated") ==
-          R"(["status","metadata","state","components","cfg"])");
+          R"(["status","metadata","state","components","cfg","deployment"])");
     for (const char* suffix :
          {"status", "core/metadata", "core/state", "core/components", "core/cfg/state"}) {
         CHECK_MESSAGE(r.client->wait_for(r.agent.topic(suffix), any_message()), suffix);

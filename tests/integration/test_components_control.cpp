@@ -28,7 +28,7 @@ TEST_CASE("stop, start and restart change the running state only") {
                                R"({"request_id":"ctl-refresh"})", "ctl-refresh");
     CHECK(refresh.json_text("snapshots_updated") ==
           R"(["status","metadata","state","components","cfg","components/echo/status",)"
-          R"("components/echo/cfg"])");
+          R"("components/echo/cfg","deployment"])");
 
     rig.client->clear();
     auto stop = rig.control("stop", "echo", "ctl-stop");

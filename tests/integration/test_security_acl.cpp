@@ -66,6 +66,45 @@ TEST_CASE("the example ACL confines each agent to its own subtree") {
                            {"LUCID_ENV_FILE", "/dev/null"}});
     CHECK_MESSAGE(code == 0, output);
     CHECK(output.find("broker unreachable") == std::string::npos);
+
+    // The fleet's artifacts: the operator publishes one, the agent installs it through its
+    // desired state, which only the operator (and the agent itself) may write.
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    auto meta = operator_client.wait_for(agent.topic("core/metadata"), [](const Message& m) {
+        return !m.str("build_platform").empty();
+    });
+    REQUIRE(meta);
+    const std::string platform = meta->str("build_platform");
+    const std::string topic = "lucid/artifacts/lucid-agent-echo/1.0.0/" + platform;
+    operator_client.publish(topic, echo.bytes, 1, true);
+    // The intruder can neither replace the artifact nor write the agent's desired state.
+    intruder.publish(topic, "not a plugin", 1, true);
+    intruder.publish(agent.topic("desired"), R"({"revision":99,"exclusive":true})", 1, true);
+    const std::string source =
+        R"({"type":"broker","topic":")" + topic + R"(","sha256":")" + echo.sha256 + "\"}";
+    operator_client.publish(agent.topic("desired"),
+                            R"({"revision":1,"components":{"echo":{"version":"1.0.0",)"
+                            R"("artifacts":{")" +
+                                platform + R"(":{"source":)" + source + "}}}}}",
+                            1, true);
+    auto converged = operator_client.wait_for(
+        agent.topic("core/deployment"),
+        [](const Message& m) {
+            return uint_field(m.payload, "revision") == 1 && m.str("state") == "converged";
+        },
+        std::chrono::seconds(20));
+    CHECK_MESSAGE(converged, agent.log());
+    CHECK(operator_client.messages(agent.topic("core/deployment")).size() >= 1);
+    for (const auto& m : operator_client.messages(agent.topic("core/deployment"))) {
+        CHECK(uint_field(m.payload, "revision") != 99);
+    }
+    // The agent itself cannot publish under the fleet root.
+    MqttClient as_agent(broker.port(), "", "acl-1", "agent-one-pw");
+    operator_client.subscribe("lucid/artifacts/#");
+    as_agent.publish("lucid/artifacts/forged/1.0.0/" + platform, "x", 1, true);
+    operator_client.publish(agent.topic("core/cmd/ping"), R"({"request_id":"op-3"})");
+    CHECK(operator_client.wait_for(agent.topic("core/evt/ping_result"), with_request_id("op-3")));
+    CHECK(operator_client.messages("lucid/artifacts/forged/1.0.0/" + platform).empty());
     CHECK(agent.stop(SIGTERM) == 0);
 }
 

@@ -88,14 +88,21 @@ TEST_CASE("the Will is an offline status with agent_id, version, session and ins
 }
 
 TEST_CASE("metadata and core state carry the contract fields") {
-    auto meta = parse(metadata_payload(
-        {"a1", "1.0.0", "linux", "aarch64", "pi", "1.0", {{"site", "berlin"}, {"role", "gw"}}},
-        kNow));
-    for (const char* key :
-         {"agent_id", "version", "platform", "arch", "hostname", "plugin_abi", "labels"}) {
+    auto meta = parse(metadata_payload({"a1",
+                                        "1.0.0",
+                                        "linux",
+                                        "aarch64",
+                                        "pi",
+                                        "1.0",
+                                        {{"site", "berlin"}, {"role", "gw"}},
+                                        "linux_armv7l"},
+                                       kNow));
+    for (const char* key : {"agent_id", "version", "platform", "arch", "hostname", "plugin_abi",
+                            "labels", "build_platform"}) {
         CHECK(meta.HasMember(key));
     }
     CHECK(std::string(meta["arch"].GetString()) == "aarch64");
+    CHECK(std::string(meta["build_platform"].GetString()) == "linux_armv7l");
     CHECK(std::string(meta["labels"]["site"].GetString()) == "berlin");
     CHECK(meta["labels"].MemberCount() == 2);
     auto running = parse(core_state_payload({"a1", 1.0, 2, 0, {}}, kNow));

@@ -85,7 +85,7 @@ TEST_CASE("answers every invalid install payload with a validation_error") {
         {R"({"request_id":"r","component_id":"cpu","source":{"type":"url","url":"https://x/a-1.0.0.so","sha256":"abc"}})",
          "validation_error: 'source.sha256' must be 64 hex digits"},
         {R"({"request_id":"r","component_id":"cpu","source":{"type":"ftp","sha256":")" + s + "\"}}",
-         "validation_error: 'source.type' must be one of url, github_release, inline"},
+         "validation_error: 'source.type' must be one of url, github_release, inline, broker"},
         {url_install("ftp://x/a-1.0.0.so"),
          "validation_error: 'source.url' must start with https://, http:// or file:///"},
         {url_install("https://x/noversion.so"),

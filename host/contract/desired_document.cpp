@@ -1,0 +1,166 @@
+#include "contract/desired_document.hpp"
+
+#include <set>
+
+#include "contract/json_text.hpp"
+#include "contract/payloads.hpp"
+#include "lucid/registry/echoed_value.hpp"
+#include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/semver.hpp"
+
+namespace lucid::host::contract {
+namespace {
+
+Error invalid(const std::string& what) {
+    return Error{Errc::invalid, "invalid desired state: " + what};
+}
+
+std::string text_of(const rapidjson::Value& value) {
+    return {value.GetString(), value.GetStringLength()};
+}
+
+// Refuses a member of `object` outside `known`; `where` names the object ("" at the top).
+Status only_known(const rapidjson::Value& object, std::initializer_list<std::string_view> known,
+                  const std::string& where) {
+    for (const auto& member : object.GetObject()) {
+        const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+        bool found = false;
+        for (const auto k : known) found = found || k == name;
+        if (!found) {
+            return invalid("unknown field '" + registry::echoed_value(name) + "'" +
+                           (where.empty() ? "" : " in " + where));
+        }
+    }
+    return done();
+}
+
+Expected<std::string> component_id_at(const rapidjson::Value& value, const std::string& where) {
+    if (!value.IsString()) return invalid(where + " must be a component id (a string)");
+    const std::string id = text_of(value);
+    if (!registry::is_valid_identifier(id)) {
+        return invalid(where + " '" + registry::echoed_value(id) +
+                       "' is not a component id ([a-z0-9][a-z0-9_-]{0,63})");
+    }
+    return id;
+}
+
+Status read_sources(const rapidjson::Value& artifacts, const std::string& where,
+                    DesiredComponent& out) {
+    if (!artifacts.IsObject()) return invalid(where + " must be an object of platforms");
+    for (const auto& member : artifacts.GetObject()) {
+        const std::string platform = text_of(member.name);
+        const std::string at = where + "." + registry::echoed_value(platform);
+        if (!member.value.IsObject()) return invalid(at + " must be an object with a source");
+        if (Status known = only_known(member.value, {"source"}, at); !known) {
+            return known;
+        }
+        const auto source = member.value.FindMember("source");
+        if (source == member.value.MemberEnd() || !source->value.IsObject()) {
+            return invalid(at + ".source must be an object");
+        }
+        out.sources[platform] = to_json(source->value);
+    }
+    return done();
+}
+
+Expected<DesiredComponent> read_component(const std::string& id, const rapidjson::Value& value) {
+    const std::string where = "components." + id;
+    if (!value.IsObject()) return invalid(where + " must be an object");
+    const auto object = value.GetObject();
+    if (Status known = only_known(value, {"version", "enabled", "config", "artifacts"}, where);
+        !known) {
+        return known.error();
+    }
+    DesiredComponent component;
+    const auto version = object.FindMember("version");
+    if (version == object.MemberEnd() || !version->value.IsString()) {
+        return invalid(where + ".version must be a string");
+    }
+    component.version = text_of(version->value);
+    if (!registry::Version::parse(component.version)) {
+        return invalid(where + ".version '" + registry::echoed_value(component.version) +
+                       "' is not a semantic version");
+    }
+    if (const auto enabled = object.FindMember("enabled"); enabled != object.MemberEnd()) {
+        if (!enabled->value.IsBool()) return invalid(where + ".enabled must be true or false");
+        component.enabled = enabled->value.GetBool();
+    }
+    if (const auto config = object.FindMember("config"); config != object.MemberEnd()) {
+        if (!config->value.IsObject()) return invalid(where + ".config must be an object");
+        component.config_json = to_json(config->value);
+    }
+    const auto artifacts = object.FindMember("artifacts");
+    if (artifacts == object.MemberEnd()) return invalid(where + ".artifacts is missing");
+    if (Status read = read_sources(artifacts->value, where + ".artifacts", component); !read) {
+        return read.error();
+    }
+    return component;
+}
+
+}  // namespace
+
+Expected<DesiredDocument> parse_desired_document(std::string_view payload) {
+    rapidjson::Document doc;
+    if (Status parsed = parse_json_text(payload, doc); !parsed) {
+        return invalid(parsed.error().message);
+    }
+    if (!doc.IsObject()) return invalid("the document must be a JSON object");
+    if (auto key = duplicate_key(doc)) {
+        return invalid("duplicate key '" + registry::echoed_value(*key) + "'");
+    }
+    const auto object = doc.GetObject();
+    if (Status known = only_known(doc, {"revision", "exclusive", "components", "remove"}, "");
+        !known) {
+        return known.error();
+    }
+    DesiredDocument out;
+    const auto revision = object.FindMember("revision");
+    if (revision == object.MemberEnd() || !revision->value.IsUint64() ||
+        revision->value.GetUint64() < 1 || revision->value.GetUint64() > kMaxDesiredRevision) {
+        return invalid("revision must be an integer from 1 to " +
+                       std::to_string(kMaxDesiredRevision));
+    }
+    out.revision = revision->value.GetUint64();
+    if (const auto exclusive = object.FindMember("exclusive"); exclusive != object.MemberEnd()) {
+        if (!exclusive->value.IsBool()) return invalid("exclusive must be true or false");
+        out.exclusive = exclusive->value.GetBool();
+    }
+    if (const auto components = object.FindMember("components"); components != object.MemberEnd()) {
+        if (!components->value.IsObject()) return invalid("components must be an object");
+        for (const auto& member : components->value.GetObject()) {
+            auto id = component_id_at(member.name, "components key");
+            if (!id) return id.error();
+            auto component = read_component(id.value(), member.value);
+            if (!component) return component.error();
+            out.components.emplace(id.value(), std::move(component.value()));
+        }
+    }
+    if (const auto remove = object.FindMember("remove"); remove != object.MemberEnd()) {
+        if (!remove->value.IsArray()) return invalid("remove must be an array of component ids");
+        std::set<std::string> seen;
+        for (const auto& item : remove->value.GetArray()) {
+            auto id = component_id_at(item, "remove item");
+            if (!id) return id.error();
+            if (out.components.count(id.value())) {
+                return invalid("'" + id.value() + "' is both in components and in remove");
+            }
+            if (seen.insert(id.value()).second) out.remove.push_back(id.value());
+        }
+    }
+    return out;
+}
+
+Expected<std::string> source_for_platform(const DesiredComponent& component,
+                                          const std::string& platform) {
+    if (auto it = component.sources.find(platform); it != component.sources.end()) {
+        return it->second;
+    }
+    std::string has;
+    for (const auto& [tag, source] : component.sources) {
+        has += (has.empty() ? "" : ", ") + registry::echoed_value(tag);
+    }
+    return Error{Errc::not_found, "no artifact for platform " + platform + " (the document has " +
+                                      (has.empty() ? "none" : has) + ")"};
+}
+
+}  // namespace lucid::host::contract

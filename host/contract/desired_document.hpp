@@ -1,0 +1,60 @@
+// The desired state of one agent (contract §4.11): the retained document on
+// `{root}/{agent_id}/desired`, parsed and checked. Pure; lucidctl checks a document with it before
+// publishing it, the agent before applying it.
+//
+//   {"revision": 7, "exclusive": false,
+//    "components": {"cpu": {"version": "1.2.0", "enabled": true, "config": {},
+//                           "artifacts": {"linux_x86_64": {"source": {...}}}}},
+//    "remove": ["old-thing"]}
+//
+//   auto doc = parse_desired_document(payload);
+//   if (!doc) report(doc.error().message);  // "invalid desired state: revision must be ..."
+//
+// Unknown fields are refused (a typo'd `enabeld` must not silently mean "enabled"); a field a
+// later agent understands is refused by this one rather than ignored.
+// Thread: pure functions. Errors: Expected; nothing throws but bad_alloc.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.hpp"
+
+namespace lucid::host::contract {
+
+// Revisions are JSON integers an IEEE double holds exactly (every JSON library reads them).
+inline constexpr std::uint64_t kMaxDesiredRevision = (1ull << 53) - 1;
+
+struct DesiredComponent {
+    std::string version;
+    bool enabled = true;
+    std::optional<std::string> config_json;  // the whole config; none: leave it as it is
+    // platform tag → the install `source` object (JSON), checked by the install pipeline.
+    std::map<std::string, std::string> sources;
+};
+
+struct DesiredDocument {
+    std::uint64_t revision = 0;
+    bool exclusive = false;
+    std::map<std::string, DesiredComponent> components;  // by component id
+    std::vector<std::string> remove;                     // component ids
+};
+
+// Every error starts with "invalid desired state: ", e.g.
+//   invalid desired state: not JSON (offset 12: Missing a name for object member.)
+//   invalid desired state: revision must be an integer from 1 to 9007199254740991
+//   invalid desired state: components.cpu.version '1.2' is not a semantic version
+//   invalid desired state: unknown field 'enabeld' in components.cpu
+//   invalid desired state: 'cpu' is both in components and in remove
+Expected<DesiredDocument> parse_desired_document(std::string_view payload);
+
+// The source of `platform` for `component`, or the error that reports it:
+//   no artifact for platform linux_x86_64 (the document has linux_aarch64)
+Expected<std::string> source_for_platform(const DesiredComponent& component,
+                                          const std::string& platform);
+
+}  // namespace lucid::host::contract

@@ -1,0 +1,267 @@
+#include "fleet/desired_state.hpp"
+
+#include <rapidjson/document.h>
+
+#include <set>
+
+#include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
+#include "common/logging.hpp"
+#include "install/digest.hpp"
+#include "lucid/registry/semver.hpp"
+
+namespace lucid::host::fleet {
+namespace outcome = contract::deployment_outcome;
+namespace state = contract::deployment_state;
+namespace {
+
+bool same_json(const std::string& a, const std::string& b) {
+    rapidjson::Document x;
+    rapidjson::Document y;
+    x.Parse(a.c_str());
+    y.Parse(b.c_str());
+    if (x.HasParseError() || y.HasParseError()) return a == b;
+    return x == y;
+}
+
+std::string change_of_version(const std::string& from, const std::string& to) {
+    if (from.empty()) return "install";
+    const auto a = registry::Version::parse(from);
+    const auto b = registry::Version::parse(to);
+    return a && b && *b < *a ? "downgrade" : "upgrade";
+}
+
+// What converging `wanted` will do first, seen from what is installed (nullptr: nothing).
+std::string planned_action(const InstalledComponent* installed,
+                           const contract::DesiredComponent& wanted) {
+    if (!installed) return "install";
+    if (installed->version != wanted.version) {
+        return change_of_version(installed->version, wanted.version);
+    }
+    if (installed->enabled != wanted.enabled) return wanted.enabled ? "enable" : "disable";
+    if (wanted.config_json && !same_json(*wanted.config_json, installed->config_json)) {
+        return "configure";
+    }
+    return "none";
+}
+
+contract::DeploymentComponent failed(contract::DeploymentComponent c, const std::string& error) {
+    c.outcome = std::string(outcome::kFailed);
+    c.error = error;
+    return c;
+}
+
+}  // namespace
+
+DesiredState::DesiredState(DesiredStateSettings settings, DesiredTarget& target, PublishFn publish)
+    : settings_(std::move(settings)), target_(target), publish_(std::move(publish)) {
+    deployment_.platform = settings_.platform;
+    std::error_code ec;
+    if (!std::filesystem::exists(settings_.state_file, ec)) return;
+    try {
+        auto loaded = contract::parse_deployment(read_file(settings_.state_file));
+        if (!loaded) throw std::runtime_error(loaded.error().message);
+        deployment_ = std::move(loaded.value());
+        deployment_.platform = settings_.platform;
+    } catch (const std::exception& e) {
+        // Without it the applied revision is forgotten: the next document is applied whatever
+        // its revision. Kept aside for a look, never read again.
+        load_problem_ = "desired state: cannot read " + settings_.state_file.string() + " (" +
+                        e.what() + "); set aside, the next document is applied whatever its revision";
+        try {
+            move_aside(settings_.state_file, "corrupt");
+        } catch (const std::exception&) {
+        }
+    }
+}
+
+void DesiredState::offer(std::string payload) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    offered_ = std::move(payload);
+}
+
+void DesiredState::apply_offered() {
+    std::optional<std::string> payload;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        payload.swap(offered_);
+    }
+    if (payload) apply(*payload);
+}
+
+std::string DesiredState::payload() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return contract::deployment_payload(deployment_, contract::Clock::now());
+}
+
+void DesiredState::apply(const std::string& payload) {
+    // deployment_ changes on this lane only: reading it here needs no lock.
+    if (payload.empty()) {
+        if (deployment_.state == state::kNone) return;
+        logger("desired")->info("desired state cleared: the components stay as they are");
+        std::lock_guard<std::mutex> lock(mutex_);
+        deployment_.state = std::string(state::kNone);
+        deployment_.digest.clear();
+        deployment_.components.clear();
+        deployment_.rejected.reset();
+        deployment_.updated_at = contract::Clock::now();
+    } else {
+        auto parsed = contract::parse_desired_document(payload);
+        if (!parsed) return reject(std::nullopt, parsed.error().message);
+        const contract::DesiredDocument& doc = parsed.value();
+        const std::string digest = install::sha256_hex(payload);
+        const std::string revision = std::to_string(doc.revision);
+        if (const auto applied = deployment_.revision) {
+            if (doc.revision < *applied) {
+                return reject(doc.revision,
+                              "revision " + revision + " is lower than the applied revision " +
+                                  std::to_string(*applied) +
+                                  "; ignored (publish a higher revision to change this agent)");
+            }
+            const bool same = doc.revision == *applied && deployment_.state != state::kNone;
+            if (same && digest != deployment_.digest) {
+                return reject(doc.revision, "revision " + revision +
+                                                " was applied with other content; publish the "
+                                                "change as a higher revision");
+            }
+            // Applied already: the copy a reconnect hands over again.
+            if (same && deployment_.state != state::kApplying) return;
+        }
+        // Refused before anything changes: an install the pipeline would refuse for its form.
+        for (const auto& [id, wanted] : doc.components) {
+            const auto source = contract::source_for_platform(wanted, settings_.platform);
+            if (!source) continue;  // this component fails alone, at its turn
+            const auto checked = target_.check_install(
+                {doc.revision, id, wanted.version, source.value(), wanted.config_json});
+            if (!checked) {
+                return reject(doc.revision, "invalid desired state: components." + id +
+                                                ".artifacts." + settings_.platform +
+                                                ".source: " + checked.error().message);
+            }
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            deployment_.revision = doc.revision;
+            deployment_.digest = digest;
+            deployment_.state = std::string(state::kApplying);
+            deployment_.rejected.reset();
+            deployment_.components.clear();
+            deployment_.updated_at = contract::Clock::now();
+        }
+        logger("desired")->info("desired state revision {}: applying", revision);
+        reconcile(doc);
+        return;
+    }
+    report();
+}
+
+void DesiredState::reject(std::optional<std::uint64_t> revision, const std::string& error) {
+    logger("desired")->warn("desired state refused, nothing changed: {}", error);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        deployment_.rejected = contract::Deployment::Rejected{revision, error};
+        deployment_.updated_at = contract::Clock::now();
+    }
+    report();
+}
+
+void DesiredState::reconcile(const contract::DesiredDocument& doc) {
+    const auto installed = target_.installed();
+    std::set<std::string> removals(doc.remove.begin(), doc.remove.end());
+    if (doc.exclusive) {
+        for (const auto& [id, component] : installed) {
+            if (!doc.components.count(id)) removals.insert(id);
+        }
+    }
+    // Every step is shown pending first: an operator sees the whole plan from the start.
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& id : removals) deployment_.components[id] = {"remove", "", "pending", ""};
+        for (const auto& [id, wanted] : doc.components) {
+            const auto it = installed.find(id);
+            deployment_.components[id] = {
+                planned_action(it == installed.end() ? nullptr : &it->second, wanted),
+                wanted.version, std::string(outcome::kPending), ""};
+        }
+    }
+    report();
+    bool all_ok = true;
+    auto record = [&](const std::string& id, const contract::DeploymentComponent& c) {
+        all_ok = all_ok && c.outcome != outcome::kFailed;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            deployment_.components[id] = c;
+            deployment_.updated_at = contract::Clock::now();
+        }
+        report();
+    };
+    for (const auto& id : removals) {
+        contract::DeploymentComponent c{"remove", "", std::string(outcome::kUnchanged), ""};
+        if (installed.count(id)) {
+            const Status removed = target_.uninstall(doc.revision, id);
+            c = removed ? contract::DeploymentComponent{"remove", "",
+                                                        std::string(outcome::kApplied), ""}
+                        : failed(c, removed.error().message);
+        }
+        record(id, c);
+    }
+    for (const auto& [id, wanted] : doc.components) record(id, converge(doc.revision, id, wanted));
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        deployment_.state = std::string(all_ok ? state::kConverged : state::kFailed);
+        deployment_.updated_at = contract::Clock::now();
+    }
+    logger("desired")->info("desired state revision {}: {}", doc.revision,
+                            all_ok ? "converged" : "failed");
+    report();
+}
+
+contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, const std::string& id,
+                                                     const contract::DesiredComponent& wanted) {
+    auto current = target_.installed();
+    auto it = current.find(id);
+    contract::DeploymentComponent c{
+        planned_action(it == current.end() ? nullptr : &it->second, wanted), wanted.version,
+        std::string(outcome::kUnchanged), ""};
+    bool config_given = false;
+    if (it == current.end() || it->second.version != wanted.version) {
+        const auto source = contract::source_for_platform(wanted, settings_.platform);
+        if (!source) return failed(c, source.error().message);
+        const Status installed =
+            target_.install({revision, id, wanted.version, source.value(), wanted.config_json});
+        if (!installed) return failed(c, installed.error().message);
+        c.outcome = std::string(outcome::kApplied);
+        config_given = wanted.config_json.has_value();
+        current = target_.installed();
+        it = current.find(id);
+        if (it == current.end()) return failed(c, "not installed after its install");
+    }
+    if (it->second.enabled != wanted.enabled) {
+        const Status changed = target_.set_enabled(revision, id, wanted.enabled);
+        if (!changed) return failed(c, changed.error().message);
+        c.outcome = std::string(outcome::kApplied);
+    }
+    if (wanted.config_json && !config_given &&
+        !same_json(*wanted.config_json, it->second.config_json)) {
+        const Status configured = target_.set_config(revision, id, *wanted.config_json);
+        if (!configured) return failed(c, configured.error().message);
+        c.outcome = std::string(outcome::kApplied);
+    }
+    return c;
+}
+
+void DesiredState::report() {
+    std::string json;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        json = contract::deployment_payload(deployment_, contract::Clock::now());
+    }
+    try {
+        write_file_atomically(settings_.state_file, json, real_file_ops(), kDataFileMode);
+    } catch (const std::exception& e) {
+        logger("desired")->error("cannot save the desired state's progress: {}", e.what());
+    }
+    publish_(json);
+}
+
+}  // namespace lucid::host::fleet

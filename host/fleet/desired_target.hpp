@@ -1,0 +1,45 @@
+// What the desired state (desired_state.hpp) needs from the components: the port the agent plugs
+// ComponentManager into (manager_target.hpp) and unit tests a fake into. Every operation goes
+// through the same pipeline, signature policy and ownership rules as the commands.
+//
+// Thread: called from the desired state's lane only. Errors: Status, the commands' error text.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/expected.hpp"
+
+namespace lucid::host::fleet {
+
+struct InstalledComponent {
+    std::string version;
+    bool enabled = true;
+    std::string config_json = "{}";
+};
+
+struct DesiredInstallStep {
+    std::uint64_t revision = 0;
+    std::string component_id;
+    std::string version;
+    std::string source_json;  // the install `source` for this agent's platform
+    std::optional<std::string> config_json;
+};
+
+class DesiredTarget {
+  public:
+    virtual ~DesiredTarget() = default;
+    virtual std::map<std::string, InstalledComponent> installed() const = 0;
+    // Whether the install command `step` stands for is valid, before anything changes.
+    virtual Status check_install(const DesiredInstallStep& step) const = 0;
+    virtual Status install(const DesiredInstallStep& step) = 0;
+    virtual Status uninstall(std::uint64_t revision, const std::string& component_id) = 0;
+    virtual Status set_enabled(std::uint64_t revision, const std::string& component_id,
+                               bool enabled) = 0;
+    virtual Status set_config(std::uint64_t revision, const std::string& component_id,
+                              const std::string& config_json) = 0;
+};
+
+}  // namespace lucid::host::fleet

@@ -1,0 +1,263 @@
+// The desired state's document (contract/desired_document.hpp) and its reconciler
+// (fleet/desired_state.hpp) with a fake component target: the rules of revisions, refusals,
+// exclusive removal, platforms and resuming after a restart.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "contract/deployment_report.hpp"
+#include "contract/desired_document.hpp"
+#include "fleet/desired_state.hpp"
+#include "temp_dir.hpp"
+
+using namespace lucid::host;
+using lucid::test::TempDir;
+
+namespace {
+
+std::string error_of(const std::string& payload) {
+    auto doc = contract::parse_desired_document(payload);
+    return doc ? "" : doc.error().message;
+}
+
+// Components in memory; every call is recorded as "<op> <cid>[ <detail>]".
+struct FakeTarget final : fleet::DesiredTarget {
+    std::map<std::string, fleet::InstalledComponent> components;
+    std::vector<std::string> calls;
+    std::map<std::string, std::string> failing;  // cid → install error
+
+    std::map<std::string, fleet::InstalledComponent> installed() const override {
+        return components;
+    }
+    Status check_install(const fleet::DesiredInstallStep& step) const override {
+        if (step.source_json.find("\"bad\"") != std::string::npos) {
+            return Error{Errc::invalid, "validation_error: bad source"};
+        }
+        return done();
+    }
+    Status install(const fleet::DesiredInstallStep& step) override {
+        calls.push_back("install " + step.component_id + " " + step.version);
+        if (auto it = failing.find(step.component_id); it != failing.end()) {
+            return Error{Errc::plugin, it->second};
+        }
+        components[step.component_id] = {step.version, true, step.config_json.value_or("{}")};
+        return done();
+    }
+    Status uninstall(std::uint64_t, const std::string& cid) override {
+        calls.push_back("uninstall " + cid);
+        components.erase(cid);
+        return done();
+    }
+    Status set_enabled(std::uint64_t, const std::string& cid, bool enabled) override {
+        calls.push_back(std::string(enabled ? "enable " : "disable ") + cid);
+        components[cid].enabled = enabled;
+        return done();
+    }
+    Status set_config(std::uint64_t, const std::string& cid, const std::string& json) override {
+        calls.push_back("config " + cid + " " + json);
+        components[cid].config_json = json;
+        return done();
+    }
+};
+
+const char* const kPlatform = "linux_x86_64";
+
+std::string doc(int revision, const std::string& components, const std::string& extra = "") {
+    return "{\"revision\":" + std::to_string(revision) + ",\"components\":{" + components + "}" +
+           extra + "}";
+}
+
+std::string echo(const std::string& version, const std::string& extra = "",
+                 const std::string& platform = kPlatform) {
+    return R"("echo":{"version":")" + version + R"(","artifacts":{")" + platform +
+           R"(":{"source":{"type":"url","url":"file:///e.so","sha256":"x"}}})" + extra + "}";
+}
+
+struct Rig {
+    TempDir dir;
+    FakeTarget target;
+    std::vector<std::string> published;
+    std::unique_ptr<fleet::DesiredState> desired;
+
+    Rig() { restart(); }
+    void restart() {
+        desired = std::make_unique<fleet::DesiredState>(
+            fleet::DesiredStateSettings{dir.path() / "deployment.json", kPlatform}, target,
+            [this](const std::string& p) { published.push_back(p); });
+    }
+    contract::Deployment apply(const std::string& payload) {
+        desired->offer(payload);
+        desired->apply_offered();
+        return report();
+    }
+    contract::Deployment report() const {
+        return contract::parse_deployment(desired->payload()).value();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("desired document: the contract's shape, every error exact") {
+    auto parsed = contract::parse_desired_document(
+        doc(7, echo("1.2.0", R"(,"enabled":false,"config":{"a":1})"), R"(,"remove":["old"])"));
+    REQUIRE(parsed);
+    CHECK(parsed.value().revision == 7);
+    CHECK_FALSE(parsed.value().exclusive);
+    const auto& e = parsed.value().components.at("echo");
+    CHECK(e.version == "1.2.0");
+    CHECK_FALSE(e.enabled);
+    CHECK(e.config_json == std::string(R"({"a":1})"));
+    CHECK(parsed.value().remove == std::vector<std::string>{"old"});
+    CHECK(contract::source_for_platform(e, kPlatform));
+    CHECK(contract::source_for_platform(e, "linux_aarch64").error().message ==
+          "no artifact for platform linux_aarch64 (the document has linux_x86_64)");
+
+    CHECK(error_of("{") == "invalid desired state: invalid JSON: Missing a name for object "
+                           "member. at offset 1");
+    CHECK(error_of("[]") == "invalid desired state: the document must be a JSON object");
+    CHECK(error_of("{}") ==
+          "invalid desired state: revision must be an integer from 1 to 9007199254740991");
+    CHECK(error_of(R"({"revision":0})") ==
+          "invalid desired state: revision must be an integer from 1 to 9007199254740991");
+    CHECK(error_of(R"({"revision":1.5})") ==
+          "invalid desired state: revision must be an integer from 1 to 9007199254740991");
+    CHECK(error_of(R"({"revision":9007199254740992})") ==
+          "invalid desired state: revision must be an integer from 1 to 9007199254740991");
+    CHECK(error_of(R"({"revision":1,"revision":2})") ==
+          "invalid desired state: duplicate key 'revision'");
+    CHECK(error_of(R"({"revison":1})") == "invalid desired state: unknown field 'revison'");
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"enabeld":true)"))) ==
+          "invalid desired state: unknown field 'enabeld' in components.echo");
+    CHECK(error_of(doc(1, echo("1.0"))) ==
+          "invalid desired state: components.echo.version '1.0' is not a semantic version");
+    CHECK(error_of(doc(1, R"("Echo":{})")) ==
+          "invalid desired state: components key 'Echo' is not a component id "
+          "([a-z0-9][a-z0-9_-]{0,63})");
+    CHECK(error_of(doc(1, R"("echo":{"version":"1.0.0"})")) ==
+          "invalid desired state: components.echo.artifacts is missing");
+    CHECK(error_of(doc(1, R"("echo":{"version":"1.0.0","artifacts":{"x":{"source":1}}})")) ==
+          "invalid desired state: components.echo.artifacts.x.source must be an object");
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"config":[])"))) ==
+          "invalid desired state: components.echo.config must be an object");
+    CHECK(error_of(doc(1, echo("1.0.0"), R"(,"remove":["echo"])")) ==
+          "invalid desired state: 'echo' is both in components and in remove");
+    CHECK(error_of(doc(1, "", R"(,"exclusive":"yes")")) ==
+          "invalid desired state: exclusive must be true or false");
+    CHECK(error_of(std::string("{\"revision\":1}\0x", 16)) ==
+          "invalid desired state: invalid JSON: NUL byte at offset 14");
+}
+
+TEST_CASE("desired state: applied once, lower revisions and changed revisions refused") {
+    Rig rig;
+    CHECK(rig.report().state == "none");
+    auto d = rig.apply(doc(3, echo("1.0.0")));
+    CHECK(d.state == "converged");
+    CHECK(d.revision == 3u);
+    CHECK(d.components.at("echo").action == "install");
+    CHECK(d.components.at("echo").outcome == "applied");
+    CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
+
+    // The same document again (a reconnect): nothing.
+    rig.apply(doc(3, echo("1.0.0")));
+    CHECK(rig.target.calls.size() == 1);
+    // Other bytes under the same revision: refused.
+    d = rig.apply(doc(3, echo("2.0.0")));
+    REQUIRE(d.rejected);
+    CHECK(d.rejected->error ==
+          "revision 3 was applied with other content; publish the change as a higher revision");
+    // Lower: refused, and the refusal says which revision it was.
+    d = rig.apply(doc(2, echo("0.1.0")));
+    REQUIRE(d.rejected);
+    CHECK(d.rejected->revision == 2u);
+    CHECK(d.state == "converged");
+    CHECK(rig.target.calls.size() == 1);
+
+    // A restart keeps the applied revision: still no replayed downgrade.
+    rig.restart();
+    d = rig.apply(doc(2, echo("0.1.0")));
+    CHECK(d.rejected);
+    CHECK(rig.target.calls.size() == 1);
+
+    // Empty: no desired state; nothing removed; the floor stays.
+    d = rig.apply("");
+    CHECK(d.state == "none");
+    CHECK(rig.target.components.count("echo") == 1);
+    d = rig.apply(doc(2, echo("0.1.0")));
+    CHECK(d.rejected);
+}
+
+TEST_CASE("desired state: order of steps, exclusive, enable and config, platform missing") {
+    Rig rig;
+    rig.target.components["old"] = {"1.0.0", true, "{}"};
+    rig.target.components["other"] = {"1.0.0", true, "{}"};
+    rig.target.components["echo"] = {"1.0.0", true, R"({"a":1})"};
+    auto d = rig.apply(doc(1, echo("1.0.0", R"(,"enabled":false,"config":{"a":2})"),
+                           R"(,"exclusive":true,"remove":["gone"])"));
+    CHECK(d.state == "converged");
+    CHECK(rig.target.calls == std::vector<std::string>{"uninstall old", "uninstall other",
+                                                       "disable echo", R"(config echo {"a":2})"});
+    CHECK(d.components.at("old").action == "remove");
+    CHECK(d.components.at("gone").outcome == "unchanged");
+    CHECK(d.components.at("echo").action == "disable");
+
+    // Config that is the same JSON written otherwise changes nothing.
+    rig.target.calls.clear();
+    d = rig.apply(doc(2, echo("1.0.0", R"(,"enabled":false,"config":{ "a" : 2 })")));
+    CHECK(rig.target.calls.empty());
+    CHECK(d.components.at("echo").action == "none");
+    CHECK(d.components.at("echo").outcome == "unchanged");
+
+    // A downgrade is named so; a component without this platform fails alone.
+    d = rig.apply(doc(3, echo("0.9.0") + "," +
+                             R"("cpu":{"version":"1.0.0","artifacts":{"linux_aarch64":{"source":{}}}})"));
+    CHECK(d.state == "failed");
+    CHECK(d.components.at("echo").action == "downgrade");
+    CHECK(d.components.at("echo").outcome == "applied");
+    CHECK(d.components.at("cpu").outcome == "failed");
+    CHECK(d.components.at("cpu").error ==
+          "no artifact for platform linux_x86_64 (the document has linux_aarch64)");
+}
+
+TEST_CASE("desired state: an invalid source refuses the whole document; failures reported") {
+    Rig rig;
+    auto d = rig.apply(doc(1, R"("echo":{"version":"1.0.0","artifacts":{"linux_x86_64":{"source":{"type":"bad"}}}})"));
+    REQUIRE(d.rejected);
+    CHECK(d.rejected->error ==
+          "invalid desired state: components.echo.artifacts.linux_x86_64.source: "
+          "validation_error: bad source");
+    CHECK(d.state == "none");
+    CHECK(rig.target.calls.empty());
+
+    rig.target.failing["echo"] = "start failed: boom";
+    d = rig.apply(doc(2, echo("1.0.0")));
+    CHECK(d.state == "failed");
+    CHECK(d.components.at("echo").error == "start failed: boom");
+    CHECK_FALSE(d.rejected);
+}
+
+TEST_CASE("desired state: restarted mid-apply, the same revision is applied again") {
+    Rig rig;
+    rig.apply(doc(4, echo("1.0.0")));
+    // What a kill during the apply leaves: the state file says applying.
+    auto state = rig.report();
+    state.state = "applying";
+    {
+        std::ofstream(rig.dir.path() / "deployment.json")
+            << contract::deployment_payload(state, contract::Clock::now());
+    }
+    rig.target.components.erase("echo");
+    rig.restart();
+    auto d = rig.apply(doc(4, echo("1.0.0")));
+    CHECK(d.state == "converged");
+    CHECK(rig.target.calls.size() == 2);
+
+    // A state file that cannot be read is set aside and said so.
+    { std::ofstream(rig.dir.path() / "deployment.json") << "{garbage"; }
+    rig.restart();
+    CHECK(rig.desired->load_problem().find("desired state: cannot read") == 0);
+    CHECK(rig.report().state == "none");
+}
