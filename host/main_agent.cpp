@@ -13,6 +13,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/component_host.hpp"
+#include "agent/core_config.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "common/logging.hpp"
 #include "config/command_line.hpp"
@@ -20,6 +21,7 @@
 #include "config/host_facts.hpp"
 #include "config/load_config.hpp"
 #include "config/tls_files_check.hpp"
+#include "contract/labels.hpp"
 #include "install/trusted_keys.hpp"
 #include "plugin/crash_record.hpp"
 #include "service/config_reload.hpp"
@@ -30,7 +32,13 @@ namespace {
 
 using namespace lucid::host;
 
-int usage_error(const std::string& message) {
+int usage_error(std::string message) {
+    // A value quoted in the error comes from the environment or a file: a line break or an
+    // escape sequence in it must not split the line or drive the terminal.
+    for (char& c : message) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) c = '?';
+    }
     std::fprintf(stderr, "lucid-agent: %s\n(see lucid-agent --help)\n", message.c_str());
     return 2;
 }
@@ -129,6 +137,18 @@ int main(int argc, char** argv) {
 
     if (checking) {
         std::fputs(config::describe_config(*resolved.config).c_str(), stdout);
+        // The labels in force may not be LUCID_LABELS: a cfg/set stored its own (contract §3.9).
+        const agent::CoreConfigStore stored(resolved.config->data_dir);
+        std::error_code ec;
+        if (std::filesystem::exists(stored.path(), ec)) {
+            if (const auto labels = stored.load().labels) {
+                std::printf(
+                    "labels in force: %s (set by cfg/set, stored in %s; they win over "
+                    "LUCID_LABELS)\n",
+                    labels->empty() ? "(none)" : contract::labels_text(*labels).c_str(),
+                    stored.path().c_str());
+            }
+        }
         if (keys->configured()) {
             std::printf("trusted keys in %s:\n%s", keys->dir.c_str(),
                         install::describe_trusted_keys(*keys).c_str());

@@ -25,13 +25,7 @@ void expect_args(const CtlOptions& o, std::size_t count) {
     if (o.words.size() > count) throw UsageError("unexpected argument '" + o.words[count] + "'");
 }
 
-void print_json_error(Session& s, const std::string& error) {
-    Document doc(rapidjson::kObjectType);
-    auto& a = doc.GetAllocator();
-    doc.AddMember("ok", false, a);
-    doc.AddMember("error", Value(error, a), a);
-    s.out() << contract::to_json(doc) << "\n";
-}
+void print_json_error(Session& s, const std::string& error) { print_json_error(s.out(), error); }
 
 namespace {
 
@@ -116,6 +110,9 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
     }
     const std::string key = assignment.substr(0, eq);
     const std::string value = assignment.substr(eq + 1);
+    // The agent refuses a payload with a key twice; which one was meant is not for lucidctl to
+    // guess either.
+    if (set.HasMember(key.c_str())) throw UsageError(key + " given twice");
     if (key == "labels") {
         auto labels = contract::parse_labels_text(value);
         if (!labels) throw UsageError(labels.error().message);
@@ -218,9 +215,9 @@ int run_ctl_command(const CtlOptions& options, const CtlTarget& target, std::ost
                     std::ostream& err) {
     Session session(options, target, out, err);
     // Failures lucidctl finds itself: one line on stderr; with --json also a JSON error object
-    // on stdout (usage errors excepted: they are the caller's to fix, not to parse).
+    // on stdout, usage errors included (a script parsing stdout gets JSON whatever happened).
     auto fail = [&](const std::exception& e, int code) {
-        err << "lucidctl: " << e.what() << "\n";
+        err << "lucidctl: " << printable(e.what()) << "\n";
         if (options.json) print_json_error(session, e.what());
         return code;
     };
@@ -228,6 +225,7 @@ int run_ctl_command(const CtlOptions& options, const CtlTarget& target, std::ost
         return dispatch(session);
     } catch (const UsageError& e) {
         print_usage_error(err, e.what(), options.words);
+        if (options.json) print_json_error(out, e.what());
         return kUsage;
     } catch (const LocalError& e) {
         return fail(e, kUsage);

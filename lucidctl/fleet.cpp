@@ -70,8 +70,9 @@ void print_deployment(Session& s, const contract::Deployment& d) {
     s.out() << ")\n";
     TextTable table({"COMPONENT", "ACTION", "VERSION", "OUTCOME", "ERROR"});
     for (const auto& [id, c] : d.components) {
-        table.add({printable(id), printable(c.action), c.version.empty() ? "-" : printable(c.version),
-                   printable(c.outcome), c.error.empty() ? "-" : printable(c.error)});
+        table.add({printable(id), printable(c.action),
+                   c.version.empty() ? "-" : printable(c.version), printable(c.outcome),
+                   c.error.empty() ? "-" : printable(c.error)});
     }
     table.print(s.out());
     if (d.rejected) {
@@ -136,9 +137,9 @@ int cmd_desired_set(Session& s) {
     const std::string text = read_local(file, "desired state");
     Document doc;
     if (Status parsed = contract::parse_json_text(text, doc); !parsed || !doc.IsObject()) {
-        throw LocalError(file + ": invalid desired state: " +
-                         (parsed ? std::string("the document must be a JSON object")
-                                 : parsed.error().message));
+        throw LocalError(
+            file + ": invalid desired state: " +
+            (parsed ? std::string("the document must be a JSON object") : parsed.error().message));
     }
     if (!doc.HasMember("revision")) doc.AddMember("revision", next_revision(s), doc.GetAllocator());
     const std::string payload = contract::to_json(doc);
@@ -150,7 +151,8 @@ int cmd_desired_set(Session& s) {
     const std::string deployment = deployment_topic(s);
     s.client().subscribe(deployment);
     s.client().publish(desired_topic(s), payload, true);
-    if (!s.json()) s.err() << "published revision " << revision << " for " << s.target().agent_id << "\n";
+    if (!s.json())
+        s.err() << "published revision " << revision << " for " << s.target().agent_id << "\n";
     if (command_switch(s.options(), "no-wait")) return kOk;
     if (s.presence().known && !s.presence().online) {
         s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(s.presence())

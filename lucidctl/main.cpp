@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     const auto options = ctl::parse_ctl_options(std::vector<std::string>(argv + 1, argv + argc));
     if (!options.error.empty()) {
         ctl::print_usage_error(std::cerr, options.error, options.words);
+        if (options.json) ctl::print_json_error(std::cout, options.error);
         return ctl::kUsage;
     }
     if (options.version) {
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     }
     if (options.words.empty()) {
         ctl::print_usage_error(std::cerr, "missing command", options.words);
+        if (options.json) ctl::print_json_error(std::cout, "missing command");
         return ctl::kUsage;
     }
 
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
     for (const auto& w : resolved.warnings) std::cerr << "lucidctl: warning: " << w << "\n";
     if (!resolved.config) {
         std::cerr << "lucidctl: " << resolved.error << "\n";
+        if (options.json) ctl::print_json_error(std::cout, resolved.error);
         return ctl::kUsage;
     }
     const auto& c = *resolved.config;

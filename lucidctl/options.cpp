@@ -4,8 +4,12 @@
 #include <ostream>
 #include <stdexcept>
 
+#include <rapidjson/document.h>
+
+#include "contract/payloads.hpp"
 #include "lucidctl/agent_presence.hpp"
 #include "lucidctl/nearest_word.hpp"
+#include "lucidctl/text_table.hpp"
 
 namespace lucid::host::ctl {
 namespace {
@@ -208,10 +212,43 @@ void set_expires_in(CtlOptions& o, const std::string& text) {
     o.expires_in = std::chrono::seconds(static_cast<long long>(*seconds));
 }
 
+// The command options each command takes; one given to another command, or twice, is a usage
+// error rather than silently ignored (`status --select x` must not look like a selection).
+const std::map<std::string, std::vector<std::string>> kOptionsOf = {
+    {"agents", {"select", "older-than", "prune"}},
+    {"ping", {"count"}},
+    {"plugin install", {"id", "sha256", "signature", "config", "force"}},
+    {"plugin uninstall", {"dist"}},
+    {"desired set", {"no-wait"}},
+    {"artifact publish", {"platform"}},
+};
+
+std::string command_options_error(const CtlOptions& o) {
+    std::vector<std::string> seen;
+    for (const auto& [name, value] : o.command_options) {
+        if (contains(seen, name)) return "option --" + name + " given twice";
+        seen.push_back(name);
+    }
+    if (o.words.empty() || o.command_options.empty()) return {};
+    std::string command = o.words[0];
+    if (o.words.size() > 1 && contains({"plugin", "desired", "artifact", "config"}, o.words[0])) {
+        command += " " + o.words[1];
+    }
+    const auto it = kOptionsOf.find(command);
+    for (const auto& [name, value] : o.command_options) {
+        if (it == kOptionsOf.end() || !contains(it->second, name)) {
+            return "option --" + name + " does not apply to '" + command + "'";
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
     CtlOptions o;
+    // Known before anything can go wrong: a usage error is then JSON on stdout too.
+    for (const auto& arg : args) o.json = o.json || arg == "--json";
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string arg = args[i];
         std::optional<std::string> inline_value;
@@ -280,6 +317,7 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
         }
         if (!o.error.empty()) break;
     }
+    if (o.error.empty()) o.error = command_options_error(o);
     return o;
 }
 
@@ -305,10 +343,19 @@ std::string ctl_help(const std::vector<std::string>& words) {
     return kHelp.at(key);
 }
 
+void print_json_error(std::ostream& out, const std::string& error) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    doc.AddMember("ok", false, a);
+    doc.AddMember("error", rapidjson::Value(error, a), a);
+    out << contract::to_json(doc) << "\n";
+}
+
 void print_usage_error(std::ostream& err, const std::string& error,
                        const std::vector<std::string>& words) {
     const std::string key = help_key(words);
-    err << "lucidctl: " << error << "\n"
+    // The error may quote what was typed: shown like every text from outside (text_table.hpp).
+    err << "lucidctl: " << printable(error) << "\n"
         << "try 'lucidctl " << (key.empty() ? "" : key + " ") << "--help'\n";
 }
 

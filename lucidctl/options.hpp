@@ -63,6 +63,10 @@ std::string ctl_help(const std::vector<std::string>& words);
 void print_usage_error(std::ostream& err, const std::string& error,
                        const std::vector<std::string>& words);
 
+// {"ok":false,"error":"<error>"}: with --json, every failure lucidctl finds itself is one JSON
+// object on stdout.
+void print_json_error(std::ostream& out, const std::string& error);
+
 // The words that may follow `path` ({} → the commands, {"plugin"} → its subcommands), for
 // "did you mean" suggestions.
 std::vector<std::string> known_words(const std::vector<std::string>& path);

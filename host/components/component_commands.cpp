@@ -4,6 +4,7 @@
 
 #include "components/audit_log.hpp"
 #include "contract/component_id_field.hpp"
+#include "contract/json_text.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -50,12 +51,16 @@ std::function<void(const contract::CommandRequest&, contract::Result&)> audit_re
     return [operation = std::move(operation), component_id = std::move(component_id)](
                const contract::CommandRequest& request, contract::Result& result) {
         std::string cid = component_id;
-        if (cid.empty() && request.ok()) {
-            if (auto echo = contract::read_component_id(request.payload).echo) {
-                cid = *echo;
-                result.set("component_id", cid);
-            }
+        // Also for a payload refused for another of its fields (an expires_at that is past or
+        // malformed, a duplicate key): what it names is readable, and every answer of a command
+        // that names a component echoes it (contract §3.4).
+        // A payload with two component_ids says nothing for sure: none is echoed.
+        if (cid.empty() && request.payload.IsObject() &&
+            contract::duplicate_key(request.payload) !=
+                std::optional<std::string_view>("component_id")) {
+            if (auto echo = contract::read_component_id(request.payload).echo) cid = *echo;
         }
+        if (!cid.empty()) result.set("component_id", cid);
         audit({operation, cid, request.request_id, "", "", ""}, result);
     };
 }

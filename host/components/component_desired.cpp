@@ -46,8 +46,8 @@ Status status_of(const Outcome& outcome) {
 }  // namespace
 
 Status ComponentManager::check_desired_install(const DesiredInstall& install) const {
-    const auto parsed = install::parse_install_request(
-        install_command(install).payload, settings_.with_current_policy().install);
+    const auto parsed = install::parse_install_request(install_command(install).payload,
+                                                       settings_.with_current_policy().install);
     if (!parsed.request) return Error{Errc::invalid, parsed.error};
     return done();
 }

@@ -91,8 +91,8 @@ Expected<Deployment> parse_deployment(std::string_view payload) {
         }
     }
     if (const auto it = doc.FindMember("rejected"); it != doc.MemberEnd() && it->value.IsObject()) {
-        d.rejected = Deployment::Rejected{revision_at(it->value, "revision"),
-                                          string_at(it->value, "error")};
+        d.rejected =
+            Deployment::Rejected{revision_at(it->value, "revision"), string_at(it->value, "error")};
     }
     return d;
 }

@@ -38,19 +38,27 @@ std::optional<Clock::time_point> parse_utc_timestamp(const std::string& text) {
                     &second, &used) != 6) {
         return std::nullopt;
     }
+    // Milliseconds, when given, are one to three digits: more would be silently cut, none is
+    // not a number.
     long millis = 0;
     std::size_t pos = static_cast<std::size_t>(used);
     if (pos < text.size() && text[pos] == '.') {
         long scale = 100;
-        for (++pos; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
+        const std::size_t first = ++pos;
+        for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
             millis += (text[pos] - '0') * scale;
             scale /= 10;
         }
+        if (pos == first || pos - first > 3) return std::nullopt;
     }
     if (pos + 1 != text.size() || text[pos] != 'Z') return std::nullopt;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
         return std::nullopt;
     }
+    // timegm would roll 2026-02-30 over into March: a date must exist.
+    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return std::nullopt;
     // A retained message is anyone's text: beyond what the clock's nanosecond count holds
     // (1677 to 2262) adding the milliseconds overflowed. No agent stamps outside these years.
     if (year < 1970 || year > 2200) return std::nullopt;

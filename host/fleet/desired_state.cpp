@@ -67,7 +67,8 @@ DesiredState::DesiredState(DesiredStateSettings settings, DesiredTarget& target,
         // Without it the applied revision is forgotten: the next document is applied whatever
         // its revision. Kept aside for a look, never read again.
         load_problem_ = "desired state: cannot read " + settings_.state_file.string() + " (" +
-                        e.what() + "); set aside, the next document is applied whatever its revision";
+                        e.what() +
+                        "); set aside, the next document is applied whatever its revision";
         try {
             move_aside(settings_.state_file, "corrupt");
         } catch (const std::exception&) {

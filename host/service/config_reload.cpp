@@ -3,9 +3,11 @@
 #include <set>
 
 #include "agent/component_host.hpp"
+#include "agent/core_config.hpp"
 #include "common/logging.hpp"
 #include "config/config_report.hpp"
 #include "config/load_config.hpp"
+#include "contract/labels.hpp"
 
 namespace lucid::host::service {
 namespace {
@@ -26,12 +28,16 @@ std::string key_list(const install::TrustedKeySet& set) {
 }  // namespace
 
 std::vector<std::string> restart_needed_changes(const config::AgentConfig& running,
-                                                const config::AgentConfig& fresh) {
+                                                const config::AgentConfig& fresh,
+                                                bool labels_stored) {
     std::vector<std::string> changes;
     const auto before = config::config_values(running);
     const auto after = config::config_values(fresh);
     for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
         if (kReloadable.count(before[i].key)) continue;
+        // Labels a cfg/set stored win over LUCID_LABELS (contract §3.9): a change of it changes
+        // nothing, not even at the next restart.
+        if (labels_stored && before[i].key == "labels") continue;
         if (before[i].value != after[i].value) {
             changes.push_back(before[i].key + " changed from '" + before[i].value + "' to '" +
                               after[i].value + "' (" + after[i].origin + ")");
@@ -79,7 +85,15 @@ void ConfigReloader::reload() {
     }
     for (const auto& s : keys_->skipped) log->warn("reload: trusted key skipped: {}", s);
 
-    for (const auto& change : restart_needed_changes(running_, next)) {
+    const auto stored = agent::CoreConfigStore(running_.data_dir).load().labels;
+    if (stored && next.labels != running_.labels) {
+        log->info(
+            "reload: LUCID_LABELS changed to '{}', but the labels a cfg/set stored ('{}', in {}) "
+            "win over it: nothing changes",
+            contract::labels_text(next.labels), contract::labels_text(*stored),
+            agent::CoreConfigStore(running_.data_dir).path().string());
+    }
+    for (const auto& change : restart_needed_changes(running_, next, stored.has_value())) {
         log->warn("reload: {}; it takes effect at the next restart", change);
     }
     policy_.replace(agent::install_policy_from(next, keys_));

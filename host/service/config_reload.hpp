@@ -23,8 +23,10 @@ namespace lucid::host::service {
 
 // The settings that differ and need a restart, one line each:
 // "mqtt_url changed from 'mqtt://a:1883' to 'mqtt://b:1883' (env file LUCID_MQTT_URL)". Pure.
+// `labels_stored`: a cfg/set stored labels, which win over LUCID_LABELS: no line for labels.
 std::vector<std::string> restart_needed_changes(const config::AgentConfig& running,
-                                                const config::AgentConfig& fresh);
+                                                const config::AgentConfig& fresh,
+                                                bool labels_stored = false);
 
 class ConfigReloader {
   public:

@@ -145,3 +145,30 @@ TEST_CASE("a missing TLS CA file is a configuration error naming the file") {
         run_output.find("tls_ca " + ca + ": No such file or directory") != std::string::npos,
         run_output);
 }
+
+TEST_CASE("labels a cfg/set stored win over LUCID_LABELS: at SIGHUP and in check-config") {
+    ComponentRig rig("reload-labels");
+    const fs::path env_file = rig.agent.data_dir() / "agent.env";
+    std::ofstream(env_file) << "LUCID_LABELS=site=rome,role=edge\n";
+    rig.env["LUCID_ENV_FILE"] = env_file.string();
+    rig.start_agent();
+    auto set = rig.command("core/cfg/set", "core/evt/cfg_set_result",
+                           R"({"request_id":"lab-1","set":{"labels":{"site":"stored"}}})", "lab-1");
+    REQUIRE_MESSAGE(ok_of(set), set.payload);
+
+    reload(rig, env_file, "LUCID_LABELS=site=lima\n", "reload applied");
+    const std::string log = rig.agent.log();
+    CHECK_MESSAGE(log.find("labels changed from") == std::string::npos, log);
+    CHECK(log.find("LUCID_LABELS changed to 'site=lima', but the labels a cfg/set stored "
+                   "('site=stored', in ") != std::string::npos);
+
+    auto [code, output] = run_to_completion({LUCID_AGENT_BIN, "check-config"},
+                                            {{"LUCID_ENV_FILE", env_file.string()},
+                                             {"LUCID_DATA_DIR", rig.data().string()},
+                                             {"LUCID_AGENT_ID", "reload-labels"},
+                                             {"LUCID_MQTT_URL", rig.broker.url()}});
+    CHECK_MESSAGE(code == 0, output);
+    CHECK_MESSAGE(output.find("labels in force: site=stored (set by cfg/set, stored in ") !=
+                      std::string::npos,
+                  output);
+}

@@ -86,7 +86,23 @@ TEST_CASE("a command that expired while the agent was away is answered expired, 
                         R"({"request_id":"e-cfg","set":{"heartbeat_s":7})" + past);
     rig.client->publish(rig.agent.topic("core/cmd/ping"),
                         with("e-bad", R"(,"expires_at":"tomorrow"})"));
+    // Refused commands that name a component still echo it (contract §3.4): from the topic of
+    // a component cfg/set, from the payload of a core component command.
+    rig.client->publish(rig.agent.topic("components/probe/cfg/set"),
+                        R"({"request_id":"e-ccfg","set":{"mode":"x"})" + past);
+    rig.client->publish(rig.agent.topic("core/cmd/components/stop"),
+                        R"({"request_id":"e-stop","component_id":"probe","expires_at":5})");
     rig.start_agent();
+    auto ccfg = rig.client->wait_for(rig.agent.topic("components/probe/evt/cfg_set_result"),
+                                     with_request_id("e-ccfg"));
+    REQUIRE_MESSAGE(ccfg, rig.agent.log());
+    CHECK(error_of(*ccfg) == "expired: 2020-01-01T00:00:00Z");
+    CHECK(ccfg->str("component_id") == "probe");
+    auto stop = rig.client->wait_for(rig.agent.topic("core/evt/components/stop_result"),
+                                     with_request_id("e-stop"));
+    REQUIRE(stop);
+    CHECK(has_text(error_of(*stop), "'expires_at' must be a UTC time"));
+    CHECK(stop->str("component_id") == "probe");
 
     auto old_count = rig.client->wait_for(rig.agent.topic("components/probe/evt/count_result"),
                                           with_request_id("e-old"));

@@ -22,8 +22,9 @@ namespace {
 
 // The agent's build target, from its retained core/metadata.
 std::string build_platform(ComponentRig& rig) {
-    auto meta = rig.client->wait_for(rig.agent.topic("core/metadata"),
-                                     [](const Message& m) { return !m.str("build_platform").empty(); });
+    auto meta = rig.client->wait_for(rig.agent.topic("core/metadata"), [](const Message& m) {
+        return !m.str("build_platform").empty();
+    });
     REQUIRE_MESSAGE(meta, rig.agent.log());
     return meta->str("build_platform");
 }
@@ -86,7 +87,8 @@ TEST_CASE("desired state: install, upgrade from the broker, exclusive removal, r
         "{" + json_string(platform) + R"(:{"source":)" + url_source(file_url(v1), v1.sha256) +
         R"(},"linux_riscv64":{"source":)" +
         url_source("file:///nonexistent/echo-1.0.0.so", std::string(64, 'a')) + "}}";
-    publish_desired(rig, R"({"revision":1,"components":{"echo":)" + component("1.0.0", both) + "}}");
+    publish_desired(rig,
+                    R"({"revision":1,"components":{"echo":)" + component("1.0.0", both) + "}}");
     auto converged = deployment(rig, state_of(1, "converged"));
     REQUIRE_MESSAGE(converged, rig.agent.log());
     CHECK(outcome_field(*converged, "echo", "action") == "install");
@@ -154,8 +156,8 @@ TEST_CASE("desired state: a component without this platform's artifact fails alo
     const Artifact probe = artifact(LUCID_ITEST_PROBE);
     const std::string doc =
         R"({"revision":1,"components":{"echo":)" +
-        component("1.0.0", artifacts("linux_riscv64", url_source("file:///x/echo-1.0.0.so",
-                                                                  std::string(64, 'a')))) +
+        component("1.0.0", artifacts("linux_riscv64",
+                                     url_source("file:///x/echo-1.0.0.so", std::string(64, 'a')))) +
         R"(,"probe":)" +
         component("1.0.0", artifacts(platform, url_source(file_url(probe), probe.sha256)),
                   R"(,"config":{"mode":"one"})") +
@@ -174,12 +176,11 @@ TEST_CASE("desired state: a component without this platform's artifact fails alo
     // revision changes the config only.
     rig.client->clear();
     publish_desired(rig, doc);
-    publish_desired(rig,
-                    R"({"revision":2,"components":{"probe":)" +
-                        component("1.0.0",
-                                  artifacts(platform, url_source(file_url(probe), probe.sha256)),
-                                  R"(,"config":{"mode":"two"})") +
-                        "}}");
+    publish_desired(
+        rig, R"({"revision":2,"components":{"probe":)" +
+                 component("1.0.0", artifacts(platform, url_source(file_url(probe), probe.sha256)),
+                           R"(,"config":{"mode":"two"})") +
+                 "}}");
     auto converged = deployment(rig, state_of(2, "converged"));
     REQUIRE_MESSAGE(converged, rig.agent.log());
     CHECK(outcome_field(*converged, "probe", "action") == "configure");
@@ -204,10 +205,10 @@ TEST_CASE("desired state: offline at publish, killed mid-apply, converges when i
     // Published while the agent is away: it is retained.
     const Artifact slow = artifact(LUCID_ITEST_SLOW_START);
     std::ofstream(gate).put('x');
-    publish_desired(rig, R"({"revision":5,"components":{"slow":)" +
-                             component("1.0.0", artifacts(platform, url_source(file_url(slow),
-                                                                               slow.sha256))) +
-                             "}}");
+    publish_desired(
+        rig, R"({"revision":5,"components":{"slow":)" +
+                 component("1.0.0", artifacts(platform, url_source(file_url(slow), slow.sha256))) +
+                 "}}");
     rig.client->clear();
     rig.start_agent();
     // Killed while the plugin starts (the gate holds it): the apply is cut short.
@@ -227,12 +228,12 @@ TEST_CASE("desired state: a broker artifact that is not there fails with the top
     rig.start_agent();
     const std::string platform = build_platform(rig);
     const std::string topic = "lucid/artifacts/lucid-agent-echo/9.0.0/" + platform;
-    publish_desired(rig, R"({"revision":1,"components":{"echo":)" +
-                             component("9.0.0", artifacts(platform, R"({"type":"broker","topic":")" +
-                                                                        topic + R"(","sha256":")" +
-                                                                        std::string(64, 'b') +
-                                                                        "\"}")) +
-                             "}}");
+    publish_desired(
+        rig, R"({"revision":1,"components":{"echo":)" +
+                 component("9.0.0", artifacts(platform, R"({"type":"broker","topic":")" + topic +
+                                                            R"(","sha256":")" +
+                                                            std::string(64, 'b') + "\"}")) +
+                 "}}");
     auto failed = deployment(rig, state_of(1, "failed"));
     REQUIRE_MESSAGE(failed, rig.agent.log());
     CHECK(outcome_field(*failed, "echo", "error") ==
@@ -240,11 +241,13 @@ TEST_CASE("desired state: a broker artifact that is not there fails with the top
               " within 2 s (is the artifact published, and may this agent read it?)");
 
     // A topic outside the fleet's artifacts is refused before anything changes.
-    publish_desired(rig, R"({"revision":2,"components":{"echo":)" +
-                             component("9.0.0", artifacts(platform, R"({"type":"broker","topic":"elsewhere/x","sha256":")" +
-                                                                        std::string(64, 'b') +
-                                                                        "\"}")) +
-                             "}}");
+    publish_desired(
+        rig,
+        R"({"revision":2,"components":{"echo":)" +
+            component("9.0.0",
+                      artifacts(platform, R"({"type":"broker","topic":"elsewhere/x","sha256":")" +
+                                              std::string(64, 'b') + "\"}")) +
+            "}}");
     auto refused = deployment(rig, [](const Message& m) { return !rejected_error(m).empty(); });
     REQUIRE(refused);
     CHECK(rejected_error(*refused) ==

@@ -65,6 +65,26 @@ TEST_CASE("a usage error prints the one error and a hint, not the whole help") {
     CHECK_FALSE(ctl({}, env).has("commands:"));
 }
 
+TEST_CASE("an option a command does not take, or one given twice, is a usage error") {
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}};
+    // Silently ignored, `status --select` would look like a selection.
+    const auto stray = ctl({"status", "--select", "site=a"}, env);
+    CHECK(stray.code == 2);
+    CHECK(stray.has("option --select does not apply to 'status'"));
+    CHECK(ctl({"config", "set", "labels=a=b", "--select", "x"}, env).code == 2);
+    const auto twice = ctl({"agents", "--select", "a=b", "--select", "c=d"}, env);
+    CHECK(twice.code == 2);
+    CHECK(twice.has("option --select given twice"));
+    const auto setting = ctl({"config", "set", "heartbeat_s=10", "heartbeat_s=20"}, env);
+    CHECK(setting.code == 2);
+    CHECK(setting.has("heartbeat_s given twice"));
+    // --json: the usage error is JSON on stdout too; what was typed is shown without escapes.
+    const auto json = ctl({"--json", "agents", "--select", "Bad\x1b[31m"}, env);
+    CHECK(json.code == 2);
+    CHECK(json.has("{\"ok\":false,\"error\":"));
+    CHECK(json.output.find('\x1b') == std::string::npos);
+}
+
 TEST_CASE("--timeout takes 1 to 3600 seconds and says so") {
     const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", "mqtt://127.0.0.1:1"}};
     for (const char* bad : {"0", "0.5", "3601", "zero"}) {

@@ -99,6 +99,15 @@ TEST_CASE("timestamps, durations, ages and byte counts") {
     // A hostile retained message: years the clock cannot hold are no time (it overflowed).
     CHECK_FALSE(parse_utc_timestamp("2262-04-11T23:47:16.855Z"));
     CHECK_FALSE(parse_utc_timestamp("1677-09-21T00:12:43.145Z"));
+    // Milliseconds are one to three digits; a date must exist; no leap second.
+    CHECK(parse_utc_timestamp("2026-11-30T00:36:36.1Z"));
+    CHECK(parse_utc_timestamp("2028-02-29T00:00:00Z"));
+    for (const char* bad : {"2099-01-01T00:00:00.Z", "2099-01-01T00:00:00.1234Z",
+                            "2099-02-30T00:00:00Z", "2026-02-29T00:00:00Z", "2100-02-29T00:00:00Z",
+                            "2099-04-31T00:00:00Z", "2099-12-31T23:59:60Z"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_utc_timestamp(bad));
+    }
     CHECK(format_duration(93784) == "1d2h3m4s");
     CHECK(format_duration(59) == "59s");
     CHECK(*parse_age("7d") == 7 * 86400);

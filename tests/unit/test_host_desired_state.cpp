@@ -116,8 +116,9 @@ TEST_CASE("desired document: the contract's shape, every error exact") {
     CHECK(contract::source_for_platform(e, "linux_aarch64").error().message ==
           "no artifact for platform linux_aarch64 (the document has linux_x86_64)");
 
-    CHECK(error_of("{") == "invalid desired state: invalid JSON: Missing a name for object "
-                           "member. at offset 1");
+    CHECK(error_of("{") ==
+          "invalid desired state: invalid JSON: Missing a name for object "
+          "member. at offset 1");
     CHECK(error_of("[]") == "invalid desired state: the document must be a JSON object");
     CHECK(error_of("{}") ==
           "invalid desired state: revision must be an integer from 1 to 9007199254740991");
@@ -212,8 +213,9 @@ TEST_CASE("desired state: order of steps, exclusive, enable and config, platform
     CHECK(d.components.at("echo").outcome == "unchanged");
 
     // A downgrade is named so; a component without this platform fails alone.
-    d = rig.apply(doc(3, echo("0.9.0") + "," +
-                             R"("cpu":{"version":"1.0.0","artifacts":{"linux_aarch64":{"source":{}}}})"));
+    d = rig.apply(
+        doc(3, echo("0.9.0") + "," +
+                   R"("cpu":{"version":"1.0.0","artifacts":{"linux_aarch64":{"source":{}}}})"));
     CHECK(d.state == "failed");
     CHECK(d.components.at("echo").action == "downgrade");
     CHECK(d.components.at("echo").outcome == "applied");
@@ -224,7 +226,8 @@ TEST_CASE("desired state: order of steps, exclusive, enable and config, platform
 
 TEST_CASE("desired state: an invalid source refuses the whole document; failures reported") {
     Rig rig;
-    auto d = rig.apply(doc(1, R"("echo":{"version":"1.0.0","artifacts":{"linux_x86_64":{"source":{"type":"bad"}}}})"));
+    auto d = rig.apply(doc(
+        1, R"("echo":{"version":"1.0.0","artifacts":{"linux_x86_64":{"source":{"type":"bad"}}}})"));
     REQUIRE(d.rejected);
     CHECK(d.rejected->error ==
           "invalid desired state: components.echo.artifacts.linux_x86_64.source: "
