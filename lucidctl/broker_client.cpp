@@ -230,14 +230,25 @@ std::vector<ReceivedMessage> BrokerClient::retained(
     subscribe(marker);
     publish(marker, "");
     std::vector<ReceivedMessage> found;
+    // Live messages (a report the caller waits for next) arrive meanwhile: they are kept for
+    // the caller's next wait_for, not dropped with the retained ones read here.
+    std::vector<ReceivedMessage> live;
     while (true) {
         auto message = wait_for([](const ReceivedMessage&) { return true; }, deadline);
         if (!message) {
             throw BrokerUnreachable("timed out reading retained messages of " + filters.front());
         }
-        if (message->topic == marker) return found;
-        if (message->retain && !message->payload.empty()) found.push_back(std::move(*message));
+        if (message->topic == marker) break;
+        if (!message->retain) {
+            live.push_back(std::move(*message));
+        } else if (!message->payload.empty()) {
+            found.push_back(std::move(*message));
+        }
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    inbox_.insert(inbox_.begin(), std::make_move_iterator(live.begin()),
+                  std::make_move_iterator(live.end()));
+    return found;
 }
 
 }  // namespace lucid::host::ctl

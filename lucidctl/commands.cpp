@@ -189,6 +189,7 @@ int dispatch(Session& s) {
     if (c == "watch") return expect_args(s.options(), 1), cmd_watch(s);
     if (c == "desired") return cmd_desired(s);
     if (c == "artifact") return cmd_artifact(s);
+    if (c == "rollout") return cmd_rollout(s);
     if (c == "config") {
         const std::string& sub = arg(s.options(), 1, "config subcommand (get, set)");
         if (sub == "get") return expect_args(s.options(), 2), cmd_config_get(s);

@@ -25,6 +25,8 @@ namespace topics = contract::topics;
 using rapidjson::Document;
 using rapidjson::Value;
 
+}  // namespace
+
 std::string read_local(const std::string& file, const char* what) {
     require_regular_file(file);
     try {
@@ -33,6 +35,25 @@ std::string read_local(const std::string& file, const char* what) {
         throw LocalError(std::string("cannot read the ") + what + " " + file + ": " + e.what());
     }
 }
+
+std::string read_desired_file(const std::string& file,
+                              const std::function<std::uint64_t()>& revision) {
+    const std::string text = read_local(file, "desired state");
+    Document doc;
+    if (Status parsed = contract::parse_json_text(text, doc); !parsed || !doc.IsObject()) {
+        throw LocalError(
+            file + ": invalid desired state: " +
+            (parsed ? std::string("the document must be a JSON object") : parsed.error().message));
+    }
+    if (!doc.HasMember("revision")) doc.AddMember("revision", revision(), doc.GetAllocator());
+    std::string payload = contract::to_json(doc);
+    if (auto checked = contract::parse_desired_document(payload); !checked) {
+        throw LocalError(file + ": " + checked.error().message);
+    }
+    return payload;
+}
+
+namespace {
 
 std::string desired_topic(Session& s) { return s.topics().at(topics::kDesired); }
 std::string deployment_topic(Session& s) { return s.topics().at(topics::kCoreDeployment); }
@@ -45,9 +66,8 @@ std::optional<contract::Deployment> current_deployment(Session& s) {
     return std::move(parsed.value());
 }
 
-// The revision a document without one gets: above the agent's applied one and above the
-// document on the broker.
-std::uint64_t next_revision(Session& s) {
+// The highest revision the agent and the broker know of (0: none).
+std::uint64_t highest_revision(Session& s) {
     std::uint64_t highest = 0;
     if (auto deployment = current_deployment(s); deployment && deployment->revision) {
         highest = *deployment->revision;
@@ -59,6 +79,18 @@ std::uint64_t next_revision(Session& s) {
         if (auto doc = contract::parse_desired_document(*retained)) {
             highest = std::max(highest, doc.value().revision);
         }
+    }
+    return highest;
+}
+
+// The revision a document without one gets: above every one known.
+std::uint64_t next_revision(Session& s) {
+    const std::uint64_t highest = highest_revision(s);
+    if (highest >= contract::kMaxDesiredRevision) {
+        throw LocalError("agent " + s.target().agent_id + " is at the largest revision there is (" +
+                         std::to_string(highest) +
+                         "); to start again from 1, stop the agent and remove deployment.json "
+                         "from its data directory");
     }
     return highest + 1;
 }
@@ -134,22 +166,35 @@ bool settled(const contract::Deployment& d, std::uint64_t revision, const std::s
 int cmd_desired_set(Session& s) {
     const std::string& file = arg(s.options(), 2, "FILE.json");
     expect_args(s.options(), 3);
-    const std::string text = read_local(file, "desired state");
-    Document doc;
-    if (Status parsed = contract::parse_json_text(text, doc); !parsed || !doc.IsObject()) {
-        throw LocalError(
-            file + ": invalid desired state: " +
-            (parsed ? std::string("the document must be a JSON object") : parsed.error().message));
+    // An agent the broker never saw is most likely a typo'd --agent; a device not yet booted
+    // is the exception an operator says so for.
+    if (!s.presence().known && !command_switch(s.options(), "force")) {
+        throw LocalError("the broker has no status of agent '" + s.target().agent_id +
+                         "': is --agent right? (add --force to publish it for an agent not seen "
+                         "yet)");
     }
-    if (!doc.HasMember("revision")) doc.AddMember("revision", next_revision(s), doc.GetAllocator());
-    const std::string payload = contract::to_json(doc);
+    bool given_revision = true;
+    const std::string payload = read_desired_file(file, [&] {
+        given_revision = false;
+        return next_revision(s);
+    });
     auto checked = contract::parse_desired_document(payload);
-    if (!checked) throw LocalError(file + ": " + checked.error().message);
     const std::uint64_t revision = checked.value().revision;
     const std::string digest = install::sha256_hex(payload);
+    // Refused here rather than by the agent after it replaced the document in force.
+    if (given_revision) {
+        if (auto d = current_deployment(s); d && d->revision && revision <= *d->revision &&
+                                            !(revision == *d->revision && digest == d->digest)) {
+            throw LocalError(file + ": revision " + std::to_string(revision) +
+                             " is not above the agent's applied revision " +
+                             std::to_string(*d->revision) +
+                             " (leave 'revision' out and lucidctl picks the next one)");
+        }
+    }
 
     const std::string deployment = deployment_topic(s);
     s.client().subscribe(deployment);
+    s.client().subscribe(s.topics().status());
     s.client().publish(desired_topic(s), payload, true);
     if (!s.json())
         s.err() << "published revision " << revision << " for " << s.target().agent_id << "\n";
@@ -164,8 +209,17 @@ int cmd_desired_set(Session& s) {
     std::optional<contract::Deployment> last;
     while (true) {
         auto message = s.client().wait_for(
-            [&](const ReceivedMessage& m) { return m.topic == deployment; }, deadline);
+            [&](const ReceivedMessage& m) {
+                return m.topic == deployment || m.topic == s.topics().status();
+            },
+            deadline);
         if (!message) break;
+        if (message->topic == s.topics().status()) {
+            if (str(parse_object(message->payload), "state") != "offline") continue;
+            s.err() << "agent " << s.target().agent_id << " went offline; it applies revision "
+                    << revision << " when it comes back\n";
+            return kPending;
+        }
         auto parsed = contract::parse_deployment(message->payload);
         if (!parsed) continue;
         if (parsed.value().revision == revision) deadline = s.deadline() + agent_bound("install");
@@ -199,23 +253,21 @@ int cmd_desired(Session& s) {
     throw UsageError(unknown_word_error("desired subcommand", sub, known_words({"desired"})));
 }
 
-int cmd_artifact(Session& s) {
-    const std::string& sub = arg(s.options(), 1, "artifact subcommand (publish)");
-    if (sub != "publish") {
-        throw UsageError(unknown_word_error("artifact subcommand", sub, known_words({"artifact"})));
-    }
-    const std::string& file = arg(s.options(), 2, "FILE.so");
-    expect_args(s.options(), 3);
+PublishedArtifact publish_artifact(Session& s, const std::string& file,
+                                   const std::optional<std::string>& platform_option) {
     require_regular_file(file);
     auto manifest = read_manifest(file);
     if (!manifest.ok()) throw LocalError(manifest.error);
     if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
         throw LocalError(checked.error().message);
     }
-    std::string platform = registry::parse_artifact_name(file).platform_tag;
-    if (auto given = command_option(s.options(), "platform")) platform = *given;
-    if (platform.empty() || !contract::valid_topic_root(platform) ||
-        platform.find('/') != std::string::npos) {
+    PublishedArtifact out;
+    out.platform = platform_option.value_or(registry::parse_artifact_name(file).platform_tag);
+    if (platform_option && !contract::valid_platform_tag(*platform_option)) {
+        throw UsageError("--platform '" + *platform_option +
+                         "' is not a platform tag ([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
+    }
+    if (out.platform.empty() || !contract::valid_platform_tag(out.platform)) {
         throw LocalError(file +
                          " names no platform (<dist>-<version>-<platform>.so): give --platform, "
                          "e.g. --platform linux_x86_64");
@@ -228,33 +280,49 @@ int cmd_artifact(Session& s) {
                          s.target().max_artifact_origin + "): agents would refuse it");
     }
     const auto& m = *manifest.manifest;
-    const std::string topic = contract::artifacts_prefix(s.target().fleet_root) +
-                              registry::normalize_dist_name(m.dist_name) + "/" + m.version + "/" +
-                              platform;
+    out.component_id = m.component_id;
+    out.version = m.version;
+    out.bytes = bytes.size();
+    out.topic = contract::artifacts_prefix(s.target().fleet_root) +
+                registry::normalize_dist_name(m.dist_name) + "/" + m.version + "/" + out.platform;
     Document source(rapidjson::kObjectType);
     auto& a = source.GetAllocator();
     source.AddMember("type", "broker", a);
-    source.AddMember("topic", Value(topic, a), a);
+    source.AddMember("topic", Value(out.topic, a), a);
     source.AddMember("sha256", Value(install::sha256_hex(bytes), a), a);
     const std::filesystem::path sig = file + ".sig";
     std::error_code ec;
     if (std::filesystem::exists(sig, ec)) {
         source.AddMember("signature", Value(signature_file(sig), a), a);
     }
-    s.client().publish(topic, bytes, true);
+    out.source_json = contract::to_json(source);
+    s.client().publish(out.topic, bytes, true);
+    return out;
+}
+
+int cmd_artifact(Session& s) {
+    const std::string& sub = arg(s.options(), 1, "artifact subcommand (publish)");
+    if (sub != "publish") {
+        throw UsageError(unknown_word_error("artifact subcommand", sub, known_words({"artifact"})));
+    }
+    const std::string& file = arg(s.options(), 2, "FILE.so");
+    expect_args(s.options(), 3);
+    const auto p = publish_artifact(s, file, command_option(s.options(), "platform"));
     if (s.json()) {
         Document out(rapidjson::kObjectType);
         auto& oa = out.GetAllocator();
-        out.AddMember("topic", Value(topic, oa), oa);
-        out.AddMember("bytes", Value(static_cast<std::uint64_t>(bytes.size())), oa);
-        out.AddMember("component_id", Value(m.component_id, oa), oa);
-        out.AddMember("platform", Value(platform, oa), oa);
+        out.AddMember("topic", Value(p.topic, oa), oa);
+        out.AddMember("bytes", Value(static_cast<std::uint64_t>(p.bytes)), oa);
+        out.AddMember("component_id", Value(p.component_id, oa), oa);
+        out.AddMember("platform", Value(p.platform, oa), oa);
+        Document source;
+        source.Parse(p.source_json.c_str());
         out.AddMember("source", Value(source, oa), oa);
         s.out() << contract::to_json(out) << "\n";
     } else {
-        s.out() << "published " << file << " (" << bytes.size() << " bytes) retained on " << topic
-                << "\nsource for " << m.component_id << " " << m.version << " on " << platform
-                << ": " << contract::to_json(source) << "\n";
+        s.out() << "published " << file << " (" << p.bytes << " bytes) retained on " << p.topic
+                << "\nsource for " << p.component_id << " " << p.version << " on " << p.platform
+                << ": " << p.source_json << "\n";
     }
     return kOk;
 }

@@ -15,8 +15,10 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256", "id", "dist", "signature", "count", "config", "older-than", "select", "platform"};
-const std::vector<std::string> kCommandSwitches = {"force", "prune", "no-wait"};
+    "sha256",     "id",     "dist",     "signature", "count", "config",
+    "older-than", "select", "platform", "canary",    "batch", "max-failures"};
+const std::vector<std::string> kCommandSwitches = {"force", "prune", "no-wait", "dry-run",
+                                                   "no-rollback"};
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 
@@ -48,6 +50,10 @@ commands:
                                   agent did with it (core/deployment)
   artifact publish FILE.so [--platform TAG]  the artifact retained on the broker under
                                   {fleet root}/artifacts/; prints the broker source to use
+  rollout start FILE.so...|URL|DESIRED.json --select SELECTOR [--canary N] [--batch N|P%]
+        [--max-failures N|P%] [--timeout S] [--dry-run] [--no-rollback] [--force]
+                                  change many agents' desired state in batches
+  rollout resume|abort ID, rollout status [ID], rollout list
 
 options:
   --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
@@ -149,6 +155,25 @@ const std::map<std::string, std::string> kHelp = {
      "when there is one), for a desired state or an install. The platform comes from the\n"
      "file name (<dist>-<version>-<platform>.so) unless --platform gives it.\n"
      "The broker must accept messages that large and keep them (retained).\n"},
+    {"rollout",
+     "usage: lucidctl rollout start FILE.so... | URL --id ID --sha256 HEX | DESIRED.json\n"
+     "            --select SELECTOR [--canary N] [--batch N|P%] [--max-failures N|P%]\n"
+     "            [--timeout S] [--dry-run] [--no-rollback] [--force]\n"
+     "       lucidctl rollout resume ID | abort ID [--no-rollback] | status [ID] | list\n\n"
+     "Changes the desired state (lucidctl desired --help) of every agent --select picks,\n"
+     "a canary first (default 1 agent), then batches (default 10%), each done when its\n"
+     "agents converged, failed or timed out (--timeout, default 600 s a batch; a timeout\n"
+     "is a failure). More failures than --max-failures (default 0) stop the rollout and,\n"
+     "unless --no-rollback, give the agents already changed their desired state back.\n"
+     "FILE.so... are published on the broker first (one per platform: an agent whose\n"
+     "platform has none is skipped); DESIRED.json is a whole document for every agent.\n"
+     "Agents offline when their batch comes are pending: their document waits for them,\n"
+     "lucidctl waits for them until --timeout at the end and lists those still pending.\n"
+     "The plan and progress are retained on {fleet root}/rollouts/ID: Ctrl-C pauses,\n"
+     "resume continues (from any machine), abort stops and rolls back. A rollout whose\n"
+     "agents overlap an active one is refused unless --force. --dry-run prints the plan.\n"
+     "Exit 0 every agent converged, 1 failed or aborted, 3 broker unreachable, 4 done but\n"
+     "some agents still pending, 130 paused.\n"},
     {"refresh",
      "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
      "snapshot.\n"},
@@ -219,8 +244,12 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"ping", {"count"}},
     {"plugin install", {"id", "sha256", "signature", "config", "force"}},
     {"plugin uninstall", {"dist"}},
-    {"desired set", {"no-wait"}},
+    {"desired set", {"no-wait", "force"}},
     {"artifact publish", {"platform"}},
+    {"rollout start",
+     {"select", "canary", "batch", "max-failures", "dry-run", "no-rollback", "force", "sha256",
+      "id", "platform"}},
+    {"rollout abort", {"no-rollback"}},
 };
 
 std::string command_options_error(const CtlOptions& o) {
@@ -231,7 +260,8 @@ std::string command_options_error(const CtlOptions& o) {
     }
     if (o.words.empty() || o.command_options.empty()) return {};
     std::string command = o.words[0];
-    if (o.words.size() > 1 && contains({"plugin", "desired", "artifact", "config"}, o.words[0])) {
+    if (o.words.size() > 1 &&
+        contains({"plugin", "desired", "artifact", "config", "rollout"}, o.words[0])) {
         command += " " + o.words[1];
     }
     const auto it = kOptionsOf.find(command);
@@ -291,6 +321,7 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
             o.tls_key = value();
         } else if (arg == "--timeout") {
             if (auto v = value()) set_timeout(o, *v);
+            o.timeout_given = true;
         } else if (arg == "--expires-in") {
             if (auto v = value()) set_expires_in(o, *v);
         } else if (arg.rfind("--", 0) == 0) {
@@ -361,8 +392,8 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "status", "plugin",  "config",  "refresh",
-                "ping",   "watch",  "desired", "artifact"};
+        return {"agents", "status", "plugin",  "config",   "refresh",
+                "ping",   "watch",  "desired", "artifact", "rollout"};
     }
     if (path[0] == "plugin") {
         return {"list", "info",    "install", "uninstall", "start",
@@ -371,6 +402,7 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path[0] == "config") return {"get", "set"};
     if (path[0] == "desired") return {"set", "get", "clear", "status"};
     if (path[0] == "artifact") return {"publish"};
+    if (path[0] == "rollout") return {"start", "resume", "status", "abort", "list"};
     if (path[0] == "agents") return {"forget"};
     return {};
 }

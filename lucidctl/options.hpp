@@ -38,6 +38,7 @@ struct CtlOptions {
     bool help = false;
     bool version = false;
     std::chrono::milliseconds timeout{10000};
+    bool timeout_given = false;  // rollouts wait 600 s a batch unless --timeout says otherwise
     // Every command sent carries expires_at = now + this (contract §3.4), so that one queued for
     // an agent that is away does not run when it comes back weeks later; nullopt: never.
     std::optional<std::chrono::seconds> expires_in = std::chrono::hours(1);

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "lucidctl/session.hpp"
@@ -28,6 +30,27 @@ int cmd_plugin_install(Session& s);
 // fleet.cpp: artifact publish FILE.so; desired set FILE.json | get | clear | status.
 int cmd_artifact(Session& s);
 int cmd_desired(Session& s);
+// rollout.cpp: rollout start | resume | status | abort | list.
+int cmd_rollout(Session& s);
+
+// An artifact published retained under {fleet}/artifacts/ (its manifest checked first) and the
+// broker install source that names it.
+struct PublishedArtifact {
+    std::string component_id;
+    std::string version;
+    std::string platform;
+    std::string topic;
+    std::string source_json;
+    std::size_t bytes = 0;
+};
+PublishedArtifact publish_artifact(Session& s, const std::string& file,
+                                   const std::optional<std::string>& platform_option);
+// A local file's bytes (a regular file; LocalError naming it and `what` otherwise).
+std::string read_local(const std::string& file, const char* what);
+// A desired-state document from a file, checked with the agent's own parser (LocalError with
+// its error), given `revision()` when it has none. Its JSON text.
+std::string read_desired_file(const std::string& file,
+                              const std::function<std::uint64_t()>& revision);
 
 // The signature to send from FILE.sig: its base64 text, or the raw 64 bytes that
 // `openssl pkeyutl -sign -rawin` writes, base64-encoded. LocalError when it is neither.

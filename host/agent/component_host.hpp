@@ -42,7 +42,10 @@ class ComponentHost {
     void stop();
     // Makes a running download fail at once ("cancelled"), so that shutdown does not wait for
     // it. Any thread.
-    void cancel_downloads() { *downloads_cancelled_ = true; }
+    void cancel_downloads() {
+        *downloads_cancelled_ = true;
+        if (desired_) desired_->interrupt();
+    }
 
     // Trusted keys, signature policy and allowed prefixes, replaced by a reload (SIGHUP). Any
     // thread.

@@ -54,7 +54,8 @@ Status ComponentManager::check_desired_install(const DesiredInstall& install) co
 
 Status ComponentManager::desired_install(const DesiredInstall& install) {
     const std::string from = lifecycle_.installed_version(install.component_id);
-    contract::Result result = install_request(install_command(install), {}, install.revision);
+    contract::Result result =
+        install_request(install_command(install), {}, install.revision, install.cancelled);
     audit({install_operation(from, install.version), install.component_id, "",
            desired_source(install.revision), from, install.version},
           result);
@@ -76,7 +77,13 @@ Status ComponentManager::desired_uninstall(std::uint64_t revision,
 
 Status ComponentManager::desired_enable(std::uint64_t revision, const std::string& component_id,
                                         bool enabled) {
-    const Outcome outcome = lifecycle_.set_enabled(component_id, enabled);
+    Outcome outcome = lifecycle_.set_enabled(component_id, enabled);
+    // The document says what runs, not only what starts at boot.
+    if (outcome.ok()) {
+        const bool running = runtime_.running(component_id);
+        if (enabled && !running) outcome = lifecycle_.start(component_id);
+        if (!enabled && running) outcome = lifecycle_.stop(component_id);
+    }
     contract::Result result("", now());
     result.set("noop", outcome.noop);
     if (!outcome.ok()) result.fail(outcome.error->message);

@@ -76,9 +76,11 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
 
 contract::Result ComponentManager::install_request(
     const contract::CommandRequest& request, const ProgressFn& progress,
-    const std::optional<std::uint64_t>& desired_revision) {
+    const std::optional<std::uint64_t>& desired_revision,
+    std::shared_ptr<std::atomic<bool>> cancelled) {
     contract::Result result(request.request_id, now());
-    const ManagerSettings settings = settings_.with_current_policy();
+    ManagerSettings settings = settings_.with_current_policy();
+    if (cancelled) settings.verifier.limits.cancelled = std::move(cancelled);
     auto parsed = install::parse_install_request(request.payload, settings.install);
     if (!parsed.request) {
         // Every install result carries the same fields (contract §4.1): unknown ones are null.

@@ -335,6 +335,7 @@ Status ComponentLifecycle::persist_config(const std::string& component_id,
         config = entry->config_json;
     }
     sink_.config(component_id, config);
+    sink_.changed();  // core/components carries the config too
     return done();
 }
 

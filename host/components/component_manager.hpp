@@ -120,11 +120,14 @@ class ComponentManager final : public PluginHostServices {
         std::string version;
         std::string source_json;
         std::optional<std::string> config_json;
+        // Gives up a download or broker fetch under way (a newer document, the agent stopping).
+        std::shared_ptr<std::atomic<bool>> cancelled;
     };
     // The install command this would be is valid (before anything changes).
     Status check_desired_install(const DesiredInstall& install) const;
     Status desired_install(const DesiredInstall& install);
     Status desired_uninstall(std::uint64_t revision, const std::string& component_id);
+    // The boot flag, and the component started (enabled) or stopped (not) to match it.
     Status desired_enable(std::uint64_t revision, const std::string& component_id, bool enabled);
     Status desired_config(std::uint64_t revision, const std::string& component_id,
                           const std::string& config_json);
@@ -163,9 +166,11 @@ class ComponentManager final : public PluginHostServices {
   private:
     // The operations themselves; the public ones above add the audit line (audit_log.hpp).
     // `desired_revision`: an install of the desired state, stored as its channel's.
+    // `cancelled`: replaces the agent's download cancel flag for this install.
     contract::Result install_request(const contract::CommandRequest& request,
                                      const ProgressFn& progress,
-                                     const std::optional<std::uint64_t>& desired_revision = {});
+                                     const std::optional<std::uint64_t>& desired_revision = {},
+                                     std::shared_ptr<std::atomic<bool>> cancelled = nullptr);
     contract::Result control_request(const std::string& action,
                                      const contract::CommandRequest& request);
     contract::Result configure_request(const std::string& component_id,

@@ -49,7 +49,11 @@ Status read_sources(const rapidjson::Value& artifacts, const std::string& where,
     if (!artifacts.IsObject()) return invalid(where + " must be an object of platforms");
     for (const auto& member : artifacts.GetObject()) {
         const std::string platform = text_of(member.name);
-        const std::string at = where + "." + registry::echoed_value(platform);
+        if (!valid_platform_tag(platform)) {
+            return invalid(where + " key '" + registry::echoed_value(platform) +
+                           "' is not a platform tag ([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
+        }
+        const std::string at = where + "." + platform;
         if (!member.value.IsObject()) return invalid(at + " must be an object with a source");
         if (Status known = only_known(member.value, {"source"}, at); !known) {
             return known;
@@ -98,6 +102,14 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
 }
 
 }  // namespace
+
+bool valid_platform_tag(const std::string& tag) {
+    if (tag.empty() || tag.size() > 64 || tag[0] < 'a' || tag[0] > 'z') return false;
+    for (char c : tag) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+}
 
 Expected<DesiredDocument> parse_desired_document(std::string_view payload) {
     rapidjson::Document doc;

@@ -45,12 +45,15 @@ struct DesiredDocument {
 };
 
 // Every error starts with "invalid desired state: ", e.g.
-//   invalid desired state: not JSON (offset 12: Missing a name for object member.)
+//   invalid desired state: invalid JSON: Missing a name for object member. at offset 1
 //   invalid desired state: revision must be an integer from 1 to 9007199254740991
 //   invalid desired state: components.cpu.version '1.2' is not a semantic version
 //   invalid desired state: unknown field 'enabeld' in components.cpu
 //   invalid desired state: 'cpu' is both in components and in remove
 Expected<DesiredDocument> parse_desired_document(std::string_view payload);
+
+// A platform tag as artifacts are keyed by: [a-z][a-z0-9_]{0,63} (linux_x86_64, linux_aarch64).
+bool valid_platform_tag(const std::string& tag);
 
 // The source of `platform` for `component`, or the error that reports it:
 //   no artifact for platform linux_x86_64 (the document has linux_aarch64)

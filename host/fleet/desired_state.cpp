@@ -38,7 +38,9 @@ std::string planned_action(const InstalledComponent* installed,
     if (installed->version != wanted.version) {
         return change_of_version(installed->version, wanted.version);
     }
-    if (installed->enabled != wanted.enabled) return wanted.enabled ? "enable" : "disable";
+    if (installed->enabled != wanted.enabled || installed->running != wanted.enabled) {
+        return wanted.enabled ? "enable" : "disable";
+    }
     if (wanted.config_json && !same_json(*wanted.config_json, installed->config_json)) {
         return "configure";
     }
@@ -79,13 +81,17 @@ DesiredState::DesiredState(DesiredStateSettings settings, DesiredTarget& target,
 void DesiredState::offer(std::string payload) {
     std::lock_guard<std::mutex> lock(mutex_);
     offered_ = std::move(payload);
+    interrupted_->store(true);
 }
+
+void DesiredState::interrupt() { interrupted_->store(true); }
 
 void DesiredState::apply_offered() {
     std::optional<std::string> payload;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         payload.swap(offered_);
+        if (payload) interrupted_->store(false);
     }
     if (payload) apply(*payload);
 }
@@ -101,8 +107,9 @@ void DesiredState::apply(const std::string& payload) {
         if (deployment_.state == state::kNone) return;
         logger("desired")->info("desired state cleared: the components stay as they are");
         std::lock_guard<std::mutex> lock(mutex_);
+        // The revision and its digest stay: the same revision with other content is still
+        // refused after a clear.
         deployment_.state = std::string(state::kNone);
-        deployment_.digest.clear();
         deployment_.components.clear();
         deployment_.rejected.reset();
         deployment_.updated_at = contract::Clock::now();
@@ -119,21 +126,31 @@ void DesiredState::apply(const std::string& payload) {
                                   std::to_string(*applied) +
                                   "; ignored (publish a higher revision to change this agent)");
             }
-            const bool same = doc.revision == *applied && deployment_.state != state::kNone;
+            const bool same = doc.revision == *applied;
             if (same && digest != deployment_.digest) {
                 return reject(doc.revision, "revision " + revision +
                                                 " was applied with other content; publish the "
                                                 "change as a higher revision");
             }
-            // Applied already: the copy a reconnect hands over again.
-            if (same && deployment_.state != state::kApplying) return;
+            // Applied already: the copy a reconnect hands over again (or the applied document
+            // published again after a refused one, whose refusal it clears).
+            if (same &&
+                (deployment_.state == state::kConverged || deployment_.state == state::kFailed)) {
+                if (!deployment_.rejected) return;
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    deployment_.rejected.reset();
+                    deployment_.updated_at = contract::Clock::now();
+                }
+                return report();
+            }
         }
         // Refused before anything changes: an install the pipeline would refuse for its form.
         for (const auto& [id, wanted] : doc.components) {
             const auto source = contract::source_for_platform(wanted, settings_.platform);
             if (!source) continue;  // this component fails alone, at its turn
             const auto checked = target_.check_install(
-                {doc.revision, id, wanted.version, source.value(), wanted.config_json});
+                {doc.revision, id, wanted.version, source.value(), wanted.config_json, nullptr});
             if (!checked) {
                 return reject(doc.revision, "invalid desired state: components." + id +
                                                 ".artifacts." + settings_.platform +
@@ -196,7 +213,17 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
         }
         report();
     };
+    auto interrupted = [&] {
+        if (!interrupted_->load()) return false;
+        logger("desired")->info(
+            "desired state revision {}: interrupted (a newer document, or the agent stops); "
+            "applied again when it comes back",
+            doc.revision);
+        report();
+        return true;
+    };
     for (const auto& id : removals) {
+        if (interrupted()) return;
         contract::DeploymentComponent c{"remove", "", std::string(outcome::kUnchanged), ""};
         if (installed.count(id)) {
             const Status removed = target_.uninstall(doc.revision, id);
@@ -206,7 +233,16 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
         }
         record(id, c);
     }
-    for (const auto& [id, wanted] : doc.components) record(id, converge(doc.revision, id, wanted));
+    for (const auto& [id, wanted] : doc.components) {
+        if (interrupted()) return;
+        auto c = converge(doc.revision, id, wanted);
+        // A step cut short by the interruption is not its failure: it stays pending.
+        if (interrupted_->load()) {
+            interrupted();
+            return;
+        }
+        record(id, c);
+    }
     {
         std::lock_guard<std::mutex> lock(mutex_);
         deployment_.state = std::string(all_ok ? state::kConverged : state::kFailed);
@@ -228,8 +264,8 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
     if (it == current.end() || it->second.version != wanted.version) {
         const auto source = contract::source_for_platform(wanted, settings_.platform);
         if (!source) return failed(c, source.error().message);
-        const Status installed =
-            target_.install({revision, id, wanted.version, source.value(), wanted.config_json});
+        const Status installed = target_.install(
+            {revision, id, wanted.version, source.value(), wanted.config_json, interrupted_});
         if (!installed) return failed(c, installed.error().message);
         c.outcome = std::string(outcome::kApplied);
         config_given = wanted.config_json.has_value();
@@ -237,7 +273,7 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
         it = current.find(id);
         if (it == current.end()) return failed(c, "not installed after its install");
     }
-    if (it->second.enabled != wanted.enabled) {
+    if (it->second.enabled != wanted.enabled || it->second.running != wanted.enabled) {
         const Status changed = target_.set_enabled(revision, id, wanted.enabled);
         if (!changed) return failed(c, changed.error().message);
         c.outcome = std::string(outcome::kApplied);

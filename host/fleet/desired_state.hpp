@@ -16,8 +16,9 @@
 //    restarts ({data}/deployment.json) and an empty document.
 //  - The same revision with other bytes is refused: what "revision 7" means must not depend on
 //    when an agent looked.
-//  - An agent restarted mid-apply (state `applying` persisted) applies that revision again when
-//    the document arrives; the steps done already are found done (`unchanged`).
+//  - An agent restarted mid-apply (state `applying` persisted: killed, or stopped, which
+//    interrupts the apply) applies that revision again when the document arrives; the steps
+//    done already are found done (`unchanged`). A newer document interrupts an apply too.
 //  - An invalid document — unreadable, or an install it asks for that the pipeline would refuse
 //    before downloading — changes nothing and is reported with its exact error. A component
 //    without an artifact for this agent's platform fails alone, the others are applied.
@@ -30,6 +31,7 @@
 // any thread). Errors: reported, never thrown (a state file that cannot be written is logged).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -53,8 +55,12 @@ class DesiredState {
     using PublishFn = std::function<void(const std::string& payload)>;
     DesiredState(DesiredStateSettings settings, DesiredTarget& target, PublishFn publish);
 
-    // The retained document arrived; only the latest offered is applied.
+    // The retained document arrived; only the latest offered is applied. An apply under way
+    // gives up at its next step (a download under way is cancelled): the newer one follows.
     void offer(std::string payload);
+    // The agent stops: an apply under way gives up, its revision stays `applying` and is applied
+    // again at the next start.
+    void interrupt();
     // Applies the document offered last, if any was offered since the previous call.
     void apply_offered();
     // The current core/deployment payload.
@@ -80,6 +86,8 @@ class DesiredState {
     mutable std::mutex mutex_;  // guards the members below
     std::optional<std::string> offered_;
     contract::Deployment deployment_;
+    // Set by offer() and interrupt(); cleared when an apply starts.
+    std::shared_ptr<std::atomic<bool>> interrupted_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace lucid::host::fleet

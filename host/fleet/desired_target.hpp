@@ -5,8 +5,10 @@
 // Thread: called from the desired state's lane only. Errors: Status, the commands' error text.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -18,6 +20,7 @@ struct InstalledComponent {
     std::string version;
     bool enabled = true;
     std::string config_json = "{}";
+    bool running = false;
 };
 
 struct DesiredInstallStep {
@@ -26,6 +29,8 @@ struct DesiredInstallStep {
     std::string version;
     std::string source_json;  // the install `source` for this agent's platform
     std::optional<std::string> config_json;
+    // Set to give up a download or broker fetch under way (a newer document, the agent stopping).
+    std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 class DesiredTarget {
@@ -36,6 +41,7 @@ class DesiredTarget {
     virtual Status check_install(const DesiredInstallStep& step) const = 0;
     virtual Status install(const DesiredInstallStep& step) = 0;
     virtual Status uninstall(std::uint64_t revision, const std::string& component_id) = 0;
+    // Sets the boot flag and makes it so now: started when enabled, stopped when not.
     virtual Status set_enabled(std::uint64_t revision, const std::string& component_id,
                                bool enabled) = 0;
     virtual Status set_config(std::uint64_t revision, const std::string& component_id,

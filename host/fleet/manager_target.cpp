@@ -4,7 +4,8 @@ namespace lucid::host::fleet {
 namespace {
 
 components::ComponentManager::DesiredInstall order_of(const DesiredInstallStep& step) {
-    return {step.revision, step.component_id, step.version, step.source_json, step.config_json};
+    return {step.revision,    step.component_id, step.version,
+            step.source_json, step.config_json,  step.cancelled};
 }
 
 }  // namespace
@@ -13,7 +14,7 @@ std::map<std::string, InstalledComponent> ManagerTarget::installed() const {
     std::map<std::string, InstalledComponent> out;
     const auto registry = manager_.registry();
     for (const auto& [id, entry] : registry.entries()) {
-        out[id] = {entry.version, entry.enabled, entry.config_json};
+        out[id] = {entry.version, entry.enabled, entry.config_json, manager_.running(id)};
     }
     return out;
 }

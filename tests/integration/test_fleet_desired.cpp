@@ -288,6 +288,18 @@ TEST_CASE("lucidctl artifact publish and desired set/status/get/clear, as an ope
     CHECK(got.code == 0);
     CHECK(got.json()["revision"].GetUint64() == 1);
 
+    // A typo'd --agent is not given a standing document; an explicit revision that is not
+    // above the applied one is refused before it replaces the document in force.
+    auto typo = rig.run({"--agent", "nobody", "desired", "set", file.string()});
+    CHECK(typo.code == 2);
+    CHECK_MESSAGE(typo.has("the broker has no status of agent 'nobody': is --agent right?"),
+                  typo.output);
+    std::ofstream(file) << R"({"revision":1,"components":{}})";
+    auto stale = rig.run({"desired", "set", file.string()});
+    CHECK(stale.code == 2);
+    CHECK_MESSAGE(stale.has("revision 1 is not above the agent's applied revision 1"),
+                  stale.output);
+
     // A document the agent would refuse is refused here, before anything is published.
     std::ofstream(file) << R"({"revision":9,"components":{"echo":{"version":"2.0.0"}}})";
     auto bad = rig.run({"desired", "set", file.string()});

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,7 +45,7 @@ struct FakeTarget final : fleet::DesiredTarget {
         if (auto it = failing.find(step.component_id); it != failing.end()) {
             return Error{Errc::plugin, it->second};
         }
-        components[step.component_id] = {step.version, true, step.config_json.value_or("{}")};
+        components[step.component_id] = {step.version, true, step.config_json.value_or("{}"), true};
         return done();
     }
     Status uninstall(std::uint64_t, const std::string& cid) override {
@@ -55,6 +56,7 @@ struct FakeTarget final : fleet::DesiredTarget {
     Status set_enabled(std::uint64_t, const std::string& cid, bool enabled) override {
         calls.push_back(std::string(enabled ? "enable " : "disable ") + cid);
         components[cid].enabled = enabled;
+        components[cid].running = enabled;
         return done();
     }
     Status set_config(std::uint64_t, const std::string& cid, const std::string& json) override {
@@ -193,9 +195,9 @@ TEST_CASE("desired state: applied once, lower revisions and changed revisions re
 
 TEST_CASE("desired state: order of steps, exclusive, enable and config, platform missing") {
     Rig rig;
-    rig.target.components["old"] = {"1.0.0", true, "{}"};
-    rig.target.components["other"] = {"1.0.0", true, "{}"};
-    rig.target.components["echo"] = {"1.0.0", true, R"({"a":1})"};
+    rig.target.components["old"] = {"1.0.0", true, "{}", true};
+    rig.target.components["other"] = {"1.0.0", true, "{}", true};
+    rig.target.components["echo"] = {"1.0.0", true, R"({"a":1})", true};
     auto d = rig.apply(doc(1, echo("1.0.0", R"(,"enabled":false,"config":{"a":2})"),
                            R"(,"exclusive":true,"remove":["gone"])"));
     CHECK(d.state == "converged");
@@ -263,4 +265,112 @@ TEST_CASE("desired state: restarted mid-apply, the same revision is applied agai
     rig.restart();
     CHECK(rig.desired->load_problem().find("desired state: cannot read") == 0);
     CHECK(rig.report().state == "none");
+}
+
+TEST_CASE(
+    "desired state: a clear keeps the revision's content; the applied bytes clear a refusal") {
+    Rig rig;
+    rig.apply(doc(5, echo("1.0.0")));
+    rig.apply("");
+    auto d = rig.apply(doc(5, echo("2.0.0")));
+    REQUIRE(d.rejected);
+    CHECK(d.rejected->error ==
+          "revision 5 was applied with other content; publish the change as a higher revision");
+    // The applied document again: applied (state none before), the refusal gone.
+    d = rig.apply(doc(5, echo("1.0.0")));
+    CHECK(d.state == "converged");
+    CHECK_FALSE(d.rejected);
+    d = rig.apply(doc(5, echo("3.0.0")));
+    CHECK(d.rejected);
+    d = rig.apply(doc(5, echo("1.0.0")));
+    CHECK_FALSE(d.rejected);
+    CHECK(d.state == "converged");
+}
+
+TEST_CASE("desired state: enabled means running; a component stopped by a command is started") {
+    Rig rig;
+    rig.target.components["echo"] = {"1.0.0", true, "{}", false};
+    auto d = rig.apply(doc(1, echo("1.0.0")));
+    CHECK(d.components.at("echo").action == "enable");
+    CHECK(rig.target.calls == std::vector<std::string>{"enable echo"});
+    CHECK(rig.target.components["echo"].running);
+}
+
+namespace {
+
+// A target whose install gives the next document a chance to arrive (as a long download would).
+struct SlowTarget final : fleet::DesiredTarget {
+    FakeTarget inner;
+    std::function<void()> during_install;
+    std::map<std::string, fleet::InstalledComponent> installed() const override {
+        return inner.installed();
+    }
+    Status check_install(const fleet::DesiredInstallStep& s) const override {
+        return inner.check_install(s);
+    }
+    Status install(const fleet::DesiredInstallStep& step) override {
+        if (during_install) {
+            auto hook = std::move(during_install);
+            during_install = nullptr;
+            hook();
+            // What a download does when told to give up.
+            if (step.cancelled && step.cancelled->load()) {
+                return Error{Errc::cancelled, "download failed: cancelled"};
+            }
+        }
+        return inner.install(step);
+    }
+    Status uninstall(std::uint64_t r, const std::string& c) override {
+        return inner.uninstall(r, c);
+    }
+    Status set_enabled(std::uint64_t r, const std::string& c, bool e) override {
+        return inner.set_enabled(r, c, e);
+    }
+    Status set_config(std::uint64_t r, const std::string& c, const std::string& j) override {
+        return inner.set_config(r, c, j);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("desired state: a newer document or a stop interrupts an apply, which stays applying") {
+    TempDir dir;
+    SlowTarget target;
+    fleet::DesiredState desired({dir.path() / "deployment.json", kPlatform}, target,
+                                [](const std::string&) {});
+    auto report = [&] { return contract::parse_deployment(desired.payload()).value(); };
+    // A stop during the install: the revision stays applying, the step pending.
+    target.during_install = [&] { desired.interrupt(); };
+    desired.offer(doc(1, echo("1.0.0")));
+    desired.apply_offered();
+    CHECK(report().state == "applying");
+    CHECK(report().components.at("echo").outcome == "pending");
+    CHECK(target.inner.components.empty());
+
+    // After a restart the same revision is applied again.
+    fleet::DesiredState again({dir.path() / "deployment.json", kPlatform}, target,
+                              [](const std::string&) {});
+    again.offer(doc(1, echo("1.0.0")));
+    again.apply_offered();
+    CHECK(contract::parse_deployment(again.payload()).value().state == "converged");
+
+    // A newer document during an install: the older gives up, the newer is applied.
+    target.during_install = [&] { again.offer(doc(3, echo("3.0.0"))); };
+    again.offer(doc(2, echo("2.0.0")));
+    again.apply_offered();
+    again.apply_offered();
+    const auto d = contract::parse_deployment(again.payload()).value();
+    CHECK(d.revision == 3u);
+    CHECK(d.state == "converged");
+    CHECK(target.inner.components.at("echo").version == "3.0.0");
+}
+
+TEST_CASE("desired document: platform keys are platform tags") {
+    CHECK(
+        error_of(doc(1, R"("echo":{"version":"1.0.0","artifacts":{"linux x86":{"source":{}}}})")) ==
+        "invalid desired state: components.echo.artifacts key 'linux x86' is not a platform tag "
+        "([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
+    CHECK(error_of(doc(1, R"("echo":{"version":"1.0.0","artifacts":{"":{"source":{}}}})")) ==
+          "invalid desired state: components.echo.artifacts key '' is not a platform tag "
+          "([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
 }

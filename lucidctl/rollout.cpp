@@ -1,0 +1,586 @@
+// Staged rollouts (contract §4.12): lucidctl drives them, the broker keeps them. The plan and
+// every agent's progress are retained on `{fleet}/rollouts/{id}` after each step, so that a
+// rollout whose lucidctl stopped (Ctrl-C, a closed laptop) is `paused` there and `rollout resume`
+// continues it from any machine. Each agent is changed by writing its desired state (contract
+// §4.11) and followed through its core/deployment.
+#include <algorithm>
+#include <csignal>
+#include <iomanip>
+#include <ostream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "contract/deployment_report.hpp"
+#include "contract/desired_document.hpp"
+#include "contract/label_selector.hpp"
+#include "contract/labels.hpp"
+#include "contract/payloads.hpp"
+#include "install/digest.hpp"
+#include "install/plugin_manifest.hpp"
+#include "lucid/registry/dist_name.hpp"
+#include "lucidctl/rollout_plan.hpp"
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
+
+namespace lucid::host::ctl {
+namespace {
+
+namespace state = rollout_agent;
+using rapidjson::Document;
+using rapidjson::Value;
+
+constexpr int kInterrupted = 130;
+constexpr std::uint64_t kDefaultTimeoutS = 600;
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int) { g_interrupted = 1; }
+
+// What the broker holds of one agent.
+struct FleetAgent {
+    bool online = false;
+    contract::Labels labels;
+    std::string platform;  // core/metadata build_platform
+    std::optional<std::string> desired;
+    std::optional<contract::Deployment> deployment;
+    std::string installed;  // the version of the rollout's component in core/components
+};
+
+std::string now_text() { return contract::utc_timestamp(contract::Clock::now()); }
+
+std::string rollouts_prefix(Session& s) { return s.target().fleet_root + "/rollouts/"; }
+
+std::string new_rollout_id() {
+    std::random_device random;
+    std::ostringstream id;
+    std::string stamp = now_text();  // 2026-11-30T17:12:00.123Z
+    stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }),
+                stamp.end());
+    id << "r" << stamp.substr(0, 15) << "-" << std::hex << std::setw(4) << std::setfill('0')
+       << (random() & 0xffff);
+    std::string text = id.str();
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::map<std::string, FleetAgent> read_fleet(Session& s, const std::string& component) {
+    const std::string& root = s.target().topic_root;
+    const auto found = s.client().retained(
+        {root + "/+/status", root + "/+/core/metadata", root + "/+/desired",
+         root + "/+/core/deployment", root + "/+/core/components"},
+        s.deadline());
+    std::map<std::string, FleetAgent> agents;
+    std::set<std::string> with_status;
+    for (const auto& m : found) {
+        const std::string rest = m.topic.substr(root.size() + 1);
+        const std::string id = rest.substr(0, rest.find('/'));
+        const std::string what = rest.substr(id.size() + 1);
+        FleetAgent& agent = agents[id];
+        const Document doc = parse_object(m.payload);
+        if (what == "status") {
+            with_status.insert(id);
+            agent.online = str(doc, "state") == "online";
+        } else if (what == "core/metadata") {
+            agent.platform = str(doc, "build_platform");
+            if (doc.HasMember("labels")) {
+                if (auto labels = contract::labels_from_json(doc["labels"])) agent.labels = labels.value();
+            }
+        } else if (what == "desired") {
+            agent.desired = m.payload;
+        } else if (what == "core/deployment") {
+            if (auto d = contract::parse_deployment(m.payload)) agent.deployment = d.value();
+        } else if (what == "core/components" && !component.empty() && doc.HasMember("components") &&
+                   doc["components"].IsObject()) {
+            auto it = doc["components"].FindMember(component.c_str());
+            if (it != doc["components"].MemberEnd()) agent.installed = str(it->value, "version");
+        }
+    }
+    for (auto it = agents.begin(); it != agents.end();) {
+        it = with_status.count(it->first) ? std::next(it) : agents.erase(it);
+    }
+    return agents;
+}
+
+// One above every revision the agent and the broker know of.
+std::uint64_t next_revision(const FleetAgent& agent) {
+    std::uint64_t highest = 0;
+    if (agent.desired) {
+        if (auto doc = contract::parse_desired_document(*agent.desired)) highest = doc.value().revision;
+    }
+    if (agent.deployment) {
+        if (agent.deployment->revision) highest = std::max(highest, *agent.deployment->revision);
+        if (agent.deployment->rejected && agent.deployment->rejected->revision) {
+            highest = std::max(highest, *agent.deployment->rejected->revision);
+        }
+    }
+    return highest + 1;
+}
+
+void save(Session& s, Rollout& r) {
+    r.updated_at = now_text();
+    s.client().publish(rollouts_prefix(s) + r.id, rollout_json(r), true);
+}
+
+std::vector<Rollout> stored_rollouts(Session& s) {
+    std::vector<Rollout> out;
+    for (const auto& m : s.client().retained(rollouts_prefix(s) + "+", s.deadline())) {
+        if (auto r = parse_rollout(m.payload)) out.push_back(std::move(r.value()));
+    }
+    return out;
+}
+
+Rollout stored_rollout(Session& s, const std::string& id) {
+    auto payload = s.retained_one(rollouts_prefix(s) + id);
+    if (!payload) throw LocalError("no rollout '" + id + "' under " + rollouts_prefix(s));
+    auto r = parse_rollout(*payload);
+    if (!r) throw LocalError("rollout '" + id + "' unreadable: " + r.error().message);
+    return std::move(r.value());
+}
+
+void say(Session& s, const std::string& line) {
+    if (!s.json()) s.out() << line << std::endl;
+}
+
+// Writes the rollout's desired document for one agent (or marks it skipped).
+void write_agent(Session& s, Rollout& r, const std::string& id, const FleetAgent* seen) {
+    RolloutAgent& agent = r.agents[id];
+    const std::string desired_topic = s.target().topic_root + "/" + id + "/desired";
+    if (!r.document) {
+        Document artifacts;
+        artifacts.Parse(r.artifacts_json.c_str());
+        if (!artifacts.HasMember(agent.platform.c_str())) {
+            agent.state = state::kSkipped;
+            agent.error = "no artifact for platform " +
+                          (agent.platform.empty() ? std::string("(unknown)") : agent.platform);
+            say(s, "  " + id + " skipped: " + agent.error);
+            return;
+        }
+    }
+    FleetAgent none;
+    const FleetAgent& known = seen ? *seen : none;
+    agent.previous = known.desired;
+    agent.revision = next_revision(known);
+    const std::string doc = compose_desired(known.desired, r.component, r.version, r.artifacts_json,
+                                            r.document, agent.revision);
+    agent.digest = install::sha256_hex(doc);
+    s.client().publish(desired_topic, doc, true);
+    agent.state = known.online ? state::kApplying : state::kPending;
+    say(s, "  " + id + (known.online ? " writing revision " : " offline, revision ") +
+               std::to_string(agent.revision) + (known.online ? "" : " waits for it"));
+}
+
+// A settled deployment of the revision written to `agent`: converged or failed, with the error.
+std::optional<std::pair<bool, std::string>> settled(const RolloutAgent& agent,
+                                                    const contract::Deployment& d) {
+    if (d.rejected && d.rejected->revision == agent.revision) {
+        return std::make_pair(false, d.rejected->error);
+    }
+    if (d.revision != agent.revision || d.digest != agent.digest) return std::nullopt;
+    if (d.state == contract::deployment_state::kConverged) return std::make_pair(true, "");
+    if (d.state != contract::deployment_state::kFailed) return std::nullopt;
+    std::string error;
+    for (const auto& [cid, c] : d.components) {
+        if (!c.error.empty()) error += (error.empty() ? "" : "; ") + cid + ": " + c.error;
+    }
+    return std::make_pair(false, error.empty() ? "failed" : error);
+}
+
+// Settles the agents whose retained core/deployment already says how the revision written to
+// them ended (reports that arrived while the retained messages were being read).
+void absorb(Session& s, Rollout& r, const std::map<std::string, FleetAgent>& fleet) {
+    for (auto& [id, agent] : r.agents) {
+        if (agent.state != state::kApplying && agent.state != state::kPending) continue;
+        const auto it = fleet.find(id);
+        if (it == fleet.end() || !it->second.deployment) continue;
+        if (auto done = settled(agent, *it->second.deployment)) {
+            agent.state = done->first ? state::kConverged : state::kFailed;
+            agent.error = done->second;
+            say(s, "  " + id + " " + agent.state + (agent.error.empty() ? "" : ": " + agent.error));
+        }
+    }
+}
+
+// Follows deployments and statuses until no agent of `batch` is applying, or the deadline.
+// Pending agents of any batch that come back and converge are counted as they do. False when
+// interrupted.
+bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point deadline) {
+    const std::string& root = s.target().topic_root;
+    auto busy = [&] {
+        for (const auto& [id, a] : r.agents) {
+            if (a.batch == batch && a.state == state::kApplying) return true;
+        }
+        return false;
+    };
+    auto waiting_pending = [&] { return batch == SIZE_MAX && r.count(state::kPending) > 0; };
+    while (busy() || waiting_pending()) {
+        if (g_interrupted) return false;
+        const auto slice = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(250));
+        auto m = s.client().wait_for([](const ReceivedMessage&) { return true; }, slice);
+        if (!m) {
+            if (SteadyClock::now() >= deadline) break;
+            continue;
+        }
+        const std::string rest = m->topic.substr(root.size() + 1);
+        const std::string id = rest.substr(0, rest.find('/'));
+        auto it = r.agents.find(id);
+        if (it == r.agents.end()) continue;
+        RolloutAgent& agent = it->second;
+        if (agent.state != state::kApplying && agent.state != state::kPending) continue;
+        if (rest == id + "/status") {
+            const bool online = str(parse_object(m->payload), "state") == "online";
+            agent.state = online ? state::kApplying : state::kPending;
+            // An agent pending since an earlier batch does not hold this one up.
+            if (online && agent.batch != batch) agent.state = state::kPending;
+            continue;
+        }
+        if (rest != id + "/core/deployment") continue;
+        auto d = contract::parse_deployment(m->payload);
+        if (!d) continue;
+        auto done = settled(agent, d.value());
+        if (!done) continue;
+        agent.state = done->first ? state::kConverged : state::kFailed;
+        agent.error = done->second;
+        say(s, "  " + id + " " + agent.state + (agent.error.empty() ? "" : ": " + agent.error));
+        save(s, r);
+    }
+    for (auto& [id, a] : r.agents) {
+        if (a.batch == batch && a.state == state::kApplying) {
+            a.state = state::kTimeout;
+            a.error = "no converged or failed report within " + std::to_string(r.timeout_s) + " s";
+            say(s, "  " + id + " timeout");
+        }
+    }
+    return true;
+}
+
+// Restores the desired state the changed agents had before the rollout.
+void roll_back(Session& s, Rollout& r) {
+    for (auto& [id, a] : r.agents) {
+        if (a.state == state::kWaiting || a.state == state::kSkipped ||
+            a.state == state::kRolledBack) {
+            continue;
+        }
+        const std::string topic = s.target().topic_root + "/" + id + "/desired";
+        const auto doc = a.previous ? with_revision(*a.previous, a.revision + 1) : std::nullopt;
+        if (doc) {
+            s.client().publish(topic, *doc, true);
+            a.revision += 1;
+            a.digest = install::sha256_hex(*doc);
+            a.error = "rolled back to its desired state before the rollout";
+        } else {
+            // Nothing to restore: the document goes, what the agent runs stays.
+            s.client().publish(topic, "", true);
+            a.error = "it had no desired state before the rollout: cleared; " +
+                      (r.component.empty() ? std::string("its components stay")
+                                           : r.component + " stays as it runs");
+        }
+        a.state = state::kRolledBack;
+        say(s, "  " + id + " " + a.error);
+    }
+}
+
+int finish(Session& s, Rollout& r) {
+    save(s, r);
+    if (s.json()) {
+        s.out() << rollout_json(r) << "\n";
+    } else {
+        s.out() << "rollout " << r.id << ": " << r.state << " (" << r.count(state::kConverged)
+                << " converged, " << r.failures() << " failed, " << r.count(state::kPending)
+                << " pending, " << r.count(state::kSkipped) << " skipped, "
+                << r.count(state::kRolledBack) << " rolled back)\n";
+        for (const auto& [id, a] : r.agents) {
+            if (a.state == state::kPending) s.out() << "  still pending: " << id << "\n";
+        }
+    }
+    if (r.state == "converged") return kOk;
+    if (r.state == "pending") return kPending;
+    if (r.state == "paused") return kInterrupted;
+    return kCommandFailed;
+}
+
+// Runs the rollout from its next batch to the end.
+int drive(Session& s, Rollout& r) {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    const std::string& root = s.target().topic_root;
+    // Live reports first: nothing written below can be missed.
+    s.client().subscribe(root + "/+/core/deployment");
+    s.client().subscribe(root + "/+/status");
+    r.state = "running";
+    save(s, r);
+    const auto timeout = std::chrono::seconds(r.timeout_s);
+    while (r.next_batch < r.batches.size()) {
+        const std::size_t b = r.next_batch;
+        const auto fleet = read_fleet(s, r.component);
+        absorb(s, r, fleet);
+        say(s, "batch " + std::to_string(b + 1) + "/" + std::to_string(r.batches.size()) +
+                   (b == 0 && r.canary > 0 ? " (canary)" : "") + ":");
+        for (const auto& id : r.batches[b]) {
+            auto& agent = r.agents[id];
+            if (agent.state != state::kWaiting) continue;  // written before a pause
+            const auto it = fleet.find(id);
+            if (it != fleet.end()) agent.platform = it->second.platform;
+            write_agent(s, r, id, it == fleet.end() ? nullptr : &it->second);
+        }
+        save(s, r);
+        if (!follow(s, r, b, SteadyClock::now() + timeout)) {
+            r.state = "paused";
+            say(s, "paused; continue with: lucidctl rollout resume " + r.id);
+            return finish(s, r);
+        }
+        r.next_batch = b + 1;
+        if (r.failures() > r.max_failures) {
+            say(s, std::to_string(r.failures()) + " failure(s), more than --max-failures " +
+                       std::to_string(r.max_failures) + ": stopping");
+            r.state = "failed";
+            if (r.rollback) roll_back(s, r);
+            return finish(s, r);
+        }
+        save(s, r);
+    }
+    // Agents that were offline get until the timeout to come back.
+    if (r.count(state::kPending) > 0) {
+        say(s, "waiting up to " + std::to_string(r.timeout_s) + " s for " +
+                   std::to_string(r.count(state::kPending)) + " offline agent(s)");
+        absorb(s, r, read_fleet(s, r.component));
+        if (!follow(s, r, SIZE_MAX, SteadyClock::now() + timeout)) {
+            r.state = "paused";
+            return finish(s, r);
+        }
+    }
+    r.state = r.failures() > 0 ? "failed" : r.count(state::kPending) > 0 ? "pending" : "converged";
+    return finish(s, r);
+}
+
+// What `rollout start` rolls out: artifacts (FILE.so..., published here; or a URL) or a
+// whole document.
+void read_inputs(Session& s, Rollout& r, const std::vector<std::string>& inputs,
+                 bool publish) {
+    if (inputs.size() == 1 && inputs[0].size() > 5 &&
+        inputs[0].compare(inputs[0].size() - 5, 5, ".json") == 0) {
+        // Checked as the agents will check it; each agent gets its own revision.
+        auto doc = read_desired_file(inputs[0], [] { return std::uint64_t{1}; });
+        r.document = doc;
+        return;
+    }
+    Document artifacts(rapidjson::kObjectType);
+    auto& a = artifacts.GetAllocator();
+    for (const auto& input : inputs) {
+        std::string cid, version, platform, source;
+        if (input.find("://") != std::string::npos) {
+            const auto sha = command_option(s.options(), "sha256");
+            const auto id = command_option(s.options(), "id");
+            if (!sha || !id) throw UsageError("a URL needs --id and --sha256");
+            const std::string name = input.substr(0, input.find_first_of("?#"));
+            registry::ArtifactName parsed;
+            try {
+                parsed = registry::parse_artifact_name(name.substr(name.find_last_of('/') + 1));
+            } catch (const std::exception& e) {
+                throw LocalError(e.what());
+            }
+            cid = *id;
+            version = parsed.version;
+            platform = command_option(s.options(), "platform").value_or(parsed.platform_tag);
+            if (platform.empty()) throw LocalError(input + " names no platform: give --platform");
+            Document src(rapidjson::kObjectType);
+            src.AddMember("type", "url", src.GetAllocator());
+            src.AddMember("url", Value(input, src.GetAllocator()), src.GetAllocator());
+            src.AddMember("sha256", Value(*sha, src.GetAllocator()), src.GetAllocator());
+            source = contract::to_json(src);
+        } else if (publish) {
+            const auto p = publish_artifact(s, input, std::nullopt);
+            say(s, "published " + input + " on " + p.topic);
+            cid = p.component_id;
+            version = p.version;
+            platform = p.platform;
+            source = p.source_json;
+        } else {
+            // --dry-run: what the file is, nothing published.
+            require_regular_file(input);
+            auto manifest = read_manifest(input);
+            if (!manifest.ok()) throw LocalError(manifest.error);
+            cid = manifest.manifest->component_id;
+            version = manifest.manifest->version;
+            platform = registry::parse_artifact_name(input).platform_tag;
+            source = "{}";
+        }
+        if (!r.component.empty() && (cid != r.component || version != r.version)) {
+            throw LocalError("every artifact of a rollout is one component and version: " + input +
+                             " is " + cid + " " + version + ", not " + r.component + " " + r.version);
+        }
+        if (artifacts.HasMember(platform.c_str())) {
+            throw LocalError("two artifacts for platform " + platform);
+        }
+        r.component = cid;
+        r.version = version;
+        Document src;
+        src.Parse(source.c_str());
+        Value entry(rapidjson::kObjectType);
+        entry.AddMember("source", Value(src, a), a);
+        artifacts.AddMember(Value(platform, a), entry, a);
+    }
+    r.artifacts_json = contract::to_json(artifacts);
+}
+
+int cmd_rollout_start(Session& s) {
+    const auto& words = s.options().words;
+    if (words.size() < 3) throw UsageError("missing FILE.so..., URL or DESIRED.json");
+    const auto selector_text = command_option(s.options(), "select");
+    if (!selector_text) throw UsageError("--select is required (--select '' for every agent)");
+    auto selector = contract::parse_label_selector(*selector_text);
+    if (!selector) throw UsageError(selector.error().message);
+    const bool dry_run = command_switch(s.options(), "dry-run");
+
+    Rollout r;
+    r.id = new_rollout_id();
+    r.created_at = now_text();
+    r.selector = *selector_text;
+    r.rollback = !command_switch(s.options(), "no-rollback");
+    r.timeout_s = s.options().timeout_given
+                      ? static_cast<std::uint64_t>(s.options().timeout.count() / 1000)
+                      : kDefaultTimeoutS;
+    read_inputs(s, r, std::vector<std::string>(words.begin() + 2, words.end()), !dry_run);
+
+    const auto fleet = read_fleet(s, r.component);
+    std::vector<std::string> ids;
+    for (const auto& [id, agent] : fleet) {
+        if (selector.value().matches(agent.labels)) ids.push_back(id);
+    }
+    if (ids.empty()) throw LocalError("no agent matches --select '" + *selector_text + "'");
+    auto count = [&](const char* option, const char* fallback, bool at_least_one) {
+        auto n = parse_count(command_option(s.options(), option).value_or(fallback), ids.size(),
+                             (std::string("--") + option).c_str(), at_least_one);
+        if (!n) throw UsageError(n.error().message);
+        return n.value();
+    };
+    r.canary = count("canary", "1", false);
+    r.batch_size = count("batch", "10%", true);
+    r.max_failures = count("max-failures", "0", false);
+    r.batches = plan_batches(ids, r.canary, r.batch_size);
+    for (std::size_t b = 0; b < r.batches.size(); ++b) {
+        for (const auto& id : r.batches[b]) {
+            RolloutAgent agent;
+            agent.batch = b;
+            agent.platform = fleet.at(id).platform;
+            agent.from = fleet.at(id).installed;
+            r.agents[id] = agent;
+        }
+    }
+    if (!command_switch(s.options(), "force")) {
+        for (const auto& other : stored_rollouts(s)) {
+            if (!other.active()) continue;
+            std::string shared;
+            for (const auto& id : ids) {
+                if (other.agents.count(id)) shared += (shared.empty() ? "" : ", ") + id;
+            }
+            if (!shared.empty()) {
+                throw LocalError("rollout " + other.id + " (" + other.state + ") also targets " +
+                                 shared + "; finish or abort it first, or add --force");
+            }
+        }
+    }
+    if (dry_run) {
+        if (s.json()) {
+            s.out() << rollout_json(r) << "\n";
+            return kOk;
+        }
+        s.out() << "rollout plan: " << ids.size() << " agent(s), "
+                << (r.component.empty() ? "a desired document" : r.component + " " + r.version)
+                << ", canary " << r.canary << ", batches of " << r.batch_size
+                << ", at most " << r.max_failures << " failure(s), " << r.timeout_s
+                << " s per batch" << (r.rollback ? "" : ", no rollback") << "\n";
+        TextTable table({"BATCH", "AGENT", "PLATFORM", "FROM", "TO", "NOTE"});
+        Document artifacts;
+        artifacts.Parse(r.artifacts_json.c_str());
+        for (const auto& [id, a] : r.agents) {
+            const bool skipped = !r.document && !artifacts.HasMember(a.platform.c_str());
+            table.add({std::to_string(a.batch + 1) + (a.batch == 0 && r.canary ? " canary" : ""),
+                       printable(id), printable(a.platform), a.from.empty() ? "-" : printable(a.from),
+                       r.version.empty() ? "-" : r.version,
+                       skipped ? "skipped: no artifact for its platform"
+                               : fleet.at(id).online ? "" : "offline: pending"});
+        }
+        table.print(s.out());
+        return kOk;
+    }
+    say(s, "rollout " + r.id + ": " + std::to_string(ids.size()) + " agent(s) in " +
+               std::to_string(r.batches.size()) + " batch(es)");
+    return drive(s, r);
+}
+
+int cmd_rollout_status(Session& s) {
+    const auto& words = s.options().words;
+    std::vector<Rollout> shown;
+    if (words.size() > 2) {
+        expect_args(s.options(), 3);
+        shown.push_back(stored_rollout(s, words[2]));
+    } else {
+        for (auto& r : stored_rollouts(s)) {
+            if (r.active()) shown.push_back(std::move(r));
+        }
+    }
+    if (s.json()) {
+        s.out() << "[";
+        for (std::size_t i = 0; i < shown.size(); ++i) s.out() << (i ? "," : "") << rollout_json(shown[i]);
+        s.out() << "]\n";
+        return kOk;
+    }
+    if (shown.empty()) s.out() << "no active rollout\n";
+    for (const auto& r : shown) {
+        s.out() << "rollout " << r.id << ": " << r.state << ", "
+                << (r.component.empty() ? "a desired document" : r.component + " " + r.version)
+                << ", --select '" << printable(r.selector) << "', batch " << r.next_batch << "/"
+                << r.batches.size() << ", updated " << r.updated_at << "\n";
+        std::map<std::string, std::size_t> by_state;
+        for (const auto& [id, a] : r.agents) ++by_state[a.state];
+        for (const auto& [st, n] : by_state) s.out() << "  " << st << ": " << n << "\n";
+        for (const auto& [id, a] : r.agents) {
+            if (!a.error.empty()) s.out() << "  " << printable(id) << ": " << printable(a.error) << "\n";
+        }
+    }
+    return kOk;
+}
+
+int cmd_rollout_list(Session& s) {
+    expect_args(s.options(), 2);
+    const auto all = stored_rollouts(s);
+    if (s.json()) {
+        s.out() << "[";
+        for (std::size_t i = 0; i < all.size(); ++i) s.out() << (i ? "," : "") << rollout_json(all[i]);
+        s.out() << "]\n";
+        return kOk;
+    }
+    TextTable table({"ID", "STATE", "WHAT", "SELECT", "AGENTS", "CONVERGED", "FAILED", "UPDATED"});
+    for (const auto& r : all) {
+        table.add({r.id, r.state, r.component.empty() ? "document" : r.component + " " + r.version,
+                   printable(r.selector), std::to_string(r.agents.size()),
+                   std::to_string(r.count(state::kConverged)), std::to_string(r.failures()),
+                   r.updated_at});
+    }
+    table.print(s.out());
+    return kOk;
+}
+
+}  // namespace
+
+int cmd_rollout(Session& s) {
+    const std::string& sub =
+        arg(s.options(), 1, "rollout subcommand (start, resume, status, abort, list)");
+    if (sub == "start") return cmd_rollout_start(s);
+    if (sub == "status") return cmd_rollout_status(s);
+    if (sub == "list") return cmd_rollout_list(s);
+    if (sub == "resume" || sub == "abort") {
+        const std::string& id = arg(s.options(), 2, "rollout id");
+        expect_args(s.options(), 3);
+        Rollout r = stored_rollout(s, id);
+        if (!r.active()) throw LocalError("rollout " + id + " is " + r.state + ": nothing to " + sub);
+        if (sub == "resume") return drive(s, r);
+        r.state = "aborted";
+        if (r.rollback && !command_switch(s.options(), "no-rollback")) roll_back(s, r);
+        return finish(s, r);
+    }
+    throw UsageError(unknown_word_error("rollout subcommand", sub, known_words({"rollout"})));
+}
+
+}  // namespace lucid::host::ctl
