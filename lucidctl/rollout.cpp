@@ -54,8 +54,9 @@ std::string new_rollout_id() {
     std::random_device random;
     std::ostringstream id;
     std::string stamp = now_text();  // 2026-11-30T17:12:00.123Z
-    stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }),
-                stamp.end());
+    stamp.erase(
+        std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }),
+        stamp.end());
     id << "r" << stamp.substr(0, 15) << "-" << std::hex << std::setw(4) << std::setfill('0')
        << (random() & 0xffff);
     std::string text = id.str();
@@ -66,10 +67,10 @@ std::string new_rollout_id() {
 
 std::map<std::string, FleetAgent> read_fleet(Session& s, const std::string& component) {
     const std::string& root = s.target().topic_root;
-    const auto found = s.client().retained(
-        {root + "/+/status", root + "/+/core/metadata", root + "/+/desired",
-         root + "/+/core/deployment", root + "/+/core/components"},
-        s.deadline());
+    const auto found =
+        s.client().retained({root + "/+/status", root + "/+/core/metadata", root + "/+/desired",
+                             root + "/+/core/deployment", root + "/+/core/components"},
+                            s.deadline());
     std::map<std::string, FleetAgent> agents;
     std::set<std::string> with_status;
     for (const auto& m : found) {
@@ -84,7 +85,8 @@ std::map<std::string, FleetAgent> read_fleet(Session& s, const std::string& comp
         } else if (what == "core/metadata") {
             agent.platform = str(doc, "build_platform");
             if (doc.HasMember("labels")) {
-                if (auto labels = contract::labels_from_json(doc["labels"])) agent.labels = labels.value();
+                if (auto labels = contract::labels_from_json(doc["labels"]))
+                    agent.labels = labels.value();
             }
         } else if (what == "desired") {
             agent.desired = m.payload;
@@ -106,7 +108,8 @@ std::map<std::string, FleetAgent> read_fleet(Session& s, const std::string& comp
 std::uint64_t next_revision(const FleetAgent& agent) {
     std::uint64_t highest = 0;
     if (agent.desired) {
-        if (auto doc = contract::parse_desired_document(*agent.desired)) highest = doc.value().revision;
+        if (auto doc = contract::parse_desired_document(*agent.desired))
+            highest = doc.value().revision;
     }
     if (agent.deployment) {
         if (agent.deployment->revision) highest = std::max(highest, *agent.deployment->revision);
@@ -355,8 +358,7 @@ int drive(Session& s, Rollout& r) {
 
 // What `rollout start` rolls out: artifacts (FILE.so..., published here; or a URL) or a
 // whole document.
-void read_inputs(Session& s, Rollout& r, const std::vector<std::string>& inputs,
-                 bool publish) {
+void read_inputs(Session& s, Rollout& r, const std::vector<std::string>& inputs, bool publish) {
     if (inputs.size() == 1 && inputs[0].size() > 5 &&
         inputs[0].compare(inputs[0].size() - 5, 5, ".json") == 0) {
         // Checked as the agents will check it; each agent gets its own revision.
@@ -407,7 +409,8 @@ void read_inputs(Session& s, Rollout& r, const std::vector<std::string>& inputs,
         }
         if (!r.component.empty() && (cid != r.component || version != r.version)) {
             throw LocalError("every artifact of a rollout is one component and version: " + input +
-                             " is " + cid + " " + version + ", not " + r.component + " " + r.version);
+                             " is " + cid + " " + version + ", not " + r.component + " " +
+                             r.version);
         }
         if (artifacts.HasMember(platform.c_str())) {
             throw LocalError("two artifacts for platform " + platform);
@@ -487,19 +490,21 @@ int cmd_rollout_start(Session& s) {
         }
         s.out() << "rollout plan: " << ids.size() << " agent(s), "
                 << (r.component.empty() ? "a desired document" : r.component + " " + r.version)
-                << ", canary " << r.canary << ", batches of " << r.batch_size
-                << ", at most " << r.max_failures << " failure(s), " << r.timeout_s
-                << " s per batch" << (r.rollback ? "" : ", no rollback") << "\n";
+                << ", canary " << r.canary << ", batches of " << r.batch_size << ", at most "
+                << r.max_failures << " failure(s), " << r.timeout_s << " s per batch"
+                << (r.rollback ? "" : ", no rollback") << "\n";
         TextTable table({"BATCH", "AGENT", "PLATFORM", "FROM", "TO", "NOTE"});
         Document artifacts;
         artifacts.Parse(r.artifacts_json.c_str());
         for (const auto& [id, a] : r.agents) {
             const bool skipped = !r.document && !artifacts.HasMember(a.platform.c_str());
             table.add({std::to_string(a.batch + 1) + (a.batch == 0 && r.canary ? " canary" : ""),
-                       printable(id), printable(a.platform), a.from.empty() ? "-" : printable(a.from),
+                       printable(id), printable(a.platform),
+                       a.from.empty() ? "-" : printable(a.from),
                        r.version.empty() ? "-" : r.version,
-                       skipped ? "skipped: no artifact for its platform"
-                               : fleet.at(id).online ? "" : "offline: pending"});
+                       skipped               ? "skipped: no artifact for its platform"
+                       : fleet.at(id).online ? ""
+                                             : "offline: pending"});
         }
         table.print(s.out());
         return kOk;
@@ -522,7 +527,8 @@ int cmd_rollout_status(Session& s) {
     }
     if (s.json()) {
         s.out() << "[";
-        for (std::size_t i = 0; i < shown.size(); ++i) s.out() << (i ? "," : "") << rollout_json(shown[i]);
+        for (std::size_t i = 0; i < shown.size(); ++i)
+            s.out() << (i ? "," : "") << rollout_json(shown[i]);
         s.out() << "]\n";
         return kOk;
     }
@@ -536,7 +542,8 @@ int cmd_rollout_status(Session& s) {
         for (const auto& [id, a] : r.agents) ++by_state[a.state];
         for (const auto& [st, n] : by_state) s.out() << "  " << st << ": " << n << "\n";
         for (const auto& [id, a] : r.agents) {
-            if (!a.error.empty()) s.out() << "  " << printable(id) << ": " << printable(a.error) << "\n";
+            if (!a.error.empty())
+                s.out() << "  " << printable(id) << ": " << printable(a.error) << "\n";
         }
     }
     return kOk;
@@ -547,7 +554,8 @@ int cmd_rollout_list(Session& s) {
     const auto all = stored_rollouts(s);
     if (s.json()) {
         s.out() << "[";
-        for (std::size_t i = 0; i < all.size(); ++i) s.out() << (i ? "," : "") << rollout_json(all[i]);
+        for (std::size_t i = 0; i < all.size(); ++i)
+            s.out() << (i ? "," : "") << rollout_json(all[i]);
         s.out() << "]\n";
         return kOk;
     }
@@ -574,7 +582,8 @@ int cmd_rollout(Session& s) {
         const std::string& id = arg(s.options(), 2, "rollout id");
         expect_args(s.options(), 3);
         Rollout r = stored_rollout(s, id);
-        if (!r.active()) throw LocalError("rollout " + id + " is " + r.state + ": nothing to " + sub);
+        if (!r.active())
+            throw LocalError("rollout " + id + " is " + r.state + ": nothing to " + sub);
         if (sub == "resume") return drive(s, r);
         r.state = "aborted";
         if (r.rollback && !command_switch(s.options(), "no-rollback")) roll_back(s, r);

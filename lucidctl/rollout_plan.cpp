@@ -41,9 +41,9 @@ Expected<std::size_t> parse_count(const std::string& text, std::size_t total, co
                                   bool at_least_one) {
     const bool percent = !text.empty() && text.back() == '%';
     const std::string digits = percent ? text.substr(0, text.size() - 1) : text;
-    const bool numeric = !digits.empty() && digits.size() <= 9 &&
-                         std::all_of(digits.begin(), digits.end(),
-                                     [](char c) { return c >= '0' && c <= '9'; });
+    const bool numeric =
+        !digits.empty() && digits.size() <= 9 &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
     const unsigned long value = numeric ? std::stoul(digits) : 0;
     if (!numeric || (percent && value > 100)) {
         return Error{Errc::invalid,
@@ -54,7 +54,8 @@ Expected<std::size_t> parse_count(const std::string& text, std::size_t total, co
         count = static_cast<std::size_t>(std::ceil(static_cast<double>(total) * value / 100.0));
     }
     if (at_least_one && count == 0) {
-        return Error{Errc::invalid, std::string(option) + " must be at least 1, got '" + text + "'"};
+        return Error{Errc::invalid,
+                     std::string(option) + " must be at least 1, got '" + text + "'"};
     }
     return count;
 }
@@ -77,8 +78,9 @@ std::vector<std::vector<std::string>> plan_batches(const std::vector<std::string
     return batches;
 }
 
-std::string compose_desired(const std::optional<std::string>& previous, const std::string& component,
-                            const std::string& version, const std::string& artifacts_json,
+std::string compose_desired(const std::optional<std::string>& previous,
+                            const std::string& component, const std::string& version,
+                            const std::string& artifacts_json,
                             const std::optional<std::string>& whole, std::uint64_t revision) {
     Document doc;
     auto& a = doc.GetAllocator();
@@ -110,7 +112,8 @@ std::string compose_desired(const std::optional<std::string>& previous, const st
     entry.AddMember("version", text(version, a), a);
     entry.AddMember("artifacts", parsed(artifacts_json, a), a);
     components.AddMember(text(component, a), entry, a);
-    if (auto remove = doc.FindMember("remove"); remove != doc.MemberEnd() && remove->value.IsArray()) {
+    if (auto remove = doc.FindMember("remove");
+        remove != doc.MemberEnd() && remove->value.IsArray()) {
         auto& list = remove->value;
         for (auto it = list.Begin(); it != list.End();) {
             it = it->IsString() && component == it->GetString() ? list.Erase(it) : it + 1;
@@ -133,8 +136,9 @@ std::size_t Rollout::failures() const {
 }
 
 std::size_t Rollout::count(const std::string& wanted) const {
-    return static_cast<std::size_t>(std::count_if(
-        agents.begin(), agents.end(), [&](const auto& item) { return item.second.state == wanted; }));
+    return static_cast<std::size_t>(
+        std::count_if(agents.begin(), agents.end(),
+                      [&](const auto& item) { return item.second.state == wanted; }));
 }
 
 std::string rollout_json(const Rollout& r) {
@@ -204,7 +208,8 @@ Expected<Rollout> parse_rollout(const std::string& json) {
     r.batch_size = uint_at(doc, "batch_size", 1);
     r.max_failures = uint_at(doc, "max_failures");
     r.timeout_s = uint_at(doc, "timeout_s", 600);
-    r.rollback = !doc.HasMember("rollback") || !doc["rollback"].IsBool() || doc["rollback"].GetBool();
+    r.rollback =
+        !doc.HasMember("rollback") || !doc["rollback"].IsBool() || doc["rollback"].GetBool();
     if (doc.HasMember("batches") && doc["batches"].IsArray()) {
         for (const auto& batch : doc["batches"].GetArray()) {
             std::vector<std::string> ids;
@@ -234,7 +239,8 @@ Expected<Rollout> parse_rollout(const std::string& json) {
             r.agents[{member.name.GetString(), member.name.GetStringLength()}] = agent;
         }
     }
-    if (r.id.empty() || r.state.empty()) return Error{Errc::invalid, "a rollout without id or state"};
+    if (r.id.empty() || r.state.empty())
+        return Error{Errc::invalid, "a rollout without id or state"};
     return r;
 }
 

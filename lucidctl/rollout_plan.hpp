@@ -19,7 +19,8 @@
 
 namespace lucid::host::ctl {
 
-// "N" or "P%" (of `total`), at least 1 for a batch size. Errors: "--batch must be N or P%, got 'x'".
+// "N" or "P%" (of `total`), at least 1 for a batch size. Errors: "--batch must be N or P%, got
+// 'x'".
 Expected<std::size_t> parse_count(const std::string& text, std::size_t total, const char* option,
                                   bool at_least_one);
 
@@ -30,8 +31,9 @@ std::vector<std::vector<std::string>> plan_batches(const std::vector<std::string
 // The desired document an agent gets: its `previous` one (when it is a readable document) with
 // `component` set to `version` and `artifacts` (its `enabled` and `config` kept), or, with
 // `whole` given, that document; `revision` in either case. JSON text.
-std::string compose_desired(const std::optional<std::string>& previous, const std::string& component,
-                            const std::string& version, const std::string& artifacts_json,
+std::string compose_desired(const std::optional<std::string>& previous,
+                            const std::string& component, const std::string& version,
+                            const std::string& artifacts_json,
                             const std::optional<std::string>& whole, std::uint64_t revision);
 
 // The previous document again under a new revision (a rollback), or nullopt when `previous` is
@@ -70,8 +72,8 @@ struct Rollout {
     std::string selector;
     std::string component;  // "" for a whole-document rollout
     std::string version;
-    std::string artifacts_json = "{}";     // platform → {"source": …}
-    std::optional<std::string> document;   // a whole-document rollout's document
+    std::string artifacts_json = "{}";    // platform → {"source": …}
+    std::optional<std::string> document;  // a whole-document rollout's document
     std::size_t canary = 1;
     std::size_t batch_size = 1;
     std::size_t max_failures = 0;

@@ -2,6 +2,8 @@
 // commands' payloads read and their results written; the lifecycle does the work.
 #include <rapidjson/document.h>
 
+#include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
@@ -111,11 +113,23 @@ contract::Result ComponentManager::install_request(
     }
     flags(result, false, false, false);
     if (rq.source.type == install::SourceType::broker) {
+        // The session is persistent: an agent killed during the fetch would keep the
+        // subscription on the broker, which then queues every new artifact on that topic for it.
+        // The file names it for the next boot to end it (boot()).
+        const fs::path marker = settings_.data_dir / kBrokerFetchMarker;
+        try {
+            write_file_atomically(marker, rq.source.topic, real_file_ops(), kDataFileMode);
+        } catch (const std::exception& e) {
+            logger("components")
+                ->warn("cannot note the broker fetch in {}: {}", marker.string(), e.what());
+        }
         auto fetched =
             mqtt::read_retained(mqtt_.router, mqtt_.session, rq.source.topic,
                                 {std::chrono::seconds(settings.verifier.limits.total_timeout_s),
                                  static_cast<std::size_t>(settings.verifier.limits.max_bytes),
                                  settings.verifier.limits.cancelled});
+        std::error_code ec;
+        fs::remove(marker, ec);
         if (!fetched) return std::move(result.fail("download failed: " + fetched.error().message));
         rq.source.inline_data = std::move(fetched.value());
         if (progress)

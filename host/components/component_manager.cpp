@@ -2,6 +2,7 @@
 // Install, uninstall and drop-in files are in component_install.cpp.
 #include "components/component_manager.hpp"
 
+#include "common/atomic_file.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "contract/component_id_field.hpp"
@@ -49,6 +50,17 @@ std::vector<std::string> ComponentManager::boot() {
     const registry::Registry registry = lifecycle_.registry();
     for (const auto& [id, entry] : registry.entries()) {
         mqtt_.session.unsubscribe_previous(mqtt_.topics.component_command(id, "+"));
+    }
+    // A broker fetch the last process did not finish left its subscription on the broker.
+    const fs::path marker = settings_.data_dir / kBrokerFetchMarker;
+    std::error_code ec;
+    if (fs::exists(marker, ec)) {
+        try {
+            mqtt_.session.unsubscribe_previous(read_file(marker));
+        } catch (const std::exception& e) {
+            problems.push_back("cannot read " + marker.string() + ": " + e.what());
+        }
+        fs::remove(marker, ec);
     }
     return problems;
 }

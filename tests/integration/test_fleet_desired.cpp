@@ -318,3 +318,37 @@ TEST_CASE("lucidctl artifact publish and desired set/status/get/clear, as an ope
     auto none = rig.run({"desired", "get"});
     CHECK(none.has("no desired state for"));
 }
+
+TEST_CASE("desired state: a broker fetch cut short by a kill is unsubscribed at the next start") {
+    ComponentRig rig("des-5");
+    rig.env["LUCID_DOWNLOAD_TIMEOUT_S"] = "60";
+    rig.start_agent();
+    const std::string platform = build_platform(rig);
+    const std::string topic = "lucid/artifacts/lucid-agent-echo/8.0.0/" + platform;
+    publish_desired(
+        rig, R"({"revision":1,"components":{"echo":)" +
+                 component("8.0.0", artifacts(platform, R"({"type":"broker","topic":")" + topic +
+                                                            R"(","sha256":")" +
+                                                            std::string(64, 'c') + "\"}")) +
+                 "}}");
+    REQUIRE_MESSAGE(deployment(rig, state_of(1, "applying")), rig.agent.log());
+    // The fetch is noted before it subscribes: wait for the note, then kill.
+    const fs::path marker = rig.data() / "broker_fetch";
+    REQUIRE(rig.agent.wait_for_log("desired state revision 1: applying", std::chrono::seconds(5)));
+    bool noted = false;
+    for (int i = 0; i < 500 && !noted; ++i) {
+        noted = fs::exists(marker);
+        if (!noted)
+            rig.client->wait_for(
+                "never", [](const Message&) { return false; }, std::chrono::milliseconds(10));
+    }
+    REQUIRE(noted);
+    REQUIRE(rig.agent.stop(SIGKILL) != 0);
+    CHECK(read_bytes(marker) == topic);
+    // A newer document needs no fetch; the start ends the old subscription and the note.
+    publish_desired(rig, R"({"revision":2,"components":{}})");
+    rig.client->clear();
+    rig.start_agent();
+    CHECK_MESSAGE(deployment(rig, state_of(2, "converged")), rig.agent.log());
+    CHECK_FALSE(fs::exists(marker));
+}

@@ -41,15 +41,15 @@ struct Fleet {
     bool converged(AgentHarness& agent, const std::string& version,
                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
         return client
-            ->wait_for(agent.topic("core/deployment"),
-                       [&](const Message& m) {
-                           auto doc = m.json();
-                           return m.str("state") == "converged" && doc["components"].IsObject() &&
-                                  doc["components"].HasMember("echo") &&
-                                  std::string(doc["components"]["echo"]["version"].GetString()) ==
-                                      version;
-                       },
-                       timeout)
+            ->wait_for(
+                agent.topic("core/deployment"),
+                [&](const Message& m) {
+                    auto doc = m.json();
+                    return m.str("state") == "converged" && doc["components"].IsObject() &&
+                           doc["components"].HasMember("echo") &&
+                           std::string(doc["components"]["echo"]["version"].GetString()) == version;
+                },
+                timeout)
             .has_value();
     }
     std::string desired_version(AgentHarness& agent) {
@@ -63,19 +63,23 @@ struct Fleet {
 }  // namespace
 
 TEST_CASE("rollout: canary and batches converge the selection; a failing canary rolls back") {
-    Fleet fleet({{"ro-1", "site=a"}, {"ro-2", "site=a"}, {"ro-3", "site=a"}, {"ro-4", "site=a"},
+    Fleet fleet({{"ro-1", "site=a"},
+                 {"ro-2", "site=a"},
+                 {"ro-3", "site=a"},
+                 {"ro-4", "site=a"},
                  {"ro-5", "site=b"}});
     const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
     const Artifact v3 = artifact(LUCID_ITEST_ECHO_3_0_THROWS);
 
-    auto plan = fleet.ctl({"rollout", "start", v1.path.string(), "--select", "site=a", "--batch",
-                           "2", "--dry-run"});
+    auto plan = fleet.ctl(
+        {"rollout", "start", v1.path.string(), "--select", "site=a", "--batch", "2", "--dry-run"});
     CHECK_MESSAGE(plan.code == 0, plan.output);
-    CHECK_MESSAGE(plan.has("rollout plan: 4 agent(s), echo 1.0.0, canary 1, batches of 2"), plan.output);
+    CHECK_MESSAGE(plan.has("rollout plan: 4 agent(s), echo 1.0.0, canary 1, batches of 2"),
+                  plan.output);
     CHECK(fleet.client->messages("lucid/agents/ro-1/desired").empty());  // nothing written
 
-    auto first = fleet.ctl({"rollout", "start", v1.path.string(), "--select", "site=a",
-                            "--batch", "2", "--timeout", "60"});
+    auto first = fleet.ctl({"rollout", "start", v1.path.string(), "--select", "site=a", "--batch",
+                            "2", "--timeout", "60"});
     CHECK_MESSAGE(first.code == 0, first.output);
     CHECK(first.has("converged (4 converged, 0 failed, 0 pending, 0 skipped, 0 rolled back)"));
     for (std::size_t i = 0; i < 4; ++i) CHECK(fleet.desired_version(fleet.agent(i)) == "1.0.0");
@@ -83,8 +87,8 @@ TEST_CASE("rollout: canary and batches converge the selection; a failing canary 
 
     // 3.0.0 fails its start: the canary fails, nothing else is touched, the canary gets its
     // previous desired state (1.0.0) back.
-    auto bad = fleet.ctl({"rollout", "start", v3.path.string(), "--select", "site=a",
-                          "--timeout", "60"});
+    auto bad =
+        fleet.ctl({"rollout", "start", v3.path.string(), "--select", "site=a", "--timeout", "60"});
     CHECK_MESSAGE(bad.code == 1, bad.output);
     CHECK(bad.has("1 failure(s), more than --max-failures 0: stopping"));
     CHECK(bad.has("ro-1 rolled back to its desired state before the rollout"));
