@@ -250,6 +250,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
      {"select", "canary", "batch", "max-failures", "dry-run", "no-rollback", "force", "sha256",
       "id", "platform"}},
     {"rollout abort", {"no-rollback"}},
+    {"rollout resume", {"force"}},
 };
 
 std::string command_options_error(const CtlOptions& o) {

@@ -134,6 +134,12 @@ std::vector<Rollout> stored_rollouts(Session& s) {
 }
 
 Rollout stored_rollout(Session& s, const std::string& id) {
+    // An id is a topic level: a wildcard would read whichever rollout comes first.
+    const bool plain =
+        !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+        });
+    if (!plain) throw UsageError("'" + id + "' is not a rollout id (see lucidctl rollout list)");
     auto payload = s.retained_one(rollouts_prefix(s) + id);
     if (!payload) throw LocalError("no rollout '" + id + "' under " + rollouts_prefix(s));
     auto r = parse_rollout(*payload);
@@ -218,12 +224,22 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
     auto waiting_pending = [&] { return batch == SIZE_MAX && r.count(state::kPending) > 0; };
     while (busy() || waiting_pending()) {
         if (g_interrupted) return false;
+        if (SteadyClock::now() >= deadline) break;  // also under a steady stream of messages
         const auto slice = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(250));
         auto m = s.client().wait_for([](const ReceivedMessage&) { return true; }, slice);
         if (!m) {
             if (SteadyClock::now() >= deadline) break;
             continue;
         }
+        if (m->topic == rollouts_prefix(s) + r.id) {
+            // Aborted meanwhile by another lucidctl: this one stops driving, and writes nothing.
+            if (str(parse_object(m->payload), "state") == "aborted") {
+                r.state = "aborted";
+                return false;
+            }
+            continue;
+        }
+        if (m->topic.compare(0, root.size() + 1, root + "/") != 0) continue;
         const std::string rest = m->topic.substr(root.size() + 1);
         const std::string id = rest.substr(0, rest.find('/'));
         auto it = r.agents.find(id);
@@ -257,29 +273,35 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
     return true;
 }
 
-// Restores the desired state the changed agents had before the rollout.
+// Restores the desired state the changed agents had before the rollout, each under a revision
+// above every one it knows (another rollout may have written since). Their state and error stay:
+// why an agent failed is what an operator needs afterwards.
 void roll_back(Session& s, Rollout& r) {
+    const auto fleet = read_fleet(s, r.component);
     for (auto& [id, a] : r.agents) {
-        if (a.state == state::kWaiting || a.state == state::kSkipped ||
-            a.state == state::kRolledBack) {
-            continue;
-        }
+        if (a.state == state::kWaiting || a.state == state::kSkipped || a.rolled_back) continue;
         const std::string topic = s.target().topic_root + "/" + id + "/desired";
-        const auto doc = a.previous ? with_revision(*a.previous, a.revision + 1) : std::nullopt;
+        const auto it = fleet.find(id);
+        const std::uint64_t revision =
+            std::max(a.revision + 1, it == fleet.end() ? 0 : next_revision(it->second));
+        const auto doc = a.previous ? with_revision(*a.previous, revision) : std::nullopt;
+        std::string note;
         if (doc) {
             s.client().publish(topic, *doc, true);
-            a.revision += 1;
+            a.revision = revision;
             a.digest = install::sha256_hex(*doc);
-            a.error = "rolled back to its desired state before the rollout";
+            note = "rolled back to its desired state before the rollout (revision " +
+                   std::to_string(revision) + ")";
         } else {
             // Nothing to restore: the document goes, what the agent runs stays.
             s.client().publish(topic, "", true);
-            a.error = "it had no desired state before the rollout: cleared; " +
-                      (r.component.empty() ? std::string("its components stay")
-                                           : r.component + " stays as it runs");
+            note = "it had no desired state before the rollout: cleared; " +
+                   (r.component.empty() ? std::string("its components stay")
+                                        : r.component + " stays as it runs");
         }
-        a.state = state::kRolledBack;
-        say(s, "  " + id + " " + a.error);
+        a.rolled_back = true;
+        a.error = a.error.empty() ? note : a.error + "; " + note;
+        say(s, "  " + id + " " + note);
     }
 }
 
@@ -290,8 +312,8 @@ int finish(Session& s, Rollout& r) {
     } else {
         s.out() << "rollout " << r.id << ": " << r.state << " (" << r.count(state::kConverged)
                 << " converged, " << r.failures() << " failed, " << r.count(state::kPending)
-                << " pending, " << r.count(state::kSkipped) << " skipped, "
-                << r.count(state::kRolledBack) << " rolled back)\n";
+                << " pending, " << r.count(state::kSkipped) << " skipped, " << r.rolled_back()
+                << " rolled back)\n";
         for (const auto& [id, a] : r.agents) {
             if (a.state == state::kPending) s.out() << "  still pending: " << id << "\n";
         }
@@ -302,6 +324,17 @@ int finish(Session& s, Rollout& r) {
     return kCommandFailed;
 }
 
+// follow() gave up: interrupted here (paused), or aborted by another lucidctl (left as it wrote).
+int stopped(Session& s, Rollout& r) {
+    if (r.state == "aborted") {
+        say(s, "rollout " + r.id + " was aborted meanwhile (lucidctl rollout abort); stopping");
+        return kCommandFailed;
+    }
+    r.state = "paused";
+    say(s, "paused; continue with: lucidctl rollout resume " + r.id);
+    return finish(s, r);
+}
+
 // Runs the rollout from its next batch to the end.
 int drive(Session& s, Rollout& r) {
     std::signal(SIGINT, on_interrupt);
@@ -310,6 +343,7 @@ int drive(Session& s, Rollout& r) {
     // Live reports first: nothing written below can be missed.
     s.client().subscribe(root + "/+/core/deployment");
     s.client().subscribe(root + "/+/status");
+    s.client().subscribe(rollouts_prefix(s) + r.id);
     r.state = "running";
     save(s, r);
     const auto timeout = std::chrono::seconds(r.timeout_s);
@@ -327,11 +361,7 @@ int drive(Session& s, Rollout& r) {
             write_agent(s, r, id, it == fleet.end() ? nullptr : &it->second);
         }
         save(s, r);
-        if (!follow(s, r, b, SteadyClock::now() + timeout)) {
-            r.state = "paused";
-            say(s, "paused; continue with: lucidctl rollout resume " + r.id);
-            return finish(s, r);
-        }
+        if (!follow(s, r, b, SteadyClock::now() + timeout)) return stopped(s, r);
         r.next_batch = b + 1;
         if (r.failures() > r.max_failures) {
             say(s, std::to_string(r.failures()) + " failure(s), more than --max-failures " +
@@ -347,65 +377,82 @@ int drive(Session& s, Rollout& r) {
         say(s, "waiting up to " + std::to_string(r.timeout_s) + " s for " +
                    std::to_string(r.count(state::kPending)) + " offline agent(s)");
         absorb(s, r, read_fleet(s, r.component));
-        if (!follow(s, r, SIZE_MAX, SteadyClock::now() + timeout)) {
-            r.state = "paused";
-            return finish(s, r);
-        }
+        if (!follow(s, r, SIZE_MAX, SteadyClock::now() + timeout)) return stopped(s, r);
     }
     r.state = r.failures() > 0 ? "failed" : r.count(state::kPending) > 0 ? "pending" : "converged";
+    // Nothing changed anywhere is no success.
+    if (r.count(state::kConverged) + r.count(state::kPending) + r.failures() == 0) {
+        say(s, "no selected agent has an artifact for its platform: nothing was changed");
+        r.state = "failed";
+    }
     return finish(s, r);
 }
 
-// What `rollout start` rolls out: artifacts (FILE.so..., published here; or a URL) or a
-// whole document.
-void read_inputs(Session& s, Rollout& r, const std::vector<std::string>& inputs, bool publish) {
-    if (inputs.size() == 1 && inputs[0].size() > 5 &&
-        inputs[0].compare(inputs[0].size() - 5, 5, ".json") == 0) {
+// What `rollout start` rolls out: artifacts (FILE.so..., checked here and published only once
+// the whole rollout was found possible; or a URL) or a whole document. Returns the files to
+// publish, by platform.
+std::map<std::string, std::string> read_inputs(Session& s, Rollout& r,
+                                               const std::vector<std::string>& inputs) {
+    const auto is_json = [](const std::string& f) {
+        return f.size() > 5 && f.compare(f.size() - 5, 5, ".json") == 0;
+    };
+    if (std::any_of(inputs.begin(), inputs.end(), is_json)) {
+        if (inputs.size() != 1) {
+            throw UsageError("a DESIRED.json is the only thing a rollout takes: give it alone");
+        }
         // Checked as the agents will check it; each agent gets its own revision.
-        auto doc = read_desired_file(inputs[0], [] { return std::uint64_t{1}; });
-        r.document = doc;
-        return;
+        r.document = read_desired_file(inputs[0], [] { return std::uint64_t{1}; });
+        return {};
+    }
+    const auto platform_option = command_option(s.options(), "platform");
+    if (platform_option && inputs.size() > 1) {
+        throw UsageError(
+            "--platform names the platform of one artifact; several FILE.so name "
+            "theirs in their file names");
+    }
+    if (platform_option && !contract::valid_platform_tag(*platform_option)) {
+        throw UsageError("--platform '" + *platform_option +
+                         "' is not a platform tag ([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
     }
     Document artifacts(rapidjson::kObjectType);
     auto& a = artifacts.GetAllocator();
+    std::map<std::string, std::string> files;
     for (const auto& input : inputs) {
-        std::string cid, version, platform, source;
+        std::string cid, version, platform;
+        Document src(rapidjson::kObjectType);
         if (input.find("://") != std::string::npos) {
             const auto sha = command_option(s.options(), "sha256");
             const auto id = command_option(s.options(), "id");
             if (!sha || !id) throw UsageError("a URL needs --id and --sha256");
             const std::string name = input.substr(0, input.find_first_of("?#"));
-            registry::ArtifactName parsed;
             try {
-                parsed = registry::parse_artifact_name(name.substr(name.find_last_of('/') + 1));
+                const auto parsed =
+                    registry::parse_artifact_name(name.substr(name.find_last_of('/') + 1));
+                version = parsed.version;
+                platform = platform_option.value_or(parsed.platform_tag);
             } catch (const std::exception& e) {
                 throw LocalError(e.what());
             }
             cid = *id;
-            version = parsed.version;
-            platform = command_option(s.options(), "platform").value_or(parsed.platform_tag);
-            if (platform.empty()) throw LocalError(input + " names no platform: give --platform");
-            Document src(rapidjson::kObjectType);
             src.AddMember("type", "url", src.GetAllocator());
             src.AddMember("url", Value(input, src.GetAllocator()), src.GetAllocator());
             src.AddMember("sha256", Value(*sha, src.GetAllocator()), src.GetAllocator());
-            source = contract::to_json(src);
-        } else if (publish) {
-            const auto p = publish_artifact(s, input, std::nullopt);
-            say(s, "published " + input + " on " + p.topic);
-            cid = p.component_id;
-            version = p.version;
-            platform = p.platform;
-            source = p.source_json;
         } else {
-            // --dry-run: what the file is, nothing published.
             require_regular_file(input);
             auto manifest = read_manifest(input);
             if (!manifest.ok()) throw LocalError(manifest.error);
+            if (Status checked = check_manifest(input, *manifest.manifest); !checked) {
+                throw LocalError(checked.error().message);
+            }
             cid = manifest.manifest->component_id;
             version = manifest.manifest->version;
-            platform = registry::parse_artifact_name(input).platform_tag;
-            source = "{}";
+            platform = platform_option.value_or(registry::parse_artifact_name(input).platform_tag);
+            files[platform] = input;  // its source once published
+        }
+        if (platform.empty() || !contract::valid_platform_tag(platform)) {
+            throw LocalError(input +
+                             " names no platform (<dist>-<version>-<platform>.so): give "
+                             "--platform, e.g. --platform linux_x86_64");
         }
         if (!r.component.empty() && (cid != r.component || version != r.version)) {
             throw LocalError("every artifact of a rollout is one component and version: " + input +
@@ -417,11 +464,25 @@ void read_inputs(Session& s, Rollout& r, const std::vector<std::string>& inputs,
         }
         r.component = cid;
         r.version = version;
-        Document src;
-        src.Parse(source.c_str());
         Value entry(rapidjson::kObjectType);
         entry.AddMember("source", Value(src, a), a);
         artifacts.AddMember(Value(platform, a), entry, a);
+    }
+    r.artifacts_json = contract::to_json(artifacts);
+    return files;
+}
+
+// Publishes the FILE.so of a rollout and puts their broker sources into its artifacts.
+void publish_inputs(Session& s, Rollout& r, const std::map<std::string, std::string>& files) {
+    Document artifacts;
+    artifacts.Parse(r.artifacts_json.c_str());
+    auto& a = artifacts.GetAllocator();
+    for (const auto& [platform, file] : files) {
+        const auto p = publish_artifact(s, file, platform);
+        say(s, "published " + file + " on " + p.topic);
+        Document source;
+        source.Parse(p.source_json.c_str());
+        artifacts[platform.c_str()]["source"] = Value(source, a);
     }
     r.artifacts_json = contract::to_json(artifacts);
 }
@@ -443,12 +504,25 @@ int cmd_rollout_start(Session& s) {
     r.timeout_s = s.options().timeout_given
                       ? static_cast<std::uint64_t>(s.options().timeout.count() / 1000)
                       : kDefaultTimeoutS;
-    read_inputs(s, r, std::vector<std::string>(words.begin() + 2, words.end()), !dry_run);
+    // Everything that can be refused is, before anything is published or written.
+    for (const char* option : {"canary", "batch", "max-failures"}) {
+        if (auto text = command_option(s.options(), option)) {
+            auto n = parse_count(*text, 100, (std::string("--") + option).c_str(),
+                                 std::string(option) == "batch");
+            if (!n) throw UsageError(n.error().message);
+        }
+    }
+    const auto files = read_inputs(s, r, std::vector<std::string>(words.begin() + 2, words.end()));
 
     const auto fleet = read_fleet(s, r.component);
+    // The canary must be able to say something: online agents first.
     std::vector<std::string> ids;
-    for (const auto& [id, agent] : fleet) {
-        if (selector.value().matches(agent.labels)) ids.push_back(id);
+    for (const bool online : {true, false}) {
+        for (const auto& [id, agent] : fleet) {
+            if (agent.online == online && selector.value().matches(agent.labels)) {
+                ids.push_back(id);
+            }
+        }
     }
     if (ids.empty()) throw LocalError("no agent matches --select '" + *selector_text + "'");
     auto count = [&](const char* option, const char* fallback, bool at_least_one) {
@@ -457,7 +531,7 @@ int cmd_rollout_start(Session& s) {
         if (!n) throw UsageError(n.error().message);
         return n.value();
     };
-    r.canary = count("canary", "1", false);
+    r.canary = std::min(count("canary", "1", false), ids.size());
     r.batch_size = count("batch", "10%", true);
     r.max_failures = count("max-failures", "0", false);
     r.batches = plan_batches(ids, r.canary, r.batch_size);
@@ -483,6 +557,7 @@ int cmd_rollout_start(Session& s) {
             }
         }
     }
+    if (!dry_run) publish_inputs(s, r, files);
     if (dry_run) {
         if (s.json()) {
             s.out() << rollout_json(r) << "\n";
@@ -536,8 +611,8 @@ int cmd_rollout_status(Session& s) {
     for (const auto& r : shown) {
         s.out() << "rollout " << r.id << ": " << r.state << ", "
                 << (r.component.empty() ? "a desired document" : r.component + " " + r.version)
-                << ", --select '" << printable(r.selector) << "', batch " << r.next_batch << "/"
-                << r.batches.size() << ", updated " << r.updated_at << "\n";
+                << ", --select '" << printable(r.selector) << "', " << r.next_batch << " of "
+                << r.batches.size() << " batch(es) done, updated " << r.updated_at << "\n";
         std::map<std::string, std::size_t> by_state;
         for (const auto& [id, a] : r.agents) ++by_state[a.state];
         for (const auto& [st, n] : by_state) s.out() << "  " << st << ": " << n << "\n";
@@ -582,8 +657,16 @@ int cmd_rollout(Session& s) {
         const std::string& id = arg(s.options(), 2, "rollout id");
         expect_args(s.options(), 3);
         Rollout r = stored_rollout(s, id);
-        if (!r.active())
+        // A pending rollout goes on: its offline agents may have come back since.
+        const bool resumable = r.active() || (sub == "resume" && r.state == "pending");
+        if (!resumable) {
             throw LocalError("rollout " + id + " is " + r.state + ": nothing to " + sub);
+        }
+        if (sub == "resume" && r.state == "running" && !command_switch(s.options(), "force")) {
+            throw LocalError("rollout " + id + " is running (updated " + r.updated_at +
+                             "): another lucidctl may be driving it; if it is gone, resume with "
+                             "--force");
+        }
         if (sub == "resume") return drive(s, r);
         r.state = "aborted";
         if (r.rollback && !command_switch(s.options(), "no-rollback")) roll_back(s, r);

@@ -141,6 +141,11 @@ std::size_t Rollout::count(const std::string& wanted) const {
                       [&](const auto& item) { return item.second.state == wanted; }));
 }
 
+std::size_t Rollout::rolled_back() const {
+    return static_cast<std::size_t>(std::count_if(
+        agents.begin(), agents.end(), [](const auto& item) { return item.second.rolled_back; }));
+}
+
 std::string rollout_json(const Rollout& r) {
     Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
@@ -178,6 +183,7 @@ std::string rollout_json(const Rollout& r) {
         item.AddMember("digest", text(agent.digest, a), a);
         item.AddMember("previous", agent.previous ? text(*agent.previous, a) : Value(), a);
         item.AddMember("error", agent.error.empty() ? Value() : text(agent.error, a), a);
+        item.AddMember("rolled_back", agent.rolled_back, a);
         agents.AddMember(text(id, a), item, a);
     }
     doc.AddMember("agents", agents, a);
@@ -236,6 +242,9 @@ Expected<Rollout> parse_rollout(const std::string& json) {
                 agent.previous = string_at(member.value, "previous");
             }
             agent.error = string_at(member.value, "error");
+            agent.rolled_back = member.value.HasMember("rolled_back") &&
+                                member.value["rolled_back"].IsBool() &&
+                                member.value["rolled_back"].GetBool();
             r.agents[{member.name.GetString(), member.name.GetStringLength()}] = agent;
         }
     }

@@ -48,7 +48,6 @@ inline constexpr const char* kConverged = "converged";  // done
 inline constexpr const char* kFailed = "failed";        // failed or refused (error says why)
 inline constexpr const char* kTimeout = "timeout";      // no answer within the batch's time
 inline constexpr const char* kSkipped = "skipped";      // no artifact for its platform
-inline constexpr const char* kRolledBack = "rolled_back";
 }  // namespace rollout_agent
 
 struct RolloutAgent {
@@ -59,7 +58,8 @@ struct RolloutAgent {
     std::uint64_t revision = 0;
     std::string digest;                   // sha256 of the document written
     std::optional<std::string> previous;  // its desired document before the rollout
-    std::string error;
+    std::string error;                    // why it failed, then what its rollback did
+    bool rolled_back = false;             // given its previous document back
 };
 
 // The whole rollout, as kept retained. `state`: running, paused, converged, pending (finished
@@ -85,6 +85,7 @@ struct Rollout {
 
     std::size_t failures() const;
     std::size_t count(const std::string& state) const;
+    std::size_t rolled_back() const;
     bool active() const { return state == "running" || state == "paused"; }
 };
 

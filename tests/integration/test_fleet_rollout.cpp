@@ -96,6 +96,12 @@ TEST_CASE("rollout: canary and batches converge the selection; a failing canary 
     CHECK(fleet.desired_version(fleet.agent(1)) == "1.0.0");
     CHECK(fleet.converged(fleet.agent(0), "1.0.0"));
 
+    // The failure's reason stays beside its rollback.
+    CHECK(bad.has("0 converged, 1 failed, 0 pending, 0 skipped, 1 rolled back"));
+    // A rollout id is a plain topic level, never a wildcard.
+    auto wildcard = fleet.ctl({"rollout", "status", "#"});
+    CHECK(wildcard.code == 2);
+    CHECK(wildcard.has("'#' is not a rollout id"));
     auto list = fleet.ctl({"rollout", "list"});
     CHECK(list.code == 0);
     CHECK(list.has("converged"));
