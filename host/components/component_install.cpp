@@ -123,6 +123,10 @@ contract::Result ComponentManager::install_request(
             logger("components")
                 ->warn("cannot note the broker fetch in {}: {}", marker.string(), e.what());
         }
+        // MQTT cannot say "not there": a fetch that waits says what for, and for how long.
+        logger("components")
+            ->info("fetching {} from the broker (its retained message, at most {} s)",
+                   rq.source.topic, settings.verifier.limits.total_timeout_s);
         auto fetched =
             mqtt::read_retained(mqtt_.router, mqtt_.session, rq.source.topic,
                                 {std::chrono::seconds(settings.verifier.limits.total_timeout_s),
