@@ -102,6 +102,16 @@ void ComponentHost::start() {
                                             agent_.topics(), *manager_);
     watch_desired_state();
 
+    watch_dropin_directory();
+}
+
+void ComponentHost::watch_dropin_directory() {
+    const auto& directory = agent_.config().plugin_dir;
+    if (!agent_.config().dropin_enabled) {
+        logger("dropin")->info("drop-in directory off (LUCID_DROPIN=off): {} is not read",
+                               directory.string());
+        return;
+    }
     dropin::DropinCallbacks callbacks;
     callbacks.file_ready = [this](const std::filesystem::path& file) {
         if (!dropin_lane_.post([this, file] { manager_->dropin_ready(file); })) {
@@ -115,20 +125,27 @@ void ComponentHost::start() {
     callbacks.file_rejected = [this](const std::filesystem::path& file, const std::string& reason) {
         dropin_lane_.post([this, file, reason] { manager_->dropin_rejected(file, reason); });
     };
-    callbacks.watch_error = [](const std::string& message) {
-        logger("dropin")->error("drop-in directory no longer watched: {}", message);
-    };
+    callbacks.watch_error = [this](const std::string& message) { dropin_unwatched(message); };
     try {
-        watcher_ = std::make_unique<dropin::DropinWatcher>(agent_.config().plugin_dir, callbacks);
+        watcher_ = std::make_unique<dropin::DropinWatcher>(directory, callbacks);
         // An install channel: a directory every user may write to is anyone's install.
-        guard_against_world_writable(agent_.config().plugin_dir, "dropin");
+        guard_against_world_writable(directory, "dropin");
         watcher_->initial_scan();
         // After every file the scan reported (the lane runs in order).
         dropin_lane_.post([this] { manager_->dropin_scan_done(); });
     } catch (const std::exception& e) {
-        log->error("cannot watch the drop-in directory {}: {}", agent_.config().plugin_dir.string(),
-                   e.what());
+        dropin_unwatched(e.what());
     }
+}
+
+void ComponentHost::dropin_unwatched(const std::string& why) {
+    // An install channel that silently stopped listening looks like a healthy agent ignoring
+    // files: the reason goes into core/state (degraded), where a fleet view shows it.
+    const std::string reason =
+        "drop-in directory not watched: " + agent_.config().plugin_dir.string() + ": " + why;
+    logger("dropin")->error("{}", reason);
+    agent_.snapshots().add_degraded_reason(reason);
+    agent_.snapshots().publish_core_state();
 }
 
 void ComponentHost::stop() {

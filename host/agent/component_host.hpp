@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "agent/agent.hpp"
 #include "commands/work_lane.hpp"
@@ -63,6 +64,10 @@ class ComponentHost {
     std::unique_ptr<fleet::DesiredState> desired_;
     commands::WorkLane desired_lane_{"desired", 4};
     void watch_desired_state();
+    // Watches and scans the drop-in directory, unless LUCID_DROPIN=off.
+    void watch_dropin_directory();
+    // The directory cannot be (or is no longer) watched: logged and reported in core/state.
+    void dropin_unwatched(const std::string& why);
     std::unique_ptr<dropin::DropinWatcher> watcher_;
 };
 

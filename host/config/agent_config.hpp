@@ -38,6 +38,9 @@ struct AgentConfig {
     std::string fleet_root = std::string(contract::kDefaultFleetRoot);
     std::filesystem::path data_dir;
     std::filesystem::path plugin_dir;
+    // Off: the directory is neither watched nor read (one inotify instance less per agent);
+    // components it installed earlier stay installed.
+    bool dropin_enabled = true;
 
     std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
     int download_timeout_s = 600;

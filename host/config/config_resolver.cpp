@@ -222,6 +222,15 @@ class Resolver {
         } else {
             config_.plugin_dir = config_.data_dir / "plugins.d";
         }
+        if (auto dropin = get("dropin")) {
+            if (dropin->text == "on") {
+                config_.dropin_enabled = true;
+            } else if (dropin->text == "off") {
+                config_.dropin_enabled = false;
+            } else {
+                return fail(bad(*dropin, "dropin", "on or off"));
+            }
+        }
         if (auto legacy = get("legacy_registry")) {
             if (legacy->text.empty() || legacy->text.front() != '/') {
                 return fail(bad(*legacy, "legacy_registry", "an absolute path"));

@@ -83,8 +83,7 @@ DropinReporter::Outcome DropinReporter::handle(std::uint32_t mask, std::string_v
         return Outcome::keep_watching;
     }
     if (mask & kWatchGone) {
-        lose_watch("drop-in directory " + directory_.string() +
-                   " was deleted, moved or unmounted; no longer watching it");
+        lose_watch("it was deleted, moved or unmounted");
         return Outcome::watch_lost;
     }
     // Subdirectories are not part of the drop-in contract; nothing inside them is watched.
@@ -109,7 +108,7 @@ DropinReporter::Outcome DropinReporter::handle(std::uint32_t mask, std::string_v
 void DropinReporter::lose_watch(const std::string& message) {
     if (lost_) return;
     lost_ = true;
-    logger(kLogger)->error("{}", message);
+    // The callback logs it, with the directory, and reports it in core/state.
     invoke("watch_error", callbacks_.watch_error, message);
 }
 

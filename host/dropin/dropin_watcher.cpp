@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -123,7 +124,7 @@ void DropinWatcher::run() {
             }
         }
     } catch (const std::exception& e) {
-        logger("dropin")->error("drop-in watcher stopped: {}", e.what());
+        reporter_.lose_watch(std::string("the watcher stopped: ") + e.what());
     }
     std::lock_guard<std::mutex> lock(mutex_);
     running_ = false;

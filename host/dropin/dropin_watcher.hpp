@@ -19,7 +19,8 @@
 // Queue overflow (IN_Q_OVERFLOW): the directory is rescanned and everything present is
 // reported ready again (the owner's pipeline is idempotent, deduplicating by sha256); artifacts
 // reported earlier and now gone are reported removed. If the directory is deleted, moved or
-// unmounted, the watcher logs it, calls `watch_error` once and stops watching.
+// unmounted, the watcher calls `watch_error` once (the owner logs and reports it) and stops
+// watching.
 //
 // Example:
 //   DropinWatcher watcher(plugin_dir, {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace lucid::host::dropin {
 namespace {
@@ -13,14 +14,31 @@ namespace {
 constexpr std::uint32_t kWatchMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
                                      IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
+// EMFILE and ENOSPC name a limit of the user (every process of it counts), not of this
+// agent: the operator needs the sysctl to raise, or the setting that does without a watch.
+std::string limit_hint(int error, const char* sysctl) {
+    return std::string(" (") + sysctl + " is used up by this user's processes" +
+           (error == EMFILE ? ", or the open-file limit" : "") +
+           "; raise it, or set LUCID_DROPIN=off)";
+}
+
 }  // namespace
 
 InotifyDirectory::InotifyDirectory(const std::filesystem::path& directory)
     : fd_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
-    if (!fd_.valid()) throw std::system_error(errno, std::generic_category(), "inotify_init1");
+    if (!fd_.valid()) {
+        const int error = errno;
+        throw std::system_error(
+            error, std::generic_category(),
+            "inotify_init1" +
+                (error == EMFILE ? limit_hint(error, "fs.inotify.max_user_instances") : ""));
+    }
     if (inotify_add_watch(fd_.get(), directory.c_str(), kWatchMask) < 0) {
-        throw std::system_error(errno, std::generic_category(),
-                                "cannot watch drop-in directory " + directory.string());
+        const int error = errno;
+        throw std::system_error(
+            error, std::generic_category(),
+            "cannot watch drop-in directory " + directory.string() +
+                (error == ENOSPC ? limit_hint(error, "fs.inotify.max_user_watches") : ""));
     }
 }
 

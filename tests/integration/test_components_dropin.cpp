@@ -199,3 +199,60 @@ TEST_CASE("a symlink made in place is installed and a FIFO made in place is refu
                   rig.agent.log());
     CHECK_MESSAGE(rig.agent.stop(SIGTERM) == 0, rig.agent.log());
 }
+
+TEST_CASE("LUCID_DROPIN=off: the directory is not read; on again, its files are installed") {
+    const Artifact probe = artifact(LUCID_ITEST_PROBE);
+    DropinRig rig("drop-off");
+    fs::copy_file(probe.path, rig.dropin() / probe.name);
+    rig.env["LUCID_DROPIN"] = "off";
+    rig.start_agent();
+    REQUIRE_MESSAGE(rig.agent.wait_for_log("drop-in directory off (LUCID_DROPIN=off): " +
+                                               rig.dropin().string() + " is not read",
+                                           std::chrono::seconds(10)),
+                    rig.agent.log());
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    REQUIRE(ok_of(rig.install("off-install", "echo", inline_source(echo))));  // MQTT as ever
+    rig.echo_answers("off-echo");
+    CHECK_FALSE(has_text(rig.agent.log(), "watching drop-in directory"));
+    CHECK(registry_entry(rig.registry(), "probe").empty());
+    auto state = rig.client->wait_for(rig.agent.topic("core/state"), any_message());
+    REQUIRE(state);
+    CHECK(state->str("state") == "running");  // off is a choice, not a fault
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+
+    rig.env.erase("LUCID_DROPIN");
+    rig.start_agent();
+    CHECK_MESSAGE(rig.wait_status("probe", "running", "1.0.0"), rig.agent.log());
+}
+
+TEST_CASE("a drop-in directory that cannot be watched, or stops being, degrades core/state") {
+    DropinRig rig("drop-unwatched");
+    // A regular file where the directory should be: nothing can create or watch it.
+    const fs::path blocked = rig.agent.data_dir() / "not-a-dir";
+    write_bytes(blocked, "x");
+    rig.env["LUCID_PLUGIN_DIR"] = blocked.string();
+    rig.start_agent();
+    const std::string prefix = "drop-in directory not watched: " + blocked.string() + ": ";
+    auto degraded = [&](const Message& m) {
+        return m.str("state") == "degraded" && has_text(m.payload, prefix);
+    };
+    CHECK_MESSAGE(rig.client->wait_for(rig.agent.topic("core/state"), degraded), rig.agent.log());
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    REQUIRE(ok_of(rig.install("unwatched-install", "echo", inline_source(echo))));
+    rig.echo_answers("unwatched-echo");  // the agent serves everything else
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+
+    // Watched at start, then deleted under the running agent.
+    rig.env["LUCID_PLUGIN_DIR"] = rig.dropin().string();
+    rig.client->clear();
+    rig.start_agent();
+    auto running = rig.client->wait_for(rig.agent.topic("core/state"), any_message());
+    REQUIRE(running);
+    CHECK(running->str("state") == "running");
+    fs::remove_all(rig.dropin());
+    const std::string gone = "drop-in directory not watched: " + rig.dropin().string() +
+                             ": it was deleted, moved or unmounted";
+    CHECK_MESSAGE(rig.client->wait_for(rig.agent.topic("core/state"),
+                                       [&](const Message& m) { return has_text(m.payload, gone); }),
+                  rig.agent.log());
+}

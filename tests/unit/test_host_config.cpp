@@ -78,6 +78,7 @@ TEST_CASE("defaults work with nothing set") {
     CHECK(c.agent_id == "my_host-01");
     CHECK(c.data_dir == "/home/u/.local/state/lucid");
     CHECK(c.plugin_dir == "/home/u/.local/state/lucid/plugins.d");
+    CHECK(c.dropin_enabled);
     CHECK(c.topic_root == "lucid/agents");
     CHECK(c.reconnect_min.count() == 1000);
     CHECK(c.reconnect_max.count() == 60000);
@@ -85,6 +86,14 @@ TEST_CASE("defaults work with nothing set") {
     CHECK(c.upgrade_health.count() == 300);
     CHECK(c.start_deaths_before_quarantine == 3);
     CHECK(c.origins.at("agent_id") == "default");
+}
+
+TEST_CASE("the drop-in directory can be turned off") {
+    Env env;
+    env.vars["HOME"] = "/home/u";
+    env.vars["LUCID_DROPIN"] = "off";
+    CHECK_FALSE(ok(resolve({}, env)).dropin_enabled);
+    CHECK(ok(resolve({"--dropin", "on"}, env)).dropin_enabled);
 }
 
 TEST_CASE("the agent's initial labels are a setting, validated with the setting named") {
@@ -192,6 +201,7 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--mqtt-url", "tcp://h"}, "mqtt_url"},
         {{"--data-dir", "relative"}, "data_dir"},
         {{"--plugin-dir", "rel"}, "plugin_dir"},
+        {{"--dropin", "no"}, "dropin (flag --dropin) must be on or off"},
         {{"--keepalive-s", "0"}, "keepalive_s"},
         {{"--reconnect-min-ms", "abc"}, "reconnect_min_ms"},
         {{"--reconnect-min-ms", "500", "--reconnect-max-ms", "100"}, "reconnect_min_ms"},
