@@ -8,55 +8,22 @@
 
 #include <memory>
 
-#include "component_rig.hpp"
-#include "ctl_runner.hpp"
+#include "fleet_rig.hpp"
 
 using namespace lucid::itest;
 
 namespace {
 
+// A broker and agents with the given labels, one by one.
 struct Fleet {
     Broker broker;
-    std::unique_ptr<MqttClient> client;
-    std::vector<std::unique_ptr<AgentHarness>> agents;
+    std::unique_ptr<FleetRig> rig;
 
     explicit Fleet(const std::vector<std::pair<std::string, std::string>>& ids_and_labels) {
         broker.start();
-        client = std::make_unique<MqttClient>(broker.port());
-        client->subscribe("lucid/#");
-        for (const auto& [id, labels] : ids_and_labels) {
-            agents.push_back(std::make_unique<AgentHarness>(broker, id));
-            start(*agents.back(), labels);
-        }
-    }
-    void start(AgentHarness& agent, const std::string& labels) {
-        agent.start({{"LUCID_LABELS", labels}});
-        REQUIRE_MESSAGE(wait_online(*client, agent), agent.log());
-    }
-    AgentHarness& agent(std::size_t i) { return *agents.at(i); }
-    CtlOutcome ctl(std::vector<std::string> args) {
-        return run_ctl(args, {{"LUCID_MQTT_URL", broker.url()}});
-    }
-    // The version of echo an agent's core/deployment says converged at, "" if none yet.
-    bool converged(AgentHarness& agent, const std::string& version,
-                   std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-        return client
-            ->wait_for(
-                agent.topic("core/deployment"),
-                [&](const Message& m) {
-                    auto doc = m.json();
-                    return m.str("state") == "converged" && doc["components"].IsObject() &&
-                           doc["components"].HasMember("echo") &&
-                           std::string(doc["components"]["echo"]["version"].GetString()) == version;
-                },
-                timeout)
-            .has_value();
-    }
-    std::string desired_version(AgentHarness& agent) {
-        auto msgs = client->messages(agent.topic("desired"));
-        if (msgs.empty() || msgs.back().payload.empty()) return "";
-        auto doc = msgs.back().json();
-        return doc["components"]["echo"]["version"].GetString();
+        rig = std::make_unique<FleetRig>(broker, broker);
+        rig->env.clear();  // the drop-in directory as an operator leaves it: on
+        for (const auto& [id, labels] : ids_and_labels) rig->add_agent(id, labels);
     }
 };
 
@@ -71,38 +38,38 @@ TEST_CASE("rollout: canary and batches converge the selection; a failing canary 
     const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
     const Artifact v3 = artifact(LUCID_ITEST_ECHO_3_0_THROWS);
 
-    auto plan = fleet.ctl(
+    auto plan = fleet.rig->ctl(
         {"rollout", "start", v1.path.string(), "--select", "site=a", "--batch", "2", "--dry-run"});
     CHECK_MESSAGE(plan.code == 0, plan.output);
     CHECK_MESSAGE(plan.has("rollout plan: 4 agent(s), echo 1.0.0, canary 1, batches of 2"),
                   plan.output);
-    CHECK(fleet.client->messages("lucid/agents/ro-1/desired").empty());  // nothing written
+    CHECK(fleet.rig->client->messages("lucid/agents/ro-1/desired").empty());  // nothing written
 
-    auto first = fleet.ctl({"rollout", "start", v1.path.string(), "--select", "site=a", "--batch",
-                            "2", "--timeout", "60"});
+    auto first = fleet.rig->ctl({"rollout", "start", v1.path.string(), "--select", "site=a",
+                                 "--batch", "2", "--timeout", "60"});
     CHECK_MESSAGE(first.code == 0, first.output);
     CHECK(first.has("converged (4 converged, 0 failed, 0 pending, 0 skipped, 0 rolled back)"));
-    for (std::size_t i = 0; i < 4; ++i) CHECK(fleet.desired_version(fleet.agent(i)) == "1.0.0");
-    CHECK(fleet.client->messages("lucid/agents/ro-5/desired").empty());  // not selected
+    for (std::size_t i = 0; i < 4; ++i) CHECK(fleet.rig->desired_version(i) == "1.0.0");
+    CHECK(fleet.rig->client->messages("lucid/agents/ro-5/desired").empty());  // not selected
 
     // 3.0.0 fails its start: the canary fails, nothing else is touched, the canary gets its
     // previous desired state (1.0.0) back.
-    auto bad =
-        fleet.ctl({"rollout", "start", v3.path.string(), "--select", "site=a", "--timeout", "60"});
+    auto bad = fleet.rig->ctl(
+        {"rollout", "start", v3.path.string(), "--select", "site=a", "--timeout", "60"});
     CHECK_MESSAGE(bad.code == 1, bad.output);
     CHECK(bad.has("1 failure(s), more than --max-failures 0: stopping"));
     CHECK(bad.has("ro-1 rolled back to its desired state before the rollout"));
-    CHECK(fleet.desired_version(fleet.agent(0)) == "1.0.0");
-    CHECK(fleet.desired_version(fleet.agent(1)) == "1.0.0");
-    CHECK(fleet.converged(fleet.agent(0), "1.0.0"));
+    CHECK(fleet.rig->desired_version(0) == "1.0.0");
+    CHECK(fleet.rig->desired_version(1) == "1.0.0");
+    CHECK(fleet.rig->converged(0, "1.0.0"));
 
     // The failure's reason stays beside its rollback.
     CHECK(bad.has("0 converged, 1 failed, 0 pending, 0 skipped, 1 rolled back"));
     // A rollout id is a plain topic level, never a wildcard.
-    auto wildcard = fleet.ctl({"rollout", "status", "#"});
+    auto wildcard = fleet.rig->ctl({"rollout", "status", "#"});
     CHECK(wildcard.code == 2);
     CHECK(wildcard.has("'#' is not a rollout id"));
-    auto list = fleet.ctl({"rollout", "list"});
+    auto list = fleet.rig->ctl({"rollout", "list"});
     CHECK(list.code == 0);
     CHECK(list.has("converged"));
     CHECK(list.has("failed"));
@@ -111,25 +78,25 @@ TEST_CASE("rollout: canary and batches converge the selection; a failing canary 
 TEST_CASE("rollout: offline agents are pending and converge when they return; Ctrl-C pauses") {
     Fleet fleet({{"rp-1", "role=gw"}, {"rp-2", "role=gw"}, {"rp-3", "role=gw"}});
     const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
-    REQUIRE(fleet.agent(2).stop(SIGTERM) == 0);
+    REQUIRE(fleet.rig->agent(2).stop(SIGTERM) == 0);
 
-    auto run = fleet.ctl({"rollout", "start", v1.path.string(), "--select", "role=gw", "--batch",
-                          "1", "--timeout", "3"});
+    auto run = fleet.rig->ctl({"rollout", "start", v1.path.string(), "--select", "role=gw",
+                               "--batch", "1", "--timeout", "3"});
     CHECK_MESSAGE(run.code == 4, run.output);
     CHECK(run.has("still pending: rp-3"));
-    fleet.start(fleet.agent(2), "role=gw");
-    CHECK_MESSAGE(fleet.converged(fleet.agent(2), "1.0.0"), fleet.agent(2).log());
+    fleet.rig->restart(2);
+    CHECK_MESSAGE(fleet.rig->converged(2, "1.0.0"), fleet.rig->agent(2).log());
 
     // Interrupted after its canary: paused, retained; resume finishes it.
     const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
     Process lucidctl;
     TempDir dir;
-    fleet.client->clear();
+    fleet.rig->client->clear();
     lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v2.path.string(), "--select", "role=gw",
                     "--batch", "1", "--timeout", "60"},
                    {{"LUCID_MQTT_URL", fleet.broker.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
                    dir.path() / "lucidctl.log");
-    auto after_canary = fleet.client->take(
+    auto after_canary = fleet.rig->client->take(
         [](const Message& m) {
             return m.topic.rfind("lucid/rollouts/", 0) == 0 && m.str("state") == "running" &&
                    uint_field(m.payload, "next_batch") >= 1;
@@ -141,14 +108,14 @@ TEST_CASE("rollout: offline agents are pending and converge when they return; Ct
     CHECK(lucidctl.wait_exit(std::chrono::seconds(10)) == 130);
     CHECK(lucidctl.log().find("paused; continue with: lucidctl rollout resume " + id) !=
           std::string::npos);
-    auto status = fleet.ctl({"rollout", "status", id});
+    auto status = fleet.rig->ctl({"rollout", "status", id});
     CHECK(status.has(": paused,"));
 
-    auto resumed = fleet.ctl({"rollout", "resume", id, "--timeout", "60"});
+    auto resumed = fleet.rig->ctl({"rollout", "resume", id, "--timeout", "60"});
     CHECK_MESSAGE(resumed.code == 0, resumed.output);
-    for (std::size_t i = 0; i < 3; ++i) CHECK(fleet.desired_version(fleet.agent(i)) == "2.0.0");
+    for (std::size_t i = 0; i < 3; ++i) CHECK(fleet.rig->desired_version(i) == "2.0.0");
     // An overlapping rollout while one is active is refused; this one is finished.
-    auto again = fleet.ctl({"rollout", "resume", id});
+    auto again = fleet.rig->ctl({"rollout", "resume", id});
     CHECK(again.code == 2);
     CHECK(again.has("is converged: nothing to resume"));
 }

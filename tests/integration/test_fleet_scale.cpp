@@ -28,8 +28,9 @@ std::size_t index_of(const FleetRig& fleet, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("100 agents: canary and batches converge all, offline ones on return, a killed "
-          "lucidctl resumed; a failing version stops at the threshold and rolls back") {
+TEST_CASE(
+    "100 agents: canary and batches converge all, offline ones on return, a killed "
+    "lucidctl resumed; a failing version stops at the threshold and rolls back") {
     Broker broker;
     broker.start();
     FleetRig fleet(broker, broker);
@@ -66,8 +67,9 @@ TEST_CASE("100 agents: canary and batches converge all, offline ones on return, 
     for (const auto& agent_id : offline) fleet.restart(index_of(fleet, agent_id));
     auto resumed = fleet.ctl({"rollout", "resume", id, "--force", "--timeout", "120"});
     CHECK_MESSAGE(resumed.code == 0, resumed.output);
-    CHECK_MESSAGE(resumed.has("rollout " + id + ": converged (100 converged, 0 failed, 0 pending, "
-                                                "0 skipped, 0 rolled back)"),
+    CHECK_MESSAGE(resumed.has("rollout " + id +
+                              ": converged (100 converged, 0 failed, 0 pending, "
+                              "0 skipped, 0 rolled back)"),
                   resumed.output);
     for (std::size_t i = 0; i < kAgents; ++i) {
         CHECK_MESSAGE(fleet.converged(i, "1.0.0", std::chrono::seconds(1)),
@@ -77,13 +79,14 @@ TEST_CASE("100 agents: canary and batches converge all, offline ones on return, 
     // 3.0.0 throws in start(): the canary fails (1, tolerated), the first batch fails (11 > 5):
     // stop, the eleven changed agents get their 1.0.0 documents back, the other 89 see nothing.
     fleet.client->clear();
-    auto bad = fleet.ctl({"rollout", "start", v3.path.string(), "--select", "fleet=scale",
-                          "--canary", "1", "--batch", "10%", "--max-failures", "5", "--timeout",
-                          "120"});
+    auto bad =
+        fleet.ctl({"rollout", "start", v3.path.string(), "--select", "fleet=scale", "--canary", "1",
+                   "--batch", "10%", "--max-failures", "5", "--timeout", "120"});
     CHECK_MESSAGE(bad.code == 1, bad.output);
     CHECK_MESSAGE(bad.has("11 failure(s), more than --max-failures 5: stopping"), bad.output);
-    CHECK_MESSAGE(bad.has(": failed (0 converged, 11 failed, 0 pending, 0 skipped, 11 rolled back)"),
-                  bad.output);
+    CHECK_MESSAGE(
+        bad.has(": failed (0 converged, 11 failed, 0 pending, 0 skipped, 11 rolled back)"),
+        bad.output);
     std::size_t changed = 0;
     for (std::size_t i = 0; i < kAgents; ++i) {
         const bool written = !fleet.client->messages(fleet.agent(i).topic("desired")).empty();

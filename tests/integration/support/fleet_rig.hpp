@@ -33,10 +33,18 @@ struct FleetRig {
                 std::make_unique<AgentHarness>(agent_broker, prefix + "-" + std::to_string(n)));
             labels_.push_back(labels);
             sessions_.push_back(0);
-            launch(agents.size() - 1);
+            launch(agents.size() - 1);  // all at once; awaited below
         }
         for (std::size_t i = first; i < agents.size(); ++i) await_online(i);
         return first;
+    }
+    // One agent `id` with `labels`, started and online; returns its index.
+    std::size_t add_agent(const std::string& id, const std::string& labels) {
+        agents.push_back(std::make_unique<AgentHarness>(agent_broker, id));
+        labels_.push_back(labels);
+        sessions_.push_back(0);
+        restart(agents.size() - 1);
+        return agents.size() - 1;
     }
     // Starts agent `i` again (with its labels) and waits until it is online.
     void restart(std::size_t i) {
