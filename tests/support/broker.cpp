@@ -90,6 +90,19 @@ Broker::Broker(Bench bench) : dir_(std::move(bench.dir)), port_(free_port()) {
          << "max_queued_messages 0\n";
 }
 
+Broker::Broker(Bridge bridge) : temp_(std::in_place), dir_(temp_->path()), port_(free_port()) {
+    std::ofstream conf(dir_ / "mosquitto.conf");
+    write_common(conf, port_);
+    conf << "log_type notice\n"
+         << "allow_anonymous true\n"
+         << "connection site-to-central\n"
+         << "address 127.0.0.1:" << bridge.remote_port << "\n"
+         << "topic lucid/# both 1\n"
+         << "cleansession false\n"
+         << "try_private true\n"
+         << "restart_timeout 1\n";
+}
+
 Broker::~Broker() { stop(); }
 
 void Broker::start() {

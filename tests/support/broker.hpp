@@ -37,6 +37,13 @@ class Broker {
         std::filesystem::path dir;
     };
     explicit Broker(Bench bench);
+    // A site broker bridged to the broker on `remote_port` (127.0.0.1): `lucid/#` both ways,
+    // QoS 1, a persistent bridge session, mosquitto's private bridge protocol (retained flags
+    // and no loops).
+    struct Bridge {
+        int remote_port;
+    };
+    explicit Broker(Bridge bridge);
     ~Broker();
 
     int port() const { return port_; }
