@@ -10,6 +10,7 @@
 #include "contract/timestamp.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/registry_json.hpp"
+#include "lucidctl/fleet_view.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -21,21 +22,6 @@ using rapidjson::Value;
 
 constexpr const char* kDefaultPruneAge = "7d";
 
-struct SeenAgent {
-    std::string status_payload;
-    std::vector<std::string> other_ts;
-    AgentPresence presence;
-    contract::Labels labels;  // from core/metadata, which the Will leaves alone
-};
-
-// The labels of a core/metadata payload; none when it has none or they are not valid labels.
-contract::Labels metadata_labels(const std::string& payload) {
-    const Document doc = parse_object(payload);
-    if (!doc.IsObject() || !doc.HasMember("labels")) return {};
-    auto labels = contract::labels_from_json(doc["labels"]);
-    return labels ? std::move(labels.value()) : contract::Labels{};
-}
-
 // --select, parsed: a usage error names the selector and what is wrong with it.
 std::optional<contract::LabelSelector> selector_option(Session& s) {
     const auto text = command_option(s.options(), "select");
@@ -45,47 +31,117 @@ std::optional<contract::LabelSelector> selector_option(Session& s) {
     return std::move(selector.value());
 }
 
-// Every agent with a retained status under the topic root, by id (std::map: sorted), of those
-// `selector` picks by their labels.
-std::map<std::string, SeenAgent> seen_agents(
-    Session& s, const std::optional<contract::LabelSelector>& selector = std::nullopt) {
-    const std::string& root = s.target().topic_root;
-    const auto found = s.client().retained({contract::all_agents_status_filter(root),
-                                            root + "/+/core/state", root + "/+/core/metadata"},
-                                           s.deadline());
-    std::map<std::string, SeenAgent> agents;
-    std::map<std::string, std::vector<std::string>> state_ts;
-    std::map<std::string, contract::Labels> labels;
-    for (const auto& m : found) {
-        const std::string rest = m.topic.substr(root.size() + 1);
-        const std::string id = rest.substr(0, rest.find('/'));
-        if (rest == id + "/status") {
-            agents[id].status_payload = m.payload;
-        } else if (rest == id + "/core/metadata") {
-            labels[id] = metadata_labels(m.payload);
-        } else {
-            state_ts[id].push_back(str(parse_object(m.payload), "ts"));
-        }
-    }
-    const auto now = SystemClock::now();
-    for (auto it = agents.begin(); it != agents.end();) {
-        SeenAgent& agent = it->second;
-        agent.labels = labels[it->first];
-        if (selector && !selector->matches(agent.labels)) {
-            it = agents.erase(it);
-            continue;
-        }
-        agent.other_ts = state_ts[it->first];
-        agent.presence = agent_presence(parse_object(agent.status_payload), agent.other_ts, now);
-        ++it;
-    }
-    return agents;
-}
-
 std::string last_seen_text(const AgentPresence& p) {
     if (p.online) return "now";
     if (p.last_seen.empty()) return "-";
     return p.last_seen + (p.offline_for ? " (" + format_duration(*p.offline_for) + " ago)" : "");
+}
+
+// "3", "3 (1 failed)", or "-" when the agent published no core/components.
+std::string components_text(const FleetAgent& agent) {
+    if (!agent.components) return "-";
+    std::string text = std::to_string(agent.components->size());
+    if (const auto failed = agent.failed_components()) {
+        text += " (" + std::to_string(failed) + " failed)";
+    }
+    return text;
+}
+
+std::string join(const std::vector<std::string>& words, const char* separator) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : separator) + w;
+    return out;
+}
+
+// One agent for `agents --json`: its status as published, plus what lucidctl makes of it now
+// and what its other snapshots say (labels, which an offline agent's Will does not carry).
+std::string agent_json(const FleetAgent& agent) {
+    Document doc = parse_object(agent.status_payload);
+    auto& a = doc.GetAllocator();
+    const auto& p = agent.presence;
+    const auto set = [&](const char* key, Value value) {
+        doc.RemoveMember(key);
+        doc.AddMember(Value(key, a), value, a);
+    };
+    set("last_seen", p.last_seen.empty() ? Value() : Value(p.last_seen, a));
+    set("labels", contract::labels_to_json(agent.labels, a));
+    set("health", agent.health.empty() ? Value() : Value(agent.health, a));
+    Value reasons(rapidjson::kArrayType);
+    for (const auto& r : agent.degraded_reasons) reasons.PushBack(Value(r, a), a);
+    set("degraded_reasons", std::move(reasons));
+    Value components;
+    if (agent.components) {
+        components.SetObject();
+        for (const auto& [cid, c] : *agent.components) {
+            Value one(rapidjson::kObjectType);
+            one.AddMember("version", Value(c.version, a), a);
+            one.AddMember("state", Value(c.state, a), a);
+            components.AddMember(Value(cid, a), one, a);
+        }
+    }
+    set("components", std::move(components));
+    set("deployment", agent.deployment ? Value(agent.deployment->state, a) : Value());
+    return contract::to_json(doc);
+}
+
+int print_fleet_summary(Session& s, const FleetSummary& summary) {
+    if (s.json()) {
+        Document doc(rapidjson::kObjectType);
+        auto& a = doc.GetAllocator();
+        doc.AddMember("agents", Value(static_cast<std::uint64_t>(summary.agents)), a);
+        doc.AddMember("online", Value(static_cast<std::uint64_t>(summary.online)), a);
+        doc.AddMember("offline", Value(static_cast<std::uint64_t>(summary.agents - summary.online)),
+                      a);
+        doc.AddMember("degraded", Value(static_cast<std::uint64_t>(summary.degraded)), a);
+        Value versions(rapidjson::kArrayType);
+        for (const auto& v : summary.versions) {
+            Value one(rapidjson::kObjectType);
+            one.AddMember("version", Value(v.version, a), a);
+            one.AddMember("agents", Value(static_cast<std::uint64_t>(v.agents)), a);
+            one.AddMember("online", Value(static_cast<std::uint64_t>(v.online)), a);
+            versions.PushBack(one, a);
+        }
+        doc.AddMember("versions", versions, a);
+        Value components(rapidjson::kArrayType);
+        for (const auto& c : summary.components) {
+            Value one(rapidjson::kObjectType);
+            one.AddMember("component", Value(c.component, a), a);
+            one.AddMember("version", Value(c.version, a), a);
+            one.AddMember("state", Value(c.state, a), a);
+            one.AddMember("agents", Value(static_cast<std::uint64_t>(c.agents)), a);
+            components.PushBack(one, a);
+        }
+        doc.AddMember("components", components, a);
+        Value deployments(rapidjson::kObjectType);
+        for (const auto& [state, count] : summary.deployments) {
+            deployments.AddMember(Value(state, a), Value(static_cast<std::uint64_t>(count)), a);
+        }
+        doc.AddMember("deployments", deployments, a);
+        s.out() << contract::to_json(doc) << "\n";
+        return kOk;
+    }
+    s.out() << summary.agents << " agent(s): " << summary.online << " online, "
+            << summary.agents - summary.online << " offline, " << summary.degraded
+            << " degraded\n\n";
+    TextTable versions({"AGENT VERSION", "AGENTS", "ONLINE"});
+    for (const auto& v : summary.versions) {
+        versions.add({v.version.empty() ? "-" : v.version, std::to_string(v.agents),
+                      std::to_string(v.online)});
+    }
+    versions.print(s.out());
+    s.out() << "\n";
+    TextTable components({"COMPONENT", "VERSION", "STATE", "AGENTS"});
+    for (const auto& c : summary.components) {
+        components.add({c.component, c.version, c.state, std::to_string(c.agents)});
+    }
+    components.print(s.out());
+    s.out() << "\n";
+    TextTable deployments({"DESIRED STATE", "AGENTS"});
+    for (const auto& [state, count] : summary.deployments) {
+        deployments.add({state, std::to_string(count)});
+    }
+    deployments.print(s.out());
+    return kOk;
 }
 
 // Clears every retained message of one agent (its status last, so that an interrupted forget
@@ -125,7 +181,7 @@ int cmd_agents_prune(Session& s) {
             age_text + "'");
     }
     std::vector<std::string> forgotten;
-    for (const auto& [id, agent] : seen_agents(s, selector_option(s))) {
+    for (const auto& [id, agent] : read_fleet(s, selector_option(s))) {
         const auto& p = agent.presence;
         if (p.online || !p.offline_for || *p.offline_for <= *age) continue;
         forget_agent(s, id);
@@ -139,7 +195,7 @@ int cmd_agents_forget(Session& s) {
     const std::string& id = arg(s.options(), 2, "agent id");
     expect_args(s.options(), 3);
     if (auto error = registry::identifier_error("agent_id", id)) throw UsageError(*error);
-    const auto agents = seen_agents(s);
+    const auto agents = read_fleet(s);
     auto it = agents.find(id);
     if (it == agents.end()) {
         const std::string error = "agent " + id + " is not on the broker";
@@ -160,6 +216,17 @@ int cmd_agents_forget(Session& s) {
 
 }  // namespace
 
+Fleet read_fleet(Session& s, const std::optional<contract::LabelSelector>& selector) {
+    const std::string& root = s.target().topic_root;
+    Fleet fleet = fleet_from_retained(root, s.client().retained(fleet_filters(root), s.deadline()),
+                                      SystemClock::now());
+    if (!selector) return fleet;
+    for (auto it = fleet.begin(); it != fleet.end();) {
+        it = selector->matches(it->second.labels) ? std::next(it) : fleet.erase(it);
+    }
+    return fleet;
+}
+
 int cmd_agents(Session& s) {
     if (s.options().words.size() >= 2) {
         if (s.options().words[1] == "forget") return cmd_agents_forget(s);
@@ -170,43 +237,53 @@ int cmd_agents(Session& s) {
     if (command_option(s.options(), "older-than")) {
         throw UsageError("--older-than goes with --prune");
     }
-    const auto agents = seen_agents(s, selector_option(s));
+    if (command_switch(s.options(), "summary")) {
+        if (command_option(s.options(), "sort"))
+            throw UsageError("--sort goes with the list, not --summary");
+        return print_fleet_summary(s, summarize(read_fleet(s, selector_option(s))));
+    }
+    const std::string sort = command_option(s.options(), "sort").value_or("agent");
+    const auto& keys = fleet_sort_keys();
+    if (std::find(keys.begin(), keys.end(), sort) == keys.end()) {
+        throw UsageError(unknown_word_error("--sort key", sort, keys) + "; one of " +
+                         join(keys, ", "));
+    }
+    const Fleet fleet = read_fleet(s, selector_option(s));
+    const auto agents = sorted_agents(fleet, sort);
     if (s.json()) {
-        // Each agent's status as published, plus what lucidctl makes of it now (and its labels,
-        // which an offline agent's Will does not carry).
         s.out() << "[";
         bool first = true;
-        for (const auto& [id, agent] : agents) {
-            Document doc = parse_object(agent.status_payload);
-            auto& a = doc.GetAllocator();
-            const auto& p = agent.presence;
-            doc.RemoveMember("last_seen");
-            doc.AddMember("last_seen", p.last_seen.empty() ? Value() : Value(p.last_seen, a), a);
-            doc.RemoveMember("labels");
-            doc.AddMember("labels", contract::labels_to_json(agent.labels, a), a);
-            s.out() << (first ? "" : ",") << contract::to_json(doc);
+        for (const FleetAgent* agent : agents) {
+            s.out() << (first ? "" : ",") << agent_json(*agent);
             first = false;
         }
         s.out() << "]\n";
         return kOk;
     }
     bool any_conflict = false;
-    for (const auto& entry : agents)
-        any_conflict = any_conflict || !entry.second.presence.conflict.empty();
-    std::vector<std::string> headers{"AGENT",  "STATE",     "VERSION", "SESSION",
-                                     "UPTIME", "LAST SEEN", "LABELS"};
+    for (const FleetAgent* agent : agents)
+        any_conflict = any_conflict || !agent->presence.conflict.empty();
+    std::vector<std::string> headers{"AGENT",      "STATE",  "HEALTH",    "VERSION",
+                                     "COMPONENTS", "UPTIME", "LAST SEEN", "LABELS"};
     if (any_conflict) headers.push_back("CONFLICT");
     TextTable table(headers);
-    for (const auto& [id, agent] : agents) {
-        const auto& p = agent.presence;
-        const Document doc = parse_object(agent.status_payload);
-        const std::string labels = agent.labels.empty() ? "-" : contract::labels_text(agent.labels);
-        table.add({id, str(doc, "state"), p.version, p.session,
+    for (const FleetAgent* agent : agents) {
+        const auto& p = agent->presence;
+        const Document doc = parse_object(agent->status_payload);
+        const std::string labels =
+            agent->labels.empty() ? "-" : contract::labels_text(agent->labels);
+        table.add({agent->id, str(doc, "state"), agent->health.empty() ? "-" : agent->health,
+                   p.version, components_text(*agent),
                    p.uptime_s ? format_duration(*p.uptime_s) : "-", last_seen_text(p), labels,
                    p.conflict});
     }
     table.print(s.out());
     return kOk;
+}
+
+int cmd_fleet(Session& s) {
+    expect_args(s.options(), 1);
+    return print_fleet_summary(s, summarize(read_fleet(s, selector_option(s))));
 }
 
 int cmd_watch(Session& s) {

@@ -179,6 +179,7 @@ int dispatch(Session& s) {
     if (w.empty()) throw UsageError("missing command");
     const std::string& c = w[0];
     if (c == "agents") return cmd_agents(s);
+    if (c == "fleet") return cmd_fleet(s);
     if (c == "status") return expect_args(s.options(), 1), cmd_status(s);
     if (c == "refresh") {
         expect_args(s.options(), 1);

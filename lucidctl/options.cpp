@@ -15,18 +15,21 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256",     "id",     "dist",     "signature", "count", "config",
-    "older-than", "select", "platform", "canary",    "batch", "max-failures"};
-const std::vector<std::string> kCommandSwitches = {"force", "prune", "no-wait", "dry-run",
-                                                   "no-rollback"};
+    "sha256", "id",       "dist",   "signature", "count",        "config", "older-than",
+    "select", "platform", "canary", "batch",     "max-failures", "sort"};
+const std::vector<std::string> kCommandSwitches = {"force",   "prune",       "no-wait",
+                                                   "dry-run", "no-rollback", "summary"};
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 
 Drives lucid agents through the MQTT broker.
 
 commands:
-  agents [--select SELECTOR]      every agent seen on the broker, by id, with its status
-                                  and labels; SELECTOR: site=berlin,role!=test, env in (a,b)
+  agents [--select SELECTOR] [--sort KEY]  every agent seen on the broker: state, health,
+                                  version, components, last seen, labels; SELECTOR:
+                                  site=berlin,role!=test, env in (a,b)
+  fleet [--select SELECTOR]       counts by agent version, component version and state, and
+                                  desired state (= agents --summary)
   agents --prune [--older-than AGE]  forget agents offline longer than AGE (default 7d)
   agents forget ID                forget one offline agent (clear its retained messages)
   status                          the agent's status and state
@@ -98,18 +101,34 @@ the result.
 
 const std::map<std::string, std::string> kHelp = {
     {"agents",
-     "usage: lucidctl agents [--select SELECTOR]\n"
+     "usage: lucidctl agents [--select SELECTOR] [--sort KEY]\n"
+     "       lucidctl agents --summary [--select SELECTOR]   (the same as lucidctl fleet)\n"
      "       lucidctl agents --prune [--older-than AGE] [--select SELECTOR]\n"
      "       lucidctl agents forget ID\n\n"
-     "Lists every agent whose retained status is on the broker under the topic root, sorted\n"
-     "by id: state, version, session, uptime (from connected_since), last seen, labels (from\n"
-     "its retained core/metadata, kept while it is offline), and a conflict the agent\n"
-     "reports. --select keeps the agents whose labels match SELECTOR, requirements separated\n"
+     "Lists every agent whose retained status is on the broker under the topic root: state\n"
+     "(online, offline), health (core/state: running, degraded), version, components (how\n"
+     "many, and how many failed), uptime (from connected_since), last seen, labels (from its\n"
+     "retained core/metadata, kept while it is offline), and a conflict the agent reports.\n"
+     "--sort KEY orders the list: agent (the id, default), state (online first), health\n"
+     "(degraded first), version (newest first), components (most first), last-seen (longest\n"
+     "gone first); ties by id. --json adds health, degraded_reasons, components (id: version,\n"
+     "state) and deployment (the desired state's outcome) to each status.\n"
+     "--summary counts agents by version, components by version and state, and desired\n"
+     "states by outcome, across the selection. --select keeps the agents whose labels match "
+     "SELECTOR, requirements separated\n"
      "by commas, all of which must hold: key=value, key!=value, key in (a,b), key notin (a,b),\n"
      "key (has it), !key (has it not); != and notin hold for an agent without the key.\n"
      "--prune clears the retained messages of every agent (of the selection) offline for\n"
      "longer than AGE (a number with s, m, h or d; default 7d); forget clears those of one\n"
      "offline agent.\n"},
+    {"fleet",
+     "usage: lucidctl fleet [--select SELECTOR]\n\n"
+     "Counts across the agents on the broker (of the selection): online, offline and degraded\n"
+     "agents; agents by version (newest first); components by id, version and state; desired\n"
+     "states by outcome (core/deployment: converged, applying, failed; none without one).\n"
+     "The same as lucidctl agents --summary. --json: {agents, online, offline, degraded,\n"
+     "versions: [{version, agents, online}], components: [{component, version, state,\n"
+     "agents}], deployments: {state: agents}}.\n"},
     {"status",
      "usage: lucidctl status\n\nShows the agent's retained status and core/state; for an offline "
      "agent,\nsince when, and that the state shown is its last.\n"},
@@ -240,7 +259,8 @@ void set_expires_in(CtlOptions& o, const std::string& text) {
 // The command options each command takes; one given to another command, or twice, is a usage
 // error rather than silently ignored (`status --select x` must not look like a selection).
 const std::map<std::string, std::vector<std::string>> kOptionsOf = {
-    {"agents", {"select", "older-than", "prune"}},
+    {"agents", {"select", "older-than", "prune", "sort", "summary"}},
+    {"fleet", {"select"}},
     {"ping", {"count"}},
     {"plugin install", {"id", "sha256", "signature", "config", "force"}},
     {"plugin uninstall", {"dist"}},
@@ -393,8 +413,8 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "status", "plugin",  "config",   "refresh",
-                "ping",   "watch",  "desired", "artifact", "rollout"};
+        return {"agents", "fleet", "status",  "plugin",   "config", "refresh",
+                "ping",   "watch", "desired", "artifact", "rollout"};
     }
     if (path[0] == "plugin") {
         return {"list", "info",    "install", "uninstall", "start",

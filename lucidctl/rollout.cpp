@@ -8,7 +8,6 @@
 #include <iomanip>
 #include <ostream>
 #include <random>
-#include <set>
 #include <sstream>
 
 #include "contract/deployment_report.hpp"
@@ -36,16 +35,6 @@ constexpr std::uint64_t kDefaultTimeoutS = 600;
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_interrupt(int) { g_interrupted = 1; }
 
-// What the broker holds of one agent.
-struct FleetAgent {
-    bool online = false;
-    contract::Labels labels;
-    std::string platform;  // core/metadata build_platform
-    std::optional<std::string> desired;
-    std::optional<contract::Deployment> deployment;
-    std::string installed;  // the version of the rollout's component in core/components
-};
-
 std::string now_text() { return contract::utc_timestamp(contract::Clock::now()); }
 
 std::string rollouts_prefix(Session& s) { return s.target().fleet_root + "/rollouts/"; }
@@ -63,45 +52,6 @@ std::string new_rollout_id() {
     std::transform(text.begin(), text.end(), text.begin(),
                    [](char c) { return static_cast<char>(std::tolower(c)); });
     return text;
-}
-
-std::map<std::string, FleetAgent> read_fleet(Session& s, const std::string& component) {
-    const std::string& root = s.target().topic_root;
-    const auto found =
-        s.client().retained({root + "/+/status", root + "/+/core/metadata", root + "/+/desired",
-                             root + "/+/core/deployment", root + "/+/core/components"},
-                            s.deadline());
-    std::map<std::string, FleetAgent> agents;
-    std::set<std::string> with_status;
-    for (const auto& m : found) {
-        const std::string rest = m.topic.substr(root.size() + 1);
-        const std::string id = rest.substr(0, rest.find('/'));
-        const std::string what = rest.substr(id.size() + 1);
-        FleetAgent& agent = agents[id];
-        const Document doc = parse_object(m.payload);
-        if (what == "status") {
-            with_status.insert(id);
-            agent.online = str(doc, "state") == "online";
-        } else if (what == "core/metadata") {
-            agent.platform = str(doc, "build_platform");
-            if (doc.HasMember("labels")) {
-                if (auto labels = contract::labels_from_json(doc["labels"]))
-                    agent.labels = labels.value();
-            }
-        } else if (what == "desired") {
-            agent.desired = m.payload;
-        } else if (what == "core/deployment") {
-            if (auto d = contract::parse_deployment(m.payload)) agent.deployment = d.value();
-        } else if (what == "core/components" && !component.empty() && doc.HasMember("components") &&
-                   doc["components"].IsObject()) {
-            auto it = doc["components"].FindMember(component.c_str());
-            if (it != doc["components"].MemberEnd()) agent.installed = str(it->value, "version");
-        }
-    }
-    for (auto it = agents.begin(); it != agents.end();) {
-        it = with_status.count(it->first) ? std::next(it) : agents.erase(it);
-    }
-    return agents;
 }
 
 // One above every revision the agent and the broker know of.
@@ -174,9 +124,9 @@ void write_agent(Session& s, Rollout& r, const std::string& id, const FleetAgent
                                             r.document, agent.revision);
     agent.digest = install::sha256_hex(doc);
     s.client().publish(desired_topic, doc, true);
-    agent.state = known.online ? state::kApplying : state::kPending;
-    say(s, "  " + id + (known.online ? " writing revision " : " offline, revision ") +
-               std::to_string(agent.revision) + (known.online ? "" : " waits for it"));
+    agent.state = known.presence.online ? state::kApplying : state::kPending;
+    say(s, "  " + id + (known.presence.online ? " writing revision " : " offline, revision ") +
+               std::to_string(agent.revision) + (known.presence.online ? "" : " waits for it"));
 }
 
 // A settled deployment of the revision written to `agent`: converged or failed, with the error.
@@ -197,7 +147,7 @@ std::optional<std::pair<bool, std::string>> settled(const RolloutAgent& agent,
 
 // Settles the agents whose retained core/deployment already says how the revision written to
 // them ended (reports that arrived while the retained messages were being read).
-void absorb(Session& s, Rollout& r, const std::map<std::string, FleetAgent>& fleet) {
+void absorb(Session& s, Rollout& r, const Fleet& fleet) {
     for (auto& [id, agent] : r.agents) {
         if (agent.state != state::kApplying && agent.state != state::kPending) continue;
         const auto it = fleet.find(id);
@@ -277,7 +227,7 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
 // above every one it knows (another rollout may have written since). Their state and error stay:
 // why an agent failed is what an operator needs afterwards.
 void roll_back(Session& s, Rollout& r) {
-    const auto fleet = read_fleet(s, r.component);
+    const auto fleet = read_fleet(s);
     for (auto& [id, a] : r.agents) {
         if (a.state == state::kWaiting || a.state == state::kSkipped || a.rolled_back) continue;
         const std::string topic = s.target().topic_root + "/" + id + "/desired";
@@ -349,7 +299,7 @@ int drive(Session& s, Rollout& r) {
     const auto timeout = std::chrono::seconds(r.timeout_s);
     while (r.next_batch < r.batches.size()) {
         const std::size_t b = r.next_batch;
-        const auto fleet = read_fleet(s, r.component);
+        const auto fleet = read_fleet(s);
         absorb(s, r, fleet);
         say(s, "batch " + std::to_string(b + 1) + "/" + std::to_string(r.batches.size()) +
                    (b == 0 && r.canary > 0 ? " (canary)" : "") + ":");
@@ -376,7 +326,7 @@ int drive(Session& s, Rollout& r) {
     if (r.count(state::kPending) > 0) {
         say(s, "waiting up to " + std::to_string(r.timeout_s) + " s for " +
                    std::to_string(r.count(state::kPending)) + " offline agent(s)");
-        absorb(s, r, read_fleet(s, r.component));
+        absorb(s, r, read_fleet(s));
         if (!follow(s, r, SIZE_MAX, SteadyClock::now() + timeout)) return stopped(s, r);
     }
     r.state = r.failures() > 0 ? "failed" : r.count(state::kPending) > 0 ? "pending" : "converged";
@@ -514,12 +464,12 @@ int cmd_rollout_start(Session& s) {
     }
     const auto files = read_inputs(s, r, std::vector<std::string>(words.begin() + 2, words.end()));
 
-    const auto fleet = read_fleet(s, r.component);
+    const auto fleet = read_fleet(s);
     // The canary must be able to say something: online agents first.
     std::vector<std::string> ids;
     for (const bool online : {true, false}) {
         for (const auto& [id, agent] : fleet) {
-            if (agent.online == online && selector.value().matches(agent.labels)) {
+            if (agent.presence.online == online && selector.value().matches(agent.labels)) {
                 ids.push_back(id);
             }
         }
@@ -540,7 +490,7 @@ int cmd_rollout_start(Session& s) {
             RolloutAgent agent;
             agent.batch = b;
             agent.platform = fleet.at(id).platform;
-            agent.from = fleet.at(id).installed;
+            agent.from = fleet.at(id).installed(r.component);
             r.agents[id] = agent;
         }
     }
@@ -577,9 +527,9 @@ int cmd_rollout_start(Session& s) {
                        printable(id), printable(a.platform),
                        a.from.empty() ? "-" : printable(a.from),
                        r.version.empty() ? "-" : r.version,
-                       skipped               ? "skipped: no artifact for its platform"
-                       : fleet.at(id).online ? ""
-                                             : "offline: pending"});
+                       skipped                        ? "skipped: no artifact for its platform"
+                       : fleet.at(id).presence.online ? ""
+                                                      : "offline: pending"});
         }
         table.print(s.out());
         return kOk;

@@ -1,5 +1,5 @@
 // lucidctl's verbs, one function each, grouped by file: commands.cpp (dispatch, status,
-// config, refresh, ping), agents.cpp (agents, prune, forget, watch), plugin.cpp
+// config, refresh, ping), agents.cpp (agents, fleet, prune, forget, watch), plugin.cpp
 // (list, info, start/stop/..., uninstall, inspect), install.cpp (install), fleet.cpp
 // (artifact, desired).
 // Each returns the exit code; errors are thrown (session.hpp).
@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 
+#include "contract/label_selector.hpp"
+#include "lucidctl/fleet_view.hpp"
 #include "lucidctl/session.hpp"
 
 namespace lucid::host::ctl {
@@ -19,7 +21,11 @@ const std::string& arg(const CtlOptions& o, std::size_t index, const char* what)
 void expect_args(const CtlOptions& o, std::size_t count);
 
 int cmd_agents(Session& s);
+int cmd_fleet(Session& s);  // counts by version and state (= agents --summary)
 int cmd_watch(Session& s);
+
+// Every agent on the broker (fleet_view.hpp), of those `selector` picks by their labels.
+Fleet read_fleet(Session& s, const std::optional<contract::LabelSelector>& selector = std::nullopt);
 
 int cmd_plugin_list(Session& s);
 int cmd_plugin_info(Session& s);

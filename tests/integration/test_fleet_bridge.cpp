@@ -43,8 +43,8 @@ TEST_CASE("a rollout from the central broker reaches agents on a bridged site br
     Process lucidctl;
     TempDir dir;
     fleet.client->clear();
-    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v2.path.string(), "--select",
-                    "site=remote", "--canary", "1", "--batch", "50%", "--timeout", "60"},
+    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v2.path.string(), "--select", "site=remote",
+                    "--canary", "1", "--batch", "50%", "--timeout", "60"},
                    {{"LUCID_MQTT_URL", central.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
                    dir.path() / "lucidctl.log");
     const std::string offline_id = fleet.agent(9).agent_id();
@@ -53,8 +53,7 @@ TEST_CASE("a rollout from the central broker reaches agents on a bridged site br
             if (m.topic.rfind("lucid/rollouts/", 0) != 0 || m.payload.empty()) return false;
             auto doc = m.json();
             return doc["agents"].IsObject() && doc["agents"].HasMember(offline_id.c_str()) &&
-                   std::string(doc["agents"][offline_id.c_str()]["state"].GetString()) ==
-                       "pending";
+                   std::string(doc["agents"][offline_id.c_str()]["state"].GetString()) == "pending";
         },
         std::chrono::seconds(60));
     REQUIRE_MESSAGE(waiting, lucidctl.log());

@@ -60,6 +60,66 @@ TEST_CASE("agents: sorted by id, with last seen and a reported conflict") {
     CHECK(std::string(json[2]["last_seen"].GetString()) == "2020-01-02T03:04:05.000Z");
 }
 
+TEST_CASE("agents shows health and components, sorts, and fleet counts across the selection") {
+    Broker broker;
+    broker.start();
+    MqttClient client(broker.port());
+    client.subscribe("lucid/agents/#");
+    AgentHarness gone{broker, "f-a"};   // first by id, offline
+    AgentHarness busy{broker, "f-b"};   // echo installed
+    AgentHarness other{broker, "f-c"};  // another site
+    gone.start({{"LUCID_LABELS", "site=x"}});
+    busy.start({{"LUCID_LABELS", "site=x"}});
+    other.start({{"LUCID_LABELS", "site=y"}});
+    REQUIRE(wait_online(client, gone));
+    REQUIRE(wait_online(client, busy));
+    REQUIRE(wait_online(client, other));
+    REQUIRE(gone.stop(SIGTERM) == 0);
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", broker.url()},
+                                                 {"LUCID_AGENT_ID", "f-b"}};
+    const auto install = run_ctl({"plugin", "install", LUCID_ITEST_ECHO_1_0}, env);
+    REQUIRE_MESSAGE(install.code == 0, install.output);
+
+    const auto table = run_ctl({"agents", "--select", "site=x"}, env);
+    CHECK_MESSAGE(table.code == 0, table.output);
+    CHECK(table.has("HEALTH"));
+    CHECK(table.has("COMPONENTS"));
+    CHECK_FALSE(table.has("f-c"));
+    const auto row = table.output.substr(table.output.find("f-b"));
+    CHECK_MESSAGE(row.find("running") < row.find('\n'), table.output);
+    CHECK_MESSAGE(row.find("  1  ") < row.find('\n'), table.output);  // one component
+
+    // Online first: f-b before f-a, which the id order has the other way round.
+    const auto by_state = run_ctl({"agents", "--select", "site=x", "--sort", "state"}, env);
+    CHECK(by_state.output.find("f-b") < by_state.output.find("f-a"));
+    const auto bad_sort = run_ctl({"agents", "--sort", "stat"}, env);
+    CHECK(bad_sort.code == 2);
+    CHECK_MESSAGE(bad_sort.has("unknown --sort key 'stat' (did you mean 'state'?)"),
+                  bad_sort.output);
+
+    auto listed = run_ctl({"--json", "agents", "--sort", "components"}, env).json();
+    REQUIRE(listed.IsArray());
+    REQUIRE(listed.Size() == 3);
+    CHECK(std::string(listed[0]["agent_id"].GetString()) == "f-b");
+    CHECK(std::string(listed[0]["components"]["echo"]["version"].GetString()) == "1.0.0");
+    CHECK(std::string(listed[0]["health"].GetString()) == "running");
+
+    const auto fleet = run_ctl({"fleet", "--select", "site=x"}, env);
+    CHECK_MESSAGE(fleet.code == 0, fleet.output);
+    CHECK_MESSAGE(fleet.has("2 agent(s): 1 online, 1 offline, 0 degraded"), fleet.output);
+    CHECK(fleet.has("AGENT VERSION"));
+    CHECK(fleet.has("DESIRED STATE"));
+    auto summary = run_ctl({"--json", "agents", "--summary"}, env).json();
+    CHECK(summary["agents"].GetUint() == 3);
+    CHECK(summary["online"].GetUint() == 2);
+    REQUIRE(summary["components"].Size() == 1);
+    CHECK(std::string(summary["components"][0]["component"].GetString()) == "echo");
+    CHECK(std::string(summary["components"][0]["state"].GetString()) == "running");
+    CHECK(summary["components"][0]["agents"].GetUint() == 1);
+    CHECK(summary["deployments"]["none"].GetUint() == 3);
+    CHECK(run_ctl({"fleet", "--sort", "state"}, env).code == 2);
+}
+
 TEST_CASE("agents --prune and agents forget clear agents gone for good, not live ones") {
     Broker broker;
     broker.start();
