@@ -114,7 +114,8 @@ Fleet fleet_from_retained(const std::string& topic_root,
             continue;
         }
         FleetAgent& agent = it->second;
-        agent.presence = agent_presence(parse_object(agent.status_payload), state_ts[it->first], now);
+        agent.presence =
+            agent_presence(parse_object(agent.status_payload), state_ts[it->first], now);
         ++it;
     }
     return fleet;

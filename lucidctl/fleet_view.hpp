@@ -75,9 +75,9 @@ struct FleetSummary {
     };
     std::size_t agents = 0;
     std::size_t online = 0;
-    std::size_t degraded = 0;  // online and core/state degraded
-    std::vector<VersionCount> versions;                      // newest first
-    std::vector<ComponentCount> components;                  // by id, newest version first
+    std::size_t degraded = 0;                                      // online and core/state degraded
+    std::vector<VersionCount> versions;                            // newest first
+    std::vector<ComponentCount> components;                        // by id, newest version first
     std::vector<std::pair<std::string, std::size_t>> deployments;  // by state name
 };
 FleetSummary summarize(const Fleet& fleet);

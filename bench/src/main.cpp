@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
         {6, "install", run_install},
         {7, "reconnect", [](BenchEnv& e, Broker&) { run_reconnect(e); }},
         {8, "scale", run_scale},
+        {9, "fleet", [](BenchEnv& e, Broker&) { run_fleet(e); }},
     };
     bool complete = true;
     {

@@ -47,6 +47,7 @@ class Broker {
     ~Broker();
 
     int port() const { return port_; }
+    pid_t pid() const { return process_.pid(); }
     std::string url() const {
         return (tls_ ? "mqtts://127.0.0.1:" : "mqtt://127.0.0.1:") + std::to_string(port_);
     }
