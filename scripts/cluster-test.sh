@@ -92,8 +92,8 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# lucidctl always on node B; the agents are on node A.
-ctl() { "$ctl_bin" --url "mqtt://127.0.0.1:$port_b" "$@"; }
+# lucidctl always on node B; the agents are on node A. timeout: a hung lucidctl fails the run.
+ctl() { timeout 120 "$ctl_bin" --url "mqtt://127.0.0.1:$port_b" "$@"; }
 
 check_prerequisites() {
     phase "prerequisites (packages, build, npm ci)"
@@ -232,8 +232,7 @@ run_rollout() {
     local name=$1
     shift
     rollout_code=0
-    timeout 180 "$ctl_bin" --url "mqtt://127.0.0.1:$port_b" rollout start "$@" \
-        >"$work/$name.out" 2>&1 || rollout_code=$?
+    ctl rollout start "$@" >"$work/$name.out" 2>&1 || rollout_code=$?
     cat "$work/$name.out"
 }
 
@@ -249,8 +248,8 @@ saw_every_agent() {
 first_rollout() {
     phase "rollout of echo from node B"
     run_rollout rollout1 "$echo_so" --select "$selector" --canary 1 --batch 50% --timeout 60
-    [ "$rollout_code" -eq 0 ] || fail "rollout start exited $rollout_code (expected 0)"
     saw_every_agent rollout1
+    [ "$rollout_code" -eq 0 ] || fail "rollout start exited $rollout_code (expected 0)"
     local id
     for id in "${agent_ids[@]}"; do
         runs_component "$id" echo || { failing_agent=$id; fail "$id does not run echo 1.0.0"; }
@@ -284,8 +283,8 @@ stopped_agent_rollout() {
     wait_for 30 "$late offline in 'lucidctl agents' on node B" agent_offline "$late"
     # A short --timeout: it is also how long lucidctl waits for the pending agent at the end.
     run_rollout rollout2 "$cpu_so" --select "$selector" --canary 1 --batch 50% --timeout 15
-    [ "$rollout_code" -eq 4 ] || fail "rollout start exited $rollout_code (expected 4, $late pending)"
     saw_every_agent rollout2 "$late"
+    [ "$rollout_code" -eq 4 ] || fail "rollout start exited $rollout_code (expected 4, $late pending)"
     grep -q "still pending: $late" "$work/rollout2.out" || fail "the rollout does not list $late as still pending"
     local rollout_id
     rollout_id=$(sed -n 's/^rollout \([a-z0-9-]*\): .*/\1/p' "$work/rollout2.out" | head -n 1)
@@ -298,7 +297,7 @@ stopped_agent_rollout() {
     runs_component "$late" cpu || { failing_agent=$late; fail "$late does not run cpu 1.0.0"; }
     pass "$late back on node A applied its retained desired revision $revision (cpu 1.0.0) on its own"
     local out code=0
-    out=$(timeout 120 "$ctl_bin" --url "mqtt://127.0.0.1:$port_b" rollout resume "$rollout_id" --timeout 30 2>&1) || code=$?
+    out=$(ctl rollout resume "$rollout_id" --timeout 30 2>&1) || code=$?
     echo "$out"
     [ "$code" -eq 0 ] || fail "rollout resume $rollout_id exited $code (expected 0)"
     pass "rollout resume $rollout_id from node B finishes converged (exit 0)"
