@@ -27,7 +27,8 @@ cd "$(dirname "$0")/.."
 build_arg=${1:-${LUCID_BUILD_DIR:-build}}
 # The agents and lucidctl must see only what this script sets: a LUCID_* variable or the earlier
 # agent's MQTT_* of the caller's shell would point them elsewhere.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(LUCID_|MQTT_HOST$|MQTT_PORT$|AGENT_USERNAME$|AGENT_PASSWORD$)' || true)
+while IFS= read -r name; do unset "$name"; done < <(compgen -e \
+    | grep -E '^(LUCID_|MQTT_HOST$|MQTT_PORT$|AGENT_USERNAME$|AGENT_PASSWORD$)' || true)
 
 agent_count=5
 agent_ids=()
