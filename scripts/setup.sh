@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build, the tests and the demo need, and nothing else.
 # Safe to run again: when everything is present it does not touch apt at all.
+#
+#   scripts/setup.sh [PACKAGE...]   also the given packages (what only one script needs, e.g.
+#                                   scripts/cluster-test.sh's redis-server)
 set -euo pipefail
 
 packages=(
@@ -11,6 +14,7 @@ packages=(
     python3
     systemd util-linux openssl
     clang libclang-rt-14-dev
+    "$@"
 )
 
 missing=()
