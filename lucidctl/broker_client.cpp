@@ -225,24 +225,44 @@ std::vector<ReceivedMessage> BrokerClient::retained(
 
 std::vector<ReceivedMessage> BrokerClient::retained(
     const std::vector<std::string>& filters, std::chrono::steady_clock::time_point deadline) {
+    static const std::string kVersionTopic = "$SYS/broker/version";
     const std::string marker = "lucidctl/marker/" + client_id_;
+    const bool ask_version = !ordered_retained_.has_value();
     for (const auto& filter : filters) subscribe(filter);
+    // A broker whose ACL hides $SYS simply does not answer: the quiet period then applies.
+    if (ask_version) subscribe(kVersionTopic);
     subscribe(marker);
     publish(marker, "");
     std::vector<ReceivedMessage> found;
     // Live messages (a report the caller waits for next) arrive meanwhile: they are kept for
     // the caller's next wait_for, not dropped with the retained ones read here.
     std::vector<ReceivedMessage> live;
+    bool mosquitto = false;
+    const auto keep = [&](ReceivedMessage&& message) {
+        if (message.topic == kVersionTopic) {
+            mosquitto = message.payload.rfind("mosquitto", 0) == 0;
+        } else if (!message.retain) {
+            live.push_back(std::move(message));
+        } else if (!message.payload.empty()) {
+            found.push_back(std::move(message));
+        }
+    };
     while (true) {
         auto message = wait_for([](const ReceivedMessage&) { return true; }, deadline);
         if (!message) {
             throw BrokerUnreachable("timed out reading retained messages of " + filters.front());
         }
         if (message->topic == marker) break;
-        if (!message->retain) {
-            live.push_back(std::move(*message));
-        } else if (!message->payload.empty()) {
-            found.push_back(std::move(*message));
+        keep(std::move(*message));
+    }
+    if (ask_version) ordered_retained_ = mosquitto;
+    if (!*ordered_retained_) {
+        while (true) {
+            const auto quiet_until = std::min(deadline, std::chrono::steady_clock::now() +
+                                                            kRetainedQuiet);
+            auto message = wait_for([](const ReceivedMessage&) { return true; }, quiet_until);
+            if (!message) break;
+            keep(std::move(*message));
         }
     }
     std::lock_guard<std::mutex> lock(mutex_);

@@ -68,10 +68,13 @@ class BrokerClient {
         const std::function<bool(const ReceivedMessage&)>& accept,
         std::chrono::steady_clock::time_point deadline);
 
-    // Every retained message currently stored under `filter`. Ends without guessing a quiet
-    // period: after subscribing, a marker is published on a private topic; the broker delivers
-    // the retained messages of a subscription before anything published after it, so when the
-    // marker comes back the retained set is complete.
+    // Every retained message currently stored under `filter`. After subscribing, a marker is
+    // published on a private topic. mosquitto delivers the retained messages of a subscription
+    // before anything published after it, so there the marker coming back ends the set. MQTT
+    // 3.1.1 does not promise that order, and other brokers break it (aedes streams retained
+    // messages from its store after the SUBACK, so the marker overtakes them): unless the
+    // broker said it is mosquitto (`$SYS/broker/version`, read with the first call), the set
+    // ends once no message came for kRetainedQuiet after the marker.
     std::vector<ReceivedMessage> retained(const std::string& filter,
                                           std::chrono::steady_clock::time_point deadline);
     // The same for several filters at once (one marker round trip for all).
@@ -79,6 +82,10 @@ class BrokerClient {
                                           std::chrono::steady_clock::time_point deadline);
 
     std::chrono::milliseconds timeout() const { return timeout_; }
+
+    // How long the retained set must stay quiet after the marker on a broker that may deliver
+    // retained messages late.
+    static constexpr std::chrono::milliseconds kRetainedQuiet{300};
 
   private:
     static void on_connect(mosquitto*, void* self, int rc);
@@ -103,6 +110,9 @@ class BrokerClient {
     std::set<int> acked_;
     int connack_ = -1;
     bool disconnected_ = false;  // the connection ended before the CONNACK (e.g. TLS refused)
+    // Whether the broker delivers retained messages before later ones (it is mosquitto);
+    // nullopt until the first retained() read asked.
+    std::optional<bool> ordered_retained_;
 };
 
 }  // namespace lucid::host::ctl

@@ -7,6 +7,7 @@
 #   scripts/test.sh -R registry        extra arguments go to ctest, and only ctest runs (a
 #                                      quick subset; -N builds and lists without running)
 # then, without arguments: scripts/operator-smoke.sh (the operator's path, about 20 s),
+# scripts/cluster-test.sh (the fleet on a two-node aedes cluster, about 45 s),
 # scripts/fuzz.sh --ci (every fuzz target for 10 seconds) and scripts/tsan.sh (the threaded
 # parts under ThreadSanitizer in build-tsan/)
 set -euo pipefail
@@ -38,6 +39,9 @@ fi
 # The operator's path end to end (service install, the service user, reload, signatures).
 scripts/operator-smoke.sh "$build_dir"
 part_done "operator-smoke"
+# The fleet against a two-node aedes cluster sharing Redis (npm packages cached in the build).
+scripts/cluster-test.sh "$build_dir"
+part_done "broker cluster (aedes + Redis)"
 # 10 s of each libFuzzer target (clang build in build-fuzz/; about 80 s on 2 cores from scratch).
 scripts/fuzz.sh --ci
 part_done "fuzzing (build and 10 s per target)"
