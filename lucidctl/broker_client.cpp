@@ -258,8 +258,8 @@ std::vector<ReceivedMessage> BrokerClient::retained(
     if (ask_version) ordered_retained_ = mosquitto;
     if (!*ordered_retained_) {
         while (true) {
-            const auto quiet_until = std::min(deadline, std::chrono::steady_clock::now() +
-                                                            kRetainedQuiet);
+            const auto quiet_until =
+                std::min(deadline, std::chrono::steady_clock::now() + kRetainedQuiet);
             auto message = wait_for([](const ReceivedMessage&) { return true; }, quiet_until);
             if (!message) break;
             keep(std::move(*message));

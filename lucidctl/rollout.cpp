@@ -3,8 +3,12 @@
 // rollout whose lucidctl stopped (Ctrl-C, a closed laptop) is `paused` there and `rollout resume`
 // continues it from any machine. Each agent is changed by writing its desired state (contract
 // §4.11) and followed through its core/deployment.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <iomanip>
 #include <ostream>
 #include <random>
@@ -19,6 +23,7 @@
 #include "install/plugin_manifest.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucidctl/rollout_plan.hpp"
+#include "lucidctl/rollout_view.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -34,6 +39,10 @@ constexpr std::uint64_t kDefaultTimeoutS = 600;
 
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_interrupt(int) { g_interrupted = 1; }
+
+// The view of the rollout this process drives, while drive() runs (one rollout per process,
+// like the interrupt flag); before it, lines go out plain.
+RolloutView* g_view = nullptr;
 
 std::string now_text() { return contract::utc_timestamp(contract::Clock::now()); }
 
@@ -71,6 +80,7 @@ std::uint64_t next_revision(const FleetAgent& agent) {
 }
 
 void save(Session& s, Rollout& r) {
+    if (g_view) g_view->show(r);
     r.updated_at = now_text();
     s.client().publish(rollouts_prefix(s) + r.id, rollout_json(r), true);
 }
@@ -97,9 +107,46 @@ Rollout stored_rollout(Session& s, const std::string& id) {
     return std::move(r.value());
 }
 
+// A line a person needs (a failure, an offline agent, a rollback), shown as it comes.
 void say(Session& s, const std::string& line) {
-    if (!s.json()) s.out() << line << std::endl;
+    if (g_view) {
+        g_view->event(printable(line));
+    } else if (!s.json()) {
+        s.out() << printable(line) << std::endl;
+    }
 }
+
+// A routine step (an agent written or converged): in plain output only; a terminal shows it in
+// the batch's bar.
+void detail(Session& s, const std::string& line) {
+    if (g_view) {
+        g_view->detail(printable(line));
+    } else if (!s.json()) {
+        s.out() << printable(line) << std::endl;
+    }
+}
+
+// How drive() shows the rollout: nothing with --json, a live block on a terminal (stdout, and
+// TERM not dumb), plain lines otherwise; the block is cut to the terminal's width.
+struct ViewScope {
+    RolloutView view;
+    explicit ViewScope(Session& s) : view(s.out(), mode(s), columns()) { g_view = &view; }
+    ~ViewScope() { g_view = nullptr; }
+    ViewScope(const ViewScope&) = delete;
+    ViewScope& operator=(const ViewScope&) = delete;
+
+    static RolloutView::Mode mode(Session& s) {
+        if (s.json()) return RolloutView::Mode::quiet;
+        const char* term = std::getenv("TERM");
+        const bool dumb = term == nullptr || std::string(term) == "dumb";
+        return ::isatty(STDOUT_FILENO) && !dumb ? RolloutView::Mode::live
+                                                : RolloutView::Mode::plain;
+    }
+    static std::size_t columns() {
+        winsize size{};
+        return ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 ? size.ws_col : 0;
+    }
+};
 
 // Writes the rollout's desired document for one agent (or marks it skipped).
 void write_agent(Session& s, Rollout& r, const std::string& id, const FleetAgent* seen) {
@@ -125,8 +172,17 @@ void write_agent(Session& s, Rollout& r, const std::string& id, const FleetAgent
     agent.digest = install::sha256_hex(doc);
     s.client().publish(desired_topic, doc, true);
     agent.state = known.presence.online ? state::kApplying : state::kPending;
-    say(s, "  " + id + (known.presence.online ? " writing revision " : " offline, revision ") +
-               std::to_string(agent.revision) + (known.presence.online ? "" : " waits for it"));
+    const std::string line =
+        "  " + id + (known.presence.online ? " writing revision " : " offline, revision ") +
+        std::to_string(agent.revision) + (known.presence.online ? "" : " waits for it");
+    known.presence.online ? detail(s, line) : say(s, line);
+}
+
+// An agent settled: a failure is shown as it comes, a convergence only in plain output.
+void settled_line(Session& s, const std::string& id, const RolloutAgent& agent) {
+    const std::string line =
+        "  " + id + " " + agent.state + (agent.error.empty() ? "" : ": " + agent.error);
+    agent.state == state::kConverged ? detail(s, line) : say(s, line);
 }
 
 // A settled deployment of the revision written to `agent`: converged or failed, with the error.
@@ -155,7 +211,7 @@ void absorb(Session& s, Rollout& r, const Fleet& fleet) {
         if (auto done = settled(agent, *it->second.deployment)) {
             agent.state = done->first ? state::kConverged : state::kFailed;
             agent.error = done->second;
-            say(s, "  " + id + " " + agent.state + (agent.error.empty() ? "" : ": " + agent.error));
+            settled_line(s, id, agent);
         }
     }
 }
@@ -210,7 +266,7 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
         if (!done) continue;
         agent.state = done->first ? state::kConverged : state::kFailed;
         agent.error = done->second;
-        say(s, "  " + id + " " + agent.state + (agent.error.empty() ? "" : ": " + agent.error));
+        settled_line(s, id, agent);
         save(s, r);
     }
     for (auto& [id, a] : r.agents) {
@@ -287,6 +343,7 @@ int stopped(Session& s, Rollout& r) {
 
 // Runs the rollout from its next batch to the end.
 int drive(Session& s, Rollout& r) {
+    ViewScope scope(s);
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     const std::string& root = s.target().topic_root;
@@ -301,8 +358,8 @@ int drive(Session& s, Rollout& r) {
         const std::size_t b = r.next_batch;
         const auto fleet = read_fleet(s);
         absorb(s, r, fleet);
-        say(s, "batch " + std::to_string(b + 1) + "/" + std::to_string(r.batches.size()) +
-                   (b == 0 && r.canary > 0 ? " (canary)" : "") + ":");
+        detail(s, "batch " + std::to_string(b + 1) + "/" + std::to_string(r.batches.size()) +
+                      (b == 0 && r.canary > 0 ? " (canary)" : "") + ":");
         for (const auto& id : r.batches[b]) {
             auto& agent = r.agents[id];
             if (agent.state != state::kWaiting) continue;  // written before a pause

@@ -34,8 +34,8 @@ std::string count_text(double n) {
 // What a phase cost the broker.
 struct BrokerUse {
     double seconds = 0;
-    double rss_kib = 0;      // VmRSS growth
-    double publishes = 0;    // PUBLISH packets received + sent
+    double rss_kib = 0;    // VmRSS growth
+    double publishes = 0;  // PUBLISH packets received + sent
 };
 
 // The broker's PUBLISH counters, received + sent, counting everything before the call. $SYS
@@ -65,8 +65,12 @@ double publish_count(const Broker& broker) {
 class FleetRun {
   public:
     FleetRun(BenchEnv& env, Broker& broker, MqttClient& driver, int size)
-        : env_(env), broker_(broker), d_(driver), size_(size),
-          prefix_("f" + std::to_string(size)), dir_(env.dir("fleet-" + prefix_)) {}
+        : env_(env),
+          broker_(broker),
+          d_(driver),
+          size_(size),
+          prefix_("f" + std::to_string(size)),
+          dir_(env.dir("fleet-" + prefix_)) {}
 
     ~FleetRun() {
         for (auto& a : agents_) a.signal(SIGTERM);
@@ -78,7 +82,9 @@ class FleetRun {
         for (const auto& id : ids_) d_.subscribe(agent_topic(id, "status"));
         for (const auto& id : ids_) {
             // One inotify instance per drop-in directory would exhaust the user's 128.
-            AgentSpec spec{id, dir_ / id / "data", {},
+            AgentSpec spec{id,
+                           dir_ / id / "data",
+                           {},
                            {{"LUCID_DROPIN", "off"}, {"LUCID_LABELS", "bench=" + prefix_}}};
             fs::create_directories(spec.data_dir);
             agents_.push_back(start_agent(env_, broker_, spec));
@@ -96,10 +102,10 @@ class FleetRun {
 
     // The artifact on the broker through lucidctl, as an operator does; its broker source.
     void publish_artifact() {
-        auto [code, out] = run_to_completion({env_.paths.lucidctl.string(), "--url",
-                                              broker_.url(), "--json", "artifact", "publish",
-                                              env_.paths.echo_plugin.string()},
-                                             {{"LUCID_ENV_FILE", "/dev/null"}});
+        auto [code, out] =
+            run_to_completion({env_.paths.lucidctl.string(), "--url", broker_.url(), "--json",
+                               "artifact", "publish", env_.paths.echo_plugin.string()},
+                              {{"LUCID_ENV_FILE", "/dev/null"}});
         if (code != 0) throw std::runtime_error("lucidctl artifact publish failed: " + out);
         const auto at = out.find("\"source\":");
         const auto end = out.find('}', at);
@@ -120,8 +126,8 @@ class FleetRun {
                 for (std::size_t i = 0; i < batch; ++i, ++next) {
                     const std::string rid = next_request_id("fleet-install");
                     d_.publish(agent_topic(ids_[next], "core/cmd/components/install"),
-                               R"({"request_id":")" + rid +
-                                   R"(","component_id":"echo","source":)" + source_ + "}");
+                               R"({"request_id":")" + rid + R"(","component_id":"echo","source":)" +
+                                   source_ + "}");
                     sent.emplace_back(ids_[next], rid);
                 }
                 for (const auto& [id, rid] : sent) expect_ok(id, "install", rid);
@@ -147,8 +153,9 @@ class FleetRun {
                  env_.paths.echo_plugin.string(), "--select", "bench=" + prefix_, "--canary", "1",
                  "--batch", "10%", "--timeout", "300"},
                 {{"LUCID_ENV_FILE", "/dev/null"}});
-            if (code != 0) throw std::runtime_error("rollout failed (" + std::to_string(code) +
-                                                    "): " + out.substr(out.size() > 2000 ? out.size() - 2000 : 0));
+            if (code != 0)
+                throw std::runtime_error("rollout failed (" + std::to_string(code) + "): " +
+                                         out.substr(out.size() > 2000 ? out.size() - 2000 : 0));
         });
     }
 
@@ -167,8 +174,8 @@ class FleetRun {
         const auto r = d_.wait_for(agent_topic(id, "core/evt/components/" + action + "_result"),
                                    with_request_id(rid), std::chrono::seconds(120));
         if (!r || !true_field(r->payload, "ok")) {
-            throw std::runtime_error(action + " on " + id + " failed: " +
-                                     (r ? r->payload : std::string("no answer")));
+            throw std::runtime_error(action + " on " + id +
+                                     " failed: " + (r ? r->payload : std::string("no answer")));
         }
     }
 
@@ -211,11 +218,12 @@ void rollout_scale(BenchEnv& env, Broker& broker, MqttClient& driver, int size) 
     run.uninstall_all();
     const BrokerUse rollout = run.rollout();
     const std::string n = std::to_string(size);
-    env.report.add({"9 fleet", "rollout converging " + n + " agents", format_duration(rollout.seconds),
-                    format_duration(floor.seconds), format_ratio(rollout.seconds, floor.seconds),
-                    "floor: the same broker-source installs sent directly, canary then 10% "
-                    "batches; " + n + " agents online " + format_duration(start_s) +
-                        " after the first exec"});
+    env.report.add(
+        {"9 fleet", "rollout converging " + n + " agents", format_duration(rollout.seconds),
+         format_duration(floor.seconds), format_ratio(rollout.seconds, floor.seconds),
+         "floor: the same broker-source installs sent directly, canary then 10% "
+         "batches; " +
+             n + " agents online " + format_duration(start_s) + " after the first exec"});
     env.report.add({"9 fleet", "broker PUBLISH packets per agent, " + n,
                     count_text(rollout.publishes / size), count_text(floor.publishes / size),
                     format_ratio(rollout.publishes, floor.publishes),
@@ -234,8 +242,9 @@ void select_scale(BenchEnv& env, Broker& broker, MqttClient& driver) {
         const std::string id = "s-" + std::to_string(i);
         driver.publish_nowait(root + "/" + id + "/status",
                               R"({"ts":"2026-11-30T00:00:00.000Z","state":"online","agent_id":")" +
-                                  id + R"(","version":"1.0.0","session":1,)"
-                                       R"("connected_since":"2026-11-30T00:00:00.000Z"})",
+                                  id +
+                                  R"(","version":"1.0.0","session":1,)"
+                                  R"("connected_since":"2026-11-30T00:00:00.000Z"})",
                               1, true);
         driver.publish_nowait(root + "/" + id + "/core/metadata",
                               std::string(R"({"labels":{"site":")") + (i % 2 ? "a" : "b") +
@@ -249,10 +258,10 @@ void select_scale(BenchEnv& env, Broker& broker, MqttClient& driver) {
     const int reps = std::max(3, env.samples(5));
     for (int i = 0; i < reps; ++i) {
         const auto t0 = Clock::now();
-        auto [code, out] = run_to_completion(
-            {env.paths.lucidctl.string(), "--url", broker.url(), "--root", root, "--json",
-             "agents", "--select", "site=a"},
-            {{"LUCID_ENV_FILE", "/dev/null"}});
+        auto [code, out] =
+            run_to_completion({env.paths.lucidctl.string(), "--url", broker.url(), "--root", root,
+                               "--json", "agents", "--select", "site=a"},
+                              {{"LUCID_ENV_FILE", "/dev/null"}});
         ctl_s.push_back(seconds_between(t0, Clock::now()));
         if (code != 0) throw std::runtime_error("lucidctl agents --select failed: " + out);
         listed = 0;

@@ -119,3 +119,30 @@ TEST_CASE("rollout: offline agents are pending and converge when they return; Ct
     CHECK(again.code == 2);
     CHECK(again.has("is converged: nothing to resume"));
 }
+
+TEST_CASE("rollout on a terminal: bars redrawn in place, no routine lines; plain lines otherwise") {
+    Fleet fleet({{"rt-1", "tty=y"}, {"rt-2", "tty=y"}, {"rt-3", "tty=y"}});
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    // script(1) gives lucidctl a pseudo-terminal, as an operator's shell does.
+    const std::string command = std::string(LUCIDCTL_BIN) + " rollout start '" + v1.path.string() +
+                                "' --select tty=y --batch 1 --timeout 60";
+    auto [code, output] = run_to_completion({"/usr/bin/script", "-qec", command, "/dev/null"},
+                                            {{"LUCID_MQTT_URL", fleet.broker.url()},
+                                             {"LUCID_ENV_FILE", "/dev/null"},
+                                             {"TERM", "xterm"},
+                                             {"PATH", "/usr/bin:/bin"}});
+    CHECK_MESSAGE(code == 0, output);
+    CHECK_MESSAGE(has_text(output, "\x1b[J"), output);  // the block redrawn in place
+    CHECK_MESSAGE(has_text(output, "batch 3/3"), output);
+    CHECK_MESSAGE(has_text(output, "3 agent(s): 3 converged, 0 failed"), output);
+    CHECK_MESSAGE(has_text(output, "converged (3 converged, 0 failed"), output);
+    CHECK_FALSE(has_text(output, "writing revision"));  // shown by the bars instead
+
+    // Not a terminal: the plain lines a script reads, as before.
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    auto plain =
+        fleet.rig->ctl({"rollout", "start", v2.path.string(), "--select", "tty=y", "--batch", "1"});
+    CHECK_MESSAGE(plain.code == 0, plain.output);
+    CHECK(plain.has("writing revision"));
+    CHECK_FALSE(plain.has("\x1b["));
+}
