@@ -227,6 +227,20 @@ Fleet read_fleet(Session& s, const std::optional<contract::LabelSelector>& selec
     return fleet;
 }
 
+Fleet read_agents(Session& s, const std::vector<std::string>& ids) {
+    if (ids.empty()) return {};
+    const std::string& root = s.target().topic_root;
+    std::vector<std::string> filters;
+    for (const auto& id : ids) {
+        for (const auto& filter : fleet_filters(root)) {
+            // root/+/x → root/<id>/x
+            filters.push_back(root + "/" + id + filter.substr(root.size() + 2));
+        }
+    }
+    return fleet_from_retained(root, s.client().retained(filters, s.deadline()),
+                               SystemClock::now());
+}
+
 int cmd_agents(Session& s) {
     if (s.options().words.size() >= 2) {
         if (s.options().words[1] == "forget") return cmd_agents_forget(s);

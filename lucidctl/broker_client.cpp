@@ -186,6 +186,22 @@ void BrokerClient::subscribe(const std::string& filter, int qos) {
     }
 }
 
+void BrokerClient::subscribe(const std::vector<std::string>& filters) {
+    if (filters.empty()) return;
+    std::vector<char*> list;
+    for (const auto& f : filters) list.push_back(const_cast<char*>(f.c_str()));
+    int mid = 0;
+    if (mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(list.size()), list.data(), 1,
+                                     0, nullptr) != MOSQ_ERR_SUCCESS ||
+        !wait_ack(mid, std::chrono::steady_clock::now() + timeout_)) {
+        throw BrokerUnreachable("the broker did not accept the subscription to " +
+                                filters.front() +
+                                (filters.size() > 1 ? " and " + std::to_string(filters.size() - 1) +
+                                                          " other filter(s)"
+                                                    : std::string()));
+    }
+}
+
 void BrokerClient::publish(const std::string& topic, const std::string& payload, bool retain,
                            const std::function<void()>& waiting) {
     int mid = 0;
@@ -228,10 +244,11 @@ std::vector<ReceivedMessage> BrokerClient::retained(
     static const std::string kVersionTopic = "$SYS/broker/version";
     const std::string marker = "lucidctl/marker/" + client_id_;
     const bool ask_version = !ordered_retained_.has_value();
-    for (const auto& filter : filters) subscribe(filter);
+    std::vector<std::string> all = filters;
     // A broker whose ACL hides $SYS simply does not answer: the quiet period then applies.
-    if (ask_version) subscribe(kVersionTopic);
-    subscribe(marker);
+    if (ask_version) all.push_back(kVersionTopic);
+    all.push_back(marker);
+    subscribe(all);
     publish(marker, "");
     std::vector<ReceivedMessage> found;
     // Live messages (a report the caller waits for next) arrive meanwhile: they are kept for

@@ -56,6 +56,8 @@ class BrokerClient {
 
     // Subscribes and waits for the SUBACK, so nothing published afterwards is missed.
     void subscribe(const std::string& filter, int qos = 1);
+    // Several filters in one SUBSCRIBE (one round trip however many), QoS 1.
+    void subscribe(const std::vector<std::string>& filters);
     // Publishes at QoS 1 and waits for the PUBACK: the timeout, plus a second per MiB of
     // payload (an inline install of tens of MiB through a slow link). `waiting` is called
     // about every 250 ms meanwhile (progress for such an upload).

@@ -148,7 +148,15 @@ int cmd_desired_get(Session& s) {
 
 int cmd_desired_clear(Session& s) {
     s.client().publish(desired_topic(s), "", true);
-    if (!s.json()) {
+    if (s.json()) {
+        // Scripts get JSON on success too, not an empty line to guess from.
+        rapidjson::Document doc(rapidjson::kObjectType);
+        auto& a = doc.GetAllocator();
+        doc.AddMember("ok", true, a);
+        doc.AddMember("agent_id", rapidjson::Value(s.target().agent_id, a), a);
+        doc.AddMember("cleared", rapidjson::Value(desired_topic(s), a), a);
+        s.out() << contract::to_json(doc) << "\n";
+    } else {
         s.out() << "desired state of " << s.target().agent_id
                 << " cleared: its components stay as they are\n";
     }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <functional>
 #include <cstdlib>
 #include <iomanip>
 #include <ostream>
@@ -279,11 +280,28 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
     return true;
 }
 
+// The ids of the agents `keep` says yes to.
+std::vector<std::string> ids_where(const Rollout& r,
+                                   const std::function<bool(const RolloutAgent&)>& keep) {
+    std::vector<std::string> ids;
+    for (const auto& [id, a] : r.agents) {
+        if (keep(a)) ids.push_back(id);
+    }
+    return ids;
+}
+
+// Written, not settled yet.
+bool unsettled(const RolloutAgent& a) {
+    return a.state == state::kApplying || a.state == state::kPending;
+}
+
 // Restores the desired state the changed agents had before the rollout, each under a revision
 // above every one it knows (another rollout may have written since). Their state and error stay:
 // why an agent failed is what an operator needs afterwards.
 void roll_back(Session& s, Rollout& r) {
-    const auto fleet = read_fleet(s);
+    const auto fleet = read_agents(s, ids_where(r, [](const RolloutAgent& a) {
+        return a.state != state::kWaiting && a.state != state::kSkipped && !a.rolled_back;
+    }));
     for (auto& [id, a] : r.agents) {
         if (a.state == state::kWaiting || a.state == state::kSkipped || a.rolled_back) continue;
         const std::string topic = s.target().topic_root + "/" + id + "/desired";
@@ -353,11 +371,17 @@ int drive(Session& s, Rollout& r) {
     s.client().subscribe(rollouts_prefix(s) + r.id);
     r.state = "running";
     save(s, r);
+    // Reports that came while no lucidctl was driving (a resume); from here on they are
+    // followed live, and each batch reads only its own agents.
+    absorb(s, r, read_agents(s, ids_where(r, unsettled)));
     const auto timeout = std::chrono::seconds(r.timeout_s);
     while (r.next_batch < r.batches.size()) {
         const std::size_t b = r.next_batch;
-        const auto fleet = read_fleet(s);
-        absorb(s, r, fleet);
+        std::vector<std::string> to_write;
+        for (const auto& id : r.batches[b]) {
+            if (r.agents[id].state == state::kWaiting) to_write.push_back(id);
+        }
+        const auto fleet = read_agents(s, to_write);
         detail(s, "batch " + std::to_string(b + 1) + "/" + std::to_string(r.batches.size()) +
                       (b == 0 && r.canary > 0 ? " (canary)" : "") + ":");
         for (const auto& id : r.batches[b]) {
@@ -383,7 +407,7 @@ int drive(Session& s, Rollout& r) {
     if (r.count(state::kPending) > 0) {
         say(s, "waiting up to " + std::to_string(r.timeout_s) + " s for " +
                    std::to_string(r.count(state::kPending)) + " offline agent(s)");
-        absorb(s, r, read_fleet(s));
+        absorb(s, r, read_agents(s, ids_where(r, unsettled)));
         if (!follow(s, r, SIZE_MAX, SteadyClock::now() + timeout)) return stopped(s, r);
     }
     r.state = r.failures() > 0 ? "failed" : r.count(state::kPending) > 0 ? "pending" : "converged";
@@ -509,7 +533,8 @@ int cmd_rollout_start(Session& s) {
     r.selector = *selector_text;
     r.rollback = !command_switch(s.options(), "no-rollback");
     r.timeout_s = s.options().timeout_given
-                      ? static_cast<std::uint64_t>(s.options().timeout.count() / 1000)
+                      // Whole seconds, rounded up: --timeout 1.5 waits 2 s, never 1.
+                      ? static_cast<std::uint64_t>((s.options().timeout.count() + 999) / 1000)
                       : kDefaultTimeoutS;
     // Everything that can be refused is, before anything is published or written.
     for (const char* option : {"canary", "batch", "max-failures"}) {

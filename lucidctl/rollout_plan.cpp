@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "contract/json_fields.hpp"
 #include "contract/json_text.hpp"
 #include "contract/payloads.hpp"
 
@@ -16,15 +17,10 @@ using rapidjson::Value;
 
 Value text(const std::string& s, Document::AllocatorType& a) { return Value(s, a); }
 
-std::string string_at(const Value& object, const char* key) {
-    const auto it = object.FindMember(key);
-    if (it == object.MemberEnd() || !it->value.IsString()) return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
-}
+using contract::string_at;
 
 std::uint64_t uint_at(const Value& object, const char* key, std::uint64_t fallback = 0) {
-    const auto it = object.FindMember(key);
-    return it != object.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : fallback;
+    return contract::uint_at(object, key).value_or(fallback);
 }
 
 // A JSON object from text; a null Value when it is not one.

@@ -26,6 +26,9 @@ int cmd_watch(Session& s);
 
 // Every agent on the broker (fleet_view.hpp), of those `selector` picks by their labels.
 Fleet read_fleet(Session& s, const std::optional<contract::LabelSelector>& selector = std::nullopt);
+// The same for the agents `ids` only: what a rollout reads batch by batch, so that a batch costs
+// the broker its own agents' messages, not the whole fleet's.
+Fleet read_agents(Session& s, const std::vector<std::string>& ids);
 
 int cmd_plugin_list(Session& s);
 int cmd_plugin_info(Session& s);

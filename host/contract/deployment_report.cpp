@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "contract/json_fields.hpp"
 #include "contract/json_text.hpp"
 #include "contract/payloads.hpp"
 
@@ -21,18 +22,6 @@ Value text_or_null(std::string_view s, Document::AllocatorType& a) {
 
 Value revision_value(const std::optional<std::uint64_t>& revision) {
     return revision ? Value(*revision) : Value();
-}
-
-std::string string_at(const Value& object, const char* key) {
-    const auto it = object.FindMember(key);
-    if (it == object.MemberEnd() || !it->value.IsString()) return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::optional<std::uint64_t> revision_at(const Value& object, const char* key) {
-    const auto it = object.FindMember(key);
-    if (it == object.MemberEnd() || !it->value.IsUint64()) return std::nullopt;
-    return it->value.GetUint64();
 }
 
 }  // namespace
@@ -72,7 +61,7 @@ Expected<Deployment> parse_deployment(std::string_view payload) {
     if (Status parsed = parse_json_text(payload, doc); !parsed) return parsed.error();
     if (!doc.IsObject()) return Error{Errc::invalid, "not a JSON object"};
     Deployment d;
-    d.revision = revision_at(doc, "revision");
+    d.revision = uint_at(doc, "revision");
     d.state = string_at(doc, "state");
     if (d.state.empty()) return Error{Errc::invalid, "no 'state'"};
     d.platform = string_at(doc, "platform");
@@ -92,7 +81,7 @@ Expected<Deployment> parse_deployment(std::string_view payload) {
     }
     if (const auto it = doc.FindMember("rejected"); it != doc.MemberEnd() && it->value.IsObject()) {
         d.rejected =
-            Deployment::Rejected{revision_at(it->value, "revision"), string_at(it->value, "error")};
+            Deployment::Rejected{uint_at(it->value, "revision"), string_at(it->value, "error")};
     }
     return d;
 }

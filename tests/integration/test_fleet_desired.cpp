@@ -313,8 +313,9 @@ TEST_CASE("lucidctl artifact publish and desired set/status/get/clear, as an ope
     auto pending = rig.run({"desired", "set", file.string()});
     CHECK_MESSAGE(pending.code == 4, pending.output);
     CHECK(pending.has("applies revision 2 when it comes back"));
-    auto cleared = rig.run({"desired", "clear"});
+    auto cleared = rig.run({"--json", "desired", "clear"});
     CHECK(cleared.code == 0);
+    CHECK_MESSAGE(cleared.json()["ok"].GetBool(), cleared.output);  // JSON for scripts, not ""
     auto none = rig.run({"desired", "get"});
     CHECK(none.has("no desired state for"));
 }
