@@ -295,9 +295,16 @@ bool unsettled(const RolloutAgent& a) {
     return a.state == state::kApplying || a.state == state::kPending;
 }
 
+// "revision 7" of a desired document, "another document" when it has none readable.
+std::string desired_revision_text(const std::string& document) {
+    const auto doc = contract::parse_desired_document(document);
+    return doc ? "revision " + std::to_string(doc.value().revision) : "another document";
+}
+
 // Restores the desired state the changed agents had before the rollout, each under a revision
-// above every one it knows (another rollout may have written since). Their state and error stay:
-// why an agent failed is what an operator needs afterwards.
+// above every one it knows. An agent whose document is no longer the one this rollout wrote is
+// left alone (and says so). Their state and error stay: why an agent failed is what an operator
+// needs afterwards.
 void roll_back(Session& s, Rollout& r) {
     const auto fleet = read_agents(s, ids_where(r, [](const RolloutAgent& a) {
         return a.state != state::kWaiting && a.state != state::kSkipped && !a.rolled_back;
@@ -306,6 +313,19 @@ void roll_back(Session& s, Rollout& r) {
         if (a.state == state::kWaiting || a.state == state::kSkipped || a.rolled_back) continue;
         const std::string topic = s.target().topic_root + "/" + id + "/desired";
         const auto it = fleet.find(id);
+        // Someone wrote (or cleared) its desired state after this rollout did (another rollout,
+        // `desired set`): restoring the old document would undo that change, so it stays.
+        if (it != fleet.end() &&
+            (!it->second.desired || install::sha256_hex(*it->second.desired) != a.digest)) {
+            const std::string note =
+                "not rolled back: its desired state changed after this rollout wrote it (" +
+                (it->second.desired ? "now " + desired_revision_text(*it->second.desired)
+                                    : std::string("cleared")) +
+                ")";
+            a.error = a.error.empty() ? note : a.error + "; " + note;
+            say(s, "  " + id + " " + note);
+            continue;
+        }
         const std::uint64_t revision =
             std::max(a.revision + 1, it == fleet.end() ? 0 : next_revision(it->second));
         const auto doc = a.previous ? with_revision(*a.previous, revision) : std::nullopt;
@@ -364,6 +384,7 @@ int drive(Session& s, Rollout& r) {
     ViewScope scope(s);
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
+    std::signal(SIGHUP, on_interrupt);  // the terminal closed (a laptop lid, an ssh drop)
     const std::string& root = s.target().topic_root;
     // Live reports first: nothing written below can be missed.
     s.client().subscribe(root + "/+/core/deployment");

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <fstream>
 #include <memory>
 
 #include "fleet_rig.hpp"
@@ -145,4 +146,41 @@ TEST_CASE("rollout on a terminal: bars redrawn in place, no routine lines; plain
     CHECK_MESSAGE(plain.code == 0, plain.output);
     CHECK(plain.has("writing revision"));
     CHECK_FALSE(plain.has("\x1b["));
+}
+
+TEST_CASE("rollout abort leaves alone an agent whose desired state changed after the rollout") {
+    Fleet fleet({{"ra-1", "ab=y"}, {"ra-2", "ab=y"}});
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    Process lucidctl;
+    TempDir dir;
+    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v1.path.string(), "--select", "ab=y",
+                    "--batch", "1", "--timeout", "60"},
+                   {{"LUCID_MQTT_URL", fleet.broker.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
+                   dir.path() / "lucidctl.log");
+    auto after_canary = fleet.rig->client->take(
+        [](const Message& m) {
+            return m.topic.rfind("lucid/rollouts/", 0) == 0 && m.str("state") == "running" &&
+                   uint_field(m.payload, "next_batch") >= 1;
+        },
+        std::chrono::seconds(30));
+    REQUIRE_MESSAGE(after_canary, lucidctl.log());
+    const std::string id = after_canary->str("id");
+    const std::string canary = after_canary->json()["batches"][0][0].GetString();
+    lucidctl.signal(SIGHUP);  // the operator's terminal closed: paused, like Ctrl-C
+    CHECK(lucidctl.wait_exit(std::chrono::seconds(10)) == 130);
+    CHECK(fleet.rig->ctl({"rollout", "status", id}).has(": paused,"));
+
+    // The operator then changes the canary by hand; an abort must not undo that.
+    const auto file = dir.path() / "mine.json";
+    std::ofstream(file) << R"({"components":{}})";
+    auto mine = fleet.rig->ctl({"--agent", canary, "desired", "set", file.string()});
+    REQUIRE_MESSAGE(mine.code == 0, mine.output);
+    const auto before = fleet.rig->client->messages("lucid/agents/" + canary + "/desired");
+    REQUIRE_FALSE(before.empty());
+    auto abort = fleet.rig->ctl({"rollout", "abort", id});
+    CHECK_MESSAGE(abort.has(canary + " not rolled back: its desired state changed after this "
+                                     "rollout wrote it (now revision "),
+                  abort.output);
+    auto status = fleet.rig->ctl({"--agent", canary, "desired", "get"});
+    CHECK_MESSAGE(status.has(R"("components":{})"), status.output);  // still the operator's
 }
