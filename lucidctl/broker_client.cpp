@@ -191,14 +191,13 @@ void BrokerClient::subscribe(const std::vector<std::string>& filters) {
     std::vector<char*> list;
     for (const auto& f : filters) list.push_back(const_cast<char*>(f.c_str()));
     int mid = 0;
-    if (mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(list.size()), list.data(), 1,
-                                     0, nullptr) != MOSQ_ERR_SUCCESS ||
+    if (mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(list.size()), list.data(), 1, 0,
+                                     nullptr) != MOSQ_ERR_SUCCESS ||
         !wait_ack(mid, std::chrono::steady_clock::now() + timeout_)) {
-        throw BrokerUnreachable("the broker did not accept the subscription to " +
-                                filters.front() +
-                                (filters.size() > 1 ? " and " + std::to_string(filters.size() - 1) +
-                                                          " other filter(s)"
-                                                    : std::string()));
+        throw BrokerUnreachable(
+            "the broker did not accept the subscription to " + filters.front() +
+            (filters.size() > 1 ? " and " + std::to_string(filters.size() - 1) + " other filter(s)"
+                                : std::string()));
     }
 }
 

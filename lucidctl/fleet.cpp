@@ -264,7 +264,8 @@ int cmd_desired(Session& s) {
 PublishedArtifact publish_artifact(Session& s, const std::string& file,
                                    const std::optional<std::string>& platform_option) {
     require_regular_file(file);
-    auto manifest = read_manifest(file);
+    // Any machine: an artifact for other devices (aarch64 ones from an x86_64 laptop).
+    auto manifest = read_manifest(file, ElfMachine::any);
     if (!manifest.ok()) throw LocalError(manifest.error);
     if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
         throw LocalError(checked.error().message);
@@ -279,6 +280,9 @@ PublishedArtifact publish_artifact(Session& s, const std::string& file,
         throw LocalError(file +
                          " names no platform (<dist>-<version>-<platform>.so): give --platform, "
                          "e.g. --platform linux_x86_64");
+    }
+    if (Status fits = check_platform(file, manifest.machine, out.platform); !fits) {
+        throw LocalError(fits.error().message);
     }
     const std::string bytes = read_local(file, "artifact");
     if (bytes.size() > s.target().max_artifact_bytes) {
@@ -305,6 +309,17 @@ PublishedArtifact publish_artifact(Session& s, const std::string& file,
     }
     out.source_json = contract::to_json(source);
     s.client().publish(out.topic, bytes, true);
+    // A broker may acknowledge a message and keep nothing (mosquitto drops one over its
+    // message_size_limit after the PUBACK; an ACL denies in silence): agents would then wait
+    // their whole download timeout for it. Read it back.
+    const auto kept = s.retained_one(out.topic);
+    if (!kept || kept->size() != bytes.size() ||
+        install::sha256_hex(*kept) != install::sha256_hex(bytes)) {
+        throw LocalError("the broker did not keep the artifact on " + out.topic + " (" +
+                         std::to_string(bytes.size()) +
+                         " bytes): its message size limit is smaller (mosquitto: "
+                         "message_size_limit, max_packet_size), or its ACL denies this topic");
+    }
     return out;
 }
 

@@ -107,7 +107,8 @@ namespace {
 
 void prepare_file(Session& s, const std::string& file, Prepared& p, Document::AllocatorType& a) {
     require_regular_file(file);
-    auto manifest = read_manifest(file);
+    // Any machine: the agent may be another architecture than this host; it checks its own.
+    auto manifest = read_manifest(file, ElfMachine::any);
     if (!manifest.ok()) throw LocalError(manifest.error);
     if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
         throw LocalError(checked.error().message);

@@ -215,7 +215,7 @@ int cmd_plugin_inspect(Session& s) {
     const std::string& file = arg(s.options(), 2, "FILE.so");
     expect_args(s.options(), 3);
     require_regular_file(file);
-    auto result = read_manifest(file);
+    auto result = read_manifest(file, ElfMachine::any);  // an artifact for any device
     if (!result.ok()) throw LocalError(result.error);
     const auto& m = *result.manifest;
     const Status checked = check_manifest(file, m);

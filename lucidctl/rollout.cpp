@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <iomanip>
 #include <ostream>
 #include <random>
@@ -307,8 +307,9 @@ std::string desired_revision_text(const std::string& document) {
 // needs afterwards.
 void roll_back(Session& s, Rollout& r) {
     const auto fleet = read_agents(s, ids_where(r, [](const RolloutAgent& a) {
-        return a.state != state::kWaiting && a.state != state::kSkipped && !a.rolled_back;
-    }));
+                                       return a.state != state::kWaiting &&
+                                              a.state != state::kSkipped && !a.rolled_back;
+                                   }));
     for (auto& [id, a] : r.agents) {
         if (a.state == state::kWaiting || a.state == state::kSkipped || a.rolled_back) continue;
         const std::string topic = s.target().topic_root + "/" + id + "/desired";
@@ -491,7 +492,8 @@ std::map<std::string, std::string> read_inputs(Session& s, Rollout& r,
             src.AddMember("sha256", Value(*sha, src.GetAllocator()), src.GetAllocator());
         } else {
             require_regular_file(input);
-            auto manifest = read_manifest(input);
+            // Any machine: the artifacts of a multi-arch rollout are not this host's.
+            auto manifest = read_manifest(input, ElfMachine::any);
             if (!manifest.ok()) throw LocalError(manifest.error);
             if (Status checked = check_manifest(input, *manifest.manifest); !checked) {
                 throw LocalError(checked.error().message);
@@ -499,6 +501,10 @@ std::map<std::string, std::string> read_inputs(Session& s, Rollout& r,
             cid = manifest.manifest->component_id;
             version = manifest.manifest->version;
             platform = platform_option.value_or(registry::parse_artifact_name(input).platform_tag);
+            if (Status fits = check_platform(input, manifest.machine, platform);
+                !platform.empty() && !fits) {
+                throw LocalError(fits.error().message);
+            }
             files[platform] = input;  // its source once published
         }
         if (platform.empty() || !contract::valid_platform_tag(platform)) {

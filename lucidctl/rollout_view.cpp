@@ -13,9 +13,7 @@ constexpr std::size_t kBarWidth = 20;
 // Beyond this many batches begun, the oldest ones are summed up on one line.
 constexpr std::size_t kBatchLines = 8;
 // Cursor to the first column of the line `n` lines up, then clear to the end of the screen.
-std::string up_and_clear(std::size_t n) {
-    return "\r\x1b[" + std::to_string(n) + "A\x1b[J";
-}
+std::string up_and_clear(std::size_t n) { return "\r\x1b[" + std::to_string(n) + "A\x1b[J"; }
 
 // The states in the order the counts are shown.
 const std::vector<const char*>& shown_states() {

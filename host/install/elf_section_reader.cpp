@@ -55,9 +55,26 @@ std::uint16_t host_elf_machine() {
 #endif
 }
 
-ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name) {
+std::string elf_machine_arch(std::uint16_t machine) {
+    switch (machine) {
+        case EM_X86_64:
+            return "x86_64";
+        case EM_AARCH64:
+            return "aarch64";
+        case EM_RISCV:
+            return "riscv64";
+        default:
+            return "";
+    }
+}
+
+ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name,
+                                  ElfMachine machine) {
     const std::string where = file.string() + ": ";
-    auto fail = [&](const std::string& why) { return ElfSectionResult{std::nullopt, where + why}; };
+    std::uint16_t seen_machine = 0;
+    auto fail = [&](const std::string& why) {
+        return ElfSectionResult{std::nullopt, where + why, seen_machine};
+    };
 
     ElfFile elf(file);
     if (!elf.is_open()) return fail(std::string("cannot open: ") + std::strerror(errno));
@@ -72,7 +89,8 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
     Elf64_Ehdr header;
     if (!elf.read(0, &header, sizeof header)) return fail("truncated ELF file (header)");
     if (header.e_type != ET_DYN) return fail("not a shared object");
-    if (header.e_machine != host_elf_machine()) {
+    seen_machine = header.e_machine;
+    if (machine == ElfMachine::this_host && header.e_machine != host_elf_machine()) {
         return fail("built for ELF machine " + std::to_string(header.e_machine) +
                     ", this host is " + std::to_string(host_elf_machine()));
     }
@@ -106,7 +124,7 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
         if (!elf.read(section.sh_offset, contents.data(), section.sh_size)) {
             return fail("truncated ELF file (section " + name + ")");
         }
-        return ElfSectionResult{std::move(contents), {}};
+        return ElfSectionResult{std::move(contents), {}, seen_machine};
     }
     return fail("has no section " + name);
 }

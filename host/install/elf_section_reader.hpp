@@ -15,6 +15,7 @@ namespace lucid::host {
 struct ElfSectionResult {
     std::optional<std::string> contents;  // the section's bytes, when found
     std::string error;                    // when not: why, naming the file
+    std::uint16_t machine = 0;            // e_machine, once the header was read
 
     bool ok() const { return error.empty(); }
 };
@@ -22,11 +23,20 @@ struct ElfSectionResult {
 // The ELF machine (e_machine) of this host, e.g. EM_X86_64 (62) or EM_AARCH64 (183).
 std::uint16_t host_elf_machine();
 
+// Whose files are read: the agent loads only this host's; lucidctl reads the manifest of an
+// artifact for any machine (an aarch64 plugin published from an x86_64 laptop).
+enum class ElfMachine { this_host, any };
+
+// The platform tag's architecture an ELF machine is, e.g. EM_AARCH64 → "aarch64"; "" when this
+// table does not know it.
+std::string elf_machine_arch(std::uint16_t machine);
+
 // Errors (all messages start with the file's path):
 //   "not an ELF file", "not a 64-bit little-endian ELF file", "truncated ELF file (...)",
 //   "not a shared object", "built for ELF machine N, this host is M",
 //   "has no section <name>", "cannot open: <reason>".
 // A missing section is an error too; `contents` is set only when it was found.
-ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name);
+ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name,
+                                  ElfMachine machine = ElfMachine::this_host);
 
 }  // namespace lucid::host

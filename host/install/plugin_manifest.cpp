@@ -67,27 +67,37 @@ ManifestResult parse_manifest(std::string_view text) {
     return ManifestResult{std::move(m), {}};
 }
 
-ManifestResult read_manifest(const std::filesystem::path& file) {
-    ElfSectionResult section = read_elf_section(file, LUCID_PLUGIN_MANIFEST_SECTION);
+ManifestResult read_manifest(const std::filesystem::path& file, ElfMachine machine) {
+    ElfSectionResult section = read_elf_section(file, LUCID_PLUGIN_MANIFEST_SECTION, machine);
     if (!section.ok()) {
-        return ManifestResult{std::nullopt, section.error};
+        return ManifestResult{std::nullopt, section.error, section.machine};
     }
     ManifestResult parsed = parse_manifest(*section.contents);
+    parsed.machine = section.machine;
     if (!parsed.ok()) {
         parsed.error = file.string() + ": " + parsed.error;
         return parsed;
     }
     // Before anything of it is loaded: a sanitizer runtime it needs would end the agent.
-    const ElfSectionResult dynamic = read_elf_section(file, ".dynamic");
-    const ElfSectionResult dynstr = read_elf_section(file, ".dynstr");
+    const ElfSectionResult dynamic = read_elf_section(file, ".dynamic", machine);
+    const ElfSectionResult dynstr = read_elf_section(file, ".dynstr", machine);
     if (dynamic.contents && dynstr.contents) {
         if (Status loadable = sanitizer_refusal(
                 needed_libraries(*dynamic.contents, *dynstr.contents), this_process_sanitizers());
             !loadable) {
-            return ManifestResult{std::nullopt, file.string() + ": " + loadable.error().message};
+            return ManifestResult{std::nullopt, file.string() + ": " + loadable.error().message,
+                                  section.machine};
         }
     }
     return parsed;
+}
+
+Status check_platform(const std::filesystem::path& file, std::uint16_t machine,
+                      const std::string& platform_tag) {
+    const std::string arch = elf_machine_arch(machine);
+    if (arch.empty() || platform_tag == "linux_" + arch) return done();
+    return Error{Errc::invalid, file.string() + " is built for " + arch + " (ELF machine " +
+                                    std::to_string(machine) + "), not for " + platform_tag};
 }
 
 Status check_manifest(const std::filesystem::path& file, const PluginManifest& manifest) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/expected.hpp"
+#include "install/elf_section_reader.hpp"
 
 namespace lucid::host {
 
@@ -26,7 +27,8 @@ struct PluginManifest {
 
 struct ManifestResult {
     std::optional<PluginManifest> manifest;
-    std::string error;  // names the file
+    std::string error;          // names the file
+    std::uint16_t machine = 0;  // the file's ELF machine (e_machine), once read
 
     bool ok() const { return error.empty(); }
 };
@@ -34,8 +36,16 @@ struct ManifestResult {
 // Parses the text of the section ("key=value" lines). Pure.
 ManifestResult parse_manifest(std::string_view text);
 
-// Reads and parses the manifest of `file` (ELF checks: elf_section_reader.hpp).
-ManifestResult read_manifest(const std::filesystem::path& file);
+// Reads and parses the manifest of `file` (ELF checks: elf_section_reader.hpp); `machine`: any,
+// for an artifact lucidctl publishes for other devices.
+ManifestResult read_manifest(const std::filesystem::path& file,
+                             ElfMachine machine = ElfMachine::this_host);
+
+// The artifact `file` built for ELF `machine` may be published under `platform_tag`: the tag's
+// architecture (after "linux_") is the machine's, when the machine is one elf_machine_arch()
+// knows. Else: "<file> is built for aarch64 (ELF machine 183), not for linux_x86_64".
+Status check_platform(const std::filesystem::path& file, std::uint16_t machine,
+                      const std::string& platform_tag);
 
 // Everything that must hold before any code of `file` runs, or the first problem:
 //   - the manifest's ABI major equals this host's:

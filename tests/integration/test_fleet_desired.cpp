@@ -348,3 +348,54 @@ TEST_CASE("desired state: a broker fetch cut short by a kill is unsubscribed at 
     CHECK_MESSAGE(deployment(rig, state_of(2, "converged")), rig.agent.log());
     CHECK_FALSE(fs::exists(marker));
 }
+
+TEST_CASE(
+    "artifact publish: another architecture's build goes out, a wrong platform is refused, "
+    "a broker that drops it is named") {
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const bool x86 = static_cast<unsigned char>(v1.bytes.at(18)) == 62;  // e_machine, EM_X86_64
+    const std::string native = x86 ? "x86_64" : "aarch64";
+    const std::string other = x86 ? "aarch64" : "x86_64";
+    // The same plugin with the other machine in its ELF header: what a cross build gives, as far
+    // as lucidctl looks (it reads the manifest, never loads the file).
+    TempDir dir;
+    std::string bytes = v1.bytes;
+    bytes[18] = static_cast<char>(x86 ? 183 : 62);
+    bytes[19] = 0;
+    const auto foreign = dir.path() / ("lucid_agent_echo-1.0.0-linux_" + other + ".so");
+    write_bytes(foreign, bytes);
+
+    Broker broker;
+    broker.start();
+    const std::map<std::string, std::string> env{{"LUCID_MQTT_URL", broker.url()}};
+    auto published = run_ctl({"artifact", "publish", foreign.string()}, env);
+    CHECK_MESSAGE(published.code == 0, published.output);
+    CHECK(published.has("lucid/artifacts/lucid-agent-echo/1.0.0/linux_" + other));
+
+    auto wrong =
+        run_ctl({"artifact", "publish", v1.path.string(), "--platform", "linux_" + other}, env);
+    CHECK(wrong.code == 2);
+    CHECK_MESSAGE(wrong.has(" is built for " + native + " (ELF machine "), wrong.output);
+    CHECK(wrong.has("), not for linux_" + other));
+    auto banana = run_ctl({"artifact", "publish", v1.path.string(), "--platform", "banana"}, env);
+    CHECK(banana.code == 2);
+    CHECK(banana.has("not for banana"));
+    // This host's build renamed as the other platform's: refused before anything is published.
+    TempDir other_dir;
+    const auto renamed_file = other_dir.path() / foreign.filename();
+    write_bytes(renamed_file, v1.bytes);
+    auto renamed = run_ctl({"rollout", "start", renamed_file.string(), "--select", ""}, env);
+    CHECK(renamed.code == 2);
+    CHECK_MESSAGE(renamed.has("is built for " + native), renamed.output);
+
+    // mosquitto acknowledges a message over its size limit and keeps nothing.
+    Broker small(false, std::nullopt, std::nullopt, "message_size_limit 1000\n");
+    small.start();
+    auto dropped =
+        run_ctl({"artifact", "publish", v1.path.string()}, {{"LUCID_MQTT_URL", small.url()}});
+    CHECK(dropped.code == 2);
+    CHECK_MESSAGE(dropped.has("the broker did not keep the artifact on "
+                              "lucid/artifacts/lucid-agent-echo/1.0.0/linux_" +
+                              native),
+                  dropped.output);
+}

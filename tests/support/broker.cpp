@@ -62,7 +62,8 @@ bool wait_until_accepting(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
-Broker::Broker(bool persistence, std::optional<Auth> auth, std::optional<Tls> tls)
+Broker::Broker(bool persistence, std::optional<Auth> auth, std::optional<Tls> tls,
+               const std::string& extra_config)
     : temp_(std::in_place), dir_(temp_->path()), port_(free_port()), tls_(tls.has_value()) {
     std::ofstream conf(dir_ / "mosquitto.conf");
     write_common(conf, port_);
@@ -80,6 +81,7 @@ Broker::Broker(bool persistence, std::optional<Auth> auth, std::optional<Tls> tl
              << "persistence_location " << dir_.string() << "/\n"
              << "autosave_interval 0\n";
     }
+    conf << extra_config;
 }
 
 Broker::Broker(Bench bench) : dir_(std::move(bench.dir)), port_(free_port()) {

@@ -28,8 +28,9 @@ class Broker {
         std::string keyfile;
     };
     // The tests' broker, in a temp dir removed with it.
+    // `extra_config`: lines appended to its configuration (a limit under test).
     explicit Broker(bool persistence = false, std::optional<Auth> auth = std::nullopt,
-                    std::optional<Tls> tls = std::nullopt);
+                    std::optional<Tls> tls = std::nullopt, const std::string& extra_config = "");
     // The bench's broker: its files in `dir` (kept with lucid-bench --keep), no limit on queued
     // messages (no figure is measured on messages the broker dropped) and no notice lines in
     // its log.
