@@ -147,6 +147,13 @@ int cmd_desired_get(Session& s) {
 }
 
 int cmd_desired_clear(Session& s) {
+    expect_args(s.options(), 2);
+    // The same guard as set: clearing a typo'd --agent would say "cleared" and change nothing.
+    if (!s.presence().known && !command_switch(s.options(), "force")) {
+        throw LocalError("the broker has no status of agent '" + s.target().agent_id +
+                         "': is --agent right? (add --force to clear it for an agent not seen "
+                         "yet)");
+    }
     s.client().publish(desired_topic(s), "", true);
     if (s.json()) {
         // Scripts get JSON on success too, not an empty line to guess from.
@@ -207,7 +214,12 @@ int cmd_desired_set(Session& s) {
     if (!s.json())
         s.err() << "published revision " << revision << " for " << s.target().agent_id << "\n";
     if (command_switch(s.options(), "no-wait")) return kOk;
-    if (s.presence().known && !s.presence().online) {
+    if (!s.presence().known) {
+        s.err() << "agent " << s.target().agent_id << " has never connected: it applies revision "
+                << revision << " when it first does\n";
+        return kPending;
+    }
+    if (!s.presence().online) {
         s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(s.presence())
                 << ": it applies revision " << revision << " when it comes back\n";
         return kPending;

@@ -156,14 +156,17 @@ const std::map<std::string, std::string> kHelp = {
      "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false), labels=KEY=VALUE,... (the agent's "
      "whole label set,\nreplacing LUCID_LABELS from then on; labels= for none).\n"},
     {"desired",
-     "usage: lucidctl desired set FILE.json [--no-wait]\n"
-     "       lucidctl desired get | clear | status\n\n"
+     "usage: lucidctl desired set FILE.json [--no-wait] [--force]\n"
+     "       lucidctl desired clear [--force]\n"
+     "       lucidctl desired get | status\n\n"
      "The agent's desired state (contract 4.11): the components it should run, which it\n"
      "installs, upgrades, configures and removes by itself, also after being offline.\n"
      "set checks FILE.json here, gives it a revision when it has none (one above the\n"
      "agent's), publishes it retained on {root}/{agent}/desired and follows the agent's\n"
      "core/deployment until that revision converged (exit 0), failed or was refused (1);\n"
-     "exit 4 when the agent is offline or still applying (it goes on by itself).\n"
+     "exit 4 when the agent is offline, never connected, or still applying (it goes on by\n"
+     "itself). set and clear refuse an agent the broker never saw (a typo'd --agent) unless\n"
+     "--force.\n"
      "get prints the document, clear removes it (the components stay as they are), status\n"
      "shows the agent's core/deployment: revision, state, each component's outcome.\n"},
     {"artifact",
@@ -265,6 +268,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"plugin install", {"id", "sha256", "signature", "config", "force"}},
     {"plugin uninstall", {"dist"}},
     {"desired set", {"no-wait", "force"}},
+    {"desired clear", {"force"}},
     {"artifact publish", {"platform"}},
     {"rollout start",
      {"select", "canary", "batch", "max-failures", "dry-run", "no-rollback", "force", "sha256",

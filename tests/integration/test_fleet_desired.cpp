@@ -294,6 +294,15 @@ TEST_CASE("lucidctl artifact publish and desired set/status/get/clear, as an ope
     CHECK(typo.code == 2);
     CHECK_MESSAGE(typo.has("the broker has no status of agent 'nobody': is --agent right?"),
                   typo.output);
+    auto typo_clear = rig.run({"--agent", "nobody", "desired", "clear"});
+    CHECK(typo_clear.code == 2);
+    CHECK(typo_clear.has("the broker has no status of agent 'nobody': is --agent right?"));
+    // A device not booted yet, said so: published, and lucidctl does not wait for it.
+    auto ahead = rig.run({"--agent", "not-yet", "desired", "set", file.string(), "--force"});
+    CHECK(ahead.code == 4);
+    CHECK_MESSAGE(ahead.has("agent not-yet has never connected: it applies revision "),
+                  ahead.output);
+    CHECK(rig.run({"--agent", "not-yet", "desired", "clear", "--force"}).code == 0);
     std::ofstream(file) << R"({"revision":1,"components":{}})";
     auto stale = rig.run({"desired", "set", file.string()});
     CHECK(stale.code == 2);
