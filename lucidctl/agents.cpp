@@ -286,8 +286,11 @@ int cmd_agents(Session& s) {
         const Document doc = parse_object(agent->status_payload);
         const std::string labels =
             agent->labels.empty() ? "-" : contract::labels_text(agent->labels);
-        table.add({agent->id, str(doc, "state"), agent->health.empty() ? "-" : agent->health,
-                   p.version, components_text(*agent),
+        // An offline agent's core/state is its last word, not its health now.
+        const std::string health = agent->health.empty() ? "-"
+                                   : p.online            ? agent->health
+                                                         : "(" + agent->health + ")";
+        table.add({agent->id, str(doc, "state"), health, p.version, components_text(*agent),
                    p.uptime_s ? format_duration(*p.uptime_s) : "-", last_seen_text(p), labels,
                    p.conflict});
     }

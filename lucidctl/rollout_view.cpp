@@ -51,21 +51,37 @@ std::string pad(std::string text, std::size_t width) {
     return text;
 }
 
-std::string batch_line(const Rollout& r, std::size_t b) {
+std::size_t count_of(const Counts& counts, const char* state) {
+    const auto it = counts.find(state);
+    return it == counts.end() ? 0 : it->second;
+}
+
+// The bar of a batch: '#' converged, 'x' failed or timed out, '.' pending or skipped (settled
+// for the batch: they do not hold it up), '-' still to settle.
+std::string bar(const Counts& counts, std::size_t size, std::size_t width) {
+    if (size == 0) return std::string(width, '-');
+    const std::size_t ok = count_of(counts, state::kConverged);
+    const std::size_t bad = count_of(counts, state::kFailed) + count_of(counts, state::kTimeout);
+    const std::size_t other = count_of(counts, state::kPending) + count_of(counts, state::kSkipped);
+    // Cumulative, so that the parts add up to the settled share whatever the rounding.
+    const std::size_t a = width * ok / size;
+    const std::size_t b = width * (ok + bad) / size;
+    const std::size_t c = width * (ok + bad + other) / size;
+    return std::string(a, '#') + std::string(b - a, 'x') + std::string(c - b, '.') +
+           std::string(width - c, '-');
+}
+
+std::string batch_line(const Rollout& r, std::size_t b, std::size_t bar_width) {
     const auto& ids = r.batches[b];
     const Counts counts = count_batch(r, ids);
-    // Settled for the batch: everything but applying (and waiting, not written yet); a pending
-    // agent does not hold its batch up.
-    const std::size_t busy = (counts.count(state::kApplying) ? counts.at(state::kApplying) : 0) +
-                             (counts.count(state::kWaiting) ? counts.at(state::kWaiting) : 0);
-    const std::size_t done = ids.size() - busy;
-    const std::size_t filled = ids.empty() ? 0 : kBarWidth * done / ids.size();
+    const std::size_t busy = count_of(counts, state::kApplying) + count_of(counts, state::kWaiting);
     const std::string name = "batch " + std::to_string(b + 1) + "/" +
                              std::to_string(r.batches.size()) +
                              (b == 0 && r.canary > 0 ? " canary" : "");
-    const std::string fraction = std::to_string(done) + "/" + std::to_string(ids.size());
-    return pad(name, 19) + "[" + std::string(filled, '#') + std::string(kBarWidth - filled, '-') +
-           "]  " + pad(fraction, 9) + counts_text(counts, false);
+    const std::string fraction =
+        std::to_string(ids.size() - busy) + "/" + std::to_string(ids.size());
+    return pad(name, 19) + "[" + bar(counts, ids.size(), bar_width) + "]  " + pad(fraction, 9) +
+           counts_text(counts, false);
 }
 
 // Whether any agent of batch `b` was written (its batch has begun).
@@ -82,6 +98,9 @@ bool begun(const Rollout& r, std::size_t b) {
 
 std::vector<std::string> rollout_block(const Rollout& r, std::size_t width) {
     std::vector<std::string> lines;
+    // A narrow terminal gets a shorter bar before it loses the counts.
+    const std::size_t bar_width =
+        width == 0 ? kBarWidth : std::clamp<std::size_t>(width > 56 ? width - 56 : 0, 5, kBarWidth);
     std::size_t first_begun = r.batches.size(), end_begun = 0;
     for (std::size_t b = 0; b < r.batches.size(); ++b) {
         if (!begun(r, b)) continue;
@@ -98,19 +117,25 @@ std::vector<std::string> rollout_block(const Rollout& r, std::size_t width) {
                         counts_text(count_batch(r, ids), false));
         first_begun = folded_end;
     }
-    for (std::size_t b = first_begun; b < end_begun; ++b) lines.push_back(batch_line(r, b));
+    for (std::size_t b = first_begun; b < end_begun; ++b) {
+        lines.push_back(batch_line(r, b, bar_width));
+    }
     std::size_t to_come = 0, agents_to_come = 0;
     for (std::size_t b = end_begun; b < r.batches.size(); ++b) {
         ++to_come;
         agents_to_come += r.batches[b].size();
     }
     if (to_come > 0) {
-        lines.push_back(std::to_string(to_come) + " batch(es) to come, " +
+        lines.push_back(std::to_string(to_come) + " batch(es) not begun, " +
                         std::to_string(agents_to_come) + " agent(s)");
     }
     Counts all;
     for (const auto& [id, a] : r.agents) ++all[a.state];
-    lines.push_back(std::to_string(r.agents.size()) + " agent(s): " + counts_text(all, true));
+    std::string totals = std::to_string(r.agents.size()) + " agent(s): " + counts_text(all, true);
+    if (width > 0 && totals.size() > width) {
+        totals = std::to_string(r.agents.size()) + " agent(s): " + counts_text(all, false);
+    }
+    lines.push_back(totals);
     if (width > 0) {
         for (auto& line : lines) {
             if (line.size() > width) line.resize(width);

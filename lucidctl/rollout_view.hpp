@@ -1,12 +1,13 @@
 // What `rollout start` and `rollout resume` show while they drive a rollout (contract §4.12).
 //
 // Not on a terminal: every step as a plain line (scripts and logs read them). On a terminal: a
-// block kept at the bottom and redrawn in place, one bar per batch begun, the batches to come
-// on one line, and the totals:
+// block kept at the bottom and redrawn in place, one bar per batch begun ('#' converged, 'x'
+// failed or timed out, '.' pending or skipped, '-' to settle; shorter on a narrow terminal),
+// the batches not begun on one line, and the totals:
 //
-//   batch 1/11 canary [####################]   1/1    1 converged
-//   batch 2/11        [##########----------]   5/10   4 converged, 1 failed, 5 applying
-//   9 batch(es) to come, 89 agent(s)
+//   batch 1/11 canary [####################]  1/1      1 converged
+//   batch 2/11        [########xx----------]  5/10     4 converged, 1 failed, 5 applying
+//   9 batch(es) not begun, 89 agent(s)
 //   100 agent(s): 5 converged, 1 failed, 5 applying, 0 pending, 0 skipped
 //
 // while the lines that need a person (failures, timeouts, offline and skipped agents,

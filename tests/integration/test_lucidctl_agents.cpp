@@ -88,6 +88,9 @@ TEST_CASE("agents shows health and components, sorts, and fleet counts across th
     const auto row = table.output.substr(table.output.find("f-b"));
     CHECK_MESSAGE(row.find("running") < row.find('\n'), table.output);
     CHECK_MESSAGE(row.find("  1  ") < row.find('\n'), table.output);  // one component
+    const auto gone_row = table.output.substr(table.output.find("f-a"));
+    // Offline: its core/state is its last word, shown as such.
+    CHECK_MESSAGE(gone_row.find("(running)") < gone_row.find('\n'), table.output);
 
     // Online first: f-b before f-a, which the id order has the other way round.
     const auto by_state = run_ctl({"agents", "--select", "site=x", "--sort", "state"}, env);

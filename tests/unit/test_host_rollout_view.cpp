@@ -33,11 +33,16 @@ TEST_CASE("the block: a bar per batch begun, the batches to come, the totals") {
     REQUIRE(block.size() == 4);
     CHECK(block[0] == "batch 1/3 canary   [####################]  1/1      1 converged");
     CHECK(block[1] ==
-          "batch 2/3          [#############-------]  2/3      1 converged, 1 failed, 1 applying");
-    CHECK(block[2] == "1 batch(es) to come, 2 agent(s)");
+          "batch 2/3          [######xxxxxxx-------]  2/3      1 converged, 1 failed, 1 applying");
+    CHECK(block[2] == "1 batch(es) not begun, 2 agent(s)");
     CHECK(block[3] ==
           "6 agent(s): 2 converged, 1 failed, 0 timeout, 1 applying, 0 pending, 0 skipped");
     for (const auto& line : rollout_block(sample(), 30)) CHECK(line.size() <= 30);
+    // 60 columns: a shorter bar, and the totals without the zeros.
+    const auto narrow = rollout_block(sample(), 60);
+    CHECK(narrow[1].rfind("batch 2/3          [", 0) == 0);
+    CHECK(narrow[1].find("[#xx--]") != std::string::npos);
+    CHECK(narrow[3] == "6 agent(s): 2 converged, 1 failed, 1 applying");
 }
 
 TEST_CASE("many batches: the oldest are summed up on one line") {
