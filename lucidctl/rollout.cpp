@@ -666,7 +666,7 @@ int cmd_rollout_status(Session& s) {
         s.out() << "]\n";
         return kOk;
     }
-    if (shown.empty()) s.out() << "no active rollout\n";
+    if (shown.empty()) s.out() << "no active rollout (finished ones: lucidctl rollout list)\n";
     for (const auto& r : shown) {
         s.out() << "rollout " << r.id << ": " << r.state << ", "
                 << (r.component.empty() ? "a desired document" : r.component + " " + r.version)
@@ -676,8 +676,11 @@ int cmd_rollout_status(Session& s) {
         for (const auto& [id, a] : r.agents) ++by_state[a.state];
         for (const auto& [st, n] : by_state) s.out() << "  " << st << ": " << n << "\n";
         for (const auto& [id, a] : r.agents) {
-            if (!a.error.empty())
+            if (!a.error.empty()) {
                 s.out() << "  " << printable(id) << ": " << printable(a.error) << "\n";
+            } else if (a.state == state::kPending) {
+                s.out() << "  " << printable(id) << ": pending (offline; its document waits)\n";
+            }
         }
     }
     return kOk;

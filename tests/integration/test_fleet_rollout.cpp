@@ -85,6 +85,13 @@ TEST_CASE("rollout: offline agents are pending and converge when they return; Ct
                                "--batch", "1", "--timeout", "3"});
     CHECK_MESSAGE(run.code == 4, run.output);
     CHECK(run.has("still pending: rp-3"));
+    const auto named = run.output.rfind("rollout r");
+    REQUIRE(named != std::string::npos);
+    const std::string pending_id =
+        run.output.substr(named + 8, run.output.find(':', named) - (named + 8));
+    auto pending_status = fleet.rig->ctl({"rollout", "status", pending_id});
+    CHECK_MESSAGE(pending_status.has("rp-3: pending (offline; its document waits)"),
+                  pending_status.output);
     fleet.rig->restart(2);
     CHECK_MESSAGE(fleet.rig->converged(2, "1.0.0"), fleet.rig->agent(2).log());
 
