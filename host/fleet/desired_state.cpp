@@ -80,6 +80,9 @@ DesiredState::DesiredState(DesiredStateSettings settings, DesiredTarget& target,
 
 void DesiredState::offer(std::string payload) {
     std::lock_guard<std::mutex> lock(mutex_);
+    // The document being applied, again (the broker sends a retained message once more for a
+    // subscription made again at connect): nothing changed, the apply goes on.
+    if (!offered_ && applying_ == payload) return;
     offered_ = std::move(payload);
     interrupted_->store(true);
 }
@@ -91,9 +94,13 @@ void DesiredState::apply_offered() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         payload.swap(offered_);
-        if (payload) interrupted_->store(false);
+        if (!payload) return;
+        interrupted_->store(false);
+        applying_ = payload;
     }
-    if (payload) apply(*payload);
+    apply(*payload);
+    std::lock_guard<std::mutex> lock(mutex_);
+    applying_.reset();
 }
 
 std::string DesiredState::payload() const {

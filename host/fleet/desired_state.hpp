@@ -85,6 +85,7 @@ class DesiredState {
 
     mutable std::mutex mutex_;  // guards the members below
     std::optional<std::string> offered_;
+    std::optional<std::string> applying_;  // the document apply_offered() is applying now
     contract::Deployment deployment_;
     // Set by offer() and interrupt(); cleared when an apply starts.
     std::shared_ptr<std::atomic<bool>> interrupted_ = std::make_shared<std::atomic<bool>>(false);

@@ -354,15 +354,23 @@ TEST_CASE("desired state: a newer document or a stop interrupts an apply, which 
     again.apply_offered();
     CHECK(contract::parse_deployment(again.payload()).value().state == "converged");
 
+    // The same document again during its own apply (a subscription made again at connect
+    // redelivers the retained message): no interruption, applied once.
+    target.during_install = [&] { again.offer(doc(4, echo("4.0.0"))); };
+    again.offer(doc(4, echo("4.0.0")));
+    again.apply_offered();
+    CHECK(contract::parse_deployment(again.payload()).value().state == "converged");
+    CHECK(contract::parse_deployment(again.payload()).value().revision == 4u);
+
     // A newer document during an install: the older gives up, the newer is applied.
-    target.during_install = [&] { again.offer(doc(3, echo("3.0.0"))); };
-    again.offer(doc(2, echo("2.0.0")));
+    target.during_install = [&] { again.offer(doc(6, echo("6.0.0"))); };
+    again.offer(doc(5, echo("5.0.0")));
     again.apply_offered();
     again.apply_offered();
     const auto d = contract::parse_deployment(again.payload()).value();
-    CHECK(d.revision == 3u);
+    CHECK(d.revision == 6u);
     CHECK(d.state == "converged");
-    CHECK(target.inner.components.at("echo").version == "3.0.0");
+    CHECK(target.inner.components.at("echo").version == "6.0.0");
 }
 
 TEST_CASE("desired document: platform keys are platform tags") {
