@@ -7,13 +7,28 @@
 #include "common/atomic_file.hpp"
 #include "common/file_modes.hpp"
 #include "common/logging.hpp"
+#include "contract/json_fields.hpp"
 #include "install/digest.hpp"
+#include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/semver.hpp"
 
 namespace lucid::host::fleet {
 namespace outcome = contract::deployment_outcome;
 namespace state = contract::deployment_state;
 namespace {
+
+// The revision a refused document names, when it names a valid one (the document is wrong
+// elsewhere): its refusal is then reported against that revision, which lucidctl counts when
+// it picks the next one.
+std::optional<std::uint64_t> named_revision(const std::string& payload) {
+    if (registry::json_too_deep(payload)) return std::nullopt;
+    rapidjson::Document doc;
+    doc.Parse(payload.c_str(), payload.size());
+    if (doc.HasParseError()) return std::nullopt;
+    const auto revision = contract::uint_at(doc, "revision");
+    if (!revision || *revision < 1 || *revision > 9007199254740991ull) return std::nullopt;
+    return revision;
+}
 
 bool same_json(const std::string& a, const std::string& b) {
     rapidjson::Document x;
@@ -122,7 +137,7 @@ void DesiredState::apply(const std::string& payload) {
         deployment_.updated_at = contract::Clock::now();
     } else {
         auto parsed = contract::parse_desired_document(payload);
-        if (!parsed) return reject(std::nullopt, parsed.error().message);
+        if (!parsed) return reject(named_revision(payload), parsed.error().message);
         const contract::DesiredDocument& doc = parsed.value();
         const std::string digest = install::sha256_hex(payload);
         const std::string revision = std::to_string(doc.revision);

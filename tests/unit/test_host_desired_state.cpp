@@ -236,6 +236,8 @@ TEST_CASE("desired state: an invalid source refuses the whole document; failures
           "validation_error: bad source");
     CHECK(d.state == "none");
     CHECK(rig.target.calls.empty());
+    CHECK(d.rejected->revision == 1u);  // the revision it named, wrong elsewhere
+    CHECK_FALSE(rig.apply(R"({"revision":0,"components":{}})").rejected->revision);
 
     rig.target.failing["echo"] = "start failed: boom";
     d = rig.apply(doc(2, echo("1.0.0")));
