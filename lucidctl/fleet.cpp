@@ -313,7 +313,8 @@ PublishedArtifact publish_artifact(Session& s, const std::string& file,
     auto& a = source.GetAllocator();
     source.AddMember("type", "broker", a);
     source.AddMember("topic", Value(out.topic, a), a);
-    source.AddMember("sha256", Value(install::sha256_hex(bytes), a), a);
+    const std::string sha256 = install::sha256_hex(bytes);
+    source.AddMember("sha256", Value(sha256, a), a);
     const std::filesystem::path sig = file + ".sig";
     std::error_code ec;
     if (std::filesystem::exists(sig, ec)) {
@@ -325,8 +326,7 @@ PublishedArtifact publish_artifact(Session& s, const std::string& file,
     // message_size_limit after the PUBACK; an ACL denies in silence): agents would then wait
     // their whole download timeout for it. Read it back.
     const auto kept = s.retained_one(out.topic);
-    if (!kept || kept->size() != bytes.size() ||
-        install::sha256_hex(*kept) != install::sha256_hex(bytes)) {
+    if (!kept || kept->size() != bytes.size() || install::sha256_hex(*kept) != sha256) {
         throw LocalError("the broker did not keep the artifact on " + out.topic + " (" +
                          std::to_string(bytes.size()) +
                          " bytes): its message size limit is smaller (mosquitto: "

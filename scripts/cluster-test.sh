@@ -78,16 +78,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Runs "$@" until it succeeds or `seconds` pass: waits on the event itself, not a fixed delay.
-wait_for() {
-    local seconds=$1 what=$2
-    shift 2
-    local deadline=$((SECONDS + seconds))
-    until "$@" >/dev/null 2>&1; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${seconds}s waiting for $what"
-        sleep 0.1
-    done
-}
+# wait_for SECONDS WHAT CMD...
+. scripts/lib/wait_for.sh
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -43,10 +43,10 @@ TEST_CASE("a rollout from the central broker reaches agents on a bridged site br
     Process lucidctl;
     TempDir dir;
     fleet.client->clear();
-    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v2.path.string(), "--select", "site=remote",
-                    "--canary", "1", "--batch", "50%", "--timeout", "60"},
-                   {{"LUCID_MQTT_URL", central.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
-                   dir.path() / "lucidctl.log");
+    fleet.start_ctl(lucidctl,
+                    {"rollout", "start", v2.path.string(), "--select", "site=remote", "--canary",
+                     "1", "--batch", "50%", "--timeout", "60"},
+                    dir.path() / "lucidctl.log");
     const std::string offline_id = fleet.agent(9).agent_id();
     auto waiting = fleet.client->take(
         [&](const Message& m) {

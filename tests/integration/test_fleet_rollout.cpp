@@ -100,16 +100,11 @@ TEST_CASE("rollout: offline agents are pending and converge when they return; Ct
     Process lucidctl;
     TempDir dir;
     fleet.rig->client->clear();
-    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v2.path.string(), "--select", "role=gw",
-                    "--batch", "1", "--timeout", "60"},
-                   {{"LUCID_MQTT_URL", fleet.broker.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
-                   dir.path() / "lucidctl.log");
-    auto after_canary = fleet.rig->client->take(
-        [](const Message& m) {
-            return m.topic.rfind("lucid/rollouts/", 0) == 0 && m.str("state") == "running" &&
-                   uint_field(m.payload, "next_batch") >= 1;
-        },
-        std::chrono::seconds(30));
+    fleet.rig->start_ctl(lucidctl,
+                         {"rollout", "start", v2.path.string(), "--select", "role=gw", "--batch",
+                          "1", "--timeout", "60"},
+                         dir.path() / "lucidctl.log");
+    auto after_canary = fleet.rig->rollout_after(1, std::chrono::seconds(30));
     REQUIRE_MESSAGE(after_canary, lucidctl.log());
     const std::string id = after_canary->str("id");
     lucidctl.signal(SIGINT);
@@ -160,16 +155,11 @@ TEST_CASE("rollout abort leaves alone an agent whose desired state changed after
     const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
     Process lucidctl;
     TempDir dir;
-    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v1.path.string(), "--select", "ab=y",
-                    "--batch", "1", "--timeout", "60"},
-                   {{"LUCID_MQTT_URL", fleet.broker.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
-                   dir.path() / "lucidctl.log");
-    auto after_canary = fleet.rig->client->take(
-        [](const Message& m) {
-            return m.topic.rfind("lucid/rollouts/", 0) == 0 && m.str("state") == "running" &&
-                   uint_field(m.payload, "next_batch") >= 1;
-        },
-        std::chrono::seconds(30));
+    fleet.rig->start_ctl(lucidctl,
+                         {"rollout", "start", v1.path.string(), "--select", "ab=y", "--batch", "1",
+                          "--timeout", "60"},
+                         dir.path() / "lucidctl.log");
+    auto after_canary = fleet.rig->rollout_after(1, std::chrono::seconds(30));
     REQUIRE_MESSAGE(after_canary, lucidctl.log());
     const std::string id = after_canary->str("id");
     const std::string canary = after_canary->json()["batches"][0][0].GetString();

@@ -47,16 +47,11 @@ TEST_CASE(
     // lucidctl is killed (no chance to pause) once the canary and two batches are done.
     Process lucidctl;
     TempDir dir;
-    lucidctl.start({LUCIDCTL_BIN, "rollout", "start", v1.path.string(), "--select", "fleet=scale",
-                    "--canary", "1", "--batch", "10%", "--timeout", "120"},
-                   {{"LUCID_MQTT_URL", broker.url()}, {"LUCID_ENV_FILE", "/dev/null"}},
-                   dir.path() / "lucidctl.log");
-    auto progressed = fleet.client->take(
-        [](const Message& m) {
-            return m.topic.rfind("lucid/rollouts/", 0) == 0 && m.str("state") == "running" &&
-                   uint_field(m.payload, "next_batch") >= 3;
-        },
-        std::chrono::seconds(120));
+    fleet.start_ctl(lucidctl,
+                    {"rollout", "start", v1.path.string(), "--select", "fleet=scale", "--canary",
+                     "1", "--batch", "10%", "--timeout", "120"},
+                    dir.path() / "lucidctl.log");
+    auto progressed = fleet.rollout_after(3, std::chrono::seconds(120));
     REQUIRE_MESSAGE(progressed, lucidctl.log());
     const std::string id = progressed->str("id");
     lucidctl.signal(SIGKILL);

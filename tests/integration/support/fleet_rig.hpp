@@ -60,6 +60,25 @@ struct FleetRig {
         return run_ctl(args, {{"LUCID_MQTT_URL", ctl_broker.url()}});
     }
 
+    // `lucidctl ARGS...` started as a process on lucidctl's broker (output in `log`), for a
+    // rollout a test interrupts or runs beside agents it restarts.
+    void start_ctl(Process& lucidctl, const std::vector<std::string>& args,
+                   const std::filesystem::path& log) const {
+        std::vector<std::string> argv{LUCIDCTL_BIN};
+        argv.insert(argv.end(), args.begin(), args.end());
+        lucidctl.start(
+            argv, {{"LUCID_MQTT_URL", ctl_broker.url()}, {"LUCID_ENV_FILE", "/dev/null"}}, log);
+    }
+    // A running rollout's retained state once `batches` batches (the canary first) are done.
+    std::optional<Message> rollout_after(std::size_t batches, std::chrono::seconds timeout) {
+        return client->take(
+            [batches](const Message& m) {
+                return m.topic.rfind("lucid/rollouts/", 0) == 0 && m.str("state") == "running" &&
+                       uint_field(m.payload, "next_batch") >= batches;
+            },
+            timeout);
+    }
+
     // The agent's core/deployment says converged with echo at `version`.
     bool converged(std::size_t i, const std::string& version,
                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
