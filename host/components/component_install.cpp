@@ -146,20 +146,23 @@ contract::Result ComponentManager::install_request(
                                      "' does not match the artifact's manifest ('" +
                                      verified.value().manifest().component_id + "')"));
     }
-    return install_verified(request.request_id, rq.component_id, rq.source.json, rq.config_json,
-                            verified.value());
+    return install_verified(request.request_id, rq, verified.value());
 }
 
 contract::Result ComponentManager::install_verified(const std::string& request_id,
-                                                    const std::string& cid,
-                                                    const std::string& source_json,
-                                                    const std::optional<std::string>& config_json,
+                                                    const install::InstallRequest& rq,
                                                     const install::StagedArtifact& artifact) {
+    const std::string& cid = rq.component_id;
     contract::Result result(request_id, now());
     InstallOrder order{
-        request_id, cid, source_json, config_json,
+        request_id,
+        cid,
+        rq.source.json,
+        rq.config_json,
         StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
-                   artifact.manifest().version, artifact.sha256()}};
+                   artifact.manifest().version, artifact.sha256()},
+        rq.isolation ? parse_isolation(*rq.isolation) : std::nullopt,
+        rq.limits};
     describe(result, cid, order.artifact.dist_name, order.artifact.version, artifact.sha256());
     return install_result(std::move(result), lifecycle_.install(order));
 }
@@ -253,9 +256,14 @@ void ComponentManager::dropin_ready(const fs::path& file) {
     }
     const std::string from = lifecycle_.installed_version(cid);
     InstallOrder order{
-        "", cid, dropin_source_json(file), std::nullopt,
+        "",
+        cid,
+        dropin_source_json(file),
+        std::nullopt,
         StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
-                   version, artifact.sha256()}};
+                   version, artifact.sha256()},
+        std::nullopt,
+        std::nullopt};
     const Outcome outcome = lifecycle_.install(order);
     contract::Result result("", now());
     describe(result, cid, order.artifact.dist_name, version, artifact.sha256());

@@ -91,7 +91,11 @@ void ComponentLifecycle::stop_all() {
 }
 
 Status ComponentLifecycle::load_and_start(const registry::Entry& entry) {
-    auto mapped = runtime_.map(entry.path);
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        isolations_[entry.component_id] = isolation_of(entry);
+    }
+    auto mapped = runtime_.map(entry.path, run_options(entry));
     if (!mapped) {
         set_status(entry.component_id,
                    {ComponentState::failed, entry.version, mapped.error().message});
@@ -281,9 +285,22 @@ void ComponentLifecycle::report_status(const std::string& component_id,
     sink_.changed();
 }
 
+Isolation ComponentLifecycle::isolation_of(const registry::Entry& entry) const {
+    return parse_isolation(entry.isolation).value_or(settings_.default_isolation);
+}
+
+RunOptions ComponentLifecycle::run_options(const registry::Entry& entry) const {
+    return RunOptions{isolation_of(entry), entry.limits};
+}
+
 void ComponentLifecycle::set_status(const std::string& component_id, ComponentStatus status) {
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
+        if (status.isolation.empty()) {
+            auto it = isolations_.find(component_id);
+            status.isolation = to_string(it != isolations_.end() ? it->second
+                                                                 : settings_.default_isolation);
+        }
         statuses_[component_id] = status;
     }
     status_cv_.notify_all();

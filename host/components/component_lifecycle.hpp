@@ -45,6 +45,8 @@ struct LifecycleSettings {
     // Deaths of the agent in a row while one component's start runs, none of them blamed on a
     // plugin by a fatal signal, after which that component is quarantined.
     int start_deaths_before_quarantine = 3;
+    // Where a component whose entry names no isolation runs (LUCID_DEFAULT_ISOLATION).
+    Isolation default_isolation = Isolation::in_process;
 };
 
 // What an operation did.
@@ -79,6 +81,8 @@ struct InstallOrder {
     std::string source_json;  // stored as the entry's source; {"type":"dropin",...} for drop-in
     std::optional<std::string> config_json;  // none: the installed one's (or "{}")
     StagedFile artifact;
+    std::optional<Isolation> isolation;       // none: the installed one's (or the default)
+    std::optional<registry::Limits> limits;   // none: the installed one's (or none)
 };
 
 // An install a death of the agent interrupted, answered at the next boot.
@@ -128,6 +132,13 @@ class ComponentLifecycle {
     Outcome set_enabled(const std::string& component_id, bool enabled);
     // Merges `set` (an object) into the stored config and proposes the whole to the plugin.
     Outcome configure(const std::string& component_id, const rapidjson::Value& set);
+    // Sets where a component runs and its limits (core/cmd/components/configure), persisted in its
+    // entry; a running component is restarted alone to apply them. noop when nothing changes.
+    Outcome set_isolation(const std::string& component_id, std::optional<Isolation> isolation,
+                          std::optional<registry::Limits> limits);
+    // A component the runtime gave up restarting (crashed too often in process isolation): kept
+    // from running, like a boot quarantine, until enabled or re-installed.
+    void quarantine(const std::string& component_id, const std::string& error);
     // Makes `config_json` (an object) the whole config: proposed to the plugin when it runs,
     // else stored as it is (its next start validates it). The desired state's `config`.
     Outcome set_config(const std::string& component_id, const std::string& config_json);
@@ -161,6 +172,10 @@ class ComponentLifecycle {
     // Runs `fn` when the component is neither registered nor shown, holding the state lock so
     // that a status set meanwhile is told after what `fn` does.
     void if_unknown(const std::string& component_id, const std::function<void()>& fn) const;
+
+    // Where the entry's plugin runs: its own isolation, else the agent's default.
+    Isolation isolation_of(const registry::Entry& entry) const;
+    RunOptions run_options(const registry::Entry& entry) const;
 
   private:
     std::optional<registry::Entry> registered(const std::string& component_id) const;
@@ -206,6 +221,7 @@ class ComponentLifecycle {
     mutable std::mutex state_mutex_;  // short sections only; never held while calling a plugin
     registry::Registry registry_;     // the last saved registry
     std::map<std::string, ComponentStatus> statuses_;
+    std::map<std::string, Isolation> isolations_;  // of the last start: stamped on statuses
     std::condition_variable status_cv_;
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     bool stopping_all_ = false;

@@ -16,10 +16,13 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
       mqtt_(std::move(mqtt)),
       store_(settings_.data_dir, settings_.legacy_registries),
       sink_(mqtt_.session, mqtt_.topics, std::move(changed)),
-      lifecycle_({settings_.health_window, settings_.start_deaths_before_quarantine}, store_,
-                 runtime_, sink_),
-      runtime_(*this, {settings_.plugin_call_timeout, settings_.plugin_queue},
-               settings_.plugin_stall),
+      lifecycle_({settings_.health_window, settings_.start_deaths_before_quarantine,
+                  settings_.default_isolation},
+                 store_, runtime_, sink_),
+      in_process_(*this, {settings_.plugin_call_timeout, settings_.plugin_queue},
+                  settings_.plugin_stall),
+      process_(*this, process_settings(settings_)),
+      runtime_(in_process_, process_),
       dropin_log_(settings_.data_dir / "dropin_log.json") {
     if (!dropin_log_.load_problem().empty()) {
         logger("dropin")->warn("{}", dropin_log_.load_problem());
@@ -39,9 +42,21 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
     const std::string commands = mqtt_.topics.component_commands_filter();
     mqtt_.router.add(commands, [this](const mqtt::MqttMessage& m) { on_plugin_command(m); });
     mqtt_.session.subscribe(commands, 1);
+    process_.on_quarantine([this](const std::string& cid, const std::string& error) {
+        lifecycle_.quarantine(cid, error);
+    });
 }
 
 ComponentManager::~ComponentManager() { stop_all(); }
+
+isolation::ProcessRuntimeSettings ComponentManager::process_settings(const ManagerSettings& s) {
+    isolation::ProcessRuntimeSettings p = s.process;
+    if (p.runner.empty()) p.runner = isolation::runner_path();
+    if (p.component_dirs.empty()) p.component_dirs = s.data_dir / "isolated";
+    p.plugin = {s.plugin_call_timeout, s.plugin_queue};
+    p.stall_after = s.plugin_stall;
+    return p;
+}
 
 std::vector<std::string> ComponentManager::boot() {
     auto problems = lifecycle_.boot([this](const InterruptedInstall& i) { answer_interrupted(i); });

@@ -28,6 +28,8 @@
 #include "components/disk_component_store.hpp"
 #include "components/in_process_runtime.hpp"
 #include "components/mqtt_status_sink.hpp"
+#include "isolation/isolating_runtime.hpp"
+#include "isolation/process_runtime.hpp"
 #include "contract/command_request.hpp"
 #include "contract/component_id_field.hpp"
 #include "contract/payloads.hpp"
@@ -65,6 +67,11 @@ struct ManagerSettings {
     int start_deaths_before_quarantine = 3;
     // Each plugin's queue of commands and messages (plugin_worker.hpp).
     PluginWorker::Limits plugin_queue{1000, 16u * 1024 * 1024};
+    // Where components whose entry names no isolation run (LUCID_DEFAULT_ISOLATION), and how
+    // children are run and supervised (isolation/process_runtime.hpp; runner and
+    // component_dirs are filled from the data directory when empty).
+    Isolation default_isolation = Isolation::in_process;
+    isolation::ProcessRuntimeSettings process;
 
     // A copy with the policy in force now folded into `install` and `verifier`: one snapshot
     // per install.
@@ -180,9 +187,7 @@ class ComponentManager final : public PluginHostServices {
                                        const contract::CommandRequest& request);
     // The lifecycle's install of a verified artifact, as an install result.
     contract::Result install_verified(const std::string& request_id,
-                                      const std::string& component_id,
-                                      const std::string& source_json,
-                                      const std::optional<std::string>& config_json,
+                                      const install::InstallRequest& request,
                                       const install::StagedArtifact& artifact);
     // An interrupted install (boot) answered like any install result.
     void answer_interrupted(const InterruptedInstall& interrupted);
@@ -206,6 +211,8 @@ class ComponentManager final : public PluginHostServices {
     commands::CommandSpec plugin_command_spec(const std::string& component_id,
                                               const std::string& action) const;
 
+    static isolation::ProcessRuntimeSettings process_settings(const ManagerSettings& settings);
+
     const ManagerSettings settings_;
     Mqtt mqtt_;
 
@@ -214,7 +221,9 @@ class ComponentManager final : public PluginHostServices {
     // Before the runtime it refers to: the runtime goes first, and a plugin it still stops
     // reports to a lifecycle that is still there.
     ComponentLifecycle lifecycle_;
-    InProcessRuntime runtime_;
+    InProcessRuntime in_process_;
+    isolation::ProcessRuntime process_;
+    isolation::IsolatingRuntime runtime_;  // one of the two per component
 
     // The router's route of each plugin subscription: (cid, subscription id) → route.
     struct Route {

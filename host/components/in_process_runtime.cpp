@@ -12,7 +12,9 @@ InProcessRuntime::~InProcessRuntime() {
     while (!running_.empty()) stop(running_.begin()->first);
 }
 
-Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file) {
+Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file,
+                                                      const RunOptions& options) {
+    (void)options;  // limits apply to a child process only
     auto loaded = PluginContext::load(file, services_, options_);
     if (!loaded) return loaded.error();
     const Token token = next_token_++;

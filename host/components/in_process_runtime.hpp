@@ -27,7 +27,7 @@ class InProcessRuntime final : public PluginRuntime {
                      std::chrono::milliseconds stall_after);
     ~InProcessRuntime() override;  // stops every plugin still running
 
-    Expected<Mapped> map(const std::filesystem::path& file) override;
+    Expected<Mapped> map(const std::filesystem::path& file, const RunOptions& options) override;
     Status start(Token token, const std::string& component_id) override;
     void discard(Token token) override;
     Stopped stop(const std::string& component_id) override;

@@ -110,6 +110,9 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     entry.config_json =
         order.config_json ? *order.config_json : (existing ? existing->config_json : "{}");
     entry.installed_at = contract::utc_timestamp(std::chrono::system_clock::now());
+    entry.isolation = order.isolation ? to_string(*order.isolation)
+                                      : (existing ? existing->isolation : std::string());
+    entry.limits = order.limits ? *order.limits : (existing ? existing->limits : registry::Limits{});
     // Another version: a reinstall of the same one (refused above when its build differs) has
     // nothing to roll back to and never says it rolled back.
     const bool upgrade = existing && existing->kind == registry::EntryKind::native &&
@@ -138,7 +141,11 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     outcome.version = version;
     // The new library is mapped (no plugin code runs) before the old one is stopped: a file that
     // does not even load never interrupts the running version.
-    auto mapped = runtime_.map(entry.path);
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        isolations_[cid] = isolation_of(entry);
+    }
+    auto mapped = runtime_.map(entry.path, run_options(entry));
     if (!mapped) {
         store_.discard(placed.value(), dist, version);
         outcome.rolled_back = upgrade;

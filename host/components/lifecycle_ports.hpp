@@ -1,7 +1,8 @@
 // The three ports of the component lifecycle (component_lifecycle.hpp): what it needs from the
 // disk, from the plugins and from whoever shows the components' states. The agent plugs in
-// DiskComponentStore, InProcessRuntime and ComponentManager's MQTT sink; unit tests plug in
-// fakes (tests/unit/test_component_lifecycle.cpp).
+// DiskComponentStore, an IsolatingRuntime (in-process or child-process plugins) and
+// ComponentManager's MQTT sink; unit tests plug in fakes
+// (tests/unit/test_component_lifecycle.cpp).
 //
 // Nothing crosses a port by pointer into a plugin's memory: plugins are named by component id
 // or by an opaque token, data is owned (strings, values), so that a runtime keeping its plugins
@@ -28,6 +29,7 @@
 #include "lucid/registry/registry.hpp"
 #include "plugin/crash_record.hpp"
 #include "plugin/plugin_host_services.hpp"
+#include "plugin/plugin_runtime.hpp"
 
 namespace lucid::host::components {
 
@@ -92,44 +94,11 @@ class ComponentStore {
                                                              const std::string& dist) = 0;
 };
 
-// Where plugins run: load, start, stop, configure, and hand them messages.
-class PluginRuntime {
-  public:
-    virtual ~PluginRuntime() = default;
-
-    using Token = std::uint64_t;  // a mapped plugin not started yet
-    struct Mapped {
-        Token token = 0;
-        std::string component_id;  // what the plugin's manifest declares
-    };
-    // Maps a plugin library and checks it (manifest, ABI, descriptor); no plugin code runs.
-    // The error names the file.
-    virtual Expected<Mapped> map(const std::filesystem::path& file) = 0;
-    // Runs create + start of a mapped plugin as the running instance of `component_id`. Its
-    // states reach the lifecycle through ComponentLifecycle::report_status. On failure the
-    // plugin is unloaded again and the error is the plugin's.
-    virtual Status start(Token token, const std::string& component_id) = 0;
-    // A mapped plugin that is not going to start after all.
-    virtual void discard(Token token) = 0;
-    struct Stopped {
-        bool was_running = false;
-        bool restart_required = false;  // the library could not be unmapped
-    };
-    virtual Stopped stop(const std::string& component_id) = 0;
-    virtual bool running(const std::string& component_id) const = 0;
-    // Proposes a whole config to a running plugin, which validates and persists it.
-    virtual Status propose_config(const std::string& component_id,
-                                  const std::string& config_json) = 0;
-
-    // ---- the network thread ----
-    // A message matching the filter of a plugin's subscription (PluginHostServices::subscribe).
-    virtual void deliver(const std::string& component_id, std::uint64_t subscription,
-                         const std::string& topic, const std::string& payload, int qos,
-                         bool retain) = 0;
-    // Queues a command for a running plugin; false when it is not running.
-    virtual bool take_command(const std::string& component_id, const std::string& action,
-                              const std::string& payload) = 0;
-};
+// Where plugins run (plugin/plugin_runtime.hpp): below the components, so that both runtimes
+// (in_process_runtime.hpp, isolation/process_runtime.hpp) implement it.
+using host::Isolation;
+using host::PluginRuntime;
+using host::RunOptions;
 
 // Where the components' states are shown (the agent: retained MQTT snapshots). One-way: the
 // lifecycle never waits for, nor reads back, what it told.

@@ -10,6 +10,7 @@
 #include "install/digest.hpp"
 #include "install/source_url.hpp"
 #include "lucid/registry/echoed_value.hpp"
+#include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/semver.hpp"
 
 namespace lucid::host::install {
@@ -294,6 +295,21 @@ ParsedInstall parse_install_request(const Value& payload, const InstallSettings&
             it != payload.MemberEnd() && !it->value.IsNull()) {
             if (!it->value.IsObject()) invalid("'config' must be an object");
             request.config_json = to_json(it->value);
+        }
+        if (auto it = payload.FindMember("isolation");
+            it != payload.MemberEnd() && !it->value.IsNull()) {
+            if (!it->value.IsString() || (it->value != "in_process" && it->value != "process")) {
+                invalid("'isolation' must be \"in_process\" or \"process\"");
+            }
+            request.isolation = it->value.GetString();
+        }
+        if (auto it = payload.FindMember("limits");
+            it != payload.MemberEnd() && !it->value.IsNull()) {
+            try {
+                request.limits = registry::read_limits(it->value);
+            } catch (const std::invalid_argument& e) {
+                invalid(e.what());
+            }
         }
         parsed.request = std::move(request);
     } catch (const Invalid& e) {

@@ -19,6 +19,7 @@
 #include <rapidjson/document.h>
 
 #include "lucid/registry/dist_name.hpp"
+#include "lucid/registry/entry.hpp"
 
 namespace lucid::host::install {
 
@@ -53,6 +54,10 @@ struct InstallRequest {
     std::optional<registry::ArtifactName> artifact;
     std::optional<std::string> version;  // payload's version, when given
     std::optional<std::string> config_json;
+    // README "Process isolation": "in_process" or "process" (none: the installed one's, or the
+    // agent's default), and the limits of a child process.
+    std::optional<std::string> isolation;
+    std::optional<registry::Limits> limits;
 };
 
 struct ParsedInstall {

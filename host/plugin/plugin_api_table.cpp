@@ -1,9 +1,7 @@
 // The C trampolines behind lucid_host_api: each forwards the C call to the PluginContext the
 // `lucid_host*` handle is (plugin_context_api.cpp). No exception may leave them (the caller is
 // plugin code), so every one ends in a catch-all.
-#include <rapidjson/document.h>
-
-#include "plugin/plugin_call.hpp"
+#include "plugin_abi/plugin_call.hpp"
 #include "plugin/plugin_context.hpp"
 
 namespace lucid::host {
@@ -91,21 +89,15 @@ lucid_status unregister_command(lucid_host* host, const char* action) {
 void call_fail(lucid_call* call, const char* message) {
     if (!call) return;
     try {
-        PluginCall::from(call)->error = message ? message : "";
+        PluginCall::from(call)->fail(message);
     } catch (...) {
     }
 }
 
 lucid_status call_respond(lucid_call* call, const char* result_json) {
-    if (!call || !result_json) return LUCID_ERR_INVALID_ARGUMENT;
+    if (!call) return LUCID_ERR_INVALID_ARGUMENT;
     try {
-        rapidjson::Document doc;
-        doc.Parse(result_json);
-        if (doc.HasParseError() || !doc.IsObject()) return LUCID_ERR_INVALID_ARGUMENT;
-        PluginCall* state = PluginCall::from(call);
-        state->result_json = result_json;
-        state->responded = true;
-        return LUCID_OK;
+        return PluginCall::from(call)->respond(result_json);
     } catch (...) {
         return LUCID_ERR_INTERNAL;
     }

@@ -11,7 +11,7 @@
 #include "contract/payloads.hpp"
 #include "mqtt/topic_filter.hpp"
 #include "plugin/crash_record.hpp"
-#include "plugin/plugin_call.hpp"
+#include "plugin_abi/plugin_call.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 #include "plugin/plugin_topics.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <rapidjson/document.h>
 
-#include "plugin/plugin_call.hpp"
+#include "plugin_abi/plugin_call.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/expected.hpp"
 #include "contract/command_request.hpp"
@@ -24,12 +26,27 @@ namespace lucid::host {
 
 // The live status of a component, as published on `components/{cid}/status`.
 struct ComponentStatus {
+    ComponentStatus() = default;
+    ComponentStatus(ComponentState state_, std::string version_, std::string error_,
+                    std::uint64_t dropped_ = 0)
+        : state(state_),
+          version(std::move(version_)),
+          error(std::move(error_)),
+          dropped_messages(dropped_) {}
+
     ComponentState state = ComponentState::stopped;
     std::string version;  // the component's version
     std::string error;    // empty when none
     // Messages on the plugin's subscriptions dropped since it started: its queue was full, or
     // it was unresponsive.
     std::uint64_t dropped_messages = 0;
+    // Where it runs (README "Process isolation"): "in_process" or "process"; the lifecycle fills
+    // it in when the runtime did not.
+    std::string isolation;
+    // Process isolation: each containment measure and what became of it ("applied", ...).
+    std::vector<std::pair<std::string, std::string>> containment;
+    // Times it was started again after a crash, since it was last started by the lifecycle.
+    std::uint64_t restarts = 0;
 };
 
 class PluginHostServices {

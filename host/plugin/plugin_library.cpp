@@ -2,14 +2,14 @@
 
 #include <dlfcn.h>
 
-#include <algorithm>
-#include <cstring>
 #include <system_error>
 
 #ifndef BOOST_DLL_USE_STD_FS
 #define BOOST_DLL_USE_STD_FS
 #endif
 #include <boost/dll/shared_library.hpp>
+
+#include "plugin_abi/descriptor_check.hpp"
 
 namespace lucid::host {
 
@@ -53,30 +53,8 @@ Expected<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::filesyst
     }
     auto entry =
         self->impl_->library.get<const lucid_plugin_descriptor*()>(LUCID_PLUGIN_ENTRY_SYMBOL);
-    const lucid_plugin_descriptor* theirs = entry();
-    if (theirs == nullptr) return fail(where + LUCID_PLUGIN_ENTRY_SYMBOL " returned NULL");
-    // The first two fields are the same in every version: read them before trusting the size.
-    if (LUCID_ABI_MAJOR_OF(theirs->abi_version) != LUCID_PLUGIN_ABI_MAJOR) {
-        return fail(where + "plugin ABI " +
-                    std::to_string(LUCID_ABI_MAJOR_OF(theirs->abi_version)) + "." +
-                    std::to_string(LUCID_ABI_MINOR_OF(theirs->abi_version)) +
-                    " is not supported; this host expects ABI " +
-                    std::to_string(LUCID_PLUGIN_ABI_MAJOR) + ".x");
-    }
-    if (theirs->struct_size < LUCID_PLUGIN_DESCRIPTOR_MIN_SIZE) {
-        return fail(where + "descriptor too small (" + std::to_string(theirs->struct_size) +
-                    " bytes, at least " + std::to_string(LUCID_PLUGIN_DESCRIPTOR_MIN_SIZE) +
-                    " expected)");
-    }
-    // OBS-style copy: a smaller (older) struct leaves our newer fields zero, a larger (newer)
-    // one is cut to what this host knows.
-    std::memcpy(&self->descriptor_, theirs,
-                std::min<std::size_t>(theirs->struct_size, sizeof(lucid_plugin_descriptor)));
-    self->descriptor_.struct_size = sizeof(lucid_plugin_descriptor);
-    const lucid_plugin_descriptor& d = self->descriptor_;
-    if (!d.create || !d.start || !d.stop || !d.destroy) {
-        return fail(where + "descriptor lacks create, start, stop or destroy");
-    }
+    const std::string bad = plugin_abi::check_descriptor(entry(), where, self->descriptor_);
+    if (!bad.empty()) return fail(bad);
     return self;
 }
 

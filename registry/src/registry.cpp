@@ -10,7 +10,8 @@ bool Entry::operator==(const Entry& o) const {
     return component_id == o.component_id && dist_name == o.dist_name && version == o.version &&
            sha256 == o.sha256 && path == o.path && source_json == o.source_json &&
            enabled == o.enabled && config_json == o.config_json && installed_at == o.installed_at &&
-           previous == o.previous && kind == o.kind && legacy_json == o.legacy_json;
+           previous == o.previous && kind == o.kind && legacy_json == o.legacy_json &&
+           isolation == o.isolation && limits == o.limits;
 }
 
 const char* to_string(EntryKind kind) {

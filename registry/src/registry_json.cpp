@@ -127,7 +127,40 @@ Entry read_entry(std::string_view component_id, const Value& value) {
     if (auto it = value.FindMember("legacy"); it != value.MemberEnd() && !it->value.IsNull()) {
         entry.legacy_json = to_json_text(it->value);
     }
+    entry.isolation = string_field(value, "isolation", false);
+    if (!entry.isolation.empty() && entry.isolation != "in_process" &&
+        entry.isolation != "process") {
+        throw std::invalid_argument("field 'isolation' must be in_process or process");
+    }
+    if (auto it = value.FindMember("limits"); it != value.MemberEnd() && !it->value.IsNull()) {
+        entry.limits = read_limits(it->value);
+    }
     return entry;
+}
+
+Limits read_limits(const Value& value) {
+    if (!value.IsObject()) throw std::invalid_argument("'limits' must be an object");
+    Limits limits;
+    auto field = [&](const char* name, std::optional<std::uint64_t>& into) {
+        auto it = value.FindMember(name);
+        if (it == value.MemberEnd() || it->value.IsNull()) return;
+        if (!it->value.IsUint64() || it->value.GetUint64() == 0) {
+            throw std::invalid_argument(std::string("'limits.") + name +
+                                        "' must be a positive integer");
+        }
+        into = it->value.GetUint64();
+    };
+    field("memory_mb", limits.memory_mb);
+    field("open_files", limits.open_files);
+    field("cpu_seconds", limits.cpu_seconds);
+    return limits;
+}
+
+void write_limits(const Limits& limits, Value& out, rapidjson::Document::AllocatorType& allocator) {
+    out.SetObject();
+    if (limits.memory_mb) out.AddMember("memory_mb", Value(*limits.memory_mb), allocator);
+    if (limits.open_files) out.AddMember("open_files", Value(*limits.open_files), allocator);
+    if (limits.cpu_seconds) out.AddMember("cpu_seconds", Value(*limits.cpu_seconds), allocator);
 }
 
 void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorType& allocator) {
@@ -164,6 +197,12 @@ void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorT
     }
     add_string("kind", to_string(entry.kind));
     if (!entry.legacy_json.empty()) add_raw_json(out, "legacy", entry.legacy_json, allocator);
+    if (!entry.isolation.empty()) add_string("isolation", entry.isolation);
+    if (!entry.limits.empty()) {
+        Value limits;
+        write_limits(entry.limits, limits, allocator);
+        out.AddMember("limits", limits, allocator);
+    }
 }
 
 ParsedRegistry parse_registry(const Value& document) {

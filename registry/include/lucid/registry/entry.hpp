@@ -1,6 +1,7 @@
 // One installed component as the registry records it (contract §6).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,19 @@ struct PreviousVersion {
     }
 };
 
+// Resource limits of a component run in process isolation (contract §6); unset: none.
+struct Limits {
+    std::optional<std::uint64_t> memory_mb;
+    std::optional<std::uint64_t> open_files;
+    std::optional<std::uint64_t> cpu_seconds;
+
+    bool empty() const { return !memory_mb && !open_files && !cpu_seconds; }
+    bool operator==(const Limits& o) const {
+        return memory_mb == o.memory_mb && open_files == o.open_files &&
+               cpu_seconds == o.cpu_seconds;
+    }
+};
+
 struct Entry {
     std::string component_id;
     std::string dist_name;  // PEP 503 normalized; empty when unknown (legacy entry, see §4)
@@ -34,6 +48,9 @@ struct Entry {
     std::optional<PreviousVersion> previous;
     EntryKind kind = EntryKind::native;
     std::string legacy_json;  // the earlier agent's entry as found, serialized; empty otherwise
+    // "in_process", "process", or empty: the agent's default (LUCID_DEFAULT_ISOLATION).
+    std::string isolation;
+    Limits limits;
 
     bool operator==(const Entry& o) const;
 };

@@ -1,6 +1,7 @@
 // What stands behind the opaque `lucid_call*` of lucid/plugin.h: the outcome of one callback
 // invocation that a plugin fills through call_fail()/call_respond(). Lives on the host's stack
-// for the duration of the callback, on the plugin's worker thread only.
+// for the duration of the callback, on the plugin's worker thread only. The agent's table and
+// lucid-plugin-runner's fill it the same way (fail(), respond()).
 #pragma once
 
 #include <lucid/plugin.h>
@@ -8,12 +9,27 @@
 #include <exception>
 #include <string>
 
+#include <rapidjson/document.h>
+
 namespace lucid::host {
 
 struct PluginCall {
     std::string error;        // call_fail(); last call wins
     std::string result_json;  // call_respond(); a JSON object text
     bool responded = false;
+
+    // call_fail(): the last call wins.
+    void fail(const char* message) { error = message ? message : ""; }
+    // call_respond(): a JSON object text, else LUCID_ERR_INVALID_ARGUMENT.
+    lucid_status respond(const char* json) {
+        if (!json) return LUCID_ERR_INVALID_ARGUMENT;
+        rapidjson::Document doc;
+        doc.Parse(json);
+        if (doc.HasParseError() || !doc.IsObject()) return LUCID_ERR_INVALID_ARGUMENT;
+        result_json = json;
+        responded = true;
+        return LUCID_OK;
+    }
 
     lucid_call* handle() { return reinterpret_cast<lucid_call*>(this); }
     static PluginCall* from(lucid_call* call) { return reinterpret_cast<PluginCall*>(call); }

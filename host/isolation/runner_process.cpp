@@ -1,0 +1,142 @@
+#include "isolation/runner_process.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+
+extern char** environ;
+
+namespace lucid::host::isolation {
+namespace fs = std::filesystem;
+
+fs::path runner_path() {
+    if (const char* env = std::getenv("LUCID_PLUGIN_RUNNER"); env && *env) return env;
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return (ec ? fs::path("/usr/bin") : self.parent_path()) / "lucid-plugin-runner";
+}
+
+RunnerProcess::RunnerProcess(pid_t pid, UniqueFd fd, UniqueFd pidfd)
+    : pid_(pid), fd_(std::move(fd)), pidfd_(std::move(pidfd)) {}
+
+RunnerProcess::~RunnerProcess() {
+    if (!reaped_) {
+        kill();
+        reap(std::chrono::milliseconds(0));
+    }
+}
+
+Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn(const fs::path& runner,
+                                                              const std::vector<std::string>& args) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        return Error{Errc::io, std::string("socketpair: ") + strerror(errno)};
+    }
+    UniqueFd mine(pair[0]), theirs(pair[1]);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    // dup2 clears FD_CLOEXEC on the copy: fd 3 is the only descriptor of ours the runner keeps.
+    posix_spawn_file_actions_adddup2(&actions, theirs.get(), 3);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setpgroup(&attr, 0);  // its own process group: killed as one
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    sigset_t defaults;
+    sigfillset(&defaults);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
+
+    std::vector<std::string> argv_text{runner.string(), "--fd", "3", "--parent",
+                                       std::to_string(::getpid())};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, runner.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        return Error{Errc::io, "cannot start " + runner.string() + ": " + strerror(rc)};
+    }
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    return std::unique_ptr<RunnerProcess>(
+        new RunnerProcess(pid, std::move(mine), std::move(pidfd)));
+}
+
+void RunnerProcess::shutdown_socket() { ::shutdown(fd_.get(), SHUT_RDWR); }
+
+void RunnerProcess::kill() {
+    if (reaped_) return;
+    ::kill(-pid_, SIGKILL);  // the group: the plugin's own children too
+    ::kill(pid_, SIGKILL);   // in case it left the group
+}
+
+RunnerProcess::Exit RunnerProcess::reap(std::chrono::milliseconds grace) {
+    if (reaped_) return exit_;
+    if (pidfd_.valid()) {
+        pollfd p{pidfd_.get(), POLLIN, 0};
+        int rc;
+        do {
+            rc = ::poll(&p, 1, static_cast<int>(grace.count()));
+        } while (rc < 0 && errno == EINTR);
+        if (rc == 0) kill();
+    } else {
+        const auto until = std::chrono::steady_clock::now() + grace;
+        int status = 0;
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() >= until) {
+                kill();
+                break;
+            }
+            ::usleep(1000);
+        }
+    }
+    int status = 0;
+    pid_t got;
+    do {
+        got = ::waitpid(pid_, &status, 0);
+    } while (got < 0 && errno == EINTR);
+    ::kill(-pid_, SIGKILL);  // what the plugin forked and left behind in the group
+    reaped_ = true;
+    if (got == pid_ && WIFSIGNALED(status)) {
+        exit_.signaled = true;
+        exit_.signal = WTERMSIG(status);
+    } else if (got == pid_ && WIFEXITED(status)) {
+        exit_.code = WEXITSTATUS(status);
+    }
+    return exit_;
+}
+
+std::string RunnerProcess::Exit::describe() const {
+    if (signaled) {
+        const char* abbrev = sigabbrev_np(signal);
+        return std::string("crashed: ") +
+               (abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal));
+    }
+    return code == 0 ? "exited" : "exited with status " + std::to_string(code);
+}
+
+std::optional<std::uint64_t> RunnerProcess::rss_bytes() const {
+    if (reaped_) return std::nullopt;
+    std::ifstream statm("/proc/" + std::to_string(pid_) + "/statm");
+    std::uint64_t size = 0, resident = 0;
+    if (!(statm >> size >> resident)) return std::nullopt;
+    return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace lucid::host::isolation

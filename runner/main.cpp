@@ -1,0 +1,25 @@
+// lucid-plugin-runner: one plugin of the agent in a process of its own (issue 17, README
+// "Process isolation"). The agent starts it with one end of a socketpair and the containment
+// to apply; it contains itself before any code of the plugin is loaded, says what each measure
+// became, then serves the agent (plugin_runner.hpp) until the agent closes the socket.
+// It links libc and libstdc++ only: no MQTT, no logger, no download stack.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "plugin_runner.hpp"
+#include "runner_containment.hpp"
+#include "runner_options.hpp"
+
+int main(int argc, char** argv) {
+    const auto parsed = lucid::runner::parse_runner_options(argc, argv);
+    if (!parsed.error.empty()) {
+        std::fprintf(stderr, "lucid-plugin-runner: %s\n", parsed.error.c_str());
+        return 2;
+    }
+    // A write to a socket the agent closed is an error to handle, not a signal to die of.
+    ::signal(SIGPIPE, SIG_IGN);
+    auto measures = lucid::runner::contain(parsed.options);
+    lucid::runner::PluginRunner runner(parsed.options.fd, std::move(measures));
+    return runner.run();
+}

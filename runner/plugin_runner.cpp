@@ -1,0 +1,421 @@
+#include "plugin_runner.hpp"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "plugin_abi/descriptor_check.hpp"
+#include "plugin_abi/plugin_call.hpp"
+
+namespace lucid::runner {
+namespace {
+
+using host::PluginCall;
+using host::plugin_abi::kHasOut;
+using host::plugin_abi::kNested;
+
+// True on the callback thread while a plugin callback runs there.
+thread_local bool t_in_callback = false;
+
+// The agent closed the socket or sent what this runner cannot read: nothing sensible is left
+// to do, and the plugin's threads must not keep it alive (nor run its destructors).
+[[noreturn]] void leave(int status, const std::string& why) {
+    if (!why.empty()) std::fprintf(stderr, "lucid-plugin-runner: %s\n", why.c_str());
+    std::fflush(stderr);
+    _exit(status);
+}
+
+std::optional<std::string> text_or_null(const char* s) {
+    if (!s) return std::nullopt;
+    return std::string(s);
+}
+
+}  // namespace
+
+PluginRunner::PluginRunner(int fd, std::vector<std::pair<std::string, std::string>> hello)
+    : fd_(fd), hello_(std::move(hello)) {}
+
+void PluginRunner::send(const Frame& frame) {
+    const std::string bytes = host::plugin_abi::encode(frame);
+    std::lock_guard<std::mutex> lock(write_mutex_);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) leave(0, "");  // the agent is gone
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+Frame PluginRunner::call_host(Frame frame, bool wants_reply) {
+    if (t_in_callback) frame.flags |= kNested;
+    if (!wants_reply) {
+        frame.seq = 0;
+        send(frame);
+        return {};
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    frame.seq = next_seq_++;
+    if (next_seq_ == 0) next_seq_ = 1;
+    replies_[frame.seq];
+    lock.unlock();
+    send(frame);
+    lock.lock();
+    cv_.wait(lock, [&] { return replies_[frame.seq].has_value(); });
+    Frame reply = std::move(*replies_[frame.seq]);
+    replies_.erase(frame.seq);
+    return reply;
+}
+
+int PluginRunner::run() {
+    Frame hello;
+    hello.op = RunnerOp::hello;
+    hello.a = host::plugin_abi::kRunnerProtocolVersion;
+    hello.b = static_cast<std::uint64_t>(::getpid());
+    for (const auto& [name, result] : hello_) {
+        hello.strings.emplace_back(name);
+        hello.strings.emplace_back(result);
+    }
+    send(hello);
+    callback_thread_ = std::thread([this] { callback_loop(); });
+
+    host::plugin_abi::FrameDecoder decoder;
+    std::vector<char> buffer(64 * 1024);
+    for (;;) {
+        const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) leave(0, "");  // the agent closed: stop, unload, or its own exit
+        decoder.feed(buffer.data(), static_cast<std::size_t>(n));
+        while (auto frame = decoder.next()) {
+            switch (frame->op) {
+                case RunnerOp::ping: {
+                    Frame pong;
+                    pong.op = RunnerOp::pong;
+                    pong.seq = frame->seq;
+                    send(pong);
+                    break;
+                }
+                case RunnerOp::host_reply: {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    auto it = replies_.find(frame->seq);
+                    if (it != replies_.end()) it->second = std::move(*frame);
+                    cv_.notify_all();
+                    break;
+                }
+                default: {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    callbacks_.push_back(std::move(*frame));
+                    cv_.notify_all();
+                }
+            }
+        }
+        if (decoder.failed()) leave(2, "bad frame from the agent: " + decoder.error());
+    }
+}
+
+void PluginRunner::callback_loop() {
+    for (;;) {
+        Frame frame;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            cv_.wait(lock, [&] { return !callbacks_.empty(); });
+            frame = std::move(callbacks_.front());
+            callbacks_.pop_front();
+        }
+        if (frame.op == RunnerOp::load) {
+            send(load(frame.text(0)));
+            continue;
+        }
+        run_callback(frame);
+    }
+}
+
+Frame PluginRunner::load(const std::string& file) {
+    Frame reply;
+    reply.op = RunnerOp::loaded;
+    reply.seq = 0;
+    reply.status = 1;
+    const std::string where = file + ": ";
+    auto failed = [&](const std::string& error) {
+        reply.strings = {error, std::string(), std::string(), std::string()};
+        return reply;
+    };
+    if (library_) return failed(where + "a plugin is loaded already");
+    library_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library_) {
+        const char* detail = ::dlerror();
+        return failed(where + "cannot load: " + (detail ? detail : "unknown error"));
+    }
+    void* entry = ::dlsym(library_, LUCID_PLUGIN_ENTRY_SYMBOL);
+    if (!entry) {
+        return failed(where + "missing entry point " LUCID_PLUGIN_ENTRY_SYMBOL
+                              " (declare the plugin with LUCID_PLUGIN)");
+    }
+    const auto* theirs = reinterpret_cast<lucid_plugin_entry_fn>(entry)();
+    const std::string bad = host::plugin_abi::check_descriptor(theirs, where, descriptor_);
+    if (!bad.empty()) return failed(bad);
+    reply.status = 0;
+    reply.a = theirs->abi_version;
+    reply.flags = descriptor_.config_changed ? 1 : 0;
+    auto str = [](const char* s) { return std::string(s ? s : ""); };
+    reply.strings = {std::string(), str(descriptor_.dist_name), str(descriptor_.version),
+                     str(descriptor_.component_id)};
+    return reply;
+}
+
+void PluginRunner::run_callback(const Frame& frame) {
+    PluginCall call;
+    lucid_status status = LUCID_OK;
+    t_in_callback = true;
+    const lucid_plugin_descriptor& d = descriptor_;
+    switch (frame.op) {
+        case RunnerOp::call_create:
+            status = host::call_plugin(call, [&] {
+                return d.create ? d.create(&api_table(), reinterpret_cast<lucid_host*>(this),
+                                           &instance_, call.handle())
+                                : LUCID_ERR_STATE;
+            });
+            break;
+        case RunnerOp::call_start:
+            status = host::call_plugin(
+                call, [&] { return d.start ? d.start(instance_, call.handle()) : LUCID_ERR_STATE; });
+            break;
+        case RunnerOp::call_stop:
+            status = host::call_plugin(
+                call, [&] { return d.stop ? d.stop(instance_, call.handle()) : LUCID_ERR_STATE; });
+            break;
+        case RunnerOp::call_destroy:
+            status = host::call_plugin(call, [&] {
+                if (d.destroy) d.destroy(instance_);
+                instance_ = nullptr;
+                return LUCID_OK;
+            });
+            break;
+        case RunnerOp::call_config:
+            status = host::call_plugin(call, [&] {
+                return d.config_changed
+                           ? d.config_changed(instance_, frame.text(0).c_str(), call.handle())
+                           : LUCID_OK;
+            });
+            break;
+        case RunnerOp::call_message:
+        case RunnerOp::call_timer:
+        case RunnerOp::call_command: {
+            Handle handle;
+            {
+                std::lock_guard<std::mutex> lock(handles_mutex_);
+                auto it = handles_.find(frame.a);
+                if (it != handles_.end()) handle = it->second;
+            }
+            if (frame.op == RunnerOp::call_message && handle.message) {
+                lucid_message message{sizeof(lucid_message),
+                                      0,
+                                      frame.text(0).c_str(),
+                                      frame.text(1).data(),
+                                      frame.text(1).size(),
+                                      static_cast<int>(frame.b & 0xff),
+                                      static_cast<int>((frame.b >> 8) & 1)};
+                status = host::call_plugin(call, [&] { return handle.message(handle.user, &message); });
+            } else if (frame.op == RunnerOp::call_timer && handle.timer) {
+                status = host::call_plugin(call, [&] { return handle.timer(handle.user); });
+                if (handle.one_shot) drop_handle(frame.a);
+            } else if (frame.op == RunnerOp::call_command && handle.command) {
+                lucid_command command{sizeof(lucid_command), 0, frame.text(0).c_str(),
+                                      frame.text(1).c_str(), frame.text(2).c_str()};
+                status = host::call_plugin(
+                    call, [&] { return handle.command(handle.user, &command, call.handle()); });
+            } else {
+                status = LUCID_ERR_NOT_FOUND;
+            }
+            break;
+        }
+        default:
+            status = LUCID_ERR_UNSUPPORTED;
+    }
+    t_in_callback = false;
+    Frame result;
+    result.op = RunnerOp::result;
+    result.seq = frame.seq;
+    result.status = static_cast<std::uint32_t>(status);
+    result.flags = call.responded ? 1 : 0;
+    result.strings = {call.error, call.result_json};
+    send(result);
+}
+
+std::uint64_t PluginRunner::add_handle(Handle handle) {
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    const std::uint64_t id = next_handle_++;
+    handles_[id] = handle;
+    return id;
+}
+
+void PluginRunner::drop_handle(std::uint64_t handle) {
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    handles_.erase(handle);
+}
+
+// ---- the host API ----
+
+lucid_status PluginRunner::publish(const char* topic, const void* payload, size_t len, int qos,
+                                   int retain) {
+    Frame f;
+    f.op = RunnerOp::publish;
+    f.a = static_cast<std::uint64_t>(static_cast<std::int64_t>(qos));
+    f.b = retain ? 1 : 0;
+    // A NULL payload is sent as absent; with a length it is the plugin's mistake, which the
+    // host refuses as it would in-process (b bit 1).
+    std::optional<std::string> body;
+    if (payload) body = std::string(static_cast<const char*>(payload), len);
+    if (!payload && len > 0) f.b |= 2;
+    f.strings = {text_or_null(topic), std::move(body)};
+    return static_cast<lucid_status>(call_host(std::move(f)).status);
+}
+
+lucid_status PluginRunner::publish_event(const char* type, const char* data,
+                                         const char* correlation_id) {
+    Frame f;
+    f.op = RunnerOp::publish_event;
+    f.strings = {text_or_null(type), text_or_null(data), text_or_null(correlation_id)};
+    return static_cast<lucid_status>(call_host(std::move(f)).status);
+}
+
+lucid_status PluginRunner::subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
+                                     uint64_t* out_id) {
+    const std::uint64_t handle = fn ? add_handle(Handle{fn, nullptr, nullptr, user, false}) : 0;
+    Frame f;
+    f.op = RunnerOp::subscribe;
+    f.a = static_cast<std::uint64_t>(static_cast<std::int64_t>(qos));
+    f.b = handle;
+    f.flags = out_id ? kHasOut : 0;
+    f.strings = {text_or_null(filter)};
+    const Frame reply = call_host(std::move(f));
+    const auto status = static_cast<lucid_status>(reply.status);
+    if (status != LUCID_OK) {
+        if (handle) drop_handle(handle);
+        return status;
+    }
+    {
+        std::lock_guard<std::mutex> lock(handles_mutex_);
+        subscription_handles_[reply.a] = handle;
+    }
+    *out_id = reply.a;
+    return status;
+}
+
+lucid_status PluginRunner::unsubscribe(uint64_t id) {
+    Frame f;
+    f.op = RunnerOp::unsubscribe;
+    f.a = id;
+    const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
+    if (status == LUCID_OK) {
+        std::lock_guard<std::mutex> lock(handles_mutex_);
+        if (auto it = subscription_handles_.find(id); it != subscription_handles_.end()) {
+            handles_.erase(it->second);
+            subscription_handles_.erase(it);
+        }
+    }
+    return status;
+}
+
+lucid_status PluginRunner::timer_start(uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn,
+                                       void* user, uint64_t* out_id) {
+    const std::uint64_t handle =
+        fn ? add_handle(Handle{nullptr, fn, nullptr, user, period_ms == 0}) : 0;
+    Frame f;
+    f.op = RunnerOp::timer_start;
+    f.a = (static_cast<std::uint64_t>(first_ms) << 32) | period_ms;
+    f.b = handle;
+    f.flags = out_id ? kHasOut : 0;
+    const Frame reply = call_host(std::move(f));
+    const auto status = static_cast<lucid_status>(reply.status);
+    if (status != LUCID_OK) {
+        if (handle) drop_handle(handle);
+        return status;
+    }
+    {
+        std::lock_guard<std::mutex> lock(handles_mutex_);
+        timer_handles_[reply.a] = handle;
+    }
+    *out_id = reply.a;
+    return status;
+}
+
+lucid_status PluginRunner::timer_cancel(uint64_t id) {
+    Frame f;
+    f.op = RunnerOp::timer_cancel;
+    f.a = id;
+    const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    if (auto it = timer_handles_.find(id); it != timer_handles_.end()) {
+        if (status == LUCID_OK) handles_.erase(it->second);
+        timer_handles_.erase(it);  // cancelled, or a one-shot that fired (its handle is gone)
+    }
+    return status;
+}
+
+void PluginRunner::log(lucid_log_level level, const char* message) {
+    Frame f;
+    f.op = RunnerOp::log;
+    f.a = static_cast<std::uint64_t>(static_cast<std::int64_t>(level));
+    f.strings = {text_or_null(message)};
+    call_host(std::move(f), false);
+}
+
+lucid_status PluginRunner::report_status(lucid_component_state state, const char* error) {
+    Frame f;
+    f.op = RunnerOp::report_status;
+    f.a = static_cast<std::uint64_t>(static_cast<std::int64_t>(state));
+    f.strings = {text_or_null(error)};
+    return static_cast<lucid_status>(call_host(std::move(f)).status);
+}
+
+size_t PluginRunner::get_config(char* buf, size_t capacity) {
+    Frame f;
+    f.op = RunnerOp::get_config;
+    const Frame reply = call_host(std::move(f));
+    const std::string& config = reply.text(0);
+    if (buf && capacity > 0) {
+        const size_t n = std::min(config.size(), capacity - 1);
+        std::memcpy(buf, config.data(), n);
+        buf[n] = '\0';
+    }
+    return config.size();
+}
+
+lucid_status PluginRunner::register_command(const char* action, lucid_command_fn fn, void* user) {
+    const std::uint64_t handle = fn ? add_handle(Handle{nullptr, nullptr, fn, user, false}) : 0;
+    Frame f;
+    f.op = RunnerOp::register_command;
+    f.b = handle;
+    f.strings = {text_or_null(action)};
+    const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    if (status != LUCID_OK) {
+        if (handle) handles_.erase(handle);
+        return status;
+    }
+    auto& slot = command_handles_[action];
+    if (slot) handles_.erase(slot);  // the handler it replaces
+    slot = handle;
+    return status;
+}
+
+lucid_status PluginRunner::unregister_command(const char* action) {
+    Frame f;
+    f.op = RunnerOp::unregister_command;
+    f.strings = {text_or_null(action)};
+    const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
+    if (status == LUCID_OK && action) {
+        std::lock_guard<std::mutex> lock(handles_mutex_);
+        if (auto it = command_handles_.find(action); it != command_handles_.end()) {
+            handles_.erase(it->second);
+            command_handles_.erase(it);
+        }
+    }
+    return status;
+}
+
+}  // namespace lucid::runner

@@ -1,0 +1,106 @@
+// lucid-plugin-runner's one plugin: loads it, runs its callbacks when the agent says so, and
+// gives it a lucid_host_api whose every function is a message to the agent (runner_protocol.hpp,
+// docs/contract.md §11). The agent keeps the plugin's real context (subscriptions, timers,
+// commands, config, status), so the plugin cannot tell the difference.
+//
+// Threads: the reader (run(): frames from the agent; answers ping itself, hands replies to the
+// waiting caller), the callback thread (every plugin callback, one at a time, in the order the
+// agent sent them: plugin.h's "one worker"), and any thread of the plugin calling the host API.
+// A host call made on the callback thread is marked nested: the agent runs it on the worker
+// waiting for that callback, exactly where an in-process call from a callback runs.
+// Errors: a broken stream from the agent ends the process (the agent is gone or confused);
+// everything else is a lucid_status for the plugin.
+#pragma once
+
+#include <lucid/plugin.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "plugin_abi/runner_protocol.hpp"
+
+namespace lucid::runner {
+
+using host::plugin_abi::Frame;
+using host::plugin_abi::RunnerOp;
+
+class PluginRunner {
+  public:
+    // `fd`: this end of the socketpair; `hello`: the containment measures, as name/result pairs.
+    PluginRunner(int fd, std::vector<std::pair<std::string, std::string>> hello);
+    PluginRunner(const PluginRunner&) = delete;
+    PluginRunner& operator=(const PluginRunner&) = delete;
+
+    // Says hello, then serves the agent until it closes the socket. Returns the exit status.
+    int run();
+
+    // ---- the host API (runner_host_api.cpp forwards the C table here) ----
+    lucid_status publish(const char* topic, const void* payload, size_t len, int qos, int retain);
+    lucid_status publish_event(const char* type, const char* data, const char* correlation_id);
+    lucid_status subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
+                           uint64_t* out_id);
+    lucid_status unsubscribe(uint64_t id);
+    lucid_status timer_start(uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn, void* user,
+                             uint64_t* out_id);
+    lucid_status timer_cancel(uint64_t id);
+    void log(lucid_log_level level, const char* message);
+    lucid_status report_status(lucid_component_state state, const char* error);
+    size_t get_config(char* buf, size_t capacity);
+    lucid_status register_command(const char* action, lucid_command_fn fn, void* user);
+    lucid_status unregister_command(const char* action);
+
+    static const lucid_host_api& api_table();
+
+  private:
+    // A callback the plugin gave (subscription, timer, command), named by a handle on the wire.
+    struct Handle {
+        lucid_message_fn message = nullptr;
+        lucid_timer_fn timer = nullptr;
+        lucid_command_fn command = nullptr;
+        void* user = nullptr;
+        bool one_shot = false;  // a timer that fires once
+    };
+
+    void send(const Frame& frame);
+    // Sends a host call; with `wants_reply`, waits for the agent's host_reply.
+    Frame call_host(Frame frame, bool wants_reply = true);
+    std::uint64_t add_handle(Handle handle);
+    void drop_handle(std::uint64_t handle);
+
+    void callback_loop();
+    void run_callback(const Frame& frame);
+    Frame load(const std::string& file);
+
+    const int fd_;
+    const std::vector<std::pair<std::string, std::string>> hello_;
+    std::mutex write_mutex_;
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::uint32_t next_seq_ = 1;
+    std::map<std::uint32_t, std::optional<Frame>> replies_;  // waiting host calls
+    std::deque<Frame> callbacks_;                            // for the callback thread
+
+    std::mutex handles_mutex_;
+    std::uint64_t next_handle_ = 1;
+    std::map<std::uint64_t, Handle> handles_;
+    std::map<std::uint64_t, std::uint64_t> subscription_handles_;  // subscription id -> handle
+    std::map<std::uint64_t, std::uint64_t> timer_handles_;         // timer id -> handle
+    std::map<std::string, std::uint64_t> command_handles_;         // action -> handle
+
+    // Touched on the callback thread only.
+    void* library_ = nullptr;
+    lucid_plugin_descriptor descriptor_{};
+    void* instance_ = nullptr;
+
+    std::thread callback_thread_;
+};
+
+}  // namespace lucid::runner

@@ -1,0 +1,113 @@
+// The lucid_host_api table lucid-plugin-runner gives its plugin: C trampolines to PluginRunner,
+// which sends each call to the agent. call_fail/call_respond stay here: they only fill the
+// outcome of the callback in progress, which travels back with its result.
+#include "plugin_abi/plugin_call.hpp"
+#include "plugin_runner.hpp"
+
+namespace lucid::runner {
+namespace trampolines {
+
+PluginRunner& runner_of(lucid_host* host) { return *reinterpret_cast<PluginRunner*>(host); }
+
+template <class F>
+lucid_status guarded(lucid_host* host, F&& f) noexcept {
+    if (host == nullptr) return LUCID_ERR_INVALID_ARGUMENT;
+    try {
+        return f(runner_of(host));
+    } catch (...) {
+        return LUCID_ERR_INTERNAL;
+    }
+}
+
+lucid_status publish(lucid_host* host, const char* topic, const void* payload, size_t len, int qos,
+                     int retain) {
+    return guarded(host, [&](PluginRunner& r) { return r.publish(topic, payload, len, qos, retain); });
+}
+lucid_status publish_event(lucid_host* host, const char* type, const char* data,
+                           const char* correlation_id) {
+    return guarded(host,
+                   [&](PluginRunner& r) { return r.publish_event(type, data, correlation_id); });
+}
+lucid_status subscribe(lucid_host* host, const char* filter, int qos, lucid_message_fn fn,
+                       void* user, uint64_t* out_id) {
+    return guarded(host,
+                   [&](PluginRunner& r) { return r.subscribe(filter, qos, fn, user, out_id); });
+}
+lucid_status unsubscribe(lucid_host* host, uint64_t id) {
+    return guarded(host, [&](PluginRunner& r) { return r.unsubscribe(id); });
+}
+lucid_status timer_start(lucid_host* host, uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn,
+                         void* user, uint64_t* out_id) {
+    return guarded(host, [&](PluginRunner& r) {
+        return r.timer_start(first_ms, period_ms, fn, user, out_id);
+    });
+}
+lucid_status timer_cancel(lucid_host* host, uint64_t id) {
+    return guarded(host, [&](PluginRunner& r) { return r.timer_cancel(id); });
+}
+void log(lucid_host* host, lucid_log_level level, const char* message) {
+    guarded(host, [&](PluginRunner& r) {
+        r.log(level, message);
+        return LUCID_OK;
+    });
+}
+lucid_status report_status(lucid_host* host, lucid_component_state state, const char* error) {
+    return guarded(host, [&](PluginRunner& r) { return r.report_status(state, error); });
+}
+size_t get_config(lucid_host* host, char* buf, size_t capacity) {
+    size_t length = 0;
+    guarded(host, [&](PluginRunner& r) {
+        length = r.get_config(buf, capacity);
+        return LUCID_OK;
+    });
+    return length;
+}
+lucid_status register_command(lucid_host* host, const char* action, lucid_command_fn fn,
+                              void* user) {
+    return guarded(host, [&](PluginRunner& r) { return r.register_command(action, fn, user); });
+}
+lucid_status unregister_command(lucid_host* host, const char* action) {
+    return guarded(host, [&](PluginRunner& r) { return r.unregister_command(action); });
+}
+void call_fail(lucid_call* call, const char* message) {
+    if (!call) return;
+    try {
+        host::PluginCall::from(call)->fail(message);
+    } catch (...) {
+    }
+}
+lucid_status call_respond(lucid_call* call, const char* result_json) {
+    if (!call) return LUCID_ERR_INVALID_ARGUMENT;
+    try {
+        return host::PluginCall::from(call)->respond(result_json);
+    } catch (...) {
+        return LUCID_ERR_INTERNAL;
+    }
+}
+
+}  // namespace trampolines
+
+const lucid_host_api& PluginRunner::api_table() {
+    static const lucid_host_api table = [] {
+        lucid_host_api t{};
+        t.struct_size = sizeof(lucid_host_api);
+        t.abi_version = LUCID_PLUGIN_ABI_VERSION;
+        t.publish = &trampolines::publish;
+        t.publish_event = &trampolines::publish_event;
+        t.subscribe = &trampolines::subscribe;
+        t.unsubscribe = &trampolines::unsubscribe;
+        t.timer_start = &trampolines::timer_start;
+        t.timer_cancel = &trampolines::timer_cancel;
+        t.log = &trampolines::log;
+        t.report_status = &trampolines::report_status;
+        t.get_config = &trampolines::get_config;
+        t.register_command = &trampolines::register_command;
+        t.unregister_command = &trampolines::unregister_command;
+        t.call_fail = &trampolines::call_fail;
+        t.call_respond = &trampolines::call_respond;
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace lucid::runner
