@@ -16,9 +16,9 @@
 namespace lucid::runner::containment {
 namespace {
 
-#if defined(__x86_64__) && defined(__ILP32__)
-constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;  // x32 shares x86_64's audit arch
-#elif defined(__x86_64__)
+// The runner's own ABI. An x32 build is left without a filter: its calls carry
+// __X32_SYSCALL_BIT, which the filter below refuses for a 64-bit runner.
+#if defined(__x86_64__) && !defined(__ILP32__)
 constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;
 #elif defined(__i386__)
 constexpr std::uint32_t kArch = AUDIT_ARCH_I386;
@@ -32,8 +32,9 @@ constexpr std::uint32_t kArch = AUDIT_ARCH_ARM;
 constexpr std::uint32_t kArch = AUDIT_ARCH_RISCV64;
 #else
 #define LUCID_NO_SECCOMP_ARCH 1
-constexpr std::uint32_t kArch = 0;
 #endif
+
+#ifndef LUCID_NO_SECCOMP_ARCH
 
 // Refused with EPERM. Each behind its own guard: not every architecture has every call
 // (iopl/ioperm are x86 only; aarch64 has no umount, only umount2).
@@ -195,6 +196,8 @@ void deny_if(std::vector<sock_filter>& program, long nr) {
     program.push_back(statement(BPF_RET | BPF_K, kDeny));
 }
 
+#endif  // LUCID_NO_SECCOMP_ARCH
+
 }  // namespace
 
 std::vector<sock_filter> seccomp_program(bool allow_ptrace) {
@@ -212,7 +215,7 @@ std::vector<sock_filter> seccomp_program(bool allow_ptrace) {
     program.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0));
     program.push_back(statement(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
     load(offsetof(seccomp_data, nr));
-#if defined(__x86_64__) && defined(__X32_SYSCALL_BIT)
+#if defined(__x86_64__) && !defined(__ILP32__) && defined(__X32_SYSCALL_BIT)
     // x32 calls share x86_64's audit arch but not its numbers (nr | __X32_SYSCALL_BIT).
     program.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1));
     program.push_back(statement(BPF_RET | BPF_K, kDeny));

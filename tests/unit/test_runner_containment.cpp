@@ -23,11 +23,13 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <string>
 #include <thread>
@@ -140,11 +142,19 @@ std::string read_until_eof(int fd, std::chrono::milliseconds timeout, bool& time
     }
 }
 
+// Before a fork: doctest's buffered output would otherwise be written once more by a child
+// whose end flushes stdio (a sanitizer's report on a signal).
+void flush_output() {
+    std::cout.flush();
+    std::fflush(nullptr);
+}
+
 // Runs `body` in a forked child and collects its report; the child is killed after `timeout`.
 ChildRun in_child(const std::function<void(Report&)>& body,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     int fds[2];
     REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    flush_output();
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -569,6 +579,7 @@ ChildRun outlives_parent(ContainmentRequest request, bool& died_with_parent) {
     int ready[2];  // the grandchild tells its parent it is contained
     REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    flush_output();
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
