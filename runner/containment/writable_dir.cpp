@@ -1,0 +1,50 @@
+#include "containment/writable_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "containment/measure_text.hpp"
+
+namespace lucid::runner::containment {
+namespace {
+
+// Closes the directory whatever the outcome.
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+}  // namespace
+
+std::string prepare_writable_dir(const std::string& path, std::optional<Owner> owner) {
+    if (path.empty()) return kNotRequested;
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        return failed(system_error_text("mkdir " + path, errno));
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+        return failed(path + " is a symbolic link");
+    }
+    // O_NOFOLLOW: every change below goes to this directory itself, never through a link (one
+    // swapped in after the lstat above is refused as "not a directory").
+    const Fd dir{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    if (dir.fd < 0) {
+        const int err = errno;
+        if (err == ELOOP) return failed(path + " is a symbolic link");
+        if (err == ENOTDIR) return failed(path + " is not a directory");
+        return failed(system_error_text("open " + path, err));
+    }
+    if (owner && ::fchown(dir.fd, owner->uid, owner->gid) != 0) {
+        return failed(system_error_text("chown " + path, errno));
+    }
+    if (::fchmod(dir.fd, 0700) != 0) return failed(system_error_text("chmod " + path, errno));
+    if (::fchdir(dir.fd) != 0) return failed(system_error_text("chdir " + path, errno));
+    return kApplied;
+}
+
+}  // namespace lucid::runner::containment
