@@ -1,14 +1,11 @@
 #include "runner_containment.hpp"
 
-#ifdef LUCID_RUNNER_HAS_CONTAINMENT
 #include "containment/containment.hpp"
-#endif
+#include "containment/sanitizer_build.hpp"
 
 namespace lucid::runner {
 
 std::vector<std::pair<std::string, std::string>> contain(const RunnerOptions& options) {
-    std::vector<std::pair<std::string, std::string>> out;
-#ifdef LUCID_RUNNER_HAS_CONTAINMENT
     ContainmentRequest request;
     request.expected_parent = options.parent;
     request.memory_mb = options.memory_mb;
@@ -20,14 +17,11 @@ std::vector<std::pair<std::string, std::string>> contain(const RunnerOptions& op
     request.read_paths = options.read_paths;
     request.write_paths = options.write_paths;
     request.seccomp = options.seccomp;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    request.sanitizer_build = true;
-    request.address_space_limit = false;
-#endif
+    request.sanitizer_build = kSanitizerBuild;
+    // Sanitizers reserve terabytes of address space: memory is then the agent's RSS watch alone.
+    request.address_space_limit = !kSanitizerBuild;
+    std::vector<std::pair<std::string, std::string>> out;
     for (auto& m : apply_containment(request)) out.emplace_back(m.name, m.result);
-#else
-    (void)options;
-#endif
     return out;
 }
 

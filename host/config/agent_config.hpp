@@ -41,6 +41,8 @@ struct AgentConfig {
     // Off: the directory is neither watched nor read (one inotify instance less per agent);
     // components it installed earlier stay installed.
     bool dropin_enabled = true;
+    // Where a component runs when its entry names no isolation: in_process or process.
+    std::string default_isolation = "in_process";
 
     std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
     int download_timeout_s = 600;

@@ -33,6 +33,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("data_dir", c.data_dir.string());
     add("plugin_dir", c.plugin_dir.string());
     add("dropin", c.dropin_enabled ? "on" : "off");
+    add("default_isolation", c.default_isolation);
     add("max_artifact_bytes", std::to_string(c.max_artifact_bytes));
     add("download_timeout_s", std::to_string(c.download_timeout_s));
     add("download_stall_s", std::to_string(c.download_stall_s));

@@ -231,6 +231,12 @@ class Resolver {
                 return fail(bad(*dropin, "dropin", "on or off"));
             }
         }
+        if (auto isolation = get("default_isolation")) {
+            if (isolation->text != "in_process" && isolation->text != "process") {
+                return fail(bad(*isolation, "default_isolation", "in_process or process"));
+            }
+            config_.default_isolation = isolation->text;
+        }
         if (auto legacy = get("legacy_registry")) {
             if (legacy->text.empty() || legacy->text.front() != '/') {
                 return fail(bad(*legacy, "legacy_registry", "an absolute path"));

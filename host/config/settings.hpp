@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 28> kSettings{{
+inline constexpr std::array<Setting, 29> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -25,6 +25,9 @@ inline constexpr std::array<Setting, 28> kSettings{{
      "drop-in directory (default {data}/plugins.d)"},
     {"dropin", "--dropin", "LUCID_DROPIN",
      "on | off: watch the drop-in directory (default on; off: the directory is not read)"},
+    {"default_isolation", "--default-isolation", "LUCID_DEFAULT_ISOLATION",
+     "in_process | process: where a component runs when its install named no isolation "
+     "(default in_process)"},
     {"tls_ca", "--tls-ca", "LUCID_TLS_CA", "CA file for mqtts:// (default: system CAs)"},
     {"tls_cert", "--tls-cert", "LUCID_TLS_CERT", "client certificate file for mqtts://"},
     {"tls_key", "--tls-key", "LUCID_TLS_KEY", "client key file for mqtts://"},

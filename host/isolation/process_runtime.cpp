@@ -173,6 +173,15 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
         instance->generation = next_generation_++;
     }
     const fs::path dir = settings_.component_dirs / instance->component_id;
+    // The runner makes its own directory (owned by its user); the parent is the agent's, and
+    // only searchable by others, so that a run_as user reaches its own directory and no other.
+    std::error_code ec;
+    fs::create_directories(settings_.component_dirs, ec);
+    if (ec) {
+        return Error{Errc::io, "cannot create " + settings_.component_dirs.string() + ": " +
+                                   ec.message()};
+    }
+    fs::permissions(settings_.component_dirs, fs::perms(0711), ec);
     auto channel = RunnerChannel::open(
         settings_.runner, runner_args(instance->component_id, dir, file, options.limits),
         settings_.plugin.call_timeout,

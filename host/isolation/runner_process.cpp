@@ -10,6 +10,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 
@@ -35,8 +41,58 @@ RunnerProcess::~RunnerProcess() {
     }
 }
 
+namespace {
+
+// The kernel sends PR_SET_PDEATHSIG when the *thread* that forked the child ends, not the
+// process: runners are spawned from this one thread, which lives as long as the agent, so that
+// a command lane or a guard thread ending never kills a plugin.
+class Spawner {
+  public:
+    static Spawner& instance() {
+        static auto* spawner = new Spawner();  // never destroyed: its thread runs to exit
+        return *spawner;
+    }
+    template <class F>
+    auto run(F&& work) {
+        std::packaged_task<decltype(work())()> task(std::forward<F>(work));
+        auto result = task.get_future();
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            queue_.emplace_back([&task] { task(); });
+        }
+        cv_.notify_one();
+        return result.get();
+    }
+
+  private:
+    Spawner() {
+        std::thread([this] {
+            for (;;) {
+                std::function<void()> job;
+                {
+                    std::unique_lock<std::mutex> lock(mutex_);
+                    cv_.wait(lock, [&] { return !queue_.empty(); });
+                    job = std::move(queue_.front());
+                    queue_.pop_front();
+                }
+                job();
+            }
+        }).detach();
+    }
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> queue_;
+};
+
+}  // namespace
+
 Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn(const fs::path& runner,
                                                               const std::vector<std::string>& args) {
+    return Spawner::instance().run([&] { return spawn_here(runner, args); });
+}
+
+Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn_here(
+    const fs::path& runner, const std::vector<std::string>& args) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
         return Error{Errc::io, std::string("socketpair: ") + strerror(errno)};

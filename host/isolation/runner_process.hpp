@@ -61,6 +61,8 @@ class RunnerProcess {
     std::optional<std::uint64_t> rss_bytes() const;
 
   private:
+    static Expected<std::unique_ptr<RunnerProcess>> spawn_here(
+        const std::filesystem::path& runner, const std::vector<std::string>& args);
     RunnerProcess(pid_t pid, UniqueFd fd, UniqueFd pidfd);
     pid_t pid_;
     UniqueFd fd_;

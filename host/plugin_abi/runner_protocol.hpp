@@ -33,7 +33,7 @@ namespace lucid::host::plugin_abi {
 inline constexpr std::uint32_t kRunnerProtocolVersion = 1;
 // The largest body: an MQTT payload the agent hands on is at most this big.
 inline constexpr std::uint32_t kMaxFrameBody = 64u * 1024u * 1024u;
-inline constexpr std::size_t kMaxFrameStrings = 16;
+inline constexpr std::size_t kMaxFrameStrings = 64;  // hello: a name and a result per measure
 
 enum class RunnerOp : std::uint8_t {
     // ---- runner -> agent ----

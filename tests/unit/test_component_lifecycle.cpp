@@ -125,7 +125,10 @@ struct FakeRuntime : PluginRuntime {
 
     void add(const std::string& path, Plugin plugin) { plugins[path] = std::move(plugin); }
 
-    Expected<Mapped> map(const std::filesystem::path& file) override {
+    std::vector<RunOptions> options_seen;  // what each map() was asked to run with
+
+    Expected<Mapped> map(const std::filesystem::path& file, const RunOptions& options) override {
+        options_seen.push_back(options);
         auto it = plugins.find(file.string());
         if (it == plugins.end() || !it->second.maps) {
             return Error{Errc::plugin, "cannot load " + file.string() + ": not a plugin"};
@@ -259,7 +262,8 @@ struct World {
         runtime.add("/data/components/" + cid + "/" + version + "/" + file, behaviour);
         return InstallOrder{
             "r-" + version, cid, R"({"type":"inline"})", std::nullopt,
-            StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" + version}};
+            StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" + version},
+            std::nullopt, std::nullopt};
     }
 };
 

@@ -1,5 +1,7 @@
 #include "agent_harness.hpp"
 
+#include <cstdlib>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -32,6 +34,10 @@ void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
         {"LUCID_RECONNECT_MAX_MS", "200"},
         {"LUCID_SUPERVISED", "no"},
     };
+    // The plugin API tests run once per runtime (CMakeLists.txt: the *_process variants).
+    if (const char* isolation = std::getenv("LUCID_TEST_ISOLATION")) {
+        env["LUCID_DEFAULT_ISOLATION"] = isolation;
+    }
     for (const auto& [k, v] : extra_env) env[k] = v;
     process_.start({LUCID_AGENT_BIN}, env, data_ / ("agent." + std::to_string(++starts_) + ".log"));
 }
