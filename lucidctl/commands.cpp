@@ -203,6 +203,7 @@ int dispatch(Session& s) {
         if (sub == "info") return cmd_plugin_info(s);
         if (sub == "install") return cmd_plugin_install(s);
         if (sub == "inspect") return cmd_plugin_inspect(s);
+        if (sub == "isolate") return cmd_plugin_isolate(s);
         for (const char* action : {"uninstall", "start", "stop", "restart", "enable", "disable"}) {
             if (sub == action) return cmd_plugin_action(s, sub);
         }

@@ -22,6 +22,7 @@
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
+#include "lucidctl/isolation_options.hpp"
 #include "lucidctl/progress_line.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -208,6 +209,7 @@ int cmd_plugin_install(Session& s) {
         }
         payload.AddMember("config", Value(parsed, a), a);
     }
+    add_isolation_fields(s.options(), command_option(s.options(), "isolation"), payload);
     s.require_not_offline();
     if (!p.version.empty()) refuse_downgrade(s, p.component_id, p.version);
 

@@ -40,6 +40,7 @@ commands:
   plugin uninstall ID [--dist NAME]  stop, unload and remove a component
   plugin start|stop|restart ID    runtime control of a component
   plugin enable|disable ID        whether a component starts at boot
+  plugin isolate ID in_process|process [--memory-mb N]  where a component runs (restarts it)
   plugin inspect FILE.so          the manifest of an artifact, without loading it
   config get                      the agent's runtime config
   config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
@@ -85,6 +86,8 @@ done yet (desired set: the agent is offline or still applying)
 const char* const kInstallHelp =
     R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64] [--config JSON] [--force]
        lucidctl plugin install URL --id ID --sha256 HEX [--signature BASE64] [--config JSON] [--force]
+       (either with [--isolation in_process|process] [--memory-mb N] [--open-files N]
+        [--cpu-seconds N])
 
 A local FILE is sent inline through the broker (the agent needs no access to it): its sha256
 is computed here, its manifest checked here, its component id read from the manifest (--id,
@@ -94,6 +97,8 @@ default 64M) is refused here: install it from a URL instead.
 A URL (http://, https://, or file:// for a path on the agent's machine) is downloaded by the
 agent; --id and --sha256 are then mandatory.
 --config sets the component's config object at install time.
+--isolation in_process|process chooses where it runs (default: the agent's
+LUCID_DEFAULT_ISOLATION); --memory-mb, --open-files, --cpu-seconds limit its process.
 Installing an older version than the one installed is refused unless --force.
 On a terminal, the progress (bytes, rate, time left) goes to stderr and is cleared before
 the result.
@@ -145,6 +150,13 @@ const std::map<std::string, std::string> kHelp = {
      "usage: lucidctl plugin uninstall ID [--dist NAME]\n\n--dist names the distribution "
      "of a legacy entry whose dist_name the registry lacks\n(a normalized name: lowercase, "
      "runs of '-', '_', '.' written as one '-').\n"},
+    {"plugin isolate",
+     "usage: lucidctl plugin isolate ID [in_process|process] [--memory-mb N] [--open-files N]\n"
+     "                                [--cpu-seconds N]\n\n"
+     "Where the component runs: in the agent's process, or in a lucid-plugin-runner child of\n"
+     "its own (a crash there does not take the agent down), with these limits. Persisted on the\n"
+     "agent; a running component is restarted alone to apply it. Give the mode, a limit, or "
+     "both.\n"},
     {"plugin inspect",
      "usage: lucidctl plugin inspect FILE.so\n\nPrints the manifest embedded "
      "in the artifact, read without loading it.\nExit 2 when the file is not a plugin or its "
@@ -266,7 +278,10 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"agents", {"select", "older-than", "prune", "sort", "summary"}},
     {"fleet", {"select"}},
     {"ping", {"count"}},
-    {"plugin install", {"id", "sha256", "signature", "config", "force"}},
+    {"plugin install",
+     {"id", "sha256", "signature", "config", "force", "isolation", "memory-mb", "open-files",
+      "cpu-seconds"}},
+    {"plugin isolate", {"memory-mb", "open-files", "cpu-seconds"}},
     {"plugin uninstall", {"dist"}},
     {"desired set", {"no-wait", "force"}},
     {"desired clear", {"force"}},
@@ -423,7 +438,7 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
     }
     if (path[0] == "plugin") {
         return {"list", "info",    "install", "uninstall", "start",
-                "stop", "restart", "enable",  "disable",   "inspect"};
+                "stop", "restart", "enable",  "disable",   "inspect", "isolate"};
     }
     if (path[0] == "config") return {"get", "set"};
     if (path[0] == "desired") return {"set", "get", "clear", "status"};

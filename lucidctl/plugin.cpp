@@ -9,6 +9,7 @@
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/registry_store.hpp"
+#include "lucidctl/isolation_options.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -25,12 +26,12 @@ constexpr std::string_view kLegacyUninstallError =
     "migration";
 
 void print_components(Session& s, const Value& components, const char* state_header) {
-    TextTable table({"ID", "DIST", "VERSION", state_header, "ENABLED", "ERROR"});
+    TextTable table({"ID", "DIST", "VERSION", state_header, "ENABLED", "ISOLATION", "ERROR"});
     if (components.IsObject()) {
         for (const auto& m : components.GetObject()) {
             table.add({m.name.GetString(), str(m.value, "dist_name", "-"), str(m.value, "version"),
                        str(m.value, "state", "-"), str(m.value, "enabled", "-"),
-                       str(m.value, "error", "")});
+                       str(m.value, "isolation", "in_process"), str(m.value, "error", "")});
         }
     }
     table.print(s.out());
@@ -209,6 +210,23 @@ int cmd_plugin_action(Session& s, const std::string& action) {
         s.err() << "hint: lucidctl plugin uninstall ID --dist NAME\n";
     }
     return code;
+}
+
+int cmd_plugin_isolate(Session& s) {
+    const std::string& id = arg(s.options(), 2, "component id");
+    std::optional<std::string> mode;
+    if (s.options().words.size() > 3) mode = s.options().words[3];
+    expect_args(s.options(), mode ? 4 : 3);
+    Document payload(rapidjson::kObjectType);
+    auto& a = payload.GetAllocator();
+    payload.AddMember("component_id", Value(id, a), a);
+    if (!add_isolation_fields(s.options(), mode, payload)) {
+        throw UsageError("plugin isolate needs in_process or process, or a limit (--memory-mb N, "
+                         "--open-files N, --cpu-seconds N)");
+    }
+    const auto& command = topics::kConfigureComponent;
+    const Answer answer = s.request(command, std::move(payload), agent_bound("configure"));
+    return s.report(command.name, answer);
 }
 
 int cmd_plugin_inspect(Session& s) {

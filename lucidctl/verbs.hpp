@@ -34,6 +34,7 @@ int cmd_plugin_list(Session& s);
 int cmd_plugin_info(Session& s);
 int cmd_plugin_action(Session& s, const std::string& action);
 int cmd_plugin_inspect(Session& s);
+int cmd_plugin_isolate(Session& s);
 int cmd_plugin_install(Session& s);
 
 // fleet.cpp: artifact publish FILE.so; desired set FILE.json | get | clear | status.

@@ -101,6 +101,13 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
                         audit_refusal(action)});
     }
 
+    add(CommandSpec{"configure", topics.at(topics::kConfigureComponent.command),
+                    topics.at(topics::kConfigureComponent.result), Lane::control,
+                    [&manager](const contract::CommandRequest& rq) {
+                        return CommandReply(manager.configure_isolation(rq));
+                    },
+                    audit_refusal("configure")});
+
     // components/{cid}/cfg/set: the result topic depends on the component, so each message
     // gets its own spec before it goes through the dispatcher (parse, dedup, lane, result).
     const std::string filter = topics.component("+", "cfg/set");

@@ -389,10 +389,12 @@ std::vector<contract::ComponentSnapshot> ComponentLifecycle::snapshots() const {
     std::lock_guard<std::mutex> lock(state_mutex_);
     std::vector<contract::ComponentSnapshot> out;
     for (const auto& [id, entry] : registry_.entries()) {
-        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, ""};
+        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0};
+        snapshot.isolation = to_string(isolation_of(entry));
         if (auto it = statuses_.find(id); it != statuses_.end()) {
             snapshot.state = it->second.state;
             snapshot.error = it->second.error;
+            snapshot.restarts = it->second.restarts;
         }
         out.push_back(std::move(snapshot));
     }

@@ -111,6 +111,9 @@ class ComponentManager final : public PluginHostServices {
     // validated by the plugin, persisted, republished.
     contract::Result configure(const std::string& component_id,
                                const contract::CommandRequest& request);
+    // core/cmd/components/configure: {"request_id", "component_id", "isolation"?, "limits"?}:
+    // where it runs, persisted; a running component is restarted alone to apply it.
+    contract::Result configure_isolation(const contract::CommandRequest& request);
 
     // The drop-in directory (contract §7): same pipeline, source {"type":"dropin","path":...}.
     // Where it crosses MQTT, the rules of component_channel.hpp apply.
@@ -185,6 +188,7 @@ class ComponentManager final : public PluginHostServices {
                                      const contract::CommandRequest& request);
     contract::Result configure_request(const std::string& component_id,
                                        const contract::CommandRequest& request);
+    contract::Result configure_isolation_request(const contract::CommandRequest& request);
     // The lifecycle's install of a verified artifact, as an install result.
     contract::Result install_verified(const std::string& request_id,
                                       const install::InstallRequest& request,

@@ -128,6 +128,13 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
         registry::write_entry(c.entry, item, a);
         item.AddMember("state", str_value(wire_state(c.state), a), a);
         item.AddMember("error", c.error.empty() ? Value() : str_value(c.error, a), a);
+        // Where it runs: the entry's choice, else the agent's default.
+        if (auto it = item.FindMember("isolation"); it != item.MemberEnd()) {
+            item.RemoveMember(it);
+        }
+        item.AddMember("isolation", str_value(c.isolation.empty() ? "in_process" : c.isolation, a),
+                       a);
+        item.AddMember("restarts", Value(c.restarts), a);
         map.AddMember(str_value(c.entry.component_id, a), item, a);
     }
     add(doc, "count", Value(static_cast<std::uint64_t>(components.size())));
@@ -137,12 +144,22 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
 
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,
-                                     Clock::time_point now) {
+                                     Clock::time_point now, const StatusExtras& extras) {
     Document doc = envelope(now);
+    auto& a = doc.GetAllocator();
     add_string(doc, "state", wire_state(state));
     add_string(doc, "version", version);
-    add(doc, "error", error.empty() ? Value() : str_value(error, doc.GetAllocator()));
+    add(doc, "error", error.empty() ? Value() : str_value(error, a));
     add(doc, "dropped_messages", Value(dropped_messages));
+    add_string(doc, "isolation", extras.isolation.empty() ? "in_process" : extras.isolation);
+    add(doc, "restarts", Value(extras.restarts));
+    if (extras.containment && !extras.containment->empty()) {
+        Value measures(rapidjson::kObjectType);
+        for (const auto& [name, result] : *extras.containment) {
+            measures.AddMember(str_value(name, a), str_value(result, a), a);
+        }
+        add(doc, "containment", std::move(measures));
+    }
     return to_json(doc);
 }
 

@@ -73,9 +73,12 @@ struct ComponentSnapshot {
     registry::Entry entry;
     ComponentState state = ComponentState::stopped;  // published as wire_state()
     std::string error;                               // empty → null
+    std::string isolation;      // where it runs (or would run): in_process | process
+    std::uint64_t restarts = 0;  // after crashes in process isolation
 
     bool operator==(const ComponentSnapshot& o) const {
-        return entry == o.entry && state == o.state && error == o.error;
+        return entry == o.entry && state == o.state && error == o.error &&
+               isolation == o.isolation && restarts == o.restarts;
     }
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
@@ -83,9 +86,16 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
 
 // `components/{cid}/status`: state, version, error (null when empty), dropped_messages (on the
 // plugin's subscriptions, since it started: its queue was full or it was unresponsive).
+// Also `isolation` (in_process | process), `restarts` (after crashes in process isolation) and,
+// in process isolation, `containment`: each measure and what became of it (contract §4.13).
+struct StatusExtras {
+    std::string_view isolation = "in_process";
+    const std::vector<std::pair<std::string, std::string>>* containment = nullptr;
+    std::uint64_t restarts = 0;
+};
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,
-                                     Clock::time_point now);
+                                     Clock::time_point now, const StatusExtras& extras = {});
 // `components/{cid}/cfg/state`: the component's config object (serialized JSON) as `cfg`.
 std::string component_cfg_state_payload(const std::string& config_json, Clock::time_point now);
 // `core/evt/components/install_progress`.

@@ -65,10 +65,13 @@ inline constexpr CommandTopics kEnable{"enable", "core/cmd/components/enable",
                                        "core/evt/components/enable_result"};
 inline constexpr CommandTopics kDisable{"disable", "core/cmd/components/disable",
                                         "core/evt/components/disable_result"};
+// Where a component runs and its limits (README "Process isolation").
+inline constexpr CommandTopics kConfigureComponent{"configure", "core/cmd/components/configure",
+                                                   "core/evt/components/configure_result"};
 inline constexpr std::string_view kInstallProgress = "core/evt/components/install_progress";
 
-inline constexpr std::array<CommandTopics, 7> kComponentCommands{
-    kInstall, kUninstall, kStart, kStop, kRestartComponent, kEnable, kDisable};
+inline constexpr std::array<CommandTopics, 8> kComponentCommands{
+    kInstall, kUninstall, kStart, kStop, kRestartComponent, kEnable, kDisable, kConfigureComponent};
 
 }  // namespace topics
 

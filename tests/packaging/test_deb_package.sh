@@ -19,7 +19,7 @@ dpkg-deb -e "$deb" "$work/control"
 doc="$work/root/usr/share/doc/lucid-agent"
 
 # --- files -----------------------------------------------------------------------------------
-for f in usr/bin/lucid-agent usr/bin/lucidctl usr/lib/systemd/system/lucid-agent.service \
+for f in usr/bin/lucid-agent usr/bin/lucidctl usr/bin/lucid-plugin-runner usr/lib/systemd/system/lucid-agent.service \
          usr/share/doc/lucid-agent/copyright usr/share/doc/lucid-agent/changelog.Debian.gz \
          usr/share/doc/lucid-agent/README.md usr/share/doc/lucid-agent/SECURITY.md \
          usr/share/doc/lucid-agent/examples/agent.env \
@@ -30,7 +30,7 @@ done
 [ ! -e "$work/root/usr/share/doc/lucid" ] || fail "documents under /usr/share/doc/lucid, not lucid-agent"
 
 # --- stripped --------------------------------------------------------------------------------
-for b in lucid-agent lucidctl; do
+for b in lucid-agent lucidctl lucid-plugin-runner; do
     if readelf -S "$work/root/usr/bin/$b" | grep -q '\.symtab'; then
         fail "/usr/bin/$b is not stripped"
     fi
