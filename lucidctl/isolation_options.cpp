@@ -29,8 +29,8 @@ bool add_isolation_fields(const CtlOptions& options, const std::optional<std::st
         }
         std::string key(name);
         for (char& c : key) c = c == '-' ? '_' : c;
-        limits.AddMember(rapidjson::Value(key, a), rapidjson::Value(static_cast<std::uint64_t>(value)),
-                         a);
+        limits.AddMember(rapidjson::Value(key, a),
+                         rapidjson::Value(static_cast<std::uint64_t>(value)), a);
     }
     if (!limits.ObjectEmpty()) {
         payload.AddMember("limits", limits, a);

@@ -437,8 +437,8 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
                 "ping",   "watch", "desired", "artifact", "rollout"};
     }
     if (path[0] == "plugin") {
-        return {"list", "info",    "install", "uninstall", "start",
-                "stop", "restart", "enable",  "disable",   "inspect", "isolate"};
+        return {"list",    "info",   "install", "uninstall", "start",  "stop",
+                "restart", "enable", "disable", "inspect",   "isolate"};
     }
     if (path[0] == "config") return {"get", "set"};
     if (path[0] == "desired") return {"set", "get", "clear", "status"};

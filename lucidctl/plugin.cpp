@@ -221,8 +221,9 @@ int cmd_plugin_isolate(Session& s) {
     auto& a = payload.GetAllocator();
     payload.AddMember("component_id", Value(id, a), a);
     if (!add_isolation_fields(s.options(), mode, payload)) {
-        throw UsageError("plugin isolate needs in_process or process, or a limit (--memory-mb N, "
-                         "--open-files N, --cpu-seconds N)");
+        throw UsageError(
+            "plugin isolate needs in_process or process, or a limit (--memory-mb N, "
+            "--open-files N, --cpu-seconds N)");
     }
     const auto& command = topics::kConfigureComponent;
     const Answer answer = s.request(command, std::move(payload), agent_bound("configure"));

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "containment/sanitizer_build.hpp"
 #include "plugin_runner.hpp"
 #include "runner_containment.hpp"
 #include "runner_options.hpp"
@@ -19,6 +20,12 @@ int main(int argc, char** argv) {
     }
     // A write to a socket the agent closed is an error to handle, not a signal to die of.
     ::signal(SIGPIPE, SIG_IGN);
+    // A plugin's fatal signal ends the runner by that signal, which the agent reports
+    // ("crashed: SIGSEGV in timer callback"). A sanitizer build would turn it into a report and
+    // exit status 1 instead; its memory checks stay on.
+    if (lucid::runner::kSanitizerBuild) {
+        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
+    }
     auto measures = lucid::runner::contain(parsed.options);
     lucid::runner::PluginRunner runner(parsed.options.fd, std::move(measures));
     return runner.run();

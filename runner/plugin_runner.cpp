@@ -180,8 +180,9 @@ void PluginRunner::run_callback(const Frame& frame) {
             });
             break;
         case RunnerOp::call_start:
-            status = host::call_plugin(
-                call, [&] { return d.start ? d.start(instance_, call.handle()) : LUCID_ERR_STATE; });
+            status = host::call_plugin(call, [&] {
+                return d.start ? d.start(instance_, call.handle()) : LUCID_ERR_STATE;
+            });
             break;
         case RunnerOp::call_stop:
             status = host::call_plugin(
@@ -218,7 +219,8 @@ void PluginRunner::run_callback(const Frame& frame) {
                                       frame.text(1).size(),
                                       static_cast<int>(frame.b & 0xff),
                                       static_cast<int>((frame.b >> 8) & 1)};
-                status = host::call_plugin(call, [&] { return handle.message(handle.user, &message); });
+                status =
+                    host::call_plugin(call, [&] { return handle.message(handle.user, &message); });
             } else if (frame.op == RunnerOp::call_timer && handle.timer) {
                 status = host::call_plugin(call, [&] { return handle.timer(handle.user); });
                 if (handle.one_shot) drop_handle(frame.a);

@@ -21,7 +21,8 @@ lucid_status guarded(lucid_host* host, F&& f) noexcept {
 
 lucid_status publish(lucid_host* host, const char* topic, const void* payload, size_t len, int qos,
                      int retain) {
-    return guarded(host, [&](PluginRunner& r) { return r.publish(topic, payload, len, qos, retain); });
+    return guarded(host,
+                   [&](PluginRunner& r) { return r.publish(topic, payload, len, qos, retain); });
 }
 lucid_status publish_event(lucid_host* host, const char* type, const char* data,
                            const char* correlation_id) {

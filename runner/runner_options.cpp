@@ -41,8 +41,10 @@ ParsedOptions parse_runner_options(int argc, const char* const* argv) {
         bool ok = true;
         if (flag == "--fd" || flag == "--parent") {
             ok = parse_number(value, number) && number <= 0x7fffffff;
-            if (flag == "--fd") o.fd = static_cast<int>(number);
-            else o.parent = static_cast<pid_t>(number);
+            if (flag == "--fd")
+                o.fd = static_cast<int>(number);
+            else
+                o.parent = static_cast<pid_t>(number);
         } else if (flag == "--component") {
             o.component = value;
         } else if (flag == "--memory-mb") {

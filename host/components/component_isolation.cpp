@@ -38,8 +38,9 @@ contract::Result ComponentManager::configure_isolation_request(
         }
     }
     if (!isolation && !limits) {
-        return std::move(result.fail("validation_error: nothing to configure: give 'isolation' "
-                                     "or 'limits'"));
+        return std::move(
+            result.fail("validation_error: nothing to configure: give 'isolation' "
+                        "or 'limits'"));
     }
     const Outcome outcome = lifecycle_.set_isolation(*cid, isolation, limits);
     if (outcome.ok() || outcome.error->code != Errc::not_found) {

@@ -298,8 +298,8 @@ void ComponentLifecycle::set_status(const std::string& component_id, ComponentSt
         std::lock_guard<std::mutex> lock(state_mutex_);
         if (status.isolation.empty()) {
             auto it = isolations_.find(component_id);
-            status.isolation = to_string(it != isolations_.end() ? it->second
-                                                                 : settings_.default_isolation);
+            status.isolation =
+                to_string(it != isolations_.end() ? it->second : settings_.default_isolation);
         }
         statuses_[component_id] = status;
     }

@@ -81,8 +81,8 @@ struct InstallOrder {
     std::string source_json;  // stored as the entry's source; {"type":"dropin",...} for drop-in
     std::optional<std::string> config_json;  // none: the installed one's (or "{}")
     StagedFile artifact;
-    std::optional<Isolation> isolation;       // none: the installed one's (or the default)
-    std::optional<registry::Limits> limits;   // none: the installed one's (or none)
+    std::optional<Isolation> isolation;      // none: the installed one's (or the default)
+    std::optional<registry::Limits> limits;  // none: the installed one's (or none)
 };
 
 // An install a death of the agent interrupted, answered at the next boot.

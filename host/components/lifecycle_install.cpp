@@ -112,7 +112,8 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     entry.installed_at = contract::utc_timestamp(std::chrono::system_clock::now());
     entry.isolation = order.isolation ? to_string(*order.isolation)
                                       : (existing ? existing->isolation : std::string());
-    entry.limits = order.limits ? *order.limits : (existing ? existing->limits : registry::Limits{});
+    entry.limits =
+        order.limits ? *order.limits : (existing ? existing->limits : registry::Limits{});
     // Another version: a reinstall of the same one (refused above when its build differs) has
     // nothing to roll back to and never says it rolled back.
     const bool upgrade = existing && existing->kind == registry::EntryKind::native &&

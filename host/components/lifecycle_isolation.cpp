@@ -24,8 +24,8 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
     registry::Registry updated = registry();
     updated.put(changed);
     if (auto saved = save(updated); !saved) {
-        return Outcome::failed(saved.error().code, "cannot save the registry: " +
-                                                       saved.error().message);
+        return Outcome::failed(saved.error().code,
+                               "cannot save the registry: " + saved.error().message);
     }
     // Applied by restarting this component alone, when it runs.
     if (!runtime_.running(component_id)) {

@@ -12,11 +12,10 @@ bool MqttStatusSink::publish_status(const std::string& component_id,
                                     const ComponentStatus& status) {
     return session_
         .publish(topics_.component_status(component_id),
-                 contract::component_status_payload(status.state, status.version, status.error,
-                                                    status.dropped_messages,
-                                                    std::chrono::system_clock::now(),
-                                                    {status.isolation, &status.containment,
-                                                     status.restarts}),
+                 contract::component_status_payload(
+                     status.state, status.version, status.error, status.dropped_messages,
+                     std::chrono::system_clock::now(),
+                     {status.isolation, &status.containment, status.restarts}),
                  1, true)
         .ok();
 }

@@ -73,7 +73,7 @@ struct ComponentSnapshot {
     registry::Entry entry;
     ComponentState state = ComponentState::stopped;  // published as wire_state()
     std::string error;                               // empty → null
-    std::string isolation;      // where it runs (or would run): in_process | process
+    std::string isolation;       // where it runs (or would run): in_process | process
     std::uint64_t restarts = 0;  // after crashes in process isolation
 
     bool operator==(const ComponentSnapshot& o) const {

@@ -2,8 +2,7 @@
 
 namespace lucid::host::isolation {
 
-IsolatingRuntime::IsolatingRuntime(PluginRuntime& in_process,
-                                   PluginRuntime& process)
+IsolatingRuntime::IsolatingRuntime(PluginRuntime& in_process, PluginRuntime& process)
     : in_process_(in_process), process_(process) {}
 
 PluginRuntime* IsolatingRuntime::of(const std::string& component_id) const {
@@ -12,10 +11,9 @@ PluginRuntime* IsolatingRuntime::of(const std::string& component_id) const {
     return it == started_.end() ? nullptr : it->second;
 }
 
-Expected<PluginRuntime::Mapped> IsolatingRuntime::map(
-    const std::filesystem::path& file, const RunOptions& options) {
-    PluginRuntime& runtime =
-        options.isolation == Isolation::process ? process_ : in_process_;
+Expected<PluginRuntime::Mapped> IsolatingRuntime::map(const std::filesystem::path& file,
+                                                      const RunOptions& options) {
+    PluginRuntime& runtime = options.isolation == Isolation::process ? process_ : in_process_;
     auto mapped = runtime.map(file, options);
     if (!mapped) return mapped;
     std::lock_guard<std::mutex> lock(mutex_);

@@ -17,8 +17,7 @@ class IsolatingRuntime final : public PluginRuntime {
     // Both outlive this.
     IsolatingRuntime(PluginRuntime& in_process, PluginRuntime& process);
 
-    Expected<Mapped> map(const std::filesystem::path& file,
-                         const RunOptions& options) override;
+    Expected<Mapped> map(const std::filesystem::path& file, const RunOptions& options) override;
     Status start(Token token, const std::string& component_id) override;
     void discard(Token token) override;
     Stopped stop(const std::string& component_id) override;

@@ -95,9 +95,12 @@ namespace {
 std::vector<std::string> runner_args(const std::string& component_id, const fs::path& dir,
                                      const fs::path& file, const registry::Limits& limits) {
     std::vector<std::string> args{"--component", component_id, "--dir", dir.string()};
-    if (limits.memory_mb) args.insert(args.end(), {"--memory-mb", std::to_string(*limits.memory_mb)});
-    if (limits.open_files) args.insert(args.end(), {"--open-files", std::to_string(*limits.open_files)});
-    if (limits.cpu_seconds) args.insert(args.end(), {"--cpu-seconds", std::to_string(*limits.cpu_seconds)});
+    if (limits.memory_mb)
+        args.insert(args.end(), {"--memory-mb", std::to_string(*limits.memory_mb)});
+    if (limits.open_files)
+        args.insert(args.end(), {"--open-files", std::to_string(*limits.open_files)});
+    if (limits.cpu_seconds)
+        args.insert(args.end(), {"--cpu-seconds", std::to_string(*limits.cpu_seconds)});
     for (const char* p : {"/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev"}) {
         args.insert(args.end(), {"--read", p});
     }
@@ -153,6 +156,12 @@ ProcessRuntime::~ProcessRuntime() {
     supervisor_.join();
 }
 
+std::chrono::milliseconds ProcessRuntime::kill_after() const {
+    // Well before the plugin's own call timeout, so that the call returns (failed) rather than
+    // being left behind; no later than a stalled callback is reported.
+    return std::min(settings_.plugin.call_timeout / 2, settings_.stall_after);
+}
+
 void ProcessRuntime::on_quarantine(QuarantineFn fn) {
     std::lock_guard<std::mutex> lock(mutex_);
     quarantine_ = std::move(fn);
@@ -178,22 +187,23 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
     std::error_code ec;
     fs::create_directories(settings_.component_dirs, ec);
     if (ec) {
-        return Error{Errc::io, "cannot create " + settings_.component_dirs.string() + ": " +
-                                   ec.message()};
+        return Error{Errc::io,
+                     "cannot create " + settings_.component_dirs.string() + ": " + ec.message()};
     }
     fs::permissions(settings_.component_dirs, fs::perms(0711), ec);
     auto channel = RunnerChannel::open(
         settings_.runner, runner_args(instance->component_id, dir, file, options.limits),
         settings_.plugin.call_timeout,
-        [this, cid = instance->component_id, gen = instance->generation](
-            const RunnerChannel::Death& death) {
+        [this, cid = instance->component_id,
+         gen = instance->generation](const RunnerChannel::Death& death) {
             {
                 std::lock_guard<std::mutex> lock(mutex_);
                 deaths_.push_back(Death{cid, gen, death});
             }
             wake_.notify_all();
         });
-    if (!channel) return Error{channel.error().code, file.string() + ": " + channel.error().message};
+    if (!channel)
+        return Error{channel.error().code, file.string() + ": " + channel.error().message};
     instance->channel = std::move(channel.value());
     for (const auto& [name, result] : instance->channel->containment()) {
         if (result.rfind("failed", 0) == 0) {
@@ -212,8 +222,8 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
     return instance;
 }
 
-Expected<PluginRuntime::Mapped> ProcessRuntime::map(
-    const fs::path& file, const RunOptions& options) {
+Expected<PluginRuntime::Mapped> ProcessRuntime::map(const fs::path& file,
+                                                    const RunOptions& options) {
     auto instance = launch(file, options);
     if (!instance) return instance.error();
     std::lock_guard<std::mutex> lock(mutex_);
@@ -274,11 +284,11 @@ Status ProcessRuntime::run(std::unique_ptr<Instance> instance, const std::string
         contexts_[component_id] = &plugin;
     }
     stall_watch_.watch(component_id, plugin);
-    const auto timeout = settings_.plugin.call_timeout;
-    Status started = with_kill_guard(channel, timeout / 2,
-                                     "start did not return within " +
-                                         std::to_string(timeout.count() / 2) + " ms: killed",
-                                     [&] { return plugin.start(); });
+    const auto timeout = kill_after();
+    Status started = with_kill_guard(
+        channel, timeout,
+        "start did not return within " + std::to_string(timeout.count()) + " ms: killed",
+        [&] { return plugin.start(); });
     std::optional<RunnerChannel::Death> died;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -304,16 +314,31 @@ void ProcessRuntime::teardown(std::unique_ptr<Instance> instance) {
     const std::string cid = instance->component_id;
     if (instance->plugin) {
         PluginContext& plugin = *instance->plugin;
-        const auto timeout = settings_.plugin.call_timeout;
+        // A callback stuck past the stall threshold would keep stop from running at all: its
+        // child goes first, so the callback returns (failed) and stop runs against a dead child.
+        if (plugin.unresponsive()) instance->channel->kill("stopped while unresponsive: killed");
+        const auto timeout = kill_after();
         const Status stopped = with_kill_guard(
-            *instance->channel, timeout / 2,
-            "stop did not return within " + std::to_string(timeout.count() / 2) + " ms: killed",
+            *instance->channel, timeout,
+            "stop did not return within " + std::to_string(timeout.count()) + " ms: killed",
             [&] { return plugin.stop(); });
         if (!stopped) {
-            logger("components")->warn("component {} stopped with an error: {}", cid,
-                                       stopped.error().message);
+            logger("components")
+                ->warn("component {} stopped with an error: {}", cid, stopped.error().message);
         }
         RunnerChannel::unregister_host(reinterpret_cast<lucid_host*>(instance->plugin.get()));
+        if (plugin.stuck()) {
+            // Its worker may still be inside a call to the channel: the child is killed (the call
+            // returns at once) and both are kept for the rest of the process, as in-process
+            // (PluginContext::abandon). No library is mapped here: restart_required stays false.
+            instance->channel->kill("stop did not return: killed");
+            PluginContext::abandon(std::move(instance->plugin));
+            static std::mutex kept_mutex;
+            static auto* kept = new std::vector<std::unique_ptr<Instance>>();  // never freed
+            std::lock_guard<std::mutex> lock(kept_mutex);
+            kept->push_back(std::move(instance));
+            return;
+        }
         instance->plugin.reset();
     }
     instance->channel->close();
@@ -349,7 +374,8 @@ Status ProcessRuntime::propose_config(const std::string& component_id,
                                       const std::string& config_json) {
     std::lock_guard<std::mutex> lock(contexts_mutex_);
     auto it = contexts_.find(component_id);
-    if (it == contexts_.end()) return Error{Errc::refused, "component not running: " + component_id};
+    if (it == contexts_.end())
+        return Error{Errc::refused, "component not running: " + component_id};
     return it->second->propose_config(config_json);
 }
 
@@ -423,8 +449,10 @@ void ProcessRuntime::handle_death(const Death& death) {
             slot.crashes.pop_front();
         }
         std::string reason = death.death.reason;
-        if (reason.rfind("limit exceeded: cpu_seconds", 0) == 0 && slot.options.limits.cpu_seconds) {
-            reason = "limit exceeded: cpu_seconds=" + std::to_string(*slot.options.limits.cpu_seconds);
+        if (reason.rfind("limit exceeded: cpu_seconds", 0) == 0 &&
+            slot.options.limits.cpu_seconds) {
+            reason =
+                "limit exceeded: cpu_seconds=" + std::to_string(*slot.options.limits.cpu_seconds);
         }
         const auto crashes = static_cast<int>(slot.crashes.size());
         status.state = ComponentState::failed;
@@ -432,8 +460,8 @@ void ProcessRuntime::handle_death(const Death& death) {
         if (crashes >= std::max(1, settings_.crashes_before_quarantine)) {
             slot.quarantined = true;
             slot.restart_at.reset();
-            const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(
-                                     settings_.crash_window).count();
+            const auto minutes =
+                std::chrono::duration_cast<std::chrono::minutes>(settings_.crash_window).count();
             quarantine_error = "quarantined: crashed " + std::to_string(crashes) + " times in " +
                                std::to_string(minutes) + " minutes (last: " + reason +
                                "); enable or re-install it to try again";
@@ -477,8 +505,9 @@ void ProcessRuntime::restart_due() {
     for (auto& [cid, file, options] : work) {
         auto instance = launch(file, options);
         if (!instance) {
-            logger("components")->error("component {} could not be started again: {}", cid,
-                                        instance.error().message);
+            logger("components")
+                ->error("component {} could not be started again: {}", cid,
+                        instance.error().message);
             ComponentStatus status;
             status.state = ComponentState::failed;
             status.error = instance.error().message;

@@ -22,15 +22,15 @@
 #include <mutex>
 #include <thread>
 
-#include "plugin/plugin_runtime.hpp"
 #include "isolation/runner_channel.hpp"
 #include "plugin/plugin_context.hpp"
+#include "plugin/plugin_runtime.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 
 namespace lucid::host::isolation {
 
 struct ProcessRuntimeSettings {
-    std::filesystem::path runner;         // lucid-plugin-runner (runner_path())
+    std::filesystem::path runner;          // lucid-plugin-runner (runner_path())
     std::filesystem::path component_dirs;  // {data}/isolated: each component's writable dir
     PluginContext::Options plugin;         // call timeout, queue limits
     std::chrono::milliseconds stall_after{std::chrono::seconds(30)};
@@ -38,7 +38,7 @@ struct ProcessRuntimeSettings {
     std::chrono::seconds crash_window{600};
     std::chrono::milliseconds first_backoff{100};
     std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
-    std::chrono::milliseconds watch_interval{200};                // memory and ping
+    std::chrono::milliseconds watch_interval{200};                      // memory and ping
     std::chrono::milliseconds silence_limit{std::chrono::seconds(10)};  // no pong: killed
 };
 
@@ -47,11 +47,11 @@ class ProcessRuntime final : public PluginRuntime {
     ProcessRuntime(PluginHostServices& services, ProcessRuntimeSettings settings);
     ~ProcessRuntime() override;  // stops every plugin, ends the supervisor
 
-    using QuarantineFn = std::function<void(const std::string& component_id, const std::string& error)>;
+    using QuarantineFn =
+        std::function<void(const std::string& component_id, const std::string& error)>;
     void on_quarantine(QuarantineFn fn);
 
-    Expected<Mapped> map(const std::filesystem::path& file,
-                         const RunOptions& options) override;
+    Expected<Mapped> map(const std::filesystem::path& file, const RunOptions& options) override;
     Status start(Token token, const std::string& component_id) override;
     void discard(Token token) override;
     Stopped stop(const std::string& component_id) override;
@@ -79,6 +79,8 @@ class ProcessRuntime final : public PluginRuntime {
     // `restart`: the supervisor's, after a crash.
     Status run(std::unique_ptr<Instance> instance, const std::string& component_id, bool restart);
     void teardown(std::unique_ptr<Instance> instance);
+    // How long start and stop may run before the child is killed.
+    std::chrono::milliseconds kill_after() const;
     void supervise();
     void handle_death(const Death& death);
     void restart_due();

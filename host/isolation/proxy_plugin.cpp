@@ -44,7 +44,9 @@ lucid_status proxy_stop(void* instance, lucid_call* call) {
     return outcome(channel_of(instance)->invoke(call_of(RunnerOp::call_stop)), api(), call);
 }
 
-void proxy_destroy(void* instance) { channel_of(instance)->invoke(call_of(RunnerOp::call_destroy)); }
+void proxy_destroy(void* instance) {
+    channel_of(instance)->invoke(call_of(RunnerOp::call_destroy));
+}
 
 lucid_status proxy_config_changed(void* instance, const char* config_json, lucid_call* call) {
     Frame f = call_of(RunnerOp::call_config);

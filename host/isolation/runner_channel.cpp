@@ -21,15 +21,24 @@ std::map<lucid_host*, RunnerChannel*>& hosts() {
 // What the child was doing, for "crashed: SIGSEGV in <what>".
 std::string callback_name(RunnerOp op) {
     switch (op) {
-        case RunnerOp::call_create: return "create";
-        case RunnerOp::call_start: return "start";
-        case RunnerOp::call_stop: return "stop";
-        case RunnerOp::call_destroy: return "destroy";
-        case RunnerOp::call_config: return "config_changed";
-        case RunnerOp::call_message: return "message callback";
-        case RunnerOp::call_timer: return "timer callback";
-        case RunnerOp::call_command: return "command callback";
-        default: return plugin_abi::op_name(op);
+        case RunnerOp::call_create:
+            return "create";
+        case RunnerOp::call_start:
+            return "start";
+        case RunnerOp::call_stop:
+            return "stop";
+        case RunnerOp::call_destroy:
+            return "destroy";
+        case RunnerOp::call_config:
+            return "config_changed";
+        case RunnerOp::call_message:
+            return "message callback";
+        case RunnerOp::call_timer:
+            return "timer callback";
+        case RunnerOp::call_command:
+            return "command callback";
+        default:
+            return plugin_abi::op_name(op);
     }
 }
 
@@ -55,8 +64,7 @@ Expected<std::unique_ptr<RunnerChannel>> RunnerChannel::open(const std::filesyst
     channel->reader_ = std::thread([c = channel.get()] { c->read_loop(); });
     channel->foreign_thread_ = std::thread([c = channel.get()] { c->foreign_loop(); });
     std::unique_lock<std::mutex> lock(channel->mutex_);
-    if (!channel->cv_.wait_for(lock, timeout,
-                               [&] { return channel->hello_ || channel->dead_; })) {
+    if (!channel->cv_.wait_for(lock, timeout, [&] { return channel->hello_ || channel->dead_; })) {
         lock.unlock();
         channel->kill("no hello within " + std::to_string(timeout.count()) + " ms");
         return Error{Errc::plugin, runner.string() + ": did not start within " +
@@ -350,8 +358,7 @@ Frame RunnerChannel::execute(const Frame& call) {
             status = api->publish_event(host, call.c_str(0), call.c_str(1), call.c_str(2));
             break;
         case RunnerOp::subscribe:
-            status = api->subscribe(host, call.c_str(0), small,
-                                    call.b ? &proxy_message : nullptr,
+            status = api->subscribe(host, call.c_str(0), small, call.b ? &proxy_message : nullptr,
                                     call.b ? handle_ref(call.b) : nullptr, out ? &id : nullptr);
             break;
         case RunnerOp::unsubscribe:
@@ -370,8 +377,8 @@ Frame RunnerChannel::execute(const Frame& call) {
             api->log(host, static_cast<lucid_log_level>(small), call.c_str(0));
             break;
         case RunnerOp::report_status:
-            status = api->report_status(host, static_cast<lucid_component_state>(small),
-                                        call.c_str(0));
+            status =
+                api->report_status(host, static_cast<lucid_component_state>(small), call.c_str(0));
             break;
         case RunnerOp::get_config: {
             std::string config(api->get_config(host, nullptr, 0), '\0');

@@ -119,11 +119,11 @@ class RunnerChannel {
     std::string kill_reason_;  // set by kill()
     std::optional<Frame> hello_, loaded_;
     std::uint32_t next_seq_ = 1;
-    std::uint32_t in_flight_ = 0;     // the seq of the callback waited for; 0: none
-    std::string in_flight_what_;      // "timer callback", ...
-    std::optional<Frame> result_;     // its result
-    std::deque<Frame> nested_;        // host calls for the waiting worker
-    std::deque<Frame> foreign_;       // host calls for the foreign thread
+    std::uint32_t in_flight_ = 0;  // the seq of the callback waited for; 0: none
+    std::string in_flight_what_;   // "timer callback", ...
+    std::optional<Frame> result_;  // its result
+    std::deque<Frame> nested_;     // host calls for the waiting worker
+    std::deque<Frame> foreign_;    // host calls for the foreign thread
     std::uint32_t ping_seq_ = 0, pong_seq_ = 0;
     std::chrono::steady_clock::time_point ping_sent_{};
     const lucid_host_api* api_ = nullptr;

@@ -11,13 +11,13 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
-#include <cstdlib>
-#include <fstream>
 
 extern char** environ;
 
@@ -86,8 +86,8 @@ class Spawner {
 
 }  // namespace
 
-Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn(const fs::path& runner,
-                                                              const std::vector<std::string>& args) {
+Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn(
+    const fs::path& runner, const std::vector<std::string>& args) {
     return Spawner::instance().run([&] { return spawn_here(runner, args); });
 }
 
@@ -112,8 +112,8 @@ Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn_here(
     sigset_t defaults;
     sigfillset(&defaults);
     posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
     std::vector<std::string> argv_text{runner.string(), "--fd", "3", "--parent",
                                        std::to_string(::getpid())};

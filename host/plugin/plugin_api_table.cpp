@@ -1,8 +1,8 @@
 // The C trampolines behind lucid_host_api: each forwards the C call to the PluginContext the
 // `lucid_host*` handle is (plugin_context_api.cpp). No exception may leave them (the caller is
 // plugin code), so every one ends in a catch-all.
-#include "plugin_abi/plugin_call.hpp"
 #include "plugin/plugin_context.hpp"
+#include "plugin_abi/plugin_call.hpp"
 
 namespace lucid::host {
 namespace trampolines {

@@ -11,9 +11,9 @@
 #include "contract/payloads.hpp"
 #include "mqtt/topic_filter.hpp"
 #include "plugin/crash_record.hpp"
-#include "plugin_abi/plugin_call.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 #include "plugin/plugin_topics.hpp"
+#include "plugin_abi/plugin_call.hpp"
 
 namespace lucid::host {
 

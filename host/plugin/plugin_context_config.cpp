@@ -9,9 +9,9 @@
 
 #include <rapidjson/document.h>
 
-#include "plugin_abi/plugin_call.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_stall_watch.hpp"
+#include "plugin_abi/plugin_call.hpp"
 
 namespace lucid::host {
 

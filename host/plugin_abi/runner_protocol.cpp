@@ -33,32 +33,58 @@ bool is_known(RunnerOp op) { return std::strcmp(op_name(op), "unknown") != 0; }
 
 const char* op_name(RunnerOp op) {
     switch (op) {
-        case RunnerOp::hello: return "hello";
-        case RunnerOp::loaded: return "loaded";
-        case RunnerOp::result: return "result";
-        case RunnerOp::publish: return "publish";
-        case RunnerOp::publish_event: return "publish_event";
-        case RunnerOp::subscribe: return "subscribe";
-        case RunnerOp::unsubscribe: return "unsubscribe";
-        case RunnerOp::timer_start: return "timer_start";
-        case RunnerOp::timer_cancel: return "timer_cancel";
-        case RunnerOp::log: return "log";
-        case RunnerOp::report_status: return "report_status";
-        case RunnerOp::get_config: return "get_config";
-        case RunnerOp::register_command: return "register_command";
-        case RunnerOp::unregister_command: return "unregister_command";
-        case RunnerOp::pong: return "pong";
-        case RunnerOp::load: return "load";
-        case RunnerOp::call_create: return "call_create";
-        case RunnerOp::call_start: return "call_start";
-        case RunnerOp::call_stop: return "call_stop";
-        case RunnerOp::call_destroy: return "call_destroy";
-        case RunnerOp::call_config: return "call_config";
-        case RunnerOp::call_message: return "call_message";
-        case RunnerOp::call_timer: return "call_timer";
-        case RunnerOp::call_command: return "call_command";
-        case RunnerOp::host_reply: return "host_reply";
-        case RunnerOp::ping: return "ping";
+        case RunnerOp::hello:
+            return "hello";
+        case RunnerOp::loaded:
+            return "loaded";
+        case RunnerOp::result:
+            return "result";
+        case RunnerOp::publish:
+            return "publish";
+        case RunnerOp::publish_event:
+            return "publish_event";
+        case RunnerOp::subscribe:
+            return "subscribe";
+        case RunnerOp::unsubscribe:
+            return "unsubscribe";
+        case RunnerOp::timer_start:
+            return "timer_start";
+        case RunnerOp::timer_cancel:
+            return "timer_cancel";
+        case RunnerOp::log:
+            return "log";
+        case RunnerOp::report_status:
+            return "report_status";
+        case RunnerOp::get_config:
+            return "get_config";
+        case RunnerOp::register_command:
+            return "register_command";
+        case RunnerOp::unregister_command:
+            return "unregister_command";
+        case RunnerOp::pong:
+            return "pong";
+        case RunnerOp::load:
+            return "load";
+        case RunnerOp::call_create:
+            return "call_create";
+        case RunnerOp::call_start:
+            return "call_start";
+        case RunnerOp::call_stop:
+            return "call_stop";
+        case RunnerOp::call_destroy:
+            return "call_destroy";
+        case RunnerOp::call_config:
+            return "call_config";
+        case RunnerOp::call_message:
+            return "call_message";
+        case RunnerOp::call_timer:
+            return "call_timer";
+        case RunnerOp::call_command:
+            return "call_command";
+        case RunnerOp::host_reply:
+            return "host_reply";
+        case RunnerOp::ping:
+            return "ping";
     }
     return "unknown";
 }

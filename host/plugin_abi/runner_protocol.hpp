@@ -57,8 +57,8 @@ enum class RunnerOp : std::uint8_t {
     unregister_command = 20,  // strings: action
     pong = 30,                // seq = the ping's
     // ---- agent -> runner ----
-    load = 40,          // strings: the plugin file
-    call_create = 41,   // the plugin's callbacks, run in order on the runner's callback thread
+    load = 40,         // strings: the plugin file
+    call_create = 41,  // the plugin's callbacks, run in order on the runner's callback thread
     call_start = 42,
     call_stop = 43,
     call_destroy = 44,

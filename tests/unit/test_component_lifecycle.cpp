@@ -261,9 +261,13 @@ struct World {
         behaviour.version = version;
         runtime.add("/data/components/" + cid + "/" + version + "/" + file, behaviour);
         return InstallOrder{
-            "r-" + version, cid, R"({"type":"inline"})", std::nullopt,
+            "r-" + version,
+            cid,
+            R"({"type":"inline"})",
+            std::nullopt,
             StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" + version},
-            std::nullopt, std::nullopt};
+            std::nullopt,
+            std::nullopt};
     }
 };
 
