@@ -1,6 +1,6 @@
 // lucid-plugin-runner's one plugin: loads it, runs its callbacks when the agent says so, and
 // gives it a lucid_host_api whose every function is a message to the agent (runner_protocol.hpp,
-// docs/contract.md §11). The agent keeps the plugin's real context (subscriptions, timers,
+// docs/contract.md §5.7). The agent keeps the plugin's real context (subscriptions, timers,
 // commands, config, status), so the plugin cannot tell the difference.
 //
 // Threads: the reader (run(): frames from the agent; answers ping itself, hands replies to the

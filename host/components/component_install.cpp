@@ -172,7 +172,14 @@ void ComponentManager::answer_interrupted(const InterruptedInstall& answer) {
     describe(result, answer.component_id, answer.pending.dist_name, answer.pending.version,
              answer.pending.sha256);
     flags(result, false, answer.rolled_back, false);
-    result.fail(answer.error);
+    if (answer.demoted) {
+        // It runs, in process isolation: the install did what was asked.
+        result.set("isolation", "process");
+        result.set("demoted", true);
+        result.set("demoted_because", answer.error);
+    } else {
+        result.fail(answer.error);
+    }
     // A drop-in file has no request to answer, but its install gets its audit line all the same.
     const fs::path dropin_file = dropin_file_of_source(answer.pending.source_json);
     const std::string source = dropin_file.empty() ? "" : "dropin " + dropin_file.string();

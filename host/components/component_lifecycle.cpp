@@ -91,10 +91,7 @@ void ComponentLifecycle::stop_all() {
 }
 
 Status ComponentLifecycle::load_and_start(const registry::Entry& entry) {
-    {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        isolations_[entry.component_id] = isolation_of(entry);
-    }
+    remember_isolation(entry);
     auto mapped = runtime_.map(entry.path, run_options(entry));
     if (!mapped) {
         set_status(entry.component_id,
@@ -289,6 +286,16 @@ Isolation ComponentLifecycle::isolation_of(const registry::Entry& entry) const {
     return parse_isolation(entry.isolation).value_or(settings_.default_isolation);
 }
 
+void ComponentLifecycle::remember_isolation(const registry::Entry& entry) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    isolations_[entry.component_id] = isolation_of(entry);
+    if (entry.demoted.empty()) {
+        demotions_.erase(entry.component_id);
+    } else {
+        demotions_[entry.component_id] = entry.demoted;
+    }
+}
+
 RunOptions ComponentLifecycle::run_options(const registry::Entry& entry) const {
     return RunOptions{isolation_of(entry), entry.limits};
 }
@@ -300,6 +307,9 @@ void ComponentLifecycle::set_status(const std::string& component_id, ComponentSt
             auto it = isolations_.find(component_id);
             status.isolation =
                 to_string(it != isolations_.end() ? it->second : settings_.default_isolation);
+        }
+        if (auto it = demotions_.find(component_id); it != demotions_.end()) {
+            status.demoted = it->second;
         }
         statuses_[component_id] = status;
     }

@@ -92,6 +92,9 @@ struct InterruptedInstall {
     std::string error;
     bool rolled_back = false;
     std::string from;  // the version that runs again when rolled back
+    // It crashed the agent in-process and was moved into process isolation: the install is
+    // answered ok:true, isolation "process", demoted:true (error then says why).
+    bool demoted = false;
 };
 
 // A component as the snapshots show it.
@@ -173,6 +176,8 @@ class ComponentLifecycle {
     // that a status set meanwhile is told after what `fn` does.
     void if_unknown(const std::string& component_id, const std::function<void()>& fn) const;
 
+    // Notes where `entry` runs (and why, when demoted), for the statuses set from now on.
+    void remember_isolation(const registry::Entry& entry);
     // Where the entry's plugin runs: its own isolation, else the agent's default.
     Isolation isolation_of(const registry::Entry& entry) const;
     RunOptions run_options(const registry::Entry& entry) const;
@@ -221,7 +226,8 @@ class ComponentLifecycle {
     mutable std::mutex state_mutex_;  // short sections only; never held while calling a plugin
     registry::Registry registry_;     // the last saved registry
     std::map<std::string, ComponentStatus> statuses_;
-    std::map<std::string, Isolation> isolations_;  // of the last start: stamped on statuses
+    std::map<std::string, Isolation> isolations_;   // of the last start: stamped on statuses
+    std::map<std::string, std::string> demotions_;  // cid -> why it was demoted (entry.demoted)
     std::condition_variable status_cv_;
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     bool stopping_all_ = false;

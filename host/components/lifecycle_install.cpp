@@ -114,6 +114,9 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
                                       : (existing ? existing->isolation : std::string());
     entry.limits =
         order.limits ? *order.limits : (existing ? existing->limits : registry::Limits{});
+    // The operator choosing an isolation overrides the agent's own move (a demotion).
+    entry.demoted =
+        order.isolation ? std::string() : (existing ? existing->demoted : std::string());
     // Another version: a reinstall of the same one (refused above when its build differs) has
     // nothing to roll back to and never says it rolled back.
     const bool upgrade = existing && existing->kind == registry::EntryKind::native &&
@@ -142,10 +145,7 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     outcome.version = version;
     // The new library is mapped (no plugin code runs) before the old one is stopped: a file that
     // does not even load never interrupts the running version.
-    {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        isolations_[cid] = isolation_of(entry);
-    }
+    remember_isolation(entry);
     auto mapped = runtime_.map(entry.path, run_options(entry));
     if (!mapped) {
         store_.discard(placed.value(), dist, version);

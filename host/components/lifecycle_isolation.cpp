@@ -12,7 +12,10 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
     const auto entry = registered(component_id);
     if (!entry) return not_found(component_id);
     registry::Entry changed = *entry;
-    if (isolation) changed.isolation = to_string(*isolation);
+    if (isolation) {
+        changed.isolation = to_string(*isolation);
+        changed.demoted.clear();  // the operator's choice from now on
+    }
     if (limits) changed.limits = *limits;
     Outcome outcome;
     outcome.dist_name = entry->dist_name;
@@ -28,11 +31,8 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
                                "cannot save the registry: " + saved.error().message);
     }
     // Applied by restarting this component alone, when it runs.
-    if (!runtime_.running(component_id)) {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        isolations_[component_id] = isolation_of(changed);
-        return outcome;
-    }
+    remember_isolation(changed);
+    if (!runtime_.running(component_id)) return outcome;
     const auto stopped = runtime_.stop(component_id);
     outcome.restart_required = stopped.restart_required;
     Outcome started = start_locked(changed);

@@ -1,13 +1,14 @@
 // The lifecycle's side of components that take the agent down (README "Crash quarantine"). At
 // boot, the last death is blamed on the component a fatal signal was recorded for
 // (plugin/crash_record.hpp), else on a component during whose start the agent died
-// `start_deaths_before_quarantine` times in a row. The build blamed does not run again: a
-// registered one is quarantined (disabled, status `failed` with the reason) until it is enabled
-// or another build is installed; an install in progress is answered ok:false (rolled_back when
-// another version was installed, which runs again); a drop-in file is left in place and not
-// loaded again until it changes. A death nobody can be blamed for only counts: the components
-// that were starting (the suspects) are started first, one at a time, each alone under its
-// start marker, so that a second death is theirs to count.
+// `start_deaths_before_quarantine` times in a row. A registered one that ran in-process is
+// demoted: it runs in process isolation from then on (README "Process isolation"). Otherwise
+// the build blamed does not run again: a registered one is quarantined (disabled, status `failed`
+// with the reason) until it is enabled or another build is installed; an install in progress is
+// answered ok:false (rolled_back when another version was installed, which runs again); a drop-in
+// file is left in place and not loaded again until it changes. A death nobody can be blamed for
+// only counts: the components that were starting (the suspects) are started first, one at a time,
+// each alone under its start marker, so that a second death is theirs to count.
 #include "common/logging.hpp"
 #include "components/component_lifecycle.hpp"
 
@@ -46,14 +47,16 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
     Blame blame;
     struct Culprit {
         std::string version;
-        std::string error;
+        std::string error;  // its status while quarantined
+        std::string why;    // what it did, for a demotion: "crashed: SIGSEGV in timer"
     };
     std::map<std::string, Culprit> culprits;
 
     auto evidence = store_.read_deaths();
     problems.insert(problems.end(), evidence.problems.begin(), evidence.problems.end());
     if (const auto& crash = evidence.crash) {
-        culprits[crash->component_id] = {crash->version, crash::crash_error(*crash)};
+        const std::string error = crash::crash_error(*crash);
+        culprits[crash->component_id] = {crash->version, error, error};
         problems.push_back("component " + crash->component_id + " " + crash->version +
                            " took the agent down: " + crash->signal + " in " + crash->callback);
     }
@@ -65,11 +68,12 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
         if (!marker || !culprits.empty()) continue;
         const int deaths = marker->deaths + 1;
         if (deaths >= limit) {
+            const std::string died = "the agent died " + std::to_string(deaths) +
+                                     (deaths == 1 ? " time" : " times") +
+                                     " in a row while this component was starting";
             culprits[id] = {marker->version,
-                            "quarantined: the agent died " + std::to_string(deaths) +
-                                (deaths == 1 ? " time" : " times") +
-                                " in a row while this component was starting; enable or "
-                                "re-install it to try again"};
+                            "quarantined: " + died + "; enable or re-install it to try again",
+                            died};
             problems.push_back("component " + id + " " + marker->version + ": " +
                                culprits[id].error);
         } else {
@@ -89,6 +93,22 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
                                 entry->version == culprit.version;
         auto p = pending.find(id);
         const bool installing = p != pending.end() && p->second.version == culprit.version;
+        // In process isolation it cannot take the agent down again: it runs there from now on,
+        // and is quarantined only if it keeps crashing there (isolation/process_runtime.hpp).
+        if (registered && isolation_of(*entry) == Isolation::in_process) {
+            registry::Entry moved = *entry;
+            moved.isolation = to_string(Isolation::process);
+            moved.demoted = culprit.why;
+            registry.put(moved);
+            changed = true;
+            problems.push_back("component " + id + " " + culprit.version +
+                               " took the agent down (" + culprit.why +
+                               "): it runs in process isolation from now on");
+            if (installing) {
+                blame.answers.push_back({id, p->second, culprit.why, false, "", true});
+            }
+            continue;
+        }
         Quarantine q{culprit.error, culprit.version, "", "", {}};
         if (registered) {
             q.sha256 = entry->sha256;
@@ -109,8 +129,8 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
         }
         if (installing) {
             const bool rolled_back = entry && !registered;
-            blame.answers.push_back(
-                {id, p->second, culprit.error, rolled_back, rolled_back ? entry->version : ""});
+            blame.answers.push_back({id, p->second, culprit.error, rolled_back,
+                                     rolled_back ? entry->version : "", false});
             problems.push_back("the install of " + id + " " + culprit.version +
                                " failed: " + culprit.error +
                                (rolled_back ? "; version " + entry->version + " runs again" : ""));

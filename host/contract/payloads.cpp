@@ -153,6 +153,10 @@ std::string component_status_payload(ComponentState state, std::string_view vers
     add(doc, "dropped_messages", Value(dropped_messages));
     add_string(doc, "isolation", extras.isolation.empty() ? "in_process" : extras.isolation);
     add(doc, "restarts", Value(extras.restarts));
+    if (!extras.demoted.empty()) {
+        add(doc, "demoted", Value(true));
+        add_string(doc, "demoted_because", extras.demoted);
+    }
     if (extras.containment && !extras.containment->empty()) {
         Value measures(rapidjson::kObjectType);
         for (const auto& [name, result] : *extras.containment) {

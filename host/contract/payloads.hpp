@@ -92,6 +92,8 @@ struct StatusExtras {
     std::string_view isolation = "in_process";
     const std::vector<std::pair<std::string, std::string>>* containment = nullptr;
     std::uint64_t restarts = 0;
+    std::string_view demoted;  // why it was moved into process isolation: `demoted: true`,
+                               // `demoted_because`
 };
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,

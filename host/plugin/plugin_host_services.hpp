@@ -47,6 +47,8 @@ struct ComponentStatus {
     std::vector<std::pair<std::string, std::string>> containment;
     // Times it was started again after a crash, since it was last started by the lifecycle.
     std::uint64_t restarts = 0;
+    // Why the agent moved it into process isolation by itself; empty when it did not.
+    std::string demoted;
 };
 
 class PluginHostServices {

@@ -1,5 +1,5 @@
 // The runner protocol: what the agent and lucid-plugin-runner (one isolated plugin in a child
-// process, issue 17) say to each other over their socketpair. docs/contract.md §11 is the
+// process, issue 17) say to each other over their socketpair. docs/contract.md §5.7 is the
 // reference; this header is its one implementation, used by both sides and fuzzed
 // (tests/fuzz/fuzz_runner_frames.cpp).
 //

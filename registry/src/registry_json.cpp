@@ -135,6 +135,7 @@ Entry read_entry(std::string_view component_id, const Value& value) {
     if (auto it = value.FindMember("limits"); it != value.MemberEnd() && !it->value.IsNull()) {
         entry.limits = read_limits(it->value);
     }
+    entry.demoted = string_field(value, "demoted", false);
     return entry;
 }
 
@@ -203,6 +204,7 @@ void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorT
         write_limits(entry.limits, limits, allocator);
         out.AddMember("limits", limits, allocator);
     }
+    if (!entry.demoted.empty()) add_string("demoted", entry.demoted);
 }
 
 ParsedRegistry parse_registry(const Value& document) {

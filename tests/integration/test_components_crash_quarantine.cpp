@@ -1,12 +1,13 @@
-// Crash quarantine (issue 13 Critical #2, issue 14 #8): a plugin whose code takes the agent down
-// — in start() or in any later callback — is named by the agent's fatal-signal handler and
-// quarantined at the next start, which comes online the first time: status `failed` with
-// `crashed: <SIGNAL> in <callback>`, its install answered ok:false after the restart (an
-// upgrade: the previous version runs again, rolled_back:true), a drop-in file left in place and
-// not loaded again until it changes. A death nobody can be blamed for (SIGKILL, a power cut
-// while a component starts) quarantines nothing until it happened
-// LUCID_START_DEATHS_BEFORE_QUARANTINE times in a row. Every death here is the real agent
-// process killed by the real signal.
+// Crash quarantine and demotion (issue 13 Critical #2, issue 14 #8, issue 17 #5): a plugin whose
+// code takes the agent down — in start() or in any later callback — is named by the agent's
+// fatal-signal handler. At the next start, which comes online the first time, a registered
+// component runs on in process isolation (`demoted: true`, `demoted_because: crashed: <SIGNAL> in
+// <callback>`), where it can crash no more than itself; an install that never registered is
+// answered ok:false after the restart (an upgrade: the previous version runs again,
+// rolled_back:true), a drop-in file is left in place and not loaded again until it changes. A
+// death nobody can be blamed for (SIGKILL, a power cut while a component starts) counts only
+// when it happened LUCID_START_DEATHS_BEFORE_QUARANTINE times in a row. Every death here is the
+// real agent process killed by the real signal.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -25,6 +26,23 @@ int died(ComponentRig& rig) {
     const auto status = rig.agent.process().wait_exit(std::chrono::seconds(30));
     REQUIRE_MESSAGE(status, rig.agent.log());
     return *status;
+}
+
+// The first components/{cid}/status since the last clear running in process isolation, moved
+// there by the agent because of `why`.
+void check_demoted(ComponentRig& rig, const std::string& cid, const std::string& why) {
+    auto status = rig.client->wait_for(
+        rig.agent.topic("components/" + cid + "/status"), [](const Message& m) {
+            return m.str("state") == "running" && m.str("isolation") == "process";
+        });
+    REQUIRE_MESSAGE(status, rig.agent.log());
+    CHECK(flag_of(*status, "demoted"));
+    CHECK(status->str("demoted_because") == why);
+    const rapidjson::Document registry = rig.registry();
+    const auto& entry = registry["components"][cid.c_str()];
+    CHECK(entry["enabled"].GetBool());
+    CHECK(std::string(entry["isolation"].GetString()) == "process");
+    CHECK(std::string(entry["demoted"].GetString()) == why);
 }
 
 // The first components/{cid}/status since the last clear, `failed` with exactly `error`.
@@ -202,29 +220,35 @@ TEST_CASE("a plugin that crashes later is blamed with its callback: command, tim
         }
         CHECK(died(rig) == 128 + c.signo);
 
-        // Back online at once; the component failed with why, the others run.
+        // Back online at once; the component runs on in a child process, the others run.
         rig.client->clear();
         rig.start_agent();
-        check_failed_with(rig, "crashy", c.error);
+        check_demoted(rig, "crashy", c.error);
         CHECK(rig.wait_status("echo", "running", "1.0.0"));
-        CHECK_FALSE(rig.registry()["components"]["crashy"]["enabled"].GetBool());
         CHECK(rig.client->wait_for(rig.agent.topic("core/components"),
                                    [&](const Message& m) { return has_text(m.payload, c.error); }));
-        auto start = rig.control("start", "crashy", "cq-l-start-" + std::to_string(round));
-        CHECK_FALSE(ok_of(start));
 
-        // It stays so across restarts, until the operator enables it.
+        // It stays so across restarts, until the operator moves it back.
         REQUIRE(rig.agent.stop(SIGTERM) == 0);
         rig.client->clear();
         rig.start_agent();
-        check_failed_with(rig, "crashy", c.error);
-        REQUIRE(ok_of(rig.control("enable", "crashy", "cq-l-enable-" + std::to_string(round))));
-        REQUIRE(ok_of(rig.control("start", "crashy", "cq-l-run-" + std::to_string(round))));
-        REQUIRE(rig.wait_status("crashy", "running", "1.0.0"));
+        check_demoted(rig, "crashy", c.error);
+        auto back =
+            rig.command("core/cmd/components/configure", "core/evt/components/configure_result",
+                        R"({"request_id":"cq-l-back-)" + std::to_string(round) +
+                            R"(","component_id":"crashy","isolation":"in_process"})",
+                        "cq-l-back-" + std::to_string(round));
+        REQUIRE_MESSAGE(ok_of(back), back.payload);
+        auto in_process =
+            rig.client->wait_for(rig.agent.topic("components/crashy/status"), [](const Message& m) {
+                return m.str("state") == "running" && m.str("isolation") == "in_process";
+            });
+        REQUIRE(in_process);
+        CHECK_FALSE(flag_of(*in_process, "demoted"));
     }
 }
 
-TEST_CASE("deaths while a component starts quarantine it only when repeated (issue 14 #8)") {
+TEST_CASE("deaths while a component starts move it into a child only when repeated (issue 14 #8)") {
     const Artifact slow = artifact(LUCID_ITEST_SLOW_START);
     const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
     ComponentRig rig("cq-deaths");
@@ -247,7 +271,7 @@ TEST_CASE("deaths while a component starts quarantine it only when repeated (iss
     CHECK(rig.registry()["components"]["slow"]["enabled"].GetBool());
     REQUIRE(rig.agent.stop(SIGTERM) == 0);
 
-    // Killed while starting it three times in a row (the default): quarantined, the rest runs.
+    // Killed while starting it three times in a row (the default): demoted, the rest runs.
     write_bytes(gate, "");
     for (int death = 1; death <= 3; ++death) {
         CAPTURE(death);
@@ -258,17 +282,11 @@ TEST_CASE("deaths while a component starts quarantine it only when repeated (iss
     fs::remove(gate);
     rig.client->clear();
     rig.start_agent();
-    check_failed_with(rig, "slow",
-                      "quarantined: the agent died 3 times in a row while this component was "
-                      "starting; enable or re-install it to try again");
+    check_demoted(rig, "slow", "the agent died 3 times in a row while this component was starting");
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
-    CHECK_FALSE(rig.registry()["components"]["slow"]["enabled"].GetBool());
-    REQUIRE(ok_of(rig.control("enable", "slow", "cq-s-enable")));
-    REQUIRE(ok_of(rig.control("start", "slow", "cq-s-start")));
-    CHECK(rig.wait_status("slow", "running", "1.0.0"));
 }
 
-TEST_CASE("the deaths before a quarantine are a setting") {
+TEST_CASE("the deaths before a component is moved into a child are a setting") {
     const Artifact slow = artifact(LUCID_ITEST_SLOW_START);
     ComponentRig rig("cq-setting");
     const fs::path gate = rig.agent.data_dir() / "start-gate";
@@ -285,7 +303,5 @@ TEST_CASE("the deaths before a quarantine are a setting") {
     fs::remove(gate);
     rig.client->clear();
     rig.start_agent();
-    check_failed_with(rig, "slow",
-                      "quarantined: the agent died 1 time in a row while this component was "
-                      "starting; enable or re-install it to try again");
+    check_demoted(rig, "slow", "the agent died 1 time in a row while this component was starting");
 }

@@ -48,7 +48,8 @@ struct IsolationRig : ComponentRig {
     explicit IsolationRig(const std::string& agent_id) : ComponentRig(agent_id) {
         env["LUCID_PLUGIN_STALL_S"] = "1";
         start_agent();
-        REQUIRE(ok_of(install("install-echo", "echo", inline_source(artifact(LUCID_ITEST_ECHO_1_0)))));
+        REQUIRE(
+            ok_of(install("install-echo", "echo", inline_source(artifact(LUCID_ITEST_ECHO_1_0)))));
         REQUIRE(wait_status("echo", "running", "1.0.0"));
     }
 
@@ -83,13 +84,14 @@ struct IsolationRig : ComponentRig {
 std::uint64_t restarts_of(const Message& status) {
     auto doc = status.json();
     return doc.HasMember("restarts") && doc["restarts"].IsUint64() ? doc["restarts"].GetUint64()
-                                                                     : 0;
+                                                                   : 0;
 }
 
 }  // namespace
 
-TEST_CASE("a plugin crashing in process isolation is restarted, then quarantined; the agent "
-          "never notices") {
+TEST_CASE(
+    "a plugin crashing in process isolation is restarted, then quarantined; the agent "
+    "never notices") {
     IsolationRig rig("iso-crash");
     auto installed = rig.install_isolated("crashloop", LUCID_ITEST_CRASH_LOOP);
     CHECK_MESSAGE(ok_of(installed), installed.payload);
@@ -124,9 +126,10 @@ TEST_CASE("a plugin crashing in process isolation is restarted, then quarantined
     CHECK(runners_of(rig.agent.process().pid()).empty());
     rig.echo_answers("echo-after");
     rig.check_same_session();
-    CHECK(rig.agent.wait_for_log("component crashloop (process isolation) crashed: SIGSEGV in "
-                                 "timer callback",
-                                 std::chrono::seconds(1)));
+    CHECK(
+        rig.agent.wait_for_log("component crashloop (process isolation) crashed: SIGSEGV in "
+                               "timer callback",
+                               std::chrono::seconds(1)));
 }
 
 TEST_CASE("a command that crashes its isolated plugin is answered, and the plugin runs again") {
@@ -157,9 +160,8 @@ TEST_CASE("a command that crashes its isolated plugin is answered, and the plugi
 
 TEST_CASE("an isolated plugin over its memory limit is killed and reported") {
     IsolationRig rig("iso-memory");
-    auto installed =
-        rig.install_isolated("hog", LUCID_ITEST_MEMORY_HOG,
-                             R"(,"isolation":"process","limits":{"memory_mb":200})");
+    auto installed = rig.install_isolated("hog", LUCID_ITEST_MEMORY_HOG,
+                                          R"(,"isolation":"process","limits":{"memory_mb":200})");
     REQUIRE_MESSAGE(ok_of(installed), installed.payload);
     REQUIRE(rig.wait_status("hog", "running"));
 
@@ -223,9 +225,9 @@ TEST_CASE("plugin isolate moves a running component into a child process and bac
     CHECK(status->str("isolation") == "process");
     auto doc = status->json();
     REQUIRE(doc.HasMember("containment"));
-    for (const char* measure : {"process_group", "pdeathsig", "no_new_privs", "rlimit_memory",
-                                "rlimit_open_files", "rlimit_cpu", "run_as", "writable_dir",
-                                "landlock", "seccomp"}) {
+    for (const char* measure :
+         {"process_group", "pdeathsig", "no_new_privs", "rlimit_memory", "rlimit_open_files",
+          "rlimit_cpu", "run_as", "writable_dir", "landlock", "seccomp"}) {
         CHECK_MESSAGE(doc["containment"].HasMember(measure), measure);
     }
     CHECK(std::string(doc["containment"]["rlimit_open_files"].GetString()) == "applied");
@@ -234,8 +236,8 @@ TEST_CASE("plugin isolate moves a running component into a child process and bac
     CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("isolation":"process")"));
 
     // The same again: nothing to do.
-    auto same = rig.configure(R"({"request_id":"c2","component_id":"echo","isolation":"process"})",
-                              "c2");
+    auto same =
+        rig.configure(R"({"request_id":"c2","component_id":"echo","isolation":"process"})", "c2");
     CHECK(ok_of(same));
     CHECK(flag_of(same, "noop"));
 
@@ -248,8 +250,8 @@ TEST_CASE("plugin isolate moves a running component into a child process and bac
     CHECK(after->str("isolation") == "process");
     rig.echo_answers("echo-after-restart");
 
-    auto back = rig.configure(R"({"request_id":"c3","component_id":"echo","isolation":"in_process"})",
-                              "c3");
+    auto back = rig.configure(
+        R"({"request_id":"c3","component_id":"echo","isolation":"in_process"})", "c3");
     REQUIRE(ok_of(back));
     rig.client->clear();
     rig.echo_answers("echo-back");
@@ -258,8 +260,8 @@ TEST_CASE("plugin isolate moves a running component into a child process and bac
 
 TEST_CASE("bad isolation settings are refused with the field named") {
     IsolationRig rig("iso-bad");
-    auto mode = rig.configure(
-        R"({"request_id":"b1","component_id":"echo","isolation":"container"})", "b1");
+    auto mode =
+        rig.configure(R"({"request_id":"b1","component_id":"echo","isolation":"container"})", "b1");
     CHECK(error_of(mode) == R"(validation_error: 'isolation' must be "in_process" or "process")");
     auto limit = rig.configure(
         R"({"request_id":"b2","component_id":"echo","limits":{"memory_mb":0}})", "b2");
@@ -267,10 +269,11 @@ TEST_CASE("bad isolation settings are refused with the field named") {
     auto nothing = rig.configure(R"({"request_id":"b3","component_id":"echo"})", "b3");
     CHECK(error_of(nothing) ==
           "validation_error: nothing to configure: give 'isolation' or 'limits'");
-    auto unknown = rig.configure(
-        R"({"request_id":"b4","component_id":"nope","isolation":"process"})", "b4");
+    auto unknown =
+        rig.configure(R"({"request_id":"b4","component_id":"nope","isolation":"process"})", "b4");
     CHECK(error_of(unknown) == "component not found: nope");
     auto install = rig.install_isolated("probe", LUCID_ITEST_PROBE, R"(,"isolation":"vm")");
-    CHECK(error_of(install) == R"(validation_error: 'isolation' must be "in_process" or "process")");
+    CHECK(error_of(install) ==
+          R"(validation_error: 'isolation' must be "in_process" or "process")");
     CHECK(registry_entry(rig.registry(), "probe").empty());
 }

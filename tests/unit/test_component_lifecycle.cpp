@@ -233,6 +233,13 @@ Entry entry(const std::string& cid, const std::string& version, bool enabled = t
     return e;
 }
 
+// An entry the operator put in process isolation: a crash blamed on it quarantines it (an
+// in-process one is moved into process isolation instead).
+Entry isolated(Entry e) {
+    e.isolation = "process";
+    return e;
+}
+
 struct World {
     FakeStore store;
     FakeRuntime runtime;
@@ -490,9 +497,45 @@ TEST_CASE("start, stop and restart say when there was nothing to do") {
     CHECK(w.lifecycle.start("nope").error->message == "component not found: nope");
 }
 
-TEST_CASE("a crash recorded for a plugin quarantines that build at the next boot") {
+TEST_CASE("a crash recorded for an in-process plugin moves it into process isolation") {
     World w;
     w.registered(entry("cpu", "1.0.0"));
+    w.registered(entry("disk", "1.0.0"));
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "command 'boom'"};
+    const auto problems = w.boot();
+
+    CHECK(std::find(problems.begin(), problems.end(),
+                    "component cpu 1.0.0 took the agent down (crashed: SIGSEGV in command "
+                    "'boom'): it runs in process isolation from now on") != problems.end());
+    CHECK(w.runtime.running("cpu"));
+    CHECK(w.runtime.running("disk"));
+    const Entry* saved = w.store.saved.find("cpu");
+    REQUIRE(saved);
+    CHECK(saved->enabled);
+    CHECK(saved->isolation == "process");
+    CHECK(saved->demoted == "crashed: SIGSEGV in command 'boom'");
+    CHECK(w.store.quarantined.empty());
+    CHECK(w.store.deaths_consumed);
+    // It was started in a child process; the other one where it was.
+    REQUIRE(w.runtime.options_seen.size() == 2);
+    int isolated_starts = 0;
+    for (const auto& o : w.runtime.options_seen) {
+        isolated_starts += o.isolation == Isolation::process ? 1 : 0;
+    }
+    CHECK(isolated_starts == 1);
+    CHECK(w.sink.statuses.at("cpu").demoted == "crashed: SIGSEGV in command 'boom'");
+    CHECK(w.sink.statuses.at("cpu").isolation == "process");
+
+    // The operator moving it back ends the demotion.
+    REQUIRE(w.lifecycle.set_isolation("cpu", Isolation::in_process, std::nullopt).ok());
+    CHECK(w.store.saved.find("cpu")->demoted.empty());
+    CHECK(w.store.saved.find("cpu")->isolation == "in_process");
+    CHECK(w.sink.statuses.at("cpu").demoted.empty());
+}
+
+TEST_CASE("a crash recorded for a plugin in process isolation quarantines that build") {
+    World w;
+    w.registered(isolated(entry("cpu", "1.0.0")));
     w.registered(entry("disk", "1.0.0"));
     w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "command 'boom'"};
     const auto problems = w.boot();
@@ -540,7 +583,17 @@ TEST_CASE("deaths while a component starts: it starts first and alone, then is q
                         "component z 1.0.0: the agent stopped while it was starting (2 of 3 "
                         "before quarantine); starting it first, alone") != problems.end());
     }
-    SUBCASE("at the limit, it is quarantined") {
+    SUBCASE("at the limit, an in-process one is moved into process isolation") {
+        marker.deaths = 2;
+        w.store.evidence.starting["z"] = marker;
+        w.boot();
+        CHECK(w.runtime.running("z"));
+        CHECK(w.store.saved.find("z")->isolation == "process");
+        CHECK(w.store.saved.find("z")->demoted ==
+              "the agent died 3 times in a row while this component was starting");
+    }
+    SUBCASE("at the limit, one in process isolation is quarantined") {
+        w.registered(isolated(entry("z", "1.0.0")));
         marker.deaths = 2;
         w.store.evidence.starting["z"] = marker;
         w.boot();
@@ -598,7 +651,7 @@ TEST_CASE("a first drop-in install that took the agent down stays failed until u
 
 TEST_CASE("installing the quarantined build again lifts the quarantine and runs it enabled") {
     World w;
-    w.registered(entry("cpu", "1.0.0"));
+    w.registered(isolated(entry("cpu", "1.0.0")));
     w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "start"};
     w.boot();
     REQUIRE(w.sink.state("cpu") == ComponentState::quarantined);
@@ -614,7 +667,7 @@ TEST_CASE("installing the quarantined build again lifts the quarantine and runs 
 
 TEST_CASE("another build installed over a quarantined one runs enabled, also at the next boot") {
     World w;
-    w.registered(entry("cpu", "1.0.0"));
+    w.registered(isolated(entry("cpu", "1.0.0")));
     w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "1.0.0", "start"};
     w.boot();
     REQUIRE_FALSE(w.store.saved.find("cpu")->enabled);

@@ -51,6 +51,9 @@ struct Entry {
     // "in_process", "process", or empty: the agent's default (LUCID_DEFAULT_ISOLATION).
     std::string isolation;
     Limits limits;
+    // Why the agent moved it into process isolation by itself (it took the agent down while in
+    // process: "crashed: SIGSEGV in timer"); empty when the isolation is the operator's choice.
+    std::string demoted;
 
     bool operator==(const Entry& o) const;
 };
