@@ -18,18 +18,22 @@ tests=(
     test_components_concurrency # commands while an install downloads
     test_faults_broker          # broker restarts under command load
     test_components_hang        # a plugin stuck in a callback; the agent exits around it
+    test_components_isolation   # plugins in child processes: crashes, hangs, restarts
+    test_runner_protocol        # the runner protocol's codec
 )
+# The same binaries again with every plugin in a lucid-plugin-runner child.
+variants=(test_components_messaging_process)
 build_dir=${LUCID_TSAN_BUILD_DIR:-build-tsan}
 
 if [ "${1:-}" != "--no-build" ]; then
     cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCID_TSAN=ON \
         -DLUCID_SANITIZE=OFF -DLUCID_WERROR="${LUCID_WERROR:-OFF}" -DLUCID_BUILD_TESTS=ON
-    cmake --build "$build_dir" -j"$(nproc)" --target lucid-agent "${tests[@]}"
+    cmake --build "$build_dir" -j"$(nproc)" --target lucid-agent lucid-plugin-runner "${tests[@]}"
 fi
 
 # halt_on_error: a race in the agent ends it, so the test that drove it fails too.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
-pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
+pattern="^($(IFS='|'; echo "${tests[*]} ${variants[*]}" | tr ' ' '|'))\$"
 # setarch -R: the TSan runtime of GCC 12 cannot map its shadow memory under the high mmap
 # randomization of recent kernels; without ASLR it always can.
 setarch "$(uname -m)" -R ctest --test-dir "$build_dir" --output-on-failure --timeout 300 \
