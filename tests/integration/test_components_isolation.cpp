@@ -258,6 +258,25 @@ TEST_CASE("plugin isolate moves a running component into a child process and bac
     CHECK(runners_of(rig.agent.process().pid()).empty());
 }
 
+TEST_CASE("the cpu example plugin samples /proc from its child, under Landlock and seccomp") {
+    IsolationRig rig("iso-cpu");
+    auto installed =
+        rig.install(install_payload("install-cpu", "cpu", inline_source(artifact(LUCID_ITEST_CPU)),
+                                    R"(,"isolation":"process","config":{"interval_s":1})"),
+                    "install-cpu");
+    REQUIRE_MESSAGE(ok_of(installed), installed.payload);
+    auto samples = rig.client->wait_for_count(
+        rig.agent.topic("components/cpu/evt/cpu"), 2, [](const Message&) { return true; },
+        std::chrono::seconds(10));
+    REQUIRE_MESSAGE(samples.size() == 2, rig.agent.log());
+    // The second sample has a usage: it read /proc/stat twice from inside the sandbox.
+    CHECK(samples[1].json()["data"]["usage_percent"].IsNumber());
+    auto status = rig.wait_status("cpu", "running");
+    REQUIRE(status);
+    CHECK(status->str("isolation") == "process");
+    rig.check_same_session();
+}
+
 TEST_CASE("bad isolation settings are refused with the field named") {
     IsolationRig rig("iso-bad");
     auto mode =
