@@ -468,8 +468,13 @@ void ProcessRuntime::handle_death(const Death& death) {
             status.error = *quarantine_error;
             quarantine = quarantine_;
         } else {
-            const auto backoff = std::min<std::chrono::milliseconds>(
-                settings_.max_backoff, settings_.first_backoff * (1 << std::min(crashes - 1, 16)));
+            // The first crash in the window restarts at once (a one-off fault costs no downtime);
+            // then first_backoff, doubling, up to max_backoff.
+            const auto backoff =
+                crashes <= 1 ? std::chrono::milliseconds(0)
+                             : std::min<std::chrono::milliseconds>(
+                                   settings_.max_backoff,
+                                   settings_.first_backoff * (1 << std::min(crashes - 2, 16)));
             slot.restart_at = now + backoff;
             status.error = reason;
         }
@@ -486,8 +491,13 @@ void ProcessRuntime::handle_death(const Death& death) {
     logger("components")->warn("component {} (process isolation) {}", cid, status.error);
     teardown(std::move(instance));
     services_.unsubscribe_all(cid);
-    services_.status_changed(cid, status);
-    if (quarantine_error && quarantine) quarantine(cid, *quarantine_error);
+    // A quarantine is shown by the lifecycle once it is on disk (registry, marker): whoever reads
+    // the status then finds it kept out.
+    if (quarantine_error && quarantine) {
+        quarantine(cid, *quarantine_error);
+    } else {
+        services_.status_changed(cid, status);
+    }
 }
 
 void ProcessRuntime::restart_due() {

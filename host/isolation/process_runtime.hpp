@@ -36,7 +36,7 @@ struct ProcessRuntimeSettings {
     std::chrono::milliseconds stall_after{std::chrono::seconds(30)};
     int crashes_before_quarantine = 3;
     std::chrono::seconds crash_window{600};
-    std::chrono::milliseconds first_backoff{100};
+    std::chrono::milliseconds first_backoff{100};  // after the second crash; the first: at once
     std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
     std::chrono::milliseconds watch_interval{200};                      // memory and ping
     std::chrono::milliseconds silence_limit{std::chrono::seconds(10)};  // no pong: killed

@@ -96,7 +96,7 @@ TEST_CASE(
     auto installed = rig.install_isolated("crashloop", LUCID_ITEST_CRASH_LOOP);
     CHECK_MESSAGE(ok_of(installed), installed.payload);
 
-    // It dies 50 ms after each start; restarted after 100 ms, then 200 ms; the third crash
+    // It dies 50 ms after each start; restarted at once, then after 100 ms; the third crash
     // within ten minutes quarantines it.
     auto quarantined = rig.client->wait_for(
         rig.agent.topic("components/crashloop/status"),
