@@ -339,6 +339,7 @@ void ProcessRuntime::teardown(std::unique_ptr<Instance> instance) {
             kept->push_back(std::move(instance));
             return;
         }
+        instance->channel->unbind_host();  // a plugin thread's late call finds no context
         instance->plugin.reset();
     }
     instance->channel->close();

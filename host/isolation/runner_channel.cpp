@@ -301,6 +301,13 @@ void RunnerChannel::bind_host(const lucid_host_api* api, lucid_host* host) {
     host_ = host;
 }
 
+void RunnerChannel::unbind_host() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    api_ = nullptr;
+    host_ = nullptr;
+    cv_.wait(lock, [&] { return executing_ == 0; });
+}
+
 RunnerChannel* RunnerChannel::of_host(lucid_host* host) {
     std::lock_guard<std::mutex> lock(g_hosts_mutex);
     auto it = hosts().find(host);
@@ -336,11 +343,20 @@ Frame RunnerChannel::execute(const Frame& call) {
         std::lock_guard<std::mutex> lock(mutex_);
         api = api_;
         host = host_;
+        if (api && host) ++executing_;
     }
-    if (!api || !host) {  // before create: nothing the plugin may call yet
+    if (!api || !host) {  // before create, or after the context went: nothing to call
         reply.status = LUCID_ERR_STATE;
         return reply;
     }
+    struct Done {
+        RunnerChannel& channel;
+        ~Done() {
+            std::lock_guard<std::mutex> lock(channel.mutex_);
+            --channel.executing_;
+            channel.cv_.notify_all();
+        }
+    } done{*this};
     const int small = static_cast<int>(static_cast<std::int64_t>(call.a));
     lucid_status status = LUCID_OK;
     std::uint64_t id = 0;

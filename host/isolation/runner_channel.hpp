@@ -86,6 +86,9 @@ class RunnerChannel {
 
     // For the proxy descriptor (proxy_plugin.cpp).
     void bind_host(const lucid_host_api* api, lucid_host* host);
+    // Before the plugin's context goes away: host calls still coming from the child are
+    // refused (LUCID_ERR_STATE) from now on; waits for those being run.
+    void unbind_host();
     static RunnerChannel* of_host(lucid_host* host);
     static void register_host(lucid_host* host, RunnerChannel* channel);
     static void unregister_host(lucid_host* host);
@@ -128,6 +131,7 @@ class RunnerChannel {
     std::chrono::steady_clock::time_point ping_sent_{};
     const lucid_host_api* api_ = nullptr;
     lucid_host* host_ = nullptr;
+    int executing_ = 0;  // host calls being run against host_
     std::deque<HandleRef> refs_;
     std::map<std::uint64_t, HandleRef*> ref_of_;
 
