@@ -83,13 +83,15 @@ std::string next_request_id(const std::string& prefix) {
     return prefix + "-" + std::to_string(++counter);
 }
 
-std::optional<long> rss_kib(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+std::optional<long> proc_kib(pid_t pid, const std::string& file, const std::string& key) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+        if (line.rfind(key, 0) == 0) return std::strtol(line.c_str() + key.size(), nullptr, 10);
     }
     return std::nullopt;
 }
+
+std::optional<long> rss_kib(pid_t pid) { return proc_kib(pid, "status", "VmRSS:"); }
 
 }  // namespace lucid::bench

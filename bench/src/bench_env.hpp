@@ -90,6 +90,9 @@ CommandOutcome run_command(MqttClient& driver, const std::string& agent_id,
 // A request_id unique in this run: "<prefix>-<n>".
 std::string next_request_id(const std::string& prefix);
 
+// A "Key:  N kB" line of /proc/<pid>/<file> in KiB ("status" and "VmRSS:", "smaps_rollup" and
+// "Pss:"), nullopt when unreadable.
+std::optional<long> proc_kib(pid_t pid, const std::string& file, const std::string& key);
 // VmRSS of a live process in KiB (from /proc/<pid>/status), nullopt when unreadable.
 std::optional<long> rss_kib(pid_t pid);
 

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
         {7, "reconnect", [](BenchEnv& e, Broker&) { run_reconnect(e); }},
         {8, "scale", run_scale},
         {9, "fleet", [](BenchEnv& e, Broker&) { run_fleet(e); }},
+        {10, "process isolation", run_isolation},
     };
     bool complete = true;
     {

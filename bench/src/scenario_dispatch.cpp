@@ -8,13 +8,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "dispatch_drain.hpp"
 #include "scenarios.hpp"
 #include "stats.hpp"
 
 namespace lucid::bench {
-namespace {
 
-// Publishes "ping" until the subscriber answers: its subscription is live on the broker.
 void wait_subscribed(MqttClient& d, const std::string& in, const std::string& out) {
     for (int i = 0; i < 400; ++i) {
         d.publish_nowait(in, "ping", 0);
@@ -47,8 +46,6 @@ double drain_rate(MqttClient& d, Process& subscriber, const std::string& in, con
     }
     return count / seconds_between(start, r->received);
 }
-
-}  // namespace
 
 void run_plugin_dispatch(BenchEnv& env, Broker& broker) {
     const std::string id = "bench-dispatch";

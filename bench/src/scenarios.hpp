@@ -1,7 +1,7 @@
-// The benchmark scenarios of issue 7, and 9 of issue 16. Each starts what it needs (agents,
-// baseline clients, sometimes its own broker), adds its rows to env.report and stops everything it
-// started. Thread: the bench's main thread. Errors: a broken setup throws; main() reports the
-// scenario as not measured and goes on with the next one.
+// The benchmark scenarios of issue 7, 9 of issue 16 and 10 of issue 17. Each starts what it needs
+// (agents, baseline clients, sometimes its own broker), adds its rows to env.report and stops
+// everything it started. Thread: the bench's main thread. Errors: a broken setup throws; main()
+// reports the scenario as not measured and goes on with the next one.
 #pragma once
 
 #include "bench_env.hpp"
@@ -16,5 +16,6 @@ void run_install(BenchEnv& env, Broker& broker);             // 6
 void run_reconnect(BenchEnv& env);                           // 7 (own broker: it restarts it)
 void run_scale(BenchEnv& env, Broker& broker);               // 8 (the fleet on its own broker)
 void run_fleet(BenchEnv& env);                               // 9 (rollouts, own broker)
+void run_isolation(BenchEnv& env, Broker& broker);           // 10 (issue 17)
 
 }  // namespace lucid::bench
