@@ -322,7 +322,8 @@ void ProcessRuntime::teardown(std::unique_ptr<Instance> instance) {
             *instance->channel, timeout,
             "stop did not return within " + std::to_string(timeout.count()) + " ms: killed",
             [&] { return plugin.stop(); });
-        if (!stopped) {
+        // A child that is already gone cannot stop cleanly: its end was reported already.
+        if (!stopped && !instance->channel->dead()) {
             logger("components")
                 ->warn("component {} stopped with an error: {}", cid, stopped.error().message);
         }

@@ -204,11 +204,9 @@ void RunnerChannel::read_loop() {
         } else {
             reason = exit.describe();
             if (exit.signaled && exit.signal == SIGXCPU) reason = "limit exceeded: cpu_seconds";
-            if (!in_flight_what_.empty()) {
-                reason += " in " + in_flight_what_;
-            } else if (!expected) {
-                reason += " in a thread of the plugin";
-            }
+            // Named only when one ran: a runner killed from outside, or a plugin thread's
+            // fault, happened while no callback did.
+            if (!in_flight_what_.empty()) reason += " in " + in_flight_what_;
         }
         dead_ = true;
         death_ = reason;
