@@ -5,6 +5,7 @@
 
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::components {
 namespace {
@@ -28,6 +29,12 @@ contract::CommandRequest install_command(const ComponentManager::DesiredInstall&
         rapidjson::Document config(&a);
         config.Parse(install.config_json->c_str());
         doc.AddMember("config", rapidjson::Value(config, a), a);
+    }
+    if (install.isolation) doc.AddMember("isolation", rapidjson::Value(*install.isolation, a), a);
+    if (install.limits) {
+        rapidjson::Value limits;
+        registry::write_limits(*install.limits, limits, a);
+        doc.AddMember("limits", limits, a);
     }
     return request;
 }
@@ -60,6 +67,20 @@ Status ComponentManager::desired_install(const DesiredInstall& install) {
            desired_source(install.revision), from, install.version},
           result);
     return status_of(result);
+}
+
+Status ComponentManager::desired_isolation(std::uint64_t revision, const std::string& component_id,
+                                           const std::optional<std::string>& isolation,
+                                           const std::optional<registry::Limits>& limits) {
+    const std::string version = lifecycle_.installed_version(component_id);
+    const Outcome outcome = lifecycle_.set_isolation(
+        component_id, isolation ? parse_isolation(*isolation) : std::nullopt, limits);
+    contract::Result result("", now());
+    result.set("component_id", component_id);
+    if (isolation) result.set("isolation", *isolation);
+    if (!outcome.ok()) result.fail(outcome.error->message);
+    audit({"configure", component_id, "", desired_source(revision), version, version}, result);
+    return status_of(outcome);
 }
 
 Status ComponentManager::desired_uninstall(std::uint64_t revision,

@@ -51,10 +51,16 @@ contract::Result ComponentManager::configure_isolation_request(
     // What is in force now.
     const registry::Registry registry = lifecycle_.registry();
     if (const registry::Entry* entry = registry.find(*cid)) {
-        result.set("isolation", to_string(lifecycle_.isolation_of(*entry)));
+        const Isolation in_force = lifecycle_.isolation_of(*entry);
+        result.set("isolation", to_string(in_force));
         rapidjson::Value applied;
         registry::write_limits(entry->limits, applied, result.allocator());
         result.set("limits", applied);
+        // Kept, but nothing enforces them in the agent's own process.
+        if (in_force == Isolation::in_process && !entry->limits.empty()) {
+            result.set("warning",
+                       "limits apply in process isolation only; " + *cid + " runs in_process");
+        }
     }
     return result;
 }

@@ -133,6 +133,8 @@ class ComponentManager final : public PluginHostServices {
         std::string version;
         std::string source_json;
         std::optional<std::string> config_json;
+        std::optional<std::string> isolation;
+        std::optional<registry::Limits> limits;
         // Gives up a download or broker fetch under way (a newer document, the agent stopping).
         std::shared_ptr<std::atomic<bool>> cancelled;
     };
@@ -140,6 +142,13 @@ class ComponentManager final : public PluginHostServices {
     Status check_desired_install(const DesiredInstall& install) const;
     Status desired_install(const DesiredInstall& install);
     Status desired_uninstall(std::uint64_t revision, const std::string& component_id);
+    Status desired_isolation(std::uint64_t revision, const std::string& component_id,
+                             const std::optional<std::string>& isolation,
+                             const std::optional<registry::Limits>& limits);
+    // Where the component runs now: its entry's isolation, else the agent's default.
+    std::string isolation_of(const registry::Entry& entry) const {
+        return to_string(lifecycle_.isolation_of(entry));
+    }
     // The boot flag, and the component started (enabled) or stopped (not) to match it.
     Status desired_enable(std::uint64_t revision, const std::string& component_id, bool enabled);
     Status desired_config(std::uint64_t revision, const std::string& component_id,

@@ -268,6 +268,7 @@ Outcome ComponentLifecycle::uninstall(const std::string& component_id, Channel c
         if (entry.previous) store_.remove_version(dist, entry.previous->version);
     }
     store_.lift_quarantine(cid);
+    runtime_.remove_data(cid);  // a later component of this id starts with nothing of this one's
     forget(cid);
     // Otherwise the file would install it again at the next start, and so would an older file
     // of it left in the directory (it yielded to the one that ran, which is gone now).

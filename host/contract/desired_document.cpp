@@ -6,6 +6,7 @@
 #include "contract/payloads.hpp"
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/semver.hpp"
 
 namespace lucid::host::contract {
@@ -71,7 +72,8 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     const std::string where = "components." + id;
     if (!value.IsObject()) return invalid(where + " must be an object");
     const auto object = value.GetObject();
-    if (Status known = only_known(value, {"version", "enabled", "config", "artifacts"}, where);
+    if (Status known = only_known(
+            value, {"version", "enabled", "config", "artifacts", "isolation", "limits"}, where);
         !known) {
         return known.error();
     }
@@ -92,6 +94,20 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     if (const auto config = object.FindMember("config"); config != object.MemberEnd()) {
         if (!config->value.IsObject()) return invalid(where + ".config must be an object");
         component.config_json = to_json(config->value);
+    }
+    if (const auto isolation = object.FindMember("isolation"); isolation != object.MemberEnd()) {
+        if (!isolation->value.IsString() ||
+            (isolation->value != "in_process" && isolation->value != "process")) {
+            return invalid(where + ".isolation must be \"in_process\" or \"process\"");
+        }
+        component.isolation = text_of(isolation->value);
+    }
+    if (const auto limits = object.FindMember("limits"); limits != object.MemberEnd()) {
+        try {
+            component.limits = registry::read_limits(limits->value);
+        } catch (const std::invalid_argument& e) {
+            return invalid(where + ": " + e.what());
+        }
     }
     const auto artifacts = object.FindMember("artifacts");
     if (artifacts == object.MemberEnd()) return invalid(where + ".artifacts is missing");

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/expected.hpp"
+#include "lucid/registry/entry.hpp"
 
 namespace lucid::host::contract {
 
@@ -33,6 +34,9 @@ struct DesiredComponent {
     std::string version;
     bool enabled = true;
     std::optional<std::string> config_json;  // the whole config; none: leave it as it is
+    // Where it runs (in_process | process) and its limits; none: leave them as they are.
+    std::optional<std::string> isolation;
+    std::optional<registry::Limits> limits;
     // platform tag → the install `source` object (JSON), checked by the install pipeline.
     std::map<std::string, std::string> sources;
 };

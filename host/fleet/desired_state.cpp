@@ -46,6 +46,13 @@ std::string change_of_version(const std::string& from, const std::string& to) {
     return a && b && *b < *a ? "downgrade" : "upgrade";
 }
 
+// Where it runs, or its limits, are not what the document says.
+bool isolation_differs(const InstalledComponent& installed,
+                       const contract::DesiredComponent& wanted) {
+    return (wanted.isolation && *wanted.isolation != installed.isolation) ||
+           (wanted.limits && !(*wanted.limits == installed.limits));
+}
+
 // What converging `wanted` will do first, seen from what is installed (nullptr: nothing).
 std::string planned_action(const InstalledComponent* installed,
                            const contract::DesiredComponent& wanted) {
@@ -59,6 +66,7 @@ std::string planned_action(const InstalledComponent* installed,
     if (wanted.config_json && !same_json(*wanted.config_json, installed->config_json)) {
         return "configure";
     }
+    if (isolation_differs(*installed, wanted)) return "configure";
     return "none";
 }
 
@@ -171,8 +179,9 @@ void DesiredState::apply(const std::string& payload) {
         for (const auto& [id, wanted] : doc.components) {
             const auto source = contract::source_for_platform(wanted, settings_.platform);
             if (!source) continue;  // this component fails alone, at its turn
-            const auto checked = target_.check_install(
-                {doc.revision, id, wanted.version, source.value(), wanted.config_json, nullptr});
+            const auto checked = target_.check_install({doc.revision, id, wanted.version,
+                                                        source.value(), wanted.config_json,
+                                                        wanted.isolation, wanted.limits, nullptr});
             if (!checked) {
                 return reject(doc.revision, "invalid desired state: components." + id +
                                                 ".artifacts." + settings_.platform +
@@ -286,8 +295,9 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
     if (it == current.end() || it->second.version != wanted.version) {
         const auto source = contract::source_for_platform(wanted, settings_.platform);
         if (!source) return failed(c, source.error().message);
-        const Status installed = target_.install(
-            {revision, id, wanted.version, source.value(), wanted.config_json, interrupted_});
+        const Status installed =
+            target_.install({revision, id, wanted.version, source.value(), wanted.config_json,
+                             wanted.isolation, wanted.limits, interrupted_});
         if (!installed) return failed(c, installed.error().message);
         c.outcome = std::string(outcome::kApplied);
         config_given = wanted.config_json.has_value();
@@ -304,6 +314,11 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
         !same_json(*wanted.config_json, it->second.config_json)) {
         const Status configured = target_.set_config(revision, id, *wanted.config_json);
         if (!configured) return failed(c, configured.error().message);
+        c.outcome = std::string(outcome::kApplied);
+    }
+    if (isolation_differs(it->second, wanted)) {
+        const Status moved = target_.set_isolation(revision, id, wanted.isolation, wanted.limits);
+        if (!moved) return failed(c, moved.error().message);
         c.outcome = std::string(outcome::kApplied);
     }
     return c;

@@ -21,6 +21,8 @@ struct InstalledComponent {
     bool enabled = true;
     std::string config_json = "{}";
     bool running = false;
+    std::string isolation = "in_process";  // where it runs now (its own, else the default)
+    registry::Limits limits;
 };
 
 struct DesiredInstallStep {
@@ -29,6 +31,8 @@ struct DesiredInstallStep {
     std::string version;
     std::string source_json;  // the install `source` for this agent's platform
     std::optional<std::string> config_json;
+    std::optional<std::string> isolation;
+    std::optional<registry::Limits> limits;
     // Set to give up a download or broker fetch under way (a newer document, the agent stopping).
     std::shared_ptr<std::atomic<bool>> cancelled;
 };
@@ -46,6 +50,10 @@ class DesiredTarget {
                                bool enabled) = 0;
     virtual Status set_config(std::uint64_t revision, const std::string& component_id,
                               const std::string& config_json) = 0;
+    // Where it runs and its limits (core/cmd/components/configure); none: left as it is.
+    virtual Status set_isolation(std::uint64_t revision, const std::string& component_id,
+                                 const std::optional<std::string>& isolation,
+                                 const std::optional<registry::Limits>& limits) = 0;
 };
 
 }  // namespace lucid::host::fleet

@@ -4,8 +4,8 @@ namespace lucid::host::fleet {
 namespace {
 
 components::ComponentManager::DesiredInstall order_of(const DesiredInstallStep& step) {
-    return {step.revision,    step.component_id, step.version,
-            step.source_json, step.config_json,  step.cancelled};
+    return {step.revision,    step.component_id, step.version, step.source_json,
+            step.config_json, step.isolation,    step.limits,  step.cancelled};
 }
 
 }  // namespace
@@ -14,7 +14,12 @@ std::map<std::string, InstalledComponent> ManagerTarget::installed() const {
     std::map<std::string, InstalledComponent> out;
     const auto registry = manager_.registry();
     for (const auto& [id, entry] : registry.entries()) {
-        out[id] = {entry.version, entry.enabled, entry.config_json, manager_.running(id)};
+        out[id] = {entry.version,
+                   entry.enabled,
+                   entry.config_json,
+                   manager_.running(id),
+                   manager_.isolation_of(entry),
+                   entry.limits};
     }
     return out;
 }
@@ -34,6 +39,12 @@ Status ManagerTarget::uninstall(std::uint64_t revision, const std::string& compo
 Status ManagerTarget::set_enabled(std::uint64_t revision, const std::string& component_id,
                                   bool enabled) {
     return manager_.desired_enable(revision, component_id, enabled);
+}
+
+Status ManagerTarget::set_isolation(std::uint64_t revision, const std::string& component_id,
+                                    const std::optional<std::string>& isolation,
+                                    const std::optional<registry::Limits>& limits) {
+    return manager_.desired_isolation(revision, component_id, isolation, limits);
 }
 
 Status ManagerTarget::set_config(std::uint64_t revision, const std::string& component_id,

@@ -19,6 +19,9 @@ class ManagerTarget final : public DesiredTarget {
                        bool enabled) override;
     Status set_config(std::uint64_t revision, const std::string& component_id,
                       const std::string& config_json) override;
+    Status set_isolation(std::uint64_t revision, const std::string& component_id,
+                         const std::optional<std::string>& isolation,
+                         const std::optional<registry::Limits>& limits) override;
 
   private:
     components::ComponentManager& manager_;

@@ -80,6 +80,11 @@ void IsolatingRuntime::deliver(const std::string& component_id, std::uint64_t su
     }
 }
 
+void IsolatingRuntime::remove_data(const std::string& component_id) {
+    in_process_.remove_data(component_id);
+    process_.remove_data(component_id);
+}
+
 bool IsolatingRuntime::take_command(const std::string& component_id, const std::string& action,
                                     const std::string& payload) {
     PluginRuntime* runtime = of(component_id);

@@ -28,6 +28,7 @@ class IsolatingRuntime final : public PluginRuntime {
                  bool retain) override;
     bool take_command(const std::string& component_id, const std::string& action,
                       const std::string& payload) override;
+    void remove_data(const std::string& component_id) override;
 
   private:
     PluginRuntime* of(const std::string& component_id) const;

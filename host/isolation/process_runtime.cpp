@@ -396,6 +396,16 @@ bool ProcessRuntime::take_command(const std::string& component_id, const std::st
     return it != contexts_.end() && it->second->take_command(action, payload);
 }
 
+void ProcessRuntime::remove_data(const std::string& component_id) {
+    std::error_code ec;
+    fs::remove_all(settings_.component_dirs / component_id, ec);
+    if (ec) {
+        logger("components")
+            ->warn("cannot remove {}: {}", (settings_.component_dirs / component_id).string(),
+                   ec.message());
+    }
+}
+
 // ---- the supervisor ----
 
 void ProcessRuntime::supervise() {

@@ -62,6 +62,7 @@ class ProcessRuntime final : public PluginRuntime {
                  bool retain) override;
     bool take_command(const std::string& component_id, const std::string& action,
                       const std::string& payload) override;
+    void remove_data(const std::string& component_id) override;
 
   private:
     class Services;  // the plugin's services, its statuses stamped with isolation facts

@@ -68,6 +68,10 @@ class PluginRuntime {
     // Queues a command for a running plugin; false when it is not running.
     virtual bool take_command(const std::string& component_id, const std::string& action,
                               const std::string& payload) = 0;
+
+    // An uninstalled component: whatever the runtime kept on disk for it goes (process
+    // isolation: its writable directory).
+    virtual void remove_data(const std::string& component_id) { (void)component_id; }
 };
 
 }  // namespace lucid::host

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::registry {
@@ -133,14 +134,24 @@ Entry read_entry(std::string_view component_id, const Value& value) {
         throw std::invalid_argument("field 'isolation' must be in_process or process");
     }
     if (auto it = value.FindMember("limits"); it != value.MemberEnd() && !it->value.IsNull()) {
-        entry.limits = read_limits(it->value);
+        entry.limits = read_limits(it->value, false);  // a newer agent's limits: ignored
     }
     entry.demoted = string_field(value, "demoted", false);
     return entry;
 }
 
-Limits read_limits(const Value& value) {
+Limits read_limits(const Value& value, bool strict) {
     if (!value.IsObject()) throw std::invalid_argument("'limits' must be an object");
+    if (strict) {
+        for (const auto& m : value.GetObject()) {
+            const std::string name(m.name.GetString(), m.name.GetStringLength());
+            if (name != "memory_mb" && name != "open_files" && name != "cpu_seconds") {
+                throw std::invalid_argument(
+                    "'limits." + echoed_value(name) +
+                    "' is not a limit (memory_mb, open_files, cpu_seconds)");
+            }
+        }
+    }
     Limits limits;
     auto field = [&](const char* name, std::optional<std::uint64_t>& into) {
         auto it = value.FindMember(name);

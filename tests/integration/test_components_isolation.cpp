@@ -201,9 +201,12 @@ TEST_CASE("a hung isolated plugin is stopped and uninstalled without restart_req
     rig.client->publish(rig.agent.topic("components/hang/cmd/hang"),
                         R"({"request_id":"h2","release_file":"/nonexistent/never"})");
     REQUIRE(rig.wait_status("hang", "failed"));
+    CHECK(std::filesystem::is_directory(rig.data() / "isolated" / "hang"));
     auto uninstalled = rig.uninstall(R"({"request_id":"u1","component_id":"hang"})", "u1");
     CHECK_MESSAGE(ok_of(uninstalled), uninstalled.payload);
     CHECK_FALSE(flag_of(uninstalled, "restart_required"));
+    // Its writable directory goes with it: a later "hang" starts with nothing of this one's.
+    CHECK_FALSE(std::filesystem::exists(rig.data() / "isolated" / "hang"));
     CHECK(runners_of(rig.agent.process().pid()).empty());
     rig.echo_answers("echo-after");
     rig.check_same_session();

@@ -177,3 +177,44 @@ TEST_CASE("on a terminal an inline install shows its upload and clears it before
     CHECK_MESSAGE(output.find("uploading ") != std::string::npos, output);
     CHECK_MESSAGE(output.find("\r\x1b[Kinstall: ok") != std::string::npos, output);
 }
+
+TEST_CASE("lucidctl installs into a child process with limits, moves it back, and says why not") {
+    CtlRig rig("ins-isolate");
+    rig.start_agent();
+    const std::string echo = rig.copy(LUCID_ITEST_ECHO_1_0, "lucid_agent_echo-1.0.0.so");
+
+    const auto installed =
+        rig.ctl({"plugin", "install", echo, "--isolation", "process", "--memory-mb", "256"});
+    REQUIRE_MESSAGE(installed.code == 0, installed.output);
+    auto status = rig.wait_status("echo", "running");
+    REQUIRE(status);
+    CHECK(status->str("isolation") == "process");
+    const auto listed = rig.ctl({"plugin", "list"});
+    CHECK_MESSAGE(listed.has("ISOLATION"), listed.output);
+    CHECK(listed.has("process"));
+    CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("limits":{"memory_mb":256})"));
+
+    const auto back = rig.ctl({"plugin", "isolate", "echo", "in_process"});
+    CHECK_MESSAGE(back.code == 0, back.output);
+    CHECK(back.has("isolation=in_process"));
+    const auto limit_only = rig.ctl({"plugin", "isolate", "echo", "--open-files", "64"});
+    CHECK_MESSAGE(limit_only.code == 0, limit_only.output);
+    // Limits wait for process isolation, and the answer says so.
+    CHECK(limit_only.has("limits apply in process isolation only"));
+
+    const auto bad_mode = rig.ctl({"plugin", "isolate", "echo", "docker"});
+    CHECK(bad_mode.code == 2);
+    CHECK(bad_mode.has("isolation must be in_process or process, got 'docker'"));
+    const auto bad_limit = rig.ctl({"plugin", "isolate", "echo", "--memory-mb", "0"});
+    CHECK(bad_limit.code == 2);
+    CHECK(bad_limit.has("--memory-mb must be a positive integer, got '0'"));
+    const auto nothing = rig.ctl({"plugin", "isolate", "echo"});
+    CHECK(nothing.code == 2);
+    CHECK(nothing.has("plugin isolate needs in_process or process, or a limit"));
+    const auto unknown = rig.ctl({"plugin", "isolate", "nope", "process"});
+    CHECK(unknown.code == 1);
+    CHECK(unknown.has("component not found: nope"));
+    const auto misplaced = rig.ctl({"plugin", "list", "--memory-mb", "5"});
+    CHECK(misplaced.code == 2);
+    CHECK(misplaced.has("option --memory-mb does not apply to 'plugin list'"));
+}

@@ -45,7 +45,12 @@ struct FakeTarget final : fleet::DesiredTarget {
         if (auto it = failing.find(step.component_id); it != failing.end()) {
             return Error{Errc::plugin, it->second};
         }
-        components[step.component_id] = {step.version, true, step.config_json.value_or("{}"), true};
+        components[step.component_id] = {step.version,
+                                         true,
+                                         step.config_json.value_or("{}"),
+                                         true,
+                                         step.isolation.value_or("in_process"),
+                                         step.limits.value_or(lucid::registry::Limits{})};
         return done();
     }
     Status uninstall(std::uint64_t, const std::string& cid) override {
@@ -62,6 +67,14 @@ struct FakeTarget final : fleet::DesiredTarget {
     Status set_config(std::uint64_t, const std::string& cid, const std::string& json) override {
         calls.push_back("config " + cid + " " + json);
         components[cid].config_json = json;
+        return done();
+    }
+    Status set_isolation(std::uint64_t, const std::string& cid,
+                         const std::optional<std::string>& isolation,
+                         const std::optional<lucid::registry::Limits>& limits) override {
+        calls.push_back("isolate " + cid + " " + isolation.value_or("-"));
+        if (isolation) components[cid].isolation = *isolation;
+        if (limits) components[cid].limits = *limits;
         return done();
     }
 };
@@ -195,9 +208,9 @@ TEST_CASE("desired state: applied once, lower revisions and changed revisions re
 
 TEST_CASE("desired state: order of steps, exclusive, enable and config, platform missing") {
     Rig rig;
-    rig.target.components["old"] = {"1.0.0", true, "{}", true};
-    rig.target.components["other"] = {"1.0.0", true, "{}", true};
-    rig.target.components["echo"] = {"1.0.0", true, R"({"a":1})", true};
+    rig.target.components["old"] = {"1.0.0", true, "{}", true, "in_process", {}};
+    rig.target.components["other"] = {"1.0.0", true, "{}", true, "in_process", {}};
+    rig.target.components["echo"] = {"1.0.0", true, R"({"a":1})", true, "in_process", {}};
     auto d = rig.apply(doc(1, echo("1.0.0", R"(,"enabled":false,"config":{"a":2})"),
                            R"(,"exclusive":true,"remove":["gone"])"));
     CHECK(d.state == "converged");
@@ -291,7 +304,7 @@ TEST_CASE(
 
 TEST_CASE("desired state: enabled means running; a component stopped by a command is started") {
     Rig rig;
-    rig.target.components["echo"] = {"1.0.0", true, "{}", false};
+    rig.target.components["echo"] = {"1.0.0", true, "{}", false, "in_process", {}};
     auto d = rig.apply(doc(1, echo("1.0.0")));
     CHECK(d.components.at("echo").action == "enable");
     CHECK(rig.target.calls == std::vector<std::string>{"enable echo"});
@@ -327,6 +340,10 @@ struct SlowTarget final : fleet::DesiredTarget {
     }
     Status set_enabled(std::uint64_t r, const std::string& c, bool e) override {
         return inner.set_enabled(r, c, e);
+    }
+    Status set_isolation(std::uint64_t r, const std::string& c, const std::optional<std::string>& i,
+                         const std::optional<lucid::registry::Limits>& l) override {
+        return inner.set_isolation(r, c, i, l);
     }
     Status set_config(std::uint64_t r, const std::string& c, const std::string& j) override {
         return inner.set_config(r, c, j);
@@ -383,4 +400,45 @@ TEST_CASE("desired document: platform keys are platform tags") {
     CHECK(error_of(doc(1, R"("echo":{"version":"1.0.0","artifacts":{"":{"source":{}}}})")) ==
           "invalid desired state: components.echo.artifacts key '' is not a platform tag "
           "([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
+}
+
+TEST_CASE("a desired document moves a component into process isolation and back") {
+    Rig rig;
+    rig.target.components["echo"] = {"1.0.0", true, "{}", true, "in_process", {}};
+    auto report =
+        rig.apply(doc(1, echo("1.0.0", R"(,"isolation":"process","limits":{"memory_mb":64})")));
+    CHECK(rig.target.calls == std::vector<std::string>{"isolate echo process"});
+    CHECK(rig.target.components["echo"].isolation == "process");
+    CHECK(rig.target.components["echo"].limits.memory_mb == std::optional<std::uint64_t>(64));
+    CHECK(report.state == "converged");
+
+    // Already so: nothing to do.
+    rig.target.calls.clear();
+    rig.apply(doc(2, echo("1.0.0", R"(,"isolation":"process")")));
+    CHECK(rig.target.calls.empty());
+
+    // A first install takes its isolation with it: one start, in the right place.
+    rig.target.components.clear();
+    rig.target.calls.clear();
+    rig.apply(doc(3, echo("1.0.0", R"(,"isolation":"process")")));
+    CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
+    CHECK(rig.target.components["echo"].isolation == "process");
+}
+
+TEST_CASE("a desired document with a bad isolation or limit is refused whole") {
+    for (
+        const auto& [extra, error] : std::vector<std::pair<std::string, std::string>>{
+            {R"(,"isolation":"vm")",
+             R"(invalid desired state: components.echo.isolation must be "in_process" or "process")"},
+            {R"(,"limits":{"memory_mb":0})",
+             "invalid desired state: components.echo: 'limits.memory_mb' must be a positive "
+             "integer"},
+            {R"(,"limits":{"memroy_mb":5})",
+             "invalid desired state: components.echo: 'limits.memroy_mb' is not a limit "
+             "(memory_mb, open_files, cpu_seconds)"}}) {
+        CAPTURE(extra);
+        auto parsed = contract::parse_desired_document(doc(1, echo("1.0.0", extra)));
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().message == error);
+    }
 }

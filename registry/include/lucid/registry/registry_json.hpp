@@ -54,8 +54,9 @@ rapidjson::Document parse_json_object(std::string_view text, std::string_view wh
 // Reads one entry; throws std::invalid_argument naming the bad field.
 Entry read_entry(std::string_view component_id, const rapidjson::Value& value);
 // An entry's `limits` object (also the install payload's and the configure command's): each
-// member absent, null, or a positive integer. Throws std::invalid_argument naming the member.
-Limits read_limits(const rapidjson::Value& value);
+// member absent, null, or a positive integer. Throws std::invalid_argument naming the member;
+// `strict` also refuses names that are no limit (a typo must not drop a limit in force).
+Limits read_limits(const rapidjson::Value& value, bool strict = true);
 void write_limits(const Limits& limits, rapidjson::Value& out,
                   rapidjson::Document::AllocatorType& allocator);
 void write_entry(const Entry& entry, rapidjson::Value& out,
