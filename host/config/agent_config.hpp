@@ -60,6 +60,8 @@ struct AgentConfig {
     std::chrono::milliseconds upgrade_health{300};
     // Deaths in a row while one component starts (no plugin caught crashing) that quarantine it.
     int start_deaths_before_quarantine = 3;
+    // Ends of an isolated component's child within 10 minutes before it is quarantined.
+    int isolated_crashes_before_quarantine = 3;
     // The earlier agent's registry to import once; empty → /var/lib/lucid/components.json.
     std::filesystem::path legacy_registry;
     // Each plugin's queue of commands and messages: beyond either bound, commands are refused

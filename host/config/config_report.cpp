@@ -50,6 +50,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
     add("upgrade_health_ms", std::to_string(c.upgrade_health.count()));
     add("start_deaths_before_quarantine", std::to_string(c.start_deaths_before_quarantine));
+    add("isolated_crashes_before_quarantine", std::to_string(c.isolated_crashes_before_quarantine));
     add("legacy_registry",
         c.legacy_registry.empty() ? "/var/lib/lucid/components.json" : c.legacy_registry.string());
     add("plugin_queue_max", std::to_string(c.plugin_queue_max));

@@ -254,17 +254,20 @@ class Resolver {
             std::chrono::duration_cast<std::chrono::seconds>(config_.plugin_stall).count();
         std::int64_t health_ms = config_.upgrade_health.count();
         std::int64_t start_deaths = config_.start_deaths_before_quarantine;
+        std::int64_t isolated_crashes = config_.isolated_crashes_before_quarantine;
         if (!int_setting("keepalive_s", 5, 3600, keepalive) ||
             !int_setting("reconnect_min_ms", 1, 3'600'000, min_ms) ||
             !int_setting("reconnect_max_ms", 1, 3'600'000, max_ms) ||
             !int_setting("plugin_stall_s", 1, 3600, stall_s) ||
             !int_setting("upgrade_health_ms", 0, 60'000, health_ms) ||
-            !int_setting("start_deaths_before_quarantine", 1, 100, start_deaths)) {
+            !int_setting("start_deaths_before_quarantine", 1, 100, start_deaths) ||
+            !int_setting("isolated_crashes_before_quarantine", 1, 100, isolated_crashes)) {
             return false;
         }
         config_.plugin_stall = std::chrono::seconds(stall_s);
         config_.upgrade_health = std::chrono::milliseconds(health_ms);
         config_.start_deaths_before_quarantine = static_cast<int>(start_deaths);
+        config_.isolated_crashes_before_quarantine = static_cast<int>(isolated_crashes);
         std::int64_t queue_max = static_cast<std::int64_t>(config_.plugin_queue_max);
         if (!int_setting("plugin_queue_max", 1, 1'000'000, queue_max)) return false;
         config_.plugin_queue_max = static_cast<std::uint64_t>(queue_max);

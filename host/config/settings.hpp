@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 29> kSettings{{
+inline constexpr std::array<Setting, 30> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -67,6 +67,10 @@ inline constexpr std::array<Setting, 29> kSettings{{
      "LUCID_START_DEATHS_BEFORE_QUARANTINE",
      "agent deaths in a row while a component starts, none blamed on a plugin, before it is "
      "quarantined, 1-100 (default 3)"},
+    {"isolated_crashes_before_quarantine", "--isolated-crashes-before-quarantine",
+     "LUCID_ISOLATED_CRASHES_BEFORE_QUARANTINE",
+     "ends of a component's child process within 10 minutes before it is quarantined, 1-100 "
+     "(default 3)"},
     {"legacy_registry", "--legacy-registry", "LUCID_LEGACY_REGISTRY",
      "the earlier agent's registry, imported once (default /var/lib/lucid/components.json)"},
     {"plugin_queue_max", "--plugin-queue-max", "LUCID_PLUGIN_QUEUE_MAX",

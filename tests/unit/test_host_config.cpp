@@ -133,6 +133,19 @@ TEST_CASE("the deaths while starting before a quarantine are a setting (issue 14
               .start_deaths_before_quarantine == 1);
 }
 
+TEST_CASE("the crashes of an isolated component before a quarantine are a setting") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    CHECK(ok(resolve({}, env)).isolated_crashes_before_quarantine == 3);
+    env.vars["LUCID_ISOLATED_CRASHES_BEFORE_QUARANTINE"] = "7";
+    auto c = ok(resolve({}, env));
+    CHECK(c.isolated_crashes_before_quarantine == 7);
+    CHECK(c.origins.at("isolated_crashes_before_quarantine") ==
+          "environment LUCID_ISOLATED_CRASHES_BEFORE_QUARANTINE");
+    CHECK(ok(resolve({"--isolated-crashes-before-quarantine", "1"}, env))
+              .isolated_crashes_before_quarantine == 1);
+}
+
 TEST_CASE("each plugin's queue is bounded by two settings: 1000 entries and 16 MiB by default") {
     Env env;
     env.vars["HOME"] = "/h";
@@ -220,6 +233,8 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--upgrade-health-ms", "-1"}, "upgrade_health_ms"},
         {{"--start-deaths-before-quarantine", "0"}, "start_deaths_before_quarantine"},
         {{"--start-deaths-before-quarantine", "101"}, "start_deaths_before_quarantine"},
+        {{"--isolated-crashes-before-quarantine", "0"}, "isolated_crashes_before_quarantine"},
+        {{"--isolated-crashes-before-quarantine", "x"}, "isolated_crashes_before_quarantine"},
         {{"--plugin-queue-max", "0"}, "plugin_queue_max (flag --plugin-queue-max) must be"},
         {{"--plugin-queue-max", "1000001"}, "plugin_queue_max"},
         {{"--plugin-queue-bytes", "1000"},
