@@ -254,6 +254,23 @@ std::uint64_t PluginRunner::add_handle(Handle handle) {
     return id;
 }
 
+lucid_status PluginRunner::call_registering(Frame frame, std::uint64_t handle,
+                                            std::map<std::uint64_t, std::uint64_t>& ids,
+                                            uint64_t* out_id) {
+    const Frame reply = call_host(std::move(frame));
+    const auto status = static_cast<lucid_status>(reply.status);
+    if (status != LUCID_OK) {
+        if (handle) drop_handle(handle);
+        return status;
+    }
+    {
+        std::lock_guard<std::mutex> lock(handles_mutex_);
+        ids[reply.a] = handle;
+    }
+    *out_id = reply.a;  // the host refuses a NULL out_id before it says OK
+    return status;
+}
+
 void PluginRunner::drop_handle(std::uint64_t handle) {
     std::lock_guard<std::mutex> lock(handles_mutex_);
     handles_.erase(handle);
@@ -293,18 +310,7 @@ lucid_status PluginRunner::subscribe(const char* filter, int qos, lucid_message_
     f.b = handle;
     f.flags = out_id ? kHasOut : 0;
     f.strings = {text_or_null(filter)};
-    const Frame reply = call_host(std::move(f));
-    const auto status = static_cast<lucid_status>(reply.status);
-    if (status != LUCID_OK) {
-        if (handle) drop_handle(handle);
-        return status;
-    }
-    {
-        std::lock_guard<std::mutex> lock(handles_mutex_);
-        subscription_handles_[reply.a] = handle;
-    }
-    *out_id = reply.a;
-    return status;
+    return call_registering(std::move(f), handle, subscription_handles_, out_id);
 }
 
 lucid_status PluginRunner::unsubscribe(uint64_t id) {
@@ -331,18 +337,7 @@ lucid_status PluginRunner::timer_start(uint32_t first_ms, uint32_t period_ms, lu
     f.a = (static_cast<std::uint64_t>(first_ms) << 32) | period_ms;
     f.b = handle;
     f.flags = out_id ? kHasOut : 0;
-    const Frame reply = call_host(std::move(f));
-    const auto status = static_cast<lucid_status>(reply.status);
-    if (status != LUCID_OK) {
-        if (handle) drop_handle(handle);
-        return status;
-    }
-    {
-        std::lock_guard<std::mutex> lock(handles_mutex_);
-        timer_handles_[reply.a] = handle;
-    }
-    *out_id = reply.a;
-    return status;
+    return call_registering(std::move(f), handle, timer_handles_, out_id);
 }
 
 lucid_status PluginRunner::timer_cancel(uint64_t id) {

@@ -73,6 +73,10 @@ class PluginRunner {
     Frame call_host(Frame frame, bool wants_reply = true);
     std::uint64_t add_handle(Handle handle);
     void drop_handle(std::uint64_t handle);
+    // Sends a subscribe or timer_start carrying `handle`; on success maps the id the host gave
+    // to it in `ids` and writes the id to `out_id`, else forgets the handle.
+    lucid_status call_registering(Frame frame, std::uint64_t handle,
+                                  std::map<std::uint64_t, std::uint64_t>& ids, uint64_t* out_id);
 
     void callback_loop();
     void run_callback(const Frame& frame);
