@@ -129,6 +129,10 @@ void PluginRunner::callback_loop() {
             send(load(frame.text(0)));
             continue;
         }
+        if (frame.op == RunnerOp::call_message) {
+            deliver_message(frame);
+            continue;
+        }
         run_callback(frame);
     }
 }
@@ -202,36 +206,27 @@ void PluginRunner::run_callback(const Frame& frame) {
                            : LUCID_OK;
             });
             break;
-        case RunnerOp::call_message:
-        case RunnerOp::call_timer:
-        case RunnerOp::call_command: {
-            Handle handle;
-            {
-                std::lock_guard<std::mutex> lock(handles_mutex_);
-                auto it = handles_.find(frame.a);
-                if (it != handles_.end()) handle = it->second;
+        case RunnerOp::call_timer: {
+            // A timer cancelled since the agent sent this tick: nothing to run, nothing wrong.
+            const std::optional<Handle> handle = begin_handle(frame.a);
+            if (handle && handle->timer) {
+                status = host::call_plugin(call, [&] { return handle->timer(handle->user); });
+                if (handle->one_shot) drop_handle(frame.a);
             }
-            if (frame.op == RunnerOp::call_message && handle.message) {
-                lucid_message message{sizeof(lucid_message),
-                                      0,
-                                      frame.text(0).c_str(),
-                                      frame.text(1).data(),
-                                      frame.text(1).size(),
-                                      static_cast<int>(frame.b & 0xff),
-                                      static_cast<int>((frame.b >> 8) & 1)};
-                status =
-                    host::call_plugin(call, [&] { return handle.message(handle.user, &message); });
-            } else if (frame.op == RunnerOp::call_timer && handle.timer) {
-                status = host::call_plugin(call, [&] { return handle.timer(handle.user); });
-                if (handle.one_shot) drop_handle(frame.a);
-            } else if (frame.op == RunnerOp::call_command && handle.command) {
+            end_handle();
+            break;
+        }
+        case RunnerOp::call_command: {
+            const std::optional<Handle> handle = begin_handle(frame.a);
+            if (handle && handle->command) {
                 lucid_command command{sizeof(lucid_command), 0, frame.text(0).c_str(),
                                       frame.text(1).c_str(), frame.text(2).c_str()};
                 status = host::call_plugin(
-                    call, [&] { return handle.command(handle.user, &command, call.handle()); });
+                    call, [&] { return handle->command(handle->user, &command, call.handle()); });
             } else {
                 status = LUCID_ERR_NOT_FOUND;
             }
+            end_handle();
             break;
         }
         default:
@@ -245,6 +240,72 @@ void PluginRunner::run_callback(const Frame& frame) {
     result.flags = call.responded ? 1 : 0;
     result.strings = {call.error, call.result_json};
     send(result);
+}
+
+void PluginRunner::deliver_message(const Frame& frame) {
+    t_in_callback = true;
+    const std::optional<Handle> handle = begin_handle(frame.a);
+    // Unsubscribed since the agent posted it: plugin.h promises no callback after unsubscribe.
+    if (handle && handle->message) {
+        const std::string& topic = frame.text(0);
+        lucid_message message{sizeof(lucid_message),
+                              0,
+                              topic.c_str(),
+                              frame.text(1).data(),
+                              frame.text(1).size(),
+                              static_cast<int>(frame.b & 0xff),
+                              static_cast<int>((frame.b >> 8) & 1)};
+        PluginCall call;
+        const lucid_status status =
+            host::call_plugin(call, [&] { return handle->message(handle->user, &message); });
+        // No result travels back for a posted message: the agent's warning, sent as a log line.
+        if (status != LUCID_OK) {
+            log(LUCID_LOG_WARNING, ("message handler for " + topic + " returned lucid_status " +
+                                    std::to_string(static_cast<int>(status)) + " " + call.error)
+                                       .c_str());
+        }
+    }
+    end_handle();
+    t_in_callback = false;
+    ++messages_done_;
+    bool more_messages = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        more_messages = !callbacks_.empty() && callbacks_.front().op == RunnerOp::call_message;
+    }
+    // Acknowledged in batches while a burst lasts, and always before anything else runs, so
+    // the agent's window (kMessageWindow) never waits on a child with nothing to do; at least
+    // every kMessageAckAfter, so the agent knows how long the message now running has taken.
+    const auto now = std::chrono::steady_clock::now();
+    if (!more_messages || messages_done_ >= host::plugin_abi::kMessageAckEvery ||
+        now - last_ack_ >= host::plugin_abi::kMessageAckAfter) {
+        Frame done;
+        done.op = RunnerOp::messages_done;
+        done.a = messages_done_;
+        messages_done_ = 0;
+        last_ack_ = now;
+        send(done);
+    }
+}
+
+std::optional<PluginRunner::Handle> PluginRunner::begin_handle(std::uint64_t handle) {
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    auto it = handles_.find(handle);
+    if (it == handles_.end()) return std::nullopt;
+    running_handle_ = handle;
+    return it->second;
+}
+
+void PluginRunner::end_handle() {
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    running_handle_ = 0;
+    handles_idle_.notify_all();
+}
+
+void PluginRunner::wait_not_running(std::uint64_t handle) {
+    if (handle == 0 || t_in_callback) return;  // from its own callback: it is returning
+    std::unique_lock<std::mutex> lock(handles_mutex_);
+    handles_idle_.wait(lock, [&] { return running_handle_ != handle; });
 }
 
 std::uint64_t PluginRunner::add_handle(Handle handle) {
@@ -269,6 +330,17 @@ lucid_status PluginRunner::call_registering(Frame frame, std::uint64_t handle,
     }
     *out_id = reply.a;  // the host refuses a NULL out_id before it says OK
     return status;
+}
+
+template <class Key>
+std::uint64_t PluginRunner::take_handle(std::map<Key, std::uint64_t>& ids, const Key& key) {
+    std::lock_guard<std::mutex> lock(handles_mutex_);
+    auto it = ids.find(key);
+    if (it == ids.end()) return 0;
+    const std::uint64_t handle = it->second;
+    handles_.erase(handle);
+    ids.erase(it);
+    return handle;
 }
 
 void PluginRunner::drop_handle(std::uint64_t handle) {
@@ -314,17 +386,12 @@ lucid_status PluginRunner::subscribe(const char* filter, int qos, lucid_message_
 }
 
 lucid_status PluginRunner::unsubscribe(uint64_t id) {
+    const std::uint64_t handle = take_handle(subscription_handles_, id);
     Frame f;
     f.op = RunnerOp::unsubscribe;
     f.a = id;
     const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
-    if (status == LUCID_OK) {
-        std::lock_guard<std::mutex> lock(handles_mutex_);
-        if (auto it = subscription_handles_.find(id); it != subscription_handles_.end()) {
-            handles_.erase(it->second);
-            subscription_handles_.erase(it);
-        }
-    }
+    wait_not_running(handle);
     return status;
 }
 
@@ -344,12 +411,11 @@ lucid_status PluginRunner::timer_cancel(uint64_t id) {
     Frame f;
     f.op = RunnerOp::timer_cancel;
     f.a = id;
+    // Taken first: a tick the agent sent already finds it gone. A one-shot that fired has no
+    // handle left; the host then says LUCID_ERR_NOT_FOUND, as in-process.
+    const std::uint64_t handle = take_handle(timer_handles_, id);
     const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
-    std::lock_guard<std::mutex> lock(handles_mutex_);
-    if (auto it = timer_handles_.find(id); it != timer_handles_.end()) {
-        if (status == LUCID_OK) handles_.erase(it->second);
-        timer_handles_.erase(it);  // cancelled, or a one-shot that fired (its handle is gone)
-    }
+    wait_not_running(handle);
     return status;
 }
 
@@ -404,14 +470,9 @@ lucid_status PluginRunner::unregister_command(const char* action) {
     Frame f;
     f.op = RunnerOp::unregister_command;
     f.strings = {text_or_null(action)};
+    const std::uint64_t handle = action ? take_handle(command_handles_, std::string(action)) : 0;
     const auto status = static_cast<lucid_status>(call_host(std::move(f)).status);
-    if (status == LUCID_OK && action) {
-        std::lock_guard<std::mutex> lock(handles_mutex_);
-        if (auto it = command_handles_.find(action); it != command_handles_.end()) {
-            handles_.erase(it->second);
-            command_handles_.erase(it);
-        }
-    }
+    wait_not_running(handle);
     return status;
 }
 

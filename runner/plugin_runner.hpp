@@ -6,14 +6,17 @@
 // Threads: the reader (run(): frames from the agent; answers ping itself, hands replies to the
 // waiting caller), the callback thread (every plugin callback, one at a time, in the order the
 // agent sent them: plugin.h's "one worker"), and any thread of the plugin calling the host API.
-// A host call made on the callback thread is marked nested: the agent runs it on the worker
-// waiting for that callback, exactly where an in-process call from a callback runs.
+// A host call made on the callback thread is marked nested: while the agent's worker waits for a
+// callback it runs such calls itself, exactly where an in-process call from a callback runs.
+// Messages are posted (no result each): the agent waits only when the child owes it more than a
+// window of them (runner_protocol.hpp).
 // Errors: a broken stream from the agent ends the process (the agent is gone or confused);
 // everything else is a lucid_status for the plugin.
 #pragma once
 
 #include <lucid/plugin.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -78,8 +81,22 @@ class PluginRunner {
     lucid_status call_registering(Frame frame, std::uint64_t handle,
                                   std::map<std::uint64_t, std::uint64_t>& ids, uint64_t* out_id);
 
+    // Takes the handle registered under `key` away (0: none): no callback of it starts from now
+    // on. With wait_not_running() after the agent's answer, the unsubscribe/cancel/unregister
+    // promise of plugin.h is kept here, in the child, where the callbacks run: the agent does
+    // not wait for them (PluginCallbackSite::in_runner).
+    template <class Key>
+    std::uint64_t take_handle(std::map<Key, std::uint64_t>& ids, const Key& key);
+    // Waits until no callback of `handle` runs; at once from a callback (it is returning).
+    void wait_not_running(std::uint64_t handle);
+    // Marks the callback of `handle` running (nullopt: the handle is gone); end_handle() after.
+    std::optional<Handle> begin_handle(std::uint64_t handle);
+    void end_handle();
+
     void callback_loop();
     void run_callback(const Frame& frame);
+    // A posted call_message: no result; counted and acknowledged in messages_done batches.
+    void deliver_message(const Frame& frame);
     Frame load(const std::string& file);
 
     const int fd_;
@@ -98,11 +115,15 @@ class PluginRunner {
     std::map<std::uint64_t, std::uint64_t> subscription_handles_;  // subscription id -> handle
     std::map<std::uint64_t, std::uint64_t> timer_handles_;         // timer id -> handle
     std::map<std::string, std::uint64_t> command_handles_;         // action -> handle
+    std::uint64_t running_handle_ = 0;  // whose callback runs now (0: none)
+    std::condition_variable handles_idle_;
 
     // Touched on the callback thread only.
     void* library_ = nullptr;
     lucid_plugin_descriptor descriptor_{};
     void* instance_ = nullptr;
+    std::uint64_t messages_done_ = 0;  // posted messages not acknowledged yet
+    std::chrono::steady_clock::time_point last_ack_{};
 
     std::thread callback_thread_;
 };

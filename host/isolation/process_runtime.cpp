@@ -216,7 +216,9 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
     instance->services = std::make_unique<Services>(services_, instance->channel->containment());
     instance->plugin = std::make_unique<PluginContext>(
         instance->channel->descriptor(), instance->component_id, manifest.manifest->version,
-        *instance->services, settings_.plugin.call_timeout, settings_.plugin.queue);
+        *instance->services, settings_.plugin.call_timeout, settings_.plugin.queue,
+        PluginCallbackSite{true,
+                           [channel = instance->channel.get()] { return channel->posted_busy(); }});
     RunnerChannel::register_host(reinterpret_cast<lucid_host*>(instance->plugin.get()),
                                  instance->channel.get());
     return instance;

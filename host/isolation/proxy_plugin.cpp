@@ -75,7 +75,7 @@ lucid_status proxy_message(void* user, const lucid_message* message) {
     f.b = static_cast<std::uint64_t>(message->qos & 0xff) | (message->retain ? 0x100u : 0u);
     f.strings = {std::string(message->topic ? message->topic : ""),
                  std::string(static_cast<const char*>(message->payload), message->payload_len)};
-    return static_cast<lucid_status>(ref->channel->invoke(std::move(f)).status);
+    return ref->channel->post(std::move(f));
 }
 
 lucid_status proxy_timer(void* user) {

@@ -175,6 +175,35 @@ Frame RunnerChannel::invoke(Frame frame) {
     return result;
 }
 
+lucid_status RunnerChannel::post(Frame frame) {
+    using plugin_abi::kMessageWindow;
+    using plugin_abi::kMessageWindowBytes;
+    const std::size_t bytes = plugin_abi::encoded_size(frame);
+    std::unique_lock<std::mutex> lock(mutex_);
+    // One message bigger than the byte window still goes, alone.
+    cv_.wait(lock, [&] {
+        return dead_ || posted_.empty() ||
+               (posted_.size() < kMessageWindow && posted_bytes_ + bytes <= kMessageWindowBytes);
+    });
+    if (dead_) return LUCID_ERR_INTERNAL;
+    posted_.push_back(
+        Posted{bytes, "message on " + frame.text(0), std::chrono::steady_clock::now()});
+    posted_bytes_ += bytes;
+    frame.seq = 0;
+    lock.unlock();
+    send(frame);
+    return LUCID_OK;
+}
+
+std::optional<PluginWorker::Busy> RunnerChannel::posted_busy() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (posted_.empty()) return std::nullopt;
+    // Serials apart from the worker's own (PluginContext::check_responsive compares them).
+    constexpr std::uint64_t kPostedSerials = std::uint64_t{1} << 63;
+    return PluginWorker::Busy{posted_.front().what, std::max(posted_.front().sent, last_done_),
+                              kPostedSerials | (posted_done_ + 1)};
+}
+
 void RunnerChannel::read_loop() {
     plugin_abi::FrameDecoder decoder;
     std::vector<char> buffer(64 * 1024);
@@ -205,8 +234,14 @@ void RunnerChannel::read_loop() {
             reason = exit.describe();
             if (exit.signaled && exit.signal == SIGXCPU) reason = "limit exceeded: cpu_seconds";
             // Named only when one ran: a runner killed from outside, or a plugin thread's
-            // fault, happened while no callback did.
-            if (!in_flight_what_.empty()) reason += " in " + in_flight_what_;
+            // fault, happened while no callback did. Posted messages not done yet are ahead of
+            // any callback waited for (the child runs them in order and acknowledges them
+            // before it runs anything else).
+            if (!posted_.empty()) {
+                reason += " in " + callback_name(RunnerOp::call_message);
+            } else if (!in_flight_what_.empty()) {
+                reason += " in " + in_flight_what_;
+            }
         }
         dead_ = true;
         death_ = reason;
@@ -229,6 +264,14 @@ void RunnerChannel::route(Frame frame) {
             break;
         case RunnerOp::pong:
             pong_seq_ = frame.seq;
+            break;
+        case RunnerOp::messages_done:
+            for (std::uint64_t n = frame.a; n > 0 && !posted_.empty(); --n) {
+                posted_bytes_ -= posted_.front().bytes;
+                posted_.pop_front();
+                ++posted_done_;
+            }
+            last_done_ = std::chrono::steady_clock::now();
             break;
         default:
             if (!is_host_call(frame.op)) break;  // an op the agent sends: ignored

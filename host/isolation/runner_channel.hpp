@@ -10,10 +10,12 @@
 //   channel->bind(plugin);  plugin.start();  ...  plugin.stop();
 //   channel->close();                              // the runner leaves; on_death(expected)
 //
-// Where host calls run: a call the runner made from inside the callback in progress (nested) on
-// the agent thread waiting for that callback — the plugin's worker, as in-process; any other on
-// the channel's own thread for foreign calls (a plugin thread). The reader thread never runs
-// one, so a reply is always read.
+// Where host calls run: a call the runner made from inside a callback (nested) on the agent
+// thread waiting for a callback, when one waits — the plugin's worker, as in-process; any other
+// on the channel's own thread for foreign calls (a plugin thread, or a posted message's callback
+// while the worker is not waiting). The reader thread never runs one, so a reply is always read.
+// None of them waits for the worker (PluginCallbackSite::in_runner), so whichever thread
+// runs it, the child's callback thread is answered.
 //
 // Thread: invoke() from the plugin's worker (one callback at a time); ping, kill, close, rss
 // from any thread. `on_death` runs on the reader thread once the child is reaped.
@@ -39,6 +41,7 @@
 
 #include "common/expected.hpp"
 #include "isolation/runner_process.hpp"
+#include "plugin/plugin_worker.hpp"
 #include "plugin_abi/runner_protocol.hpp"
 
 namespace lucid::host::isolation {
@@ -76,6 +79,12 @@ class RunnerChannel {
     // Sends a callback and waits for its result, running the nested host calls meanwhile. A
     // dead child: status LUCID_ERR_INTERNAL, strings {why}.
     Frame invoke(Frame frame);
+    // Sends a call_message without waiting for it to run: waits only while the child owes a
+    // whole window (kMessageWindow) of them. LUCID_ERR_INTERNAL once the child is dead.
+    lucid_status post(Frame frame);
+    // The posted message the child runs now (the oldest not done), since when it runs there
+    // (at most ~100 ms early: the child acknowledges at least that often); nullopt: none.
+    std::optional<PluginWorker::Busy> posted_busy() const;
 
     // Sends a ping; false when no pong came since the last ping sent more than `silence` ago.
     bool ping(std::chrono::milliseconds silence);
@@ -125,8 +134,17 @@ class RunnerChannel {
     std::uint32_t in_flight_ = 0;  // the seq of the callback waited for; 0: none
     std::string in_flight_what_;   // "timer callback", ...
     std::optional<Frame> result_;  // its result
-    std::deque<Frame> nested_;     // host calls for the waiting worker
-    std::deque<Frame> foreign_;    // host calls for the foreign thread
+    struct Posted {
+        std::size_t bytes;
+        std::string what;  // "message on <topic>"
+        std::chrono::steady_clock::time_point sent;
+    };
+    std::deque<Posted> posted_;  // the posted messages not done yet, oldest first
+    std::size_t posted_bytes_ = 0;
+    std::uint64_t posted_done_ = 0;  // how many were done in all
+    std::chrono::steady_clock::time_point last_done_{};
+    std::deque<Frame> nested_;   // host calls for the waiting worker
+    std::deque<Frame> foreign_;  // host calls for the foreign thread
     std::uint32_t ping_seq_ = 0, pong_seq_ = 0;
     std::chrono::steady_clock::time_point ping_sent_{};
     const lucid_host_api* api_ = nullptr;

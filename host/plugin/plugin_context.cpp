@@ -19,12 +19,14 @@ namespace lucid::host {
 
 PluginContext::PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
                              std::string version, PluginHostServices& services,
-                             std::chrono::milliseconds call_timeout, PluginWorker::Limits queue)
+                             std::chrono::milliseconds call_timeout, PluginWorker::Limits queue,
+                             PluginCallbackSite site)
     : descriptor_(descriptor),
       component_id_(std::move(component_id)),
       version_(std::move(version)),
       host_(services),
       call_timeout_(call_timeout),
+      site_(std::move(site)),
       base_topic_(services.base_topic()),
       prefix_(component_prefix(base_topic_, component_id_)),
       log_(logger("plugin." + component_id_)),

@@ -57,6 +57,19 @@ class logger;
 
 namespace lucid::host {
 
+// Where a PluginContext's callbacks run: here, on the worker (the default), or in a
+// lucid-plugin-runner child (`in_runner`), whose own callback thread keeps plugin.h's
+// promise that no callback of a subscription, timer or command runs once
+// unsubscribe/timer_cancel/unregister_command returned (runner/plugin_runner.hpp). The agent
+// must not wait for its worker then: the child's callback thread may be the one waiting for
+// that very call while the worker waits for it.
+struct PluginCallbackSite {
+    bool in_runner = false;
+    // In a runner: the callback running there that no worker task waits for (a posted
+    // message), since when; check_responsive() and a stop that timed out look at it first.
+    std::function<std::optional<PluginWorker::Busy>()> runner_busy;
+};
+
 class PluginContext {
   public:
     struct Options {
@@ -81,7 +94,7 @@ class PluginContext {
     PluginContext(const lucid_plugin_descriptor& descriptor, std::string component_id,
                   std::string version, PluginHostServices& services,
                   std::chrono::milliseconds call_timeout = std::chrono::seconds(10),
-                  PluginWorker::Limits queue = {});
+                  PluginWorker::Limits queue = {}, PluginCallbackSite site = {});
     ~PluginContext();  // stop() when still running
     PluginContext(const PluginContext&) = delete;
     PluginContext& operator=(const PluginContext&) = delete;
@@ -210,6 +223,7 @@ class PluginContext {
     const std::string version_;
     HostLink host_;  // the services, until leave_host()
     const std::chrono::milliseconds call_timeout_;
+    const PluginCallbackSite site_;
     const std::string base_topic_;  // services.base_topic(), which never changes
     const std::string prefix_;      // {base}/components/{cid}/
     std::shared_ptr<spdlog::logger> log_;

@@ -95,7 +95,8 @@ lucid_status PluginContext::unsubscribe(uint64_t id) {
         subscriptions_.erase(it);
     }
     host_.unsubscribe(component_id_, id, filter);
-    worker_.wait_idle(id);  // a delivery in flight finishes before we return
+    // A delivery in flight finishes before we return (in a runner, the child sees to it).
+    if (!site_.in_runner) worker_.wait_idle(id);
     return LUCID_OK;
 }
 
@@ -119,7 +120,7 @@ lucid_status PluginContext::start_timer(uint32_t first_ms, uint32_t period_ms, l
 }
 
 lucid_status PluginContext::cancel_timer(uint64_t id) {
-    return worker_.cancel_timer(id) ? LUCID_OK : LUCID_ERR_NOT_FOUND;
+    return worker_.cancel_timer(id, !site_.in_runner) ? LUCID_OK : LUCID_ERR_NOT_FOUND;
 }
 
 void PluginContext::log(lucid_log_level level, const char* message) {
@@ -174,7 +175,7 @@ lucid_status PluginContext::unregister_command(const char* action) {
         tag = it->second.tag;
         commands_.erase(it);
     }
-    worker_.wait_idle(tag);
+    if (!site_.in_runner) worker_.wait_idle(tag);
     return LUCID_OK;
 }
 

@@ -14,7 +14,9 @@ bool PluginContext::unresponsive() const {
 
 void PluginContext::check_responsive(PluginWorker::Clock::time_point now,
                                      std::chrono::milliseconds stall_after) {
-    const auto busy = worker_.busy();
+    // In a runner, posted messages run before whatever the worker waits for there.
+    auto busy = site_.runner_busy ? site_.runner_busy() : std::nullopt;
+    if (!busy) busy = worker_.busy();
     std::unique_lock<std::mutex> lock(mutex_);
     // Start and stop have their own time limit (call_timeout_) and their own outcome.
     if (phase_ != Phase::running) return;
@@ -61,7 +63,9 @@ void PluginContext::report_plugin_status(ComponentState state, std::string error
 }
 
 std::string PluginContext::stop_timeout_error(std::chrono::milliseconds waited) const {
-    const auto busy = worker_.busy();
+    // In a runner, posted messages run before whatever the worker waits for there.
+    auto busy = site_.runner_busy ? site_.runner_busy() : std::nullopt;
+    if (!busy) busy = worker_.busy();
     if (busy && busy->what != "stop") {
         // stop is queued behind a callback that never returned: it did not even begin. That
         // callback may have started only just now, behind others that took the wait: both

@@ -216,7 +216,7 @@ std::uint64_t PluginWorker::start_timer(std::chrono::milliseconds first,
     return id;
 }
 
-bool PluginWorker::cancel_timer(std::uint64_t id) {
+bool PluginWorker::cancel_timer(std::uint64_t id, bool wait) {
     bool found = false;
     {
         std::lock_guard<std::mutex> lock(state_->mutex);
@@ -224,7 +224,7 @@ bool PluginWorker::cancel_timer(std::uint64_t id) {
         // A one-shot timer that is running right now was already erased; still wait for it.
         found = found || (state_->running && state_->running_tag == id);
     }
-    wait_idle(id);
+    if (wait) wait_idle(id);
     return found;
 }
 

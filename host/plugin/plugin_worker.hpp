@@ -80,8 +80,9 @@ class PluginWorker {
     // Returns the timer id, or 0 when closed.
     std::uint64_t start_timer(std::chrono::milliseconds first, std::chrono::milliseconds period,
                               Task task);
-    // Cancels a timer (waits for a running tick, except on the worker). False: unknown id.
-    bool cancel_timer(std::uint64_t id);
+    // Cancels a timer (with `wait`, waits for a running tick, except on the worker). False:
+    // unknown id.
+    bool cancel_timer(std::uint64_t id, bool wait = true);
     void cancel_all_timers();
 
     // Waits until no task with `tag` is running. Returns at once on the worker thread.

@@ -39,6 +39,8 @@ const char* op_name(RunnerOp op) {
             return "loaded";
         case RunnerOp::result:
             return "result";
+        case RunnerOp::messages_done:
+            return "messages_done";
         case RunnerOp::publish:
             return "publish";
         case RunnerOp::publish_event:

@@ -20,6 +20,7 @@
 // exceptions (bad_alloc aside).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,18 +31,19 @@ namespace lucid::host::plugin_abi {
 
 // Bumped on any change of the layout or of an op's meaning; the runner says its version in
 // `hello` and the agent refuses another.
-inline constexpr std::uint32_t kRunnerProtocolVersion = 1;
+inline constexpr std::uint32_t kRunnerProtocolVersion = 2;  // 2: call_message posted
 // The largest body: an MQTT payload the agent hands on is at most this big.
 inline constexpr std::uint32_t kMaxFrameBody = 64u * 1024u * 1024u;
 inline constexpr std::size_t kMaxFrameStrings = 64;  // hello: a name and a result per measure
 
 enum class RunnerOp : std::uint8_t {
     // ---- runner -> agent ----
-    hello = 1,   // a = protocol version, b = pid; strings: containment (name, result) pairs
-    loaded = 2,  // reply to load. status 0 ok; a = abi_version; flags bit 0: config_changed
-                 // present; strings: error, dist, version, component
-    result = 3,  // a callback returned: seq = the call's, status = its lucid_status; flags
-                 // bit 0: call_respond() was called; strings: call_fail() text, result JSON
+    hello = 1,          // a = protocol version, b = pid; strings: containment (name, result) pairs
+    loaded = 2,         // reply to load. status 0 ok; a = abi_version; flags bit 0: config_changed
+                        // present; strings: error, dist, version, component
+    result = 3,         // a callback returned: seq = the call's, status = its lucid_status; flags
+                        // bit 0: call_respond() was called; strings: call_fail() text, result JSON
+    messages_done = 4,  // a = how many posted call_message callbacks returned since the last
     // host API calls (lucid_host_api). seq != 0 wants a host_reply. flags kNested: made from
     // inside the callback in progress (the agent runs it on that plugin's worker).
     publish = 10,             // a = qos, b = retain; strings: topic, payload
@@ -63,12 +65,24 @@ enum class RunnerOp : std::uint8_t {
     call_stop = 43,
     call_destroy = 44,
     call_config = 45,   // strings: config JSON
-    call_message = 46,  // a = handle, b = qos | retain << 8; strings: topic, payload
+    call_message = 46,  // a = handle, b = qos | retain << 8; strings: topic, payload. Posted:
+                        // no result, counted in messages_done (kMessageWindow)
     call_timer = 47,    // a = handle
     call_command = 48,  // a = handle; strings: action, request_id, payload
     host_reply = 49,    // seq = the call's; status; a = value (an id); strings: text (config)
     ping = 50,
 };
+
+// How many posted messages, and how many bytes of them, the agent lets the child owe a
+// messages_done for. Posting instead of waiting for each message is what lets an isolated plugin
+// drain a burst at the rate of the socket rather than of a round trip; the window keeps a slow
+// plugin's backlog in the agent's bounded plugin queue (LUCID_PLUGIN_QUEUE_MAX), not in the
+// child. The child acknowledges at the latest every kMessageAckEvery messages, and before any
+// other callback, so a window never waits on a child that is idle.
+inline constexpr std::size_t kMessageWindow = 256;
+inline constexpr std::size_t kMessageWindowBytes = 4u * 1024u * 1024u;
+inline constexpr std::uint64_t kMessageAckEvery = 64;
+inline constexpr std::chrono::milliseconds kMessageAckAfter{100};
 
 inline constexpr std::uint8_t kNested = 0x80;
 inline constexpr std::uint8_t kHasOut = 0x02;

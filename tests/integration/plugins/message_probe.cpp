@@ -1,0 +1,95 @@
+// Message delivery under load, for process isolation (where messages are posted to the child
+// without waiting for each one, runner_protocol.hpp): every promise plugin.h makes about
+// subscriptions must still hold. Absolute topics under itest/msg/ (filters "/itest/msg/..."):
+//   a     counted;
+//   b     "unsubscribe-a": 300 ms of work (while a burst on `a` queues up behind it), then
+//         unsubscribes `a` from this callback: no message of `a` may run afterwards;
+//   c     5 ms of work each; a callback that finds `c` already unsubscribed (on entry or on
+//         leaving) is a violation;
+//   crash dies (SIGSEGV) in the message callback;
+//   hang  does not return until the file named by the payload exists (at most 60 s).
+// Commands: "unsubscribe_c" answers at once and starts a thread of the plugin's own (not the
+// callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "counts" answers {"a", "c", "violations",
+// "c_unsubscribed"}.
+#include <lucid/plugin.hpp>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+namespace {
+
+void segfault() {
+    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *static_cast<volatile int*>(page) = 1;
+}
+
+void work(std::chrono::milliseconds how_long) { std::this_thread::sleep_for(how_long); }
+
+bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    struct stat info {};
+    while (::stat(path.c_str(), &info) != 0) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        work(std::chrono::milliseconds(10));  // hanging is the point
+    }
+    return true;
+}
+
+}  // namespace
+
+struct MessageProbe : lucid::Plugin {
+    void start() override {
+        a_ = subscribe("/itest/msg/a", [this](const lucid::Message&) { ++a_count_; });
+        subscribe("/itest/msg/b", [this](const lucid::Message& m) {
+            if (m.payload != "unsubscribe-a") return;
+            work(std::chrono::milliseconds(300));
+            unsubscribe(a_);
+        });
+        c_ = subscribe("/itest/msg/c", [this](const lucid::Message&) {
+            if (c_unsubscribed_) ++violations_;
+            ++c_count_;
+            work(std::chrono::milliseconds(5));
+            if (c_unsubscribed_) ++violations_;
+        });
+        subscribe("/itest/msg/crash", [](const lucid::Message&) { segfault(); });
+        subscribe("/itest/msg/hang", [](const lucid::Message& m) {
+            wait_for_file(std::string(m.payload), std::chrono::seconds(60));
+        });
+        on_command("unsubscribe_c", [this](const lucid::Command&) {
+            unsubscriber_ = std::thread([this] {
+                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                while (c_count_ < 20 && std::chrono::steady_clock::now() < deadline) {
+                    work(std::chrono::milliseconds(1));
+                }
+                unsubscribe(c_);
+                c_unsubscribed_ = true;
+            });
+            return std::string("{}");
+        });
+        on_command("counts", [this](const lucid::Command&) {
+            char text[160];
+            // Not std::to_string: see lucid/plugin.hpp (STB_GNU_UNIQUE).
+            std::snprintf(text, sizeof text,
+                          "{\"a\":%d,\"c\":%d,\"violations\":%d,\"c_unsubscribed\":%s}",
+                          a_count_.load(), c_count_.load(), violations_.load(),
+                          c_unsubscribed_ ? "true" : "false");
+            return std::string(text);
+        });
+    }
+    void stop() override {
+        if (unsubscriber_.joinable()) unsubscriber_.join();
+    }
+
+  private:
+    uint64_t a_ = 0, c_ = 0;
+    std::atomic<int> a_count_{0}, c_count_{0}, violations_{0};
+    std::atomic<bool> c_unsubscribed_{false};
+    std::thread unsubscriber_;
+};
+
+LUCID_PLUGIN(MessageProbe)

@@ -1,0 +1,120 @@
+// Messages in process isolation (contract §5.7): the agent posts them to the child without
+// waiting for each (a window of them in flight), and every promise plugin.h makes about
+// subscriptions still holds — checked in both runtimes with the same plugin
+// (plugins/message_probe.cpp): no callback after unsubscribe, from the subscription's own
+// callback thread or from another thread, even with a full window; a crash in a message
+// callback is named; a hung message callback makes the component unresponsive and then
+// recovers.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "component_rig.hpp"
+
+using namespace lucid::itest;
+
+namespace {
+
+const std::string kModes[] = {"process", "in_process"};
+
+struct MessageRig : ComponentRig {
+    MessageRig(const std::string& agent_id, const std::string& isolation)
+        : ComponentRig(agent_id) {
+        env["LUCID_PLUGIN_STALL_S"] = "1";
+        start_agent();
+        auto installed = install(
+            install_payload("install-msg", "msgprobe", inline_source(artifact(LUCID_ITEST_MSG)),
+                            R"(,"isolation":")" + isolation + "\""),
+            "install-msg");
+        REQUIRE_MESSAGE(ok_of(installed), installed.payload);
+        REQUIRE(wait_status("msgprobe", "running"));
+    }
+
+    rapidjson::Document counts(const std::string& request_id) {
+        auto answer = plugin_command("msgprobe", "counts",
+                                     R"({"request_id":")" + request_id + "\"}", request_id);
+        REQUIRE_MESSAGE(answer, agent.log());
+        REQUIRE(ok_of(*answer));
+        return answer->json();
+    }
+
+    void burst(const std::string& topic, int count) {
+        for (int i = 0; i < count; ++i) client->publish_nowait(topic, "m" + std::to_string(i));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a subscription's messages stop at unsubscribe, also with a full window") {
+    for (const std::string& mode : kModes) {
+        CAPTURE(mode);
+        MessageRig rig("msg-window-" + mode, mode);
+        // b's callback works 300 ms while 600 messages for `a` queue up behind it (more than
+        // the 256 the agent lets the child owe), then unsubscribes `a`: none of them may run.
+        rig.client->publish("itest/msg/b", "unsubscribe-a");
+        rig.burst("itest/msg/a", 600);
+        auto counts = rig.counts("counts-1");
+        CHECK(counts["a"].GetInt() == 0);
+        // The subscription is gone on the broker side too: later messages are not counted.
+        rig.burst("itest/msg/a", 10);
+        CHECK(rig.counts("counts-2")["a"].GetInt() == 0);
+        CHECK(ok_of(rig.ping("ping-after")));
+    }
+}
+
+TEST_CASE("unsubscribe from a plugin thread returns after the running callback, none after") {
+    for (const std::string& mode : kModes) {
+        CAPTURE(mode);
+        MessageRig rig("msg-thread-" + mode, mode);
+        // The plugin's thread unsubscribes once 20 of these ran (5 ms each): callbacks of `c`
+        // run and are queued while it does.
+        auto started =
+            rig.plugin_command("msgprobe", "unsubscribe_c", R"({"request_id":"u1"})", "u1");
+        REQUIRE(started);
+        rig.burst("itest/msg/c", 300);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        int round = 0;
+        bool unsubscribed = false;
+        while (!unsubscribed && std::chrono::steady_clock::now() < deadline) {
+            unsubscribed = rig.counts("poll-" + std::to_string(++round))["c_unsubscribed"].GetBool();
+        }
+        REQUIRE(unsubscribed);
+        rig.burst("itest/msg/c", 20);
+        auto counts = rig.counts("counts-after");
+        CHECK(counts["violations"].GetInt() == 0);
+        CHECK(counts["c"].GetInt() < 300);  // it did stop part way
+    }
+}
+
+TEST_CASE("a crash in an isolated plugin's message callback is named, and it runs again") {
+    MessageRig rig("msg-crash", "process");
+    rig.client->publish("itest/msg/a", "first");
+    rig.client->publish("itest/msg/crash", "now");
+    auto failed = rig.wait_status("msgprobe", "failed");
+    REQUIRE_MESSAGE(failed, rig.agent.log());
+    CHECK(failed->str("error") == "crashed: SIGSEGV in message callback");
+    rig.client->clear();
+    REQUIRE(rig.wait_status("msgprobe", "running"));
+    CHECK(rig.counts("counts-after")["a"].GetInt() == 0);  // a new child counts from zero
+    CHECK(ok_of(rig.ping("ping-after")));
+}
+
+TEST_CASE("a message callback that hangs makes the component unresponsive until it returns") {
+    for (const std::string& mode : kModes) {
+        CAPTURE(mode);
+        MessageRig rig("msg-hang-" + mode, mode);
+        const auto release = rig.agent.data_dir() / "release";
+        rig.client->publish("itest/msg/hang", release.string());
+        auto hung = rig.client->wait_for(
+            rig.agent.topic("components/msgprobe/status"),
+            [](const Message& m) { return m.str("error").rfind("unresponsive: ", 0) == 0; },
+            std::chrono::seconds(10));
+        REQUIRE_MESSAGE(hung, rig.agent.log());
+        CHECK(hung->str("state") == "failed");
+        CHECK(has_text(hung->str("error"), "unresponsive: message on itest/msg/hang running for"));
+        rig.client->clear();
+        std::ofstream(release.string()) << "go";
+        REQUIRE(rig.wait_status("msgprobe", "running"));
+        CHECK(rig.counts("counts-after")["a"].GetInt() == 0);
+    }
+}
