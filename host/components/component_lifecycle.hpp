@@ -212,6 +212,16 @@ class ComponentLifecycle {
     };
     Blame blame_deaths(registry::Registry& registry, bool& changed,
                        std::vector<std::string>& problems);
+    // The entry a first install that took the agent down in-process is registered as: in
+    // process isolation, demoted because of `why`. nullopt when it cannot be (an older marker,
+    // a file gone, or it was not in-process).
+    std::optional<registry::Entry> demoted_install(const std::string& component_id,
+                                                   const PendingInstall& pending,
+                                                   const std::string& why,
+                                                   std::vector<std::string>& problems);
+    // Removes the file of an interrupted install that no entry of `registry` names.
+    void discard_unregistered(const std::string& component_id, const PendingInstall& pending,
+                              const registry::Registry& registry);
 
     const LifecycleSettings settings_;
     ComponentStore& store_;

@@ -70,6 +70,7 @@ std::string to_json(const PendingInstall& pending) {
     put(doc, "version", pending.version);
     put(doc, "sha256", pending.sha256);
     put(doc, "source", pending.source_json);
+    put(doc, "entry", pending.entry_json);
     return contract::to_json(doc);
 }
 
@@ -77,8 +78,8 @@ std::optional<PendingInstall> parse_pending_install(const std::string& text) {
     auto doc = object_of(text);
     if (!doc) return std::nullopt;
     PendingInstall pending{text_of(*doc, "request_id"), text_of(*doc, "dist_name"),
-                           text_of(*doc, "version"), text_of(*doc, "sha256"),
-                           text_of(*doc, "source")};
+                           text_of(*doc, "version"),    text_of(*doc, "sha256"),
+                           text_of(*doc, "source"),     text_of(*doc, "entry")};
     if (pending.version.empty()) return std::nullopt;
     return pending;
 }

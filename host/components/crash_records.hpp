@@ -37,6 +37,10 @@ struct PendingInstall {
     std::string version;
     std::string sha256;
     std::string source_json;  // the install's source, {"type":"dropin","path":...} for a drop-in
+    // The registry entry the install registers once started (an object's text; empty in an
+    // older agent's marker): what a first install that took the agent down in-process is
+    // registered as, in process isolation (lifecycle_quarantine.cpp).
+    std::string entry_json;
 };
 std::string to_json(const PendingInstall& pending);
 std::optional<PendingInstall> parse_pending_install(const std::string& text);

@@ -6,6 +6,7 @@
 #include "components/component_channel.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -60,7 +61,17 @@ ComponentStore::Loaded DiskComponentStore::load() {
     auto report = registry_.load();
     Loaded loaded;
     loaded.problems = report.problems;
-    auto recovery = files_.recover(report.registry, report.moved_aside.has_value());
+    // The files of interrupted installs stay until the lifecycle has read why (blame_deaths).
+    std::vector<std::string> pending;
+    for (const auto& [id, text] : markers_in(data_dir_ / "installing")) {
+        const auto install = parse_pending_install(text);
+        if (!install || install->entry_json.empty()) continue;
+        try {
+            pending.push_back(registry::entry_from_json(id, install->entry_json).path);
+        } catch (const std::invalid_argument&) {  // read again, and reported, by read_deaths()
+        }
+    }
+    auto recovery = files_.recover(report.registry, report.moved_aside.has_value(), pending);
     loaded.problems.insert(loaded.problems.end(), recovery.problems.begin(),
                            recovery.problems.end());
     loaded.registry = std::move(recovery.registry);

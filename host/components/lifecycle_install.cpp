@@ -6,6 +6,7 @@
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -132,8 +133,9 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     store_.lift_quarantine(cid);
     // Until this install is answered: if its plugin takes the agent down, the next start
     // answers it (lifecycle_quarantine.cpp).
-    store_.mark_installing(cid, PendingInstall{order.request_id, entry.dist_name, entry.version,
-                                               entry.sha256, entry.source_json});
+    store_.mark_installing(
+        cid, PendingInstall{order.request_id, entry.dist_name, entry.version, entry.sha256,
+                            entry.source_json, registry::entry_to_json(entry)});
     struct ClearInstalling {
         ComponentStore& store;
         const std::string& cid;

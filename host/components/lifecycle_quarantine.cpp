@@ -2,15 +2,18 @@
 // boot, the last death is blamed on the component a fatal signal was recorded for
 // (plugin/crash_record.hpp), else on a component during whose start the agent died
 // `start_deaths_before_quarantine` times in a row. A registered one that ran in-process is
-// demoted: it runs in process isolation from then on (README "Process isolation"). Otherwise
-// the build blamed does not run again: a registered one is quarantined (disabled, status `failed`
-// with the reason) until it is enabled or another build is installed; an install in progress is
-// answered ok:false (rolled_back when another version was installed, which runs again); a drop-in
-// file is left in place and not loaded again until it changes. A death nobody can be blamed for
-// only counts: the components that were starting (the suspects) are started first, one at a time,
-// each alone under its start marker, so that a second death is theirs to count.
+// demoted: it runs in process isolation from then on (README "Process isolation"); so does a
+// first install in progress, registered there and answered ok:true, demoted. Otherwise the build
+// blamed does not run again: a registered one is quarantined (disabled, status `failed` with the
+// reason) until it is enabled or another build is installed; an upgrade in progress is answered
+// ok:false, rolled back (the version before runs again); another install in progress ok:false;
+// a drop-in file not demoted is left in place and not loaded again until it changes. A death nobody
+// can be blamed for only counts: the components that were starting (the suspects) are started
+// first, one at a time, each alone under its start marker, so that a second death is theirs to
+// count.
 #include "common/logging.hpp"
 #include "components/component_lifecycle.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -109,6 +112,17 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
             }
             continue;
         }
+        // A first install, likewise: registered and answered ok:true, demoted. An upgrade is
+        // rolled back instead: a version that ran well is there to go back to, and a rollout
+        // must see the new one fail rather than spread it.
+        if (installing && !entry) {
+            if (auto moved = demoted_install(id, p->second, culprit.why, problems)) {
+                registry.put(*moved);
+                changed = true;
+                blame.answers.push_back({id, p->second, culprit.why, false, "", true});
+                continue;
+            }
+        }
         Quarantine q{culprit.error, culprit.version, "", "", {}};
         if (registered) {
             q.sha256 = entry->sha256;
@@ -141,6 +155,7 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
             blame.unregistered[id] = {ComponentState::quarantined, culprit.version, culprit.error};
         }
     }
+    for (const auto& [id, install] : pending) discard_unregistered(id, install, registry);
     // Drop-in files kept out by an earlier boot, of components not registered: still failed.
     for (const auto& [id, q] : store_.quarantines()) {
         if (registry.find(id) || blame.unregistered.count(id)) continue;
@@ -149,6 +164,44 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
         }
     }
     return blame;
+}
+
+std::optional<registry::Entry> ComponentLifecycle::demoted_install(
+    const std::string& component_id, const PendingInstall& pending, const std::string& why,
+    std::vector<std::string>& problems) {
+    if (pending.entry_json.empty()) return std::nullopt;  // an older agent's marker
+    registry::Entry entry;
+    try {
+        entry = registry::entry_from_json(component_id, pending.entry_json);
+    } catch (const std::invalid_argument& e) {
+        problems.push_back("the interrupted install of " + component_id + " cannot be read (" +
+                           e.what() + "): answered as failed");
+        return std::nullopt;
+    }
+    // Its file was kept by the store's recovery (ComponentStore::load).
+    if (isolation_of(entry) != Isolation::in_process) return std::nullopt;
+    entry.isolation = to_string(Isolation::process);
+    entry.demoted = why;
+    problems.push_back("component " + component_id + " " + entry.version +
+                       " took the agent down in its first start (" + why +
+                       "): installed in process isolation");
+    return entry;
+}
+
+void ComponentLifecycle::discard_unregistered(const std::string& component_id,
+                                              const PendingInstall& pending,
+                                              const registry::Registry& registry) {
+    if (pending.entry_json.empty()) return;
+    std::string path;
+    try {
+        path = registry::entry_from_json(component_id, pending.entry_json).path;
+    } catch (const std::invalid_argument&) {
+        return;  // the next start's recovery removes what nothing names
+    }
+    for (const auto& [id, entry] : registry.entries()) {
+        if (entry.path == path || (entry.previous && entry.previous->path == path)) return;
+    }
+    store_.discard({path, true}, pending.dist_name, pending.version);
 }
 
 std::optional<std::string> ComponentLifecycle::dropin_blocked(const fs::path& file,

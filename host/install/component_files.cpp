@@ -119,7 +119,8 @@ void ComponentFiles::remove_version(const std::string& dist_name, const std::str
 }
 
 ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& current,
-                                                 bool keep_unreferenced) {
+                                                 bool keep_unreferenced,
+                                                 const std::vector<std::string>& pending) {
     Recovery out;
     out.registry = current;
     std::error_code ec;
@@ -189,6 +190,7 @@ ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& curre
         reference(entry.path);
         if (entry.previous) reference(entry.previous->path);
     }
+    for (const auto& path : pending) reference(path);
     if (fs::exists(components_dir_, ec)) {
         for (const auto& dist : fs::directory_iterator(components_dir_, ec)) {
             for (const auto& version : fs::directory_iterator(dist.path(), ec)) {

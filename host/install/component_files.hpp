@@ -77,8 +77,11 @@ class ComponentFiles {
     // Makes files and registry agree after a crash (see the header comment). With
     // `keep_unreferenced` (the registry was corrupt and moved aside, so "unreferenced" means
     // "no longer known", not "left by a crash") no component file is removed: they are what an
-    // operator needs to restore the moved-aside registry.
-    Recovery recover(const registry::Registry& registry, bool keep_unreferenced = false);
+    // operator needs to restore the moved-aside registry. The files in `pending` (of installs
+    // the death interrupted) are kept for the lifecycle to decide on: it may register one
+    // (lifecycle_quarantine.cpp); the next start removes what it did not.
+    Recovery recover(const registry::Registry& registry, bool keep_unreferenced = false,
+                     const std::vector<std::string>& pending = {});
 
     const std::filesystem::path& components_dir() const { return components_dir_; }
     const std::filesystem::path& staging_dir() const { return staging_dir_; }

@@ -236,6 +236,22 @@ ParsedRegistry parse_registry(const Value& document) {
     return parsed;
 }
 
+std::string entry_to_json(const Entry& entry) {
+    rapidjson::Document doc;
+    write_entry(entry, doc, doc.GetAllocator());
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    doc.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Entry entry_from_json(std::string_view component_id, std::string_view text) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError()) throw std::invalid_argument("entry is not JSON");
+    return read_entry(component_id, doc);
+}
+
 std::string serialize_registry(const Registry& registry) {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& allocator = doc.GetAllocator();

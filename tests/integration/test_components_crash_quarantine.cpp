@@ -3,8 +3,9 @@
 // fatal-signal handler. At the next start, which comes online the first time, a registered
 // component runs on in process isolation (`demoted: true`, `demoted_because: crashed: <SIGNAL> in
 // <callback>`), where it can crash no more than itself; an install that never registered is
-// answered ok:false after the restart (an upgrade: the previous version runs again,
-// rolled_back:true), a drop-in file is left in place and not loaded again until it changes. A
+// installed in process isolation too and answered ok:true, demoted:true, from MQTT or the drop-in
+// directory (an upgrade is rolled back instead: the previous version runs again,
+// rolled_back:true). A
 // death nobody can be blamed for (SIGKILL, a power cut while a component starts) counts only
 // when it happened LUCID_START_DEATHS_BEFORE_QUARANTINE times in a row. Every death here is the
 // real agent process killed by the real signal.
@@ -45,13 +46,6 @@ void check_demoted(ComponentRig& rig, const std::string& cid, const std::string&
     CHECK(std::string(entry["demoted"].GetString()) == why);
 }
 
-// The first components/{cid}/status since the last clear, `failed` with exactly `error`.
-void check_failed_with(ComponentRig& rig, const std::string& cid, const std::string& error) {
-    auto status = rig.wait_status(cid, "failed");
-    REQUIRE_MESSAGE(status, rig.agent.log());
-    CHECK(status->str("error") == error);
-}
-
 // Copies a file into a directory the way the README says (a .part renamed in place).
 void drop_in(const fs::path& dir, const Artifact& a) {
     fs::create_directories(dir);
@@ -83,7 +77,7 @@ bool wait_starting(const ComponentRig& rig, const std::string& cid, int deaths) 
 
 }  // namespace
 
-TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, kept out") {
+TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, in a child") {
     const Artifact crash = artifact(LUCID_ITEST_CRASH);
     ComponentRig rig("cq-dropin");
     const fs::path dropins = rig.data() / "plugins.d";
@@ -92,10 +86,19 @@ TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, 
     rig.agent.start(rig.env);
     CHECK(died(rig) == 128 + SIGABRT);
 
-    // The first restart comes online, the component failed with why, the file still there.
+    // The first restart comes online with the component installed in process isolation, where
+    // it crashes in its start again: failed, and the agent with it no more.
     rig.client->clear();
     rig.start_agent();
-    check_failed_with(rig, "crash", "crashed: SIGABRT in start");
+    auto failed = rig.wait_status("crash", "failed");
+    REQUIRE_MESSAGE(failed, rig.agent.log());
+    CHECK(has_text(failed->str("error"), "crashed: SIGABRT in start"));
+    CHECK(failed->str("isolation") == "process");
+    CHECK(flag_of(*failed, "demoted"));
+    CHECK(failed->str("demoted_because") == "crashed: SIGABRT in start");
+    const std::string entry = registry_entry(rig.registry(), "crash");
+    CHECK(has_text(entry, R"("isolation":"process")"));
+    CHECK(has_text(entry, R"("demoted":"crashed: SIGABRT in start")"));
     CHECK(fs::exists(dropins / crash.name));
     CHECK(ok_of(rig.ping("cq-d-ping")));
     // Nobody asked for this install, but it has its audit line like any other.
@@ -103,7 +106,7 @@ TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, 
                                        (dropins / crash.name).string() + "'") != std::string::npos,
                   rig.agent.log());
     // What lucidctl reads later, connecting now: the retained status says failed, not the
-    // `starting` the crashed agent left (the boot's status was set before any connection).
+    // `starting` the crashed agent left.
     MqttClient later(rig.broker.port());
     later.subscribe(rig.agent.topic("components/crash/status"));
     auto retained = later.wait_for(rig.agent.topic("components/crash/status"),
@@ -111,55 +114,60 @@ TEST_CASE("a drop-in plugin that crashes in start: online at the first restart, 
     REQUIRE(retained);
     CHECK(retained->str("state") == "failed");
 
-    // Not loaded again at the next starts either: still online, still failed.
+    // The next starts start it in its child again: still online.
     REQUIRE(rig.agent.stop(SIGTERM) == 0);
     rig.client->clear();
     rig.start_agent();
-    check_failed_with(rig, "crash", "crashed: SIGABRT in start");
-    CHECK(
-        rig.agent.wait_for_log("not loaded: crashed: SIGABRT in start", std::chrono::seconds(10)));
+    auto again = rig.wait_status("crash", "failed");
+    REQUIRE_MESSAGE(again, rig.agent.log());
+    CHECK(again->str("isolation") == "process");
     CHECK(ok_of(rig.ping("cq-d-ping-2")));
 
-    // A changed file is the operator's way to try again: it is loaded (and crashes again).
-    drop_in(dropins, crash);
-    CHECK(died(rig) == 128 + SIGABRT);
-    rig.client->clear();
-    rig.start_agent();
-    check_failed_with(rig, "crash", "crashed: SIGABRT in start");
-
-    // Removing the file takes the quarantine and the failed status along.
+    // Removing the file uninstalls it (the drop-in directory owns it).
     fs::remove(dropins / crash.name);
     CHECK(rig.client->wait_for(rig.agent.topic("components/crash/status"),
                                [](const Message& m) { return m.payload.empty(); }));
 }
 
-TEST_CASE("an MQTT install that crashes in start is answered ok:false after the restart") {
-    const Artifact crash = artifact(LUCID_ITEST_CRASH);
+TEST_CASE("an MQTT install that crashes in start is installed in a child: ok:true, demoted") {
+    const Artifact crash = artifact(LUCID_ITEST_CRASH_ONCE);
     ComponentRig rig("cq-install");
     rig.start_agent();
+    const std::string marker = (rig.agent.data_dir() / "crashed-once").string();
     rig.client->publish(rig.agent.topic("core/cmd/components/install"),
-                        install_payload("cq-i-1", "crash", inline_source(crash)));
+                        install_payload("cq-i-1", "crashonce", inline_source(crash),
+                                        R"(,"config":{"marker":)" + json_string(marker) + "}"));
     CHECK(died(rig) == 128 + SIGABRT);
 
     rig.start_agent();
     auto answer = rig.client->wait_for(rig.agent.topic("core/evt/components/install_result"),
                                        with_request_id("cq-i-1"));
     REQUIRE_MESSAGE(answer, rig.agent.log());
-    CHECK_FALSE(ok_of(*answer));
-    CHECK(error_of(*answer) == "crashed: SIGABRT in start");
+    CHECK_MESSAGE(ok_of(*answer), answer->payload);
+    CHECK(answer->str("isolation") == "process");
+    CHECK(flag_of(*answer, "demoted"));
+    CHECK(answer->str("demoted_because") == "crashed: SIGABRT in start");
     CHECK_FALSE(flag_of(*answer, "rolled_back"));
-    CHECK(answer->str("component_id") == "crash");
+    CHECK(answer->str("component_id") == "crashonce");
     CHECK(answer->str("version") == "1.0.0");
-    CHECK(registry_entry(rig.registry(), "crash").empty());
-    // The install answered after the crash it caused has its audit line, like any refusal.
-    CHECK_MESSAGE(rig.agent.log().find("audit: op=install component=crash request_id='cq-i-1' "
-                                       "from=none to=1.0.0 outcome=failed "
-                                       "error='crashed: SIGABRT in start'") != std::string::npos,
+    // It runs there (its second start does not crash), with its config.
+    auto running = rig.wait_status("crashonce", "running", "1.0.0");
+    REQUIRE_MESSAGE(running, rig.agent.log());
+    CHECK(running->str("isolation") == "process");
+    CHECK(flag_of(*running, "demoted"));
+    const std::string entry = registry_entry(rig.registry(), "crashonce");
+    CHECK(has_text(entry, R"("isolation":"process")"));
+    CHECK(has_text(entry, "crashed-once"));
+    CHECK_MESSAGE(rig.agent.log().find("audit: op=install component=crashonce "
+                                       "request_id='cq-i-1' from=none to=1.0.0 outcome=ok") !=
+                      std::string::npos,
                   rig.agent.log());
 
     // The answer is recorded: the same request_id again gets it, and nothing runs again.
     rig.client->clear();
-    auto again = rig.install("cq-i-1", "crash", inline_source(crash));
+    auto again = rig.install(install_payload("cq-i-1", "crashonce", inline_source(crash),
+                                             R"(,"config":{"marker":)" + json_string(marker) + "}"),
+                             "cq-i-1");
     CHECK(again.payload == answer->payload);
     CHECK(ok_of(rig.ping("cq-i-ping")));
 }

@@ -18,8 +18,7 @@ namespace {
 const std::string kModes[] = {"process", "in_process"};
 
 struct MessageRig : ComponentRig {
-    MessageRig(const std::string& agent_id, const std::string& isolation)
-        : ComponentRig(agent_id) {
+    MessageRig(const std::string& agent_id, const std::string& isolation) : ComponentRig(agent_id) {
         env["LUCID_PLUGIN_STALL_S"] = "1";
         start_agent();
         auto installed = install(
@@ -76,7 +75,8 @@ TEST_CASE("unsubscribe from a plugin thread returns after the running callback, 
         int round = 0;
         bool unsubscribed = false;
         while (!unsubscribed && std::chrono::steady_clock::now() < deadline) {
-            unsubscribed = rig.counts("poll-" + std::to_string(++round))["c_unsubscribed"].GetBool();
+            unsubscribed =
+                rig.counts("poll-" + std::to_string(++round))["c_unsubscribed"].GetBool();
         }
         REQUIRE(unsubscribed);
         rig.burst("itest/msg/c", 20);

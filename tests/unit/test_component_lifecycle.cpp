@@ -11,6 +11,7 @@
 
 #include "commands/command_dispatcher.hpp"
 #include "components/component_lifecycle.hpp"
+#include "lucid/registry/registry_json.hpp"
 
 using namespace lucid::host;
 using namespace lucid::host::components;
@@ -610,7 +611,7 @@ TEST_CASE("an install the agent died in is answered before anything starts") {
     w.registered(entry("cpu", "1.0.0"));
     w.store.evidence.crash = crash::CrashRecord{"SIGABRT", "cpu", "2.0.0", "start"};
     w.store.evidence.installing["cpu"] =
-        PendingInstall{"req-7", "cpu", "2.0.0", "sha-2", R"({"type":"inline"})"};
+        PendingInstall{"req-7", "cpu", "2.0.0", "sha-2", R"({"type":"inline"})", ""};
     w.boot();
     REQUIRE(w.answered.size() == 1);
     const auto& answer = w.answered[0];
@@ -623,10 +624,11 @@ TEST_CASE("an install the agent died in is answered before anything starts") {
     CHECK(w.store.saved.find("cpu")->enabled);
 }
 
-TEST_CASE("a first MQTT install that took the agent down is answered and leaves no status") {
+// An older agent's marker does not carry the entry: the first install cannot be registered.
+TEST_CASE("a first MQTT install that took the agent down, older marker: answered, no status") {
     World w;
     w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "new", "1.0.0", "start"};
-    w.store.evidence.installing["new"] = PendingInstall{"r", "new", "1.0.0", "s", "{}"};
+    w.store.evidence.installing["new"] = PendingInstall{"r", "new", "1.0.0", "s", "{}", ""};
     w.boot();
     CHECK_FALSE(w.answered.at(0).rolled_back);
     CHECK(w.sink.statuses.count("new") == 0);
@@ -634,11 +636,11 @@ TEST_CASE("a first MQTT install that took the agent down is answered and leaves 
     CHECK(w.lifecycle.not_run_error("new") == "component not found: new");
 }
 
-TEST_CASE("a first drop-in install that took the agent down stays failed until uninstalled") {
+TEST_CASE("a first drop-in install that took the agent down, older marker: failed until gone") {
     World w;
     w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "new", "1.0.0", "start"};
     w.store.evidence.installing["new"] = PendingInstall{
-        "", "new", "1.0.0", "s", R"({"type":"dropin","path":"/plugins.d/new-1.0.0.so"})"};
+        "", "new", "1.0.0", "s", R"({"type":"dropin","path":"/plugins.d/new-1.0.0.so"})", ""};
     w.boot();
     CHECK(w.sink.state("new") == ComponentState::quarantined);
     const auto views = w.lifecycle.views();
@@ -647,6 +649,60 @@ TEST_CASE("a first drop-in install that took the agent down stays failed until u
     CHECK(w.lifecycle.not_run_error("new") == "component not running: new");
     CHECK(w.lifecycle.uninstall("new", Channel::mqtt, std::nullopt).noop);
     CHECK(w.sink.forgotten_ids.count("new"));
+}
+
+TEST_CASE("a first install that took the agent down in-process is installed in a child") {
+    for (const std::string& source : {std::string(R"({"type":"inline"})"),
+                                      std::string(R"({"type":"dropin","path":"/p.d/new.so"})")}) {
+        CAPTURE(source);
+        World w;
+        Entry pending = entry("new", "1.0.0");
+        pending.source_json = source;
+        FakeRuntime::Plugin plugin;
+        plugin.component_id = "new";
+        plugin.version = "1.0.0";
+        w.runtime.add(pending.path, plugin);
+        w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "new", "1.0.0", "start"};
+        w.store.evidence.installing["new"] =
+            PendingInstall{"r-new",        "new",  "1.0.0",
+                           pending.sha256, source, lucid::registry::entry_to_json(pending)};
+        const auto problems = w.boot();
+
+        REQUIRE(w.answered.size() == 1);
+        CHECK(w.answered[0].demoted);
+        CHECK_FALSE(w.answered[0].rolled_back);
+        CHECK(w.answered[0].error == "crashed: SIGSEGV in start");
+        const Entry* saved = w.store.saved.find("new");
+        REQUIRE(saved);
+        CHECK(saved->isolation == "process");
+        CHECK(saved->demoted == "crashed: SIGSEGV in start");
+        CHECK(saved->path == pending.path);
+        CHECK(saved->source_json == source);
+        CHECK(w.store.quarantined.empty());
+        REQUIRE(w.runtime.options_seen.size() == 1);
+        CHECK(w.runtime.options_seen[0].isolation == Isolation::process);
+        CHECK(w.runtime.running("new"));
+        CHECK(w.sink.statuses.at("new").demoted == "crashed: SIGSEGV in start");
+        CHECK(std::find(problems.begin(), problems.end(),
+                        "component new 1.0.0 took the agent down in its first start (crashed: "
+                        "SIGSEGV in start): installed in process isolation") != problems.end());
+    }
+}
+
+TEST_CASE("an upgrade that took the agent down is rolled back, its file removed") {
+    World w;
+    w.registered(entry("cpu", "1.0.0"));
+    w.store.files.insert("cpu/2.0.0");
+    w.store.evidence.crash = crash::CrashRecord{"SIGSEGV", "cpu", "2.0.0", "start"};
+    Entry upgrade = entry("cpu", "2.0.0");
+    w.store.evidence.installing["cpu"] = PendingInstall{
+        "r-up", "cpu", "2.0.0", upgrade.sha256, "{}", lucid::registry::entry_to_json(upgrade)};
+    w.boot();
+    REQUIRE(w.answered.size() == 1);
+    CHECK_FALSE(w.answered[0].demoted);
+    CHECK(w.answered[0].rolled_back);
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(w.store.files.count("cpu/2.0.0") == 0);
 }
 
 TEST_CASE("installing the quarantined build again lifts the quarantine and runs it enabled") {

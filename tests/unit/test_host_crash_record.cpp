@@ -120,10 +120,12 @@ TEST_CASE("start markers, pending installs and quarantines read back; older mark
     CHECK(old->deaths == 0);
 
     const auto pending = parse_pending_install(
-        to_json(PendingInstall{"i1", "x", "1.0.0", "ab", R"({"type":"dropin","path":"/p/x.so"})"}));
+        to_json(PendingInstall{"i1", "x", "1.0.0", "ab", R"({"type":"dropin","path":"/p/x.so"})",
+                               R"({"version":"1.0.0"})"}));
     REQUIRE(pending);
     CHECK(pending->request_id == "i1");
     CHECK(pending->source_json == R"({"type":"dropin","path":"/p/x.so"})");
+    CHECK(pending->entry_json == R"({"version":"1.0.0"})");
 
     Quarantine q{"crashed: SIGSEGV in timer", "1.0.0", "ab", "/p/x.so", {true, 42, 7, 9}};
     const auto back = parse_quarantine(to_json(q), "legacy");

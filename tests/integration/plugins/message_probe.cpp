@@ -9,8 +9,8 @@
 //   crash dies (SIGSEGV) in the message callback;
 //   hang  does not return until the file named by the payload exists (at most 60 s).
 // Commands: "unsubscribe_c" answers at once and starts a thread of the plugin's own (not the
-// callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "counts" answers {"a", "c", "violations",
-// "c_unsubscribed"}.
+// callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "counts"
+// answers {"a", "c", "violations", "c_unsubscribed"}.
 #include <lucid/plugin.hpp>
 
 #include <sys/mman.h>

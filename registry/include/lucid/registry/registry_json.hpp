@@ -62,6 +62,11 @@ void write_limits(const Limits& limits, rapidjson::Value& out,
 void write_entry(const Entry& entry, rapidjson::Value& out,
                  rapidjson::Document::AllocatorType& allocator);
 
+// One entry as a compact JSON object's text, and back (read_entry's rules; throws
+// std::invalid_argument): an entry kept outside the registry until it is registered.
+std::string entry_to_json(const Entry& entry);
+Entry entry_from_json(std::string_view component_id, std::string_view text);
+
 // The file's text, pretty-printed with a trailing newline (operators do read it).
 std::string serialize_registry(const Registry& registry);
 
