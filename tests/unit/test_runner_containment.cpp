@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "containment/containment.hpp"
+#include "containment/plugin_image.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -719,6 +720,58 @@ TEST_CASE("run_as nobody: the child runs as nobody with its groups and owns its 
     CHECK(st.st_gid == nobody_gid);
     CHECK((st.st_mode & 07777) == 0700);
     CHECK(run["failed"] == "no");  // Landlock too: its rule for the dir is made while still root
+}
+
+TEST_CASE("a plugin image copied while root is readable after run_as and Landlock, its file not") {
+    if (::geteuid() != 0) {
+        MESSAGE("not root: run_as cannot switch users here (CI runs the tests as root)");
+        return;
+    }
+    using lucid::runner::containment::PluginImage;
+    lucid::test::TempDir dir;
+    const std::string file = (dir / "plugin.so").string();
+    {
+        std::ofstream out(file);
+        out << "the plugin's bytes";
+    }
+    ::chmod(file.c_str(), 0640);  // as installed: the agent's
+    const ChildRun run = in_child([&](Report& report) {
+        auto copied = PluginImage::copy(file);
+        REQUIRE(std::holds_alternative<PluginImage>(copied));
+        const PluginImage& image = std::get<PluginImage>(copied);
+        report.put("source", image.source());
+        ContainmentRequest request;
+        request.run_as = "nobody";
+        request.read_paths = {"/usr", "/lib", "/proc"};  // not the plugin's directory
+        report.measures(lucid::runner::apply_containment(request));
+        report.put("open file", outcome(::open(file.c_str(), O_RDONLY | O_CLOEXEC)));
+        const int fd = ::open(image.path().c_str(), O_RDONLY | O_CLOEXEC);
+        report.put("open image", outcome(fd));
+        char bytes[64] = {};
+        if (fd >= 0) report.put("bytes", std::string(bytes, ::read(fd, bytes, sizeof bytes)));
+        // Sealed: what is loaded is what was read as root.
+        report.put("write image", outcome(::write(image.fd(), "x", 1)));
+    });
+    REQUIRE_FALSE(run.timed_out);
+    CHECK(run["measure run_as"] == "applied");
+    CHECK(run["source"] == file);
+    CHECK(run["open file"] == "EACCES");
+    CHECK(run["open image"] == "ok");
+    CHECK(run["bytes"] == "the plugin's bytes");
+    CHECK(run["write image"] == "EPERM");
+}
+
+TEST_CASE("a plugin image of a file that cannot be read names the file") {
+    using lucid::runner::containment::PluginImage;
+    auto copied = PluginImage::copy("/nonexistent/plugin.so");
+    REQUIRE(std::holds_alternative<std::string>(copied));
+    CHECK(std::get<std::string>(copied) ==
+          "cannot copy /nonexistent/plugin.so into memory for run_as: open: No such file or "
+          "directory");
+    auto directory = PluginImage::copy("/tmp");
+    REQUIRE(std::holds_alternative<std::string>(directory));
+    CHECK(std::get<std::string>(directory) ==
+          "cannot copy /tmp into memory for run_as: not a regular file");
 }
 
 TEST_CASE("the writable dir must be a directory of its own: links and files are refused") {
