@@ -761,6 +761,53 @@ TEST_CASE("a plugin image copied while root is readable after run_as and Landloc
     CHECK(run["write image"] == "EPERM");
 }
 
+TEST_CASE(
+    "a plugin image is made and maps executable where vm.memfd_noexec=2 forbids exec memfds") {
+    // The sysctl is per pid namespace (Linux 6.3+): set in a namespace of the test's own, so the
+    // machine's value is untouched.
+    if (::geteuid() != 0 || !std::filesystem::exists("/proc/sys/vm/memfd_noexec")) {
+        MESSAGE("skipped: needs root and a kernel with vm.memfd_noexec (6.3+)");
+        return;
+    }
+    using lucid::runner::containment::PluginImage;
+    lucid::test::TempDir dir;
+    const std::string file = (dir / "plugin.so").string();
+    {
+        std::ofstream out(file);
+        out << std::string(8192, 'x');
+    }
+    const ChildRun run = in_child([&](Report& report) {
+        if (::unshare(CLONE_NEWPID) != 0) {
+            report.put("unshare", outcome(-1));
+            return;
+        }
+        const pid_t inner = ::fork();
+        if (inner == 0) {  // the first process of the new namespace
+            std::ofstream("/proc/sys/vm/memfd_noexec") << "2";
+            std::ifstream check("/proc/sys/vm/memfd_noexec");
+            int value = 0;
+            check >> value;
+            if (value != 2) ::_exit(3);
+            auto copied = PluginImage::copy(file);
+            if (!std::holds_alternative<PluginImage>(copied)) ::_exit(4);
+            const int fd = ::open(std::get<PluginImage>(copied).path().c_str(), O_RDONLY);
+            if (fd < 0) ::_exit(5);
+            void* code = ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+            ::_exit(code == MAP_FAILED ? 6 : 0);
+        }
+        int status = 0;
+        ::waitpid(inner, &status, 0);
+        report.put("unshare", "ok");
+        report.put("exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    });
+    REQUIRE_FALSE(run.timed_out);
+    if (run["unshare"] != "ok") {
+        MESSAGE("skipped: no pid namespace here (" << run["unshare"] << ")");
+        return;
+    }
+    CHECK(run["exit"] == "0");  // 3: not set, 4: no copy, 5: not reopened, 6: not executable
+}
+
 TEST_CASE("a plugin image of a file that cannot be read names the file") {
     using lucid::runner::containment::PluginImage;
     auto copied = PluginImage::copy("/nonexistent/plugin.so");
