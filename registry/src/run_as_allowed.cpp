@@ -48,8 +48,8 @@ std::optional<std::string> parse_run_as_allowed(std::string_view text, RunAsAllo
     }
     const auto entries = split(text, ',');
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        const std::string where = "entry " + std::to_string(i + 1) + " '" +
-                                  echoed_value(entries[i]) + "': ";
+        const std::string where =
+            "entry " + std::to_string(i + 1) + " '" + echoed_value(entries[i]) + "': ";
         const auto names = split(entries[i], ':');
         if (names.front().empty()) return where + "empty user name";
         if (auto bad = account_name_error("user", names.front())) return where + *bad;

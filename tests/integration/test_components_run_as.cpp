@@ -135,8 +135,8 @@ TEST_CASE("an isolated plugin runs as an allowed user, from a file that user can
 TEST_CASE("a user or group the local setting does not list is refused, naming it and the setting" *
           doctest::skip(g_skip)) {
     RunAsRig rig("runas-refused", "nobody");
-    auto root = rig.install_echo("install-root",
-                                 R"(,"isolation":"process","run_as":{"user":"root"})");
+    auto root =
+        rig.install_echo("install-root", R"(,"isolation":"process","run_as":{"user":"root"})");
     CHECK(error_of(root) == "run_as not allowed: root (not in LUCID_RUN_AS_ALLOWED)");
     auto group = rig.install_echo("install-group", kNobody);
     CHECK(error_of(group) ==
@@ -146,8 +146,8 @@ TEST_CASE("a user or group the local setting does not list is refused, naming it
     CHECK(registry_entry(rig.registry(), "echo").empty());
     CHECK(runners_of(rig.agent.process().pid()).empty());
 
-    auto allowed = rig.install_echo("install-nobody",
-                                    R"(,"isolation":"process","run_as":{"user":"nobody"})");
+    auto allowed =
+        rig.install_echo("install-nobody", R"(,"isolation":"process","run_as":{"user":"nobody"})");
     REQUIRE_MESSAGE(ok_of(allowed), allowed.payload);
     REQUIRE(rig.wait_status("echo", "running"));
     auto daemon = rig.configure(
@@ -156,8 +156,8 @@ TEST_CASE("a user or group the local setting does not list is refused, naming it
     auto moved = rig.configure(
         R"({"request_id":"c2","component_id":"echo","isolation":"in_process"})", "c2");
     CHECK(error_of(moved) == "run_as needs isolation process: echo would run in_process");
-    auto malformed = rig.configure(
-        R"({"request_id":"c3","component_id":"echo","run_as":{"user":"0"}})", "c3");
+    auto malformed =
+        rig.configure(R"({"request_id":"c3","component_id":"echo","run_as":{"user":"0"}})", "c3");
     CHECK(has_text(error_of(malformed), "validation_error: 'run_as.user' '0' is not a user"));
     // Nothing changed: still nobody's child.
     CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("run_as":{"user":"nobody")"));
