@@ -184,6 +184,42 @@ TEST_CASE("a run_as the setting in force no longer allows fails its component at
     CHECK(runners_of(rig.agent.process().pid()).empty());
 }
 
+TEST_CASE("the desired state sets run_as, and one the setting does not allow fails alone" *
+          doctest::skip(g_skip)) {
+    RunAsRig rig("runas-desired", "nobody");
+    auto meta = rig.client->wait_for(rig.agent.topic("core/metadata"), [](const Message& m) {
+        return !m.str("build_platform").empty();
+    });
+    REQUIRE(meta);
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    auto document = [&](int revision, const std::string& run_as) {
+        return R"({"revision":)" + std::to_string(revision) +
+               R"(,"components":{"echo":{"version":"1.0.0","isolation":"process","run_as":)" +
+               run_as + R"(,"artifacts":{)" + json_string(meta->str("build_platform")) +
+               R"(:{"source":)" + url_source("file://" + echo.path.string(), echo.sha256) + "}}}}}";
+    };
+    auto deployed = [&](int revision, const std::string& state) {
+        return rig.client->wait_for(
+            rig.agent.topic("core/deployment"),
+            [&](const Message& m) {
+                return has_text(m.payload, R"("revision":)" + std::to_string(revision) + ",") &&
+                       m.str("state") == state;
+            },
+            std::chrono::seconds(20));
+    };
+    rig.client->publish(rig.agent.topic("desired"), document(1, R"({"user":"nobody"})"), 1, true);
+    REQUIRE_MESSAGE(deployed(1, "converged"), rig.agent.log());
+    REQUIRE(rig.wait_status("echo", "running"));
+    CHECK(proc_status_numbers(rig.runner(), "Uid:") == std::vector<long>(4, nobody_uid()));
+
+    rig.client->publish(rig.agent.topic("desired"), document(2, R"({"user":"root"})"), 1, true);
+    auto failed = deployed(2, "failed");
+    REQUIRE_MESSAGE(failed, rig.agent.log());
+    CHECK(has_text(failed->payload, "run_as not allowed: root (not in LUCID_RUN_AS_ALLOWED)"));
+    CHECK(proc_status_numbers(rig.runner(), "Uid:") == std::vector<long>(4, nobody_uid()));
+    rig.echo_answers("echo-still-nobody");
+}
+
 TEST_CASE("check-config shows LUCID_RUN_AS_ALLOWED and refuses a malformed one") {
     auto [code, out] = run_to_completion({LUCID_AGENT_BIN, "check-config"},
                                          {{"LUCID_AGENT_ID", "cfg-1"},
