@@ -15,11 +15,11 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256",     "id",        "dist",      "signature",  "count",      "config",
-    "older-than", "select",    "platform",  "canary",     "batch",      "max-failures",
-    "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds"};
-const std::vector<std::string> kCommandSwitches = {"force",   "prune",       "no-wait",
-                                                   "dry-run", "no-rollback", "summary"};
+    "sha256",     "id",        "dist",      "signature",  "count",       "config",
+    "older-than", "select",    "platform",  "canary",     "batch",       "max-failures",
+    "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds", "run-as"};
+const std::vector<std::string> kCommandSwitches = {
+    "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent"};
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 
@@ -41,7 +41,8 @@ commands:
   plugin uninstall ID [--dist NAME]  stop, unload and remove a component
   plugin start|stop|restart ID    runtime control of a component
   plugin enable|disable ID        whether a component starts at boot
-  plugin isolate ID in_process|process [--memory-mb N]  where a component runs (restarts it)
+  plugin isolate ID in_process|process [--memory-mb N] [--run-as USER]  where a component
+                                  runs, its limits and user (restarts it)
   plugin inspect FILE.so          the manifest of an artifact, without loading it
   config get                      the agent's runtime config
   config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
@@ -88,7 +89,7 @@ const char* const kInstallHelp =
     R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64] [--config JSON] [--force]
        lucidctl plugin install URL --id ID --sha256 HEX [--signature BASE64] [--config JSON] [--force]
        (either with [--isolation in_process|process] [--memory-mb N] [--open-files N]
-        [--cpu-seconds N])
+        [--cpu-seconds N] [--run-as USER[:GROUP,GROUP...]])
 
 A local FILE is sent inline through the broker (the agent needs no access to it): its sha256
 is computed here, its manifest checked here, its component id read from the manifest (--id,
@@ -99,7 +100,9 @@ A URL (http://, https://, or file:// for a path on the agent's machine) is downl
 agent; --id and --sha256 are then mandatory.
 --config sets the component's config object at install time.
 --isolation in_process|process chooses where it runs (default: the agent's
-LUCID_DEFAULT_ISOLATION); --memory-mb, --open-files, --cpu-seconds limit its process.
+LUCID_DEFAULT_ISOLATION); --memory-mb, --open-files, --cpu-seconds limit its process;
+--run-as USER[:GROUP,GROUP...] runs its process as that user, with those extra groups (process
+isolation only, and only users the agent's LUCID_RUN_AS_ALLOWED lists).
 Installing an older version than the one installed is refused unless --force.
 On a terminal, the progress (bytes, rate, time left) goes to stderr and is cleared before
 the result.
@@ -153,11 +156,15 @@ const std::map<std::string, std::string> kHelp = {
      "runs of '-', '_', '.' written as one '-').\n"},
     {"plugin isolate",
      "usage: lucidctl plugin isolate ID [in_process|process] [--memory-mb N] [--open-files N]\n"
-     "                                [--cpu-seconds N]\n\n"
+     "                                [--cpu-seconds N] [--run-as USER[:GROUP,...] | "
+     "--run-as-agent]\n\n"
      "Where the component runs: in the agent's process, or in a lucid-plugin-runner child of\n"
      "its own (a crash there does not take the agent down), with these limits. Persisted on the\n"
-     "agent; a running component is restarted alone to apply it. Give the mode, a limit, or "
-     "both.\n"},
+     "agent; a running component is restarted alone to apply it. Give the mode, a limit, a user,\n"
+     "or several.\n"
+     "--run-as USER[:GROUP,GROUP...] runs the child as USER with these extra groups (process\n"
+     "isolation only; the agent refuses a user or group its LUCID_RUN_AS_ALLOWED does not\n"
+     "list); --run-as-agent runs it as the agent's own user again.\n"},
     {"plugin inspect",
      "usage: lucidctl plugin inspect FILE.so\n\nPrints the manifest embedded "
      "in the artifact, read without loading it.\nExit 2 when the file is not a plugin or its "
@@ -281,8 +288,8 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"ping", {"count"}},
     {"plugin install",
      {"id", "sha256", "signature", "config", "force", "isolation", "memory-mb", "open-files",
-      "cpu-seconds"}},
-    {"plugin isolate", {"memory-mb", "open-files", "cpu-seconds"}},
+      "cpu-seconds", "run-as"}},
+    {"plugin isolate", {"memory-mb", "open-files", "cpu-seconds", "run-as", "run-as-agent"}},
     {"plugin uninstall", {"dist"}},
     {"desired set", {"no-wait", "force"}},
     {"desired clear", {"force"}},

@@ -25,13 +25,31 @@ constexpr std::string_view kLegacyUninstallError =
     "registry missing dist_name for component; provide dist_name in uninstall payload for "
     "migration";
 
+// "process", or "process as nobody:nogroup,video" when the child runs as another user.
+std::string isolation_text(const Value& component) {
+    std::string text = str(component, "isolation", "in_process");
+    const auto run_as = component.FindMember("run_as");
+    if (run_as == component.MemberEnd() || !run_as->value.IsObject()) return text;
+    try {
+        const registry::RunAs user = registry::read_run_as(run_as->value, false);
+        if (user.empty()) return text;
+        text += " as " + user.user;
+        for (std::size_t i = 0; i < user.groups.size(); ++i) {
+            text += (i == 0 ? ":" : ",") + user.groups[i];
+        }
+    } catch (const std::invalid_argument&) {
+        // A newer agent's shape: the isolation alone.
+    }
+    return text;
+}
+
 void print_components(Session& s, const Value& components, const char* state_header) {
     TextTable table({"ID", "DIST", "VERSION", state_header, "ENABLED", "ISOLATION", "ERROR"});
     if (components.IsObject()) {
         for (const auto& m : components.GetObject()) {
             table.add({m.name.GetString(), str(m.value, "dist_name", "-"), str(m.value, "version"),
                        str(m.value, "state", "-"), str(m.value, "enabled", "-"),
-                       str(m.value, "isolation", "in_process"), str(m.value, "error", "")});
+                       isolation_text(m.value), str(m.value, "error", "")});
         }
     }
     table.print(s.out());
@@ -222,8 +240,8 @@ int cmd_plugin_isolate(Session& s) {
     payload.AddMember("component_id", Value(id, a), a);
     if (!add_isolation_fields(s.options(), mode, payload)) {
         throw UsageError(
-            "plugin isolate needs in_process or process, or a limit (--memory-mb N, "
-            "--open-files N, --cpu-seconds N)");
+            "plugin isolate needs in_process or process, a limit (--memory-mb N, "
+            "--open-files N, --cpu-seconds N), or a user (--run-as USER, --run-as-agent)");
     }
     const auto& command = topics::kConfigureComponent;
     const Answer answer = s.request(command, std::move(payload), agent_bound("configure"));

@@ -183,8 +183,9 @@ int Session::report(std::string_view name, const Answer& answer) {
         out_ << answer.raw << "\n";
     } else if (answer.ok) {
         out_ << name << ": ok";
-        for (const char* key : {"component_id", "version", "isolation", "limits", "demoted", "noop",
-                                "rolled_back", "restart_required", "snapshots_updated"}) {
+        for (const char* key :
+             {"component_id", "version", "isolation", "limits", "run_as", "demoted", "noop",
+              "rolled_back", "restart_required", "snapshots_updated"}) {
             if (doc.HasMember(key)) out_ << "  " << key << "=" << str(doc, key);
         }
         out_ << "\n";

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     if (lucid::runner::kSanitizerBuild) {
         for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
     }
-    auto measures = lucid::runner::contain(parsed.options);
-    lucid::runner::PluginRunner runner(parsed.options.fd, std::move(measures));
+    auto contained = lucid::runner::contain(parsed.options);
+    lucid::runner::PluginRunner runner(parsed.options.fd, std::move(contained.measures),
+                                       std::move(contained.image));
     return runner.run();
 }

@@ -35,8 +35,9 @@ std::optional<std::string> text_or_null(const char* s) {
 
 }  // namespace
 
-PluginRunner::PluginRunner(int fd, std::vector<std::pair<std::string, std::string>> hello)
-    : fd_(fd), hello_(std::move(hello)) {}
+PluginRunner::PluginRunner(int fd, std::vector<std::pair<std::string, std::string>> hello,
+                           std::optional<runner::containment::PluginImage> image)
+    : fd_(fd), hello_(std::move(hello)), image_(std::move(image)) {}
 
 void PluginRunner::send(const Frame& frame) {
     const std::string bytes = host::plugin_abi::encode(frame);
@@ -148,10 +149,25 @@ Frame PluginRunner::load(const std::string& file) {
         return reply;
     };
     if (library_) return failed(where + "a plugin is loaded already");
-    library_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // With run_as the file itself may be unreadable now: its copy is loaded (plugin_image.hpp).
+    std::string opened = file;
+    if (image_) {
+        if (file != image_->source()) {
+            return failed(where + "not the file this runner copied for run_as (" +
+                          image_->source() + ")");
+        }
+        opened = image_->path();
+    }
+    library_ = ::dlopen(opened.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!library_) {
         const char* detail = ::dlerror();
-        return failed(where + "cannot load: " + (detail ? detail : "unknown error"));
+        std::string text = detail ? detail : "unknown error";
+        // The operator knows the file, not the descriptor it was read through.
+        for (auto at = text.find(opened); opened != file && at != std::string::npos;
+             at = text.find(opened, at + file.size())) {
+            text.replace(at, opened.size(), file);
+        }
+        return failed(where + "cannot load: " + text);
     }
     void* entry = ::dlsym(library_, LUCID_PLUGIN_ENTRY_SYMBOL);
     if (!entry) {

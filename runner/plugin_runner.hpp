@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "containment/plugin_image.hpp"
 #include "plugin_abi/runner_protocol.hpp"
 
 namespace lucid::runner {
@@ -36,8 +37,10 @@ using host::plugin_abi::RunnerOp;
 
 class PluginRunner {
   public:
-    // `fd`: this end of the socketpair; `hello`: the containment measures, as name/result pairs.
-    PluginRunner(int fd, std::vector<std::pair<std::string, std::string>> hello);
+    // `fd`: this end of the socketpair; `hello`: the containment measures, as name/result pairs;
+    // `image`: with run_as, the only file load() accepts, loaded from memory.
+    PluginRunner(int fd, std::vector<std::pair<std::string, std::string>> hello,
+                 std::optional<runner::containment::PluginImage> image = std::nullopt);
     PluginRunner(const PluginRunner&) = delete;
     PluginRunner& operator=(const PluginRunner&) = delete;
 
@@ -101,6 +104,7 @@ class PluginRunner {
 
     const int fd_;
     const std::vector<std::pair<std::string, std::string>> hello_;
+    const std::optional<runner::containment::PluginImage> image_;
     std::mutex write_mutex_;
 
     std::mutex mutex_;

@@ -5,7 +5,22 @@
 
 namespace lucid::runner {
 
-std::vector<std::pair<std::string, std::string>> contain(const RunnerOptions& options) {
+Contained contain(const RunnerOptions& options) {
+    Contained out;
+    std::string image_error;
+    if (options.run_as) {
+        // Before any privilege is dropped: only root can read the agent's plugin file.
+        if (options.plugin.empty()) {
+            image_error = "failed: run_as needs --plugin FILE";
+        } else {
+            auto copied = containment::PluginImage::copy(options.plugin);
+            if (auto* error = std::get_if<std::string>(&copied)) {
+                image_error = "failed: " + *error;
+            } else {
+                out.image.emplace(std::get<containment::PluginImage>(std::move(copied)));
+            }
+        }
+    }
     ContainmentRequest request;
     request.expected_parent = options.parent;
     request.memory_mb = options.memory_mb;
@@ -20,8 +35,10 @@ std::vector<std::pair<std::string, std::string>> contain(const RunnerOptions& op
     request.sanitizer_build = kSanitizerBuild;
     // Sanitizers reserve terabytes of address space: memory is then the agent's RSS watch alone.
     request.address_space_limit = !kSanitizerBuild;
-    std::vector<std::pair<std::string, std::string>> out;
-    for (auto& m : apply_containment(request)) out.emplace_back(m.name, m.result);
+    for (auto& m : apply_containment(request)) {
+        if (m.name == "run_as" && !image_error.empty()) m.result = image_error;
+        out.measures.emplace_back(m.name, m.result);
+    }
     return out;
 }
 

@@ -55,6 +55,8 @@ ParsedOptions parse_runner_options(int argc, const char* const* argv) {
             ok = numeric(o.cpu_seconds);
         } else if (flag == "--run-as") {
             o.run_as = value;
+        } else if (flag == "--plugin") {
+            o.plugin = value;
         } else if (flag == "--group") {
             o.groups.emplace_back(value);
         } else if (flag == "--dir") {

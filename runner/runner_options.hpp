@@ -1,7 +1,8 @@
 // lucid-plugin-runner's command line, written by the agent (isolation/runner_process.cpp):
 //
 //   lucid-plugin-runner --fd 3 --parent PID [--component CID] [--memory-mb N] [--open-files N]
-//                       [--cpu-seconds N] [--run-as USER] [--group NAME]... [--dir DIR]
+//                       [--cpu-seconds N] [--run-as USER --plugin FILE] [--group NAME]...
+//                       [--dir DIR]
 //                       [--read PATH]... [--write PATH]... [--no-seccomp]
 //
 // Thread: pure. Errors: the text of the first bad argument.
@@ -23,6 +24,7 @@ struct RunnerOptions {
     std::optional<std::uint64_t> memory_mb, open_files, cpu_seconds;
     std::optional<std::string> run_as;
     std::vector<std::string> groups;
+    std::string plugin;  // with run_as: the file copied while still root (plugin_image.hpp)
     std::string dir;
     std::vector<std::string> read_paths, write_paths;
     bool seccomp = true;

@@ -36,6 +36,11 @@ contract::CommandRequest install_command(const ComponentManager::DesiredInstall&
         registry::write_limits(*install.limits, limits, a);
         doc.AddMember("limits", limits, a);
     }
+    if (install.run_as) {
+        rapidjson::Value run_as;
+        registry::write_run_as(*install.run_as, run_as, a);
+        doc.AddMember("run_as", run_as, a);
+    }
     return request;
 }
 
@@ -71,10 +76,11 @@ Status ComponentManager::desired_install(const DesiredInstall& install) {
 
 Status ComponentManager::desired_isolation(std::uint64_t revision, const std::string& component_id,
                                            const std::optional<std::string>& isolation,
-                                           const std::optional<registry::Limits>& limits) {
+                                           const std::optional<registry::Limits>& limits,
+                                           const std::optional<registry::RunAs>& run_as) {
     const std::string version = lifecycle_.installed_version(component_id);
     const Outcome outcome = lifecycle_.set_isolation(
-        component_id, isolation ? parse_isolation(*isolation) : std::nullopt, limits);
+        component_id, isolation ? parse_isolation(*isolation) : std::nullopt, limits, run_as);
     contract::Result result("", now());
     result.set("component_id", component_id);
     if (isolation) result.set("isolation", *isolation);

@@ -162,7 +162,8 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
                    artifact.manifest().version, artifact.sha256()},
         rq.isolation ? parse_isolation(*rq.isolation) : std::nullopt,
-        rq.limits};
+        rq.limits,
+        rq.run_as};
     describe(result, cid, order.artifact.dist_name, order.artifact.version, artifact.sha256());
     return install_result(std::move(result), lifecycle_.install(order));
 }
@@ -269,6 +270,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         std::nullopt,
         StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
                    version, artifact.sha256()},
+        std::nullopt,
         std::nullopt,
         std::nullopt};
     const Outcome outcome = lifecycle_.install(order);

@@ -37,12 +37,20 @@ contract::Result ComponentManager::configure_isolation_request(
             return std::move(result.fail(std::string("validation_error: ") + e.what()));
         }
     }
-    if (!isolation && !limits) {
-        return std::move(
-            result.fail("validation_error: nothing to configure: give 'isolation' "
-                        "or 'limits'"));
+    std::optional<registry::RunAs> run_as;
+    if (auto it = payload.FindMember("run_as"); it != payload.MemberEnd() && !it->value.IsNull()) {
+        try {
+            run_as = registry::read_run_as(it->value);
+        } catch (const std::invalid_argument& e) {
+            return std::move(result.fail(std::string("validation_error: ") + e.what()));
+        }
     }
-    const Outcome outcome = lifecycle_.set_isolation(*cid, isolation, limits);
+    if (!isolation && !limits && !run_as) {
+        return std::move(
+            result.fail("validation_error: nothing to configure: give 'isolation', 'limits' "
+                        "or 'run_as'"));
+    }
+    const Outcome outcome = lifecycle_.set_isolation(*cid, isolation, limits, run_as);
     if (outcome.ok() || outcome.error->code != Errc::not_found) {
         result.set("restart_required", outcome.restart_required);
     }
@@ -56,6 +64,9 @@ contract::Result ComponentManager::configure_isolation_request(
         rapidjson::Value applied;
         registry::write_limits(entry->limits, applied, result.allocator());
         result.set("limits", applied);
+        rapidjson::Value user;
+        registry::write_run_as(entry->run_as, user, result.allocator());
+        result.set("run_as", user);
         // Kept, but nothing enforces them in the agent's own process.
         if (in_force == Isolation::in_process && !entry->limits.empty()) {
             result.set("warning",

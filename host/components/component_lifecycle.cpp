@@ -297,7 +297,7 @@ void ComponentLifecycle::remember_isolation(const registry::Entry& entry) {
 }
 
 RunOptions ComponentLifecycle::run_options(const registry::Entry& entry) const {
-    return RunOptions{isolation_of(entry), entry.limits};
+    return RunOptions{isolation_of(entry), entry.limits, entry.run_as};
 }
 
 void ComponentLifecycle::set_status(const std::string& component_id, ComponentStatus status) {

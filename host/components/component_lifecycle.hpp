@@ -36,6 +36,7 @@
 #include "components/component_channel.hpp"
 #include "components/lifecycle_ports.hpp"
 #include "contract/payloads.hpp"
+#include "lucid/registry/run_as_allowed.hpp"
 
 namespace lucid::host::components {
 
@@ -47,6 +48,8 @@ struct LifecycleSettings {
     int start_deaths_before_quarantine = 3;
     // Where a component whose entry names no isolation runs (LUCID_DEFAULT_ISOLATION).
     Isolation default_isolation = Isolation::in_process;
+    // LUCID_RUN_AS_ALLOWED: who an install or configure may make a component's child run as.
+    registry::RunAsAllowed run_as_allowed{};
 };
 
 // What an operation did.
@@ -83,6 +86,7 @@ struct InstallOrder {
     StagedFile artifact;
     std::optional<Isolation> isolation;      // none: the installed one's (or the default)
     std::optional<registry::Limits> limits;  // none: the installed one's (or none)
+    std::optional<registry::RunAs> run_as;   // none: the installed one's (or the agent's user)
 };
 
 // An install a death of the agent interrupted, answered at the next boot.
@@ -137,8 +141,10 @@ class ComponentLifecycle {
     Outcome configure(const std::string& component_id, const rapidjson::Value& set);
     // Sets where a component runs and its limits (core/cmd/components/configure), persisted in its
     // entry; a running component is restarted alone to apply them. noop when nothing changes.
+    // A run_as is checked here (run_as_problem) as well as at each spawn.
     Outcome set_isolation(const std::string& component_id, std::optional<Isolation> isolation,
-                          std::optional<registry::Limits> limits);
+                          std::optional<registry::Limits> limits,
+                          std::optional<registry::RunAs> run_as = std::nullopt);
     // A component the runtime gave up restarting (crashed too often in process isolation): kept
     // from running, like a boot quarantine, until enabled or re-installed.
     void quarantine(const std::string& component_id, const std::string& error);
@@ -181,6 +187,9 @@ class ComponentLifecycle {
     // Where the entry's plugin runs: its own isolation, else the agent's default.
     Isolation isolation_of(const registry::Entry& entry) const;
     RunOptions run_options(const registry::Entry& entry) const;
+    // Why `entry` may not run as its run_as (nullopt: it may, or it names none): it must run in
+    // process isolation, and its user and groups be in LUCID_RUN_AS_ALLOWED.
+    std::optional<std::string> run_as_problem(const registry::Entry& entry) const;
 
   private:
     std::optional<registry::Entry> registered(const std::string& component_id) const;

@@ -111,7 +111,8 @@ class ComponentManager final : public PluginHostServices {
     // validated by the plugin, persisted, republished.
     contract::Result configure(const std::string& component_id,
                                const contract::CommandRequest& request);
-    // core/cmd/components/configure: {"request_id", "component_id", "isolation"?, "limits"?}:
+    // core/cmd/components/configure: {"request_id", "component_id", "isolation"?, "limits"?,
+    // "run_as"?}:
     // where it runs, persisted; a running component is restarted alone to apply it.
     contract::Result configure_isolation(const contract::CommandRequest& request);
 
@@ -135,6 +136,7 @@ class ComponentManager final : public PluginHostServices {
         std::optional<std::string> config_json;
         std::optional<std::string> isolation;
         std::optional<registry::Limits> limits;
+        std::optional<registry::RunAs> run_as;
         // Gives up a download or broker fetch under way (a newer document, the agent stopping).
         std::shared_ptr<std::atomic<bool>> cancelled;
     };
@@ -144,7 +146,8 @@ class ComponentManager final : public PluginHostServices {
     Status desired_uninstall(std::uint64_t revision, const std::string& component_id);
     Status desired_isolation(std::uint64_t revision, const std::string& component_id,
                              const std::optional<std::string>& isolation,
-                             const std::optional<registry::Limits>& limits);
+                             const std::optional<registry::Limits>& limits,
+                             const std::optional<registry::RunAs>& run_as);
     // Where the component runs now: its entry's isolation, else the agent's default.
     std::string isolation_of(const registry::Entry& entry) const {
         return to_string(lifecycle_.isolation_of(entry));

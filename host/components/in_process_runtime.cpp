@@ -14,7 +14,12 @@ InProcessRuntime::~InProcessRuntime() {
 
 Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file,
                                                       const RunOptions& options) {
-    (void)options;  // limits apply to a child process only
+    // Limits apply to a child process only; a run_as cannot be honoured here, and running the
+    // plugin as the agent's user instead would be a silent widening of what it may touch.
+    if (!options.run_as.empty()) {
+        return Error{Errc::refused, file.string() + ": run_as needs isolation process (" +
+                                        options.run_as.user + " asked, runs in_process)"};
+    }
     auto loaded = PluginContext::load(file, services_, options_);
     if (!loaded) return loaded.error();
     const Token token = next_token_++;

@@ -97,6 +97,19 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
                                install::ComponentFiles::different_build_error(dist, version));
     }
 
+    const std::string isolation = order.isolation
+                                      ? to_string(*order.isolation)
+                                      : (existing ? existing->isolation : std::string());
+    const registry::RunAs run_as =
+        order.run_as ? *order.run_as : (existing ? existing->run_as : registry::RunAs{});
+    {  // Refused before the file is placed: nothing of it stays behind.
+        registry::Entry planned;
+        planned.component_id = cid;
+        planned.isolation = isolation;
+        planned.run_as = run_as;
+        if (auto why = run_as_problem(planned)) return Outcome::failed(Errc::refused, *why);
+    }
+
     auto placed = store_.place(artifact.file, dist, version, artifact.file.filename().string(),
                                artifact.sha256);
     if (!placed) return Outcome::failed(placed.error().code, placed.error().message);
@@ -111,8 +124,8 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     entry.config_json =
         order.config_json ? *order.config_json : (existing ? existing->config_json : "{}");
     entry.installed_at = contract::utc_timestamp(std::chrono::system_clock::now());
-    entry.isolation = order.isolation ? to_string(*order.isolation)
-                                      : (existing ? existing->isolation : std::string());
+    entry.isolation = isolation;
+    entry.run_as = run_as;
     entry.limits =
         order.limits ? *order.limits : (existing ? existing->limits : registry::Limits{});
     // The operator choosing an isolation overrides the agent's own move (a demotion).

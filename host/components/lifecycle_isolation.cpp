@@ -7,7 +7,8 @@ namespace lucid::host::components {
 
 Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
                                           std::optional<Isolation> isolation,
-                                          std::optional<registry::Limits> limits) {
+                                          std::optional<registry::Limits> limits,
+                                          std::optional<registry::RunAs> run_as) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
     const auto entry = registered(component_id);
     if (!entry) return not_found(component_id);
@@ -17,6 +18,10 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
         changed.demoted.clear();  // the operator's choice from now on
     }
     if (limits) changed.limits = *limits;
+    if (run_as) changed.run_as = *run_as;
+    // Also when only the isolation or a limit changes: an entry may keep a run_as the setting no
+    // longer allows, and nothing must be restarted into a child that cannot start.
+    if (auto why = run_as_problem(changed)) return Outcome::failed(Errc::refused, *why);
     Outcome outcome;
     outcome.dist_name = entry->dist_name;
     outcome.version = entry->version;
@@ -41,6 +46,16 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
         return started;
     }
     return outcome;
+}
+
+std::optional<std::string> ComponentLifecycle::run_as_problem(const registry::Entry& entry) const {
+    if (entry.run_as.empty()) return std::nullopt;
+    // In the agent's process nobody can switch users: it would run as the agent's user, silently.
+    if (const Isolation where = isolation_of(entry); where != Isolation::process) {
+        return "run_as needs isolation process: " + entry.component_id + " would run " +
+               to_string(where);
+    }
+    return registry::run_as_refusal(settings_.run_as_allowed, entry.run_as);
 }
 
 void ComponentLifecycle::quarantine(const std::string& component_id, const std::string& error) {

@@ -15,7 +15,8 @@ bool MqttStatusSink::publish_status(const std::string& component_id,
                  contract::component_status_payload(
                      status.state, status.version, status.error, status.dropped_messages,
                      std::chrono::system_clock::now(),
-                     {status.isolation, &status.containment, status.restarts, status.demoted}),
+                     {status.isolation, &status.containment, status.restarts, status.demoted,
+                      &status.run_as}),
                  1, true)
         .ok();
 }

@@ -13,6 +13,7 @@
 #include "config/supervision.hpp"
 #include "contract/labels.hpp"
 #include "contract/topics.hpp"
+#include "lucid/registry/run_as_allowed.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/mqtt_url.hpp"
 
@@ -43,6 +44,8 @@ struct AgentConfig {
     bool dropin_enabled = true;
     // Where a component runs when its entry names no isolation: in_process or process.
     std::string default_isolation = "in_process";
+    // Who a component's child may run as (run_as); empty: nobody but the agent's own user.
+    registry::RunAsAllowed run_as_allowed;
 
     std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
     int download_timeout_s = 600;

@@ -4,6 +4,7 @@
 
 #include "contract/labels.hpp"
 #include "install/source_url.hpp"
+#include "lucid/registry/run_as_allowed.hpp"
 
 namespace lucid::host::config {
 
@@ -34,6 +35,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("plugin_dir", c.plugin_dir.string());
     add("dropin", c.dropin_enabled ? "on" : "off");
     add("default_isolation", c.default_isolation);
+    add("run_as_allowed", registry::run_as_allowed_text(c.run_as_allowed));
     add("max_artifact_bytes", std::to_string(c.max_artifact_bytes));
     add("download_timeout_s", std::to_string(c.download_timeout_s));
     add("download_stall_s", std::to_string(c.download_stall_s));

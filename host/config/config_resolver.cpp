@@ -8,6 +8,7 @@
 #include "contract/topics.hpp"
 #include "install/source_url.hpp"
 #include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/run_as_allowed.hpp"
 
 namespace lucid::host::config {
 namespace {
@@ -236,6 +237,14 @@ class Resolver {
                 return fail(bad(*isolation, "default_isolation", "in_process or process"));
             }
             config_.default_isolation = isolation->text;
+        }
+        // Malformed is an error, never "allow nothing": the operator meant to allow someone.
+        if (auto allowed = get("run_as_allowed")) {
+            if (auto why = registry::parse_run_as_allowed(allowed->text, config_.run_as_allowed)) {
+                return fail(
+                    "run_as_allowed (" + allowed->origin +
+                    ") must be USER or USER:GROUP:... entries separated by commas: " + *why);
+            }
         }
         if (auto legacy = get("legacy_registry")) {
             if (legacy->text.empty() || legacy->text.front() != '/') {

@@ -73,7 +73,8 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     if (!value.IsObject()) return invalid(where + " must be an object");
     const auto object = value.GetObject();
     if (Status known = only_known(
-            value, {"version", "enabled", "config", "artifacts", "isolation", "limits"}, where);
+            value, {"version", "enabled", "config", "artifacts", "isolation", "limits", "run_as"},
+            where);
         !known) {
         return known.error();
     }
@@ -105,6 +106,13 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     if (const auto limits = object.FindMember("limits"); limits != object.MemberEnd()) {
         try {
             component.limits = registry::read_limits(limits->value);
+        } catch (const std::invalid_argument& e) {
+            return invalid(where + ": " + e.what());
+        }
+    }
+    if (const auto run_as = object.FindMember("run_as"); run_as != object.MemberEnd()) {
+        try {
+            component.run_as = registry::read_run_as(run_as->value);
         } catch (const std::invalid_argument& e) {
             return invalid(where + ": " + e.what());
         }

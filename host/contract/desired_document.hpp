@@ -37,6 +37,8 @@ struct DesiredComponent {
     // Where it runs (in_process | process) and its limits; none: leave them as they are.
     std::optional<std::string> isolation;
     std::optional<registry::Limits> limits;
+    // The child's user and extra groups ({}: the agent's user); none: leave it as it is.
+    std::optional<registry::RunAs> run_as;
     // platform tag → the install `source` object (JSON), checked by the install pipeline.
     std::map<std::string, std::string> sources;
 };

@@ -164,6 +164,11 @@ std::string component_status_payload(ComponentState state, std::string_view vers
         }
         add(doc, "containment", std::move(measures));
     }
+    if (extras.run_as && !extras.run_as->empty()) {
+        Value run_as;
+        registry::write_run_as(*extras.run_as, run_as, a);
+        add(doc, "run_as", std::move(run_as));
+    }
     return to_json(doc);
 }
 

@@ -87,13 +87,15 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
 // `components/{cid}/status`: state, version, error (null when empty), dropped_messages (on the
 // plugin's subscriptions, since it started: its queue was full or it was unresponsive).
 // Also `isolation` (in_process | process), `restarts` (after crashes in process isolation) and,
-// in process isolation, `containment`: each measure and what became of it (contract §4.13).
+// in process isolation, `containment`: each measure and what became of it, and `run_as` when
+// its child runs as another user (contract §4.13).
 struct StatusExtras {
     std::string_view isolation = "in_process";
     const std::vector<std::pair<std::string, std::string>>* containment = nullptr;
     std::uint64_t restarts = 0;
     std::string_view demoted;  // why it was moved into process isolation: `demoted: true`,
                                // `demoted_because`
+    const registry::RunAs* run_as = nullptr;  // its child's user: `run_as` (none: the agent's)
 };
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,

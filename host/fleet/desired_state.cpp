@@ -50,7 +50,8 @@ std::string change_of_version(const std::string& from, const std::string& to) {
 bool isolation_differs(const InstalledComponent& installed,
                        const contract::DesiredComponent& wanted) {
     return (wanted.isolation && *wanted.isolation != installed.isolation) ||
-           (wanted.limits && !(*wanted.limits == installed.limits));
+           (wanted.limits && !(*wanted.limits == installed.limits)) ||
+           (wanted.run_as && !(*wanted.run_as == installed.run_as));
 }
 
 // What converging `wanted` will do first, seen from what is installed (nullptr: nothing).
@@ -179,9 +180,9 @@ void DesiredState::apply(const std::string& payload) {
         for (const auto& [id, wanted] : doc.components) {
             const auto source = contract::source_for_platform(wanted, settings_.platform);
             if (!source) continue;  // this component fails alone, at its turn
-            const auto checked = target_.check_install({doc.revision, id, wanted.version,
-                                                        source.value(), wanted.config_json,
-                                                        wanted.isolation, wanted.limits, nullptr});
+            const auto checked = target_.check_install(
+                {doc.revision, id, wanted.version, source.value(), wanted.config_json,
+                 wanted.isolation, wanted.limits, wanted.run_as, nullptr});
             if (!checked) {
                 return reject(doc.revision, "invalid desired state: components." + id +
                                                 ".artifacts." + settings_.platform +
@@ -297,7 +298,7 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
         if (!source) return failed(c, source.error().message);
         const Status installed =
             target_.install({revision, id, wanted.version, source.value(), wanted.config_json,
-                             wanted.isolation, wanted.limits, interrupted_});
+                             wanted.isolation, wanted.limits, wanted.run_as, interrupted_});
         if (!installed) return failed(c, installed.error().message);
         c.outcome = std::string(outcome::kApplied);
         config_given = wanted.config_json.has_value();
@@ -317,7 +318,8 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
         c.outcome = std::string(outcome::kApplied);
     }
     if (isolation_differs(it->second, wanted)) {
-        const Status moved = target_.set_isolation(revision, id, wanted.isolation, wanted.limits);
+        const Status moved =
+            target_.set_isolation(revision, id, wanted.isolation, wanted.limits, wanted.run_as);
         if (!moved) return failed(c, moved.error().message);
         c.outcome = std::string(outcome::kApplied);
     }

@@ -23,6 +23,7 @@ struct InstalledComponent {
     bool running = false;
     std::string isolation = "in_process";  // where it runs now (its own, else the default)
     registry::Limits limits;
+    registry::RunAs run_as{};  // the agent's user unless the entry names one
 };
 
 struct DesiredInstallStep {
@@ -33,6 +34,7 @@ struct DesiredInstallStep {
     std::optional<std::string> config_json;
     std::optional<std::string> isolation;
     std::optional<registry::Limits> limits;
+    std::optional<registry::RunAs> run_as;
     // Set to give up a download or broker fetch under way (a newer document, the agent stopping).
     std::shared_ptr<std::atomic<bool>> cancelled;
 };
@@ -50,10 +52,12 @@ class DesiredTarget {
                                bool enabled) = 0;
     virtual Status set_config(std::uint64_t revision, const std::string& component_id,
                               const std::string& config_json) = 0;
-    // Where it runs and its limits (core/cmd/components/configure); none: left as it is.
+    // Where it runs, its limits and its user (core/cmd/components/configure); none: left as it
+    // is.
     virtual Status set_isolation(std::uint64_t revision, const std::string& component_id,
                                  const std::optional<std::string>& isolation,
-                                 const std::optional<registry::Limits>& limits) = 0;
+                                 const std::optional<registry::Limits>& limits,
+                                 const std::optional<registry::RunAs>& run_as) = 0;
 };
 
 }  // namespace lucid::host::fleet

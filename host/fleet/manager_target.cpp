@@ -4,8 +4,8 @@ namespace lucid::host::fleet {
 namespace {
 
 components::ComponentManager::DesiredInstall order_of(const DesiredInstallStep& step) {
-    return {step.revision,    step.component_id, step.version, step.source_json,
-            step.config_json, step.isolation,    step.limits,  step.cancelled};
+    return {step.revision,  step.component_id, step.version, step.source_json, step.config_json,
+            step.isolation, step.limits,       step.run_as,  step.cancelled};
 }
 
 }  // namespace
@@ -19,7 +19,8 @@ std::map<std::string, InstalledComponent> ManagerTarget::installed() const {
                    entry.config_json,
                    manager_.running(id),
                    manager_.isolation_of(entry),
-                   entry.limits};
+                   entry.limits,
+                   entry.run_as};
     }
     return out;
 }
@@ -43,8 +44,9 @@ Status ManagerTarget::set_enabled(std::uint64_t revision, const std::string& com
 
 Status ManagerTarget::set_isolation(std::uint64_t revision, const std::string& component_id,
                                     const std::optional<std::string>& isolation,
-                                    const std::optional<registry::Limits>& limits) {
-    return manager_.desired_isolation(revision, component_id, isolation, limits);
+                                    const std::optional<registry::Limits>& limits,
+                                    const std::optional<registry::RunAs>& run_as) {
+    return manager_.desired_isolation(revision, component_id, isolation, limits, run_as);
 }
 
 Status ManagerTarget::set_config(std::uint64_t revision, const std::string& component_id,

@@ -21,7 +21,8 @@ class ManagerTarget final : public DesiredTarget {
                       const std::string& config_json) override;
     Status set_isolation(std::uint64_t revision, const std::string& component_id,
                          const std::optional<std::string>& isolation,
-                         const std::optional<registry::Limits>& limits) override;
+                         const std::optional<registry::Limits>& limits,
+                         const std::optional<registry::RunAs>& run_as) override;
 
   private:
     components::ComponentManager& manager_;

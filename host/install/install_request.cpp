@@ -311,6 +311,15 @@ ParsedInstall parse_install_request(const Value& payload, const InstallSettings&
                 invalid(e.what());
             }
         }
+        // Its shape only: whether it is allowed is the lifecycle's (LUCID_RUN_AS_ALLOWED).
+        if (auto it = payload.FindMember("run_as");
+            it != payload.MemberEnd() && !it->value.IsNull()) {
+            try {
+                request.run_as = registry::read_run_as(it->value);
+            } catch (const std::invalid_argument& e) {
+                invalid(e.what());
+            }
+        }
         parsed.request = std::move(request);
     } catch (const Invalid& e) {
         parsed.error = e.message;

@@ -58,6 +58,8 @@ struct InstallRequest {
     // agent's default), and the limits of a child process.
     std::optional<std::string> isolation;
     std::optional<registry::Limits> limits;
+    // The user (and extra groups) of the child; {} the agent's user; none: the installed one's.
+    std::optional<registry::RunAs> run_as;
 };
 
 struct ParsedInstall {

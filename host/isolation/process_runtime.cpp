@@ -13,13 +13,14 @@ using Clock = std::chrono::steady_clock;
 // and silenced once its child is being torn down after a crash (the crash status says it all).
 class ProcessRuntime::Services final : public PluginHostServices {
   public:
-    Services(PluginHostServices& inner, RunnerChannel::Measures containment)
-        : inner_(inner), containment_(std::move(containment)) {}
+    Services(PluginHostServices& inner, RunnerChannel::Measures containment, registry::RunAs run_as)
+        : inner_(inner), containment_(std::move(containment)), run_as_(std::move(run_as)) {}
     void mute() { muted_ = true; }
     void set_restarts(std::uint64_t n) { restarts_ = n; }
     ComponentStatus stamp(ComponentStatus status) const {
         status.isolation = "process";
         status.containment = containment_;
+        status.run_as = run_as_;
         status.restarts = restarts_;
         return status;
     }
@@ -62,6 +63,7 @@ class ProcessRuntime::Services final : public PluginHostServices {
   private:
     PluginHostServices& inner_;
     const RunnerChannel::Measures containment_;
+    const registry::RunAs run_as_;
     std::atomic<bool> muted_{false};
     std::atomic<std::uint64_t> restarts_{0};
 };
@@ -93,8 +95,15 @@ struct ProcessRuntime::Slot {
 namespace {
 
 std::vector<std::string> runner_args(const std::string& component_id, const fs::path& dir,
-                                     const fs::path& file, const registry::Limits& limits) {
+                                     const fs::path& file, const RunOptions& options) {
+    const registry::Limits& limits = options.limits;
     std::vector<std::string> args{"--component", component_id, "--dir", dir.string()};
+    if (!options.run_as.empty()) {
+        // The plugin file is the agent's (0640 under a 0750 data dir): the runner copies it
+        // while still root, and loads the copy once it runs as this user (runner/plugin_image).
+        args.insert(args.end(), {"--run-as", options.run_as.user, "--plugin", file.string()});
+        for (const auto& group : options.run_as.groups) args.insert(args.end(), {"--group", group});
+    }
     if (limits.memory_mb)
         args.insert(args.end(), {"--memory-mb", std::to_string(*limits.memory_mb)});
     if (limits.open_files)
@@ -181,6 +190,10 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
         std::lock_guard<std::mutex> lock(mutex_);
         instance->generation = next_generation_++;
     }
+    // Checked again here, not only by the command: the entry may predate the setting in force.
+    if (auto refused = registry::run_as_refusal(settings_.run_as_allowed, options.run_as)) {
+        return Error{Errc::refused, *refused};
+    }
     const fs::path dir = settings_.component_dirs / instance->component_id;
     // The runner makes its own directory (owned by its user); the parent is the agent's, and
     // only searchable by others, so that a run_as user reaches its own directory and no other.
@@ -192,7 +205,7 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
     }
     fs::permissions(settings_.component_dirs, fs::perms(0711), ec);
     auto channel = RunnerChannel::open(
-        settings_.runner, runner_args(instance->component_id, dir, file, options.limits),
+        settings_.runner, runner_args(instance->component_id, dir, file, options),
         settings_.plugin.call_timeout,
         [this, cid = instance->component_id,
          gen = instance->generation](const RunnerChannel::Death& death) {
@@ -213,7 +226,8 @@ Expected<std::unique_ptr<ProcessRuntime::Instance>> ProcessRuntime::launch(
     if (Status loaded = instance->channel->load(file, settings_.plugin.call_timeout); !loaded) {
         return loaded.error();
     }
-    instance->services = std::make_unique<Services>(services_, instance->channel->containment());
+    instance->services =
+        std::make_unique<Services>(services_, instance->channel->containment(), options.run_as);
     instance->plugin = std::make_unique<PluginContext>(
         instance->channel->descriptor(), instance->component_id, manifest.manifest->version,
         *instance->services, settings_.plugin.call_timeout, settings_.plugin.queue,

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "isolation/runner_channel.hpp"
+#include "lucid/registry/run_as_allowed.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_runtime.hpp"
 #include "plugin/plugin_stall_watch.hpp"
@@ -40,6 +41,8 @@ struct ProcessRuntimeSettings {
     std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
     std::chrono::milliseconds watch_interval{200};                      // memory and ping
     std::chrono::milliseconds silence_limit{std::chrono::seconds(10)};  // no pong: killed
+    // LUCID_RUN_AS_ALLOWED: checked again at each spawn (a registry entry may predate it).
+    registry::RunAsAllowed run_as_allowed{};
 };
 
 class ProcessRuntime final : public PluginRuntime {

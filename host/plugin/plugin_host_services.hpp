@@ -49,6 +49,8 @@ struct ComponentStatus {
     std::uint64_t restarts = 0;
     // Why the agent moved it into process isolation by itself; empty when it did not.
     std::string demoted;
+    // Process isolation: the user its child runs as; empty: the agent's.
+    registry::RunAs run_as;
 };
 
 class PluginHostServices {

@@ -29,6 +29,7 @@ std::optional<Isolation> parse_isolation(const std::string& text);
 struct RunOptions {
     Isolation isolation = Isolation::in_process;
     registry::Limits limits;  // process isolation only
+    registry::RunAs run_as;   // process isolation only; empty: the agent's user
 };
 
 // Where plugins run: load, start, stop, configure, and hand them messages.

@@ -11,7 +11,8 @@ bool Entry::operator==(const Entry& o) const {
            sha256 == o.sha256 && path == o.path && source_json == o.source_json &&
            enabled == o.enabled && config_json == o.config_json && installed_at == o.installed_at &&
            previous == o.previous && kind == o.kind && legacy_json == o.legacy_json &&
-           isolation == o.isolation && limits == o.limits && demoted == o.demoted;
+           isolation == o.isolation && limits == o.limits && run_as == o.run_as &&
+           demoted == o.demoted;
 }
 
 const char* to_string(EntryKind kind) {

@@ -7,6 +7,7 @@
 
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/run_as_allowed.hpp"
 
 namespace lucid::registry {
 namespace {
@@ -136,6 +137,9 @@ Entry read_entry(std::string_view component_id, const Value& value) {
     if (auto it = value.FindMember("limits"); it != value.MemberEnd() && !it->value.IsNull()) {
         entry.limits = read_limits(it->value, false);  // a newer agent's limits: ignored
     }
+    if (auto it = value.FindMember("run_as"); it != value.MemberEnd() && !it->value.IsNull()) {
+        entry.run_as = read_run_as(it->value, false);  // none (an older file): the agent's user
+    }
     entry.demoted = string_field(value, "demoted", false);
     return entry;
 }
@@ -173,6 +177,50 @@ void write_limits(const Limits& limits, Value& out, rapidjson::Document::Allocat
     if (limits.memory_mb) out.AddMember("memory_mb", Value(*limits.memory_mb), allocator);
     if (limits.open_files) out.AddMember("open_files", Value(*limits.open_files), allocator);
     if (limits.cpu_seconds) out.AddMember("cpu_seconds", Value(*limits.cpu_seconds), allocator);
+}
+
+RunAs read_run_as(const Value& value, bool strict) {
+    if (!value.IsObject()) throw std::invalid_argument("'run_as' must be an object");
+    if (strict) {
+        for (const auto& m : value.GetObject()) {
+            const std::string name(m.name.GetString(), m.name.GetStringLength());
+            if (name != "user" && name != "groups") {
+                throw std::invalid_argument("'run_as." + echoed_value(name) +
+                                            "' is not a run_as field (user, groups)");
+            }
+        }
+    }
+    RunAs run_as;
+    auto name_of = [](const Value& v, const std::string& field) {
+        if (!v.IsString()) throw std::invalid_argument("'" + field + "' must be a string");
+        std::string name(v.GetString(), v.GetStringLength());
+        if (auto error = account_name_error(field, name)) throw std::invalid_argument(*error);
+        return name;
+    };
+    if (auto it = value.FindMember("user"); it != value.MemberEnd() && !it->value.IsNull()) {
+        run_as.user = name_of(it->value, "run_as.user");
+    }
+    if (auto it = value.FindMember("groups"); it != value.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsArray()) throw std::invalid_argument("'run_as.groups' must be an array");
+        for (const auto& g : it->value.GetArray()) {
+            run_as.groups.push_back(name_of(g, "run_as.groups[]"));
+        }
+    }
+    // Groups without a user would be given to the agent's own user: never asked for that way.
+    if (run_as.user.empty() && !run_as.groups.empty()) {
+        throw std::invalid_argument("'run_as.groups' needs 'run_as.user'");
+    }
+    return run_as;
+}
+
+void write_run_as(const RunAs& run_as, Value& out, rapidjson::Document::AllocatorType& allocator) {
+    out.SetObject();
+    if (run_as.empty()) return;
+    out.AddMember("user", Value(run_as.user, allocator), allocator);
+    if (run_as.groups.empty()) return;
+    Value groups(rapidjson::kArrayType);
+    for (const auto& g : run_as.groups) groups.PushBack(Value(g, allocator), allocator);
+    out.AddMember("groups", groups, allocator);
 }
 
 void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorType& allocator) {
@@ -214,6 +262,11 @@ void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorT
         Value limits;
         write_limits(entry.limits, limits, allocator);
         out.AddMember("limits", limits, allocator);
+    }
+    if (!entry.run_as.empty()) {
+        Value run_as;
+        write_run_as(entry.run_as, run_as, allocator);
+        out.AddMember("run_as", run_as, allocator);
     }
     if (!entry.demoted.empty()) add_string("demoted", entry.demoted);
 }

@@ -6,43 +6,14 @@
 // (CMakeLists.txt: the *_process variants).
 #include <doctest/doctest.h>
 
-#include <dirent.h>
-
-#include <fstream>
-#include <sstream>
-
 #include "component_rig.hpp"
+#include "runner_processes.hpp"
 
 using namespace lucid::itest;
 
 namespace {
 
 const std::string kProcess = R"(,"isolation":"process")";
-
-// The pids of lucid-plugin-runner processes whose parent is `agent`.
-std::vector<int> runners_of(int agent) {
-    std::vector<int> out;
-    DIR* proc = ::opendir("/proc");
-    if (!proc) return out;
-    while (dirent* e = ::readdir(proc)) {
-        const int pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
-        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-        std::string line;
-        std::getline(stat, line);
-        const auto close = line.rfind(')');
-        if (close == std::string::npos || line.find("(lucid-plugin-r") == std::string::npos) {
-            continue;
-        }
-        std::istringstream rest(line.substr(close + 2));
-        char state = 0;
-        int ppid = 0;
-        rest >> state >> ppid;
-        if (ppid == agent) out.push_back(pid);
-    }
-    ::closedir(proc);
-    return out;
-}
 
 struct IsolationRig : ComponentRig {
     explicit IsolationRig(const std::string& agent_id) : ComponentRig(agent_id) {
@@ -290,7 +261,7 @@ TEST_CASE("bad isolation settings are refused with the field named") {
     CHECK(error_of(limit) == "validation_error: 'limits.memory_mb' must be a positive integer");
     auto nothing = rig.configure(R"({"request_id":"b3","component_id":"echo"})", "b3");
     CHECK(error_of(nothing) ==
-          "validation_error: nothing to configure: give 'isolation' or 'limits'");
+          "validation_error: nothing to configure: give 'isolation', 'limits' or 'run_as'");
     auto unknown =
         rig.configure(R"({"request_id":"b4","component_id":"nope","isolation":"process"})", "b4");
     CHECK(error_of(unknown) == "component not found: nope");

@@ -3,7 +3,9 @@
 // signature beside the file, the size cap, downgrades, rollbacks, and progress on a terminal.
 #include <doctest/doctest.h>
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -210,11 +212,46 @@ TEST_CASE("lucidctl installs into a child process with limits, moves it back, an
     CHECK(bad_limit.has("--memory-mb must be a positive integer, got '0'"));
     const auto nothing = rig.ctl({"plugin", "isolate", "echo"});
     CHECK(nothing.code == 2);
-    CHECK(nothing.has("plugin isolate needs in_process or process, or a limit"));
+    CHECK(nothing.has("plugin isolate needs in_process or process, a limit"));
     const auto unknown = rig.ctl({"plugin", "isolate", "nope", "process"});
     CHECK(unknown.code == 1);
     CHECK(unknown.has("component not found: nope"));
     const auto misplaced = rig.ctl({"plugin", "list", "--memory-mb", "5"});
     CHECK(misplaced.code == 2);
     CHECK(misplaced.has("option --memory-mb does not apply to 'plugin list'"));
+}
+
+TEST_CASE("lucidctl runs a child as an allowed user, back as the agent's, and says why not root") {
+    CtlRig rig("ins-runas");
+    rig.env["LUCID_RUN_AS_ALLOWED"] = "nobody";
+    rig.start_agent();
+    const std::string echo = rig.copy(LUCID_ITEST_ECHO_1_0, "lucid_agent_echo-1.0.0.so");
+    const auto installed = rig.ctl({"plugin", "install", echo, "--isolation", "process"});
+    REQUIRE_MESSAGE(installed.code == 0, installed.output);
+
+    const auto root = rig.ctl({"plugin", "isolate", "echo", "--run-as", "root"});
+    CHECK(root.code == 1);
+    CHECK_MESSAGE(root.has("run_as not allowed: root (not in LUCID_RUN_AS_ALLOWED)"), root.output);
+    const auto both =
+        rig.ctl({"plugin", "isolate", "echo", "--run-as", "nobody", "--run-as-agent"});
+    CHECK(both.code == 2);
+    CHECK(both.has("give --run-as USER or --run-as-agent, not both"));
+
+    // Switching users needs root (test_components_run_as says more).
+    if (::geteuid() != 0 || !::getpwnam("nobody")) {
+        MESSAGE("skipped the user switch: not root, or no user nobody");
+        return;
+    }
+    const auto nobody = rig.ctl({"plugin", "isolate", "echo", "--run-as", "nobody"});
+    CHECK_MESSAGE(nobody.code == 0, nobody.output);
+    CHECK(nobody.has(R"(run_as={"user":"nobody"})"));
+    REQUIRE(rig.client->wait_for(
+        rig.agent.topic("core/components"),
+        [](const Message& m) { return has_text(m.payload, R"("run_as":{"user":"nobody"})"); },
+        std::chrono::seconds(5)));
+    const auto listed = rig.ctl({"plugin", "list"});
+    CHECK_MESSAGE(listed.has("process as nobody"), listed.output);
+    const auto agent = rig.ctl({"plugin", "isolate", "echo", "--run-as-agent"});
+    CHECK_MESSAGE(agent.code == 0, agent.output);
+    CHECK(agent.has("run_as={}"));
 }

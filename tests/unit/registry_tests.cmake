@@ -1,5 +1,5 @@
 # Registry tests, one line each (included from tests/unit/CMakeLists.txt).
-foreach(name names atomic_file store migration concurrency file_modes data_dir_lock)
+foreach(name names atomic_file store migration concurrency file_modes data_dir_lock run_as)
     lucid_add_test(test_registry_${name}
         SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_registry_${name}.cpp
         LIBS lucid::registry LABELS unit)

@@ -275,6 +275,7 @@ struct World {
             std::nullopt,
             StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" + version},
             std::nullopt,
+            std::nullopt,
             std::nullopt};
     }
 };

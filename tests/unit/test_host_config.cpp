@@ -146,6 +146,27 @@ TEST_CASE("the crashes of an isolated component before a quarantine are a settin
               .isolated_crashes_before_quarantine == 1);
 }
 
+TEST_CASE("LUCID_RUN_AS_ALLOWED: empty allows nobody; malformed is an error naming the setting") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    auto c = ok(resolve({}, env));
+    CHECK(c.run_as_allowed.users.empty());
+    CHECK(config_value(c, "run_as_allowed") == "(none)");
+    env.vars["LUCID_RUN_AS_ALLOWED"] = "nobody:nogroup,cam";
+    c = ok(resolve({}, env));
+    CHECK(c.run_as_allowed.users.size() == 2);
+    CHECK(config_value(c, "run_as_allowed") == "cam,nobody:nogroup");
+    CHECK(c.origins.at("run_as_allowed") == "environment LUCID_RUN_AS_ALLOWED");
+    env.vars["LUCID_RUN_AS_ALLOWED"] = "nobody:";
+    auto bad = resolve({}, env);
+    CHECK_FALSE(bad.config);
+    CHECK(bad.error ==
+          "run_as_allowed (environment LUCID_RUN_AS_ALLOWED) must be USER or USER:GROUP:... "
+          "entries separated by commas: entry 1 'nobody:': empty group name");
+    auto flag = resolve({"--run-as-allowed", "a,a"}, env);
+    CHECK(flag.error.find("run_as_allowed (flag --run-as-allowed)") == 0);
+}
+
 TEST_CASE("each plugin's queue is bounded by two settings: 1000 entries and 16 MiB by default") {
     Env env;
     env.vars["HOME"] = "/h";

@@ -5,11 +5,14 @@
 #include <sstream>
 
 #include "components/component_manager.hpp"
+#include "contract/payloads.hpp"
 #include "contract/plugin_call_timeout.hpp"
 #include "lucidctl/agent_presence.hpp"
+#include "lucidctl/isolation_options.hpp"
 #include "lucidctl/nearest_word.hpp"
 #include "lucidctl/options.hpp"
 #include "lucidctl/progress_line.hpp"
+#include "lucidctl/session.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -55,6 +58,40 @@ TEST_CASE("lucidctl options: aliases, switches, the timeout range") {
     std::ostringstream err;
     print_usage_error(err, "missing component id", {"plugin", "info"});
     CHECK(err.str() == "lucidctl: missing component id\ntry 'lucidctl plugin info --help'\n");
+}
+
+TEST_CASE(
+    "plugin isolate --run-as USER[:GROUP,...] and --run-as-agent become the payload's run_as") {
+    auto payload_of = [](std::vector<std::string> args) {
+        const auto o = parse_ctl_options(args);
+        INFO(o.error);
+        REQUIRE(o.error.empty());
+        rapidjson::Document payload(rapidjson::kObjectType);
+        add_isolation_fields(o, std::optional<std::string>("process"), payload);
+        return lucid::host::contract::to_json(payload);
+    };
+    CHECK(payload_of({"plugin", "isolate", "cam", "process", "--run-as", "cam:video,plugdev"}) ==
+          R"({"isolation":"process","run_as":{"user":"cam","groups":["video","plugdev"]}})");
+    CHECK(payload_of({"plugin", "isolate", "cam", "process", "--run-as", "nobody"}) ==
+          R"({"isolation":"process","run_as":{"user":"nobody"}})");
+    CHECK(payload_of({"plugin", "isolate", "cam", "process", "--run-as-agent"}) ==
+          R"({"isolation":"process","run_as":{}})");
+    auto refused = [](std::vector<std::string> args) {
+        const auto o = parse_ctl_options(args);
+        REQUIRE(o.error.empty());
+        rapidjson::Document payload(rapidjson::kObjectType);
+        try {
+            add_isolation_fields(o, std::nullopt, payload);
+        } catch (const UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(refused({"plugin", "isolate", "cam", "--run-as", "a", "--run-as-agent"}) ==
+          "give --run-as USER or --run-as-agent, not both");
+    CHECK(refused({"plugin", "isolate", "cam", "--run-as", "cam:"}).find("'--run-as' '' is not") ==
+          0);
+    CHECK(refused({"plugin", "isolate", "cam", "--run-as", "1000"}).find("'--run-as' '1000'") == 0);
 }
 
 TEST_CASE("an agent's presence: online uptime from connected_since, offline since last seen") {

@@ -50,7 +50,8 @@ struct FakeTarget final : fleet::DesiredTarget {
                                          step.config_json.value_or("{}"),
                                          true,
                                          step.isolation.value_or("in_process"),
-                                         step.limits.value_or(lucid::registry::Limits{})};
+                                         step.limits.value_or(lucid::registry::Limits{}),
+                                         step.run_as.value_or(lucid::registry::RunAs{})};
         return done();
     }
     Status uninstall(std::uint64_t, const std::string& cid) override {
@@ -71,10 +72,12 @@ struct FakeTarget final : fleet::DesiredTarget {
     }
     Status set_isolation(std::uint64_t, const std::string& cid,
                          const std::optional<std::string>& isolation,
-                         const std::optional<lucid::registry::Limits>& limits) override {
+                         const std::optional<lucid::registry::Limits>& limits,
+                         const std::optional<lucid::registry::RunAs>& run_as) override {
         calls.push_back("isolate " + cid + " " + isolation.value_or("-"));
         if (isolation) components[cid].isolation = *isolation;
         if (limits) components[cid].limits = *limits;
+        if (run_as) components[cid].run_as = *run_as;
         return done();
     }
 };
@@ -342,8 +345,9 @@ struct SlowTarget final : fleet::DesiredTarget {
         return inner.set_enabled(r, c, e);
     }
     Status set_isolation(std::uint64_t r, const std::string& c, const std::optional<std::string>& i,
-                         const std::optional<lucid::registry::Limits>& l) override {
-        return inner.set_isolation(r, c, i, l);
+                         const std::optional<lucid::registry::Limits>& l,
+                         const std::optional<lucid::registry::RunAs>& u) override {
+        return inner.set_isolation(r, c, i, l, u);
     }
     Status set_config(std::uint64_t r, const std::string& c, const std::string& j) override {
         return inner.set_config(r, c, j);
@@ -423,6 +427,30 @@ TEST_CASE("a desired document moves a component into process isolation and back"
     rig.apply(doc(3, echo("1.0.0", R"(,"isolation":"process")")));
     CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
     CHECK(rig.target.components["echo"].isolation == "process");
+}
+
+TEST_CASE("a desired document sets the user a component's child runs as, and clears it") {
+    Rig rig;
+    rig.target.components["echo"] = {"1.0.0", true, "{}", true, "process", {}};
+    rig.apply(doc(1, echo("1.0.0", R"(,"run_as":{"user":"nobody","groups":["nogroup"]})")));
+    CHECK(rig.target.calls == std::vector<std::string>{"isolate echo -"});
+    CHECK(rig.target.components["echo"].run_as == lucid::registry::RunAs{"nobody", {"nogroup"}});
+
+    rig.target.calls.clear();  // already so
+    rig.apply(doc(2, echo("1.0.0", R"(,"run_as":{"user":"nobody","groups":["nogroup"]})")));
+    CHECK(rig.target.calls.empty());
+    rig.apply(doc(3, echo("1.0.0", "")));  // none: left as it is
+    CHECK(rig.target.calls.empty());
+
+    rig.apply(doc(4, echo("1.0.0", R"(,"run_as":{})")));  // the agent's own user again
+    CHECK(rig.target.calls == std::vector<std::string>{"isolate echo -"});
+    CHECK(rig.target.components["echo"].run_as.empty());
+
+    auto bad =
+        contract::parse_desired_document(doc(5, echo("1.0.0", R"(,"run_as":{"groups":["x"]})")));
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message ==
+          "invalid desired state: components.echo: 'run_as.groups' needs 'run_as.user'");
 }
 
 TEST_CASE("a desired document with a bad isolation or limit is refused whole") {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "containment/containment.hpp"
+#include "containment/plugin_image.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -719,6 +720,105 @@ TEST_CASE("run_as nobody: the child runs as nobody with its groups and owns its 
     CHECK(st.st_gid == nobody_gid);
     CHECK((st.st_mode & 07777) == 0700);
     CHECK(run["failed"] == "no");  // Landlock too: its rule for the dir is made while still root
+}
+
+TEST_CASE("a plugin image copied while root is readable after run_as and Landlock, its file not") {
+    if (::geteuid() != 0) {
+        MESSAGE("not root: run_as cannot switch users here (CI runs the tests as root)");
+        return;
+    }
+    using lucid::runner::containment::PluginImage;
+    lucid::test::TempDir dir;
+    const std::string file = (dir / "plugin.so").string();
+    {
+        std::ofstream out(file);
+        out << "the plugin's bytes";
+    }
+    ::chmod(file.c_str(), 0640);  // as installed: the agent's
+    const ChildRun run = in_child([&](Report& report) {
+        auto copied = PluginImage::copy(file);
+        REQUIRE(std::holds_alternative<PluginImage>(copied));
+        const PluginImage& image = std::get<PluginImage>(copied);
+        report.put("source", image.source());
+        ContainmentRequest request;
+        request.run_as = "nobody";
+        request.read_paths = {"/usr", "/lib", "/proc"};  // not the plugin's directory
+        report.measures(lucid::runner::apply_containment(request));
+        report.put("open file", outcome(::open(file.c_str(), O_RDONLY | O_CLOEXEC)));
+        const int fd = ::open(image.path().c_str(), O_RDONLY | O_CLOEXEC);
+        report.put("open image", outcome(fd));
+        char bytes[64] = {};
+        if (fd >= 0) report.put("bytes", std::string(bytes, ::read(fd, bytes, sizeof bytes)));
+        // Sealed: what is loaded is what was read as root.
+        report.put("write image", outcome(::write(image.fd(), "x", 1)));
+    });
+    REQUIRE_FALSE(run.timed_out);
+    CHECK(run["measure run_as"] == "applied");
+    CHECK(run["source"] == file);
+    CHECK(run["open file"] == "EACCES");
+    CHECK(run["open image"] == "ok");
+    CHECK(run["bytes"] == "the plugin's bytes");
+    CHECK(run["write image"] == "EPERM");
+}
+
+TEST_CASE(
+    "a plugin image is made and maps executable where vm.memfd_noexec=2 forbids exec memfds") {
+    // The sysctl is per pid namespace (Linux 6.3+): set in a namespace of the test's own, so the
+    // machine's value is untouched.
+    if (::geteuid() != 0 || !std::filesystem::exists("/proc/sys/vm/memfd_noexec")) {
+        MESSAGE("skipped: needs root and a kernel with vm.memfd_noexec (6.3+)");
+        return;
+    }
+    using lucid::runner::containment::PluginImage;
+    lucid::test::TempDir dir;
+    const std::string file = (dir / "plugin.so").string();
+    {
+        std::ofstream out(file);
+        out << std::string(8192, 'x');
+    }
+    const ChildRun run = in_child([&](Report& report) {
+        if (::unshare(CLONE_NEWPID) != 0) {
+            report.put("unshare", outcome(-1));
+            return;
+        }
+        const pid_t inner = ::fork();
+        if (inner == 0) {  // the first process of the new namespace
+            std::ofstream("/proc/sys/vm/memfd_noexec") << "2";
+            std::ifstream check("/proc/sys/vm/memfd_noexec");
+            int value = 0;
+            check >> value;
+            if (value != 2) ::_exit(3);
+            auto copied = PluginImage::copy(file);
+            if (!std::holds_alternative<PluginImage>(copied)) ::_exit(4);
+            const int fd = ::open(std::get<PluginImage>(copied).path().c_str(), O_RDONLY);
+            if (fd < 0) ::_exit(5);
+            void* code = ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+            ::_exit(code == MAP_FAILED ? 6 : 0);
+        }
+        int status = 0;
+        ::waitpid(inner, &status, 0);
+        report.put("unshare", "ok");
+        report.put("exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    });
+    REQUIRE_FALSE(run.timed_out);
+    if (run["unshare"] != "ok") {
+        MESSAGE("skipped: no pid namespace here (" << run["unshare"] << ")");
+        return;
+    }
+    CHECK(run["exit"] == "0");  // 3: not set, 4: no copy, 5: not reopened, 6: not executable
+}
+
+TEST_CASE("a plugin image of a file that cannot be read names the file") {
+    using lucid::runner::containment::PluginImage;
+    auto copied = PluginImage::copy("/nonexistent/plugin.so");
+    REQUIRE(std::holds_alternative<std::string>(copied));
+    CHECK(std::get<std::string>(copied) ==
+          "cannot copy /nonexistent/plugin.so into memory for run_as: open: No such file or "
+          "directory");
+    auto directory = PluginImage::copy("/tmp");
+    REQUIRE(std::holds_alternative<std::string>(directory));
+    CHECK(std::get<std::string>(directory) ==
+          "cannot copy /tmp into memory for run_as: not a regular file");
 }
 
 TEST_CASE("the writable dir must be a directory of its own: links and files are refused") {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lucid::registry {
 
@@ -35,6 +36,16 @@ struct Limits {
     }
 };
 
+// The user (and extra supplementary groups) a component's child process runs as (contract §6);
+// an empty user: the agent's own. Only users of LUCID_RUN_AS_ALLOWED (run_as_allowed.hpp).
+struct RunAs {
+    std::string user;
+    std::vector<std::string> groups;
+
+    bool empty() const { return user.empty(); }
+    bool operator==(const RunAs& o) const { return user == o.user && groups == o.groups; }
+};
+
 struct Entry {
     std::string component_id;
     std::string dist_name;  // PEP 503 normalized; empty when unknown (legacy entry, see §4)
@@ -51,6 +62,7 @@ struct Entry {
     // "in_process", "process", or empty: the agent's default (LUCID_DEFAULT_ISOLATION).
     std::string isolation;
     Limits limits;
+    RunAs run_as;  // process isolation only; empty: the agent's user
     // Why the agent moved it into process isolation by itself (it took the agent down while in
     // process: "crashed: SIGSEGV in timer"); empty when the isolation is the operator's choice.
     std::string demoted;

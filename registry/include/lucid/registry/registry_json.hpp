@@ -59,6 +59,13 @@ Entry read_entry(std::string_view component_id, const rapidjson::Value& value);
 Limits read_limits(const rapidjson::Value& value, bool strict = true);
 void write_limits(const Limits& limits, rapidjson::Value& out,
                   rapidjson::Document::AllocatorType& allocator);
+// An entry's `run_as` object (also the install payload's, the configure command's and the desired
+// state's): {"user": NAME, "groups": [NAME, ...]?}; {} is the agent's own user. Names are account
+// names (run_as_allowed.hpp). Throws std::invalid_argument naming the member; `strict` also
+// refuses unknown members.
+RunAs read_run_as(const rapidjson::Value& value, bool strict = true);
+void write_run_as(const RunAs& run_as, rapidjson::Value& out,
+                  rapidjson::Document::AllocatorType& allocator);
 void write_entry(const Entry& entry, rapidjson::Value& out,
                  rapidjson::Document::AllocatorType& allocator);
 
