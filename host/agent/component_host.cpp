@@ -26,6 +26,7 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.default_isolation = parse_isolation(config.default_isolation).value_or(Isolation::in_process);
     s.process.crashes_before_quarantine = config.isolated_crashes_before_quarantine;
     s.process.run_as_allowed = config.run_as_allowed;
+    s.process.runner = config.plugin_runner;
     s.plugin_queue = {static_cast<std::size_t>(config.plugin_queue_max),
                       static_cast<std::size_t>(config.plugin_queue_bytes)};
     s.install.github_base = config.github_base_url;

@@ -46,6 +46,8 @@ struct AgentConfig {
     std::string default_isolation = "in_process";
     // Who a component's child may run as (run_as); empty: nobody but the agent's own user.
     registry::RunAsAllowed run_as_allowed;
+    // lucid-plugin-runner: the setting, else the one beside lucid-agent (always resolved).
+    std::filesystem::path plugin_runner;
 
     std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
     int download_timeout_s = 600;

@@ -36,6 +36,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("dropin", c.dropin_enabled ? "on" : "off");
     add("default_isolation", c.default_isolation);
     add("run_as_allowed", registry::run_as_allowed_text(c.run_as_allowed));
+    add("plugin_runner", c.plugin_runner.string());
     add("max_artifact_bytes", std::to_string(c.max_artifact_bytes));
     add("download_timeout_s", std::to_string(c.download_timeout_s));
     add("download_stall_s", std::to_string(c.download_stall_s));

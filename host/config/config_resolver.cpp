@@ -1,8 +1,12 @@
 #include "config/config_resolver.hpp"
 
+#include <unistd.h>
+
 #include <cctype>
+#include <filesystem>
 #include <limits>
 
+#include "common/own_executable.hpp"
 #include "config/settings.hpp"
 #include "contract/labels.hpp"
 #include "contract/topics.hpp"
@@ -245,6 +249,20 @@ class Resolver {
                     "run_as_allowed (" + allowed->origin +
                     ") must be USER or USER:GROUP:... entries separated by commas: " + *why);
             }
+        }
+        // Set: checked now, so that a typo is not found at the first isolated start. The default
+        // is not: an agent that isolates nothing needs no runner.
+        if (auto runner = get("plugin_runner")) {
+            std::error_code ec;
+            if (runner->text.empty() || runner->text.front() != '/' ||
+                !std::filesystem::is_regular_file(runner->text, ec) ||
+                ::access(runner->text.c_str(), X_OK) != 0) {
+                return fail(
+                    bad(*runner, "plugin_runner", "an absolute path to an executable file"));
+            }
+            config_.plugin_runner = runner->text;
+        } else {
+            config_.plugin_runner = beside_own_executable("lucid-plugin-runner");
         }
         if (auto legacy = get("legacy_registry")) {
             if (legacy->text.empty() || legacy->text.front() != '/') {

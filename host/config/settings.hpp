@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 31> kSettings{{
+inline constexpr std::array<Setting, 32> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -31,6 +31,8 @@ inline constexpr std::array<Setting, 31> kSettings{{
     {"run_as_allowed", "--run-as-allowed", "LUCID_RUN_AS_ALLOWED",
      "users a component's child process may run as, USER or USER:GROUP:GROUP... separated by "
      "commas (default: none)"},
+    {"plugin_runner", "--plugin-runner", "LUCID_PLUGIN_RUNNER",
+     "the lucid-plugin-runner executable of process isolation (default: beside lucid-agent)"},
     {"tls_ca", "--tls-ca", "LUCID_TLS_CA", "CA file for mqtts:// (default: system CAs)"},
     {"tls_cert", "--tls-cert", "LUCID_TLS_CERT", "client certificate file for mqtts://"},
     {"tls_key", "--tls-key", "LUCID_TLS_KEY", "client key file for mqtts://"},

@@ -1,5 +1,7 @@
 #include "isolation/runner_process.hpp"
 
+#include "common/own_executable.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,12 +26,7 @@ extern char** environ;
 namespace lucid::host::isolation {
 namespace fs = std::filesystem;
 
-fs::path runner_path() {
-    if (const char* env = std::getenv("LUCID_PLUGIN_RUNNER"); env && *env) return env;
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return (ec ? fs::path("/usr/bin") : self.parent_path()) / "lucid-plugin-runner";
-}
+fs::path runner_path() { return beside_own_executable("lucid-plugin-runner"); }
 
 RunnerProcess::RunnerProcess(pid_t pid, UniqueFd fd, UniqueFd pidfd)
     : pid_(pid), fd_(std::move(fd)), pidfd_(std::move(pidfd)) {}

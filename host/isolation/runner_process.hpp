@@ -27,7 +27,8 @@
 
 namespace lucid::host::isolation {
 
-// lucid-plugin-runner beside the agent's own executable, or $LUCID_PLUGIN_RUNNER when set.
+// lucid-plugin-runner beside the agent's own executable (the setting LUCID_PLUGIN_RUNNER is the
+// agent's config: AgentConfig::plugin_runner).
 std::filesystem::path runner_path();
 
 class RunnerProcess {

@@ -167,6 +167,29 @@ TEST_CASE("LUCID_RUN_AS_ALLOWED: empty allows nobody; malformed is an error nami
     CHECK(flag.error.find("run_as_allowed (flag --run-as-allowed)") == 0);
 }
 
+TEST_CASE("LUCID_PLUGIN_RUNNER: beside the agent by default; when set, an executable file") {
+    Env env;
+    env.vars["HOME"] = "/h";
+    auto c = ok(resolve({}, env));
+    CHECK(c.plugin_runner.filename() == "lucid-plugin-runner");
+    CHECK(c.plugin_runner.is_absolute());
+    CHECK(config_value(c, "plugin_runner") == c.plugin_runner.string());
+    env.vars["LUCID_PLUGIN_RUNNER"] = "/bin/true";
+    c = ok(resolve({}, env));
+    CHECK(c.plugin_runner == "/bin/true");
+    CHECK(c.origins.at("plugin_runner") == "environment LUCID_PLUGIN_RUNNER");
+    for (const char* wrong :
+         {"/nonexistent/lucid-plugin-runner", "relative/runner", "/etc/hostname", "/tmp"}) {
+        CAPTURE(wrong);
+        env.vars["LUCID_PLUGIN_RUNNER"] = wrong;
+        auto bad = resolve({}, env);
+        CHECK_FALSE(bad.config);
+        CHECK(bad.error == std::string("plugin_runner (environment LUCID_PLUGIN_RUNNER) must be an "
+                                       "absolute path to an executable file, got '") +
+                               wrong + "'");
+    }
+}
+
 TEST_CASE("each plugin's queue is bounded by two settings: 1000 entries and 16 MiB by default") {
     Env env;
     env.vars["HOME"] = "/h";
