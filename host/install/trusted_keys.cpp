@@ -125,7 +125,9 @@ std::string no_usable_key_error(const TrustedKeySet& set) {
 
 std::string describe_trusted_keys(const TrustedKeySet& set) {
     std::string out;
-    for (const auto& k : set.keys) out += "  loaded  " + k.file + " ed25519 " + k.key_id + "\n";
+    for (const auto& k : set.keys) {
+        out += "  loaded  " + k.file + " ed25519 key_id " + k.key_id + "\n";
+    }
     for (const auto& s : set.skipped) out += "  skipped " + s + "\n";
     return out;
 }

@@ -48,7 +48,8 @@ TrustedKeySet load_trusted_keys(const std::filesystem::path& dir);
 // "trusted_keys_dir <dir>: no usable Ed25519 public key (<problem>)": the start-up error.
 std::string no_usable_key_error(const TrustedKeySet& set);
 
-// One line per loaded key ("  loaded  release.pem ed25519 3f9a0c17e2b4d685") and per skipped file
+// One line per loaded key ("  loaded  release.pem ed25519 key_id 3f9a0c17e2b4d685") and per skipped
+// file
 // ("  skipped x.txt: not a *.pem or *.pub file"), for check-config and the reload log.
 std::string describe_trusted_keys(const TrustedKeySet& set);
 

@@ -247,3 +247,36 @@ TEST_CASE("a typo in LUCID_ACCEPT_BARE_SIGNATURES is a configuration error namin
     CHECK_MESSAGE(has_text(shown.second, "accept_bare_signatures"), shown.second);
     CHECK(has_text(shown.second, "(environment LUCID_ACCEPT_BARE_SIGNATURES)"));
 }
+
+TEST_CASE("the drop-in directory takes the lucid-sig-1 .sig beside a file, and checks it") {
+    SigningRig rig("sign-dropin");
+    const fs::path dropin = rig.agent.data_dir() / "dropin";
+    fs::create_directories(dropin);
+    rig.env["LUCID_PLUGIN_DIR"] = dropin.string();
+    rig.generate_key("release");
+    rig.start_agent();
+    const std::string key = (rig.work.path() / "release.key").string();
+
+    // 2.0.0 signed, then its statement put beside a 2.1.0 file: refused by its sha256 and
+    // version claims (the sha256 first), never installed.
+    const std::string v2 = rig.copy(LUCID_ITEST_ECHO_2_0, "lucid_agent_echo-2.0.0.so");
+    REQUIRE(rig.ctl({"sign", v2, "--key", key}).code == 0);
+    const std::string v21_name = "lucid_agent_echo-2.1.0.so";
+    fs::copy_file(v2 + ".sig", dropin / (v21_name + ".sig"));
+    fs::copy_file(LUCID_ITEST_ECHO_2_1, dropin / (v21_name + ".part"));
+    fs::rename(dropin / (v21_name + ".part"), dropin / v21_name);
+    CHECK_MESSAGE(rig.agent.wait_for_log("signature statement mismatch: sha256 " +
+                                             sha256_hex(read_bytes(v2)) + ", artifact " +
+                                             sha256_hex(read_bytes(LUCID_ITEST_ECHO_2_1)),
+                                         std::chrono::seconds(10)),
+                  rig.agent.log());
+    fs::remove(dropin / v21_name);
+    fs::remove(dropin / (v21_name + ".sig"));
+
+    // The .sig first, then the file: installed under signatures required.
+    const std::string name = "lucid_agent_echo-2.0.0.so";
+    fs::copy_file(v2 + ".sig", dropin / (name + ".sig"));
+    fs::copy_file(v2, dropin / (name + ".part"));
+    fs::rename(dropin / (name + ".part"), dropin / name);
+    CHECK_MESSAGE(rig.wait_status("echo", "running", "2.0.0"), rig.agent.log());
+}

@@ -88,7 +88,8 @@ TEST_CASE("loads PEM Ed25519 keys named *.pem and *.pub and says why every other
     CHECK(set.skipped[2].rfind("oops.pem: a private key", 0) == 0);
     CHECK(set.skipped[3].rfind("ssh.pub: an OpenSSH public key, not PEM", 0) == 0);
     const auto text = describe_trusted_keys(set);
-    CHECK(text.find("loaded  release.pem ed25519 " + set.keys[1].key_id) != std::string::npos);
+    CHECK(text.find("loaded  release.pem ed25519 key_id " + set.keys[1].key_id) !=
+          std::string::npos);
     CHECK(text.find("skipped ec.pem: EC key, not Ed25519") != std::string::npos);
     EVP_PKEY_free(release);
     EVP_PKEY_free(backup);
