@@ -34,12 +34,12 @@ struct Refusal {
 
 [[noreturn]] void refuse(std::string reason) { throw Refusal{std::move(reason)}; }
 
-// Printable ASCII without '"' and '\': the canonical text is then the plain values between
-// quotes, whatever JSON writer a third party uses.
+// Printable ASCII without space, '"' and '\': the canonical text is then the plain values
+// between quotes, whatever JSON writer a third party uses, and holds no whitespace at all.
 bool plain_value(std::string_view text) {
     if (text.empty() || text.size() > kMaxFieldBytes) return false;
     for (const char c : text) {
-        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+        if (c <= 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
     }
     return true;
 }
@@ -74,7 +74,7 @@ Statement parse_statement(const Value& object) {
         std::string value = string_member(object, key, "statement.");
         if (!plain_value(value)) {
             refuse(std::string("'statement.") + key +
-                   "' must be 1 to 256 printable ASCII characters without '\"' or '\\'");
+                   "' must be 1 to 256 printable ASCII characters, no space, '\"' or '\\'");
         }
         out.*field = std::move(value);
     }
@@ -132,6 +132,9 @@ Expected<SignedStatement> parse_signed_statement(std::string_view text) {
         if (text.size() > kMaxSignatureTextBytes) {
             refuse("longer than " + std::to_string(kMaxSignatureTextBytes) + " bytes");
         }
+        // The same test the agent picks the parser by: a text it would read as bare is never
+        // accepted here (RapidJSON alone passes a stray byte before the '{', e.g. half a BOM).
+        if (!is_statement_form(text)) refuse("not a JSON object");
         rapidjson::Document doc;
         if (Status parsed = contract::parse_json_text(text, doc); !parsed) {
             refuse(parsed.error().message);

@@ -12,8 +12,8 @@
 //                be replayed under any name and version).
 //
 // The canonical statement is the statement object written with its six members in the order
-// above, no whitespace, by RapidJSON's Writer. Every value is printable ASCII without '"' or
-// '\' (the parser refuses anything else), so the canonical text is the plain concatenation
+// above, no whitespace, by RapidJSON's Writer. Every value is printable ASCII without space,
+// '"' or '\' (the parser refuses anything else), so the canonical text is the plain concatenation
 //   {"sha256":"<sha256>","dist":"<dist>",...,"signed_at":"<signed_at>"}
 // and a third party reproduces it with printf (contract §8.11 has a worked example).
 //

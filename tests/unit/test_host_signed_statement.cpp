@@ -186,7 +186,7 @@ TEST_CASE("a malformed signature text is refused with the reason") {
           prefix + "'statement' has an unknown member 'channel'");
     CHECK(error(replaced("\"version\":\"1.2.0\"", R"("version":"1.2\"0")")) ==
           prefix +
-              "'statement.version' must be 1 to 256 printable ASCII characters without '\"' or "
+              "'statement.version' must be 1 to 256 printable ASCII characters, no space, '\"' or "
               "'\\'");
     CHECK(error(replaced("5f2b8a1c", "5F2B8A1C")) ==
           prefix + "'statement.sha256' must be 64 lowercase hex digits");
