@@ -93,15 +93,16 @@ done yet (desired set: the agent is offline or still applying)
 )";
 
 const char* const kInstallHelp =
-    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64] [--config JSON] [--force]
-       lucidctl plugin install URL --id ID --sha256 HEX [--signature BASE64] [--config JSON] [--force]
+    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature SIG] [--config JSON] [--force]
+       lucidctl plugin install URL --id ID --sha256 HEX [--signature SIG] [--config JSON] [--force]
        (either with [--isolation in_process|process] [--memory-mb N] [--open-files N]
         [--cpu-seconds N] [--run-as USER[:GROUP,GROUP...]])
 
 A local FILE is sent inline through the broker (the agent needs no access to it): its sha256
 is computed here, its manifest checked here, its component id read from the manifest (--id,
-when given, must match), and a detached signature beside it (FILE.sig) is sent along unless
---signature is given. A FILE larger than max_artifact_bytes (as this machine's settings say,
+when given, must match), and a detached signature beside it (FILE.sig, as lucidctl sign
+writes it) is sent along unless --signature is given (SIG: a lucid-sig-1 line, or the
+deprecated bare base64). A FILE larger than max_artifact_bytes (as this machine's settings say,
 default 64M) is refused here: install it from a URL instead.
 A URL (http://, https://, or file:// for a path on the agent's machine) is downloaded by the
 agent; --id and --sha256 are then mandatory.

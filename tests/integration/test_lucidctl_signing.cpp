@@ -280,3 +280,55 @@ TEST_CASE("the drop-in directory takes the lucid-sig-1 .sig beside a file, and c
     fs::rename(dropin / (name + ".part"), dropin / name);
     CHECK_MESSAGE(rig.wait_status("echo", "running", "2.0.0"), rig.agent.log());
 }
+
+TEST_CASE("artifact publish carries the whole lucid-sig-1 line to a desired state, checked there") {
+    SigningRig rig("sign-desired");
+    rig.generate_key("release");
+    rig.start_agent();
+    const std::string key = (rig.work.path() / "release.key").string();
+    // Named with their platform, as artifact publish wants them.
+    const std::string v1 =
+        rig.copy(LUCID_ITEST_ECHO_1_0, fs::path(LUCID_ITEST_ECHO_1_0).filename().string());
+    REQUIRE(rig.ctl({"sign", v1, "--key", key}).code == 0);
+    std::string line = read_text(v1 + ".sig");
+    line.pop_back();  // its line end
+
+    // The source of an artifact and the desired state naming it, as an operator writes them.
+    auto publish = [&](const std::string& file) {
+        const auto published = rig.ctl({"artifact", "publish", file, "--json"});
+        REQUIRE_MESSAGE(published.code == 0, published.output);
+        auto out = published.json();
+        rapidjson::StringBuffer buffer;
+        rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+        out["source"].Accept(writer);
+        return std::make_pair(std::string(out["platform"].GetString()),
+                              std::string(buffer.GetString()));
+    };
+    auto desire = [&](const std::string& version, const std::pair<std::string, std::string>& p) {
+        const fs::path file = rig.work.path() / "desired.json";
+        std::ofstream(file, std::ios::trunc)
+            << R"({"components":{"echo":{"version":")" << version << R"(","artifacts":{")"
+            << p.first << R"(":{"source":)" << p.second << "}}}}}";
+        return rig.ctl({"desired", "set", file.string()});
+    };
+
+    const auto p1 = publish(v1);
+    rapidjson::Document source;
+    source.Parse(p1.second.c_str());
+    CHECK(std::string(source["signature"].GetString()) == line);
+    const auto set = desire("1.0.0", p1);
+    CHECK_MESSAGE(set.code == 0, set.output << rig.agent.log());
+    CHECK(set.has("converged"));
+    CHECK(rig.wait_registered("echo", "1.0.0"));
+
+    // 2.0.0 published with the 1.0.0 statement beside it: the desired state fails on it.
+    const std::string v2 =
+        rig.copy(LUCID_ITEST_ECHO_2_0, fs::path(LUCID_ITEST_ECHO_2_0).filename().string());
+    fs::copy_file(v1 + ".sig", v2 + ".sig");
+    const auto replayed = desire("2.0.0", publish(v2));
+    CHECK(replayed.code == 1);
+    CHECK_MESSAGE(
+        replayed.has("signature statement mismatch: sha256 " + sha256_hex(read_bytes(v1)) +
+                     ", artifact " + sha256_hex(read_bytes(v2))),
+        replayed.output);
+}
