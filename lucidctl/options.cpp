@@ -15,10 +15,9 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256",     "id",        "dist",      "signature",  "count",       "config",
-    "older-than", "select",    "platform",  "canary",     "batch",       "max-failures",
-    "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds", "run-as",
-    "key",        "keys"};
+    "sha256",    "id",         "dist",        "signature", "count",        "config", "older-than",
+    "select",    "platform",   "canary",      "batch",     "max-failures", "sort",   "isolation",
+    "memory-mb", "open-files", "cpu-seconds", "run-as",    "key",          "keys"};
 const std::vector<std::string> kCommandSwitches = {
     "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent"};
 
