@@ -191,6 +191,9 @@ int dispatch(Session& s) {
     if (c == "desired") return cmd_desired(s);
     if (c == "artifact") return cmd_artifact(s);
     if (c == "rollout") return cmd_rollout(s);
+    if (c == "key") return cmd_key(s);
+    if (c == "sign") return cmd_sign(s);
+    if (c == "verify") return cmd_verify(s);
     if (c == "config") {
         const std::string& sub = arg(s.options(), 1, "config subcommand (get, set)");
         if (sub == "get") return expect_args(s.options(), 2), cmd_config_get(s);

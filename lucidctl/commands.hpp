@@ -28,6 +28,9 @@ struct CtlTarget {
     // inline install larger than it is refused before it is sent.
     std::uint64_t max_artifact_bytes = 64ull * 1024 * 1024;
     std::string max_artifact_origin = "default";
+    // LUCID_TRUSTED_KEYS_DIR as this machine's settings say: what lucidctl verify checks with
+    // unless --keys gives a directory.
+    std::filesystem::path trusted_keys_dir;
 };
 
 int run_ctl_command(const CtlOptions& options, const CtlTarget& target, std::ostream& out,

@@ -19,6 +19,7 @@
 #include "install/base64.hpp"
 #include "install/digest.hpp"
 #include "install/plugin_manifest.hpp"
+#include "install/signed_statement.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/semver.hpp"
@@ -87,6 +88,13 @@ std::string signature_file(const std::filesystem::path& sig) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
         text.erase(0, 1);
+    if (install::is_statement_form(text)) {
+        // Sent whole: the agent checks the statement; a broken one is caught here first.
+        if (auto parsed = install::parse_signed_statement(text); !parsed) {
+            throw LocalError(sig.string() + ": " + parsed.error().message);
+        }
+        return text;
+    }
     auto decoded = install::base64_decode(text);
     if (!decoded || decoded->size() != 64) {
         throw LocalError(sig.string() +

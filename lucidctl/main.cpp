@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
                                 c.max_artifact_bytes,
                                 c.origins.count("max_artifact_bytes")
                                     ? c.origins.at("max_artifact_bytes")
-                                    : std::string("default")};
+                                    : std::string("default"),
+                                c.trusted_keys_dir};
     return ctl::run_ctl_command(options, target, std::cout, std::cerr);
 }

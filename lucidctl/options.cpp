@@ -15,9 +15,9 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256",     "id",        "dist",      "signature",  "count",       "config",
-    "older-than", "select",    "platform",  "canary",     "batch",       "max-failures",
-    "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds", "run-as"};
+    "sha256",    "id",         "dist",        "signature", "count",        "config", "older-than",
+    "select",    "platform",   "canary",      "batch",     "max-failures", "sort",   "isolation",
+    "memory-mb", "open-files", "cpu-seconds", "run-as",    "key",          "keys"};
 const std::vector<std::string> kCommandSwitches = {
     "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent"};
 
@@ -60,6 +60,12 @@ commands:
         [--max-failures N|P%] [--timeout S] [--dry-run] [--no-rollback] [--force]
                                   change many agents' desired state in batches
   rollout resume|abort ID, rollout status [ID], rollout list
+  key generate NAME               an Ed25519 signing key: NAME.key (private, mode 0600) and
+                                  NAME.pem (for the devices' LUCID_TRUSTED_KEYS_DIR)
+  sign FILE.so --key NAME.key [--platform TAG]  writes FILE.so.sig, a lucid-sig-1
+                                  statement (sha256, dist, version, component, platform)
+  verify FILE.so [--keys DIR]     checks FILE.so.sig as an agent would; says which key
+                                  signed it (default DIR: $LUCID_TRUSTED_KEYS_DIR)
 
 options:
   --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
@@ -86,15 +92,16 @@ done yet (desired set: the agent is offline or still applying)
 )";
 
 const char* const kInstallHelp =
-    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature BASE64] [--config JSON] [--force]
-       lucidctl plugin install URL --id ID --sha256 HEX [--signature BASE64] [--config JSON] [--force]
+    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature SIG] [--config JSON] [--force]
+       lucidctl plugin install URL --id ID --sha256 HEX [--signature SIG] [--config JSON] [--force]
        (either with [--isolation in_process|process] [--memory-mb N] [--open-files N]
         [--cpu-seconds N] [--run-as USER[:GROUP,GROUP...]])
 
 A local FILE is sent inline through the broker (the agent needs no access to it): its sha256
 is computed here, its manifest checked here, its component id read from the manifest (--id,
-when given, must match), and a detached signature beside it (FILE.sig) is sent along unless
---signature is given. A FILE larger than max_artifact_bytes (as this machine's settings say,
+when given, must match), and a detached signature beside it (FILE.sig, as lucidctl sign
+writes it) is sent along unless --signature is given (SIG: a lucid-sig-1 line, or the
+deprecated bare base64). A FILE larger than max_artifact_bytes (as this machine's settings say,
 default 64M) is refused here: install it from a URL instead.
 A URL (http://, https://, or file:// for a path on the agent's machine) is downloaded by the
 agent; --id and --sha256 are then mandatory.
@@ -217,6 +224,32 @@ const std::map<std::string, std::string> kHelp = {
      "agents overlap an active one is refused unless --force. --dry-run prints the plan.\n"
      "Exit 0 every agent converged, 1 failed or aborted, 3 broker unreachable, 4 done but\n"
      "some agents still pending, 130 paused.\n"},
+    {"key",
+     "usage: lucidctl key generate NAME\n\n"
+     "Makes an Ed25519 key pair in the current directory: NAME.key, the private key (PEM,\n"
+     "mode 0600; keep it secret, off the devices) and NAME.pem, the public key, ready to be\n"
+     "copied into each device's LUCID_TRUSTED_KEYS_DIR. Prints the key id (the first 16 hex\n"
+     "digits of the SHA-256 of the raw public key), which signatures name. An existing\n"
+     "NAME.key or NAME.pem is never overwritten. The openssl equivalent:\n"
+     "  openssl genpkey -algorithm ed25519 -out NAME.key\n"
+     "  openssl pkey -in NAME.key -pubout -out NAME.pem\n"},
+    {"sign",
+     "usage: lucidctl sign FILE.so --key NAME.key [--platform TAG]\n\n"
+     "Writes FILE.so.sig: one line of JSON (format lucid-sig-1) holding a statement about\n"
+     "the artifact (its sha256, and the dist, version and component of its manifest, the\n"
+     "platform it is for, when it was signed), the key id, and the Ed25519 signature of the\n"
+     "canonical statement. An agent accepts it only for these very bytes under this dist,\n"
+     "version, component and platform. plugin install, artifact publish, rollout and the\n"
+     "drop-in directory take FILE.so.sig from beside FILE.so. The platform comes from\n"
+     "--platform, else the file name (<dist>-<version>-<platform>.so), else the file's ELF\n"
+     "machine (linux_x86_64, linux_aarch64). An existing FILE.so.sig is replaced.\n"},
+    {"verify",
+     "usage: lucidctl verify FILE.so [--keys DIR]\n\n"
+     "Checks FILE.so.sig with the trusted keys of DIR (default: LUCID_TRUSTED_KEYS_DIR as\n"
+     "this machine's settings say) as an agent does: the key by its key id, the signature of\n"
+     "the statement, the statement against the file's sha256 and manifest. Prints which key\n"
+     "signed it (key id and file). Exit 2 with the reason when it does not verify. A bare\n"
+     "base64 signature (deprecated) is tried with every key.\n"},
     {"refresh",
      "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
      "snapshot.\n"},
@@ -299,6 +332,8 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
       "id", "platform"}},
     {"rollout abort", {"no-rollback"}},
     {"rollout resume", {"force"}},
+    {"sign", {"key", "platform"}},
+    {"verify", {"keys"}},
 };
 
 std::string command_options_error(const CtlOptions& o) {
@@ -310,7 +345,7 @@ std::string command_options_error(const CtlOptions& o) {
     if (o.words.empty() || o.command_options.empty()) return {};
     std::string command = o.words[0];
     if (o.words.size() > 1 &&
-        contains({"plugin", "desired", "artifact", "config", "rollout"}, o.words[0])) {
+        contains({"plugin", "desired", "artifact", "config", "rollout", "key"}, o.words[0])) {
         command += " " + o.words[1];
     }
     const auto it = kOptionsOf.find(command);
@@ -441,8 +476,8 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "fleet", "status",  "plugin",   "config", "refresh",
-                "ping",   "watch", "desired", "artifact", "rollout"};
+        return {"agents", "fleet",   "status",   "plugin",  "config", "refresh", "ping",
+                "watch",  "desired", "artifact", "rollout", "key",    "sign",    "verify"};
     }
     if (path[0] == "plugin") {
         return {"list",    "info",   "install", "uninstall", "start",  "stop",
@@ -453,6 +488,7 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path[0] == "artifact") return {"publish"};
     if (path[0] == "rollout") return {"start", "resume", "status", "abort", "list"};
     if (path[0] == "agents") return {"forget"};
+    if (path[0] == "key") return {"generate"};
     return {};
 }
 

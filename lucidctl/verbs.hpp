@@ -42,6 +42,10 @@ int cmd_artifact(Session& s);
 int cmd_desired(Session& s);
 // rollout.cpp: rollout start | resume | status | abort | list.
 int cmd_rollout(Session& s);
+// signing.cpp: key generate NAME; sign FILE.so --key NAME.key; verify FILE.so [--keys DIR].
+int cmd_key(Session& s);
+int cmd_sign(Session& s);
+int cmd_verify(Session& s);
 
 // An artifact published retained under {fleet}/artifacts/ (its manifest checked first) and the
 // broker install source that names it.
@@ -62,8 +66,9 @@ std::string read_local(const std::string& file, const char* what);
 std::string read_desired_file(const std::string& file,
                               const std::function<std::uint64_t()>& revision);
 
-// The signature to send from FILE.sig: its base64 text, or the raw 64 bytes that
-// `openssl pkeyutl -sign -rawin` writes, base64-encoded. LocalError when it is neither.
+// The signature to send from FILE.sig: a lucid-sig-1 line (its whole text, checked with the
+// agent's parser), its base64 text, or the raw 64 bytes that `openssl pkeyutl -sign -rawin`
+// writes, base64-encoded. LocalError when it is none of them.
 std::string signature_file(const std::filesystem::path& sig);
 
 // How much longer than --timeout lucidctl waits for the answer to a component command: the

@@ -2,8 +2,8 @@
 # The operator's path, end to end, as a person would walk it (issue 13): install the service
 # into a staging root, run the agent as the unit's unprivileged user with the unit's environment
 # against a real mosquitto, drive it with lucidctl, reload it with SIGHUP, and set up signatures
-# from nothing with openssl before a signed install. Exits non-zero with a message at the first
-# step that fails. scripts/test.sh runs it after the test suite (so CI does).
+# from nothing with lucidctl key generate and sign before a signed install. Exits non-zero with
+# a message at the first step that fails. scripts/test.sh runs it after the test suite (so CI does).
 #
 #   scripts/operator-smoke.sh [BUILD_DIR]     (default: $LUCID_BUILD_DIR or build)
 #
@@ -21,6 +21,8 @@ ctl_bin="$build_dir/lucidctl/lucidctl"
 agent_id=smoke
 work=""
 root=""
+key_id=""
+signed_so=""
 broker_pid=""
 agent_pid=""
 sub_pid=""
@@ -245,18 +247,24 @@ operator_commands() {
     ctl ping >/dev/null || fail "lucidctl ping failed"
 }
 
-# A signing key from nothing, as the README tells an operator.
+# A signing key from nothing, as the README ("Signing artifacts") tells an operator: lucidctl key
+# generate, the public key into the device's trusted keys, lucidctl sign beside the artifact.
 make_signing_key() {
-    step "signatures from nothing with openssl"
-    mkdir -p "$root/etc/lucid/trusted-keys"
-    openssl genpkey -algorithm ed25519 -out "$work/signer.key" 2>/dev/null || fail "genpkey"
-    openssl pkey -in "$work/signer.key" -pubout -out "$root/etc/lucid/trusted-keys/release.pem" \
-        || fail "pkey -pubout"
+    step "signatures from nothing with lucidctl key generate and sign"
+    local out
+    mkdir -p "$root/etc/lucid/trusted-keys" "$work/keys"
+    out=$(cd "$work/keys" && LUCID_ENV_FILE=/dev/null "$ctl_bin" key generate release 2>&1) \
+        || fail "lucidctl key generate: $out"
+    key_id=$(sed -n 's/^key id //p' <<<"$out")
+    [ -n "$key_id" ] || fail "lucidctl key generate printed no key id: $out"
+    [ "$(stat -c %a "$work/keys/release.key")" = 600 ] || fail "release.key is not mode 0600"
+    cp "$work/keys/release.pem" "$root/etc/lucid/trusted-keys/release.pem"
     chmod 0755 "$root/etc/lucid/trusted-keys"
     chmod 0644 "$root/etc/lucid/trusted-keys/release.pem"
-    signature=$(openssl pkeyutl -sign -rawin -inkey "$work/signer.key" -in "$echo_so" | base64 -w0) \
-        || fail "pkeyutl -sign"
-    [ -n "$signature" ] || fail "empty signature"
+    signed_so="$work/$(basename "$echo_so")"
+    cp "$echo_so" "$signed_so"
+    out=$(ctl sign "$signed_so" --key "$work/keys/release.key" 2>&1) || fail "lucidctl sign: $out"
+    grep -q '"format":"lucid-sig-1"' "$signed_so.sig" || fail "no lucid-sig-1 line in $signed_so.sig"
 }
 
 reload_requiring_signatures() {
@@ -268,7 +276,7 @@ ENV
     stage_env_file
     kill -HUP "$agent_pid"
     wait_for 10 "the reload to apply" log_has "signature_policy required;"
-    log_has "trusted keys 1 from $root/etc/lucid/trusted-keys (release.pem sha256:" \
+    log_has "trusted keys 1 from $root/etc/lucid/trusted-keys (release.pem $key_id)" \
         || fail "the reload did not load release.pem"
     kill -0 "$agent_pid" 2>/dev/null || fail "the agent died on SIGHUP"
     ctl ping >/dev/null || fail "no ping after the reload"
@@ -281,8 +289,10 @@ signed_install() {
         fail "an unsigned install was accepted under signature_policy required: $out"
     fi
     grep -q "signature required" <<<"$out" || fail "unexpected refusal: $out"
-    out=$(ctl plugin install "$echo_so" --signature "$signature" 2>&1) \
-        || fail "the signed install failed: $out"
+    out=$(ctl verify "$signed_so" --keys "$root/etc/lucid/trusted-keys" 2>&1) \
+        || fail "lucidctl verify: $out"
+    grep -qF "signed by key $key_id (release.pem" <<<"$out" || fail "verify names no key: $out"
+    out=$(ctl plugin install "$signed_so" 2>&1) || fail "the signed install failed: $out"
     ctl plugin list >"$work/list.txt" 2>&1 || fail "plugin list: $(cat "$work/list.txt")"
     grep -Eq 'echo +lucid-agent-echo +1[.]0[.]0 +running' "$work/list.txt" \
         || fail "echo is not running: $(cat "$work/list.txt")"

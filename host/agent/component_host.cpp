@@ -49,6 +49,7 @@ install::InstallPolicy install_policy_from(const config::AgentConfig& config,
     install::InstallPolicy p;
     p.keys = keys ? std::move(keys) : std::make_shared<install::TrustedKeySet>();
     p.require_signature = config.signature_policy == config::SignaturePolicy::required;
+    p.accept_bare_signatures = config.accept_bare_signatures;
     p.allowed_prefixes = config.allowed_source_prefixes;
     return p;
 }

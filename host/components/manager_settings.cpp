@@ -11,6 +11,7 @@ ManagerSettings ManagerSettings::with_current_policy() const {
     now.verifier.limits.allowed_prefixes = p->allowed_prefixes;
     now.verifier.signatures.keys = p->keys;
     now.verifier.signatures.require_signature = p->require_signature;
+    now.verifier.signatures.accept_bare_signatures = p->accept_bare_signatures;
     return now;
 }
 

@@ -54,6 +54,8 @@ struct AgentConfig {
     int download_stall_s = 30;               // a slow-loris server is cut off after this long
     std::filesystem::path trusted_keys_dir;  // empty → no signature verification
     SignaturePolicy signature_policy = SignaturePolicy::optional;
+    // A bare base64 signature (no lucid-sig-1 statement) is accepted, with a deprecation warning.
+    bool accept_bare_signatures = true;
     std::vector<std::string> allowed_source_prefixes;  // empty → any http(s)/file URL
     std::string github_base_url = "https://github.com";
     Supervision supervision = Supervision::automatic;

@@ -42,6 +42,7 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("download_stall_s", std::to_string(c.download_stall_s));
     add("trusted_keys_dir", c.trusted_keys_dir.empty() ? "(none)" : c.trusted_keys_dir.string());
     add("signature_policy", to_string(c.signature_policy));
+    add("accept_bare_signatures", c.accept_bare_signatures ? "yes" : "no");
     add("allowed_source_prefixes", join(c.allowed_source_prefixes));
     add("github_base_url", install::redact_source_url(c.github_base_url));
     const char* sup = c.supervision == Supervision::yes  ? "yes"

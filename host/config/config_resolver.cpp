@@ -341,6 +341,15 @@ class Resolver {
                 return fail(bad(*policy, "signature_policy", "optional or required"));
             }
         }
+        if (auto bare = get("accept_bare_signatures")) {
+            if (bare->text == "yes") {
+                config_.accept_bare_signatures = true;
+            } else if (bare->text == "no") {
+                config_.accept_bare_signatures = false;
+            } else {
+                return fail(bad(*bare, "accept_bare_signatures", "yes or no"));
+            }
+        }
         if (config_.signature_policy == SignaturePolicy::required &&
             config_.trusted_keys_dir.empty()) {
             return fail("signature_policy required needs trusted_keys_dir");

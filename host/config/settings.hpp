@@ -52,6 +52,9 @@ inline constexpr std::array<Setting, 32> kSettings{{
      "directory of trusted signing keys (default: none)"},
     {"signature_policy", "--signature-policy", "LUCID_SIGNATURE_POLICY",
      "optional | required (default optional)"},
+    {"accept_bare_signatures", "--accept-bare-signatures", "LUCID_ACCEPT_BARE_SIGNATURES",
+     "yes | no: accept a bare base64 signature, not a lucid-sig-1 statement (default yes, "
+     "deprecated)"},
     {"allowed_source_prefixes", "--allowed-source-prefixes", "LUCID_ALLOWED_SOURCE_PREFIXES",
      "comma-separated URL prefixes installs may download from (default: any)"},
     {"topic_root", "--topic-root", "LUCID_TOPIC_ROOT", "topic root (default lucid/agents)"},

@@ -1,8 +1,12 @@
 #include "install/artifact_verifier.hpp"
 
+#include <mutex>
+#include <set>
+
 #include "common/atomic_file.hpp"
 #include "common/file_modes.hpp"
 #include "common/local_file.hpp"
+#include "common/logging.hpp"
 #include "install/detached_signature.hpp"
 #include "install/digest.hpp"
 
@@ -10,17 +14,19 @@ namespace lucid::host::install {
 namespace fs = std::filesystem;
 
 StagedArtifact::StagedArtifact(fs::path dir, fs::path file, std::string sha256,
-                               PluginManifest manifest)
+                               PluginManifest manifest, SignatureCheck signature)
     : dir_(std::move(dir)),
       file_(std::move(file)),
       sha256_(std::move(sha256)),
-      manifest_(std::move(manifest)) {}
+      manifest_(std::move(manifest)),
+      signature_(std::move(signature)) {}
 
 StagedArtifact::StagedArtifact(StagedArtifact&& other) noexcept
     : dir_(std::move(other.dir_)),
       file_(std::move(other.file_)),
       sha256_(std::move(other.sha256_)),
-      manifest_(std::move(other.manifest_)) {
+      manifest_(std::move(other.manifest_)),
+      signature_(std::move(other.signature_)) {
     other.dir_.clear();
 }
 
@@ -31,6 +37,24 @@ StagedArtifact::~StagedArtifact() {
 }
 
 namespace {
+
+// The deprecation of bare signatures is said once per artifact (by its bytes), not at every
+// drop-in rescan or desired-state retry of the same file. Bounded: a long-running agent that
+// saw thousands of bare-signed artifacts forgets the oldest and may say it again.
+void warn_bare_signature_once(const std::string& name, const std::string& sha256,
+                              const std::string& key_id) {
+    static std::mutex mutex;
+    static std::set<std::string> warned;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (warned.size() >= 1024) warned.clear();
+        if (!warned.insert(sha256).second) return;
+    }
+    logger("install")->warn(
+        "{} (sha256 {}) carries a bare signature (key {}): deprecated, re-sign it with lucidctl "
+        "sign for a lucid-sig-1 statement; LUCID_ACCEPT_BARE_SIGNATURES=no refuses it",
+        name, sha256, key_id);
+}
 
 // The checks shared by every source once the bytes are in `file` (inside `dir`).
 VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
@@ -44,16 +68,28 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
     };
     const std::string actual = sha256_file(file);
     if (actual != expected_sha256) return fail("sha256 mismatch: got=" + actual);
-    if (Status signed_by = check_signature(file, signature, settings.signatures); !signed_by) {
-        return fail(signed_by.error().message);
-    }
+    // The signature before the manifest is parsed: a lucid-sig-1 statement binds the bytes by
+    // their sha256, so what is parsed next is what its signer signed.
+    auto signed_by = check_signature(file, actual, signature, settings.signatures);
+    if (!signed_by) return fail(signed_by.error().message);
     // read_manifest refuses anything that is not an ELF shared object for this machine.
     auto manifest = read_manifest(file);
     if (!manifest.ok()) return fail(manifest.error);
+    if (const auto& statement = signed_by.value().statement) {
+        if (Status claims =
+                check_statement(*statement, *manifest.manifest, settings.signatures.platform);
+            !claims) {
+            return fail(claims.error().message);
+        }
+    }
     if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
         return fail(checked.error().message);
     }
-    return StagedArtifact(dir, file, actual, std::move(*manifest.manifest));
+    if (signed_by.value().form == SignatureCheck::Form::bare) {
+        warn_bare_signature_once(file.filename().string(), actual, signed_by.value().key_id);
+    }
+    return StagedArtifact(dir, file, actual, std::move(*manifest.manifest),
+                          std::move(signed_by.value()));
 }
 
 fs::path fresh_staging_dir(ComponentFiles& files) {

@@ -34,7 +34,7 @@ struct VerifierSettings {
 class StagedArtifact {
   public:
     StagedArtifact(std::filesystem::path dir, std::filesystem::path file, std::string sha256,
-                   PluginManifest manifest);
+                   PluginManifest manifest, SignatureCheck signature = {});
     ~StagedArtifact();
     StagedArtifact(StagedArtifact&& other) noexcept;
     StagedArtifact& operator=(StagedArtifact&&) = delete;
@@ -43,12 +43,16 @@ class StagedArtifact {
     const std::filesystem::path& file() const { return file_; }
     const std::string& sha256() const { return sha256_; }
     const PluginManifest& manifest() const { return manifest_; }
+    // Which key vouched for it and in which form (unchecked: unsigned or no keys configured):
+    // what a record of the signer (for revocation) or a version floor takes.
+    const SignatureCheck& signature() const { return signature_; }
 
   private:
     std::filesystem::path dir_;
     std::filesystem::path file_;
     std::string sha256_;
     PluginManifest manifest_;
+    SignatureCheck signature_;
 };
 
 // A staged artifact that passed every check, or why not (the install result's error; the staging

@@ -18,6 +18,7 @@ namespace lucid::host::install {
 struct InstallPolicy {
     std::shared_ptr<const TrustedKeySet> keys = std::make_shared<TrustedKeySet>();
     bool require_signature = false;
+    bool accept_bare_signatures = true;         // LUCID_ACCEPT_BARE_SIGNATURES
     std::vector<std::string> allowed_prefixes;  // empty: every http(s)/file URL allowed
 };
 

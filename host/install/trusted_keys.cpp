@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +10,7 @@
 #include <cstring>
 #include <optional>
 
-#include "install/digest.hpp"
+#include "install/ed25519.hpp"
 
 namespace lucid::host::install {
 namespace fs = std::filesystem;
@@ -48,40 +47,6 @@ std::optional<std::string> read_key_file(const fs::path& path, std::string& reas
     ::close(fd);
     if (!reason.empty()) return std::nullopt;
     return bytes;
-}
-
-std::string key_id_of(EVP_PKEY* key) {
-    unsigned char raw[64];
-    std::size_t len = sizeof raw;
-    if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1) return "sha256:?";
-    const std::string hex = sha256_hex(std::string_view(reinterpret_cast<char*>(raw), len));
-    return "sha256:" + hex.substr(0, 16);
-}
-
-// The key in `text`, or the reason it is not a usable Ed25519 public key.
-std::shared_ptr<EVP_PKEY> parse_key(const std::string& text, std::string& reason) {
-    if (text.rfind("ssh-", 0) == 0) {
-        reason = "an OpenSSH public key, not PEM (convert it: ssh-keygen -e -m PKCS8 -f FILE)";
-        return nullptr;
-    }
-    if (text.find("PRIVATE KEY-----") != std::string::npos) {
-        reason = "a private key: only the public half belongs here (openssl pkey -pubout)";
-        return nullptr;
-    }
-    BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
-    EVP_PKEY* key = bio ? PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr) : nullptr;
-    BIO_free(bio);
-    if (!key) {
-        reason = "not a PEM public key";
-        return nullptr;
-    }
-    std::shared_ptr<EVP_PKEY> owned(key, &EVP_PKEY_free);
-    if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
-        const char* type = EVP_PKEY_get0_type_name(key);
-        reason = std::string(type ? type : "unknown") + " key, not Ed25519";
-        return nullptr;
-    }
-    return owned;
 }
 
 }  // namespace
@@ -124,12 +89,13 @@ TrustedKeySet load_trusted_keys(const fs::path& dir) {
         }
         std::string reason;
         auto text = read_key_file(path, reason);
-        std::shared_ptr<EVP_PKEY> key = text ? parse_key(*text, reason) : nullptr;
+        KeyPtr key = text ? parse_public_key_pem(*text, reason) : nullptr;
         if (!key) {
             set.skipped.push_back(name + ": " + reason);
             continue;
         }
-        set.keys.push_back(TrustedKey{name, key_id_of(key.get()), std::move(key)});
+        std::string id = key_id(key.get());
+        set.keys.push_back(TrustedKey{name, std::move(id), std::move(key)});
     }
     if (set.keys.empty()) {
         std::string reasons;
@@ -139,6 +105,19 @@ TrustedKeySet load_trusted_keys(const fs::path& dir) {
     return set;
 }
 
+const TrustedKey* TrustedKeySet::find(std::string_view id) const {
+    for (const auto& k : keys) {
+        if (k.key_id == id) return &k;
+    }
+    return nullptr;
+}
+
+std::string TrustedKeySet::key_ids() const {
+    std::string out;
+    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k.key_id + " (" + k.file + ")";
+    return out;
+}
+
 std::string no_usable_key_error(const TrustedKeySet& set) {
     return "trusted_keys_dir " + set.dir.string() + ": no usable Ed25519 public key (" +
            set.problem + ")";
@@ -146,7 +125,9 @@ std::string no_usable_key_error(const TrustedKeySet& set) {
 
 std::string describe_trusted_keys(const TrustedKeySet& set) {
     std::string out;
-    for (const auto& k : set.keys) out += "  loaded  " + k.file + " ed25519 " + k.key_id + "\n";
+    for (const auto& k : set.keys) {
+        out += "  loaded  " + k.file + " ed25519 key_id " + k.key_id + "\n";
+    }
     for (const auto& s : set.skipped) out += "  skipped " + s + "\n";
     return out;
 }

@@ -16,13 +16,14 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lucid::host::install {
 
 struct TrustedKey {
     std::string file;    // file name inside the directory
-    std::string key_id;  // "sha256:<first 16 hex of SHA-256 of the raw 32-byte public key>"
+    std::string key_id;  // first 16 hex of SHA-256 of the raw 32-byte public key (ed25519.hpp)
     std::shared_ptr<EVP_PKEY> key;
 };
 
@@ -34,6 +35,11 @@ struct TrustedKeySet {
 
     bool configured() const { return !dir.empty(); }
     bool usable() const { return !keys.empty(); }
+    // The usable key whose id is `key_id` (ed25519.hpp), or null. Two files holding the same key
+    // give the same id: the first (by file name) is found, and either verifies.
+    const TrustedKey* find(std::string_view key_id) const;
+    // "<id> (<file>), ..." for every usable key: what an unknown key_id is told it is not.
+    std::string key_ids() const;
 };
 
 // Loads every usable key of `dir`; an empty `dir` gives an empty, unconfigured set.
@@ -42,7 +48,8 @@ TrustedKeySet load_trusted_keys(const std::filesystem::path& dir);
 // "trusted_keys_dir <dir>: no usable Ed25519 public key (<problem>)": the start-up error.
 std::string no_usable_key_error(const TrustedKeySet& set);
 
-// One line per loaded key ("  loaded release.pem ed25519 sha256:…") and per skipped file
+// One line per loaded key ("  loaded  release.pem ed25519 key_id 3f9a0c17e2b4d685") and per skipped
+// file
 // ("  skipped x.txt: not a *.pem or *.pub file"), for check-config and the reload log.
 std::string describe_trusted_keys(const TrustedKeySet& set);
 

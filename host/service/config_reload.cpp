@@ -14,7 +14,7 @@ namespace {
 
 // Applied by reload(); every other setting needs a restart.
 const std::set<std::string> kReloadable = {"trusted_keys_dir", "signature_policy",
-                                           "allowed_source_prefixes"};
+                                           "accept_bare_signatures", "allowed_source_prefixes"};
 
 std::string key_list(const install::TrustedKeySet& set) {
     if (!set.configured()) return "none";
@@ -99,10 +99,14 @@ void ConfigReloader::reload() {
     policy_.replace(agent::install_policy_from(next, keys_));
     running_.trusted_keys_dir = next.trusted_keys_dir;
     running_.signature_policy = next.signature_policy;
+    running_.accept_bare_signatures = next.accept_bare_signatures;
     running_.allowed_source_prefixes = next.allowed_source_prefixes;
-    log->info("reload applied: trusted keys {}; signature_policy {}; allowed_source_prefixes {}",
-              key_list(*keys_), config::to_string(running_.signature_policy),
-              config::config_value(running_, "allowed_source_prefixes"));
+    log->info(
+        "reload applied: trusted keys {}; signature_policy {}; accept_bare_signatures {}; "
+        "allowed_source_prefixes {}",
+        key_list(*keys_), config::to_string(running_.signature_policy),
+        running_.accept_bare_signatures ? "yes" : "no",
+        config::config_value(running_, "allowed_source_prefixes"));
 }
 
 }  // namespace lucid::host::service

@@ -147,7 +147,8 @@ std::string default_env_file_text() {
            "# LUCID_AGENT_ID=my-device\n"
            "# LUCID_TLS_CA=/etc/lucid/ca.pem\n"
            "# LUCID_TRUSTED_KEYS_DIR=/etc/lucid/trusted-keys\n"
-           "# LUCID_SIGNATURE_POLICY=required\n";
+           "# LUCID_SIGNATURE_POLICY=required\n"
+           "# LUCID_ACCEPT_BARE_SIGNATURES=no\n";
 }
 
 std::string agent_binary_warning(const fs::path& binary) {

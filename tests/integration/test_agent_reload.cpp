@@ -122,7 +122,7 @@ TEST_CASE("a trusted-keys directory without a usable key stops the start with th
                            "--agent-id", "k", "--data-dir", (agent.data_dir() / "d").string()},
                           {{"LUCID_ENV_FILE", (agent.data_dir() / "empty.env").string()}});
     CHECK_MESSAGE(code == 0, output);
-    CHECK_MESSAGE(output.find("loaded  signer.pub ed25519 sha256:") != std::string::npos, output);
+    CHECK_MESSAGE(output.find("loaded  signer.pub ed25519 key_id ") != std::string::npos, output);
     CHECK(output.find("skipped README: not a *.pem or *.pub file") != std::string::npos);
 }
 

@@ -9,7 +9,8 @@
 
 namespace lucid::test {
 
-inline std::string status_text(const lucid::host::Status& status) {
+template <typename T>
+std::string status_text(const lucid::host::Expected<T>& status) {
     return status ? std::string() : status.error().message;
 }
 

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "install/signed_statement.hpp"
 #include "install/source_url.hpp"
 #include "mqtt/mqtt_url.hpp"
 
@@ -63,4 +64,30 @@ TEST_CASE("the file:// root URL parses back to itself") {
     CHECK(root.url->url == "file:///");
     CHECK(parse_source_url(root.url->url).url);
     CHECK(redact_source_url("file:///") == "file:///");
+}
+
+TEST_CASE("a lucid-sig-1 statement value with a space is refused: the canonical text has none") {
+    // fuzz_signature: "dist": "lu      cid-agent-cpu" parsed, and its canonical statement then
+    // held whitespace, which the contract says it never does.
+    const std::string text =
+        R"({"format":"lucid-sig-1","key_id":"0123456789abcdef","statement":{"sha256":")" +
+        std::string(64, 'a') +
+        R"(","dist":"lu      cid-agent-cpu","version":"1.2.0","component":"cpu",)"
+        R"("platform":"linux_x86_64","signed_at":"2026-12-01T02:30:00.000Z"},"signature":")" +
+        std::string(86, 'A') + R"(=="})";
+    const auto parsed = lucid::host::install::parse_signed_statement(text);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().message ==
+          "signature invalid: not a lucid-sig-1 statement: 'statement.dist' must be 1 to 256 "
+          "printable ASCII characters, no space, '\"' or '\\'");
+}
+
+TEST_CASE("a lucid-sig-1 text is only one the agent would read as lucid-sig-1") {
+    // fuzz_signature: a byte 0xEF before the '{' passed RapidJSON, while the agent (which picks
+    // the parser by the first non-blank character) would have read the text as bare base64.
+    const std::string text = "\xef{\"format\":\"lucid-sig-1\"}";
+    const auto parsed = lucid::host::install::parse_signed_statement(text);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().message ==
+          "signature invalid: not a lucid-sig-1 statement: not a JSON object");
 }

@@ -266,6 +266,9 @@ TEST_CASE("every bad value is refused with a message naming the setting") {
         {{"--download-timeout-s", "0"}, "download_timeout_s"},
         {{"--download-stall-s", "x"}, "download_stall_s"},
         {{"--signature-policy", "maybe"}, "signature_policy"},
+        {{"--accept-bare-signatures", "yes please"},
+         "accept_bare_signatures (flag --accept-bare-signatures) must be yes or no, got 'yes "
+         "please'"},
         {{"--signature-policy", "required"}, "trusted_keys_dir"},
         {{"--topic-root", "a/#"}, "topic_root"},
         {{"--topic-root", "/a"}, "topic_root"},
@@ -315,6 +318,8 @@ TEST_CASE("install settings: size suffixes, prefixes, policy") {
     CHECK(c.download_stall_s == 5);
     CHECK(c.allowed_source_prefixes == std::vector<std::string>{"https://a/", "file:///opt/"});
     CHECK(c.signature_policy == SignaturePolicy::required);
+    CHECK(c.accept_bare_signatures);
+    CHECK_FALSE(ok(resolve({"--accept-bare-signatures", "no"}, env)).accept_bare_signatures);
     CHECK(c.supervision == lucid::host::config::Supervision::yes);
     // A prefix that is no source URL is named by its position, never echoed (a password).
     CHECK(resolve({"--allowed-source-prefixes", "https://a/,artifacts.example.com"}, env).error ==

@@ -30,7 +30,9 @@ TEST_CASE("lucidctl outwaits the agent's plugin call timeout, which it knows wit
 TEST_CASE("the nearest known word is suggested only for a likely typo") {
     CHECK(edit_distance("stauts", "status") == 2);
     CHECK(nearest_word("stauts", known_words({})) == "status");
-    CHECK(nearest_word("pign", known_words({})) == "ping");
+    CHECK(nearest_word("pimg", known_words({})) == "ping");
+    // "pign" is one letter from the command sign: that one is the nearer.
+    CHECK(nearest_word("pign", known_words({})) == "sign");
     CHECK(nearest_word("unistall", known_words({"plugin"})) == "uninstall");
     CHECK_FALSE(nearest_word("x", known_words({})));
     CHECK_FALSE(nearest_word("frobnicate", known_words({})));

@@ -75,9 +75,11 @@ TEST_CASE("accepts a signature from a trusted key and refuses a tampered artifac
     Signer signer(dir / "keys", "release");
     write(dir / "a.so", "artifact bytes");
     const SignaturePolicy policy = policy_of(dir / "keys", true);
-    CHECK(
-        status_text(check_signature(dir / "a.so", signer.sign("artifact bytes"), policy)).empty());
-    CHECK(status_text(check_signature(dir / "a.so", signer.sign("other bytes"), policy)) ==
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"),
+                                      signer.sign("artifact bytes"), policy))
+              .empty());
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"),
+                                      signer.sign("other bytes"), policy)) ==
           "signature invalid: no trusted key verifies this artifact");
 }
 
@@ -86,7 +88,8 @@ TEST_CASE("refuses a signature from a key that is not trusted") {
     Signer trusted(dir / "keys", "trusted");
     Signer stranger(dir / "elsewhere", "stranger");
     write(dir / "a.so", "artifact bytes");
-    CHECK(status_text(check_signature(dir / "a.so", stranger.sign("artifact bytes"),
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"),
+                                      stranger.sign("artifact bytes"),
                                       policy_of(dir / "keys", false))) ==
           "signature invalid: no trusted key verifies this artifact");
 }
@@ -94,15 +97,20 @@ TEST_CASE("refuses a signature from a key that is not trusted") {
 TEST_CASE("applies the signature policy to unsigned artifacts and malformed signatures") {
     lucid::test::TempDir dir;
     write(dir / "a.so", "artifact bytes");
-    CHECK(status_text(check_signature(dir / "a.so", std::nullopt, {})).empty());
-    CHECK(status_text(check_signature(dir / "a.so", std::nullopt, policy_of("", true))) ==
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"), std::nullopt, {}))
+              .empty());
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"), std::nullopt,
+                                      policy_of("", true))) ==
           "signature required but no trusted keys are configured");
     Signer signer(dir / "keys", "release");
-    CHECK(status_text(check_signature(dir / "a.so", std::nullopt, policy_of(dir / "keys", false)))
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"), std::nullopt,
+                                      policy_of(dir / "keys", false)))
               .empty());
-    CHECK(status_text(check_signature(dir / "a.so", std::nullopt, policy_of(dir / "keys", true))) ==
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"), std::nullopt,
+                                      policy_of(dir / "keys", true))) ==
           "signature required: the artifact is unsigned");
-    CHECK(status_text(check_signature(dir / "a.so", std::string("bm90IGEgc2lnbmF0dXJl"),
+    CHECK(status_text(check_signature(dir / "a.so", sha256_file(dir / "a.so"),
+                                      std::string("bm90IGEgc2lnbmF0dXJl"),
                                       policy_of(dir / "keys", true))) ==
           "signature invalid: expected the base64 of a 64-byte Ed25519 signature");
 }
