@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 32> kSettings{{
+inline constexpr std::array<Setting, 33> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},

@@ -179,7 +179,7 @@ TEST_CASE("LUCID_PLUGIN_RUNNER: beside the agent by default; when set, an execut
     CHECK(c.plugin_runner == "/bin/true");
     CHECK(c.origins.at("plugin_runner") == "environment LUCID_PLUGIN_RUNNER");
     for (const char* wrong :
-         {"/nonexistent/lucid-plugin-runner", "relative/runner", "/etc/hostname", "/tmp"}) {
+         {"/nonexistent/lucid-plugin-runner", "relative/runner", "/etc/passwd", "/tmp"}) {
         CAPTURE(wrong);
         env.vars["LUCID_PLUGIN_RUNNER"] = wrong;
         auto bad = resolve({}, env);
