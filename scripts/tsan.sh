@@ -19,6 +19,7 @@ tests=(
     test_faults_broker          # broker restarts under command load
     test_components_hang        # a plugin stuck in a callback; the agent exits around it
     test_components_isolation   # plugins in child processes: crashes, hangs, restarts
+    test_components_isolation_messages  # posted messages, unsubscribe with a full window
     test_runner_protocol        # the runner protocol's codec
 )
 # The same binaries again with every plugin in a lucid-plugin-runner child.
