@@ -4,6 +4,8 @@
 // became, then serves the agent (plugin_runner.hpp) until the agent closes the socket.
 // It links libc and libstdc++ only: no MQTT, no logger, no download stack.
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -12,12 +14,28 @@
 #include "runner_containment.hpp"
 #include "runner_options.hpp"
 
+namespace {
+
+// Every descriptor above 2 but the agent's socket goes before anything else runs: the agent
+// closes them when it spawns the runner already; this holds for a runner started any other way.
+void close_inherited(int keep) {
+    if (keep < 3) {
+        ::syscall(SYS_close_range, 3u, ~0u, 0u);
+        return;
+    }
+    if (keep > 3) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u);
+    ::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     const auto parsed = lucid::runner::parse_runner_options(argc, argv);
     if (!parsed.error.empty()) {
         std::fprintf(stderr, "lucid-plugin-runner: %s\n", parsed.error.c_str());
         return 2;
     }
+    close_inherited(parsed.options.fd);
     // A write to a socket the agent closed is an error to handle, not a signal to die of.
     ::signal(SIGPIPE, SIG_IGN);
     // A plugin's fatal signal ends the runner by that signal, which the agent reports

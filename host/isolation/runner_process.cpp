@@ -1,6 +1,7 @@
 #include "isolation/runner_process.hpp"
 
 #include "common/own_executable.hpp"
+#include "isolation/child_environment.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -98,8 +99,12 @@ Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn_here(
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    // dup2 clears FD_CLOEXEC on the copy: fd 3 is the only descriptor of ours the runner keeps.
+    // dup2 clears FD_CLOEXEC on the copy; every other descriptor above 2 is closed: fd 3 is the
+    // only descriptor of ours the runner keeps. Not only what lacks FD_CLOEXEC by mistake: the
+    // broker connection (libmosquitto's socket is inheritable), its wakeup pipe, what the
+    // agent's parent left open — a plugin must not write MQTT packets on the agent's session.
     posix_spawn_file_actions_adddup2(&actions, theirs.get(), 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setpgroup(&attr, 0);  // its own process group: killed as one
@@ -119,8 +124,13 @@ Expected<std::unique_ptr<RunnerProcess>> RunnerProcess::spawn_here(
     for (auto& a : argv_text) argv.push_back(a.data());
     argv.push_back(nullptr);
 
+    std::vector<std::string> env_text = child_environment(environ);
+    std::vector<char*> env;
+    for (auto& e : env_text) env.push_back(e.data());
+    env.push_back(nullptr);
+
     pid_t pid = 0;
-    const int rc = posix_spawn(&pid, runner.c_str(), &actions, &attr, argv.data(), environ);
+    const int rc = posix_spawn(&pid, runner.c_str(), &actions, &attr, argv.data(), env.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

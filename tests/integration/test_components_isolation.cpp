@@ -232,6 +232,36 @@ TEST_CASE("plugin isolate moves a running component into a child process and bac
     CHECK(runners_of(rig.agent.process().pid()).empty());
 }
 
+TEST_CASE("an isolated plugin holds none of the agent's descriptors, nor its environment") {
+    IsolationRig rig("iso-inherit");
+    // The agent's own environment has LUCID_MQTT_URL, LUCID_DATA_DIR, LUCID_AGENT_ID... (the
+    // harness's; a device's may hold the broker password).
+    REQUIRE(ok_of(rig.install_isolated("msgprobe", LUCID_ITEST_MSG)));
+    REQUIRE(rig.wait_status("msgprobe", "running"));
+    // Started after the agent connected: its broker socket existed when the child was spawned,
+    // and again for a child restarted after a crash.
+    for (int round = 0; round < 2; ++round) {
+        CAPTURE(round);
+        const std::string id = "inspect-" + std::to_string(round);
+        auto answer =
+            rig.plugin_command("msgprobe", "inspect", R"({"request_id":")" + id + "\"}", id);
+        REQUIRE_MESSAGE(answer, rig.agent.log());
+        REQUIRE(ok_of(*answer));
+        auto doc = answer->json();
+        REQUIRE(doc["sockets"].IsArray());
+        REQUIRE(doc["sockets"].Size() == 1);  // its own end of the socketpair, fd 3
+        CHECK(doc["sockets"][0].GetInt() == 3);
+        CHECK(doc["lucid_env"].Size() == 0);
+        const auto runners = runners_of(rig.agent.process().pid());
+        REQUIRE(runners.size() == 1);
+        rig.client->clear();
+        ::kill(runners.front(), SIGKILL);
+        REQUIRE(rig.wait_status("msgprobe", "failed"));
+        REQUIRE(rig.wait_status("msgprobe", "running"));
+    }
+    rig.check_same_session();
+}
+
 TEST_CASE("the cpu example plugin samples /proc from its child, under Landlock and seccomp") {
     IsolationRig rig("iso-cpu");
     auto installed =

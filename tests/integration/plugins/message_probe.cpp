@@ -9,17 +9,24 @@
 //   crash dies (SIGSEGV) in the message callback;
 //   hang  does not return until the file named by the payload exists (at most 60 s).
 // Commands: "unsubscribe_c" answers at once and starts a thread of the plugin's own (not the
-// callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "counts"
+// callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "inspect"
+// answers {"sockets": [the descriptors that are sockets], "lucid_env": [names of LUCID_*
+// variables in its environment]} (what a plugin could reach of the agent's); "counts"
 // answers {"a", "c", "violations", "c_unsubscribed"}.
 #include <lucid/plugin.hpp>
 
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
+
+extern char** environ;
 
 namespace {
 
@@ -70,6 +77,29 @@ struct MessageProbe : lucid::Plugin {
                 c_unsubscribed_ = true;
             });
             return std::string("{}");
+        });
+        on_command("inspect", [](const lucid::Command&) {
+            std::string sockets, names;
+            if (DIR* dir = ::opendir("/proc/self/fd")) {
+                while (dirent* e = ::readdir(dir)) {
+                    if (e->d_name[0] == '.' || std::atoi(e->d_name) == ::dirfd(dir)) continue;
+                    char target[256] = {};
+                    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+                    if (::readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+                        std::strncmp(target, "socket:", 7) == 0) {
+                        sockets += (sockets.empty() ? "" : ",") + std::string(e->d_name);
+                    }
+                }
+                ::closedir(dir);
+            }
+            for (char** e = environ; e && *e; ++e) {
+                if (std::strncmp(*e, "LUCID_", 6) != 0) continue;
+                const char* eq = std::strchr(*e, '=');
+                names += (names.empty() ? "\"" : ",\"") +
+                         std::string(*e, eq ? static_cast<size_t>(eq - *e) : std::strlen(*e)) +
+                         "\"";
+            }
+            return "{\"sockets\":[" + sockets + "],\"lucid_env\":[" + names + "]}";
         });
         on_command("counts", [this](const lucid::Command&) {
             char text[160];
