@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -107,14 +108,34 @@ int PluginRunner::run() {
                     break;
                 }
                 default: {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    callbacks_.push_back(std::move(*frame));
-                    cv_.notify_all();
+                    std::uint64_t dropped = 0;
+                    {
+                        std::lock_guard<std::mutex> lock(mutex_);
+                        // A stop goes before the messages still queued, as in-process (where
+                        // stop forgets the subscriptions first): they are dropped, not run.
+                        if (frame->op == RunnerOp::call_stop) dropped = drop_queued_messages();
+                        callbacks_.push_back(std::move(*frame));
+                        cv_.notify_all();
+                    }
+                    if (dropped > 0) {
+                        Frame done;
+                        done.op = RunnerOp::messages_done;
+                        done.a = dropped;
+                        send(done);
+                    }
                 }
             }
         }
         if (decoder.failed()) leave(2, "bad frame from the agent: " + decoder.error());
     }
+}
+
+std::uint64_t PluginRunner::drop_queued_messages() {
+    const auto before = callbacks_.size();
+    callbacks_.erase(std::remove_if(callbacks_.begin(), callbacks_.end(),
+                                    [](const Frame& f) { return f.op == RunnerOp::call_message; }),
+                     callbacks_.end());
+    return before - callbacks_.size();
 }
 
 void PluginRunner::callback_loop() {

@@ -100,6 +100,8 @@ class PluginRunner {
     void run_callback(const Frame& frame);
     // A posted call_message: no result; counted and acknowledged in messages_done batches.
     void deliver_message(const Frame& frame);
+    // Removes the call_message frames still queued (under mutex_); returns how many.
+    std::uint64_t drop_queued_messages();
     Frame load(const std::string& file);
 
     const int fd_;

@@ -86,6 +86,23 @@ TEST_CASE("unsubscribe from a plugin thread returns after the running callback, 
     }
 }
 
+TEST_CASE("a stop goes before the messages still queued: they are dropped, not run") {
+    for (const std::string& mode : kModes) {
+        CAPTURE(mode);
+        MessageRig rig("msg-stop-" + mode, mode);
+        rig.burst("itest/msg/c", 300);  // 5 ms each: 1.5 s of work queued
+        auto stopped = rig.control("stop", "msgprobe", "stop-1");
+        CHECK_MESSAGE(ok_of(stopped), stopped.payload);
+        CHECK_FALSE(flag_of(stopped, "restart_required"));
+        auto event = rig.client->wait_for(rig.agent.topic("components/msgprobe/evt/stopped"),
+                                          [](const Message&) { return true; });
+        REQUIRE_MESSAGE(event, rig.agent.log());
+        CHECK(event->json()["data"]["c"].GetInt() < 300);
+        CHECK(rig.agent.log().find("did not return") == std::string::npos);
+        CHECK(rig.agent.log().find("killed") == std::string::npos);
+    }
+}
+
 TEST_CASE("a crash in an isolated plugin's message callback is named, and it runs again") {
     MessageRig rig("msg-crash", "process");
     rig.client->publish("itest/msg/a", "first");

@@ -11,7 +11,8 @@
 // Commands: "unsubscribe_c" answers at once and starts a thread of the plugin's own (not the
 // callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "inspect"
 // answers {"sockets": [the descriptors that are sockets], "lucid_env": [names of LUCID_*
-// variables in its environment]} (what a plugin could reach of the agent's); "counts"
+// variables in its environment]} (what a plugin could reach of the agent's). stop() publishes
+// the event "stopped" {"c": how many messages of `c` ran}; "counts"
 // answers {"a", "c", "violations", "c_unsubscribed"}.
 #include <lucid/plugin.hpp>
 
@@ -113,6 +114,9 @@ struct MessageProbe : lucid::Plugin {
     }
     void stop() override {
         if (unsubscriber_.joinable()) unsubscriber_.join();
+        char text[48];
+        std::snprintf(text, sizeof text, "{\"c\":%d}", c_count_.load());
+        publish_event("stopped", text);
     }
 
   private:
