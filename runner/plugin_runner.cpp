@@ -54,6 +54,11 @@ void PluginRunner::send(const Frame& frame) {
 
 Frame PluginRunner::call_host(Frame frame, bool wants_reply) {
     if (t_in_callback) frame.flags |= kNested;
+    if (!host::plugin_abi::fits(frame)) {  // a 70 MB publish: refused here, the child lives
+        Frame refused;
+        refused.status = static_cast<std::uint32_t>(LUCID_ERR_INVALID_ARGUMENT);
+        return refused;
+    }
     if (!wants_reply) {
         frame.seq = 0;
         send(frame);
@@ -276,6 +281,12 @@ void PluginRunner::run_callback(const Frame& frame) {
     result.status = static_cast<std::uint32_t>(status);
     result.flags = call.responded ? 1 : 0;
     result.strings = {call.error, call.result_json};
+    if (!host::plugin_abi::fits(result)) {
+        const std::string error = host::plugin_abi::too_large_error("result", result);
+        result.status = static_cast<std::uint32_t>(LUCID_ERR_INVALID_ARGUMENT);
+        result.flags = 0;
+        result.strings = {error, std::string()};
+    }
     send(result);
 }
 

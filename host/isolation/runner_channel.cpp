@@ -144,6 +144,14 @@ Frame RunnerChannel::invoke(Frame frame) {
         return f;
     };
     if (dead_) return failure();
+    if (!plugin_abi::fits(frame)) {  // a command payload or a config of more than 64 MiB
+        Frame refused;
+        refused.op = RunnerOp::result;
+        refused.status = LUCID_ERR_INVALID_ARGUMENT;
+        refused.strings = {plugin_abi::too_large_error(callback_name(frame.op), frame),
+                           std::string()};
+        return refused;
+    }
     frame.seq = next_seq_++;
     in_flight_ = frame.seq;
     in_flight_what_ = callback_name(frame.op);
@@ -178,6 +186,8 @@ Frame RunnerChannel::invoke(Frame frame) {
 lucid_status RunnerChannel::post(Frame frame) {
     using plugin_abi::kMessageWindow;
     using plugin_abi::kMessageWindowBytes;
+    // Not for a child: the message is not delivered (the worker logs the status).
+    if (!plugin_abi::fits(frame)) return LUCID_ERR_INVALID_ARGUMENT;
     const std::size_t bytes = plugin_abi::encoded_size(frame);
     std::unique_lock<std::mutex> lock(mutex_);
     // One message bigger than the byte window still goes, alone.
@@ -460,6 +470,10 @@ Frame RunnerChannel::execute(const Frame& call) {
     }
     reply.status = static_cast<std::uint32_t>(status);
     reply.a = id;
+    if (!plugin_abi::fits(reply)) {  // a config of more than 64 MiB: refused, not sent
+        reply.status = LUCID_ERR_INVALID_ARGUMENT;
+        reply.strings.clear();
+    }
     return reply;
 }
 

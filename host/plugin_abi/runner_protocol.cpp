@@ -97,6 +97,13 @@ std::size_t encoded_size(const Frame& frame) {
     return size;
 }
 
+bool fits(const Frame& frame) { return encoded_size(frame) - 4 <= kMaxFrameBody; }
+
+std::string too_large_error(const std::string& what, const Frame& frame) {
+    return what + " too large for process isolation: " + std::to_string(encoded_size(frame)) +
+           " bytes (at most " + std::to_string(kMaxFrameBody / (1024 * 1024)) + " MiB)";
+}
+
 std::string encode(const Frame& frame) {
     std::string out;
     out.reserve(encoded_size(frame));

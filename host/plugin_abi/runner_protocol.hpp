@@ -109,6 +109,11 @@ const char* op_name(RunnerOp op);
 // bigger than that is refused before it is encoded: encoded_size()).
 std::string encode(const Frame& frame);
 std::size_t encoded_size(const Frame& frame);
+// Within kMaxFrameBody: a frame that does not fit is never sent (the other side would take it
+// for a broken stream); the call it carries fails with too_large_error() instead.
+bool fits(const Frame& frame);
+// "<what> too large for process isolation: <n> bytes (at most 64 MiB)"
+std::string too_large_error(const std::string& what, const Frame& frame);
 
 class FrameDecoder {
   public:

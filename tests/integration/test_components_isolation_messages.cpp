@@ -18,8 +18,10 @@ namespace {
 const std::string kModes[] = {"process", "in_process"};
 
 struct MessageRig : ComponentRig {
-    MessageRig(const std::string& agent_id, const std::string& isolation) : ComponentRig(agent_id) {
-        env["LUCID_PLUGIN_STALL_S"] = "1";
+    MessageRig(const std::string& agent_id, const std::string& isolation,
+               const std::string& stall_s = "1")
+        : ComponentRig(agent_id) {
+        env["LUCID_PLUGIN_STALL_S"] = stall_s;
         start_agent();
         auto installed = install(
             install_payload("install-msg", "msgprobe", inline_source(artifact(LUCID_ITEST_MSG)),
@@ -100,6 +102,27 @@ TEST_CASE("a stop goes before the messages still queued: they are dropped, not r
         CHECK(event->json()["data"]["c"].GetInt() < 300);
         CHECK(rig.agent.log().find("did not return") == std::string::npos);
         CHECK(rig.agent.log().find("killed") == std::string::npos);
+    }
+}
+
+TEST_CASE("more than the runner protocol carries fails the call, not the isolated plugin") {
+    // 65 MiB strings take a while in a sanitizer build: not a stall.
+    MessageRig rig("msg-big", "process", "60");
+    auto published =
+        rig.plugin_command("msgprobe", "publish_big", R"({"request_id":"big-1"})", "big-1");
+    REQUIRE_MESSAGE(published, rig.agent.log());
+    CHECK(ok_of(*published));
+    CHECK_FALSE(flag_of(*published, "published"));
+    auto result =
+        rig.plugin_command("msgprobe", "result_big", R"({"request_id":"big-2"})", "big-2");
+    REQUIRE_MESSAGE(result, rig.agent.log());
+    CHECK_FALSE(ok_of(*result));
+    CHECK(has_text(error_of(*result), "result too large for process isolation: "));
+    CHECK(has_text(error_of(*result), " bytes (at most 64 MiB)"));
+    // The child lived through both: no restart, still answering.
+    CHECK(rig.counts("counts-after")["violations"].GetInt() == 0);
+    for (const auto& status : rig.client->messages(rig.agent.topic("components/msgprobe/status"))) {
+        CHECK_MESSAGE(status.str("state") != "failed", status.payload);
     }
 }
 

@@ -12,7 +12,9 @@
 // callback thread) that unsubscribes `c` once 20 messages of it ran (or after 10 s); "inspect"
 // answers {"sockets": [the descriptors that are sockets], "lucid_env": [names of LUCID_*
 // variables in its environment]} (what a plugin could reach of the agent's). stop() publishes
-// the event "stopped" {"c": how many messages of `c` ran}; "counts"
+// the event "stopped" {"c": how many messages of `c` ran}; "publish_big" publishes 65 MiB on its
+// relative topic "big" and answers {"published": whether the host took it}; "result_big"
+// answers with a 65 MiB result; "counts"
 // answers {"a", "c", "violations", "c_unsubscribed"}.
 #include <lucid/plugin.hpp>
 
@@ -101,6 +103,19 @@ struct MessageProbe : lucid::Plugin {
                          "\"";
             }
             return "{\"sockets\":[" + sockets + "],\"lucid_env\":[" + names + "]}";
+        });
+        on_command("publish_big", [this](const lucid::Command&) {
+            // 65 MiB: more than one frame of the runner protocol may carry.
+            const std::string big(65u * 1024u * 1024u, 'x');
+            try {
+                publish("big", big, 0);
+                return std::string("{\"published\":true}");
+            } catch (const std::exception& e) {
+                return std::string("{\"published\":false}");
+            }
+        });
+        on_command("result_big", [](const lucid::Command&) {
+            return "{\"big\":\"" + std::string(65u * 1024u * 1024u, 'x') + "\"}";
         });
         on_command("counts", [this](const lucid::Command&) {
             char text[160];
