@@ -1,5 +1,8 @@
 // The lifecycle's side of process isolation (README "Process isolation"): changing where a
 // component runs, and keeping out one that crashed too often in its child process.
+#include <grp.h>
+#include <pwd.h>
+
 #include "common/logging.hpp"
 #include "components/component_lifecycle.hpp"
 
@@ -35,14 +38,30 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
         return Outcome::failed(saved.error().code,
                                "cannot save the registry: " + saved.error().message);
     }
-    // Applied by restarting this component alone, when it runs.
+    // Applied by restarting this component alone, when it runs; otherwise shown at once.
     remember_isolation(changed);
-    if (!runtime_.running(component_id)) return outcome;
+    if (!runtime_.running(component_id)) {
+        sink_.changed();
+        return outcome;
+    }
     const auto stopped = runtime_.stop(component_id);
     outcome.restart_required = stopped.restart_required;
     Outcome started = start_locked(changed);
     if (!started.ok()) {
+        // Nothing half-applied: the settings it ran with come back, and it runs again with them.
+        registry::Registry restored = registry();
+        restored.put(*entry);
+        if (auto saved = save(restored); !saved) {
+            logger("components")->error("cannot save the registry: {}", saved.error().message);
+        }
+        remember_isolation(*entry);
+        const Outcome again = start_locked(*entry);
+        started.error = Error{
+            started.error->code,
+            started.error->message + "; the previous settings are back" +
+                (again.ok() ? "" : " (it did not start again: " + again.error->message + ")")};
         started.restart_required = outcome.restart_required;
+        sink_.changed();
         return started;
     }
     return outcome;
@@ -55,7 +74,15 @@ std::optional<std::string> ComponentLifecycle::run_as_problem(const registry::En
         return "run_as needs isolation process: " + entry.component_id + " would run " +
                to_string(where);
     }
-    return registry::run_as_refusal(settings_.run_as_allowed, entry.run_as);
+    if (auto refused = registry::run_as_refusal(settings_.run_as_allowed, entry.run_as)) {
+        return refused;
+    }
+    // Refused now, not found by the child it would be restarted into.
+    if (!::getpwnam(entry.run_as.user.c_str())) return "run_as: no such user: " + entry.run_as.user;
+    for (const auto& group : entry.run_as.groups) {
+        if (!::getgrnam(group.c_str())) return "run_as: no such group: " + group;
+    }
+    return std::nullopt;
 }
 
 void ComponentLifecycle::quarantine(const std::string& component_id, const std::string& error) {

@@ -157,18 +157,25 @@ Limits read_limits(const Value& value, bool strict) {
         }
     }
     Limits limits;
-    auto field = [&](const char* name, std::optional<std::uint64_t>& into) {
+    // Bounds a command must keep (a registry written before them is read as it is): what the
+    // kernel can enforce, so that a limit is refused here rather than by the child it would be
+    // restarted into.
+    auto field = [&](const char* name, std::optional<std::uint64_t>& into, std::uint64_t most) {
         auto it = value.FindMember(name);
         if (it == value.MemberEnd() || it->value.IsNull()) return;
         if (!it->value.IsUint64() || it->value.GetUint64() == 0) {
             throw std::invalid_argument(std::string("'limits.") + name +
                                         "' must be a positive integer");
         }
+        if (strict && it->value.GetUint64() > most) {
+            throw std::invalid_argument(std::string("'limits.") + name + "' must be at most " +
+                                        std::to_string(most));
+        }
         into = it->value.GetUint64();
     };
-    field("memory_mb", limits.memory_mb);
-    field("open_files", limits.open_files);
-    field("cpu_seconds", limits.cpu_seconds);
+    field("memory_mb", limits.memory_mb, kMaxMemoryMb);
+    field("open_files", limits.open_files, kMaxOpenFiles);
+    field("cpu_seconds", limits.cpu_seconds, kMaxCpuSeconds);
     return limits;
 }
 

@@ -281,6 +281,21 @@ TEST_CASE("the cpu example plugin samples /proc from its child, under Landlock a
     rig.check_same_session();
 }
 
+TEST_CASE("configure of a stopped component is shown in core/components at once") {
+    IsolationRig rig("iso-stopped");
+    REQUIRE(ok_of(rig.control("stop", "echo", "stop-1")));
+    rig.client->clear();
+    auto set = rig.configure(
+        R"({"request_id":"s1","component_id":"echo","isolation":"process","limits":{"open_files":64}})",
+        "s1");
+    REQUIRE_MESSAGE(ok_of(set), set.payload);
+    auto shown = rig.client->wait_for(rig.agent.topic("core/components"), [](const Message& m) {
+        return has_text(m.payload, R"("open_files":64)");
+    });
+    REQUIRE_MESSAGE(shown, rig.agent.log());
+    CHECK(has_text(shown->payload, R"("isolation":"process")"));
+}
+
 TEST_CASE("bad isolation settings are refused with the field named") {
     IsolationRig rig("iso-bad");
     auto mode =
@@ -289,6 +304,17 @@ TEST_CASE("bad isolation settings are refused with the field named") {
     auto limit = rig.configure(
         R"({"request_id":"b2","component_id":"echo","limits":{"memory_mb":0}})", "b2");
     CHECK(error_of(limit) == "validation_error: 'limits.memory_mb' must be a positive integer");
+    // More than the kernel can enforce: refused here, not by the child it would restart into.
+    for (const char* too_much : {R"("memory_mb":99999999999999)", R"("open_files":2000000)",
+                                 R"("cpu_seconds":40000000)"}) {
+        CAPTURE(too_much);
+        auto big = rig.configure(std::string(R"({"request_id":"b2-)") + too_much[1] +
+                                     R"(","component_id":"echo",)" +
+                                     R"("isolation":"process","limits":{)" + too_much + "}}",
+                                 std::string("b2-") + too_much[1]);
+        CHECK(has_text(error_of(big), "' must be at most "));
+    }
+    CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("isolation")") == false);
     auto nothing = rig.configure(R"({"request_id":"b3","component_id":"echo"})", "b3");
     CHECK(error_of(nothing) ==
           "validation_error: nothing to configure: give 'isolation', 'limits' or 'run_as'");

@@ -134,7 +134,7 @@ TEST_CASE("an isolated plugin runs as an allowed user, from a file that user can
 
 TEST_CASE("a user or group the local setting does not list is refused, naming it and the setting" *
           doctest::skip(g_skip)) {
-    RunAsRig rig("runas-refused", "nobody");
+    RunAsRig rig("runas-refused", "nobody,lucid-no-such-user");
     auto root =
         rig.install_echo("install-root", R"(,"isolation":"process","run_as":{"user":"root"})");
     CHECK(error_of(root) == "run_as not allowed: root (not in LUCID_RUN_AS_ALLOWED)");
@@ -156,6 +156,11 @@ TEST_CASE("a user or group the local setting does not list is refused, naming it
     auto moved = rig.configure(
         R"({"request_id":"c2","component_id":"echo","isolation":"in_process"})", "c2");
     CHECK(error_of(moved) == "run_as needs isolation process: echo would run in_process");
+    // Listed, but no such account: refused now, not by the child it would restart into.
+    auto ghost = rig.configure(
+        R"({"request_id":"c4","component_id":"echo","run_as":{"user":"lucid-no-such-user"}})",
+        "c4");
+    CHECK(error_of(ghost) == "run_as: no such user: lucid-no-such-user");
     auto malformed =
         rig.configure(R"({"request_id":"c3","component_id":"echo","run_as":{"user":"0"}})", "c3");
     CHECK(has_text(error_of(malformed), "validation_error: 'run_as.user' '0' is not a user"));

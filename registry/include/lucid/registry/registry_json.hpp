@@ -53,6 +53,11 @@ rapidjson::Document parse_json_object(std::string_view text, std::string_view wh
 
 // Reads one entry; throws std::invalid_argument naming the bad field.
 Entry read_entry(std::string_view component_id, const rapidjson::Value& value);
+// The largest limits a command may set: 16 TiB, the kernel's default nr_open, a year.
+inline constexpr std::uint64_t kMaxMemoryMb = 16u * 1024u * 1024u;
+inline constexpr std::uint64_t kMaxOpenFiles = 1048576;
+inline constexpr std::uint64_t kMaxCpuSeconds = 365u * 24u * 3600u;
+
 // An entry's `limits` object (also the install payload's and the configure command's): each
 // member absent, null, or a positive integer. Throws std::invalid_argument naming the member;
 // `strict` also refuses names that are no limit (a typo must not drop a limit in force).
