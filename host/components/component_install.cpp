@@ -100,6 +100,13 @@ contract::Result ComponentManager::install_request(
         // Decided before anything is downloaded: an install of what is there is free.
         if (auto decided = lifecycle_.decide_install(rq.component_id, rq.artifact->dist_name,
                                                      rq.artifact->version, rq.source.sha256)) {
+            // The same build with other settings: they apply as configure would (a flag is
+            // never silently ignored; run_as is checked against the local setting).
+            if (decided->noop && (rq.isolation || rq.limits || rq.run_as)) {
+                decided = lifecycle_.set_isolation(
+                    rq.component_id, rq.isolation ? parse_isolation(*rq.isolation) : std::nullopt,
+                    rq.limits, rq.run_as);
+            }
             return install_result(std::move(result), *decided);
         }
     } else {

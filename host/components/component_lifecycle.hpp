@@ -224,6 +224,12 @@ class ComponentLifecycle {
     // The entry a first install that took the agent down in-process is registered as: in
     // process isolation, demoted because of `why`. nullopt when it cannot be (an older marker,
     // a file gone, or it was not in-process).
+    // set_isolation() under lifecycle_mutex_ (also the install of the same build with other
+    // settings).
+    Outcome set_isolation_locked(const std::string& component_id,
+                                 std::optional<Isolation> isolation,
+                                 std::optional<registry::Limits> limits,
+                                 std::optional<registry::RunAs> run_as);
     std::optional<registry::Entry> demoted_install(const std::string& component_id,
                                                    const PendingInstall& pending,
                                                    const std::string& why,

@@ -75,6 +75,10 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     // §4.1), and it runs enabled again, here and at the next boot.
     const bool was_quarantined = existing && quarantine_error(*existing);
     if (existing && same_artifact(*existing, dist, version, artifact.sha256) && !was_quarantined) {
+        // The same build with other settings: they apply as configure would (never ignored).
+        if (order.isolation || order.limits || order.run_as) {
+            return set_isolation_locked(cid, order.isolation, order.limits, order.run_as);
+        }
         Outcome noop;
         noop.noop = true;
         return noop;

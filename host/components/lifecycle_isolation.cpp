@@ -13,6 +13,13 @@ Outcome ComponentLifecycle::set_isolation(const std::string& component_id,
                                           std::optional<registry::Limits> limits,
                                           std::optional<registry::RunAs> run_as) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    return set_isolation_locked(component_id, isolation, limits, run_as);
+}
+
+Outcome ComponentLifecycle::set_isolation_locked(const std::string& component_id,
+                                                 std::optional<Isolation> isolation,
+                                                 std::optional<registry::Limits> limits,
+                                                 std::optional<registry::RunAs> run_as) {
     const auto entry = registered(component_id);
     if (!entry) return not_found(component_id);
     registry::Entry changed = *entry;

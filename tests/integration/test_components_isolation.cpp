@@ -281,6 +281,32 @@ TEST_CASE("the cpu example plugin samples /proc from its child, under Landlock a
     rig.check_same_session();
 }
 
+TEST_CASE("installing the same build again with other settings applies them, never ignores them") {
+    IsolationRig rig("iso-reinstall");
+    REQUIRE(runners_of(rig.agent.process().pid()).empty());
+    auto again = rig.install(
+        install_payload("reinstall-1", "echo", inline_source(artifact(LUCID_ITEST_ECHO_1_0)),
+                        R"(,"isolation":"process","limits":{"open_files":64})"),
+        "reinstall-1");
+    REQUIRE_MESSAGE(ok_of(again), again.payload);
+    CHECK_FALSE(flag_of(again, "noop"));
+    CHECK(runners_of(rig.agent.process().pid()).size() == 1);
+    CHECK(has_text(registry_entry(rig.registry(), "echo"), R"("open_files":64)"));
+    rig.echo_answers("echo-isolated");
+    // A run_as the device does not allow is refused here too, however it comes.
+    auto root = rig.install(
+        install_payload("reinstall-2", "echo", inline_source(artifact(LUCID_ITEST_ECHO_1_0)),
+                        R"(,"run_as":{"user":"root"})"),
+        "reinstall-2");
+    CHECK(error_of(root) == "run_as not allowed: root (not in LUCID_RUN_AS_ALLOWED)");
+    // The same settings again: nothing to do.
+    auto same = rig.install(
+        install_payload("reinstall-3", "echo", inline_source(artifact(LUCID_ITEST_ECHO_1_0)),
+                        R"(,"isolation":"process")"),
+        "reinstall-3");
+    CHECK(flag_of(same, "noop"));
+}
+
 TEST_CASE("configure of a stopped component is shown in core/components at once") {
     IsolationRig rig("iso-stopped");
     REQUIRE(ok_of(rig.control("stop", "echo", "stop-1")));
