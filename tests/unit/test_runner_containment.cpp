@@ -38,6 +38,7 @@
 
 #include "containment/containment.hpp"
 #include "containment/plugin_image.hpp"
+#include "containment/writable_dir.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -819,6 +820,41 @@ TEST_CASE("a plugin image of a file that cannot be read names the file") {
     REQUIRE(std::holds_alternative<std::string>(directory));
     CHECK(std::get<std::string>(directory) ==
           "cannot copy /tmp into memory for run_as: not a regular file");
+}
+
+TEST_CASE("a new run_as user gets what the last one left in its dir, and nothing a link names") {
+    if (::geteuid() != 0) {
+        MESSAGE("not root: cannot give files to another user here (CI runs the tests as root)");
+        return;
+    }
+    const passwd* nobody = ::getpwnam("nobody");
+    REQUIRE(nobody != nullptr);
+    lucid::test::TempDir dir;
+    const fs::path component = dir / "component";
+    fs::create_directories(component / "sub");
+    std::ofstream(component / "state.txt") << "x";
+    std::ofstream(component / "sub" / "deep.txt") << "y";
+    std::ofstream(dir / "outside.txt") << "z";
+    fs::create_symlink(dir / "outside.txt", component / "link");
+    fs::create_directory_symlink(dir.path(), component / "dirlink");
+    const ChildRun run = in_child([&](Report& report) {
+        report.put("result", lucid::runner::containment::prepare_writable_dir(
+                                 component.string(), lucid::runner::containment::Owner{
+                                                         nobody->pw_uid, nobody->pw_gid}));
+    });
+    CHECK(run["result"] == "applied");
+    const auto owner_of = [](const fs::path& p) {
+        struct stat st {};
+        REQUIRE(::lstat(p.c_str(), &st) == 0);
+        return st.st_uid;
+    };
+    CHECK(owner_of(component) == nobody->pw_uid);
+    CHECK(owner_of(component / "state.txt") == nobody->pw_uid);
+    CHECK(owner_of(component / "sub") == nobody->pw_uid);
+    CHECK(owner_of(component / "sub" / "deep.txt") == nobody->pw_uid);
+    CHECK(owner_of(component / "link") == nobody->pw_uid);
+    CHECK(owner_of(dir / "outside.txt") == 0);
+    CHECK(owner_of(dir.path()) == 0);
 }
 
 TEST_CASE("the writable dir must be a directory of its own: links and files are refused") {
