@@ -108,13 +108,19 @@ TEST_CASE("a stop goes before the messages still queued: they are dropped, not r
 TEST_CASE("more than the runner protocol carries fails the call, not the isolated plugin") {
     // 65 MiB strings take a while in a sanitizer build: not a stall.
     MessageRig rig("msg-big", "process", "60");
-    auto published =
-        rig.plugin_command("msgprobe", "publish_big", R"({"request_id":"big-1"})", "big-1");
+    // 65 MiB through the agent takes seconds under ThreadSanitizer: waited for longer.
+    const auto big_answer = [&](const std::string& action, const std::string& request_id) {
+        rig.client->publish(rig.agent.topic("components/msgprobe/cmd/" + action),
+                            R"({"request_id":")" + request_id + "\"}");
+        return rig.client->wait_for(
+            rig.agent.topic("components/msgprobe/evt/" + action + "_result"),
+            with_request_id(request_id), std::chrono::seconds(120));
+    };
+    auto published = big_answer("publish_big", "big-1");
     REQUIRE_MESSAGE(published, rig.agent.log());
     CHECK(ok_of(*published));
     CHECK_FALSE(flag_of(*published, "published"));
-    auto result =
-        rig.plugin_command("msgprobe", "result_big", R"({"request_id":"big-2"})", "big-2");
+    auto result = big_answer("result_big", "big-2");
     REQUIRE_MESSAGE(result, rig.agent.log());
     CHECK_FALSE(ok_of(*result));
     CHECK(has_text(error_of(*result), "result too large for process isolation: "));
