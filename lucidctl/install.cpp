@@ -218,6 +218,9 @@ int cmd_plugin_install(Session& s) {
         payload.AddMember("config", Value(parsed, a), a);
     }
     add_isolation_fields(s.options(), command_option(s.options(), "isolation"), payload);
+    // --force is the operator's permission to go back: past lucidctl's own check above and past
+    // the agent's version floor (contract §8.12).
+    if (command_switch(s.options(), "force")) payload.AddMember("allow_downgrade", true, a);
     s.require_not_offline();
     if (!p.version.empty()) refuse_downgrade(s, p.component_id, p.version);
 

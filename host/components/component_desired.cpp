@@ -30,6 +30,7 @@ contract::CommandRequest install_command(const ComponentManager::DesiredInstall&
         config.Parse(install.config_json->c_str());
         doc.AddMember("config", rapidjson::Value(config, a), a);
     }
+    if (install.allow_downgrade) doc.AddMember("allow_downgrade", true, a);
     if (install.isolation) doc.AddMember("isolation", rapidjson::Value(*install.isolation, a), a);
     if (install.limits) {
         rapidjson::Value limits;
@@ -67,7 +68,8 @@ Status ComponentManager::check_desired_install(const DesiredInstall& install) co
 Status ComponentManager::desired_install(const DesiredInstall& install) {
     const std::string from = lifecycle_.installed_version(install.component_id);
     contract::Result result =
-        install_request(install_command(install), {}, install.revision, install.cancelled);
+        install_request(install_command(install), {}, install.revision, install.cancelled,
+                        install::FloorContext{false, install.rollout, install.rollback_of});
     audit({install_operation(from, install.version), install.component_id, "",
            desired_source(install.revision), from, install.version},
           result);

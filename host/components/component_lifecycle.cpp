@@ -21,7 +21,9 @@ const char* const kUnsupportedError =
 
 ComponentLifecycle::ComponentLifecycle(LifecycleSettings settings, ComponentStore& store,
                                        PluginRuntime& runtime, StatusSink& sink)
-    : settings_(settings), store_(store), runtime_(runtime), sink_(sink) {}
+    : settings_(settings), store_(store), runtime_(runtime), sink_(sink) {
+    if (!settings_.trust_dir.empty()) trust_.emplace(settings_.trust_dir);
+}
 
 std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
@@ -43,6 +45,9 @@ std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
         std::lock_guard<std::mutex> lock(state_mutex_);
         registry_ = registry;
     }
+    // An agent without floors yet (its first start, or a file an operator moved aside): what is
+    // installed is what was committed.
+    seed_floors(registry, problems);
     // Answered (recorded) before anything starts: a start that takes the agent down again must
     // not lose the answer, whose marker is consumed below.
     for (const auto& interrupted : blame.answers) {
