@@ -95,6 +95,23 @@ contract::Result ComponentManager::install_request(
     auto& rq = *parsed.request;
     install::FloorContext& floor = fleet;
     floor.allow_downgrade = rq.allow_downgrade;
+    // With signatures required, a permission to go back is a trusted key's, not the sender's
+    // (contract §8.13). Verified now, with the policy of this install; it counts only where a
+    // downgrade needs it (TrustState::check).
+    if (rq.allow_downgrade && settings.verifier.signatures.require_signature) {
+        floor.permit_required = true;
+        if (rq.rollback_permit) {
+            const auto& keys = settings.verifier.signatures.keys;
+            auto permit = install::verify_rollback_permit(*rq.rollback_permit,
+                                                          keys ? *keys : install::TrustedKeySet{},
+                                                          std::chrono::system_clock::now());
+            if (permit) {
+                floor.permit = permit.value();
+            } else {
+                floor.permit_error = permit.error().message;
+            }
+        }
+    }
     if (desired_revision) rq.source.json = mark_desired(rq.source.json, *desired_revision);
     if (rq.artifact) {
         describe(result, rq.component_id, rq.artifact->dist_name, rq.artifact->version,

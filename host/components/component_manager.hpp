@@ -142,6 +142,7 @@ class ComponentManager final : public PluginHostServices {
         bool allow_downgrade = false;
         std::string rollout;      // the document's: a rollout's raise is held (trust_state.hpp)
         std::string rollback_of;  // the document's: the abort of that rollout
+        std::optional<std::string> rollback_permit;  // the component's (§8.13)
     };
     // The install command this would be is valid (before anything changes).
     Status check_desired_install(const DesiredInstall& install) const;

@@ -75,7 +75,7 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     const auto object = value.GetObject();
     if (Status known = only_known(value,
                                   {"version", "enabled", "config", "artifacts", "isolation",
-                                   "limits", "run_as", "allow_downgrade"},
+                                   "limits", "run_as", "allow_downgrade", "rollback_permit"},
                                   where);
         !known) {
         return known.error();
@@ -99,6 +99,13 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
             return invalid(where + ".allow_downgrade must be true or false");
         }
         component.allow_downgrade = allow->value.GetBool();
+    }
+    if (const auto permit = object.FindMember("rollback_permit"); permit != object.MemberEnd()) {
+        if (!permit->value.IsString()) return invalid(where + ".rollback_permit must be a string");
+        if (!component.allow_downgrade) {
+            return invalid(where + ".rollback_permit goes with allow_downgrade: true");
+        }
+        component.rollback_permit = text_of(permit->value);
     }
     if (const auto config = object.FindMember("config"); config != object.MemberEnd()) {
         if (!config->value.IsObject()) return invalid(where + ".config must be an object");

@@ -41,6 +41,8 @@ struct DesiredComponent {
     std::optional<registry::RunAs> run_as;
     // May go below the dist's version floor (contract §8.12); default false.
     bool allow_downgrade = false;
+    // The lucid-permit-1 text that goes with it under LUCID_SIGNATURE_POLICY=required (§8.13).
+    std::optional<std::string> rollback_permit;
     // platform tag → the install `source` object (JSON), checked by the install pipeline.
     std::map<std::string, std::string> sources;
 };

@@ -183,7 +183,7 @@ void DesiredState::apply(const std::string& payload) {
             const auto checked = target_.check_install(
                 {doc.revision, id, wanted.version, source.value(), wanted.config_json,
                  wanted.isolation, wanted.limits, wanted.run_as, nullptr, wanted.allow_downgrade,
-                 doc.rollout, doc.rollback_of});
+                 doc.rollout, doc.rollback_of, wanted.rollback_permit});
             if (!checked) {
                 return reject(doc.revision, "invalid desired state: components." + id +
                                                 ".artifacts." + settings_.platform +
@@ -299,10 +299,10 @@ contract::DeploymentComponent DesiredState::converge(const contract::DesiredDocu
     if (it == current.end() || it->second.version != wanted.version) {
         const auto source = contract::source_for_platform(wanted, settings_.platform);
         if (!source) return failed(c, source.error().message);
-        const Status installed =
-            target_.install({revision, id, wanted.version, source.value(), wanted.config_json,
-                             wanted.isolation, wanted.limits, wanted.run_as, interrupted_,
-                             wanted.allow_downgrade, doc.rollout, doc.rollback_of});
+        const Status installed = target_.install(
+            {revision, id, wanted.version, source.value(), wanted.config_json, wanted.isolation,
+             wanted.limits, wanted.run_as, interrupted_, wanted.allow_downgrade, doc.rollout,
+             doc.rollback_of, wanted.rollback_permit});
         if (!installed) return failed(c, installed.error().message);
         c.outcome = std::string(outcome::kApplied);
         config_given = wanted.config_json.has_value();

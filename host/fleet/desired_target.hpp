@@ -41,6 +41,7 @@ struct DesiredInstallStep {
     bool allow_downgrade = false;
     std::string rollout;
     std::string rollback_of;
+    std::optional<std::string> rollback_permit;
 };
 
 class DesiredTarget {

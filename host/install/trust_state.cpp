@@ -53,6 +53,28 @@ Error file_error(const fs::path& path, const Error& why) {
                                     "again from what is installed)"};
 }
 
+// allow_downgrade with the permit the policy asks for, or why not.
+std::optional<Error> permit_refusal(const std::string& dist, const std::string& version,
+                                    const std::string& floor, const FloorContext& context) {
+    if (!context.permit_required) return std::nullopt;
+    if (!context.permit_error.empty()) return Error{Errc::refused, context.permit_error};
+    if (!context.permit) {
+        return Error{Errc::refused, "downgrade refused: " + dist + " " + version + " < " + floor +
+                                        ": allow_downgrade needs a rollback_permit "
+                                        "(LUCID_SIGNATURE_POLICY=required)"};
+    }
+    if (context.permit->dist != dist) {
+        return Error{Errc::refused, "rollback permit mismatch: dist " + context.permit->dist +
+                                        ", install " + dist};
+    }
+    // The very version: a permit for 1.0.0 lets nobody install 0.1.0.
+    if (compare_versions(context.permit->version, version) != 0) {
+        return Error{Errc::refused, "rollback permit mismatch: version " + context.permit->version +
+                                        ", install " + version};
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string Floor::effective() const { return held ? higher(version, held->version) : version; }
@@ -190,7 +212,7 @@ std::optional<Error> TrustState::check(const std::string& dist, const std::strin
     const Floor& floor = it->second;
     const std::string effective = floor.effective();
     if (compare_versions(version, effective) >= 0) return std::nullopt;
-    if (context.allow_downgrade) return std::nullopt;
+    if (context.allow_downgrade) return permit_refusal(dist, version, effective, context);
     // The abort of the rollout that holds the raise goes back, not below the committed floor.
     if (floor.held && !context.rollback_of.empty() && context.rollback_of == floor.held->rollout &&
         (floor.version.empty() || compare_versions(version, floor.version) >= 0)) {

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "common/expected.hpp"
+#include "install/rollback_permit.hpp"
 
 namespace lucid::host::install {
 
@@ -55,6 +56,12 @@ struct FloorContext {
     bool allow_downgrade = false;  // the command's `allow_downgrade: true`
     std::string rollout;           // the desired document's `rollout` (a rollout wrote it)
     std::string rollback_of;       // the desired document's `rollback_of` (a rollout's abort)
+    // LUCID_SIGNATURE_POLICY=required: allow_downgrade counts only with a rollback permit
+    // (install/rollback_permit.hpp) for this dist and version, verified by the caller into
+    // `permit` (or `permit_error`).
+    bool permit_required = false;
+    std::optional<Permit> permit;
+    std::string permit_error;
 };
 
 // The file as parsed; exposed for the unit tests and `lucid-agent floor list`.
@@ -74,6 +81,12 @@ class TrustState {
 
     // Why `version` of `dist` may not be installed, or nullopt: Errc::refused with
     //   downgrade refused: <dist> <version> < <floor>
+    // and, when a permit is required for allow_downgrade (FloorContext::permit_required):
+    //   downgrade refused: <dist> <version> < <floor>: allow_downgrade needs a rollback_permit
+    //   (LUCID_SIGNATURE_POLICY=required)
+    //   rollback permit mismatch: dist <permit's>, install <dist>
+    //   rollback permit mismatch: version <permit's>, install <version>
+    //   the permit's own error (rollback permit invalid: ..., rollback permit expired at ...)
     // or the file's own error (install refused: trust state <path> ...; Errc::not_found when
     // it is missing, Errc::invalid when it cannot be read).
     std::optional<Error> check(const std::string& dist, const std::string& version,

@@ -43,6 +43,7 @@ struct FakeTarget final : fleet::DesiredTarget {
     Status install(const fleet::DesiredInstallStep& step) override {
         calls.push_back("install " + step.component_id + " " + step.version +
                         (step.allow_downgrade ? " allow_downgrade" : "") +
+                        (step.rollback_permit ? " permit " + *step.rollback_permit : "") +
                         (step.rollout.empty() ? "" : " rollout " + step.rollout) +
                         (step.rollback_of.empty() ? "" : " rollback_of " + step.rollback_of));
         if (auto it = failing.find(step.component_id); it != failing.end()) {
@@ -178,6 +179,10 @@ TEST_CASE("desired document: the contract's shape, every error exact") {
     CHECK(floors.value().rollback_of.empty());
     CHECK(error_of(doc(1, echo("1.0.0", R"(,"allow_downgrade":null)"))) ==
           "invalid desired state: components.echo.allow_downgrade must be true or false");
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"rollback_permit":"P")"))) ==
+          "invalid desired state: components.echo.rollback_permit goes with allow_downgrade: true");
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"allow_downgrade":true,"rollback_permit":{})"))) ==
+          "invalid desired state: components.echo.rollback_permit must be a string");
     CHECK(error_of(doc(1, "", R"(,"rollout":"R 1")")) ==
           "invalid desired state: rollout must be a rollout id ([a-z0-9-]{1,64})");
     CHECK(error_of(doc(1, "", R"(,"rollback_of":7)")) ==
@@ -259,10 +264,11 @@ TEST_CASE("desired state: order of steps, exclusive, enable and config, platform
 
     // The version floor's inputs reach the install: the permission, the rollout, its abort.
     rig.target.calls.clear();
-    rig.apply(doc(4, echo("0.8.0", R"(,"allow_downgrade":true)"), R"(,"rollout":"r-1")"));
+    rig.apply(doc(4, echo("0.8.0", R"(,"allow_downgrade":true,"rollback_permit":"P")"),
+                  R"(,"rollout":"r-1")"));
     rig.apply(doc(5, echo("0.7.0"), R"(,"rollback_of":"r-1")"));
     CHECK(rig.target.calls ==
-          std::vector<std::string>{"install echo 0.8.0 allow_downgrade rollout r-1",
+          std::vector<std::string>{"install echo 0.8.0 allow_downgrade permit P rollout r-1",
                                    "install echo 0.7.0 rollback_of r-1"});
 }
 

@@ -21,6 +21,24 @@ std::string refusal(const TrustState& trust, const std::string& dist, const std:
     return refused ? refused->message : "";
 }
 
+FloorContext allowing() {
+    FloorContext c;
+    c.allow_downgrade = true;
+    return c;
+}
+
+FloorContext rollout(const std::string& id) {
+    FloorContext c;
+    c.rollout = id;
+    return c;
+}
+
+FloorContext abort_of(const std::string& id) {
+    FloorContext c;
+    c.rollback_of = id;
+    return c;
+}
+
 std::vector<std::string> temporaries(const fs::path& dir) {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(dir)) {
@@ -45,11 +63,11 @@ TEST_CASE("the highest committed version is the floor; a lower one is refused wi
     CHECK(refusal(trust, "echo", "2.0.0").empty());
     CHECK(refusal(trust, "echo", "2.0.0+build.7").empty());  // build metadata does not count
     CHECK(refusal(trust, "echo", "10.0.0").empty());         // semver, not text, order
-    CHECK(refusal(trust, "echo", "1.0.0", {true, "", ""}).empty());
+    CHECK(refusal(trust, "echo", "1.0.0", allowing()).empty());
     CHECK(refusal(trust, "other", "0.0.1").empty());  // per dist
 
     // An allowed downgrade is committed, but the floor stays the highest ever committed.
-    REQUIRE(trust.commit("echo", "1.0.0", {true, "", ""}));
+    REQUIRE(trust.commit("echo", "1.0.0", allowing()));
     CHECK(trust.load().value().at("echo").version == "2.0.0");
 
     // Written atomically: the file parses, no temporary is left, and a second reader agrees.
@@ -107,7 +125,7 @@ TEST_CASE("a rollout's raise is held: only that rollout's abort goes back, not b
     lucid::test::TempDir dir;
     TrustState trust(dir.path());
     REQUIRE(trust.seed_if_absent({{"echo", "1.0.0"}}).value());
-    REQUIRE(trust.commit("echo", "2.0.0", {false, "r-1", ""}));
+    REQUIRE(trust.commit("echo", "2.0.0", rollout("r-1")));
     const Floor held = trust.load().value().at("echo");
     CHECK(held.version == "1.0.0");
     REQUIRE(held.held);
@@ -116,14 +134,14 @@ TEST_CASE("a rollout's raise is held: only that rollout's abort goes back, not b
 
     // Everyone else sees 2.0.0; another rollout's abort too; the abort never goes below 1.0.0.
     CHECK(refusal(trust, "echo", "1.0.0") == "downgrade refused: echo 1.0.0 < 2.0.0");
-    CHECK(refusal(trust, "echo", "1.0.0", {false, "", "r-2"}) ==
+    CHECK(refusal(trust, "echo", "1.0.0", abort_of("r-2")) ==
           "downgrade refused: echo 1.0.0 < 2.0.0");
-    CHECK(refusal(trust, "echo", "0.9.0", {false, "", "r-1"}) ==
+    CHECK(refusal(trust, "echo", "0.9.0", abort_of("r-1")) ==
           "downgrade refused: echo 0.9.0 < 2.0.0");
-    CHECK(refusal(trust, "echo", "1.0.0", {false, "", "r-1"}).empty());
+    CHECK(refusal(trust, "echo", "1.0.0", abort_of("r-1")).empty());
 
     SUBCASE("the abort takes the raise back") {
-        REQUIRE(trust.commit("echo", "1.0.0", {false, "", "r-1"}));
+        REQUIRE(trust.commit("echo", "1.0.0", abort_of("r-1")));
         const Floor after = trust.load().value().at("echo");
         CHECK(after.version == "1.0.0");
         CHECK_FALSE(after.held);
@@ -131,15 +149,15 @@ TEST_CASE("a rollout's raise is held: only that rollout's abort goes back, not b
     SUBCASE("anything else after it makes the raise final") {
         REQUIRE(trust.commit("cpu", "1.0.0", {}));  // another dist changes nothing here
         CHECK(trust.load().value().at("echo").held);
-        REQUIRE(trust.commit("echo", "2.0.0", {false, "r-3", ""}));
+        REQUIRE(trust.commit("echo", "2.0.0", rollout("r-3")));
         const Floor after = trust.load().value().at("echo");
         CHECK(after.version == "2.0.0");  // r-1's raise is final: r-3 took over
         CHECK_FALSE(after.held);          // and r-3 raised nothing above it
-        CHECK(refusal(trust, "echo", "1.0.0", {false, "", "r-1"}) ==
+        CHECK(refusal(trust, "echo", "1.0.0", abort_of("r-1")) ==
               "downgrade refused: echo 1.0.0 < 2.0.0");
     }
     SUBCASE("a rollout that installs a dist first holds it without a floor below") {
-        REQUIRE(trust.commit("fresh", "1.0.0", {false, "r-9", ""}));
+        REQUIRE(trust.commit("fresh", "1.0.0", rollout("r-9")));
         const Floor fresh = trust.load().value().at("fresh");
         CHECK(fresh.version.empty());
         CHECK(fresh.effective() == "1.0.0");
