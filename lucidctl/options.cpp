@@ -96,8 +96,10 @@ done yet (desired set: the agent is offline or still applying)
 )";
 
 const char* const kInstallHelp =
-    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature SIG] [--config JSON] [--force]
-       lucidctl plugin install URL --id ID --sha256 HEX [--signature SIG] [--config JSON] [--force]
+    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature SIG] [--config JSON]
+           [--force [--permit FILE.permit]]
+       lucidctl plugin install URL --id ID --sha256 HEX [--signature SIG] [--config JSON]
+           [--force [--permit FILE.permit]]
        (either with [--isolation in_process|process] [--memory-mb N] [--open-files N]
         [--cpu-seconds N] [--run-as USER[:GROUP,GROUP...]])
 
@@ -114,7 +116,10 @@ agent; --id and --sha256 are then mandatory.
 LUCID_DEFAULT_ISOLATION); --memory-mb, --open-files, --cpu-seconds limit its process;
 --run-as USER[:GROUP,GROUP...] runs its process as that user, with those extra groups (process
 isolation only, and only users the agent's LUCID_RUN_AS_ALLOWED lists).
-Installing an older version than the one installed is refused unless --force.
+Installing an older version than the one installed is refused unless --force, which also
+sends allow_downgrade: the agent's permission to go below its version floor (the highest
+version it ever committed). Where the agent requires signatures it asks for a rollback permit
+as well: --permit FILE.permit, as lucidctl permit writes it.
 On a terminal, the progress (bytes, rate, time left) goes to stderr and is cleared before
 the result.
 )";

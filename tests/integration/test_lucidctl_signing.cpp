@@ -185,8 +185,10 @@ TEST_CASE("key generate, sign, verify and install a signed plugin with signature
     rig.generate_key("stranger");
     fs::remove(rig.keys / "stranger.pem");
     const std::string stranger_id = openssl_key_id(rig, "stranger.key");
-    REQUIRE(rig.ctl({"sign", v1, "--key", (rig.work.path() / "stranger.key").string()}).code == 0);
-    const auto unknown = rig.ctl({"plugin", "install", v1, "--force"});
+    // An upgrade (1.0.0 again would be a downgrade now, refused before its signature is read).
+    const std::string v21 = rig.copy(LUCID_ITEST_ECHO_2_1, "lucid_agent_echo-2.1.0.so");
+    REQUIRE(rig.ctl({"sign", v21, "--key", (rig.work.path() / "stranger.key").string()}).code == 0);
+    const auto unknown = rig.ctl({"plugin", "install", v21});
     CHECK(unknown.code == 1);
     CHECK_MESSAGE(unknown.has("signature invalid: unknown key_id " + stranger_id +
                               ": not among the trusted keys (" + id + " (release.pem))"),
