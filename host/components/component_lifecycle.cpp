@@ -401,11 +401,19 @@ std::string ComponentLifecycle::installed_version(const std::string& component_i
 }
 
 std::vector<contract::ComponentSnapshot> ComponentLifecycle::snapshots() const {
+    // Read before the state lock (plugin workers take it): a file read, however small.
+    install::Floors floors;
+    if (trust_) {
+        if (auto loaded = trust_->load()) floors = std::move(loaded.value());
+    }
     std::lock_guard<std::mutex> lock(state_mutex_);
     std::vector<contract::ComponentSnapshot> out;
     for (const auto& [id, entry] : registry_.entries()) {
-        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0};
+        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0, ""};
         snapshot.isolation = to_string(isolation_of(entry));
+        if (auto floor = floors.find(entry.dist_name); floor != floors.end()) {
+            snapshot.floor = floor->second.effective();
+        }
         if (auto it = statuses_.find(id); it != statuses_.end()) {
             snapshot.state = it->second.state;
             snapshot.error = it->second.error;

@@ -55,6 +55,14 @@ TEST_CASE("a version below the floor is refused; allow_downgrade, and floor rese
     CHECK(down.str("version") == "1.0.0");
     rig.echo_answers("fl-still-2");
     CHECK(has_text(rig.agent.log(), "error='" + downgrade_refused("1.0.0", "2.0.0") + "'"));
+    // Seen remotely: core/components names each component's floor.
+    auto listed = rig.client->wait_for(rig.agent.topic("core/components"), [](const Message& m) {
+        auto doc = m.json();
+        return doc["components"].IsObject() && doc["components"].HasMember("echo") &&
+               doc["components"]["echo"]["floor"].IsString() &&
+               std::string(doc["components"]["echo"]["floor"].GetString()) == "2.0.0";
+    });
+    CHECK_MESSAGE(listed, rig.agent.log());
 
     auto typed = rig.install(
         install_payload("fl-typed", "echo", inline_source(v1), R"(,"allow_downgrade":"yes")"),
