@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "install/trusted_keys.hpp"
 #include "plugin/crash_record.hpp"
 #include "service/config_reload.hpp"
+#include "service/floor_command.hpp"
 #include "service/systemd_notify.hpp"
 #include "service/systemd_unit.hpp"
 
@@ -112,6 +114,14 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "lucid-agent: warning: %s\n", w.c_str());
         }
         return usage_error(resolved.error);
+    }
+    if (cli.subcommand == "floor") {
+        // Only the data directory is needed; the resolved config says where it is.
+        const auto to = cli.flags.find("--to");
+        return service::floor_command(
+            cli.arguments,
+            to == cli.flags.end() ? std::nullopt : std::optional<std::string>(to->second),
+            resolved.config->data_dir, stdout, stderr);
     }
     const bool checking = cli.subcommand == "check-config";
     for (const auto& w : resolved.warnings) {

@@ -194,6 +194,7 @@ int dispatch(Session& s) {
     if (c == "key") return cmd_key(s);
     if (c == "sign") return cmd_sign(s);
     if (c == "verify") return cmd_verify(s);
+    if (c == "permit") return cmd_permit(s);
     if (c == "config") {
         const std::string& sub = arg(s.options(), 1, "config subcommand (get, set)");
         if (sub == "get") return expect_args(s.options(), 2), cmd_config_get(s);

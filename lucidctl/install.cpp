@@ -19,6 +19,7 @@
 #include "install/base64.hpp"
 #include "install/digest.hpp"
 #include "install/plugin_manifest.hpp"
+#include "install/rollback_permit.hpp"
 #include "install/signed_statement.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
@@ -218,6 +219,26 @@ int cmd_plugin_install(Session& s) {
         payload.AddMember("config", Value(parsed, a), a);
     }
     add_isolation_fields(s.options(), command_option(s.options(), "isolation"), payload);
+    // --force is the operator's permission to go back: past lucidctl's own check above and past
+    // the agent's version floor (contract §8.12).
+    if (command_switch(s.options(), "force")) payload.AddMember("allow_downgrade", true, a);
+    // The signed permission an agent under LUCID_SIGNATURE_POLICY=required asks for as well.
+    if (auto permit_file = command_option(s.options(), "permit")) {
+        if (!command_switch(s.options(), "force")) {
+            throw UsageError("--permit goes with --force (a permit is for a downgrade)");
+        }
+        std::string text;
+        try {
+            text = LocalFile::open(*permit_file, 4096).read_all();
+        } catch (const std::exception& e) {
+            throw LocalError("cannot read the permit " + *permit_file + ": " + e.what());
+        }
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        if (auto parsed = install::parse_rollback_permit(text); !parsed) {
+            throw LocalError(*permit_file + ": " + parsed.error().message);
+        }
+        payload.AddMember("rollback_permit", Value(text, a), a);
+    }
     s.require_not_offline();
     if (!p.version.empty()) refuse_downgrade(s, p.component_id, p.version);
 

@@ -15,9 +15,10 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256",    "id",         "dist",        "signature", "count",        "config", "older-than",
-    "select",    "platform",   "canary",      "batch",     "max-failures", "sort",   "isolation",
-    "memory-mb", "open-files", "cpu-seconds", "run-as",    "key",          "keys"};
+    "sha256",     "id",        "dist",      "signature",  "count",       "config",
+    "older-than", "select",    "platform",  "canary",     "batch",       "max-failures",
+    "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds", "run-as",
+    "key",        "keys",      "expires",   "permit"};
 const std::vector<std::string> kCommandSwitches = {
     "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent"};
 
@@ -66,6 +67,9 @@ commands:
                                   statement (sha256, dist, version, component, platform)
   verify FILE.so [--keys DIR]     checks FILE.so.sig as an agent would; says which key
                                   signed it (default DIR: $LUCID_TRUSTED_KEYS_DIR)
+  permit DIST VERSION --key NAME.key --expires AGE  writes DIST-VERSION.permit, a signed
+                                  rollback permit (lucid-permit-1): go back below the
+                                  version floor under LUCID_SIGNATURE_POLICY=required
 
 options:
   --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
@@ -92,8 +96,10 @@ done yet (desired set: the agent is offline or still applying)
 )";
 
 const char* const kInstallHelp =
-    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature SIG] [--config JSON] [--force]
-       lucidctl plugin install URL --id ID --sha256 HEX [--signature SIG] [--config JSON] [--force]
+    R"(usage: lucidctl plugin install FILE.so [--id ID] [--signature SIG] [--config JSON]
+           [--force [--permit FILE.permit]]
+       lucidctl plugin install URL --id ID --sha256 HEX [--signature SIG] [--config JSON]
+           [--force [--permit FILE.permit]]
        (either with [--isolation in_process|process] [--memory-mb N] [--open-files N]
         [--cpu-seconds N] [--run-as USER[:GROUP,GROUP...]])
 
@@ -110,7 +116,10 @@ agent; --id and --sha256 are then mandatory.
 LUCID_DEFAULT_ISOLATION); --memory-mb, --open-files, --cpu-seconds limit its process;
 --run-as USER[:GROUP,GROUP...] runs its process as that user, with those extra groups (process
 isolation only, and only users the agent's LUCID_RUN_AS_ALLOWED lists).
-Installing an older version than the one installed is refused unless --force.
+Installing an older version than the one installed is refused unless --force, which also
+sends allow_downgrade: the agent's permission to go below its version floor (the highest
+version it ever committed). Where the agent requires signatures it asks for a rollback permit
+as well: --permit FILE.permit, as lucidctl permit writes it.
 On a terminal, the progress (bytes, rate, time left) goes to stderr and is cleared before
 the result.
 )";
@@ -250,6 +259,15 @@ const std::map<std::string, std::string> kHelp = {
      "the statement, the statement against the file's sha256 and manifest. Prints which key\n"
      "signed it (key id and file). Exit 2 with the reason when it does not verify. A bare\n"
      "base64 signature (deprecated) is tried with every key.\n"},
+    {"permit",
+     "usage: lucidctl permit DIST VERSION --key NAME.key --expires AGE\n\n"
+     "Writes DIST-VERSION.permit: one line of JSON (format lucid-permit-1) saying that DIST\n"
+     "may go back to VERSION until now + AGE (1s to 30d, like 1h or 2d), signed with the\n"
+     "key. Under LUCID_SIGNATURE_POLICY=required an agent installs a version below its\n"
+     "version floor only with allow_downgrade and such a permit from a trusted key:\n"
+     "  lucidctl plugin install DIST-VERSION.so --force --permit DIST-VERSION.permit\n"
+     "or its text as \"rollback_permit\" beside \"allow_downgrade\": true in a desired\n"
+     "component. DIST is normalized (lucid_agent_cpu is lucid-agent-cpu).\n"},
     {"refresh",
      "usage: lucidctl refresh\n\nAsks the agent to republish every retained "
      "snapshot.\n"},
@@ -321,7 +339,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"ping", {"count"}},
     {"plugin install",
      {"id", "sha256", "signature", "config", "force", "isolation", "memory-mb", "open-files",
-      "cpu-seconds", "run-as"}},
+      "cpu-seconds", "run-as", "permit"}},
     {"plugin isolate", {"memory-mb", "open-files", "cpu-seconds", "run-as", "run-as-agent"}},
     {"plugin uninstall", {"dist"}},
     {"desired set", {"no-wait", "force"}},
@@ -334,6 +352,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"rollout resume", {"force"}},
     {"sign", {"key", "platform"}},
     {"verify", {"keys"}},
+    {"permit", {"key", "expires"}},
 };
 
 std::string command_options_error(const CtlOptions& o) {
@@ -476,8 +495,8 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "fleet",   "status",   "plugin",  "config", "refresh", "ping",
-                "watch",  "desired", "artifact", "rollout", "key",    "sign",    "verify"};
+        return {"agents",  "fleet",    "status",  "plugin", "config", "refresh", "ping",  "watch",
+                "desired", "artifact", "rollout", "key",    "sign",   "verify",  "permit"};
     }
     if (path[0] == "plugin") {
         return {"list",    "info",   "install", "uninstall", "start",  "stop",

@@ -169,7 +169,7 @@ void write_agent(Session& s, Rollout& r, const std::string& id, const FleetAgent
     agent.previous = known.desired;
     agent.revision = next_revision(known);
     const std::string doc = compose_desired(known.desired, r.component, r.version, r.artifacts_json,
-                                            r.document, agent.revision);
+                                            r.document, agent.revision, r.id);
     agent.digest = install::sha256_hex(doc);
     s.client().publish(desired_topic, doc, true);
     agent.state = known.presence.online ? state::kApplying : state::kPending;
@@ -329,7 +329,7 @@ void roll_back(Session& s, Rollout& r) {
         }
         const std::uint64_t revision =
             std::max(a.revision + 1, it == fleet.end() ? 0 : next_revision(it->second));
-        const auto doc = a.previous ? with_revision(*a.previous, revision) : std::nullopt;
+        const auto doc = a.previous ? with_revision(*a.previous, revision, r.id) : std::nullopt;
         std::string note;
         if (doc) {
             s.client().publish(topic, *doc, true);

@@ -77,7 +77,8 @@ std::vector<std::vector<std::string>> plan_batches(const std::vector<std::string
 std::string compose_desired(const std::optional<std::string>& previous,
                             const std::string& component, const std::string& version,
                             const std::string& artifacts_json,
-                            const std::optional<std::string>& whole, std::uint64_t revision) {
+                            const std::optional<std::string>& whole, std::uint64_t revision,
+                            const std::string& rollout) {
     Document doc;
     auto& a = doc.GetAllocator();
     if (whole) {
@@ -88,6 +89,11 @@ std::string compose_desired(const std::optional<std::string>& previous,
     if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
     doc.RemoveMember("revision");
     doc.AddMember("revision", Value(revision), a);
+    if (!rollout.empty()) {
+        doc.RemoveMember("rollout");
+        doc.RemoveMember("rollback_of");
+        doc.AddMember("rollout", text(rollout, a), a);
+    }
     if (whole) return contract::to_json(doc);
     if (!doc.HasMember("components") || !doc["components"].IsObject()) {
         doc.RemoveMember("components");
@@ -118,12 +124,18 @@ std::string compose_desired(const std::optional<std::string>& previous,
     return contract::to_json(doc);
 }
 
-std::optional<std::string> with_revision(const std::string& document, std::uint64_t revision) {
+std::optional<std::string> with_revision(const std::string& document, std::uint64_t revision,
+                                         const std::string& rollback_of) {
     Document doc;
     doc.Parse(document.c_str());
     if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
     doc.RemoveMember("revision");
     doc.AddMember("revision", Value(revision), doc.GetAllocator());
+    if (!rollback_of.empty()) {
+        doc.RemoveMember("rollout");
+        doc.RemoveMember("rollback_of");
+        doc.AddMember("rollback_of", text(rollback_of, doc.GetAllocator()), doc.GetAllocator());
+    }
     return contract::to_json(doc);
 }
 

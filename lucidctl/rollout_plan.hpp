@@ -30,15 +30,19 @@ std::vector<std::vector<std::string>> plan_batches(const std::vector<std::string
 
 // The desired document an agent gets: its `previous` one (when it is a readable document) with
 // `component` set to `version` and `artifacts` (its `enabled` and `config` kept), or, with
-// `whole` given, that document; `revision` in either case. JSON text.
+// `whole` given, that document; `revision` in either case, and `rollout` (the rollout's id, which
+// the agent's version floors hold a raise for, contract §8.12) when given. JSON text.
 std::string compose_desired(const std::optional<std::string>& previous,
                             const std::string& component, const std::string& version,
                             const std::string& artifacts_json,
-                            const std::optional<std::string>& whole, std::uint64_t revision);
+                            const std::optional<std::string>& whole, std::uint64_t revision,
+                            const std::string& rollout = "");
 
 // The previous document again under a new revision (a rollback), or nullopt when `previous` is
-// not a readable document.
-std::optional<std::string> with_revision(const std::string& document, std::uint64_t revision);
+// not a readable document. With `rollback_of` (the rollout being undone) it says so instead of
+// naming a rollout of its own: the agent may then go back below that rollout's raise.
+std::optional<std::string> with_revision(const std::string& document, std::uint64_t revision,
+                                         const std::string& rollback_of = "");
 
 namespace rollout_agent {
 inline constexpr const char* kWaiting = "waiting";      // its batch has not come

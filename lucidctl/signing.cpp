@@ -19,9 +19,13 @@
 #include "install/digest.hpp"
 #include "install/ed25519.hpp"
 #include "install/plugin_manifest.hpp"
+#include "install/rollback_permit.hpp"
 #include "install/signature.hpp"
 #include "install/signed_statement.hpp"
 #include "lucid/registry/dist_name.hpp"
+#include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/semver.hpp"
+#include "lucidctl/agent_presence.hpp"
 #include "lucidctl/verbs.hpp"
 
 namespace lucid::host::ctl {
@@ -286,6 +290,59 @@ int cmd_verify(Session& s) {
     } else {
         s.out() << "  bare signature (deprecated: it names no dist, version or platform; "
                    "re-sign with lucidctl sign)\n";
+    }
+    return kOk;
+}
+
+int cmd_permit(Session& s) {
+    const std::string& dist_arg = arg(s.options(), 1, "DIST");
+    const std::string& version = arg(s.options(), 2, "VERSION");
+    expect_args(s.options(), 3);
+    const std::string dist = registry::normalize_dist_name(dist_arg);
+    if (!registry::is_valid_identifier(dist)) {
+        throw UsageError("'" + dist_arg + "' is not a dist name");
+    }
+    if (!registry::Version::parse(version)) {
+        throw UsageError("'" + version + "' is not a semantic version");
+    }
+    const auto key_file = command_option(s.options(), "key");
+    if (!key_file) throw UsageError("--key NAME.key is mandatory: the private key to sign with");
+    const auto expires = command_option(s.options(), "expires");
+    // Short-lived by design: a permit is one operator's decision about one rollback, not a
+    // standing licence to downgrade.
+    const auto seconds = expires ? parse_age(*expires) : std::nullopt;
+    if (!seconds || *seconds < 1 || *seconds > 30.0 * 86400) {
+        throw UsageError("--expires AGE is mandatory: from 1s to 30d, like 1h or 2d" +
+                         (expires ? ", got '" + *expires + "'" : std::string()));
+    }
+    const auto key = read_private_key(s, *key_file);
+    install::SignedPermit signed_permit;
+    signed_permit.permit.dist = dist;
+    signed_permit.permit.version = version;
+    signed_permit.permit.expires_at = contract::utc_timestamp(
+        contract::Clock::now() + std::chrono::seconds(static_cast<long long>(*seconds)));
+    signed_permit.key_id = install::key_id(key.get());
+    signed_permit.signature = install::base64_encode(
+        install::ed25519_sign(key.get(), install::canonical_permit(signed_permit.permit)));
+    const std::string text = install::permit_text(signed_permit);
+    // What we write must be what the agent reads: parsed back with its parser.
+    if (auto back = install::parse_rollback_permit(text); !back) {
+        throw LocalError("cannot make the permit: " + back.error().message);
+    }
+    const std::string file = dist + "-" + version + ".permit";
+    try {
+        write_file_atomically(file, text + "\n", real_file_ops(), 0644);
+    } catch (const std::exception& e) {
+        throw LocalError(std::string("cannot write the permit: ") + e.what());
+    }
+    if (s.json()) {
+        s.out() << text << "\n";
+    } else {
+        s.out() << "permit: " << dist << " may go back to " << version << " until "
+                << signed_permit.permit.expires_at << " (key " << signed_permit.key_id << ", "
+                << *key_file << ")\n"
+                << "wrote " << file << "; send it with allow_downgrade:\n"
+                << "    lucidctl plugin install FILE.so --force --permit " << file << "\n";
     }
     return kOk;
 }

@@ -45,6 +45,7 @@ int cmd_rollout(Session& s);
 // signing.cpp: key generate NAME; sign FILE.so --key NAME.key; verify FILE.so [--keys DIR].
 int cmd_key(Session& s);
 int cmd_sign(Session& s);
+int cmd_permit(Session& s);
 int cmd_verify(Session& s);
 
 // An artifact published retained under {fleet}/artifacts/ (its manifest checked first) and the

@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh                     every target for LUCID_FUZZ_SECONDS (default 60) seconds
 #   scripts/fuzz.sh --ci                every target for 10 seconds (scripts/test.sh)
 #   scripts/fuzz.sh command names       only the named targets (command registry manifest elf names
-#                                       source_url labels desired runner_frames signature)
+#                                       source_url labels desired runner_frames signature
+#                                       permit)
 #   LUCID_FUZZ_BUILD_DIR=dir            another build directory
 #
 # Seeds are read from tests/fuzz/corpus/<target>/ and never written to; what a run discovers
@@ -26,7 +27,8 @@ for arg in "$@"; do
 done
 build_targets=(lucid_fuzz)
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(command registry manifest elf names source_url labels desired runner_frames signature)
+    targets=(command registry manifest elf names source_url labels desired runner_frames signature
+        permit)
 else
     build_targets=("${targets[@]/#/fuzz_}")
 fi

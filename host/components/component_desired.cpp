@@ -30,6 +30,10 @@ contract::CommandRequest install_command(const ComponentManager::DesiredInstall&
         config.Parse(install.config_json->c_str());
         doc.AddMember("config", rapidjson::Value(config, a), a);
     }
+    if (install.allow_downgrade) doc.AddMember("allow_downgrade", true, a);
+    if (install.rollback_permit) {
+        doc.AddMember("rollback_permit", rapidjson::Value(*install.rollback_permit, a), a);
+    }
     if (install.isolation) doc.AddMember("isolation", rapidjson::Value(*install.isolation, a), a);
     if (install.limits) {
         rapidjson::Value limits;
@@ -42,6 +46,14 @@ contract::CommandRequest install_command(const ComponentManager::DesiredInstall&
         doc.AddMember("run_as", run_as, a);
     }
     return request;
+}
+
+// The rollout that wrote the document, or whose abort it is (allow_downgrade is the payload's).
+install::FloorContext desired_floor(const ComponentManager::DesiredInstall& install) {
+    install::FloorContext floor;
+    floor.rollout = install.rollout;
+    floor.rollback_of = install.rollback_of;
+    return floor;
 }
 
 Status status_of(const contract::Result& result) {
@@ -66,8 +78,8 @@ Status ComponentManager::check_desired_install(const DesiredInstall& install) co
 
 Status ComponentManager::desired_install(const DesiredInstall& install) {
     const std::string from = lifecycle_.installed_version(install.component_id);
-    contract::Result result =
-        install_request(install_command(install), {}, install.revision, install.cancelled);
+    contract::Result result = install_request(install_command(install), {}, install.revision,
+                                              install.cancelled, desired_floor(install));
     audit({install_operation(from, install.version), install.component_id, "",
            desired_source(install.revision), from, install.version},
           result);

@@ -79,7 +79,7 @@ contract::Result ComponentManager::install(const contract::CommandRequest& reque
 contract::Result ComponentManager::install_request(
     const contract::CommandRequest& request, const ProgressFn& progress,
     const std::optional<std::uint64_t>& desired_revision,
-    std::shared_ptr<std::atomic<bool>> cancelled) {
+    std::shared_ptr<std::atomic<bool>> cancelled, install::FloorContext fleet) {
     contract::Result result(request.request_id, now());
     ManagerSettings settings = settings_.with_current_policy();
     if (cancelled) settings.verifier.limits.cancelled = std::move(cancelled);
@@ -93,13 +93,33 @@ contract::Result ComponentManager::install_request(
         return std::move(result.fail(parsed.error));
     }
     auto& rq = *parsed.request;
+    install::FloorContext& floor = fleet;
+    floor.allow_downgrade = rq.allow_downgrade;
+    // With signatures required, a permission to go back is a trusted key's, not the sender's
+    // (contract §8.13). Verified now, with the policy of this install; it counts only where a
+    // downgrade needs it (TrustState::check).
+    if (rq.allow_downgrade && settings.verifier.signatures.require_signature) {
+        floor.permit_required = true;
+        if (rq.rollback_permit) {
+            const auto& keys = settings.verifier.signatures.keys;
+            auto permit = install::verify_rollback_permit(*rq.rollback_permit,
+                                                          keys ? *keys : install::TrustedKeySet{},
+                                                          std::chrono::system_clock::now());
+            if (permit) {
+                floor.permit = permit.value();
+            } else {
+                floor.permit_error = permit.error().message;
+            }
+        }
+    }
     if (desired_revision) rq.source.json = mark_desired(rq.source.json, *desired_revision);
     if (rq.artifact) {
         describe(result, rq.component_id, rq.artifact->dist_name, rq.artifact->version,
                  rq.source.sha256);
         // Decided before anything is downloaded: an install of what is there is free.
-        if (auto decided = lifecycle_.decide_install(rq.component_id, rq.artifact->dist_name,
-                                                     rq.artifact->version, rq.source.sha256)) {
+        if (auto decided =
+                lifecycle_.decide_install(rq.component_id, rq.artifact->dist_name,
+                                          rq.artifact->version, rq.source.sha256, floor)) {
             // The same build with other settings: they apply as configure would (a flag is
             // never silently ignored; run_as is checked against the local setting).
             if (decided->noop && (rq.isolation || rq.limits || rq.run_as)) {
@@ -153,12 +173,13 @@ contract::Result ComponentManager::install_request(
                                      "' does not match the artifact's manifest ('" +
                                      verified.value().manifest().component_id + "')"));
     }
-    return install_verified(request.request_id, rq, verified.value());
+    return install_verified(request.request_id, rq, verified.value(), floor);
 }
 
 contract::Result ComponentManager::install_verified(const std::string& request_id,
                                                     const install::InstallRequest& rq,
-                                                    const install::StagedArtifact& artifact) {
+                                                    const install::StagedArtifact& artifact,
+                                                    const install::FloorContext& floor) {
     const std::string& cid = rq.component_id;
     contract::Result result(request_id, now());
     InstallOrder order{
@@ -170,7 +191,8 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
                    artifact.manifest().version, artifact.sha256()},
         rq.isolation ? parse_isolation(*rq.isolation) : std::nullopt,
         rq.limits,
-        rq.run_as};
+        rq.run_as,
+        floor};
     describe(result, cid, order.artifact.dist_name, order.artifact.version, artifact.sha256());
     return install_result(std::move(result), lifecycle_.install(order));
 }
@@ -279,7 +301,8 @@ void ComponentManager::dropin_ready(const fs::path& file) {
                    version, artifact.sha256()},
         std::nullopt,
         std::nullopt,
-        std::nullopt};
+        std::nullopt,
+        {}};  // a drop-in file carries no permission: going below the floor takes a reset
     const Outcome outcome = lifecycle_.install(order);
     contract::Result result("", now());
     describe(result, cid, order.artifact.dist_name, version, artifact.sha256());

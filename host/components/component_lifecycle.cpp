@@ -21,7 +21,9 @@ const char* const kUnsupportedError =
 
 ComponentLifecycle::ComponentLifecycle(LifecycleSettings settings, ComponentStore& store,
                                        PluginRuntime& runtime, StatusSink& sink)
-    : settings_(settings), store_(store), runtime_(runtime), sink_(sink) {}
+    : settings_(settings), store_(store), runtime_(runtime), sink_(sink) {
+    if (!settings_.trust_dir.empty()) trust_.emplace(settings_.trust_dir);
+}
 
 std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
@@ -43,6 +45,9 @@ std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
         std::lock_guard<std::mutex> lock(state_mutex_);
         registry_ = registry;
     }
+    // An agent without floors yet (its first start, or a file an operator moved aside): what is
+    // installed is what was committed.
+    seed_floors(registry, problems);
     // Answered (recorded) before anything starts: a start that takes the agent down again must
     // not lose the answer, whose marker is consumed below.
     for (const auto& interrupted : blame.answers) {
@@ -396,11 +401,19 @@ std::string ComponentLifecycle::installed_version(const std::string& component_i
 }
 
 std::vector<contract::ComponentSnapshot> ComponentLifecycle::snapshots() const {
+    // Read before the state lock (plugin workers take it): a file read, however small.
+    install::Floors floors;
+    if (trust_) {
+        if (auto loaded = trust_->load()) floors = std::move(loaded.value());
+    }
     std::lock_guard<std::mutex> lock(state_mutex_);
     std::vector<contract::ComponentSnapshot> out;
     for (const auto& [id, entry] : registry_.entries()) {
-        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0};
+        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0, ""};
         snapshot.isolation = to_string(isolation_of(entry));
+        if (auto floor = floors.find(entry.dist_name); floor != floors.end()) {
+            snapshot.floor = floor->second.effective();
+        }
         if (auto it = statuses_.find(id); it != statuses_.end()) {
             snapshot.state = it->second.state;
             snapshot.error = it->second.error;

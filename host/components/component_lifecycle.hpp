@@ -36,6 +36,7 @@
 #include "components/component_channel.hpp"
 #include "components/lifecycle_ports.hpp"
 #include "contract/payloads.hpp"
+#include "install/trust_state.hpp"
 #include "lucid/registry/run_as_allowed.hpp"
 
 namespace lucid::host::components {
@@ -50,6 +51,9 @@ struct LifecycleSettings {
     Isolation default_isolation = Isolation::in_process;
     // LUCID_RUN_AS_ALLOWED: who an install or configure may make a component's child run as.
     registry::RunAsAllowed run_as_allowed{};
+    // Where the trust state (the floors, install/trust_state.hpp) lives: the data directory.
+    // Empty: no floors (unit tests with fake stores).
+    std::filesystem::path trust_dir;
 };
 
 // What an operation did.
@@ -87,6 +91,8 @@ struct InstallOrder {
     std::optional<Isolation> isolation;      // none: the installed one's (or the default)
     std::optional<registry::Limits> limits;  // none: the installed one's (or none)
     std::optional<registry::RunAs> run_as;   // none: the installed one's (or the agent's user)
+    // allow_downgrade, and the rollout that asks (install/trust_state.hpp): the floor check.
+    install::FloorContext floor;
 };
 
 // An install a death of the agent interrupted, answered at the next boot.
@@ -127,8 +133,10 @@ class ComponentLifecycle {
     // What the registry decides about an install before anything is downloaded: noop (this
     // build runs), or a refusal (another build of a kept version, a dist owned by another
     // component); nullopt: go on.
+    // A version below the dist's floor is refused here already (without allow_downgrade).
     std::optional<Outcome> decide_install(const std::string& component_id, const std::string& dist,
-                                          const std::string& version, const std::string& sha256);
+                                          const std::string& version, const std::string& sha256,
+                                          const install::FloorContext& floor = {});
     Outcome install(const InstallOrder& order);
     // `dist_hint`: the command's dist_name, needed only when the registry lacks one.
     Outcome uninstall(const std::string& component_id, Channel channel,
@@ -238,7 +246,15 @@ class ComponentLifecycle {
     void discard_unregistered(const std::string& component_id, const PendingInstall& pending,
                               const registry::Registry& registry);
 
+    // Checks what runs ahead of the version floors; commits what passed its health window.
+    std::optional<Error> floor_refusal(const std::string& dist, const std::string& version,
+                                       const install::FloorContext& floor) const;
+    void commit_floor(const std::string& component_id, const std::string& dist,
+                      const std::string& version, const install::FloorContext& floor);
+    void seed_floors(const registry::Registry& registry, std::vector<std::string>& problems);
+
     const LifecycleSettings settings_;
+    std::optional<install::TrustState> trust_;  // none without settings_.trust_dir
     ComponentStore& store_;
     PluginRuntime& runtime_;
     StatusSink& sink_;

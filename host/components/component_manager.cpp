@@ -16,9 +16,10 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
       mqtt_(std::move(mqtt)),
       store_(settings_.data_dir, settings_.legacy_registries),
       sink_(mqtt_.session, mqtt_.topics, std::move(changed)),
-      lifecycle_({settings_.health_window, settings_.start_deaths_before_quarantine,
-                  settings_.default_isolation, settings_.process.run_as_allowed},
-                 store_, runtime_, sink_),
+      lifecycle_(
+          {settings_.health_window, settings_.start_deaths_before_quarantine,
+           settings_.default_isolation, settings_.process.run_as_allowed, settings_.data_dir},
+          store_, runtime_, sink_),
       in_process_(*this, {settings_.plugin_call_timeout, settings_.plugin_queue},
                   settings_.plugin_stall),
       process_(*this, process_settings(settings_)),

@@ -139,6 +139,10 @@ class ComponentManager final : public PluginHostServices {
         std::optional<registry::RunAs> run_as;
         // Gives up a download or broker fetch under way (a newer document, the agent stopping).
         std::shared_ptr<std::atomic<bool>> cancelled;
+        bool allow_downgrade = false;
+        std::string rollout;      // the document's: a rollout's raise is held (trust_state.hpp)
+        std::string rollback_of;  // the document's: the abort of that rollout
+        std::optional<std::string> rollback_permit;  // the component's (§8.13)
     };
     // The install command this would be is valid (before anything changes).
     Status check_desired_install(const DesiredInstall& install) const;
@@ -192,10 +196,13 @@ class ComponentManager final : public PluginHostServices {
     // The operations themselves; the public ones above add the audit line (audit_log.hpp).
     // `desired_revision`: an install of the desired state, stored as its channel's.
     // `cancelled`: replaces the agent's download cancel flag for this install.
+    // `fleet`: the rollout that asks, or whose abort this is (its allow_downgrade is the
+    // payload's).
     contract::Result install_request(const contract::CommandRequest& request,
                                      const ProgressFn& progress,
                                      const std::optional<std::uint64_t>& desired_revision = {},
-                                     std::shared_ptr<std::atomic<bool>> cancelled = nullptr);
+                                     std::shared_ptr<std::atomic<bool>> cancelled = nullptr,
+                                     install::FloorContext fleet = {});
     contract::Result control_request(const std::string& action,
                                      const contract::CommandRequest& request);
     contract::Result configure_request(const std::string& component_id,
@@ -204,7 +211,8 @@ class ComponentManager final : public PluginHostServices {
     // The lifecycle's install of a verified artifact, as an install result.
     contract::Result install_verified(const std::string& request_id,
                                       const install::InstallRequest& request,
-                                      const install::StagedArtifact& artifact);
+                                      const install::StagedArtifact& artifact,
+                                      const install::FloorContext& floor);
     // An interrupted install (boot) answered like any install result.
     void answer_interrupted(const InterruptedInstall& interrupted);
 

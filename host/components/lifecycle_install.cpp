@@ -36,10 +36,54 @@ Outcome dist_taken(const std::string& dist, const std::string& owner) {
 
 }  // namespace
 
+std::optional<Error> ComponentLifecycle::floor_refusal(const std::string& dist,
+                                                       const std::string& version,
+                                                       const install::FloorContext& floor) const {
+    if (!trust_) return std::nullopt;
+    return trust_->check(dist, version, floor);
+}
+
+void ComponentLifecycle::commit_floor(const std::string& component_id, const std::string& dist,
+                                      const std::string& version,
+                                      const install::FloorContext& floor) {
+    if (!trust_) return;
+    if (Status committed = trust_->commit(dist, version, floor); !committed) {
+        // It runs and is registered: undoing a healthy install because the floor could not be
+        // written would be worse than a floor that stays where it was. Said loudly.
+        logger("components")
+            ->error("{} {} {} is installed, but its version floor was not raised: {}", component_id,
+                    dist, version, committed.error().message);
+    }
+}
+
+void ComponentLifecycle::seed_floors(const registry::Registry& registry,
+                                     std::vector<std::string>& problems) {
+    if (!trust_) return;
+    std::map<std::string, std::string> installed;
+    for (const auto& [id, entry] : registry.entries()) {
+        if (entry.kind == registry::EntryKind::native && !entry.dist_name.empty()) {
+            installed[entry.dist_name] = entry.version;
+        }
+    }
+    auto seeded = trust_->seed_if_absent(installed);
+    if (!seeded) {
+        problems.push_back(seeded.error().message);
+    } else if (seeded.value()) {
+        std::string floors;
+        for (const auto& [dist, version] : installed) {
+            floors += (floors.empty() ? "" : ", ") + dist + " " + version;
+        }
+        logger("components")
+            ->info("trust state {} seeded from what is installed: {}", trust_->path().string(),
+                   floors.empty() ? std::string("no floors") : floors);
+    }
+}
+
 std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& component_id,
                                                           const std::string& dist,
                                                           const std::string& version,
-                                                          const std::string& sha256) {
+                                                          const std::string& sha256,
+                                                          const install::FloorContext& floor) {
     const registry::Registry registry = this->registry();
     if (const auto* entry = registry.find(component_id)) {
         // The same build installed again on purpose lifts its quarantine (contract §4.1).
@@ -56,6 +100,12 @@ std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& com
     if (const auto* owner = registry.find_by_dist(dist);
         owner && owner->component_id != component_id) {
         return dist_taken(dist, owner->component_id);
+    }
+    // Refused before anything is downloaded; a trust state that cannot be read is the
+    // install's own check to report (after staging, as the other disk errors are).
+    if (auto refused = floor_refusal(dist, version, floor);
+        refused && refused->code == Errc::refused) {
+        return Outcome::failed(Errc::refused, refused->message);
     }
     return std::nullopt;
 }
@@ -99,6 +149,12 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     if (existing && other_build_of_kept_version(*existing, dist, version, artifact.sha256)) {
         return Outcome::failed(Errc::conflict,
                                install::ComponentFiles::different_build_error(dist, version));
+    }
+
+    // Under the lock, for every channel (MQTT, drop-in, desired state): not below the floor
+    // without permission. The automatic rollback of a failed upgrade never comes here.
+    if (auto refused = floor_refusal(dist, version, order.floor)) {
+        return Outcome::failed(refused->code, refused->message);
     }
 
     const std::string isolation = order.isolation
@@ -233,6 +289,8 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     if (existing && channel != Channel::dropin && owner_of(*existing) == Channel::dropin) {
         set_aside(dropin_file_of(*existing), "superseded", cid);
     }
+    // Installed and past its health window: committed, the dist's floor follows.
+    commit_floor(cid, dist, version, order.floor);
     sink_.config(cid, entry.config_json);
     sink_.changed();
     return outcome;

@@ -12,6 +12,7 @@ const std::vector<std::string>& value_flags() {
         for (const auto& s : kSettings) out.emplace_back(s.flag);
         out.emplace_back(kEnvFileFlag);
         out.emplace_back("--root");
+        out.emplace_back("--to");  // floor reset DIST --to VERSION
         return out;
     }();
     return flags;
@@ -54,7 +55,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
             cli.flags[name] = value;
             continue;
         }
-        if (subcommand_seen && cli.subcommand == "stage-env-file" && cli.arguments.size() < 2) {
+        if (subcommand_seen && (cli.subcommand == "stage-env-file" || cli.subcommand == "floor") &&
+            cli.arguments.size() < 2) {
             cli.arguments.push_back(arg);
             continue;
         }
@@ -63,10 +65,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
             return cli;
         }
         if (arg != "run" && arg != "check-config" && arg != "install-service" &&
-            arg != "uninstall-service" && arg != "stage-env-file") {
+            arg != "uninstall-service" && arg != "stage-env-file" && arg != "floor") {
             cli.error = "unknown command '" + arg +
-                        "' (expected run, check-config, install-service, uninstall-service or "
-                        "stage-env-file)";
+                        "' (expected run, check-config, install-service, uninstall-service, "
+                        "stage-env-file or floor)";
             return cli;
         }
         cli.subcommand = arg;
@@ -80,6 +82,16 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
         cli.error = "--root belongs to install-service and uninstall-service";
     } else if (cli.subcommand == "stage-env-file" && cli.arguments.size() != 2) {
         cli.error = "stage-env-file needs SRC and DST";
+    } else if (cli.subcommand == "floor") {
+        const bool list = cli.arguments.size() == 1 && cli.arguments[0] == "list";
+        const bool reset = cli.arguments.size() == 2 && cli.arguments[0] == "reset";
+        if (!list && !reset) {
+            cli.error = "floor needs list, or reset DIST [--to VERSION]";
+        } else if (cli.flags.count("--to") && !reset) {
+            cli.error = "--to belongs to floor reset";
+        }
+    } else if (cli.flags.count("--to")) {
+        cli.error = "--to belongs to floor reset";
     }
     return cli;
 }
@@ -89,6 +101,7 @@ std::string usage_text() {
         "usage: lucid-agent [run|check-config] [options]\n"
         "       lucid-agent install-service [--root DIR] [--device-access] [--env-file PATH]\n"
         "       lucid-agent uninstall-service [--root DIR]\n"
+        "       lucid-agent floor list | floor reset DIST [--to VERSION]\n"
         "       lucid-agent --version\n\n"
         "  run           run the agent (default); SIGHUP re-reads the env file and applies the\n"
         "                trusted keys, signature policy and allowed source prefixes\n"
@@ -99,7 +112,11 @@ std::string usage_text() {
         "                --root DIR writes under a staging root; --device-access adds a drop-in\n"
         "                that lets plugins use GPIO, I2C and serial devices\n"
         "  uninstall-service  remove the unit and its drop-in (the env file and data stay)\n"
-        "  stage-env-file SRC DST  copy the env file for the service user (used by the unit)\n\n"
+        "  stage-env-file SRC DST  copy the env file for the service user (used by the unit)\n"
+        "  floor list    print each dist's version floor (the lowest version an install may\n"
+        "                bring without allow_downgrade) from the data directory's trust state\n"
+        "  floor reset DIST [--to VERSION]  remove DIST's floor, or lower it to VERSION (root\n"
+        "                only, on the device; a running agent follows at its next install)\n\n"
         "Each setting is taken from its flag, else the environment, else the env file\n"
         "(--env-file, $LUCID_ENV_FILE, or /etc/lucid/agent.env when present), else its default.\n\n"
         "options (environment variable):\n";

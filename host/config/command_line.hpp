@@ -4,6 +4,7 @@
 //   lucid-agent install-service [--root DIR] [--device-access] [--env-file PATH]
 //   lucid-agent uninstall-service [--root DIR]
 //   lucid-agent stage-env-file SRC DST      (the unit's privileged ExecStartPre=/ExecReload=)
+//   lucid-agent floor list | floor reset DIST [--to VERSION]   (the version floors, on site)
 //   lucid-agent --version | --help
 //
 // `run` is the default subcommand. Every setting flag is listed by setting_flags(); the values
@@ -19,7 +20,7 @@ namespace lucid::host::config {
 struct CommandLine {
     std::string subcommand = "run";            // run | check-config | install-service | ...
     std::map<std::string, std::string> flags;  // "--mqtt-url" → value
-    std::vector<std::string> arguments;        // stage-env-file SRC DST
+    std::vector<std::string> arguments;        // stage-env-file SRC DST; floor reset DIST
     bool device_access = false;                // install-service --device-access
     bool show_version = false;
     bool show_help = false;

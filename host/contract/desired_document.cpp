@@ -1,5 +1,6 @@
 #include "contract/desired_document.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "contract/json_text.hpp"
@@ -72,9 +73,10 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     const std::string where = "components." + id;
     if (!value.IsObject()) return invalid(where + " must be an object");
     const auto object = value.GetObject();
-    if (Status known = only_known(
-            value, {"version", "enabled", "config", "artifacts", "isolation", "limits", "run_as"},
-            where);
+    if (Status known = only_known(value,
+                                  {"version", "enabled", "config", "artifacts", "isolation",
+                                   "limits", "run_as", "allow_downgrade", "rollback_permit"},
+                                  where);
         !known) {
         return known.error();
     }
@@ -91,6 +93,19 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     if (const auto enabled = object.FindMember("enabled"); enabled != object.MemberEnd()) {
         if (!enabled->value.IsBool()) return invalid(where + ".enabled must be true or false");
         component.enabled = enabled->value.GetBool();
+    }
+    if (const auto allow = object.FindMember("allow_downgrade"); allow != object.MemberEnd()) {
+        if (!allow->value.IsBool()) {
+            return invalid(where + ".allow_downgrade must be true or false");
+        }
+        component.allow_downgrade = allow->value.GetBool();
+    }
+    if (const auto permit = object.FindMember("rollback_permit"); permit != object.MemberEnd()) {
+        if (!permit->value.IsString()) return invalid(where + ".rollback_permit must be a string");
+        if (!component.allow_downgrade) {
+            return invalid(where + ".rollback_permit goes with allow_downgrade: true");
+        }
+        component.rollback_permit = text_of(permit->value);
     }
     if (const auto config = object.FindMember("config"); config != object.MemberEnd()) {
         if (!config->value.IsObject()) return invalid(where + ".config must be an object");
@@ -127,6 +142,13 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
 
 }  // namespace
 
+bool valid_rollout_id(const std::string& id) {
+    if (id.empty() || id.size() > 64) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
 bool valid_platform_tag(const std::string& tag) {
     if (tag.empty() || tag.size() > 64 || tag[0] < 'a' || tag[0] > 'z') return false;
     for (char c : tag) {
@@ -145,7 +167,8 @@ Expected<DesiredDocument> parse_desired_document(std::string_view payload) {
         return invalid("duplicate key '" + registry::echoed_value(*key) + "'");
     }
     const auto object = doc.GetObject();
-    if (Status known = only_known(doc, {"revision", "exclusive", "components", "remove"}, "");
+    if (Status known = only_known(
+            doc, {"revision", "exclusive", "components", "remove", "rollout", "rollback_of"}, "");
         !known) {
         return known.error();
     }
@@ -157,6 +180,16 @@ Expected<DesiredDocument> parse_desired_document(std::string_view payload) {
                        std::to_string(kMaxDesiredRevision));
     }
     out.revision = revision->value.GetUint64();
+    for (const auto& [name, field] :
+         {std::pair<const char*, std::string*>{"rollout", &out.rollout},
+          std::pair<const char*, std::string*>{"rollback_of", &out.rollback_of}}) {
+        const auto it = object.FindMember(name);
+        if (it == object.MemberEnd()) continue;
+        if (!it->value.IsString() || !valid_rollout_id(text_of(it->value))) {
+            return invalid(std::string(name) + " must be a rollout id ([a-z0-9-]{1,64})");
+        }
+        *field = text_of(it->value);
+    }
     if (const auto exclusive = object.FindMember("exclusive"); exclusive != object.MemberEnd()) {
         if (!exclusive->value.IsBool()) return invalid("exclusive must be true or false");
         out.exclusive = exclusive->value.GetBool();

@@ -39,6 +39,10 @@ struct DesiredComponent {
     std::optional<registry::Limits> limits;
     // The child's user and extra groups ({}: the agent's user); none: leave it as it is.
     std::optional<registry::RunAs> run_as;
+    // May go below the dist's version floor (contract §8.12); default false.
+    bool allow_downgrade = false;
+    // The lucid-permit-1 text that goes with it under LUCID_SIGNATURE_POLICY=required (§8.13).
+    std::optional<std::string> rollback_permit;
     // platform tag → the install `source` object (JSON), checked by the install pipeline.
     std::map<std::string, std::string> sources;
 };
@@ -48,6 +52,11 @@ struct DesiredDocument {
     bool exclusive = false;
     std::map<std::string, DesiredComponent> components;  // by component id
     std::vector<std::string> remove;                     // component ids
+    // The rollout that wrote the document (lucidctl rollout start), or whose abort it is
+    // (rollout abort, a failure's rollback): the version floors hold a rollout's raise until
+    // anything but its abort follows (install/trust_state.hpp). "" when none.
+    std::string rollout;
+    std::string rollback_of;
 };
 
 // Every error starts with "invalid desired state: ", e.g.
@@ -57,6 +66,9 @@ struct DesiredDocument {
 //   invalid desired state: unknown field 'enabeld' in components.cpu
 //   invalid desired state: 'cpu' is both in components and in remove
 Expected<DesiredDocument> parse_desired_document(std::string_view payload);
+
+// A rollout id (contract §4.12): [a-z0-9-]{1,64}.
+bool valid_rollout_id(const std::string& id);
 
 // A platform tag as artifacts are keyed by: [a-z][a-z0-9_]{0,63} (linux_x86_64, linux_aarch64).
 bool valid_platform_tag(const std::string& tag);

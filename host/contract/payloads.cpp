@@ -135,6 +135,7 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
         item.AddMember("isolation", str_value(c.isolation.empty() ? "in_process" : c.isolation, a),
                        a);
         item.AddMember("restarts", Value(c.restarts), a);
+        item.AddMember("floor", c.floor.empty() ? Value() : str_value(c.floor, a), a);
         map.AddMember(str_value(c.entry.component_id, a), item, a);
     }
     add(doc, "count", Value(static_cast<std::uint64_t>(components.size())));

@@ -75,10 +75,12 @@ struct ComponentSnapshot {
     std::string error;                               // empty → null
     std::string isolation;       // where it runs (or would run): in_process | process
     std::uint64_t restarts = 0;  // after crashes in process isolation
+    // Its dist's version floor (contract §8.12), "" when it has none or it cannot be read.
+    std::string floor;
 
     bool operator==(const ComponentSnapshot& o) const {
         return entry == o.entry && state == o.state && error == o.error &&
-               isolation == o.isolation && restarts == o.restarts;
+               isolation == o.isolation && restarts == o.restarts && floor == o.floor;
     }
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,

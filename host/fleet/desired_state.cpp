@@ -182,7 +182,8 @@ void DesiredState::apply(const std::string& payload) {
             if (!source) continue;  // this component fails alone, at its turn
             const auto checked = target_.check_install(
                 {doc.revision, id, wanted.version, source.value(), wanted.config_json,
-                 wanted.isolation, wanted.limits, wanted.run_as, nullptr});
+                 wanted.isolation, wanted.limits, wanted.run_as, nullptr, wanted.allow_downgrade,
+                 doc.rollout, doc.rollback_of, wanted.rollback_permit});
             if (!checked) {
                 return reject(doc.revision, "invalid desired state: components." + id +
                                                 ".artifacts." + settings_.platform +
@@ -267,7 +268,7 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
     }
     for (const auto& [id, wanted] : doc.components) {
         if (interrupted()) return;
-        auto c = converge(doc.revision, id, wanted);
+        auto c = converge(doc, id, wanted);
         // A step cut short by the interruption is not its failure: it stays pending.
         if (interrupted_->load()) {
             interrupted();
@@ -285,8 +286,10 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
     report();
 }
 
-contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, const std::string& id,
+contract::DeploymentComponent DesiredState::converge(const contract::DesiredDocument& doc,
+                                                     const std::string& id,
                                                      const contract::DesiredComponent& wanted) {
+    const std::uint64_t revision = doc.revision;
     auto current = target_.installed();
     auto it = current.find(id);
     contract::DeploymentComponent c{
@@ -296,9 +299,10 @@ contract::DeploymentComponent DesiredState::converge(std::uint64_t revision, con
     if (it == current.end() || it->second.version != wanted.version) {
         const auto source = contract::source_for_platform(wanted, settings_.platform);
         if (!source) return failed(c, source.error().message);
-        const Status installed =
-            target_.install({revision, id, wanted.version, source.value(), wanted.config_json,
-                             wanted.isolation, wanted.limits, wanted.run_as, interrupted_});
+        const Status installed = target_.install(
+            {revision, id, wanted.version, source.value(), wanted.config_json, wanted.isolation,
+             wanted.limits, wanted.run_as, interrupted_, wanted.allow_downgrade, doc.rollout,
+             doc.rollback_of, wanted.rollback_permit});
         if (!installed) return failed(c, installed.error().message);
         c.outcome = std::string(outcome::kApplied);
         config_given = wanted.config_json.has_value();

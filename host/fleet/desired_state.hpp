@@ -73,7 +73,8 @@ class DesiredState {
     void reject(std::optional<std::uint64_t> revision, const std::string& error);
     void reconcile(const contract::DesiredDocument& doc);
     // The action on one listed component and whether it succeeded.
-    contract::DeploymentComponent converge(std::uint64_t revision, const std::string& id,
+    contract::DeploymentComponent converge(const contract::DesiredDocument& doc,
+                                           const std::string& id,
                                            const contract::DesiredComponent& wanted);
     // Persists and publishes the report as it is now.
     void report();

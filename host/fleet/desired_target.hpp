@@ -37,6 +37,11 @@ struct DesiredInstallStep {
     std::optional<registry::RunAs> run_as;
     // Set to give up a download or broker fetch under way (a newer document, the agent stopping).
     std::shared_ptr<std::atomic<bool>> cancelled;
+    // The component's allow_downgrade, the document's rollout and rollback_of (version floors).
+    bool allow_downgrade = false;
+    std::string rollout;
+    std::string rollback_of;
+    std::optional<std::string> rollback_permit;
 };
 
 class DesiredTarget {

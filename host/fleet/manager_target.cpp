@@ -4,8 +4,10 @@ namespace lucid::host::fleet {
 namespace {
 
 components::ComponentManager::DesiredInstall order_of(const DesiredInstallStep& step) {
-    return {step.revision,  step.component_id, step.version, step.source_json, step.config_json,
-            step.isolation, step.limits,       step.run_as,  step.cancelled};
+    return {step.revision,       step.component_id,    step.version, step.source_json,
+            step.config_json,    step.isolation,       step.limits,  step.run_as,
+            step.cancelled,      step.allow_downgrade, step.rollout, step.rollback_of,
+            step.rollback_permit};
 }
 
 }  // namespace

@@ -320,6 +320,21 @@ ParsedInstall parse_install_request(const Value& payload, const InstallSettings&
                 invalid(e.what());
             }
         }
+        // A permission, not a wish: only `true` lets an install go below the dist's floor
+        // (install/trust_state.hpp); `null` is not "false" but a mistake (contract §4.1).
+        if (auto it = payload.FindMember("allow_downgrade"); it != payload.MemberEnd()) {
+            if (!it->value.IsBool()) invalid("'allow_downgrade' must be true or false");
+            request.allow_downgrade = it->value.GetBool();
+        }
+        // Checked (signature, expiry, dist and version) only where a downgrade needs it.
+        if (auto it = payload.FindMember("rollback_permit"); it != payload.MemberEnd()) {
+            if (!it->value.IsString()) invalid("'rollback_permit' must be a string");
+            if (!request.allow_downgrade) {
+                invalid("'rollback_permit' goes with 'allow_downgrade': true");
+            }
+            request.rollback_permit =
+                std::string(it->value.GetString(), it->value.GetStringLength());
+        }
         parsed.request = std::move(request);
     } catch (const Invalid& e) {
         parsed.error = e.message;

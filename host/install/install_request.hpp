@@ -1,6 +1,7 @@
 // Validation of an `install` command payload (contract §4.1) into an InstallRequest. Pure.
 //
-//   {"request_id", "component_id", "source": {...}, "version"?, "config"?}
+//   {"request_id", "component_id", "source": {...}, "version"?, "config"?, "allow_downgrade"?,
+//    "rollback_permit"?}
 //
 // Every source carries a mandatory `sha256`. The artifact's file name (a url source's
 // `filename` or its URL's last segment, the release asset, the inline filename) must parse as
@@ -60,6 +61,10 @@ struct InstallRequest {
     std::optional<registry::Limits> limits;
     // The user (and extra groups) of the child; {} the agent's user; none: the installed one's.
     std::optional<registry::RunAs> run_as;
+    // `allow_downgrade: true`: may go below the dist's floor (install/trust_state.hpp).
+    bool allow_downgrade = false;
+    // The text of a lucid-permit-1 rollback permit (install/rollback_permit.hpp), unchecked.
+    std::optional<std::string> rollback_permit;
 };
 
 struct ParsedInstall {

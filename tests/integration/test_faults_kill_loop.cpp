@@ -138,7 +138,10 @@ Operation next_operation(const std::string& version, const std::string& request_
     if (version.empty()) {
         const std::string source =
             v1_url.empty() ? inline_source(v1) : url_source(v1_url, v1.sha256);
-        return {"install", install, installed, install_payload(request_id, kCid, source), "1.0.0"};
+        // After the first cycle 1.0.0 is below the version floor 2.0.0 (contract §8.12): the
+        // loop installs it again on purpose.
+        return {"install", install, installed,
+                install_payload(request_id, kCid, source, R"(,"allow_downgrade":true)"), "1.0.0"};
     }
     if (version == "1.0.0") {
         return {"upgrade", install, installed, install_payload(request_id, kCid, inline_source(v2)),

@@ -408,3 +408,37 @@ TEST_CASE(
                               native),
                   dropped.output);
 }
+
+TEST_CASE("desired state: below the version floor only with allow_downgrade") {
+    ComponentRig rig("des-floor");
+    rig.start_agent();
+    const std::string platform = build_platform(rig);
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    const std::string one = artifacts(platform, url_source(file_url(v1), v1.sha256));
+    publish_desired(
+        rig, R"({"revision":1,"components":{"echo":)" +
+                 component("2.0.0", artifacts(platform, url_source(file_url(v2), v2.sha256))) +
+                 "}}");
+    REQUIRE_MESSAGE(deployment(rig, state_of(1, "converged")), rig.agent.log());
+
+    publish_desired(rig, R"({"revision":2,"components":{"echo":)" + component("1.0.0", one) + "}}");
+    auto failed = deployment(rig, state_of(2, "failed"));
+    REQUIRE_MESSAGE(failed, rig.agent.log());
+    CHECK(outcome_field(*failed, "echo", "action") == "downgrade");
+    CHECK(outcome_field(*failed, "echo", "error") ==
+          "downgrade refused: lucid-agent-echo 1.0.0 < 2.0.0");
+
+    publish_desired(rig, R"({"revision":3,"components":{"echo":)" +
+                             component("1.0.0", one, R"(,"allow_downgrade":1)") + "}}");
+    auto rejected = deployment(rig, [](const Message& m) { return !rejected_error(m).empty(); });
+    REQUIRE(rejected);
+    CHECK(rejected_error(*rejected) ==
+          "invalid desired state: components.echo.allow_downgrade must be true or false");
+
+    rig.client->clear();
+    publish_desired(rig, R"({"revision":4,"components":{"echo":)" +
+                             component("1.0.0", one, R"(,"allow_downgrade":true)") + "}}");
+    REQUIRE_MESSAGE(deployment(rig, state_of(4, "converged")), rig.agent.log());
+    CHECK(rig.wait_status("echo", "running", "1.0.0"));
+}

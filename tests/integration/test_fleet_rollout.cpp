@@ -181,3 +181,43 @@ TEST_CASE("rollout abort leaves alone an agent whose desired state changed after
     auto status = fleet.rig->ctl({"--agent", canary, "desired", "get"});
     CHECK_MESSAGE(status.has(R"("components":{})"), status.output);  // still the operator's
 }
+
+TEST_CASE("rollout abort takes an agent back below the version the rollout committed on it") {
+    Fleet fleet({{"rf-1", "fl=y"}, {"rf-2", "fl=y"}});
+    const Artifact v1 = artifact(LUCID_ITEST_ECHO_1_0);
+    const Artifact v2 = artifact(LUCID_ITEST_ECHO_2_0);
+    auto first = fleet.rig->ctl(
+        {"rollout", "start", v1.path.string(), "--select", "fl=y", "--timeout", "60"});
+    REQUIRE_MESSAGE(first.code == 0, first.output);
+
+    Process lucidctl;
+    TempDir dir;
+    fleet.rig->client->clear();
+    fleet.rig->start_ctl(lucidctl,
+                         {"rollout", "start", v2.path.string(), "--select", "fl=y", "--batch", "1",
+                          "--timeout", "60"},
+                         dir.path() / "lucidctl.log");
+    auto after_canary = fleet.rig->rollout_after(1, std::chrono::seconds(30));
+    REQUIRE_MESSAGE(after_canary, lucidctl.log());
+    const std::string id = after_canary->str("id");
+    const std::string canary = after_canary->json()["batches"][0][0].GetString();
+    const std::size_t index = canary == "rf-1" ? 0 : 1;
+    lucidctl.signal(SIGINT);
+    CHECK(lucidctl.wait_exit(std::chrono::seconds(10)) == 130);
+    // The canary runs 2.0.0, past its health window: committed, for everything but this
+    // rollout's abort.
+    CHECK(fleet.rig->converged(index, "2.0.0"));
+    const auto written = fleet.rig->client->messages("lucid/agents/" + canary + "/desired");
+    REQUIRE_FALSE(written.empty());
+    CHECK(written.back().str("rollout") == id);
+
+    fleet.rig->client->clear();
+    auto abort = fleet.rig->ctl({"rollout", "abort", id});
+    CHECK_MESSAGE(abort.has(canary + " rolled back to its desired state before the rollout"),
+                  abort.output);
+    const auto rollback = fleet.rig->client->messages("lucid/agents/" + canary + "/desired");
+    REQUIRE_FALSE(rollback.empty());
+    CHECK(rollback.back().str("rollback_of") == id);
+    CHECK(rollback.back().str("rollout").empty());
+    CHECK_MESSAGE(fleet.rig->converged(index, "1.0.0"), fleet.rig->agent(index).log());
+}

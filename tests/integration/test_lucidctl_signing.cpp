@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "component_rig.hpp"
@@ -184,8 +185,10 @@ TEST_CASE("key generate, sign, verify and install a signed plugin with signature
     rig.generate_key("stranger");
     fs::remove(rig.keys / "stranger.pem");
     const std::string stranger_id = openssl_key_id(rig, "stranger.key");
-    REQUIRE(rig.ctl({"sign", v1, "--key", (rig.work.path() / "stranger.key").string()}).code == 0);
-    const auto unknown = rig.ctl({"plugin", "install", v1, "--force"});
+    // An upgrade (1.0.0 again would be a downgrade now, refused before its signature is read).
+    const std::string v21 = rig.copy(LUCID_ITEST_ECHO_2_1, "lucid_agent_echo-2.1.0.so");
+    REQUIRE(rig.ctl({"sign", v21, "--key", (rig.work.path() / "stranger.key").string()}).code == 0);
+    const auto unknown = rig.ctl({"plugin", "install", v21});
     CHECK(unknown.code == 1);
     CHECK_MESSAGE(unknown.has("signature invalid: unknown key_id " + stranger_id +
                               ": not among the trusted keys (" + id + " (release.pem))"),
@@ -331,4 +334,88 @@ TEST_CASE("artifact publish carries the whole lucid-sig-1 line to a desired stat
         replayed.has("signature statement mismatch: sha256 " + sha256_hex(read_bytes(v1)) +
                      ", artifact " + sha256_hex(read_bytes(v2))),
         replayed.output);
+}
+
+TEST_CASE("signatures required: a downgrade needs a rollback permit for that dist and version") {
+    SigningRig rig("permit-1");
+    const std::string id = openssl_key_id(rig, (rig.generate_key("release"), "release.key"));
+    rig.start_agent();
+    const std::string key = (rig.work.path() / "release.key").string();
+    const std::string v1 = rig.copy(LUCID_ITEST_ECHO_1_0, "lucid_agent_echo-1.0.0.so");
+    const std::string v2 = rig.copy(LUCID_ITEST_ECHO_2_0, "lucid_agent_echo-2.0.0.so");
+    for (const auto& f : {v1, v2}) REQUIRE(rig.ctl({"sign", f, "--key", key}).code == 0);
+    REQUIRE(rig.ctl({"plugin", "install", v1}).code == 0);
+    REQUIRE(rig.ctl({"plugin", "install", v2}).code == 0);
+    REQUIRE(rig.wait_registered("echo", "2.0.0"));
+
+    // allow_downgrade alone is not enough when signatures are required.
+    const auto bare = rig.ctl({"plugin", "install", v1, "--force"});
+    CHECK(bare.code == 1);
+    CHECK_MESSAGE(bare.has("downgrade refused: lucid-agent-echo 1.0.0 < 2.0.0: allow_downgrade "
+                           "needs a rollback_permit (LUCID_SIGNATURE_POLICY=required)"),
+                  bare.output);
+
+    auto permit = [&](const std::string& dist, const std::string& version,
+                      const std::string& expires = "1h", const std::string& with = "release.key") {
+        const auto made = rig.sh(std::string("'") + LUCIDCTL_BIN + "' permit " + dist + " " +
+                                 version + " --key " + with + " --expires " + expires);
+        REQUIRE_MESSAGE(made.first == 0, made.second);
+        std::string normalized = dist;  // the file is named after the normalized dist
+        std::replace(normalized.begin(), normalized.end(), '_', '-');
+        return (rig.work.path() / (normalized + "-" + version + ".permit")).string();
+    };
+    auto install_with = [&](const std::string& permit_file) {
+        return rig.ctl({"plugin", "install", v1, "--force", "--permit", permit_file});
+    };
+    const auto other_version = install_with(permit("lucid-agent-echo", "0.9.0"));
+    CHECK(other_version.code == 1);
+    CHECK_MESSAGE(other_version.has("rollback permit mismatch: version 0.9.0, install 1.0.0"),
+                  other_version.output);
+    const auto other_dist = install_with(permit("lucid_agent_other", "1.0.0"));
+    CHECK_MESSAGE(other_dist.has(
+                      "rollback permit mismatch: dist lucid-agent-other, install lucid-agent-echo"),
+                  other_dist.output);
+
+    // Made as the contract says, with openssl: signed, but expired.
+    const std::string canonical =
+        R"({"dist":"lucid-agent-echo","version":"1.0.0","expires_at":"2026-01-01T00:00:00.000Z"})";
+    std::ofstream(rig.work.path() / "permit.json", std::ios::binary) << canonical;
+    const auto signature =
+        rig.sh("openssl pkeyutl -sign -rawin -inkey release.key -in permit.json | base64 -w0");
+    REQUIRE(signature.first == 0);
+    const auto expired_file = rig.work.path() / "expired.permit";
+    std::ofstream(expired_file) << R"({"format":"lucid-permit-1","key_id":")" << id
+                                << R"(","permit":)" << canonical << R"(,"signature":")"
+                                << signature.second << "\"}\n";
+    const auto expired = install_with(expired_file.string());
+    CHECK_MESSAGE(expired.has("rollback permit expired at 2026-01-01T00:00:00.000Z"),
+                  expired.output);
+
+    // A permit whose text was changed after signing; one from a key the device does not trust.
+    const std::string good = permit("lucid-agent-echo", "1.0.0");
+    std::string forged = read_text(good);
+    forged.replace(forged.find("\"1.0.0\""), 7, "\"0.1.0\"");
+    std::ofstream(rig.work.path() / "forged.permit") << forged;
+    CHECK(install_with((rig.work.path() / "forged.permit").string())
+              .has("rollback permit invalid: the permit's signature does not verify with key " +
+                   id + " (release.pem)"));
+    rig.generate_key("stranger");
+    fs::remove(rig.keys / "stranger.pem");
+    const auto stranger = install_with(permit("lucid-agent-echo", "1.0.0", "1h", "stranger.key"));
+    CHECK_MESSAGE(stranger.has("rollback permit invalid: unknown key_id " +
+                               openssl_key_id(rig, "stranger.key")),
+                  stranger.output);
+    CHECK(rig.ctl({"plugin", "list"}).has("2.0.0"));  // nothing of it got through
+
+    // The right one: installed; usage errors stay local.
+    const auto allowed = install_with(permit("lucid-agent-echo", "1.0.0"));
+    CHECK_MESSAGE(allowed.code == 0, allowed.output << rig.agent.log());
+    CHECK(rig.wait_registered("echo", "1.0.0"));
+    const auto no_force = rig.ctl({"plugin", "install", v1, "--permit", good});
+    CHECK(no_force.code == 2);
+    CHECK(no_force.has("--permit goes with --force"));
+    const auto forever = rig.sh(std::string("'") + LUCIDCTL_BIN +
+                                "' permit lucid-agent-echo 1.0.0 --key release.key --expires 90d");
+    CHECK(forever.first == 2);
+    CHECK(forever.second.find("--expires AGE is mandatory: from 1s to 30d") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -12,6 +13,7 @@
 #include "commands/command_dispatcher.hpp"
 #include "components/component_lifecycle.hpp"
 #include "lucid/registry/registry_json.hpp"
+#include "temp_dir.hpp"
 
 using namespace lucid::host;
 using namespace lucid::host::components;
@@ -245,10 +247,17 @@ struct World {
     FakeStore store;
     FakeRuntime runtime;
     FakeSink sink;
-    ComponentLifecycle lifecycle{{std::chrono::milliseconds(20), 3}, store, runtime, sink};
+    ComponentLifecycle lifecycle;
     std::vector<InterruptedInstall> answered;
 
-    World() { runtime.lifecycle = &lifecycle; }
+    // `trust_dir`: where the version floors are kept (none: no floors).
+    explicit World(const std::filesystem::path& trust_dir = {})
+        : lifecycle{{std::chrono::milliseconds(20), 3, Isolation::in_process, {}, trust_dir},
+                    store,
+                    runtime,
+                    sink} {
+        runtime.lifecycle = &lifecycle;
+    }
 
     // A registered component whose library the runtime knows.
     void registered(const Entry& e, FakeRuntime::Plugin behaviour = {}) {
@@ -276,7 +285,8 @@ struct World {
             StagedFile{"/staging/" + file, cid, version, "sha-" + cid + "-" + version},
             std::nullopt,
             std::nullopt,
-            std::nullopt};
+            std::nullopt,
+            {}};
     }
 };
 
@@ -799,4 +809,88 @@ TEST_CASE("after stop_all every command is answered as the agent stopping") {
     w.lifecycle.stop_all();
     CHECK_FALSE(w.runtime.running("cpu"));
     CHECK(w.lifecycle.not_run_error("cpu") == commands::CommandDispatcher::kShuttingDown);
+}
+
+// The error of an outcome, "" when it succeeded.
+std::string error_text(const Outcome& outcome) {
+    return outcome.ok() ? "" : outcome.error->message;
+}
+
+TEST_CASE("version floors: a committed upgrade raises it; below it only with allow_downgrade") {
+    lucid::test::TempDir dir;
+    World w(dir.path());
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();  // seeds the floor from what is installed: 1.0.0
+    REQUIRE(w.lifecycle.install(w.order("cpu", "2.0.0")).ok());
+
+    // Refused before anything is downloaded, and again under the lock for every channel.
+    auto decided = w.lifecycle.decide_install("cpu", "cpu", "1.0.0", "sha-cpu-1.0.0");
+    REQUIRE(decided);
+    CHECK(error_text(*decided) == "downgrade refused: cpu 1.0.0 < 2.0.0");
+    const Outcome refused = w.lifecycle.install(w.order("cpu", "1.0.0"));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(error_text(refused) == "downgrade refused: cpu 1.0.0 < 2.0.0");
+    CHECK_FALSE(refused.rolled_back);
+    CHECK(w.runtime.running_version("cpu") == "2.0.0");
+    CHECK(w.store.saved.find("cpu")->version == "2.0.0");
+
+    // The floor survives an uninstall: a reinstall of the old version is a downgrade still.
+    REQUIRE(w.lifecycle.uninstall("cpu", Channel::mqtt, std::nullopt).ok());
+    CHECK(error_text(w.lifecycle.install(w.order("cpu", "1.0.0"))) ==
+          "downgrade refused: cpu 1.0.0 < 2.0.0");
+
+    InstallOrder allowed = w.order("cpu", "1.0.0");
+    allowed.floor.allow_downgrade = true;
+    CHECK_FALSE(w.lifecycle.decide_install("cpu", "cpu", "1.0.0", "sha-cpu-1.0.0", allowed.floor));
+    REQUIRE(w.lifecycle.install(allowed).ok());
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    // The permission was for that install: the floor stays the highest version committed.
+    CHECK(install::TrustState(dir.path()).load().value().at("cpu").version == "2.0.0");
+}
+
+TEST_CASE("version floors: a failed upgrade's rollback is no downgrade and raises nothing") {
+    lucid::test::TempDir dir;
+    World w(dir.path());
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    const Outcome failed =
+        w.lifecycle.install(w.order("cpu", "2.0.0", FakeRuntime::Plugin().failing_after_start()));
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.rolled_back);
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(install::TrustState(dir.path()).load().value().at("cpu").effective() == "1.0.0");
+    CHECK(w.lifecycle.install(w.order("cpu", "1.5.0")).ok());  // 1.5.0 < 2.0.0 is fine
+}
+
+TEST_CASE("version floors: a trust state that cannot be read refuses installs, places nothing") {
+    lucid::test::TempDir dir;
+    World w(dir.path());
+    w.boot();
+    std::ofstream(dir / install::kTrustStateFile, std::ios::trunc) << "{\"format\":1,";
+    const Outcome refused = w.lifecycle.install(w.order("cpu", "1.0.0"));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(error_text(refused).rfind("install refused: trust state " +
+                                        (dir / install::kTrustStateFile).string() +
+                                        " cannot be read: invalid JSON: ",
+                                    0) == 0);
+    CHECK(w.store.files.empty());
+    CHECK_FALSE(w.store.saved.find("cpu"));
+}
+
+TEST_CASE("version floors: the abort of the rollout that raised it may go back") {
+    lucid::test::TempDir dir;
+    World w(dir.path());
+    w.registered(entry("cpu", "1.0.0"));
+    w.boot();
+    InstallOrder rolled = w.order("cpu", "2.0.0");
+    rolled.floor.rollout = "r-1";
+    REQUIRE(w.lifecycle.install(rolled).ok());
+    InstallOrder other_abort = w.order("cpu", "1.0.0");
+    other_abort.floor.rollback_of = "r-2";
+    CHECK(error_text(w.lifecycle.install(other_abort)) == "downgrade refused: cpu 1.0.0 < 2.0.0");
+    InstallOrder abort = w.order("cpu", "1.0.0");
+    abort.floor.rollback_of = "r-1";
+    REQUIRE(w.lifecycle.install(abort).ok());
+    CHECK(w.runtime.running_version("cpu") == "1.0.0");
+    CHECK(install::TrustState(dir.path()).load().value().at("cpu").effective() == "1.0.0");
 }

@@ -141,6 +141,10 @@ TEST_CASE("core/components is keyed by component id with entry fields and live s
     CHECK(item["previous"].IsNull());
     CHECK(std::string(item["state"].GetString()) == "running");
     CHECK(item["error"].IsNull());
+    CHECK(item["floor"].IsNull());  // no version floor (contract §8.12)
+    c.floor = "2.0.0";
+    doc = parse(components_payload({c}, kNow));
+    CHECK(std::string(doc["components"]["cpu"]["floor"].GetString()) == "2.0.0");
 }
 
 TEST_CASE("every component state publishes as one of the contract's values") {

@@ -41,7 +41,11 @@ struct FakeTarget final : fleet::DesiredTarget {
         return done();
     }
     Status install(const fleet::DesiredInstallStep& step) override {
-        calls.push_back("install " + step.component_id + " " + step.version);
+        calls.push_back("install " + step.component_id + " " + step.version +
+                        (step.allow_downgrade ? " allow_downgrade" : "") +
+                        (step.rollback_permit ? " permit " + *step.rollback_permit : "") +
+                        (step.rollout.empty() ? "" : " rollout " + step.rollout) +
+                        (step.rollback_of.empty() ? "" : " rollback_of " + step.rollback_of));
         if (auto it = failing.find(step.component_id); it != failing.end()) {
             return Error{Errc::plugin, it->second};
         }
@@ -166,6 +170,23 @@ TEST_CASE("desired document: the contract's shape, every error exact") {
           "invalid desired state: 'echo' is both in components and in remove");
     CHECK(error_of(doc(1, "", R"(,"exclusive":"yes")")) ==
           "invalid desired state: exclusive must be true or false");
+    // Version floors (contract §8.12): a permission per component, the rollout per document.
+    auto floors = contract::parse_desired_document(
+        doc(2, echo("1.0.0", R"(,"allow_downgrade":true)"), R"(,"rollout":"r-1")"));
+    REQUIRE(floors);
+    CHECK(floors.value().components.at("echo").allow_downgrade);
+    CHECK(floors.value().rollout == "r-1");
+    CHECK(floors.value().rollback_of.empty());
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"allow_downgrade":null)"))) ==
+          "invalid desired state: components.echo.allow_downgrade must be true or false");
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"rollback_permit":"P")"))) ==
+          "invalid desired state: components.echo.rollback_permit goes with allow_downgrade: true");
+    CHECK(error_of(doc(1, echo("1.0.0", R"(,"allow_downgrade":true,"rollback_permit":{})"))) ==
+          "invalid desired state: components.echo.rollback_permit must be a string");
+    CHECK(error_of(doc(1, "", R"(,"rollout":"R 1")")) ==
+          "invalid desired state: rollout must be a rollout id ([a-z0-9-]{1,64})");
+    CHECK(error_of(doc(1, "", R"(,"rollback_of":7)")) ==
+          "invalid desired state: rollback_of must be a rollout id ([a-z0-9-]{1,64})");
     CHECK(error_of(std::string("{\"revision\":1}\0x", 16)) ==
           "invalid desired state: invalid JSON: NUL byte at offset 14");
 }
@@ -240,6 +261,15 @@ TEST_CASE("desired state: order of steps, exclusive, enable and config, platform
     CHECK(d.components.at("cpu").outcome == "failed");
     CHECK(d.components.at("cpu").error ==
           "no artifact for platform linux_x86_64 (the document has linux_aarch64)");
+
+    // The version floor's inputs reach the install: the permission, the rollout, its abort.
+    rig.target.calls.clear();
+    rig.apply(doc(4, echo("0.8.0", R"(,"allow_downgrade":true,"rollback_permit":"P")"),
+                  R"(,"rollout":"r-1")"));
+    rig.apply(doc(5, echo("0.7.0"), R"(,"rollback_of":"r-1")"));
+    CHECK(rig.target.calls ==
+          std::vector<std::string>{"install echo 0.8.0 allow_downgrade permit P rollout r-1",
+                                   "install echo 0.7.0 rollback_of r-1"});
 }
 
 TEST_CASE("desired state: an invalid source refuses the whole document; failures reported") {

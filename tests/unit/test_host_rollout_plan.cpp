@@ -60,6 +60,22 @@ TEST_CASE("rollout document: the component set, the rest of the agent's document
     CHECK_FALSE(with_revision("nope", 1));
 }
 
+TEST_CASE("rollout document: names its rollout; its rollback names the rollout it undoes") {
+    const std::string previous = R"({"revision":4,"rollout":"r-old","components":{}})";
+    rapidjson::Document doc;
+    doc.Parse(compose_desired(previous, "echo", "2.0.0", "{}", std::nullopt, 9, "r-new").c_str());
+    CHECK(std::string(doc["rollout"].GetString()) == "r-new");
+    CHECK_FALSE(doc.HasMember("rollback_of"));
+    doc.Parse(compose_desired(std::nullopt, "echo", "", "{}", std::string(R"({"components":{}})"),
+                              5, "r-new")
+                  .c_str());
+    CHECK(std::string(doc["rollout"].GetString()) == "r-new");
+    doc.Parse(with_revision(previous, 12, "r-new").value().c_str());
+    CHECK(doc["revision"].GetUint64() == 12);
+    CHECK(std::string(doc["rollback_of"].GetString()) == "r-new");
+    CHECK_FALSE(doc.HasMember("rollout"));  // the previous document's own rollout is not its
+}
+
 TEST_CASE("rollout state: read back as written") {
     Rollout r;
     r.id = "r1";
