@@ -50,7 +50,11 @@ DropinLogMemo::DropinLogMemo(std::filesystem::path memory_file)
 }
 
 bool DropinLogMemo::first_time(const std::filesystem::path& file, const std::string& outcome) {
-    Seen now{file_version(file), file_version(file.string() + ".sig"), outcome};
+    // An empty .sig counts as none: it is one being written in place (the README's openssl
+    // recipe), and the file it belongs to is refused as unsigned again meanwhile — not news.
+    FileVersion signature = file_version(file.string() + ".sig");
+    if (signature.exists && signature.size == 0) signature = FileVersion{};
+    Seen now{file_version(file), signature, outcome};
     std::lock_guard<std::mutex> lock(mutex_);
     auto [it, inserted] = seen_.try_emplace(file.string(), now);
     if (!inserted) {

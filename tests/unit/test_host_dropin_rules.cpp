@@ -118,6 +118,9 @@ TEST_CASE("a drop-in outcome is news once per version of the file and of its sig
     write_file(file, "v1");
     CHECK(memo.first_time(file, "refused: unsigned"));
     CHECK_FALSE(memo.first_time(file, "refused: unsigned"));
+    // A .sig still empty (being written in place) is no signature yet: not news.
+    write_file(file.string() + ".sig", "");
+    CHECK_FALSE(memo.first_time(file, "refused: unsigned"));
     // Its signature arriving is news, even when the outcome is the same.
     write_file(file.string() + ".sig", "sig");
     CHECK(memo.first_time(file, "refused: unsigned"));
