@@ -54,8 +54,7 @@ using BodyFields = std::array<std::pair<const char*, std::string T::*>, N>;
 // The body's members, each present and a plain value, none other.
 void body_members_only(const rapidjson::Value& object, const std::vector<std::string_view>& known,
                        const std::string& body);
-std::string plain_member(const rapidjson::Value& object, const char* key,
-                         const std::string& body);
+std::string plain_member(const rapidjson::Value& object, const char* key, const std::string& body);
 
 template <class T, std::size_t N>
 T read_body(const rapidjson::Value& object, const BodyFields<T, N>& fields, const char* body) {

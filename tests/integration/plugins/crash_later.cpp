@@ -6,20 +6,16 @@
 // The crash-attribution tests: each must be blamed on this component and that callback.
 #include <lucid/plugin.hpp>
 
-#include <sys/mman.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 
+#include "test_plugin_helpers.hpp"
+
 namespace {
 
 // A real SIGSEGV that no sanitizer reports first: a write to a page mapped without access.
-void segfault() {
-    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    *static_cast<volatile int*>(page) = 1;
-}
 
 }  // namespace
 

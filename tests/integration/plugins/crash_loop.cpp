@@ -3,16 +3,7 @@
 // after the third crash; the agent itself must not notice.
 #include <lucid/plugin.hpp>
 
-#include <sys/mman.h>
-
-namespace {
-
-void segfault() {
-    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    *static_cast<volatile int*>(page) = 1;
-}
-
-}  // namespace
+#include "test_plugin_helpers.hpp"
 
 struct CrashLoop : lucid::Plugin {
     void start() override {

@@ -11,19 +11,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace {
-
-// The string value of "key" in a flat JSON object, without escapes (enough for a test path).
-std::string string_field(const std::string& json, const std::string& key) {
-    const std::string marker = "\"" + key + "\":\"";
-    const auto start = json.find(marker);
-    if (start == std::string::npos) return "";
-    const auto from = start + marker.size();
-    const auto end = json.find('"', from);
-    return end == std::string::npos ? "" : json.substr(from, end - from);
-}
-
-}  // namespace
+#include "test_plugin_helpers.hpp"
 
 struct CrashOnce : lucid::Plugin {
     void start() override {

@@ -12,29 +12,7 @@
 #include <string>
 #include <thread>
 
-namespace {
-
-// The string value of "key" in a flat JSON object, without escapes (enough for a test path).
-std::string string_field(const std::string& json, const std::string& key) {
-    const std::string marker = "\"" + key + "\":\"";
-    const auto start = json.find(marker);
-    if (start == std::string::npos) return "";
-    const auto from = start + marker.size();
-    const auto end = json.find('"', from);
-    return end == std::string::npos ? "" : json.substr(from, end - from);
-}
-
-bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    struct stat info {};
-    while (::stat(path.c_str(), &info) != 0) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // hanging is the point
-    }
-    return true;
-}
-
-}  // namespace
+#include "test_plugin_helpers.hpp"
 
 struct Hang : lucid::Plugin {
     void start() override {

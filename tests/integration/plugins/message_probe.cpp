@@ -19,7 +19,6 @@
 #include <lucid/plugin.hpp>
 
 #include <dirent.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,24 +30,11 @@
 
 extern char** environ;
 
+#include "test_plugin_helpers.hpp"
+
 namespace {
 
-void segfault() {
-    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    *static_cast<volatile int*>(page) = 1;
-}
-
 void work(std::chrono::milliseconds how_long) { std::this_thread::sleep_for(how_long); }
-
-bool wait_for_file(const std::string& path, std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    struct stat info {};
-    while (::stat(path.c_str(), &info) != 0) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        work(std::chrono::milliseconds(10));  // hanging is the point
-    }
-    return true;
-}
 
 }  // namespace
 
