@@ -140,7 +140,8 @@ ComponentFiles::Recovery ComponentFiles::recover(const registry::Registry& curre
     }
 
     // Temporaries of atomic writes (request log, config, markers) a killed agent left behind.
-    for (const auto& dir : {data_dir_, data_dir_ / "starting", data_dir_ / "quarantine"}) {
+    for (const auto& dir :
+         {data_dir_, data_dir_ / "starting", data_dir_ / "installing", data_dir_ / "quarantine"}) {
         for (const auto& removed : remove_interrupted_writes(dir)) {
             out.problems.push_back("removed " + removed.string() +
                                    ", left by an interrupted write");

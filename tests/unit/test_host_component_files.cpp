@@ -170,16 +170,19 @@ TEST_CASE("recovery removes what interrupted atomic writes left in the data and 
     lucid::test::TempDir dir;
     ComponentFiles files(dir.path());
     const std::string pid = std::to_string(::getpid());
-    fs::create_directories(dir / "starting");
-    const fs::path leftovers[] = {dir / ("request_log.json.tmp." + pid + ".3"),
-                                  dir / ("starting/echo.tmp." + pid + ".1")};
+    for (const char* marker_dir : {"starting", "installing", "quarantine"}) {
+        fs::create_directories(dir / marker_dir);
+    }
+    const fs::path leftovers[] = {
+        dir / ("request_log.json.tmp." + pid + ".3"), dir / ("starting/echo.tmp." + pid + ".1"),
+        dir / ("installing/echo.tmp." + pid + ".4"), dir / ("quarantine/echo.tmp." + pid + ".2")};
     for (const auto& file : leftovers) std::ofstream(file) << "half";
     std::ofstream(dir / "notes.tmp") << "not ours";
 
     const auto recovery = files.recover(Registry{});
     for (const auto& file : leftovers) CHECK_FALSE(fs::exists(file));
     CHECK(fs::exists(dir / "notes.tmp"));
-    CHECK(recovery.problems.size() == 2);
+    CHECK(recovery.problems.size() == std::size(leftovers));
 }
 
 TEST_CASE("recovery keeps the files of a registry written through another path to the data dir") {
