@@ -195,6 +195,7 @@ int dispatch(Session& s) {
     if (c == "sign") return cmd_sign(s);
     if (c == "verify") return cmd_verify(s);
     if (c == "permit") return cmd_permit(s);
+    if (c == "revoke") return cmd_revoke(s);
     if (c == "config") {
         const std::string& sub = arg(s.options(), 1, "config subcommand (get, set)");
         if (sub == "get") return expect_args(s.options(), 2), cmd_config_get(s);

@@ -70,6 +70,10 @@ commands:
   permit DIST VERSION --key NAME.key --expires AGE  writes DIST-VERSION.permit, a signed
                                   rollback permit (lucid-permit-1): go back below the
                                   version floor under LUCID_SIGNATURE_POLICY=required
+  key revoke KEY_ID|FILE.pem... --key NAME.key  writes revoke-<id>.json, a signed list
+                                  (lucid-revoke-1) revoking those keys
+  revoke FILE                     sends a revocation list to the agent: the keys' signatures
+                                  are refused from then on, their components reported
 
 options:
   --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
@@ -233,6 +237,20 @@ const std::map<std::string, std::string> kHelp = {
      "agents overlap an active one is refused unless --force. --dry-run prints the plan.\n"
      "Exit 0 every agent converged, 1 failed or aborted, 3 broker unreachable, 4 done but\n"
      "some agents still pending, 130 paused.\n"},
+    {"key revoke",
+     "usage: lucidctl key revoke KEY_ID|FILE.pem... --key NAME.key\n\n"
+     "Writes revoke-<first id>.json: one line of JSON (format lucid-revoke-1) saying that\n"
+     "the keys given (by key id, or by their public key file; at most 15) are revoked,\n"
+     "signed with NAME.key, which the devices must trust (and not have revoked). Send it\n"
+     "with lucidctl revoke FILE to each agent; the agent keeps it in its trust state. A key\n"
+     "may revoke itself. On a device, revoked/ inside LUCID_TRUSTED_KEYS_DIR does the same.\n"},
+    {"revoke",
+     "usage: lucidctl revoke FILE\n\n"
+     "Sends the revocation list FILE (lucidctl key revoke) to the agent\n"
+     "(core/cmd/keys/revoke). From then on a signature by a revoked key is refused, and\n"
+     "components installed under one are reported: a warning in their status, or failed\n"
+     "and stopped under LUCID_SIGNATURE_POLICY=required until a build signed by a trusted\n"
+     "key is installed. The result lists the keys newly revoked and the components.\n"},
     {"key",
      "usage: lucidctl key generate NAME\n\n"
      "Makes an Ed25519 key pair in the current directory: NAME.key, the private key (PEM,\n"
@@ -353,6 +371,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"sign", {"key", "platform"}},
     {"verify", {"keys"}},
     {"permit", {"key", "expires"}},
+    {"key revoke", {"key"}},
 };
 
 std::string command_options_error(const CtlOptions& o) {
@@ -495,8 +514,9 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents",  "fleet",    "status",  "plugin", "config", "refresh", "ping",  "watch",
-                "desired", "artifact", "rollout", "key",    "sign",   "verify",  "permit"};
+        return {"agents", "fleet",  "status",  "plugin",   "config",  "refresh",
+                "ping",   "watch",  "desired", "artifact", "rollout", "key",
+                "sign",   "verify", "permit",  "revoke"};
     }
     if (path[0] == "plugin") {
         return {"list",    "info",   "install", "uninstall", "start",  "stop",
@@ -507,7 +527,7 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path[0] == "artifact") return {"publish"};
     if (path[0] == "rollout") return {"start", "resume", "status", "abort", "list"};
     if (path[0] == "agents") return {"forget"};
-    if (path[0] == "key") return {"generate"};
+    if (path[0] == "key") return {"generate", "revoke"};
     return {};
 }
 

@@ -124,6 +124,8 @@ int cmd_key_generate(Session& s) {
     return kOk;
 }
 
+}  // namespace
+
 install::KeyPtr read_private_key(Session& s, const std::string& file) {
     std::string text;
     struct stat st {};
@@ -132,18 +134,21 @@ install::KeyPtr read_private_key(Session& s, const std::string& file) {
     } catch (const std::exception& e) {
         throw LocalError("cannot read the key " + file + ": " + e.what());
     }
-    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && !s.json()) {
-        s.err() << "lucidctl: warning: " << file << " is readable by others (mode " << std::oct
-                << (st.st_mode & 0777) << std::dec << "): chmod 600 " << file << "\n";
-    }
     std::string reason;
     auto key = install::parse_private_key_pem(text, reason);
     if (!key) {
         throw LocalError(file + " is not an Ed25519 private key (" + reason +
                          "): make one with lucidctl key generate NAME");
     }
+    // Once it is known to be a private key: a public .pem given by mistake is told just that.
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && !s.json()) {
+        s.err() << "lucidctl: warning: " << file << " is readable by others (mode " << std::oct
+                << (st.st_mode & 0777) << std::dec << "): chmod 600 " << file << "\n";
+    }
     return key;
 }
+
+namespace {
 
 // The artifact's manifest (any machine: one signs aarch64 plugins on an x86_64 laptop).
 ManifestResult checked_manifest(const std::string& file) {
@@ -250,6 +255,7 @@ int cmd_verify(Session& s) {
     install::SignaturePolicy policy;
     policy.keys = keys;
     policy.require_signature = true;
+    policy.revoked = keys->revoked;  // the directory's revoked/ (an agent adds its signed lists)
     auto checked = install::check_signature(file, sha256, text, policy);
     if (!checked) throw LocalError(file + ": " + checked.error().message);
     const auto& found = checked.value();
@@ -348,8 +354,9 @@ int cmd_permit(Session& s) {
 }
 
 int cmd_key(Session& s) {
-    const std::string& sub = arg(s.options(), 1, "key subcommand (generate)");
+    const std::string& sub = arg(s.options(), 1, "key subcommand (generate, revoke)");
     if (sub == "generate") return cmd_key_generate(s);
+    if (sub == "revoke") return cmd_key_revoke(s);
     throw UsageError(unknown_word_error("key subcommand", sub, known_words({"key"})));
 }
 

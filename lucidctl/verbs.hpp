@@ -12,6 +12,7 @@
 #include <string>
 
 #include "contract/label_selector.hpp"
+#include "install/ed25519.hpp"
 #include "lucidctl/fleet_view.hpp"
 #include "lucidctl/session.hpp"
 
@@ -46,6 +47,11 @@ int cmd_rollout(Session& s);
 int cmd_key(Session& s);
 int cmd_sign(Session& s);
 int cmd_permit(Session& s);
+// key revoke ID|FILE.pem... --key NAME.key; revoke FILE (revocation.cpp).
+int cmd_key_revoke(Session& s);
+int cmd_revoke(Session& s);
+// The private key of `file` (PEM), or LocalError naming it; warns when others may read it.
+install::KeyPtr read_private_key(Session& s, const std::string& file);
 int cmd_verify(Session& s);
 
 // An artifact published retained under {fleet}/artifacts/ (its manifest checked first) and the

@@ -107,6 +107,12 @@ void register_component_commands(commands::CommandDispatcher& dispatcher,
                         return CommandReply(manager.configure_isolation(rq));
                     },
                     audit_refusal("configure")});
+    add(CommandSpec{"revoke", topics.at(topics::kRevokeKeys.command),
+                    topics.at(topics::kRevokeKeys.result), Lane::control,
+                    [&manager](const contract::CommandRequest& rq) {
+                        return CommandReply(manager.revoke_keys(rq));
+                    },
+                    audit_refusal("revoke")});
 
     // components/{cid}/cfg/set: the result topic depends on the component, so each message
     // gets its own spec before it goes through the dispatcher (parse, dedup, lane, result).

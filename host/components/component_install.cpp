@@ -101,10 +101,10 @@ contract::Result ComponentManager::install_request(
     if (rq.allow_downgrade && settings.verifier.signatures.require_signature) {
         floor.permit_required = true;
         if (rq.rollback_permit) {
-            const auto& keys = settings.verifier.signatures.keys;
-            auto permit = install::verify_rollback_permit(*rq.rollback_permit,
-                                                          keys ? *keys : install::TrustedKeySet{},
-                                                          std::chrono::system_clock::now());
+            const auto& signatures = settings.verifier.signatures;
+            auto permit = install::verify_rollback_permit(
+                *rq.rollback_permit, signatures.keys ? *signatures.keys : install::TrustedKeySet{},
+                signatures.revoked, std::chrono::system_clock::now());
             if (permit) {
                 floor.permit = permit.value();
             } else {
@@ -188,7 +188,7 @@ contract::Result ComponentManager::install_verified(const std::string& request_i
         rq.source.json,
         rq.config_json,
         StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
-                   artifact.manifest().version, artifact.sha256()},
+                   artifact.manifest().version, artifact.sha256(), artifact.signature().key_id},
         rq.isolation ? parse_isolation(*rq.isolation) : std::nullopt,
         rq.limits,
         rq.run_as,
@@ -298,7 +298,7 @@ void ComponentManager::dropin_ready(const fs::path& file) {
         dropin_source_json(file),
         std::nullopt,
         StagedFile{artifact.file(), registry::normalize_dist_name(artifact.manifest().dist_name),
-                   version, artifact.sha256()},
+                   version, artifact.sha256(), artifact.signature().key_id},
         std::nullopt,
         std::nullopt,
         std::nullopt,

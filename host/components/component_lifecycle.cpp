@@ -74,6 +74,8 @@ std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
             set_status(id, {ComponentState::unsupported, entry.version, kUnsupportedError});
         } else if (auto quarantine = quarantine_error(entry)) {
             set_status(id, {ComponentState::quarantined, entry.version, *quarantine});
+        } else if (auto revoked = revoked_error(entry)) {
+            set_status(id, {ComponentState::failed, entry.version, *revoked});
         } else if (!entry.enabled) {
             set_status(id, {ComponentState::stopped, entry.version, ""});
         } else if (auto started = load_and_start(entry); !started) {
@@ -222,6 +224,9 @@ Outcome ComponentLifecycle::start_locked(const registry::Entry& entry) {
         return Outcome::failed(Errc::refused, "component " + cid + " is quarantined (" +
                                                   *quarantine + "); enable it to try again");
     }
+    if (auto revoked = revoked_error(entry)) {
+        return Outcome::failed(Errc::refused, "component " + cid + " is " + *revoked);
+    }
     Outcome outcome;
     outcome.version = entry.version;
     if (runtime_.running(cid)) {
@@ -316,6 +321,10 @@ void ComponentLifecycle::set_status(const std::string& component_id, ComponentSt
         if (auto it = demotions_.find(component_id); it != demotions_.end()) {
             status.demoted = it->second;
         }
+        status.warning.clear();
+        if (const auto* entry = registry_.find(component_id); entry && !revoked_fail_) {
+            status.warning = revoked_signer(*entry).value_or("");
+        }
         statuses_[component_id] = status;
     }
     status_cv_.notify_all();
@@ -409,7 +418,7 @@ std::vector<contract::ComponentSnapshot> ComponentLifecycle::snapshots() const {
     std::lock_guard<std::mutex> lock(state_mutex_);
     std::vector<contract::ComponentSnapshot> out;
     for (const auto& [id, entry] : registry_.entries()) {
-        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0, ""};
+        contract::ComponentSnapshot snapshot{entry, ComponentState::stopped, "", "", 0, "", ""};
         snapshot.isolation = to_string(isolation_of(entry));
         if (auto floor = floors.find(entry.dist_name); floor != floors.end()) {
             snapshot.floor = floor->second.effective();
@@ -418,6 +427,7 @@ std::vector<contract::ComponentSnapshot> ComponentLifecycle::snapshots() const {
             snapshot.state = it->second.state;
             snapshot.error = it->second.error;
             snapshot.restarts = it->second.restarts;
+            snapshot.warning = it->second.warning;
         }
         out.push_back(std::move(snapshot));
     }

@@ -80,6 +80,7 @@ struct StagedFile {
     std::string dist_name;  // normalized
     std::string version;
     std::string sha256;
+    std::string signed_by{};  // the trusted key that vouched for it; empty: unsigned/unchecked
 };
 
 struct InstallOrder {
@@ -153,6 +154,15 @@ class ComponentLifecycle {
     Outcome set_isolation(const std::string& component_id, std::optional<Isolation> isolation,
                           std::optional<registry::Limits> limits,
                           std::optional<registry::RunAs> run_as = std::nullopt);
+    // ---- revoked signing keys (lifecycle_revocation.cpp, contract §8.14) ----
+    // The keys revoked now, and whether a component installed under one is kept from running
+    // (`fail`: LUCID_SIGNATURE_POLICY=required; it is `failed` with revoked_error()) or runs
+    // with a `warning` in its status. Set before boot(); apply_revocations() brings running
+    // components in line after a change (a signed list taken, a reload). Returns the ids of
+    // the components concerned.
+    void set_revocations(install::RevokedKeys revoked, bool fail);
+    std::vector<std::string> apply_revocations();
+
     // A component the runtime gave up restarting (crashed too often in process isolation): kept
     // from running, like a boot quarantine, until enabled or re-installed.
     void quarantine(const std::string& component_id, const std::string& error);
@@ -246,6 +256,19 @@ class ComponentLifecycle {
     void discard_unregistered(const std::string& component_id, const PendingInstall& pending,
                               const registry::Registry& registry);
 
+    // "signed by key <id>, which is revoked (<why>)" when `entry` was installed under a revoked
+    // key; nullopt otherwise. revoked_error(): the same as the `failed` error of fail mode, when
+    // that applies to `entry`.
+    std::optional<std::string> revoked_signer(const registry::Entry& entry) const;
+    std::optional<std::string> revoked_error(const registry::Entry& entry) const;
+    std::optional<std::string> revoked_signer_locked(const registry::Entry& entry) const;
+    // Publishes the status again when its revocation warning is no longer what the registered
+    // entry says (set_status() stamps it from the entry).
+    void restamp_warning(const std::string& component_id);
+    // The installed build `entry` verified again under `signed_by` (install() of the same bytes
+    // when its signer is revoked); started when it was kept out for its revoked signer.
+    Outcome resign(const registry::Entry& entry, const std::string& signed_by);
+
     // Checks what runs ahead of the version floors; commits what passed its health window.
     std::optional<Error> floor_refusal(const std::string& dist, const std::string& version,
                                        const install::FloorContext& floor) const;
@@ -269,6 +292,8 @@ class ComponentLifecycle {
     std::map<std::string, ComponentStatus> statuses_;
     std::map<std::string, Isolation> isolations_;   // of the last start: stamped on statuses
     std::map<std::string, std::string> demotions_;  // cid -> why it was demoted (entry.demoted)
+    install::RevokedKeys revoked_;                  // set_revocations()
+    bool revoked_fail_ = false;
     std::condition_variable status_cv_;
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     bool stopping_all_ = false;

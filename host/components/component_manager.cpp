@@ -60,6 +60,9 @@ isolation::ProcessRuntimeSettings ComponentManager::process_settings(const Manag
 }
 
 std::vector<std::string> ComponentManager::boot() {
+    // Before anything starts: a component signed by a revoked key may be kept from running.
+    refresh_revocations(false);
+    if (settings_.policy) settings_.policy->on_replace([this] { refresh_revocations(true); });
     auto problems = lifecycle_.boot([this](const InterruptedInstall& i) { answer_interrupted(i); });
     // Earlier builds subscribed each plugin's `components/{cid}/cmd/+`, which the broker keeps
     // in the persistent session: beside `components/+/cmd/+` it would deliver commands twice.

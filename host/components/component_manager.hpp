@@ -116,6 +116,14 @@ class ComponentManager final : public PluginHostServices {
     // where it runs, persisted; a running component is restarted alone to apply it.
     contract::Result configure_isolation(const contract::CommandRequest& request);
 
+    // core/cmd/keys/revoke (component_revocation.cpp, contract §8.14): {"request_id",
+    // "revocation": "<lucid-revoke-1 text>"}: verified with the trusted keys, kept in the trust
+    // state, applied to the components installed under a revoked key.
+    contract::Result revoke_keys(const contract::CommandRequest& request);
+    // The keys revoked now (the keys directory's revoked/ and the trust state's lists) handed to
+    // the lifecycle; apply: and brought to the running components (after a reload).
+    void refresh_revocations(bool apply);
+
     // The drop-in directory (contract §7): same pipeline, source {"type":"dropin","path":...}.
     // Where it crosses MQTT, the rules of component_channel.hpp apply.
     void dropin_ready(const std::filesystem::path& file);

@@ -86,8 +86,10 @@ std::optional<Outcome> ComponentLifecycle::decide_install(const std::string& com
                                                           const install::FloorContext& floor) {
     const registry::Registry registry = this->registry();
     if (const auto* entry = registry.find(component_id)) {
-        // The same build installed again on purpose lifts its quarantine (contract §4.1).
-        if (same_artifact(*entry, dist, version, sha256) && !quarantine_error(*entry)) {
+        // The same build installed again on purpose lifts its quarantine (contract §4.1); one
+        // whose signer is revoked is checked again (a new signature vouches for it anew).
+        if (same_artifact(*entry, dist, version, sha256) && !quarantine_error(*entry) &&
+            !revoked_signer_locked(*entry)) {
             Outcome noop;
             noop.noop = true;
             return noop;
@@ -124,6 +126,12 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     // The build kept out by a quarantine: installing it again on purpose lifts that (contract
     // §4.1), and it runs enabled again, here and at the next boot.
     const bool was_quarantined = existing && quarantine_error(*existing);
+    if (existing && same_artifact(*existing, dist, version, artifact.sha256) && !was_quarantined &&
+        revoked_signer_locked(*existing)) {
+        // The same bytes under a signature by a key not revoked: the entry records that signer,
+        // and a component kept out for its old one runs again.
+        return resign(*existing, artifact.signed_by);
+    }
     if (existing && same_artifact(*existing, dist, version, artifact.sha256) && !was_quarantined) {
         // The same build with other settings: they apply as configure would (never ignored).
         if (order.isolation || order.limits || order.run_as) {
@@ -184,6 +192,7 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     entry.config_json =
         order.config_json ? *order.config_json : (existing ? existing->config_json : "{}");
     entry.installed_at = contract::utc_timestamp(std::chrono::system_clock::now());
+    entry.signed_by = artifact.signed_by;
     entry.isolation = isolation;
     entry.run_as = run_as;
     entry.limits =
@@ -291,6 +300,7 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     }
     // Installed and past its health window: committed, the dist's floor follows.
     commit_floor(cid, dist, version, order.floor);
+    restamp_warning(cid);  // its status was set before the entry naming its signer was saved
     sink_.config(cid, entry.config_json);
     sink_.changed();
     return outcome;

@@ -136,6 +136,7 @@ std::string components_payload(const std::vector<ComponentSnapshot>& components,
                        a);
         item.AddMember("restarts", Value(c.restarts), a);
         item.AddMember("floor", c.floor.empty() ? Value() : str_value(c.floor, a), a);
+        if (!c.warning.empty()) item.AddMember("warning", str_value(c.warning, a), a);
         map.AddMember(str_value(c.entry.component_id, a), item, a);
     }
     add(doc, "count", Value(static_cast<std::uint64_t>(components.size())));
@@ -158,6 +159,7 @@ std::string component_status_payload(ComponentState state, std::string_view vers
         add(doc, "demoted", Value(true));
         add_string(doc, "demoted_because", extras.demoted);
     }
+    if (!extras.warning.empty()) add_string(doc, "warning", extras.warning);
     if (extras.containment && !extras.containment->empty()) {
         Value measures(rapidjson::kObjectType);
         for (const auto& [name, result] : *extras.containment) {

@@ -77,10 +77,13 @@ struct ComponentSnapshot {
     std::uint64_t restarts = 0;  // after crashes in process isolation
     // Its dist's version floor (contract §8.12), "" when it has none or it cannot be read.
     std::string floor;
+    // "signed by key <id>, which is revoked (<why>)" (contract §8.14), "" when none.
+    std::string warning;
 
     bool operator==(const ComponentSnapshot& o) const {
         return entry == o.entry && state == o.state && error == o.error &&
-               isolation == o.isolation && restarts == o.restarts && floor == o.floor;
+               isolation == o.isolation && restarts == o.restarts && floor == o.floor &&
+               warning == o.warning;
     }
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
@@ -98,6 +101,7 @@ struct StatusExtras {
     std::string_view demoted;  // why it was moved into process isolation: `demoted: true`,
                                // `demoted_because`
     const registry::RunAs* run_as = nullptr;  // its child's user: `run_as` (none: the agent's)
+    std::string_view warning;  // signed by a revoked key (contract §8.14): `warning`
 };
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,

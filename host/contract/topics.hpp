@@ -68,6 +68,9 @@ inline constexpr CommandTopics kDisable{"disable", "core/cmd/components/disable"
 // Where a component runs and its limits (README "Process isolation").
 inline constexpr CommandTopics kConfigureComponent{"configure", "core/cmd/components/configure",
                                                    "core/evt/components/configure_result"};
+// A signed revocation list (contract §8.14).
+inline constexpr CommandTopics kRevokeKeys{"revoke", "core/cmd/keys/revoke",
+                                           "core/evt/keys/revoke_result"};
 inline constexpr std::string_view kInstallProgress = "core/evt/components/install_progress";
 
 inline constexpr std::array<CommandTopics, 8> kComponentCommands{

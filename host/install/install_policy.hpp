@@ -6,6 +6,7 @@
 // and uses it throughout, so a reload never changes the rules in the middle of an install.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,13 +34,25 @@ class LiveInstallPolicy {
     }
     void replace(InstallPolicy next) {
         auto fresh = std::make_shared<const InstallPolicy>(std::move(next));
+        std::vector<std::function<void()>> listeners;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            current_ = std::move(fresh);
+            listeners = listeners_;
+        }
+        for (const auto& listener : listeners) listener();  // outside the lock: they read it
+    }
+    // `listener` runs after each replace() (on the reloading thread): what follows the keys
+    // (the components signed by a key revoked now) catches up.
+    void on_replace(std::function<void()> listener) {
         std::lock_guard<std::mutex> lock(mutex_);
-        current_ = std::move(fresh);
+        listeners_.push_back(std::move(listener));
     }
 
   private:
     mutable std::mutex mutex_;
     std::shared_ptr<const InstallPolicy> current_;
+    std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace lucid::host::install

@@ -54,6 +54,7 @@ Expected<SignedPermit> parse_rollback_permit(std::string_view text) {
 }
 
 Expected<Permit> verify_rollback_permit(std::string_view text, const TrustedKeySet& keys,
+                                        const RevokedKeys& revoked,
                                         std::chrono::system_clock::time_point now) {
     auto parsed = parse_rollback_permit(text);
     if (!parsed) return parsed.error();
@@ -62,6 +63,10 @@ Expected<Permit> verify_rollback_permit(std::string_view text, const TrustedKeyS
     if (!key) {
         return Error{Errc::refused, "rollback permit invalid: unknown key_id " + p.key_id +
                                         ": not among the trusted keys (" + keys.key_ids() + ")"};
+    }
+    if (const auto it = revoked.find(p.key_id); it != revoked.end()) {
+        return Error{Errc::refused, "rollback permit invalid: key " + p.key_id + " (" + key->file +
+                                        ") is revoked (" + it->second + ")"};
     }
     const auto raw = base64_decode(p.signature);
     if (!raw || !ed25519_verify(key->key.get(), *raw, canonical_permit(p.permit))) {

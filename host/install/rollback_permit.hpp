@@ -59,9 +59,11 @@ Expected<SignedPermit> parse_rollback_permit(std::string_view text);
 // `now`. Errors (Errc::refused):
 //   rollback permit invalid: not a lucid-permit-1 permit: <reason>
 //   rollback permit invalid: unknown key_id <id>: not among the trusted keys (<id> (<file>), …)
+//   rollback permit invalid: key <id> (<file>) is revoked (<why>)
 //   rollback permit invalid: the permit's signature does not verify with key <id> (<file>)
 //   rollback permit expired at <expires_at>
 Expected<Permit> verify_rollback_permit(std::string_view text, const TrustedKeySet& keys,
+                                        const RevokedKeys& revoked,
                                         std::chrono::system_clock::time_point now);
 
 }  // namespace lucid::host::install

@@ -17,9 +17,15 @@ Error mismatch(const std::string& field, const std::string& claimed, const std::
                    actual);
 }
 
+Error revoked_key(const TrustedKey& key, const std::string& why) {
+    return refused("signature invalid: key " + key.key_id + " (" + key.file + ") is revoked (" +
+                   why + ")");
+}
+
 Expected<SignatureCheck> check_statement_signature(const std::string& sha256,
                                                    const std::string& text,
-                                                   const TrustedKeySet& keys) {
+                                                   const SignaturePolicy& policy) {
+    const TrustedKeySet& keys = *policy.keys;
     auto parsed = parse_signed_statement(text);
     if (!parsed) return parsed.error();
     const SignedStatement& s = parsed.value();
@@ -27,6 +33,9 @@ Expected<SignatureCheck> check_statement_signature(const std::string& sha256,
     if (!key) {
         return refused("signature invalid: unknown key_id " + s.key_id +
                        ": not among the trusted keys (" + keys.key_ids() + ")");
+    }
+    if (const auto it = policy.revoked.find(key->key_id); it != policy.revoked.end()) {
+        return revoked_key(*key, it->second);
     }
     // The signature first: nothing a statement says counts before its signer is known.
     const auto raw = base64_decode(s.signature);  // the parser checked it is 64 bytes
@@ -59,6 +68,9 @@ Expected<SignatureCheck> check_bare_signature(const fs::path& artifact, const st
     const std::string message = read_file(artifact);
     for (const auto& trusted : policy.keys->keys) {
         if (ed25519_verify(trusted.key.get(), *signature, message)) {
+            if (const auto it = policy.revoked.find(trusted.key_id); it != policy.revoked.end()) {
+                return revoked_key(trusted, it->second);
+            }
             SignatureCheck out;
             out.form = SignatureCheck::Form::bare;
             out.key_id = trusted.key_id;
@@ -91,8 +103,11 @@ Expected<SignatureCheck> check_signature(const fs::path& artifact, const std::st
         }
         return SignatureCheck{};
     }
+    if (!policy.revocations_error.empty()) {
+        return refused("signature cannot be checked: " + policy.revocations_error);
+    }
     if (is_statement_form(*signature_text)) {
-        return check_statement_signature(sha256, *signature_text, *policy.keys);
+        return check_statement_signature(sha256, *signature_text, policy);
     }
     return check_bare_signature(artifact, *signature_text, policy);
 }

@@ -19,10 +19,8 @@
 // refuses every signed artifact and, with the policy `required`, every artifact (the agent refuses
 // to start that way; this guards a key set that reached an install anyway).
 //
-// Where revocation and permits plug in (issue 18): a revoked key is one that TrustedKeySet does
-// not return from find() (or marks revoked there), checked in check_signature() before its
-// signature is tried; a version floor is checked after check_statement(), from the verified
-// Statement.
+// A revoked key (SignaturePolicy::revoked) is refused by name before its signature is tried; a
+// version floor is checked after check_statement(), from the verified Statement.
 //
 // Thread: any. Errors: returned (the install result's text), never thrown.
 #pragma once
@@ -46,6 +44,12 @@ struct SignaturePolicy {
     // The platform tag a lucid-sig-1 statement must name: this agent's build (the tag it takes
     // desired-state artifacts by, its status' build_platform).
     std::string platform = LUCID_BUILD_PLATFORM;
+    // Revoked keys (contract §8.14): the keys directory's `revoked/` and the trust state's signed
+    // lists, read for each install (ManagerSettings::with_current_policy). A signature by one is
+    // refused by name. `revocations_error`: the trust state could not be read, so whether a key
+    // is revoked is unknown, and every signature is refused with it (never "none revoked").
+    RevokedKeys revoked{};
+    std::string revocations_error{};
 };
 
 // What the check found, when the artifact passed.
@@ -64,7 +68,9 @@ struct SignatureCheck {
 //   signature cannot be checked: trusted_keys_dir ...: no usable Ed25519 public key (...)
 //   signature required: the artifact is unsigned
 //   signature invalid: not a lucid-sig-1 statement: <reason>
+//   signature cannot be checked: <revocations_error>
 //   signature invalid: unknown key_id <id>: not among the trusted keys (<id> (<file>), ...)
+//   signature invalid: key <id> (<file>) is revoked (<why>)
 //   signature invalid: the statement's signature does not verify with key <id> (<file>)
 //   signature statement mismatch: sha256 <statement's>, artifact <actual>
 //   signature invalid: bare signature refused (LUCID_ACCEPT_BARE_SIGNATURES=no): sign it with

@@ -8,6 +8,7 @@
 #include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
 #include "contract/json_text.hpp"
+#include "contract/timestamp.hpp"
 #include "lucid/registry/semver.hpp"
 
 namespace lucid::host::install {
@@ -75,11 +76,49 @@ std::optional<Error> permit_refusal(const std::string& dist, const std::string& 
     return std::nullopt;
 }
 
+// `revoked` (absent in files without a revocation): each member a key id whose value holds the
+// three strings of a KeyRevocation.
+Expected<Revocations> parse_revocations(const rapidjson::Value& doc) {
+    Revocations out;
+    const auto revoked = doc.FindMember("revoked");
+    if (revoked == doc.MemberEnd()) return out;
+    if (!revoked->value.IsObject()) return Error{Errc::invalid, "revoked must be an object"};
+    for (const auto& m : revoked->value.GetObject()) {
+        const std::string id(m.name.GetString(), m.name.GetStringLength());
+        const std::string where = "revoked." + id;
+        if (!m.value.IsObject()) return Error{Errc::invalid, where + " must be an object"};
+        KeyRevocation r;
+        for (auto [name, field] :
+             {std::pair{"signed_by", &r.signed_by}, std::pair{"signed_at", &r.signed_at},
+              std::pair{"revoked_at", &r.revoked_at}}) {
+            const auto it = m.value.FindMember(name);
+            if (it == m.value.MemberEnd() || !it->value.IsString()) {
+                return Error{Errc::invalid, where + "." + name + " must be a string"};
+            }
+            *field = std::string(it->value.GetString(), it->value.GetStringLength());
+        }
+        out[id] = std::move(r);
+    }
+    return out;
+}
+
+void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& text) {
+    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
 }  // namespace
 
 std::string Floor::effective() const { return held ? higher(version, held->version) : version; }
 
-Expected<Floors> parse_trust_state(const std::string& text) {
+RevokedKeys revoked_keys(const Revocations& revocations) {
+    RevokedKeys out;
+    for (const auto& [id, r] : revocations) {
+        out[id] = "by a list signed by key " + r.signed_by + " at " + r.signed_at;
+    }
+    return out;
+}
+
+Expected<TrustFile> parse_trust_state(const std::string& text) {
     rapidjson::Document doc;
     if (Status parsed = contract::parse_json_text(text, doc); !parsed) return parsed.error();
     if (!doc.IsObject()) return Error{Errc::invalid, "not a JSON object"};
@@ -92,7 +131,8 @@ Expected<Floors> parse_trust_state(const std::string& text) {
     if (floors == doc.MemberEnd() || !floors->value.IsObject()) {
         return Error{Errc::invalid, "floors must be an object"};
     }
-    Floors out;
+    TrustFile file;
+    Floors& out = file.floors;
     for (const auto& m : floors->value.GetObject()) {
         const std::string dist(m.name.GetString(), m.name.GetStringLength());
         const std::string where = "floors." + dist;
@@ -122,10 +162,16 @@ Expected<Floors> parse_trust_state(const std::string& text) {
         }
         out[dist] = std::move(floor);
     }
-    return out;
+    if (auto revoked = parse_revocations(doc); !revoked) {
+        return revoked.error();
+    } else {
+        file.revoked = std::move(revoked.value());
+    }
+    return file;
 }
 
-std::string trust_state_json(const Floors& floors) {
+std::string trust_state_json(const TrustFile& file) {
+    const Floors& floors = file.floors;
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.StartObject();
@@ -154,6 +200,22 @@ std::string trust_state_json(const Floors& floors) {
         w.EndObject();
     }
     w.EndObject();
+    if (!file.revoked.empty()) {
+        w.Key("revoked");
+        w.StartObject();
+        for (const auto& [id, r] : file.revoked) {
+            write_string(w, id);
+            w.StartObject();
+            w.Key("signed_by");
+            write_string(w, r.signed_by);
+            w.Key("signed_at");
+            write_string(w, r.signed_at);
+            w.Key("revoked_at");
+            write_string(w, r.revoked_at);
+            w.EndObject();
+        }
+        w.EndObject();
+    }
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
 }
@@ -166,7 +228,7 @@ bool TrustState::exists() const {
     return fs::exists(path_, ec);
 }
 
-Expected<Floors> TrustState::load_locked() const {
+Expected<TrustFile> TrustState::load_locked() const {
     std::error_code ec;
     if (!fs::exists(path_, ec) && !ec) {
         return Error{Errc::not_found,
@@ -185,9 +247,9 @@ Expected<Floors> TrustState::load_locked() const {
     return parsed;
 }
 
-Status TrustState::save_locked(const Floors& floors) {
+Status TrustState::save_locked(const TrustFile& file) {
     try {
-        write_file_atomically(path_, trust_state_json(floors));
+        write_file_atomically(path_, trust_state_json(file));
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }
@@ -197,9 +259,60 @@ Status TrustState::save_locked(const Floors& floors) {
 Expected<Floors> TrustState::load() const {
     try {
         FileLock lock(lock_);
-        return load_locked();
+        auto loaded = load_locked();
+        if (!loaded) return loaded.error();
+        return std::move(loaded.value().floors);
     } catch (const std::exception& e) {
         return file_error(path_, Error{Errc::io, e.what()});
+    }
+}
+
+Expected<Revocations> TrustState::revocations() const {
+    try {
+        FileLock lock(lock_);
+        auto loaded = load_locked();
+        if (!loaded) return loaded.error();
+        return std::move(loaded.value().revoked);
+    } catch (const std::exception& e) {
+        return file_error(path_, Error{Errc::io, e.what()});
+    }
+}
+
+Expected<std::vector<std::string>> TrustState::revoke(const std::string& signed_by,
+                                                      const std::vector<std::string>& key_ids,
+                                                      const std::string& signed_at) {
+    try {
+        FileLock lock(lock_);
+        auto loaded = load_locked();
+        if (!loaded) return loaded.error();
+        TrustFile file = std::move(loaded.value());
+        const std::string now = contract::utc_timestamp(std::chrono::system_clock::now());
+        std::vector<std::string> added;
+        for (const auto& id : key_ids) {
+            if (file.revoked.emplace(id, KeyRevocation{signed_by, signed_at, now}).second) {
+                added.push_back(id);
+            }
+        }
+        if (added.empty()) return added;
+        if (Status saved = save_locked(file); !saved) return saved.error();
+        return added;
+    } catch (const std::exception& e) {
+        return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
+    }
+}
+
+Status TrustState::unrevoke(const std::string& key_id) {
+    try {
+        FileLock lock(lock_);
+        auto loaded = load_locked();
+        if (!loaded) return loaded.error();
+        TrustFile file = std::move(loaded.value());
+        if (file.revoked.erase(key_id) == 0) {
+            return Error{Errc::not_found, "no signed revocation of key " + key_id};
+        }
+        return save_locked(file);
+    } catch (const std::exception& e) {
+        return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }
 }
 
@@ -227,7 +340,8 @@ Status TrustState::commit(const std::string& dist, const std::string& version,
         FileLock lock(lock_);
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
-        Floors floors = std::move(loaded.value());
+        TrustFile file = std::move(loaded.value());
+        Floors& floors = file.floors;
         Floor& floor = floors[dist];
         const bool aborted = floor.held && !context.rollback_of.empty() &&
                              context.rollback_of == floor.held->rollout;
@@ -249,7 +363,7 @@ Status TrustState::commit(const std::string& dist, const std::string& version,
             floor.version = higher(floor.version, version);
         }
         if (floor.version.empty() && !floor.held) floors.erase(dist);
-        return save_locked(floors);
+        return save_locked(file);
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }
@@ -260,11 +374,11 @@ Expected<bool> TrustState::seed_if_absent(const std::map<std::string, std::strin
         FileLock lock(lock_);
         std::error_code ec;
         if (fs::exists(path_, ec) || ec) return false;
-        Floors floors;
+        TrustFile file;
         for (const auto& [dist, version] : installed) {
-            if (registry::Version::parse(version)) floors[dist].version = version;
+            if (registry::Version::parse(version)) file.floors[dist].version = version;
         }
-        if (Status saved = save_locked(floors); !saved) return saved.error();
+        if (Status saved = save_locked(file); !saved) return saved.error();
         return true;
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
@@ -276,7 +390,8 @@ Status TrustState::reset(const std::string& dist, const std::optional<std::strin
         FileLock lock(lock_);
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
-        Floors floors = std::move(loaded.value());
+        TrustFile file = std::move(loaded.value());
+        Floors& floors = file.floors;
         const auto it = floors.find(dist);
         if (it == floors.end()) return Error{Errc::not_found, "no floor for " + dist};
         if (to) {
@@ -287,7 +402,7 @@ Status TrustState::reset(const std::string& dist, const std::optional<std::strin
         } else {
             floors.erase(it);
         }
-        return save_locked(floors);
+        return save_locked(file);
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }

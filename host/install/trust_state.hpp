@@ -1,10 +1,13 @@
-// The trust state of an agent (contract §8.12): `{data}/trust_state.json`, the floor of each
-// dist_name — the highest version that was ever committed on this device — so that an old
-// artifact, signed or not, is not installed again without permission.
+// The trust state of an agent (contract §8.12, §8.14): `{data}/trust_state.json`, the floor of
+// each dist_name — the highest version that was ever committed on this device — so that an old
+// artifact, signed or not, is not installed again without permission; and the keys revoked by
+// signed lists, so that a revocation outlives restarts.
 //
 //   {"format": 1, "floors": {"echo": {"version": "2.0.0"},
 //                            "cpu": {"version": "1.0.0",
-//                                    "held": {"version": "1.2.0", "rollout": "r-1"}}}}
+//                                    "held": {"version": "1.2.0", "rollout": "r-1"}}},
+//    "revoked": {"9c0d1e2f3a4b5c6d": {"signed_by": "3f9a0c17e2b4d685",
+//                "signed_at": "2026-12-01T05:00:00.000Z", "revoked_at": "…"}}}
 //
 // A version is committed once it is installed and past its upgrade health window. Inside a
 // rollout (a desired document that names `rollout`), the raise is *held* for that rollout: it
@@ -28,9 +31,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/expected.hpp"
 #include "install/rollback_permit.hpp"
+#include "install/trusted_keys.hpp"
 
 namespace lucid::host::install {
 
@@ -64,9 +69,25 @@ struct FloorContext {
     std::string permit_error;
 };
 
+// A key revoked by a signed list (contract §8.14, install/revocation_list.hpp).
+struct KeyRevocation {
+    std::string signed_by;   // the key id that signed the list
+    std::string signed_at;   // the list's signed_at
+    std::string revoked_at;  // when this agent took it (UTC ISO-8601)
+};
+using Revocations = std::map<std::string, KeyRevocation>;  // by revoked key id
+
+// "by a list signed by key <id> at <signed_at>" for each: what a refused signature says.
+RevokedKeys revoked_keys(const Revocations& revocations);
+
+struct TrustFile {
+    Floors floors;
+    Revocations revoked;
+};
+
 // The file as parsed; exposed for the unit tests and `lucid-agent floor list`.
-Expected<Floors> parse_trust_state(const std::string& text);
-std::string trust_state_json(const Floors& floors);
+Expected<TrustFile> parse_trust_state(const std::string& text);
+std::string trust_state_json(const TrustFile& file);
 
 class TrustState {
   public:
@@ -92,6 +113,19 @@ class TrustState {
     std::optional<Error> check(const std::string& dist, const std::string& version,
                                const FloorContext& context) const;
 
+    // The keys revoked by signed lists. Errors: as load().
+    Expected<Revocations> revocations() const;
+
+    // Adds the keys `list` revokes (already verified: verify_revocation_list); returns those
+    // that were not revoked before (a list sent twice changes nothing). Errors: the file's.
+    Expected<std::vector<std::string>> revoke(const std::string& signed_by,
+                                              const std::vector<std::string>& key_ids,
+                                              const std::string& signed_at);
+
+    // lucid-agent keys unrevoke KEY_ID: takes a signed revocation back (root on the device only).
+    // Errors: the file's, or Errc::not_found when no list revoked it.
+    Status unrevoke(const std::string& key_id);
+
     // Records `version` of `dist` as committed (see the header comment). Errors: the file's.
     Status commit(const std::string& dist, const std::string& version, const FloorContext& context);
 
@@ -104,8 +138,8 @@ class TrustState {
     Status reset(const std::string& dist, const std::optional<std::string>& to);
 
   private:
-    Expected<Floors> load_locked() const;
-    Status save_locked(const Floors& floors);
+    Expected<TrustFile> load_locked() const;
+    Status save_locked(const TrustFile& file);
 
     std::filesystem::path dir_;
     std::filesystem::path path_;

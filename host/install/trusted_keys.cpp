@@ -49,6 +49,53 @@ std::optional<std::string> read_key_file(const fs::path& path, std::string& reas
     return bytes;
 }
 
+bool is_key_id(std::string_view text) {
+    return text.size() == 16 && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+// The key ids `dir/revoked` names (see TrustedKeySet::revoked); what it cannot read is skipped
+// with its reason, which check-config and the reload log show (a revocation that does not apply
+// must not go unnoticed).
+void load_revoked(const fs::path& dir, TrustedKeySet& set) {
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        files.push_back(it->path());
+    }
+    if (ec) {
+        set.skipped.push_back("revoked/: cannot list it: " + ec.message());
+        return;
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+        const std::string name = path.filename().string();
+        if (name.front() == '.') continue;
+        const std::string where = "revoked/" + name;
+        const std::string stem = name.substr(0, name.find('.'));
+        if (is_key_id(stem)) {
+            set.revoked.emplace(stem, where);
+            continue;
+        }
+        const auto ext = path.extension();
+        if (ext != ".pem" && ext != ".pub") {
+            set.skipped.push_back(where +
+                                  ": neither a public key (*.pem, *.pub) nor named after a key id");
+            continue;
+        }
+        std::string reason;
+        auto text = read_key_file(path, reason);
+        KeyPtr key = text ? parse_public_key_pem(*text, reason) : nullptr;
+        if (!key) {
+            set.skipped.push_back(where + ": " + reason);
+            continue;
+        }
+        set.revoked.emplace(key_id(key.get()), where);
+    }
+}
+
 }  // namespace
 
 TrustedKeySet load_trusted_keys(const fs::path& dir) {
@@ -82,6 +129,10 @@ TrustedKeySet load_trusted_keys(const fs::path& dir) {
     for (const auto& path : files) {
         const std::string name = path.filename().string();
         if (name.front() == '.') continue;  // editors' and tools' hidden files
+        if (name == "revoked" && fs::is_directory(path, ec)) {
+            load_revoked(path, set);
+            continue;
+        }
         const auto ext = path.extension();
         if (ext != ".pem" && ext != ".pub") {
             set.skipped.push_back(name + ": not a *.pem or *.pub file");
@@ -128,6 +179,7 @@ std::string describe_trusted_keys(const TrustedKeySet& set) {
     for (const auto& k : set.keys) {
         out += "  loaded  " + k.file + " ed25519 key_id " + k.key_id + "\n";
     }
+    for (const auto& [id, where] : set.revoked) out += "  revoked " + id + " (" + where + ")\n";
     for (const auto& s : set.skipped) out += "  skipped " + s + "\n";
     return out;
 }

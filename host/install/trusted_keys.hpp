@@ -14,12 +14,17 @@
 #include <openssl/types.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace lucid::host::install {
+
+// Revoked keys by key id, each with why, as an error names it: "revoked/<file>" (the directory)
+// or "by a list signed by key <id> at <signed_at>" (the trust state, install/trust_state.hpp).
+using RevokedKeys = std::map<std::string, std::string>;
 
 struct TrustedKey {
     std::string file;    // file name inside the directory
@@ -31,6 +36,10 @@ struct TrustedKeySet {
     std::filesystem::path dir;         // empty: no trusted keys configured
     std::vector<TrustedKey> keys;      // the usable keys
     std::vector<std::string> skipped;  // "<file>: <reason>" for every file not used
+    // `revoked/` inside the directory: a public key (*.pem, *.pub) or a file named after a key
+    // id (`<id>`, `<id>.<anything>`) revokes that key (contract §8.14). Its keys stay loaded
+    // (a signature by one is refused by name, not as unknown).
+    RevokedKeys revoked;
     std::string problem;  // why no key is usable (set when dir is configured and keys is empty)
 
     bool configured() const { return !dir.empty(); }
@@ -42,15 +51,16 @@ struct TrustedKeySet {
     std::string key_ids() const;
 };
 
-// Loads every usable key of `dir`; an empty `dir` gives an empty, unconfigured set.
+// Loads every usable key of `dir` and the revocations of `dir/revoked`; an empty `dir` gives an
+// empty, unconfigured set.
 TrustedKeySet load_trusted_keys(const std::filesystem::path& dir);
 
 // "trusted_keys_dir <dir>: no usable Ed25519 public key (<problem>)": the start-up error.
 std::string no_usable_key_error(const TrustedKeySet& set);
 
-// One line per loaded key ("  loaded  release.pem ed25519 key_id 3f9a0c17e2b4d685") and per skipped
-// file
-// ("  skipped x.txt: not a *.pem or *.pub file"), for check-config and the reload log.
+// One line per loaded key ("  loaded  release.pem ed25519 key_id 3f9a0c17e2b4d685"), per revoked
+// key ("  revoked 9c0d1e2f3a4b5c6d (revoked/old.pem)") and per skipped file ("  skipped x.txt:
+// not a *.pem or *.pub file"), for check-config and the reload log.
 std::string describe_trusted_keys(const TrustedKeySet& set);
 
 }  // namespace lucid::host::install

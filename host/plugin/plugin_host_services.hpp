@@ -51,6 +51,9 @@ struct ComponentStatus {
     std::string demoted;
     // Process isolation: the user its child runs as; empty: the agent's.
     registry::RunAs run_as;
+    // Installed under a signing key revoked since (contract §8.14); empty when not. Stamped by
+    // the lifecycle, whoever reports the status.
+    std::string warning;
 };
 
 class PluginHostServices {

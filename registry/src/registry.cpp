@@ -12,7 +12,7 @@ bool Entry::operator==(const Entry& o) const {
            enabled == o.enabled && config_json == o.config_json && installed_at == o.installed_at &&
            previous == o.previous && kind == o.kind && legacy_json == o.legacy_json &&
            isolation == o.isolation && limits == o.limits && run_as == o.run_as &&
-           demoted == o.demoted;
+           signed_by == o.signed_by && demoted == o.demoted;
 }
 
 const char* to_string(EntryKind kind) {

@@ -141,6 +141,7 @@ Entry read_entry(std::string_view component_id, const Value& value) {
         entry.run_as = read_run_as(it->value, false);  // none (an older file): the agent's user
     }
     entry.demoted = string_field(value, "demoted", false);
+    entry.signed_by = string_field(value, "signed_by", false);
     return entry;
 }
 
@@ -276,6 +277,7 @@ void write_entry(const Entry& entry, Value& out, rapidjson::Document::AllocatorT
         out.AddMember("run_as", run_as, allocator);
     }
     if (!entry.demoted.empty()) add_string("demoted", entry.demoted);
+    if (!entry.signed_by.empty()) add_string("signed_by", entry.signed_by);
 }
 
 ParsedRegistry parse_registry(const Value& document) {

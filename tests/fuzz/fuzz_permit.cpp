@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace lucid::host::install;
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const auto parsed = parse_rollback_permit(input);
-    check(!verify_rollback_permit(input, TrustedKeySet{}, std::chrono::system_clock::now()));
+    check(!verify_rollback_permit(input, TrustedKeySet{}, {}, std::chrono::system_clock::now()));
     if (!parsed) {
         check(parsed.error().message.rfind("rollback permit invalid: not a lucid-permit-1 permit: ",
                                            0) == 0);

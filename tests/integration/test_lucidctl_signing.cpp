@@ -10,51 +10,12 @@
 #include <algorithm>
 #include <fstream>
 
-#include "component_rig.hpp"
-#include "ctl_runner.hpp"
+#include "signing_rig.hpp"
 
 using namespace lucid::itest;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct SigningRig : ComponentRig {
-    lucid::test::TempDir work;  // the operator's directory: keys and artifacts
-    std::map<std::string, std::string> ctl_env;
-    fs::path keys;  // the device's LUCID_TRUSTED_KEYS_DIR
-
-    explicit SigningRig(const std::string& id) : ComponentRig(id) {
-        ctl_env = {{"LUCID_MQTT_URL", broker.url()}, {"LUCID_AGENT_ID", agent.agent_id()}};
-        keys = agent.data_dir() / "trusted-keys";
-        fs::create_directories(keys);
-        env["LUCID_TRUSTED_KEYS_DIR"] = keys.string();
-        env["LUCID_SIGNATURE_POLICY"] = "required";
-    }
-    CtlOutcome ctl(std::vector<std::string> args) { return run_ctl(args, ctl_env); }
-    // A shell command in the operator's directory (openssl, or lucidctl where the cwd matters).
-    std::pair<int, std::string> sh(const std::string& command) {
-        return run_to_completion(
-            {"/bin/bash", "-c", "cd '" + work.path().string() + "' && " + command},
-            {{"LUCID_ENV_FILE", "/dev/null"}});
-    }
-    std::string copy(const char* built, const std::string& name) {
-        const auto to = work.path() / name;
-        fs::copy_file(built, to, fs::copy_options::overwrite_existing);
-        return to.string();
-    }
-    // `lucidctl key generate name` in the operator's directory, its public key on the device.
-    std::string generate_key(const std::string& name) {
-        const auto made = sh(std::string("'") + LUCIDCTL_BIN + "' key generate " + name);
-        REQUIRE_MESSAGE(made.first == 0, made.second);
-        fs::copy_file(work.path() / (name + ".pem"), keys / (name + ".pem"));
-        return made.second;
-    }
-};
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The key id as the README computes it with openssl.
 std::string openssl_key_id(SigningRig& rig, const std::string& key_file) {

@@ -53,7 +53,10 @@ struct Signer {
 };
 
 SignaturePolicy policy_of(const fs::path& keys_dir, bool required) {
-    return SignaturePolicy{std::make_shared<TrustedKeySet>(load_trusted_keys(keys_dir)), required};
+    SignaturePolicy policy;
+    policy.keys = std::make_shared<TrustedKeySet>(load_trusted_keys(keys_dir));
+    policy.require_signature = required;
+    return policy;
 }
 
 }  // namespace

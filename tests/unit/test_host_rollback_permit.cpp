@@ -72,7 +72,7 @@ TEST_CASE("the contract's worked example: canonical permit and signature, reprod
               kExampleCanonical + R"(,"signature":")" + kExampleSignature + "\"}");
     lucid::test::TempDir dir;
     const auto keys = trusting(dir, key.get(), "release");
-    auto ok = verify_rollback_permit(text, keys, at("2026-12-01T04:59:59.999Z"));
+    auto ok = verify_rollback_permit(text, keys, {}, at("2026-12-01T04:59:59.999Z"));
     REQUIRE(ok);
     CHECK(ok.value().dist == "lucid-agent-cpu");
     CHECK(ok.value().version == "1.0.0");
@@ -81,7 +81,7 @@ TEST_CASE("the contract's worked example: canonical permit and signature, reprod
         std::string(R"( { "signature" : ")") + kExampleSignature +
         R"(", "permit" : {"expires_at":"2026-12-01T05:00:00.000Z","version":"1.0.0",)"
         R"("dist":"lucid-agent-cpu"}, "key_id":"21fe31dfa154a261", "format":"lucid-permit-1"})";
-    CHECK(verify_rollback_permit(spaced, keys, at("2026-12-01T00:00:00Z")));
+    CHECK(verify_rollback_permit(spaced, keys, {}, at("2026-12-01T00:00:00Z")));
 }
 
 TEST_CASE("a permit is refused: expired, unknown key, bad signature, malformed") {
@@ -91,10 +91,10 @@ TEST_CASE("a permit is refused: expired, unknown key, bad signature, malformed")
     const Permit permit{"lucid-agent-cpu", "1.0.0", "2026-12-01T05:00:00.000Z"};
     const std::string text = signed_text(key.get(), permit);
 
-    CHECK(verify_rollback_permit(text, keys, at("2026-12-01T05:00:00Z")).error().message ==
+    CHECK(verify_rollback_permit(text, keys, {}, at("2026-12-01T05:00:00Z")).error().message ==
           "rollback permit expired at 2026-12-01T05:00:00.000Z");
     const auto stranger = generate_ed25519();
-    CHECK(verify_rollback_permit(signed_text(stranger.get(), permit), keys,
+    CHECK(verify_rollback_permit(signed_text(stranger.get(), permit), keys, {},
                                  at("2026-12-01T00:00:00Z"))
               .error()
               .message == "rollback permit invalid: unknown key_id " + key_id(stranger.get()) +
@@ -102,7 +102,7 @@ TEST_CASE("a permit is refused: expired, unknown key, bad signature, malformed")
     // Another version under the example's signature: the signature no longer holds.
     std::string forged = text;
     forged.replace(forged.find("\"1.0.0\""), 7, "\"0.1.0\"");
-    CHECK(verify_rollback_permit(forged, keys, at("2026-12-01T00:00:00Z")).error().message ==
+    CHECK(verify_rollback_permit(forged, keys, {}, at("2026-12-01T00:00:00Z")).error().message ==
           std::string("rollback permit invalid: the permit's signature does not verify with key ") +
               kExampleKeyId + " (release.pem)");
 

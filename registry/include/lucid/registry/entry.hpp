@@ -66,6 +66,9 @@ struct Entry {
     // Why the agent moved it into process isolation by itself (it took the agent down while in
     // process: "crashed: SIGSEGV in timer"); empty when the isolation is the operator's choice.
     std::string demoted;
+    // The key id (16 hex) of the trusted key whose signature it was installed with (contract
+    // §8.14: a revoked key's components are reported); empty when unsigned or unchecked.
+    std::string signed_by;
 
     bool operator==(const Entry& o) const;
 };
