@@ -4,9 +4,10 @@
 //
 // - A replayed old desired state: the operator's earlier document, genuinely signed artifacts
 //   and all, published again after the agent converged on a newer one — as it was (a lower
-//   revision: ignored), renumbered above the applied revision (the document itself is not
-//   signed, so anyone who may publish it can), with allow_downgrade, with a forged rollback_of,
-//   and on an agent that lost its applied revision. The version floor holds in every case.
+//   revision: ignored), as the applied revision (other bytes: refused), renumbered above the
+//   applied revision (the document itself is not signed, so anyone who may publish it can),
+//   relabelled as a higher version, with allow_downgrade, with a forged rollback_of, and on an
+//   agent that lost its applied revision. echo stays at 2.0.0 in every case.
 // - A trusted-keys directory that vanished while the agent runs (rm -rf, a broken deploy, a
 //   wiped /etc): the keys loaded keep checking every install, before and after a SIGHUP, under
 //   the policy `required` and the default `optional`; nothing is let in as "unchecked".
@@ -64,8 +65,8 @@ struct AttackRig : ComponentRig {
         fs::create_directories(dir);
         const fs::path file = dir / fs::path(built).filename();
         fs::copy_file(built, file, fs::copy_options::overwrite_existing);
-        const auto sig = ctl({"sign", file.string(), "--key",
-                              (work.path() / (signer + ".key")).string()});
+        const auto sig =
+            ctl({"sign", file.string(), "--key", (work.path() / (signer + ".key")).string()});
         REQUIRE_MESSAGE(sig.code == 0, sig.output);
         return file;
     }
@@ -178,16 +179,15 @@ std::string renumbered(const std::string& document, unsigned long long revision,
 // Publishes `document` retained on the agent's desired topic (what the attacker does) and
 // returns the core/deployment that says what came of revision `revision`: its refusal when
 // `refused`, else its end (converged or failed).
-Message attacker_publishes(AttackRig& rig, const std::string& document,
-                           unsigned long long revision, bool refused) {
+Message attacker_publishes(AttackRig& rig, const std::string& document, unsigned long long revision,
+                           bool refused) {
     rig.client->clear();
     rig.client->publish(rig.agent.topic("desired"), document, 1, true);
     auto seen = deployment(rig, [&](const Message& m) {
         if (m.payload.empty()) return false;
         auto doc = m.json();
         if (refused) {
-            return doc["rejected"].IsObject() &&
-                   doc["rejected"]["revision"].IsUint64() &&
+            return doc["rejected"].IsObject() && doc["rejected"]["revision"].IsUint64() &&
                    doc["rejected"]["revision"].GetUint64() == revision;
         }
         return uint_field(m.payload, "revision") == revision &&
@@ -205,7 +205,8 @@ void still_at_2(AttackRig& rig, const std::string& request_id) {
     rig.echo_answers(request_id);
 }
 
-// ---- trusted keys --------------------------------------------------------------------------------
+// ---- trusted keys
+// --------------------------------------------------------------------------------
 
 // SIGHUP, then the log up to "reload applied"; the agent process is the same and online.
 void reload(AttackRig& rig) {
@@ -290,10 +291,37 @@ TEST_CASE(
     CHECK(echo_field(seen, "outcome") == "failed");
     CHECK(echo_field(seen, "error") == downgrade_refused("1.0.0", "2.0.0"));
     still_at_2(rig, "atk-d-renumbered");
+    // Relabelled too: the 1.0.0 bytes (and their genuine statement) republished on the fleet
+    // root as 2.1.0, and the document claiming 2.1.0 from there: above the floor by its word.
+    {
+        rapidjson::Document relabelled;
+        relabelled.Parse(renumbered(old_document, 4).c_str());
+        auto& echo = relabelled["components"]["echo"];
+        echo["version"].SetString("2.1.0");
+        auto& source = echo["artifacts"].MemberBegin()->value["source"];
+        std::string topic = source["topic"].GetString();
+        topic.replace(topic.find("/1.0.0/"), 7, "/2.1.0/");
+        rig.client->publish(topic, read_bytes(v1), 1, true);
+        source["topic"].SetString(topic.c_str(), relabelled.GetAllocator());
+        rapidjson::StringBuffer buffer;
+        rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+        relabelled.Accept(writer);
+        seen = attacker_publishes(rig, buffer.GetString(), 4, false);
+        CHECK(seen.str("state") == "failed");
+        CHECK(echo_field(seen, "outcome") == "failed");
+        // The staged file is named as its topic says; its manifest says otherwise. (Behind
+        // this, the floor is checked again on the manifest's version before the file is placed.)
+        CHECK_MESSAGE(
+            has_text(echo_field(seen, "error"), ": manifest says dist '" + kDist +
+                                                    "' version '1.0.0' but the file name says '" +
+                                                    kDist + "' '2.1.0'"),
+            seen.payload);
+        still_at_2(rig, "atk-d-relabelled");
+    }
 
     // 3. With allow_downgrade: under signatures required that takes a signed rollback permit.
-    seen = attacker_publishes(
-        rig, renumbered(old_document, 4, "{}", R"({"allow_downgrade":true})"), 4, false);
+    seen = attacker_publishes(rig, renumbered(old_document, 5, "{}", R"({"allow_downgrade":true})"),
+                              5, false);
     CHECK(seen.str("state") == "failed");
     CHECK(echo_field(seen, "error") ==
           downgrade_refused("1.0.0", "2.0.0") +
@@ -301,8 +329,8 @@ TEST_CASE(
     still_at_2(rig, "atk-d-allow");
 
     // 4. Posing as a rollout's abort: no rollout holds this floor, so rollback_of opens nothing.
-    seen = attacker_publishes(rig, renumbered(old_document, 5, R"({"rollback_of":"r-1"})"), 5,
-                              false);
+    seen =
+        attacker_publishes(rig, renumbered(old_document, 6, R"({"rollback_of":"r-1"})"), 6, false);
     CHECK(seen.str("state") == "failed");
     CHECK(echo_field(seen, "error") == downgrade_refused("1.0.0", "2.0.0"));
     still_at_2(rig, "atk-d-rollback-of");
@@ -311,7 +339,7 @@ TEST_CASE(
     // next document is applied whatever its revision) gets revision 1 again, byte for byte:
     // the floor, in its own file, still refuses it.
     rig.client->publish(rig.agent.topic("desired"), "", 1, true);  // no document at restart
-    REQUIRE_MESSAGE(deployment(rig, state_of(5, "none")), rig.agent.log());
+    REQUIRE_MESSAGE(deployment(rig, state_of(6, "none")), rig.agent.log());
     REQUIRE(rig.agent.stop(SIGTERM) == 0);
     const fs::path state_file = rig.data() / "deployment.json";
     REQUIRE(fs::exists(state_file));
@@ -369,8 +397,8 @@ TEST_CASE(
     reload_kept(rig, release, "required");
     unsigned_v2 = rig.install("atk-k-unsigned-2", "echo", source_of(v2));
     CHECK(error_of(unsigned_v2) == "signature required: the artifact is unsigned");
-    foreign =
-        rig.install("atk-k-stranger-2", "echo", source_of(v21_stranger, signature_of(v21_stranger)));
+    foreign = rig.install("atk-k-stranger-2", "echo",
+                          source_of(v21_stranger, signature_of(v21_stranger)));
     CHECK(error_of(foreign) == unknown_key(stranger, release));
     CHECK(std::string(rig.registry()["components"]["echo"]["version"].GetString()) == "1.0.0");
     // The operator is not locked out: what the kept key signed installs.
