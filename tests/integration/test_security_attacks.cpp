@@ -6,8 +6,8 @@
 //   and all, published again after the agent converged on a newer one — as it was (a lower
 //   revision: ignored), as the applied revision (other bytes: refused), renumbered above the
 //   applied revision (the document itself is not signed, so anyone who may publish it can),
-//   relabelled as a higher version, with allow_downgrade, with a forged rollback_of, and on an
-//   agent that lost its applied revision. echo stays at 2.0.0 in every case.
+//   relabelled as a higher version, with allow_downgrade, with a forged rollback_of, after a
+//   restart, and on an agent that lost its applied revision. echo stays at 2.0.0 in every case.
 // - A trusted-keys directory that vanished while the agent runs (rm -rf, a broken deploy, a
 //   wiped /etc): the keys loaded keep checking every install, before and after a SIGHUP, under
 //   the policy `required` and the default `optional`; nothing is let in as "unchecked".
@@ -335,11 +335,22 @@ TEST_CASE(
     CHECK(echo_field(seen, "error") == downgrade_refused("1.0.0", "2.0.0"));
     still_at_2(rig, "atk-d-rollback-of");
 
-    // 5. An agent that lost its applied revision (deployment.json unreadable: set aside, the
-    // next document is applied whatever its revision) gets revision 1 again, byte for byte:
-    // the floor, in its own file, still refuses it.
+    // 5. After an empty document and a restart, the applied revision is still known: revision
+    // 1 again is ignored.
     rig.client->publish(rig.agent.topic("desired"), "", 1, true);  // no document at restart
     REQUIRE_MESSAGE(deployment(rig, state_of(6, "none")), rig.agent.log());
+    REQUIRE(rig.agent.stop(SIGTERM) == 0);
+    rig.start_agent();
+    seen = attacker_publishes(rig, old_document, 1, true);
+    CHECK(rejected_error(seen) ==
+          "revision 1 is lower than the applied revision 6; ignored (publish a higher revision "
+          "to change this agent)");
+    still_at_2(rig, "atk-d-restarted");
+
+    // 6. An agent that lost its applied revision (deployment.json unreadable: set aside, the
+    // next document is applied whatever its revision) gets revision 1 again, byte for byte:
+    // the floor, in its own file, still refuses it.
+    rig.client->publish(rig.agent.topic("desired"), "", 1, true);
     REQUIRE(rig.agent.stop(SIGTERM) == 0);
     const fs::path state_file = rig.data() / "deployment.json";
     REQUIRE(fs::exists(state_file));
