@@ -77,8 +77,8 @@ int cmd_key_revoke(Session& s) {
     }
     std::string ids;
     for (const auto& id : list.revocation.key_ids) ids += (ids.empty() ? "" : ", ") + id;
-    s.out() << "revocation of key " << ids << ", signed by key " << list.key_id << " ("
-            << *key_file << ")\n"
+    s.out() << "revocation of key " << ids << ", signed by key " << list.key_id << " (" << *key_file
+            << ")\n"
             << "wrote " << file << "; send it to each agent:\n"
             << "    lucidctl --agent ID revoke " << file << "\n"
             << "and put the revoked keys' files (or files named after their ids) in revoked/ "

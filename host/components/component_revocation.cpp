@@ -57,10 +57,10 @@ contract::Result ComponentManager::revoke_keys(const contract::CommandRequest& r
     auto ids = [&](const std::vector<std::string>& items) {
         rapidjson::Value array(rapidjson::kArrayType);
         for (const auto& item : items) {
-            array.PushBack(rapidjson::Value(item.c_str(),
-                                            static_cast<rapidjson::SizeType>(item.size()),
-                                            result.allocator()),
-                           result.allocator());
+            array.PushBack(
+                rapidjson::Value(item.c_str(), static_cast<rapidjson::SizeType>(item.size()),
+                                 result.allocator()),
+                result.allocator());
         }
         return array;
     };

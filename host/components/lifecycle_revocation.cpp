@@ -110,8 +110,8 @@ std::vector<std::string> ComponentLifecycle::apply_revocations() {
             continue;
         }
         if (signer) logger("components")->warn("{} {}", id, *signer);
-        const bool kept_out_before = current.state == ComponentState::failed &&
-                                     current.error.rfind("key revoked: ", 0) == 0;
+        const bool kept_out_before =
+            current.state == ComponentState::failed && current.error.rfind("key revoked: ", 0) == 0;
         if (kept_out_before && entry.enabled) {
             // Revoked no more (a reload without it, or the policy no longer required).
             if (Outcome started = start_locked(entry); !started.ok()) {

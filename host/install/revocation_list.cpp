@@ -33,7 +33,8 @@ bool is_key_id(std::string_view id) {
 
 RevocationBody body_of(const Revocation& revocation) {
     RevocationBody body;
-    for (const auto& id : revocation.key_ids) body.key_ids += (body.key_ids.empty() ? "" : ",") + id;
+    for (const auto& id : revocation.key_ids)
+        body.key_ids += (body.key_ids.empty() ? "" : ",") + id;
     body.signed_at = revocation.signed_at;
     return body;
 }

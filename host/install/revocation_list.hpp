@@ -7,9 +7,10 @@
 //    "revocation":{"key_ids":"9c0d1e2f3a4b5c6d,0123456789abcdef","signed_at":"2026-12-01T05:00:00.000Z"},
 //    "signature":"<base64 of 64 bytes>"}
 //
-// `key_ids` is a comma-separated list of 1 to 15 key ids (what fits a 256-byte value) (16 lowercase hex digits each, no
-// repeats), so that the body stays one plain value like those of lucid-sig-1 and lucid-permit-1
-// (install/signed_envelope.hpp). The signature is Ed25519 over the *canonical revocation*
+// `key_ids` is a comma-separated list of 1 to 15 key ids (what fits a 256-byte value) (16 lowercase
+// hex digits each, no repeats), so that the body stays one plain value like those of lucid-sig-1
+// and lucid-permit-1 (install/signed_envelope.hpp). The signature is Ed25519 over the *canonical
+// revocation*
 //   {"key_ids":"<ids>","signed_at":"<signed_at>"}
 // which starts unlike a canonical statement ({"sha256":) or permit ({"dist":): none of the three
 // can pass for another.

@@ -55,7 +55,8 @@ TEST_CASE("a key revoked by a signed list: its component fails, its signatures a
     CHECK(component_member(rig, "echo", "signed_by") == old_id);
 
     // The list, made by the operator with another trusted key, naming the old key by its file.
-    const auto made = rig.sh(std::string("'") + LUCIDCTL_BIN + "' key revoke old.pem --key new.key");
+    const auto made =
+        rig.sh(std::string("'") + LUCIDCTL_BIN + "' key revoke old.pem --key new.key");
     REQUIRE_MESSAGE(made.first == 0, made.second);
     const std::string list_file = (rig.work.path() / ("revoke-" + old_id + ".json")).string();
     REQUIRE_MESSAGE(fs::exists(list_file), made.second);
@@ -72,7 +73,8 @@ TEST_CASE("a key revoked by a signed list: its component fails, its signatures a
     CHECK(std::string(result["components_state"].GetString()) == "failed");
 
     const std::string why = "by a list signed by key " + new_id + " at ";
-    const std::string kept_out = "key revoked: signed by key " + old_id + ", which is revoked (" + why;
+    const std::string kept_out =
+        "key revoked: signed by key " + old_id + ", which is revoked (" + why;
     const auto failed = rig.wait_status("echo", "failed", "1.0.0");
     REQUIRE_MESSAGE(failed, rig.agent.log());
     CHECK_MESSAGE(failed->str("error").rfind(kept_out, 0) == 0, failed->str("error"));
@@ -152,8 +154,8 @@ TEST_CASE("a key revoked in revoked/ on the device: a warning where signatures a
     sign(rig, v2, "old.key");
     const auto refused = rig.ctl({"plugin", "install", v2});
     CHECK(refused.code == 1);
-    CHECK_MESSAGE(refused.has("signature invalid: key " + old_id + " (old.pem) is revoked (revoked/" +
-                              old_id + ")"),
+    CHECK_MESSAGE(refused.has("signature invalid: key " + old_id +
+                              " (old.pem) is revoked (revoked/" + old_id + ")"),
                   refused.output);
     // lucidctl verify reads revoked/ as the agent does.
     const auto verified = rig.ctl({"verify", v2, "--keys", rig.keys.string()});
