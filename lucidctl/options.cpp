@@ -283,7 +283,7 @@ const std::map<std::string, std::string> kHelp = {
      "may go back to VERSION until now + AGE (1s to 30d, like 1h or 2d), signed with the\n"
      "key. Under LUCID_SIGNATURE_POLICY=required an agent installs a version below its\n"
      "version floor only with allow_downgrade and such a permit from a trusted key:\n"
-     "  lucidctl plugin install DIST-VERSION.so --force --permit DIST-VERSION.permit\n"
+     "  lucidctl plugin install FILE.so --force --permit DIST-VERSION.permit\n"
      "or its text as \"rollback_permit\" beside \"allow_downgrade\": true in a desired\n"
      "component. DIST is normalized (lucid_agent_cpu is lucid-agent-cpu).\n"},
     {"refresh",

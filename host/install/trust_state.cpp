@@ -9,6 +9,7 @@
 #include "common/file_lock.hpp"
 #include "contract/json_text.hpp"
 #include "contract/timestamp.hpp"
+#include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/semver.hpp"
 
 namespace lucid::host::install {
@@ -64,7 +65,9 @@ std::optional<Error> permit_refusal(const std::string& dist, const std::string& 
                                         ": allow_downgrade needs a rollback_permit "
                                         "(LUCID_SIGNATURE_POLICY=required)"};
     }
-    if (context.permit->dist != dist) {
+    // As the registry compares dist names (PEP 503): a permit for lucid_agent_cpu is for
+    // lucid-agent-cpu.
+    if (registry::normalize_dist_name(context.permit->dist) != dist) {
         return Error{Errc::refused, "rollback permit mismatch: dist " + context.permit->dist +
                                         ", install " + dist};
     }

@@ -35,8 +35,9 @@ std::string error_of(std::string_view text) {
 TEST_CASE("a revocation list: canonical form, strict parsing, round trip") {
     const auto key = generate_ed25519();
     const Revocation r{{"0123456789abcdef", "fedcba9876543210"}, "2026-12-01T05:00:00.000Z"};
-    CHECK(canonical_revocation(r) ==
-          R"({"key_ids":"0123456789abcdef,fedcba9876543210","signed_at":"2026-12-01T05:00:00.000Z"})");
+    CHECK(
+        canonical_revocation(r) ==
+        R"({"key_ids":"0123456789abcdef,fedcba9876543210","signed_at":"2026-12-01T05:00:00.000Z"})");
     const std::string text = list_text(key.get(), r.key_ids);
     auto parsed = parse_revocation_list(text);
     REQUIRE(parsed);
@@ -85,8 +86,8 @@ TEST_CASE("a revocation list is verified: trusted signer, not revoked, its signa
     const RevokedKeys revoked{{stolen_id, "revoked/stolen.pem"}};
     CHECK(verify_revocation_list(list_text(stolen.get(), {key_id(honest.get())}), keys, revoked)
               .error()
-              .message == "revocation invalid: key " + stolen_id +
-                              " (stolen.pem) is revoked (revoked/stolen.pem)");
+              .message ==
+          "revocation invalid: key " + stolen_id + " (stolen.pem) is revoked (revoked/stolen.pem)");
     // A list whose ids were changed after signing.
     std::string forged = list_text(honest.get(), {stolen_id});
     forged.replace(forged.find(stolen_id), 16, "0123456789abcdef");

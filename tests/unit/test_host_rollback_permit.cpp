@@ -149,6 +149,10 @@ TEST_CASE("signatures required: allow_downgrade goes below the floor only with a
     CHECK(refusal(context) == "rollback permit mismatch: version 0.9.0, install 1.0.0");
     context.permit = Permit{"lucid-agent-cpu", "1.0.0", "2026-12-01T05:00:00.000Z"};
     CHECK(refusal(context).empty());
+    // Dist names compare normalized (PEP 503), as everywhere else.
+    context.permit = Permit{"Lucid_Agent.CPU", "1.0.0", "2026-12-01T05:00:00.000Z"};
+    CHECK(refusal(context).empty());
+    context.permit = Permit{"lucid-agent-cpu", "1.0.0", "2026-12-01T05:00:00.000Z"};
     // Without allow_downgrade a permit changes nothing.
     context.allow_downgrade = false;
     CHECK(refusal(context) == "downgrade refused: lucid-agent-cpu 1.0.0 < 2.0.0");
