@@ -68,6 +68,7 @@ ComponentHost::ComponentHost(agent::Agent& agent,
             agent_.snapshots().publish_component_change();
         });
     agent.snapshots().set_component_source([this] { return manager_->snapshots(); });
+    agent.snapshots().add_degraded_source([this] { return manager_->degraded_reasons(); });
     agent.snapshots().add_extra_snapshots(
         [this] { return manager_->publish_component_snapshots(); });
     desired_target_ = std::make_unique<fleet::ManagerTarget>(*manager_);

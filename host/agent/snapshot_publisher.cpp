@@ -31,6 +31,11 @@ void SnapshotPublisher::add_degraded_reason(std::string reason) {
     degraded_reasons_.push_back(std::move(reason));
 }
 
+void SnapshotPublisher::add_degraded_source(DegradedSource source) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    degraded_sources_.push_back(std::move(source));
+}
+
 void SnapshotPublisher::set_conflict(std::optional<std::string> conflict) {
     std::lock_guard<std::mutex> lock(mutex_);
     conflict_ = std::move(conflict);
@@ -120,9 +125,14 @@ bool SnapshotPublisher::publish_core_state() {
     contract::CoreStateInfo info;
     info.agent_id = identity_.agent_id;
     info.uptime_s = uptime_s();
+    std::vector<DegradedSource> sources;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         info.degraded_reasons = degraded_reasons_;
+        sources = degraded_sources_;
+    }
+    for (const auto& source : sources) {  // outside the lock: a source may read a file
+        for (auto& reason : source()) info.degraded_reasons.push_back(std::move(reason));
     }
     for (const auto& c : components()) {
         if (c.state == ComponentState::running) ++info.components_running;

@@ -53,6 +53,9 @@ class SnapshotPublisher {
     // A reason of the agent itself to report `core/state` degraded (listed in
     // `degraded_reasons`); published with the next core/state.
     void add_degraded_reason(std::string reason);
+    // Reasons that come and go (a trust state that cannot be read), asked at each core/state.
+    using DegradedSource = std::function<std::vector<std::string>()>;
+    void add_degraded_source(DegradedSource source);
     // What `status` says in `conflict` (agent/takeover_detector.hpp); nullopt: null.
     void set_conflict(std::optional<std::string> conflict);
     // The agent's labels in `status` and `core/metadata` (published with the next ones).
@@ -97,6 +100,7 @@ class SnapshotPublisher {
     ComponentSource components_;
     std::vector<ExtraSnapshots> extras_;
     std::vector<std::string> degraded_reasons_;
+    std::vector<DegradedSource> degraded_sources_;
     std::optional<std::string> conflict_;
     contract::Labels labels_;
 

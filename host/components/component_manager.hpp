@@ -123,6 +123,9 @@ class ComponentManager final : public PluginHostServices {
     // The keys revoked now (the keys directory's revoked/ and the trust state's lists) handed to
     // the lifecycle; apply: and brought to the running components (after a reload).
     void refresh_revocations(bool apply);
+    // Why core/state is degraded on the components' side now: a trust state that cannot be read
+    // (every install refused, whether a key is revoked unknown). Read at each core/state.
+    std::vector<std::string> degraded_reasons() const;
 
     // The drop-in directory (contract §7): same pipeline, source {"type":"dropin","path":...}.
     // Where it crosses MQTT, the rules of component_channel.hpp apply.

@@ -4,6 +4,7 @@
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
 #include "install/revocation_list.hpp"
+#include "install/trust_state.hpp"
 
 namespace lucid::host::components {
 
@@ -16,6 +17,13 @@ void ComponentManager::refresh_revocations(bool apply) {
             ->error("revoked keys unknown: {}", now.verifier.signatures.revocations_error);
     }
     if (apply) lifecycle_.apply_revocations();
+}
+
+std::vector<std::string> ComponentManager::degraded_reasons() const {
+    if (settings_.data_dir.empty()) return {};
+    auto floors = install::TrustState(settings_.data_dir).load();
+    if (floors) return {};
+    return {floors.error().message};
 }
 
 contract::Result ComponentManager::revoke_keys(const contract::CommandRequest& request) {

@@ -168,6 +168,18 @@ TEST_CASE("a corrupt trust state refuses every install until it is moved aside")
     CHECK_MESSAGE(error_of(refused).rfind(expected, 0) == 0, error_of(refused));
     CHECK(has_text(error_of(refused), "move the file aside, start the agent"));
     rig.echo_answers("fc-still-2");
+    // Seen remotely too: core/state is degraded, naming the file.
+    rig.client->clear();
+    rig.command("core/cmd/refresh", "core/evt/refresh_result", R"({"request_id":"fc-refresh"})",
+                "fc-refresh");
+    CHECK_MESSAGE(rig.client->wait_for(rig.agent.topic("core/state"),
+                                       [&](const Message& m) {
+                                           return m.str("state") == "degraded" &&
+                                                  has_text(m.json_text("degraded_reasons"),
+                                                           "trust state " + trust.string() +
+                                                               " cannot be read");
+                                       }),
+                  rig.agent.log());
     auto list = floor_cli(rig, {"list"});
     CHECK(list.first == 1);
     CHECK(has_text(list.second, "trust state " + trust.string() + " cannot be read"));
