@@ -33,6 +33,9 @@ std::optional<std::string> read_key_file(const fs::path& path, std::string& reas
         reason = std::strerror(errno);
     } else if (!S_ISREG(st.st_mode)) {
         reason = "not a regular file";
+    } else if ((st.st_mode & S_IWOTH) != 0) {
+        // Anyone could put their own key in its place: never trusted (like sshd's StrictModes).
+        reason = "writable by others (chmod o-w): anyone could replace the key";
     } else if (static_cast<std::size_t>(st.st_size) > kMaxKeyFileBytes) {
         reason = "larger than 64 KiB, not a public key";
     } else {
@@ -112,6 +115,11 @@ TrustedKeySet load_trusted_keys(const fs::path& dir) {
     }
     if (!fs::is_directory(status)) {
         set.problem = "not a directory";
+        return set;
+    }
+    if ((status.permissions() & fs::perms::others_write) != fs::perms::none) {
+        set.problem = "the directory is writable by others (chmod o-w " + dir.string() +
+                      "): anyone could add a key";
         return set;
     }
     std::vector<fs::path> files;

@@ -135,3 +135,24 @@ TEST_CASE("with keys configured but none usable a present signature is never ign
                                       {unusable, true})) == expected);
     EVP_PKEY_free(key);
 }
+
+TEST_CASE("a keys directory or key file others may write is never trusted") {
+    lucid::test::TempDir dir;
+    fs::create_directories(dir / "keys");
+    EVP_PKEY* key = generate("ED25519");
+    write_public(key, dir / "keys" / "ok.pem");
+    write_public(key, dir / "keys" / "open.pem");
+    fs::permissions(dir / "keys" / "open.pem", fs::perms::others_write, fs::perm_options::add);
+    const auto set = load_trusted_keys(dir / "keys");
+    CHECK(set.keys.size() == 1);
+    REQUIRE(set.skipped.size() == 1);
+    CHECK(set.skipped[0] ==
+          "open.pem: writable by others (chmod o-w): anyone could replace the key");
+
+    fs::permissions(dir / "keys", fs::perms::others_write, fs::perm_options::add);
+    const auto open_dir = load_trusted_keys(dir / "keys");
+    CHECK_FALSE(open_dir.usable());
+    CHECK(open_dir.problem == "the directory is writable by others (chmod o-w " +
+                                  (dir / "keys").string() + "): anyone could add a key");
+    EVP_PKEY_free(key);
+}
