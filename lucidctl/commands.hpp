@@ -31,6 +31,9 @@ struct CtlTarget {
     // LUCID_TRUSTED_KEYS_DIR as this machine's settings say: what lucidctl verify checks with
     // unless --keys gives a directory.
     std::filesystem::path trusted_keys_dir;
+    // LUCID_ACCEPT_BARE_SIGNATURES as this machine's settings say: lucidctl verify refuses a bare
+    // signature where the agent would.
+    bool accept_bare_signatures = true;
 };
 
 int run_ctl_command(const CtlOptions& options, const CtlTarget& target, std::ostream& out,

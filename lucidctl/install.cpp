@@ -206,7 +206,15 @@ int cmd_plugin_install(Session& s) {
         prepare_file(s, what, p, a);
     }
     if (auto signature = command_option(s.options(), "signature")) {
-        p.source.AddMember("signature", Value(*signature, a), a);
+        if (signature->empty()) {
+            throw UsageError("--signature needs the signature's text or its file (FILE.so.sig)");
+        }
+        // A file (what `lucidctl sign` wrote) is read as the .sig beside FILE.so would be.
+        std::error_code ec;
+        const std::string text = std::filesystem::is_regular_file(*signature, ec)
+                                     ? signature_file(*signature)
+                                     : *signature;
+        p.source.AddMember("signature", Value(text, a), a);
     }
     payload.AddMember("component_id", Value(p.component_id, a), a);
     payload.AddMember("source", p.source, a);

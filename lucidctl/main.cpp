@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
                                 c.origins.count("max_artifact_bytes")
                                     ? c.origins.at("max_artifact_bytes")
                                     : std::string("default"),
-                                c.trusted_keys_dir};
+                                c.trusted_keys_dir,
+                                c.accept_bare_signatures};
     return ctl::run_ctl_command(options, target, std::cout, std::cerr);
 }

@@ -110,8 +110,8 @@ const char* const kInstallHelp =
 A local FILE is sent inline through the broker (the agent needs no access to it): its sha256
 is computed here, its manifest checked here, its component id read from the manifest (--id,
 when given, must match), and a detached signature beside it (FILE.sig, as lucidctl sign
-writes it) is sent along unless --signature is given (SIG: a lucid-sig-1 line, or the
-deprecated bare base64). A FILE larger than max_artifact_bytes (as this machine's settings say,
+writes it) is sent along unless --signature is given (SIG: a lucid-sig-1 line, the
+deprecated bare base64, or a file holding either, like FILE.sig). A FILE larger than max_artifact_bytes (as this machine's settings say,
 default 64M) is refused here: install it from a URL instead.
 A URL (http://, https://, or file:// for a path on the agent's machine) is downloaded by the
 agent; --id and --sha256 are then mandatory.

@@ -87,6 +87,16 @@ int cmd_key_generate(Session& s) {
                          "' must be 1 to 64 letters, digits, '-', '_' or '.', not starting with "
                          "'.' or '-' (it names NAME.key and NAME.pem here)");
     }
+    for (const char* suffix : {".key", ".pem"}) {
+        const std::string end(suffix);
+        if (name.size() > end.size() &&
+            name.compare(name.size() - end.size(), end.size(), end) == 0) {
+            throw UsageError("key name '" + name + "' ends in " + end + ": give the bare name (" +
+                             name.substr(0, name.size() - end.size()) + " makes " +
+                             name.substr(0, name.size() - end.size()) + ".key and " +
+                             name.substr(0, name.size() - end.size()) + ".pem)");
+        }
+    }
     const std::string private_file = name + ".key";
     const std::string public_file = name + ".pem";
     std::error_code ec;
@@ -256,6 +266,7 @@ int cmd_verify(Session& s) {
     policy.keys = keys;
     policy.require_signature = true;
     policy.revoked = keys->revoked;  // the directory's revoked/ (an agent adds its signed lists)
+    policy.accept_bare_signatures = s.target().accept_bare_signatures;
     auto checked = install::check_signature(file, sha256, text, policy);
     if (!checked) throw LocalError(file + ": " + checked.error().message);
     const auto& found = checked.value();
@@ -316,10 +327,11 @@ int cmd_permit(Session& s) {
     const auto expires = command_option(s.options(), "expires");
     // Short-lived by design: a permit is one operator's decision about one rollback, not a
     // standing licence to downgrade.
-    const auto seconds = expires ? parse_age(*expires) : std::nullopt;
+    if (!expires) throw UsageError("--expires AGE is mandatory: from 1s to 30d, like 1h or 2d");
+    const auto seconds = parse_age(*expires);
     if (!seconds || *seconds < 1 || *seconds > 30.0 * 86400) {
-        throw UsageError("--expires AGE is mandatory: from 1s to 30d, like 1h or 2d" +
-                         (expires ? ", got '" + *expires + "'" : std::string()));
+        throw UsageError("--expires must be an age from 1s to 30d, like 90m, 1h or 2d, got '" +
+                         *expires + "'");
     }
     const auto key = read_private_key(s, *key_file);
     install::SignedPermit signed_permit;

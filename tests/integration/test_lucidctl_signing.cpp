@@ -77,6 +77,10 @@ TEST_CASE("key generate, sign, verify and install a signed plugin with signature
     CHECK(again.first == 2);
     CHECK_MESSAGE(has_text(again.second, "release.key exists already"), again.second);
     CHECK(read_text(rig.work.path() / "release.key") == before);
+    const auto suffixed = rig.sh(std::string("'") + LUCIDCTL_BIN + "' key generate other.key");
+    CHECK(suffixed.first == 2);
+    CHECK_MESSAGE(has_text(suffixed.second, "give the bare name (other makes other.key"),
+                  suffixed.second);
     rig.start_agent();
 
     const std::string v1 = rig.copy(LUCID_ITEST_ECHO_1_0, "lucid_agent_echo-1.0.0.so");
@@ -180,16 +184,26 @@ TEST_CASE("a bare signature installs with a deprecation warning, and is refused 
     no.env["LUCID_ACCEPT_BARE_SIGNATURES"] = "no";
     fs::copy_file(yes.work.path() / "release.pem", no.keys / "release.pem");
     no.start_agent();
+    // lucidctl verify on a machine whose settings refuse bare signatures refuses it too.
+    auto strict_env = no.ctl_env;
+    strict_env["LUCID_ACCEPT_BARE_SIGNATURES"] = "no";
+    const auto strict = run_ctl({"verify", v1, "--keys", no.keys.string()}, strict_env);
+    CHECK(strict.code == 2);
+    CHECK_MESSAGE(strict.has("bare signature refused"), strict.output);
     const auto refused = run_ctl({"plugin", "install", v1}, no.ctl_env);
     CHECK(refused.code == 1);
     CHECK_MESSAGE(refused.has("signature invalid: bare signature refused "
                               "(LUCID_ACCEPT_BARE_SIGNATURES=no): sign it with lucidctl sign "
                               "(lucid-sig-1)"),
                   refused.output);
-    // The same file signed as lucid-sig-1 installs there.
+    // The same file signed as lucid-sig-1 installs there, its .sig named by --signature too.
     REQUIRE(yes.ctl({"sign", v1, "--key", (yes.work.path() / "release.key").string()}).code == 0);
-    const auto statement = run_ctl({"plugin", "install", v1}, no.ctl_env);
+    fs::rename(v1 + ".sig", yes.work.path() / "elsewhere.sig");
+    const auto statement = run_ctl(
+        {"plugin", "install", v1, "--signature", (yes.work.path() / "elsewhere.sig").string()},
+        no.ctl_env);
     CHECK_MESSAGE(statement.code == 0, statement.output << no.agent.log());
+    CHECK(run_ctl({"plugin", "install", v1, "--signature", ""}, no.ctl_env).code == 2);
 }
 
 TEST_CASE("a typo in LUCID_ACCEPT_BARE_SIGNATURES is a configuration error naming it") {
@@ -378,5 +392,8 @@ TEST_CASE("signatures required: a downgrade needs a rollback permit for that dis
     const auto forever = rig.sh(std::string("'") + LUCIDCTL_BIN +
                                 "' permit lucid-agent-echo 1.0.0 --key release.key --expires 90d");
     CHECK(forever.first == 2);
-    CHECK(forever.second.find("--expires AGE is mandatory: from 1s to 30d") != std::string::npos);
+    CHECK_MESSAGE(
+        has_text(forever.second,
+                 "--expires must be an age from 1s to 30d, like 90m, 1h or 2d, got '90d'"),
+        forever.second);
 }
