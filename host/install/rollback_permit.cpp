@@ -79,6 +79,13 @@ Expected<Permit> verify_rollback_permit(std::string_view text, const TrustedKeyS
     if (!expires || now >= *expires) {
         return Error{Errc::refused, "rollback permit expired at " + p.permit.expires_at};
     }
+    // Short-lived by contract, whoever made it (lucidctl permits at most 30 days): a permit for
+    // years would be a standing licence to downgrade for whoever sees it on the wire.
+    if (*expires - now > kMaxPermitLifetime) {
+        return Error{Errc::refused, "rollback permit invalid: it expires at " +
+                                        p.permit.expires_at +
+                                        ", more than 30 days ahead (a permit is short-lived)"};
+    }
     return p.permit;
 }
 

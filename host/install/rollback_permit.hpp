@@ -31,6 +31,8 @@ namespace lucid::host::install {
 
 inline constexpr std::string_view kPermitFormat = "lucid-permit-1";
 inline constexpr std::size_t kMaxPermitTextBytes = 4096;
+// How far ahead of the device's clock a permit may expire (lucidctl permit --expires: 30d).
+inline constexpr std::chrono::hours kMaxPermitLifetime{30 * 24};
 
 struct Permit {
     std::string dist;        // normalized dist name (lucid-agent-cpu)
@@ -62,6 +64,8 @@ Expected<SignedPermit> parse_rollback_permit(std::string_view text);
 //   rollback permit invalid: key <id> (<file>) is revoked (<why>)
 //   rollback permit invalid: the permit's signature does not verify with key <id> (<file>)
 //   rollback permit expired at <expires_at>
+//   rollback permit invalid: it expires at <expires_at>, more than 30 days ahead (a permit is
+//   short-lived)
 Expected<Permit> verify_rollback_permit(std::string_view text, const TrustedKeySet& keys,
                                         const RevokedKeys& revoked,
                                         std::chrono::system_clock::time_point now);

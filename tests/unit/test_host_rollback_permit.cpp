@@ -91,6 +91,10 @@ TEST_CASE("a permit is refused: expired, unknown key, bad signature, malformed")
     const Permit permit{"lucid-agent-cpu", "1.0.0", "2026-12-01T05:00:00.000Z"};
     const std::string text = signed_text(key.get(), permit);
 
+    CHECK(verify_rollback_permit(text, keys, {}, at("2026-10-01T00:00:00Z")).error().message ==
+          "rollback permit invalid: it expires at 2026-12-01T05:00:00.000Z, more than 30 days "
+          "ahead (a permit is short-lived)");
+    CHECK(verify_rollback_permit(text, keys, {}, at("2026-11-01T05:00:00Z")));  // 30 days
     CHECK(verify_rollback_permit(text, keys, {}, at("2026-12-01T05:00:00Z")).error().message ==
           "rollback permit expired at 2026-12-01T05:00:00.000Z");
     const auto stranger = generate_ed25519();
