@@ -1,12 +1,18 @@
 #include "install/trust_state.hpp"
 
+#include <fcntl.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "common/atomic_file.hpp"
 #include "common/file_lock.hpp"
+#include "common/unique_fd.hpp"
 #include "contract/json_text.hpp"
 #include "contract/timestamp.hpp"
 #include "lucid/registry/dist_name.hpp"
@@ -47,12 +53,50 @@ Expected<std::string> version_member(const rapidjson::Value& object, const char*
     return text;
 }
 
-Error file_error(const fs::path& path, const Error& why) {
+// A file that was read but is not a trust state: only moving it aside (or repairing it) helps.
+Error corrupt_error(const fs::path& path, const Error& why) {
     if (why.code == Errc::not_found) return why;
     return Error{Errc::invalid, "trust state " + path.string() + " cannot be read: " + why.message +
                                     "; installs are refused until it is repaired (stop the agent, "
                                     "move the file aside, start the agent: the floors are seeded "
                                     "again from what is installed)"};
+}
+
+// The file or its lock could not be opened or read (permission denied, no data directory): the
+// file may be fine, and moving it aside would throw its floors away for nothing.
+Error io_error(const fs::path& path, const std::string& why) {
+    return Error{Errc::invalid, "trust state " + path.string() + " cannot be read: " + why +
+                                    "; installs are refused until the agent's user can read and "
+                                    "write it and " +
+                                    kTrustStateLock +
+                                    " beside it (check the data directory, their owner and mode)"};
+}
+
+// Gives `name` in `dir` to the owner and group of `dir`
+// (TrustState::give_files_to_directory_owner). It is opened without following a symlink and changed
+// through that descriptor, and only when it is a regular file with a single link: root must not be
+// talked into giving away whatever the directory's owner linked there (/etc/shadow). A file that
+// does not exist is left alone.
+Status give_to_directory_owner(const fs::path& dir, const char* name) {
+    const fs::path path = dir / name;
+    const auto failed = [&](const std::string& why) {
+        return Error{Errc::io, "cannot give " + path.string() + " to the owner of " + dir.string() +
+                                   ": " + why};
+    };
+    const UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    struct stat owner {};
+    if (!d.valid() || ::fstat(d.get(), &owner) != 0) return failed(std::strerror(errno));
+    const UniqueFd f(
+        ::openat(d.get(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!f.valid() && errno == ENOENT) return done();
+    if (!f.valid() && errno == ELOOP) return failed("it is a symbolic link");
+    struct stat file {};
+    if (!f.valid() || ::fstat(f.get(), &file) != 0) return failed(std::strerror(errno));
+    if (!S_ISREG(file.st_mode)) return failed("it is not a regular file");
+    if (file.st_nlink != 1) return failed("it has " + std::to_string(file.st_nlink) + " links");
+    if (file.st_uid == owner.st_uid && file.st_gid == owner.st_gid) return done();
+    if (::fchown(f.get(), owner.st_uid, owner.st_gid) != 0) return failed(std::strerror(errno));
+    return done();
 }
 
 // allow_downgrade with the permit the policy asks for, or why not.
@@ -243,10 +287,10 @@ Expected<TrustFile> TrustState::load_locked() const {
     try {
         text = read_file(path_);
     } catch (const std::exception& e) {
-        return file_error(path_, Error{Errc::io, e.what()});
+        return io_error(path_, e.what());
     }
     auto parsed = parse_trust_state(text);
-    if (!parsed) return file_error(path_, parsed.error());
+    if (!parsed) return corrupt_error(path_, parsed.error());
     return parsed;
 }
 
@@ -259,25 +303,40 @@ Status TrustState::save_locked(const TrustFile& file) {
     return done();
 }
 
+Status TrustState::hand_over() const {
+    if (!give_files_) return done();
+    for (const char* name : {kTrustStateLock, kTrustStateFile}) {
+        if (Status given = give_to_directory_owner(dir_, name); !given) return given;
+    }
+    return done();
+}
+
+Status TrustState::save(const TrustFile& file) {
+    if (Status saved = save_locked(file); !saved) return saved;
+    return hand_over();
+}
+
 Expected<Floors> TrustState::load() const {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
         return std::move(loaded.value().floors);
     } catch (const std::exception& e) {
-        return file_error(path_, Error{Errc::io, e.what()});
+        return io_error(path_, e.what());
     }
 }
 
 Expected<Revocations> TrustState::revocations() const {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
         return std::move(loaded.value().revoked);
     } catch (const std::exception& e) {
-        return file_error(path_, Error{Errc::io, e.what()});
+        return io_error(path_, e.what());
     }
 }
 
@@ -286,6 +345,7 @@ Expected<std::vector<std::string>> TrustState::revoke(const std::string& signed_
                                                       const std::string& signed_at) {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
         TrustFile file = std::move(loaded.value());
@@ -297,7 +357,7 @@ Expected<std::vector<std::string>> TrustState::revoke(const std::string& signed_
             }
         }
         if (added.empty()) return added;
-        if (Status saved = save_locked(file); !saved) return saved.error();
+        if (Status saved = save(file); !saved) return saved.error();
         return added;
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
@@ -307,13 +367,14 @@ Expected<std::vector<std::string>> TrustState::revoke(const std::string& signed_
 Status TrustState::unrevoke(const std::string& key_id) {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
         TrustFile file = std::move(loaded.value());
         if (file.revoked.erase(key_id) == 0) {
             return Error{Errc::not_found, "no signed revocation of key " + key_id};
         }
-        return save_locked(file);
+        return save(file);
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }
@@ -341,6 +402,7 @@ Status TrustState::commit(const std::string& dist, const std::string& version,
                           const FloorContext& context) {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
         TrustFile file = std::move(loaded.value());
@@ -366,7 +428,7 @@ Status TrustState::commit(const std::string& dist, const std::string& version,
             floor.version = higher(floor.version, version);
         }
         if (floor.version.empty() && !floor.held) floors.erase(dist);
-        return save_locked(file);
+        return save(file);
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }
@@ -375,13 +437,14 @@ Status TrustState::commit(const std::string& dist, const std::string& version,
 Expected<bool> TrustState::seed_if_absent(const std::map<std::string, std::string>& installed) {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         std::error_code ec;
         if (fs::exists(path_, ec) || ec) return false;
         TrustFile file;
         for (const auto& [dist, version] : installed) {
             if (registry::Version::parse(version)) file.floors[dist].version = version;
         }
-        if (Status saved = save_locked(file); !saved) return saved.error();
+        if (Status saved = save(file); !saved) return saved.error();
         return true;
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
@@ -391,21 +454,22 @@ Expected<bool> TrustState::seed_if_absent(const std::map<std::string, std::strin
 Status TrustState::reset(const std::string& dist, const std::optional<std::string>& to) {
     try {
         FileLock lock(lock_);
+        if (Status given = hand_over(); !given) return given.error();
         auto loaded = load_locked();
         if (!loaded) return loaded.error();
         TrustFile file = std::move(loaded.value());
         Floors& floors = file.floors;
-        const auto it = floors.find(dist);
-        if (it == floors.end()) return Error{Errc::not_found, "no floor for " + dist};
         if (to) {
             if (!registry::Version::parse(*to)) {
                 return Error{Errc::invalid, "'" + *to + "' is not a semantic version"};
             }
-            it->second = Floor{*to, std::nullopt};
-        } else {
-            floors.erase(it);
+            // Whether or not the dist has a floor now: after a corrupt file was moved aside only
+            // the installed dists have one, and this puts back what the old file held.
+            floors[dist] = Floor{*to, std::nullopt};
+        } else if (floors.erase(dist) == 0) {
+            return Error{Errc::not_found, "no floor for " + dist};
         }
-        return save_locked(file);
+        return save(file);
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot save the trust state: ") + e.what()};
     }

@@ -22,8 +22,9 @@
 // The file is written atomically (common/atomic_file.hpp) under `{data}/trust_state.lock`, and
 // read at every check: `lucid-agent floor reset` changes it beside a running agent. A file that
 // cannot be read, or holds anything but that shape, is never taken for "no floors": every check
-// refuses with an error naming it (corrupt_error) until an operator moves it aside and restarts
-// the agent, which seeds it again from what is installed (seed_if_absent).
+// refuses with an error naming it — for a file that does not parse, until an operator moves it
+// aside and restarts the agent, which seeds it again from what is installed (seed_if_absent); for
+// one that cannot be opened or read (its owner, its mode), until the agent's user can.
 // Thread: every call takes the file lock; any thread. Errors: Expected / the refusal text.
 #pragma once
 
@@ -96,8 +97,15 @@ class TrustState {
     const std::filesystem::path& path() const { return path_; }
     bool exists() const;
 
+    // Root on the device (`lucid-agent floor`): from now on, the trust state and its lock file are
+    // given to the data directory's owner and group whenever this object takes the lock or
+    // replaces the file (fchown, never through a symlink, never a file with a second link), so
+    // that the agent, which runs as that user, can still read them. Errors of every call then
+    // include "cannot give <path> to the owner of <dir>: <why>" (Errc::io).
+    void give_files_to_directory_owner() { give_files_ = true; }
+
     // The floors as stored. Errors: missing file (Errc::not_found), unreadable or corrupt
-    // (Errc::invalid), both with the message an operator reads (corrupt_error).
+    // (Errc::invalid), both with the message an operator reads (io_error, corrupt_error).
     Expected<Floors> load() const;
 
     // Why `version` of `dist` may not be installed, or nullopt: Errc::refused with
@@ -134,16 +142,20 @@ class TrustState {
     Expected<bool> seed_if_absent(const std::map<std::string, std::string>& installed);
 
     // lucid-agent floor reset DIST [--to VERSION]: removes the floor (and a held raise), or
-    // sets it to `to`. Errors: the file's, or Errc::not_found when the dist has no floor.
+    // sets it to `to`, whether or not the dist has one. Errors: the file's, Errc::invalid when
+    // `to` is no semantic version, or Errc::not_found when there is no floor to remove.
     Status reset(const std::string& dist, const std::optional<std::string>& to);
 
   private:
     Expected<TrustFile> load_locked() const;
     Status save_locked(const TrustFile& file);
+    Status save(const TrustFile& file);  // save_locked, then hand_over
+    Status hand_over() const;            // give_files_to_directory_owner's part, when asked
 
     std::filesystem::path dir_;
     std::filesystem::path path_;
     std::filesystem::path lock_;
+    bool give_files_ = false;
 };
 
 }  // namespace lucid::host::install

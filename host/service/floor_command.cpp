@@ -40,6 +40,9 @@ int list(const install::TrustState& trust, std::FILE* out, std::FILE* err) {
 int floor_command(const std::vector<std::string>& arguments, const std::optional<std::string>& to,
                   const std::filesystem::path& data_dir, std::FILE* out, std::FILE* err) {
     install::TrustState trust(data_dir);
+    // The agent runs as its own user (the packaged unit's): a lock file or trust state that root
+    // created or replaced here, root's and 0640, would refuse it every install after.
+    if (::geteuid() == 0) trust.give_files_to_directory_owner();
     if (arguments.at(0) == "list") return list(trust, out, err);
 
     if (::geteuid() != 0) {
@@ -51,7 +54,7 @@ int floor_command(const std::vector<std::string>& arguments, const std::optional
     const std::string dist = registry::normalize_dist_name(arguments.at(1));
     const auto before = trust.load();
     const std::string was =
-        before && before.value().count(dist) ? before.value().at(dist).effective() : "";
+        before && before.value().count(dist) ? before.value().at(dist).effective() : "none";
     if (Status reset = trust.reset(dist, to); !reset) {
         std::fprintf(err, "lucid-agent: floor reset %s: %s\n", dist.c_str(),
                      reset.error().message.c_str());

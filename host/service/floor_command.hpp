@@ -4,8 +4,10 @@
 //
 // reset is for local root only: a floor is what keeps a signed old artifact out, and nothing that
 // arrives over the network may lower it without permission (allow_downgrade).
-// Exit codes: 0 done; 1 the trust state cannot be read or written, or DIST has no floor; 2 not
-// root (reset). Thread: main thread only.
+// Run as root, both leave the trust state and its lock file to the data directory's owner and
+// group (TrustState::give_files_to_directory_owner): the agent runs as that user.
+// Exit codes: 0 done; 1 the trust state cannot be read or written, or DIST has no floor to
+// remove; 2 not root (reset). Thread: main thread only.
 #pragma once
 
 #include <cstdio>

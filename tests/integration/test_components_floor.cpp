@@ -3,13 +3,17 @@
 // allow_downgrade. The floor survives uninstall, reinstall and restarts; the rollback of a failed
 // upgrade is no downgrade and raises nothing; an agent of a data directory without floors seeds
 // them from what is installed; a corrupt trust state refuses installs until it is moved aside;
-// `lucid-agent floor reset` lowers a floor on site. Real agent, real broker, real plugins.
+// `lucid-agent floor reset` lowers a floor on site, and, run as root, leaves the files to the
+// agent's user. Real agent, real broker, real plugins.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
 #include "component_rig.hpp"
 #include "process.hpp"
+#include "temp_dir.hpp"
 
 using namespace lucid::itest;
 namespace fs = std::filesystem;
@@ -25,6 +29,27 @@ std::pair<int, std::string> floor_cli(const ComponentRig& rig,
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--data-dir", rig.data().string()});
     return lucid::test::run_to_completion(argv, {{"LUCID_ENV_FILE", "/dev/null"}});
+}
+
+// lucid-agent floor ... on `data`, as root, or as the packaged unit's unprivileged user would.
+constexpr unsigned kAgentUser = 65534;  // nobody:nogroup
+std::pair<int, std::string> floor_at(const fs::path& data, const std::vector<std::string>& args,
+                                     bool as_agent_user = false) {
+    std::vector<std::string> argv;
+    if (as_agent_user) {
+        const std::string id = std::to_string(kAgentUser);
+        argv = {"/usr/bin/setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups"};
+    }
+    argv.insert(argv.end(), {LUCID_AGENT_BIN, "floor"});
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--data-dir", data.string()});
+    return lucid::test::run_to_completion(argv, {{"LUCID_ENV_FILE", "/dev/null"}});
+}
+
+std::string owner_of(const fs::path& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return "missing";
+    return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
 }
 
 std::string downgrade_refused(const std::string& version, const std::string& floor) {
@@ -195,6 +220,66 @@ TEST_CASE("a corrupt trust state refuses every install until it is moved aside")
     CHECK(error_of(rig.install("fc-v1b", "echo", inline_source(v1))) ==
           downgrade_refused("1.0.0", "2.0.0"));
     CHECK(ok_of(rig.install("fc-v21b", "echo", inline_source(v21))));
+    // ... and a floor the old file held for a dist not installed now is put back by hand.
+    const std::string cpu = "lucid-agent-cpu";
+    auto put_back = floor_cli(rig, {"reset", cpu, "--to", "1.2.0"});
+    CHECK_MESSAGE(put_back.first == 0, put_back.second);
+    CHECK(put_back.second ==
+          "floor of " + cpu + " set to 1.2.0 (was none) in " + trust.string() + "\n");
+    auto restored = floor_cli(rig, {"list"});
+    CHECK_MESSAGE(has_text(restored.second, cpu + " 1.2.0\n"), restored.second);
+    auto none = floor_cli(rig, {"reset", "lucid-agent-net"});
+    CHECK(none.first == 1);
+    CHECK(has_text(none.second, "no floor for lucid-agent-net"));
+}
+
+TEST_CASE("run as root, floor reset and floor list leave the files to the agent's user") {
+    // The packaged unit's data directory: the agent's user owns it, and root runs the CLI.
+    REQUIRE_MESSAGE(::geteuid() == 0, "this test checks what root leaves behind");
+    lucid::test::TempDir root;
+    fs::permissions(root.path(), fs::perms(0755));  // mkdtemp made it 0700
+    const fs::path data = root / "lucid";
+    fs::create_directory(data);
+    fs::permissions(data, fs::perms(0750));
+    REQUIRE(::chown(data.c_str(), kAgentUser, kAgentUser) == 0);
+    const fs::path file = data / "trust_state.json";
+    const fs::path lock = data / "trust_state.lock";
+    const std::string agents = std::to_string(kAgentUser) + ":" + std::to_string(kAgentUser);
+    {  // As the agent seeded it: its user's, no lock file yet.
+        std::ofstream(file) << "{\"format\":1,\"floors\":{\"" << kDist
+                            << "\":{\"version\":\"2.0.0\"}}}\n";
+        REQUIRE(::chown(file.c_str(), kAgentUser, kAgentUser) == 0);
+        fs::permissions(file, fs::perms(0640));
+    }
+
+    auto list = floor_at(data, {"list"});
+    CHECK_MESSAGE(list.first == 0, list.second);
+    CHECK(owner_of(lock) == agents);  // created by root, given away
+    auto reset = floor_at(data, {"reset", kDist, "--to", "1.0.0"});
+    CHECK_MESSAGE(reset.first == 0, reset.second);
+    CHECK(owner_of(file) == agents);  // replaced by root, given away
+    CHECK(owner_of(lock) == agents);
+    CHECK((fs::status(file).permissions() & fs::perms::all) == fs::perms(0640));
+
+    // What the agent's user reads afterwards (every install reads it so).
+    auto read = floor_at(data, {"list"}, true);
+    CHECK_MESSAGE(read.first == 0, read.second);
+    CHECK(read.second == kDist + " 1.0.0\n");
+
+    // A file the user cannot open is no corrupt file: no advice to move it aside.
+    REQUIRE(::chown(file.c_str(), 0, 0) == 0);
+    auto denied = floor_at(data, {"list"}, true);
+    CHECK(denied.first == 1);
+    CHECK_MESSAGE(has_text(denied.second, "trust state " + file.string() + " cannot be read: "),
+                  denied.second);
+    CHECK(has_text(denied.second,
+                   "Permission denied; installs are refused until the agent's user "
+                   "can read and write it and trust_state.lock beside it"));
+    CHECK_FALSE(has_text(denied.second, "move the file aside"));
+    // What a root-owned file left by an older lucid-agent floor needs: any floor command as root.
+    REQUIRE(floor_at(data, {"list"}).first == 0);
+    CHECK(owner_of(file) == agents);
+    CHECK(floor_at(data, {"list"}, true).first == 0);
 }
 
 TEST_CASE("a drop-in file below the floor is refused and logged") {

@@ -3,6 +3,10 @@
 // first start seeds it; a rollout's raise is held for that rollout's abort only.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <fstream>
 
 #include "common/atomic_file.hpp"
@@ -166,9 +170,10 @@ TEST_CASE("a rollout's raise is held: only that rollout's abort goes back, not b
     }
 }
 
-TEST_CASE("floor reset removes or lowers one floor") {
+TEST_CASE("floor reset removes, lowers or sets one floor") {
     lucid::test::TempDir dir;
     TrustState trust(dir.path());
+    CHECK(trust.reset("echo", std::string("1.0.0")).error().code == Errc::not_found);  // no file
     REQUIRE(trust.seed_if_absent({{"echo", "2.0.0"}, {"cpu", "1.0.0"}}).value());
     REQUIRE(trust.reset("echo", std::string("1.5.0")));
     CHECK(refusal(trust, "echo", "1.0.0") == "downgrade refused: echo 1.0.0 < 1.5.0");
@@ -178,4 +183,85 @@ TEST_CASE("floor reset removes or lowers one floor") {
     CHECK(trust.reset("cpu", std::string("one")).error().message ==
           "'one' is not a semantic version");
     CHECK(trust.load().value().at("cpu").version == "1.0.0");
+    // A dist without a floor gets one: what a trust state moved aside held, put back.
+    REQUIRE(trust.reset("echo", std::string("1.2.0")));
+    CHECK(refusal(trust, "echo", "1.0.0") == "downgrade refused: echo 1.0.0 < 1.2.0");
+    REQUIRE(trust.reset("gone", std::string("3.0.0")));
+    CHECK(refusal(trust, "gone", "2.9.9") == "downgrade refused: gone 2.9.9 < 3.0.0");
+    CHECK(trust.reset("other", std::string("0.x")).error().code == Errc::invalid);
+    CHECK_FALSE(trust.load().value().count("other"));
+}
+
+TEST_CASE("a trust state that cannot be opened is not called corrupt: its owner and mode are") {
+    lucid::test::TempDir dir;
+    const fs::path missing = dir / "no-such-data-dir";
+    TrustState trust(missing);
+    const auto refused = trust.check("echo", "1.0.0", {});
+    REQUIRE(refused);
+    CHECK(refused->code == Errc::invalid);
+    CAPTURE(refused->message);
+    CHECK(refused->message.rfind("install refused: trust state " +
+                                     (missing / kTrustStateFile).string() + " cannot be read: ",
+                                 0) == 0);
+    CHECK(refused->message.find("No such file or directory; installs are refused until the "
+                                "agent's user can read and write it and trust_state.lock beside "
+                                "it (check the data directory, their owner and mode)") !=
+          std::string::npos);
+    CHECK(refused->message.find("move the file aside") == std::string::npos);
+    CHECK(trust.load().error().message ==
+          refused->message.substr(std::strlen("install refused: ")));
+}
+
+TEST_CASE("root's writes are given to the data directory's owner, never through a link") {
+    if (::geteuid() != 0) {
+        MESSAGE("skipped: needs root (chown)");
+        return;
+    }
+    lucid::test::TempDir dir;
+    lucid::test::TempDir elsewhere;
+    REQUIRE(::chown(dir.path().c_str(), 65534, 65534) == 0);
+    const fs::path file = dir / kTrustStateFile;
+    const fs::path lock = dir / kTrustStateLock;
+    const auto owner = [](const fs::path& p) {
+        struct stat st {};
+        REQUIRE(::lstat(p.c_str(), &st) == 0);
+        return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " " +
+               std::to_string(st.st_mode & 0777);
+    };
+    const std::string agents = "65534:65534 " + std::to_string(0640);
+    const std::string roots = "0:0 " + std::to_string(0640);
+
+    // Without being asked (the agent itself): the writer's.
+    REQUIRE(TrustState(dir.path()).seed_if_absent({{"echo", "2.0.0"}}).value());
+    CHECK(owner(file) == roots);
+    CHECK(owner(lock) == roots);
+
+    TrustState trust(dir.path());
+    trust.give_files_to_directory_owner();
+    REQUIRE(trust.load());  // a read gives back both, even those root left before
+    CHECK(owner(file) == agents);
+    CHECK(owner(lock) == agents);
+    fs::remove(lock);
+    REQUIRE(trust.reset("echo", std::string("1.0.0")));  // a new lock, a new file
+    CHECK(owner(file) == agents);
+    CHECK(owner(lock) == agents);
+    CHECK(temporaries(dir.path()).empty());
+
+    // A link the directory's owner put there is not followed, nor given away.
+    const fs::path shadow = elsewhere / "shadow";
+    std::ofstream(shadow) << "root:secret\n";
+    fs::permissions(shadow, fs::perms(0640));
+    fs::remove(lock);
+    fs::create_symlink(shadow, lock);
+    auto refused = trust.load();
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message == "cannot give " + lock.string() + " to the owner of " +
+                                         dir.path().string() + ": it is a symbolic link");
+    CHECK(owner(shadow) == roots);
+    fs::remove(lock);
+    fs::create_hard_link(shadow, lock);
+    CHECK(trust.reset("echo", std::string("1.0.0")).error().message ==
+          "cannot give " + lock.string() + " to the owner of " + dir.path().string() +
+              ": it has 2 links");
+    CHECK(owner(shadow) == roots);
 }
