@@ -10,11 +10,12 @@
 namespace lucid::host {
 
 FileLock::FileLock(const std::filesystem::path& lock_path)
-    : fd_(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640)) {
+    // Never through a link planted under its name: root (lucid-agent floor) takes these locks.
+    : fd_(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) {
     if (fd_ < 0 && errno == EROFS) {
         // A read-only file system: flock needs no write access, and when the lock file does
         // not exist nobody can be writing what it protects (nor create it) either.
-        fd_ = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+        fd_ = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd_ < 0 && errno == ENOENT) return;
     }
     if (fd_ < 0) {

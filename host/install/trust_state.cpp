@@ -181,8 +181,13 @@ Expected<TrustFile> parse_trust_state(const std::string& text) {
     TrustFile file;
     Floors& out = file.floors;
     for (const auto& m : floors->value.GetObject()) {
-        const std::string dist(m.name.GetString(), m.name.GetStringLength());
-        const std::string where = "floors." + dist;
+        const std::string name(m.name.GetString(), m.name.GetStringLength());
+        const std::string where = "floors." + name;
+        // As every dist name is compared (PEP 503): a hand-repaired "My_Hello" guards my-hello.
+        const std::string dist = registry::normalize_dist_name(name);
+        if (out.count(dist)) {
+            return Error{Errc::invalid, where + " names " + dist + " again (another spelling)"};
+        }
         if (!m.value.IsObject()) return Error{Errc::invalid, where + " must be an object"};
         Floor floor;
         const auto held = m.value.FindMember("held");
