@@ -80,7 +80,8 @@ struct StagedFile {
     std::string dist_name;  // normalized
     std::string version;
     std::string sha256;
-    std::string signed_by{};  // the trusted key that vouched for it; empty: unsigned/unchecked
+    std::string signed_by{};    // the trusted key that vouched for it; empty: unsigned/unchecked
+    std::string signer_file{};  // its file in the trusted keys directory
 };
 
 struct InstallOrder {
@@ -160,7 +161,9 @@ class ComponentLifecycle {
     // with a `warning` in its status. Set before boot(); apply_revocations() brings running
     // components in line after a change (a signed list taken, a reload). Returns the ids of
     // the components concerned.
-    void set_revocations(install::RevokedKeys revoked, bool fail);
+    // `unknown`: why the signed lists cannot be read now (the trust state); a component signed
+    // by a key not in `revoked` is then treated as revoked too (reported, or kept out).
+    void set_revocations(install::RevokedKeys revoked, bool fail, std::string unknown = {});
     std::vector<std::string> apply_revocations();
 
     // A component the runtime gave up restarting (crashed too often in process isolation): kept
@@ -262,6 +265,9 @@ class ComponentLifecycle {
     std::optional<std::string> revoked_signer(const registry::Entry& entry) const;
     std::optional<std::string> revoked_error(const registry::Entry& entry) const;
     std::optional<std::string> revoked_signer_locked(const registry::Entry& entry) const;
+    // "signature invalid: key <id> (<file>) is revoked (<why>)" when `key_id` is revoked now.
+    std::optional<std::string> revoked_key_error(const std::string& key_id,
+                                                 const std::string& key_file) const;
     // Publishes the status again when its revocation warning is no longer what the registered
     // entry says (set_status() stamps it from the entry).
     void restamp_warning(const std::string& component_id);
@@ -294,6 +300,7 @@ class ComponentLifecycle {
     std::map<std::string, std::string> demotions_;  // cid -> why it was demoted (entry.demoted)
     install::RevokedKeys revoked_;                  // set_revocations()
     bool revoked_fail_ = false;
+    std::string revocations_unknown_;
     std::condition_variable status_cv_;
     std::map<std::string, std::string> starting_configs_;  // config of a start in progress
     bool stopping_all_ = false;

@@ -48,7 +48,10 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
     });
 }
 
-ComponentManager::~ComponentManager() { stop_all(); }
+ComponentManager::~ComponentManager() {
+    if (settings_.policy && policy_listener_) settings_.policy->forget(policy_listener_);
+    stop_all();
+}
 
 isolation::ProcessRuntimeSettings ComponentManager::process_settings(const ManagerSettings& s) {
     isolation::ProcessRuntimeSettings p = s.process;
@@ -62,7 +65,9 @@ isolation::ProcessRuntimeSettings ComponentManager::process_settings(const Manag
 std::vector<std::string> ComponentManager::boot() {
     // Before anything starts: a component signed by a revoked key may be kept from running.
     refresh_revocations(false);
-    if (settings_.policy) settings_.policy->on_replace([this] { refresh_revocations(true); });
+    if (settings_.policy) {
+        policy_listener_ = settings_.policy->on_replace([this] { refresh_revocations(true); });
+    }
     auto problems = lifecycle_.boot([this](const InterruptedInstall& i) { answer_interrupted(i); });
     // Earlier builds subscribed each plugin's `components/{cid}/cmd/+`, which the broker keeps
     // in the persistent session: beside `components/+/cmd/+` it would deliver commands twice.

@@ -249,6 +249,9 @@ class ComponentManager final : public PluginHostServices {
     static isolation::ProcessRuntimeSettings process_settings(const ManagerSettings& settings);
 
     const ManagerSettings settings_;
+    int policy_listener_ = 0;  // refresh_revocations() after a reload; forgotten at destruction
+    std::mutex revocations_mutex_;
+    install::RevokedKeys known_revocations_;  // the last revocations read whole
     Mqtt mqtt_;
 
     DiskComponentStore store_;

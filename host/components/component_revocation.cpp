@@ -10,12 +10,20 @@ namespace lucid::host::components {
 
 void ComponentManager::refresh_revocations(bool apply) {
     const ManagerSettings now = settings_.with_current_policy();
-    lifecycle_.set_revocations(now.verifier.signatures.revoked,
-                               now.verifier.signatures.require_signature);
-    if (!now.verifier.signatures.revocations_error.empty()) {
-        logger("components")
-            ->error("revoked keys unknown: {}", now.verifier.signatures.revocations_error);
+    install::RevokedKeys revoked = now.verifier.signatures.revoked;
+    const std::string& unknown = now.verifier.signatures.revocations_error;
+    {
+        // A trust state that became unreadable forgets nothing this process already knew.
+        std::lock_guard<std::mutex> lock(revocations_mutex_);
+        if (unknown.empty()) {
+            known_revocations_ = revoked;
+        } else {
+            revoked.insert(known_revocations_.begin(), known_revocations_.end());
+        }
     }
+    if (!unknown.empty()) logger("components")->error("revoked keys unknown: {}", unknown);
+    lifecycle_.set_revocations(std::move(revoked), now.verifier.signatures.require_signature,
+                               unknown);
     if (apply) lifecycle_.apply_revocations();
 }
 

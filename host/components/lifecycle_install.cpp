@@ -119,6 +119,11 @@ Outcome ComponentLifecycle::install(const InstallOrder& order) {
     const std::string& version = artifact.version;
 
     std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+    // A key revoked while this install was downloading or being checked (its policy is the one
+    // it started with): refused here, under the lock apply_revocations() takes too.
+    if (auto revoked = revoked_key_error(artifact.signed_by, artifact.signer_file)) {
+        return Outcome::failed(Errc::refused, *revoked);
+    }
     registry::Registry registry = this->registry();
     const registry::Entry* existing_ptr = registry.find(cid);
     const std::optional<registry::Entry> existing =

@@ -7,23 +7,56 @@
 
 namespace lucid::host::components {
 
-void ComponentLifecycle::set_revocations(install::RevokedKeys revoked, bool fail) {
+namespace {
+
+constexpr const char* kRevokedPrefix = "key revoked: ";
+constexpr const char* kUnknownPrefix = "key revocation unknown: ";
+
+// A status the revocation rules set (kept out), as opposed to one the plugin or a crash set.
+bool kept_out_for_revocation(const ComponentStatus& status) {
+    return status.state == ComponentState::failed && (status.error.rfind(kRevokedPrefix, 0) == 0 ||
+                                                      status.error.rfind(kUnknownPrefix, 0) == 0);
+}
+
+}  // namespace
+
+void ComponentLifecycle::set_revocations(install::RevokedKeys revoked, bool fail,
+                                         std::string unknown) {
     std::lock_guard<std::mutex> lock(state_mutex_);
     revoked_ = std::move(revoked);
     revoked_fail_ = fail;
+    revocations_unknown_ = std::move(unknown);
 }
 
 std::optional<std::string> ComponentLifecycle::revoked_signer(const registry::Entry& entry) const {
     if (entry.signed_by.empty()) return std::nullopt;
     const auto it = revoked_.find(entry.signed_by);
-    if (it == revoked_.end()) return std::nullopt;
-    return "signed by key " + entry.signed_by + ", which is revoked (" + it->second + ")";
+    if (it != revoked_.end()) {
+        return "signed by key " + entry.signed_by + ", which is revoked (" + it->second + ")";
+    }
+    // The trust state cannot be read: whether its key was revoked by a list is unknown, which is
+    // never taken for "not revoked".
+    if (!revocations_unknown_.empty()) {
+        return "signed by key " + entry.signed_by + ", whose revocation is unknown (" +
+               revocations_unknown_ + ")";
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string> ComponentLifecycle::revoked_signer_locked(
     const registry::Entry& entry) const {
     std::lock_guard<std::mutex> lock(state_mutex_);
     return revoked_signer(entry);
+}
+
+std::optional<std::string> ComponentLifecycle::revoked_key_error(
+    const std::string& key_id, const std::string& key_file) const {
+    if (key_id.empty()) return std::nullopt;
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    const auto it = revoked_.find(key_id);
+    if (it == revoked_.end()) return std::nullopt;
+    return "signature invalid: key " + key_id + " (" + key_file + ") is revoked (" + it->second +
+           ")";
 }
 
 Outcome ComponentLifecycle::resign(const registry::Entry& entry, const std::string& signed_by) {
@@ -48,8 +81,7 @@ Outcome ComponentLifecycle::resign(const registry::Entry& entry, const std::stri
     const bool kept_out = [&] {
         std::lock_guard<std::mutex> lock(state_mutex_);
         const auto it = statuses_.find(entry.component_id);
-        return it != statuses_.end() && it->second.state == ComponentState::failed &&
-               it->second.error.rfind("key revoked: ", 0) == 0;
+        return it != statuses_.end() && kept_out_for_revocation(it->second);
     }();
     if (kept_out && resigned.enabled) {
         Outcome started = start_locked(resigned);
@@ -86,7 +118,10 @@ std::optional<std::string> ComponentLifecycle::revoked_error(const registry::Ent
     if (!revoked_fail_) return std::nullopt;
     auto signer = revoked_signer(entry);
     if (!signer) return std::nullopt;
-    return "key revoked: " + *signer + "; install a build signed by a trusted key";
+    if (revoked_.count(entry.signed_by) == 0) {
+        return kUnknownPrefix + *signer + "; repair the trust state (contract §8.12)";
+    }
+    return kRevokedPrefix + *signer + "; install a build signed by a trusted key";
 }
 
 std::vector<std::string> ComponentLifecycle::apply_revocations() {
@@ -110,8 +145,7 @@ std::vector<std::string> ComponentLifecycle::apply_revocations() {
             continue;
         }
         if (signer) logger("components")->warn("{} {}", id, *signer);
-        const bool kept_out_before =
-            current.state == ComponentState::failed && current.error.rfind("key revoked: ", 0) == 0;
+        const bool kept_out_before = kept_out_for_revocation(current);
         if (kept_out_before && entry.enabled) {
             // Revoked no more (a reload without it, or the policy no longer required).
             if (Outcome started = start_locked(entry); !started.ok()) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,25 +35,32 @@ class LiveInstallPolicy {
     }
     void replace(InstallPolicy next) {
         auto fresh = std::make_shared<const InstallPolicy>(std::move(next));
-        std::vector<std::function<void()>> listeners;
+        std::map<int, std::function<void()>> listeners;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             current_ = std::move(fresh);
             listeners = listeners_;
         }
-        for (const auto& listener : listeners) listener();  // outside the lock: they read it
+        for (const auto& [id, listener] : listeners) listener();  // outside the lock
     }
     // `listener` runs after each replace() (on the reloading thread): what follows the keys
-    // (the components signed by a key revoked now) catches up.
-    void on_replace(std::function<void()> listener) {
+    // (the components signed by a key revoked now) catches up. Returns what forget() takes
+    // before the listener's owner goes away.
+    int on_replace(std::function<void()> listener) {
         std::lock_guard<std::mutex> lock(mutex_);
-        listeners_.push_back(std::move(listener));
+        listeners_.emplace(++last_listener_, std::move(listener));
+        return last_listener_;
+    }
+    void forget(int listener) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        listeners_.erase(listener);
     }
 
   private:
     mutable std::mutex mutex_;
     std::shared_ptr<const InstallPolicy> current_;
-    std::vector<std::function<void()>> listeners_;
+    std::map<int, std::function<void()>> listeners_;
+    int last_listener_ = 0;
 };
 
 }  // namespace lucid::host::install

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -58,45 +59,45 @@ bool is_key_id(std::string_view text) {
            });
 }
 
-// The key ids `dir/revoked` names (see TrustedKeySet::revoked); what it cannot read is skipped
-// with its reason, which check-config and the reload log show (a revocation that does not apply
-// must not go unnoticed).
-void load_revoked(const fs::path& dir, TrustedKeySet& set) {
+// The key ids `dir/revoked` names (see TrustedKeySet::revoked). A revocation that cannot be read
+// must not go unnoticed, nor count as "nothing revoked": a directory that cannot be listed, or a
+// key file there that cannot be read, is returned as the reason no key is usable. Other files
+// (notes beside the keys) are skipped with their reason.
+std::optional<std::string> load_revoked(const fs::path& dir, TrustedKeySet& set) {
     std::error_code ec;
     std::vector<fs::path> files;
     for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
          it.increment(ec)) {
         files.push_back(it->path());
     }
-    if (ec) {
-        set.skipped.push_back("revoked/: cannot list it: " + ec.message());
-        return;
-    }
+    if (ec) return "revoked/ cannot be listed: " + ec.message();
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
         const std::string name = path.filename().string();
         if (name.front() == '.') continue;
         const std::string where = "revoked/" + name;
-        const std::string stem = name.substr(0, name.find('.'));
+        const auto ext = path.extension();
+        if (ext == ".pem" || ext == ".pub") {
+            // The key itself says which it is, whatever the file is called.
+            std::string reason;
+            auto text = read_key_file(path, reason);
+            KeyPtr key = text ? parse_public_key_pem(*text, reason) : nullptr;
+            if (!key) return where + ": " + reason + " (a revoked key must be read)";
+            set.revoked.emplace(key_id(key.get()), where);
+            continue;
+        }
+        std::string stem = name.substr(0, name.find('.'));
+        std::transform(stem.begin(), stem.end(), stem.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (is_key_id(stem)) {
             set.revoked.emplace(stem, where);
             continue;
         }
-        const auto ext = path.extension();
-        if (ext != ".pem" && ext != ".pub") {
-            set.skipped.push_back(where +
-                                  ": neither a public key (*.pem, *.pub) nor named after a key id");
-            continue;
-        }
-        std::string reason;
-        auto text = read_key_file(path, reason);
-        KeyPtr key = text ? parse_public_key_pem(*text, reason) : nullptr;
-        if (!key) {
-            set.skipped.push_back(where + ": " + reason);
-            continue;
-        }
-        set.revoked.emplace(key_id(key.get()), where);
+        set.skipped.push_back(where +
+                              ": neither a public key (*.pem, *.pub) nor named after a key id "
+                              "(16 hex digits)");
     }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -134,11 +135,12 @@ TrustedKeySet load_trusted_keys(const fs::path& dir) {
         return set;
     }
     std::sort(files.begin(), files.end());  // a stable order for check-config and tests
+    std::optional<std::string> revoked_problem;
     for (const auto& path : files) {
         const std::string name = path.filename().string();
         if (name.front() == '.') continue;  // editors' and tools' hidden files
         if (name == "revoked" && fs::is_directory(path, ec)) {
-            load_revoked(path, set);
+            revoked_problem = load_revoked(path, set);
             continue;
         }
         const auto ext = path.extension();
@@ -155,6 +157,13 @@ TrustedKeySet load_trusted_keys(const fs::path& dir) {
         }
         std::string id = key_id(key.get());
         set.keys.push_back(TrustedKey{name, std::move(id), std::move(key)});
+    }
+    if (revoked_problem) {
+        // Which keys are revoked is unknown: none is trusted (the start stops, a reload keeps
+        // the keys it had).
+        set.keys.clear();
+        set.problem = *revoked_problem;
+        return set;
     }
     if (set.keys.empty()) {
         std::string reasons;

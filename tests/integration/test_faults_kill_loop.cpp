@@ -97,7 +97,11 @@ std::optional<Message> retained_status(ComponentRig& rig, const std::string& cid
 
 // The component is running at `version` (installed), or nowhere to be seen (version "").
 void check_component(ComponentRig& rig, const std::string& version) {
-    // Everything the boot and a redelivered command published came before the barrier's result.
+    // What a redelivered command published came before the barrier's result; the snapshots of
+    // the connection are published on a lane of their own (agent.cpp: connect_lane_), which a
+    // loaded machine may run after the barrier was answered: waited for, then the latest counts.
+    REQUIRE_MESSAGE(rig.client->wait_for(rig.agent.topic("core/components"), any_message()),
+                    rig.agent.log());
     const auto snapshots = rig.client->messages(rig.agent.topic("core/components"));
     REQUIRE_FALSE(snapshots.empty());
     const auto components = snapshots.back().json();

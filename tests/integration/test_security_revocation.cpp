@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "http_server.hpp"
 #include "signing_rig.hpp"
 
 using namespace lucid::itest;
@@ -173,4 +174,42 @@ TEST_CASE("a key revoked in revoked/ on the device: a warning where signatures a
                                                   m.str("warning").empty();
                                        }),
                   rig.agent.log());
+}
+
+TEST_CASE("a key revoked while an install of its artifact downloads: the install is refused") {
+    SigningRig rig("revoke-3");
+    const std::string old_id = key_id_from(rig.generate_key("old"));
+    rig.generate_key("new");
+    rig.start_agent();
+    const std::string v1 = rig.copy(LUCID_ITEST_ECHO_1_0, "lucid_agent_echo-1.0.0.so");
+    sign(rig, v1, "old.key");
+    std::string signature = read_text(v1 + ".sig");
+    signature.pop_back();  // its line end
+    HttpServer http;
+    const Artifact echo = artifact(LUCID_ITEST_ECHO_1_0);
+    http.serve("/" + echo.name, echo.bytes);
+    http.hold("/" + echo.name);  // the download waits, past the signature policy's snapshot
+
+    rig.client->publish(rig.agent.topic("core/cmd/components/install"),
+                        install_payload("revoke-slow", "echo",
+                                        url_source(http.url("/" + echo.name), echo.sha256,
+                                                   ",\"signature\":" + json_string(signature))));
+    REQUIRE_MESSAGE(http.wait_held(1, std::chrono::seconds(10)), rig.agent.log());
+    const auto made =
+        rig.sh(std::string("'") + LUCIDCTL_BIN + "' key revoke old.pem --key new.key");
+    REQUIRE_MESSAGE(made.first == 0, made.second);
+    const auto sent =
+        rig.ctl({"revoke", (rig.work.path() / ("revoke-" + old_id + ".json")).string()});
+    REQUIRE_MESSAGE(sent.code == 0, sent.output << rig.agent.log());
+    http.release();
+
+    const auto result = rig.client->wait_for(rig.agent.topic("core/evt/components/install_result"),
+                                             with_request_id("revoke-slow"));
+    REQUIRE_MESSAGE(result, rig.agent.log());
+    CHECK_FALSE(ok_of(*result));
+    CHECK_MESSAGE(has_text(error_of(*result),
+                           "signature invalid: key " + old_id + " (old.pem) is revoked (by a list"),
+                  result->payload);
+    const auto registry = rig.registry();
+    CHECK_FALSE((registry.HasMember("components") && registry["components"].HasMember("echo")));
 }

@@ -113,7 +113,8 @@ TEST_CASE("revoked/ in the trusted keys directory: public keys and files named b
     CHECK(keys.revoked.count(key_id(kept.get())) == 0);
     REQUIRE(keys.skipped.size() == 1);
     CHECK(keys.skipped[0] ==
-          "revoked/notes.md: neither a public key (*.pem, *.pub) nor named after a key id");
+          "revoked/notes.md: neither a public key (*.pem, *.pub) nor named after a key id (16 "
+          "hex digits)");
     CHECK(describe_trusted_keys(keys).find("  revoked " + key_id(old.get()) +
                                            " (revoked/old.pem)") != std::string::npos);
 
@@ -167,4 +168,26 @@ TEST_CASE("the trust state keeps signed revocations beside the floors, atomicall
     std::ofstream(dir / kTrustStateFile, std::ios::trunc)
         << R"({"format":1,"floors":{},"revoked":{"0123456789abcdef":{"signed_by":1}}})";
     CHECK_FALSE(fresh.revocations());
+}
+
+TEST_CASE("a revocation that cannot be read leaves no key trusted; names are read leniently") {
+    lucid::test::TempDir dir;
+    const auto kept = generate_ed25519();
+    const auto other = generate_ed25519();
+    std::ofstream(dir / "kept.pem") << public_key_pem(kept.get());
+    fs::create_directories(dir / "revoked");
+    // An upper-case id, and a key file named after another id: the key itself counts.
+    std::ofstream(dir / "revoked" / "0123456789ABCDEF") << "";
+    std::ofstream(dir / "revoked" / "9999999999999999.pem") << public_key_pem(other.get());
+    auto keys = load_trusted_keys(dir.path());
+    CHECK(keys.usable());
+    CHECK(keys.revoked.count("0123456789abcdef") == 1);
+    CHECK(keys.revoked.count(key_id(other.get())) == 1);
+    CHECK(keys.revoked.count("9999999999999999") == 0);
+
+    // A revoked key that cannot be read: which keys are revoked is unknown, none is trusted.
+    std::ofstream(dir / "revoked" / "lost.pem") << "not a key";
+    keys = load_trusted_keys(dir.path());
+    CHECK_FALSE(keys.usable());
+    CHECK(keys.problem == "revoked/lost.pem: not a PEM public key (a revoked key must be read)");
 }
