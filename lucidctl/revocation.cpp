@@ -66,6 +66,11 @@ int cmd_key_revoke(Session& s) {
         throw UsageError("cannot make the list: " + back.error().message);
     }
     const std::string file = "revoke-" + list.revocation.key_ids.front() + ".json";
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found) {
+        // Another list (perhaps of 15 keys) is never overwritten by this one.
+        throw LocalError(file + " exists already: send it, or move it away first");
+    }
     try {
         write_file_atomically(file, text + "\n", real_file_ops(), 0644);
     } catch (const std::exception& e) {
@@ -98,7 +103,11 @@ int cmd_revoke(Session& s) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     // Checked here first: a file that is no list is the operator's mistake, not the agent's.
     if (auto parsed = install::parse_revocation_list(text); !parsed) {
-        throw LocalError(file + ": " + parsed.error().message);
+        const bool key = text.rfind("-----BEGIN", 0) == 0;
+        throw LocalError(file + ": " + parsed.error().message +
+                         (key ? " (this is a key: make a list with lucidctl key revoke KEY_ID|"
+                                "FILE.pem --key NAME.key)"
+                              : ""));
     }
     rapidjson::Document payload(rapidjson::kObjectType);
     payload.AddMember("revocation",

@@ -185,7 +185,8 @@ int Session::report(std::string_view name, const Answer& answer) {
         out_ << name << ": ok";
         for (const char* key :
              {"component_id", "version", "isolation", "limits", "run_as", "demoted", "noop",
-              "rolled_back", "restart_required", "snapshots_updated"}) {
+              "rolled_back", "restart_required", "snapshots_updated", "newly_revoked", "components",
+              "components_state"}) {
             if (doc.HasMember(key)) out_ << "  " << key << "=" << str(doc, key);
         }
         out_ << "\n";

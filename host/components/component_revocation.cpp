@@ -86,7 +86,11 @@ contract::Result ComponentManager::revoke_keys(const contract::CommandRequest& r
     // The components installed under a key revoked now: warned, or failed under `required`.
     result.set("components", ids(concerned));
     result.set("components_state", signatures.require_signature ? "failed" : "warning");
-    audit({"revoke", "", request.request_id, "", "", ""}, result);
+    std::string revoked_ids;
+    for (const auto& id : list.revocation.key_ids) {
+        revoked_ids += (revoked_ids.empty() ? "" : ",") + id;
+    }
+    audit({"revoke", "", request.request_id, "", list.key_id, revoked_ids}, result);
     return result;
 }
 

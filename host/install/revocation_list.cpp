@@ -1,5 +1,6 @@
 #include "install/revocation_list.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "contract/timestamp.hpp"
@@ -40,6 +41,15 @@ RevocationBody body_of(const Revocation& revocation) {
 }
 
 Revocation parse_revocation(const rapidjson::Value& object) {
+    // Said before the generic length check of a value would: too many ids, not a bad text.
+    if (object.IsObject()) {
+        const auto ids = object.FindMember("key_ids");
+        if (ids != object.MemberEnd() && ids->value.IsString() &&
+            std::count(ids->value.GetString(),
+                       ids->value.GetString() + ids->value.GetStringLength(), ',') >= 15) {
+            refuse_envelope("'revocation.key_ids' names more than 15 keys: send several lists");
+        }
+    }
     const RevocationBody body = read_body(object, kRevocationFields, "revocation");
     Revocation out;
     std::set<std::string> seen;

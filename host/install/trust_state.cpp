@@ -59,7 +59,8 @@ Error corrupt_error(const fs::path& path, const Error& why) {
     return Error{Errc::invalid, "trust state " + path.string() + " cannot be read: " + why.message +
                                     "; installs are refused until it is repaired (stop the agent, "
                                     "move the file aside, start the agent: the floors are seeded "
-                                    "again from what is installed)"};
+                                    "again from what is installed; signed key revocations it held "
+                                    "must be sent again)"};
 }
 
 // The file or its lock could not be opened or read (permission denied, no data directory): the

@@ -87,6 +87,10 @@ TEST_CASE("a key revoked by a signed list: its component fails, its signatures a
     const auto again = rig.ctl({"--json", "revoke", list_file});
     REQUIRE_MESSAGE(again.code == 0, again.output);
     CHECK(again.json()["newly_revoked"].Size() == 0);
+    const auto plain = rig.ctl({"revoke", list_file});  // what an operator reads
+    CHECK_MESSAGE((plain.has("revoke: ok") && plain.has("newly_revoked=") &&
+                   plain.has("components_state=failed")),
+                  plain.output);
 
     // The old key's signature on a new build is refused by name.
     const std::string v2 = rig.copy(LUCID_ITEST_ECHO_2_0, "lucid_agent_echo-2.0.0.so");

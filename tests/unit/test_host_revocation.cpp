@@ -60,6 +60,11 @@ TEST_CASE("a revocation list: canonical form, strict parsing, round trip") {
           prefix + "'revocation.key_ids' names 0123456789abcdef twice");
     CHECK(error_of(with("0123456789abcdef", "yesterday")) ==
           prefix + "'revocation.signed_at' must be a UTC timestamp like 2026-12-01T05:00:00.000Z");
+    std::string sixteen;
+    for (int i = 0; i < 16; ++i)
+        sixteen += (i ? "," : "") + std::string(15, 'a') + "0123456789abcdef"[i];
+    CHECK(error_of(with(sixteen)) ==
+          prefix + "'revocation.key_ids' names more than 15 keys: send several lists");
     // A permit is no revocation list, and the other way round.
     CHECK(error_of(R"({"format":"lucid-permit-1"})").rfind(prefix, 0) == 0);
 }
