@@ -193,6 +193,8 @@ class ComponentLifecycle {
     Status persist_config(const std::string& component_id, const std::string& config_json);
 
     // ---- queries (any thread) ----
+    // revoked_signer() of `entry` under the state lock: its key is revoked now (or unknown).
+    std::optional<std::string> revoked_signer_locked(const registry::Entry& entry) const;
     registry::Registry registry() const;
     std::string installed_version(const std::string& component_id) const;
     std::vector<contract::ComponentSnapshot> snapshots() const;
@@ -264,7 +266,6 @@ class ComponentLifecycle {
     // that applies to `entry`.
     std::optional<std::string> revoked_signer(const registry::Entry& entry) const;
     std::optional<std::string> revoked_error(const registry::Entry& entry) const;
-    std::optional<std::string> revoked_signer_locked(const registry::Entry& entry) const;
     // "signature invalid: key <id> (<file>) is revoked (<why>)" when `key_id` is revoked now.
     std::optional<std::string> revoked_key_error(const std::string& key_id,
                                                  const std::string& key_file) const;

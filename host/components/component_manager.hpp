@@ -173,6 +173,10 @@ class ComponentManager final : public PluginHostServices {
                           const std::string& config_json);
     registry::Registry registry() const { return lifecycle_.registry(); }
     bool running(const std::string& component_id) const { return runtime_.running(component_id); }
+    // Installed under a key revoked now (contract §8.14).
+    bool signer_revoked(const registry::Entry& entry) const {
+        return lifecycle_.revoked_signer_locked(entry).has_value();
+    }
 
     // `core/components` entries with live states.
     std::vector<contract::ComponentSnapshot> snapshots() const { return lifecycle_.snapshots(); }

@@ -57,7 +57,7 @@ bool isolation_differs(const InstalledComponent& installed,
 // What converging `wanted` will do first, seen from what is installed (nullptr: nothing).
 std::string planned_action(const InstalledComponent* installed,
                            const contract::DesiredComponent& wanted) {
-    if (!installed) return "install";
+    if (!installed || installed->signer_revoked) return "install";
     if (installed->version != wanted.version) {
         return change_of_version(installed->version, wanted.version);
     }
@@ -296,7 +296,7 @@ contract::DeploymentComponent DesiredState::converge(const contract::DesiredDocu
         planned_action(it == current.end() ? nullptr : &it->second, wanted), wanted.version,
         std::string(outcome::kUnchanged), ""};
     bool config_given = false;
-    if (it == current.end() || it->second.version != wanted.version) {
+    if (it == current.end() || it->second.version != wanted.version || it->second.signer_revoked) {
         const auto source = contract::source_for_platform(wanted, settings_.platform);
         if (!source) return failed(c, source.error().message);
         const Status installed = target_.install(

@@ -24,6 +24,9 @@ struct InstalledComponent {
     std::string isolation = "in_process";  // where it runs now (its own, else the default)
     registry::Limits limits;
     registry::RunAs run_as{};  // the agent's user unless the entry names one
+    // Installed under a signing key revoked since (contract §8.14): the document's artifact is
+    // installed again, so that a build signed anew replaces the revoked signature.
+    bool signer_revoked = false;
 };
 
 struct DesiredInstallStep {

@@ -22,7 +22,8 @@ std::map<std::string, InstalledComponent> ManagerTarget::installed() const {
                    manager_.running(id),
                    manager_.isolation_of(entry),
                    entry.limits,
-                   entry.run_as};
+                   entry.run_as,
+                   manager_.signer_revoked(entry)};
     }
     return out;
 }

@@ -272,6 +272,20 @@ TEST_CASE("desired state: order of steps, exclusive, enable and config, platform
                                    "install echo 0.7.0 rollback_of r-1"});
 }
 
+TEST_CASE("desired state: a component under a revoked key is installed again, same version") {
+    Rig rig;
+    rig.target.components["echo"] = {"1.0.0", true, "{}", true, "in_process", {}};
+    rig.target.components["echo"].signer_revoked = true;
+    auto d = rig.apply(doc(1, echo("1.0.0")));
+    CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
+    CHECK(d.components.at("echo").action == "install");
+    CHECK(d.state == "converged");
+    // Once signed anew (the fake's install clears it), the same document changes nothing.
+    rig.target.calls.clear();
+    d = rig.apply(doc(2, echo("1.0.0")));
+    CHECK(rig.target.calls.empty());
+}
+
 TEST_CASE("desired state: an invalid source refuses the whole document; failures reported") {
     Rig rig;
     auto d = rig.apply(doc(
