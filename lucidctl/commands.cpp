@@ -75,6 +75,17 @@ int cmd_status(Session& s) {
     return kOk;
 }
 
+// Every leaf of `value` as PATH=VALUE, one a line (telemetry.metrics.cpu_percent.enabled=false).
+void print_paths(Session& s, const std::string& path, const Value& value) {
+    if (!value.IsObject()) {
+        s.out() << printable(path) << "=" << printable(contract::to_json(value)) << "\n";
+        return;
+    }
+    for (const auto& m : value.GetObject()) {
+        print_paths(s, path + "." + m.name.GetString(), m.value);
+    }
+}
+
 int cmd_config_get(Session& s) {
     auto cfg = s.retained_one(s.topics().core_cfg_state());
     if (!cfg) {
@@ -94,6 +105,10 @@ int cmd_config_get(Session& s) {
     const Document doc = parse_object(*cfg);
     if (doc.HasMember("cfg") && doc["cfg"].IsObject()) {
         for (const auto& m : doc["cfg"].GetObject()) {
+            if (std::string(m.name.GetString()) == "telemetry" && m.value.IsObject()) {
+                print_paths(s, "telemetry", m.value);  // the keys config set takes
+                continue;
+            }
             s.out() << printable(m.name.GetString()) << "="
                     << printable(str(doc["cfg"], m.name.GetString())) << "\n";
         }
@@ -122,14 +137,41 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
     Value v;
     char* end = nullptr;
     const long long number = std::strtoll(value.c_str(), &end, 10);
+    char* real_end = nullptr;
+    const double real = std::strtod(value.c_str(), &real_end);
     if (value == "true" || value == "false") {
         v.SetBool(value == "true");
+    } else if (value == "null") {
+        v.SetNull();
     } else if (!value.empty() && end && *end == '\0') {
         v.SetInt64(number);
+    } else if (!value.empty() && real_end && *real_end == '\0' &&
+               value.find('.') != std::string::npos) {
+        v.SetDouble(real);
     } else {
         v.SetString(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a);
     }
-    set.AddMember(Value(key, a), v, a);
+    // A dotted KEY is a path into nested objects, as the agent merges them:
+    // telemetry.metrics.cpu_percent.interval_s=5 is {"telemetry":{"metrics":{...}}}.
+    Value* at = &set;
+    std::size_t start = 0;
+    for (std::size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+        const std::string part = key.substr(start, dot - start);
+        if (part.empty()) throw UsageError("'" + key + "' has an empty part");
+        auto it = at->FindMember(part.c_str());
+        if (it == at->MemberEnd()) {
+            at->AddMember(Value(part, a), Value(rapidjson::kObjectType), a);
+            it = at->FindMember(part.c_str());
+        } else if (!it->value.IsObject()) {
+            throw UsageError(key + " given twice");
+        }
+        at = &it->value;
+        start = dot + 1;
+    }
+    const std::string leaf = key.substr(start);
+    if (leaf.empty()) throw UsageError("'" + key + "' has an empty part");
+    if (at->HasMember(leaf.c_str())) throw UsageError(key + " given twice");
+    at->AddMember(Value(leaf, a), v, a);
 }
 
 int cmd_config_set(Session& s) {

@@ -47,7 +47,8 @@ commands:
   plugin inspect FILE.so          the manifest of an artifact, without loading it
   config get                      the agent's runtime config
   config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
-                                  labels=site=berlin,role=gateway (the whole set)
+                                  labels=site=berlin,role=gateway (the whole set),
+                                  telemetry.metrics.cpu_percent.interval_s=5 (a path)
   refresh                         republish every retained snapshot
   ping [--count N]                round trip to the agent
   watch                           print every message of the agent as it arrives
@@ -195,7 +196,11 @@ const std::map<std::string, std::string> kHelp = {
     {"config set",
      "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level (DEBUG, "
      "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false), labels=KEY=VALUE,... (the agent's "
-     "whole label set,\nreplacing LUCID_LABELS from then on; labels= for none).\n"},
+     "whole label set,\nreplacing LUCID_LABELS from then on; labels= for none),\n"
+     "telemetry.metrics.<metric>.enabled|interval_s|change_threshold_percent (a dotted KEY is\n"
+     "a path into the agent's nested settings; VALUE true/false, a number, null, or text).\n"
+     "Metrics: cpu_percent, memory_percent, disk_percent, load1, temperature_c,\n"
+     "net_rx_bytes_per_s, net_tx_bytes_per_s, agent_rss_bytes (contract 4.14).\n"},
     {"desired",
      "usage: lucidctl desired set FILE.json [--no-wait] [--force]\n"
      "       lucidctl desired clear [--force]\n"

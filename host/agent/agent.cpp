@@ -70,6 +70,12 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
             snapshots_->publish_status();
         },
         heartbeat_period(runtime_config_.get()));
+    telemetry_ = std::make_unique<telemetry::TelemetryStream>(
+        telemetry::SystemMetrics({"/proc", "/sys", config_.data_dir}), topics_.base(),
+        [this](const std::string& suffix, const std::string& payload) {
+            // QoS 0 and live only: a sample nobody could receive is not kept for later.
+            if (session_->connected()) session_->publish(topics_.at(suffix), payload, 0, false);
+        });
     if (!dedup_.load_problem().empty()) logger("agent")->warn("{}", dedup_.load_problem());
     if (const auto& why = data_lock_.read_only_reason()) {
         const std::string reason =
@@ -148,7 +154,9 @@ int Agent::run() {
     runtime_config_.on_change([this](const CoreConfig& c) {
         heartbeat_->set_period(heartbeat_period(c));
         apply_log_level(c.log_level);
+        telemetry_->configure(c.telemetry_enabled, c.telemetry);
     });
+    telemetry_->configure(initial.telemetry_enabled, initial.telemetry);
     register_commands();
     watch_own_status();
     session_->on_connected([this](const mqtt::ConnectionInfo&) {
@@ -164,6 +172,7 @@ int Agent::run() {
         return 1;
     }
     heartbeat_->start();
+    telemetry_->start();
     const int code = shutdown_.wait();
     shutdown_cleanly();
     log->info("stopped (exit code {})", code);
@@ -189,6 +198,7 @@ void Agent::shutdown_cleanly() {
     dispatcher_->stop();
     run_steps(shutdown_steps_);
     heartbeat_->stop();
+    telemetry_->stop();
     connect_lane_.stop();
     // The broker discards the Will on a clean DISCONNECT, so the offline status is published
     // explicitly, and only then do we disconnect: it must reach the broker first.

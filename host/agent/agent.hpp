@@ -36,6 +36,7 @@
 #include "mqtt/message_router.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/session_counter.hpp"
+#include "telemetry/telemetry_stream.hpp"
 
 namespace lucid::host::agent {
 
@@ -104,6 +105,8 @@ class Agent final : private CoreCommandTarget {
     TakeoverDetector takeover_{instance_};
     std::unique_ptr<commands::CommandDispatcher> dispatcher_;
     std::unique_ptr<Heartbeat> heartbeat_;
+    // The device's metrics on telemetry/<metric> (contract §4.14), as the runtime config says.
+    std::unique_ptr<telemetry::TelemetryStream> telemetry_;
     // Snapshots after a connect are published from here, not from the network thread.
     commands::WorkLane connect_lane_{"connect", 4};
     std::vector<std::function<void()>> stop_requested_steps_;

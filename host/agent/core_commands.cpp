@@ -57,9 +57,6 @@ CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
         ->info("cfg/set applied: heartbeat_s={} log_level={} telemetry={}",
                checked.config->heartbeat_s, checked.config->log_level,
                checked.config->telemetry_enabled);
-    if (checked.config->telemetry_enabled && !contract::kTelemetrySupported) {
-        logger("commands")->warn("{}", contract::kTelemetryUnsupported);
-    }
     return CommandReply(std::move(result));
 }
 

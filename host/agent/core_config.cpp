@@ -48,6 +48,7 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
         config.telemetry_enabled = value.GetBool();
         return {};
     }
+    if (key == "telemetry") return telemetry::merge_telemetry(config.telemetry, value);
     if (key == "labels") {
         auto labels = contract::labels_from_json(value);
         if (!labels) return labels.error().message;
@@ -62,7 +63,8 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
 
 bool CoreConfig::operator==(const CoreConfig& other) const {
     return heartbeat_s == other.heartbeat_s && log_level == other.log_level &&
-           telemetry_enabled == other.telemetry_enabled && labels == other.labels;
+           telemetry_enabled == other.telemetry_enabled && labels == other.labels &&
+           telemetry == other.telemetry;
 }
 
 CfgSetResult apply_cfg_set(const CoreConfig& current, const Value& payload) {
@@ -99,6 +101,9 @@ void write_core_config(const CoreConfig& config, Value& out,
     out.AddMember("heartbeat_s", config.heartbeat_s, allocator);
     out.AddMember("log_level", Value(config.log_level, allocator), allocator);
     out.AddMember("telemetry_enabled", config.telemetry_enabled, allocator);
+    Value telemetry;
+    telemetry::write_telemetry(config.telemetry, telemetry, allocator);
+    out.AddMember("telemetry", telemetry, allocator);
     // Only once set by cfg/set: until then the agent's LUCID_LABELS apply, and a stored copy of
     // them would outlive a change of the environment.
     if (config.labels) {

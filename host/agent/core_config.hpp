@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "contract/labels.hpp"
+#include "telemetry/telemetry_config.hpp"
 
 namespace lucid::host::agent {
 
@@ -19,6 +20,8 @@ struct CoreConfig {
     bool telemetry_enabled = true;
     // Set by a cfg/set of `labels` (the whole set); until then the agent's LUCID_LABELS apply.
     std::optional<contract::Labels> labels;
+    // Which metrics stream (contract §4.14); a cfg/set's `telemetry` object merges into it.
+    telemetry::TelemetryConfig telemetry;
 
     bool operator==(const CoreConfig& other) const;
 };
@@ -34,6 +37,7 @@ struct CfgSetResult {
 //   missing 'set' field in payload | 'set' must be an object | unknown config key: <k> |
 //   <k> must be <type> | heartbeat_s must be between 5 and 3600 |
 //   log_level must be one of DEBUG, INFO, WARNING, ERROR | the label errors of contract/labels.hpp
+//   | the telemetry errors of telemetry/telemetry_config.hpp
 CfgSetResult apply_cfg_set(const CoreConfig& current, const rapidjson::Value& payload);
 
 // Writes the config as a JSON object into `out` (for `core/cfg/state` and the store).

@@ -9,9 +9,6 @@ RuntimeConfig::RuntimeConfig(CoreConfigStore store) : store_(std::move(store)) {
     std::string problem;
     config_ = store_.load(&problem);
     if (!problem.empty()) logger("agent")->warn("runtime config: {}", problem);
-    if (config_.telemetry_enabled && !contract::kTelemetrySupported) {
-        logger("agent")->warn("{}", contract::kTelemetryUnsupported);
-    }
 }
 
 CoreConfig RuntimeConfig::get() const {

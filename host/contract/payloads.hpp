@@ -113,12 +113,9 @@ std::string install_progress_payload(std::string_view request_id, std::string_vi
                                      std::uint64_t bytes, std::uint64_t total,
                                      Clock::time_point now);
 
-// Telemetry does not exist yet: `telemetry_enabled` is accepted and stored (the contract's key),
-// but does nothing, which `core/cfg/state` and every cfg/set result say with
-// `telemetry_supported: false` (and the agent's log with a WARN when it is true).
-inline constexpr bool kTelemetrySupported = false;
-inline constexpr const char* kTelemetryUnsupported =
-    "telemetry_enabled is true but does nothing: telemetry is not supported yet";
+// The agent streams telemetry (contract §4.14): `core/cfg/state` and cfg/set results say so with
+// `telemetry_supported: true`, as the earlier agent's later contract has it.
+inline constexpr bool kTelemetrySupported = true;
 
 // `core/cfg/state`: `cfg` (the runtime config as a JSON object, agent/core_config.hpp) and
 // `telemetry_supported`.

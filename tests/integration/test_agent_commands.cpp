@@ -156,26 +156,6 @@ TEST_CASE("cfg/set applies, echoes applied, republishes core/cfg/state and persi
     CHECK(cfg->json()["cfg"]["log_level"].GetString() == std::string("DEBUG"));
 }
 
-TEST_CASE(
-    "telemetry_enabled is stored but says it does nothing: telemetry_supported false, a WARN") {
-    Running r;
-    r.client->clear();
-    auto m = r.command("core/cfg/set", "core/evt/cfg_set_result",
-                       R"({"request_id":"t1","set":{"telemetry_enabled":true}})", "t1");
-    CHECK(ok_of(m));
-    CHECK(m.json()["cfg"]["telemetry_enabled"].GetBool());
-    CHECK(m.json_text("telemetry_supported") == "false");
-    auto cfg = r.client->wait_for(r.agent.topic("core/cfg/state"), [](const Message& x) {
-        return x.json()["cfg"]["telemetry_enabled"].GetBool();
-    });
-    REQUIRE(cfg);
-    CHECK(cfg->json_text("telemetry_supported") == "false");
-    CHECK(
-        r.agent.wait_for_log("telemetry_enabled is true but does nothing: telemetry is not "
-                             "supported yet",
-                             std::chrono::seconds(5)));
-}
-
 TEST_CASE("restart is refused when the agent is not supervised") {
     Running r;
     auto m =

@@ -168,7 +168,7 @@ TEST_CASE("cfg state wraps the runtime config") {
     cfg.AddMember("heartbeat_s", 45, cfg.GetAllocator());
     auto doc = parse(cfg_state_payload(cfg, kNow));
     CHECK(doc["cfg"]["heartbeat_s"].GetInt() == 45);
-    CHECK_FALSE(doc["telemetry_supported"].GetBool());
+    CHECK(doc["telemetry_supported"].GetBool());
 }
 
 TEST_CASE("a result has request_id, ok, error and extra fields") {

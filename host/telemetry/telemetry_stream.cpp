@@ -1,0 +1,135 @@
+#include "telemetry/telemetry_stream.hpp"
+
+#include <cmath>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "contract/timestamp.hpp"
+#include "plugin/event_envelope.hpp"
+
+namespace lucid::host::telemetry {
+namespace {
+
+constexpr auto kTick = std::chrono::seconds(1);
+
+bool any_enabled(bool enabled, const TelemetryConfig& config) {
+    if (!enabled) return false;
+    for (const auto& [name, settings] : config.metrics) {
+        if (settings.enabled) return true;
+    }
+    return false;
+}
+
+// Moved by at least `threshold` percent of the last published value (a value moving off zero
+// always counts).
+bool moved(double last, double now, double threshold) {
+    if (last == 0) return now != 0;
+    return std::fabs(now - last) / std::fabs(last) * 100.0 >= threshold;
+}
+
+}  // namespace
+
+TelemetryStream::TelemetryStream(SystemMetrics metrics, std::string base, Publish publish)
+    : metrics_(std::move(metrics)), source_(base + "/telemetry"), publish_(std::move(publish)) {}
+
+TelemetryStream::~TelemetryStream() { stop(); }
+
+void TelemetryStream::configure(bool enabled, TelemetryConfig config) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        enabled_ = enabled;
+        config_ = std::move(config);
+    }
+    wake_.notify_all();
+}
+
+void TelemetryStream::start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void TelemetryStream::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void TelemetryStream::run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto next = Clock::now();
+    while (!stopping_) {
+        if (!any_enabled(enabled_, config_)) {
+            // Nothing to stream: no wake-ups at all until the config changes.
+            published_.clear();
+            wake_.wait(lock, [&] { return stopping_ || any_enabled(enabled_, config_); });
+            next = Clock::now();
+            continue;
+        }
+        if (Clock::now() < next) {
+            wake_.wait_until(lock, next);
+            continue;  // a configure() or stop() may have woken it early
+        }
+        const TelemetryConfig config = config_;
+        lock.unlock();
+        tick(Clock::now(), config);
+        lock.lock();
+        next += kTick;
+        if (next < Clock::now()) next = Clock::now() + kTick;  // a suspended machine
+    }
+}
+
+void TelemetryStream::tick(Clock::time_point now, const TelemetryConfig& config) {
+    for (const auto& info : kMetrics) {
+        const MetricSettings settings = config.of(info.name);
+        auto& state = published_[std::string(info.name)];
+        if (!settings.enabled) {
+            state = Published{};
+            continue;
+        }
+        const bool due = !state.at || now - *state.at >= std::chrono::seconds(settings.interval_s);
+        const bool watching = settings.change_threshold_percent.has_value();
+        // A rate needs a first sample; a value is read only when it may be published.
+        if (!due && !watching && state.read_once) continue;
+        const auto value = metrics_.read(info.name, now);
+        state.read_once = true;
+        if (!value) continue;
+        const bool early = watching && state.value && state.at &&
+                           now - *state.at >= kTick &&
+                           moved(*state.value, *value, *settings.change_threshold_percent);
+        if (!due && !early) continue;
+        publish(info, *value);
+        state.value = value;
+        state.at = now;
+    }
+}
+
+void TelemetryStream::publish(const MetricInfo& metric, double value) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("value");
+    // Two decimals are more than any of these carries; integers stay integers.
+    const double rounded = std::round(value * 100.0) / 100.0;
+    if (rounded == std::floor(rounded) && std::fabs(rounded) < 9e15) {
+        w.Int64(static_cast<std::int64_t>(rounded));
+    } else {
+        w.Double(rounded);
+    }
+    w.Key("unit");
+    w.String(metric.unit.data(), static_cast<rapidjson::SizeType>(metric.unit.size()));
+    w.EndObject();
+    const std::string type(metric.name);
+    const auto envelope = event_envelope(
+        {new_event_id(), type, contract::utc_timestamp(std::chrono::system_clock::now()), source_,
+         std::nullopt},
+        std::string_view(buffer.GetString(), buffer.GetSize()));
+    if (envelope.ok()) publish_("telemetry/" + type, envelope.payload);
+}
+
+}  // namespace lucid::host::telemetry
