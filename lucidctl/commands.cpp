@@ -7,6 +7,8 @@
 
 #include "contract/labels.hpp"
 #include "contract/payloads.hpp"
+#include "lucid/registry/identifiers.hpp"
+#include "lucid/registry/registry_json.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -19,6 +21,14 @@ using rapidjson::Value;
 const std::string& arg(const CtlOptions& o, std::size_t index, const char* what) {
     if (o.words.size() <= index) throw UsageError(std::string("missing ") + what);
     return o.words[index];
+}
+
+const std::string& component_id_arg(const CtlOptions& o, std::size_t index) {
+    const std::string& id = arg(o, index, "component id");
+    if (auto error = registry::identifier_error("component id", id)) {
+        throw UsageError(error->substr(error->find(' ') + 1));  // without "validation_error: "
+    }
+    return id;
 }
 
 void expect_args(const CtlOptions& o, std::size_t count) {
@@ -116,19 +126,33 @@ int cmd_config_get(Session& s) {
     return kOk;
 }
 
-// KEY=VALUE: true/false become booleans, integers numbers, anything else a string;
-// labels=k=v,k2=v2 (or labels= for none) the object of the agent's whole label set.
-void add_setting(Value& set, const std::string& assignment, Document::AllocatorType& a) {
+}  // namespace
+
+void add_setting(Value& set, const std::string& assignment, Document::AllocatorType& a,
+                 SettingKeys keys) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
         throw UsageError("expected KEY=VALUE, got '" + assignment + "'");
     }
-    const std::string key = assignment.substr(0, eq);
+    // KEY:=JSON (a component's keys only: the core's are all scalars or labels).
+    const bool json = keys == SettingKeys::component && eq > 1 && assignment[eq - 1] == ':';
+    const std::string key = assignment.substr(0, json ? eq - 1 : eq);
     const std::string value = assignment.substr(eq + 1);
     // The agent refuses a payload with a key twice; which one was meant is not for lucidctl to
     // guess either.
     if (set.HasMember(key.c_str())) throw UsageError(key + " given twice");
-    if (key == "labels") {
+    if (json) {
+        Document parsed(&a);  // its values live in `a`, so they can move into `set`
+        const bool too_deep = registry::json_too_deep(value);
+        if (!too_deep) parsed.Parse(value.c_str(), value.size());
+        if (too_deep || parsed.HasParseError()) {
+            throw UsageError(key + ":= takes a JSON value (" + key + ":=5, " + key + ":=[1,2], " +
+                             key + ":={\"max\":5}), got '" + value + "'");
+        }
+        set.AddMember(Value(key, a), static_cast<Value&>(parsed), a);
+        return;
+    }
+    if (key == "labels" && keys == SettingKeys::core) {
         auto labels = contract::parse_labels_text(value);
         if (!labels) throw UsageError(labels.error().message);
         set.AddMember(Value(key, a), contract::labels_to_json(labels.value(), a), a);
@@ -174,13 +198,15 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
     at->AddMember(Value(leaf, a), v, a);
 }
 
+namespace {
+
 int cmd_config_set(Session& s) {
     if (s.options().words.size() < 3) throw UsageError("missing KEY=VALUE");
     Document payload(rapidjson::kObjectType);
     auto& a = payload.GetAllocator();
     Value set(rapidjson::kObjectType);
     for (std::size_t i = 2; i < s.options().words.size(); ++i) {
-        add_setting(set, s.options().words[i], a);
+        add_setting(set, s.options().words[i], a, SettingKeys::core);
     }
     payload.AddMember("set", set, a);
     return s.report(topics::kCfgSet.name, s.request(topics::kCfgSet, std::move(payload)));
@@ -251,6 +277,8 @@ int dispatch(Session& s) {
         if (sub == "install") return cmd_plugin_install(s);
         if (sub == "inspect") return cmd_plugin_inspect(s);
         if (sub == "isolate") return cmd_plugin_isolate(s);
+        if (sub == "config") return cmd_plugin_config(s);
+        if (sub == "call") return cmd_plugin_call(s);
         for (const char* action : {"uninstall", "start", "stop", "restart", "enable", "disable"}) {
             if (sub == action) return cmd_plugin_action(s, sub);
         }

@@ -45,6 +45,10 @@ commands:
   plugin isolate ID in_process|process [--memory-mb N] [--run-as USER]  where a component
                                   runs, its limits and user (restarts it)
   plugin inspect FILE.so          the manifest of an artifact, without loading it
+  plugin config get ID            a component's config
+  plugin config set ID KEY=VALUE...  change a component's config (KEY:=JSON for a
+                                  JSON value); the plugin may refuse it
+  plugin call ID ACTION [JSON]    run a command the plugin defines (JSON: an object)
   config get                      the agent's runtime config
   config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
                                   labels=site=berlin,role=gateway (the whole set),
@@ -190,6 +194,24 @@ const std::map<std::string, std::string> kHelp = {
      "usage: lucidctl plugin inspect FILE.so\n\nPrints the manifest embedded "
      "in the artifact, read without loading it.\nExit 2 when the file is not a plugin or its "
      "manifest does not match its name.\n"},
+    {"plugin config",
+     "usage: lucidctl plugin config get ID\n"
+     "       lucidctl plugin config set ID KEY=VALUE...\n\n"
+     "get shows the component's config (its retained components/ID/cfg/state; --json: that\n"
+     "payload), exit 1 when the agent has no such component.\n"
+     "set sends components/ID/cfg/set with those keys: VALUE true or false is a boolean, an\n"
+     "integer a number, anything else a string; KEY:=JSON takes any JSON value (ratio:=0.5,\n"
+     "ids:=[1,2], limits:='{\"max\":5}'). The keys replace those of the stored config; the\n"
+     "plugin sees the whole config and may refuse it (exit 1 with its error), and then nothing\n"
+     "changes.\n"},
+    {"plugin call",
+     "usage: lucidctl plugin call ID ACTION [JSON]\n\n"
+     "Sends a command the plugin defines on components/ID/cmd/ACTION, with the JSON object as\n"
+     "its payload ({} without one; lucidctl adds request_id and expires_at), and prints the\n"
+     "plugin's answer: one KEY=VALUE line a member (--json: the result as published). Exit 1\n"
+     "when the plugin or the agent answers ok:false (unknown command: ACTION, component not\n"
+     "found: ID, component not running: ID, ...). lucidctl waits --timeout for the answer,\n"
+     "however long the plugin takes.\n"},
     {"config get",
      "usage: lucidctl config get\n\nShows the agent's runtime config "
      "(core/cfg/state).\n"},
@@ -524,8 +546,9 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
                 "sign",   "verify", "permit",  "revoke"};
     }
     if (path[0] == "plugin") {
-        return {"list",    "info",   "install", "uninstall", "start",  "stop",
-                "restart", "enable", "disable", "inspect",   "isolate"};
+        if (path.size() > 1 && path[1] == "config") return {"get", "set"};
+        return {"list",   "info",    "install", "uninstall", "start",  "stop", "restart",
+                "enable", "disable", "inspect", "isolate",   "config", "call"};
     }
     if (path[0] == "config") return {"get", "set"};
     if (path[0] == "desired") return {"set", "get", "clear", "status"};

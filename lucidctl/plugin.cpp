@@ -154,7 +154,10 @@ bool agent_offline(Session& s) {
 
 std::chrono::milliseconds agent_bound(const std::string& action) {
     const auto call = contract::kPluginCallTimeout;
-    if (action == "stop" || action == "start" || action == "uninstall") return call;
+    // A component's cfg/set waits on the plugin's config_changed.
+    if (action == "stop" || action == "start" || action == "uninstall" || action == "cfg/set") {
+        return call;
+    }
     if (action == "restart") return 2 * call;
     if (action == "install") return 2 * call + std::chrono::seconds(60);
     return {};

@@ -110,9 +110,21 @@ void Session::require_not_offline() {
     }
 }
 
+Answer Session::request(const std::string& command_topic, const std::string& result_topic,
+                        Document payload, std::chrono::milliseconds extra_wait) {
+    return send(command_topic, result_topic, std::move(payload), extra_wait, {}, {});
+}
+
 Answer Session::request(const topics::CommandTopics& command, Document payload,
                         std::chrono::milliseconds extra_wait, const ProgressFn& on_progress,
                         const std::function<void()>& uploading) {
+    return send(topics_.at(command.command), topics_.at(command.result), std::move(payload),
+                extra_wait, on_progress, uploading);
+}
+
+Answer Session::send(const std::string& command_topic, const std::string& result_topic,
+                     Document payload, std::chrono::milliseconds extra_wait,
+                     const ProgressFn& on_progress, const std::function<void()>& uploading) {
     require_not_offline();
     const std::string request_id = new_request_id();
     payload.AddMember("request_id", Value(request_id, payload.GetAllocator()),
@@ -123,12 +135,11 @@ Answer Session::request(const topics::CommandTopics& command, Document payload,
         payload.AddMember("expires_at", Value(expires, payload.GetAllocator()),
                           payload.GetAllocator());
     }
-    const std::string result_topic = topics_.at(command.result);
     const std::string progress_topic = topics_.at(topics::kInstallProgress);
     const std::string status_topic = topics_.status();
     client().subscribe(result_topic);
     if (on_progress) client().subscribe(progress_topic);
-    client().publish(topics_.at(command.command), contract::to_json(payload), false, uploading);
+    client().publish(command_topic, contract::to_json(payload), false, uploading);
     // A progress event pushes the deadline: a large download may take longer than the
     // timeout as long as it keeps moving.
     const auto wait = options_.timeout + extra_wait;

@@ -94,11 +94,19 @@ class Session {
     Answer request(const contract::topics::CommandTopics& command, rapidjson::Document payload,
                    std::chrono::milliseconds extra_wait = {}, const ProgressFn& on_progress = {},
                    const std::function<void()>& uploading = {});
+    // The same for a command outside the core's, on absolute topics as AgentTopics builds them
+    // (a component's cfg/set, a plugin's command).
+    Answer request(const std::string& command_topic, const std::string& result_topic,
+                   rapidjson::Document payload, std::chrono::milliseconds extra_wait = {});
     // Prints an answer (the raw JSON with --json; "name: ok ..." or "name failed: ..." otherwise)
     // and returns its exit code.
     int report(std::string_view name, const Answer& answer);
 
   private:
+    Answer send(const std::string& command_topic, const std::string& result_topic,
+                rapidjson::Document payload, std::chrono::milliseconds extra_wait,
+                const ProgressFn& on_progress, const std::function<void()>& uploading);
+
     const CtlOptions& options_;
     const CtlTarget& target_;
     std::ostream& out_;

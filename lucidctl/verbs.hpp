@@ -1,7 +1,8 @@
 // lucidctl's verbs, one function each, grouped by file: commands.cpp (dispatch, status,
 // config, refresh, ping), agents.cpp (agents, fleet, prune, forget, watch), plugin.cpp
-// (list, info, start/stop/..., uninstall, inspect), install.cpp (install), fleet.cpp
-// (artifact, desired).
+// (list, info, start/stop/..., uninstall, inspect), plugin_config.cpp and plugin_call.cpp (a
+// component's config, a plugin's commands), install.cpp (install), fleet.cpp (artifact,
+// desired).
 // Each returns the exit code; errors are thrown (session.hpp).
 #pragma once
 
@@ -37,6 +38,21 @@ int cmd_plugin_action(Session& s, const std::string& action);
 int cmd_plugin_inspect(Session& s);
 int cmd_plugin_isolate(Session& s);
 int cmd_plugin_install(Session& s);
+// plugin_config.cpp: plugin config get ID | set ID KEY=VALUE...; plugin_call.cpp: plugin call ID
+// ACTION [JSON] (contract §4.5, §4.6).
+int cmd_plugin_config(Session& s);
+int cmd_plugin_call(Session& s);
+
+// config set and plugin config set: KEY=VALUE into `set`. true/false become booleans, integers
+// numbers, anything else a string. The core's labels=k=v,k2=v2 (labels= for none) is the object
+// of the agent's whole label set; a component's KEY:=JSON is any JSON value (KEY:={"a":1}).
+// A key given twice, or bad labels or JSON, is a UsageError.
+enum class SettingKeys { core, component };
+void add_setting(rapidjson::Value& set, const std::string& assignment,
+                 rapidjson::Document::AllocatorType& a, SettingKeys keys);
+// A component id of the command line (words[index]): one the agent takes in a topic, else a
+// UsageError (the agent does not answer on the topics of an invalid id).
+const std::string& component_id_arg(const CtlOptions& o, std::size_t index);
 
 // fleet.cpp: artifact publish FILE.so; desired set FILE.json | get | clear | status.
 int cmd_artifact(Session& s);
@@ -82,7 +98,8 @@ std::string signature_file(const std::filesystem::path& sig);
 // agent bounds each plugin start and stop by its plugin call time limit (10 s), so a stop of a
 // hung plugin is answered only after that limit; lucidctl must outwait it. stop and uninstall
 // wait on one stop, restart on a stop and a start, install on an upgrade's stop and start plus
-// the longest health window (upgrade_health_ms at most 60 s).
+// the longest health window (upgrade_health_ms at most 60 s), a component's cfg/set on the
+// plugin's config_changed. A plugin's own command has no bound: --timeout is the operator's.
 std::chrono::milliseconds agent_bound(const std::string& action);
 
 // Refuses (LocalError) a FILE argument that is not a regular file, checked on a descriptor

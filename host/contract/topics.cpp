@@ -63,6 +63,10 @@ std::optional<std::string> component_command_action(const ComponentTopic& topic)
     return std::string(suffix);
 }
 
+bool valid_topic_level(std::string_view level) {
+    return !level.empty() && level.find_first_of(std::string_view("/+#\0", 4)) == level.npos;
+}
+
 std::string all_agents_status_filter(std::string_view root) {
     return std::string(root).append("/+/").append(topics::kStatus);
 }

@@ -132,6 +132,11 @@ std::optional<ComponentTopic> parse_component_topic(std::string_view base, std::
 // The action of a plugin-defined command topic (`cmd/{action}`, one level), else nullopt.
 std::optional<std::string> component_command_action(const ComponentTopic& topic);
 
+// A plugin's command action or event type: one topic level, not empty, without '/', '+', '#'
+// or NUL. What a plugin may register (register_command, publish_event), and so what lucidctl
+// plugin call may send.
+bool valid_topic_level(std::string_view level);
+
 // `{root}/+/status`: the status of every agent under a root (lucidctl agents).
 std::string all_agents_status_filter(std::string_view root);
 

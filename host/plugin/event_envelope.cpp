@@ -9,6 +9,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "contract/topics.hpp"
+
 namespace lucid::host {
 
 EnvelopeResult event_envelope(const EventFields& fields, std::string_view data_json) {
@@ -61,8 +63,6 @@ std::string new_event_id() {
     return text;
 }
 
-bool is_valid_event_type(std::string_view type) {
-    return !type.empty() && type.find_first_of(std::string_view("/+#\0", 4)) == type.npos;
-}
+bool is_valid_event_type(std::string_view type) { return contract::valid_topic_level(type); }
 
 }  // namespace lucid::host

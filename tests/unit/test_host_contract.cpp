@@ -56,6 +56,13 @@ TEST_CASE("topics are built under root and agent id") {
     CHECK(all_agents_status_filter("site/a") == "site/a/+/status");
 }
 
+TEST_CASE("a plugin's action or event type is one topic level") {
+    for (const char* good : {"sample", "read.value", "Read Temp", "x"})
+        CHECK(valid_topic_level(good));
+    for (const char* bad : {"", "a/b", "a+", "#", "/"}) CHECK_FALSE(valid_topic_level(bad));
+    CHECK_FALSE(valid_topic_level(std::string_view("a\0b", 3)));
+}
+
 TEST_CASE("status carries state, session, connected_since and uptime") {
     StatusInfo info;
     info.agent_id = "a1";

@@ -24,7 +24,36 @@ TEST_CASE("lucidctl outwaits the agent's plugin call timeout, which it knows wit
     CHECK(lucid::host::contract::kPluginCallTimeout == agents);
     CHECK(agent_bound("stop") == agents);
     CHECK(agent_bound("restart") == 2 * agents);
+    CHECK(agent_bound("cfg/set") == agents);  // a component's config waits on config_changed
     CHECK(agent_bound("ping") == std::chrono::milliseconds(0));
+}
+
+TEST_CASE("KEY=VALUE settings: typed values; labels for the core, KEY:=JSON for a component") {
+    auto set_of = [](SettingKeys keys, std::vector<std::string> assignments) {
+        rapidjson::Document set(rapidjson::kObjectType);
+        for (const auto& a : assignments) add_setting(set, a, set.GetAllocator(), keys);
+        return lucid::host::contract::to_json(set);
+    };
+    CHECK(set_of(SettingKeys::component, {"on=true", "n=-5", "name=12b", "empty=", "labels=a=b"}) ==
+          R"({"on":true,"n":-5,"name":"12b","empty":"","labels":"a=b"})");
+    CHECK(set_of(SettingKeys::component,
+                 {R"(limits:={"max":5})", "ids:=[1,2]", "r:=0.5", "s:=\"x\"", "z:=null"}) ==
+          R"({"limits":{"max":5},"ids":[1,2],"r":0.5,"s":"x","z":null})");
+    CHECK(set_of(SettingKeys::core, {"labels=site=b"}) == R"({"labels":{"site":"b"}})");
+    CHECK(set_of(SettingKeys::core, {"x:=1"}) == R"({"x:":1})");  // the core has no JSON keys
+    auto refused = [&](std::vector<std::string> assignments) {
+        try {
+            set_of(SettingKeys::component, assignments);
+        } catch (const UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(refused({"n=1", "n:=2"}) == "n given twice");
+    CHECK(refused({"n:={"}) == "n:= takes a JSON value (n:=5, n:=[1,2], n:={\"max\":5}), got '{'");
+    CHECK(refused({"n:=" + std::string(65, '[') + std::string(65, ']')}).rfind("n:= takes", 0) ==
+          0);
+    CHECK(refused({"=1"}) == "expected KEY=VALUE, got '=1'");
 }
 
 TEST_CASE("the nearest known word is suggested only for a likely typo") {

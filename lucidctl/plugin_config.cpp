@@ -1,0 +1,79 @@
+// plugin config get ID | set ID KEY=VALUE...: a component's config (contract §4.5), read from its
+// retained components/{cid}/cfg/state and changed through components/{cid}/cfg/set, which the
+// plugin may refuse.
+#include <ostream>
+
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
+
+namespace lucid::host::ctl {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+int config_get(Session& s) {
+    const std::string& id = component_id_arg(s.options(), 3);
+    expect_args(s.options(), 4);
+    const auto cfg = s.retained_one(s.topics().component_cfg_state(id));
+    const auto& p = s.presence();
+    if (!cfg) {
+        // Every installed component has a retained cfg/state, `{}` at least, and the agent
+        // deletes those of components it does not have.
+        if (!p.known) {
+            throw BrokerUnreachable("no status of agent '" + s.target().agent_id +
+                                    "' on the broker: is --agent right?");
+        }
+        const std::string error = "component not found: " + id;
+        s.err() << error << "\n";
+        if (s.json()) print_json_error(s, error);
+        return kCommandFailed;
+    }
+    // What an offline agent last published, said as such (as config get does).
+    if (p.known && !p.online) {
+        s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(p)
+                << ": the last known config of " << id << "\n";
+    }
+    if (s.json()) {
+        s.out() << *cfg << "\n";
+        return kOk;
+    }
+    const Document doc = parse_object(*cfg);
+    if (doc.HasMember("cfg") && doc["cfg"].IsObject()) {
+        for (const auto& m : doc["cfg"].GetObject()) {
+            s.out() << printable(m.name.GetString()) << "="
+                    << printable(str(doc["cfg"], m.name.GetString())) << "\n";
+        }
+    }
+    return kOk;
+}
+
+int config_set(Session& s) {
+    const std::string& id = component_id_arg(s.options(), 3);
+    const auto& words = s.options().words;
+    if (words.size() < 5) throw UsageError("missing KEY=VALUE");
+    Document payload(rapidjson::kObjectType);
+    auto& a = payload.GetAllocator();
+    Value set(rapidjson::kObjectType);
+    for (std::size_t i = 4; i < words.size(); ++i) {
+        add_setting(set, words[i], a, SettingKeys::component);
+    }
+    payload.AddMember("set", set, a);
+    // The plugin's config_changed runs within the agent's plugin call time limit.
+    const Answer answer = s.request(s.topics().component(id, "cfg/set"),
+                                    s.topics().component_cfg_set_result(id), std::move(payload),
+                                    agent_bound("cfg/set"));
+    return s.report("cfg/set", answer);
+}
+
+}  // namespace
+
+int cmd_plugin_config(Session& s) {
+    const std::string& sub = arg(s.options(), 2, "plugin config subcommand (get, set)");
+    if (sub == "get") return config_get(s);
+    if (sub == "set") return config_set(s);
+    throw UsageError(
+        unknown_word_error("plugin config subcommand", sub, known_words({"plugin", "config"})));
+}
+
+}  // namespace lucid::host::ctl
