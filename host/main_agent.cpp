@@ -23,6 +23,7 @@
 #include "config/load_config.hpp"
 #include "config/tls_files_check.hpp"
 #include "contract/labels.hpp"
+#include "install/trust_state.hpp"
 #include "install/trusted_keys.hpp"
 #include "plugin/crash_record.hpp"
 #include "service/config_reload.hpp"
@@ -162,6 +163,17 @@ int main(int argc, char** argv) {
         if (keys->configured()) {
             std::printf("trusted keys in %s:\n%s", keys->dir.c_str(),
                         install::describe_trusted_keys(*keys).c_str());
+            // The keys revoked by signed lists (contract §8.14), kept in the trust state.
+            const install::TrustState trust(resolved.config->data_dir);
+            if (trust.exists()) {
+                if (auto lists = trust.revocations()) {
+                    for (const auto& [id, why] : install::revoked_keys(lists.value())) {
+                        std::printf("  revoked %s (%s)\n", id.c_str(), why.c_str());
+                    }
+                } else {
+                    std::printf("  revoked keys unknown: %s\n", lists.error().message.c_str());
+                }
+            }
         }
         if (!problem.empty()) return usage_error("configuration error: " + problem);
         return 0;

@@ -31,9 +31,9 @@ Document call_payload(const CtlOptions& o) {
     if (registry::json_too_deep(text)) throw UsageError("JSON nested deeper than 64 levels");
     payload.Parse(text.c_str(), text.size());
     if (payload.HasParseError()) {
-        throw UsageError("'" + text + "' is not JSON: " +
-                         rapidjson::GetParseError_En(payload.GetParseError()) + " at offset " +
-                         std::to_string(payload.GetErrorOffset()));
+        throw UsageError("'" + text +
+                         "' is not JSON: " + rapidjson::GetParseError_En(payload.GetParseError()) +
+                         " at offset " + std::to_string(payload.GetErrorOffset()));
     }
     if (!payload.IsObject()) {
         throw UsageError(std::string("JSON must be an object, e.g. '{\"message\":\"hi\"}', not ") +

@@ -60,9 +60,9 @@ int config_set(Session& s) {
     }
     payload.AddMember("set", set, a);
     // The plugin's config_changed runs within the agent's plugin call time limit.
-    const Answer answer = s.request(s.topics().component(id, "cfg/set"),
-                                    s.topics().component_cfg_set_result(id), std::move(payload),
-                                    agent_bound("cfg/set"));
+    const Answer answer =
+        s.request(s.topics().component(id, "cfg/set"), s.topics().component_cfg_set_result(id),
+                  std::move(payload), agent_bound("cfg/set"));
     return s.report("cfg/set", answer);
 }
 

@@ -75,11 +75,15 @@ std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
         } else if (auto quarantine = quarantine_error(entry)) {
             set_status(id, {ComponentState::quarantined, entry.version, *quarantine});
         } else if (auto revoked = revoked_error(entry)) {
+            logger("components")->error("{} {}: not started", id, *revoked);
             set_status(id, {ComponentState::failed, entry.version, *revoked});
         } else if (!entry.enabled) {
             set_status(id, {ComponentState::stopped, entry.version, ""});
         } else if (auto started = load_and_start(entry); !started) {
             problems.push_back("component " + id + " did not start: " + started.error().message);
+        }
+        if (auto signer = revoked_signer_locked(entry); signer && !revoked_error(entry)) {
+            logger("components")->warn("{} {}", id, *signer);  // runs, reported (§8.14)
         }
     }
     sink_.changed();

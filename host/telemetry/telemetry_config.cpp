@@ -60,6 +60,13 @@ MetricSettings TelemetryConfig::of(std::string_view metric) const {
     return it == metrics.end() ? MetricSettings{} : it->second;
 }
 
+bool TelemetryConfig::operator==(const TelemetryConfig& o) const {
+    for (const auto& info : kMetrics) {
+        if (!(of(info.name) == o.of(info.name))) return false;
+    }
+    return true;
+}
+
 std::string merge_telemetry(TelemetryConfig& config, const Value& value) {
     if (!value.IsObject()) return "telemetry must be dict";
     for (const auto& member : value.GetObject()) {

@@ -58,7 +58,8 @@ struct TelemetryConfig {
     std::map<std::string, MetricSettings> metrics;  // only those ever set; others: defaults
 
     MetricSettings of(std::string_view metric) const;
-    bool operator==(const TelemetryConfig& o) const { return metrics == o.metrics; }
+    // By what each metric's settings are (a metric never set equals one set to the defaults).
+    bool operator==(const TelemetryConfig& o) const;
 };
 
 // Merges the `telemetry` value of a cfg/set into `config`; returns the first error, or "".

@@ -99,8 +99,7 @@ void TelemetryStream::tick(Clock::time_point now, const TelemetryConfig& config)
         const auto value = metrics_.read(info.name, now);
         state.read_once = true;
         if (!value) continue;
-        const bool early = watching && state.value && state.at &&
-                           now - *state.at >= kTick &&
+        const bool early = watching && state.value && state.at && now - *state.at >= kTick &&
                            moved(*state.value, *value, *settings.change_threshold_percent);
         if (!due && !early) continue;
         publish(info, *value);

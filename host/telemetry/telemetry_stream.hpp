@@ -42,9 +42,9 @@ class TelemetryStream {
   private:
     using Clock = SystemMetrics::Clock;
     struct Published {
-        std::optional<double> value;               // the last value published
-        std::optional<Clock::time_point> at;       // when
-        bool read_once = false;                    // a rate has its first sample
+        std::optional<double> value;          // the last value published
+        std::optional<Clock::time_point> at;  // when
+        bool read_once = false;               // a rate has its first sample
     };
 
     void run();

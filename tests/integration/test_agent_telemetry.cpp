@@ -82,10 +82,10 @@ TEST_CASE("a metric turned on streams on its own topic in the event envelope; of
     CHECK(shown.has("telemetry.metrics.load1.enabled=false"));
 
     // Off: memory_percent stops, while load1 (on now) proves ticks go on.
-    const auto off = r.set({"telemetry.metrics.memory_percent.enabled=false",
-                            "telemetry.metrics.cpu_percent.enabled=false",
-                            "telemetry.metrics.load1.enabled=true",
-                            "telemetry.metrics.load1.interval_s=1"});
+    const auto off =
+        r.set({"telemetry.metrics.memory_percent.enabled=false",
+               "telemetry.metrics.cpu_percent.enabled=false",
+               "telemetry.metrics.load1.enabled=true", "telemetry.metrics.load1.interval_s=1"});
     REQUIRE(off.code == 0);
     r.client->clear();
     REQUIRE_MESSAGE(r.wait_samples("load1", 3), r.agent.log());

@@ -76,9 +76,9 @@ TEST_CASE("plugin config get shows a component's config; set changes it, typed, 
     CHECK_MESSAGE(set_ghost.code == 1, set_ghost.output);
     CHECK(set_ghost.has("cfg/set failed: component not found: ghost"));
     // An agent the broker never saw: unreachable (3), not a missing component.
-    const auto no_agent = run_ctl({"--timeout", "2", "--agent", "nobody", "plugin", "config",
-                                   "get", "probe"},
-                                  {{"LUCID_MQTT_URL", r.broker.url()}});
+    const auto no_agent =
+        run_ctl({"--timeout", "2", "--agent", "nobody", "plugin", "config", "get", "probe"},
+                {{"LUCID_MQTT_URL", r.broker.url()}});
     CHECK_MESSAGE(no_agent.code == 3, no_agent.output);
     CHECK(no_agent.has("no status of agent 'nobody' on the broker"));
 

@@ -32,8 +32,8 @@ std::string merged(TelemetryConfig& config, const char* json) {
 }  // namespace
 
 TEST_CASE("the /proc and /sys texts telemetry reads") {
-    const auto cpu = parse_proc_stat(
-        "cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 50 2 25 400 20 1 1 0 0 0\nintr 1\n");
+    const auto cpu =
+        parse_proc_stat("cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 50 2 25 400 20 1 1 0 0 0\nintr 1\n");
     REQUIRE(cpu);
     CHECK(cpu->total == 1000);
     CHECK(cpu->busy == 160);
@@ -71,10 +71,9 @@ TEST_CASE("the /proc and /sys texts telemetry reads") {
 
 TEST_CASE("the telemetry config: merged per metric, every error with its path") {
     TelemetryConfig config;
-    CHECK(merged(config, R"({"metrics":{"cpu_percent":{"enabled":true,"interval_s":5}}})")
-              .empty());
-    CHECK(merged(config, R"({"metrics":{"cpu_percent":{"change_threshold_percent":2.5}}})")
-              .empty());
+    CHECK(merged(config, R"({"metrics":{"cpu_percent":{"enabled":true,"interval_s":5}}})").empty());
+    CHECK(
+        merged(config, R"({"metrics":{"cpu_percent":{"change_threshold_percent":2.5}}})").empty());
     const MetricSettings cpu = config.of("cpu_percent");
     CHECK(cpu.enabled);
     CHECK(cpu.interval_s == 5);  // kept: only the threshold was given
@@ -103,12 +102,17 @@ TEST_CASE("the telemetry config: merged per metric, every error with its path") 
     CHECK(merged(config, R"({"interval":1})") == "unknown config key: telemetry.interval");
     CHECK(merged(config, R"(5)") == "telemetry must be dict");
     // A null threshold removes it.
-    CHECK(merged(config, R"({"metrics":{"cpu_percent":{"change_threshold_percent":null}}})")
-              .empty());
+    CHECK(
+        merged(config, R"({"metrics":{"cpu_percent":{"change_threshold_percent":null}}})").empty());
     CHECK_FALSE(config.of("cpu_percent").change_threshold_percent);
 
     rapidjson::Document out;
     write_telemetry(config, out, out.GetAllocator());
+    // What is written reads back as the same settings (the stored file, core_config.json).
+    TelemetryConfig back;
+    CHECK(merge_telemetry(back, out).empty());
+    CHECK(back == config);
+    CHECK_FALSE(TelemetryConfig{} == back);
     CHECK(out["metrics"].MemberCount() == kMetrics.size());
     CHECK(contract::to_json(out["metrics"]["cpu_percent"]) ==
           R"({"enabled":true,"interval_s":5,"change_threshold_percent":null})");
