@@ -37,7 +37,8 @@ commands:
   status                          the agent's status and state
   plugin list                     installed components (the local registry if no broker)
   plugin info ID                  one component (the local registry if no broker)
-  plugin install FILE [--id ID]   install or upgrade a component: FILE goes inline
+  plugin install FILE [--id ID] [--signature SIG] [--force [--permit F]]  install or
+                                  upgrade a component: FILE (and FILE.sig) go inline
   plugin install URL --id ID --sha256 HEX   the agent downloads URL (file:// on the agent)
   plugin uninstall ID [--dist NAME]  stop, unload and remove a component
   plugin start|stop|restart ID    runtime control of a component
