@@ -1,5 +1,6 @@
 #include "telemetry/proc_readings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -78,8 +79,9 @@ std::optional<CpuTimes> parse_proc_stat(std::string_view text) {
             if (!v) return true;
             // user nice system idle iowait irq softirq steal guest guest_nice: guest time is
             // already counted in user and nice.
-            if (i <= 8) times.total += *v;
-            if (i <= 8 && i != 4 && i != 5) times.busy += *v;
+            // Sums that would wrap are no kernel's counters.
+            if (i <= 8 && __builtin_add_overflow(times.total, *v, &times.total)) return true;
+            if (i <= 8 && i != 4 && i != 5) times.busy += *v;  // a part of total: no wrap
         }
         out = times;
         return true;
@@ -127,8 +129,11 @@ std::optional<NetBytes> parse_net_dev(std::string_view text) {
             return true;
         }
         if (name[0] == "lo") return false;
-        sum.rx += *rx;
-        sum.tx += *tx;
+        if (__builtin_add_overflow(sum.rx, *rx, &sum.rx) ||
+            __builtin_add_overflow(sum.tx, *tx, &sum.tx)) {
+            bad = true;
+            return true;
+        }
         any = true;
         return false;
     });
@@ -156,9 +161,12 @@ std::optional<double> parse_millidegrees(std::string_view text) {
 std::optional<double> percent_between(std::uint64_t part_before, std::uint64_t whole_before,
                                       std::uint64_t part_after, std::uint64_t whole_after) {
     if (whole_after <= whole_before || part_after < part_before) return std::nullopt;
-    const double part = static_cast<double>(part_after - part_before);
-    const double whole = static_cast<double>(whole_after - whole_before);
-    return part > whole ? 100.0 : 100.0 * part / whole;
+    const std::uint64_t part = part_after - part_before;
+    const std::uint64_t whole = whole_after - whole_before;
+    if (part >= whole) return 100.0;
+    // Compared as integers above: as doubles two large counters may round to one value, and the
+    // quotient must still not pass 100 (fuzz target proc found it).
+    return std::min(100.0, 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
 }  // namespace lucid::host::telemetry
