@@ -15,17 +15,9 @@ namespace {
 
 constexpr std::uint64_t kMaxKeyFileBytes = 64 * 1024;
 
-bool is_key_id(const std::string& text) {
-    if (text.size() != 16) return false;
-    for (const char c : text) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
-}
-
 // A key id as given, or the id of the public key in a file (what `key generate` printed).
 std::string key_id_of(const std::string& word) {
-    if (is_key_id(word)) return word;
+    if (install::is_key_id(word)) return word;
     std::string text;
     try {
         text = LocalFile::open(word, kMaxKeyFileBytes).read_all();

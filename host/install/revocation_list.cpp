@@ -24,14 +24,6 @@ constexpr BodyFields<RevocationBody, 2> kRevocationFields{{
 
 constexpr EnvelopeFormat kEnvelope{kRevocationFormat, "revocation", kMaxRevocationTextBytes};
 
-bool is_key_id(std::string_view id) {
-    if (id.size() != 16) return false;
-    for (const char c : id) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
-}
-
 RevocationBody body_of(const Revocation& revocation) {
     RevocationBody body;
     for (const auto& id : revocation.key_ids)

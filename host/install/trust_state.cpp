@@ -322,28 +322,26 @@ Status TrustState::save(const TrustFile& file) {
     return hand_over();
 }
 
-Expected<Floors> TrustState::load() const {
+Expected<TrustFile> TrustState::read() const {
     try {
         FileLock lock(lock_);
         if (Status given = hand_over(); !given) return given.error();
-        auto loaded = load_locked();
-        if (!loaded) return loaded.error();
-        return std::move(loaded.value().floors);
+        return load_locked();
     } catch (const std::exception& e) {
         return io_error(path_, e.what());
     }
 }
 
+Expected<Floors> TrustState::load() const {
+    auto file = read();
+    if (!file) return file.error();
+    return std::move(file.value().floors);
+}
+
 Expected<Revocations> TrustState::revocations() const {
-    try {
-        FileLock lock(lock_);
-        if (Status given = hand_over(); !given) return given.error();
-        auto loaded = load_locked();
-        if (!loaded) return loaded.error();
-        return std::move(loaded.value().revoked);
-    } catch (const std::exception& e) {
-        return io_error(path_, e.what());
-    }
+    auto file = read();
+    if (!file) return file.error();
+    return std::move(file.value().revoked);
 }
 
 Expected<std::vector<std::string>> TrustState::revoke(const std::string& signed_by,

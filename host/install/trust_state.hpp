@@ -147,6 +147,7 @@ class TrustState {
     Status reset(const std::string& dist, const std::optional<std::string>& to);
 
   private:
+    Expected<TrustFile> read() const;  // under the lock: what load() and revocations() take
     Expected<TrustFile> load_locked() const;
     Status save_locked(const TrustFile& file);
     Status save(const TrustFile& file);  // save_locked, then hand_over

@@ -53,12 +53,6 @@ std::optional<std::string> read_key_file(const fs::path& path, std::string& reas
     return bytes;
 }
 
-bool is_key_id(std::string_view text) {
-    return text.size() == 16 && std::all_of(text.begin(), text.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
-}
-
 // The key ids `dir/revoked` names (see TrustedKeySet::revoked). A revocation that cannot be read
 // must not go unnoticed, nor count as "nothing revoked": a directory that cannot be listed, or a
 // key file there that cannot be read, is returned as the reason no key is usable. Other files
