@@ -18,9 +18,9 @@ const std::vector<std::string> kCommandOptions = {
     "sha256",     "id",        "dist",      "signature",  "count",       "config",
     "older-than", "select",    "platform",  "canary",     "batch",       "max-failures",
     "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds", "run-as",
-    "key",        "keys",      "expires",   "permit"};
+    "key",        "keys",      "expires",   "permit",     "interval"};
 const std::vector<std::string> kCommandSwitches = {
-    "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent"};
+    "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent", "once"};
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 
@@ -57,6 +57,7 @@ commands:
   refresh                         republish every retained snapshot
   ping [--count N]                round trip to the agent
   watch                           print every message of the agent as it arrives
+  top [--interval S] [--once]     a live view of the agent's telemetry and components
   desired set FILE.json [--no-wait]  the agent's desired state: published retained, then
                                   followed until the agent converged (exit 4: not yet)
   desired get|clear|status        the document, remove it (components stay), what the
@@ -320,6 +321,15 @@ const std::map<std::string, std::string> kHelp = {
     {"ping",
      "usage: lucidctl ping [--count N]\n\nMeasures the command round trip to the "
      "agent (--json: rtt_ms in each result).\n"},
+    {"top",
+     "usage: lucidctl top [--interval S] [--once]\n\n"
+     "A live view of one agent: its status and health, its latest telemetry (the metrics\n"
+     "it streams on telemetry/{metric}, and those of its components) and its components\n"
+     "(version, state, isolation, restarts, error). On a terminal the screen is redrawn in\n"
+     "place every second (or every --interval S if shorter) until interrupted; otherwise a\n"
+     "new screen is printed every --interval S (default 2, from 0.2 to 3600). --once prints\n"
+     "one screen after listening for --interval and exits. Telemetry is off until metrics\n"
+     "are enabled: lucidctl config set telemetry.metrics.cpu_percent.enabled=true\n"},
     {"watch",
      "usage: lucidctl watch\n\nPrints every message under the agent's topics, with the time it "
      "arrived,\nuntil interrupted or the output is closed. --json: one object a line, the "
@@ -383,6 +393,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"agents", {"select", "older-than", "prune", "sort", "summary"}},
     {"fleet", {"select"}},
     {"ping", {"count"}},
+    {"top", {"interval", "once"}},
     {"plugin install",
      {"id", "sha256", "signature", "config", "force", "isolation", "memory-mb", "open-files",
       "cpu-seconds", "run-as", "permit"}},
@@ -542,9 +553,9 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "fleet",  "status",  "plugin",   "config",  "refresh",
-                "ping",   "watch",  "desired", "artifact", "rollout", "key",
-                "sign",   "verify", "permit",  "revoke"};
+        return {"agents", "fleet", "status", "plugin",  "config",   "refresh",
+                "ping",   "watch", "top",    "desired", "artifact", "rollout",
+                "key",    "sign",  "verify", "permit",  "revoke"};
     }
     if (path[0] == "plugin") {
         if (path.size() > 1 && path[1] == "config") return {"get", "set"};

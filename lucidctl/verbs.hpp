@@ -25,6 +25,8 @@ void expect_args(const CtlOptions& o, std::size_t count);
 int cmd_agents(Session& s);
 int cmd_fleet(Session& s);  // counts by version and state (= agents --summary)
 int cmd_watch(Session& s);
+// top.cpp: a live view of the agent's telemetry and components (top_view.hpp).
+int cmd_top(Session& s);
 
 // Every agent on the broker (fleet_view.hpp), of those `selector` picks by their labels.
 Fleet read_fleet(Session& s, const std::optional<contract::LabelSelector>& selector = std::nullopt);

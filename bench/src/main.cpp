@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
         {8, "scale", run_scale},
         {9, "fleet", [](BenchEnv& e, Broker&) { run_fleet(e); }},
         {10, "process isolation", run_isolation},
+        {11, "telemetry", run_telemetry},
     };
     bool complete = true;
     {

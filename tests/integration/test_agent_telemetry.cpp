@@ -145,3 +145,56 @@ TEST_CASE("telemetry settings are checked with the contract's errors, nothing ha
     CHECK(shown.has("telemetry.metrics.cpu_percent.enabled=false"));
     CHECK(shown.has("telemetry.metrics.cpu_percent.interval_s=60"));
 }
+
+TEST_CASE("lucidctl top shows the agent, its streamed metrics and its components") {
+    Running r;
+    // Before any metric is on, top says how to turn one on.
+    const auto before = run_ctl({"top", "--once", "--interval", "0.5"}, r.ctl_env);
+    REQUIRE_MESSAGE(before.code == 0, before.output);
+    CHECK_MESSAGE(before.has("agent tele-1  online"), before.output);
+    CHECK_MESSAGE(before.has("no metric enabled: lucidctl config set "
+                             "telemetry.metrics.cpu_percent.enabled=true"),
+                  before.output);
+    CHECK_MESSAGE(before.has("COMPONENT  VERSION  STATE  ISOLATION  RESTARTS  ERROR\n(none)"),
+                  before.output);
+
+    REQUIRE(r.set({"telemetry.metrics.memory_percent.enabled=true",
+                   "telemetry.metrics.memory_percent.interval_s=1",
+                   "telemetry.metrics.agent_rss_bytes.enabled=true",
+                   "telemetry.metrics.agent_rss_bytes.interval_s=1"})
+                .code == 0);
+    REQUIRE_MESSAGE(r.wait_samples("agent_rss_bytes", 1), r.agent.log());
+    // Listening for 2.5 s sees at least two rounds of the 1 s metrics.
+    const auto shown = run_ctl({"top", "--once", "--interval", "2.5"}, r.ctl_env);
+    REQUIRE_MESSAGE(shown.code == 0, shown.output);
+    CHECK_MESSAGE(shown.has("memory "), shown.output);
+    CHECK_MESSAGE(shown.has(" %"), shown.output);
+    CHECK_MESSAGE(shown.has("agent rss "), shown.output);
+    CHECK_MESSAGE(shown.has(" MiB"), shown.output);
+    CHECK_MESSAGE(shown.has("(telemetry "), shown.output);
+    CHECK_FALSE(shown.has("no metric enabled"));
+
+    // On a terminal (script(1) gives it one) the screen is redrawn in place until interrupted.
+    const std::string command = "timeout -s INT 2.5 " + std::string(LUCIDCTL_BIN) +
+                                " top --interval 0.5";
+    auto [code, live] = run_to_completion({"/usr/bin/script", "-qec", command, "/dev/null"},
+                                          {{"LUCID_MQTT_URL", r.broker.url()},
+                                           {"LUCID_AGENT_ID", r.agent.agent_id()},
+                                           {"LUCID_ENV_FILE", "/dev/null"},
+                                           {"TERM", "xterm"},
+                                           {"PATH", "/usr/bin:/bin"}});
+    CHECK_MESSAGE(code == 124, live);  // timeout's: lucidctl ran until interrupted
+    const auto first = live.find("\x1b[H\x1b[2J");
+    REQUIRE_MESSAGE(first != std::string::npos, live);
+    CHECK_MESSAGE(live.find("\x1b[H\x1b[2J", first + 1) != std::string::npos, live);  // redrawn
+    CHECK_MESSAGE(live.find("agent rss ") != std::string::npos, live);
+
+    // What it refuses, it says.
+    const auto json = run_ctl({"top", "--json"}, r.ctl_env);
+    CHECK(json.code == 2);
+    CHECK_MESSAGE(json.has("top has no --json"), json.output);
+    const auto bad = run_ctl({"top", "--interval", "0"}, r.ctl_env);
+    CHECK(bad.code == 2);
+    CHECK_MESSAGE(bad.has("--interval must be a number of seconds from 0.2 to 3600, got '0'"),
+                  bad.output);
+}

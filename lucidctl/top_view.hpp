@@ -1,0 +1,70 @@
+// What `lucidctl top` shows (contract §9): one agent's status and health, its latest telemetry
+// (§4.14) and its components, built from the messages the agent publishes under its root and
+// drawn as a screen of lines:
+//
+//   agent dev-1  online  1.4.0  session 3  up 2h 05m  running            12:01:05 UTC
+//   cpu 12.3 %  memory 45.1 %  disk 20 %  load1 0.52  temperature 48.2 °C
+//   net rx 1.2 KiB/s  tx 300 B/s  agent rss 11.3 MiB          (telemetry 1 s ago)
+//
+//   COMPONENT  VERSION  STATE    ISOLATION   RESTARTS  ERROR
+//   cpu        1.0.0    running  in_process  0
+//
+// A metric not received says so, and when the agent's config (core/cfg/state) shows telemetry
+// off or no metric enabled, the screen says how to turn it on.
+//
+// Pure: apply() takes the topic below the agent's root and the payload; agent text is made
+// printable before it is shown. Thread: one thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lucid::host::ctl {
+
+struct TopMetric {
+    double value = 0;
+    std::string unit;
+    std::chrono::steady_clock::time_point received;
+};
+
+struct TopComponent {
+    std::string version;
+    std::string state;
+    std::string isolation;
+    std::string restarts;
+    std::string error;
+    std::map<std::string, TopMetric> metrics;  // components/{cid}/telemetry/{metric}
+};
+
+struct TopModel {
+    std::string agent_id;
+    std::string state;  // status: online/offline; empty until seen
+    std::string version;
+    std::string session;
+    std::optional<double> uptime_s;
+    std::string health;  // core/state: running/degraded
+    std::vector<std::string> degraded_reasons;
+    std::map<std::string, TopMetric> metrics;  // telemetry/{metric}
+    std::map<std::string, TopComponent> components;
+    bool cfg_seen = false;  // core/cfg/state received
+    bool telemetry_enabled = true;
+    int metrics_enabled = 0;
+};
+
+// Folds one message of the agent (`suffix`: the topic below `{root}/{agent_id}/`) into `model`.
+// Returns true when the screen may change. Payloads that do not parse are ignored.
+bool apply_top_message(TopModel& model, const std::string& suffix, const std::string& payload,
+                       std::chrono::steady_clock::time_point now);
+
+// The screen, each line cut to `width` columns (0: no limit). `clock` is the wall time shown.
+std::vector<std::string> top_screen(const TopModel& model, std::size_t width,
+                                    std::chrono::steady_clock::time_point now,
+                                    const std::string& clock);
+
+// "1.2 KiB/s", "11.3 MiB", "12.3 %", "0.52": a metric's value with its unit, as top shows it.
+std::string format_metric(const TopMetric& metric);
+
+}  // namespace lucid::host::ctl
