@@ -18,6 +18,9 @@ struct State {
     unsigned long long connections = 0;
     bool marker_seen = false;
     std::string marker;
+    // burst: the PUBACKs still awaited, and the request the burst answers.
+    unsigned long long unacked = 0;
+    std::string burst_request;
 };
 
 void publish(mosquitto* m, const std::string& topic, const std::string& payload, int qos,
@@ -44,6 +47,8 @@ void on_connect(mosquitto* m, void* user, int rc) {
         for (int i = 0; i < 5; ++i) {
             publish(m, "bench/raw/rc/" + std::to_string(i), payload, 1, true);
         }
+    } else if (s->role == "burst") {
+        mosquitto_subscribe(m, nullptr, "bench/raw/burst/cmd", 1);
     } else if (s->role == "list") {
         s->marker = "bench/raw/marker/" + std::to_string(getpid());
         mosquitto_subscribe(m, nullptr, s->arg.c_str(), 1);
@@ -69,6 +74,24 @@ void on_message(mosquitto* m, void* user, const mosquitto_message* msg) {
         } else {
             ++s->count;
         }
+    } else if (s->role == "burst") {
+        // "<request_id> <count> <small> <big>": one retained QoS 1 message of <big> bytes and
+        // count-1 of <small>, published from the network thread, then "done" once all are acked.
+        char request[128] = "";
+        unsigned long long count = 0, small = 0, big = 0;
+        const std::string text(static_cast<const char*>(msg->payload),
+                               static_cast<std::size_t>(msg->payloadlen));
+        if (std::sscanf(text.c_str(), "%127s %llu %llu %llu", request, &count, &small, &big) != 4 ||
+            count == 0) {
+            return;
+        }
+        s->burst_request = request;
+        s->unacked = count;
+        const std::string small_payload(small, 'x'), big_payload(big, 'x');
+        for (unsigned long long i = 0; i < count; ++i) {
+            publish(m, "bench/raw/burst/m/" + std::to_string(i),
+                    i == 0 ? big_payload : small_payload, 1, true);
+        }
     } else if (s->role == "list") {
         if (s->marker == msg->topic) {
             s->marker_seen = true;
@@ -77,6 +100,12 @@ void on_message(mosquitto* m, void* user, const mosquitto_message* msg) {
             ++s->count;
         }
     }
+}
+
+void on_publish(mosquitto* m, void* user, int) {
+    auto* s = static_cast<State*>(user);
+    if (s->role != "burst" || s->unacked == 0) return;
+    if (--s->unacked == 0) publish(m, "bench/raw/burst/done", s->burst_request, 1, false);
 }
 
 }  // namespace
@@ -97,6 +126,7 @@ int run_raw_client(int argc, char** argv) {
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_connect_callback_set(m, on_connect);
     mosquitto_message_callback_set(m, on_message);
+    mosquitto_publish_callback_set(m, on_publish);
     if (mosquitto_connect(m, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS) {
         std::fprintf(stderr, "raw %s: cannot connect\n", state.role.c_str());
         return 3;

@@ -10,6 +10,10 @@
 //   reconnect MS
 //              reconnects with a fixed MS delay (like the agent with min = max backoff) and
 //              republishes five retained snapshots bench/raw/rc/<n> on every connection
+//   burst      on bench/raw/burst/cmd "<request_id> <count> <small> <big>": publishes <count>
+//              retained QoS 1 messages (the first of <big> bytes, the others of <small>) from
+//              its network thread, then <request_id> on bench/raw/burst/done once every one is
+//              acknowledged (the floor of a refresh: the same messages, nothing else)
 //   list FILTER
 //              prints how many retained messages FILTER has, ending on a marker like lucidctl
 //
