@@ -2,6 +2,8 @@
 // the agent keeps (core/cmd/logs/get), then with --follow the `logs` stream, kept on by a
 // temporary stream (core/cmd/logs/stream) renewed while lucidctl follows, so that nothing stays
 // on when lucidctl dies.
+#include <algorithm>
+#include <cstdlib>
 #include <ostream>
 #include <set>
 #include <tuple>

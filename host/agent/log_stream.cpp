@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include "common/log_levels.hpp"
+#include "common/logging.hpp"
 #include "contract/payloads.hpp"
 #include "contract/timestamp.hpp"
 
@@ -66,12 +67,14 @@ void LogStream::stop() {
 }
 
 std::optional<spdlog::level::level_enum> LogStream::level_now(
-    Steady::time_point now, std::optional<Steady::time_point>& next) {
+    Steady::time_point now, std::optional<Steady::time_point>& next,
+    std::vector<spdlog::level::level_enum>* ended) {
     std::optional<spdlog::level::level_enum> level;
     if (enabled_) level = level_;
     next.reset();
     for (auto it = temporary_.begin(); it != temporary_.end();) {
         if (it->second <= now) {
+            if (ended) ended->push_back(it->first);
             it = temporary_.erase(it);
             continue;
         }
@@ -87,9 +90,14 @@ void LogStream::run() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
         std::optional<Steady::time_point> next;
-        const auto level = level_now(Steady::now(), next);
+        std::vector<spdlog::level::level_enum> ended;
+        const auto level = level_now(Steady::now(), next, &ended);
         lock.unlock();
         tap_.set_stream_level(level);
+        // This thread is muted: the line goes to the log file and the kept lines only.
+        for (const auto l : ended) {
+            logger("agent")->info("the temporary log stream at {} ended", stream_level_name(l));
+        }
         if (!level) {
             lock.lock();
             // Nothing streams: no wake-up at all until a change.
@@ -100,22 +108,40 @@ void LogStream::run() {
             continue;
         }
         const auto until = next.value_or(Steady::now() + kIdleRecheck);
-        if (tap_.wait_for(1, until)) {
-            // The first line waits for kBatchLines more, or kBatchWindow at most.
-            tap_.wait_for(kBatchLines, Steady::now() + kBatchWindow);
-            publish_batch();
+        if (!tap_.wait_for(1, until)) {
+            lock.lock();
+            continue;
         }
+        const auto first = Steady::now();
+        refill(first);
+        if (tokens_ < static_cast<double>(kBatchLines)) {
+            // The rate is spent (a flood): wait for a batch's worth, while the tap's bounded
+            // queue takes what comes and counts what it cannot. Messages stay full and few.
+            const double missing = static_cast<double>(kBatchLines) - tokens_;
+            const auto full = first + std::chrono::duration_cast<Steady::duration>(
+                                          std::chrono::duration<double>(missing / kLinesPerSecond));
+            lock.lock();
+            changed_.wait_until(lock, full, [&] { return stopping_; });
+            if (stopping_) break;
+            lock.unlock();
+            refill(Steady::now());
+        }
+        // The first line waits for kBatchLines more, or kBatchWindow at most.
+        tap_.wait_for(kBatchLines, first + kBatchWindow);
+        publish_batch();
         lock.lock();
     }
 }
 
+void LogStream::refill(Steady::time_point now) {
+    const double earned = std::chrono::duration<double>(now - refilled_).count() * kLinesPerSecond;
+    tokens_ = std::min(kLinesPerSecond, tokens_ + earned);
+    refilled_ = now;
+}
+
 void LogStream::publish_batch() {
     auto taken = tap_.take(kBatchLines);
-    const auto now = Steady::now();
-    tokens_ =
-        std::min(kLinesPerSecond, tokens_ + std::chrono::duration<double>(now - refilled_).count() *
-                                                kLinesPerSecond);
-    refilled_ = now;
+    refill(Steady::now());
     const auto allowed =
         std::min<std::size_t>(taken.lines.size(), static_cast<std::size_t>(tokens_));
     std::uint64_t dropped = carried_dropped_ + taken.dropped + (taken.lines.size() - allowed);

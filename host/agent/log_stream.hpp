@@ -2,8 +2,9 @@
 // published on `{root}/{agent}/logs` (QoS 0, not retained, only while connected) in batches
 // `{"schema", "ts", "lines": [{"ts", "level", "logger", "message"}], "dropped": N}`: a message
 // when kBatchLines lines are waiting, or kBatchWindow after the first of them. At most
-// kLinesPerSecond lines a second leave the agent; a flood is cut, and `dropped` counts the lines
-// lost since the previous message (to the rate, to the tap's bounded queue, or while
+// kLinesPerSecond lines a second leave the agent (a token bucket of a second's worth): in a flood
+// the publisher waits for its rate while the tap's bounded queue takes what it can, and
+// `dropped` counts the lines lost since the previous message (to the tap's queue, or while
 // disconnected).
 //
 // The stream is on while `logs_enabled` (at `logs_level`) or a temporary stream
@@ -61,10 +62,14 @@ class LogStream {
   private:
     using Steady = std::chrono::steady_clock;
     void run();
-    // The stream level now (expired temporary streams forgotten); the next expiry, if any.
-    std::optional<spdlog::level::level_enum> level_now(Steady::time_point now,
-                                                       std::optional<Steady::time_point>& next);
+    // The stream level now (expired temporary streams forgotten, their levels added to
+    // `ended`); the next expiry, if any. Under mutex_.
+    std::optional<spdlog::level::level_enum> level_now(
+        Steady::time_point now, std::optional<Steady::time_point>& next,
+        std::vector<spdlog::level::level_enum>* ended = nullptr);
     void publish_batch();
+    // Adds the tokens earned since the last refill (at most a second's worth).
+    void refill(Steady::time_point now);
 
     LogTap& tap_;
     Publish publish_;

@@ -2,6 +2,8 @@
 // tap, the stream's payload and the log commands' payloads.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include <rapidjson/document.h>
 
 #include "agent/log_requests.hpp"
