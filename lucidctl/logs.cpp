@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "contract/payloads.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"

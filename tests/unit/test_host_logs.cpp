@@ -84,7 +84,7 @@ TEST_CASE("the tap keeps what the log file gets and queues what streams") {
     CHECK(tap.kept(1, spdlog::level::trace, std::nullopt)[0].message == "plugin warn");
 
     // A component's own level replaces both for its lines.
-    tap.set_component_level("probe", spdlog::level::error);
+    tap.set_component_level("probe", spdlog::level::err);
     plugin->warn("below the component's level");
     plugin->error("at it");
     taken = tap.take(50);
