@@ -31,9 +31,18 @@ void LogStream::configure(bool enabled, spdlog::level::level_enum level) {
         std::lock_guard<std::mutex> lock(mutex_);
         enabled_ = enabled;
         level_ = level;
+        apply_level();
     }
     changed_.notify_all();
     tap_.interrupt();
+}
+
+void LogStream::apply_level() {
+    // Applied before the command that changed it is answered: a line logged after the answer
+    // is filtered by the new level. Under mutex_, so that two changes apply in their order (the
+    // tap never calls back into the stream).
+    std::optional<Steady::time_point> next;
+    tap_.set_stream_level(level_now(Steady::now(), next));
 }
 
 std::chrono::system_clock::time_point LogStream::stream_for(spdlog::level::level_enum level,
@@ -42,6 +51,7 @@ std::chrono::system_clock::time_point LogStream::stream_for(spdlog::level::level
         std::lock_guard<std::mutex> lock(mutex_);
         auto& end = temporary_[level];
         end = std::max(end, Steady::now() + seconds);
+        apply_level();
     }
     changed_.notify_all();
     tap_.interrupt();
@@ -92,8 +102,8 @@ void LogStream::run() {
         std::optional<Steady::time_point> next;
         std::vector<spdlog::level::level_enum> ended;
         const auto level = level_now(Steady::now(), next, &ended);
-        lock.unlock();
         tap_.set_stream_level(level);
+        lock.unlock();
         // This thread is muted: the line goes to the log file and the kept lines only.
         for (const auto l : ended) {
             logger("agent")->info("the temporary log stream at {} ended", stream_level_name(l));

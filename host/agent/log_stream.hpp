@@ -68,6 +68,8 @@ class LogStream {
         Steady::time_point now, std::optional<Steady::time_point>& next,
         std::vector<spdlog::level::level_enum>* ended = nullptr);
     void publish_batch();
+    // Gives the tap the stream level in force now. Under mutex_.
+    void apply_level();
     // Adds the tokens earned since the last refill (at most a second's worth).
     void refill(Steady::time_point now);
 

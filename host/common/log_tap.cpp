@@ -154,6 +154,15 @@ void LogTap::set_secrets(std::vector<std::string> secrets) {
     secrets_ = std::move(secrets);
 }
 
+std::string LogTap::redact(std::string_view text) const {
+    std::vector<std::string> secrets;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        secrets = secrets_;
+    }
+    return redact_log_text(text, secrets);
+}
+
 void LogTap::on_line(const spdlog::details::log_msg& message) {
     const std::string_view name(message.logger_name.data(), message.logger_name.size());
     std::string logger = logger_of(name);

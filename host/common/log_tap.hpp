@@ -60,6 +60,9 @@ class LogTap {
                              std::optional<spdlog::level::level_enum> level);
     std::optional<spdlog::level::level_enum> component_level(const std::string& component_id) const;
     void set_secrets(std::vector<std::string> secrets);
+    // `text` redacted as every kept or streamed line is (log_redaction.hpp, with the secrets):
+    // for text written to the log file by another way than the tap (a plugin's).
+    std::string redact(std::string_view text) const;
 
     // The last `n` kept lines at or above `min` (of `logger` when given), oldest first.
     std::vector<LogLine> kept(std::size_t n, spdlog::level::level_enum min,
