@@ -11,7 +11,7 @@
 
 namespace lucid::host::ctl {
 
-// Levenshtein distance (insert, delete, substitute; each costs 1).
+// Insert, delete, substitute or swap two neighbours; each costs 1.
 using lucid::host::edit_distance;
 
 // The candidate nearest to `word`, when it is close enough to be a likely typo: at most 2 edits,

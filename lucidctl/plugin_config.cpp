@@ -39,11 +39,14 @@ int config_get(Session& s) {
         return kOk;
     }
     const Document doc = parse_object(*cfg);
-    if (doc.HasMember("cfg") && doc["cfg"].IsObject()) {
-        for (const auto& m : doc["cfg"].GetObject()) {
-            s.out() << printable(m.name.GetString()) << "="
-                    << printable(str(doc["cfg"], m.name.GetString())) << "\n";
-        }
+    if (!doc.HasMember("cfg") || !doc["cfg"].IsObject() || doc["cfg"].ObjectEmpty()) {
+        // Said on stderr: stdout stays the (empty) list of settings a script reads.
+        s.err() << id << " has no config: lucidctl plugin config set " << id << " KEY=VALUE\n";
+        return kOk;
+    }
+    for (const auto& m : doc["cfg"].GetObject()) {
+        s.out() << printable(m.name.GetString()) << "="
+                << printable(str(doc["cfg"], m.name.GetString())) << "\n";
     }
     return kOk;
 }

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <ostream>
 
-#include "contract/timestamp.hpp"
 #include "lucidctl/top_view.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -31,8 +30,8 @@ std::chrono::milliseconds interval_option(const CtlOptions& o) {
     char* end = nullptr;
     const double seconds = std::strtod(text->c_str(), &end);
     if (text->empty() || *end != '\0' || !(seconds >= 0.2 && seconds <= 3600)) {
-        throw UsageError("--interval must be a number of seconds from 0.2 to 3600, got '" +
-                         *text + "'");
+        throw UsageError("--interval must be a number of seconds from 0.2 to 3600, got '" + *text +
+                         "'");
     }
     return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
 }
@@ -53,8 +52,8 @@ int cmd_top(Session& s) {
     s.client().subscribe(base + "#");
 
     auto draw = [&](Clock::time_point now) {
-        const auto lines = top_screen(model, live ? columns() : 0, now,
-                                      contract::utc_timestamp(std::chrono::system_clock::now()));
+        const auto lines =
+            top_screen(model, live ? columns() : 0, now, std::chrono::system_clock::now());
         if (live) s.out() << "\x1b[H\x1b[2J";  // home, clear: the screen is redrawn whole
         for (const auto& line : lines) s.out() << line << "\n";
         if (!live) s.out() << "\n";
@@ -64,8 +63,8 @@ int cmd_top(Session& s) {
     // A terminal gets its first screen once the retained snapshots are in, then one a second
     // (the ages move) or each interval if shorter; a pipe gets a screen each interval; --once
     // one screen after listening for an interval.
-    const auto period = live ? std::min<std::chrono::milliseconds>(interval, std::chrono::seconds(1))
-                             : interval;
+    const auto period =
+        live ? std::min<std::chrono::milliseconds>(interval, std::chrono::seconds(1)) : interval;
     auto next_draw = Clock::now() + (live ? std::chrono::milliseconds(300) : interval);
     while (true) {
         auto message = s.client().wait_for([](const ReceivedMessage&) { return true; }, next_draw);

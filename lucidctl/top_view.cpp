@@ -7,6 +7,7 @@
 
 #include <rapidjson/document.h>
 
+#include "lucidctl/agent_presence.hpp"
 #include "lucidctl/session.hpp"
 #include "lucidctl/text_table.hpp"
 
@@ -19,8 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 // The agent's metrics in the order of contract §4.14, with the label top gives them.
 constexpr std::pair<const char*, const char*> kFirstLine[] = {
-    {"cpu_percent", "cpu"},   {"memory_percent", "memory"},     {"disk_percent", "disk"},
-    {"load1", "load1"},       {"temperature_c", "temperature"},
+    {"cpu_percent", "cpu"}, {"memory_percent", "memory"},     {"disk_percent", "disk"},
+    {"load1", "load1"},     {"temperature_c", "temperature"},
 };
 constexpr std::pair<const char*, const char*> kSecondLine[] = {
     {"net_rx_bytes_per_s", "net rx"},
@@ -121,13 +122,12 @@ bool apply_top_message(TopModel& model, const std::string& suffix, const std::st
         model.state = str(doc, "state");
         model.version = str(doc, "version");
         model.session = str(doc, "session");
-        if (doc.HasMember("uptime_s") && doc["uptime_s"].IsNumber()) {
-            model.uptime_s = doc["uptime_s"].GetDouble();
-        }
+        model.status = payload;
         return true;
     }
     if (suffix == "core/state") {
         model.health = str(doc, "state");
+        model.health_ts = str(doc, "ts");
         model.degraded_reasons.clear();
         if (doc.HasMember("degraded_reasons") && doc["degraded_reasons"].IsArray()) {
             for (const auto& r : doc["degraded_reasons"].GetArray()) {
@@ -207,15 +207,27 @@ bool apply_top_message(TopModel& model, const std::string& suffix, const std::st
 }
 
 std::vector<std::string> top_screen(const TopModel& model, std::size_t width, Clock::time_point now,
-                                    const std::string& clock) {
+                                    SystemClock::time_point wall) {
     std::vector<std::string> lines;
-    std::string head = "agent " + printable(model.agent_id) + "  " +
-                       (model.state.empty() ? "no status on the broker" : model.state);
+    const AgentPresence presence =
+        agent_presence(parse_object(model.status), {model.health_ts}, wall);
+    std::string head = "agent " + printable(model.agent_id) + "  ";
+    if (model.state.empty()) {
+        head += "no status on the broker";
+    } else if (presence.known && !presence.online) {
+        head += Session::offline_since(presence);
+    } else {
+        head += model.state;
+    }
     if (!model.version.empty()) head += "  " + model.version;
     if (!model.session.empty()) head += "  session " + model.session;
-    if (model.uptime_s && model.state == "online") head += "  up " + uptime(*model.uptime_s);
-    if (!model.health.empty()) head += "  " + model.health;
-    head += "  " + clock;
+    if (presence.online && presence.uptime_s) head += "  up " + uptime(*presence.uptime_s);
+    // An offline agent's health is its last word, not what runs now (as `agents` shows it).
+    if (!model.health.empty()) {
+        head += presence.known && !presence.online ? "  (last: " + model.health + ")"
+                                                   : "  " + model.health;
+    }
+    head += "  " + contract::utc_timestamp(wall);
     lines.push_back(head);
     for (const auto& reason : model.degraded_reasons) lines.push_back("  degraded: " + reason);
 

@@ -2,7 +2,8 @@
 // (§4.14) and its components, built from the messages the agent publishes under its root and
 // drawn as a screen of lines:
 //
-//   agent dev-1  online  1.4.0  session 3  up 2h 05m  running            12:01:05 UTC
+//   agent dev-1  online  1.4.0  session 3  up 2h 05m  running  2026-12-01T12:01:05.000Z
+//   (offline: `agent dev-1  offline since <ts> (5m0s ago)  1.4.0  session 3  (last: running)`)
 //   cpu 12.3 %  memory 45.1 %  disk 20 %  load1 0.52  temperature 48.2 °C
 //   net rx 1.2 KiB/s  tx 300 B/s  agent rss 11.3 MiB          (telemetry 1 s ago)
 //
@@ -44,8 +45,9 @@ struct TopModel {
     std::string state;  // status: online/offline; empty until seen
     std::string version;
     std::string session;
-    std::optional<double> uptime_s;
+    std::string status;  // the status payload: uptime and "offline since" are computed when drawn
     std::string health;  // core/state: running/degraded
+    std::string health_ts;  // core/state's ts: an offline agent's last sign of life
     std::vector<std::string> degraded_reasons;
     std::map<std::string, TopMetric> metrics;  // telemetry/{metric}
     std::map<std::string, TopComponent> components;
@@ -59,10 +61,11 @@ struct TopModel {
 bool apply_top_message(TopModel& model, const std::string& suffix, const std::string& payload,
                        std::chrono::steady_clock::time_point now);
 
-// The screen, each line cut to `width` columns (0: no limit). `clock` is the wall time shown.
+// The screen, each line cut to `width` columns (0: no limit). `wall` is the time shown and the
+// one uptime (from connected_since, as `status` computes it) and "offline since" are taken at.
 std::vector<std::string> top_screen(const TopModel& model, std::size_t width,
                                     std::chrono::steady_clock::time_point now,
-                                    const std::string& clock);
+                                    std::chrono::system_clock::time_point wall);
 
 // "1.2 KiB/s", "11.3 MiB", "12.3 %", "0.52": a metric's value with its unit, as top shows it.
 std::string format_metric(const TopMetric& metric);

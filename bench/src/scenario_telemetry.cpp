@@ -76,8 +76,9 @@ void run_telemetry(BenchEnv& env, Broker& broker) {
         throw std::runtime_error("cfg/set of the metrics failed: " + set.payload);
     }
     // The rates publish one second after they are enabled: start measuring once they flow.
-    if (!d.take([](const Message& m) { return m.topic.find("/telemetry/net_rx") != std::string::npos; },
-                std::chrono::seconds(10))) {
+    if (!d.take(
+            [](const Message& m) { return m.topic.find("/telemetry/net_rx") != std::string::npos; },
+            std::chrono::seconds(10))) {
         throw std::runtime_error("no telemetry/net_rx_bytes_per_s within 10 s");
     }
     d.clear();
@@ -87,8 +88,9 @@ void run_telemetry(BenchEnv& env, Broker& broker) {
     const auto start = Clock::now();
     int messages = 0;
     while (Clock::now() - start < window) {
-        if (d.take([](const Message& m) { return m.topic.find("/telemetry/") != std::string::npos; },
-                   std::chrono::milliseconds(200))) {
+        if (d.take(
+                [](const Message& m) { return m.topic.find("/telemetry/") != std::string::npos; },
+                std::chrono::milliseconds(200))) {
             ++messages;
         }
     }

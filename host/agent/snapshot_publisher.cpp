@@ -149,7 +149,7 @@ bool SnapshotPublisher::publish_components() {
 bool SnapshotPublisher::publish_components_locked(
     const std::vector<contract::ComponentSnapshot>& list) {
     components_said_ = list;
-    return publish(topics_.core_components(), contract::components_payload(list, Clock::now()));
+    return publish(topics_.core_components(), components_payload_.payload(list, Clock::now()));
 }
 
 bool SnapshotPublisher::publish_component_change() {

@@ -108,6 +108,7 @@ class SnapshotPublisher {
     // the last one said.
     std::mutex components_mutex_;
     std::optional<std::vector<contract::ComponentSnapshot>> components_said_;
+    contract::ComponentsPayloadCache components_payload_;
 };
 
 }  // namespace lucid::host::agent

@@ -1,4 +1,5 @@
-// The Levenshtein distance between two words: how "did you mean" suggestions (lucidctl's
+// The edit distance between two words (insert, delete, substitute, or swap two neighbours; each
+// costs 1: the optimal string alignment distance): how "did you mean" suggestions (lucidctl's
 // commands, the env file's LUCID_* keys) find the nearest known word. Pure; thread-safe.
 #pragma once
 

@@ -117,31 +117,64 @@ std::string core_state_payload(const CoreStateInfo& info, Clock::time_point now)
     return to_json(doc);
 }
 
+namespace {
+
+// One component's member of core/components: the registry's own encoding of the entry (§6) plus
+// its live state.
+std::string component_member(const ComponentSnapshot& c) {
+    Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    Value item;
+    registry::write_entry(c.entry, item, a);
+    item.AddMember("state", str_value(wire_state(c.state), a), a);
+    item.AddMember("error", c.error.empty() ? Value() : str_value(c.error, a), a);
+    // Where it runs: the entry's choice, else the agent's default.
+    if (auto it = item.FindMember("isolation"); it != item.MemberEnd()) item.RemoveMember(it);
+    item.AddMember("isolation", str_value(c.isolation.empty() ? "in_process" : c.isolation, a), a);
+    item.AddMember("restarts", Value(c.restarts), a);
+    item.AddMember("floor", c.floor.empty() ? Value() : str_value(c.floor, a), a);
+    if (!c.warning.empty()) item.AddMember("warning", str_value(c.warning, a), a);
+    return to_json(item);
+}
+
+}  // namespace
+
+std::string ComponentsPayloadCache::payload(const std::vector<ComponentSnapshot>& components,
+                                            Clock::time_point now) {
+    std::map<std::string, Member> kept;
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("schema");
+    w.String(kSchema.data(), static_cast<rapidjson::SizeType>(kSchema.size()));
+    const std::string ts = utc_timestamp(now);
+    w.Key("ts");
+    w.String(ts.c_str(), static_cast<rapidjson::SizeType>(ts.size()));
+    w.Key("count");
+    w.Uint64(components.size());
+    w.Key("components");
+    w.StartObject();
+    for (const auto& c : components) {
+        auto it = members_.find(c.entry.component_id);
+        Member member = it != members_.end() && it->second.snapshot == c
+                            ? std::move(it->second)
+                            : Member{c, component_member(c)};
+        const std::string& id = c.entry.component_id;
+        w.Key(id.c_str(), static_cast<rapidjson::SizeType>(id.size()));
+        w.RawValue(member.json.c_str(), member.json.size(), rapidjson::kObjectType);
+        kept.insert_or_assign(id, std::move(member));
+    }
+    w.EndObject();
+    w.EndObject();
+    members_ = std::move(kept);  // removed components are forgotten
+    const std::string_view text(buffer.GetString(), buffer.GetSize());
+    if (!is_valid_utf8(text)) return to_valid_utf8(text);
+    return std::string(text);
+}
+
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
                                Clock::time_point now) {
-    Document doc = envelope(now);
-    auto& a = doc.GetAllocator();
-    Value map(rapidjson::kObjectType);
-    for (const auto& c : components) {
-        // The registry's own encoding of an entry (§6), plus the live state.
-        Value item;
-        registry::write_entry(c.entry, item, a);
-        item.AddMember("state", str_value(wire_state(c.state), a), a);
-        item.AddMember("error", c.error.empty() ? Value() : str_value(c.error, a), a);
-        // Where it runs: the entry's choice, else the agent's default.
-        if (auto it = item.FindMember("isolation"); it != item.MemberEnd()) {
-            item.RemoveMember(it);
-        }
-        item.AddMember("isolation", str_value(c.isolation.empty() ? "in_process" : c.isolation, a),
-                       a);
-        item.AddMember("restarts", Value(c.restarts), a);
-        item.AddMember("floor", c.floor.empty() ? Value() : str_value(c.floor, a), a);
-        if (!c.warning.empty()) item.AddMember("warning", str_value(c.warning, a), a);
-        map.AddMember(str_value(c.entry.component_id, a), item, a);
-    }
-    add(doc, "count", Value(static_cast<std::uint64_t>(components.size())));
-    add(doc, "components", std::move(map));
-    return to_json(doc);
+    return ComponentsPayloadCache().payload(components, now);
 }
 
 std::string component_status_payload(ComponentState state, std::string_view version,

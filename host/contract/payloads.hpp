@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,6 +89,21 @@ struct ComponentSnapshot {
 };
 std::string components_payload(const std::vector<ComponentSnapshot>& components,
                                Clock::time_point now);
+
+// core/components payloads that keep each component's serialized member until its snapshot
+// changes: a refresh of 1,000 unchanged entries serializes none of them again. The same text as
+// components_payload(). Thread: one caller at a time.
+class ComponentsPayloadCache {
+  public:
+    std::string payload(const std::vector<ComponentSnapshot>& components, Clock::time_point now);
+
+  private:
+    struct Member {
+        ComponentSnapshot snapshot;
+        std::string json;
+    };
+    std::map<std::string, Member> members_;  // by component id
+};
 
 // `components/{cid}/status`: state, version, error (null when empty), dropped_messages (on the
 // plugin's subscriptions, since it started: its queue was full or it was unresponsive).

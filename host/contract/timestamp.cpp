@@ -1,10 +1,10 @@
 #include "contract/timestamp.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace lucid::host::contract {
 
@@ -17,11 +17,25 @@ std::string utc_timestamp(Clock::time_point when) {
         millis += 1000;
         seconds -= 1;
     }
-    const std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    // A publication pass stamps thousands of payloads within one second (1,000 components'
+    // snapshots on a refresh): the date and time are formatted once per second and thread.
+    thread_local auto cached_second = std::numeric_limits<std::int64_t>::min();
+    thread_local char date_time[64];  // "YYYY-MM-DDTHH:MM:SS"
+    if (seconds != cached_second) {
+        const std::time_t t = static_cast<std::time_t>(seconds);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::snprintf(date_time, sizeof date_time, "%04d-%02d-%02dT%02d:%02d:%02d",
+                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                      tm.tm_sec);
+        cached_second = seconds;
+    }
+    std::string text(date_time);
+    const char fraction[] = {'.', static_cast<char>('0' + millis / 100),
+                             static_cast<char>('0' + millis / 10 % 10),
+                             static_cast<char>('0' + millis % 10), 'Z'};
+    text.append(fraction, sizeof fraction);
+    return text;
 }
 
 std::optional<Clock::time_point> parse_utc_timestamp(const std::string& text) {

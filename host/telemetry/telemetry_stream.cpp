@@ -77,14 +77,17 @@ void TelemetryStream::run() {
         }
         const TelemetryConfig config = config_;
         lock.unlock();
-        tick(Clock::now(), config);
+        // Due-ness is judged on the schedule, not on the moment the thread woke: a wake a few
+        // microseconds early against the last one would otherwise skip a whole interval.
+        tick(next, config);
         lock.lock();
         next += kTick;
         if (next < Clock::now()) next = Clock::now() + kTick;  // a suspended machine
     }
 }
 
-void TelemetryStream::tick(Clock::time_point now, const TelemetryConfig& config) {
+void TelemetryStream::tick(Clock::time_point scheduled, const TelemetryConfig& config) {
+    const auto now = scheduled;
     for (const auto& info : kMetrics) {
         const MetricSettings settings = config.of(info.name);
         auto& state = published_[std::string(info.name)];
@@ -96,7 +99,8 @@ void TelemetryStream::tick(Clock::time_point now, const TelemetryConfig& config)
         const bool watching = settings.change_threshold_percent.has_value();
         // A rate needs a first sample; a value is read only when it may be published.
         if (!due && !watching && state.read_once) continue;
-        const auto value = metrics_.read(info.name, now);
+        // Rates divide by the real time between two readings.
+        const auto value = metrics_.read(info.name, Clock::now());
         state.read_once = true;
         if (!value) continue;
         const bool early = watching && state.value && state.at && now - *state.at >= kTick &&

@@ -48,7 +48,7 @@ class TelemetryStream {
     };
 
     void run();
-    void tick(Clock::time_point now, const TelemetryConfig& config);
+    void tick(Clock::time_point scheduled, const TelemetryConfig& config);
     void publish(const MetricInfo& metric, double value);
 
     SystemMetrics metrics_;

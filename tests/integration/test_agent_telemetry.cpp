@@ -108,6 +108,23 @@ TEST_CASE("a metric turned on streams on its own topic in the event envelope; of
     CHECK_MESSAGE(r.wait_samples("load1", 2), r.agent.log());
 }
 
+TEST_CASE("an interval of 1 s publishes every second, not every other one") {
+    Running r;
+    const auto on =
+        r.set({"telemetry.metrics.load1.enabled=true", "telemetry.metrics.load1.interval_s=1"});
+    REQUIRE_MESSAGE(on.code == 0, on.output);
+    REQUIRE_MESSAGE(r.wait_samples("load1", 1), r.agent.log());
+    r.client->clear();
+    REQUIRE_MESSAGE(r.wait_samples("load1", 10), r.agent.log());
+    // Nine intervals between ten samples: 9 s, the ticks being scheduled a second apart. One
+    // skipped tick makes it 10 s (the stream used to skip one in three or four, when a wake-up
+    // came a little earlier after its tick than the one before); 0.8 s absorbs late deliveries.
+    const auto samples = r.client->messages(r.agent.topic("telemetry/load1"));
+    const auto span = samples[9].received - samples[0].received;
+    CHECK_MESSAGE(span < std::chrono::milliseconds(9800),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(span).count() << " ms");
+}
+
 TEST_CASE("a change threshold publishes early, the interval alone does not") {
     Running r;
     r.client->clear();
@@ -175,8 +192,8 @@ TEST_CASE("lucidctl top shows the agent, its streamed metrics and its components
     CHECK_FALSE(shown.has("no metric enabled"));
 
     // On a terminal (script(1) gives it one) the screen is redrawn in place until interrupted.
-    const std::string command = "timeout -s INT 2.5 " + std::string(LUCIDCTL_BIN) +
-                                " top --interval 0.5";
+    const std::string command =
+        "timeout -s INT 2.5 " + std::string(LUCIDCTL_BIN) + " top --interval 0.5";
     auto [code, live] = run_to_completion({"/usr/bin/script", "-qec", command, "/dev/null"},
                                           {{"LUCID_MQTT_URL", r.broker.url()},
                                            {"LUCID_AGENT_ID", r.agent.agent_id()},

@@ -34,6 +34,11 @@ TEST_CASE("plugin config get shows a component's config; set changes it, typed, 
     CHECK_MESSAGE(get.code == 0, get.output);
     CHECK(get.has("mode=fast\n"));
     CHECK(get.has("n=1\n"));
+    // A component without config says so (on stderr), instead of printing nothing.
+    const auto none = r.run({"plugin", "config", "get", "echo"});
+    CHECK_MESSAGE(none.code == 0, none.output);
+    CHECK_MESSAGE(none.has("echo has no config: lucidctl plugin config set echo KEY=VALUE"),
+                  none.output);
     auto before = r.run({"--json", "plugin", "config", "get", "probe"}).json();
     REQUIRE(before.HasMember("cfg"));
     CHECK(text_of(before["cfg"]["mode"]) == "fast");

@@ -34,6 +34,11 @@ TEST_CASE("timestamps are UTC ISO-8601 with milliseconds and Z") {
     CHECK(utc_timestamp(Clock::time_point{}) == "1970-01-01T00:00:00.000Z");
     CHECK(utc_timestamp(Clock::time_point(std::chrono::milliseconds(-1))) ==
           "1969-12-31T23:59:59.999Z");
+    // The same second again (formatted once per second), then the next one and back.
+    CHECK(utc_timestamp(kNow + std::chrono::milliseconds(5)) == "2026-11-22T14:05:01.128Z");
+    CHECK(utc_timestamp(kNow + std::chrono::milliseconds(877)) == "2026-11-22T14:05:02.000Z");
+    CHECK(utc_timestamp(kNow - std::chrono::milliseconds(123)) == "2026-11-22T14:05:01.000Z");
+    CHECK(utc_timestamp(kNow + std::chrono::hours(24 * 40)) == "2027-01-01T14:05:01.123Z");
 }
 
 TEST_CASE("topics are built under root and agent id") {
@@ -152,6 +157,38 @@ TEST_CASE("core/components is keyed by component id with entry fields and live s
     c.floor = "2.0.0";
     doc = parse(components_payload({c}, kNow));
     CHECK(std::string(doc["components"]["cpu"]["floor"].GetString()) == "2.0.0");
+}
+
+TEST_CASE("the core/components cache says what a fresh serialization says, change by change") {
+    ComponentSnapshot a;
+    a.entry.component_id = "a";
+    a.entry.dist_name = "a";
+    a.entry.version = "1.0.0";
+    a.state = lucid::host::ComponentState::running;
+    ComponentSnapshot b = a;
+    b.entry.component_id = "b";
+    b.entry.dist_name = "b";
+    ComponentsPayloadCache cache;
+    std::vector<ComponentSnapshot> list{a, b};
+    CHECK(cache.payload(list, kNow) == components_payload(list, kNow));
+    // A change of one member's state, error, version or entry shows at once.
+    list[1].state = lucid::host::ComponentState::failed;
+    list[1].error = "boom";
+    CHECK(cache.payload(list, kNow) == components_payload(list, kNow));
+    CHECK(parse(cache.payload(list, kNow))["components"]["b"]["error"].GetString() ==
+          std::string("boom"));
+    list[0].entry.version = "2.0.0";
+    list[0].restarts = 3;
+    CHECK(cache.payload(list, kNow) == components_payload(list, kNow));
+    // Removed, then back with other content: not the member it had before.
+    list.pop_back();
+    CHECK(parse(cache.payload(list, kNow))["count"].GetUint() == 1);
+    b.entry.version = "9.0.0";
+    list.push_back(b);
+    CHECK(cache.payload(list, kNow) == components_payload(list, kNow));
+    CHECK(parse(cache.payload(list, kNow))["components"]["b"]["version"].GetString() ==
+          std::string("9.0.0"));
+    CHECK(parse(cache.payload({}, kNow))["components"].ObjectEmpty());
 }
 
 TEST_CASE("every component state publishes as one of the contract's values") {

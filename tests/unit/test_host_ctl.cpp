@@ -57,11 +57,15 @@ TEST_CASE("KEY=VALUE settings: typed values; labels for the core, KEY:=JSON for 
 }
 
 TEST_CASE("the nearest known word is suggested only for a likely typo") {
-    CHECK(edit_distance("stauts", "status") == 2);
+    CHECK(edit_distance("stauts", "status") == 1);  // two neighbours swapped: one edit
+    CHECK(edit_distance("tpo", "top") == 1);
+    CHECK(edit_distance("abc", "ca") == 3);  // not a swap of neighbours once an edit is between
+    CHECK(edit_distance("", "top") == 3);
     CHECK(nearest_word("stauts", known_words({})) == "status");
+    CHECK(nearest_word("tpo", known_words({})) == "top");
     CHECK(nearest_word("pimg", known_words({})) == "ping");
-    // "pign" is one letter from the command sign: that one is the nearer.
-    CHECK(nearest_word("pign", known_words({})) == "sign");
+    // "pign" is one edit from both ping (a swap) and sign: the first known wins.
+    CHECK(nearest_word("pign", known_words({})) == "ping");
     CHECK(nearest_word("unistall", known_words({"plugin"})) == "uninstall");
     CHECK_FALSE(nearest_word("x", known_words({})));
     CHECK_FALSE(nearest_word("frobnicate", known_words({})));

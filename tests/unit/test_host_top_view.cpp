@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "contract/timestamp.hpp"
 #include "lucidctl/top_view.hpp"
 
 using namespace lucid::host::ctl;
@@ -16,9 +17,12 @@ std::string metric(double value, const std::string& unit) {
            std::to_string(value) + R"(,"unit":")" + unit + R"("}})";
 }
 
+// 2026-12-01T12:00:00.000Z: the wall time every screen here is drawn at.
+const auto kWall = *lucid::host::contract::parse_utc_timestamp("2026-12-01T12:00:00.000Z");
+
 std::string screen(const TopModel& m, Clock::time_point now, std::size_t width = 0) {
     std::string text;
-    for (const auto& line : top_screen(m, width, now, "12:00:00Z")) text += line + "\n";
+    for (const auto& line : top_screen(m, width, now, kWall)) text += line + "\n";
     return text;
 }
 
@@ -34,7 +38,9 @@ TEST_CASE("top shows the agent's status, health, metrics and components") {
     const auto t0 = Clock::now();
     CHECK(apply_top_message(
         m, "status",
-        R"({"state":"online","version":"1.4.0","session":3,"uptime_s":7530,"agent_id":"dev-1"})",
+        // uptime_s is that of the last heartbeat: top counts from connected_since, as status.
+        R"({"state":"online","version":"1.4.0","session":3,"uptime_s":60,"agent_id":"dev-1",)"
+        R"("connected_since":"2026-12-01T09:54:30.000Z"})",
         t0));
     CHECK(apply_top_message(m, "core/state",
                             R"({"state":"degraded","degraded_reasons":["disk full"]})", t0));
@@ -49,7 +55,9 @@ TEST_CASE("top shows the agent's status, health, metrics and components") {
         t0));
     CHECK(apply_top_message(m, "components/cpu/telemetry/usage", metric(3, "%"), t0));
     const std::string text = screen(m, t0 + std::chrono::seconds(3));
-    CHECK(has(text, "agent dev-1  online  1.4.0  session 3  up 2h 05m  degraded  12:00:00Z"));
+    CHECK(has(text,
+              "agent dev-1  online  1.4.0  session 3  up 2h 05m  degraded  "
+              "2026-12-01T12:00:00.000Z"));
     CHECK(has(text, "  degraded: disk full\n"));
     CHECK(has(text, "cpu 12.3 %"));
     CHECK(has(text, "temperature 48.2 C"));  // 48.25 rounds to even in printf: 48.2
@@ -60,6 +68,24 @@ TEST_CASE("top shows the agent's status, health, metrics and components") {
     CHECK(has(text, "cpu        1.0.0    running  in_process  0\n"));
     CHECK(has(text, "echo       2.0.0    failed   process     2         boom\n"));
     CHECK(has(text, "cpu:  usage 3.0 %\n"));
+}
+
+TEST_CASE("an offline agent shows since when, and its health as its last word") {
+    TopModel m;
+    m.agent_id = "dev-1";
+    const auto t0 = Clock::now();
+    apply_top_message(m, "core/state", R"({"state":"running","ts":"2026-12-01T11:55:00.000Z"})",
+                      t0);
+    apply_top_message(m, "status",
+                      R"({"state":"offline","version":"1.4.0","session":3,"uptime_s":7530,)"
+                      R"("connected_since":null,"ts":"2026-12-01T09:00:00.000Z"})",
+                      t0);
+    const std::string text = screen(m, t0);
+    CHECK_MESSAGE(has(text,
+                      "agent dev-1  offline since 2026-12-01T11:55:00.000Z (5m0s ago)  1.4.0  "
+                      "session 3  (last: running)  2026-12-01T12:00:00.000Z"),
+                  text);
+    CHECK_FALSE(has(text, " up "));
 }
 
 TEST_CASE("a component's live status updates its row; a new core/components keeps its metrics") {
@@ -87,11 +113,13 @@ TEST_CASE("without telemetry the screen says how to turn it on") {
     const auto t0 = Clock::now();
     CHECK(has(screen(m, t0), "waiting for telemetry"));
     CHECK(has(screen(m, t0), "agent   no status on the broker"));
-    apply_top_message(m, "core/cfg/state", R"({"cfg":{"telemetry_enabled":true,"telemetry":)"
-                                           R"({"metrics":{"cpu_percent":{"enabled":false}}}}})",
+    apply_top_message(m, "core/cfg/state",
+                      R"({"cfg":{"telemetry_enabled":true,"telemetry":)"
+                      R"({"metrics":{"cpu_percent":{"enabled":false}}}}})",
                       t0);
-    CHECK(has(screen(m, t0), "no metric enabled: lucidctl config set "
-                             "telemetry.metrics.cpu_percent.enabled=true"));
+    CHECK(has(screen(m, t0),
+              "no metric enabled: lucidctl config set "
+              "telemetry.metrics.cpu_percent.enabled=true"));
     apply_top_message(m, "core/cfg/state", R"({"cfg":{"telemetry_enabled":false}})", t0);
     CHECK(has(screen(m, t0), "telemetry is off: lucidctl config set telemetry_enabled=true"));
 }
@@ -106,12 +134,12 @@ TEST_CASE("agent text cannot drive the terminal and lines fit the width") {
     const std::string text = screen(m, t0);
     CHECK_FALSE(has(text, "\x1b"));
     CHECK_FALSE(has(text, "\xc2\x9b"));
-    for (const auto& line : top_screen(m, 20, t0, "12:00:00Z")) CHECK(line.size() <= 20);
+    for (const auto& line : top_screen(m, 20, t0, kWall)) CHECK(line.size() <= 20);
     // A cut never splits a UTF-8 sequence.
     TopModel u;
     apply_top_message(u, "status", R"({"state":"online","version":"\u00e9\u00e9\u00e9"})", t0);
     for (std::size_t w = 1; w < 40; ++w) {
-        const std::string head = top_screen(u, w, t0, "")[0];
+        const std::string head = top_screen(u, w, t0, kWall)[0];
         CHECK((head.empty() || (static_cast<unsigned char>(head.back()) & 0xC0) != 0xC0));
     }
 }
