@@ -257,6 +257,7 @@ int dispatch(Session& s) {
     if (c == "ping") return expect_args(s.options(), 1), cmd_ping(s);
     if (c == "watch") return expect_args(s.options(), 1), cmd_watch(s);
     if (c == "top") return cmd_top(s);
+    if (c == "logs") return cmd_logs(s);
     if (c == "desired") return cmd_desired(s);
     if (c == "artifact") return cmd_artifact(s);
     if (c == "rollout") return cmd_rollout(s);

@@ -15,12 +15,16 @@ namespace lucid::host::ctl {
 namespace {
 
 const std::vector<std::string> kCommandOptions = {
-    "sha256",     "id",        "dist",      "signature",  "count",       "config",
-    "older-than", "select",    "platform",  "canary",     "batch",       "max-failures",
-    "sort",       "isolation", "memory-mb", "open-files", "cpu-seconds", "run-as",
-    "key",        "keys",      "expires",   "permit",     "interval"};
-const std::vector<std::string> kCommandSwitches = {
-    "force", "prune", "no-wait", "dry-run", "no-rollback", "summary", "run-as-agent", "once"};
+    "sha256",    "id",         "dist",        "signature", "count",        "config", "older-than",
+    "select",    "platform",   "canary",      "batch",     "max-failures", "sort",   "isolation",
+    "memory-mb", "open-files", "cpu-seconds", "run-as",    "key",          "keys",   "expires",
+    "permit",    "interval",   "component",   "level"};
+const std::vector<std::string> kCommandSwitches = {"force",        "prune",       "no-wait",
+                                                   "dry-run",      "no-rollback", "summary",
+                                                   "run-as-agent", "once",        "follow"};
+
+// How an option is written: `-n` is the one short option (as tail's).
+std::string spelling(const std::string& name) { return (name == "n" ? "-" : "--") + name; }
 
 const char* const kOverview = R"(usage: lucidctl [options] <command> [args]
 
@@ -58,6 +62,8 @@ commands:
   ping [--count N]                round trip to the agent
   watch                           print every message of the agent as it arrives
   top [--interval S] [--once]     a live view of the agent's telemetry and components
+  logs [--follow] [--component ID] [--level L] [-n N]  the agent's last N log lines
+                                  (default 100), then with --follow the lines as logged
   desired set FILE.json [--no-wait]  the agent's desired state: published retained, then
                                   followed until the agent converged (exit 4: not yet)
   desired get|clear|status        the document, remove it (components stay), what the
@@ -330,6 +336,15 @@ const std::map<std::string, std::string> kHelp = {
      "new screen is printed every --interval S (default 2, from 0.2 to 3600). --once prints\n"
      "one screen after listening for --interval and exits. Telemetry is off until metrics\n"
      "are enabled: lucidctl config set telemetry.metrics.cpu_percent.enabled=true\n"},
+    {"logs",
+     "usage: lucidctl logs [--follow] [--component ID] [--level L] [-n N]\n\n"
+     "Prints the last N (1 to 1000, default 100) of the log lines the agent keeps in memory\n"
+     "(the last 1,000 its log got), oldest first: time, level, logger (core or a component\n"
+     "id) and message. --component ID keeps one logger's lines (core: the agent's own),\n"
+     "--level L those at or above L (trace, debug, info, warn, error). --follow then prints\n"
+     "the lines as the agent streams them on its logs topic, until interrupted: lucidctl asks\n"
+     "for a temporary stream at L (default info) for 60 s and renews it while it follows, so\n"
+     "nothing stays on when lucidctl stops. --json: one JSON object a line.\n"},
     {"watch",
      "usage: lucidctl watch\n\nPrints every message under the agent's topics, with the time it "
      "arrived,\nuntil interrupted or the output is closed. --json: one object a line, the "
@@ -394,6 +409,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"fleet", {"select"}},
     {"ping", {"count"}},
     {"top", {"interval", "once"}},
+    {"logs", {"follow", "component", "level", "n"}},
     {"plugin install",
      {"id", "sha256", "signature", "config", "force", "isolation", "memory-mb", "open-files",
       "cpu-seconds", "run-as", "permit"}},
@@ -416,7 +432,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
 std::string command_options_error(const CtlOptions& o) {
     std::vector<std::string> seen;
     for (const auto& [name, value] : o.command_options) {
-        if (contains(seen, name)) return "option --" + name + " given twice";
+        if (contains(seen, name)) return "option " + spelling(name) + " given twice";
         seen.push_back(name);
     }
     if (o.words.empty() || o.command_options.empty()) return {};
@@ -428,7 +444,7 @@ std::string command_options_error(const CtlOptions& o) {
     const auto it = kOptionsOf.find(command);
     for (const auto& [name, value] : o.command_options) {
         if (it == kOptionsOf.end() || !contains(it->second, name)) {
-            return "option --" + name + " does not apply to '" + command + "'";
+            return "option " + spelling(name) + " does not apply to '" + command + "'";
         }
     }
     return {};
@@ -485,6 +501,8 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
             o.timeout_given = true;
         } else if (arg == "--expires-in") {
             if (auto v = value()) set_expires_in(o, *v);
+        } else if (arg == "-n") {
+            if (auto v = value()) o.command_options.emplace_back("n", *v);
         } else if (arg.rfind("--", 0) == 0) {
             const std::string name = arg.substr(2);
             if (contains(kCommandSwitches, name)) {
@@ -555,7 +573,7 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
         return {"agents", "fleet", "status", "plugin",  "config",   "refresh",
                 "ping",   "watch", "top",    "desired", "artifact", "rollout",
-                "key",    "sign",  "verify", "permit",  "revoke"};
+                "key",    "sign",  "verify", "permit",  "revoke",   "logs"};
     }
     if (path[0] == "plugin") {
         if (path.size() > 1 && path[1] == "config") return {"get", "set"};

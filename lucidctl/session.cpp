@@ -122,19 +122,35 @@ Answer Session::request(const topics::CommandTopics& command, Document payload,
                 extra_wait, on_progress, uploading);
 }
 
+namespace {
+
+// The request_id and expires_at every command lucidctl sends carries (contract §3.4).
+std::string stamp(Document& payload, const CtlOptions& options) {
+    const std::string request_id = new_request_id();
+    payload.AddMember("request_id", Value(request_id, payload.GetAllocator()),
+                      payload.GetAllocator());
+    if (options.expires_in) {
+        const std::string expires =
+            contract::utc_timestamp(SystemClock::now() + *options.expires_in);
+        payload.AddMember("expires_at", Value(expires, payload.GetAllocator()),
+                          payload.GetAllocator());
+    }
+    return request_id;
+}
+
+}  // namespace
+
+std::string Session::post(const topics::CommandTopics& command, Document payload) {
+    const std::string request_id = stamp(payload, options_);
+    client().publish(topics_.at(command.command), contract::to_json(payload));
+    return request_id;
+}
+
 Answer Session::send(const std::string& command_topic, const std::string& result_topic,
                      Document payload, std::chrono::milliseconds extra_wait,
                      const ProgressFn& on_progress, const std::function<void()>& uploading) {
     require_not_offline();
-    const std::string request_id = new_request_id();
-    payload.AddMember("request_id", Value(request_id, payload.GetAllocator()),
-                      payload.GetAllocator());
-    if (options_.expires_in) {
-        const std::string expires =
-            contract::utc_timestamp(SystemClock::now() + *options_.expires_in);
-        payload.AddMember("expires_at", Value(expires, payload.GetAllocator()),
-                          payload.GetAllocator());
-    }
+    const std::string request_id = stamp(payload, options_);
     const std::string progress_topic = topics_.at(topics::kInstallProgress);
     const std::string status_topic = topics_.status();
     client().subscribe(result_topic);

@@ -98,6 +98,10 @@ class Session {
     // (a component's cfg/set, a plugin's command).
     Answer request(const std::string& command_topic, const std::string& result_topic,
                    rapidjson::Document payload, std::chrono::milliseconds extra_wait = {});
+    // Publishes a command with its request_id and expires_at, without waiting for the answer
+    // (the caller reads its result topic among other messages: logs --follow renewing its
+    // stream); returns the request_id.
+    std::string post(const contract::topics::CommandTopics& command, rapidjson::Document payload);
     // Prints an answer (the raw JSON with --json; "name: ok ..." or "name failed: ..." otherwise)
     // and returns its exit code.
     int report(std::string_view name, const Answer& answer);

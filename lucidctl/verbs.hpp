@@ -27,6 +27,8 @@ int cmd_fleet(Session& s);  // counts by version and state (= agents --summary)
 int cmd_watch(Session& s);
 // top.cpp: a live view of the agent's telemetry and components (top_view.hpp).
 int cmd_top(Session& s);
+// logs.cpp: the agent's kept log lines, then with --follow its `logs` stream.
+int cmd_logs(Session& s);
 
 // Every agent on the broker (fleet_view.hpp), of those `selector` picks by their labels.
 Fleet read_fleet(Session& s, const std::optional<contract::LabelSelector>& selector = std::nullopt);

@@ -2,7 +2,10 @@
 
 #include <lucid/plugin.h>
 
+#include "agent/log_commands.hpp"
 #include "common/file_modes.hpp"
+#include "common/log_levels.hpp"
+#include "common/log_tap.hpp"
 #include "common/logging.hpp"
 #include "common/world_writable_guard.hpp"
 #include "config/host_facts.hpp"
@@ -44,7 +47,8 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
       counter_(config_.data_dir / "session"),
       runtime_config_(CoreConfigStore(config_.data_dir)),
       dedup_(config_.data_dir / "request_log.json", commands::DedupLimits{}),
-      restart_record_(config_.data_dir / "last_restart") {
+      restart_record_(config_.data_dir / "last_restart"),
+      component_log_levels_(config_.data_dir, LogTap::instance()) {
     session_ = std::make_unique<mqtt::MqttSession>(
         session_options(config_), counter_, router_,
         [this](std::uint64_t session) { return snapshots_->will(session); });
@@ -76,6 +80,22 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
             // QoS 0 and live only: a sample nobody could receive is not kept for later.
             if (session_->connected()) session_->publish(topics_.at(suffix), payload, 0, false);
         });
+    log_stream_ = std::make_unique<LogStream>(LogTap::instance(), [this](const std::string& p) {
+        // QoS 0 and live only, as telemetry: a line nobody could receive is counted as dropped.
+        if (!session_->connected()) return false;
+        session_->publish(topics_.at(contract::topics::kLogs), p, 0, false);
+        return true;
+    });
+    // What the log files never show must not leave the device in a line either.
+    std::vector<std::string> secrets;
+    if (!config_.endpoint.password.empty()) {
+        secrets.push_back(config_.endpoint.password);
+        secrets.push_back(mqtt::percent_encode_userinfo(config_.endpoint.password));
+    }
+    LogTap::instance().set_secrets(std::move(secrets));
+    std::string levels_problem;
+    component_log_levels_.restore(&levels_problem);
+    if (!levels_problem.empty()) logger("agent")->warn("log levels: {}", levels_problem);
     if (!dedup_.load_problem().empty()) logger("agent")->warn("{}", dedup_.load_problem());
     if (const auto& why = data_lock_.read_only_reason()) {
         const std::string reason =
@@ -90,13 +110,18 @@ Agent::~Agent() {
     heartbeat_->stop();
     dispatcher_->stop();
     connect_lane_.stop();
+    log_stream_->stop();
     session_->stop();
 }
 
 void Agent::register_commands() {
     const RestartSettings restart{config::is_supervised(config_.supervision, config::getenv_string),
                                   &restart_record_};
-    for (auto& spec : core_command_specs(topics_, *this, restart)) {
+    auto specs = core_command_specs(topics_, *this, restart);
+    for (auto& spec : log_command_specs(topics_, LogTap::instance(), *log_stream_)) {
+        specs.push_back(std::move(spec));
+    }
+    for (auto& spec : specs) {
         const auto topic = spec.command_topic;
         dispatcher_->add(std::move(spec));
         router_.add(topic, dispatcher_->route(topic));
@@ -155,8 +180,10 @@ int Agent::run() {
         heartbeat_->set_period(heartbeat_period(c));
         apply_log_level(c.log_level);
         telemetry_->configure(c.telemetry_enabled, c.telemetry);
+        configure_log_stream(c);
     });
     telemetry_->configure(initial.telemetry_enabled, initial.telemetry);
+    configure_log_stream(initial);
     register_commands();
     watch_own_status();
     session_->on_connected([this](const mqtt::ConnectionInfo&) {
@@ -173,6 +200,7 @@ int Agent::run() {
     }
     heartbeat_->start();
     telemetry_->start();
+    log_stream_->start();
     const int code = shutdown_.wait();
     shutdown_cleanly();
     log->info("stopped (exit code {})", code);
@@ -199,6 +227,7 @@ void Agent::shutdown_cleanly() {
     run_steps(shutdown_steps_);
     heartbeat_->stop();
     telemetry_->stop();
+    log_stream_->stop();
     connect_lane_.stop();
     // The broker discards the Will on a clean DISCONNECT, so the offline status is published
     // explicitly, and only then do we disconnect: it must reach the broker first.
@@ -233,6 +262,11 @@ void Agent::apply_config(const CoreConfig& config) {
 
 contract::Labels Agent::effective_labels(const CoreConfig& config) const {
     return config.labels ? *config.labels : config_.labels;
+}
+
+void Agent::configure_log_stream(const CoreConfig& config) {
+    log_stream_->configure(config.logs_enabled,
+                           parse_stream_level(config.logs_level).value_or(spdlog::level::info));
 }
 
 void Agent::request_exit(int exit_code) { shutdown_.request(exit_code); }

@@ -20,8 +20,10 @@
 
 #include <memory>
 
+#include "agent/component_log_levels.hpp"
 #include "agent/core_commands.hpp"
 #include "agent/heartbeat.hpp"
+#include "agent/log_stream.hpp"
 #include "agent/runtime_config.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "agent/snapshot_publisher.hpp"
@@ -70,6 +72,9 @@ class Agent final : private CoreCommandTarget {
         stop_requested_steps_.push_back(std::move(step));
     }
     const config::AgentConfig& config() const { return config_; }
+    // The components' own log levels (components/{cid}/cfg/logging/set, contract §4.15): the
+    // ComponentHost routes the command, which needs to know the components.
+    ComponentLogLevels& component_log_levels() { return component_log_levels_; }
 
   private:
     // CoreCommandTarget
@@ -87,6 +92,7 @@ class Agent final : private CoreCommandTarget {
     void clear_quiet_conflict();
     // A cfg/set of `labels` wins over LUCID_LABELS from then on (contract §4.10).
     contract::Labels effective_labels(const CoreConfig& config) const;
+    void configure_log_stream(const CoreConfig& config);
 
     const config::AgentConfig config_;
     ShutdownSignal& shutdown_;
@@ -107,6 +113,9 @@ class Agent final : private CoreCommandTarget {
     std::unique_ptr<Heartbeat> heartbeat_;
     // The device's metrics on telemetry/<metric> (contract §4.14), as the runtime config says.
     std::unique_ptr<telemetry::TelemetryStream> telemetry_;
+    // The log on `logs` (contract §4.15), as the runtime config and temporary streams say.
+    ComponentLogLevels component_log_levels_;
+    std::unique_ptr<LogStream> log_stream_;
     // Snapshots after a connect are published from here, not from the network thread.
     commands::WorkLane connect_lane_{"connect", 4};
     std::vector<std::function<void()>> stop_requested_steps_;

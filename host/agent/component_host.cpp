@@ -1,5 +1,7 @@
 #include "agent/component_host.hpp"
 
+#include "agent/log_commands.hpp"
+
 #include "common/logging.hpp"
 #include "common/world_writable_guard.hpp"
 #include "components/component_commands.hpp"
@@ -106,6 +108,14 @@ void ComponentHost::start() {
     for (const auto& problem : manager_->boot()) log->warn("{}", problem);
     components::register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
                                             agent_.topics(), *manager_);
+    register_component_log_level(agent_.dispatcher(), agent_.router(), agent_.session(),
+                                 agent_.topics(), agent_.component_log_levels(),
+                                 [this](const std::string& cid) {
+                                     for (const auto& c : manager_->snapshots()) {
+                                         if (c.entry.component_id == cid) return true;
+                                     }
+                                     return false;
+                                 });
     watch_desired_state();
 
     watch_dropin_directory();

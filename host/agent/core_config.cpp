@@ -9,6 +9,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/file_modes.hpp"
+#include "common/log_levels.hpp"
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/registry_json.hpp"
 
@@ -49,6 +50,20 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
         return {};
     }
     if (key == "telemetry") return telemetry::merge_telemetry(config.telemetry, value);
+    if (key == "logs_enabled") {
+        if (!value.IsBool()) return "logs_enabled must be bool";
+        config.logs_enabled = value.GetBool();
+        return {};
+    }
+    if (key == "logs_level") {
+        if (!value.IsString()) return "logs_level must be str";
+        const std::string_view level(value.GetString(), value.GetStringLength());
+        if (!parse_stream_level(level)) {
+            return "logs_level must be one of " + std::string(kStreamLevelNames);
+        }
+        config.logs_level = std::string(level);
+        return {};
+    }
     if (key == "labels") {
         auto labels = contract::labels_from_json(value);
         if (!labels) return labels.error().message;
@@ -64,7 +79,8 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
 bool CoreConfig::operator==(const CoreConfig& other) const {
     return heartbeat_s == other.heartbeat_s && log_level == other.log_level &&
            telemetry_enabled == other.telemetry_enabled && labels == other.labels &&
-           telemetry == other.telemetry;
+           telemetry == other.telemetry && logs_enabled == other.logs_enabled &&
+           logs_level == other.logs_level;
 }
 
 CfgSetResult apply_cfg_set(const CoreConfig& current, const Value& payload) {
@@ -104,6 +120,8 @@ void write_core_config(const CoreConfig& config, Value& out,
     Value telemetry;
     telemetry::write_telemetry(config.telemetry, telemetry, allocator);
     out.AddMember("telemetry", telemetry, allocator);
+    out.AddMember("logs_enabled", config.logs_enabled, allocator);
+    out.AddMember("logs_level", Value(config.logs_level, allocator), allocator);
     // Only once set by cfg/set: until then the agent's LUCID_LABELS apply, and a stored copy of
     // them would outlive a change of the environment.
     if (config.labels) {

@@ -22,6 +22,9 @@ struct CoreConfig {
     std::optional<contract::Labels> labels;
     // Which metrics stream (contract §4.14); a cfg/set's `telemetry` object merges into it.
     telemetry::TelemetryConfig telemetry;
+    // The log over MQTT (contract §4.15): streamed on `logs` at or above logs_level.
+    bool logs_enabled = false;
+    std::string logs_level = "info";  // trace, debug, info, warn, error
 
     bool operator==(const CoreConfig& other) const;
 };
@@ -37,7 +40,8 @@ struct CfgSetResult {
 //   missing 'set' field in payload | 'set' must be an object | unknown config key: <k> |
 //   <k> must be <type> | heartbeat_s must be between 5 and 3600 |
 //   log_level must be one of DEBUG, INFO, WARNING, ERROR | the label errors of contract/labels.hpp
-//   | the telemetry errors of telemetry/telemetry_config.hpp
+//   | the telemetry errors of telemetry/telemetry_config.hpp | logs_enabled must be bool |
+//   logs_level must be str | logs_level must be one of trace, debug, info, warn, error
 CfgSetResult apply_cfg_set(const CoreConfig& current, const rapidjson::Value& payload);
 
 // Writes the config as a JSON object into `out` (for `core/cfg/state` and the store).

@@ -4,6 +4,8 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "common/log_tap.hpp"
+
 namespace lucid::host {
 
 std::shared_ptr<spdlog::logger> logger(const std::string& name) {
@@ -12,7 +14,10 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
     std::lock_guard<std::mutex> lock(mutex);
     if (auto existing = spdlog::get(name)) return existing;
     try {
-        return spdlog::stderr_color_mt(name);
+        auto created = spdlog::stderr_color_mt(name);
+        // Every line is also kept and may be streamed (contract §4.15).
+        LogTap::instance().attach(created);
+        return created;
     } catch (const spdlog::spdlog_ex&) {
         return spdlog::default_logger();
     }
@@ -29,8 +34,8 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view level)
 bool apply_log_level(std::string_view level) {
     auto parsed = parse_log_level(level);
     if (!parsed) return false;
-    // spdlog::set_level also becomes the level of loggers created later.
-    spdlog::set_level(*parsed);
+    // The tap gives each logger its level: a component's own, and the stream's when lower.
+    LogTap::instance().set_file_level(*parsed);
     return true;
 }
 

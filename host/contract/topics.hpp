@@ -50,6 +50,15 @@ inline constexpr CommandTopics kRefresh{"refresh", "core/cmd/refresh", "core/evt
 inline constexpr CommandTopics kPing{"ping", "core/cmd/ping", "core/evt/ping_result"};
 inline constexpr CommandTopics kRestart{"restart", "core/cmd/restart", "core/evt/restart_result"};
 inline constexpr CommandTopics kCfgSet{"cfg/set", "core/cfg/set", "core/evt/cfg_set_result"};
+// The log over MQTT (contract §4.15): the stream, the kept lines, a temporary stream, and a
+// component's own level (`components/{cid}/…`).
+inline constexpr std::string_view kLogs = "logs";
+inline constexpr CommandTopics kLogsGet{"logs/get", "core/cmd/logs/get",
+                                        "core/evt/logs/get_result"};
+inline constexpr CommandTopics kLogsStream{"logs/stream", "core/cmd/logs/stream",
+                                           "core/evt/logs/stream_result"};
+inline constexpr std::string_view kComponentLogLevelSet = "cfg/logging/set";
+inline constexpr std::string_view kComponentLogLevelResult = "evt/cfg_logging_set_result";
 
 inline constexpr CommandTopics kInstall{"install", "core/cmd/components/install",
                                         "core/evt/components/install_result"};

@@ -161,7 +161,9 @@ Frame RunnerChannel::invoke(Frame frame) {
     lock.lock();
     for (;;) {
         cv_.wait(lock, [&] { return result_ || !nested_.empty() || dead_; });
-        if (result_) break;
+        // The calls the callback made before it returned go first: the child sent them before
+        // its result, and one left here would wait for the plugin's next callback (a log line
+        // of a command, seen only when the next command runs).
         if (!nested_.empty()) {
             Frame call = std::move(nested_.front());
             nested_.pop_front();
@@ -171,6 +173,7 @@ Frame RunnerChannel::invoke(Frame frame) {
             lock.lock();
             continue;
         }
+        if (result_) break;
         if (dead_) {
             in_flight_ = 0;
             return failure();

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log_tap.hpp"
 #include "contract/timestamp.hpp"
 #include "plugin/event_envelope.hpp"
 #include "plugin/plugin_context.hpp"
@@ -127,8 +128,10 @@ void PluginContext::log(lucid_log_level level, const char* message) {
     static constexpr spdlog::level::level_enum levels[] = {
         spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
     const int index = static_cast<int>(level);
+    // A plugin's text is redacted as every kept or streamed line is (common/log_tap.hpp): the log
+    // file and the `logs` stream get the same line, without the broker password or credentials.
     log_->log(index >= 0 && index < 4 ? levels[index] : spdlog::level::info, "{}",
-              message ? message : "");
+              LogTap::instance().redact(message ? message : ""));
 }
 
 lucid_status PluginContext::report_status(lucid_component_state state, const char* error) {

@@ -58,6 +58,12 @@ TEST_CASE("answers each invalid cfg/set with its exact error") {
          "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
         {R"({"set":{"log_level":"CRITICAL"}})",
          "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+        {R"({"set":{"logs_enabled":"true"}})", "logs_enabled must be bool"},
+        {R"({"set":{"logs_level":2}})", "logs_level must be str"},
+        {R"({"set":{"logs_level":"INFO"}})",
+         "logs_level must be one of trace, debug, info, warn, error"},
+        {R"({"set":{"logs_level":"warning"}})",
+         "logs_level must be one of trace, debug, info, warn, error"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.payload);
@@ -65,6 +71,20 @@ TEST_CASE("answers each invalid cfg/set with its exact error") {
         CHECK_FALSE(result.config.has_value());
         CHECK(result.error == c.error);
     }
+}
+
+TEST_CASE("logs_enabled and logs_level: off at info by default, set, stored and shown") {
+    const CoreConfig defaults;
+    CHECK_FALSE(defaults.logs_enabled);
+    CHECK(defaults.logs_level == "info");
+    const auto result = apply(R"({"set":{"logs_enabled":true,"logs_level":"debug"}})");
+    REQUIRE(result.config.has_value());
+    CHECK(result.config->logs_enabled);
+    CHECK(result.config->logs_level == "debug");
+    rapidjson::Document out;
+    write_core_config(*result.config, out, out.GetAllocator());
+    CHECK(out["logs_enabled"].GetBool());
+    CHECK(std::string(out["logs_level"].GetString()) == "debug");
 }
 
 TEST_CASE("the first error wins and nothing of a failed set is applied") {

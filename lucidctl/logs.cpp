@@ -1,0 +1,177 @@
+// lucidctl logs [--follow] [--component ID] [--level L] [-n N] (contract §4.15, §9): the lines
+// the agent keeps (core/cmd/logs/get), then with --follow the `logs` stream, kept on by a
+// temporary stream (core/cmd/logs/stream) renewed while lucidctl follows, so that nothing stays
+// on when lucidctl dies.
+#include <algorithm>
+#include <cstdlib>
+#include <ostream>
+#include <set>
+#include <tuple>
+
+#include "contract/payloads.hpp"
+#include "lucid/registry/identifiers.hpp"
+#include "lucidctl/text_table.hpp"
+#include "lucidctl/verbs.hpp"
+
+namespace lucid::host::ctl {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+namespace topics = contract::topics;
+
+// A temporary stream lasts this long; lucidctl renews it a third of the way before its end, so
+// that a late renewal does not open a gap, and a lucidctl that died leaves it on this long at
+// most.
+constexpr int kStreamSeconds = 60;
+constexpr auto kRenewEvery = std::chrono::seconds(40);
+
+const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+
+int rank(const std::string& level) {
+    for (std::size_t i = 0; i < kLevels.size(); ++i) {
+        if (kLevels[i] == level) return static_cast<int>(i);
+    }
+    return static_cast<int>(kLevels.size());  // unknown: shown whatever the filter
+}
+
+struct Filter {
+    std::optional<std::string> level;
+    std::optional<std::string> component;
+    int n = 100;
+};
+
+Filter filter_options(const CtlOptions& o) {
+    Filter f;
+    if (auto level = command_option(o, "level")) {
+        if (rank(*level) >= static_cast<int>(kLevels.size())) {
+            throw UsageError("--level must be one of trace, debug, info, warn, error, got '" +
+                             *level + "'");
+        }
+        f.level = *level;
+    }
+    if (auto component = command_option(o, "component")) {
+        if (!registry::is_valid_identifier(*component)) {
+            throw UsageError(
+                "--component must be core or a component id "
+                "([a-z0-9][a-z0-9_-]{0,63}), got '" +
+                *component + "'");
+        }
+        f.component = *component;
+    }
+    if (auto n = command_option(o, "n")) {
+        char* end = nullptr;
+        const long value = std::strtol(n->c_str(), &end, 10);
+        if (n->empty() || *end != '\0' || value < 1 || value > 1000) {
+            throw UsageError("-n must be a number of lines from 1 to 1000, got '" + *n + "'");
+        }
+        f.n = static_cast<int>(value);
+    }
+    return f;
+}
+
+bool wanted(const Filter& f, const Value& line) {
+    if (!line.IsObject()) return false;
+    if (f.component && str(line, "logger") != *f.component) return false;
+    return !f.level || rank(str(line, "level")) >= rank(*f.level);
+}
+
+void print_line(Session& s, const Value& line) {
+    if (s.json()) {
+        s.out() << contract::to_json(line) << "\n";
+        return;
+    }
+    std::string level = str(line, "level");
+    level.resize(std::max<std::size_t>(level.size(), 5), ' ');
+    // Agent text is shown printable: a line cannot drive the operator's terminal.
+    s.out() << printable(str(line, "ts")) << " " << printable(level) << " "
+            << printable(str(line, "logger")) << ": " << printable(str(line, "message")) << "\n";
+}
+
+using LineKey = std::tuple<std::string, std::string, std::string>;
+LineKey key_of(const Value& line) {
+    return {str(line, "ts"), str(line, "logger"), str(line, "message")};
+}
+
+}  // namespace
+
+int cmd_logs(Session& s) {
+    expect_args(s.options(), 1);
+    const Filter filter = filter_options(s.options());
+    const bool follow = command_switch(s.options(), "follow");
+    const std::string logs_topic = s.topics().at(topics::kLogs);
+    const std::string stream_result = s.topics().at(topics::kLogsStream.result);
+
+    auto renew = [&] {
+        Document stream(rapidjson::kObjectType);
+        auto& a = stream.GetAllocator();
+        stream.AddMember("level", Value(filter.level.value_or("info"), a), a);
+        stream.AddMember("seconds", kStreamSeconds, a);
+        return s.post(topics::kLogsStream, std::move(stream));
+    };
+    std::set<std::string> renewals;
+    if (follow) {
+        // Before asking for the kept lines: what is logged after them is streamed, not missed.
+        s.client().subscribe(std::vector<std::string>{logs_topic, stream_result});
+        s.require_not_offline();
+        renewals.insert(renew());
+    }
+
+    Document get(rapidjson::kObjectType);
+    auto& a = get.GetAllocator();
+    get.AddMember("n", filter.n, a);
+    if (filter.level) get.AddMember("level", Value(*filter.level, a), a);
+    if (filter.component) get.AddMember("component", Value(*filter.component, a), a);
+    const Answer answer = s.request(topics::kLogsGet, std::move(get));
+    if (!answer.ok) return s.report(topics::kLogsGet.name, answer);
+    std::string last_ts;
+    std::set<LineKey> last_printed;  // the kept lines of the newest instant
+    if (answer.doc.HasMember("lines") && answer.doc["lines"].IsArray()) {
+        for (const auto& line : answer.doc["lines"].GetArray()) {
+            print_line(s, line);
+            if (str(line, "ts") != last_ts) last_printed.clear();
+            last_ts = str(line, "ts");
+            last_printed.insert(key_of(line));
+        }
+    }
+    s.out().flush();
+    if (!follow) return kOk;
+
+    auto next_renewal = SteadyClock::now() + kRenewEvery;
+    while (s.out()) {  // SIGPIPE is ignored: a closed stdout (`lucidctl logs -f | head`) ends it
+        auto message =
+            s.client().wait_for([](const ReceivedMessage&) { return true; }, next_renewal);
+        if (SteadyClock::now() >= next_renewal) {
+            renewals.insert(renew());
+            next_renewal = SteadyClock::now() + kRenewEvery;
+        }
+        if (!message) continue;
+        const Document doc = parse_object(message->payload);
+        if (message->topic == stream_result) {
+            if (renewals.count(str(doc, "request_id")) == 0) continue;
+            if (!(doc.HasMember("ok") && doc["ok"].IsBool() && doc["ok"].GetBool())) {
+                s.err() << "lucidctl: logs/stream failed: " << printable(str(doc, "error")) << "\n";
+                return kCommandFailed;
+            }
+            continue;
+        }
+        if (message->topic != logs_topic || !doc.HasMember("lines") || !doc["lines"].IsArray()) {
+            continue;
+        }
+        for (const auto& line : doc["lines"].GetArray()) {
+            // A line the kept ones showed already (streamed while they were read) once only.
+            const std::string ts = str(line, "ts");
+            if (ts < last_ts || (ts == last_ts && last_printed.count(key_of(line)) != 0)) continue;
+            if (wanted(filter, line)) print_line(s, line);
+        }
+        if (doc.HasMember("dropped") && doc["dropped"].IsUint64() &&
+            doc["dropped"].GetUint64() > 0 && !s.json()) {
+            s.err() << "lucidctl: the agent dropped " << doc["dropped"].GetUint64()
+                    << " line(s) (a flood is cut to 500 lines a second)\n";
+        }
+        s.out().flush();
+    }
+    return kOk;
+}
+
+}  // namespace lucid::host::ctl

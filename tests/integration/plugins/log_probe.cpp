@@ -1,0 +1,43 @@
+// Logs on command, through the host API's log (contract §4.15 tests): command "log"
+// {"level": "debug"|"info"|"warning"|"error", "message": M, "count": N} logs N lines "M #i"
+// (i from 0) and answers {"logged": N}. Logs "logprobe started" at start.
+#include <lucid/plugin.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include "test_plugin_helpers.hpp"
+
+namespace {
+
+long count_field(const std::string& json) {
+    const std::string marker = "\"count\":";
+    const auto at = json.find(marker);
+    return at == std::string::npos ? 1
+                                   : std::strtol(json.c_str() + at + marker.size(), nullptr, 10);
+}
+
+lucid_log_level level_of(const std::string& name) {
+    if (name == "debug") return LUCID_LOG_DEBUG;
+    if (name == "warning") return LUCID_LOG_WARNING;
+    if (name == "error") return LUCID_LOG_ERROR;
+    return LUCID_LOG_INFO;
+}
+
+}  // namespace
+
+struct LogProbe : lucid::Plugin {
+    void start() override {
+        on_command("log", [this](const lucid::Command& c) {
+            const std::string payload(c.payload);
+            const auto level = level_of(string_field(payload, "level"));
+            const std::string message = string_field(payload, "message");
+            const long count = count_field(payload);
+            for (long i = 0; i < count; ++i) log(level, message + " #" + std::to_string(i));
+            return "{\"logged\":" + std::to_string(count) + "}";
+        });
+        log_info("logprobe started");
+    }
+};
+
+LUCID_PLUGIN(LogProbe)
