@@ -48,7 +48,9 @@ part_done() {
 # mosquitto for the smoke test) and runs apt-get update first.
 if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
     echo "cross.sh: adding the dpkg architecture $arch"
-    [ "$(id -u)" -eq 0 ] && dpkg --add-architecture "$arch" || sudo dpkg --add-architecture "$arch"
+    sudo_cmd=()
+    [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" dpkg --add-architecture "$arch"
 fi
 scripts/setup.sh "g++-$triplet" qemu-user \
     "libmosquitto-dev:$arch" "libspdlog-dev:$arch" "libcurl4-openssl-dev:$arch" \
@@ -98,7 +100,12 @@ part_done "an outside plugin built with the SDK's toolchain file for $tag (and n
 # file), and the harness starts lucid-agent and lucidctl under LUCID_TEST_EMULATOR.
 export LUCID_TEST_EMULATOR
 LUCID_TEST_EMULATOR=$(command -v "$qemu")
-ctest --test-dir "$build_dir" --output-on-failure --timeout 600 -j"$jobs" -L unit
+# test_runner_containment checks what the kernel enforces in the runner's child, and qemu-user
+# emulates neither seccomp (the child says "seccomp: unavailable", ENOSYS) nor RLIMIT_AS (qemu
+# keeps it for itself: its own mappings would fail); the runner handles both, the test cannot
+# see them. It runs in the native suite.
+ctest --test-dir "$build_dir" --output-on-failure --timeout 600 -j"$jobs" -L unit \
+    -E '^test_runner_containment$'
 part_done "the unit tests under $qemu"
 LUCID_TEST_FOREIGN_PLUGIN=$(echo "$PWD/$build_dir"/outside-native/build/outside_hello-*.so) \
     LUCID_TEST_FOREIGN_ARCH=$(uname -m) \
