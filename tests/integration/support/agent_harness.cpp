@@ -39,26 +39,11 @@ void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
         env["LUCID_DEFAULT_ISOLATION"] = isolation;
     }
     for (const auto& [k, v] : extra_env) env[k] = v;
-    // Under an emulator (a cross-built suite) the agent's own exec of lucid-plugin-runner needs
-    // the emulator in front too: qemu-user has no binfmt to do it. A script is an executable
-    // the kernel runs natively, and it starts the runner emulated.
-    if (const auto emulator = test_emulator();
-        !emulator.empty() && !env.count("LUCID_PLUGIN_RUNNER")) {
-        const auto wrapper = data_ / "plugin-runner-under-emulator";
-        std::ofstream script(wrapper);
-        script << "#!/bin/sh\nexec";
-        for (const auto& word : emulator) script << " '" << word << "'";
-        script << " '"
-               << (std::filesystem::path(LUCID_AGENT_BIN).parent_path() / "lucid-plugin-runner")
-                      .string()
-               << "' \"$@\"\n";
-        script.close();
-        std::filesystem::permissions(
-            wrapper, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                         std::filesystem::perms::others_exec);
-        env["LUCID_PLUGIN_RUNNER"] = wrapper.string();
-    }
+#ifdef LUCID_TEST_PLUGIN_RUNNER
+    // A cross-built suite: the agent's own exec of lucid-plugin-runner needs the emulator in
+    // front (qemu-user has no binfmt to do it), which this script of the build adds.
+    if (!env.count("LUCID_PLUGIN_RUNNER")) env["LUCID_PLUGIN_RUNNER"] = LUCID_TEST_PLUGIN_RUNNER;
+#endif
     process_.start({LUCID_AGENT_BIN}, env, data_ / ("agent." + std::to_string(++starts_) + ".log"));
 }
 
