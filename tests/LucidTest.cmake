@@ -23,4 +23,9 @@ function(lucid_add_test name)
     if(ARG_LABELS)
         set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
     endif()
+    # lucid_tests_<label> (tests/CMakeLists.txt) builds one label's tests and nothing else:
+    # scripts/cross.sh builds the unit tests without the rest of the suite.
+    foreach(label ${ARG_LABELS})
+        set_property(GLOBAL APPEND PROPERTY LUCID_TESTS_${label} ${name})
+    endforeach()
 endfunction()

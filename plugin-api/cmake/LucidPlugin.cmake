@@ -5,7 +5,8 @@
 #
 # - a MODULE library named <dist with '-'/'.' as '_'>-<version>-<platform tag>.so, e.g.
 #   lucid_agent_cpu-1.0.0-linux_x86_64.so ('_' in the dist name keeps the first '-' as the
-#   separator before the version; the platform tag comes from CMAKE_SYSTEM_PROCESSOR);
+#   separator before the version; the platform tag comes from CMAKE_SYSTEM_PROCESSOR, which a
+#   cross toolchain file sets: linux_aarch64, linux_armv7l);
 # - hidden visibility and (g++) -fno-gnu-unique, because dlclose() cannot unmap a library that
 #   defines STB_GNU_UNIQUE symbols; only lucid_plugin_entry is exported;
 # - linked to lucid::plugin_api only (plus LIBS); plugins never link the host or a logger;
@@ -24,6 +25,10 @@ function(lucid_plugin_platform_tag out_var)
         set(arch x86_64)
     elseif(arch STREQUAL "arm64")
         set(arch aarch64)
+    elseif(arch MATCHES "^(arm|armhf|armv7|armv7-a)$")
+        # 32-bit ARM (Debian armhf) is armv7l, as `uname -m` says on the device and as the
+        # agent names an EM_ARM plugin.
+        set(arch armv7l)
     endif()
     string(REGEX REPLACE "[^a-z0-9_]" "_" tag "${os}_${arch}")
     set(${out_var} "${tag}" PARENT_SCOPE)

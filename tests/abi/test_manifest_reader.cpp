@@ -12,6 +12,7 @@
 #include "install/elf_section_reader.hpp"
 #include "install/plugin_manifest.hpp"
 #include "status_text.hpp"
+#include "synthetic_elf.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -80,15 +81,64 @@ TEST_CASE("a file that is not ELF is refused as such") {
     CHECK(read_manifest(dir.path() / "missing.so").error.find("cannot open") != std::string::npos);
 }
 
-TEST_CASE("a plugin built for another machine is refused naming both machines") {
+TEST_CASE("a plugin built for another machine is refused naming both architectures") {
     TempDir dir;
     std::string bytes = slurp(LUCID_TEST_PLUGIN_GOOD);
-    Elf64_Half other = host_elf_machine() == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
+    // e_machine sits at the same offset in both ELF classes.
+    Elf64_Half other = host_elf_machine() == EM_RISCV ? EM_X86_64 : EM_RISCV;
     bytes.replace(offsetof(Elf64_Ehdr, e_machine), sizeof other,
                   reinterpret_cast<const char*>(&other), sizeof other);
     spit(dir.path() / "lucid_test_good-1.0.0.so", bytes);
     ManifestResult r = read_manifest(dir.path() / "lucid_test_good-1.0.0.so");
-    CHECK(r.error.find("built for ELF machine " + std::to_string(other)) != std::string::npos);
+    CHECK(r.machine == other);
+    CHECK(r.error == (dir.path() / "lucid_test_good-1.0.0.so").string() + ": plugin architecture " +
+                         elf_machine_arch(other) + " does not match this agent (" +
+                         host_elf_arch() + ")");
+}
+
+// A 64-bit agent meets a 32-bit ARM plugin (Debian armhf) and the other way round: the ELF
+// class differs too, and the refusal still names both architectures.
+TEST_CASE("another ELF class and machine is refused before its sections are read") {
+    TempDir dir;
+    const bool arm32_host = host_elf_machine() == EM_ARM;
+    const auto bytes = lucid::test::synthetic_elf(
+        arm32_host ? ELFCLASS64 : ELFCLASS32, arm32_host ? EM_AARCH64 : EM_ARM,
+        {{".lucid_manifest", lucid::test::lucid_manifest_text("x", "1.0.0", "x")}});
+    spit(dir.path() / "x-1.0.0.so", bytes);
+    ManifestResult r = read_manifest(dir.path() / "x-1.0.0.so");
+    CHECK(r.error == (dir.path() / "x-1.0.0.so").string() + ": plugin architecture " +
+                         (arm32_host ? "aarch64" : "armv7l") + " does not match this agent (" +
+                         host_elf_arch() + ")");
+    // A machine no platform tag names, and a known one in the other class.
+    spit(dir.path() / "y-1.0.0.so", lucid::test::synthetic_elf(ELFCLASS64, EM_SPARCV9, {}));
+    CHECK(read_manifest(dir.path() / "y-1.0.0.so")
+              .error.find("plugin architecture ELF machine " + std::to_string(EM_SPARCV9) +
+                          " does not match this agent") != std::string::npos);
+    spit(dir.path() / "z-1.0.0.so", lucid::test::synthetic_elf(ELFCLASS32, EM_X86_64, {}));
+    CHECK(read_manifest(dir.path() / "z-1.0.0.so")
+              .error.find("plugin architecture x86_64 (32-bit) does not match this agent") !=
+          std::string::npos);
+}
+
+// lucidctl signs and publishes artifacts for any device: a 32-bit ARM plugin's manifest is
+// read from its ELF32 section headers.
+TEST_CASE("the manifest of a 32-bit plugin is read for any machine") {
+    TempDir dir;
+    spit(dir.path() / "arm_thing-2.1.0-linux_armv7l.so",
+         lucid::test::synthetic_elf(
+             ELFCLASS32, EM_ARM,
+             {{".text", std::string(40, '\x01')},
+              {".lucid_manifest", lucid::test::lucid_manifest_text("arm-thing", "2.1.0", "arm")}}));
+    ManifestResult r =
+        read_manifest(dir.path() / "arm_thing-2.1.0-linux_armv7l.so", ElfMachine::any);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.machine == EM_ARM);
+    CHECK(r.manifest->dist_name == "arm-thing");
+    CHECK(r.manifest->version == "2.1.0");
+    CHECK(r.manifest->component_id == "arm");
+    CHECK(elf_machine_arch(r.machine) == "armv7l");
+    CHECK(check_platform("f.so", r.machine, "linux_armv7l"));
+    CHECK_FALSE(check_platform("f.so", r.machine, "linux_aarch64"));
 }
 
 TEST_CASE("a forged section size is refused before anything that large is allocated") {

@@ -36,6 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     ElfSectionResult section = read_elf_section(input_path(), ".lucid_manifest");
     if (section.contents.has_value() == !section.error.empty()) __builtin_trap();
+    // As lucidctl reads it: any machine, so the section headers of both ELF classes are
+    // parsed whatever this host is.
+    ElfSectionResult any = read_elf_section(input_path(), ".lucid_manifest", ElfMachine::any);
+    if (any.contents.has_value() == !any.error.empty()) __builtin_trap();
     (void)read_manifest(input_path());  // the same read followed by parse_manifest
     // Removed after every run: libFuzzer ends with _Exit, so an atexit hook would not run.
     std::filesystem::remove(input_path());

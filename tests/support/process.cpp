@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -28,6 +30,20 @@ std::vector<std::string> environment(const Env& env) {
     std::vector<std::string> out;
     for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
     return out;
+}
+
+// e_machine of an ELF file (0 when it is none): at offset 18 in both ELF classes.
+std::uint16_t elf_machine_of(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char header[20] = {};
+    if (!in.read(header, sizeof header) || std::memcmp(header,
+                                                       "\x7f"
+                                                       "ELF",
+                                                       4) != 0)
+        return 0;
+    std::uint16_t machine = 0;
+    std::memcpy(&machine, header + 18, sizeof machine);
+    return machine;
 }
 
 int decode_status(int status) {
@@ -54,6 +70,26 @@ Process::~Process() {
     if (pid_ > 0) stop(SIGKILL, std::chrono::seconds(5));
 }
 
+std::vector<std::string> test_emulator() {
+    const char* given = std::getenv("LUCID_TEST_EMULATOR");
+    std::istringstream words(given ? given : LUCID_TEST_EMULATOR_DEFAULT);
+    std::vector<std::string> out;
+    for (std::string word; words >> word;) out.push_back(word);
+    return out;
+}
+
+std::vector<std::string> with_emulator(const std::vector<std::string>& argv) {
+    std::vector<std::string> emulator = test_emulator();
+    // Under qemu-user /proc/self/exe is the emulated program, this test: its machine is the
+    // target's.
+    if (emulator.empty() || argv.empty() ||
+        elf_machine_of(argv[0]) != elf_machine_of("/proc/self/exe")) {
+        return argv;
+    }
+    emulator.insert(emulator.end(), argv.begin(), argv.end());
+    return emulator;
+}
+
 void Process::start(const std::vector<std::string>& argv, const Env& env,
                     const std::filesystem::path& log_file) {
     log_file_ = log_file;
@@ -61,7 +97,7 @@ void Process::start(const std::vector<std::string>& argv, const Env& env,
     std::vector<char*> envp;
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
-    std::vector<std::string> args = argv;
+    std::vector<std::string> args = with_emulator(argv);
     std::vector<char*> argp;
     for (auto& s : args) argp.push_back(s.data());
     argp.push_back(nullptr);

@@ -29,6 +29,8 @@ class Process {
 
     // argv[0] is a path. `env` replaces the environment entirely (plus PATH, HOME and the
     // sanitizer settings of the caller); stdout and stderr are appended to `log_file`.
+    // A program of this test's own architecture starts under the emulator when there is one
+    // (test_emulator(): a cross-built suite under qemu-user, which has no binfmt to do it).
     void start(const std::vector<std::string>& argv, const Env& env,
                const std::filesystem::path& log_file);
     bool running() const { return pid_ > 0; }
@@ -47,6 +49,16 @@ class Process {
     pid_t pid_ = -1;
     std::filesystem::path log_file_;
 };
+
+// The emulator a cross-built test suite runs its programs under (scripts/cross.sh): the words
+// of LUCID_TEST_EMULATOR (e.g. "/usr/bin/qemu-aarch64"), else those the build was configured
+// with (CMAKE_CROSSCOMPILING_EMULATOR); empty natively. LUCID_TEST_EMULATOR= turns it off.
+std::vector<std::string> test_emulator();
+
+// `argv` as it must be spawned: under test_emulator() when argv[0] is an ELF file of this test
+// program's own machine (lucid-agent, lucidctl, lucid-plugin-runner of the same build), as is
+// otherwise (this machine's mosquitto, /bin/sh).
+std::vector<std::string> with_emulator(const std::vector<std::string>& argv);
 
 // Runs a program to completion and returns {exit code, combined output}.
 std::pair<int, std::string> run_to_completion(const std::vector<std::string>& argv, const Env& env);

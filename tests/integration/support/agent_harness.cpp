@@ -39,6 +39,11 @@ void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
         env["LUCID_DEFAULT_ISOLATION"] = isolation;
     }
     for (const auto& [k, v] : extra_env) env[k] = v;
+#ifdef LUCID_TEST_PLUGIN_RUNNER
+    // A cross-built suite: the agent's own exec of lucid-plugin-runner needs the emulator in
+    // front (qemu-user has no binfmt to do it), which this script of the build adds.
+    if (!env.count("LUCID_PLUGIN_RUNNER")) env["LUCID_PLUGIN_RUNNER"] = LUCID_TEST_PLUGIN_RUNNER;
+#endif
     process_.start({LUCID_AGENT_BIN}, env, data_ / ("agent." + std::to_string(++starts_) + ".log"));
 }
 
