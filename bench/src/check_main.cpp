@@ -31,11 +31,13 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     try {
         if (!args.empty() && args[0] == "--calibrate") {
-            if (args.size() < 5) throw std::invalid_argument("--calibrate needs GOALS and 3 tables");
+            if (args.size() < 5)
+                throw std::invalid_argument("--calibrate needs GOALS and 3 tables");
             std::map<std::string, Goal> previous;
             if (std::ifstream(args[1])) previous = parse_goals(read(args[1]));
             std::vector<std::map<std::string, TableRatio>> runs;
-            for (std::size_t i = 2; i < args.size(); ++i) runs.push_back(parse_table(read(args[i])));
+            for (std::size_t i = 2; i < args.size(); ++i)
+                runs.push_back(parse_table(read(args[i])));
             const auto goals = calibrate(runs, previous);
             std::ofstream(args[1]) << goals_json(goals);
             std::printf("bench: wrote %zu goals to %s\n", goals.size(), args[1].c_str());

@@ -166,8 +166,8 @@ std::vector<CheckLine> check(const std::map<std::string, Goal>& goals,
             continue;
         }
         const double now = it->second.ratio;
-        line.regressed = g.higher_is_better ? now < g.ratio * (1 - g.margin)
-                                            : now > g.ratio * (1 + g.margin);
+        line.regressed =
+            g.higher_is_better ? now < g.ratio * (1 - g.margin) : now > g.ratio * (1 + g.margin);
         line.text = times(now) + " (recorded " + times(g.ratio) + " ± " + percent(g.margin);
         if (g.goal) {
             const bool met = g.higher_is_better ? now >= *g.goal : now <= *g.goal;

@@ -39,10 +39,10 @@ TEST_CASE("a table's ratios by section and measure; rates are better higher") {
 TEST_CASE("calibration: the median ratio, the spread as margin, hand-written goals kept") {
     std::map<std::string, Goal> previous;
     previous["1 ping p50"].goal = 1.5;
-    const auto goals = calibrate({parse_table(table("1.00x", "0.90x")),
-                                  parse_table(table("1.20x", "0.95x")),
-                                  parse_table(table("1.10x", "1.00x"))},
-                                 previous);
+    const auto goals =
+        calibrate({parse_table(table("1.00x", "0.90x")), parse_table(table("1.20x", "0.95x")),
+                   parse_table(table("1.10x", "1.00x"))},
+                  previous);
     CHECK(goals.at("1 ping p50").ratio == doctest::Approx(1.10));
     CHECK(goals.at("1 ping p50").margin == doctest::Approx(0.20 / 1.10));
     CHECK(*goals.at("1 ping p50").goal == 1.5);
@@ -55,10 +55,10 @@ TEST_CASE("calibration: the median ratio, the spread as margin, hand-written goa
 }
 
 TEST_CASE("a ratio outside its margin regressed, in the direction that is worse") {
-    auto goals = calibrate({parse_table(table("1.00x", "1.00x")),
-                            parse_table(table("1.00x", "1.00x")),
-                            parse_table(table("1.00x", "1.00x"))},
-                           {});
+    auto goals =
+        calibrate({parse_table(table("1.00x", "1.00x")), parse_table(table("1.00x", "1.00x")),
+                   parse_table(table("1.00x", "1.00x"))},
+                  {});
     goals["1 ping p50"].goal = 1.5;
     auto regressed = [&](const std::string& ping, const std::string& rate) {
         std::vector<std::string> names;
