@@ -36,6 +36,7 @@
 #include "mqtt/message_router.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/session_counter.hpp"
+#include "telemetry/component_metrics.hpp"
 #include "telemetry/telemetry_stream.hpp"
 
 namespace lucid::host::agent {
@@ -70,6 +71,9 @@ class Agent final : private CoreCommandTarget {
         stop_requested_steps_.push_back(std::move(step));
     }
     const config::AgentConfig& config() const { return config_; }
+    // The readings plugins publish with publish_metric (contract §4.14), governed by the
+    // runtime config's telemetry; any thread.
+    telemetry::ComponentMetrics& component_metrics() { return *component_metrics_; }
 
   private:
     // CoreCommandTarget
@@ -107,6 +111,8 @@ class Agent final : private CoreCommandTarget {
     std::unique_ptr<Heartbeat> heartbeat_;
     // The device's metrics on telemetry/<metric> (contract §4.14), as the runtime config says.
     std::unique_ptr<telemetry::TelemetryStream> telemetry_;
+    // The components' metrics on components/{cid}/telemetry/<metric>, by the same config.
+    std::unique_ptr<telemetry::ComponentMetrics> component_metrics_;
     // Snapshots after a connect are published from here, not from the network thread.
     commands::WorkLane connect_lane_{"connect", 4};
     std::vector<std::function<void()>> stop_requested_steps_;
