@@ -230,7 +230,9 @@ const std::map<std::string, std::string> kHelp = {
      "telemetry.metrics.<metric>.enabled|interval_s|change_threshold_percent (a dotted KEY is\n"
      "a path into the agent's nested settings; VALUE true/false, a number, null, or text).\n"
      "Metrics: cpu_percent, memory_percent, disk_percent, load1, temperature_c,\n"
-     "net_rx_bytes_per_s, net_tx_bytes_per_s, agent_rss_bytes (contract 4.14).\n"},
+     "net_rx_bytes_per_s, net_tx_bytes_per_s, agent_rss_bytes (contract 4.14). A plugin's own\n"
+     "metrics: telemetry.components.<component_id>.<metric>.enabled|interval_s|\n"
+     "change_threshold_percent (null for a metric or a component removes its settings).\n"},
     {"desired",
      "usage: lucidctl desired set FILE.json [--no-wait] [--force]\n"
      "       lucidctl desired clear [--force]\n"

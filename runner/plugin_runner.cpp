@@ -10,6 +10,7 @@
 
 #include "plugin_abi/descriptor_check.hpp"
 #include "plugin_abi/plugin_call.hpp"
+#include "plugin_abi/subscribe_options.hpp"
 
 namespace lucid::runner {
 namespace {
@@ -423,14 +424,33 @@ lucid_status PluginRunner::publish_event(const char* type, const char* data,
 
 lucid_status PluginRunner::subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
                                      uint64_t* out_id) {
+    return subscribe_with(filter, qos, nullptr, fn, user, out_id);
+}
+
+lucid_status PluginRunner::subscribe_with(const char* filter, int qos,
+                                          const lucid_subscribe_options* options,
+                                          lucid_message_fn fn, void* user, uint64_t* out_id) {
+    // Read here, in the plugin's address space; the agent gets the flags only.
+    const auto flags = host::plugin_abi::subscribe_flags(options);
+    if (!flags) return LUCID_ERR_INVALID_ARGUMENT;
     const std::uint64_t handle = fn ? add_handle(Handle{fn, nullptr, nullptr, user, false}) : 0;
     Frame f;
-    f.op = RunnerOp::subscribe;
+    // A plain subscribe stays the 1.0 frame.
+    f.op = options ? RunnerOp::subscribe_with : RunnerOp::subscribe;
+    f.status = *flags;
     f.a = static_cast<std::uint64_t>(static_cast<std::int64_t>(qos));
     f.b = handle;
     f.flags = out_id ? kHasOut : 0;
     f.strings = {text_or_null(filter)};
     return call_registering(std::move(f), handle, subscription_handles_, out_id);
+}
+
+lucid_status PluginRunner::publish_metric(const char* metric, double value, const char* unit) {
+    Frame f;
+    f.op = RunnerOp::publish_metric;
+    std::memcpy(&f.a, &value, sizeof value);  // every bit, NaN included: the agent refuses it
+    f.strings = {text_or_null(metric), text_or_null(unit)};
+    return static_cast<lucid_status>(call_host(std::move(f)).status);
 }
 
 lucid_status PluginRunner::unsubscribe(uint64_t id) {

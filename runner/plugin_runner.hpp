@@ -52,6 +52,10 @@ class PluginRunner {
     lucid_status publish_event(const char* type, const char* data, const char* correlation_id);
     lucid_status subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
                            uint64_t* out_id);
+    // ABI 1.1; the value and the options travel to the agent, which checks them.
+    lucid_status publish_metric(const char* metric, double value, const char* unit);
+    lucid_status subscribe_with(const char* filter, int qos, const lucid_subscribe_options* options,
+                                lucid_message_fn fn, void* user, uint64_t* out_id);
     lucid_status unsubscribe(uint64_t id);
     lucid_status timer_start(uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn, void* user,
                              uint64_t* out_id);

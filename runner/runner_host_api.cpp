@@ -70,6 +70,16 @@ lucid_status register_command(lucid_host* host, const char* action, lucid_comman
 lucid_status unregister_command(lucid_host* host, const char* action) {
     return guarded(host, [&](PluginRunner& r) { return r.unregister_command(action); });
 }
+lucid_status publish_metric(lucid_host* host, const char* metric, double value, const char* unit) {
+    return guarded(host, [&](PluginRunner& r) { return r.publish_metric(metric, value, unit); });
+}
+lucid_status subscribe_with(lucid_host* host, const char* filter, int qos,
+                            const lucid_subscribe_options* options, lucid_message_fn fn, void* user,
+                            uint64_t* out_id) {
+    return guarded(host, [&](PluginRunner& r) {
+        return r.subscribe_with(filter, qos, options, fn, user, out_id);
+    });
+}
 void call_fail(lucid_call* call, const char* message) {
     if (!call) return;
     try {
@@ -106,6 +116,8 @@ const lucid_host_api& PluginRunner::api_table() {
         t.unregister_command = &trampolines::unregister_command;
         t.call_fail = &trampolines::call_fail;
         t.call_respond = &trampolines::call_respond;
+        t.publish_metric = &trampolines::publish_metric;
+        t.subscribe_with = &trampolines::subscribe_with;
         return t;
     }();
     return table;

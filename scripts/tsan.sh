@@ -21,6 +21,7 @@ tests=(
     test_components_isolation   # plugins in child processes: crashes, hangs, restarts
     test_components_isolation_messages  # posted messages, unsubscribe with a full window
     test_runner_protocol        # the runner protocol's codec
+    test_components_plugin_telemetry  # publish_metric and de-duplication from plugin threads
 )
 # The same binaries again with every plugin in a lucid-plugin-runner child.
 variants=(test_components_messaging_process)

@@ -96,6 +96,15 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
     std::string levels_problem;
     component_log_levels_.restore(&levels_problem);
     if (!levels_problem.empty()) logger("agent")->warn("log levels: {}", levels_problem);
+    component_metrics_ = std::make_unique<telemetry::ComponentMetrics>(
+        topics_.base(), [this](const std::string& suffix, const std::string& payload) {
+            // As the agent's own: QoS 0, live only.
+            if (!session_->connected()) return true;
+            return session_->publish(topics_.at(suffix), payload, 0, false).ok();
+        });
+    // Now, not in run(): the components start (and may publish) before run().
+    component_metrics_->configure(runtime_config_.get().telemetry_enabled,
+                                  runtime_config_.get().telemetry);
     if (!dedup_.load_problem().empty()) logger("agent")->warn("{}", dedup_.load_problem());
     if (const auto& why = data_lock_.read_only_reason()) {
         const std::string reason =
@@ -181,6 +190,7 @@ int Agent::run() {
         apply_log_level(c.log_level);
         telemetry_->configure(c.telemetry_enabled, c.telemetry);
         configure_log_stream(c);
+        component_metrics_->configure(c.telemetry_enabled, c.telemetry);
     });
     telemetry_->configure(initial.telemetry_enabled, initial.telemetry);
     configure_log_stream(initial);

@@ -38,6 +38,7 @@
 #include "mqtt/message_router.hpp"
 #include "mqtt/mqtt_session.hpp"
 #include "mqtt/session_counter.hpp"
+#include "telemetry/component_metrics.hpp"
 #include "telemetry/telemetry_stream.hpp"
 
 namespace lucid::host::agent {
@@ -75,6 +76,9 @@ class Agent final : private CoreCommandTarget {
     // The components' own log levels (components/{cid}/cfg/logging/set, contract §4.15): the
     // ComponentHost routes the command, which needs to know the components.
     ComponentLogLevels& component_log_levels() { return component_log_levels_; }
+    // The readings plugins publish with publish_metric (contract §4.14), governed by the
+    // runtime config's telemetry; any thread.
+    telemetry::ComponentMetrics& component_metrics() { return *component_metrics_; }
 
   private:
     // CoreCommandTarget
@@ -116,6 +120,8 @@ class Agent final : private CoreCommandTarget {
     // The log on `logs` (contract §4.15), as the runtime config and temporary streams say.
     ComponentLogLevels component_log_levels_;
     std::unique_ptr<LogStream> log_stream_;
+    // The components' metrics on components/{cid}/telemetry/<metric>, by the same config.
+    std::unique_ptr<telemetry::ComponentMetrics> component_metrics_;
     // Snapshots after a connect are published from here, not from the network thread.
     commands::WorkLane connect_lane_{"connect", 4};
     std::vector<std::function<void()>> stop_requested_steps_;

@@ -15,7 +15,8 @@ namespace {
 
 ManagerSettings settings_from(const config::AgentConfig& config,
                               std::shared_ptr<std::atomic<bool>> downloads_cancelled,
-                              std::shared_ptr<install::LiveInstallPolicy> policy) {
+                              std::shared_ptr<install::LiveInstallPolicy> policy,
+                              decltype(ManagerSettings::metrics) metrics) {
     ManagerSettings s;
     s.data_dir = config.data_dir;
     s.legacy_registries = registry::legacy_registry_candidates(
@@ -41,6 +42,7 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.verifier.limits.allowed_prefixes = config.allowed_source_prefixes;
     s.verifier.limits.cancelled = std::move(downloads_cancelled);
     s.policy = std::move(policy);
+    s.metrics = std::move(metrics);
     return s.with_current_policy();
 }
 
@@ -62,7 +64,11 @@ ComponentHost::ComponentHost(agent::Agent& agent,
       policy_(std::make_shared<install::LiveInstallPolicy>(
           install_policy_from(agent.config(), std::move(keys)))) {
     manager_ = std::make_unique<ComponentManager>(
-        settings_from(agent.config(), downloads_cancelled_, policy_),
+        settings_from(
+            agent.config(), downloads_cancelled_, policy_,
+            [&metrics = agent.component_metrics()](
+                const std::string& cid, const std::string& metric, double value,
+                const std::string& unit) { return metrics.offer(cid, metric, value, unit); }),
         ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dispatcher()},
         [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.

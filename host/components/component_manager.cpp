@@ -255,6 +255,11 @@ bool ComponentManager::publish(const std::string& topic, const std::string& payl
     return outcome || outcome.error().code == Errc::deferred;
 }
 
+bool ComponentManager::publish_metric(const std::string& component_id, const std::string& metric,
+                                      double value, const std::string& unit) {
+    return !settings_.metrics || settings_.metrics(component_id, metric, value, unit);
+}
+
 void ComponentManager::subscribe(const std::string& component_id, std::uint64_t subscription,
                                  const std::string& filter, int qos) {
     const auto route =

@@ -72,6 +72,11 @@ struct ManagerSettings {
     // component_dirs are filled from the data directory when empty).
     Isolation default_isolation = Isolation::in_process;
     isolation::ProcessRuntimeSettings process;
+    // Where a plugin's publish_metric readings go (agent: telemetry/component_metrics.hpp,
+    // which decides and publishes); unset, they are dropped (no telemetry wired).
+    std::function<bool(const std::string& component_id, const std::string& metric, double value,
+                       const std::string& unit)>
+        metrics;
 
     // A copy with the policy in force now folded into `install` and `verifier`: one snapshot
     // per install.
@@ -187,6 +192,8 @@ class ComponentManager final : public PluginHostServices {
     // PluginHostServices
     bool publish(const std::string& topic, const std::string& payload, int qos,
                  bool retain) override;
+    bool publish_metric(const std::string& component_id, const std::string& metric, double value,
+                        const std::string& unit) override;
     std::optional<contract::CommandRequest> admit_command(const std::string& component_id,
                                                           const std::string& action,
                                                           const std::string& payload) override;

@@ -16,7 +16,7 @@ bool MqttStatusSink::publish_status(const std::string& component_id,
                      status.state, status.version, status.error, status.dropped_messages,
                      std::chrono::system_clock::now(),
                      {status.isolation, &status.containment, status.restarts, status.demoted,
-                      &status.run_as, status.warning}),
+                      &status.run_as, status.warning, status.duplicates_dropped}),
                  1, true)
         .ok();
 }

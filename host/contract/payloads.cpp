@@ -186,6 +186,7 @@ std::string component_status_payload(ComponentState state, std::string_view vers
     add_string(doc, "version", version);
     add(doc, "error", error.empty() ? Value() : str_value(error, a));
     add(doc, "dropped_messages", Value(dropped_messages));
+    add(doc, "duplicates_dropped", Value(extras.duplicates_dropped));
     add_string(doc, "isolation", extras.isolation.empty() ? "in_process" : extras.isolation);
     add(doc, "restarts", Value(extras.restarts));
     if (!extras.demoted.empty()) {

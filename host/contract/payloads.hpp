@@ -118,6 +118,8 @@ struct StatusExtras {
                                // `demoted_because`
     const registry::RunAs* run_as = nullptr;  // its child's user: `run_as` (none: the agent's)
     std::string_view warning;  // signed by a revoked key (contract §8.14): `warning`
+    // Messages its de-duplicating subscriptions skipped (LUCID_SUBSCRIBE_DEDUP, §5.3).
+    std::uint64_t duplicates_dropped = 0;
 };
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,

@@ -28,6 +28,10 @@ class ProcessRuntime::Services final : public PluginHostServices {
     bool publish(const std::string& t, const std::string& p, int q, bool r) override {
         return inner_.publish(t, p, q, r);
     }
+    bool publish_metric(const std::string& c, const std::string& m, double v,
+                        const std::string& u) override {
+        return inner_.publish_metric(c, m, v, u);
+    }
     std::optional<contract::CommandRequest> admit_command(const std::string& c,
                                                           const std::string& a,
                                                           const std::string& p) override {

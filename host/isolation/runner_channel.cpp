@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "isolation/proxy_plugin.hpp"
 
 namespace lucid::host::isolation {
@@ -45,7 +47,7 @@ std::string callback_name(RunnerOp op) {
 bool is_host_call(RunnerOp op) {
     const auto n = static_cast<int>(op);
     return n >= static_cast<int>(RunnerOp::publish) &&
-           n <= static_cast<int>(RunnerOp::unregister_command);
+           n <= static_cast<int>(RunnerOp::subscribe_with);  // the last host API call
 }
 
 }  // namespace
@@ -431,6 +433,22 @@ Frame RunnerChannel::execute(const Frame& call) {
             status = api->subscribe(host, call.c_str(0), small, call.b ? &proxy_message : nullptr,
                                     call.b ? handle_ref(call.b) : nullptr, out ? &id : nullptr);
             break;
+        case RunnerOp::subscribe_with: {
+            // The child read the plugin's options; the flags are all it sends.
+            lucid_subscribe_options options{};
+            options.struct_size = sizeof options;
+            options.flags = call.status;
+            status = api->subscribe_with(
+                host, call.c_str(0), small, &options, call.b ? &proxy_message : nullptr,
+                call.b ? handle_ref(call.b) : nullptr, out ? &id : nullptr);
+            break;
+        }
+        case RunnerOp::publish_metric: {
+            double value = 0;
+            std::memcpy(&value, &call.a, sizeof value);
+            status = api->publish_metric(host, call.c_str(0), value, call.c_str(1));
+            break;
+        }
         case RunnerOp::unsubscribe:
             status = api->unsubscribe(host, call.a);
             break;

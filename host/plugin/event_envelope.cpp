@@ -10,6 +10,7 @@
 #include <rapidjson/writer.h>
 
 #include "contract/topics.hpp"
+#include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host {
 
@@ -64,5 +65,7 @@ std::string new_event_id() {
 }
 
 bool is_valid_event_type(std::string_view type) { return contract::valid_topic_level(type); }
+
+bool is_valid_metric_name(std::string_view metric) { return registry::is_valid_identifier(metric); }
 
 }  // namespace lucid::host

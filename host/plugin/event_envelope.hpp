@@ -32,4 +32,9 @@ std::string new_event_id();
 // An event type is one topic level: non-empty, no '/', '+', '#' or NUL.
 bool is_valid_event_type(std::string_view type);
 
+// A plugin's metric name (publish_metric; telemetry.components.<cid>.<metric>): the pattern of
+// component ids, [a-z0-9][a-z0-9_-]{0,63}, so that it is one topic level and one part of a
+// dotted config path.
+bool is_valid_metric_name(std::string_view metric);
+
 }  // namespace lucid::host

@@ -63,6 +63,7 @@ void PluginContext::set_status(ComponentState state, std::string error, bool unl
         status_.state = state;
         status_.error = std::move(error);
         status_.dropped_messages = dropped_reported_ = dropped_;
+        status_.duplicates_dropped = duplicates_reported_ = duplicates_;
         copy = status_;
     }
     host_.status_changed(component_id_, copy);
@@ -98,7 +99,7 @@ Status PluginContext::start() {
         [this, outcome] {
             Status result = done();
             PluginCall call;
-            const lucid_host_api* api = &api_table();
+            const lucid_host_api* api = site_.api ? site_.api : &api_table();
             auto* host = reinterpret_cast<lucid_host*>(this);
             lucid_status status = call_plugin(
                 call, [&] { return descriptor_.create(api, host, &instance_, call.handle()); });
@@ -256,6 +257,7 @@ bool PluginContext::offer_message(const std::function<std::vector<std::uint64_t>
                                   const std::string& topic, const std::string& payload, int qos,
                                   bool retain) {
     std::vector<std::uint64_t> matches;
+    bool deduplicating = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return false;
@@ -266,10 +268,32 @@ bool PluginContext::offer_message(const std::function<std::vector<std::uint64_t>
             dropped_ += matches.size();
             return !matches.empty();
         }
+        for (std::uint64_t id : matches) deduplicating |= subscriptions_[id].dedup != nullptr;
+    }
+    // Subscriptions that asked for de-duplication (LUCID_SUBSCRIBE_DEDUP) skip an envelope id
+    // they were handed within the TTL. The payload is parsed outside the lock, once.
+    std::vector<std::uint64_t> fresh = matches;
+    std::optional<std::string> envelope;
+    std::map<std::uint64_t, std::shared_ptr<DuplicateFilter>> remembered;
+    if (deduplicating && (envelope = envelope_id(payload))) {
+        const auto now = DuplicateFilter::Clock::now();
+        fresh.clear();
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (std::uint64_t id : matches) {
+            auto it = subscriptions_.find(id);
+            if (it == subscriptions_.end()) continue;  // unsubscribed meanwhile
+            const auto& filter = it->second.dedup;
+            if (filter && !filter->admit(*envelope, now)) {
+                ++duplicates_;
+                continue;
+            }
+            if (filter) remembered[id] = filter;
+            fresh.push_back(id);
+        }
     }
     // What a queued task weighs: its copies of the topic and the payload.
     const std::size_t bytes = topic.size() + payload.size();
-    for (std::uint64_t id : matches) {
+    for (std::uint64_t id : fresh) {
         const auto offered = worker_.offer(
             [this, id, topic, payload, qos, retain] {
                 Subscription sub;
@@ -290,6 +314,11 @@ bool PluginContext::offer_message(const std::function<std::vector<std::uint64_t>
                 }
             },
             id, "message on " + topic, bytes);
+        if (offered != PluginWorker::Offer::queued && remembered.count(id)) {
+            // Not handed over: a redelivered copy must still get through.
+            std::lock_guard<std::mutex> lock(mutex_);
+            remembered[id]->forget(*envelope);
+        }
         if (offered == PluginWorker::Offer::full) {
             drop_message(topic);
         } else if (offered == PluginWorker::Offer::queued) {

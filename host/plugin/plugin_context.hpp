@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/expected.hpp"
+#include "plugin/duplicate_filter.hpp"
 #include "plugin/plugin_host_link.hpp"
 #include "plugin/plugin_host_services.hpp"
 #include "plugin/plugin_library.hpp"
@@ -68,6 +69,9 @@ struct PluginCallbackSite {
     // In a runner: the callback running there that no worker task waits for (a posted
     // message), since when; check_responsive() and a stop that timed out look at it first.
     std::function<std::optional<PluginWorker::Busy>()> runner_busy;
+    // The table handed to the plugin's create(); null: api_table(). Tests hand a copy cut to an
+    // older minor version, as an older agent would offer (lucid/plugin.h, LUCID_HOST_HAS).
+    const lucid_host_api* api = nullptr;
 };
 
 class PluginContext {
@@ -164,6 +168,10 @@ class PluginContext {
     lucid_status publish_event(const char* type, const char* data, const char* correlation_id);
     lucid_status subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
                            uint64_t* out_id);
+    // ABI 1.1.
+    lucid_status subscribe_with(const char* filter, int qos, const lucid_subscribe_options* options,
+                                lucid_message_fn fn, void* user, uint64_t* out_id);
+    lucid_status publish_metric(const char* metric, double value, const char* unit);
     lucid_status unsubscribe(uint64_t id);
     lucid_status start_timer(uint32_t first_ms, uint32_t period_ms, lucid_timer_fn fn, void* user,
                              uint64_t* out_id);
@@ -182,6 +190,8 @@ class PluginContext {
         std::string filter;
         lucid_message_fn fn;
         void* user;
+        // LUCID_SUBSCRIBE_DEDUP: the envelope ids it was handed (guarded by mutex_).
+        std::shared_ptr<DuplicateFilter> dedup;
     };
     struct CommandHandler {
         std::uint64_t tag;
@@ -234,11 +244,13 @@ class PluginContext {
     std::map<std::uint64_t, Subscription> subscriptions_;
     std::map<std::string, CommandHandler, std::less<>> commands_;
     std::optional<Stall> stall_;
-    std::uint64_t dropped_ = 0;           // messages dropped since start (status_.dropped...)
-    std::uint64_t dropped_reported_ = 0;  // the count the last published status carried
-    bool dropping_ = false;               // the last message offered was dropped
-    bool stuck_ = false;                  // a start or stop did not return in time
-    void* instance_ = nullptr;            // touched on the worker only
+    std::uint64_t dropped_ = 0;              // messages dropped since start (status_.dropped...)
+    std::uint64_t dropped_reported_ = 0;     // the count the last published status carried
+    bool dropping_ = false;                  // the last message offered was dropped
+    std::uint64_t duplicates_ = 0;           // dropped as duplicates since start
+    std::uint64_t duplicates_reported_ = 0;  // the count the last published status carried
+    bool stuck_ = false;                     // a start or stop did not return in time
+    void* instance_ = nullptr;               // touched on the worker only
 
     PluginWorker worker_;  // last: its thread ends before the members above go away
 };

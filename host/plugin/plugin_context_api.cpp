@@ -1,5 +1,6 @@
 // PluginContext: the plugin's calls into the host (lucid_host_api), as members the C
 // trampolines (plugin_api_table.cpp) forward to. Any thread the plugin calls from.
+#include <cmath>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 #include "plugin/event_envelope.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_topics.hpp"
+#include "plugin_abi/subscribe_options.hpp"
 
 namespace lucid::host {
 
@@ -58,7 +60,19 @@ lucid_status PluginContext::publish_event(const char* type, const char* data,
 
 lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message_fn fn, void* user,
                                       uint64_t* out_id) {
+    return subscribe_with(filter, qos, nullptr, fn, user, out_id);
+}
+
+lucid_status PluginContext::subscribe_with(const char* filter, int qos,
+                                           const lucid_subscribe_options* options,
+                                           lucid_message_fn fn, void* user, uint64_t* out_id) {
     if (!filter || !fn || !out_id || qos < 0 || qos > 2) return LUCID_ERR_INVALID_ARGUMENT;
+    const auto flags = plugin_abi::subscribe_flags(options);
+    if (!flags) return LUCID_ERR_INVALID_ARGUMENT;
+    // A flag of a newer minor version: the plugin must learn that this host lacks it.
+    if (*flags & ~plugin_abi::kKnownSubscribeFlags) return LUCID_ERR_UNSUPPORTED;
+    std::shared_ptr<DuplicateFilter> dedup;
+    if (*flags & LUCID_SUBSCRIBE_DEDUP) dedup = std::make_shared<DuplicateFilter>();
     ResolvedTopic resolved = resolve_subscription_filter(base_topic_, component_id_, filter);
     if (!resolved.ok()) {
         log_->warn("subscribe refused: {}", resolved.error);
@@ -68,7 +82,7 @@ lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!accepting()) return LUCID_ERR_STATE;
-        subscriptions_[id] = Subscription{resolved.topic, fn, user};
+        subscriptions_[id] = Subscription{resolved.topic, fn, user, std::move(dedup)};
     }
     host_.subscribe(component_id_, id, resolved.topic, qos);
     bool still_registered = false;
@@ -84,6 +98,15 @@ lucid_status PluginContext::subscribe(const char* filter, int qos, lucid_message
     }
     *out_id = id;
     return LUCID_OK;
+}
+
+lucid_status PluginContext::publish_metric(const char* metric, double value, const char* unit) {
+    if (!metric || !is_valid_metric_name(metric) || !std::isfinite(value)) {
+        return LUCID_ERR_INVALID_ARGUMENT;
+    }
+    if (closed()) return LUCID_ERR_STATE;
+    return host_.publish_metric(component_id_, metric, value, unit ? unit : "") ? LUCID_OK
+                                                                                : LUCID_ERR_FAILED;
 }
 
 lucid_status PluginContext::unsubscribe(uint64_t id) {

@@ -20,9 +20,10 @@ void PluginContext::check_responsive(PluginWorker::Clock::time_point now,
     std::unique_lock<std::mutex> lock(mutex_);
     // Start and stop have their own time limit (call_timeout_) and their own outcome.
     if (phase_ != Phase::running) return;
-    if (dropped_ != dropped_reported_) {
-        // Messages were dropped since the last status: published here, at this check's pace,
-        // not per message (and not from deliver_message(), on the network thread).
+    if (dropped_ != dropped_reported_ || duplicates_ != duplicates_reported_) {
+        // Messages were dropped (or duplicates skipped) since the last status: published here,
+        // at this check's pace, not per message (and not from deliver_message(), on the
+        // network thread).
         const ComponentStatus current = status_;
         lock.unlock();
         set_status(current.state, current.error);

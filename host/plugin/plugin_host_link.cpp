@@ -19,6 +19,12 @@ bool HostLink::publish(const std::string& topic, const std::string& payload, int
     return call.services && call.services->publish(topic, payload, qos, retain);
 }
 
+bool HostLink::publish_metric(const std::string& component_id, const std::string& metric,
+                              double value, const std::string& unit) {
+    Call call(*this);
+    return call.services && call.services->publish_metric(component_id, metric, value, unit);
+}
+
 std::optional<contract::CommandRequest> HostLink::admit_command(const std::string& component_id,
                                                                 const std::string& action,
                                                                 const std::string& payload) {

@@ -34,6 +34,8 @@ class HostLink {
     // PluginHostServices, or nothing once cut (the value after "cut:" is what is returned).
     bool publish(const std::string& topic, const std::string& payload, int qos,
                  bool retain);  // cut: false
+    bool publish_metric(const std::string& component_id, const std::string& metric, double value,
+                        const std::string& unit);  // cut: false
     std::optional<contract::CommandRequest> admit_command(const std::string& component_id,
                                                           const std::string& action,
                                                           const std::string& payload);  // cut: {}

@@ -40,6 +40,9 @@ struct ComponentStatus {
     // Messages on the plugin's subscriptions dropped since it started: its queue was full, or
     // it was unresponsive.
     std::uint64_t dropped_messages = 0;
+    // Messages dropped since it started because a subscription asked for de-duplication
+    // (LUCID_SUBSCRIBE_DEDUP) and had seen their envelope id (duplicate_filter.hpp).
+    std::uint64_t duplicates_dropped = 0;
     // Where it runs (README "Process isolation"): "in_process" or "process"; the lifecycle fills
     // it in when the runtime did not.
     std::string isolation;
@@ -63,6 +66,12 @@ class PluginHostServices {
     // Publishes a message on an absolute MQTT topic (already resolved and validated).
     virtual bool publish(const std::string& topic, const std::string& payload, int qos,
                          bool retain) = 0;
+    // A plugin's metric reading (publish_metric, ABI 1.1; name and value already validated):
+    // published on `components/{cid}/telemetry/{metric}` when the runtime config's telemetry
+    // switches, interval and threshold let it (telemetry/component_metrics.hpp), dropped
+    // otherwise. False only when it was due but could not be queued.
+    virtual bool publish_metric(const std::string& component_id, const std::string& metric,
+                                double value, const std::string& unit) = 0;
 
     // ---- Plugin-defined commands (components/{cid}/cmd/{action}) take the agent's one command
     // path (commands/command_dispatcher.hpp) with the plugin's worker as their lane: these run

@@ -63,6 +63,10 @@ const char* op_name(RunnerOp op) {
             return "register_command";
         case RunnerOp::unregister_command:
             return "unregister_command";
+        case RunnerOp::publish_metric:
+            return "publish_metric";
+        case RunnerOp::subscribe_with:
+            return "subscribe_with";
         case RunnerOp::pong:
             return "pong";
         case RunnerOp::load:

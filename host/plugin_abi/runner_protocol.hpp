@@ -31,7 +31,8 @@ namespace lucid::host::plugin_abi {
 
 // Bumped on any change of the layout or of an op's meaning; the runner says its version in
 // `hello` and the agent refuses another.
-inline constexpr std::uint32_t kRunnerProtocolVersion = 2;  // 2: call_message posted
+// 2: call_message posted; 3: publish_metric and subscribe_with (plugin ABI 1.1).
+inline constexpr std::uint32_t kRunnerProtocolVersion = 3;
 // The largest body: an MQTT payload the agent hands on is at most this big.
 inline constexpr std::uint32_t kMaxFrameBody = 64u * 1024u * 1024u;
 inline constexpr std::size_t kMaxFrameStrings = 64;  // hello: a name and a result per measure
@@ -57,7 +58,10 @@ enum class RunnerOp : std::uint8_t {
     get_config = 18,          // reply strings: the config
     register_command = 19,    // b = handle (0: no fn); strings: action
     unregister_command = 20,  // strings: action
-    pong = 30,                // seq = the ping's
+    publish_metric = 21,      // a = the value's IEEE 754 bits; strings: metric, unit
+    subscribe_with = 22,      // subscribe + status = lucid_subscribe_options.flags
+    // (the agent takes publish..subscribe_with as host API calls: keep new ones after them)
+    pong = 30,  // seq = the ping's
     // ---- agent -> runner ----
     load = 40,         // strings: the plugin file
     call_create = 41,  // the plugin's callbacks, run in order on the runner's callback thread

@@ -1,12 +1,6 @@
 #include "telemetry/telemetry_stream.hpp"
 
-#include <cmath>
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
-#include "contract/timestamp.hpp"
-#include "plugin/event_envelope.hpp"
+#include "telemetry/metric_publication.hpp"
 
 namespace lucid::host::telemetry {
 namespace {
@@ -19,13 +13,6 @@ bool any_enabled(bool enabled, const TelemetryConfig& config) {
         if (settings.enabled) return true;
     }
     return false;
-}
-
-// Moved by at least `threshold` percent of the last published value (a value moving off zero
-// always counts).
-bool moved(double last, double now, double threshold) {
-    if (last == 0) return now != 0;
-    return std::fabs(now - last) / std::fabs(last) * 100.0 >= threshold;
 }
 
 }  // namespace
@@ -103,8 +90,9 @@ void TelemetryStream::tick(Clock::time_point scheduled, const TelemetryConfig& c
         const auto value = metrics_.read(info.name, Clock::now());
         state.read_once = true;
         if (!value) continue;
-        const bool early = watching && state.value && state.at && now - *state.at >= kTick &&
-                           moved(*state.value, *value, *settings.change_threshold_percent);
+        const bool early = watching && state.value && state.at &&
+                           now - *state.at >= kEarliestRepeat &&
+                           moved_by(*state.value, *value, *settings.change_threshold_percent);
         if (!due && !early) continue;
         publish(info, *value);
         state.value = value;
@@ -113,26 +101,9 @@ void TelemetryStream::tick(Clock::time_point scheduled, const TelemetryConfig& c
 }
 
 void TelemetryStream::publish(const MetricInfo& metric, double value) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    w.StartObject();
-    w.Key("value");
-    // Two decimals are more than any of these carries; integers stay integers.
-    const double rounded = std::round(value * 100.0) / 100.0;
-    if (rounded == std::floor(rounded) && std::fabs(rounded) < 9e15) {
-        w.Int64(static_cast<std::int64_t>(rounded));
-    } else {
-        w.Double(rounded);
-    }
-    w.Key("unit");
-    w.String(metric.unit.data(), static_cast<rapidjson::SizeType>(metric.unit.size()));
-    w.EndObject();
     const std::string type(metric.name);
-    const auto envelope = event_envelope(
-        {new_event_id(), type, contract::utc_timestamp(std::chrono::system_clock::now()), source_,
-         std::nullopt},
-        std::string_view(buffer.GetString(), buffer.GetSize()));
-    if (envelope.ok()) publish_("telemetry/" + type, envelope.payload);
+    publish_("telemetry/" + type,
+             metric_payload(type, value, metric.unit, source_, std::chrono::system_clock::now()));
 }
 
 }  // namespace lucid::host::telemetry

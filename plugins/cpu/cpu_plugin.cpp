@@ -1,6 +1,10 @@
 // The cpu plugin: every `interval_s` seconds (config, default 5) publishes the CPU usage since
 // the previous sample and the load averages as the event `components/cpu/evt/cpu`:
 //   {"usage_percent": 12.5, "load1": 0.3, "load5": 0.2, "load15": 0.1}
+// On an agent of ABI 1.1 or later it also offers each reading as the metrics `usage_percent` and
+// `load1` (publish_metric): the agent's telemetry config decides whether and how often they go
+// out on components/cpu/telemetry/<metric>. An older agent lacks the function (LUCID_HOST_HAS,
+// behind can_publish_metric()): the event alone is published there.
 #include <lucid/plugin.hpp>
 
 #include <rapidjson/document.h>
@@ -68,6 +72,10 @@ class CpuPlugin : public lucid::Plugin {
                       "{\"usage_percent\":%s,\"load1\":%.2f,\"load5\":%.2f,\"load15\":%.2f}",
                       percent, load->load1, load->load5, load->load15);
         publish_event("cpu", data);
+        if (can_publish_metric()) {
+            if (usage) publish_metric("usage_percent", *usage, "%");
+            publish_metric("load1", load->load1, "load");
+        }
     }
 
     std::uint64_t timer_ = 0;

@@ -29,6 +29,26 @@ class FakeHostServices : public host::PluginHostServices {
         changed_.notify_all();
         return true;
     }
+    // publish_metric readings, as "<cid>/<metric>" -> (value, unit), in order.
+    struct Metric {
+        std::string component_id, metric;
+        double value;
+        std::string unit;
+    };
+    bool publish_metric(const std::string& cid, const std::string& metric, double value,
+                        const std::string& unit) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        metrics_.push_back({cid, metric, value, unit});
+        changed_.notify_all();
+        return true;
+    }
+    // The readings so far, once there are at least `n` (waits up to `timeout`).
+    std::vector<Metric> wait_for_metrics(
+        std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait_for(lock, timeout, [&] { return metrics_.size() >= n; });
+        return metrics_;
+    }
     void subscribe(const std::string& cid, std::uint64_t, const std::string& filter, int) override {
         std::lock_guard<std::mutex> lock(mutex_);
         subscriptions_.insert({cid, filter});
@@ -82,6 +102,22 @@ class FakeHostServices : public host::PluginHostServices {
         });
         return found ? std::make_unique<Published>(*found) : nullptr;
     }
+    // The payloads on `topic` once there are at least `n` (waits up to `timeout`).
+    std::vector<std::string> wait_for_count(
+        const std::string& topic, std::size_t n,
+        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait_for(lock, timeout, [&] {
+            std::size_t found = 0;
+            for (const auto& p : published_) found += p.topic == topic;
+            return found >= n;
+        });
+        std::vector<std::string> out;
+        for (const auto& p : published_) {
+            if (p.topic == topic) out.push_back(p.payload);
+        }
+        return out;
+    }
     std::vector<std::string> payloads_on(const std::string& topic) {
         std::lock_guard<std::mutex> lock(mutex_);
         std::vector<std::string> out;
@@ -113,6 +149,7 @@ class FakeHostServices : public host::PluginHostServices {
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<Published> published_;
+    std::vector<Metric> metrics_;
     std::multimap<std::string, std::string> subscriptions_;
     std::vector<std::pair<std::string, host::ComponentStatus>> statuses_;
     std::map<std::string, std::string> configs_;

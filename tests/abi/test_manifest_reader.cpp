@@ -38,8 +38,13 @@ TEST_CASE("reads the manifest of a built plugin without loading it") {
     CHECK(r.manifest->dist_name == "lucid-test-good");
     CHECK(r.manifest->version == "1.0.0");
     CHECK(r.manifest->component_id == "good");
-    CHECK(r.manifest->abi_string() == "1.0");
+    CHECK(r.manifest->abi_string() == "1.1");
     CHECK(status_text(check_manifest(LUCID_TEST_PLUGIN_GOOD, *r.manifest)).empty());
+    // One built against the 1.0 header says so, and a 1.1 host takes it all the same.
+    ManifestResult old = read_manifest(LUCID_TEST_PLUGIN_ABI_1_0);
+    REQUIRE_MESSAGE(old.ok(), old.error);
+    CHECK(old.manifest->abi_string() == "1.0");
+    CHECK(status_text(check_manifest(LUCID_TEST_PLUGIN_ABI_1_0, *old.manifest)).empty());
 }
 
 TEST_CASE("the example plugins carry their manifests and versioned file names") {

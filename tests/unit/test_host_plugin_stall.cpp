@@ -63,6 +63,10 @@ class Services : public PluginHostServices {
     bool publish(const std::string& topic, const std::string& payload, int, bool) override {
         return record(published_, topic, payload);
     }
+    bool publish_metric(const std::string& cid, const std::string& metric, double value,
+                        const std::string&) override {
+        return record(published_, cid + "/telemetry/" + metric, std::to_string(value));
+    }
     // Like the default, but kept apart from publish(): what the agent would not record.
     void refuse_command(const std::string& cid, const std::string& action,
                         const std::string& payload, const std::string& error) override {

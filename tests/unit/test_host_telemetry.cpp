@@ -1,6 +1,6 @@
 // Telemetry (contract §4.14): the /proc and /sys parsers, the `telemetry` config of cfg/set
-// (merge, errors, what core/cfg/state shows), metrics read from a fake /proc, and the stream's
-// schedule (interval, threshold, off).
+// (merge, errors, what core/cfg/state shows), metrics read from a fake /proc, the stream's
+// schedule (interval, threshold, off), and the gate of the plugins' metrics.
 #include <doctest/doctest.h>
 
 #include <condition_variable>
@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "contract/payloads.hpp"
+#include "telemetry/component_metrics.hpp"
 #include "telemetry/proc_readings.hpp"
 #include "telemetry/system_metrics.hpp"
 #include "telemetry/telemetry_config.hpp"
@@ -199,4 +200,116 @@ TEST_CASE("the stream publishes enabled metrics in the event envelope, and stops
     }
     CHECK(rss >= 3);
     CHECK(memory == 1);
+}
+
+TEST_CASE("the components' metrics config: per component and metric, removed by null") {
+    TelemetryConfig config;
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":{"enabled":true,"interval_s":5}}}})")
+              .empty());
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":{"change_threshold_percent":1}}}})")
+              .empty());
+    const MetricSettings temp = config.of_component("sensor", "temp_c");
+    CHECK(temp.enabled);
+    CHECK(temp.interval_s == 5);  // kept
+    CHECK(*temp.change_threshold_percent == doctest::Approx(1.0));
+    CHECK_FALSE(config.of_component("sensor", "other").enabled);  // off until enabled
+    CHECK_FALSE(config.of_component("other", "temp_c").enabled);
+
+    const std::string p = "telemetry.components.sensor";
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":{"interval_s":0}}}})") ==
+          p + ".temp_c.interval_s must be between 1 and 86400");
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":{"enabled":"yes"}}}})") ==
+          p + ".temp_c.enabled must be bool");
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":{"every":1}}}})") ==
+          "unknown config key: " + p + ".temp_c.every");
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":1}}})") ==
+          p + ".temp_c must be dict");
+    CHECK(merged(config, R"({"components":{"sensor":{"Temp.C":{}}}})") ==
+          "metric name 'Temp.C' in " + p + " must match [a-z0-9][a-z0-9_-]{0,63}");
+    CHECK(merged(config, R"({"components":{"Bad/Id":{}}})") ==
+          "component id 'Bad/Id' in telemetry.components must match [a-z0-9][a-z0-9_-]{0,63}");
+    CHECK(merged(config, R"({"components":{"sensor":[]}})") == p + " must be dict");
+    CHECK(merged(config, R"({"components":5})") == "telemetry.components must be dict");
+    std::string many = R"({"components":{"big":{)";
+    for (int i = 0; i <= 64; ++i) {
+        many += (i ? "," : "") + std::string("\"m") + std::to_string(i) + R"(":{"enabled":true})";
+    }
+    many += "}}}";
+    CHECK(merged(config, many.c_str()) == "at most 64 metrics in telemetry.components.big");
+    CHECK(config.components.count("big") == 0);  // the caller keeps nothing of a failed merge
+
+    rapidjson::Document out;
+    write_telemetry(config, out, out.GetAllocator());
+    CHECK(
+        contract::to_json(out["components"]) ==
+        R"({"sensor":{"temp_c":{"enabled":true,"interval_s":5,"change_threshold_percent":1.0}}})");
+    TelemetryConfig back;
+    CHECK(merge_telemetry(back, out).empty());
+    CHECK(back == config);
+
+    // null removes a metric, then a whole component.
+    CHECK(merged(config, R"({"components":{"sensor":{"hum":{"enabled":true}}}})").empty());
+    CHECK(merged(config, R"({"components":{"sensor":{"temp_c":null}}})").empty());
+    CHECK_FALSE(config.of_component("sensor", "temp_c").enabled);
+    CHECK(config.of_component("sensor", "hum").enabled);
+    CHECK(merged(config, R"({"components":{"sensor":null}})").empty());
+    CHECK(config.components.empty());
+    CHECK(config == TelemetryConfig{});
+}
+
+TEST_CASE("a plugin's readings go out as the config says: first at once, interval, threshold") {
+    struct Sent {
+        std::string topic, payload;
+    };
+    std::vector<Sent> sent;
+    ComponentMetrics metrics("lucid/agents/a1", [&](const std::string& t, const std::string& p) {
+        sent.push_back({t, p});
+        return true;
+    });
+    using Clock = ComponentMetrics::Clock;
+    const Clock::time_point t0{};
+    auto at = [&](double s) {
+        return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+    };
+    // Off by default, master on or not.
+    metrics.configure(true, TelemetryConfig{});
+    CHECK(metrics.offer("sensor", "temp_c", 20, "celsius", at(0)));
+    CHECK(sent.empty());
+
+    TelemetryConfig config;
+    REQUIRE(merged(config, R"({"components":{"sensor":{"temp_c":{"enabled":true,"interval_s":10,
+        "change_threshold_percent":50}}}})")
+                .empty());
+    metrics.configure(true, config);
+    metrics.offer("sensor", "temp_c", 20, "celsius", at(1));  // the first: at once
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].topic == "components/sensor/telemetry/temp_c");
+    rapidjson::Document doc;
+    doc.Parse(sent[0].payload.c_str());
+    CHECK(std::string(doc["type"].GetString()) == "temp_c");
+    CHECK(std::string(doc["source"].GetString()) == "lucid/agents/a1/components/sensor/telemetry");
+    CHECK(doc["correlation_id"].IsNull());
+    CHECK(doc["id"].IsString());
+    CHECK(doc["data"]["value"].GetInt() == 20);
+    CHECK(std::string(doc["data"]["unit"].GetString()) == "celsius");
+
+    metrics.offer("sensor", "temp_c", 25, "celsius", at(5));    // +25 %, not due: dropped
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(1.5));  // +55 % but within a second
+    CHECK(sent.size() == 1);
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(6));  // +55 %: early
+    CHECK(sent.size() == 2);
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(15.9));  // not due yet
+    CHECK(sent.size() == 2);
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(16));  // the interval
+    CHECK(sent.size() == 3);
+    metrics.offer("sensor", "other", 1, "", at(16));  // another metric: off
+    CHECK(sent.size() == 3);
+
+    // The master switch, then back on: the next reading goes out at once.
+    metrics.configure(false, config);
+    metrics.offer("sensor", "temp_c", 99, "celsius", at(40));
+    CHECK(sent.size() == 3);
+    metrics.configure(true, config);
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(41));
+    CHECK(sent.size() == 4);
 }

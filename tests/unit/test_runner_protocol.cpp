@@ -3,6 +3,7 @@
 // anywhere, and the malformed streams a hostile plugin could send.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <string>
 
 #include "plugin_abi/runner_protocol.hpp"
@@ -139,4 +140,36 @@ TEST_CASE("every op has a name; unknown numbers have none") {
     }
     CHECK(std::string(op_name(RunnerOp::call_timer)) == "call_timer");
     CHECK_FALSE(is_known(static_cast<RunnerOp>(0)));
+}
+
+TEST_CASE("protocol 3 carries the ABI 1.1 calls: a metric's value bit for bit, subscribe flags") {
+    CHECK(kRunnerProtocolVersion == 3);
+    Frame metric;
+    metric.op = RunnerOp::publish_metric;
+    metric.seq = 9;
+    const double value = -0.1;
+    std::memcpy(&metric.a, &value, sizeof value);
+    metric.strings = {std::string("temp_c"), std::nullopt};
+    Frame subscribe;
+    subscribe.op = RunnerOp::subscribe_with;
+    subscribe.flags = kHasOut;
+    subscribe.status = 1;  // LUCID_SUBSCRIBE_DEDUP
+    subscribe.a = 1;
+    subscribe.b = 5;
+    subscribe.strings = {std::string("/site/#")};
+    const std::string bytes = encode(metric) + encode(subscribe);
+    FrameDecoder in;
+    in.feed(bytes.data(), bytes.size());
+    auto first = in.next();
+    REQUIRE(first);
+    check_same(*first, metric);
+    double back = 0;
+    std::memcpy(&back, &first->a, sizeof back);
+    CHECK(back == value);
+    CHECK(first->c_str(1) == nullptr);
+    auto second = in.next();
+    REQUIRE(second);
+    check_same(*second, subscribe);
+    CHECK(std::string(op_name(RunnerOp::publish_metric)) == "publish_metric");
+    CHECK(std::string(op_name(RunnerOp::subscribe_with)) == "subscribe_with");
 }

@@ -58,12 +58,17 @@ extern "C" {
  *   - MINOR: fields APPENDED to lucid_plugin_descriptor, lucid_host_api or a callback struct,
  *     new enum values. Old plugins keep working (the host zero-fills what they lack); new
  *     plugins check LUCID_HOST_HAS() before using a host function newer than 1.0.
+ * History:
+ *   1.0  the first ABI.
+ *   1.1  lucid_host_api gains publish_metric and subscribe_with (the first two reserved slots;
+ *        the table keeps its size), lucid_subscribe_options and LUCID_SUBSCRIBE_DEDUP. A 1.0
+ *        plugin runs unchanged on a 1.1 host; a 1.1 plugin on a 1.0 host finds both NULL.
  *   - MAJOR: anything else (a field removed, reordered or retyped, a semantic change). The
  *     host refuses a plugin of another major version with a message naming the file, the
  *     version found and the version expected, before running any of its code.
  */
 #define LUCID_PLUGIN_ABI_MAJOR 1
-#define LUCID_PLUGIN_ABI_MINOR 0
+#define LUCID_PLUGIN_ABI_MINOR 1
 #define LUCID_PLUGIN_ABI_VERSION \
     ((uint32_t)(((uint32_t)LUCID_PLUGIN_ABI_MAJOR << 16) | (uint32_t)LUCID_PLUGIN_ABI_MINOR))
 #define LUCID_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -125,6 +130,20 @@ typedef struct lucid_command {
 } lucid_command;
 
 typedef lucid_status (*lucid_message_fn)(void* user_data, const lucid_message* message);
+
+/* Since 1.1. Flags of lucid_subscribe_options. */
+/* Drops a message whose payload is an envelope (a JSON object with a string "id") already
+ * delivered to this subscription within the last 30 s (at most 2,048 ids remembered per
+ * subscription; the oldest is forgotten first). A message without an envelope id is always
+ * delivered. Each drop counts in `duplicates_dropped` of components/{cid}/status. */
+#define LUCID_SUBSCRIBE_DEDUP 0x1u
+
+/* Since 1.1: options of subscribe_with(). Zero-initialise it and set struct_size, so that a
+ * host reads only the fields this plugin knows. */
+typedef struct lucid_subscribe_options {
+    uint32_t struct_size; /* sizeof(lucid_subscribe_options) as the plugin saw it */
+    uint32_t flags;       /* LUCID_SUBSCRIBE_* */
+} lucid_subscribe_options;
 typedef lucid_status (*lucid_timer_fn)(void* user_data);
 typedef lucid_status (*lucid_command_fn)(void* user_data, const lucid_command* command,
                                          lucid_call* call);
@@ -187,8 +206,29 @@ typedef struct lucid_host_api {
     void (*call_fail)(lucid_call* call, const char* message);
     lucid_status (*call_respond)(lucid_call* call, const char* result_json);
 
+    /* ---- 1.1: check LUCID_HOST_HAS(api, <name>) first; a 1.0 host leaves them NULL ---- */
+
+    /* Publishes a metric on components/{cid}/telemetry/{metric}, QoS 0, not retained, in the
+     * envelope of agent metrics (type = metric, data {"value", "unit"}), when the runtime config
+     * lets it: `telemetry_enabled` and telemetry.components.<cid>.<metric> (enabled, interval_s,
+     * change_threshold_percent). Call it with each new reading: the host publishes at most one
+     * value per interval_s, earlier when it moved by the threshold (never twice within a
+     * second), and drops the rest. Returns LUCID_OK for a value held back by the config too.
+     * metric: [a-z0-9][a-z0-9_-]{0,63}; value: finite; unit: may be NULL (""). Errors:
+     * LUCID_ERR_INVALID_ARGUMENT (bad name, NaN or infinity), LUCID_ERR_STATE (after stop). */
+    lucid_status (*publish_metric)(lucid_host* host, const char* metric, double value,
+                                   const char* unit);
+
+    /* subscribe() with options (NULL options: exactly subscribe()). Flags this host does not
+     * know return LUCID_ERR_UNSUPPORTED. Example, de-duplicated by envelope id:
+     *     lucid_subscribe_options o = {sizeof o, LUCID_SUBSCRIBE_DEDUP};
+     *     api->subscribe_with(host, "/site/orders/#", 1, &o, on_order, self, &id); */
+    lucid_status (*subscribe_with)(lucid_host* host, const char* filter, int qos,
+                                   const lucid_subscribe_options* options, lucid_message_fn fn,
+                                   void* user_data, uint64_t* out_id);
+
     /* Future minor versions first fill these (NULL until then), then append after them. */
-    void (*reserved[8])(void);
+    void (*reserved[6])(void);
 } lucid_host_api;
 
 /* True when the host's table is large enough to contain `field` and the field is set. */

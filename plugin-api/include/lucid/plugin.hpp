@@ -66,6 +66,16 @@ struct Command {
     std::string_view payload;  // the whole request, a JSON object text
 };
 
+// How subscribe() delivers (ABI 1.1). With every field at its default it is the plain 1.0
+// subscribe, which every host offers.
+struct SubscribeOptions {
+    int qos = 1;
+    // Drop a message whose envelope `id` this subscription saw within 30 s (LUCID_SUBSCRIBE_DEDUP;
+    // counted in the component's status as duplicates_dropped). Needs a 1.1 host: on an older
+    // one subscribe() throws lucid::Error with LUCID_ERR_UNSUPPORTED (see can_deduplicate()).
+    bool dedup = false;
+};
+
 namespace detail {
 template <class T>
 struct Adapter;
@@ -112,6 +122,25 @@ class Plugin {
         messages_[id] = std::move(owned);
         return id;
     }
+    uint64_t subscribe(const std::string& filter, MessageHandler handler,
+                       const SubscribeOptions& options) {
+        if (!options.dedup) return subscribe(filter, std::move(handler), options.qos);
+        if (!can_deduplicate()) {
+            throw Error(LUCID_ERR_UNSUPPORTED,
+                        "subscribe " + filter + " with dedup: the host offers no subscribe_with");
+        }
+        auto owned = std::make_unique<MessageSlot>(MessageSlot{this, std::move(handler)});
+        lucid_subscribe_options o{};
+        o.struct_size = sizeof o;
+        o.flags = LUCID_SUBSCRIBE_DEDUP;
+        uint64_t id = 0;
+        check(api_->subscribe_with(host_, filter.c_str(), options.qos, &o, &on_message, owned.get(),
+                                   &id),
+              "subscribe " + filter);
+        std::lock_guard<std::mutex> lock(mutex_);
+        messages_[id] = std::move(owned);
+        return id;
+    }
     void unsubscribe(uint64_t id) {
         check(api_->unsubscribe(host_, id), "unsubscribe");
         std::lock_guard<std::mutex> lock(mutex_);
@@ -135,6 +164,22 @@ class Plugin {
         std::lock_guard<std::mutex> lock(mutex_);
         commands_[action] = std::move(owned);
     }
+    // Publishes a metric the runtime config governs (telemetry.components.<cid>.<metric>; see
+    // publish_metric in lucid/plugin.h): call it with every reading, the host decides what
+    // goes out. Needs a 1.1 host: on an older one it throws lucid::Error with
+    // LUCID_ERR_UNSUPPORTED (see can_publish_metric()).
+    void publish_metric(const std::string& metric, double value, const std::string& unit = "") {
+        if (!can_publish_metric()) {
+            throw Error(LUCID_ERR_UNSUPPORTED,
+                        "publish_metric " + metric + ": the host offers no publish_metric");
+        }
+        check(api_->publish_metric(host_, metric.c_str(), value, unit.c_str()),
+              "publish_metric " + metric);
+    }
+    // Whether the host offers the 1.1 functions (LUCID_HOST_HAS): an agent older than the
+    // plugin leaves them out.
+    bool can_publish_metric() const { return LUCID_HOST_HAS(api_, publish_metric); }
+    bool can_deduplicate() const { return LUCID_HOST_HAS(api_, subscribe_with); }
     void log(lucid_log_level level, const std::string& message) const {
         api_->log(host_, level, message.c_str());
     }
