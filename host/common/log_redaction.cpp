@@ -146,4 +146,32 @@ std::string redact_log_text(std::string_view text, const std::vector<std::string
     return redact_password_values(redact_urls(replace_secrets(text, secrets)));
 }
 
+std::string escape_control_characters(std::string_view text) {
+    static const char hex[] = "0123456789abcdef";
+    auto escaped = [](unsigned char c) {
+        return std::string{'\\', 'x', hex[c >> 4], hex[c & 0xF]};
+    };
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7F) {
+            out += escaped(c);
+        } else if (c == 0xC2 && i + 1 < text.size() &&
+                   static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+            out += escaped(c) + escaped(static_cast<unsigned char>(text[++i]));
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
 }  // namespace lucid::host

@@ -23,4 +23,11 @@ namespace lucid::host {
 
 std::string redact_log_text(std::string_view text, const std::vector<std::string>& secrets = {});
 
+// `text` on one line and unable to drive a terminal: C0 control characters and DEL written as
+// `\n`, `\r`, `\t` or `\xNN`, the C1 ones (UTF-8 `\xc2\x80`–`\xc2\x9f`) as `\xc2\xNN`; a
+// backslash stays as it is. Pure; thread-safe.
+//
+//   escape_control_characters("a\nb\x1b[2J") == "a\\nb\\x1b[2J"
+std::string escape_control_characters(std::string_view text);
+
 }  // namespace lucid::host

@@ -154,13 +154,13 @@ void LogTap::set_secrets(std::vector<std::string> secrets) {
     secrets_ = std::move(secrets);
 }
 
-std::string LogTap::redact(std::string_view text) const {
+std::string LogTap::plugin_line(std::string_view text) const {
     std::vector<std::string> secrets;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         secrets = secrets_;
     }
-    return redact_log_text(text, secrets);
+    return escape_control_characters(redact_log_text(cut(text, kMaxMessageBytes), secrets));
 }
 
 void LogTap::on_line(const spdlog::details::log_msg& message) {

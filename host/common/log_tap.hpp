@@ -60,9 +60,11 @@ class LogTap {
                              std::optional<spdlog::level::level_enum> level);
     std::optional<spdlog::level::level_enum> component_level(const std::string& component_id) const;
     void set_secrets(std::vector<std::string> secrets);
-    // `text` redacted as every kept or streamed line is (log_redaction.hpp, with the secrets):
-    // for text written to the log file by another way than the tap (a plugin's).
-    std::string redact(std::string_view text) const;
+    // A plugin's text as its log line: cut to kMaxMessageBytes, redacted as every kept or
+    // streamed line is (log_redaction.hpp, with the secrets) and on one line (control characters
+    // escaped, escape_control_characters()): a plugin logging what it received cannot forge
+    // lines of the agent's log file or drive the terminal of whoever reads it.
+    std::string plugin_line(std::string_view text) const;
 
     // The last `n` kept lines at or above `min` (of `logger` when given), oldest first.
     std::vector<LogLine> kept(std::size_t n, spdlog::level::level_enum min,

@@ -151,10 +151,11 @@ void PluginContext::log(lucid_log_level level, const char* message) {
     static constexpr spdlog::level::level_enum levels[] = {
         spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
     const int index = static_cast<int>(level);
-    // A plugin's text is redacted as every kept or streamed line is (common/log_tap.hpp): the log
-    // file and the `logs` stream get the same line, without the broker password or credentials.
+    // A plugin's text is cut, redacted and kept on one line (common/log_tap.hpp): the log file
+    // and the `logs` stream get the same line, without the broker password or credentials, and
+    // without a line break that would start a forged line of the agent's.
     log_->log(index >= 0 && index < 4 ? levels[index] : spdlog::level::info, "{}",
-              LogTap::instance().redact(message ? message : ""));
+              LogTap::instance().plugin_line(message ? message : ""));
 }
 
 lucid_status PluginContext::report_status(lucid_component_state state, const char* error) {

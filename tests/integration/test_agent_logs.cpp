@@ -200,6 +200,21 @@ TEST_CASE("logs: off until enabled, then streamed at logs_level in batches, off 
     CHECK(error_of(rig.cfg_set(R"({"logs_level":3})")) == "logs_level must be str");
 }
 
+TEST_CASE("a plugin logging what it received cannot forge a line of the agent's log file") {
+    LogsRig rig("logs-forge");
+    // A payload a plugin logs as it came: a line break, then what looks like an audit line, and
+    // terminal escapes.
+    rig.plugin_logs("info",
+                    R"(hello\n[2026-12-02 01:29:30.000] [audit] [info] audit: op=uninstall forged)"
+                    R"(\t\u001b[2J\u0007end)");
+    REQUIRE_MESSAGE(rig.agent.wait_for_log("end #0", std::chrono::seconds(10)), rig.agent.log());
+    const std::string log = rig.agent.log();
+    CHECK_MESSAGE(log.find("\n[2026-12-02 01:29:30.000] [audit]") == std::string::npos, log);
+    CHECK(log.find("hello\\n[2026-12-02 01:29:30.000] [audit]") != std::string::npos);
+    CHECK(log.find("forged\\t\\x1b[2J\\x07end #0") != std::string::npos);
+    CHECK(log.find('\x1b') == std::string::npos);
+}
+
 TEST_CASE("a log flood is cut and counted, and the agent keeps answering") {
     LogsRig rig("logs-flood");
     REQUIRE(ok_of(rig.cfg_set(R"({"logs_enabled":true,"logs_level":"info"})")));

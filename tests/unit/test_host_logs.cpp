@@ -48,6 +48,22 @@ TEST_CASE("URL credentials, queries and passwords never survive a log line") {
     }
 }
 
+TEST_CASE("a plugin's text stays one line that cannot drive a terminal") {
+    CHECK(escape_control_characters("plain text, caf\u00e9 \\ ok") ==
+          "plain text, caf\u00e9 \\ ok");
+    CHECK(escape_control_characters("hello\n[2026-12-02 01:29:30.000] [audit] forged") ==
+          "hello\\n[2026-12-02 01:29:30.000] [audit] forged");
+    CHECK(escape_control_characters("a\rb\tc\x1b[2J\x07\x7f") == "a\\rb\\tc\\x1b[2J\\x07\\x7f");
+    CHECK(escape_control_characters("csi \xc2\x9b end") == "csi \\xc2\\x9b end");
+    CHECK(escape_control_characters(std::string("nul\0x", 5)) == "nul\\x00x");
+    // What PluginContext::log writes: cut, redacted, one line.
+    const auto line = LogTap::instance().plugin_line("got https://u:p@h/x\nsecond line " +
+                                                     std::string(5000, 'y'));
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(line.rfind("got https://***@h/x\\nsecond line yyy", 0) == 0);
+    CHECK(line.size() < 4200);
+}
+
 TEST_CASE("stream levels are the five lowercase names") {
     CHECK(parse_stream_level("trace") == spdlog::level::trace);
     CHECK(parse_stream_level("warn") == spdlog::level::warn);
