@@ -143,12 +143,23 @@ bool apply_top_message(TopModel& model, const std::string& suffix, const std::st
         model.telemetry_enabled =
             !(cfg.HasMember("telemetry_enabled") && cfg["telemetry_enabled"].IsFalse());
         model.metrics_enabled = 0;
-        if (cfg.HasMember("telemetry") && cfg["telemetry"].IsObject() &&
-            cfg["telemetry"].HasMember("metrics") && cfg["telemetry"]["metrics"].IsObject()) {
-            for (const auto& m : cfg["telemetry"]["metrics"].GetObject()) {
+        auto count_enabled = [&](const Value& metrics) {
+            for (const auto& m : metrics.GetObject()) {
                 if (m.value.IsObject() && m.value.HasMember("enabled") &&
                     m.value["enabled"].IsTrue()) {
                     ++model.metrics_enabled;
+                }
+            }
+        };
+        if (cfg.HasMember("telemetry") && cfg["telemetry"].IsObject()) {
+            const Value& telemetry = cfg["telemetry"];
+            if (telemetry.HasMember("metrics") && telemetry["metrics"].IsObject()) {
+                count_enabled(telemetry["metrics"]);
+            }
+            // A plugin's metrics count too (telemetry.components.<cid>.<metric>, ABI 1.1).
+            if (telemetry.HasMember("components") && telemetry["components"].IsObject()) {
+                for (const auto& c : telemetry["components"].GetObject()) {
+                    if (c.value.IsObject()) count_enabled(c.value);
                 }
             }
         }
@@ -237,6 +248,11 @@ std::vector<std::string> top_screen(const TopModel& model, std::size_t width, Cl
     add_metrics(second, model.metrics, kSecondLine, std::size(kSecondLine), newest);
     if (!first.empty()) lines.push_back(first);
     if (!second.empty()) lines.push_back(second);
+    for (const auto& [cid, c] : model.components) {
+        for (const auto& [name, m] : c.metrics) {
+            if (!newest || m.received > *newest) newest = m.received;
+        }
+    }
     if (newest) {
         lines.push_back("(telemetry " + age(*newest, now) + ")");
     } else if (model.cfg_seen && !model.telemetry_enabled) {

@@ -122,6 +122,15 @@ TEST_CASE("without telemetry the screen says how to turn it on") {
               "telemetry.metrics.cpu_percent.enabled=true"));
     apply_top_message(m, "core/cfg/state", R"({"cfg":{"telemetry_enabled":false}})", t0);
     CHECK(has(screen(m, t0), "telemetry is off: lucidctl config set telemetry_enabled=true"));
+    // A plugin's metric enabled is a metric enabled; once it streams, its age is shown.
+    apply_top_message(m, "core/cfg/state",
+                      R"({"cfg":{"telemetry_enabled":true,"telemetry":{"metrics":{},)"
+                      R"("components":{"cpu":{"usage_percent":{"enabled":true}}}}}})",
+                      t0);
+    CHECK_FALSE(has(screen(m, t0), "no metric enabled"));
+    CHECK(has(screen(m, t0), "waiting for telemetry"));
+    apply_top_message(m, "components/cpu/telemetry/usage_percent", metric(7, "%"), t0);
+    CHECK(has(screen(m, t0 + std::chrono::seconds(2)), "(telemetry 2 s ago)"));
 }
 
 TEST_CASE("agent text cannot drive the terminal and lines fit the width") {
