@@ -42,7 +42,8 @@ commands:
   plugin list                     installed components (the local registry if no broker)
   plugin info ID                  one component (the local registry if no broker)
   plugin install FILE [--id ID] [--signature SIG] [--force [--permit F]]  install or
-                                  upgrade a component: FILE (and FILE.sig) go inline
+                                  upgrade a component: FILE (and FILE.sig) go inline;
+                                  also --config JSON, --isolation process (plugin install --help)
   plugin install URL --id ID --sha256 HEX   the agent downloads URL (file:// on the agent)
   plugin uninstall ID [--dist NAME]  stop, unload and remove a component
   plugin start|stop|restart ID    runtime control of a component
