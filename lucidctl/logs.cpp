@@ -126,13 +126,23 @@ int cmd_logs(Session& s) {
     if (!answer.ok) return s.report(topics::kLogsGet.name, answer);
     std::string last_ts;
     std::set<LineKey> last_printed;  // the kept lines of the newest instant
+    std::size_t printed = 0;
     if (answer.doc.HasMember("lines") && answer.doc["lines"].IsArray()) {
         for (const auto& line : answer.doc["lines"].GetArray()) {
             print_line(s, line);
+            ++printed;
             if (str(line, "ts") != last_ts) last_printed.clear();
             last_ts = str(line, "ts");
             last_printed.insert(key_of(line));
         }
+    }
+    if (printed == 0 && !s.json()) {
+        // Said on stderr (stdout stays the lines): nothing printed must not look like a hang or
+        // a component that exists and is silent.
+        s.err() << "no kept lines";
+        if (filter.component) s.err() << " of " << *filter.component;
+        if (filter.level) s.err() << " at or above " << *filter.level;
+        s.err() << (follow ? "; following\n" : "\n");
     }
     s.out().flush();
     if (!follow) return kOk;

@@ -372,6 +372,10 @@ TEST_CASE("lucidctl logs prints the kept lines, and --follow the streamed ones")
     auto core = run_ctl({"logs", "--component", "core"}, rig.ctl_env);
     CHECK_MESSAGE(core.has(" core: lucid-agent "), core.output);  // the start line
     CHECK_FALSE(core.has("logprobe:"));
+    // Nothing kept of a component says so instead of printing nothing.
+    auto none = run_ctl({"logs", "--component", "nosuch", "--level", "error"}, rig.ctl_env);
+    CHECK_MESSAGE(none.code == 0, none.output);
+    CHECK_MESSAGE(none.has("no kept lines of nosuch at or above error"), none.output);
     auto json = run_ctl({"logs", "-n", "1", "--json"}, rig.ctl_env);
     REQUIRE(json.code == 0);
     const auto line = json.json();
