@@ -40,12 +40,7 @@ ComponentLogLevels::Levels ComponentLogLevels::load(std::string* problem) const 
     std::error_code ec;
     if (!std::filesystem::exists(path_, ec)) return {};
     auto report = [&](const std::string& what) {
-        std::string where;
-        try {
-            where = "moved aside to " + move_aside(path_, "corrupt").string();
-        } catch (const std::exception& e) {
-            where = std::string("cannot move it aside (") + e.what() + ")";
-        }
+        const std::string where = move_aside_saying(path_, "corrupt");
         if (problem) *problem = what + "; " + where + ", no component has a level of its own";
         return Levels{};
     };

@@ -136,13 +136,8 @@ CoreConfig CoreConfigStore::load(std::string* problem) const {
     std::error_code ec;
     if (!std::filesystem::exists(path_, ec)) return {};
     auto report = [&](const std::string& what) {
-        std::string where;
-        try {
-            where = "moved aside to " + move_aside(path_, "corrupt").string();
-        } catch (const std::exception& e) {
-            // A read-only data directory: the agent starts all the same.
-            where = std::string("cannot move it aside (") + e.what() + ")";
-        }
+        // A read-only data directory: the agent starts all the same.
+        const std::string where = move_aside_saying(path_, "corrupt");
         if (problem) *problem = what + "; " + where + ", using defaults";
         return CoreConfig{};
     };

@@ -24,6 +24,21 @@ std::string level_error(std::string_view field) {
            std::string(kStreamLevelNames);
 }
 
+// The optional "level" field of a logs request into `request.level`; false (and
+// `request.error` set) when it is not a level.
+template <typename Request>
+bool take_level(const rapidjson::Value& payload, Request& request) {
+    const auto* level = member(payload, "level");
+    if (!level) return true;
+    const auto parsed = level_of(*level);
+    if (!parsed) {
+        request.error = level_error("level");
+        return false;
+    }
+    request.level = *parsed;
+    return true;
+}
+
 }  // namespace
 
 LogsGetRequest parse_logs_get(const rapidjson::Value& payload) {
@@ -36,14 +51,7 @@ LogsGetRequest parse_logs_get(const rapidjson::Value& payload) {
         }
         request.n = static_cast<std::size_t>(n->GetInt64());
     }
-    if (const auto* level = member(payload, "level")) {
-        const auto parsed = level_of(*level);
-        if (!parsed) {
-            request.error = level_error("level");
-            return request;
-        }
-        request.level = *parsed;
-    }
+    if (!take_level(payload, request)) return request;
     if (const auto* component = member(payload, "component")) {
         const std::string text = component->IsString() ? std::string(component->GetString(),
                                                                      component->GetStringLength())
@@ -61,14 +69,7 @@ LogsGetRequest parse_logs_get(const rapidjson::Value& payload) {
 
 LogsStreamRequest parse_logs_stream(const rapidjson::Value& payload) {
     LogsStreamRequest request;
-    if (const auto* level = member(payload, "level")) {
-        const auto parsed = level_of(*level);
-        if (!parsed) {
-            request.error = level_error("level");
-            return request;
-        }
-        request.level = *parsed;
-    }
+    if (!take_level(payload, request)) return request;
     if (const auto* seconds = member(payload, "seconds")) {
         if (!seconds->IsInt64() || seconds->GetInt64() < 1 ||
             seconds->GetInt64() > kMaxStreamSeconds) {

@@ -199,6 +199,14 @@ fs::path move_aside(const fs::path& path, std::string_view label) {
     return aside;
 }
 
+std::string move_aside_saying(const fs::path& path, std::string_view label) {
+    try {
+        return "moved aside to " + move_aside(path, label).string();
+    } catch (const std::exception& e) {
+        return std::string("cannot move it aside (") + e.what() + ")";
+    }
+}
+
 fs::path copy_aside(const fs::path& path, std::string_view label) {
     const fs::path copy = sibling(path, label);
     write_file_atomically(copy, read_file(path));

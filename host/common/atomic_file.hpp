@@ -58,6 +58,10 @@ std::string file_timestamp();
 // registry.json → registry.corrupt.20261122T140501.123Z.json) and returns the new path.
 std::filesystem::path move_aside(const std::filesystem::path& path, std::string_view label);
 
+// move_aside(), said for a log line: "moved aside to <new path>", or "cannot move it aside
+// (<why>)" when it cannot be (a read-only data directory: the caller goes on without the file).
+std::string move_aside_saying(const std::filesystem::path& path, std::string_view label);
+
 // Copies `path` to `<stem>.<label>.<file_timestamp()><ext>` and returns the copy's path.
 std::filesystem::path copy_aside(const std::filesystem::path& path, std::string_view label);
 
