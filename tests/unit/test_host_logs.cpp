@@ -42,6 +42,11 @@ TEST_CASE("URL credentials, queries and passwords never survive a log line") {
     CHECK(redact_log_text("passwd: hunter2") == "passwd: ***");
     CHECK(redact_log_text("the key S3cr3t and S3cr3t%21", {"S3cr3t"}) == "the key *** and ***%21");
     CHECK(redact_log_text("no url :// here, no password") == "no url :// here, no password");
+    // A broker password of one or two characters is redacted too, where it stands as a word.
+    CHECK(redact_log_text("login as u with ab failed; tab about", {"ab"}) ==
+          "login as u with *** failed; tab about");
+    CHECK(redact_log_text("auth x,y: x", {"x"}) == "auth ***,y: ***");
+    CHECK(redact_log_text("ab", {"ab"}) == "***");
     for (const char* text : {"https://tok@h/x.so?sig=1", "password=x", "a://b@c?d#e"}) {
         const std::string once = redact_log_text(text);
         CHECK(redact_log_text(once) == once);  // idempotent
@@ -64,13 +69,23 @@ TEST_CASE("a plugin's text stays one line that cannot drive a terminal") {
     CHECK(line.size() < 4200);
 }
 
-TEST_CASE("stream levels are the five lowercase names") {
-    CHECK(parse_stream_level("trace") == spdlog::level::trace);
-    CHECK(parse_stream_level("warn") == spdlog::level::warn);
-    CHECK(parse_stream_level("error") == spdlog::level::err);
-    CHECK_FALSE(parse_stream_level("WARNING").has_value());
-    CHECK_FALSE(parse_stream_level("critical").has_value());
+TEST_CASE("levels are one vocabulary: five names in any case, warning and err as aliases") {
+    CHECK(parse_level_name("trace") == spdlog::level::trace);
+    CHECK(parse_level_name("warn") == spdlog::level::warn);
+    CHECK(parse_level_name("error") == spdlog::level::err);
+    CHECK(parse_level_name("WARNING") == spdlog::level::warn);
+    CHECK(parse_level_name("Warn") == spdlog::level::warn);
+    CHECK(parse_level_name("ERR") == spdlog::level::err);
+    CHECK(parse_level_name("DEBUG") == spdlog::level::debug);
+    CHECK_FALSE(parse_level_name("critical").has_value());
+    CHECK_FALSE(parse_level_name("warnin").has_value());
+    CHECK_FALSE(parse_level_name("").has_value());
+    CHECK(is_default_level("Default"));
+    CHECK_FALSE(is_default_level("defaults"));
+    // Canonical on output: lowercase, and the earlier agent's words for cfg/set's log_level.
     CHECK(stream_level_name(spdlog::level::critical) == "error");
+    CHECK(file_level_name(spdlog::level::warn) == "WARNING");
+    CHECK(file_level_name(spdlog::level::trace) == "TRACE");
 }
 
 TEST_CASE("the tap keeps what the log file gets and queues what streams") {
