@@ -160,9 +160,10 @@ int cmd_logs(Session& s) {
     while (s.out()) {    // SIGPIPE is ignored: a closed stdout (`lucidctl logs -f | head`) ends it
         auto message =
             s.client().wait_for([](const ReceivedMessage&) { return true; }, next_renewal);
-        // No renewal for an agent that is away: it would wait in the broker for nothing.
-        if (online && SteadyClock::now() >= next_renewal) {
-            renewals.insert(renew());
+        if (SteadyClock::now() >= next_renewal) {
+            // No renewal for an agent that is away: it would wait in the broker for nothing
+            // (its coming back asks at once, below).
+            if (online) renewals.insert(renew());
             next_renewal = SteadyClock::now() + kRenewEvery;
         }
         if (!message) continue;

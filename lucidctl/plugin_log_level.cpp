@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "common/log_levels.hpp"
+#include "contract/payloads.hpp"
 #include "contract/topics.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"

@@ -452,13 +452,14 @@ TEST_CASE("the cfg/set log line names every setting that changed, by its path") 
     CoreConfig before;
     CHECK(config_change_text(before, before).empty());
     CoreConfig after = before;
-    after.heartbeat_s = 30;
+    after.heartbeat_s = before.heartbeat_s + 15;
     after.logs_enabled = true;
     after.logs_level = "warn";
     after.telemetry.metrics["cpu_percent"].enabled = true;
     after.labels = lucid::host::contract::Labels{{"site", "berlin"}};
     const std::string text = config_change_text(before, after);
-    CHECK_MESSAGE(text.find("heartbeat_s=30") != std::string::npos, text);
+    CHECK_MESSAGE(
+        text.find("heartbeat_s=" + std::to_string(after.heartbeat_s)) != std::string::npos, text);
     CHECK_MESSAGE(text.find("logs_enabled=true") != std::string::npos, text);
     CHECK_MESSAGE(text.find("logs_level=warn") != std::string::npos, text);
     CHECK_MESSAGE(text.find("telemetry.metrics.cpu_percent.enabled=true") != std::string::npos,

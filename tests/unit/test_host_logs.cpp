@@ -183,8 +183,10 @@ TEST_CASE("the log commands' payloads and their exact errors") {
           "validation_error: 'n' must be an integer from 1 to 1000");
     CHECK(parse_logs_get(json(R"({"n":"5"})")).error ==
           "validation_error: 'n' must be an integer from 1 to 1000");
-    CHECK(parse_logs_get(json(R"({"level":"WARN"})")).error ==
-          "validation_error: 'level' must be one of trace, debug, info, warn, error");
+    CHECK(parse_logs_get(json(R"({"level":"WARN"})")).level == spdlog::level::warn);
+    CHECK(parse_logs_get(json(R"({"level":"loud"})")).error ==
+          "validation_error: 'level' must be one of trace, debug, info, warn, error (any case; "
+          "warning and err too)");
     CHECK(parse_logs_get(json(R"({"component":"A"})")).error ==
           "validation_error: 'component' must be core or a component id "
           "([a-z0-9][a-z0-9_-]{0,63})");
@@ -201,13 +203,20 @@ TEST_CASE("the log commands' payloads and their exact errors") {
     CHECK(parse_logs_stream(json(R"({"seconds":3601})")).error ==
           "validation_error: 'seconds' must be an integer from 1 to 3600");
     CHECK(parse_logs_stream(json(R"({"level":null})")).error ==
-          "validation_error: 'level' must be one of trace, debug, info, warn, error");
+          "validation_error: 'level' must be one of trace, debug, info, warn, error (any case; "
+          "warning and err too)");
 
     CHECK(parse_component_log_level(json(R"({"request_id":"r"})")).error ==
           "missing 'log_level' field in payload");
     CHECK(parse_component_log_level(json(R"({"log_level":1})")).error == "log_level must be str");
-    CHECK(parse_component_log_level(json(R"({"log_level":"DEBUG"})")).error ==
-          "log_level must be one of trace, debug, info, warn, error");
+    CHECK(parse_component_log_level(json(R"({"log_level":"DEBUG"})")).level ==
+          spdlog::level::debug);
+    CHECK(parse_component_log_level(json(R"({"log_level":"loud"})")).error ==
+          "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+          "too), or default (or null) for none");
+    const auto by_default = parse_component_log_level(json(R"({"log_level":"Default"})"));
+    CHECK(by_default.error.empty());
+    CHECK_FALSE(by_default.level.has_value());
     CHECK(parse_component_log_level(json(R"({"log_level":"debug"})")).level ==
           spdlog::level::debug);
     const auto cleared = parse_component_log_level(json(R"({"log_level":null})"));
