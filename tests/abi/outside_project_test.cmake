@@ -55,7 +55,8 @@ message(STATUS "built ${artifact} against the SDK installed in ${prefix}")
 
 if(LUCID_CXX AND NOT LUCID_TOOLCHAIN)
     # plugins/README.md "Without CMake", word for word but for the paths.
-    set(plain ${LUCID_WORK_DIR}/plain/outside_hello-0.1.0-linux_x.so)
+    execute_process(COMMAND uname -m OUTPUT_VARIABLE machine OUTPUT_STRIP_TRAILING_WHITESPACE)
+    set(plain ${LUCID_WORK_DIR}/plain/outside_hello-0.1.0-linux_${machine}.so)
     file(MAKE_DIRECTORY ${LUCID_WORK_DIR}/plain)
     set(no_unique)
     if(LUCID_CXX_ID STREQUAL "GNU")
