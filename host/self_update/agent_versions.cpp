@@ -89,8 +89,8 @@ Expected<std::optional<LastUpgrade>> last_upgrade_at(const Object& root) {
     if (!it->value.IsObject()) return invalid("last_upgrade must be an object or null");
     const auto o = it->value.GetObject();
     const std::string where = "last_upgrade";
-    if (Status s = only_members(
-            o, {"version", "outcome", "reason", "ts", "request_id", "reported"}, where);
+    if (Status s = only_members(o, {"version", "outcome", "reason", "ts", "request_id", "reported"},
+                                where);
         !s) {
         return s.error();
     }
@@ -146,7 +146,8 @@ Expected<AgentVersions> parse_agent_versions(std::string_view json) {
     }
     if (!doc.IsObject()) return invalid("not a JSON object");
     const auto root = static_cast<const rapidjson::Document&>(doc).GetObject();
-    if (Status s = only_members(root, {"committed", "previous", "pending", "last_upgrade"}, "state");
+    if (Status s =
+            only_members(root, {"committed", "previous", "pending", "last_upgrade"}, "state");
         !s) {
         return s.error();
     }

@@ -25,8 +25,8 @@ namespace lucid::host::self_update {
 // A build waiting for its first healthy start.
 struct PendingVersion {
     std::string version;
-    int attempts = 0;  // starts the launcher has made of it
-    int allowed = 1;   // starts it gets before the launcher rolls it back
+    int attempts = 0;        // starts the launcher has made of it
+    int allowed = 1;         // starts it gets before the launcher rolls it back
     std::string request_id;  // the upgrade command that placed it ("" from none)
 
     bool operator==(const PendingVersion& o) const {

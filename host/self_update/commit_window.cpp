@@ -23,8 +23,8 @@ std::unique_ptr<CommitWindow> CommitWindow::start_if_pending(const fs::path& dat
     return std::make_unique<CommitWindow>(data_dir, version, window, std::move(give_up));
 }
 
-CommitWindow::CommitWindow(fs::path data_dir, std::string version,
-                           std::chrono::milliseconds window, GiveUp give_up)
+CommitWindow::CommitWindow(fs::path data_dir, std::string version, std::chrono::milliseconds window,
+                           GiveUp give_up)
     : data_dir_(std::move(data_dir)), version_(std::move(version)), give_up_(std::move(give_up)) {
     logger("launcher")
         ->info("lucid-agent {} is pending: it commits once online and healthy, within {} ms",
@@ -46,7 +46,8 @@ void CommitWindow::watch(std::chrono::milliseconds window) {
     if (changed_.wait_for(lock, window, [this] { return committed_ || stopping_; })) return;
     lock.unlock();
     const std::string why = "lucid-agent " + version_ + " was not online and healthy within " +
-                            std::to_string(window.count()) + " ms: giving up (the launcher rolls it back)";
+                            std::to_string(window.count()) +
+                            " ms: giving up (the launcher rolls it back)";
     logger("launcher")->critical("{}", why);
     give_up_(why);
 }

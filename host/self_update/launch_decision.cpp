@@ -73,8 +73,7 @@ LaunchDecision decide_launch(const AgentVersions& state, const std::string& pack
             d.exec_version = p.version;
             d.exec_pending = true;
             d.why = "pending " + p.version + ", start attempt " +
-                    std::to_string(d.state.pending->attempts) + " of " +
-                    std::to_string(p.allowed);
+                    std::to_string(d.state.pending->attempts) + " of " + std::to_string(p.allowed);
             return d;
         }
     }
@@ -83,12 +82,14 @@ LaunchDecision decide_launch(const AgentVersions& state, const std::string& pack
         d.why = "committed " + *d.state.committed;
         return d;
     }
-    d.why = d.state.committed ? "the packaged " + packaged_version + " is not older than the "
-                                    "committed " + *d.state.committed
+    d.why = d.state.committed ? "the packaged " + packaged_version +
+                                    " is not older than the "
+                                    "committed " +
+                                    *d.state.committed
                               : "no self-updated build";
     if (d.state.last_upgrade && d.state.last_upgrade->outcome == kRolledBack && d.save) {
-        d.why += "; " + d.state.last_upgrade->version + " rolled back: " +
-                 d.state.last_upgrade->reason;
+        d.why +=
+            "; " + d.state.last_upgrade->version + " rolled back: " + d.state.last_upgrade->reason;
     }
     return d;
 }

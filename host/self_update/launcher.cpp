@@ -58,8 +58,8 @@ bool save(const LaunchSettings& settings, const AgentVersions& state) {
         save_agent_versions(settings.data_dir, state);
         return true;
     } catch (const std::exception& e) {
-        logger("launcher")->error("cannot save {}: {}", state_path(settings.data_dir).string(),
-                                  e.what());
+        logger("launcher")
+            ->error("cannot save {}: {}", state_path(settings.data_dir).string(), e.what());
         return false;
     }
 }
@@ -107,9 +107,9 @@ void launch(const LaunchSettings& settings, char** argv) {
         log->info("starting lucid-agent {} ({})", version, d.why);
         log->flush();  // exec discards what is buffered
         exec_build(settings, version, argv);
-        const std::string why =
-            "cannot exec " + version_binary(settings.data_dir, version).string() + ": " +
-            std::strerror(errno);
+        const std::string why = "cannot exec " +
+                                version_binary(settings.data_dir, version).string() + ": " +
+                                std::strerror(errno);
         log->error("{}", why);
         if (!d.exec_pending) return;
         state = roll_back(d.state, why, now_text());

@@ -137,14 +137,14 @@ TEST_CASE("the state file round-trips and refuses what it does not understand") 
     CHECK(parsed.value() == s);
 
     CHECK(parse_agent_versions("{}"));
-    for (const char* bad : {
-             "", "[]", "{\"committed\":\"../../bin\"}", "{\"committed\":1}",
-             "{\"future\":true}", "{\"pending\":{\"version\":\"0.3.0\"}}",
-             "{\"pending\":{\"version\":\"0.3.0\",\"attempts\":-1,\"allowed\":1,"
-             "\"request_id\":\"\"}}",
-             "{\"last_upgrade\":{\"version\":\"0.3.0\",\"outcome\":\"maybe\",\"reason\":\"\","
-             "\"ts\":\"\",\"request_id\":\"\",\"reported\":false}}",
-             "{} {}"}) {
+    for (const char* bad :
+         {"", "[]", "{\"committed\":\"../../bin\"}", "{\"committed\":1}", "{\"future\":true}",
+          "{\"pending\":{\"version\":\"0.3.0\"}}",
+          "{\"pending\":{\"version\":\"0.3.0\",\"attempts\":-1,\"allowed\":1,"
+          "\"request_id\":\"\"}}",
+          "{\"last_upgrade\":{\"version\":\"0.3.0\",\"outcome\":\"maybe\",\"reason\":\"\","
+          "\"ts\":\"\",\"request_id\":\"\",\"reported\":false}}",
+          "{} {}"}) {
         CAPTURE(bad);
         CHECK_FALSE(parse_agent_versions(bad));
     }
