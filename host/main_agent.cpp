@@ -22,11 +22,13 @@
 #include "agent/core_config.hpp"
 #include "agent/self_upgrade.hpp"
 #include "agent/shutdown_signal.hpp"
+#include "agent/upgrade_command.hpp"
 #include "common/logging.hpp"
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
 #include "config/host_facts.hpp"
 #include "config/load_config.hpp"
+#include "config/supervision.hpp"
 #include "config/tls_files_check.hpp"
 #include "contract/labels.hpp"
 #include "install/trust_state.hpp"
@@ -227,6 +229,14 @@ int main(int argc, char** argv) {
         // A pending build of the agent commits once online, after its components started.
         agent::SelfUpgrade self_upgrade(agent, [&shutdown](int code) { shutdown.request(code); });
         agent.on_online([&self_upgrade] { self_upgrade.online(); });
+        agent::UpgradeCommandSettings upgrade;
+        upgrade.supervised =
+            config::is_supervised(agent.config().supervision, config::getenv_string);
+        upgrade.runner = agent.config().plugin_runner;
+        upgrade.install = [&components] { return components.current_settings().install; };
+        upgrade.verifier = [&components] { return components.current_settings().verifier; };
+        upgrade.exit = [&shutdown](int code) { shutdown.request(code); };
+        agent::add_upgrade_command(agent, std::move(upgrade));
         components.start();
         service::WatchdogFeeder watchdog(
             [&agent] { return agent.dispatcher().responsive(std::chrono::seconds(5)); });

@@ -54,6 +54,7 @@ void SelfUpgrade::report(const su::LastUpgrade& last) {
         const bool committed = last.outcome == su::kCommitted;
         if (!committed) result.fail("upgrade rolled back: " + last.reason);
         result.set("version", last.version);
+        result.set("noop", false);
         result.set("rolled_back", !committed);
         const std::string topic = agent_.topics().at(contract::topics::kUpgrade.result);
         const std::string payload = result.str();

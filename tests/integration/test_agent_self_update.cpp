@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "agent_harness.hpp"
+#include "install/digest.hpp"
 #include "self_update/agent_versions.hpp"
 #include "supervisor.hpp"
 
@@ -33,7 +34,9 @@ struct SelfUpdateRig {
                {"LUCID_ENV_FILE", (dir.path() / "empty.env").string()},
                {"LUCID_RECONNECT_MIN_MS", "20"},
                {"LUCID_RECONNECT_MAX_MS", "200"},
-               {"LUCID_SUPERVISED", "yes"}};
+               {"LUCID_SUPERVISED", "yes"},
+               // A Debug build with sanitizers is about 200 MB; a release build a few.
+               {"LUCID_MAX_ARTIFACT_BYTES", "1G"}};
         client = std::make_unique<MqttClient>(broker.port());
         client->subscribe(topic("#"));
     }
@@ -50,8 +53,8 @@ struct SelfUpdateRig {
         su::save_agent_versions(data, state);
     }
     std::unique_ptr<Supervisor> supervise() {
-        auto s = std::make_unique<Supervisor>(std::vector<std::string>{LUCID_AGENT_BIN, "run"},
-                                              env, dir.path() / "service.log");
+        auto s = std::make_unique<Supervisor>(std::vector<std::string>{LUCID_AGENT_BIN, "run"}, env,
+                                              dir.path() / "service.log");
         s->start();
         return s;
     }
@@ -63,6 +66,38 @@ struct SelfUpdateRig {
                        session_of(m) > after_session;
             },
             std::chrono::seconds(30));
+    }
+    // core/cmd/upgrade for `built` as `version`, from a file:// URL; returns the handover
+    // progress, or the result when the agent answered one instead.
+    std::optional<Message> upgrade(const std::string& request_id, const std::string& version,
+                                   const char* built, const std::string& extra_source = "") {
+        return upgrade_with_sha(request_id, version, built,
+                                lucid::host::install::sha256_file(built), extra_source);
+    }
+    std::optional<Message> upgrade_with_sha(const std::string& request_id,
+                                            const std::string& version, const char* built,
+                                            const std::string& sha256,
+                                            const std::string& extra_source = "") {
+        client->publish(topic("core/cmd/upgrade"),
+                        R"({"request_id":")" + request_id + R"(","version":")" + version +
+                            R"(","source":{"type":"url","url":"file://)" + built +
+                            R"(","sha256":")" + sha256 + "\"" + extra_source + "}}");
+        // Whichever comes first, on either topic (take: any topic).
+        return client->take(
+            [&](const Message& m) {
+                return m.str("request_id") == request_id &&
+                       (m.topic == topic("core/evt/upgrade_result") ||
+                        (m.topic == topic("core/evt/upgrade_progress") &&
+                         m.str("phase") == "handover"));
+            },
+            std::chrono::seconds(60));
+    }
+    std::size_t results(const std::string& request_id) const {
+        std::size_t n = 0;
+        for (const auto& m : client->messages(topic("core/evt/upgrade_result"))) {
+            if (m.str("request_id") == request_id) ++n;
+        }
+        return n;
     }
     su::AgentVersions state() const {
         auto s = su::load_agent_versions(data);
@@ -127,15 +162,13 @@ TEST_CASE("a pending build that dies at start is rolled back and the old version
 
     const auto result = rig.client->wait_for(
         rig.topic("core/evt/upgrade_result"),
-        [](const Message& m) { return m.str("request_id") == "up-bad"; },
-        std::chrono::seconds(30));
+        [](const Message& m) { return m.str("request_id") == "up-bad"; }, std::chrono::seconds(30));
     REQUIRE_MESSAGE(result, service->log());
     CHECK_FALSE(true_field(result->payload, "ok"));
     CHECK(true_field(result->payload, "rolled_back"));
     CHECK(result->str("version") == LUCID_AGENT_BAD_VERSION);
-    CHECK(result->str("error").rfind("upgrade rolled back: " LUCID_AGENT_BAD_VERSION
-                                     " did not come up healthy",
-                                     0) == 0);
+    CHECK(result->str("error").rfind(
+              "upgrade rolled back: " LUCID_AGENT_BAD_VERSION " did not come up healthy", 0) == 0);
     const auto status = rig.online(LUCID_AGENT_VERSION);
     REQUIRE_MESSAGE(status, service->log());
     CHECK(last_upgrade_field(*status, "outcome") == "rolled_back");
@@ -161,9 +194,9 @@ TEST_CASE("a pending build that is not online within its commit window exits 3 a
     rig.env["LUCID_MQTT_URL"] = "mqtt://127.0.0.1:1";
     rig.env["LUCID_UPGRADE_COMMIT_S"] = "1";
     auto service = rig.supervise();
-    REQUIRE_MESSAGE(service->wait_for_log("running the packaged lucid-agent",
-                                          std::chrono::seconds(30)),
-                    service->log());
+    REQUIRE_MESSAGE(
+        service->wait_for_log("running the packaged lucid-agent", std::chrono::seconds(30)),
+        service->log());
     CHECK(service->exits() == std::vector<int>{3});
     const auto state = rig.state();
     CHECK_FALSE(state.pending);
@@ -202,4 +235,114 @@ TEST_CASE("with signatures required the launcher does not start an unsigned pend
     CHECK(service->exits().empty());  // the new build never ran
     CHECK(service->log().find("starting lucid-agent " LUCID_AGENT_NEXT_VERSION) ==
           std::string::npos);
+}
+
+TEST_CASE("core/cmd/upgrade hands over to the new build, which reports ok once") {
+    SelfUpdateRig rig("selfupdate-cmd-good");
+    auto service = rig.supervise();
+    const auto old = rig.online(LUCID_AGENT_VERSION);
+    REQUIRE_MESSAGE(old, service->log());
+
+    const auto handover = rig.upgrade("up-cmd", LUCID_AGENT_NEXT_VERSION, LUCID_AGENT_NEXT_BIN);
+    REQUIRE_MESSAGE(handover, service->log());
+    CHECK(handover->topic == rig.topic("core/evt/upgrade_progress"));
+    CHECK(handover->str("phase") == "handover");
+    const auto result = rig.client->wait_for(
+        rig.topic("core/evt/upgrade_result"),
+        [](const Message& m) { return m.str("request_id") == "up-cmd"; }, std::chrono::seconds(60));
+    REQUIRE_MESSAGE(result, service->log());
+    CHECK(true_field(result->payload, "ok"));
+    CHECK(result->str("version") == LUCID_AGENT_NEXT_VERSION);
+    REQUIRE(rig.online(LUCID_AGENT_NEXT_VERSION, session_of(*old)));
+    CHECK(service->exits() == std::vector<int>{75});
+    // What the new build was given: the build, and the plugin runner beside it.
+    const fs::path placed = su::version_dir(rig.data, LUCID_AGENT_NEXT_VERSION);
+    CHECK(fs::exists(placed / "lucid-agent"));
+    CHECK(fs::exists(placed / "lucid-plugin-runner"));
+
+    // A copy of the command gets the same answer, and nothing runs again.
+    rig.client->publish(rig.topic("core/cmd/upgrade"),
+                        R"({"request_id":"up-cmd","version":")" LUCID_AGENT_NEXT_VERSION
+                        R"(","source":{"type":"url","url":"file:///nonexistent","sha256":")" +
+                            std::string(64, '0') + R"("}})");
+    const auto copies = rig.client->wait_for_count(
+        rig.topic("core/evt/upgrade_result"), 2,
+        [](const Message& m) { return m.str("request_id") == "up-cmd"; });
+    REQUIRE(copies.size() == 2);
+    CHECK(copies[1].payload == copies[0].payload);
+    CHECK(service->exits() == std::vector<int>{75});
+}
+
+TEST_CASE("core/cmd/upgrade to a build that dies at start ends rolled back, said once") {
+    SelfUpdateRig rig("selfupdate-cmd-bad");
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    const auto handover = rig.upgrade("up-cmd-bad", LUCID_AGENT_BAD_VERSION, LUCID_AGENT_BAD_BIN);
+    REQUIRE_MESSAGE(handover, service->log());
+    CHECK(handover->str("phase") == "handover");
+    const auto result = rig.client->wait_for(
+        rig.topic("core/evt/upgrade_result"),
+        [](const Message& m) { return m.str("request_id") == "up-cmd-bad"; },
+        std::chrono::seconds(60));
+    REQUIRE_MESSAGE(result, service->log());
+    CHECK_FALSE(true_field(result->payload, "ok"));
+    CHECK(true_field(result->payload, "rolled_back"));
+    CHECK(result->str("error").rfind("upgrade rolled back: ", 0) == 0);
+    CHECK(service->wait_exits(2, std::chrono::seconds(1)) == std::vector<int>{75, 1});
+    const auto status = rig.client->wait_for(rig.topic("status"), [](const Message& m) {
+        return m.str("state") == "online" && m.str("version") == LUCID_AGENT_VERSION &&
+               last_upgrade_field(m, "outcome") == "rolled_back";
+    });
+    REQUIRE(status);
+    CHECK(rig.results("up-cmd-bad") == 1);
+}
+
+TEST_CASE("a tampered build is refused before anything is placed") {
+    SelfUpdateRig rig("selfupdate-cmd-tampered");
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+
+    SUBCASE("its sha256 is not the one the command names") {
+        const auto answer = rig.upgrade_with_sha("up-sha", LUCID_AGENT_NEXT_VERSION,
+                                                 LUCID_AGENT_NEXT_BIN, std::string(64, 'a'));
+        REQUIRE(answer);
+        CHECK(answer->topic == rig.topic("core/evt/upgrade_result"));
+        CHECK_FALSE(true_field(answer->payload, "ok"));
+        CHECK(answer->str("error").rfind("sha256 mismatch: got=", 0) == 0);
+    }
+    SUBCASE("it says another version than the command") {
+        const auto answer = rig.upgrade("up-version", "0.9.0", LUCID_AGENT_NEXT_BIN);
+        REQUIRE(answer);
+        CHECK(answer->str("error") == "version mismatch: the build says '" LUCID_AGENT_NEXT_VERSION
+                                      "', the command '0.9.0'");
+    }
+    CHECK_FALSE(fs::exists(su::version_dir(rig.data, LUCID_AGENT_NEXT_VERSION)));
+    CHECK_FALSE(fs::exists(su::version_dir(rig.data, "0.9.0")));
+    CHECK_FALSE(rig.state().pending);
+    CHECK(service->exits().empty());
+}
+
+TEST_CASE("with trusted keys a build whose signature does not verify is refused before placing") {
+    SelfUpdateRig rig("selfupdate-cmd-badsig");
+    const fs::path keys = rig.dir.path() / "trusted-keys";
+    fs::create_directories(keys);
+    const auto made = run_to_completion(
+        {"/bin/sh", "-c",
+         "openssl genpkey -algorithm ed25519 -out '" + (rig.dir.path() / "signer.key").string() +
+             "' && openssl pkey -in '" + (rig.dir.path() / "signer.key").string() +
+             "' -pubout -out '" + (keys / "signer.pem").string() + "'"},
+        {});
+    REQUIRE_MESSAGE(made.first == 0, made.second);
+    rig.env["LUCID_TRUSTED_KEYS_DIR"] = keys.string();
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    // 64 bytes that are no signature of this build by the trusted key.
+    const std::string forged(86, 'A');
+    const auto answer = rig.upgrade("up-sig", LUCID_AGENT_NEXT_VERSION, LUCID_AGENT_NEXT_BIN,
+                                    R"(,"signature":")" + forged + R"(==")");
+    REQUIRE(answer);
+    CHECK(answer->topic == rig.topic("core/evt/upgrade_result"));
+    CHECK(answer->str("error").rfind("signature invalid", 0) == 0);
+    CHECK_FALSE(fs::exists(su::version_dir(rig.data, LUCID_AGENT_NEXT_VERSION)));
+    CHECK(service->exits().empty());
 }

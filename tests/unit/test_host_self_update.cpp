@@ -5,9 +5,14 @@
 
 #include <fstream>
 
+#include <rapidjson/document.h>
+
+#include "install/elf_section_reader.hpp"
 #include "self_update/agent_versions.hpp"
 #include "self_update/commit_window.hpp"
 #include "self_update/launch_decision.hpp"
+#include "self_update/upgrade_request.hpp"
+#include "self_update/version_probe.hpp"
 #include "temp_dir.hpp"
 
 using namespace lucid::host::self_update;
@@ -177,4 +182,68 @@ TEST_CASE("after a commit only the committed and the previous build directories 
     CHECK(fs::exists(version_dir(data.path(), "0.3.0")));
     CHECK(fs::exists(version_dir(data.path(), "0.4.0")));
     CHECK(fs::exists(state_path(data.path())));
+}
+
+TEST_CASE("an upgrade payload takes an install's source and a semantic version only") {
+    lucid::host::install::InstallSettings settings;
+    auto parse = [&](const std::string& json) {
+        rapidjson::Document doc;
+        doc.Parse(json.c_str());
+        return parse_upgrade_request(doc, settings);
+    };
+    const std::string sha(64, 'a');
+    const auto ok = parse(
+        R"({"version":"1.2.0","source":{"type":"url","url":"https://x/lucid-agent","sha256":")" +
+        sha + R"("}})");
+    REQUIRE(ok.request);
+    CHECK(ok.request->version == "1.2.0");
+    CHECK(ok.request->source.url == "https://x/lucid-agent");
+    CHECK(parse(R"({"source":{}})").error == "validation_error: missing field 'version'");
+    CHECK(parse(R"({"version":"../../bin","source":{}})").error ==
+          "validation_error: 'version' must be a semantic version (like 1.4.0)");
+    CHECK(parse(R"({"version":"1.2.0"})").error == "validation_error: missing field 'source'");
+    CHECK(parse(R"({"version":"1.2.0","source":{"type":"url","url":"https://x/a"}})").error ==
+          "validation_error: missing field 'source.sha256'");
+    CHECK(contains(
+        parse(
+            R"({"version":"1.2.0","source":{"type":"broker","topic":"lucid/artifacts/a","sha256":")" +
+            sha + R"("}})")
+            .error,
+        "broker is not supported by upgrade"));
+}
+
+TEST_CASE("the version a build prints is read from lucid-agent's --version line") {
+    CHECK(printed_version("lucid-agent 1.2.3\n") == "1.2.3");
+    CHECK(printed_version("lucid-agent 1.2.3-rc.1\nmore\n") == "1.2.3-rc.1");
+    CHECK(printed_version("lucidctl 1.2.3\n") == "");
+    CHECK(printed_version("lucid-agent 1.2.3") == "");
+}
+
+TEST_CASE("a build's --version is run with a time limit and its exit code checked") {
+    lucid::test::TempDir dir;
+    auto script = [&](const std::string& name, const std::string& body) {
+        const fs::path p = dir.path() / name;
+        std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+        fs::permissions(p, fs::perms::owner_all);
+        return p;
+    };
+    const auto good =
+        probe_version(script("good", "echo lucid-agent 9.9.9"), std::chrono::seconds(5));
+    REQUIRE(good);
+    CHECK(printed_version(good.value()) == "9.9.9");
+    const auto failing =
+        probe_version(script("failing", "echo broken; exit 4"), std::chrono::seconds(5));
+    REQUIRE_FALSE(failing);
+    CHECK(contains(failing.error().message, "--version exited 4: broken"));
+    const auto hung =
+        probe_version(script("hung", "exec sleep 30"), std::chrono::milliseconds(200));
+    REQUIRE_FALSE(hung);
+    CHECK(contains(hung.error().message, "did not finish within 200 ms (killed)"));
+}
+
+TEST_CASE("a build of the agent must be an ELF executable for this machine") {
+    CHECK(lucid::host::check_elf_program("/proc/self/exe").empty());
+    lucid::test::TempDir dir;
+    std::ofstream(dir.path() / "text") << "#!/bin/sh\n";
+    CHECK(contains(lucid::host::check_elf_program(dir.path() / "text"), "not an ELF file"));
 }

@@ -24,8 +24,7 @@ namespace lucid::itest {
 class Supervisor {
   public:
     // Every start appends its output to `log_file`.
-    Supervisor(std::vector<std::string> argv, lucid::test::Env env,
-               std::filesystem::path log_file);
+    Supervisor(std::vector<std::string> argv, lucid::test::Env env, std::filesystem::path log_file);
     ~Supervisor();  // stop()
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
