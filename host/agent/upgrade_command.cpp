@@ -49,7 +49,8 @@ bool handed_over(const Agent& agent, const std::string& request_id) {
     if (!state) return false;
     const auto& s = state.value();
     return (s.pending && s.pending->request_id == request_id) ||
-           (s.last_upgrade && !s.last_upgrade->reported && s.last_upgrade->request_id == request_id);
+           (s.last_upgrade && !s.last_upgrade->reported &&
+            s.last_upgrade->request_id == request_id);
 }
 
 CommandReply upgrade(Agent& agent, const UpgradeCommandSettings& settings,
@@ -85,8 +86,8 @@ CommandReply upgrade(Agent& agent, const UpgradeCommandSettings& settings,
     placement.verifier = settings.verifier();
     placement.runner = settings.runner;
     auto log = logger("upgrade");
-    log->info("upgrade to lucid-agent {} (request '{}'): fetching and verifying",
-              request.version, rq.request_id);
+    log->info("upgrade to lucid-agent {} (request '{}'): fetching and verifying", request.version,
+              rq.request_id);
     if (Status placed = su::place_build(request, rq.request_id, placement, std::ref(progress));
         !placed) {
         log->warn("upgrade to {} refused: {}", request.version, placed.error().message);

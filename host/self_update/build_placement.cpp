@@ -36,7 +36,8 @@ Status check_build(const fs::path& file, const UpgradeRequest& request,
     } catch (const std::exception& e) {
         return Error{Errc::io, std::string("cannot stage the artifact: ") + e.what()};
     }
-    if (actual != request.source.sha256) return Error{Errc::invalid, "sha256 mismatch: got=" + actual};
+    if (actual != request.source.sha256)
+        return Error{Errc::invalid, "sha256 mismatch: got=" + actual};
     auto signed_by = check_build_signature(file, request.version, request.source.signature,
                                            settings.verifier.signatures);
     if (!signed_by) return signed_by.error();
@@ -55,8 +56,7 @@ Status check_build(const fs::path& file, const UpgradeRequest& request,
 }
 
 // Moves the checked build into {data}/agent/<version>/ with its signature and the runner.
-void place(const fs::path& file, const UpgradeRequest& request,
-           const PlacementSettings& settings) {
+void place(const fs::path& file, const UpgradeRequest& request, const PlacementSettings& settings) {
     const fs::path target = version_dir(settings.data_dir, request.version);
     const fs::path fresh = versions_dir(settings.data_dir) / ("." + request.version + ".new");
     std::error_code ec;

@@ -49,8 +49,8 @@ std::optional<int> wait_until(pid_t pid, std::chrono::steady_clock::time_point d
 Expected<std::string> probe_version(const fs::path& binary, std::chrono::milliseconds timeout) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-        return Error{Errc::io, std::string("cannot run ") + binary.string() + ": " +
-                                   std::strerror(errno)};
+        return Error{Errc::io,
+                     std::string("cannot run ") + binary.string() + ": " + std::strerror(errno)};
     }
     UniqueFd read_end(fds[0]);
     UniqueFd write_end(fds[1]);

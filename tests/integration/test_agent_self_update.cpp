@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "agent_harness.hpp"
+#include "ctl_runner.hpp"
 #include "install/digest.hpp"
 #include "self_update/agent_versions.hpp"
 #include "supervisor.hpp"
@@ -345,4 +346,28 @@ TEST_CASE("with trusted keys a build whose signature does not verify is refused 
     CHECK(answer->str("error").rfind("signature invalid", 0) == 0);
     CHECK_FALSE(fs::exists(su::version_dir(rig.data, LUCID_AGENT_NEXT_VERSION)));
     CHECK(service->exits().empty());
+}
+
+TEST_CASE("lucidctl upgrade follows the agent across its restart to the final result") {
+    SelfUpdateRig rig("selfupdate-ctl");
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    const std::map<std::string, std::string> ctl_env{{"LUCID_MQTT_URL", rig.broker.url()},
+                                                     {"LUCID_AGENT_ID", rig.agent_id}};
+    const std::string sha = lucid::host::install::sha256_file(LUCID_AGENT_NEXT_BIN);
+
+    const auto missing = run_ctl(
+        {"upgrade", std::string("file://") + LUCID_AGENT_NEXT_BIN, "--sha256", sha}, ctl_env);
+    CHECK(missing.code == 2);
+    CHECK_MESSAGE(missing.has("--version is mandatory for a URL"), missing.output);
+
+    const auto done = run_ctl({"upgrade", std::string("file://") + LUCID_AGENT_NEXT_BIN,
+                               "--version", LUCID_AGENT_NEXT_VERSION, "--sha256", sha},
+                              ctl_env);
+    CHECK_MESSAGE(done.code == 0, done.output, service->log());
+    CHECK_MESSAGE(
+        done.has("handed over: the agent restarts as lucid-agent " LUCID_AGENT_NEXT_VERSION),
+        done.output);
+    CHECK_MESSAGE(done.has("upgrade: ok  version=" LUCID_AGENT_NEXT_VERSION), done.output);
+    CHECK(service->exits() == std::vector<int>{75});
 }
