@@ -56,6 +56,17 @@ void launch_newest_build(const config::AgentConfig& config,
         policy.keys = keys;
         policy.require_signature = true;
         policy.accept_bare_signatures = config.accept_bare_signatures;
+        // Revoked keys as an install sees them (components/manager_settings.cpp): the keys
+        // directory's revoked/ and the trust state's signed lists.
+        policy.revoked = keys->revoked;
+        auto lists = install::TrustState(config.data_dir).revocations();
+        if (lists) {
+            for (auto& [id, why] : install::revoked_keys(lists.value())) {
+                policy.revoked.emplace(id, std::move(why));
+            }
+        } else if (lists.error().code != Errc::not_found) {
+            policy.revocations_error = lists.error().message;
+        }
         settings.signatures = policy;
     }
     self_update::launch(settings, argv);

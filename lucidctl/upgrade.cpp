@@ -96,14 +96,12 @@ void prepare_url(Session& s, const std::string& url, const std::optional<std::st
 int cmd_upgrade(Session& s) {
     const std::string& what = arg(s.options(), 1, "FILE or URL");
     expect_args(s.options(), 2);
-    if (auto sha = command_option(s.options(), "sha256");
-        sha && !install::is_sha256_hex(*sha)) {
+    if (auto sha = command_option(s.options(), "sha256"); sha && !install::is_sha256_hex(*sha)) {
         throw LocalError("--sha256 must be 64 hex digits, got '" + *sha + "'");
     }
     auto version = command_option(s.options(), "version");
     if (version && !registry::Version::parse(*version)) {
-        throw UsageError("--version must be a semantic version like 1.4.0, got '" + *version +
-                         "'");
+        throw UsageError("--version must be a semantic version like 1.4.0, got '" + *version + "'");
     }
     Document payload(rapidjson::kObjectType);
     auto& a = payload.GetAllocator();
