@@ -4,6 +4,8 @@
 // build (says that version, exits 1) placed as the pending build in {data}/agent/.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <fstream>
 
 #include "agent_harness.hpp"
@@ -370,4 +372,47 @@ TEST_CASE("lucidctl upgrade follows the agent across its restart to the final re
         done.output);
     CHECK_MESSAGE(done.has("upgrade: ok  version=" LUCID_AGENT_NEXT_VERSION), done.output);
     CHECK(service->exits() == std::vector<int>{75});
+}
+
+TEST_CASE("a pending build that ran on the data directory hands it back to the old build intact") {
+    SelfUpdateRig rig("selfupdate-datadir");
+    rig.env["LUCID_UPGRADE_COMMIT_S"] = "2";
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    const std::string echo_sha = lucid::host::install::sha256_file(LUCID_ITEST_ECHO_1_0);
+    rig.client->publish(rig.topic("core/cmd/components/install"),
+                        R"({"request_id":"echo-1","component_id":"echo","source":{"type":"url",)"
+                        R"("url":"file://)" LUCID_ITEST_ECHO_1_0 R"(","sha256":")" +
+                            echo_sha + R"("}})");
+    const auto installed = rig.client->wait_for(rig.topic("core/evt/components/install_result"),
+                                                [](const Message&) { return true; });
+    REQUIRE(installed);
+    REQUIRE_MESSAGE(true_field(installed->payload, "ok"), installed->payload);
+
+    // The new build starts with the registry and its component, but no broker to be online on:
+    // it gives up after its window, and the build before it takes the data directory back.
+    rig.place_pending(LUCID_AGENT_NEXT_BIN, LUCID_AGENT_NEXT_VERSION, "up-datadir");
+    rig.broker.stop();
+    service->signal(SIGKILL);
+    REQUIRE_MESSAGE(service->wait_for_log(" rolled back: ", std::chrono::seconds(60)),
+                    service->log());
+    CHECK(service->exits() == std::vector<int>{128 + SIGKILL, 3});
+    CHECK(service->log().find("lucid-agent " LUCID_AGENT_NEXT_VERSION " starting") !=
+          std::string::npos);
+
+    rig.broker.start();
+    MqttClient client(rig.broker.port());
+    client.subscribe(rig.topic("#"));
+    const auto status = client.wait_for(
+        rig.topic("status"),
+        [](const Message& m) {
+            return m.str("state") == "online" && m.str("version") == LUCID_AGENT_VERSION &&
+                   last_upgrade_field(m, "outcome") == "rolled_back";
+        },
+        std::chrono::seconds(30));
+    REQUIRE_MESSAGE(status, service->log());
+    const auto echo = client.wait_for(rig.topic("components/echo/status"), [](const Message& m) {
+        return m.str("state") == "running" && m.str("version") == "1.0.0";
+    });
+    CHECK_MESSAGE(echo, service->log());
 }

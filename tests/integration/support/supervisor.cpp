@@ -63,6 +63,11 @@ void Supervisor::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+void Supervisor::signal(int signo) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pid_ > 0) ::kill(pid_, signo);
+}
+
 std::vector<int> Supervisor::wait_exits(std::size_t count, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait_for(lock, timeout, [&] { return exits_.size() >= count; });

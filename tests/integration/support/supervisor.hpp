@@ -32,6 +32,8 @@ class Supervisor {
     void start();
     // SIGTERM to the running child, and no start after it; SIGKILL after 10 s.
     void stop();
+    // `signo` to the running child, which is started again if that ends it non-zero.
+    void signal(int signo);
 
     // Waits until the child has exited `count` times in all; returns the exit codes so far
     // (128+signal for a kill), fewer on timeout.
