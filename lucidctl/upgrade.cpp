@@ -37,8 +37,9 @@ std::string version_of(const std::string& file) {
     return version;
 }
 
-std::uint64_t prepare_file(Session& s, const std::string& file, std::optional<std::string>& version,
-                           Value& source, Document::AllocatorType& a) {
+std::uint64_t upgrade_from_file(Session& s, const std::string& file,
+                                std::optional<std::string>& version, Value& source,
+                                Document::AllocatorType& a) {
     require_regular_file(file);
     std::error_code ec;
     const auto size = std::filesystem::file_size(file, ec);
@@ -76,8 +77,8 @@ std::uint64_t prepare_file(Session& s, const std::string& file, std::optional<st
     return bytes.size();
 }
 
-void prepare_url(Session& s, const std::string& url, const std::optional<std::string>& version,
-                 Value& source, Document::AllocatorType& a) {
+void upgrade_from_url(Session& s, const std::string& url, const std::optional<std::string>& version,
+                      Value& source, Document::AllocatorType& a) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
         url.rfind("file://", 0) != 0) {
         throw UsageError("cannot upgrade from '" + url +
@@ -108,9 +109,9 @@ int cmd_upgrade(Session& s) {
     Value source(rapidjson::kObjectType);
     std::uint64_t size = 0;
     if (what.find("://") != std::string::npos) {
-        prepare_url(s, what, version, source, a);
+        upgrade_from_url(s, what, version, source, a);
     } else {
-        size = prepare_file(s, what, version, source, a);
+        size = upgrade_from_file(s, what, version, source, a);
     }
     if (auto signature = command_option(s.options(), "signature")) {
         if (signature->empty()) {
