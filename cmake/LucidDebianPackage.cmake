@@ -28,7 +28,36 @@ set(CPACK_PACKAGE_NAME lucid-agent)
 set(CPACK_PACKAGE_CONTACT "lucid agent maintainers <lucid@example.invalid>")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The architecture the binaries are for, not the machine that builds them: a cross-build
+# (scripts/cross.sh) asks dpkg-architecture which Debian architecture its GNU triplet is
+# (aarch64-linux-gnu: arm64, arm-linux-gnueabihf: armhf). dpkg-shlibdeps then needs the same
+# answer to read the binaries and find the target's libraries: cpack runs with DEB_HOST_ARCH set
+# (scripts/cross.sh, tests/packaging/test_deb_package.sh).
+if(CMAKE_CROSSCOMPILING)
+    execute_process(
+        COMMAND dpkg-architecture -t${CMAKE_LIBRARY_ARCHITECTURE} -qDEB_HOST_ARCH
+        OUTPUT_VARIABLE lucid_debian_arch OUTPUT_STRIP_TRAILING_WHITESPACE
+        ERROR_QUIET RESULT_VARIABLE lucid_debian_arch_failed)
+    if(lucid_debian_arch_failed OR NOT lucid_debian_arch)
+        message(FATAL_ERROR "dpkg-architecture knows no Debian architecture for "
+                            "'${CMAKE_LIBRARY_ARCHITECTURE}' (install dpkg-dev)")
+    endif()
+else()
+    execute_process(COMMAND dpkg --print-architecture
+        OUTPUT_VARIABLE lucid_debian_arch OUTPUT_STRIP_TRAILING_WHITESPACE)
+endif()
+set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${lucid_debian_arch})
+set(LUCID_DEBIAN_ARCH ${lucid_debian_arch} CACHE INTERNAL "the .deb's Debian architecture")
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+# Debian revision 1: a package of an upstream release (lintian wants changelog.Debian.gz only of
+# such; a native version would need changelog.gz). The binaries say the upstream version.
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+# The synopsis is PROJECT_DESCRIPTION; lintian refuses a package without this extended part.
+set(CPACK_PACKAGE_DESCRIPTION [=[lucid-agent owns a device's single MQTT connection, publishes its
+state as retained snapshots with a Last Will, answers commands, and hosts
+plugins (versioned shared objects behind a small C ABI) that it installs,
+upgrades with rollback, isolates in child processes and restarts. lucidctl
+drives agents, one or a fleet, through the broker.]=])
 # Debug symbols stay in the build tree: a device gets the 41 MB agent as a few MB.
 set(CPACK_STRIP_FILES ON)
 # postinst creates /etc/lucid/agent.env and starts the service, prerm stops it on remove,

@@ -134,25 +134,24 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
     if (eq == std::string::npos || eq == 0) {
         throw UsageError("expected KEY=VALUE, got '" + assignment + "'");
     }
-    // KEY:=JSON (a component's keys only: the core's are all scalars or labels).
-    const bool json = keys == SettingKeys::component && eq > 1 && assignment[eq - 1] == ':';
+    // KEY:=JSON: any JSON value, for the agent's settings as for a component's (a whole
+    // telemetry.metrics.cpu_percent:={"enabled":true,"interval_s":5} object, labels:={...}).
+    const bool json = eq > 1 && assignment[eq - 1] == ':';
     const std::string key = assignment.substr(0, json ? eq - 1 : eq);
     const std::string value = assignment.substr(eq + 1);
     // The agent refuses a payload with a key twice; which one was meant is not for lucidctl to
     // guess either.
     if (set.HasMember(key.c_str())) throw UsageError(key + " given twice");
+    Document parsed(&a);  // KEY:=JSON: its values live in `a`, so they can move into `set`
     if (json) {
-        Document parsed(&a);  // its values live in `a`, so they can move into `set`
         const bool too_deep = registry::json_too_deep(value);
         if (!too_deep) parsed.Parse(value.c_str(), value.size());
         if (too_deep || parsed.HasParseError()) {
             throw UsageError(key + ":= takes a JSON value (" + key + ":=5, " + key + ":=[1,2], " +
                              key + ":={\"max\":5}), got '" + value + "'");
         }
-        set.AddMember(Value(key, a), static_cast<Value&>(parsed), a);
-        return;
     }
-    if (key == "labels" && keys == SettingKeys::core) {
+    if (!json && key == "labels" && keys == SettingKeys::core) {
         auto labels = contract::parse_labels_text(value);
         if (!labels) throw UsageError(labels.error().message);
         set.AddMember(Value(key, a), contract::labels_to_json(labels.value(), a), a);
@@ -163,7 +162,9 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
     const long long number = std::strtoll(value.c_str(), &end, 10);
     char* real_end = nullptr;
     const double real = std::strtod(value.c_str(), &real_end);
-    if (value == "true" || value == "false") {
+    if (json) {
+        v = static_cast<Value&>(parsed);  // moves
+    } else if (value == "true" || value == "false") {
         v.SetBool(value == "true");
     } else if (value == "null") {
         v.SetNull();
@@ -282,6 +283,7 @@ int dispatch(Session& s) {
         if (sub == "isolate") return cmd_plugin_isolate(s);
         if (sub == "config") return cmd_plugin_config(s);
         if (sub == "call") return cmd_plugin_call(s);
+        if (sub == "log-level") return cmd_plugin_log_level(s);
         for (const char* action : {"uninstall", "start", "stop", "restart", "enable", "disable"}) {
             if (sub == action) return cmd_plugin_action(s, sub);
         }

@@ -1,14 +1,19 @@
 // lucidctl logs [--follow] [--component ID] [--level L] [-n N] (contract §4.15, §9): the lines
 // the agent keeps (core/cmd/logs/get), then with --follow the `logs` stream, kept on by a
 // temporary stream (core/cmd/logs/stream) renewed while lucidctl follows, so that nothing stays
-// on when lucidctl dies.
+// on when lucidctl dies. While following it watches the agent's retained status: the agent
+// going offline (its Will, or a clean stop) is said on stderr, and when it is back the stream is
+// asked for again at once (a restarted agent has forgotten it; waiting for the next renewal
+// would lose up to 40 s of lines).
 #include <algorithm>
 #include <cstdlib>
 #include <ostream>
 #include <set>
 #include <tuple>
 
+#include "common/log_levels.hpp"
 #include "contract/payloads.hpp"
+#include "contract/timestamp.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
@@ -44,11 +49,13 @@ struct Filter {
 Filter filter_options(const CtlOptions& o) {
     Filter f;
     if (auto level = command_option(o, "level")) {
-        if (rank(*level) >= static_cast<int>(kLevels.size())) {
-            throw UsageError("--level must be one of trace, debug, info, warn, error, got '" +
+        // The agent's vocabulary (warning, ERROR, ...), sent and compared in its canonical name.
+        const auto parsed = parse_level_name(*level);
+        if (!parsed) {
+            throw UsageError("--level must be one of " + std::string(kLevelNames) + ", got '" +
                              *level + "'");
         }
-        f.level = *level;
+        f.level = std::string(stream_level_name(*parsed));
     }
     if (auto component = command_option(o, "component")) {
         if (!registry::is_valid_identifier(*component)) {
@@ -101,6 +108,7 @@ int cmd_logs(Session& s) {
     const bool follow = command_switch(s.options(), "follow");
     const std::string logs_topic = s.topics().at(topics::kLogs);
     const std::string stream_result = s.topics().at(topics::kLogsStream.result);
+    const std::string status_topic = s.topics().status();
 
     auto renew = [&] {
         Document stream(rapidjson::kObjectType);
@@ -112,7 +120,7 @@ int cmd_logs(Session& s) {
     std::set<std::string> renewals;
     if (follow) {
         // Before asking for the kept lines: what is logged after them is streamed, not missed.
-        s.client().subscribe(std::vector<std::string>{logs_topic, stream_result});
+        s.client().subscribe(std::vector<std::string>{logs_topic, stream_result, status_topic});
         s.require_not_offline();
         renewals.insert(renew());
     }
@@ -148,15 +156,34 @@ int cmd_logs(Session& s) {
     if (!follow) return kOk;
 
     auto next_renewal = SteadyClock::now() + kRenewEvery;
-    while (s.out()) {  // SIGPIPE is ignored: a closed stdout (`lucidctl logs -f | head`) ends it
+    bool online = true;  // require_not_offline() passed
+    while (s.out()) {    // SIGPIPE is ignored: a closed stdout (`lucidctl logs -f | head`) ends it
         auto message =
             s.client().wait_for([](const ReceivedMessage&) { return true; }, next_renewal);
         if (SteadyClock::now() >= next_renewal) {
-            renewals.insert(renew());
+            // No renewal for an agent that is away: it would wait in the broker for nothing
+            // (its coming back asks at once, below).
+            if (online) renewals.insert(renew());
             next_renewal = SteadyClock::now() + kRenewEvery;
         }
         if (!message) continue;
         const Document doc = parse_object(message->payload);
+        if (message->topic == status_topic) {
+            const std::string state = str(doc, "state");
+            if (online && state == "offline") {
+                online = false;
+                s.err() << "lucidctl: agent " << s.target().agent_id << " went offline at "
+                        << contract::utc_timestamp(SystemClock::now())
+                        << "; following again when it is back\n";
+            } else if (!online && state == "online") {
+                online = true;
+                renewals.insert(renew());
+                next_renewal = SteadyClock::now() + kRenewEvery;
+                s.err() << "lucidctl: agent " << s.target().agent_id
+                        << " is back online; asked for the stream again\n";
+            }
+            continue;
+        }
         if (message->topic == stream_result) {
             if (renewals.count(str(doc, "request_id")) == 0) continue;
             if (!(doc.HasMember("ok") && doc["ok"].IsBool() && doc["ok"].GetBool())) {

@@ -55,6 +55,8 @@ commands:
   plugin config set ID KEY=VALUE...  change a component's config (KEY:=JSON for a
                                   JSON value); the plugin may refuse it
   plugin call ID ACTION [JSON]    run a command the plugin defines (JSON: an object)
+  plugin log-level ID [LEVEL]     a component's own log level: show it, or set it (trace,
+                                  debug, info, warn, error; default: the agent's levels)
   config get                      the agent's runtime config
   config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
                                   labels=site=berlin,role=gateway (the whole set),
@@ -225,7 +227,7 @@ const std::map<std::string, std::string> kHelp = {
      "integer a number, anything else a string; KEY:=JSON takes any JSON value (ratio:=0.5,\n"
      "ids:=[1,2], limits:='{\"max\":5}'). The keys replace those of the stored config; the\n"
      "plugin sees the whole config and may refuse it (exit 1 with its error), and then nothing\n"
-     "changes.\n"},
+     "changes. A KEY its config does not have, near one it has, is warned about (a typo?).\n"},
     {"plugin call",
      "usage: lucidctl plugin call ID ACTION [JSON]\n\n"
      "Sends a command the plugin defines on components/ID/cmd/ACTION, with the JSON object as\n"
@@ -234,15 +236,26 @@ const std::map<std::string, std::string> kHelp = {
      "when the plugin or the agent answers ok:false (unknown command: ACTION, component not\n"
      "found: ID, component not running: ID, ...). lucidctl waits --timeout for the answer,\n"
      "however long the plugin takes.\n"},
+    {"plugin log-level",
+     "usage: lucidctl plugin log-level ID [LEVEL]\n\n"
+     "Without LEVEL shows the component's own log level (the log_level of its retained\n"
+     "status), or that it follows the agent's levels (log_level, logs_level of config get).\n"
+     "With LEVEL sets it (components/ID/cfg/logging/set): trace, debug, info, warn, error in\n"
+     "any case (warning and err too) replace the agent's levels for its lines in the log file,\n"
+     "the kept lines and the stream; default removes it. Kept by the agent across restarts,\n"
+     "dropped when the component is uninstalled. --json: {component_id, log_level}.\n"},
     {"config get",
      "usage: lucidctl config get\n\nShows the agent's runtime config "
      "(core/cfg/state).\n"},
     {"config set",
-     "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level (DEBUG, "
-     "INFO, WARNING, ERROR),\ntelemetry_enabled (true|false), labels=KEY=VALUE,... (the agent's "
+     "usage: lucidctl config set KEY=VALUE...\n\nKeys: heartbeat_s (5-3600), log_level and "
+     "logs_level (trace, debug, info,\nwarn, error in any case; warning and err too), "
+     "logs_enabled (true|false),\ntelemetry_enabled (true|false), labels=KEY=VALUE,... (the "
+     "agent's "
      "whole label set,\nreplacing LUCID_LABELS from then on; labels= for none),\n"
      "telemetry.metrics.<metric>.enabled|interval_s|change_threshold_percent (a dotted KEY is\n"
-     "a path into the agent's nested settings; VALUE true/false, a number, null, or text).\n"
+     "a path into the agent's nested settings; VALUE true/false, a number, null, or text;\n"
+     "KEY:=JSON any JSON value, e.g. telemetry.metrics.cpu_percent:='{\"enabled\":true}').\n"
      "Metrics: cpu_percent, memory_percent, disk_percent, load1, temperature_c,\n"
      "net_rx_bytes_per_s, net_tx_bytes_per_s, agent_rss_bytes (contract 4.14). A plugin's own\n"
      "metrics: telemetry.components.<component_id>.<metric>.enabled|interval_s|\n"
@@ -357,10 +370,12 @@ const std::map<std::string, std::string> kHelp = {
      "Prints the last N (1 to 1000, default 100) of the log lines the agent keeps in memory\n"
      "(the last 1,000 its log got), oldest first: time, level, logger (core or a component\n"
      "id) and message. --component ID keeps one logger's lines (core: the agent's own),\n"
-     "--level L those at or above L (trace, debug, info, warn, error). --follow then prints\n"
-     "the lines as the agent streams them on its logs topic, until interrupted: lucidctl asks\n"
-     "for a temporary stream at L (default info) for 60 s and renews it while it follows, so\n"
-     "nothing stays on when lucidctl stops. --json: one JSON object a line.\n"},
+     "--level L those at or above L (trace, debug, info, warn, error in any case; warning\n"
+     "and err too). --follow then prints the lines as the agent streams them on its logs\n"
+     "topic, until interrupted: lucidctl asks for a temporary stream at L (default info) for\n"
+     "60 s and renews it while it follows, so nothing stays on when lucidctl stops; it says\n"
+     "on stderr when the agent goes offline, and asks again at once when it is back.\n"
+     "--json: one JSON object a line.\n"},
     {"watch",
      "usage: lucidctl watch\n\nPrints every message under the agent's topics, with the time it "
      "arrived,\nuntil interrupted or the output is closed. --json: one object a line, the "
@@ -598,7 +613,7 @@ std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path[0] == "plugin") {
         if (path.size() > 1 && path[1] == "config") return {"get", "set"};
         return {"list",   "info",    "install", "uninstall", "start",  "stop", "restart",
-                "enable", "disable", "inspect", "isolate",   "config", "call"};
+                "enable", "disable", "inspect", "isolate",   "config", "call", "log-level"};
     }
     if (path[0] == "config") return {"get", "set"};
     if (path[0] == "desired") return {"set", "get", "clear", "status"};

@@ -43,13 +43,36 @@ std::string isolation_text(const Value& component) {
     return text;
 }
 
+std::uint64_t count_of(const Value& component, const char* key) {
+    const auto it = component.FindMember(key);
+    return it != component.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : 0;
+}
+
+// The DROPPED and DUPLICATES columns appear when a component lost or skipped messages: a
+// plugin whose queue overflows must show in the list, and an all-zero column is noise.
 void print_components(Session& s, const Value& components, const char* state_header) {
-    TextTable table({"ID", "DIST", "VERSION", state_header, "ENABLED", "ISOLATION", "ERROR"});
+    bool drops = false;
     if (components.IsObject()) {
         for (const auto& m : components.GetObject()) {
-            table.add({m.name.GetString(), str(m.value, "dist_name", "-"), str(m.value, "version"),
-                       str(m.value, "state", "-"), str(m.value, "enabled", "-"),
-                       isolation_text(m.value), str(m.value, "error", "")});
+            drops = drops || count_of(m.value, "dropped_messages") > 0 ||
+                    count_of(m.value, "duplicates_dropped") > 0;
+        }
+    }
+    std::vector<std::string> headers = {"ID",      "DIST",      "VERSION", state_header,
+                                        "ENABLED", "ISOLATION", "ERROR"};
+    if (drops) headers.insert(headers.end() - 1, {"DROPPED", "DUPLICATES"});
+    TextTable table(headers);
+    if (components.IsObject()) {
+        for (const auto& m : components.GetObject()) {
+            std::vector<std::string> row = {
+                m.name.GetString(),         str(m.value, "dist_name", "-"), str(m.value, "version"),
+                str(m.value, "state", "-"), str(m.value, "enabled", "-"),   isolation_text(m.value),
+                str(m.value, "error", "")};
+            if (drops) {
+                row.insert(row.end() - 1, {str(m.value, "dropped_messages", "-"),
+                                           str(m.value, "duplicates_dropped", "-")});
+            }
+            table.add(row);
         }
     }
     table.print(s.out());
@@ -86,10 +109,16 @@ Document local_components(Session& s, const std::string& why) {
     return doc;
 }
 
-// Components with a retained status but no registry entry: a first install that took the agent
-// down (a crashing drop-in) is quarantined without ever being installed, and an operator listing
-// components must still see it failed, with why. Added to `components` with `installed: false`.
-void add_unregistered(Session& s, Document& doc) {
+// What only a component's own status says (core/components does not carry it): the messages it
+// lost and skipped, and its own log level.
+constexpr const char* kStatusOnly[] = {"dropped_messages", "duplicates_dropped", "log_level"};
+
+// The components' retained statuses folded into `components`: the fields of kStatusOnly for
+// those listed, and the components with a retained status but no registry entry: a first
+// install that took the agent down (a crashing drop-in) is quarantined without ever being
+// installed, and an operator listing components must still see it failed, with why. Added to
+// `components` with `installed: false`.
+void add_statuses(Session& s, Document& doc) {
     if (!doc.HasMember("components") || !doc["components"].IsObject()) return;
     const std::string filter = s.topics().component_status("+");
     const std::string prefix = filter.substr(0, filter.size() - std::string("+/status").size());
@@ -97,10 +126,20 @@ void add_unregistered(Session& s, Document& doc) {
     for (const auto& m : s.client().retained(filter, s.deadline())) {
         if (m.payload.empty() || m.topic.size() <= prefix.size() + 7) continue;
         const std::string cid = m.topic.substr(prefix.size(), m.topic.size() - prefix.size() - 7);
-        if (doc["components"].HasMember(cid.c_str())) continue;
         Document status;
         if (registry::json_too_deep(m.payload) || status.Parse(m.payload.c_str()).HasParseError() ||
             !status.IsObject()) {
+            continue;
+        }
+        if (doc["components"].HasMember(cid.c_str())) {
+            Value& listed = doc["components"][cid.c_str()];
+            if (!listed.IsObject()) continue;
+            for (const char* key : kStatusOnly) {
+                const auto it = status.FindMember(key);
+                if (it == status.MemberEnd() || listed.HasMember(key)) continue;
+                if (!it->value.IsUint64() && !it->value.IsString()) continue;
+                listed.AddMember(Value(key, a), Value(it->value, a), a);
+            }
             continue;
         }
         Value item(rapidjson::kObjectType);
@@ -130,7 +169,7 @@ std::optional<Document> live_components(Session& s, std::string& why) {
                                 "' has no core/components snapshot on the broker");
     }
     Document doc = parse_object(*snapshot);
-    add_unregistered(s, doc);
+    add_statuses(s, doc);
     const auto& p = s.presence();
     if (p.known && !p.online) {
         // What an offline agent last published is not what runs now: say so, and since when.
@@ -199,8 +238,15 @@ int cmd_plugin_info(Session& s) {
     for (const auto& m : entry.GetObject()) {
         std::string name = m.name.GetString();
         if (name == "state" && offline_agent) name = "last state";
-        s.out() << std::left << std::setw(14) << (name + ":") << str(entry, m.name.GetString(), "-")
-                << "\n";
+        const std::string label = name + ":";
+        s.out() << std::left << std::setw(14) << label << (label.size() >= 14 ? " " : "")
+                << str(entry, m.name.GetString(), "-") << "\n";
+    }
+    // From the broker, its status was read: no log_level there means it follows the agent's.
+    if (!doc->HasMember("source") && entry.HasMember("dropped_messages") &&
+        !entry.HasMember("log_level")) {
+        s.out() << std::left << std::setw(14) << "log_level:"
+                << "the agent's (lucidctl plugin log-level " << id << " LEVEL)\n";
     }
     return kOk;
 }

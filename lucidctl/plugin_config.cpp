@@ -2,7 +2,9 @@
 // retained components/{cid}/cfg/state and changed through components/{cid}/cfg/set, which the
 // plugin may refuse.
 #include <ostream>
+#include <vector>
 
+#include "lucidctl/nearest_word.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -51,6 +53,25 @@ int config_get(Session& s) {
     return kOk;
 }
 
+// A key the component's config does not have, near one it has, is most likely a typo: said on
+// stderr before sending (the plugin may take new keys, so it is sent all the same).
+void warn_unknown_keys(Session& s, const std::string& id, const Value& set) {
+    const auto cfg = s.retained_one(s.topics().component_cfg_state(id));
+    if (!cfg) return;  // the agent answers component not found
+    const Document doc = parse_object(*cfg);
+    if (!doc.HasMember("cfg") || !doc["cfg"].IsObject()) return;
+    std::vector<std::string> known;
+    for (const auto& m : doc["cfg"].GetObject()) known.emplace_back(m.name.GetString());
+    for (const auto& m : set.GetObject()) {
+        const std::string key = m.name.GetString();
+        if (doc["cfg"].HasMember(key.c_str())) continue;
+        if (auto near = nearest_word(key, known)) {
+            s.err() << "lucidctl: warning: " << id << "'s config has no key '" << printable(key)
+                    << "' (did you mean '" << printable(*near) << "'?); sent as a new key\n";
+        }
+    }
+}
+
 int config_set(Session& s) {
     const std::string& id = component_id_arg(s.options(), 3);
     const auto& words = s.options().words;
@@ -61,6 +82,7 @@ int config_set(Session& s) {
     for (std::size_t i = 4; i < words.size(); ++i) {
         add_setting(set, words[i], a, SettingKeys::component);
     }
+    warn_unknown_keys(s, id, set);
     payload.AddMember("set", set, a);
     // The plugin's config_changed runs within the agent's plugin call time limit.
     const Answer answer =

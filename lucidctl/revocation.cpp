@@ -13,14 +13,14 @@
 namespace lucid::host::ctl {
 namespace {
 
-constexpr std::uint64_t kMaxKeyFileBytes = 64 * 1024;
+constexpr std::uint64_t kMaxPublicKeyFileBytes = 64 * 1024;
 
 // A key id as given, or the id of the public key in a file (what `key generate` printed).
 std::string key_id_of(const std::string& word) {
     if (install::is_key_id(word)) return word;
     std::string text;
     try {
-        text = LocalFile::open(word, kMaxKeyFileBytes).read_all();
+        text = LocalFile::open(word, kMaxPublicKeyFileBytes).read_all();
     } catch (const std::exception& e) {
         throw UsageError("'" + word +
                          "' is neither a key id (16 lowercase hex digits) nor a readable public "

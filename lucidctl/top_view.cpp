@@ -196,6 +196,8 @@ bool apply_top_message(TopModel& model, const std::string& suffix, const std::st
             c.error = str(doc, "error");
             if (doc.HasMember("restarts")) c.restarts = str(doc, "restarts");
             if (doc.HasMember("isolation")) c.isolation = str(doc, "isolation");
+            if (doc.HasMember("dropped_messages")) c.dropped = str(doc, "dropped_messages");
+            if (doc.HasMember("duplicates_dropped")) c.duplicates = str(doc, "duplicates_dropped");
             return true;
         }
         const std::string telemetry = "telemetry/";
@@ -222,6 +224,7 @@ std::vector<std::string> top_screen(const TopModel& model, std::size_t width, Cl
     std::vector<std::string> lines;
     const AgentPresence presence =
         agent_presence(parse_object(model.status), {model.health_ts}, wall);
+    const bool offline = presence.known && !presence.online;
     std::string head = "agent " + printable(model.agent_id) + "  ";
     if (model.state.empty()) {
         head += "no status on the broker";
@@ -253,7 +256,12 @@ std::vector<std::string> top_screen(const TopModel& model, std::size_t width, Cl
             if (!newest || m.received > *newest) newest = m.received;
         }
     }
-    if (newest) {
+    if (offline) {
+        // Nothing streams from an agent that is away: what is shown is what came before.
+        lines.push_back(newest ? "(agent offline: the last telemetry received, " +
+                                     age(*newest, now) + ")"
+                               : "agent offline: no telemetry until it is back");
+    } else if (newest) {
         lines.push_back("(telemetry " + age(*newest, now) + ")");
     } else if (model.cfg_seen && !model.telemetry_enabled) {
         lines.push_back(
@@ -268,9 +276,19 @@ std::vector<std::string> top_screen(const TopModel& model, std::size_t width, Cl
     }
 
     lines.emplace_back();
-    TextTable table({"COMPONENT", "VERSION", "STATE", "ISOLATION", "RESTARTS", "ERROR"});
+    bool drops = false;
     for (const auto& [cid, c] : model.components) {
-        table.add({cid, c.version, c.state, c.isolation, c.restarts, c.error});
+        drops = drops || (c.dropped != "0" && !c.dropped.empty()) ||
+                (c.duplicates != "0" && !c.duplicates.empty());
+    }
+    std::vector<std::string> headers = {"COMPONENT", "VERSION",  offline ? "LAST STATE" : "STATE",
+                                        "ISOLATION", "RESTARTS", "ERROR"};
+    if (drops) headers.insert(headers.end() - 1, {"DROPPED", "DUPLICATES"});
+    TextTable table(headers);
+    for (const auto& [cid, c] : model.components) {
+        std::vector<std::string> row = {cid, c.version, c.state, c.isolation, c.restarts, c.error};
+        if (drops) row.insert(row.end() - 1, {c.dropped, c.duplicates});
+        table.add(row);
     }
     std::ostringstream text;
     table.print(text);

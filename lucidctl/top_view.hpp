@@ -11,7 +11,10 @@
 //   cpu        1.0.0    running  in_process  0
 //
 // A metric not received says so, and when the agent's config (core/cfg/state) shows telemetry
-// off or no metric enabled, the screen says how to turn it on.
+// off or no metric enabled, the screen says how to turn it on. An offline agent publishes no
+// telemetry: the screen says so, with the last values received and their age, and heads the
+// component states LAST STATE (as plugin list does). DROPPED and DUPLICATES (a component's
+// dropped_messages and duplicates_dropped) are columns while one of them is not zero.
 //
 // Pure: apply() takes the topic below the agent's root and the payload; agent text is made
 // printable before it is shown. Thread: one thread.
@@ -37,6 +40,8 @@ struct TopComponent {
     std::string isolation;
     std::string restarts;
     std::string error;
+    std::string dropped = "0";                 // dropped_messages of its status
+    std::string duplicates = "0";              // duplicates_dropped of its status
     std::map<std::string, TopMetric> metrics;  // components/{cid}/telemetry/{metric}
 };
 

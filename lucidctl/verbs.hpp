@@ -46,10 +46,12 @@ int cmd_plugin_install(Session& s);
 // ACTION [JSON] (contract §4.5, §4.6).
 int cmd_plugin_config(Session& s);
 int cmd_plugin_call(Session& s);
+// plugin_log_level.cpp: plugin log-level ID [LEVEL] (contract §4.15).
+int cmd_plugin_log_level(Session& s);
 
 // config set and plugin config set: KEY=VALUE into `set`. true/false become booleans, integers
 // numbers, anything else a string. The core's labels=k=v,k2=v2 (labels= for none) is the object
-// of the agent's whole label set; a component's KEY:=JSON is any JSON value (KEY:={"a":1}).
+// of the agent's whole label set; KEY:=JSON is any JSON value (KEY:={"a":1}), in both.
 // A key given twice, or bad labels or JSON, is a UsageError.
 enum class SettingKeys { core, component };
 void add_setting(rapidjson::Value& set, const std::string& assignment,

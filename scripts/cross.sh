@@ -11,7 +11,8 @@
 #                                          this machine's mosquitto: online, a cross-built plugin
 #                                          installed, ping and a plugin command answered), and a
 #                                          plugin built outside the tree with the SDK's
-#                                          toolchain file
+#                                          toolchain file; then the .deb for <arch>, checked
+#                                          as test_deb_package checks the native one
 #   scripts/cross.sh arm64|armhf --full    also the whole integration suite under qemu (slow;
 #                                          timing-tight tests may fail under emulation: not CI)
 #
@@ -62,7 +63,7 @@ part_done "packages"
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
     -DLUCID_WERROR=ON -DLUCID_SANITIZE=OFF -DLUCID_BUILD_TESTS=ON >/dev/null
 targets=(lucid-agent lucidctl lucid-plugin-runner lucid_plugin_cpu lucid_plugin_echo
-    lucid_tests_unit test_device_smoke)
+    lucid_tests_unit test_device_smoke lucid_debian_changelog)
 [ "$full" = yes ] && targets=(all)
 cmake --build "$build_dir" -j"$jobs" --target "${targets[@]}"
 part_done "the $arch build (Release)"
@@ -111,6 +112,11 @@ LUCID_TEST_FOREIGN_PLUGIN=$(echo "$PWD/$build_dir"/outside-native/build/outside_
     LUCID_TEST_FOREIGN_ARCH=$(uname -m) \
     ctest --test-dir "$build_dir" --output-on-failure --timeout 600 -R '^test_device_smoke$'
 part_done "the device smoke test under $qemu"
+
+# 5. The .deb for the device (CPack): Architecture, lintian, contents, the extracted binaries
+# run under qemu, the maintainer scripts (tests/packaging/test_deb_package.sh, as natively).
+bash tests/packaging/test_deb_package.sh "$build_dir" "$arch" "$LUCID_TEST_EMULATOR"
+part_done "the $arch package"
 
 if [ "$full" = yes ]; then
     ctest --test-dir "$build_dir" --output-on-failure --timeout 900 -j"$jobs" -L integration

@@ -8,6 +8,7 @@
 #                                       source_url labels desired runner_frames signature
 #                                       permit revocation proc logs dedup agent_state)
 #   LUCID_FUZZ_BUILD_DIR=dir            another build directory
+#   LUCID_FUZZ_JOBS=n                   targets run at a time (default: the number of cores)
 #
 # Seeds are read from tests/fuzz/corpus/<target>/ and never written to; what a run discovers
 # goes to build-fuzz/corpus/<target>/ and is reused by the next run. Reproduce a crash with
@@ -20,7 +21,7 @@ targets=()
 for arg in "$@"; do
     case "$arg" in
         --ci) seconds=10 ;;
-        -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
         -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
         *) targets+=("$arg") ;;
     esac
@@ -43,29 +44,49 @@ CC=clang CXX=clang++ cmake -S . -B "$build_dir" \
     -DLUCID_SANITIZE=OFF >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target "${build_targets[@]}"
 
-failed=0
-for target in "${targets[@]}"; do
-    binary="$build_dir/tests/fuzz/fuzz_$target"
-    corpus="$build_dir/corpus/$target"
-    artifacts="$build_dir/artifacts/$target"
-    log="$build_dir/fuzz_$target.log"
+# One target's run; prints its verdict and returns non-zero when it crashed.
+fuzz_one() {
+    local target=$1
+    local binary="$build_dir/tests/fuzz/fuzz_$target"
+    local corpus="$build_dir/corpus/$target"
+    local artifacts="$build_dir/artifacts/$target"
+    local log="$build_dir/fuzz_$target.log"
     mkdir -p "$corpus" "$artifacts"
     touch "$build_dir/fuzz_$target.start"
-    echo "fuzz: $target for ${seconds}s"
     # The first corpus directory receives new inputs; the seeds stay untouched.
     if "$binary" "$corpus" "tests/fuzz/corpus/$target" \
         -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1; then
+        local runs
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-        echo "fuzz: $target ok, ${runs:-?} runs"
-    else
-        failed=1
-        echo "fuzz: $target FAILED (log: $log)" >&2
-        grep -E "^==[0-9]+==ERROR|^SUMMARY|runtime error|deadly signal|out-of-memory|timeout" \
-            "$log" | head -5 >&2 || true
-        find "$artifacts" -type f -newer "$build_dir/fuzz_$target.start" | while read -r crash; do
-            echo "fuzz: crash input: $crash (reproduce: $binary $crash)" >&2
-        done
+        echo "fuzz: $target ok after ${seconds}s, ${runs:-?} runs"
+        return 0
     fi
+    echo "fuzz: $target FAILED (log: $log)" >&2
+    grep -E "^==[0-9]+==ERROR|^SUMMARY|runtime error|deadly signal|out-of-memory|timeout" \
+        "$log" | head -5 >&2 || true
+    find "$artifacts" -type f -newer "$build_dir/fuzz_$target.start" | while read -r crash; do
+        echo "fuzz: crash input: $crash (reproduce: $binary $crash)" >&2
+    done
+    return 1
+}
+
+# One target per core at a time: each target is single-threaded, so on two cores the whole
+# set takes half the wall time for the same fuzzing per target.
+jobs=${LUCID_FUZZ_JOBS:-$(nproc)}
+echo "fuzz: ${#targets[@]} targets, ${seconds}s each, $jobs at a time"
+failed=0
+running=0
+for target in "${targets[@]}"; do
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || failed=1
+        running=$((running - 1))
+    fi
+    fuzz_one "$target" &
+    running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+    wait -n || failed=1
+    running=$((running - 1))
 done
 exit "$failed"

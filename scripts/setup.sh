@@ -11,7 +11,7 @@ packages=(
     libmosquitto-dev mosquitto mosquitto-clients
     rapidjson-dev libboost-dev libspdlog-dev doctest-dev
     libcurl4-openssl-dev libssl-dev openssl
-    python3
+    python3 lintian
     systemd util-linux openssl
     clang libclang-rt-14-dev
     "$@"

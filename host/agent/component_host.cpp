@@ -16,7 +16,8 @@ namespace {
 ManagerSettings settings_from(const config::AgentConfig& config,
                               std::shared_ptr<std::atomic<bool>> downloads_cancelled,
                               std::shared_ptr<install::LiveInstallPolicy> policy,
-                              decltype(ManagerSettings::metrics) metrics) {
+                              decltype(ManagerSettings::metrics) metrics,
+                              components::MqttStatusSink::AgentSide agent_side) {
     ManagerSettings s;
     s.data_dir = config.data_dir;
     s.legacy_registries = registry::legacy_registry_candidates(
@@ -43,6 +44,7 @@ ManagerSettings settings_from(const config::AgentConfig& config,
     s.verifier.limits.cancelled = std::move(downloads_cancelled);
     s.policy = std::move(policy);
     s.metrics = std::move(metrics);
+    s.agent_side = std::move(agent_side);
     return s.with_current_policy();
 }
 
@@ -68,7 +70,15 @@ ComponentHost::ComponentHost(agent::Agent& agent,
         [&metrics = agent.component_metrics()](const std::string& cid, const std::string& metric,
                                                double value, const std::string& unit) {
             return metrics.offer(cid, metric, value, unit);
-        });
+        },
+        {[&levels = agent.component_log_levels()](const std::string& cid) {
+             return levels.name_of(cid);
+         },
+         [&levels = agent.component_log_levels()](const std::string& cid) {
+             std::string problem;
+             levels.forget(cid, &problem);
+             if (!problem.empty()) logger("components")->warn("{}", problem);
+         }});
     manager_ = std::make_unique<ComponentManager>(
         settings_,
         ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dispatcher()},
@@ -116,14 +126,16 @@ void ComponentHost::start() {
     for (const auto& problem : manager_->boot()) log->warn("{}", problem);
     components::register_component_commands(agent_.dispatcher(), agent_.router(), agent_.session(),
                                             agent_.topics(), *manager_);
-    register_component_log_level(agent_.dispatcher(), agent_.router(), agent_.session(),
-                                 agent_.topics(), agent_.component_log_levels(),
-                                 [this](const std::string& cid) {
-                                     for (const auto& c : manager_->snapshots()) {
-                                         if (c.entry.component_id == cid) return true;
-                                     }
-                                     return false;
-                                 });
+    register_component_log_level(
+        agent_.dispatcher(), agent_.router(), agent_.session(), agent_.topics(),
+        agent_.component_log_levels(),
+        {[this](const std::string& cid) {
+             for (const auto& c : manager_->snapshots()) {
+                 if (c.entry.component_id == cid) return true;
+             }
+             return false;
+         },
+         [this](const std::string& cid) { manager_->republish_status(cid); }});
     watch_desired_state();
 
     watch_dropin_directory();

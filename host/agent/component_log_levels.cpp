@@ -36,6 +36,24 @@ void ComponentLogLevels::set(const std::string& component_id,
     tap_.set_component_level(component_id, level);
 }
 
+std::optional<std::string> ComponentLogLevels::name_of(const std::string& component_id) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = levels_.find(component_id);
+    if (it == levels_.end()) return std::nullopt;
+    return std::string(stream_level_name(it->second));
+}
+
+void ComponentLogLevels::forget(const std::string& component_id, std::string* problem) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (levels_.erase(component_id) == 0) return;
+    tap_.set_component_level(component_id, std::nullopt);
+    try {
+        save(levels_);
+    } catch (const std::exception& e) {
+        if (problem) *problem = std::string("cannot save ") + path_.string() + ": " + e.what();
+    }
+}
+
 ComponentLogLevels::Levels ComponentLogLevels::load(std::string* problem) const {
     std::error_code ec;
     if (!std::filesystem::exists(path_, ec)) return {};

@@ -31,6 +31,15 @@ class ComponentLogLevels {
     void restore(std::string* problem);
     // nullopt: the component follows the agent's levels again.
     void set(const std::string& component_id, std::optional<spdlog::level::level_enum> level);
+    // Its level's name (trace … error), or nullopt when it follows the agent's levels.
+    std::optional<std::string> name_of(const std::string& component_id) const;
+    // Whether it has a level of its own, stored.
+    bool has(const std::string& component_id) const { return name_of(component_id).has_value(); }
+    // The component is gone (uninstalled): its level is dropped, so that it neither outlives it
+    // nor comes back with a later install of that id. Never throws: a file that cannot be saved
+    // is said in `problem` (the level is dropped in memory; the file keeps it until the next
+    // change saves).
+    void forget(const std::string& component_id, std::string* problem);
 
   private:
     Levels load(std::string* problem) const;
@@ -38,7 +47,7 @@ class ComponentLogLevels {
 
     std::filesystem::path path_;
     LogTap& tap_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     Levels levels_;
 };
 

@@ -1,5 +1,6 @@
 #include "agent/core_commands.hpp"
 
+#include "agent/config_change_text.hpp"
 #include "common/logging.hpp"
 
 namespace lucid::host::agent {
@@ -53,10 +54,9 @@ CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
     write_core_config(*checked.config, cfg, result.allocator());
     result.set("cfg", cfg);
     result.set("telemetry_supported", contract::kTelemetrySupported);
-    logger("commands")
-        ->info("cfg/set applied: heartbeat_s={} log_level={} telemetry={}",
-               checked.config->heartbeat_s, checked.config->log_level,
-               checked.config->telemetry_enabled);
+    // Every setting that changed, whichever it is (labels, telemetry.metrics..., logs_...).
+    const std::string changed = config_change_text(current, *checked.config);
+    logger("commands")->info("cfg/set applied: {}", changed.empty() ? "nothing changed" : changed);
     return CommandReply(std::move(result));
 }
 

@@ -20,7 +20,6 @@ using rapidjson::Value;
 
 constexpr int kMinHeartbeat = 5;
 constexpr int kMaxHeartbeat = 3600;
-constexpr std::array<std::string_view, 4> kLogLevels{"DEBUG", "INFO", "WARNING", "ERROR"};
 
 // Applies one key to `config`; returns the contract error, or empty on success.
 // Type names follow the earlier agent's messages (`heartbeat_s must be int`), which existing
@@ -37,11 +36,10 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
     }
     if (key == "log_level") {
         if (!value.IsString()) return "log_level must be str";
-        const std::string_view level(value.GetString(), value.GetStringLength());
-        bool known = false;
-        for (auto allowed : kLogLevels) known = known || allowed == level;
-        if (!known) return "log_level must be one of DEBUG, INFO, WARNING, ERROR";
-        config.log_level = std::string(level);
+        const auto level =
+            parse_level_name(std::string_view(value.GetString(), value.GetStringLength()));
+        if (!level) return "log_level must be one of " + std::string(kLevelNames);
+        config.log_level = std::string(file_level_name(*level));  // the earlier agent's words
         return {};
     }
     if (key == "telemetry_enabled") {
@@ -57,11 +55,10 @@ std::string apply_key(CoreConfig& config, std::string_view key, const Value& val
     }
     if (key == "logs_level") {
         if (!value.IsString()) return "logs_level must be str";
-        const std::string_view level(value.GetString(), value.GetStringLength());
-        if (!parse_stream_level(level)) {
-            return "logs_level must be one of " + std::string(kStreamLevelNames);
-        }
-        config.logs_level = std::string(level);
+        const auto level =
+            parse_level_name(std::string_view(value.GetString(), value.GetStringLength()));
+        if (!level) return "logs_level must be one of " + std::string(kLevelNames);
+        config.logs_level = std::string(stream_level_name(*level));
         return {};
     }
     if (key == "labels") {

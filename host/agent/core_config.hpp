@@ -16,7 +16,7 @@ namespace lucid::host::agent {
 
 struct CoreConfig {
     int heartbeat_s = 30;
-    std::string log_level = "INFO";  // DEBUG, INFO, WARNING, ERROR
+    std::string log_level = "INFO";  // TRACE, DEBUG, INFO, WARNING, ERROR (canonical)
     bool telemetry_enabled = true;
     // Set by a cfg/set of `labels` (the whole set); until then the agent's LUCID_LABELS apply.
     std::optional<contract::Labels> labels;
@@ -24,7 +24,7 @@ struct CoreConfig {
     telemetry::TelemetryConfig telemetry;
     // The log over MQTT (contract §4.15): streamed on `logs` at or above logs_level.
     bool logs_enabled = false;
-    std::string logs_level = "info";  // trace, debug, info, warn, error
+    std::string logs_level = "info";  // trace, debug, info, warn, error (canonical)
 
     bool operator==(const CoreConfig& other) const;
 };
@@ -39,9 +39,9 @@ struct CfgSetResult {
 // The merged config is validated before anything is applied; the first error wins:
 //   missing 'set' field in payload | 'set' must be an object | unknown config key: <k> |
 //   <k> must be <type> | heartbeat_s must be between 5 and 3600 |
-//   log_level must be one of DEBUG, INFO, WARNING, ERROR | the label errors of contract/labels.hpp
-//   | the telemetry errors of telemetry/telemetry_config.hpp | logs_enabled must be bool |
-//   logs_level must be str | logs_level must be one of trace, debug, info, warn, error
+//   log_level must be one of <kLevelNames> (common/log_levels.hpp) | the label errors of
+//   contract/labels.hpp | the telemetry errors of telemetry/telemetry_config.hpp |
+//   logs_enabled must be bool | logs_level must be str | logs_level must be one of <kLevelNames>
 CfgSetResult apply_cfg_set(const CoreConfig& current, const rapidjson::Value& payload);
 
 // Writes the config as a JSON object into `out` (for `core/cfg/state` and the store).

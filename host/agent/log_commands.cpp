@@ -66,16 +66,21 @@ CommandSpec spec(const contract::AgentTopics& topics, std::string_view name,
                        std::move(h)};
 }
 
-Result set_component_level(ComponentLogLevels& levels,
-                           const std::function<bool(const std::string&)>& installed,
+Result set_component_level(ComponentLogLevels& levels, const ComponentLevelPorts& ports,
                            const std::string& cid, const CommandRequest& request) {
     Result result(request.request_id, Clock::now());
     result.set("component_id", cid);
     const auto parsed = parse_component_log_level(request.payload);
     if (!parsed.error.empty()) return std::move(result.fail(parsed.error));
-    if (!installed(cid)) return std::move(result.fail("component not found: " + cid));
+    // A level stored for a component that is not installed (left by an agent that kept levels
+    // across an uninstall) can still be cleared: nothing would clear it otherwise.
+    const bool clearing_leftover = !parsed.level && levels.has(cid);
+    if (!clearing_leftover && !ports.installed(cid)) {
+        return std::move(result.fail("component not found: " + cid));
+    }
     try {
         levels.set(cid, parsed.level);
+        if (ports.changed) ports.changed(cid);
     } catch (const std::exception& e) {
         return std::move(result.fail(std::string("cannot save config: ") + e.what()));
     }
@@ -108,20 +113,20 @@ std::vector<CommandSpec> log_command_specs(const contract::AgentTopics& topics, 
 void register_component_log_level(commands::CommandDispatcher& dispatcher,
                                   mqtt::MessageRouter& router, mqtt::MqttSession& session,
                                   const contract::AgentTopics& topics, ComponentLogLevels& levels,
-                                  std::function<bool(const std::string&)> installed) {
+                                  ComponentLevelPorts ports) {
     // The result topic depends on the component: a spec per message, as for its cfg/set.
     const std::string filter = topics.component("+", contract::topics::kComponentLogLevelSet);
     const std::string prefix = topics.base() + "/components/";
     router.add(filter, [&dispatcher, &levels, &topics, prefix,
-                        installed = std::move(installed)](const mqtt::MqttMessage& m) {
+                        ports = std::move(ports)](const mqtt::MqttMessage& m) {
         const std::string cid =
             m.topic.substr(prefix.size(), m.topic.find('/', prefix.size()) - prefix.size());
         if (!registry::is_valid_identifier(cid)) return;  // not a component of ours
         auto spec = std::make_shared<CommandSpec>(CommandSpec{
             "component cfg/logging/set", m.topic,
             topics.component(cid, contract::topics::kComponentLogLevelResult), Lane::control,
-            [&levels, installed, cid](const CommandRequest& rq) {
-                return CommandReply(set_component_level(levels, installed, cid, rq));
+            [&levels, ports, cid](const CommandRequest& rq) {
+                return CommandReply(set_component_level(levels, ports, cid, rq));
             },
             [cid](const CommandRequest&, Result& result) { result.set("component_id", cid); }});
         dispatcher.submit(std::move(spec), m);

@@ -23,11 +23,18 @@ namespace lucid::host::agent {
 std::vector<commands::CommandSpec> log_command_specs(const contract::AgentTopics& topics,
                                                      LogTap& tap, LogStream& stream);
 
-// Routes `components/+/cfg/logging/set`; `installed` says whether a component id is one of the
-// agent's (else `component not found: <cid>`). Everything passed must outlive the agent's run.
+// What a component's level needs of the components: `installed` says whether a component id is
+// one of the agent's (else `component not found: <cid>`, except to clear a level still stored);
+// `changed` is called after its level changed (its status shows the level).
+struct ComponentLevelPorts {
+    std::function<bool(const std::string&)> installed;
+    std::function<void(const std::string&)> changed;
+};
+
+// Routes `components/+/cfg/logging/set`. Everything passed must outlive the agent's run.
 void register_component_log_level(commands::CommandDispatcher& dispatcher,
                                   mqtt::MessageRouter& router, mqtt::MqttSession& session,
                                   const contract::AgentTopics& topics, ComponentLogLevels& levels,
-                                  std::function<bool(const std::string&)> installed);
+                                  ComponentLevelPorts ports);
 
 }  // namespace lucid::host::agent

@@ -89,13 +89,16 @@ ComponentLogLevelRequest parse_component_log_level(const rapidjson::Value& paylo
         return request;
     }
     if (level->IsNull()) return request;
+    // "default" clears it as null does, for clients that cannot send a null.
+    if (level->IsString() && is_default_level(level->GetString())) return request;
     if (!level->IsString()) {
         request.error = "log_level must be str";
         return request;
     }
     request.level = level_of(*level);
     if (!request.level) {
-        request.error = "log_level must be one of " + std::string(kStreamLevelNames);
+        request.error = "log_level must be one of " + std::string(kLevelNames) +
+                        ", or default (or null) for none";
     }
     return request;
 }

@@ -1,10 +1,13 @@
 // The payloads of the log commands (contract §4.15), read after parse_command() accepted them:
 //   core/cmd/logs/get     {"request_id", "n"?, "level"?, "component"?}
 //   core/cmd/logs/stream  {"request_id", "level"?, "seconds"?}
-//   components/{cid}/cfg/logging/set  {"request_id", "log_level"}   (a level, or null: none)
+//   components/{cid}/cfg/logging/set  {"request_id", "log_level"}   (a level, or null or
+//                                     "default": none)
+// Level names as common/log_levels.hpp reads them (any case, warning, err).
 // Other members are ignored, as by every command. Errors are the contract's exact strings
 // (`validation_error: 'n' must be an integer from 1 to 1000`, …; the component's in the style of
-// its cfg/set: `log_level must be one of trace, debug, info, warn, error`). Pure; thread-safe.
+// its cfg/set: `log_level must be one of <kLevelNames>, or default (or null) for none`). Pure;
+// thread-safe.
 #pragma once
 
 #include <cstddef>

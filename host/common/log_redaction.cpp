@@ -17,14 +17,29 @@ bool ends_url(char c) {
            c == '>' || c == '`';
 }
 
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// Whether `secret` at `at` in `text` stands as a word of its own: not inside a longer word.
+bool whole_word(const std::string& text, std::size_t at, std::size_t size) {
+    return (at == 0 || !word_char(text[at - 1])) &&
+           (at + size == text.size() || !word_char(text[at + size]));
+}
+
 std::string replace_secrets(std::string_view text, const std::vector<std::string>& secrets) {
     std::string out(text);
     for (const auto& secret : secrets) {
-        // A one- or two-character "secret" would mask half of every line and protect nothing.
-        if (secret.size() < 3) continue;
-        for (auto at = out.find(secret); at != std::string::npos;
-             at = out.find(secret, at + kMask.size())) {
+        if (secret.empty()) continue;
+        // A password of one or two characters is still a password: it is masked where it stands
+        // as a word of its own (`u:ab@host`, `password ab`), not inside every longer word that
+        // happens to hold it, which would mask half of every line.
+        const bool short_secret = secret.size() < 3;
+        for (auto at = out.find(secret); at != std::string::npos;) {
+            if (short_secret && !whole_word(out, at, secret.size())) {
+                at = out.find(secret, at + 1);
+                continue;
+            }
             out.replace(at, secret.size(), kMask);
+            at = out.find(secret, at + kMask.size());
         }
     }
     return out;

@@ -8,7 +8,8 @@
 //     (`http://u:p/w@h`) is taken up to the last `@` of the URL;
 //   - `password=<value>` and `password: <value>` (any case, also `passwd`): the value `***`;
 //   - each of `secrets` (the broker password, as configured and percent-encoded) wherever it
-//     appears: `***`.
+//     appears: `***`; one shorter than three characters wherever it stands as a word of its own
+//     (not inside a longer word of letters, digits and `_`).
 // Over-redacting is accepted (a path holding `@` loses what precedes it). Idempotent. Pure;
 // thread-safe.
 //

@@ -4,6 +4,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "common/log_levels.hpp"
 #include "common/log_tap.hpp"
 
 namespace lucid::host {
@@ -24,11 +25,7 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
 }
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view level) {
-    if (level == "DEBUG") return spdlog::level::debug;
-    if (level == "INFO") return spdlog::level::info;
-    if (level == "WARNING") return spdlog::level::warn;
-    if (level == "ERROR") return spdlog::level::err;
-    return std::nullopt;
+    return parse_level_name(level);
 }
 
 bool apply_log_level(std::string_view level) {

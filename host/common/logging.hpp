@@ -16,7 +16,8 @@ namespace lucid::host {
 // Returns the logger called `name`, creating it (stderr, shared format) on first use.
 std::shared_ptr<spdlog::logger> logger(const std::string& name);
 
-// DEBUG, INFO, WARNING, ERROR → spdlog level; nullopt for anything else.
+// A level name (common/log_levels.hpp: any case, warning/err too) → spdlog level; nullopt
+// for anything else.
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view level);
 
 // Applies a contract log level to every logger, existing and future. Returns false (and changes

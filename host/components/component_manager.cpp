@@ -15,7 +15,7 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
     : settings_(std::move(settings)),
       mqtt_(std::move(mqtt)),
       store_(settings_.data_dir, settings_.legacy_registries),
-      sink_(mqtt_.session, mqtt_.topics, std::move(changed)),
+      sink_(mqtt_.session, mqtt_.topics, std::move(changed), settings_.agent_side),
       lifecycle_(
           {settings_.health_window, settings_.start_deaths_before_quarantine,
            settings_.default_isolation, settings_.process.run_as_allowed, settings_.data_dir},
@@ -182,6 +182,12 @@ std::vector<std::string> ComponentManager::publish_component_snapshots() {
         }
     }
     return published;
+}
+
+void ComponentManager::republish_status(const std::string& component_id) {
+    for (const auto& view : lifecycle_.views()) {
+        if (view.component_id == component_id) sink_.publish_status(component_id, view.status);
+    }
 }
 
 // ---- the network thread ------------------------------------------------------------------------

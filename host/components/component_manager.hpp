@@ -77,6 +77,9 @@ struct ManagerSettings {
     std::function<bool(const std::string& component_id, const std::string& metric, double value,
                        const std::string& unit)>
         metrics;
+    // A component's own log level (agent/component_log_levels.hpp), shown in its status, and
+    // what to drop of it when the component is gone (uninstalled); unset: nothing.
+    MqttStatusSink::AgentSide agent_side;
 
     // A copy with the policy in force now folded into `install` and `verifier`: one snapshot
     // per install.
@@ -188,6 +191,8 @@ class ComponentManager final : public PluginHostServices {
     // Republishes components/{cid}/status and cfg/state of every component; returns the names
     // of those published (`components/{cid}/status`, `components/{cid}/cfg`).
     std::vector<std::string> publish_component_snapshots();
+    // Publishes one component's status again (its log level changed); nothing when unknown.
+    void republish_status(const std::string& component_id);
 
     // PluginHostServices
     bool publish(const std::string& topic, const std::string& payload, int qos,

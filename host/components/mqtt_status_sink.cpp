@@ -5,18 +5,24 @@
 namespace lucid::host::components {
 
 MqttStatusSink::MqttStatusSink(mqtt::MqttSession& session, contract::AgentTopics topics,
-                               std::function<void()> changed)
-    : session_(session), topics_(std::move(topics)), changed_(std::move(changed)) {}
+                               std::function<void()> changed, AgentSide agent_side)
+    : session_(session),
+      topics_(std::move(topics)),
+      changed_(std::move(changed)),
+      agent_side_(std::move(agent_side)) {}
 
 bool MqttStatusSink::publish_status(const std::string& component_id,
                                     const ComponentStatus& status) {
+    std::optional<std::string> log_level;
+    if (agent_side_.log_level_of) log_level = agent_side_.log_level_of(component_id);
     return session_
         .publish(topics_.component_status(component_id),
                  contract::component_status_payload(
                      status.state, status.version, status.error, status.dropped_messages,
                      std::chrono::system_clock::now(),
                      {status.isolation, &status.containment, status.restarts, status.demoted,
-                      &status.run_as, status.warning, status.duplicates_dropped}),
+                      &status.run_as, status.warning, status.duplicates_dropped,
+                      log_level.value_or("")}),
                  1, true)
         .ok();
 }
@@ -35,6 +41,7 @@ void MqttStatusSink::forgotten(const std::string& component_id) {
     // An empty retained message deletes the retained snapshot on the broker.
     session_.publish(topics_.component_status(component_id), "", 1, true);
     session_.publish(topics_.component_cfg_state(component_id), "", 1, true);
+    if (agent_side_.forgotten) agent_side_.forgotten(component_id);
 }
 
 void MqttStatusSink::changed() {

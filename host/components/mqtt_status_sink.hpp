@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "components/lifecycle_ports.hpp"
@@ -17,8 +18,14 @@ namespace lucid::host::components {
 
 class MqttStatusSink final : public StatusSink {
   public:
+    // What the agent keeps about a component outside the lifecycle (its own log level,
+    // agent/component_log_levels.hpp): shown in its status, dropped when it is forgotten.
+    struct AgentSide {
+        std::function<std::optional<std::string>(const std::string& component_id)> log_level_of;
+        std::function<void(const std::string& component_id)> forgotten;
+    };
     MqttStatusSink(mqtt::MqttSession& session, contract::AgentTopics topics,
-                   std::function<void()> changed);
+                   std::function<void()> changed, AgentSide agent_side = {});
 
     void status(const std::string& component_id, const ComponentStatus& status) override {
         publish_status(component_id, status);
@@ -36,6 +43,7 @@ class MqttStatusSink final : public StatusSink {
     mqtt::MqttSession& session_;
     const contract::AgentTopics topics_;
     const std::function<void()> changed_;
+    const AgentSide agent_side_;
 };
 
 }  // namespace lucid::host::components

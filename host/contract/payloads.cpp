@@ -203,6 +203,7 @@ std::string component_status_payload(ComponentState state, std::string_view vers
         add_string(doc, "demoted_because", extras.demoted);
     }
     if (!extras.warning.empty()) add_string(doc, "warning", extras.warning);
+    if (!extras.log_level.empty()) add_string(doc, "log_level", extras.log_level);
     if (extras.containment && !extras.containment->empty()) {
         Value measures(rapidjson::kObjectType);
         for (const auto& [name, result] : *extras.containment) {

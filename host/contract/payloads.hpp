@@ -129,6 +129,8 @@ struct StatusExtras {
     std::string_view warning;  // signed by a revoked key (contract §8.14): `warning`
     // Messages its de-duplicating subscriptions skipped (LUCID_SUBSCRIBE_DEDUP, §5.3).
     std::uint64_t duplicates_dropped = 0;
+    // Its own log level (components/{cid}/cfg/logging/set, §4.15): `log_level`; empty: none.
+    std::string_view log_level;
 };
 std::string component_status_payload(ComponentState state, std::string_view version,
                                      std::string_view error, std::uint64_t dropped_messages,

@@ -22,7 +22,8 @@ constexpr BodyFields<RevocationBody, 2> kRevocationFields{{
     {"signed_at", &RevocationBody::signed_at},
 }};
 
-constexpr EnvelopeFormat kEnvelope{kRevocationFormat, "revocation", kMaxRevocationTextBytes};
+constexpr EnvelopeFormat kRevocationEnvelope{kRevocationFormat, "revocation",
+                                             kMaxRevocationTextBytes};
 
 RevocationBody body_of(const Revocation& revocation) {
     RevocationBody body;
@@ -74,13 +75,14 @@ std::string canonical_revocation(const Revocation& revocation) {
 }
 
 std::string revocation_text(const SignedRevocation& r) {
-    return envelope_text(kEnvelope, r.key_id, canonical_revocation(r.revocation), r.signature);
+    return envelope_text(kRevocationEnvelope, r.key_id, canonical_revocation(r.revocation),
+                         r.signature);
 }
 
 Expected<SignedRevocation> parse_revocation_list(std::string_view text) {
     try {
         rapidjson::Document doc;
-        const Envelope envelope = parse_envelope(text, kEnvelope, doc);
+        const Envelope envelope = parse_envelope(text, kRevocationEnvelope, doc);
         SignedRevocation out;
         out.key_id = envelope.key_id;
         out.revocation = parse_revocation(*envelope.body);

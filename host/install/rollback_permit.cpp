@@ -16,7 +16,7 @@ constexpr BodyFields<Permit, 3> kPermitFields{{
     {"expires_at", &Permit::expires_at},
 }};
 
-constexpr EnvelopeFormat kEnvelope{kPermitFormat, "permit", kMaxPermitTextBytes};
+constexpr EnvelopeFormat kPermitEnvelope{kPermitFormat, "permit", kMaxPermitTextBytes};
 
 Permit parse_permit(const rapidjson::Value& object) {
     Permit out = read_body(object, kPermitFields, "permit");
@@ -35,13 +35,13 @@ Permit parse_permit(const rapidjson::Value& object) {
 std::string canonical_permit(const Permit& permit) { return canonical_body(permit, kPermitFields); }
 
 std::string permit_text(const SignedPermit& p) {
-    return envelope_text(kEnvelope, p.key_id, canonical_permit(p.permit), p.signature);
+    return envelope_text(kPermitEnvelope, p.key_id, canonical_permit(p.permit), p.signature);
 }
 
 Expected<SignedPermit> parse_rollback_permit(std::string_view text) {
     try {
         rapidjson::Document doc;
-        const Envelope envelope = parse_envelope(text, kEnvelope, doc);
+        const Envelope envelope = parse_envelope(text, kPermitEnvelope, doc);
         SignedPermit out;
         out.key_id = envelope.key_id;
         out.permit = parse_permit(*envelope.body);

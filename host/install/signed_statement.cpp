@@ -18,7 +18,7 @@ constexpr BodyFields<Statement, 6> kStatementFields{{
     {"signed_at", &Statement::signed_at},
 }};
 
-constexpr EnvelopeFormat kEnvelope{kSignatureFormat, "statement", kMaxSignatureTextBytes};
+constexpr EnvelopeFormat kStatementEnvelope{kSignatureFormat, "statement", kMaxSignatureTextBytes};
 
 Statement parse_statement(const rapidjson::Value& object) {
     Statement out = read_body(object, kStatementFields, "statement");
@@ -40,7 +40,8 @@ std::string canonical_statement(const Statement& statement) {
 }
 
 std::string signature_text(const SignedStatement& s) {
-    return envelope_text(kEnvelope, s.key_id, canonical_statement(s.statement), s.signature);
+    return envelope_text(kStatementEnvelope, s.key_id, canonical_statement(s.statement),
+                         s.signature);
 }
 
 bool is_statement_form(std::string_view text) {
@@ -56,7 +57,7 @@ Expected<SignedStatement> parse_signed_statement(std::string_view text) {
             refuse_envelope("not a JSON object");
         }
         rapidjson::Document doc;
-        const Envelope envelope = parse_envelope(text, kEnvelope, doc);
+        const Envelope envelope = parse_envelope(text, kStatementEnvelope, doc);
         SignedStatement out;
         out.key_id = envelope.key_id;
         out.statement = parse_statement(*envelope.body);

@@ -1,6 +1,7 @@
 // The C trampolines behind lucid_host_api: each forwards the C call to the PluginContext the
 // `lucid_host*` handle is (plugin_context_api.cpp). No exception may leave them (the caller is
 // plugin code), so every one ends in a catch-all.
+#include "common/log_tap.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin_abi/plugin_call.hpp"
 
@@ -102,7 +103,10 @@ lucid_status subscribe_with(lucid_host* host, const char* filter, int qos,
 void call_fail(lucid_call* call, const char* message) {
     if (!call) return;
     try {
-        PluginCall::from(call)->fail(message);
+        // What the operator reads (a result's error, a status, a refusal), often an exception's
+        // what(): cut, redacted and kept on one line as the plugin's log lines are.
+        PluginCall::from(call)->fail(
+            LogTap::instance().plugin_line(message ? message : "").c_str());
     } catch (...) {
     }
 }

@@ -166,9 +166,10 @@ lucid_status PluginContext::report_status(lucid_component_state state, const cha
         std::lock_guard<std::mutex> lock(mutex_);
         if (phase_ != Phase::starting && phase_ != Phase::running) return LUCID_ERR_STATE;
     }
+    // Shown in the component's status: cut and redacted as its log lines are.
     report_plugin_status(
         state == LUCID_STATE_RUNNING ? ComponentState::running : ComponentState::failed,
-        error ? error : "");
+        error && *error ? LogTap::instance().plugin_line(error) : std::string());
     return LUCID_OK;
 }
 

@@ -34,11 +34,33 @@ struct PluginCall {
     lucid_call* handle() { return reinterpret_cast<lucid_call*>(this); }
     static PluginCall* from(lucid_call* call) { return reinterpret_cast<PluginCall*>(call); }
 
-    // The error to report for a failed status: the plugin's text, else the status code.
+    // The error to report for a failed status: the plugin's text, else the status by name.
     std::string failure(const char* step, lucid_status status) const {
         std::string text = std::string(step) + " failed";
-        return error.empty() ? text + " (lucid_status " + std::to_string(status) + ")"
+        return error.empty() ? text + " (lucid_status " + std::to_string(status) + " " +
+                                   status_name(status) + ")"
                              : text + ": " + error;
+    }
+    static const char* status_name(lucid_status status) {
+        switch (status) {
+            case LUCID_OK:
+                return "LUCID_OK";
+            case LUCID_ERR_INVALID_ARGUMENT:
+                return "LUCID_ERR_INVALID_ARGUMENT";
+            case LUCID_ERR_NOT_FOUND:
+                return "LUCID_ERR_NOT_FOUND";
+            case LUCID_ERR_UNSUPPORTED:
+                return "LUCID_ERR_UNSUPPORTED";
+            case LUCID_ERR_STATE:
+                return "LUCID_ERR_STATE";
+            case LUCID_ERR_REFUSED:
+                return "LUCID_ERR_REFUSED";
+            case LUCID_ERR_FAILED:
+                return "LUCID_ERR_FAILED";
+            case LUCID_ERR_INTERNAL:
+                return "LUCID_ERR_INTERNAL";
+        }
+        return "unknown";
     }
 };
 

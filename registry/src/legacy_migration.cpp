@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "json_text.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "lucid/registry/identifiers.hpp"
 
@@ -12,13 +13,6 @@ namespace lucid::registry {
 namespace {
 
 using rapidjson::Value;
-
-std::string to_json_text(const Value& value) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    value.Accept(writer);
-    return {buffer.GetString(), buffer.GetSize()};
-}
 
 std::optional<std::string> optional_string(const Value& object, const char* name) {
     auto it = object.FindMember(name);

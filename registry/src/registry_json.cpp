@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "json_text.hpp"
 #include "lucid/registry/echoed_value.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/run_as_allowed.hpp"
@@ -24,13 +25,6 @@ std::string string_field(const Value& object, const char* name, bool required) {
         throw std::invalid_argument(std::string("field '") + name + "' must be a string");
     }
     return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::string to_json_text(const Value& value) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    value.Accept(writer);
-    return {buffer.GetString(), buffer.GetSize()};
 }
 
 std::string object_field_as_json(const Value& object, const char* name) {

@@ -14,7 +14,7 @@ std::string_view trimmed(std::string_view s) {
 }
 
 // Splits on `separator`, keeping empty pieces (an empty name is an error, not skipped).
-std::vector<std::string_view> split(std::string_view text, char separator) {
+std::vector<std::string_view> split_trimmed(std::string_view text, char separator) {
     std::vector<std::string_view> out;
     for (;;) {
         const auto at = text.find(separator);
@@ -46,11 +46,11 @@ std::optional<std::string> parse_run_as_allowed(std::string_view text, RunAsAllo
         out = parsed;
         return std::nullopt;
     }
-    const auto entries = split(text, ',');
+    const auto entries = split_trimmed(text, ',');
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const std::string where =
             "entry " + std::to_string(i + 1) + " '" + echoed_value(entries[i]) + "': ";
-        const auto names = split(entries[i], ':');
+        const auto names = split_trimmed(entries[i], ':');
         if (names.front().empty()) return where + "empty user name";
         if (auto bad = account_name_error("user", names.front())) return where + *bad;
         const std::string user(names.front());

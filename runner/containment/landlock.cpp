@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "containment/measure_text.hpp"
+#include "containment/owned_fd.hpp"
 
 // Access rights of later ABIs than the installed kernel headers know (their values are
 // kernel ABI and never change); which ones are handled depends on the running kernel's ABI.
@@ -27,13 +28,6 @@ namespace lucid::runner::containment {
 namespace {
 
 #ifdef __NR_landlock_create_ruleset
-
-struct Fd {
-    int fd;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 constexpr std::uint64_t kRead =
     LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
@@ -66,7 +60,7 @@ std::string why_unavailable(int err) {
 
 // Grants `rights` beneath `path`; a path that does not exist is skipped (empty result).
 std::string allow(int ruleset, const std::string& path, std::uint64_t rights) {
-    const Fd target{::open(path.c_str(), O_PATH | O_CLOEXEC)};
+    const OwnedFd target{::open(path.c_str(), O_PATH | O_CLOEXEC)};
     if (target.fd < 0) {
         if (errno == ENOENT) return {};
         return failed(system_error_text("open " + path, errno));

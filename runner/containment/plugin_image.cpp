@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "containment/measure_text.hpp"
+#include "containment/owned_fd.hpp"
 
 // Older libc headers (the flag is Linux 6.3).
 #ifndef MFD_NOEXEC_SEAL
@@ -16,18 +17,6 @@
 
 namespace lucid::runner::containment {
 namespace {
-
-struct Fd {
-    int fd;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-    int release() {
-        const int out = fd;
-        fd = -1;
-        return out;
-    }
-};
 
 int create_memfd() {
     const int fd =
@@ -52,12 +41,12 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 std::variant<PluginImage, std::string> PluginImage::copy(const std::string& file) {
     const std::string what = "cannot copy " + file + " into memory for run_as: ";
-    Fd in{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+    OwnedFd in{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
     if (in.fd < 0) return what + system_error_text("open", errno);
     struct stat st {};
     if (::fstat(in.fd, &st) != 0) return what + system_error_text("fstat", errno);
     if (!S_ISREG(st.st_mode)) return what + "not a regular file";
-    Fd out{create_memfd()};
+    OwnedFd out{create_memfd()};
     if (out.fd < 0) return what + system_error_text("memfd_create", errno);
     char buffer[64 * 1024];
     for (;;) {

@@ -8,17 +8,10 @@
 #include <cerrno>
 
 #include "containment/measure_text.hpp"
+#include "containment/owned_fd.hpp"
 
 namespace lucid::runner::containment {
 namespace {
-
-// Closes the directory whatever the outcome.
-struct Fd {
-    int fd;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 // Gives `owner` everything below the directory `dir` (what another run_as user left there), never
 // through a symbolic link: a link the plugin planted is re-owned itself, not what it points to.
@@ -34,7 +27,8 @@ void own_tree(int dir, Owner owner) {
         const std::string name = e->d_name;
         if (name == "." || name == "..") continue;
         ::fchownat(dir, name.c_str(), owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW);
-        const Fd sub{::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+        const OwnedFd sub{
+            ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
         if (sub.fd >= 0) own_tree(sub.fd, owner);
     }
     ::closedir(entries);
@@ -53,7 +47,7 @@ std::string prepare_writable_dir(const std::string& path, std::optional<Owner> o
     }
     // O_NOFOLLOW: every change below goes to this directory itself, never through a link (one
     // swapped in after the lstat above is refused as "not a directory").
-    const Fd dir{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    const OwnedFd dir{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
     if (dir.fd < 0) {
         const int err = errno;
         if (err == ELOOP) return failed(path + " is a symbolic link");

@@ -1,6 +1,9 @@
 # ctest script: install the SDK (component "sdk") into a temp prefix inside the build dir,
 # then build outside-project/ against it the way a third-party plugin author would.
 #   -DLUCID_BUILD_DIR -DLUCID_WORK_DIR -DLUCID_PROJECT_DIR -DLUCID_GENERATOR
+#   [-DLUCID_CXX -DLUCID_CXX_ID]
+# With LUCID_CXX (and no toolchain) it also builds the same plugin without CMake, by the
+# command line plugins/README.md gives ("Without CMake"), and checks that it is a plugin.
 # For a device (scripts/cross.sh): -DLUCID_TOOLCHAIN=aarch64-linux-gnu.cmake (one of the SDK's
 # share/lucid/toolchains/) -DLUCID_PLATFORM_TAG=linux_aarch64 -DLUCID_ELF_MACHINE=183: the
 # artifact must carry that tag and be an ELF file for that machine.
@@ -49,3 +52,29 @@ if(LUCID_ELF_MACHINE)
     endif()
 endif()
 message(STATUS "built ${artifact} against the SDK installed in ${prefix}")
+
+if(LUCID_CXX AND NOT LUCID_TOOLCHAIN)
+    # plugins/README.md "Without CMake", word for word but for the paths.
+    execute_process(COMMAND uname -m OUTPUT_VARIABLE machine OUTPUT_STRIP_TRAILING_WHITESPACE)
+    set(plain ${LUCID_WORK_DIR}/plain/outside_hello-0.1.0-linux_${machine}.so)
+    file(MAKE_DIRECTORY ${LUCID_WORK_DIR}/plain)
+    set(no_unique)
+    if(LUCID_CXX_ID STREQUAL "GNU")
+        set(no_unique -fno-gnu-unique)  # g++ only; clang makes no STB_GNU_UNIQUE symbols
+    endif()
+    run(${LUCID_CXX} -std=c++17 -O2 -fPIC -shared -fvisibility=hidden
+        -fvisibility-inlines-hidden ${no_unique}
+        "-DLUCID_PLUGIN_DIST=\"outside-hello\"" "-DLUCID_PLUGIN_VERSION=\"0.1.0\""
+        "-DLUCID_PLUGIN_COMPONENT=\"hello\"" -I${prefix}/include
+        ${LUCID_PROJECT_DIR}/hello.cpp -o ${plain})
+    file(STRINGS ${plain} manifest REGEX "^(lucid-manifest=1|dist=outside-hello|component=hello)$")
+    list(LENGTH manifest found)
+    if(NOT found EQUAL 3)
+        message(FATAL_ERROR "${plain} built without CMake has no manifest: ${manifest}")
+    endif()
+    file(STRINGS ${plain} entry REGEX "lucid_plugin_entry")
+    if(NOT entry)
+        message(FATAL_ERROR "${plain} built without CMake exports no lucid_plugin_entry")
+    endif()
+    message(STATUS "built ${plain} without CMake")
+endif()

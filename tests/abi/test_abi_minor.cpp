@@ -18,7 +18,7 @@ using lucid::test::FakeHostServices;
 
 namespace {
 
-const std::string kBase = "lucid/agents/dev1/components/";
+const std::string kComponentsRoot = "lucid/agents/dev1/components/";
 
 // An envelope as another plugin's publish_event() would carry it.
 std::string envelope(const std::string& id) {
@@ -67,15 +67,15 @@ TEST_CASE("a plugin built against the 1.0 header runs unchanged on the 1.1 host"
     REQUIRE(component.start().ok());
     // It sees the 1.1 table through its 1.0 struct: same size, the new functions in what it
     // knows as reserved slots (never called).
-    auto seen = services.wait_for_publish(kBase + "abi10/seen");
+    auto seen = services.wait_for_publish(kComponentsRoot + "abi10/seen");
     REQUIRE(seen);
     CHECK(seen->payload ==
           std::to_string(LUCID_PLUGIN_ABI_VERSION) + " " + std::to_string(sizeof(lucid_host_api)));
     // Its 1.0 subscribe delivers every copy: no de-duplication it did not ask for.
-    CHECK(component.deliver_message(kBase + "abi10/in", envelope("e-1"), 1, false));
-    CHECK(component.deliver_message(kBase + "abi10/in", envelope("e-1"), 1, false));
-    CHECK(component.deliver_message(kBase + "abi10/in", "last", 1, false));
-    const auto out = services.wait_for_count(kBase + "abi10/out", 3);
+    CHECK(component.deliver_message(kComponentsRoot + "abi10/in", envelope("e-1"), 1, false));
+    CHECK(component.deliver_message(kComponentsRoot + "abi10/in", envelope("e-1"), 1, false));
+    CHECK(component.deliver_message(kComponentsRoot + "abi10/in", "last", 1, false));
+    const auto out = services.wait_for_count(kComponentsRoot + "abi10/out", 3);
     REQUIRE(out.size() == 3);
     CHECK(out[2] == "last");
     REQUIRE(component.stop().ok());
@@ -89,7 +89,7 @@ TEST_CASE("a 1.1 plugin uses publish_metric and a de-duplicated subscribe on the
     REQUIRE_MESSAGE(loaded.ok(), loaded.error().message);
     auto& component = *loaded.value();
     REQUIRE(component.start().ok());
-    auto abi = services.wait_for_publish(kBase + "abi11/abi");
+    auto abi = services.wait_for_publish(kComponentsRoot + "abi11/abi");
     REQUIRE(abi);
     CHECK(abi->payload == "1 1");
     const auto metrics = services.wait_for_metrics(1);
@@ -98,19 +98,19 @@ TEST_CASE("a 1.1 plugin uses publish_metric and a de-duplicated subscribe on the
     CHECK(metrics[0].metric == "answer");
     CHECK(metrics[0].value == 42.0);
     CHECK(metrics[0].unit == "units");
-    CHECK(services.payloads_on(kBase + "abi11/evt/answer").empty());
+    CHECK(services.payloads_on(kComponentsRoot + "abi11/evt/answer").empty());
 
     // The same envelope twice is handed over once; a payload without an envelope id always.
     for (const auto& payload : {envelope("e-1"), envelope("e-1"), std::string("raw"),
                                 std::string("raw"), envelope("e-2")}) {
-        CHECK(component.deliver_message(kBase + "abi11/in", payload, 1, false));
+        CHECK(component.deliver_message(kComponentsRoot + "abi11/in", payload, 1, false));
     }
     // e-2 comes last: once it is out, everything before it was handled.
-    auto out = services.wait_for_count(kBase + "abi11/out", 4);
+    auto out = services.wait_for_count(kComponentsRoot + "abi11/out", 4);
     REQUIRE(out.size() == 4);
     REQUIRE(out.back() == envelope("e-2"));
     REQUIRE(component.stop().ok());
-    out = services.payloads_on(kBase + "abi11/out");
+    out = services.payloads_on(kComponentsRoot + "abi11/out");
     REQUIRE(out.size() == 4);
     CHECK(out[0] == envelope("e-1"));
     CHECK(out[1] == "raw");
@@ -142,15 +142,15 @@ TEST_CASE("a 1.1 plugin checking LUCID_HOST_HAS goes without 1.1 on a table cut 
         PluginContext component(*library.descriptor, "abi11", "1.0.0", services,
                                 std::chrono::seconds(10), {}, site);
         REQUIRE(component.start().ok());
-        auto abi = services.wait_for_publish(kBase + "abi11/abi");
+        auto abi = services.wait_for_publish(kComponentsRoot + "abi11/abi");
         REQUIRE(abi);
         CHECK(abi->payload == "0 0");
         // The fallbacks: an event instead of the metric, a plain subscription.
-        CHECK(services.wait_for_publish(kBase + "abi11/evt/answer"));
+        CHECK(services.wait_for_publish(kComponentsRoot + "abi11/evt/answer"));
         CHECK(services.wait_for_metrics(0).empty());
-        CHECK(component.deliver_message(kBase + "abi11/in", envelope("e-1"), 1, false));
-        CHECK(component.deliver_message(kBase + "abi11/in", envelope("e-1"), 1, false));
-        CHECK(services.wait_for_count(kBase + "abi11/out", 2).size() == 2);
+        CHECK(component.deliver_message(kComponentsRoot + "abi11/in", envelope("e-1"), 1, false));
+        CHECK(component.deliver_message(kComponentsRoot + "abi11/in", envelope("e-1"), 1, false));
+        CHECK(services.wait_for_count(kComponentsRoot + "abi11/out", 2).size() == 2);
         REQUIRE(component.stop().ok());
         CHECK(component.status().duplicates_dropped == 0);
     }

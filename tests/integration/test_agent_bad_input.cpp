@@ -527,15 +527,17 @@ TEST_CASE("cfg/set refuses bad shapes, types, keys and values with the contract 
             "heartbeat_s must be between 5 and 3600");
     }
     add(core, R"("set":{"log_level":7})", "log_level must be str");
-    for (const char* level : {"info", "DEBUG\\u0000", "VERBOSE", ""}) {
+    // Any case, warning and err are level names too (contract §4.10): "info" is not refused.
+    for (const char* level : {"inf", "DEBUG\\u0000", "VERBOSE", ""}) {
         add(core, std::string(R"("set":{"log_level":")") + level + "\"}",
-            "log_level must be one of DEBUG, INFO, WARNING, ERROR");
+            "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+            "too)");
     }
     add(core, R"("set":{"telemetry_enabled":"true"})", "telemetry_enabled must be bool");
     add(core, R"("set":{"telemetry_enabled":1})", "telemetry_enabled must be bool");
     // The first error wins and nothing is applied.
     add(core, R"("set":{"heartbeat_s":10,"log_level":"NOPE"})",
-        "log_level must be one of DEBUG, INFO, WARNING, ERROR");
+        "log_level must be one of trace, debug, info, warn, error (any case; warning and err too)");
 
     b.expect("core/cfg/set", "core/evt/cfg_set_result", core);
     b.expect("components/echo/cfg/set", "components/echo/evt/cfg_set_result", component);

@@ -110,10 +110,12 @@ TEST_CASE("cfg/set answers each contract error and changes nothing") {
         {R"("request_id":"e6","set":{"heartbeat_s":3601})",
          "heartbeat_s must be between 5 and 3600"},
         {R"("request_id":"e7","set":{"log_level":"VERBOSE"})",
-         "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+         "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
         {R"("request_id":"e8","set":{"telemetry_enabled":1})", "telemetry_enabled must be bool"},
         {R"("request_id":"e9","set":{"heartbeat_s":10,"log_level":"NOPE"})",
-         "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+         "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
     };
     int n = 0;
     for (const auto& [body, error] : cases) {

@@ -7,114 +7,10 @@
 #include <csignal>
 #include <regex>
 
-#include "agent_harness.hpp"
-#include "component_rig.hpp"
 #include "ctl_runner.hpp"
+#include "logs_rig.hpp"
 
 using namespace lucid::itest;
-
-namespace {
-
-struct Line {
-    std::string ts, level, logger, message;
-};
-
-// Every line of every `logs` message received since the last clear().
-std::vector<Line> lines_of(const std::vector<Message>& messages) {
-    std::vector<Line> lines;
-    for (const auto& m : messages) {
-        const auto doc = m.json();
-        for (const auto& l : doc["lines"].GetArray()) {
-            lines.push_back({l["ts"].GetString(), l["level"].GetString(), l["logger"].GetString(),
-                             l["message"].GetString()});
-        }
-    }
-    return lines;
-}
-
-bool has_message(const Message& m, const std::string& text) {
-    if (m.payload.find(text) == std::string::npos) return false;
-    for (const auto& l : lines_of({m})) {
-        if (l.message.find(text) != std::string::npos) return true;
-    }
-    return false;
-}
-
-struct LogsRig : ComponentRig {
-    int requests = 0;
-    std::map<std::string, std::string> ctl_env;
-
-    explicit LogsRig(const std::string& agent_id, const std::string& install_extra = "")
-        : ComponentRig(agent_id) {
-        start_agent();
-        auto installed =
-            install(install_payload("i-logprobe", "logprobe",
-                                    inline_source(artifact(LUCID_ITEST_LOG_PROBE)), install_extra),
-                    "i-logprobe");
-        REQUIRE_MESSAGE(ok_of(installed), installed.payload << agent.log());
-        ctl_env = {{"LUCID_MQTT_URL", broker.url()}, {"LUCID_AGENT_ID", agent.agent_id()}};
-    }
-    std::string next_id(const char* what) { return what + std::to_string(++requests); }
-    Message cfg_set(const std::string& set) {
-        const std::string id = next_id("cfg-");
-        return command("core/cfg/set", "core/evt/cfg_set_result",
-                       R"({"request_id":")" + id + R"(","set":)" + set + "}", id);
-    }
-    // The plugin logs `count` lines "<message> #i" at `level` (debug, info, warning, error).
-    void plugin_logs(const std::string& level, const std::string& message, int count = 1) {
-        const std::string id = next_id("log-");
-        auto answer = plugin_command("logprobe", "log",
-                                     R"({"request_id":")" + id + R"(","level":")" + level +
-                                         R"(","message":")" + message + R"(","count":)" +
-                                         std::to_string(count) + "}",
-                                     id);
-        REQUIRE_MESSAGE(answer, agent.log());
-        REQUIRE_MESSAGE(ok_of(*answer), answer->payload);
-    }
-    // A child process's log calls may reach the agent after its command was answered; they keep
-    // their order, so a later line in the agent's log file says that the ones before it are in.
-    void settle(const std::string& tag) {
-        plugin_logs("error", "settle-" + tag);
-        REQUIRE_MESSAGE(agent.wait_for_log("settle-" + tag + " #0", std::chrono::seconds(10)),
-                        agent.log());
-    }
-    // The first `logs` message holding a line with `text`.
-    std::optional<Message> wait_line(const std::string& text,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-        return client->wait_for(
-            agent.topic("logs"), [&](const Message& m) { return has_message(m, text); }, timeout);
-    }
-    std::vector<Line> streamed() { return lines_of(client->messages(agent.topic("logs"))); }
-    bool streamed_any(const std::string& text) {
-        for (const auto& l : streamed()) {
-            if (l.message.find(text) != std::string::npos) return true;
-        }
-        return false;
-    }
-    Message logs_get(const std::string& body) {
-        const std::string id = next_id("get-");
-        return command("core/cmd/logs/get", "core/evt/logs/get_result",
-                       R"({"request_id":")" + id + "\"" + body + "}", id);
-    }
-    bool kept(const std::string& body, const std::string& text) {
-        const auto m = logs_get(body);
-        REQUIRE_MESSAGE(ok_of(m), m.payload);
-        return m.payload.find(text) != std::string::npos;
-    }
-    Message component_level(const std::string& cid, const std::string& body) {
-        const std::string id = next_id("lvl-");
-        return command("components/" + cid + "/cfg/logging/set",
-                       "components/" + cid + "/evt/cfg_logging_set_result",
-                       R"({"request_id":")" + id + "\"" + body + "}", id);
-    }
-    Message stream_for(const std::string& body) {
-        const std::string id = next_id("stream-");
-        return command("core/cmd/logs/stream", "core/evt/logs/stream_result",
-                       R"({"request_id":")" + id + "\"" + body + "}", id);
-    }
-};
-
-}  // namespace
 
 TEST_CASE("logs: off until enabled, then streamed at logs_level in batches, off again") {
     LogsRig rig("logs-1");
@@ -127,6 +23,10 @@ TEST_CASE("logs: off until enabled, then streamed at logs_level in batches, off 
 
     auto on = rig.cfg_set(R"({"logs_enabled":true,"logs_level":"info"})");
     REQUIRE_MESSAGE(ok_of(on), on.payload);
+    // The agent's log names what changed, whichever key it is.
+    CHECK_MESSAGE(
+        rig.agent.wait_for_log("cfg/set applied: logs_enabled=true\n", std::chrono::seconds(5)),
+        rig.agent.log());
     CHECK(on.json()["cfg"]["logs_enabled"].GetBool());
     rig.plugin_logs("debug", "dbg-hidden");
     rig.plugin_logs("info", "info-shown");
@@ -194,8 +94,10 @@ TEST_CASE("logs: off until enabled, then streamed at logs_level in batches, off 
     CHECK_FALSE(rig.streamed_any("after-disable"));
 
     // The exact errors; nothing applied.
-    auto bad = rig.cfg_set(R"({"logs_level":"INFO"})");
-    CHECK(error_of(bad) == "logs_level must be one of trace, debug, info, warn, error");
+    auto bad = rig.cfg_set(R"({"logs_level":"loud"})");
+    CHECK(error_of(bad) ==
+          "logs_level must be one of trace, debug, info, warn, error (any case; warning and err "
+          "too)");
     CHECK(error_of(rig.cfg_set(R"({"logs_enabled":"yes"})")) == "logs_enabled must be bool");
     CHECK(error_of(rig.cfg_set(R"({"logs_level":3})")) == "logs_level must be str");
 }
@@ -311,8 +213,9 @@ TEST_CASE("a component's own level, in a child process too, stored across a rest
     // The exact errors.
     CHECK(error_of(rig.component_level("nosuch", R"(,"log_level":"debug")")) ==
           "component not found: nosuch");
-    CHECK(error_of(rig.component_level("logprobe", R"(,"log_level":"DEBUG")")) ==
-          "log_level must be one of trace, debug, info, warn, error");
+    CHECK(error_of(rig.component_level("logprobe", R"(,"log_level":"verbose")")) ==
+          "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+          "too), or default (or null) for none");
     CHECK(error_of(rig.component_level("logprobe", R"(,"log_level":7)")) ==
           "log_level must be str");
     CHECK(error_of(rig.component_level("logprobe", "")) == "missing 'log_level' field in payload");
@@ -346,7 +249,8 @@ TEST_CASE("a temporary stream streams whatever logs_enabled says, then ends by i
     CHECK(error_of(rig.stream_for(R"(,"seconds":3601)")) ==
           "validation_error: 'seconds' must be an integer from 1 to 3600");
     CHECK(error_of(rig.stream_for(R"(,"level":"loud")")) ==
-          "validation_error: 'level' must be one of trace, debug, info, warn, error");
+          "validation_error: 'level' must be one of trace, debug, info, warn, error (any case; "
+          "warning and err too)");
     CHECK(error_of(rig.logs_get(R"(,"n":0)")) ==
           "validation_error: 'n' must be an integer from 1 to 1000");
     CHECK(error_of(rig.logs_get(R"(,"component":"Bad")")) ==
@@ -388,7 +292,14 @@ TEST_CASE("lucidctl logs prints the kept lines, and --follow the streamed ones")
     CHECK_MESSAGE(bad_n.has("-n must be a number of lines from 1 to 1000, got '0'"), bad_n.output);
     auto bad_level = run_ctl({"logs", "--level", "loud"}, rig.ctl_env);
     CHECK(bad_level.code == 2);
-    CHECK(bad_level.has("--level must be one of trace, debug, info, warn, error, got 'loud'"));
+    CHECK(
+        bad_level.has("--level must be one of trace, debug, info, warn, error (any case; "
+                      "warning and err too), got 'loud'"));
+    // The agent's vocabulary, in any case.
+    auto warning = run_ctl({"logs", "--level", "WARNING"}, rig.ctl_env);
+    CHECK_MESSAGE(warning.code == 0, warning.output);
+    CHECK(warning.has("warned #0"));
+    CHECK_FALSE(warning.has("kept #"));
     CHECK(run_ctl({"status", "-n", "3"}, rig.ctl_env).has("option -n does not apply to 'status'"));
 
     // --follow: the kept lines, then what is logged, with the stream off in the config.
@@ -467,4 +378,61 @@ TEST_CASE("credentials in log text never reach a published or kept line") {
     CHECK(searched >= 2);  // the search had input
     // The log file is redacted the same way, a plugin's text included.
     for (const auto& secret : secrets) CHECK_MESSAGE(!has_text(agent.log(), secret), secret);
+}
+
+TEST_CASE("a component's level is shown in its status, and an uninstall drops it") {
+    LogsRig rig("logs-uninst");
+    rig.client->clear();
+    REQUIRE(ok_of(rig.component_level("logprobe", R"(,"log_level":"debug")")));
+    auto shown =
+        rig.client->wait_for(rig.agent.topic("components/logprobe/status"),
+                             [](const Message& m) { return m.str("log_level") == "debug"; });
+    CHECK_MESSAGE(shown, rig.agent.log());
+    // "default" clears it as null does, and the status says so (no log_level).
+    rig.client->clear();
+    auto cleared = rig.component_level("logprobe", R"(,"log_level":"default")");
+    REQUIRE_MESSAGE(ok_of(cleared), cleared.payload);
+    CHECK(cleared.json_text("log_level") == "null");
+    auto plain =
+        rig.client->wait_for(rig.agent.topic("components/logprobe/status"),
+                             [](const Message& m) { return !m.json().HasMember("log_level"); });
+    CHECK_MESSAGE(plain, rig.agent.log());
+
+    REQUIRE(ok_of(rig.component_level("logprobe", R"(,"log_level":"debug")")));
+    CHECK(read_bytes(rig.data() / "log_levels.json").find("logprobe") != std::string::npos);
+    auto gone = rig.uninstall(R"({"request_id":"u-1","component_id":"logprobe"})", "u-1");
+    REQUIRE_MESSAGE(ok_of(gone), gone.payload);
+    CHECK(read_bytes(rig.data() / "log_levels.json").find("logprobe") == std::string::npos);
+
+    // Installed again, it follows the agent's levels: its debug lines are not kept.
+    auto again = rig.install(
+        install_payload("i-again", "logprobe", inline_source(artifact(LUCID_ITEST_LOG_PROBE))),
+        "i-again");
+    REQUIRE_MESSAGE(ok_of(again), again.payload);
+    rig.plugin_logs("debug", "dbg-reinstalled");
+    rig.settle("r");
+    CHECK_FALSE(rig.kept(R"(,"component":"logprobe")", "dbg-reinstalled"));
+}
+
+TEST_CASE("what a plugin's handler throws reaches the operator, cut and redacted") {
+    LogsRig rig("logs-throw");
+    auto thrown = rig.plugin_command(
+        "logprobe", "throw",
+        R"({"request_id":"t-1","message":"sensor gone\nbroker https://u:hunter2@h/x password=hunter2 )" +
+            std::string(5000, 'z') + R"("})",
+        "t-1");
+    REQUIRE_MESSAGE(thrown, rig.agent.log());
+    CHECK_FALSE(ok_of(*thrown));
+    const std::string error = error_of(*thrown);
+    CHECK_MESSAGE(error.rfind("sensor gone\\nbroker https://***@h/x password=*** zzz", 0) == 0,
+                  error);
+    CHECK(error.find("hunter2") == std::string::npos);
+    CHECK_MESSAGE(error.size() < 4200, error.size());
+    // A host call the host refused: the status by name and what it means, not a bare number.
+    auto refused = rig.plugin_command("logprobe", "publish_bad", R"({"request_id":"t-2"})", "t-2");
+    REQUIRE(refused);
+    CHECK_MESSAGE(error_of(*refused) ==
+                      "publish bad/+/topic failed: LUCID_ERR_INVALID_ARGUMENT (NULL where not "
+                      "allowed, a bad topic, filter, qos or name, or bad JSON)",
+                  refused->payload);
 }

@@ -70,6 +70,14 @@ TEST_CASE("plugin config get shows a component's config; set changes it, typed, 
     CHECK(text_of(json_refused.json()["error"]) == "mode bad is refused");
     CHECK(r.run({"plugin", "config", "get", "probe"}).has("mode=slow\n"));
 
+    // A key the config does not have, near one it has: a likely typo, said before sending.
+    const auto typo_key = r.run({"plugin", "config", "set", "probe", "mdoe=fast"});
+    CHECK_MESSAGE(typo_key.code == 0, typo_key.output);
+    CHECK_MESSAGE(typo_key.has("lucidctl: warning: probe's config has no key 'mdoe' (did you "
+                               "mean 'mode'?); sent as a new key"),
+                  typo_key.output);
+    CHECK_FALSE(r.run({"plugin", "config", "set", "probe", "mode=fast"}).has("warning"));
+
     // A component the agent does not have: exit 1, named.
     const auto get_ghost = r.run({"plugin", "config", "get", "ghost"});
     CHECK(get_ghost.code == 1);

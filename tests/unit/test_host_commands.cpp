@@ -8,6 +8,7 @@
 
 #include <rapidjson/document.h>
 
+#include "agent/config_change_text.hpp"
 #include "agent/core_commands.hpp"
 #include "commands/command_dispatcher.hpp"
 #include "commands/dedup_store.hpp"
@@ -185,8 +186,9 @@ TEST_CASE("cfg/set reports each contract error and changes nothing") {
         {R"({"request_id":"1","set":{"nope":1}})", "unknown config key: nope"},
         {R"({"request_id":"1","set":{"heartbeat_s":"5"}})", "heartbeat_s must be int"},
         {R"({"request_id":"1","set":{"heartbeat_s":4}})", "heartbeat_s must be between 5 and 3600"},
-        {R"({"request_id":"1","set":{"log_level":"TRACE"}})",
-         "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+        {R"({"request_id":"1","set":{"log_level":"CRITICAL"}})",
+         "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
         {R"({"request_id":"1","set":{"labels":"site=berlin"}})", "labels must be dict"},
         {R"({"request_id":"1","set":{"labels":{"site":1}}})", "labels.site must be str"},
         {R"({"request_id":"1","set":{"labels":{"site":"Berlin"}}})",
@@ -442,4 +444,27 @@ TEST_CASE("at stop, queued commands are answered 'shutting down' and can run aft
     using Seen = std::vector<std::pair<std::string, std::string>>;
     CHECK(refusals.snapshot() == Seen{{"queued", CommandDispatcher::kShuttingDown},
                                       {"late", CommandDispatcher::kShuttingDown}});
+}
+
+TEST_CASE("the cfg/set log line names every setting that changed, by its path") {
+    using lucid::host::agent::config_change_text;
+    using lucid::host::agent::CoreConfig;
+    CoreConfig before;
+    CHECK(config_change_text(before, before).empty());
+    CoreConfig after = before;
+    after.heartbeat_s = before.heartbeat_s + 15;
+    after.logs_enabled = true;
+    after.logs_level = "warn";
+    after.telemetry.metrics["cpu_percent"].enabled = true;
+    after.labels = lucid::host::contract::Labels{{"site", "berlin"}};
+    const std::string text = config_change_text(before, after);
+    CHECK_MESSAGE(
+        text.find("heartbeat_s=" + std::to_string(after.heartbeat_s)) != std::string::npos, text);
+    CHECK_MESSAGE(text.find("logs_enabled=true") != std::string::npos, text);
+    CHECK_MESSAGE(text.find("logs_level=warn") != std::string::npos, text);
+    CHECK_MESSAGE(text.find("telemetry.metrics.cpu_percent.enabled=true") != std::string::npos,
+                  text);
+    CHECK_MESSAGE(text.find(R"(labels={"site":"berlin"})") != std::string::npos, text);
+    CHECK(text.find("log_level") == std::string::npos);  // unchanged: not named
+    CHECK(text.find("interval_s") == std::string::npos);
 }

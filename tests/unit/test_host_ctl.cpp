@@ -28,7 +28,7 @@ TEST_CASE("lucidctl outwaits the agent's plugin call timeout, which it knows wit
     CHECK(agent_bound("ping") == std::chrono::milliseconds(0));
 }
 
-TEST_CASE("KEY=VALUE settings: typed values; labels for the core, KEY:=JSON for a component") {
+TEST_CASE("KEY=VALUE settings: typed values; labels for the core, KEY:=JSON for both") {
     auto set_of = [](SettingKeys keys, std::vector<std::string> assignments) {
         rapidjson::Document set(rapidjson::kObjectType);
         for (const auto& a : assignments) add_setting(set, a, set.GetAllocator(), keys);
@@ -40,7 +40,11 @@ TEST_CASE("KEY=VALUE settings: typed values; labels for the core, KEY:=JSON for 
                  {R"(limits:={"max":5})", "ids:=[1,2]", "r:=0.5", "s:=\"x\"", "z:=null"}) ==
           R"({"limits":{"max":5},"ids":[1,2],"r":0.5,"s":"x","z":null})");
     CHECK(set_of(SettingKeys::core, {"labels=site=b"}) == R"({"labels":{"site":"b"}})");
-    CHECK(set_of(SettingKeys::core, {"x:=1"}) == R"({"x:":1})");  // the core has no JSON keys
+    // KEY:=JSON for the agent's settings too, a dotted KEY a path as with KEY=VALUE.
+    CHECK(set_of(SettingKeys::core, {"heartbeat_s:=30"}) == R"({"heartbeat_s":30})");
+    CHECK(set_of(SettingKeys::core, {R"(telemetry.metrics.cpu_percent:={"enabled":true})",
+                                     R"(labels:={"site":"b"})"}) ==
+          R"({"telemetry":{"metrics":{"cpu_percent":{"enabled":true}}},"labels":{"site":"b"}})");
     auto refused = [&](std::vector<std::string> assignments) {
         try {
             set_of(SettingKeys::component, assignments);

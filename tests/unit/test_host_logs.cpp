@@ -42,6 +42,11 @@ TEST_CASE("URL credentials, queries and passwords never survive a log line") {
     CHECK(redact_log_text("passwd: hunter2") == "passwd: ***");
     CHECK(redact_log_text("the key S3cr3t and S3cr3t%21", {"S3cr3t"}) == "the key *** and ***%21");
     CHECK(redact_log_text("no url :// here, no password") == "no url :// here, no password");
+    // A broker password of one or two characters is redacted too, where it stands as a word.
+    CHECK(redact_log_text("login as u with ab failed; tab about", {"ab"}) ==
+          "login as u with *** failed; tab about");
+    CHECK(redact_log_text("auth x,y: x", {"x"}) == "auth ***,y: ***");
+    CHECK(redact_log_text("ab", {"ab"}) == "***");
     for (const char* text : {"https://tok@h/x.so?sig=1", "password=x", "a://b@c?d#e"}) {
         const std::string once = redact_log_text(text);
         CHECK(redact_log_text(once) == once);  // idempotent
@@ -64,13 +69,23 @@ TEST_CASE("a plugin's text stays one line that cannot drive a terminal") {
     CHECK(line.size() < 4200);
 }
 
-TEST_CASE("stream levels are the five lowercase names") {
-    CHECK(parse_stream_level("trace") == spdlog::level::trace);
-    CHECK(parse_stream_level("warn") == spdlog::level::warn);
-    CHECK(parse_stream_level("error") == spdlog::level::err);
-    CHECK_FALSE(parse_stream_level("WARNING").has_value());
-    CHECK_FALSE(parse_stream_level("critical").has_value());
+TEST_CASE("levels are one vocabulary: five names in any case, warning and err as aliases") {
+    CHECK(parse_level_name("trace") == spdlog::level::trace);
+    CHECK(parse_level_name("warn") == spdlog::level::warn);
+    CHECK(parse_level_name("error") == spdlog::level::err);
+    CHECK(parse_level_name("WARNING") == spdlog::level::warn);
+    CHECK(parse_level_name("Warn") == spdlog::level::warn);
+    CHECK(parse_level_name("ERR") == spdlog::level::err);
+    CHECK(parse_level_name("DEBUG") == spdlog::level::debug);
+    CHECK_FALSE(parse_level_name("critical").has_value());
+    CHECK_FALSE(parse_level_name("warnin").has_value());
+    CHECK_FALSE(parse_level_name("").has_value());
+    CHECK(is_default_level("Default"));
+    CHECK_FALSE(is_default_level("defaults"));
+    // Canonical on output: lowercase, and the earlier agent's words for cfg/set's log_level.
     CHECK(stream_level_name(spdlog::level::critical) == "error");
+    CHECK(file_level_name(spdlog::level::warn) == "WARNING");
+    CHECK(file_level_name(spdlog::level::trace) == "TRACE");
 }
 
 TEST_CASE("the tap keeps what the log file gets and queues what streams") {
@@ -168,8 +183,10 @@ TEST_CASE("the log commands' payloads and their exact errors") {
           "validation_error: 'n' must be an integer from 1 to 1000");
     CHECK(parse_logs_get(json(R"({"n":"5"})")).error ==
           "validation_error: 'n' must be an integer from 1 to 1000");
-    CHECK(parse_logs_get(json(R"({"level":"WARN"})")).error ==
-          "validation_error: 'level' must be one of trace, debug, info, warn, error");
+    CHECK(parse_logs_get(json(R"({"level":"WARN"})")).level == spdlog::level::warn);
+    CHECK(parse_logs_get(json(R"({"level":"loud"})")).error ==
+          "validation_error: 'level' must be one of trace, debug, info, warn, error (any case; "
+          "warning and err too)");
     CHECK(parse_logs_get(json(R"({"component":"A"})")).error ==
           "validation_error: 'component' must be core or a component id "
           "([a-z0-9][a-z0-9_-]{0,63})");
@@ -186,13 +203,20 @@ TEST_CASE("the log commands' payloads and their exact errors") {
     CHECK(parse_logs_stream(json(R"({"seconds":3601})")).error ==
           "validation_error: 'seconds' must be an integer from 1 to 3600");
     CHECK(parse_logs_stream(json(R"({"level":null})")).error ==
-          "validation_error: 'level' must be one of trace, debug, info, warn, error");
+          "validation_error: 'level' must be one of trace, debug, info, warn, error (any case; "
+          "warning and err too)");
 
     CHECK(parse_component_log_level(json(R"({"request_id":"r"})")).error ==
           "missing 'log_level' field in payload");
     CHECK(parse_component_log_level(json(R"({"log_level":1})")).error == "log_level must be str");
-    CHECK(parse_component_log_level(json(R"({"log_level":"DEBUG"})")).error ==
-          "log_level must be one of trace, debug, info, warn, error");
+    CHECK(parse_component_log_level(json(R"({"log_level":"DEBUG"})")).level ==
+          spdlog::level::debug);
+    CHECK(parse_component_log_level(json(R"({"log_level":"loud"})")).error ==
+          "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+          "too), or default (or null) for none");
+    const auto by_default = parse_component_log_level(json(R"({"log_level":"Default"})"));
+    CHECK(by_default.error.empty());
+    CHECK_FALSE(by_default.level.has_value());
     CHECK(parse_component_log_level(json(R"({"log_level":"debug"})")).level ==
           spdlog::level::debug);
     const auto cleared = parse_component_log_level(json(R"({"log_level":null})"));

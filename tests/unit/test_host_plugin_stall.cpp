@@ -472,6 +472,8 @@ TEST_CASE("a start that times out leaves no subscription, command or timer behin
     CHECK(services.count(kPrefix + "out") == 0);
 }
 
+namespace {
+
 // Services whose publish() waits at a gate: a call still inside the agent when the link is cut.
 struct GatedServices : Services {
     Gate gate;
@@ -481,6 +483,8 @@ struct GatedServices : Services {
         return Services::publish(topic, payload, qos, retain);
     }
 };
+
+}  // namespace
 
 TEST_CASE("a plugin left behind is cut off: a call in progress ends, later ones reach nothing") {
     GatedServices services;

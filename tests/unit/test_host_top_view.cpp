@@ -88,6 +88,47 @@ TEST_CASE("an offline agent shows since when, and its health as its last word") 
     CHECK_FALSE(has(text, " up "));
 }
 
+TEST_CASE("an offline agent's telemetry is its last, with its age, and states are last known") {
+    TopModel m;
+    m.agent_id = "dev-1";
+    const auto t0 = Clock::now();
+    apply_top_message(m, "status",
+                      R"({"state":"online","version":"1.4.0","session":3,)"
+                      R"("connected_since":"2026-12-01T11:00:00.000Z"})",
+                      t0);
+    apply_top_message(m, "core/components",
+                      R"({"components":{"cpu":{"version":"1.0.0","state":"running"}}})", t0);
+    // Nothing received, then offline: said, not "waiting for telemetry".
+    apply_top_message(m, "status",
+                      R"({"state":"offline","version":"1.4.0","session":3,)"
+                      R"("connected_since":null,"ts":"2026-12-01T11:00:00.000Z"})",
+                      t0);
+    std::string text = screen(m, t0);
+    CHECK_MESSAGE(has(text, "agent offline: no telemetry until it is back\n"), text);
+    CHECK_FALSE(has(text, "waiting for telemetry"));
+    CHECK_MESSAGE(has(text, "COMPONENT  VERSION  LAST STATE  ISOLATION"), text);
+    // Received while it was online: the last values stay, with their age.
+    apply_top_message(m, "telemetry/cpu_percent", metric(12.34, "%"), t0);
+    text = screen(m, t0 + std::chrono::seconds(90));
+    CHECK(has(text, "cpu 12.3 %"));
+    CHECK_MESSAGE(has(text, "(agent offline: the last telemetry received, 1 min ago)"), text);
+}
+
+TEST_CASE("a component's dropped and duplicate messages are columns once one is not zero") {
+    TopModel m;
+    const auto t0 = Clock::now();
+    apply_top_message(m, "core/components",
+                      R"({"components":{"echo":{"version":"1.0.0","state":"running"}}})", t0);
+    apply_top_message(m, "components/echo/status",
+                      R"({"state":"running","dropped_messages":0,"duplicates_dropped":0})", t0);
+    CHECK_FALSE(has(screen(m, t0), "DROPPED"));
+    apply_top_message(m, "components/echo/status",
+                      R"({"state":"running","dropped_messages":7,"duplicates_dropped":2})", t0);
+    const std::string text = screen(m, t0);
+    CHECK_MESSAGE(has(text, "RESTARTS  DROPPED  DUPLICATES  ERROR\n"), text);
+    CHECK_MESSAGE(has(text, "0         7        2\n"), text);
+}
+
 TEST_CASE("a component's live status updates its row; a new core/components keeps its metrics") {
     TopModel m;
     const auto t0 = Clock::now();

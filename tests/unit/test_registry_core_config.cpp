@@ -28,6 +28,17 @@ TEST_CASE("applies every known key") {
     CHECK_FALSE(result.config->telemetry_enabled);
 }
 
+TEST_CASE("log_level and logs_level take the same names in any case, stored canonical") {
+    const auto result = apply(R"({"set":{"log_level":"warn","logs_level":"WARNING"}})");
+    REQUIRE(result.config.has_value());
+    CHECK(result.config->log_level == "WARNING");  // the earlier agent's word
+    CHECK(result.config->logs_level == "warn");
+    const auto more = apply(R"({"set":{"log_level":"Err","logs_level":"TRACE"}})");
+    REQUIRE(more.config.has_value());
+    CHECK(more.config->log_level == "ERROR");
+    CHECK(more.config->logs_level == "trace");
+}
+
 TEST_CASE("merges a partial set into the current config") {
     CoreConfig current;
     current.log_level = "ERROR";
@@ -54,16 +65,20 @@ TEST_CASE("answers each invalid cfg/set with its exact error") {
         {R"({"set":{"heartbeat_s":4}})", "heartbeat_s must be between 5 and 3600"},
         {R"({"set":{"heartbeat_s":3601}})", "heartbeat_s must be between 5 and 3600"},
         {R"({"set":{"heartbeat_s":-99999999999}})", "heartbeat_s must be between 5 and 3600"},
-        {R"({"set":{"log_level":"debug"}})",
-         "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+        {R"({"set":{"log_level":"verbose"}})",
+         "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
         {R"({"set":{"log_level":"CRITICAL"}})",
-         "log_level must be one of DEBUG, INFO, WARNING, ERROR"},
+         "log_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
         {R"({"set":{"logs_enabled":"true"}})", "logs_enabled must be bool"},
         {R"({"set":{"logs_level":2}})", "logs_level must be str"},
-        {R"({"set":{"logs_level":"INFO"}})",
-         "logs_level must be one of trace, debug, info, warn, error"},
-        {R"({"set":{"logs_level":"warning"}})",
-         "logs_level must be one of trace, debug, info, warn, error"},
+        {R"({"set":{"logs_level":"INFO!"}})",
+         "logs_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
+        {R"({"set":{"logs_level":"warnings"}})",
+         "logs_level must be one of trace, debug, info, warn, error (any case; warning and err "
+         "too)"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.payload);

@@ -79,7 +79,32 @@ struct SubscribeOptions {
 namespace detail {
 template <class T>
 struct Adapter;
+
+// A status as lucid::Error's text names it: its constant and what it means (lucid/plugin.h),
+// so that an operator reading "publish x failed: ..." learns why, not a bare number.
+inline const char* status_text(lucid_status status) noexcept {
+    switch (status) {
+        case LUCID_OK:
+            return "LUCID_OK";
+        case LUCID_ERR_INVALID_ARGUMENT:
+            return "LUCID_ERR_INVALID_ARGUMENT (NULL where not allowed, a bad topic, filter, qos "
+                   "or name, or bad JSON)";
+        case LUCID_ERR_NOT_FOUND:
+            return "LUCID_ERR_NOT_FOUND (no such subscription, timer or command)";
+        case LUCID_ERR_UNSUPPORTED:
+            return "LUCID_ERR_UNSUPPORTED (the host is too old for this call)";
+        case LUCID_ERR_STATE:
+            return "LUCID_ERR_STATE (called at the wrong time, e.g. after stop)";
+        case LUCID_ERR_REFUSED:
+            return "LUCID_ERR_REFUSED (refused)";
+        case LUCID_ERR_FAILED:
+            return "LUCID_ERR_FAILED (the operation failed)";
+        case LUCID_ERR_INTERNAL:
+            return "LUCID_ERR_INTERNAL (an exception or bug in the host)";
+    }
+    return "an unknown lucid_status";
 }
+}  // namespace detail
 
 class Plugin {
   public:
@@ -183,6 +208,7 @@ class Plugin {
     void log(lucid_log_level level, const std::string& message) const {
         api_->log(host_, level, message.c_str());
     }
+    void log_debug(const std::string& message) const { log(LUCID_LOG_DEBUG, message); }
     void log_info(const std::string& message) const { log(LUCID_LOG_INFO, message); }
     void log_warning(const std::string& message) const { log(LUCID_LOG_WARNING, message); }
     void log_error(const std::string& message) const { log(LUCID_LOG_ERROR, message); }
@@ -212,11 +238,10 @@ class Plugin {
 
     void check(lucid_status status, const std::string& what) const {
         if (status != LUCID_OK) {
-            // Not std::to_string: its digit table is an STB_GNU_UNIQUE symbol, which can keep
-            // dlclose() from unmapping the plugin.
-            char code[16];
-            std::snprintf(code, sizeof code, "%d", static_cast<int>(status));
-            throw Error(status, what + " failed (lucid_status " + code + ")");
+            // "publish a/+ failed: LUCID_ERR_INVALID_ARGUMENT (...)": a handler that lets it
+            // escape answers the operator with this text (no std::to_string: its digit table is
+            // an STB_GNU_UNIQUE symbol, which can keep dlclose() from unmapping the plugin).
+            throw Error(status, what + " failed: " + detail::status_text(status));
         }
     }
     uint64_t start_timer(std::chrono::milliseconds first, std::chrono::milliseconds period,

@@ -1,9 +1,12 @@
 // Logs on command, through the host API's log (contract §4.15 tests): command "log"
 // {"level": "debug"|"info"|"warning"|"error", "message": M, "count": N} logs N lines "M #i"
 // (i from 0; M's JSON escapes decoded) and answers {"logged": N}. Logs "logprobe started" at start.
+// Command "throw" {"message": M} throws std::runtime_error(M) out of its handler; "publish_bad"
+// publishes on a topic with a wildcard, which the host refuses (lucid::Error escapes).
 #include <lucid/plugin.hpp>
 
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 #include "test_plugin_helpers.hpp"
@@ -61,6 +64,13 @@ struct LogProbe : lucid::Plugin {
             const long count = count_field(payload);
             for (long i = 0; i < count; ++i) log(level, message + " #" + std::to_string(i));
             return "{\"logged\":" + std::to_string(count) + "}";
+        });
+        on_command("throw", [](const lucid::Command& c) -> std::string {
+            throw std::runtime_error(unescaped(string_field(std::string(c.payload), "message")));
+        });
+        on_command("publish_bad", [this](const lucid::Command&) {
+            publish("bad/+/topic", "{}");
+            return std::string("{}");
         });
         log_info("logprobe started");
     }
