@@ -3,7 +3,12 @@
 //
 // Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration error (also: the data
 // directory is held by another agent),
-// 75 restart requested by the `restart` command (the service manager starts us again).
+// 75 restart requested by the `restart` command (the service manager starts us again),
+// 3 a self-updated build that was not online and healthy within its commit window (the service
+// manager starts `lucid-agent run` again, and the launcher rolls it back; contract §8.15).
+//
+// `run` is the launcher first (self_update/launcher.hpp): it may exec a self-updated build of
+// the agent from the data directory instead of running this one.
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -15,17 +20,22 @@
 #include "agent/agent.hpp"
 #include "agent/component_host.hpp"
 #include "agent/core_config.hpp"
+#include "agent/self_upgrade.hpp"
 #include "agent/shutdown_signal.hpp"
+#include "agent/upgrade_command.hpp"
 #include "common/logging.hpp"
 #include "config/command_line.hpp"
 #include "config/config_report.hpp"
 #include "config/host_facts.hpp"
 #include "config/load_config.hpp"
+#include "config/supervision.hpp"
 #include "config/tls_files_check.hpp"
 #include "contract/labels.hpp"
 #include "install/trust_state.hpp"
 #include "install/trusted_keys.hpp"
 #include "plugin/crash_record.hpp"
+#include "self_update/build_version.hpp"
+#include "self_update/launcher.hpp"
 #include "service/config_reload.hpp"
 #include "service/floor_command.hpp"
 #include "service/systemd_notify.hpp"
@@ -34,6 +44,33 @@
 namespace {
 
 using namespace lucid::host;
+
+// Execs the build of the agent the launcher picks, or returns to run this one.
+void launch_newest_build(const config::AgentConfig& config,
+                         const std::shared_ptr<const install::TrustedKeySet>& keys, char** argv) {
+    self_update::LaunchSettings settings;
+    settings.data_dir = config.data_dir;
+    settings.own_version = config.version;
+    if (config.signature_policy == config::SignaturePolicy::required) {
+        install::SignaturePolicy policy;
+        policy.keys = keys;
+        policy.require_signature = true;
+        policy.accept_bare_signatures = config.accept_bare_signatures;
+        // Revoked keys as an install sees them (components/manager_settings.cpp): the keys
+        // directory's revoked/ and the trust state's signed lists.
+        policy.revoked = keys->revoked;
+        auto lists = install::TrustState(config.data_dir).revocations();
+        if (lists) {
+            for (auto& [id, why] : install::revoked_keys(lists.value())) {
+                policy.revoked.emplace(id, std::move(why));
+            }
+        } else if (lists.error().code != Errc::not_found) {
+            policy.revocations_error = lists.error().message;
+        }
+        settings.signatures = policy;
+    }
+    self_update::launch(settings, argv);
+}
 
 int usage_error(std::string message) {
     // A value quoted in the error comes from the environment or a file: a line break or an
@@ -98,7 +135,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cli.show_version) {
-        std::printf("lucid-agent %s\n", LUCID_VERSION);
+        std::printf("lucid-agent %s\n", self_update::build_version());
         return 0;
     }
 
@@ -116,6 +153,7 @@ int main(int argc, char** argv) {
         }
         return usage_error(resolved.error);
     }
+    resolved.config->version = self_update::build_version();
     if (cli.subcommand == "floor") {
         // Only the data directory is needed; the resolved config says where it is.
         const auto to = cli.flags.find("--to");
@@ -179,6 +217,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!problem.empty()) return usage_error("configuration error: " + problem);
+    // Before anything of this process runs: the build to run may be another.
+    if (cli.subcommand == "run") launch_newest_build(*resolved.config, keys, argv);
     for (const auto& k : keys->keys) {
         logger("config")->info("trusted key {} ({})", k.file, k.key_id);
     }
@@ -197,6 +237,17 @@ int main(int argc, char** argv) {
         agent.on_stop_requested([&components] { components.cancel_downloads(); });
         // Plugins stop while the session is still up, so their last messages leave the device.
         agent.on_shutdown([&components] { components.stop(); });
+        // A pending build of the agent commits once online, after its components started.
+        agent::SelfUpgrade self_upgrade(agent, [&shutdown](int code) { shutdown.request(code); });
+        agent.on_online([&self_upgrade] { self_upgrade.online(); });
+        agent::UpgradeCommandSettings upgrade;
+        upgrade.supervised =
+            config::is_supervised(agent.config().supervision, config::getenv_string);
+        upgrade.runner = agent.config().plugin_runner;
+        upgrade.install = [&components] { return components.current_settings().install; };
+        upgrade.verifier = [&components] { return components.current_settings().verifier; };
+        upgrade.exit = [&shutdown](int code) { shutdown.request(code); };
+        agent::add_upgrade_command(agent, std::move(upgrade));
         components.start();
         service::WatchdogFeeder watchdog(
             [&agent] { return agent.dispatcher().responsive(std::chrono::seconds(5)); });

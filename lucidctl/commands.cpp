@@ -273,6 +273,7 @@ int dispatch(Session& s) {
         if (sub == "set") return cmd_config_set(s);
         throw UsageError(unknown_word_error("config subcommand", sub, known_words({"config"})));
     }
+    if (c == "upgrade") return cmd_upgrade(s);
     if (c == "plugin") {
         const std::string& sub = arg(s.options(), 1, "plugin subcommand");
         if (sub == "list") return expect_args(s.options(), 2), cmd_plugin_list(s);

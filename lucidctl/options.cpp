@@ -18,7 +18,7 @@ const std::vector<std::string> kCommandOptions = {
     "sha256",    "id",         "dist",        "signature", "count",        "config", "older-than",
     "select",    "platform",   "canary",      "batch",     "max-failures", "sort",   "isolation",
     "memory-mb", "open-files", "cpu-seconds", "run-as",    "key",          "keys",   "expires",
-    "permit",    "interval",   "component",   "level"};
+    "permit",    "interval",   "component",   "level",     "version"};
 const std::vector<std::string> kCommandSwitches = {"force",        "prune",       "no-wait",
                                                    "dry-run",      "no-rollback", "summary",
                                                    "run-as-agent", "once",        "follow"};
@@ -90,6 +90,9 @@ commands:
                                   (lucid-revoke-1) revoking those keys
   revoke FILE                     sends a revocation list to the agent: the keys' signatures
                                   are refused from then on, their components reported
+  upgrade FILE|URL [--version V] [--sha256 HEX] [--signature SIG]  the agent replaces
+                                  itself with that build and rolls back if it does not
+                                  come up (upgrade --help)
 
 options:
   --url URL         broker (default: $LUCID_MQTT_URL, else mqtt://127.0.0.1:1883);
@@ -186,6 +189,16 @@ const std::map<std::string, std::string> kHelp = {
      "usage: lucidctl plugin info ID\n\nShows one component's registry entry "
      "and live state.\nWithout a broker, reads the local registry (--data-dir) and says so.\n"},
     {"plugin install", kInstallHelp},
+    {"upgrade",
+     "usage: lucidctl upgrade FILE [--version V] [--sha256 HEX] [--signature SIG]\n"
+     "       lucidctl upgrade URL --version V --sha256 HEX [--signature SIG]\n\n"
+     "The agent replaces itself with the build of lucid-agent FILE or URL is (contract\n"
+     "§4.16): it verifies it (sha256, signature, this machine, its --version), places it, hands\n"
+     "over and restarts; the new build commits once it is online, or the agent rolls back to\n"
+     "the build that ran. lucidctl follows it across the restart and prints the final result.\n"
+     "A FILE goes inline through the broker with FILE.sig beside it; its version is --version,\n"
+     "or what FILE --version prints when it runs on this machine. A URL (http://, https://,\n"
+     "or file:// for a path on the agent's machine) is downloaded by the agent.\n"},
     {"plugin uninstall",
      "usage: lucidctl plugin uninstall ID [--dist NAME]\n\n--dist names the distribution "
      "of a legacy entry whose dist_name the registry lacks\n(a normalized name: lowercase, "
@@ -445,6 +458,7 @@ const std::map<std::string, std::vector<std::string>> kOptionsOf = {
     {"verify", {"keys"}},
     {"permit", {"key", "expires"}},
     {"key revoke", {"key"}},
+    {"upgrade", {"version", "sha256", "signature"}},
 };
 
 std::string command_options_error(const CtlOptions& o) {
@@ -491,6 +505,9 @@ CtlOptions parse_ctl_options(const std::vector<std::string>& args) {
         };
         if (arg == "--help" || arg == "-h") {
             o.help = true;
+        } else if (arg == "--version" && !o.words.empty() && o.words[0] == "upgrade") {
+            // `upgrade FILE --version V`: the build's version, not lucidctl's.
+            if (auto v = value()) o.command_options.emplace_back("version", *v);
         } else if (arg == "--version" || arg == "-V") {
             o.version = true;
         } else if (arg == "--json") {
@@ -589,9 +606,9 @@ void print_usage_error(std::ostream& err, const std::string& error,
 
 std::vector<std::string> known_words(const std::vector<std::string>& path) {
     if (path.empty()) {
-        return {"agents", "fleet", "status", "plugin",  "config",   "refresh",
-                "ping",   "watch", "top",    "desired", "artifact", "rollout",
-                "key",    "sign",  "verify", "permit",  "revoke",   "logs"};
+        return {"agents", "fleet",  "status",  "plugin",   "config",  "refresh", "ping",
+                "watch",  "top",    "desired", "artifact", "rollout", "key",     "sign",
+                "verify", "permit", "revoke",  "logs",     "upgrade"};
     }
     if (path[0] == "plugin") {
         if (path.size() > 1 && path[1] == "config") return {"get", "set"};

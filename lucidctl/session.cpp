@@ -122,6 +122,16 @@ Answer Session::request(const topics::CommandTopics& command, Document payload,
                 extra_wait, on_progress, uploading);
 }
 
+Answer Session::request_upgrade(Document payload, std::chrono::milliseconds after_handover,
+                                const ProgressFn& on_progress,
+                                const std::function<void()>& uploading) {
+    RequestFlow flow;
+    flow.progress = topics::kUpgradeProgress;
+    flow.after_handover = after_handover;
+    return send(topics_.at(topics::kUpgrade.command), topics_.at(topics::kUpgrade.result),
+                std::move(payload), {}, on_progress, uploading, flow);
+}
+
 namespace {
 
 // The request_id and expires_at every command lucidctl sends carries (contract §3.4).
@@ -148,10 +158,12 @@ std::string Session::post(const topics::CommandTopics& command, Document payload
 
 Answer Session::send(const std::string& command_topic, const std::string& result_topic,
                      Document payload, std::chrono::milliseconds extra_wait,
-                     const ProgressFn& on_progress, const std::function<void()>& uploading) {
+                     const ProgressFn& on_progress, const std::function<void()>& uploading,
+                     const RequestFlow& flow) {
     require_not_offline();
     const std::string request_id = stamp(payload, options_);
-    const std::string progress_topic = topics_.at(topics::kInstallProgress);
+    const std::string progress_topic = topics_.at(flow.progress);
+    bool handed_over = false;
     const std::string status_topic = topics_.status();
     client().subscribe(result_topic);
     if (on_progress) client().subscribe(progress_topic);
@@ -176,7 +188,8 @@ Answer Session::send(const std::string& command_topic, const std::string& result
         Document doc = parse_object(message->payload);
         if (message->topic == status_topic) {
             // The Will (or a clean shutdown) while waiting: no answer is coming from this run.
-            if (str(doc, "state") == "offline") {
+            // After a handover it is the agent restarting as its next build, which answers.
+            if (str(doc, "state") == "offline" && !handed_over) {
                 // Seen live, it went offline now: the Will's own ts is when it was armed, at
                 // the agent's connect, which may be days ago.
                 const auto now = SystemClock::now();
@@ -194,6 +207,10 @@ Answer Session::send(const std::string& command_topic, const std::string& result
         if (message->topic == progress_topic) {
             on_progress(doc);
             until = SteadyClock::now() + wait;
+            if (flow.after_handover.count() > 0 && str(doc, "phase") == "handover") {
+                handed_over = true;
+                until += flow.after_handover;
+            }
             continue;
         }
         Answer answer;

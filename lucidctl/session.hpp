@@ -60,6 +60,13 @@ rapidjson::Document parse_object(const std::string& text);
 // A field as text: strings as they are, numbers and booleans written out, null/missing → fallback.
 std::string str(const rapidjson::Value& object, const char* key, const char* fallback = "");
 
+// How a request is followed: its progress topic, and how long after a `handover` progress
+// (zero: no handover is expected, and the agent going offline ends the wait).
+struct RequestFlow {
+    std::string_view progress = contract::topics::kInstallProgress;
+    std::chrono::milliseconds after_handover{0};
+};
+
 class Session {
   public:
     Session(const CtlOptions& options, const CtlTarget& target, std::ostream& out,
@@ -94,6 +101,11 @@ class Session {
     Answer request(const contract::topics::CommandTopics& command, rapidjson::Document payload,
                    std::chrono::milliseconds extra_wait = {}, const ProgressFn& on_progress = {},
                    const std::function<void()>& uploading = {});
+    // The agent's own upgrade (contract §4.16): progress on core/evt/upgrade_progress, and after
+    // its `handover` the agent going offline is expected: the wait for the result (given by the
+    // build that ends up running) goes on for `after_handover` more.
+    Answer request_upgrade(rapidjson::Document payload, std::chrono::milliseconds after_handover,
+                           const ProgressFn& on_progress, const std::function<void()>& uploading);
     // The same for a command outside the core's, on absolute topics as AgentTopics builds them
     // (a component's cfg/set, a plugin's command).
     Answer request(const std::string& command_topic, const std::string& result_topic,
@@ -109,7 +121,8 @@ class Session {
   private:
     Answer send(const std::string& command_topic, const std::string& result_topic,
                 rapidjson::Document payload, std::chrono::milliseconds extra_wait,
-                const ProgressFn& on_progress, const std::function<void()>& uploading);
+                const ProgressFn& on_progress, const std::function<void()>& uploading,
+                const RequestFlow& flow = RequestFlow());
 
     const CtlOptions& options_;
     const CtlTarget& target_;

@@ -75,6 +75,8 @@ int cmd_revoke(Session& s);
 // The private key of `file` (PEM), or LocalError naming it; warns when others may read it.
 install::KeyPtr read_private_key(Session& s, const std::string& file);
 int cmd_verify(Session& s);
+// upgrade.cpp: upgrade FILE|URL [--version V] [--sha256 HEX] [--signature SIG].
+int cmd_upgrade(Session& s);
 
 // An artifact published retained under {fleet}/artifacts/ (its manifest checked first) and the
 // broker install source that names it.

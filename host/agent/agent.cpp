@@ -54,7 +54,7 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
         [this](std::uint64_t session) { return snapshots_->will(session); });
     AgentIdentity identity;
     identity.agent_id = config_.agent_id;
-    identity.version = LUCID_VERSION;
+    identity.version = config_.version;
     identity.hostname = config::host_name();
     identity.arch = config::machine_arch();
     identity.plugin_abi =
@@ -198,9 +198,18 @@ int Agent::run() {
     watch_own_status();
     session_->on_connected([this](const mqtt::ConnectionInfo&) {
         // Network thread: only queue the work. A full lane means a publish_all is pending anyway.
-        connect_lane_.post([this] { snapshots_->publish_all(); });
+        connect_lane_.post([this] {
+            snapshots_->publish_all();
+            for (const auto& step : online_steps_) {
+                try {
+                    step();
+                } catch (const std::exception& e) {
+                    logger("agent")->error("after connect: {}", e.what());
+                }
+            }
+        });
     });
-    log->info("lucid-agent {} starting: agent_id={} broker={} data_dir={}", LUCID_VERSION,
+    log->info("lucid-agent {} starting: agent_id={} broker={} data_dir={}", config_.version,
               config_.agent_id, mqtt::redacted_url(config_.endpoint), config_.data_dir.string());
     try {
         session_->start();

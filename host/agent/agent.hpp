@@ -72,6 +72,12 @@ class Agent final : private CoreCommandTarget {
     void on_stop_requested(std::function<void()> step) {
         stop_requested_steps_.push_back(std::move(step));
     }
+    // Runs on the connect lane after each (re)connect, once the snapshots (status first) were
+    // published: the agent is online. Register before run(); called in order.
+    void on_online(std::function<void()> step) { online_steps_.push_back(std::move(step)); }
+    // The request log (contract §3.6): an answer published outside a command handler (the
+    // final upgrade_result, agent/self_upgrade.hpp) is recorded here, so a copy gets it too.
+    commands::DedupStore& request_log() { return dedup_; }
     const config::AgentConfig& config() const { return config_; }
     // The components' own log levels (components/{cid}/cfg/logging/set, contract §4.15): the
     // ComponentHost routes the command, which needs to know the components.
@@ -126,6 +132,7 @@ class Agent final : private CoreCommandTarget {
     commands::WorkLane connect_lane_{"connect", 4};
     std::vector<std::function<void()>> stop_requested_steps_;
     std::vector<std::function<void()>> shutdown_steps_;
+    std::vector<std::function<void()>> online_steps_;
 };
 
 }  // namespace lucid::host::agent

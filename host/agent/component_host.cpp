@@ -65,20 +65,22 @@ ComponentHost::ComponentHost(agent::Agent& agent,
     : agent_(agent),
       policy_(std::make_shared<install::LiveInstallPolicy>(
           install_policy_from(agent.config(), std::move(keys)))) {
+    settings_ = settings_from(
+        agent.config(), downloads_cancelled_, policy_,
+        [&metrics = agent.component_metrics()](const std::string& cid, const std::string& metric,
+                                               double value, const std::string& unit) {
+            return metrics.offer(cid, metric, value, unit);
+        },
+        {[&levels = agent.component_log_levels()](const std::string& cid) {
+             return levels.name_of(cid);
+         },
+         [&levels = agent.component_log_levels()](const std::string& cid) {
+             std::string problem;
+             levels.forget(cid, &problem);
+             if (!problem.empty()) logger("components")->warn("{}", problem);
+         }});
     manager_ = std::make_unique<ComponentManager>(
-        settings_from(
-            agent.config(), downloads_cancelled_, policy_,
-            [&metrics = agent.component_metrics()](
-                const std::string& cid, const std::string& metric, double value,
-                const std::string& unit) { return metrics.offer(cid, metric, value, unit); },
-            {[&levels = agent.component_log_levels()](const std::string& cid) {
-                 return levels.name_of(cid);
-             },
-             [&levels = agent.component_log_levels()](const std::string& cid) {
-                 std::string problem;
-                 levels.forget(cid, &problem);
-                 if (!problem.empty()) logger("components")->warn("{}", problem);
-             }}),
+        settings_,
         ComponentManager::Mqtt{agent.session(), agent.router(), agent.topics(), agent.dispatcher()},
         [this] {
             // Before the first connect there is nobody to tell: the connect publishes them all.

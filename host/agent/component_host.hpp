@@ -51,11 +51,15 @@ class ComponentHost {
     // Trusted keys, signature policy and allowed prefixes, replaced by a reload (SIGHUP). Any
     // thread.
     install::LiveInstallPolicy& install_policy() { return *policy_; }
+    // What an install would take now (the policy in force folded in): the agent's own upgrade
+    // (agent/upgrade_command.hpp) fetches and verifies by the same rules. Any thread.
+    components::ManagerSettings current_settings() const { return settings_.with_current_policy(); }
 
   private:
     agent::Agent& agent_;
     std::shared_ptr<std::atomic<bool>> downloads_cancelled_ = std::make_shared<std::atomic<bool>>();
     std::shared_ptr<install::LiveInstallPolicy> policy_;
+    components::ManagerSettings settings_;
     std::unique_ptr<components::ComponentManager> manager_;
     commands::WorkLane dropin_lane_{"dropin", 256};
     // The desired state (contract §4.11): applied on a lane of its own, so that its downloads

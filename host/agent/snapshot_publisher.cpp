@@ -41,6 +41,11 @@ void SnapshotPublisher::set_conflict(std::optional<std::string> conflict) {
     conflict_ = std::move(conflict);
 }
 
+void SnapshotPublisher::set_last_upgrade(std::optional<contract::LastUpgradeInfo> last) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_upgrade_ = std::move(last);
+}
+
 void SnapshotPublisher::set_labels(contract::Labels labels) {
     std::lock_guard<std::mutex> lock(mutex_);
     labels_ = std::move(labels);
@@ -105,6 +110,7 @@ bool SnapshotPublisher::publish_status() {
         std::lock_guard<std::mutex> lock(mutex_);
         info.conflict = conflict_;
         info.labels = labels_;
+        info.last_upgrade = last_upgrade_;
     }
     return publish(topics_.status(), contract::status_payload(info, Clock::now()));
 }

@@ -58,6 +58,8 @@ class SnapshotPublisher {
     void add_degraded_source(DegradedSource source);
     // What `status` says in `conflict` (agent/takeover_detector.hpp); nullopt: null.
     void set_conflict(std::optional<std::string> conflict);
+    // `status`'s last_upgrade (contract §4.16), from the next publication on.
+    void set_last_upgrade(std::optional<contract::LastUpgradeInfo> last);
     // The agent's labels in `status` and `core/metadata` (published with the next ones).
     void set_labels(contract::Labels labels);
 
@@ -102,6 +104,7 @@ class SnapshotPublisher {
     std::vector<std::string> degraded_reasons_;
     std::vector<DegradedSource> degraded_sources_;
     std::optional<std::string> conflict_;
+    std::optional<contract::LastUpgradeInfo> last_upgrade_;
     contract::Labels labels_;
 
     // Orders core/components publications as their changes happened, and remembers the list

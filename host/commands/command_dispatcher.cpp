@@ -113,14 +113,17 @@ std::optional<contract::CommandRequest> CommandDispatcher::admit(const CommandSp
 void CommandDispatcher::finish(const CommandSpec& spec, const std::string& request_id,
                                CommandReply reply) {
     auto log = logger("commands");
-    const std::string payload = reply.result.str();
-    try {
-        dedup_.record(request_id, RecordedResult{spec.result_topic, payload}, reply.durability);
-    } catch (const std::exception& e) {
-        // The answer still goes out; only a retry after a crash could run the command again.
-        log->error("{}: cannot persist request '{}': {}", spec.name, request_id, e.what());
+    const std::string& topic = reply.instead ? reply.instead->first : spec.result_topic;
+    const std::string payload = reply.instead ? reply.instead->second : reply.result.str();
+    if (!reply.instead) {
+        try {
+            dedup_.record(request_id, RecordedResult{topic, payload}, reply.durability);
+        } catch (const std::exception& e) {
+            // The answer still goes out; only a retry after a crash could run the command again.
+            log->error("{}: cannot persist request '{}': {}", spec.name, request_id, e.what());
+        }
     }
-    const auto outcome = publisher_.publish(spec.result_topic, payload, 1, false);
+    const auto outcome = publisher_.publish(topic, payload, 1, false);
     if (!outcome) {
         log->warn("{}: cannot publish result of '{}': {}", spec.name, request_id,
                   outcome.error().message);

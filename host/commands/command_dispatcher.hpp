@@ -54,6 +54,10 @@ struct CommandReply {
     // Runs once the result was delivered to the broker (or the wait timed out): restart uses it
     // to exit only after its answer left the device.
     std::function<void()> after_delivery;
+    // A command whose answer another process gives (the agent's upgrade hands over to the new
+    // build, which publishes the final result, contract §4.16): this message (topic, payload)
+    // goes out instead of `result`, and nothing is recorded. after_delivery waits for it.
+    std::optional<std::pair<std::string, std::string>> instead;
 };
 
 using CommandHandler = std::function<CommandReply(const contract::CommandRequest&)>;

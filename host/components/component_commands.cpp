@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "components/audit_log.hpp"
+#include "components/progress_publisher.hpp"
 #include "contract/component_id_field.hpp"
 #include "contract/json_text.hpp"
 #include "lucid/registry/identifiers.hpp"
@@ -12,37 +13,6 @@ namespace topics = contract::topics;
 using commands::CommandReply;
 using commands::CommandSpec;
 using commands::Lane;
-
-namespace {
-
-// Publishes download progress for one request, throttled.
-class ProgressPublisher {
-  public:
-    ProgressPublisher(mqtt::MqttSession& session, std::string topic, std::string request_id)
-        : session_(session), topic_(std::move(topic)), request_id_(std::move(request_id)) {}
-
-    void operator()(const std::string& phase, std::uint64_t bytes, std::uint64_t total) {
-        const auto now = std::chrono::steady_clock::now();
-        const bool done = total > 0 && bytes >= total;
-        if (!done && now - last_ < kProgressInterval) return;
-        if (done && bytes == last_bytes_) return;
-        last_ = now;
-        last_bytes_ = bytes;
-        session_.publish(topic_,
-                         contract::install_progress_payload(request_id_, phase, bytes, total,
-                                                            std::chrono::system_clock::now()),
-                         1, false);
-    }
-
-  private:
-    mqtt::MqttSession& session_;
-    std::string topic_;
-    std::string request_id_;
-    std::chrono::steady_clock::time_point last_{};
-    std::uint64_t last_bytes_ = 0;
-};
-
-}  // namespace
 
 // A command the dispatcher refused before it ran (see CommandSpec): its result echoes the
 // component_id the payload named, like every other refusal, and it gets its audit line.

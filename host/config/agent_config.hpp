@@ -65,6 +65,12 @@ struct AgentConfig {
     std::chrono::milliseconds plugin_stall{10000};
     // An upgraded component that reports failed within this long is rolled back.
     std::chrono::milliseconds upgrade_health{300};
+    // A self-updated build of the agent not online and healthy within this long gives up and
+    // is rolled back by the launcher (self_update/commit_window.hpp).
+    std::chrono::milliseconds upgrade_commit{60000};
+    // This build's version (status, metadata): lucid-agent sets the one it was linked with
+    // (self_update/build_version.hpp), so that a relinked build reports its own.
+    std::string version = LUCID_VERSION;
     // Deaths in a row while one component starts (no plugin caught crashing) that quarantine it.
     int start_deaths_before_quarantine = 3;
     // Ends of an isolated component's child within 10 minutes before it is quarantined.

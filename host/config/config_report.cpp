@@ -53,6 +53,8 @@ std::vector<ConfigValue> config_values(const AgentConfig& c) {
     add("plugin_stall_s",
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.plugin_stall).count()));
     add("upgrade_health_ms", std::to_string(c.upgrade_health.count()));
+    add("upgrade_commit_s",
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.upgrade_commit).count()));
     add("start_deaths_before_quarantine", std::to_string(c.start_deaths_before_quarantine));
     add("isolated_crashes_before_quarantine", std::to_string(c.isolated_crashes_before_quarantine));
     add("legacy_registry",

@@ -293,6 +293,10 @@ class Resolver {
         }
         config_.plugin_stall = std::chrono::seconds(stall_s);
         config_.upgrade_health = std::chrono::milliseconds(health_ms);
+        std::int64_t commit_s =
+            std::chrono::duration_cast<std::chrono::seconds>(config_.upgrade_commit).count();
+        if (!int_setting("upgrade_commit_s", 1, 3600, commit_s)) return false;
+        config_.upgrade_commit = std::chrono::seconds(commit_s);
         config_.start_deaths_before_quarantine = static_cast<int>(start_deaths);
         config_.isolated_crashes_before_quarantine = static_cast<int>(isolated_crashes);
         std::int64_t queue_max = static_cast<std::int64_t>(config_.plugin_queue_max);

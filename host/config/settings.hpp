@@ -15,7 +15,7 @@ struct Setting {
     std::string_view help;
 };
 
-inline constexpr std::array<Setting, 33> kSettings{{
+inline constexpr std::array<Setting, 34> kSettings{{
     {"mqtt_url", "--mqtt-url", "LUCID_MQTT_URL",
      "broker, mqtt://[user:password@]host[:port] or mqtts://... (default mqtt://127.0.0.1:1883)"},
     {"agent_id", "--agent-id", "LUCID_AGENT_ID", "agent id (default: from the host name)"},
@@ -71,6 +71,9 @@ inline constexpr std::array<Setting, 33> kSettings{{
      "(default 10)"},
     {"upgrade_health_ms", "--upgrade-health-ms", "LUCID_UPGRADE_HEALTH_MS",
      "an upgraded component that fails within this long is rolled back, 0-60000 (default 300)"},
+    {"upgrade_commit_s", "--upgrade-commit-s", "LUCID_UPGRADE_COMMIT_S",
+     "a self-updated agent not online and healthy within this long exits and is rolled back, "
+     "1-3600 (default 60)"},
     {"start_deaths_before_quarantine", "--start-deaths-before-quarantine",
      "LUCID_START_DEATHS_BEFORE_QUARANTINE",
      "agent deaths in a row while a component starts, none blamed on a plugin, before it is "

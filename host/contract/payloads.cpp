@@ -74,6 +74,15 @@ std::string status_payload(const StatusInfo& info, Clock::time_point now) {
     add_string(doc, "instance", info.instance);
     add(doc, "conflict", info.conflict ? str_value(*info.conflict, a) : Value());
     add(doc, "labels", labels_to_json(info.labels, a));
+    Value last;
+    if (const auto& u = info.last_upgrade) {
+        last.SetObject();
+        last.AddMember("version", str_value(u->version, a), a);
+        last.AddMember("outcome", str_value(u->outcome, a), a);
+        last.AddMember("reason", u->reason.empty() ? Value() : str_value(u->reason, a), a);
+        last.AddMember("ts", str_value(u->ts, a), a);
+    }
+    add(doc, "last_upgrade", std::move(last));
     return to_json(doc);
 }
 

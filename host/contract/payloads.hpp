@@ -25,6 +25,14 @@ namespace lucid::host::contract {
 
 inline constexpr std::string_view kSchema = "lucid.core.v1.0.0";
 
+// How the last upgrade of the agent itself ended (contract §4.16): `status`'s `last_upgrade`.
+struct LastUpgradeInfo {
+    std::string version;
+    std::string outcome;  // committed | rolled_back
+    std::string reason;   // "" → null
+    std::string ts;
+};
+
 // `status` (retained) and the Last Will.
 struct StatusInfo {
     bool online = true;
@@ -36,6 +44,7 @@ struct StatusInfo {
     std::string instance;                 // random per process (agent/takeover_detector.hpp)
     std::optional<std::string> conflict;  // another process seen online with this agent_id
     Labels labels;
+    std::optional<LastUpgradeInfo> last_upgrade;  // null until the agent upgraded itself
 };
 std::string status_payload(const StatusInfo& info, Clock::time_point now);
 // The Will carries only what is known when it is armed: state offline, agent_id, version,

@@ -49,6 +49,10 @@ struct CommandTopics {
 inline constexpr CommandTopics kRefresh{"refresh", "core/cmd/refresh", "core/evt/refresh_result"};
 inline constexpr CommandTopics kPing{"ping", "core/cmd/ping", "core/evt/ping_result"};
 inline constexpr CommandTopics kRestart{"restart", "core/cmd/restart", "core/evt/restart_result"};
+// The agent's own upgrade (contract §4.16); its final result is published by the build that
+// ends up running.
+inline constexpr CommandTopics kUpgrade{"upgrade", "core/cmd/upgrade", "core/evt/upgrade_result"};
+inline constexpr std::string_view kUpgradeProgress = "core/evt/upgrade_progress";
 inline constexpr CommandTopics kCfgSet{"cfg/set", "core/cfg/set", "core/evt/cfg_set_result"};
 // The log over MQTT (contract §4.15): the stream, the kept lines, a temporary stream, and a
 // component's own level (`components/{cid}/…`).

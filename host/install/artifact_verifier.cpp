@@ -92,6 +92,22 @@ VerifyOutcome verify_staged(const fs::path& dir, const fs::path& file,
                           std::move(signed_by.value()));
 }
 
+// The source's bytes into `file`: downloaded, copied (file://) or decoded. Returns the URLs the
+// download went through (none for inline and broker bytes). Throws DownloadError or what the
+// disk said.
+std::vector<std::string> fetch_into(const InstallSource& source, const fs::path& file,
+                                    const VerifierSettings& settings, const ProgressFn& progress) {
+    if (source.type == SourceType::inline_data || source.type == SourceType::broker) {
+        // Atomic: a staged file under its real name is always complete.
+        write_file_atomically(file, source.inline_data, real_file_ops(), kDataFileMode);
+        return {};
+    }
+    return download_to_file(source.url, file, settings.limits,
+                            [&](std::uint64_t bytes, std::uint64_t total) {
+                                if (progress) progress("download", bytes, total);
+                            });
+}
+
 fs::path fresh_staging_dir(ComponentFiles& files) {
     // One directory per install, so the artifact keeps its real file name: the manifest check
     // compares the manifest with that name.
@@ -112,26 +128,17 @@ VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& fi
         // first and gets its real one (the name the manifest is checked against) below.
         const bool named_by_download = request.source.file_name.empty();
         file = dir / (named_by_download ? ".download" : request.source.file_name);
-        if (request.source.type == SourceType::inline_data ||
-            request.source.type == SourceType::broker) {
-            // Atomic: a staged file under its real name is always complete.
-            write_file_atomically(file, request.source.inline_data, real_file_ops(), kDataFileMode);
-        } else {
-            const auto urls = download_to_file(request.source.url, file, settings.limits,
-                                               [&](std::uint64_t bytes, std::uint64_t total) {
-                                                   if (progress) progress("download", bytes, total);
-                                               });
-            if (named_by_download) {
-                const auto named = artifact_name_from_urls(urls, request.version);
-                if (named.file_name.empty()) {
-                    std::error_code ec;
-                    fs::remove_all(dir, ec);
-                    return Error{Errc::invalid, named.error};
-                }
-                const fs::path downloaded = file;
-                file = dir / named.file_name;
-                fs::rename(downloaded, file);
+        const auto urls = fetch_into(request.source, file, settings, progress);
+        if (named_by_download) {
+            const auto named = artifact_name_from_urls(urls, request.version);
+            if (named.file_name.empty()) {
+                std::error_code ec;
+                fs::remove_all(dir, ec);
+                return Error{Errc::invalid, named.error};
             }
+            const fs::path downloaded = file;
+            file = dir / named.file_name;
+            fs::rename(downloaded, file);
         }
     } catch (const DownloadError& e) {
         std::error_code ec;
@@ -145,6 +152,25 @@ VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& fi
         return Error{Errc::io, std::string("cannot stage the artifact: ") + e.what()};
     }
     return verify_staged(dir, file, request.source.sha256, request.source.signature, settings);
+}
+
+Expected<StagedFile> stage_source(const InstallSource& source, const std::string& name,
+                                  ComponentFiles& files, const VerifierSettings& settings,
+                                  const ProgressFn& progress) {
+    fs::path dir;
+    try {
+        dir = fresh_staging_dir(files);
+        fetch_into(source, dir / name, settings, progress);
+        return StagedFile{dir, dir / name};
+    } catch (const DownloadError& e) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        return Error{Errc::io, e.what()};
+    } catch (const std::exception& e) {
+        std::error_code ec;
+        if (!dir.empty()) fs::remove_all(dir, ec);
+        return Error{Errc::io, std::string("cannot stage the artifact: ") + e.what()};
+    }
 }
 
 VerifyOutcome stage_local_file(const fs::path& source, ComponentFiles& files,

@@ -66,6 +66,18 @@ using ProgressFn =
 VerifyOutcome stage_and_verify(const InstallRequest& request, ComponentFiles& files,
                                const VerifierSettings& settings, const ProgressFn& progress);
 
+// The bytes `source` designates in a staging directory of their own, under `name`, checked for
+// nothing yet: the first step of stage_and_verify, for an artifact that is not a plugin (a build
+// of the agent itself, self_update/). The caller removes `dir`. Errors as stage_and_verify's
+// (`download failed: …`, `cannot stage the artifact: …`).
+struct StagedFile {
+    std::filesystem::path dir;
+    std::filesystem::path file;
+};
+Expected<StagedFile> stage_source(const InstallSource& source, const std::string& name,
+                                  ComponentFiles& files, const VerifierSettings& settings,
+                                  const ProgressFn& progress);
+
 // The same checks for a file already on this machine (the drop-in directory): opened by
 // descriptor (common/local_file.hpp: a FIFO, a device or a file over `limits.max_bytes` is
 // refused before anything is copied), then copied into staging from that descriptor, so that

@@ -53,6 +53,48 @@ std::string arch_of(std::uint16_t machine, unsigned char elf_class) {
     return arch;
 }
 
+// What the ELF header says, as far as every reader here needs it.
+struct Header {
+    std::string error;  // without the file's name
+    unsigned char elf_class = 0;
+    std::uint16_t type = 0;
+    std::uint16_t machine = 0;
+};
+
+Header read_header(ElfFile& elf) {
+    Header h;
+    if (!elf.is_open()) {
+        h.error = std::string("cannot open: ") + std::strerror(errno);
+        return h;
+    }
+    unsigned char ident[EI_NIDENT] = {};
+    if (!elf.read(0, ident, sizeof ident) || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+        h.error = "not an ELF file";
+        return h;
+    }
+    h.elf_class = ident[EI_CLASS];
+    if (h.elf_class != ELFCLASS32 && h.elf_class != ELFCLASS64) {
+        h.error = "not a 32-bit or 64-bit ELF file";
+        return h;
+    }
+    // Every machine lucid runs on is little-endian; the fields below are read as such.
+    if (ident[EI_DATA] != ELFDATA2LSB) {
+        h.error = "not a little-endian ELF file";
+        return h;
+    }
+    // e_type and e_machine sit at the same offsets in both classes.
+    std::uint16_t type_and_machine[2] = {};
+    if (!elf.read(offsetof(Elf64_Ehdr, e_type), type_and_machine, sizeof type_and_machine)) {
+        h.error = "truncated ELF file (header)";
+        return h;
+    }
+    static_assert(offsetof(Elf32_Ehdr, e_machine) == offsetof(Elf64_Ehdr, e_machine));
+    static_assert(offsetof(Elf64_Ehdr, e_machine) == offsetof(Elf64_Ehdr, e_type) + 2);
+    h.type = type_and_machine[0];
+    h.machine = type_and_machine[1];
+    return h;
+}
+
 // The section headers of both classes, read into the 64-bit form (every 32-bit field fits).
 template <typename Ehdr, typename Shdr>
 ElfSectionResult find_section(ElfFile& elf, const std::string& name, const std::string& where,
@@ -140,27 +182,11 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
     };
 
     ElfFile elf(file);
-    if (!elf.is_open()) return fail(std::string("cannot open: ") + std::strerror(errno));
-
-    unsigned char ident[EI_NIDENT] = {};
-    if (!elf.read(0, ident, sizeof ident) || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
-        return fail("not an ELF file");
-    }
-    const unsigned char elf_class = ident[EI_CLASS];
-    if (elf_class != ELFCLASS32 && elf_class != ELFCLASS64) {
-        return fail("not a 32-bit or 64-bit ELF file");
-    }
-    // Every machine lucid runs on is little-endian; the fields below are read as such.
-    if (ident[EI_DATA] != ELFDATA2LSB) return fail("not a little-endian ELF file");
-    // e_type and e_machine sit at the same offsets in both classes.
-    std::uint16_t type_and_machine[2] = {};
-    if (!elf.read(offsetof(Elf64_Ehdr, e_type), type_and_machine, sizeof type_and_machine)) {
-        return fail("truncated ELF file (header)");
-    }
-    static_assert(offsetof(Elf32_Ehdr, e_machine) == offsetof(Elf64_Ehdr, e_machine));
-    static_assert(offsetof(Elf64_Ehdr, e_machine) == offsetof(Elf64_Ehdr, e_type) + 2);
-    if (type_and_machine[0] != ET_DYN) return fail("not a shared object");
-    seen_machine = type_and_machine[1];
+    const Header header = read_header(elf);
+    if (!header.error.empty()) return fail(header.error);
+    const unsigned char elf_class = header.elf_class;
+    if (header.type != ET_DYN) return fail("not a shared object");
+    seen_machine = header.machine;
     // Before dlopen or a runner sees it: the loader's own refusal ("wrong ELF class") names
     // neither architecture, and a runner would only die on it.
     if (machine == ElfMachine::this_host &&
@@ -172,6 +198,21 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
         return find_section<Elf64_Ehdr, Elf64_Shdr>(elf, name, where, seen_machine);
     }
     return find_section<Elf32_Ehdr, Elf32_Shdr>(elf, name, where, seen_machine);
+}
+
+std::string check_elf_program(const std::filesystem::path& file) {
+    ElfFile elf(file);
+    const Header header = read_header(elf);
+    const std::string where = file.string() + ": ";
+    if (!header.error.empty()) return where + header.error;
+    // A position-independent executable is ET_DYN like a shared object; running it with
+    // --version (self_update/) tells them apart.
+    if (header.type != ET_EXEC && header.type != ET_DYN) return where + "not an executable";
+    if (header.machine != host_elf_machine() || header.elf_class != kHostClass) {
+        return where + "agent build architecture " + arch_of(header.machine, header.elf_class) +
+               " does not match this agent (" + host_elf_arch() + ")";
+    }
+    return "";
 }
 
 }  // namespace lucid::host

@@ -46,4 +46,10 @@ std::string host_elf_arch();
 ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name,
                                   ElfMachine machine = ElfMachine::this_host);
 
+// "" when `file` is an ELF executable (or position-independent executable) for this machine,
+// else why, starting with the file's path: the header errors above, "not an executable", or
+// "agent build architecture aarch64 does not match this agent (x86_64)". For a build of the
+// agent itself (contract §4.16), before it is run.
+std::string check_elf_program(const std::filesystem::path& file);
+
 }  // namespace lucid::host

@@ -249,6 +249,16 @@ InstallSource parse_source(const Value& source, const InstallSettings& settings)
 
 }  // namespace
 
+ParsedSource parse_install_source(const Value& source, const InstallSettings& settings) {
+    ParsedSource parsed;
+    try {
+        parsed.source = parse_source(source, settings);
+    } catch (const Invalid& e) {
+        parsed.error = e.message;
+    }
+    return parsed;
+}
+
 ArtifactFileName artifact_name_from_urls(const std::vector<std::string>& urls,
                                          const std::optional<std::string>& version) {
     ArtifactFileName out;

@@ -75,6 +75,16 @@ struct ParsedInstall {
 ParsedInstall parse_install_request(const rapidjson::Value& payload,
                                     const InstallSettings& settings);
 
+struct ParsedSource {
+    std::optional<InstallSource> source;
+    std::string error;  // `validation_error: ...`
+};
+
+// A `source` object alone, with the same types, checks and errors as an install's (the agent's
+// own upgrade takes it, contract §4.16). An http(s) URL whose last segment does not end in
+// `.so` leaves `file_name` empty.
+ParsedSource parse_install_source(const rapidjson::Value& source, const InstallSettings& settings);
+
 struct ArtifactFileName {
     std::string file_name;
     registry::ArtifactName artifact;

@@ -1,5 +1,6 @@
 // Command payloads as they arrive from the broker: parse_command, then the validators of
-// core/cfg/set and install run on whatever parsed (the dispatcher hands them any object).
+// core/cfg/set, install and the agent's own upgrade run on whatever parsed (the dispatcher hands
+// them any object).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -7,6 +8,8 @@
 #include "agent/core_config.hpp"
 #include "contract/command_request.hpp"
 #include "install/install_request.hpp"
+#include "lucid/registry/semver.hpp"
+#include "self_update/upgrade_request.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace lucid;
@@ -22,5 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     host::install::ParsedInstall install =
         host::install::parse_install_request(request.payload, settings);
     if (install.request.has_value() == !install.error.empty()) __builtin_trap();
+
+    // The version names a directory of {data}/agent/: only a semantic version may pass.
+    const auto upgrade = host::self_update::parse_upgrade_request(request.payload, settings);
+    if (upgrade.request.has_value() == !upgrade.error.empty()) __builtin_trap();
+    if (upgrade.request && !registry::Version::parse(upgrade.request->version)) __builtin_trap();
     return 0;
 }

@@ -55,13 +55,22 @@ bool AgentHarness::wait_for_log(const std::string& text, std::chrono::millisecon
 
 bool wait_for_output(const Process& process, const std::string& text,
                      std::chrono::milliseconds timeout) {
+    return wait_for_file_text(process.log_file(), text, timeout);
+}
+
+bool wait_for_file_text(const std::filesystem::path& file, const std::string& text,
+                        std::chrono::milliseconds timeout) {
+    auto contents = [&file] {
+        std::ifstream in(file);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
     // The log is a file the process appends to: wake on each write (inotify) and look again.
     const int fd = ::inotify_init1(IN_CLOEXEC);
-    if (fd < 0) return process.log().find(text) != std::string::npos;
-    ::inotify_add_watch(fd, process.log_file().c_str(), IN_MODIFY);
+    if (fd < 0) return contents().find(text) != std::string::npos;
+    ::inotify_add_watch(fd, file.c_str(), IN_MODIFY);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool found = false;
-    while (!(found = process.log().find(text) != std::string::npos)) {
+    while (!(found = contents().find(text) != std::string::npos)) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;

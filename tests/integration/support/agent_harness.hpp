@@ -44,6 +44,10 @@ class AgentHarness {
     int starts_ = 0;
 };
 
+// Waits until `file` (a log a process appends to) contains `text`.
+bool wait_for_file_text(const std::filesystem::path& file, const std::string& text,
+                        std::chrono::milliseconds timeout);
+
 // Waits until the output (log file) of `process` contains `text`.
 bool wait_for_output(const Process& process, const std::string& text,
                      std::chrono::milliseconds timeout);

@@ -1,0 +1,164 @@
+// upgrade FILE|URL: the agent replaces itself (contract §4.16), as plugin install does for a
+// component. A FILE goes inline through the broker, its sha256 computed here, FILE.sig beside it
+// sent along; a URL (http://, https://, file:// on the agent's machine) is downloaded by the
+// agent, --sha256 and --version mandatory. The version is --version, or what FILE --version
+// prints when FILE runs on this machine. lucidctl then follows the upgrade across the agent's
+// restart: progress, the handover, and the final result the new (or the old) build gives.
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/atomic_file.hpp"
+#include "install/base64.hpp"
+#include "install/digest.hpp"
+#include "install/elf_section_reader.hpp"
+#include "lucid/registry/semver.hpp"
+#include "lucidctl/progress_line.hpp"
+#include "lucidctl/verbs.hpp"
+#include "self_update/version_probe.hpp"
+
+namespace lucid::host::ctl {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+// The commit window (LUCID_UPGRADE_COMMIT_S at most 3600 s, 60 by default) plus the restarts:
+// how long the final result may take after the handover.
+constexpr std::chrono::seconds kAfterHandover{180};
+
+// The version FILE says it is, when it runs here; "" when it does not (another machine's).
+std::string version_of(const std::string& file) {
+    if (!check_elf_program(file).empty()) return "";
+    auto printed = self_update::probe_version(file, std::chrono::seconds(10));
+    if (!printed) throw LocalError(printed.error().message);
+    const std::string version = self_update::printed_version(printed.value());
+    if (version.empty()) throw LocalError(file + " --version does not say 'lucid-agent <version>'");
+    return version;
+}
+
+std::uint64_t upgrade_from_file(Session& s, const std::string& file,
+                                std::optional<std::string>& version, Value& source,
+                                Document::AllocatorType& a) {
+    require_regular_file(file);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec && size > s.target().max_artifact_bytes) {
+        throw LocalError(file + " is " + format_bytes(double(size)) +
+                         ", more than max_artifact_bytes (" +
+                         format_bytes(double(s.target().max_artifact_bytes)) + ", " +
+                         s.target().max_artifact_origin +
+                         "): serve it over http(s) and upgrade from the URL, or raise "
+                         "LUCID_MAX_ARTIFACT_BYTES");
+    }
+    if (!version) {
+        const std::string said = version_of(file);
+        if (said.empty()) {
+            throw UsageError("--version is needed: " + file +
+                             " does not run on this machine, so lucidctl cannot ask it");
+        }
+        version = said;
+    }
+    const std::string bytes = read_file(file);
+    const std::string sha = install::sha256_hex(bytes);
+    if (auto given = command_option(s.options(), "sha256"); given && *given != sha) {
+        throw LocalError("--sha256 " + *given + " does not match " + file + " (sha256 " + sha +
+                         ")");
+    }
+    source.AddMember("type", "inline", a);
+    source.AddMember("filename", Value(std::filesystem::path(file).filename().string(), a), a);
+    source.AddMember("data_base64", Value(install::base64_encode(bytes), a), a);
+    source.AddMember("sha256", Value(sha, a), a);
+    const std::filesystem::path sig = file + ".sig";
+    if (!command_option(s.options(), "signature") && std::filesystem::exists(sig, ec)) {
+        source.AddMember("signature", Value(signature_file(sig), a), a);
+        if (!s.json()) s.err() << "sending the signature " << sig.string() << "\n";
+    }
+    return bytes.size();
+}
+
+void upgrade_from_url(Session& s, const std::string& url, const std::optional<std::string>& version,
+                      Value& source, Document::AllocatorType& a) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
+        url.rfind("file://", 0) != 0) {
+        throw UsageError("cannot upgrade from '" + url +
+                         "': a URL must be http://, https:// or file:// (a path on the agent)");
+    }
+    auto sha = command_option(s.options(), "sha256");
+    if (!sha) throw UsageError("--sha256 is mandatory for a URL the agent downloads");
+    if (!version) throw UsageError("--version is mandatory for a URL the agent downloads");
+    source.AddMember("type", "url", a);
+    source.AddMember("url", Value(url, a), a);
+    source.AddMember("sha256", Value(*sha, a), a);
+}
+
+}  // namespace
+
+int cmd_upgrade(Session& s) {
+    const std::string& what = arg(s.options(), 1, "FILE or URL");
+    expect_args(s.options(), 2);
+    if (auto sha = command_option(s.options(), "sha256"); sha && !install::is_sha256_hex(*sha)) {
+        throw LocalError("--sha256 must be 64 hex digits, got '" + *sha + "'");
+    }
+    auto version = command_option(s.options(), "version");
+    if (version && !registry::Version::parse(*version)) {
+        throw UsageError("--version must be a semantic version like 1.4.0, got '" + *version + "'");
+    }
+    Document payload(rapidjson::kObjectType);
+    auto& a = payload.GetAllocator();
+    Value source(rapidjson::kObjectType);
+    std::uint64_t size = 0;
+    if (what.find("://") != std::string::npos) {
+        upgrade_from_url(s, what, version, source, a);
+    } else {
+        size = upgrade_from_file(s, what, version, source, a);
+    }
+    if (auto signature = command_option(s.options(), "signature")) {
+        if (signature->empty()) {
+            throw UsageError("--signature needs the signature's text or its file (FILE.sig)");
+        }
+        std::error_code ec;
+        const std::string text = std::filesystem::is_regular_file(*signature, ec)
+                                     ? signature_file(*signature)
+                                     : *signature;
+        source.AddMember("signature", Value(text, a), a);
+    }
+    payload.AddMember("version", Value(*version, a), a);
+    payload.AddMember("source", source, a);
+    s.require_not_offline();
+
+    ProgressLine line(s.err(), !s.json() && ::isatty(STDERR_FILENO));
+    const auto upload_start = SteadyClock::now();
+    auto uploading = [&] {
+        const auto seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - upload_start)
+                .count();
+        line.note("uploading " + what + " (" + format_bytes(double(size)) +
+                  ") through the broker, " + std::to_string(seconds) + "s");
+    };
+    if (size > 0) uploading();
+    const Answer answer = s.request_upgrade(
+        std::move(payload), kAfterHandover,
+        [&](const Value& event) {
+            const std::string phase = str(event, "phase", "download");
+            if (phase == "handover") {
+                line.clear();
+                if (!s.json()) {
+                    s.err() << "handed over: the agent restarts as lucid-agent " << *version
+                            << " and answers once it is online\n";
+                }
+                return;
+            }
+            line.update(phase, std::strtoull(str(event, "bytes", "0").c_str(), nullptr, 10),
+                        std::strtoull(str(event, "total", "0").c_str(), nullptr, 10));
+        },
+        size > 0 ? std::function<void()>(uploading) : std::function<void()>());
+    line.clear();
+    const int code = s.report("upgrade", answer);
+    if (!answer.ok && !s.json() && str(answer.doc, "rolled_back") == "true") {
+        s.err() << "rolled back: the agent runs its previous build again\n";
+    }
+    return code;
+}
+
+}  // namespace lucid::host::ctl
