@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <algorithm>
@@ -123,17 +124,32 @@ void BrokerClient::close() {
     mosq_ = nullptr;
 }
 
-void BrokerClient::on_connect(mosquitto*, void* self, int rc) {
+void BrokerClient::on_connect(mosquitto* mosq, void* self, int rc) {
     auto* client = static_cast<BrokerClient*>(self);
-    std::lock_guard<std::mutex> lock(client->mutex_);
-    client->connack_ = rc;
-    client->cv_.notify_all();
+    std::vector<std::pair<std::string, int>> again;
+    {
+        std::lock_guard<std::mutex> lock(client->mutex_);
+        const bool reconnected = client->connack_ == 0 && rc == 0;
+        client->connack_ = rc;
+        if (reconnected) again = client->subscriptions_;
+        client->cv_.notify_all();
+    }
+    if (again.empty()) return;
+    // The broker answers with the retained messages again, so a command that follows the
+    // agent (logs --follow, top) sees its current status at once.
+    for (const auto& [filter, qos] : again) mosquitto_subscribe(mosq, nullptr, filter.c_str(), qos);
+    std::fprintf(stderr, "lucidctl: connected to the broker again; subscribed again\n");
 }
 
-void BrokerClient::on_disconnect(mosquitto*, void* self, int) {
+void BrokerClient::on_disconnect(mosquitto*, void* self, int rc) {
     auto* client = static_cast<BrokerClient*>(self);
     std::lock_guard<std::mutex> lock(client->mutex_);
     if (client->connack_ < 0) client->disconnected_ = true;
+    // rc 0 is our own disconnect; anything else is the broker or the network going away, and
+    // libmosquitto's loop connects again every second.
+    if (rc != 0 && client->connack_ == 0 && !client->subscriptions_.empty()) {
+        std::fprintf(stderr, "lucidctl: lost the connection to the broker; connecting again\n");
+    }
     client->cv_.notify_all();
 }
 
@@ -178,6 +194,10 @@ bool BrokerClient::wait_ack(int mid, std::chrono::steady_clock::time_point deadl
 }
 
 void BrokerClient::subscribe(const std::string& filter, int qos) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        subscriptions_.emplace_back(filter, qos);
+    }
     int mid = 0;
     // An ack that arrives before wait_ack() starts waiting is kept in acked_, so none is missed.
     if (mosquitto_subscribe(mosq_, &mid, filter.c_str(), qos) != MOSQ_ERR_SUCCESS ||
@@ -188,6 +208,10 @@ void BrokerClient::subscribe(const std::string& filter, int qos) {
 
 void BrokerClient::subscribe(const std::vector<std::string>& filters) {
     if (filters.empty()) return;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& f : filters) subscriptions_.emplace_back(f, 1);
+    }
     std::vector<char*> list;
     for (const auto& f : filters) list.push_back(const_cast<char*>(f.c_str()));
     int mid = 0;

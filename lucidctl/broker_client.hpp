@@ -17,6 +17,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mqtt/mqtt_session.hpp"
@@ -112,6 +113,10 @@ class BrokerClient {
     std::set<int> acked_;
     int connack_ = -1;
     bool disconnected_ = false;  // the connection ended before the CONNACK (e.g. TLS refused)
+    // What was subscribed, to subscribe again when libmosquitto's loop reconnects after the
+    // broker went away (a clean session: the broker forgot them); `logs --follow` and `top`
+    // run for hours.
+    std::vector<std::pair<std::string, int>> subscriptions_;
     // Whether the broker delivers retained messages before later ones (it is mosquitto);
     // nullopt until the first retained() read asked.
     std::optional<bool> ordered_retained_;

@@ -44,6 +44,37 @@ TEST_CASE(
     follow.stop(SIGINT);
 }
 
+// A walk finding: lucidctl's own connection died with the broker and was never subscribed
+// again, so `logs --follow` (and `top`) went silent for good while the agent was back.
+TEST_CASE("lucidctl logs --follow streams again after the broker restarts") {
+    LogsRig rig("logs-broker");
+    Process follow;
+    TempDir dir;
+    follow.start({LUCIDCTL_BIN, "logs", "--follow", "--component", "logprobe", "-n", "1"},
+                 {{"LUCID_MQTT_URL", rig.broker.url()},
+                  {"LUCID_AGENT_ID", rig.agent.agent_id()},
+                  {"LUCID_ENV_FILE", "/dev/null"}},
+                 dir.path() / "follow.log");
+    REQUIRE(rig.client->wait_for(rig.agent.topic("core/evt/logs/stream_result"), any_message()));
+    rig.plugin_logs("info", "before");
+    REQUIRE_MESSAGE(wait_for_output(follow, "logprobe: before #0", std::chrono::seconds(10)),
+                    follow.log());
+
+    rig.client.reset();  // its connection dies with the broker
+    rig.broker.restart();
+    rig.client = std::make_unique<MqttClient>(rig.broker.port());
+    rig.client->subscribe(rig.agent.topic("#"));
+    REQUIRE_MESSAGE(wait_online(*rig.client, rig.agent, rig.session), rig.agent.log());
+    CHECK_MESSAGE(wait_for_output(follow, "lucidctl: connected to the broker again",
+                                  std::chrono::seconds(15)),
+                  follow.log());
+    // The agent kept its temporary stream (it did not restart); lucidctl hears it again.
+    rig.plugin_logs("info", "after");
+    CHECK_MESSAGE(wait_for_output(follow, "logprobe: after #0", std::chrono::seconds(15)),
+                  follow.log());
+    follow.stop(SIGINT);
+}
+
 TEST_CASE("lucidctl plugin log-level shows a component's own level and sets it") {
     LogsRig rig("logs-level");
     auto follows = run_ctl({"plugin", "log-level", "logprobe"}, rig.ctl_env);
