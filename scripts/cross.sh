@@ -60,8 +60,11 @@ part_done "packages"
 
 # 2. The build: Release, no sanitizers (their runtimes are not for qemu-user), warnings are
 # errors as in CI. The tests are built too: they run under qemu below.
+# CMAKE_SKIP_INSTALL_ALL_DEPENDENCY: cpack (step 5) installs what was built below rather than
+# first building `all`, every integration test included.
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
-    -DLUCID_WERROR=ON -DLUCID_SANITIZE=OFF -DLUCID_BUILD_TESTS=ON >/dev/null
+    -DLUCID_WERROR=ON -DLUCID_SANITIZE=OFF -DLUCID_BUILD_TESTS=ON \
+    -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
 targets=(lucid-agent lucidctl lucid-plugin-runner lucid_plugin_cpu lucid_plugin_echo
     lucid_tests_unit test_device_smoke lucid_debian_changelog)
 [ "$full" = yes ] && targets=(all)
