@@ -59,6 +59,7 @@ commands:
                                   debug, info, warn, error; default: the agent's levels)
   config get                      the agent's runtime config
   config set KEY=VALUE...         change heartbeat_s, log_level, telemetry_enabled,
+                                  logs_enabled, logs_level,
                                   labels=site=berlin,role=gateway (the whole set),
                                   telemetry.metrics.cpu_percent.interval_s=5 (a path)
   refresh                         republish every retained snapshot

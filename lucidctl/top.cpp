@@ -74,6 +74,12 @@ int cmd_top(Session& s) {
         }
         if (now < next_draw) continue;
         draw(now);
+        if (once && model.state.empty()) {
+            // Nothing retained of the agent: a wrong --agent or an agent that never connected.
+            s.err() << "lucidctl: the broker has no status of agent '" << model.agent_id
+                    << "': is --agent right?\n";
+            return kUnreachable;
+        }
         if (once || !s.out()) return kOk;  // !out: the output was closed (lucidctl top | head)
         next_draw = now + period;
     }

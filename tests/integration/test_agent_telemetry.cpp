@@ -174,6 +174,13 @@ TEST_CASE("lucidctl top shows the agent, its streamed metrics and its components
                   before.output);
     CHECK_MESSAGE(before.has("COMPONENT  VERSION  STATE  ISOLATION  RESTARTS  ERROR\n(none)"),
                   before.output);
+    // An agent the broker has no status of: --agent is likely wrong (a walk finding: exit 0).
+    auto elsewhere = r.ctl_env;
+    elsewhere["LUCID_AGENT_ID"] = "nosuch";
+    const auto none = run_ctl({"top", "--once", "--interval", "0.5"}, elsewhere);
+    CHECK_MESSAGE(none.code == 3, none.output);
+    CHECK_MESSAGE(none.has("the broker has no status of agent 'nosuch': is --agent right?"),
+                  none.output);
 
     REQUIRE(r.set({"telemetry.metrics.memory_percent.enabled=true",
                    "telemetry.metrics.memory_percent.interval_s=1",
