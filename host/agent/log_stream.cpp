@@ -118,7 +118,8 @@ void LogStream::run() {
             continue;
         }
         const auto until = next.value_or(Steady::now() + kIdleRecheck);
-        if (!tap_.wait_for(1, until)) {
+        // Lines the rate cut are said without waiting for another line to come.
+        if (!say_cut_ && !tap_.wait_for(1, until)) {
             lock.lock();
             continue;
         }
@@ -154,14 +155,23 @@ void LogStream::publish_batch() {
     refill(Steady::now());
     const auto allowed =
         std::min<std::size_t>(taken.lines.size(), static_cast<std::size_t>(tokens_));
-    std::uint64_t dropped = carried_dropped_ + taken.dropped + (taken.lines.size() - allowed);
+    // Lines cut by the rate come after this message's lines: the next message says so.
+    const std::uint64_t cut = taken.lines.size() - allowed;
+    const std::uint64_t dropped = carried_dropped_ + taken.dropped;
     taken.lines.resize(allowed);
     tokens_ -= static_cast<double>(allowed);
-    if (taken.lines.empty() && dropped == 0) return;
+    say_cut_ = false;
+    if (taken.lines.empty() && dropped == 0) {
+        carried_dropped_ = cut;
+        say_cut_ = cut > 0;
+        return;
+    }
     if (publish_(payload(taken.lines, dropped, std::chrono::system_clock::now()))) {
-        carried_dropped_ = 0;
+        carried_dropped_ = cut;
+        say_cut_ = cut > 0;
     } else {
-        carried_dropped_ = dropped + taken.lines.size();
+        // Not connected: said with the next message, whenever a line comes.
+        carried_dropped_ = dropped + taken.lines.size() + cut;
     }
 }
 

@@ -88,6 +88,7 @@ class LogStream {
     double tokens_ = kLinesPerSecond;
     Steady::time_point refilled_ = Steady::now();
     std::uint64_t carried_dropped_ = 0;
+    bool say_cut_ = false;  // the last message's lines were cut by the rate: say so at once
 };
 
 }  // namespace lucid::host::agent

@@ -1,6 +1,7 @@
 #include "common/log_tap.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <spdlog/sinks/sink.h>
 
@@ -194,7 +195,8 @@ void LogTap::on_line(const spdlog::details::log_msg& message) {
             if (pending_.size() >= kPendingLines) {
                 ++dropped_;
             } else {
-                pending_.push_back(line);
+                pending_.push_back({dropped_, line});
+                dropped_ = 0;
             }
         }
         if (keep) {
@@ -221,12 +223,16 @@ std::vector<LogLine> LogTap::kept(std::size_t n, spdlog::level::level_enum min,
 LogTap::Taken LogTap::take(std::size_t max) {
     Taken taken;
     std::lock_guard<std::mutex> lock(mutex_);
-    while (!pending_.empty() && taken.lines.size() < max) {
-        taken.lines.push_back(std::move(pending_.front()));
+    if (pending_.empty()) {
+        taken.dropped = std::exchange(dropped_, 0);
+        return taken;
+    }
+    taken.dropped = pending_.front().dropped_before;
+    while (!pending_.empty() && taken.lines.size() < max &&
+           (taken.lines.empty() || pending_.front().dropped_before == 0)) {
+        taken.lines.push_back(std::move(pending_.front().line));
         pending_.pop_front();
     }
-    taken.dropped = dropped_;
-    dropped_ = 0;
     return taken;
 }
 

@@ -72,9 +72,12 @@ class LogTap {
 
     struct Taken {
         std::vector<LogLine> lines;
-        std::uint64_t dropped = 0;  // lines lost to the bounded queue since the last take
+        std::uint64_t dropped = 0;  // lines lost to the bounded queue just before `lines`
     };
-    // Up to `max` lines queued for the stream, and the count of those dropped.
+    // Up to `max` lines queued for the stream, and the count of those lost just before the
+    // first of them. A take ends before a line that lines were lost before, so a message's
+    // `dropped` always says where the gap is: between the previous message and this one. Lost
+    // lines with none queued after them are taken alone (`lines` empty).
     Taken take(std::size_t max);
     // Waits until at least `count` lines (or any drop) are queued, or `deadline`; true when so.
     bool wait_for(std::size_t count, std::chrono::steady_clock::time_point deadline);
@@ -110,8 +113,12 @@ class LogTap {
     Levels levels_;
     std::vector<std::string> secrets_;
     std::deque<LogLine> ring_;
-    std::deque<LogLine> pending_;
-    std::uint64_t dropped_ = 0;
+    struct PendingLine {
+        std::uint64_t dropped_before;  // lines lost between the one queued before and this one
+        LogLine line;
+    };
+    std::deque<PendingLine> pending_;
+    std::uint64_t dropped_ = 0;  // lost since the last line queued
     bool interrupted_ = false;
 };
 

@@ -127,11 +127,27 @@ TEST_CASE("the tap keeps what the log file gets and queues what streams") {
     CHECK(tap.kept(1, spdlog::level::trace, std::nullopt)[0].message == "plugin trace");
     tap.set_component_level("probe", std::nullopt);
 
-    // A full queue drops and counts; a muted thread is never queued.
+    // A full queue drops and counts, and `dropped` stands where the gap is: before the first
+    // line queued after it, never with the lines before it (a walk finding).
     for (std::size_t i = 0; i < LogTap::kPendingLines + 5; ++i) core->debug("flood {}", i);
+    taken = tap.take(10);
+    CHECK(taken.lines.size() == 10);
+    CHECK(taken.dropped == 0);
+    core->debug("after the gap");  // room again: queued, 5 lines lost before it
     taken = tap.take(LogTap::kPendingLines + 10);
-    CHECK(taken.lines.size() == LogTap::kPendingLines);
+    CHECK(taken.lines.size() == LogTap::kPendingLines - 10);  // the take ends at the gap
+    CHECK(taken.dropped == 0);
+    CHECK(taken.lines.back().message == "flood 999");
+    taken = tap.take(50);
+    REQUIRE(taken.lines.size() == 1);
+    CHECK(taken.lines[0].message == "after the gap");
     CHECK(taken.dropped == 5);
+    // Lost lines with nothing queued after them are taken alone.
+    for (std::size_t i = 0; i < LogTap::kPendingLines + 3; ++i) core->debug("flood {}", i);
+    CHECK(tap.take(LogTap::kPendingLines).dropped == 0);
+    taken = tap.take(50);
+    CHECK(taken.lines.empty());
+    CHECK(taken.dropped == 3);
     std::thread([&] {
         LogTap::mute_this_thread();
         core->warn("from the publisher");
