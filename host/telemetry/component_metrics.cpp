@@ -38,7 +38,10 @@ bool ComponentMetrics::offer(const std::string& component_id, const std::string&
         const auto last = published_.find(key);
         if (last != published_.end()) {
             const auto since = now - last->second.at;
-            const bool due = since >= std::chrono::seconds(settings.interval_s);
+            // A plugin reading on a timer of the interval offers it a few ms early or late;
+            // judged strictly, an early one waits a whole extra period (2 s became 3 s every
+            // other time: a walk finding).
+            const bool due = since + kOfferJitter >= std::chrono::seconds(settings.interval_s);
             const bool early =
                 settings.change_threshold_percent && since >= kEarliestRepeat &&
                 moved_by(last->second.value, value, *settings.change_threshold_percent);

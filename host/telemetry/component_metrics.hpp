@@ -28,6 +28,9 @@
 
 namespace lucid::host::telemetry {
 
+// How early a plugin's reading may come and still count as due for its interval.
+inline constexpr std::chrono::milliseconds kOfferJitter{50};
+
 class ComponentMetrics {
   public:
     using Clock = std::chrono::steady_clock;

@@ -312,4 +312,9 @@ TEST_CASE("a plugin's readings go out as the config says: first at once, interva
     metrics.configure(true, config);
     metrics.offer("sensor", "temp_c", 31, "celsius", at(41));
     CHECK(sent.size() == 4);
+    // A reading on a timer of the interval may come a little early and is due all the same.
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(50.9));  // 100 ms early: not due
+    CHECK(sent.size() == 4);
+    metrics.offer("sensor", "temp_c", 31, "celsius", at(50.97));  // 30 ms early: due
+    CHECK(sent.size() == 5);
 }
