@@ -314,7 +314,14 @@ RunOptions ComponentLifecycle::run_options(const registry::Entry& entry) const {
     return RunOptions{isolation_of(entry), entry.limits, entry.run_as};
 }
 
+void ComponentLifecycle::publish_views_in_order(
+    const std::function<void(const std::vector<ComponentView>&)>& publish) {
+    std::lock_guard<std::mutex> order(status_order_mutex_);
+    publish(views());
+}
+
 void ComponentLifecycle::set_status(const std::string& component_id, ComponentStatus status) {
+    std::lock_guard<std::mutex> order(status_order_mutex_);
     {
         std::lock_guard<std::mutex> lock(state_mutex_);
         if (status.isolation.empty()) {

@@ -199,6 +199,11 @@ class ComponentLifecycle {
     std::string installed_version(const std::string& component_id) const;
     std::vector<contract::ComponentSnapshot> snapshots() const;
     std::vector<ComponentView> views() const;
+    // Runs `publish` with the views of now, in order with every status change's publication:
+    // a snapshot pass (on connect, refresh) can never send a status older than one a change
+    // sent meanwhile, which the broker would then keep as the retained one.
+    void publish_views_in_order(
+        const std::function<void(const std::vector<ComponentView>&)>& publish);
     // Why a command for `component_id` cannot run: stopping, not running, not found.
     std::string not_run_error(const std::string& component_id) const;
     // Runs `fn` when the component is neither registered nor shown, holding the state lock so
@@ -294,6 +299,10 @@ class ComponentLifecycle {
     // cid → (version, deaths). Guarded by lifecycle_mutex_.
     std::map<std::string, std::pair<std::string, int>> start_deaths_;
 
+    // A status's update and its publication (set_status), and a snapshot pass's reading and
+    // publication (publish_views_in_order), one at a time: what reaches the broker last is the
+    // newest. Never held while calling a plugin; taken before state_mutex_.
+    std::mutex status_order_mutex_;
     mutable std::mutex state_mutex_;  // short sections only; never held while calling a plugin
     registry::Registry registry_;     // the last saved registry
     std::map<std::string, ComponentStatus> statuses_;

@@ -172,22 +172,26 @@ contract::Result ComponentManager::configure_request(const std::string& componen
 
 std::vector<std::string> ComponentManager::publish_component_snapshots() {
     std::vector<std::string> published;
-    for (const auto& view : lifecycle_.views()) {
-        const std::string name = "components/" + view.component_id;
-        if (sink_.publish_status(view.component_id, view.status)) {
-            published.push_back(name + "/status");
+    lifecycle_.publish_views_in_order([&](const std::vector<ComponentView>& views) {
+        for (const auto& view : views) {
+            const std::string name = "components/" + view.component_id;
+            if (sink_.publish_status(view.component_id, view.status)) {
+                published.push_back(name + "/status");
+            }
+            if (view.config_json && sink_.publish_config(view.component_id, *view.config_json)) {
+                published.push_back(name + "/cfg");
+            }
         }
-        if (view.config_json && sink_.publish_config(view.component_id, *view.config_json)) {
-            published.push_back(name + "/cfg");
-        }
-    }
+    });
     return published;
 }
 
 void ComponentManager::republish_status(const std::string& component_id) {
-    for (const auto& view : lifecycle_.views()) {
-        if (view.component_id == component_id) sink_.publish_status(component_id, view.status);
-    }
+    lifecycle_.publish_views_in_order([&](const std::vector<ComponentView>& views) {
+        for (const auto& view : views) {
+            if (view.component_id == component_id) sink_.publish_status(component_id, view.status);
+        }
+    });
 }
 
 // ---- the network thread ------------------------------------------------------------------------
