@@ -469,6 +469,10 @@ std::string command_options_error(const CtlOptions& o) {
         seen.push_back(name);
     }
     if (o.words.empty() || o.command_options.empty()) return {};
+    // A mistyped command is named as such, not blamed on its options (`lucidctl log -n 2`).
+    if (const auto known = known_words({}); !contains(known, o.words[0])) {
+        return unknown_word_error("command", o.words[0], known);
+    }
     std::string command = o.words[0];
     if (o.words.size() > 1 &&
         contains({"plugin", "desired", "artifact", "config", "rollout", "key"}, o.words[0])) {

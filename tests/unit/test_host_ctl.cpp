@@ -90,6 +90,9 @@ TEST_CASE("lucidctl options: aliases, switches, the timeout range") {
           "--timeout must be a number of seconds from 1 to 3600, got '0'");
     CHECK(parse_ctl_options({"--timeout", "1", "ping"}).timeout.count() == 1000);
     CHECK(parse_ctl_options({"--force=yes"}).error == "option --force takes no value");
+    // A mistyped command with an option is named as the unknown command (a walk finding).
+    CHECK(parse_ctl_options({"log", "-n", "2"}).error ==
+          "unknown command 'log' (did you mean 'logs'?)");
     CHECK(parse_ctl_options({"--versoin"}).error ==
           "unknown option '--versoin' (did you mean '--version'?)");
     CHECK(parse_ctl_options({"--version"}).version);
