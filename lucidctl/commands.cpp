@@ -1,9 +1,11 @@
 #include "lucidctl/commands.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <string_view>
 
 #include "contract/labels.hpp"
 #include "contract/payloads.hpp"
@@ -38,6 +40,19 @@ void expect_args(const CtlOptions& o, std::size_t count) {
 void print_json_error(Session& s, const std::string& error) { print_json_error(s.out(), error); }
 
 namespace {
+
+// ASCII letters compared in any case (TRUE, True and true are one switch).
+bool iequals(const std::string& a, const char* b) {
+    const std::string_view other(b);
+    if (a.size() != other.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(other[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
 
 int cmd_status(Session& s) {
     const auto& p = s.presence();
@@ -166,6 +181,9 @@ void add_setting(Value& set, const std::string& assignment, Document::AllocatorT
         v = static_cast<Value&>(parsed);  // moves
     } else if (value == "true" || value == "false") {
         v.SetBool(value == "true");
+    } else if (keys == SettingKeys::core && (iequals(value, "true") || iequals(value, "false"))) {
+        // The agent's settings have no string that could be TRUE: a switch in any case.
+        v.SetBool(iequals(value, "true"));
     } else if (value == "null") {
         v.SetNull();
     } else if (!value.empty() && end && *end == '\0') {

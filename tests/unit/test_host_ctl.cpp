@@ -42,6 +42,11 @@ TEST_CASE("KEY=VALUE settings: typed values; labels for the core, KEY:=JSON for 
     CHECK(set_of(SettingKeys::core, {"labels=site=b"}) == R"({"labels":{"site":"b"}})");
     // KEY:=JSON for the agent's settings too, a dotted KEY a path as with KEY=VALUE.
     CHECK(set_of(SettingKeys::core, {"heartbeat_s:=30"}) == R"({"heartbeat_s":30})");
+    // The agent's switches in any case (a walk finding: TRUE was sent as a string, refused);
+    // a component's config keeps its strings as typed.
+    CHECK(set_of(SettingKeys::core, {"logs_enabled=TRUE", "telemetry_enabled=False"}) ==
+          R"({"logs_enabled":true,"telemetry_enabled":false})");
+    CHECK(set_of(SettingKeys::component, {"mode=TRUE"}) == R"({"mode":"TRUE"})");
     CHECK(set_of(SettingKeys::core, {R"(telemetry.metrics.cpu_percent:={"enabled":true})",
                                      R"(labels:={"site":"b"})"}) ==
           R"({"telemetry":{"metrics":{"cpu_percent":{"enabled":true}}},"labels":{"site":"b"}})");
