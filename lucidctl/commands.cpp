@@ -7,10 +7,12 @@
 #include <iostream>
 #include <string_view>
 
+#include "contract/agent_metrics.hpp"
 #include "contract/labels.hpp"
 #include "contract/payloads.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/registry_json.hpp"
+#include "lucidctl/nearest_word.hpp"
 #include "lucidctl/text_table.hpp"
 #include "lucidctl/verbs.hpp"
 
@@ -111,6 +113,29 @@ void print_paths(Session& s, const std::string& path, const Value& value) {
     }
 }
 
+// The paths `config set` takes (contract §4.10, §4.14), for a did-you-mean under the agent's
+// `unknown config key: <key>` (a walk finding: telemetry.metrics.cpu_precent got none).
+std::vector<std::string> known_setting_paths() {
+    std::vector<std::string> paths = {"heartbeat_s",  "log_level",         "logs_level",
+                                      "logs_enabled", "telemetry_enabled", "labels"};
+    for (const auto& metric : contract::kAgentMetrics) {
+        const std::string base = "telemetry.metrics." + std::string(metric.name);
+        paths.push_back(base);
+        for (const char* field : {"enabled", "interval_s", "change_threshold_percent"}) {
+            paths.push_back(base + "." + field);
+        }
+    }
+    return paths;
+}
+
+void say_nearest_setting(Session& s, const std::string& error) {
+    const std::string unknown = "unknown config key: ";
+    if (error.rfind(unknown, 0) != 0) return;
+    if (auto near = nearest_word(error.substr(unknown.size()), known_setting_paths())) {
+        s.err() << "did you mean '" << *near << "'?\n";
+    }
+}
+
 int cmd_config_get(Session& s) {
     auto cfg = s.retained_one(s.topics().core_cfg_state());
     if (!cfg) {
@@ -135,7 +160,7 @@ int cmd_config_get(Session& s) {
                 continue;
             }
             s.out() << printable(m.name.GetString()) << "="
-                    << printable(str(doc["cfg"], m.name.GetString())) << "\n";
+                    << printable(str(doc["cfg"], m.name.GetString(), "null")) << "\n";
         }
     }
     return kOk;
@@ -228,7 +253,10 @@ int cmd_config_set(Session& s) {
         add_setting(set, s.options().words[i], a, SettingKeys::core);
     }
     payload.AddMember("set", set, a);
-    return s.report(topics::kCfgSet.name, s.request(topics::kCfgSet, std::move(payload)));
+    const Answer answer = s.request(topics::kCfgSet, std::move(payload));
+    const int code = s.report(topics::kCfgSet.name, answer);
+    if (!answer.ok && !s.json()) say_nearest_setting(s, str(answer.doc, "error"));
+    return code;
 }
 
 int cmd_ping(Session& s) {

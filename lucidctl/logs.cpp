@@ -4,7 +4,8 @@
 // on when lucidctl dies. While following it watches the agent's retained status: the agent
 // going offline (its Will, or a clean stop) is said on stderr, and when it is back the stream is
 // asked for again at once (a restarted agent has forgotten it; waiting for the next renewal
-// would lose up to 40 s of lines).
+// would lose up to 40 s of lines), and what it logged while away (its boot) is read with
+// logs/get and printed before the stream goes on.
 #include <algorithm>
 #include <cstdlib>
 #include <ostream>
@@ -100,6 +101,23 @@ LineKey key_of(const Value& line) {
     return {str(line, "ts"), str(line, "logger"), str(line, "message")};
 }
 
+// The kept lines printed last (those of logs/get: at the start, and the back-fill after the
+// agent was away), so that a streamed line they showed already is printed once only: the
+// newest instant among them and the lines printed at it.
+struct KeptLines {
+    std::string last_ts;
+    std::set<LineKey> at_last;
+    void add(const Value& line) {
+        if (str(line, "ts") != last_ts) at_last.clear();
+        last_ts = str(line, "ts");
+        at_last.insert(key_of(line));
+    }
+    bool shown(const Value& line) const {
+        const std::string ts = str(line, "ts");
+        return ts < last_ts || (ts == last_ts && at_last.count(key_of(line)) != 0);
+    }
+};
+
 }  // namespace
 
 int cmd_logs(Session& s) {
@@ -108,6 +126,7 @@ int cmd_logs(Session& s) {
     const bool follow = command_switch(s.options(), "follow");
     const std::string logs_topic = s.topics().at(topics::kLogs);
     const std::string stream_result = s.topics().at(topics::kLogsStream.result);
+    const std::string get_result = s.topics().at(topics::kLogsGet.result);
     const std::string status_topic = s.topics().status();
 
     auto renew = [&] {
@@ -117,31 +136,37 @@ int cmd_logs(Session& s) {
         stream.AddMember("seconds", kStreamSeconds, a);
         return s.post(topics::kLogsStream, std::move(stream));
     };
+    auto get_request = [&](int n) {
+        Document get(rapidjson::kObjectType);
+        auto& a = get.GetAllocator();
+        get.AddMember("n", n, a);
+        if (filter.level) get.AddMember("level", Value(*filter.level, a), a);
+        if (filter.component) get.AddMember("component", Value(*filter.component, a), a);
+        return get;
+    };
     std::set<std::string> renewals;
     if (follow) {
         // Before asking for the kept lines: what is logged after them is streamed, not missed.
-        s.client().subscribe(std::vector<std::string>{logs_topic, stream_result, status_topic});
+        s.client().subscribe(
+            std::vector<std::string>{logs_topic, stream_result, status_topic, get_result});
         s.require_not_offline();
         renewals.insert(renew());
     }
 
-    Document get(rapidjson::kObjectType);
-    auto& a = get.GetAllocator();
-    get.AddMember("n", filter.n, a);
-    if (filter.level) get.AddMember("level", Value(*filter.level, a), a);
-    if (filter.component) get.AddMember("component", Value(*filter.component, a), a);
-    const Answer answer = s.request(topics::kLogsGet, std::move(get));
+    const Answer answer = s.request(topics::kLogsGet, get_request(filter.n));
     if (!answer.ok) return s.report(topics::kLogsGet.name, answer);
-    std::string last_ts;
-    std::set<LineKey> last_printed;  // the kept lines of the newest instant
+    KeptLines kept;
+    std::string newest_printed;  // the newest ts printed: where a back-fill starts
+    auto print = [&](const Value& line) {
+        print_line(s, line);
+        newest_printed = std::max(newest_printed, str(line, "ts"));
+    };
     std::size_t printed = 0;
     if (answer.doc.HasMember("lines") && answer.doc["lines"].IsArray()) {
         for (const auto& line : answer.doc["lines"].GetArray()) {
-            print_line(s, line);
+            print(line);
             ++printed;
-            if (str(line, "ts") != last_ts) last_printed.clear();
-            last_ts = str(line, "ts");
-            last_printed.insert(key_of(line));
+            kept.add(line);
         }
     }
     if (printed == 0 && !s.json()) {
@@ -155,19 +180,51 @@ int cmd_logs(Session& s) {
     s.out().flush();
     if (!follow) return kOk;
 
+    auto print_streamed = [&](const Document& doc) {
+        for (const auto& line : doc["lines"].GetArray()) {
+            // A line the kept ones showed already (streamed while they were read) once only.
+            if (!kept.shown(line) && wanted(filter, line)) print(line);
+        }
+        if (doc.HasMember("dropped") && doc["dropped"].IsUint64() &&
+            doc["dropped"].GetUint64() > 0 && !s.json()) {
+            s.err() << "lucidctl: the agent dropped " << doc["dropped"].GetUint64()
+                    << " line(s) (a flood is cut to 500 lines a second)\n";
+        }
+    };
+    // After the agent was away, what it logged meanwhile (its boot, if it restarted) is asked
+    // for again (a back-fill) and printed before the stream, which is held until then (at most
+    // kBackfillWait: an agent gone again must not stop the stream).
+    constexpr auto kBackfillWait = std::chrono::seconds(10);
+    std::string backfill_id;
+    std::string backfill_from;
+    SteadyClock::time_point backfill_deadline{};
+    std::vector<Document> held;
+    auto release_held = [&] {
+        for (const auto& doc : held) print_streamed(doc);
+        held.clear();
+        backfill_id.clear();
+    };
+
     auto next_renewal = SteadyClock::now() + kRenewEvery;
     bool online = true;  // require_not_offline() passed
     while (s.out()) {    // SIGPIPE is ignored: a closed stdout (`lucidctl logs -f | head`) ends it
-        auto message =
-            s.client().wait_for([](const ReceivedMessage&) { return true; }, next_renewal);
-        if (SteadyClock::now() >= next_renewal) {
+        const auto wake =
+            backfill_id.empty() ? next_renewal : std::min(next_renewal, backfill_deadline);
+        auto message = s.client().wait_for([](const ReceivedMessage&) { return true; }, wake);
+        const auto now = SteadyClock::now();
+        if (now >= next_renewal) {
             // No renewal for an agent that is away: it would wait in the broker for nothing
             // (its coming back asks at once, below).
             if (online) renewals.insert(renew());
-            next_renewal = SteadyClock::now() + kRenewEvery;
+            next_renewal = now + kRenewEvery;
+        }
+        if (!backfill_id.empty() && now >= backfill_deadline) {
+            s.err() << "lucidctl: no answer to logs/get after the agent came back; what it "
+                       "logged while away is not shown\n";
+            release_held();
         }
         if (!message) continue;
-        const Document doc = parse_object(message->payload);
+        Document doc = parse_object(message->payload);
         if (message->topic == status_topic) {
             const std::string state = str(doc, "state");
             if (online && state == "offline") {
@@ -179,6 +236,9 @@ int cmd_logs(Session& s) {
                 online = true;
                 renewals.insert(renew());
                 next_renewal = SteadyClock::now() + kRenewEvery;
+                if (backfill_id.empty()) backfill_from = newest_printed;
+                backfill_id = s.post(topics::kLogsGet, get_request(1000));
+                backfill_deadline = SteadyClock::now() + kBackfillWait;
                 s.err() << "lucidctl: agent " << s.target().agent_id
                         << " is back online; asked for the stream again\n";
             }
@@ -192,20 +252,28 @@ int cmd_logs(Session& s) {
             }
             continue;
         }
+        if (message->topic == get_result) {
+            if (backfill_id.empty() || str(doc, "request_id") != backfill_id) continue;
+            if (doc.HasMember("lines") && doc["lines"].IsArray()) {
+                kept = KeptLines{};
+                for (const auto& line : doc["lines"].GetArray()) {
+                    if (str(line, "ts") <= backfill_from) continue;  // printed before it left
+                    print(line);
+                    kept.add(line);
+                }
+            }
+            release_held();
+            s.out().flush();
+            continue;
+        }
         if (message->topic != logs_topic || !doc.HasMember("lines") || !doc["lines"].IsArray()) {
             continue;
         }
-        for (const auto& line : doc["lines"].GetArray()) {
-            // A line the kept ones showed already (streamed while they were read) once only.
-            const std::string ts = str(line, "ts");
-            if (ts < last_ts || (ts == last_ts && last_printed.count(key_of(line)) != 0)) continue;
-            if (wanted(filter, line)) print_line(s, line);
+        if (!backfill_id.empty()) {
+            held.push_back(std::move(doc));
+            continue;
         }
-        if (doc.HasMember("dropped") && doc["dropped"].IsUint64() &&
-            doc["dropped"].GetUint64() > 0 && !s.json()) {
-            s.err() << "lucidctl: the agent dropped " << doc["dropped"].GetUint64()
-                    << " line(s) (a flood is cut to 500 lines a second)\n";
-        }
+        print_streamed(doc);
         s.out().flush();
     }
     return kOk;

@@ -334,7 +334,9 @@ const std::map<std::string, std::string> kHelp = {
      "version, component and platform. plugin install, artifact publish, rollout and the\n"
      "drop-in directory take FILE.so.sig from beside FILE.so. The platform comes from\n"
      "--platform, else the file name (<dist>-<version>-<platform>.so), else the file's ELF\n"
-     "machine (linux_x86_64, linux_aarch64). An existing FILE.so.sig is replaced.\n"},
+     "machine (linux_x86_64, linux_aarch64). An existing FILE.so.sig is replaced.\n"
+     "A build of the agent (lucidctl upgrade FILE) is signed the same way: its statement\n"
+     "names dist and component lucid-agent and the version the build carries.\n"},
     {"verify",
      "usage: lucidctl verify FILE.so [--keys DIR]\n\n"
      "Checks FILE.so.sig with the trusted keys of DIR (default: LUCID_TRUSTED_KEYS_DIR as\n"
@@ -582,9 +584,25 @@ bool command_switch(const CtlOptions& options, const std::string& name) {
     return command_option(options, name).has_value();
 }
 
+// The help of a word that only has subcommands (config, plugin, key): the usage block of each,
+// and where the rest is.
+std::string group_help(const std::string& group) {
+    std::string text;
+    for (const auto& [key, help] : kHelp) {
+        if (key.rfind(group + " ", 0) != 0) continue;
+        const auto end = help.find("\n\n");
+        text += help.substr(0, end == std::string::npos ? help.size() : end) + "\n";
+    }
+    if (text.empty()) return {};
+    return text + "\nMore on each: lucidctl " + group + " SUBCOMMAND --help\n";
+}
+
 std::string ctl_help(const std::vector<std::string>& words) {
     const std::string key = help_key(words);
-    if (key.empty()) return kOverview;
+    if (key.empty()) {
+        const std::string group = words.empty() ? std::string() : group_help(words[0]);
+        return group.empty() ? kOverview : group;
+    }
     if (words[0] == "plugin" && kHelp.count(key) == 0) {
         return "usage: lucidctl plugin " + words[1] +
                " ID\n\nstart/stop/restart act now; enable/disable decide whether the "

@@ -17,25 +17,9 @@ using rapidjson::Value;
 int config_get(Session& s) {
     const std::string& id = component_id_arg(s.options(), 3);
     expect_args(s.options(), 4);
-    const auto cfg = s.retained_one(s.topics().component_cfg_state(id));
-    const auto& p = s.presence();
-    if (!cfg) {
-        // Every installed component has a retained cfg/state, `{}` at least, and the agent
-        // deletes those of components it does not have.
-        if (!p.known) {
-            throw BrokerUnreachable("no status of agent '" + s.target().agent_id +
-                                    "' on the broker: is --agent right?");
-        }
-        const std::string error = "component not found: " + id;
-        s.err() << error << "\n";
-        if (s.json()) print_json_error(s, error);
-        return kCommandFailed;
-    }
-    // What an offline agent last published, said as such (as config get does).
-    if (p.known && !p.online) {
-        s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(p)
-                << ": the last known config of " << id << "\n";
-    }
+    // Every installed component has a retained cfg/state, `{}` at least.
+    const auto cfg = s.retained_of_component(s.topics().component_cfg_state(id), id, "config");
+    if (!cfg) return kCommandFailed;
     if (s.json()) {
         s.out() << *cfg << "\n";
         return kOk;
@@ -48,7 +32,7 @@ int config_get(Session& s) {
     }
     for (const auto& m : doc["cfg"].GetObject()) {
         s.out() << printable(m.name.GetString()) << "="
-                << printable(str(doc["cfg"], m.name.GetString())) << "\n";
+                << printable(str(doc["cfg"], m.name.GetString(), "null")) << "\n";
     }
     return kOk;
 }

@@ -18,22 +18,8 @@ using rapidjson::Value;
 namespace topics = contract::topics;
 
 int show_level(Session& s, const std::string& id) {
-    const auto status = s.retained_one(s.topics().component_status(id));
-    const auto& p = s.presence();
-    if (!status) {
-        if (!p.known) {
-            throw BrokerUnreachable("no status of agent '" + s.target().agent_id +
-                                    "' on the broker: is --agent right?");
-        }
-        const std::string error = "component not found: " + id;
-        s.err() << error << "\n";
-        if (s.json()) print_json_error(s, error);
-        return kCommandFailed;
-    }
-    if (p.known && !p.online) {
-        s.err() << "agent " << s.target().agent_id << " is " << Session::offline_since(p)
-                << ": the last known level of " << id << "\n";
-    }
+    const auto status = s.retained_of_component(s.topics().component_status(id), id, "level");
+    if (!status) return kCommandFailed;
     const Document doc = parse_object(*status);
     const std::string own = str(doc, "log_level");
     if (s.json()) {

@@ -1,6 +1,7 @@
 #include "lucidctl/session.hpp"
 #include "lucidctl/text_table.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <ostream>
@@ -45,6 +46,9 @@ std::string str(const Value& object, const char* key, const char* fallback) {
     if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
     if (it->value.IsUint64()) return std::to_string(it->value.GetUint64());
     if (it->value.IsNumber()) {
+        // A fraction as JSON writes it (0.75, not 1: a config value must read back as set).
+        const double v = it->value.GetDouble();
+        if (std::isfinite(v) && v != std::trunc(v)) return contract::to_json(it->value);
         std::ostringstream s;
         s << std::fixed << std::setprecision(0) << it->value.GetDouble();
         return s.str();
@@ -108,6 +112,29 @@ void Session::require_not_offline() {
     if (p.known && !p.online) {
         throw AgentOffline("agent " + target_.agent_id + " is " + offline_since(p));
     }
+}
+
+std::optional<std::string> Session::retained_of_component(const std::string& topic,
+                                                          const std::string& id,
+                                                          const std::string& what) {
+    auto doc = retained_one(topic);
+    const auto& p = presence();
+    if (!doc) {
+        // The agent deletes the retained documents of components it does not have.
+        if (!p.known) {
+            throw BrokerUnreachable("no status of agent '" + target_.agent_id +
+                                    "' on the broker: is --agent right?");
+        }
+        const std::string error = "component not found: " + id;
+        err_ << error << "\n";
+        if (json()) print_json_error(out_, error);
+        return std::nullopt;
+    }
+    if (p.known && !p.online) {
+        err_ << "agent " << target_.agent_id << " is " << offline_since(p) << ": the last known "
+             << what << " of " << id << "\n";
+    }
+    return doc;
 }
 
 Answer Session::request(const std::string& command_topic, const std::string& result_topic,
@@ -236,7 +263,14 @@ int Session::report(std::string_view name, const Answer& answer) {
         out_ << "\n";
         if (doc.HasMember("warning")) err_ << "warning: " << str(doc, "warning") << "\n";
     } else {
-        err_ << name << " failed: " << str(doc, "error", "(no error given)") << "\n";
+        const std::string error = str(doc, "error", "(no error given)");
+        err_ << name << " failed: " << error << "\n";
+        // What an operator does next (a walk finding: the bare refusal left them guessing).
+        const std::string not_running = "component not running: ";
+        if (error.rfind(not_running, 0) == 0) {
+            err_ << "start it first: lucidctl plugin start "
+                 << printable(error.substr(not_running.size())) << "\n";
+        }
     }
     return answer.ok ? kOk : kCommandFailed;
 }

@@ -94,6 +94,14 @@ class Session {
     const std::optional<std::string>& core_state_payload() { return presence(), state_raw_; }
     // Throws AgentOffline when the agent's retained status says offline.
     void require_not_offline();
+    // A component's retained document on `topic` (its status, its cfg/state), for commands that
+    // show what the agent last said of it: nullopt after saying "component not found: ID" (on
+    // stdout as JSON too with --json) when there is none; BrokerUnreachable when the broker has
+    // no status of the agent at all. Of an offline agent, says on stderr that this is the last
+    // known `what` of the component.
+    std::optional<std::string> retained_of_component(const std::string& topic,
+                                                     const std::string& id,
+                                                     const std::string& what);
 
     // Publishes a command and waits for its result (see the top of this file).
     using ProgressFn = std::function<void(const rapidjson::Value&)>;

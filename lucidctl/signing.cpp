@@ -27,6 +27,8 @@
 #include "lucid/registry/semver.hpp"
 #include "lucidctl/agent_presence.hpp"
 #include "lucidctl/verbs.hpp"
+#include "self_update/build_signature.hpp"
+#include "self_update/version_section.hpp"
 
 namespace lucid::host::ctl {
 namespace {
@@ -161,10 +163,19 @@ install::KeyPtr read_private_key(Session& s, const std::string& file) {
 namespace {
 
 // The artifact's manifest (any machine: one signs aarch64 plugins on an x86_64 laptop).
+// A plugin's manifest, or for a build of the agent (no manifest, its version section) what its
+// signature must name: dist and component lucid-agent, its version (contract §8.15).
 ManifestResult checked_manifest(const std::string& file) {
     require_regular_file(file);
     auto manifest = read_manifest(file, ElfMachine::any);
-    if (!manifest.ok()) throw LocalError(manifest.error);
+    if (!manifest.ok()) {
+        if (auto agent = self_update::embedded_version(file)) {
+            const std::string dist = self_update::kAgentDist;
+            return ManifestResult{PluginManifest{dist, agent.value().version, dist, 0, 0}, "",
+                                  agent.value().machine};
+        }
+        throw LocalError(manifest.error);
+    }
     if (Status checked = check_manifest(file, *manifest.manifest); !checked) {
         throw LocalError(checked.error().message);
     }
@@ -181,7 +192,9 @@ std::string platform_of(Session& s, const std::string& file, std::uint16_t machi
         }
         platform = *given;
     } else {
-        platform = registry::parse_artifact_name(file).platform_tag;
+        // A plugin's name may carry its tag; a build of the agent's (lucid-agent) does not.
+        const bool plugin_name = file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0;
+        if (plugin_name) platform = registry::parse_artifact_name(file).platform_tag;
         if (platform.empty()) {
             const std::string arch = elf_machine_arch(machine);
             if (arch.empty()) {

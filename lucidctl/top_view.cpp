@@ -46,11 +46,9 @@ std::string binary_size(double bytes) {
     return (unit == 0 ? fixed(bytes, 0) : fixed(bytes, 1)) + " " + units[unit];
 }
 
+// "7s ago", "1m5s ago": as `agents` and the offline line say an age (format_duration).
 std::string age(Clock::time_point then, Clock::time_point now) {
-    const auto s = std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
-    if (s < 60) return std::to_string(s < 0 ? 0 : s) + " s ago";
-    if (s < 3600) return std::to_string(s / 60) + " min ago";
-    return std::to_string(s / 3600) + " h ago";
+    return format_duration(std::chrono::duration<double>(now - then).count()) + " ago";
 }
 
 std::string uptime(double seconds) {
@@ -110,8 +108,10 @@ std::string format_metric(const TopMetric& metric) {
     if (u == "bytes/s") return binary_size(metric.value) + "/s";
     if (u == "%") return fixed(metric.value, 1) + " %";
     if (u == "celsius") return fixed(metric.value, 1) + " C";
-    if (u == "load" || u.empty()) return fixed(metric.value, 2);
-    return fixed(metric.value, 2) + " " + printable(u);
+    // A count (a plugin's integer reading) as it is: 80, not 80.00.
+    const bool whole = std::fabs(metric.value) < 1e15 && metric.value == std::trunc(metric.value);
+    const std::string number = fixed(metric.value, whole && u != "load" ? 0 : 2);
+    return u.empty() || u == "load" ? number : number + " " + printable(u);
 }
 
 bool apply_top_message(TopModel& model, const std::string& suffix, const std::string& payload,

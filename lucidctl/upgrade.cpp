@@ -1,9 +1,10 @@
 // upgrade FILE|URL: the agent replaces itself (contract §4.16), as plugin install does for a
 // component. A FILE goes inline through the broker, its sha256 computed here, FILE.sig beside it
 // sent along; a URL (http://, https://, file:// on the agent's machine) is downloaded by the
-// agent, --sha256 and --version mandatory. The version is --version, or what FILE --version
-// prints when FILE runs on this machine. lucidctl then follows the upgrade across the agent's
-// restart: progress, the handover, and the final result the new (or the old) build gives.
+// agent, --sha256 and --version mandatory. The version is --version, or the one FILE carries in
+// its ELF section (self_update/version_section.hpp), or what FILE --version prints here. lucidctl
+// then follows the upgrade across the agent's restart: progress, the handover, and the final result
+// the new (or the old) build gives.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "lucidctl/progress_line.hpp"
 #include "lucidctl/verbs.hpp"
 #include "self_update/version_probe.hpp"
+#include "self_update/version_section.hpp"
 
 namespace lucid::host::ctl {
 namespace {
@@ -27,8 +29,10 @@ using rapidjson::Value;
 // how long the final result may take after the handover.
 constexpr std::chrono::seconds kAfterHandover{180};
 
-// The version FILE says it is, when it runs here; "" when it does not (another machine's).
+// The version FILE carries in its section (a build for any machine), else what it says when it
+// runs here (a build older than the section); "" when neither (another machine's, older).
 std::string version_of(const std::string& file) {
+    if (auto embedded = self_update::embedded_version(file)) return embedded.value().version;
     if (!check_elf_program(file).empty()) return "";
     auto printed = self_update::probe_version(file, std::chrono::seconds(10));
     if (!printed) throw LocalError(printed.error().message);

@@ -173,8 +173,10 @@ std::string elf_machine_arch(std::uint16_t machine) {
 
 std::string host_elf_arch() { return arch_of(host_elf_machine(), kHostClass); }
 
-ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name,
-                                  ElfMachine machine) {
+namespace {
+
+ElfSectionResult read_section_of(const std::filesystem::path& file, const std::string& name,
+                                 ElfMachine machine, bool executable) {
     const std::string where = file.string() + ": ";
     std::uint16_t seen_machine = 0;
     auto fail = [&](const std::string& why) {
@@ -185,7 +187,11 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
     const Header header = read_header(elf);
     if (!header.error.empty()) return fail(header.error);
     const unsigned char elf_class = header.elf_class;
-    if (header.type != ET_DYN) return fail("not a shared object");
+    if (executable) {
+        if (header.type != ET_EXEC && header.type != ET_DYN) return fail("not an executable");
+    } else if (header.type != ET_DYN) {
+        return fail("not a shared object");
+    }
     seen_machine = header.machine;
     // Before dlopen or a runner sees it: the loader's own refusal ("wrong ELF class") names
     // neither architecture, and a runner would only die on it.
@@ -198,6 +204,17 @@ ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::
         return find_section<Elf64_Ehdr, Elf64_Shdr>(elf, name, where, seen_machine);
     }
     return find_section<Elf32_Ehdr, Elf32_Shdr>(elf, name, where, seen_machine);
+}
+
+}  // namespace
+
+ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name,
+                                  ElfMachine machine) {
+    return read_section_of(file, name, machine, false);
+}
+
+ElfSectionResult read_program_section(const std::filesystem::path& file, const std::string& name) {
+    return read_section_of(file, name, ElfMachine::any, true);
 }
 
 std::string check_elf_program(const std::filesystem::path& file) {

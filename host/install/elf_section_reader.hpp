@@ -46,6 +46,11 @@ std::string host_elf_arch();
 ElfSectionResult read_elf_section(const std::filesystem::path& file, const std::string& name,
                                   ElfMachine machine = ElfMachine::this_host);
 
+// read_elf_section of an executable (ET_EXEC or a PIE) for any machine: a build of the agent,
+// whose version section lucidctl reads (self_update/build_version.hpp). "not an executable"
+// instead of "not a shared object".
+ElfSectionResult read_program_section(const std::filesystem::path& file, const std::string& name);
+
 // "" when `file` is an ELF executable (or position-independent executable) for this machine,
 // else why, starting with the file's path: the header errors above, "not an executable", or
 // "agent build architecture aarch64 does not match this agent (x86_64)". For a build of the

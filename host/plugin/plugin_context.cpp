@@ -11,9 +11,9 @@
 #include "contract/payloads.hpp"
 #include "mqtt/topic_filter.hpp"
 #include "plugin/crash_record.hpp"
+#include "plugin/plugin_callback.hpp"
 #include "plugin/plugin_stall_watch.hpp"
 #include "plugin/plugin_topics.hpp"
-#include "plugin_abi/plugin_call.hpp"
 
 namespace lucid::host {
 
@@ -101,13 +101,13 @@ Status PluginContext::start() {
             PluginCall call;
             const lucid_host_api* api = site_.api ? site_.api : &api_table();
             auto* host = reinterpret_cast<lucid_host*>(this);
-            lucid_status status = call_plugin(
+            lucid_status status = call_plugin_in_process(
                 call, [&] { return descriptor_.create(api, host, &instance_, call.handle()); });
             if (status != LUCID_OK) {
                 result = Error{Errc::plugin, call.failure("create", status)};
                 instance_ = nullptr;
                 forget_registrations();
-            } else if (status = call_plugin(
+            } else if (status = call_plugin_in_process(
                            call, [&] { return descriptor_.start(instance_, call.handle()); });
                        status != LUCID_OK) {
                 result = Error{Errc::plugin, call.failure("start", status)};
@@ -129,7 +129,8 @@ Status PluginContext::start() {
             // Started after start() gave up: nobody will ever stop this instance but us.
             if (result) {
                 PluginCall late;
-                call_plugin(late, [&] { return descriptor_.stop(instance_, late.handle()); });
+                call_plugin_in_process(late,
+                                       [&] { return descriptor_.stop(instance_, late.handle()); });
                 forget_registrations();
                 descriptor_.destroy(std::exchange(instance_, nullptr));  // last, as in stop()
             }
@@ -191,8 +192,8 @@ Status PluginContext::stop() {
     bool finished = worker_.run_and_wait(
         [this, outcome] {
             PluginCall call;
-            lucid_status status =
-                call_plugin(call, [&] { return descriptor_.stop(instance_, call.handle()); });
+            lucid_status status = call_plugin_in_process(
+                call, [&] { return descriptor_.stop(instance_, call.handle()); });
             if (status != LUCID_OK) *outcome = call.failure("stop", status);
             forget_registrations();  // whatever stop() itself registered
             worker_.close();         // on the worker: nothing queued behind the stop runs any more
@@ -307,10 +308,12 @@ bool PluginContext::offer_message(const std::function<std::vector<std::uint64_t>
                 lucid_message message{sizeof(lucid_message), 0,   topic.c_str(), payload.data(),
                                       payload.size(),        qos, retain ? 1 : 0};
                 PluginCall call;
-                lucid_status status = call_plugin(call, [&] { return sub.fn(sub.user, &message); });
+                lucid_status status =
+                    call_plugin_in_process(call, [&] { return sub.fn(sub.user, &message); });
                 if (status != LUCID_OK) {
-                    log_->warn("message handler for {} returned lucid_status {} {}", topic, status,
-                               call.error);
+                    log_->warn("message handler for {} returned lucid_status {} {}{}{}", topic,
+                               status, PluginCall::status_name(status),
+                               call.error.empty() ? "" : ": ", call.error);
                 }
             },
             id, "message on " + topic, bytes);
@@ -408,8 +411,8 @@ void PluginContext::run_command(const std::string& action, const std::string& pa
         lucid_command command{sizeof(lucid_command), 0, action.c_str(), request->request_id.c_str(),
                               payload.c_str()};
         PluginCall call;
-        lucid_status status =
-            call_plugin(call, [&] { return handler.fn(handler.user, &command, call.handle()); });
+        lucid_status status = call_plugin_in_process(
+            call, [&] { return handler.fn(handler.user, &command, call.handle()); });
         if (status != LUCID_OK) {
             result.fail(call.error.empty() ? call.failure(action.c_str(), status) : call.error);
         } else if (call.responded) {

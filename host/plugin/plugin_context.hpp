@@ -41,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -242,6 +243,9 @@ class PluginContext {
     Phase phase_ = Phase::created;
     ComponentStatus status_;
     std::map<std::uint64_t, Subscription> subscriptions_;
+    // Metric names publish_metric refused and said so (once each, a bounded number of them).
+    static constexpr std::size_t kRefusedMetricNamesKept = 64;
+    std::set<std::string> refused_metric_names_;
     std::map<std::string, CommandHandler, std::less<>> commands_;
     std::optional<Stall> stall_;
     std::uint64_t dropped_ = 0;              // messages dropped since start (status_.dropped...)

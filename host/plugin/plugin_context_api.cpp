@@ -5,11 +5,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log_redaction.hpp"
 #include "common/log_tap.hpp"
 #include "contract/timestamp.hpp"
 #include "plugin/event_envelope.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_topics.hpp"
+#include "plugin_abi/plugin_call.hpp"
 #include "plugin_abi/subscribe_options.hpp"
 
 namespace lucid::host {
@@ -102,6 +104,23 @@ lucid_status PluginContext::subscribe_with(const char* filter, int qos,
 
 lucid_status PluginContext::publish_metric(const char* metric, double value, const char* unit) {
     if (!metric || !is_valid_metric_name(metric) || !std::isfinite(value)) {
+        // Said once per name: a plugin that publishes from a timer would repeat it every tick,
+        // and its author needs the rule, not only LUCID_ERR_INVALID_ARGUMENT.
+        const std::string name = metric ? escape_control_characters(metric) : "(NULL)";
+        bool first = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (refused_metric_names_.size() < kRefusedMetricNamesKept) {
+                first = refused_metric_names_.insert(name).second;
+            }
+        }
+        if (first) {
+            log_->warn(metric && is_valid_metric_name(metric)
+                           ? "publish_metric refused {}: its value is not finite (said once)"
+                           : "publish_metric refused '{}': a metric name is "
+                             "[a-z0-9][a-z0-9_-]{{0,63}} (said once per name)",
+                       name);
+        }
         return LUCID_ERR_INVALID_ARGUMENT;
     }
     if (closed()) return LUCID_ERR_STATE;
@@ -136,7 +155,8 @@ lucid_status PluginContext::start_timer(uint32_t first_ms, uint32_t period_ms, l
                             std::chrono::milliseconds(period_ms), [this, fn, user] {
                                 lucid_status status = fn(user);
                                 if (status != LUCID_OK)
-                                    log_->warn("timer callback returned lucid_status {}", status);
+                                    log_->warn("timer callback returned lucid_status {} {}", status,
+                                               PluginCall::status_name(status));
                             });
     if (id == 0) return LUCID_ERR_STATE;
     *out_id = id;

@@ -9,9 +9,9 @@
 
 #include <rapidjson/document.h>
 
+#include "plugin/plugin_callback.hpp"
 #include "plugin/plugin_context.hpp"
 #include "plugin/plugin_stall_watch.hpp"
-#include "plugin_abi/plugin_call.hpp"
 
 namespace lucid::host {
 
@@ -71,7 +71,7 @@ void PluginContext::apply_config(const std::string& config_json, ConfigChange& c
         if (change.given_up) return;
     }
     const auto offer = [&](const std::string& json, PluginCall& call) {
-        return call_plugin(call, [&] {
+        return call_plugin_in_process(call, [&] {
             return descriptor_.config_changed(instance_, json.c_str(), call.handle());
         });
     };

@@ -17,6 +17,7 @@ struct PluginCall {
     std::string error;        // call_fail(); last call wins
     std::string result_json;  // call_respond(); a JSON object text
     bool responded = false;
+    bool escaped = false;  // an exception escaped the callback (call_plugin)
 
     // call_fail(): the last call wins.
     void fail(const char* message) { error = message ? message : ""; }
@@ -71,8 +72,10 @@ lucid_status call_plugin(PluginCall& call, F&& f) noexcept {
     try {
         return f();
     } catch (const std::exception& e) {
+        call.escaped = true;
         call.error = std::string("exception escaped the plugin: ") + e.what();
     } catch (...) {
+        call.escaped = true;
         call.error = "exception escaped the plugin";
     }
     return LUCID_ERR_INTERNAL;

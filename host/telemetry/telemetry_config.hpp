@@ -22,7 +22,6 @@
 // Pure; thread-safe.
 #pragma once
 
-#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,24 +29,13 @@
 
 #include <rapidjson/document.h>
 
+#include "contract/agent_metrics.hpp"
+
 namespace lucid::host::telemetry {
 
-struct MetricInfo {
-    std::string_view name;  // the topic level: telemetry/<name>
-    std::string_view unit;  // data.unit
-};
-
+using contract::MetricInfo;
 // Every metric the agent knows, in the order core/cfg/state lists them.
-inline constexpr std::array<MetricInfo, 8> kMetrics{{
-    {"cpu_percent", "%"},
-    {"memory_percent", "%"},
-    {"disk_percent", "%"},
-    {"load1", "load"},
-    {"temperature_c", "celsius"},
-    {"net_rx_bytes_per_s", "bytes/s"},
-    {"net_tx_bytes_per_s", "bytes/s"},
-    {"agent_rss_bytes", "bytes"},
-}};
+inline constexpr const auto& kMetrics = contract::kAgentMetrics;
 
 const MetricInfo* find_metric(std::string_view name);
 

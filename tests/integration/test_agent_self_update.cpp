@@ -46,6 +46,22 @@ struct SelfUpdateRig {
     std::string topic(const std::string& suffix) const {
         return "lucid/agents/" + agent_id + "/" + suffix;
     }
+    // A new Ed25519 key NAME.key in the rig's directory whose public half the agent trusts
+    // (LUCID_TRUSTED_KEYS_DIR, trusted-keys/NAME.pem); returns the private key's path.
+    fs::path trust_new_key(const std::string& name) {
+        const fs::path keys = dir.path() / "trusted-keys";
+        fs::create_directories(keys);
+        const fs::path key = dir.path() / (name + ".key");
+        const auto made =
+            run_to_completion({"/bin/sh", "-c",
+                               "openssl genpkey -algorithm ed25519 -out '" + key.string() +
+                                   "' && openssl pkey -in '" + key.string() + "' -pubout -out '" +
+                                   (keys / (name + ".pem")).string() + "'"},
+                              {});
+        REQUIRE_MESSAGE(made.first == 0, made.second);
+        env["LUCID_TRUSTED_KEYS_DIR"] = keys.string();
+        return key;
+    }
     // `built` as the build of `version` in {data}/agent/, pending for request `request_id`.
     void place_pending(const char* built, const std::string& version,
                        const std::string& request_id) {
@@ -211,16 +227,7 @@ TEST_CASE("a pending build that is not online within its commit window exits 3 a
 
 TEST_CASE("with signatures required the launcher does not start an unsigned pending build") {
     SelfUpdateRig rig("selfupdate-unsigned");
-    const fs::path keys = rig.dir.path() / "trusted-keys";
-    fs::create_directories(keys);
-    const auto made = run_to_completion(
-        {"/bin/sh", "-c",
-         "openssl genpkey -algorithm ed25519 -out '" + (rig.dir.path() / "signer.key").string() +
-             "' && openssl pkey -in '" + (rig.dir.path() / "signer.key").string() +
-             "' -pubout -out '" + (keys / "signer.pem").string() + "'"},
-        {});
-    REQUIRE_MESSAGE(made.first == 0, made.second);
-    rig.env["LUCID_TRUSTED_KEYS_DIR"] = keys.string();
+    rig.trust_new_key("signer");
     rig.env["LUCID_SIGNATURE_POLICY"] = "required";
     rig.place_pending(LUCID_AGENT_NEXT_BIN, LUCID_AGENT_NEXT_VERSION, "up-unsigned");
     auto service = rig.supervise();
@@ -327,16 +334,7 @@ TEST_CASE("a tampered build is refused before anything is placed") {
 
 TEST_CASE("with trusted keys a build whose signature does not verify is refused before placing") {
     SelfUpdateRig rig("selfupdate-cmd-badsig");
-    const fs::path keys = rig.dir.path() / "trusted-keys";
-    fs::create_directories(keys);
-    const auto made = run_to_completion(
-        {"/bin/sh", "-c",
-         "openssl genpkey -algorithm ed25519 -out '" + (rig.dir.path() / "signer.key").string() +
-             "' && openssl pkey -in '" + (rig.dir.path() / "signer.key").string() +
-             "' -pubout -out '" + (keys / "signer.pem").string() + "'"},
-        {});
-    REQUIRE_MESSAGE(made.first == 0, made.second);
-    rig.env["LUCID_TRUSTED_KEYS_DIR"] = keys.string();
+    rig.trust_new_key("signer");
     auto service = rig.supervise();
     REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
     // 64 bytes that are no signature of this build by the trusted key.
@@ -415,4 +413,49 @@ TEST_CASE("a pending build that ran on the data directory hands it back to the o
         return m.str("state") == "running" && m.str("version") == "1.0.0";
     });
     CHECK_MESSAGE(echo, service->log());
+}
+
+// SECURITY.md: under required signatures the launcher verifies a build again before each exec,
+// so a committed build whose key was revoked since is not started again.
+TEST_CASE("a committed build signed by a key revoked since is not started again") {
+    SelfUpdateRig rig("selfupdate-revoked");
+    const fs::path signer = rig.trust_new_key("signer");
+    rig.trust_new_key("other");  // a key stays usable once the signer's is revoked
+    rig.env["LUCID_SIGNATURE_POLICY"] = "required";
+    const std::map<std::string, std::string> ctl_env{{"LUCID_MQTT_URL", rig.broker.url()},
+                                                     {"LUCID_AGENT_ID", rig.agent_id},
+                                                     {"LUCID_ENV_FILE", "/dev/null"}};
+    // Signed as an operator does, from the version the build carries (no --version).
+    const fs::path build = rig.dir.path() / "lucid-agent";
+    fs::copy_file(LUCID_AGENT_NEXT_BIN, build);
+    const auto signed_build = run_ctl({"sign", build.string(), "--key", signer.string()}, ctl_env);
+    REQUIRE_MESSAGE(signed_build.code == 0, signed_build.output);
+    CHECK_MESSAGE(signed_build.has("signed " + build.string() +
+                                   ": lucid-agent " LUCID_AGENT_NEXT_VERSION " (component "
+                                   "lucid-agent, linux_"),
+                  signed_build.output);
+
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    const auto done = run_ctl(
+        {"upgrade", "file://" + build.string(), "--version", LUCID_AGENT_NEXT_VERSION, "--sha256",
+         lucid::host::install::sha256_file(build), "--signature", build.string() + ".sig"},
+        ctl_env);
+    REQUIRE_MESSAGE(done.code == 0, done.output, service->log());
+    CHECK_MESSAGE(done.has("upgrade: ok  version=" LUCID_AGENT_NEXT_VERSION), done.output);
+    REQUIRE(rig.state().committed);
+    CHECK(*rig.state().committed == LUCID_AGENT_NEXT_VERSION);
+
+    // The signer's key revoked on the device, then the service restarted (a reboot).
+    service->stop();
+    fs::create_directories(rig.dir.path() / "trusted-keys" / "revoked");
+    fs::copy_file(rig.dir.path() / "trusted-keys" / "signer.pem",
+                  rig.dir.path() / "trusted-keys" / "revoked" / "signer.pem");
+    rig.client->clear();
+    service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    CHECK_MESSAGE(service->log().find("lucid-agent " LUCID_AGENT_NEXT_VERSION
+                                      ": refused before exec: ") != std::string::npos,
+                  service->log());
+    CHECK_MESSAGE(service->log().find("revoked") != std::string::npos, service->log());
 }

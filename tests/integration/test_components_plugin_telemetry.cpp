@@ -144,6 +144,25 @@ TEST_CASE("a plugin's metric: off by default, then enabled, its interval, thresh
     }
 }
 
+TEST_CASE("a metric name the host refuses is said once in the agent's log, with the rule") {
+    // A walk finding: a bad name was a bare lucid_status every tick.
+    for (const std::string& mode : kModes) {
+        CAPTURE(mode);
+        ProbeRig rig("pbadname-" + mode, mode);
+        auto answer =
+            rig.plugin_command("metricprobe", "bad_metric", R"({"request_id":"bad-1"})", "bad-1");
+        REQUIRE(answer);
+        CHECK_MESSAGE(answer->payload.find("\"refused\":3") != std::string::npos, answer->payload);
+        const std::string said =
+            "publish_metric refused 'Temp.C': a metric name is [a-z0-9][a-z0-9_-]{0,63} (said "
+            "once per name)";
+        const std::string log = rig.agent.log();
+        const auto first = log.find(said);
+        CHECK_MESSAGE(first != std::string::npos, log);
+        CHECK_MESSAGE(log.find(said, first + 1) == std::string::npos, log);
+    }
+}
+
 TEST_CASE("a duplicate envelope delivered twice is handled once and counted in the status") {
     for (const std::string& mode : kModes) {
         CAPTURE(mode);

@@ -94,6 +94,14 @@ TEST_CASE("core commands: ping, status, agents, refresh, config get and set") {
     CHECK(refused.code == 1);
     CHECK(refused.has("heartbeat_s must be between 5 and 3600"));
     CHECK(r.run({"config", "set", "heartbeat_s"}).code == 2);
+    // The agent's refusal of a misspelt key, and the key it most likely meant.
+    const auto typo = r.run({"config", "set", "telemetry.metrics.cpu_precent.enabled=true"});
+    CHECK(typo.code == 1);
+    CHECK_MESSAGE(typo.has("cfg/set failed: unknown config key: telemetry.metrics.cpu_precent\n"
+                           "did you mean 'telemetry.metrics.cpu_percent'?\n"),
+                  typo.output);
+    const auto top_typo = r.run({"config", "set", "heartbeat=10"});
+    CHECK_MESSAGE(top_typo.has("did you mean 'heartbeat_s'?"), top_typo.output);
 }
 
 TEST_CASE("plugin commands: install inline, list, info, stop, start, uninstall, inspect") {

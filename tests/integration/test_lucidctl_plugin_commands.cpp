@@ -141,6 +141,11 @@ TEST_CASE("plugin call sends a plugin's command with a JSON object and prints it
     const auto stopped = r.run({"--json", "plugin", "call", "echo", "echo"});
     CHECK(stopped.code == 1);
     CHECK(text_of(stopped.json()["error"]) == "component not running: echo");
+    const auto stopped_text = r.run({"plugin", "call", "echo", "echo"});
+    CHECK(stopped_text.code == 1);
+    CHECK_MESSAGE(stopped_text.has("echo failed: component not running: echo\n"
+                                   "start it first: lucidctl plugin start echo\n"),
+                  stopped_text.output);
 
     // Usage errors, before anything is sent.
     const std::size_t sent = r.sent("echo", "echo");

@@ -107,6 +107,16 @@ TEST_CASE("lucidctl options: aliases, switches, the timeout range") {
     CHECK(err.str() == "lucidctl: missing component id\ntry 'lucidctl plugin info --help'\n");
 }
 
+TEST_CASE("--help of a word that only has subcommands shows their usage, not the overview") {
+    // A walk finding: 'lucidctl config --help' printed the whole overview.
+    const std::string config = ctl_help({"config"});
+    CHECK(config.rfind("usage: lucidctl config get", 0) == 0);
+    CHECK(config.find("usage: lucidctl config set") != std::string::npos);
+    CHECK(config.find("More on each: lucidctl config SUBCOMMAND --help") != std::string::npos);
+    CHECK(ctl_help({"config", "set"}).find("usage: lucidctl config set") == 0);
+    CHECK(ctl_help({}) == ctl_help({"nonsense"}));
+}
+
 TEST_CASE(
     "plugin isolate --run-as USER[:GROUP,...] and --run-as-agent become the payload's run_as") {
     auto payload_of = [](std::vector<std::string> args) {
@@ -253,4 +263,17 @@ TEST_CASE("what lucidctl prints from the broker cannot drive the terminal") {
     std::ostringstream out;
     table.print(out);
     CHECK(out.str().find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("a field as text: a fraction reads back as it was set, a whole number without decimals") {
+    // A walk finding: plugin config get showed ratio=0.75 as ratio=1.
+    rapidjson::Document doc;
+    doc.Parse(R"({"ratio":0.75,"count":3,"big":1e20,"whole":2.0,"off":false,"none":null})");
+    CHECK(str(doc, "ratio") == "0.75");
+    CHECK(str(doc, "count") == "3");
+    CHECK(str(doc, "whole") == "2");
+    CHECK(str(doc, "big") == "100000000000000000000");
+    CHECK(str(doc, "off") == "false");
+    CHECK(str(doc, "none", "null") == "null");
+    CHECK(str(doc, "missing", "-") == "-");
 }

@@ -2,6 +2,7 @@
 // tap, the stream's payload and the log commands' payloads.
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <thread>
 
 #include <rapidjson/document.h>
@@ -12,6 +13,7 @@
 #include "common/log_redaction.hpp"
 #include "common/log_tap.hpp"
 #include "common/logging.hpp"
+#include "plugin/plugin_callback.hpp"
 
 using namespace lucid::host;
 using namespace lucid::host::agent;
@@ -67,6 +69,20 @@ TEST_CASE("a plugin's text stays one line that cannot drive a terminal") {
     CHECK(line.find('\n') == std::string::npos);
     CHECK(line.rfind("got https://***@h/x\\nsecond line yyy", 0) == 0);
     CHECK(line.size() < 4200);
+}
+
+TEST_CASE("an exception escaping an in-process plugin is reported redacted and on one line") {
+    // Its what() reaches the result, the status and the log as call_fail() texts do.
+    PluginCall call;
+    const lucid_status status = call_plugin_in_process(call, []() -> lucid_status {
+        throw std::runtime_error("fetch https://admin:hunter2@repo/x failed\nforged line");
+    });
+    CHECK(status == LUCID_ERR_INTERNAL);
+    CHECK(call.error ==
+          "exception escaped the plugin: fetch https://***@repo/x failed\\nforged line");
+    PluginCall quiet;
+    CHECK(call_plugin_in_process(quiet, [] { return LUCID_OK; }) == LUCID_OK);
+    CHECK(quiet.error.empty());
 }
 
 TEST_CASE("levels are one vocabulary: five names in any case, warning and err as aliases") {

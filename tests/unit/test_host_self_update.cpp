@@ -13,6 +13,7 @@
 #include "self_update/launch_decision.hpp"
 #include "self_update/upgrade_request.hpp"
 #include "self_update/version_probe.hpp"
+#include "self_update/version_section.hpp"
 #include "temp_dir.hpp"
 
 using namespace lucid::host::self_update;
@@ -246,4 +247,14 @@ TEST_CASE("a build of the agent must be an ELF executable for this machine") {
     lucid::test::TempDir dir;
     std::ofstream(dir.path() / "text") << "#!/bin/sh\n";
     CHECK(contains(lucid::host::check_elf_program(dir.path() / "text"), "not an ELF file"));
+}
+
+TEST_CASE("a build's version is read from its ELF section without running it") {
+    // This test's own executable has no such section: the error names the file and section.
+    const auto none = embedded_version("/proc/self/exe");
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error().message == "/proc/self/exe: has no section .lucid_agent_version");
+    const auto not_elf = embedded_version("/etc/hostname");
+    REQUIRE_FALSE(not_elf.ok());
+    CHECK(not_elf.error().message.rfind("/etc/hostname: ", 0) == 0);
 }

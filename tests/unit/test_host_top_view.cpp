@@ -63,7 +63,7 @@ TEST_CASE("top shows the agent's status, health, metrics and components") {
     CHECK(has(text, "temperature 48.2 C"));  // 48.25 rounds to even in printf: 48.2
     CHECK(has(text, "net rx 1.5 KiB/s"));
     CHECK(has(text, "agent rss 11.5 MiB"));
-    CHECK(has(text, "(telemetry 3 s ago)"));
+    CHECK(has(text, "(telemetry 3s ago)"));
     CHECK(has(text, "COMPONENT  VERSION  STATE    ISOLATION   RESTARTS  ERROR\n"));
     CHECK(has(text, "cpu        1.0.0    running  in_process  0\n"));
     CHECK(has(text, "echo       2.0.0    failed   process     2         boom\n"));
@@ -111,7 +111,7 @@ TEST_CASE("an offline agent's telemetry is its last, with its age, and states ar
     apply_top_message(m, "telemetry/cpu_percent", metric(12.34, "%"), t0);
     text = screen(m, t0 + std::chrono::seconds(90));
     CHECK(has(text, "cpu 12.3 %"));
-    CHECK_MESSAGE(has(text, "(agent offline: the last telemetry received, 1 min ago)"), text);
+    CHECK_MESSAGE(has(text, "(agent offline: the last telemetry received, 1m30s ago)"), text);
 }
 
 TEST_CASE("a component's dropped and duplicate messages are columns once one is not zero") {
@@ -142,7 +142,7 @@ TEST_CASE("a component's live status updates its row; a new core/components keep
     apply_top_message(m, "core/components",
                       R"({"components":{"echo":{"version":"1.0.1","state":"running"}}})", t0);
     text = screen(m, t0);
-    CHECK(has(text, "echo:  rate 5.00 msg/s"));
+    CHECK(has(text, "echo:  rate 5 msg/s"));
     CHECK(has(text, "1.0.1"));
     // An uninstalled component leaves the table.
     apply_top_message(m, "core/components", R"({"components":{}})", t0);
@@ -171,7 +171,7 @@ TEST_CASE("without telemetry the screen says how to turn it on") {
     CHECK_FALSE(has(screen(m, t0), "no metric enabled"));
     CHECK(has(screen(m, t0), "waiting for telemetry"));
     apply_top_message(m, "components/cpu/telemetry/usage_percent", metric(7, "%"), t0);
-    CHECK(has(screen(m, t0 + std::chrono::seconds(2)), "(telemetry 2 s ago)"));
+    CHECK(has(screen(m, t0 + std::chrono::seconds(2)), "(telemetry 2s ago)"));
 }
 
 TEST_CASE("agent text cannot drive the terminal and lines fit the width") {
@@ -204,4 +204,21 @@ TEST_CASE("payloads that are not what top expects change nothing") {
     CHECK_FALSE(apply_top_message(m, "core/cmd/ping", R"({"request_id":"1"})", t0));
     CHECK(m.metrics.empty());
     CHECK(m.components.empty());
+}
+
+TEST_CASE("a plugin's whole reading is shown as a count, a fraction with two decimals") {
+    // A walk finding: an integer metric read 80.00.
+    TopMetric count;
+    count.value = 80;
+    CHECK(format_metric(count) == "80");
+    count.unit = "requests";
+    CHECK(format_metric(count) == "80 requests");
+    TopMetric fraction;
+    fraction.value = 0.5;
+    fraction.unit = "ratio";
+    CHECK(format_metric(fraction) == "0.50 ratio");
+    TopMetric load;
+    load.value = 1;
+    load.unit = "load";
+    CHECK(format_metric(load) == "1.00");
 }

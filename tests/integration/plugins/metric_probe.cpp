@@ -36,6 +36,18 @@ struct MetricProbe : lucid::Plugin {
             level_ = doc["value"].GetDouble();
             return std::string("{}");
         });
+        // A name the host refuses, offered three times: what the author learns from the log.
+        on_command("bad_metric", [this](const lucid::Command&) {
+            int refused = 0;
+            for (int i = 0; i < 3; ++i) {
+                try {
+                    publish_metric("Temp.C", 21.5, "celsius");
+                } catch (const std::exception&) {
+                    ++refused;
+                }
+            }
+            return "{\"refused\":" + std::to_string(refused) + "}";
+        });
         lucid::SubscribeOptions dedup;
         dedup.dedup = true;
         subscribe(
