@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -120,6 +121,12 @@ TEST_CASE("a boot starts every installed plugin, subscribed, and publishes each 
 }
 
 TEST_CASE("after a death nobody can be blamed for, the components that were starting start alone") {
+    // The gate reaches a plugin through the agent's environment, which a child's is not.
+    if (const char* isolation = std::getenv("LUCID_TEST_ISOLATION");
+        isolation && std::string(isolation) == "process") {
+        MESSAGE("in-process plugins only: the start gate is the agent's environment");
+        return;
+    }
     ComponentRig rig("boot-suspects");
     const std::filesystem::path gate = rig.agent.data_dir() / "start-gate";
     rig.env["LUCID_ITEST_START_GATE"] = gate.string();
