@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "commands/command_dispatcher.hpp"
+#include "common/bounded_parallel.hpp"
 #include "common/logging.hpp"
 #include "contract/payloads.hpp"
 
@@ -58,36 +59,53 @@ std::vector<std::string> ComponentLifecycle::boot(const AnswerFn& answer) {
 
     // The suspects of a death nobody could be blamed for first, one at a time: each runs its
     // start alone under its marker, so that another death counts against it only.
-    std::vector<const registry::Entry*> order;
+    std::vector<const registry::Entry*> to_start;
+    std::mutex problems_mutex;
+    const auto start_one = [&](const registry::Entry& entry) {
+        if (auto started = load_and_start(entry); !started) {
+            std::lock_guard<std::mutex> lock(problems_mutex);
+            problems.push_back("component " + entry.component_id +
+                               " did not start: " + started.error().message);
+        }
+    };
     for (const auto& id : blame.suspects) {
-        if (const auto* entry = registry.find(id)) order.push_back(entry);
+        if (const auto* entry = registry.find(id); entry && boot_decision(*entry)) {
+            start_one(*entry);
+        }
     }
     for (const auto& [id, entry] : registry.entries()) {
-        if (std::find(blame.suspects.begin(), blame.suspects.end(), id) == blame.suspects.end()) {
-            order.push_back(&entry);
+        if (std::find(blame.suspects.begin(), blame.suspects.end(), id) != blame.suspects.end()) {
+            continue;
         }
+        if (boot_decision(entry)) to_start.push_back(&entry);
     }
-    for (const registry::Entry* e : order) {
-        const registry::Entry& entry = *e;
-        const std::string& id = entry.component_id;
-        if (entry.kind == registry::EntryKind::python_wheel) {
-            set_status(id, {ComponentState::unsupported, entry.version, kUnsupportedError});
-        } else if (auto quarantine = quarantine_error(entry)) {
-            set_status(id, {ComponentState::quarantined, entry.version, *quarantine});
-        } else if (auto revoked = revoked_error(entry)) {
-            logger("components")->error("{} {}: not started", id, *revoked);
-            set_status(id, {ComponentState::failed, entry.version, *revoked});
-        } else if (!entry.enabled) {
-            set_status(id, {ComponentState::stopped, entry.version, ""});
-        } else if (auto started = load_and_start(entry); !started) {
-            problems.push_back("component " + id + " did not start: " + started.error().message);
-        }
-        if (auto signer = revoked_signer_locked(entry); signer && !revoked_error(entry)) {
-            logger("components")->warn("{} {}", id, *signer);  // runs, reported (§8.14)
-        }
-    }
+    // The others are independent: started in parallel (settings_.boot_parallelism at a time),
+    // each under its own start marker, so that a death meanwhile makes all of those still
+    // starting suspects of the next boot, which starts them alone.
+    run_bounded(to_start.size(), settings_.boot_parallelism,
+                [&](std::size_t i) { start_one(*to_start[i]); });
     sink_.changed();
     return problems;
+}
+
+bool ComponentLifecycle::boot_decision(const registry::Entry& entry) {
+    const std::string& id = entry.component_id;
+    if (auto signer = revoked_signer_locked(entry); signer && !revoked_error(entry)) {
+        logger("components")->warn("{} {}", id, *signer);  // runs, reported (§8.14)
+    }
+    if (entry.kind == registry::EntryKind::python_wheel) {
+        set_status(id, {ComponentState::unsupported, entry.version, kUnsupportedError});
+    } else if (auto quarantine = quarantine_error(entry)) {
+        set_status(id, {ComponentState::quarantined, entry.version, *quarantine});
+    } else if (auto revoked = revoked_error(entry)) {
+        logger("components")->error("{} {}: not started", id, *revoked);
+        set_status(id, {ComponentState::failed, entry.version, *revoked});
+    } else if (!entry.enabled) {
+        set_status(id, {ComponentState::stopped, entry.version, ""});
+    } else {
+        return true;
+    }
+    return false;
 }
 
 void ComponentLifecycle::stop_all() {

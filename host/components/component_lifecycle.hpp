@@ -54,6 +54,9 @@ struct LifecycleSettings {
     // Where the trust state (the floors, install/trust_state.hpp) lives: the data directory.
     // Empty: no floors (unit tests with fake stores).
     std::filesystem::path trust_dir;
+    // How many components the boot starts at once (the agent: one per core). The suspects of a
+    // death nobody could be blamed for always start first, alone.
+    std::size_t boot_parallelism = 1;
 };
 
 // What an operation did.
@@ -224,6 +227,10 @@ class ComponentLifecycle {
     static Outcome not_found(const std::string& component_id);
     bool shown(const std::string& component_id) const;  // has a status
     // The caller holds lifecycle_mutex_ for all of these.
+    // At boot: sets the status of an entry that is not to start (unsupported, quarantined,
+    // revoked, disabled) and returns false; true: start it.
+    bool boot_decision(const registry::Entry& entry);
+    // Also from the boot's parallel starts, one call per component at a time.
     Status load_and_start(const registry::Entry& entry);
     Status start_mapped(const registry::Entry& entry, PluginRuntime::Mapped mapped);
     bool stop_plugin(const std::string& component_id);  // restart_required
@@ -296,7 +303,7 @@ class ComponentLifecycle {
 
     std::mutex lifecycle_mutex_;  // serializes operations; never taken by plugin callbacks
     // Deaths counted at boot for a component's start, carried into its next start marker:
-    // cid → (version, deaths). Guarded by lifecycle_mutex_.
+    // cid → (version, deaths). Guarded by state_mutex_ (the boot's parallel starts).
     std::map<std::string, std::pair<std::string, int>> start_deaths_;
 
     // A status's update and its publication (set_status), and a snapshot pass's reading and

@@ -3,6 +3,7 @@
 #include "components/component_manager.hpp"
 
 #include "common/atomic_file.hpp"
+#include "common/bounded_parallel.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "contract/component_id_field.hpp"
@@ -16,10 +17,10 @@ ComponentManager::ComponentManager(ManagerSettings settings, Mqtt mqtt, ChangedF
       mqtt_(std::move(mqtt)),
       store_(settings_.data_dir, settings_.legacy_registries),
       sink_(mqtt_.session, mqtt_.topics, std::move(changed), settings_.agent_side),
-      lifecycle_(
-          {settings_.health_window, settings_.start_deaths_before_quarantine,
-           settings_.default_isolation, settings_.process.run_as_allowed, settings_.data_dir},
-          store_, runtime_, sink_),
+      lifecycle_({settings_.health_window, settings_.start_deaths_before_quarantine,
+                  settings_.default_isolation, settings_.process.run_as_allowed, settings_.data_dir,
+                  core_count()},
+                 store_, runtime_, sink_),
       in_process_(*this, {settings_.plugin_call_timeout, settings_.plugin_queue},
                   settings_.plugin_stall),
       process_(*this, process_settings(settings_)),
@@ -173,13 +174,28 @@ contract::Result ComponentManager::configure_request(const std::string& componen
 std::vector<std::string> ComponentManager::publish_component_snapshots() {
     std::vector<std::string> published;
     lifecycle_.publish_views_in_order([&](const std::vector<ComponentView>& views) {
+        // One timestamp for the pass, and every payload built before the first is published:
+        // the network thread then finds them queued back to back (with 1,000 components, 2,000
+        // messages) instead of waking between two payloads being built.
+        const auto at = std::chrono::system_clock::now();
+        struct Built {
+            MqttStatusSink::Message message;
+            std::string name;
+        };
+        std::vector<Built> built;
+        built.reserve(views.size() * 2);
         for (const auto& view : views) {
             const std::string name = "components/" + view.component_id;
-            if (sink_.publish_status(view.component_id, view.status)) {
-                published.push_back(name + "/status");
+            built.push_back(
+                {sink_.status_message(view.component_id, view.status, at), name + "/status"});
+            if (view.config_json) {
+                built.push_back({sink_.config_message(view.component_id, *view.config_json, at),
+                                 name + "/cfg"});
             }
-            if (view.config_json && sink_.publish_config(view.component_id, *view.config_json)) {
-                published.push_back(name + "/cfg");
+        }
+        for (const auto& b : built) {
+            if (mqtt_.session.publish(b.message.topic, b.message.payload, 1, true)) {
+                published.push_back(b.name);
             }
         }
     });

@@ -9,7 +9,15 @@ InProcessRuntime::InProcessRuntime(PluginHostServices& services, PluginContext::
     : services_(services), options_(options), stall_watch_(stall_after) {}
 
 InProcessRuntime::~InProcessRuntime() {
-    while (!running_.empty()) stop(running_.begin()->first);
+    while (true) {
+        std::string id;
+        {
+            std::lock_guard<std::mutex> lock(plugins_mutex_);
+            if (running_.empty()) break;
+            id = running_.begin()->first;
+        }
+        stop(id);
+    }
 }
 
 Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::path& file,
@@ -22,20 +30,36 @@ Expected<PluginRuntime::Mapped> InProcessRuntime::map(const std::filesystem::pat
     }
     auto loaded = PluginContext::load(file, services_, options_);
     if (!loaded) return loaded.error();
+    std::lock_guard<std::mutex> lock(plugins_mutex_);
     const Token token = next_token_++;
     Mapped mapped{token, loaded.value()->component_id()};
     mapped_[token] = std::move(loaded.value());
     return mapped;
 }
 
-void InProcessRuntime::discard(Token token) { mapped_.erase(token); }
+void InProcessRuntime::discard(Token token) {
+    std::unique_ptr<PluginContext> plugin;
+    {
+        std::lock_guard<std::mutex> lock(plugins_mutex_);
+        auto it = mapped_.find(token);
+        if (it == mapped_.end()) return;
+        plugin = std::move(it->second);
+        mapped_.erase(it);
+    }
+    // Unloaded here, outside the lock.
+}
 
 Status InProcessRuntime::start(Token token, const std::string& component_id) {
-    auto it = mapped_.find(token);
-    if (it == mapped_.end()) return Error{Errc::invalid, "no such mapped plugin"};
-    PluginContext& plugin = *it->second;
-    running_[component_id] = std::move(it->second);
-    mapped_.erase(it);
+    PluginContext* context = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(plugins_mutex_);
+        auto it = mapped_.find(token);
+        if (it == mapped_.end()) return Error{Errc::invalid, "no such mapped plugin"};
+        context = it->second.get();
+        running_[component_id] = std::move(it->second);
+        mapped_.erase(it);
+    }
+    PluginContext& plugin = *context;
     {
         std::lock_guard<std::mutex> lock(contexts_mutex_);
         contexts_[component_id] = &plugin;
@@ -47,8 +71,14 @@ Status InProcessRuntime::start(Token token, const std::string& component_id) {
 }
 
 PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
-    auto it = running_.find(component_id);
-    if (it == running_.end()) return {};
+    std::unique_ptr<PluginContext> plugin;
+    {
+        std::lock_guard<std::mutex> lock(plugins_mutex_);
+        auto it = running_.find(component_id);
+        if (it == running_.end()) return {};
+        plugin = std::move(it->second);
+        running_.erase(it);
+    }
     {
         // After this no message reaches the plugin: deliver() holds contexts_mutex_ while it
         // hands messages to contexts.
@@ -57,8 +87,6 @@ PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
     }
     // Not while holding a lock: a health check in progress may report through the services.
     stall_watch_.unwatch(component_id);
-    std::unique_ptr<PluginContext> plugin = std::move(it->second);
-    running_.erase(it);
     const Status stopped = plugin->stop();
     bool restart_required = true;
     if (plugin->stuck()) {
@@ -77,16 +105,24 @@ PluginRuntime::Stopped InProcessRuntime::stop(const std::string& component_id) {
 }
 
 bool InProcessRuntime::running(const std::string& component_id) const {
+    std::lock_guard<std::mutex> lock(plugins_mutex_);
     return running_.count(component_id) > 0;
 }
 
 Status InProcessRuntime::propose_config(const std::string& component_id,
                                         const std::string& config_json) {
-    auto it = running_.find(component_id);
-    if (it == running_.end()) {
-        return Error{Errc::refused, "component not running: " + component_id};
+    PluginContext* plugin = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(plugins_mutex_);
+        auto it = running_.find(component_id);
+        if (it == running_.end()) {
+            return Error{Errc::refused, "component not running: " + component_id};
+        }
+        plugin = it->second.get();
     }
-    return it->second->propose_config(config_json);
+    // Stopped only by the lifecycle, which serializes this call with the stop of the same
+    // component: the context outlives the call.
+    return plugin->propose_config(config_json);
 }
 
 void InProcessRuntime::deliver(const std::string& component_id, std::uint64_t subscription,

@@ -3,7 +3,8 @@
 // The lifecycle's PluginRuntime port (lifecycle_ports.hpp); a child-process runtime is the
 // other implementation to come (issue 17).
 //
-// Thread: map/start/discard/stop/running/propose_config from the lifecycle, one at a time;
+// Thread: map/start/discard/stop/running/propose_config from the lifecycle, concurrently for
+// different components (the boot starts independent ones in parallel), one at a time for one;
 // deliver and take_command from the network thread, concurrently with those. A stopped plugin
 // gets no message after stop() began.
 // Errors: Expected/Status, the plugin's or the loader's text (naming the file).
@@ -43,6 +44,9 @@ class InProcessRuntime final : public PluginRuntime {
   private:
     PluginHostServices& services_;
     const PluginContext::Options options_;
+    // Guards next_token_, mapped_ and running_; never held while a plugin's code runs (a load,
+    // a start, a stop): the boot's parallel starts would wait for each other.
+    mutable std::mutex plugins_mutex_;
     Token next_token_ = 1;
     std::map<Token, std::unique_ptr<PluginContext>> mapped_;
     std::map<std::string, std::unique_ptr<PluginContext>> running_;

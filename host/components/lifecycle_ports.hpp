@@ -10,9 +10,10 @@
 //
 // Thread: the lifecycle calls ComponentStore and PluginRuntime under its own lifecycle mutex,
 // one call at a time, except ComponentStore::update_config (a plugin worker, while the
-// lifecycle may be in configure()); PluginRuntime::deliver and take_command come from the
-// network thread. StatusSink may be called from any thread, never while the lifecycle holds a
-// lock a plugin callback needs.
+// lifecycle may be in configure()) and the boot's parallel starts (map, start, discard,
+// mark_starting, clear_starting, of different components at once); PluginRuntime::deliver and
+// take_command come from the network thread. StatusSink may be called from any thread, never
+// while the lifecycle holds a lock a plugin callback needs.
 // Errors: Expected/Status (common/expected.hpp); nothing throws across a port.
 #pragma once
 

@@ -20,15 +20,19 @@ namespace fs = std::filesystem;
 
 void ComponentLifecycle::mark_starting(const registry::Entry& entry) {
     StartMarker marker{entry.path, entry.version, 0};
-    if (auto it = start_deaths_.find(entry.component_id);
-        it != start_deaths_.end() && it->second.first == entry.version) {
-        marker.deaths = it->second.second;
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        if (auto it = start_deaths_.find(entry.component_id);
+            it != start_deaths_.end() && it->second.first == entry.version) {
+            marker.deaths = it->second.second;
+        }
     }
     store_.mark_starting(entry.component_id, marker);
 }
 
 void ComponentLifecycle::clear_starting(const std::string& component_id) {
     store_.clear_starting(component_id);
+    std::lock_guard<std::mutex> lock(state_mutex_);
     start_deaths_.erase(component_id);  // it started: the count begins again
 }
 
@@ -80,6 +84,7 @@ ComponentLifecycle::Blame ComponentLifecycle::blame_deaths(registry::Registry& r
             problems.push_back("component " + id + " " + marker->version + ": " +
                                culprits[id].error);
         } else {
+            std::lock_guard<std::mutex> lock(state_mutex_);
             start_deaths_[id] = {marker->version, deaths};
             blame.suspects.push_back(id);
             problems.push_back("component " + id + " " + marker->version +

@@ -11,30 +11,36 @@ MqttStatusSink::MqttStatusSink(mqtt::MqttSession& session, contract::AgentTopics
       changed_(std::move(changed)),
       agent_side_(std::move(agent_side)) {}
 
-bool MqttStatusSink::publish_status(const std::string& component_id,
-                                    const ComponentStatus& status) {
+MqttStatusSink::Message MqttStatusSink::status_message(
+    const std::string& component_id, const ComponentStatus& status,
+    std::chrono::system_clock::time_point at) const {
     std::optional<std::string> log_level;
     if (agent_side_.log_level_of) log_level = agent_side_.log_level_of(component_id);
-    return session_
-        .publish(topics_.component_status(component_id),
-                 contract::component_status_payload(
-                     status.state, status.version, status.error, status.dropped_messages,
-                     std::chrono::system_clock::now(),
-                     {status.isolation, &status.containment, status.restarts, status.demoted,
-                      &status.run_as, status.warning, status.duplicates_dropped,
-                      log_level.value_or("")}),
-                 1, true)
-        .ok();
+    return {
+        topics_.component_status(component_id),
+        contract::component_status_payload(
+            status.state, status.version, status.error, status.dropped_messages, at,
+            {status.isolation, &status.containment, status.restarts, status.demoted, &status.run_as,
+             status.warning, status.duplicates_dropped, log_level.value_or("")})};
 }
 
-bool MqttStatusSink::publish_config(const std::string& component_id,
-                                    const std::string& config_json) {
-    return session_
-        .publish(
-            topics_.component_cfg_state(component_id),
-            contract::component_cfg_state_payload(config_json, std::chrono::system_clock::now()), 1,
-            true)
-        .ok();
+MqttStatusSink::Message MqttStatusSink::config_message(
+    const std::string& component_id, const std::string& config_json,
+    std::chrono::system_clock::time_point at) const {
+    return {topics_.component_cfg_state(component_id),
+            contract::component_cfg_state_payload(config_json, at)};
+}
+
+bool MqttStatusSink::publish_status(const std::string& component_id, const ComponentStatus& status,
+                                    std::chrono::system_clock::time_point at) {
+    const Message m = status_message(component_id, status, at);
+    return session_.publish(m.topic, m.payload, 1, true).ok();
+}
+
+bool MqttStatusSink::publish_config(const std::string& component_id, const std::string& config_json,
+                                    std::chrono::system_clock::time_point at) {
+    const Message m = config_message(component_id, config_json, at);
+    return session_.publish(m.topic, m.payload, 1, true).ok();
 }
 
 void MqttStatusSink::forgotten(const std::string& component_id) {

@@ -6,6 +6,7 @@
 // one-way methods drop that: the next connect republishes every snapshot).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -27,17 +28,36 @@ class MqttStatusSink final : public StatusSink {
     MqttStatusSink(mqtt::MqttSession& session, contract::AgentTopics topics,
                    std::function<void()> changed, AgentSide agent_side = {});
 
+    // A change while offline is not queued: the next connect publishes every component's
+    // snapshots as they are then (the agent's publish_all), once, and a status set meanwhile is
+    // published by itself (the session is connected before that pass reads the statuses).
+    // Before the first connect (the boot) that is every component's start: its `starting`
+    // and `running` are not sent, only its state once online.
     void status(const std::string& component_id, const ComponentStatus& status) override {
-        publish_status(component_id, status);
+        if (session_.connected()) publish_status(component_id, status);
     }
     void config(const std::string& component_id, const std::string& config_json) override {
-        publish_config(component_id, config_json);
+        if (session_.connected()) publish_config(component_id, config_json);
     }
     void forgotten(const std::string& component_id) override;
     void changed() override;
 
-    bool publish_status(const std::string& component_id, const ComponentStatus& status);
-    bool publish_config(const std::string& component_id, const std::string& config_json);
+    // A retained snapshot, QoS 1. `at`: the payload's `ts` (a snapshot pass gives all of its
+    // payloads the same).
+    struct Message {
+        std::string topic;
+        std::string payload;
+    };
+    Message status_message(const std::string& component_id, const ComponentStatus& status,
+                           std::chrono::system_clock::time_point at) const;
+    Message config_message(const std::string& component_id, const std::string& config_json,
+                           std::chrono::system_clock::time_point at) const;
+    bool publish_status(
+        const std::string& component_id, const ComponentStatus& status,
+        std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
+    bool publish_config(
+        const std::string& component_id, const std::string& config_json,
+        std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
 
   private:
     mqtt::MqttSession& session_;

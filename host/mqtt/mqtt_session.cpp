@@ -1,5 +1,6 @@
 #include "mqtt/mqtt_session.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -18,6 +19,17 @@ constexpr std::size_t kDeliveredMemory = 1024;
 // (libmosquitto's socket pair); this bounds only the latency of stop() and of keepalive checks.
 constexpr int kLoopTimeoutMs = 200;
 constexpr auto kDisconnectGrace = std::chrono::milliseconds(1000);
+// Filters per SUBSCRIBE/UNSUBSCRIBE sent at connect: a boot's subscriptions (every plugin's, the
+// commands') go in a few packets; bounded so that no packet nears a broker's size limit.
+constexpr std::size_t kFiltersPerPacket = 100;
+
+std::vector<char*> c_filters(const std::vector<std::string>& filters) {
+    std::vector<char*> out;
+    out.reserve(filters.size());
+    // libmosquitto's signature takes char* const*, and only reads them.
+    for (const auto& f : filters) out.push_back(const_cast<char*>(f.c_str()));
+    return out;
+}
 
 void init_library_once() {
     static const int rc = mosquitto_lib_init();
@@ -218,11 +230,17 @@ void MqttSession::handle_connect(int rc) {
     connected_ = true;
     {
         std::lock_guard<std::mutex> lock(subscribe_mutex_);
-        for (const auto& sub : subscriptions_.all()) {
-            mosquitto_subscribe(mosq_, nullptr, sub.filter.c_str(), sub.qos);
+        for (const auto& batch : filter_batches(subscriptions_.all(), kFiltersPerPacket)) {
+            const auto filters = c_filters(batch.filters);
+            mosquitto_subscribe_multiple(mosq_, nullptr, static_cast<int>(filters.size()),
+                                         filters.data(), batch.qos, 0, nullptr);
         }
         unsubscribing_.clear();  // those of the last connection get no UNSUBACK: send again
-        for (const auto& filter : subscriptions_.owed_unsubscribes()) send_unsubscribe(filter);
+        std::vector<Subscription> owed;
+        for (auto& filter : subscriptions_.owed_unsubscribes()) owed.push_back({filter, 0});
+        for (const auto& batch : filter_batches(owed, kFiltersPerPacket)) {
+            send_unsubscribe(batch.filters);
+        }
     }
     log->info("connected to {} as {} (session {})", redacted_url(options_.endpoint),
               options_.client_id, info.session);
@@ -249,20 +267,22 @@ void MqttSession::subscribe(const std::string& filter, int qos) {
 
 void MqttSession::unsubscribe(const std::string& filter) {
     std::lock_guard<std::mutex> lock(subscribe_mutex_);
-    if (subscriptions_.remove(filter) && connected()) send_unsubscribe(filter);
+    if (subscriptions_.remove(filter) && connected()) send_unsubscribe({filter});
 }
 
 void MqttSession::unsubscribe_previous(const std::string& filter) {
     std::lock_guard<std::mutex> lock(subscribe_mutex_);
-    if (subscriptions_.owe_unsubscribe(filter) && connected()) send_unsubscribe(filter);
+    if (subscriptions_.owe_unsubscribe(filter) && connected()) send_unsubscribe({filter});
 }
 
-void MqttSession::send_unsubscribe(const std::string& filter) {
+void MqttSession::send_unsubscribe(const std::vector<std::string>& filters) {
     // Owed until its UNSUBACK: a packet queued or written just before the connection went may
     // never reach the broker, and the next connect sends it again.
     int mid = 0;
-    if (mosquitto_unsubscribe(mosq_, &mid, filter.c_str()) == MOSQ_ERR_SUCCESS) {
-        unsubscribing_[mid] = filter;
+    const auto c = c_filters(filters);
+    if (mosquitto_unsubscribe_multiple(mosq_, &mid, static_cast<int>(c.size()), c.data(),
+                                       nullptr) == MOSQ_ERR_SUCCESS) {
+        unsubscribing_[mid] = filters;
     }
 }
 
@@ -271,12 +291,17 @@ void MqttSession::on_unsubscribe_cb(mosquitto*, void* self, int mid) {
     std::lock_guard<std::mutex> lock(session->subscribe_mutex_);
     auto it = session->unsubscribing_.find(mid);
     if (it == session->unsubscribing_.end()) return;
-    const std::string filter = std::move(it->second);
+    const std::vector<std::string> filters = std::move(it->second);
     session->unsubscribing_.erase(it);
-    for (const auto& [other, pending] : session->unsubscribing_) {
-        if (pending == filter) return;  // a later UNSUBSCRIBE of it is still on its way
+    for (const auto& filter : filters) {
+        bool pending_again = false;  // a later UNSUBSCRIBE of it is still on its way
+        for (const auto& [other, pending] : session->unsubscribing_) {
+            if (std::find(pending.begin(), pending.end(), filter) != pending.end()) {
+                pending_again = true;
+            }
+        }
+        if (!pending_again) session->subscriptions_.unsubscribed(filter);
     }
-    session->subscriptions_.unsubscribed(filter);
 }
 
 MessageId MqttSession::publish(const std::string& topic, std::string_view payload, int qos,

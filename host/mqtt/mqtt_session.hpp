@@ -9,7 +9,8 @@
 // is armed before connecting; persistent session (clean_session=false, fixed client id) so QoS 1
 // commands sent while we were away are delivered after the reconnect; TCP_NODELAY (a QoS 1
 // round trip otherwise waits on Nagle's algorithm); on CONNACK every filter of the subscription
-// set is (re)subscribed, then the connected handler runs (the agent republishes snapshots).
+// set is (re)subscribed, a few SUBSCRIBE packets of many filters each, then the connected handler
+// runs (the agent republishes snapshots).
 //
 // Threads: the network thread runs the libmosquitto callbacks, the router's dispatch and the
 // connected handler — none of them may block. publish/subscribe/unsubscribe/wait_delivered are
@@ -35,6 +36,7 @@
 #include <string>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "contract/timestamp.hpp"
 #include "mqtt/backoff.hpp"
@@ -141,7 +143,8 @@ class MqttSession final : public Publisher {
     void explain_tls_failure();
     void handle_connect(int rc);
     void mark_disconnected();
-    void send_unsubscribe(const std::string& filter);  // holds subscribe_mutex_
+    // One UNSUBSCRIBE of `filters`; the caller holds subscribe_mutex_.
+    void send_unsubscribe(const std::vector<std::string>& filters);
     bool wait_for_stop(std::chrono::milliseconds delay);
     bool stop_requested() const;
 
@@ -154,7 +157,8 @@ class MqttSession final : public Publisher {
     // Held across a change of subscriptions_ and the SUBSCRIBE/UNSUBSCRIBE it calls for, and
     // while connect replays them: the broker sees them in the order the set changed.
     std::mutex subscribe_mutex_;
-    std::map<int, std::string> unsubscribing_;  // UNSUBSCRIBE mid → filter, until its UNSUBACK
+    // UNSUBSCRIBE mid → its filters, until its UNSUBACK.
+    std::map<int, std::vector<std::string>> unsubscribing_;
     Backoff backoff_;
 
     mosquitto* mosq_ = nullptr;

@@ -6,8 +6,9 @@
 // Nothing crosses it by pointer into a plugin's memory: plugins are named by component id or by
 // an opaque token, data is owned (strings, values).
 //
-// Thread: map/start/discard/stop/running/propose_config from the lifecycle, one at a time;
-// deliver and take_command from the network thread. Errors: Expected/Status; nothing throws.
+// Thread: map/start/discard/stop/running/propose_config from the lifecycle, one at a time for
+// one component, concurrently for different ones (the boot's parallel starts); deliver and
+// take_command from the network thread. Errors: Expected/Status; nothing throws.
 #pragma once
 
 #include <cstdint>

@@ -5,8 +5,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -62,10 +64,15 @@ struct FakeStore : ComponentStore {
     void remove_version(const std::string& dist, const std::string& version) override {
         files.erase(dist + "/" + version);
     }
+    std::mutex markers_mutex;  // the boot's parallel starts mark and clear at once
     void mark_starting(const std::string& cid, const StartMarker& marker) override {
+        std::lock_guard<std::mutex> lock(markers_mutex);
         starting[cid] = marker;
     }
-    void clear_starting(const std::string& cid) override { starting.erase(cid); }
+    void clear_starting(const std::string& cid) override {
+        std::lock_guard<std::mutex> lock(markers_mutex);
+        starting.erase(cid);
+    }
     void mark_installing(const std::string& cid, const PendingInstall& pending) override {
         installing[cid] = pending;
     }
@@ -129,8 +136,11 @@ struct FakeRuntime : PluginRuntime {
     void add(const std::string& path, Plugin plugin) { plugins[path] = std::move(plugin); }
 
     std::vector<RunOptions> options_seen;  // what each map() was asked to run with
+    // Guards the bookkeeping above (the boot's parallel starts); never held while reporting.
+    mutable std::mutex mutex;
 
     Expected<Mapped> map(const std::filesystem::path& file, const RunOptions& options) override {
+        std::lock_guard<std::mutex> lock(mutex);
         options_seen.push_back(options);
         auto it = plugins.find(file.string());
         if (it == plugins.end() || !it->second.maps) {
@@ -140,17 +150,25 @@ struct FakeRuntime : PluginRuntime {
         return Mapped{next++, it->second.component_id};
     }
     Status start(Token token, const std::string& cid) override {
-        const std::string path = mapped.at(token);
-        mapped.erase(token);
-        const Plugin& p = plugins.at(path);
-        started.push_back(cid + "@" + p.version);
+        Plugin p;
+        std::string path;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            path = mapped.at(token);
+            mapped.erase(token);
+            p = plugins.at(path);
+            started.push_back(cid + "@" + p.version);
+        }
         if (on_start) on_start(cid);
         lifecycle->report_status(cid, {ComponentState::starting, p.version, ""});
         if (!p.start_error.empty()) {
             lifecycle->report_status(cid, {ComponentState::stopped, p.version, ""});
             return Error{Errc::plugin, p.start_error};
         }
-        running_[cid] = path;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            running_[cid] = path;
+        }
         lifecycle->report_status(cid, {ComponentState::running, p.version, ""});
         if (p.fails_after_start) {
             lifecycle->report_status(cid, {ComponentState::failed, p.version, "lost its device"});
@@ -171,7 +189,10 @@ struct FakeRuntime : PluginRuntime {
         }
         return {true, p.stuck_on_stop};
     }
-    bool running(const std::string& cid) const override { return running_.count(cid) > 0; }
+    bool running(const std::string& cid) const override {
+        std::lock_guard<std::mutex> lock(mutex);
+        return running_.count(cid) > 0;
+    }
     std::string running_version(const std::string& cid) const {
         auto it = running_.find(cid);
         return it == running_.end() ? "" : plugins.at(it->second).version;
@@ -250,12 +271,14 @@ struct World {
     ComponentLifecycle lifecycle;
     std::vector<InterruptedInstall> answered;
 
-    // `trust_dir`: where the version floors are kept (none: no floors).
-    explicit World(const std::filesystem::path& trust_dir = {})
-        : lifecycle{{std::chrono::milliseconds(20), 3, Isolation::in_process, {}, trust_dir},
-                    store,
-                    runtime,
-                    sink} {
+    // `trust_dir`: where the version floors are kept (none: no floors). `parallel`: how many
+    // components the boot starts at once.
+    explicit World(const std::filesystem::path& trust_dir = {}, std::size_t parallel = 1)
+        : lifecycle{
+              {std::chrono::milliseconds(20), 3, Isolation::in_process, {}, trust_dir, parallel},
+              store,
+              runtime,
+              sink} {
         runtime.lifecycle = &lifecycle;
     }
 
@@ -615,6 +638,52 @@ TEST_CASE("deaths while a component starts: it starts first and alone, then is q
               "quarantined: the agent died 3 times in a row while this component was starting; "
               "enable or re-install it to try again");
     }
+}
+
+TEST_CASE("the boot starts independent components in parallel, the suspects first and alone") {
+    World w({}, 3);
+    for (const char* cid : {"a", "b", "c", "m", "s"}) w.registered(entry(cid, "1.0.0"));
+    // A death nobody could be blamed for while m and s were starting.
+    w.store.evidence.starting["m"] = StartMarker{"/p", "1.0.0", 0};
+    w.store.evidence.starting["s"] = StartMarker{"/p", "1.0.0", 0};
+    std::mutex mutex;
+    std::condition_variable cv;
+    int in_flight = 0;
+    bool overlapped = false;  // two of the others were starting at the same time
+    std::map<std::string, int>
+        in_flight_at;  // what was starting beside each start, itself included
+    std::map<std::string, std::size_t> markers_at;  // start markers on disk as each started
+    w.runtime.on_start = [&](const std::string& cid) {
+        std::unique_lock<std::mutex> lock(mutex);
+        ++in_flight;
+        in_flight_at[cid] = in_flight;
+        {
+            std::lock_guard<std::mutex> markers(w.store.markers_mutex);
+            markers_at[cid] = w.store.starting.size();
+        }
+        if (cid != "m" && cid != "s") {
+            // Waits (bounded) for another to start beside it: only a parallel boot gets there.
+            if (in_flight >= 2) overlapped = true;
+            cv.notify_all();
+            cv.wait_for(lock, std::chrono::seconds(5), [&] { return overlapped; });
+        }
+        --in_flight;
+    };
+    w.boot();
+    const std::vector<std::string> first(w.runtime.started.begin(), w.runtime.started.begin() + 2);
+    CHECK(first == std::vector<std::string>{"m@1.0.0", "s@1.0.0"});
+    CHECK(in_flight_at.at("m") == 1);
+    CHECK(in_flight_at.at("s") == 1);
+    // Alone under its marker: a death now counts against it only.
+    CHECK(markers_at.at("m") == 1);
+    CHECK(markers_at.at("s") == 1);
+    CHECK(overlapped);
+    for (const char* cid : {"a", "b", "c", "m", "s"}) {
+        CAPTURE(cid);
+        CHECK(w.runtime.running(cid));
+        CHECK(w.sink.state(cid) == ComponentState::running);
+    }
+    CHECK(w.store.starting.empty());  // every marker cleared once its start returned
 }
 
 TEST_CASE("an install the agent died in is answered before anything starts") {
