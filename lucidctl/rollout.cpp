@@ -196,6 +196,8 @@ std::optional<std::pair<bool, std::string>> settled(const RolloutAgent& agent,
     if (d.state == contract::deployment_state::kConverged) return std::make_pair(true, "");
     if (d.state != contract::deployment_state::kFailed) return std::nullopt;
     std::string error;
+    // The agent's own update first: a rollback of it (upgrade rolled back: …) is this failure.
+    if (d.agent && !d.agent->error.empty()) error = "the agent: " + d.agent->error;
     for (const auto& [cid, c] : d.components) {
         if (!c.error.empty()) error += (error.empty() ? "" : "; ") + cid + ": " + c.error;
     }
