@@ -89,8 +89,10 @@ TEST_CASE("rollout of the agent: canary and batch converge every agent on the ne
                                 "agent-next", "--batch", "2", "--timeout", "180"});
     std::string logs;
     for (std::size_t i = 0; i < fleet.rig->size(); ++i) logs += fleet.rig->agent(i).log();
-    REQUIRE_MESSAGE(done.code == 0, done.output + logs);
+    REQUIRE_MESSAGE(done.code == 0, std::string(done.output + logs));
     CHECK(done.has("converged (3 converged, 0 failed, 0 pending, 0 skipped, 0 rolled back)"));
+    // Each batch waited for its agents across their handover: none was taken for offline.
+    CHECK_MESSAGE(!done.has("offline"), done.output);
     for (std::size_t i = 0; i < fleet.rig->size(); ++i) {
         CHECK_MESSAGE(fleet.last_upgrade(i, LUCID_AGENT_NEXT_VERSION, "committed"),
                       fleet.rig->agent(i).log());
@@ -117,8 +119,8 @@ TEST_CASE("rollout of the agent: a build that dies is rolled back and stops the 
 
     auto failed = fleet.rig->ctl({"rollout", "start", desired, "--select", "ring=agentbad", "--id",
                                   "agent-bad", "--timeout", "180"});
-    CHECK_MESSAGE(failed.code == 1, failed.output + fleet.rig->agent(0).log());
-    CHECK(failed.has("1 failure(s), more than --max-failures 0: stopping"));
+    CHECK_MESSAGE(failed.code == 1, std::string(failed.output + fleet.rig->agent(0).log()));
+    CHECK_MESSAGE(failed.has("1 failure(s), more than --max-failures 0: stopping"), failed.output);
     CHECK_MESSAGE(failed.has("the agent: upgrade rolled back: " LUCID_AGENT_BAD_VERSION
                              " did not come up healthy"),
                   failed.output);

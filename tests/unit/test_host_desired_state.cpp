@@ -104,12 +104,18 @@ struct Rig {
     FakeTarget target;
     std::vector<std::string> published;
     std::unique_ptr<fleet::DesiredState> desired;
+    fleet::AgentTarget* agent = nullptr;  // the agent's self-update, when a test gives one
 
     Rig() { restart(); }
     void restart() {
         desired = std::make_unique<fleet::DesiredState>(
             fleet::DesiredStateSettings{dir.path() / "deployment.json", kPlatform}, target,
             [this](const std::string& p) { published.push_back(p); });
+        desired->set_agent_target(agent);
+    }
+    void update_self_with(fleet::AgentTarget& target_of_agent) {
+        agent = &target_of_agent;
+        desired->set_agent_target(agent);
     }
     contract::Deployment apply(const std::string& payload) {
         desired->offer(payload);
@@ -584,7 +590,7 @@ TEST_CASE("desired document: the agent entry and its errors") {
 TEST_CASE("desired state: the agent updates itself first, once per revision") {
     Rig rig;
     FakeAgent agent;
-    rig.desired->set_agent_target(&agent);
+    rig.update_self_with(agent);
 
     // A newer agent: placed, then handed over before any component is touched; the revision
     // stays applying with the agent's step pending.
@@ -619,7 +625,7 @@ TEST_CASE("desired state: the agent updates itself first, once per revision") {
 TEST_CASE("desired state: an agent update that rolled back fails its revision, not retried") {
     Rig rig;
     FakeAgent agent;
-    rig.desired->set_agent_target(&agent);
+    rig.update_self_with(agent);
     rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
     // The launcher rolled the new build back: the old build gets the same revision again.
     agent.records[1] = {fleet::AgentUpdate::rolled_back,
@@ -645,7 +651,7 @@ TEST_CASE("desired state: an agent update that rolled back fails its revision, n
 TEST_CASE("desired state: an agent update refused fails alone; a bad source refuses the document") {
     Rig rig;
     FakeAgent agent;
-    rig.desired->set_agent_target(&agent);
+    rig.update_self_with(agent);
     agent.place_error = "sha256 mismatch: got=abc";
     auto d = rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
     CHECK(d.state == "failed");
