@@ -68,9 +68,10 @@ Status DesiredAgentTarget::place(const fleet::DesiredAgentStep& step) {
 }
 
 void DesiredAgentTarget::hand_over() {
-    logger("upgrade")->info("lucid-agent placed as pending for the desired state; handing over "
-                            "(exit {})",
-                            commands::kRestartExitCode);
+    logger("upgrade")->info(
+        "lucid-agent placed as pending for the desired state; handing over "
+        "(exit {})",
+        commands::kRestartExitCode);
     settings_.exit(commands::kRestartExitCode);
 }
 

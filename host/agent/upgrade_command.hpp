@@ -15,8 +15,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "agent/agent.hpp"

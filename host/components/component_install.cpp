@@ -7,8 +7,8 @@
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
-#include "lucid/registry/dist_name.hpp"
 #include "install/broker_fetch.hpp"
+#include "lucid/registry/dist_name.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;

@@ -56,7 +56,8 @@ std::string deployment_payload(const Deployment& d, Clock::time_point now) {
     doc.AddMember("digest", text_or_null(d.digest, a), a);
     doc.AddMember("updated_at", d.updated_at ? text(utc_timestamp(*d.updated_at), a) : Value(), a);
     Value components(rapidjson::kObjectType);
-    for (const auto& [id, c] : d.components) components.AddMember(text(id, a), deployment_step_json(c, a), a);
+    for (const auto& [id, c] : d.components)
+        components.AddMember(text(id, a), deployment_step_json(c, a), a);
     doc.AddMember("components", components, a);
     doc.AddMember("agent", d.agent ? deployment_step_json(*d.agent, a) : Value(), a);
     Value rejected;

@@ -192,7 +192,8 @@ void DesiredState::apply(const std::string& payload) {
             }
         }
         if (doc.agent && agent_) {
-            const auto source = contract::source_for_platform(doc.agent->sources, settings_.platform);
+            const auto source =
+                contract::source_for_platform(doc.agent->sources, settings_.platform);
             if (source) {
                 const auto checked = agent_->check_update(
                     {doc.revision, doc.agent->version, source.value(), nullptr});

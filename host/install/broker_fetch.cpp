@@ -14,8 +14,8 @@ constexpr const char* kBrokerFetchMarkerFile = "broker_fetch";
 
 }  // namespace
 
-Status fetch_from_broker(InstallSource& source, const BrokerLink& link, const DownloadLimits& limits,
-                         const ProgressFn& progress) {
+Status fetch_from_broker(InstallSource& source, const BrokerLink& link,
+                         const DownloadLimits& limits, const ProgressFn& progress) {
     const fs::path marker = link.data_dir / kBrokerFetchMarkerFile;
     try {
         write_file_atomically(marker, source.topic, real_file_ops(), kDataFileMode);
@@ -26,10 +26,10 @@ Status fetch_from_broker(InstallSource& source, const BrokerLink& link, const Do
     // MQTT cannot say "not there": a fetch that waits says what for, and for how long.
     logger("install")->info("fetching {} from the broker (its retained message, at most {} s)",
                             source.topic, limits.total_timeout_s);
-    auto fetched = mqtt::read_retained(link.router, link.session, source.topic,
-                                       {std::chrono::seconds(limits.total_timeout_s),
-                                        static_cast<std::size_t>(limits.max_bytes),
-                                        limits.cancelled});
+    auto fetched =
+        mqtt::read_retained(link.router, link.session, source.topic,
+                            {std::chrono::seconds(limits.total_timeout_s),
+                             static_cast<std::size_t>(limits.max_bytes), limits.cancelled});
     std::error_code ec;
     fs::remove(marker, ec);
     if (!fetched) return Error{fetched.error().code, "download failed: " + fetched.error().message};

@@ -37,8 +37,8 @@ struct BrokerLink {
 
 // Reads `source.topic`'s retained message into `source.inline_data` (progress "download" once,
 // with its size), within `limits` (total_timeout_s, max_bytes, cancelled).
-Status fetch_from_broker(InstallSource& source, const BrokerLink& link, const DownloadLimits& limits,
-                         const ProgressFn& progress);
+Status fetch_from_broker(InstallSource& source, const BrokerLink& link,
+                         const DownloadLimits& limits, const ProgressFn& progress);
 
 // At start, before any fetch: ends the subscription of a fetch the last process did not finish.
 // Returns the problems met (for the log).

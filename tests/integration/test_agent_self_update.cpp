@@ -322,17 +322,17 @@ TEST_CASE("core/cmd/upgrade takes a build published on the broker, as component 
     const auto handover = rig.client->take(
         [&](const Message& m) {
             return m.str("request_id") == "up-broker" &&
-                   (m.topic == rig.topic("core/evt/upgrade_result") || m.str("phase") == "handover");
+                   (m.topic == rig.topic("core/evt/upgrade_result") ||
+                    m.str("phase") == "handover");
         },
         std::chrono::seconds(60));
     REQUIRE_MESSAGE(handover, service->log());
     REQUIRE_MESSAGE(handover->str("phase") == "handover", handover->payload);
     // Fetched whole before the checks, reported as the download.
-    const auto download = rig.client->wait_for(rig.topic("core/evt/upgrade_progress"),
-                                               [&](const Message& m) {
-                                                   return m.str("request_id") == "up-broker" &&
-                                                          m.str("phase") == "download";
-                                               });
+    const auto download =
+        rig.client->wait_for(rig.topic("core/evt/upgrade_progress"), [&](const Message& m) {
+            return m.str("request_id") == "up-broker" && m.str("phase") == "download";
+        });
     REQUIRE(download);
     CHECK(uint_field(download->payload, "bytes") == bad.size());
     const auto result = rig.client->wait_for(

@@ -29,10 +29,9 @@ struct AgentFleet {
         rig->add_agents(prefix, count, "ring=" + prefix);
     }
     std::string platform() {
-        const auto meta = rig->client->wait_for(rig->agent(0).topic("core/metadata"),
-                                                [](const Message& m) {
-                                                    return !m.str("build_platform").empty();
-                                                });
+        const auto meta = rig->client->wait_for(
+            rig->agent(0).topic("core/metadata"),
+            [](const Message& m) { return !m.str("build_platform").empty(); });
         REQUIRE(meta);
         return meta->str("build_platform");
     }

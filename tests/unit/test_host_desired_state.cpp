@@ -559,8 +559,7 @@ struct FakeAgent final : fleet::AgentTarget {
 
 std::string agent_entry(const std::string& version, const std::string& source = "\"x\"") {
     return R"(,"agent":{"version":")" + version + R"(","artifacts":{")" + kPlatform +
-           R"(":{"source":{"type":"url","url":"file:///lucid-agent","sha256":)" + source +
-           "}}}}";
+           R"(":{"source":{"type":"url","url":"file:///lucid-agent","sha256":)" + source + "}}}}";
 }
 
 }  // namespace
@@ -573,7 +572,8 @@ TEST_CASE("desired document: the agent entry and its errors") {
     CHECK(contract::source_for_platform(parsed.value().agent->sources, kPlatform));
     CHECK_FALSE(contract::parse_desired_document(doc(3, "")).value().agent);
 
-    CHECK(error_of(doc(1, "", R"(,"agent":[])")) == "invalid desired state: agent must be an object");
+    CHECK(error_of(doc(1, "", R"(,"agent":[])")) ==
+          "invalid desired state: agent must be an object");
     CHECK(error_of(doc(1, "", R"(,"agent":{"version":"1.1.0","artifacts":{},"enabled":true})")) ==
           "invalid desired state: unknown field 'enabled' in agent");
     CHECK(error_of(doc(1, "", R"(,"agent":{"artifacts":{}})")) ==
@@ -665,8 +665,8 @@ TEST_CASE("desired state: an agent update refused fails alone; a bad source refu
     CHECK(d.revision == 1u);
 
     // No artifact for this agent's platform: that step fails, whatever runs.
-    d = rig.apply(doc(3, "",
-                      R"(,"agent":{"version":"1.2.0","artifacts":{"linux_riscv64":{"source":{}}}})"));
-    CHECK(d.agent->error ==
-          std::string("no artifact for platform ") + kPlatform + " (the document has linux_riscv64)");
+    d = rig.apply(
+        doc(3, "", R"(,"agent":{"version":"1.2.0","artifacts":{"linux_riscv64":{"source":{}}}})"));
+    CHECK(d.agent->error == std::string("no artifact for platform ") + kPlatform +
+                                " (the document has linux_riscv64)");
 }

@@ -64,9 +64,7 @@ void AgentHarness::start_supervised(const std::map<std::string, std::string>& ex
     supervisor_->start();
 }
 
-std::string AgentHarness::log() const {
-    return supervisor_ ? supervisor_->log() : process_.log();
-}
+std::string AgentHarness::log() const { return supervisor_ ? supervisor_->log() : process_.log(); }
 
 int AgentHarness::stop(int signo) { return process_.stop(signo); }
 
