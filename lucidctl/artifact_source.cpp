@@ -26,7 +26,7 @@ void file_source(Session& s, const std::string& file, const std::string& verb, V
                          s.target().max_artifact_origin +
                          "): the agent refuses an inline artifact that large; serve it over "
                          "http(s) and " +
-                         verb + " from the URL, or raise LUCID_MAX_ARTIFACT_BYTES");
+                         verb + " it from the URL, or raise LUCID_MAX_ARTIFACT_BYTES");
     }
     const std::string bytes = read_file(file);
     size = bytes.size();
