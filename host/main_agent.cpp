@@ -20,6 +20,7 @@
 #include "agent/agent.hpp"
 #include "agent/component_host.hpp"
 #include "agent/core_config.hpp"
+#include "agent/desired_agent_target.hpp"
 #include "agent/self_upgrade.hpp"
 #include "agent/shutdown_signal.hpp"
 #include "agent/upgrade_command.hpp"
@@ -247,6 +248,8 @@ int main(int argc, char** argv) {
         upgrade.install = [&components] { return components.current_settings().install; };
         upgrade.verifier = [&components] { return components.current_settings().verifier; };
         upgrade.exit = [&shutdown](int code) { shutdown.request(code); };
+        agent::DesiredAgentTarget desired_agent(agent, self_upgrade, upgrade);
+        components.update_self_with(desired_agent);
         agent::add_upgrade_command(agent, std::move(upgrade));
         components.start();
         service::WatchdogFeeder watchdog(

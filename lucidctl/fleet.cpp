@@ -106,6 +106,11 @@ void print_deployment(Session& s, const contract::Deployment& d) {
                    c.version.empty() ? "-" : printable(c.version), printable(c.outcome),
                    c.error.empty() ? "-" : printable(c.error)});
     }
+    // The agent's own update (a document's `agent`): "(agent)" is no component id.
+    if (const auto& c = d.agent) {
+        table.add({"(agent)", printable(c->action), printable(c->version), printable(c->outcome),
+                   c->error.empty() ? "-" : printable(c->error)});
+    }
     table.print(s.out());
     if (d.rejected) {
         s.out() << "refused"

@@ -131,48 +131,16 @@ void prepare_file(Session& s, const std::string& file, Prepared& p, Document::Al
     p.component_id = m.component_id;
     p.version = m.version;
 
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(file, ec);
-    if (!ec && size > s.target().max_artifact_bytes) {
-        throw LocalError(file + " is " + format_bytes(double(size)) +
-                         ", more than max_artifact_bytes (" +
-                         format_bytes(double(s.target().max_artifact_bytes)) + ", " +
-                         s.target().max_artifact_origin +
-                         "): the agent refuses an inline artifact that large; serve it over "
-                         "http(s) and install it from the URL, or raise LUCID_MAX_ARTIFACT_BYTES");
-    }
-    const std::string bytes = read_file(file);
-    p.size = bytes.size();
-    const std::string sha = install::sha256_hex(bytes);
-    if (auto given = command_option(s.options(), "sha256"); given && *given != sha) {
-        throw LocalError("--sha256 " + *given + " does not match " + file + " (sha256 " + sha +
-                         ")");
-    }
-    p.source.AddMember("type", "inline", a);
-    p.source.AddMember("filename", Value(std::filesystem::path(file).filename().string(), a), a);
-    p.source.AddMember("data_base64", Value(install::base64_encode(bytes), a), a);
-    p.source.AddMember("sha256", Value(sha, a), a);
-    const std::filesystem::path sig = file + ".sig";
-    if (!command_option(s.options(), "signature") && std::filesystem::exists(sig, ec)) {
-        p.source.AddMember("signature", Value(signature_file(sig), a), a);
-        if (!s.json()) s.err() << "sending the signature " << sig.string() << "\n";
-    }
+    p.size = artifact_source(s, file, "install", p.source, a);
 }
 
 void prepare_url(Session& s, const std::string& url, Prepared& p, Document::AllocatorType& a) {
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
-        url.rfind("file://", 0) != 0) {
-        throw UsageError("cannot install from '" + url +
-                         "': a URL must be http://, https:// or file:// (a path on the agent)");
-    }
     auto id = command_option(s.options(), "id");
     if (!id) {
         throw UsageError(
             "--id is mandatory for a URL: the agent downloads it, lucidctl cannot "
             "read its manifest");
     }
-    auto sha = command_option(s.options(), "sha256");
-    if (!sha) throw UsageError("--sha256 is mandatory for a URL the agent downloads");
     p.component_id = *id;
     // The version, when the URL's last segment is an artifact name (for the downgrade check).
     std::string name = url.substr(0, url.find_first_of("?#"));
@@ -181,9 +149,7 @@ void prepare_url(Session& s, const std::string& url, Prepared& p, Document::Allo
     } catch (const std::exception&) {
         p.version.clear();
     }
-    p.source.AddMember("type", "url", a);
-    p.source.AddMember("url", Value(url, a), a);
-    p.source.AddMember("sha256", Value(*sha, a), a);
+    artifact_source(s, url, "install", p.source, a);
 }
 
 }  // namespace
@@ -204,17 +170,6 @@ int cmd_plugin_install(Session& s) {
         prepare_url(s, what, p, a);
     } else {
         prepare_file(s, what, p, a);
-    }
-    if (auto signature = command_option(s.options(), "signature")) {
-        if (signature->empty()) {
-            throw UsageError("--signature needs the signature's text or its file (FILE.so.sig)");
-        }
-        // A file (what `lucidctl sign` wrote) is read as the .sig beside FILE.so would be.
-        std::error_code ec;
-        const std::string text = std::filesystem::is_regular_file(*signature, ec)
-                                     ? signature_file(*signature)
-                                     : *signature;
-        p.source.AddMember("signature", Value(text, a), a);
     }
     payload.AddMember("component_id", Value(p.component_id, a), a);
     payload.AddMember("source", p.source, a);

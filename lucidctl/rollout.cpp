@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <ostream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "contract/deployment_report.hpp"
@@ -196,6 +197,8 @@ std::optional<std::pair<bool, std::string>> settled(const RolloutAgent& agent,
     if (d.state == contract::deployment_state::kConverged) return std::make_pair(true, "");
     if (d.state != contract::deployment_state::kFailed) return std::nullopt;
     std::string error;
+    // The agent's own update first: a rollback of it (upgrade rolled back: …) is this failure.
+    if (d.agent && !d.agent->error.empty()) error = "the agent: " + d.agent->error;
     for (const auto& [cid, c] : d.components) {
         if (!c.error.empty()) error += (error.empty() ? "" : "; ") + cid + ": " + c.error;
     }
@@ -229,6 +232,9 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
         return false;
     };
     auto waiting_pending = [&] { return batch == SIZE_MAX && r.count(state::kPending) > 0; };
+    // Agents whose report of the written revision says they are updating themselves: the
+    // handover takes them offline for a moment (contract §4.11 `agent`), which is no absence.
+    std::set<std::string> handing_over;
     while (busy() || waiting_pending()) {
         if (g_interrupted) return false;
         if (SteadyClock::now() >= deadline) break;  // also under a steady stream of messages
@@ -255,6 +261,7 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
         if (agent.state != state::kApplying && agent.state != state::kPending) continue;
         if (rest == id + "/status") {
             const bool online = str(parse_object(m->payload), "state") == "online";
+            if (!online && handing_over.count(id)) continue;  // it comes back as the new build
             agent.state = online ? state::kApplying : state::kPending;
             // An agent pending since an earlier batch does not hold this one up.
             if (online && agent.batch != batch) agent.state = state::kPending;
@@ -263,6 +270,15 @@ bool follow(Session& s, Rollout& r, std::size_t batch, SteadyClock::time_point d
         if (rest != id + "/core/deployment") continue;
         auto d = contract::parse_deployment(m->payload);
         if (!d) continue;
+        const bool updating = d.value().revision == agent.revision &&
+                              d.value().digest == agent.digest && d.value().agent &&
+                              d.value().agent->action != "none" &&
+                              d.value().agent->outcome == contract::deployment_outcome::kPending;
+        if (updating) {
+            handing_over.insert(id);
+        } else {
+            handing_over.erase(id);
+        }
         auto done = settled(agent, d.value());
         if (!done) continue;
         agent.state = done->first ? state::kConverged : state::kFailed;

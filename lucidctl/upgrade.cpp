@@ -9,8 +9,6 @@
 
 #include <cstdlib>
 
-#include "common/atomic_file.hpp"
-#include "install/base64.hpp"
 #include "install/digest.hpp"
 #include "install/elf_section_reader.hpp"
 #include "lucid/registry/semver.hpp"
@@ -41,61 +39,6 @@ std::string version_of(const std::string& file) {
     return version;
 }
 
-std::uint64_t upgrade_from_file(Session& s, const std::string& file,
-                                std::optional<std::string>& version, Value& source,
-                                Document::AllocatorType& a) {
-    require_regular_file(file);
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(file, ec);
-    if (!ec && size > s.target().max_artifact_bytes) {
-        throw LocalError(file + " is " + format_bytes(double(size)) +
-                         ", more than max_artifact_bytes (" +
-                         format_bytes(double(s.target().max_artifact_bytes)) + ", " +
-                         s.target().max_artifact_origin +
-                         "): serve it over http(s) and upgrade from the URL, or raise "
-                         "LUCID_MAX_ARTIFACT_BYTES");
-    }
-    if (!version) {
-        const std::string said = version_of(file);
-        if (said.empty()) {
-            throw UsageError("--version is needed: " + file +
-                             " does not run on this machine, so lucidctl cannot ask it");
-        }
-        version = said;
-    }
-    const std::string bytes = read_file(file);
-    const std::string sha = install::sha256_hex(bytes);
-    if (auto given = command_option(s.options(), "sha256"); given && *given != sha) {
-        throw LocalError("--sha256 " + *given + " does not match " + file + " (sha256 " + sha +
-                         ")");
-    }
-    source.AddMember("type", "inline", a);
-    source.AddMember("filename", Value(std::filesystem::path(file).filename().string(), a), a);
-    source.AddMember("data_base64", Value(install::base64_encode(bytes), a), a);
-    source.AddMember("sha256", Value(sha, a), a);
-    const std::filesystem::path sig = file + ".sig";
-    if (!command_option(s.options(), "signature") && std::filesystem::exists(sig, ec)) {
-        source.AddMember("signature", Value(signature_file(sig), a), a);
-        if (!s.json()) s.err() << "sending the signature " << sig.string() << "\n";
-    }
-    return bytes.size();
-}
-
-void upgrade_from_url(Session& s, const std::string& url, const std::optional<std::string>& version,
-                      Value& source, Document::AllocatorType& a) {
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
-        url.rfind("file://", 0) != 0) {
-        throw UsageError("cannot upgrade from '" + url +
-                         "': a URL must be http://, https:// or file:// (a path on the agent)");
-    }
-    auto sha = command_option(s.options(), "sha256");
-    if (!sha) throw UsageError("--sha256 is mandatory for a URL the agent downloads");
-    if (!version) throw UsageError("--version is mandatory for a URL the agent downloads");
-    source.AddMember("type", "url", a);
-    source.AddMember("url", Value(url, a), a);
-    source.AddMember("sha256", Value(*sha, a), a);
-}
-
 }  // namespace
 
 int cmd_upgrade(Session& s) {
@@ -111,22 +54,17 @@ int cmd_upgrade(Session& s) {
     Document payload(rapidjson::kObjectType);
     auto& a = payload.GetAllocator();
     Value source(rapidjson::kObjectType);
-    std::uint64_t size = 0;
-    if (what.find("://") != std::string::npos) {
-        upgrade_from_url(s, what, version, source, a);
-    } else {
-        size = upgrade_from_file(s, what, version, source, a);
-    }
-    if (auto signature = command_option(s.options(), "signature")) {
-        if (signature->empty()) {
-            throw UsageError("--signature needs the signature's text or its file (FILE.sig)");
+    const bool url = what.find("://") != std::string::npos;
+    if (!version && !url) {
+        require_regular_file(what);
+        version = version_of(what);
+        if (version->empty()) {
+            throw UsageError("--version is needed: " + what +
+                             " does not run on this machine, so lucidctl cannot ask it");
         }
-        std::error_code ec;
-        const std::string text = std::filesystem::is_regular_file(*signature, ec)
-                                     ? signature_file(*signature)
-                                     : *signature;
-        source.AddMember("signature", Value(text, a), a);
     }
+    const std::uint64_t size = artifact_source(s, what, "upgrade", source, a);
+    if (!version) throw UsageError("--version is mandatory for a URL the agent downloads");
     payload.AddMember("version", Value(*version, a), a);
     payload.AddMember("source", source, a);
     s.require_not_offline();

@@ -114,6 +114,14 @@ std::chrono::milliseconds agent_bound(const std::string& action);
 // opened without blocking: a FIFO would otherwise hang the manifest read for ever.
 void require_regular_file(const std::string& file);
 
+// The install source (contract §4.1) of `what`, for `plugin install` and `upgrade` alike: a
+// FILE inline (its sha256 computed and checked against --sha256, FILE.sig beside it sent
+// along, its size within max_artifact_bytes), or a URL the agent downloads (http://, https://,
+// file:// on the agent; --sha256 mandatory); --signature (its text or its file) added to either.
+// `verb` ("install", "upgrade") words the errors. Returns the FILE's size, 0 for a URL.
+std::uint64_t artifact_source(Session& s, const std::string& what, const std::string& verb,
+                              rapidjson::Value& source, rapidjson::Document::AllocatorType& a);
+
 // --json: a lucidctl-side failure as one JSON object on stdout, so scripts always get JSON.
 void print_json_error(Session& s, const std::string& error);
 

@@ -36,6 +36,9 @@ class ComponentHost {
     ComponentHost(agent::Agent& agent, std::shared_ptr<const install::TrustedKeySet> keys);
     ~ComponentHost();  // stop()
 
+    // How a desired state's `agent` updates the agent (agent/desired_agent_target.hpp). Before
+    // start().
+    void update_self_with(fleet::AgentTarget& target) { desired_->set_agent_target(&target); }
     // Loads the registry (migrating or repairing it), starts the enabled components, registers
     // the component commands and starts watching the drop-in directory.
     void start();

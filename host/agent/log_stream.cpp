@@ -16,7 +16,7 @@ namespace {
 // often (a bound, not a poll: lines and changes wake it at once).
 constexpr auto kIdleRecheck = std::chrono::seconds(60);
 
-rapidjson::Value text(std::string_view s, rapidjson::Document::AllocatorType& a) {
+rapidjson::Value stream_json_text(std::string_view s, rapidjson::Document::AllocatorType& a) {
     return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
 }
 
@@ -179,15 +179,15 @@ std::string LogStream::payload(const std::vector<LogLine>& lines, std::uint64_t 
                                std::chrono::system_clock::time_point now) {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
-    doc.AddMember("schema", text(contract::kSchema, a), a);
-    doc.AddMember("ts", text(contract::utc_timestamp(now), a), a);
+    doc.AddMember("schema", stream_json_text(contract::kSchema, a), a);
+    doc.AddMember("ts", stream_json_text(contract::utc_timestamp(now), a), a);
     rapidjson::Value array(rapidjson::kArrayType);
     for (const auto& line : lines) {
         rapidjson::Value item(rapidjson::kObjectType);
-        item.AddMember("ts", text(contract::utc_timestamp(line.ts), a), a);
-        item.AddMember("level", text(stream_level_name(line.level), a), a);
-        item.AddMember("logger", text(line.logger, a), a);
-        item.AddMember("message", text(line.message, a), a);
+        item.AddMember("ts", stream_json_text(contract::utc_timestamp(line.ts), a), a);
+        item.AddMember("level", stream_json_text(stream_level_name(line.level), a), a);
+        item.AddMember("logger", stream_json_text(line.logger, a), a);
+        item.AddMember("message", stream_json_text(line.message, a), a);
         array.PushBack(item, a);
     }
     doc.AddMember("lines", array, a);

@@ -1,6 +1,7 @@
 #include "agent/self_upgrade.hpp"
 
 #include "common/logging.hpp"
+#include "self_update/upgrade_request.hpp"
 
 namespace lucid::host::agent {
 
@@ -41,15 +42,32 @@ void SelfUpgrade::online() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!agent_.session().connected()) return;
     const bool committed = window_ && window_->healthy();
-    if (committed) window_.reset();
+    if (committed) {
+        window_.reset();
+        committed_.notify_all();
+    }
     const auto state = refresh_status();
     if (committed) agent_.snapshots().publish_status();  // with last_upgrade: committed
     if (state.last_upgrade && !state.last_upgrade->reported) report(*state.last_upgrade);
 }
 
+bool SelfUpgrade::await_commit(std::chrono::milliseconds timeout,
+                               const std::shared_ptr<std::atomic<bool>>& cancelled) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::unique_lock<std::mutex> lock(mutex_);
+    // The cancel flag cannot wake a condition variable: it is looked at every 200 ms.
+    while (window_) {
+        if (cancelled && cancelled->load()) return false;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        committed_.wait_for(lock, std::chrono::milliseconds(200));
+    }
+    return true;
+}
+
 void SelfUpgrade::report(const su::LastUpgrade& last) {
     const auto& data_dir = agent_.config().data_dir;
-    if (!last.request_id.empty()) {
+    // An update a desired state asked for is reported on core/deployment (contract §4.11).
+    if (!last.request_id.empty() && !su::is_desired_upgrade_id(last.request_id)) {
         contract::Result result(last.request_id, contract::Clock::now());
         const bool committed = last.outcome == su::kCommitted;
         if (!committed) result.fail("upgrade rolled back: " + last.reason);

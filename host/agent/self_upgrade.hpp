@@ -10,6 +10,9 @@
 // Thread: construct on the main thread before run(); online() runs on the connect lane.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,6 +30,10 @@ class SelfUpgrade {
 
     // Agent::on_online.
     void online();
+    // Waits until this build, started as the pending one, committed itself; true at once for
+    // any other build. False when `timeout` passed or `cancelled` was set first. Any thread.
+    bool await_commit(std::chrono::milliseconds timeout,
+                      const std::shared_ptr<std::atomic<bool>>& cancelled);
 
     // What a pending build that gave up exits with (main_agent.cpp's exit codes).
     static constexpr int kNotCommittedExit = 3;
@@ -38,7 +45,8 @@ class SelfUpgrade {
 
     Agent& agent_;
     std::mutex mutex_;  // one online() at a time (the connect lane is one thread; a test's own)
-    std::unique_ptr<self_update::CommitWindow> window_;
+    std::unique_ptr<self_update::CommitWindow> window_;  // under mutex_ once run() started
+    std::condition_variable committed_;
 };
 
 }  // namespace lucid::host::agent

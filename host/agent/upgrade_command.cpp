@@ -3,6 +3,7 @@
 #include "commands/restart_policy.hpp"
 #include "common/logging.hpp"
 #include "components/progress_publisher.hpp"
+#include "install/broker_fetch.hpp"
 #include "lucid/registry/semver.hpp"
 #include "self_update/agent_versions.hpp"
 #include "self_update/build_placement.hpp"
@@ -56,6 +57,15 @@ bool handed_over(const Agent& agent, const std::string& request_id) {
 CommandReply upgrade(Agent& agent, const UpgradeCommandSettings& settings,
                      const CommandRequest& rq) {
     Result result(rq.request_id, Clock::now());
+    if (su::is_desired_upgrade_id(rq.request_id)) {
+        // Such an id names a desired state's update in state.json (self_update/upgrade_request).
+        result.fail("validation_error: request_id '" + rq.request_id +
+                    "' is the desired state's; use another");
+        result.set("version", rapidjson::Value());
+        result.set("noop", false);
+        result.set("rolled_back", false);
+        return CommandReply(std::move(result));
+    }
     if (handed_over(agent, rq.request_id)) {
         CommandReply reply(std::move(result));
         reply.instead = handover(agent, rq.request_id);
@@ -75,22 +85,11 @@ CommandReply upgrade(Agent& agent, const UpgradeCommandSettings& settings,
     result.set("noop", noop);
     result.set("rolled_back", false);
     if (noop) return CommandReply(std::move(result));
-    if (const std::string why = refusal(agent, request, settings.supervised); !why.empty()) {
-        result.fail(why);
-        return CommandReply(std::move(result));
-    }
     const std::string progress_topic = agent.topics().at(contract::topics::kUpgradeProgress);
     components::ProgressPublisher progress(agent.session(), progress_topic, rq.request_id);
-    su::PlacementSettings placement;
-    placement.data_dir = agent.config().data_dir;
-    placement.verifier = settings.verifier();
-    placement.runner = settings.runner;
     auto log = logger("upgrade");
-    log->info("upgrade to lucid-agent {} (request '{}'): fetching and verifying", request.version,
-              rq.request_id);
-    if (Status placed = su::place_build(request, rq.request_id, placement, std::ref(progress));
+    if (Status placed = place_upgrade(agent, settings, request, rq.request_id, std::ref(progress));
         !placed) {
-        log->warn("upgrade to {} refused: {}", request.version, placed.error().message);
         result.fail(placed.error().message);
         return CommandReply(std::move(result));
     }
@@ -103,6 +102,37 @@ CommandReply upgrade(Agent& agent, const UpgradeCommandSettings& settings,
 }
 
 }  // namespace
+
+Status place_upgrade(Agent& agent, const UpgradeCommandSettings& settings,
+                     su::UpgradeRequest request, const std::string& request_id,
+                     const install::ProgressFn& progress,
+                     const std::shared_ptr<std::atomic<bool>>& cancelled) {
+    if (const std::string why = refusal(agent, request, settings.supervised); !why.empty()) {
+        return Error{Errc::invalid, why};
+    }
+    su::PlacementSettings placement;
+    placement.data_dir = agent.config().data_dir;
+    placement.verifier = settings.verifier();
+    placement.runner = settings.runner;
+    if (cancelled) placement.verifier.limits.cancelled = cancelled;
+    auto log = logger("upgrade");
+    log->info("upgrade to lucid-agent {} (request '{}'): fetching and verifying", request.version,
+              request_id);
+    if (request.source.type == install::SourceType::broker) {
+        if (Status fetched = install::fetch_from_broker(
+                request.source, {agent.router(), agent.session(), agent.config().data_dir},
+                placement.verifier.limits, progress);
+            !fetched) {
+            log->warn("upgrade to {} refused: {}", request.version, fetched.error().message);
+            return fetched;
+        }
+    }
+    if (Status placed = su::place_build(request, request_id, placement, progress); !placed) {
+        log->warn("upgrade to {} refused: {}", request.version, placed.error().message);
+        return placed;
+    }
+    return done();
+}
 
 void add_upgrade_command(Agent& agent, UpgradeCommandSettings settings) {
     const auto& topics = agent.topics();

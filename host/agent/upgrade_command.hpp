@@ -13,13 +13,16 @@
 // Thread: the handler runs on the slow lane.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "agent/agent.hpp"
 #include "install/artifact_verifier.hpp"
 #include "install/install_request.hpp"
+#include "self_update/upgrade_request.hpp"
 
 namespace lucid::host::agent {
 
@@ -32,6 +35,16 @@ struct UpgradeCommandSettings {
     // Ends the agent with this exit code (75 after the handover).
     std::function<void(int)> exit;
 };
+
+// Refuses (not supervised, a pending build, not newer), fetches (a broker source through the
+// agent's session, install/broker_fetch.hpp), verifies and places `request` as the pending build
+// for `request_id`: what core/cmd/upgrade and a desired state's `agent` (desired_agent_target)
+// both do before handing over. `cancelled` (null: the agent's own download flag) gives up a
+// download or broker fetch under way. Errors: the upgrade result's text (contract §4.16).
+Status place_upgrade(Agent& agent, const UpgradeCommandSettings& settings,
+                     self_update::UpgradeRequest request, const std::string& request_id,
+                     const install::ProgressFn& progress,
+                     const std::shared_ptr<std::atomic<bool>>& cancelled = nullptr);
 
 // Adds the command to the agent's dispatcher, router and subscriptions. Call before run().
 void add_upgrade_command(Agent& agent, UpgradeCommandSettings settings);

@@ -7,8 +7,8 @@
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
+#include "install/broker_fetch.hpp"
 #include "lucid/registry/dist_name.hpp"
-#include "mqtt/retained_reader.hpp"
 
 namespace lucid::host::components {
 namespace fs = std::filesystem;
@@ -140,31 +140,12 @@ contract::Result ComponentManager::install_request(
     }
     flags(result, false, false, false);
     if (rq.source.type == install::SourceType::broker) {
-        // The session is persistent: an agent killed during the fetch would keep the
-        // subscription on the broker, which then queues every new artifact on that topic for it.
-        // The file names it for the next boot to end it (boot()).
-        const fs::path marker = settings_.data_dir / kBrokerFetchMarker;
-        try {
-            write_file_atomically(marker, rq.source.topic, real_file_ops(), kDataFileMode);
-        } catch (const std::exception& e) {
-            logger("components")
-                ->warn("cannot note the broker fetch in {}: {}", marker.string(), e.what());
+        if (Status fetched = install::fetch_from_broker(
+                rq.source, {mqtt_.router, mqtt_.session, settings_.data_dir},
+                settings.verifier.limits, progress);
+            !fetched) {
+            return std::move(result.fail(fetched.error().message));
         }
-        // MQTT cannot say "not there": a fetch that waits says what for, and for how long.
-        logger("components")
-            ->info("fetching {} from the broker (its retained message, at most {} s)",
-                   rq.source.topic, settings.verifier.limits.total_timeout_s);
-        auto fetched =
-            mqtt::read_retained(mqtt_.router, mqtt_.session, rq.source.topic,
-                                {std::chrono::seconds(settings.verifier.limits.total_timeout_s),
-                                 static_cast<std::size_t>(settings.verifier.limits.max_bytes),
-                                 settings.verifier.limits.cancelled});
-        std::error_code ec;
-        fs::remove(marker, ec);
-        if (!fetched) return std::move(result.fail("download failed: " + fetched.error().message));
-        rq.source.inline_data = std::move(fetched.value());
-        if (progress)
-            progress("download", rq.source.inline_data.size(), rq.source.inline_data.size());
     }
     auto verified = install::stage_and_verify(rq, store_.files(), settings.verifier, progress);
     if (!verified) return std::move(result.fail(verified.error().message));

@@ -7,6 +7,7 @@
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "contract/component_id_field.hpp"
+#include "install/broker_fetch.hpp"
 #include "lucid/registry/identifiers.hpp"
 
 namespace lucid::host::components {
@@ -77,15 +78,8 @@ std::vector<std::string> ComponentManager::boot() {
         mqtt_.session.unsubscribe_previous(mqtt_.topics.component_command(id, "+"));
     }
     // A broker fetch the last process did not finish left its subscription on the broker.
-    const fs::path marker = settings_.data_dir / kBrokerFetchMarker;
-    std::error_code ec;
-    if (fs::exists(marker, ec)) {
-        try {
-            mqtt_.session.unsubscribe_previous(read_file(marker));
-        } catch (const std::exception& e) {
-            problems.push_back("cannot read " + marker.string() + ": " + e.what());
-        }
-        fs::remove(marker, ec);
+    for (auto& problem : install::end_unfinished_broker_fetch(mqtt_.session, settings_.data_dir)) {
+        problems.push_back(std::move(problem));
     }
     return problems;
 }

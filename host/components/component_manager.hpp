@@ -46,9 +46,6 @@
 
 namespace lucid::host::components {
 
-// {data}/broker_fetch: the topic of a broker fetch under way (component_install.cpp).
-inline constexpr const char* kBrokerFetchMarker = "broker_fetch";
-
 struct ManagerSettings {
     std::filesystem::path data_dir;
     std::vector<std::filesystem::path> legacy_registries;  // registry_store.hpp

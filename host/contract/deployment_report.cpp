@@ -24,6 +24,25 @@ Value revision_value(const std::optional<std::uint64_t>& revision) {
     return revision ? Value(*revision) : Value();
 }
 
+// One step's report: a component's, or the agent's own.
+Value deployment_step_json(const DeploymentComponent& c, Document::AllocatorType& a) {
+    Value item(rapidjson::kObjectType);
+    item.AddMember("action", text(c.action, a), a);
+    item.AddMember("version", text_or_null(c.version, a), a);
+    item.AddMember("outcome", text(c.outcome, a), a);
+    item.AddMember("error", text_or_null(c.error, a), a);
+    return item;
+}
+
+DeploymentComponent read_deployment_step(const Value& object) {
+    DeploymentComponent c;
+    c.action = string_at(object, "action");
+    c.version = string_at(object, "version");
+    c.outcome = string_at(object, "outcome");
+    c.error = string_at(object, "error");
+    return c;
+}
+
 }  // namespace
 
 std::string deployment_payload(const Deployment& d, Clock::time_point now) {
@@ -37,15 +56,10 @@ std::string deployment_payload(const Deployment& d, Clock::time_point now) {
     doc.AddMember("digest", text_or_null(d.digest, a), a);
     doc.AddMember("updated_at", d.updated_at ? text(utc_timestamp(*d.updated_at), a) : Value(), a);
     Value components(rapidjson::kObjectType);
-    for (const auto& [id, c] : d.components) {
-        Value item(rapidjson::kObjectType);
-        item.AddMember("action", text(c.action, a), a);
-        item.AddMember("version", text_or_null(c.version, a), a);
-        item.AddMember("outcome", text(c.outcome, a), a);
-        item.AddMember("error", text_or_null(c.error, a), a);
-        components.AddMember(text(id, a), item, a);
-    }
+    for (const auto& [id, c] : d.components)
+        components.AddMember(text(id, a), deployment_step_json(c, a), a);
     doc.AddMember("components", components, a);
+    doc.AddMember("agent", d.agent ? deployment_step_json(*d.agent, a) : Value(), a);
     Value rejected;
     if (d.rejected) {
         rejected.SetObject();
@@ -71,13 +85,12 @@ Expected<Deployment> parse_deployment(std::string_view payload) {
         it != doc.MemberEnd() && it->value.IsObject()) {
         for (const auto& member : it->value.GetObject()) {
             if (!member.value.IsObject()) continue;
-            DeploymentComponent c;
-            c.action = string_at(member.value, "action");
-            c.version = string_at(member.value, "version");
-            c.outcome = string_at(member.value, "outcome");
-            c.error = string_at(member.value, "error");
-            d.components[{member.name.GetString(), member.name.GetStringLength()}] = c;
+            d.components[{member.name.GetString(), member.name.GetStringLength()}] =
+                read_deployment_step(member.value);
         }
+    }
+    if (const auto it = doc.FindMember("agent"); it != doc.MemberEnd() && it->value.IsObject()) {
+        d.agent = read_deployment_step(it->value);
     }
     if (const auto it = doc.FindMember("rejected"); it != doc.MemberEnd() && it->value.IsObject()) {
         d.rejected =

@@ -6,6 +6,7 @@
 //    "digest": "<sha256 of the document>", "updated_at": "...",
 //    "components": {"cpu": {"action": "upgrade", "version": "1.2.0", "outcome": "applied",
 //                           "error": null}},
+//    "agent": {"action": "upgrade", "version": "0.3.0", "outcome": "applied", "error": null},
 //    "rejected": null}
 //
 // Thread: pure functions. Errors: parse_deployment returns Expected; nothing throws.
@@ -51,6 +52,9 @@ struct Deployment {
     std::string digest;    // sha256 (hex) of the document's bytes
     std::optional<Clock::time_point> updated_at;
     std::map<std::string, DeploymentComponent> components;
+    // The agent's own step when the document has an `agent` (action upgrade, downgrade or none;
+    // `pending` while the new build is handed over to); none: the document has no agent entry.
+    std::optional<DeploymentComponent> agent;
     // The last document refused (invalid, or a revision lower than the applied one); it changed
     // nothing. Cleared by the next document applied.
     struct Rejected {

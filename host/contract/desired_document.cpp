@@ -47,7 +47,7 @@ Expected<std::string> component_id_at(const rapidjson::Value& value, const std::
 }
 
 Status read_sources(const rapidjson::Value& artifacts, const std::string& where,
-                    DesiredComponent& out) {
+                    std::map<std::string, std::string>& out) {
     if (!artifacts.IsObject()) return invalid(where + " must be an object of platforms");
     for (const auto& member : artifacts.GetObject()) {
         const std::string platform = text_of(member.name);
@@ -64,7 +64,7 @@ Status read_sources(const rapidjson::Value& artifacts, const std::string& where,
         if (source == member.value.MemberEnd() || !source->value.IsObject()) {
             return invalid(at + ".source must be an object");
         }
-        out.sources[platform] = to_json(source->value);
+        out[platform] = to_json(source->value);
     }
     return done();
 }
@@ -134,10 +134,35 @@ Expected<DesiredComponent> read_component(const std::string& id, const rapidjson
     }
     const auto artifacts = object.FindMember("artifacts");
     if (artifacts == object.MemberEnd()) return invalid(where + ".artifacts is missing");
-    if (Status read = read_sources(artifacts->value, where + ".artifacts", component); !read) {
+    if (Status read = read_sources(artifacts->value, where + ".artifacts", component.sources);
+        !read) {
         return read.error();
     }
     return component;
+}
+
+// `agent`: {"version", "artifacts"}; what the agent updates itself to.
+Expected<DesiredAgent> read_agent(const rapidjson::Value& value) {
+    if (!value.IsObject()) return invalid("agent must be an object");
+    if (Status known = only_known(value, {"version", "artifacts"}, "agent"); !known) {
+        return known.error();
+    }
+    DesiredAgent agent;
+    const auto version = value.FindMember("version");
+    if (version == value.MemberEnd() || !version->value.IsString()) {
+        return invalid("agent.version must be a string");
+    }
+    agent.version = text_of(version->value);
+    if (!registry::Version::parse(agent.version)) {
+        return invalid("agent.version '" + registry::echoed_value(agent.version) +
+                       "' is not a semantic version");
+    }
+    const auto artifacts = value.FindMember("artifacts");
+    if (artifacts == value.MemberEnd()) return invalid("agent.artifacts is missing");
+    if (Status read = read_sources(artifacts->value, "agent.artifacts", agent.sources); !read) {
+        return read.error();
+    }
+    return agent;
 }
 
 }  // namespace
@@ -168,7 +193,9 @@ Expected<DesiredDocument> parse_desired_document(std::string_view payload) {
     }
     const auto object = doc.GetObject();
     if (Status known = only_known(
-            doc, {"revision", "exclusive", "components", "remove", "rollout", "rollback_of"}, "");
+            doc,
+            {"revision", "exclusive", "components", "remove", "rollout", "rollback_of", "agent"},
+            "");
         !known) {
         return known.error();
     }
@@ -216,16 +243,21 @@ Expected<DesiredDocument> parse_desired_document(std::string_view payload) {
             if (seen.insert(id.value()).second) out.remove.push_back(id.value());
         }
     }
+    if (const auto agent = object.FindMember("agent"); agent != object.MemberEnd()) {
+        auto read = read_agent(agent->value);
+        if (!read) return read.error();
+        out.agent = std::move(read.value());
+    }
     return out;
 }
 
-Expected<std::string> source_for_platform(const DesiredComponent& component,
+Expected<std::string> source_for_platform(const std::map<std::string, std::string>& sources,
                                           const std::string& platform) {
-    if (auto it = component.sources.find(platform); it != component.sources.end()) {
+    if (auto it = sources.find(platform); it != sources.end()) {
         return it->second;
     }
     std::string has;
-    for (const auto& [tag, source] : component.sources) {
+    for (const auto& [tag, source] : sources) {
         has += (has.empty() ? "" : ", ") + registry::echoed_value(tag);
     }
     return Error{Errc::not_found, "no artifact for platform " + platform + " (the document has " +

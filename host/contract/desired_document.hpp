@@ -5,7 +5,8 @@
 //   {"revision": 7, "exclusive": false,
 //    "components": {"cpu": {"version": "1.2.0", "enabled": true, "config": {},
 //                           "artifacts": {"linux_x86_64": {"source": {...}}}}},
-//    "remove": ["old-thing"]}
+//    "remove": ["old-thing"],
+//    "agent": {"version": "0.3.0", "artifacts": {"linux_x86_64": {"source": {...}}}}}
 //
 //   auto doc = parse_desired_document(payload);
 //   if (!doc) report(doc.error().message);  // "invalid desired state: revision must be ..."
@@ -47,11 +48,19 @@ struct DesiredComponent {
     std::map<std::string, std::string> sources;
 };
 
+// The agent itself (contract §4.11): the build an agent whose version differs updates itself to
+// (core/cmd/upgrade's pipeline, §4.16), by platform like a component's artifacts.
+struct DesiredAgent {
+    std::string version;
+    std::map<std::string, std::string> sources;  // platform tag → the upgrade `source` (JSON)
+};
+
 struct DesiredDocument {
     std::uint64_t revision = 0;
     bool exclusive = false;
     std::map<std::string, DesiredComponent> components;  // by component id
     std::vector<std::string> remove;                     // component ids
+    std::optional<DesiredAgent> agent;                   // none: the agent stays as it is
     // The rollout that wrote the document (lucidctl rollout start), or whose abort it is
     // (rollout abort, a failure's rollback): the version floors hold a rollout's raise until
     // anything but its abort follows (install/trust_state.hpp). "" when none.
@@ -73,9 +82,10 @@ bool valid_rollout_id(const std::string& id);
 // A platform tag as artifacts are keyed by: [a-z][a-z0-9_]{0,63} (linux_x86_64, linux_aarch64).
 bool valid_platform_tag(const std::string& tag);
 
-// The source of `platform` for `component`, or the error that reports it:
+// The source of `platform` among a component's (or the agent's) sources, or the error that
+// reports it:
 //   no artifact for platform linux_x86_64 (the document has linux_aarch64)
-Expected<std::string> source_for_platform(const DesiredComponent& component,
+Expected<std::string> source_for_platform(const std::map<std::string, std::string>& sources,
                                           const std::string& platform);
 
 }  // namespace lucid::host::contract

@@ -142,6 +142,7 @@ void DesiredState::apply(const std::string& payload) {
         // refused after a clear.
         deployment_.state = std::string(state::kNone);
         deployment_.components.clear();
+        deployment_.agent.reset();
         deployment_.rejected.reset();
         deployment_.updated_at = contract::Clock::now();
     } else {
@@ -178,7 +179,7 @@ void DesiredState::apply(const std::string& payload) {
         }
         // Refused before anything changes: an install the pipeline would refuse for its form.
         for (const auto& [id, wanted] : doc.components) {
-            const auto source = contract::source_for_platform(wanted, settings_.platform);
+            const auto source = contract::source_for_platform(wanted.sources, settings_.platform);
             if (!source) continue;  // this component fails alone, at its turn
             const auto checked = target_.check_install(
                 {doc.revision, id, wanted.version, source.value(), wanted.config_json,
@@ -190,6 +191,19 @@ void DesiredState::apply(const std::string& payload) {
                                                 ".source: " + checked.error().message);
             }
         }
+        if (doc.agent && agent_) {
+            const auto source =
+                contract::source_for_platform(doc.agent->sources, settings_.platform);
+            if (source) {
+                const auto checked = agent_->check_update(
+                    {doc.revision, doc.agent->version, source.value(), nullptr});
+                if (!checked) {
+                    return reject(doc.revision, "invalid desired state: agent.artifacts." +
+                                                    settings_.platform +
+                                                    ".source: " + checked.error().message);
+                }
+            }
+        }
         {
             std::lock_guard<std::mutex> lock(mutex_);
             deployment_.revision = doc.revision;
@@ -197,6 +211,7 @@ void DesiredState::apply(const std::string& payload) {
             deployment_.state = std::string(state::kApplying);
             deployment_.rejected.reset();
             deployment_.components.clear();
+            deployment_.agent.reset();
             deployment_.updated_at = contract::Clock::now();
         }
         logger("desired")->info("desired state revision {}: applying", revision);
@@ -234,6 +249,12 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
                 planned_action(it == installed.end() ? nullptr : &it->second, wanted),
                 wanted.version, std::string(outcome::kPending), ""};
         }
+        if (doc.agent) {
+            const std::string own = agent_ ? agent_->version() : "";
+            deployment_.agent = contract::DeploymentComponent{
+                own == doc.agent->version ? "none" : change_of_version(own, doc.agent->version),
+                doc.agent->version, std::string(outcome::kPending), ""};
+        }
     }
     report();
     bool all_ok = true;
@@ -255,6 +276,28 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
         report();
         return true;
     };
+    if (doc.agent) {
+        bool handed_over = false;
+        auto c = converge_agent(doc, handed_over);
+        if (handed_over) {
+            // The new build applies this revision again; the step stays pending until then.
+            logger("desired")->info(
+                "desired state revision {}: the agent hands over to lucid-agent {}", doc.revision,
+                doc.agent->version);
+            report();
+            agent_->hand_over();
+            return;
+        }
+        // A step cut short by the interruption is not its failure: it stays pending.
+        if (interrupted()) return;
+        all_ok = c.outcome != outcome::kFailed;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            deployment_.agent = c;
+            deployment_.updated_at = contract::Clock::now();
+        }
+        report();
+    }
     for (const auto& id : removals) {
         if (interrupted()) return;
         contract::DeploymentComponent c{"remove", "", std::string(outcome::kUnchanged), ""};
@@ -286,6 +329,41 @@ void DesiredState::reconcile(const contract::DesiredDocument& doc) {
     report();
 }
 
+contract::DeploymentComponent DesiredState::converge_agent(const contract::DesiredDocument& doc,
+                                                           bool& handed_over) {
+    const contract::DesiredAgent& wanted = *doc.agent;
+    contract::DeploymentComponent c{"none", wanted.version, std::string(outcome::kUnchanged), ""};
+    if (!agent_) return failed(c, "this agent cannot update itself here");
+    const std::string own = agent_->version();
+    const auto source = contract::source_for_platform(wanted.sources, settings_.platform);
+    // Without an artifact for this platform there is nothing to compare: the step fails alone,
+    // as a component's does, whatever version runs.
+    if (!source) return failed(c, source.error().message);
+    const DesiredAgentStep step{doc.revision, wanted.version, source.value(), interrupted_};
+    const AgentUpdateRecord record = agent_->record(step);
+    if (own == wanted.version) {
+        if (record.state == AgentUpdate::pending) {
+            // This is the new build, not committed yet: converged only once it is for good.
+            if (Status committed = agent_->await_commit(step); !committed) {
+                return failed(c, committed.error().message);
+            }
+        }
+        if (record.state == AgentUpdate::pending || record.state == AgentUpdate::committed) {
+            c.action = "upgrade";
+            c.outcome = std::string(outcome::kApplied);
+        }
+        return c;
+    }
+    c.action = change_of_version(own, wanted.version);
+    if (record.state == AgentUpdate::rolled_back) {
+        // Tried for this revision already: not again (publish a higher revision to retry).
+        return failed(c, "upgrade rolled back: " + record.reason);
+    }
+    if (Status placed = agent_->place(step); !placed) return failed(c, placed.error().message);
+    handed_over = true;
+    return c;
+}
+
 contract::DeploymentComponent DesiredState::converge(const contract::DesiredDocument& doc,
                                                      const std::string& id,
                                                      const contract::DesiredComponent& wanted) {
@@ -297,7 +375,7 @@ contract::DeploymentComponent DesiredState::converge(const contract::DesiredDocu
         std::string(outcome::kUnchanged), ""};
     bool config_given = false;
     if (it == current.end() || it->second.version != wanted.version || it->second.signer_revoked) {
-        const auto source = contract::source_for_platform(wanted, settings_.platform);
+        const auto source = contract::source_for_platform(wanted.sources, settings_.platform);
         if (!source) return failed(c, source.error().message);
         const Status installed = target_.install(
             {revision, id, wanted.version, source.value(), wanted.config_json, wanted.isolation,

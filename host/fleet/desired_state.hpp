@@ -23,6 +23,10 @@
 //    before downloading — changes nothing and is reported with its exact error. A component
 //    without an artifact for this agent's platform fails alone, the others are applied.
 //  - An empty document means "no desired state": what runs stays (state `none`).
+//  - The agent itself (`agent`) first, when its version differs from the running one: the
+//    self-update (agent_target.hpp) hands over to the new build, which applies the same revision
+//    again (resumed) and finds its own version; after a rollback the old build finds the update
+//    rolled back and fails that step. Once per revision, like every step.
 //  - Order: removals first (`remove`, and with `exclusive` every installed component the
 //    document does not list), then each listed component in id order: install or change of
 //    version (with the document's config), enable/disable, then the config.
@@ -40,6 +44,7 @@
 
 #include "contract/deployment_report.hpp"
 #include "contract/desired_document.hpp"
+#include "fleet/agent_target.hpp"
 #include "fleet/desired_target.hpp"
 
 namespace lucid::host::fleet {
@@ -54,6 +59,9 @@ class DesiredState {
     // `publish`: the core/deployment payload, to be published retained.
     using PublishFn = std::function<void(const std::string& payload)>;
     DesiredState(DesiredStateSettings settings, DesiredTarget& target, PublishFn publish);
+    // How the agent updates itself (a document's `agent`); none set: that step fails ("this
+    // agent cannot update itself here"). Set before the first offer().
+    void set_agent_target(AgentTarget* agent) { agent_ = agent; }
 
     // The retained document arrived; only the latest offered is applied. An apply under way
     // gives up at its next step (a download under way is cancelled): the newer one follows.
@@ -76,12 +84,17 @@ class DesiredState {
     contract::DeploymentComponent converge(const contract::DesiredDocument& doc,
                                            const std::string& id,
                                            const contract::DesiredComponent& wanted);
+    // The agent's own step (first, before the components: the build that will run them installs
+    // them). Sets `handed_over` when this process is to end for the new build.
+    contract::DeploymentComponent converge_agent(const contract::DesiredDocument& doc,
+                                                 bool& handed_over);
     // Persists and publishes the report as it is now.
     void report();
 
     const DesiredStateSettings settings_;
     DesiredTarget& target_;
     const PublishFn publish_;
+    AgentTarget* agent_ = nullptr;
     std::string load_problem_;
 
     mutable std::mutex mutex_;  // guards the members below

@@ -21,14 +21,6 @@ ParsedUpgrade parse_upgrade_request(const rapidjson::Value& payload,
     }
     const auto source = payload.FindMember("source");
     if (source == payload.MemberEnd()) return fail("missing field 'source'");
-    if (source->value.IsObject()) {
-        const auto type = source->value.FindMember("type");
-        if (type != source->value.MemberEnd() && type->value == "broker") {
-            return fail(
-                "'source.type' broker is not supported by upgrade: use url, github_release or "
-                "inline");
-        }
-    }
     auto checked = install::parse_install_source(source->value, settings);
     if (!checked.source) {
         parsed.error = std::move(checked.error);
@@ -39,6 +31,18 @@ ParsedUpgrade parse_upgrade_request(const rapidjson::Value& payload,
     request.source = std::move(*checked.source);
     parsed.request = std::move(request);
     return parsed;
+}
+
+namespace {
+constexpr std::string_view kDesiredUpgradePrefix = "desired revision ";
+}
+
+std::string desired_upgrade_id(std::uint64_t revision) {
+    return std::string(kDesiredUpgradePrefix) + std::to_string(revision);
+}
+
+bool is_desired_upgrade_id(std::string_view request_id) {
+    return request_id.rfind(kDesiredUpgradePrefix, 0) == 0;
 }
 
 }  // namespace lucid::host::self_update

@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& [id, component] : d.components) {
             check(lucid::registry::is_valid_identifier(id));
             check(lucid::registry::Version::parse(component.version).has_value());
-            (void)source_for_platform(component, "linux_x86_64");
+            (void)source_for_platform(component.sources, "linux_x86_64");
         }
         for (const auto& id : d.remove) {
             check(lucid::registry::is_valid_identifier(id) && d.components.count(id) == 0);

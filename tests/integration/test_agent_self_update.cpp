@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "agent_harness.hpp"
+#include "artifacts.hpp"
 #include "ctl_runner.hpp"
 #include "install/digest.hpp"
 #include "self_update/agent_versions.hpp"
@@ -305,6 +306,50 @@ TEST_CASE("core/cmd/upgrade to a build that dies at start ends rolled back, said
     });
     REQUIRE(status);
     CHECK(rig.results("up-cmd-bad") == 1);
+}
+
+TEST_CASE("core/cmd/upgrade takes a build published on the broker, as component installs do") {
+    SelfUpdateRig rig("selfupdate-broker");
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    // A small build to publish: the one that dies at start (the fetch is what is tested here).
+    const std::string bad = lucid::test::read_bytes(LUCID_AGENT_BAD_BIN);
+    const auto meta = rig.client->wait_for(rig.topic("core/metadata"), [](const Message& m) {
+        return !m.str("build_platform").empty();
+    });
+    REQUIRE(meta);
+    const std::string topic =
+        "lucid/artifacts/lucid-agent/" LUCID_AGENT_BAD_VERSION "/" + meta->str("build_platform");
+    rig.client->publish(topic, bad, 1, true);
+    rig.client->publish(rig.topic("core/cmd/upgrade"),
+                        R"({"request_id":"up-broker","version":")" LUCID_AGENT_BAD_VERSION
+                        R"(","source":{"type":"broker","topic":")" +
+                            topic + R"(","sha256":")" + lucid::test::sha256_hex(bad) + R"("}})");
+    // The handover, or the result when the agent answered one instead.
+    const auto handover = rig.client->take(
+        [&](const Message& m) {
+            return m.str("request_id") == "up-broker" &&
+                   (m.topic == rig.topic("core/evt/upgrade_result") ||
+                    m.str("phase") == "handover");
+        },
+        std::chrono::seconds(60));
+    REQUIRE_MESSAGE(handover, service->log());
+    REQUIRE_MESSAGE(handover->str("phase") == "handover", handover->payload);
+    // Fetched whole before the checks, reported as the download.
+    const auto download =
+        rig.client->wait_for(rig.topic("core/evt/upgrade_progress"), [&](const Message& m) {
+            return m.str("request_id") == "up-broker" && m.str("phase") == "download";
+        });
+    REQUIRE(download);
+    CHECK(uint_field(download->payload, "bytes") == bad.size());
+    const auto result = rig.client->wait_for(
+        rig.topic("core/evt/upgrade_result"),
+        [](const Message& m) { return m.str("request_id") == "up-broker"; },
+        std::chrono::seconds(60));
+    REQUIRE_MESSAGE(result, service->log());
+    CHECK(true_field(result->payload, "rolled_back"));
+    // The fetch's subscription ended with it: no note of it is left for the next start.
+    CHECK_FALSE(fs::exists(rig.data / "broker_fetch"));
 }
 
 TEST_CASE("a tampered build is refused before anything is placed") {

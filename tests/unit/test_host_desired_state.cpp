@@ -104,12 +104,18 @@ struct Rig {
     FakeTarget target;
     std::vector<std::string> published;
     std::unique_ptr<fleet::DesiredState> desired;
+    fleet::AgentTarget* agent = nullptr;  // the agent's self-update, when a test gives one
 
     Rig() { restart(); }
     void restart() {
         desired = std::make_unique<fleet::DesiredState>(
             fleet::DesiredStateSettings{dir.path() / "deployment.json", kPlatform}, target,
             [this](const std::string& p) { published.push_back(p); });
+        desired->set_agent_target(agent);
+    }
+    void update_self_with(fleet::AgentTarget& target_of_agent) {
+        agent = &target_of_agent;
+        desired->set_agent_target(agent);
     }
     contract::Deployment apply(const std::string& payload) {
         desired->offer(payload);
@@ -134,8 +140,8 @@ TEST_CASE("desired document: the contract's shape, every error exact") {
     CHECK_FALSE(e.enabled);
     CHECK(e.config_json == std::string(R"({"a":1})"));
     CHECK(parsed.value().remove == std::vector<std::string>{"old"});
-    CHECK(contract::source_for_platform(e, kPlatform));
-    CHECK(contract::source_for_platform(e, "linux_aarch64").error().message ==
+    CHECK(contract::source_for_platform(e.sources, kPlatform));
+    CHECK(contract::source_for_platform(e.sources, "linux_aarch64").error().message ==
           "no artifact for platform linux_aarch64 (the document has linux_x86_64)");
 
     CHECK(error_of("{") ==
@@ -513,4 +519,154 @@ TEST_CASE("a desired document with a bad isolation or limit is refused whole") {
         REQUIRE_FALSE(parsed);
         CHECK(parsed.error().message == error);
     }
+}
+
+namespace {
+
+// The agent's self-update in memory: how a revision's update ended is what state.json would say
+// (`records`); place() records the hand-over the launcher would act on.
+struct FakeAgent final : fleet::AgentTarget {
+    std::string running = "1.0.0";
+    std::map<std::uint64_t, fleet::AgentUpdateRecord> records;  // by revision
+    std::vector<std::string> calls;
+    std::string place_error;
+    bool commits = true;
+
+    std::string version() const override { return running; }
+    Status check_update(const fleet::DesiredAgentStep& step) const override {
+        if (step.source_json.find("\"bad\"") != std::string::npos) {
+            return Error{Errc::invalid, "validation_error: bad source"};
+        }
+        return done();
+    }
+    fleet::AgentUpdateRecord record(const fleet::DesiredAgentStep& step) const override {
+        const auto it = records.find(step.revision);
+        return it == records.end() ? fleet::AgentUpdateRecord{} : it->second;
+    }
+    Status await_commit(const fleet::DesiredAgentStep& step) override {
+        calls.push_back("await_commit " + step.version);
+        if (!commits) return Error{Errc::cancelled, "did not commit"};
+        return done();
+    }
+    Status place(const fleet::DesiredAgentStep& step) override {
+        calls.push_back("place " + step.version + " revision " + std::to_string(step.revision));
+        if (!place_error.empty()) return Error{Errc::invalid, place_error};
+        records[step.revision] = {fleet::AgentUpdate::pending, ""};
+        return done();
+    }
+    void hand_over() override { calls.push_back("hand_over"); }
+};
+
+std::string agent_entry(const std::string& version, const std::string& source = "\"x\"") {
+    return R"(,"agent":{"version":")" + version + R"(","artifacts":{")" + kPlatform +
+           R"(":{"source":{"type":"url","url":"file:///lucid-agent","sha256":)" + source + "}}}}";
+}
+
+}  // namespace
+
+TEST_CASE("desired document: the agent entry and its errors") {
+    auto parsed = contract::parse_desired_document(doc(3, "", agent_entry("1.1.0")));
+    REQUIRE(parsed);
+    REQUIRE(parsed.value().agent);
+    CHECK(parsed.value().agent->version == "1.1.0");
+    CHECK(contract::source_for_platform(parsed.value().agent->sources, kPlatform));
+    CHECK_FALSE(contract::parse_desired_document(doc(3, "")).value().agent);
+
+    CHECK(error_of(doc(1, "", R"(,"agent":[])")) ==
+          "invalid desired state: agent must be an object");
+    CHECK(error_of(doc(1, "", R"(,"agent":{"version":"1.1.0","artifacts":{},"enabled":true})")) ==
+          "invalid desired state: unknown field 'enabled' in agent");
+    CHECK(error_of(doc(1, "", R"(,"agent":{"artifacts":{}})")) ==
+          "invalid desired state: agent.version must be a string");
+    CHECK(error_of(doc(1, "", R"(,"agent":{"version":"2","artifacts":{}})")) ==
+          "invalid desired state: agent.version '2' is not a semantic version");
+    CHECK(error_of(doc(1, "", R"(,"agent":{"version":"1.1.0"})")) ==
+          "invalid desired state: agent.artifacts is missing");
+    CHECK(error_of(doc(1, "", R"(,"agent":{"version":"1.1.0","artifacts":{"X":{}}})")) ==
+          "invalid desired state: agent.artifacts key 'X' is not a platform tag "
+          "([a-z][a-z0-9_]{0,63}, e.g. linux_aarch64)");
+}
+
+TEST_CASE("desired state: the agent updates itself first, once per revision") {
+    Rig rig;
+    FakeAgent agent;
+    rig.update_self_with(agent);
+
+    // A newer agent: placed, then handed over before any component is touched; the revision
+    // stays applying with the agent's step pending.
+    auto d = rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
+    CHECK(agent.calls == std::vector<std::string>{"place 1.1.0 revision 1", "hand_over"});
+    CHECK(rig.target.calls.empty());
+    CHECK(d.state == "applying");
+    REQUIRE(d.agent);
+    CHECK(d.agent->action == "upgrade");
+    CHECK(d.agent->outcome == "pending");
+
+    // The new build starts and gets the document again: it waits for its commit, then applies
+    // the components.
+    agent.running = "1.1.0";
+    agent.calls.clear();
+    rig.restart();
+    d = rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
+    CHECK(agent.calls == std::vector<std::string>{"await_commit 1.1.0"});
+    CHECK(d.state == "converged");
+    CHECK(d.agent->action == "upgrade");
+    CHECK(d.agent->outcome == "applied");
+    CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
+
+    // Already that version: nothing to do.
+    agent.calls.clear();
+    d = rig.apply(doc(2, echo("1.0.0"), agent_entry("1.1.0")));
+    CHECK(agent.calls.empty());
+    CHECK(d.agent->action == "none");
+    CHECK(d.agent->outcome == "unchanged");
+}
+
+TEST_CASE("desired state: an agent update that rolled back fails its revision, not retried") {
+    Rig rig;
+    FakeAgent agent;
+    rig.update_self_with(agent);
+    rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
+    // The launcher rolled the new build back: the old build gets the same revision again.
+    agent.records[1] = {fleet::AgentUpdate::rolled_back,
+                        "1.1.0 did not come up healthy (it exited, crashed, or did not commit "
+                        "within its window)"};
+    agent.calls.clear();
+    rig.restart();
+    auto d = rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
+    CHECK(agent.calls.empty());
+    CHECK(d.state == "failed");
+    CHECK(d.agent->outcome == "failed");
+    CHECK(d.agent->error ==
+          "upgrade rolled back: 1.1.0 did not come up healthy (it exited, crashed, or did not "
+          "commit within its window)");
+    // The components are still applied by the build that runs.
+    CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
+
+    // A higher revision tries again.
+    d = rig.apply(doc(2, echo("1.0.0"), agent_entry("1.1.0")));
+    CHECK(agent.calls == std::vector<std::string>{"place 1.1.0 revision 2", "hand_over"});
+}
+
+TEST_CASE("desired state: an agent update refused fails alone; a bad source refuses the document") {
+    Rig rig;
+    FakeAgent agent;
+    rig.update_self_with(agent);
+    agent.place_error = "sha256 mismatch: got=abc";
+    auto d = rig.apply(doc(1, echo("1.0.0"), agent_entry("1.1.0")));
+    CHECK(d.state == "failed");
+    CHECK(d.agent->error == "sha256 mismatch: got=abc");
+    CHECK(rig.target.calls == std::vector<std::string>{"install echo 1.0.0"});
+
+    d = rig.apply(doc(2, "", agent_entry("1.2.0", "\"bad\"")));
+    REQUIRE(d.rejected);
+    CHECK(d.rejected->error == std::string("invalid desired state: agent.artifacts.") + kPlatform +
+                                   ".source: validation_error: bad source");
+    CHECK(d.revision == 1u);
+
+    // No artifact for this agent's platform: that step fails, whatever runs.
+    d = rig.apply(
+        doc(3, "", R"(,"agent":{"version":"1.2.0","artifacts":{"linux_riscv64":{"source":{}}}})"));
+    CHECK(d.agent->error == std::string("no artifact for platform ") + kPlatform +
+                                " (the document has linux_riscv64)");
 }

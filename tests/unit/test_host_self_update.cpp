@@ -205,12 +205,19 @@ TEST_CASE("an upgrade payload takes an install's source and a semantic version o
     CHECK(parse(R"({"version":"1.2.0"})").error == "validation_error: missing field 'source'");
     CHECK(parse(R"({"version":"1.2.0","source":{"type":"url","url":"https://x/a"}})").error ==
           "validation_error: missing field 'source.sha256'");
-    CHECK(contains(
-        parse(
-            R"({"version":"1.2.0","source":{"type":"broker","topic":"lucid/artifacts/a","sha256":")" +
-            sha + R"("}})")
-            .error,
-        "broker is not supported by upgrade"));
+    // A build published on the broker, as component artifacts are (install/broker_fetch.hpp).
+    const auto broker = parse(
+        R"({"version":"1.2.0","source":{"type":"broker","topic":"lucid/artifacts/lucid-agent/1.2.0/linux_x86_64","sha256":")" +
+        sha + R"("}})");
+    REQUIRE_MESSAGE(broker.request, broker.error);
+    CHECK(broker.request->source.type == lucid::host::install::SourceType::broker);
+    CHECK(broker.request->source.topic == "lucid/artifacts/lucid-agent/1.2.0/linux_x86_64");
+}
+
+TEST_CASE("a desired state's update has a request id of its own") {
+    CHECK(desired_upgrade_id(7) == "desired revision 7");
+    CHECK(is_desired_upgrade_id("desired revision 7"));
+    CHECK_FALSE(is_desired_upgrade_id("up-7"));
 }
 
 TEST_CASE("the version a build prints is read from lucid-agent's --version line") {

@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include "supervisor.hpp"
+
 #ifndef LUCID_AGENT_BIN
 #error "LUCID_AGENT_BIN must name the lucid-agent binary"
 #endif
@@ -22,9 +24,11 @@ AgentHarness::AgentHarness(const Broker& broker, std::string agent_id)
 
 AgentHarness::~AgentHarness() {
     if (process_.running()) process_.stop(SIGKILL);
+    supervisor_.reset();
 }
 
-void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
+std::map<std::string, std::string> AgentHarness::environment(
+    const std::map<std::string, std::string>& extra_env) const {
     std::map<std::string, std::string> env{
         {"LUCID_MQTT_URL", broker_.url()},
         {"LUCID_AGENT_ID", agent_id_},
@@ -44,8 +48,23 @@ void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
     // front (qemu-user has no binfmt to do it), which this script of the build adds.
     if (!env.count("LUCID_PLUGIN_RUNNER")) env["LUCID_PLUGIN_RUNNER"] = LUCID_TEST_PLUGIN_RUNNER;
 #endif
-    process_.start({LUCID_AGENT_BIN}, env, data_ / ("agent." + std::to_string(++starts_) + ".log"));
+    return env;
 }
+
+void AgentHarness::start(const std::map<std::string, std::string>& extra_env) {
+    process_.start({LUCID_AGENT_BIN}, environment(extra_env),
+                   data_ / ("agent." + std::to_string(++starts_) + ".log"));
+}
+
+void AgentHarness::start_supervised(const std::map<std::string, std::string>& extra_env) {
+    auto env = environment(extra_env);
+    env["LUCID_SUPERVISED"] = "yes";
+    supervisor_ = std::make_unique<Supervisor>(std::vector<std::string>{LUCID_AGENT_BIN, "run"},
+                                               env, data_ / "service.log");
+    supervisor_->start();
+}
+
+std::string AgentHarness::log() const { return supervisor_ ? supervisor_->log() : process_.log(); }
 
 int AgentHarness::stop(int signo) { return process_.stop(signo); }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "broker.hpp"
@@ -16,6 +17,8 @@ namespace lucid::itest {
 // integration tests see.
 using namespace lucid::test;
 
+class Supervisor;
+
 class AgentHarness {
   public:
     explicit AgentHarness(const Broker& broker, std::string agent_id = "itest");
@@ -24,10 +27,15 @@ class AgentHarness {
     // Starts the agent; `extra_env` overrides the defaults (small reconnect backoff, not
     // supervised, no env file).
     void start(const std::map<std::string, std::string>& extra_env = {});
+    // Starts `lucid-agent run` (LUCID_SUPERVISED=yes) under a Supervisor that starts it again
+    // as systemd would (supervisor.hpp): for the agent updating itself. Its output goes to
+    // service.log; stop it with supervisor().stop().
+    void start_supervised(const std::map<std::string, std::string>& extra_env = {});
+    Supervisor& supervisor() { return *supervisor_; }
     // SIGTERM (clean) or SIGKILL; returns the exit code.
     int stop(int signo);
     Process& process() { return process_; }
-    std::string log() const { return process_.log(); }
+    std::string log() const;
     // Waits until the agent's log contains `text` (the agent writes it as it goes).
     bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const;
 
@@ -37,10 +45,14 @@ class AgentHarness {
     std::string topic(const std::string& suffix) const;
 
   private:
+    std::map<std::string, std::string> environment(
+        const std::map<std::string, std::string>& extra_env) const;
+
     const Broker& broker_;
     std::string agent_id_;
     TempDir data_;
     Process process_;
+    std::unique_ptr<Supervisor> supervisor_;
     int starts_ = 0;
 };
 

@@ -101,6 +101,9 @@ struct FleetRig {
     // watch is an inotify instance of this user, and a hundred agents would use up the
     // default 128 shared with everything else the user runs.
     std::map<std::string, std::string> env{{"LUCID_DROPIN", "off"}};
+    // Agents run as `lucid-agent run` under a supervisor (AgentHarness::start_supervised), so
+    // that they can update themselves.
+    bool supervised = false;
 
   private:
     static Predicate converged_at(const std::string& version) {
@@ -114,7 +117,11 @@ struct FleetRig {
     void launch(std::size_t i) {
         auto agent_env = env;
         agent_env["LUCID_LABELS"] = labels_.at(i);
-        agents.at(i)->start(agent_env);
+        if (supervised) {
+            agents.at(i)->start_supervised(agent_env);
+        } else {
+            agents.at(i)->start(agent_env);
+        }
     }
     void await_online(std::size_t i) {
         // Generous: a hundred sanitizer builds starting at once on two cores.
