@@ -11,6 +11,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/atomic_file.hpp"
+#include "common/file_modes.hpp"
 #include "lucid/registry/registry_json.hpp"
 
 namespace lucid::host::commands {
@@ -161,7 +162,7 @@ ParsedJournal parse_journal(std::string_view text) {
 JournalFile JournalFile::create(const std::filesystem::path& path, std::string_view base) {
     const std::string header = journal_header(base);
     // It repeats command results, as request_log.json does: owner only.
-    write_file_atomically(path, header, real_file_ops(), 0600);
+    write_file_atomically(path, header, real_file_ops(), kPrivateFileMode);
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid()) journal_fail("cannot open", path);
     return JournalFile(path, std::move(fd), header.size());
