@@ -337,7 +337,7 @@ TEST_CASE("an agent killed during cfg/set traffic keeps every acknowledged chang
         REQUIRE_MESSAGE(online, agent.log());
         session = session_of(*online);
         // The request log a release before the journal reads is whole and in its format.
-        const auto request_log = read_json(agent.data_dir() / "request_log.json");
+        const auto request_log = read_json(agent.data_dir() / "data" / "request_log.json");
         CHECK(request_log["format"].GetInt() == 1);
 
         const int now = held_heartbeat(client, agent, "probe-" + std::to_string(i));
