@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh --ci                every target for 10 seconds (scripts/test.sh)
 #   scripts/fuzz.sh command names       only the named targets (command registry manifest elf names
 #                                       source_url labels desired runner_frames signature
-#                                       permit revocation proc logs dedup agent_state)
+#                                       permit revocation proc logs dedup agent_state journal)
 #   LUCID_FUZZ_BUILD_DIR=dir            another build directory
 #   LUCID_FUZZ_JOBS=n                   targets run at a time (default: the number of cores)
 #
@@ -29,7 +29,7 @@ done
 build_targets=(lucid_fuzz)
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(command registry manifest elf names source_url labels desired runner_frames signature
-        permit revocation proc logs dedup agent_state)
+        permit revocation proc logs dedup agent_state journal)
 else
     build_targets=("${targets[@]/#/fuzz_}")
 fi

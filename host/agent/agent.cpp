@@ -45,8 +45,8 @@ Agent::Agent(config::AgentConfig config, ShutdownSignal& shutdown)
       topics_(config_.topic_root, config_.agent_id),
       data_lock_(prepared_data_dir(config_.data_dir)),
       counter_(config_.data_dir / "session"),
-      runtime_config_(CoreConfigStore(config_.data_dir)),
       dedup_(config_.data_dir / "request_log.json", commands::DedupLimits{}),
+      runtime_config_(CoreConfigStore(config_.data_dir)),
       restart_record_(config_.data_dir / "last_restart"),
       component_log_levels_(config_.data_dir, LogTap::instance()) {
     session_ = std::make_unique<mqtt::MqttSession>(
@@ -263,9 +263,12 @@ std::vector<std::string> Agent::republish_snapshots() { return snapshots_->publi
 
 CoreConfig Agent::current_config() const { return runtime_config_.get(); }
 
-void Agent::apply_config(const CoreConfig& config) {
+void Agent::apply_config(const CoreConfig& config, const commands::DedupEntry& answer) {
     const bool relabelled = config.labels != runtime_config_.get().labels;
-    runtime_config_.set(config);
+    // The config file and the answer are one journal record: one fdatasync (dedup_store.hpp).
+    runtime_config_.set(config, [&](const std::string& file, const std::string& content) {
+        dedup_.record_with_file(answer.request_id, answer.result, file, content);
+    });
     snapshots_->publish_cfg_state();
     if (relabelled) {
         snapshots_->set_labels(effective_labels(config));

@@ -90,7 +90,7 @@ class Agent final : private CoreCommandTarget {
     // CoreCommandTarget
     std::vector<std::string> republish_snapshots() override;
     CoreConfig current_config() const override;
-    void apply_config(const CoreConfig& config) override;
+    void apply_config(const CoreConfig& config, const commands::DedupEntry& answer) override;
     void request_exit(int exit_code) override;
 
     void register_commands();
@@ -111,10 +111,12 @@ class Agent final : private CoreCommandTarget {
     registry::DataDirLock data_lock_;
     mqtt::SessionCounter counter_;
     mqtt::MessageRouter router_;
+    // Before runtime_config_: loading it replays the journal, which may carry a newer
+    // core_config.json than the file (written durably then, before runtime_config_ reads it).
+    commands::DedupStore dedup_;
     RuntimeConfig runtime_config_;
     std::unique_ptr<mqtt::MqttSession> session_;
     std::unique_ptr<SnapshotPublisher> snapshots_;
-    commands::DedupStore dedup_;
     commands::RestartRecord restart_record_;
     const std::string instance_ = new_instance_id();
     std::mutex takeover_mutex_;  // guards takeover_ (network and heartbeat threads)

@@ -35,7 +35,8 @@ CommandReply refresh(CoreCommandTarget& target, const CommandRequest& request) {
     return CommandReply(std::move(result), Durability::deferred);
 }
 
-CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
+CommandReply cfg_set(CoreCommandTarget& target, const std::string& result_topic,
+                     const CommandRequest& request) {
     Result result(request.request_id, Clock::now());
     const auto current = target.current_config();
     const auto checked = apply_cfg_set(current, request.payload);
@@ -43,17 +44,22 @@ CommandReply cfg_set(CoreCommandTarget& target, const CommandRequest& request) {
         result.fail(checked.error);
         return CommandReply(std::move(result));
     }
-    try {
-        target.apply_config(*checked.config);
-    } catch (const std::exception& e) {
-        result.fail(std::string("cannot save config: ") + e.what());
-        return CommandReply(std::move(result));
-    }
+    // The answer is built before the change is saved: it is journaled with the config, one
+    // record and one fdatasync for both (dedup_store.hpp); the dispatcher then finds it
+    // recorded and only publishes it.
     result.set("applied", request.payload["set"]);
     rapidjson::Value cfg(rapidjson::kObjectType);
     write_core_config(*checked.config, cfg, result.allocator());
     result.set("cfg", cfg);
     result.set("telemetry_supported", contract::kTelemetrySupported);
+    try {
+        target.apply_config(*checked.config,
+                            commands::DedupEntry{request.request_id, {result_topic, result.str()}});
+    } catch (const std::exception& e) {
+        Result failed(request.request_id, Clock::now());
+        failed.fail(std::string("cannot save config: ") + e.what());
+        return CommandReply(std::move(failed));
+    }
     // Every setting that changed, whichever it is (labels, telemetry.metrics..., logs_...).
     const std::string changed = config_change_text(current, *checked.config);
     logger("commands")->info("cfg/set applied: {}", changed.empty() ? "nothing changed" : changed);
@@ -102,8 +108,11 @@ std::vector<CommandSpec> core_command_specs(const contract::AgentTopics& topics,
     specs.push_back(spec(topics, t::kPing, ping));
     specs.push_back(spec(topics, t::kRefresh,
                          [&target](const CommandRequest& rq) { return refresh(target, rq); }));
-    specs.push_back(spec(topics, t::kCfgSet,
-                         [&target](const CommandRequest& rq) { return cfg_set(target, rq); }));
+    specs.push_back(
+        spec(topics, t::kCfgSet,
+             [&target, result_topic = topics.at(t::kCfgSet.result)](const CommandRequest& rq) {
+                 return cfg_set(target, result_topic, rq);
+             }));
     specs.push_back(spec(topics, t::kRestart, [&target, restart_s](const CommandRequest& rq) {
         return restart(target, restart_s, rq);
     }));

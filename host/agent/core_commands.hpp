@@ -23,9 +23,10 @@ class CoreCommandTarget {
     // `snapshots_updated`, named as SnapshotPublisher says).
     virtual std::vector<std::string> republish_snapshots() = 0;
     virtual CoreConfig current_config() const = 0;
-    // Saves atomically (throws on failure, nothing changed), applies live, republishes
+    // Saves the config and records `answer` (the cfg/set's result) in one durable write (throws
+    // on failure: nothing changed, nothing recorded), applies it live, republishes
     // core/cfg/state.
-    virtual void apply_config(const CoreConfig& config) = 0;
+    virtual void apply_config(const CoreConfig& config, const commands::DedupEntry& answer) = 0;
     // Ends the agent with `exit_code` through the normal clean shutdown.
     virtual void request_exit(int exit_code) = 0;
 };

@@ -155,13 +155,17 @@ CoreConfig CoreConfigStore::load(std::string* problem) const {
 
 void CoreConfigStore::save(const CoreConfig& config) const {
     make_directories(path_.parent_path());
+    write_file_atomically(path_, text(config));
+}
+
+std::string CoreConfigStore::text(const CoreConfig& config) {
     rapidjson::Document doc;
     write_core_config(config, doc, doc.GetAllocator());
     rapidjson::StringBuffer buffer;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
     writer.SetIndent(' ', 2);
     doc.Accept(writer);
-    write_file_atomically(path_, std::string(buffer.GetString(), buffer.GetSize()) + "\n");
+    return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
 }
 
 }  // namespace lucid::host::agent

@@ -58,6 +58,8 @@ class CoreConfigStore {
     CoreConfig load(std::string* problem = nullptr) const;
     // Atomic, durable save. Throws std::system_error on failure; the old file stays intact.
     void save(const CoreConfig& config) const;
+    // The file's content for `config` (what save() writes; cfg/set journals it instead).
+    static std::string text(const CoreConfig& config);
 
     const std::filesystem::path& path() const { return path_; }
 

@@ -16,9 +16,13 @@ CoreConfig RuntimeConfig::get() const {
     return config_;
 }
 
-void RuntimeConfig::set(const CoreConfig& config) {
+void RuntimeConfig::set(const CoreConfig& config, const Save& save) {
     // Saved first: if the disk refuses, nothing was applied and the caller reports the error.
-    store_.save(config);
+    if (save) {
+        save(store_.path().filename().string(), CoreConfigStore::text(config));
+    } else {
+        store_.save(config);
+    }
     std::vector<Listener> listeners;
     {
         std::lock_guard<std::mutex> lock(mutex_);

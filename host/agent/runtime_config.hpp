@@ -23,7 +23,11 @@ class RuntimeConfig {
     explicit RuntimeConfig(CoreConfigStore store);
 
     CoreConfig get() const;
-    void set(const CoreConfig& config);
+    // How a change is saved: given the file's name in the data directory and its new content.
+    // cfg/set journals it with its answer (DedupStore::record_with_file).
+    using Save = std::function<void(const std::string& file_name, const std::string& content)>;
+    // Saves (through `save`, or a durable write of the file when none is given), then applies.
+    void set(const CoreConfig& config, const Save& save = {});
     void on_change(Listener listener);
 
   private:

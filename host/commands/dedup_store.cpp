@@ -6,6 +6,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/local_file.hpp"
+#include "common/logging.hpp"
 #include "contract/payloads.hpp"
 #include "lucid/registry/registry_json.hpp"
 
@@ -131,6 +132,8 @@ std::optional<std::deque<DedupEntry>> parse_dedup(const std::string& text) {
 DedupStore::DedupStore(std::filesystem::path file, DedupLimits limits)
     : file_(std::move(file)), limits_(limits) {
     if (limits_.entries == 0) limits_.entries = 1;
+    journal_path_ = file_;
+    journal_path_.replace_extension(".journal");
     load();
 }
 
@@ -145,49 +148,137 @@ DedupLimits entries_only(std::size_t capacity) {
 DedupStore::DedupStore(std::filesystem::path file, std::size_t capacity)
     : DedupStore(std::move(file), entries_only(capacity)) {}
 
+void DedupStore::problem(const std::string& text) {
+    if (!load_problem_.empty()) load_problem_ += "; ";
+    load_problem_ += text;
+}
+
 void DedupStore::load() {
+    const std::string base = load_whole_log();
+    const bool damaged = load_journal(base);
+    if (!dirty_ && journal_records_ == 0 && !damaged) return;
+    // The journal's records (and the files they carry) become request_log.json now, before
+    // anyone reads a carried file (the agent loads core_config.json after this store).
+    try {
+        compact_locked();
+    } catch (const std::exception& e) {
+        // A read-only data directory: served from memory; the next record tries again.
+        problem(std::string("request log not rewritten (") + e.what() + ")");
+    }
+}
+
+std::string DedupStore::load_whole_log() {
     std::error_code ec;
-    if (!std::filesystem::exists(file_, ec)) return;
+    if (!std::filesystem::exists(file_, ec)) return std::string(kNoBase);
     // A file this agent wrote is never over total_bytes; four times that leaves room for one
     // written with other limits, while one of an unbounded writer is not read into memory.
     const std::size_t read_limit = 4 * limits_.total_bytes;
     std::optional<std::string> text;
-    std::string problem;
+    std::string why;
     const auto size = std::filesystem::file_size(file_, ec);
     if (!ec && size > read_limit) {
-        problem = "is larger than " + std::to_string(read_limit) + " bytes";
+        why = "is larger than " + std::to_string(read_limit) + " bytes";
     } else {
         try {
             // By descriptor, non-blocking, capped: a FIFO or device put in its place is refused.
             text = LocalFile::open(file_, read_limit).read_all();
         } catch (const std::exception& e) {
-            problem = std::string("cannot be read (") + e.what() + ")";
+            why = std::string("cannot be read (") + e.what() + ")";
         }
     }
     std::optional<std::deque<DedupEntry>> loaded;
     if (text) {
         loaded = parse_dedup(*text);
-        if (!loaded) problem = "is corrupt";
+        if (!loaded) why = "is corrupt";
     }
-    text.reset();
     if (!loaded) {
-        const char* label = problem.rfind("is larger", 0) == 0 ? "too-large" : "corrupt";
+        const char* label = why.rfind("is larger", 0) == 0 ? "too-large" : "corrupt";
         try {
             const auto aside = move_aside(file_, label);
-            load_problem_ = "request log " + file_.string() + " " + problem + "; moved to " +
-                            aside.string() + ", starting with an empty record";
+            problem("request log " + file_.string() + " " + why + "; moved to " + aside.string() +
+                    ", starting with an empty record");
         } catch (const std::exception& e) {
-            load_problem_ = "request log " + file_.string() + " " + problem +
-                            " and cannot be moved aside (" + e.what() +
-                            "); starting with an empty record";
+            problem("request log " + file_.string() + " " + why + " and cannot be moved aside (" +
+                    e.what() + "); starting with an empty record");
         }
-        return;
+        // No journal extends a file that was not read.
+        return std::string();
     }
+    const std::string base = journal_hash(*text);
+    text.reset();
     const std::size_t on_disk = loaded->size();
     bool truncated = false;
-    for (auto& entry : *loaded) truncated |= add_locked(std::move(entry));
+    for (auto& entry : *loaded) {
+        truncated |= fit(entry);
+        add_locked(std::move(entry));
+    }
     // A file of a writer with other limits: the next write keeps what fits these.
     dirty_ = truncated || entries_.size() != on_disk;
+    return base;
+}
+
+bool DedupStore::load_journal(const std::string& base) {
+    std::error_code ec;
+    if (!std::filesystem::exists(journal_path_, ec)) return false;
+    // Compacted past total_bytes: one more record (at most result_bytes plus its carried file)
+    // beyond it. Four times, as for request_log.json, for a writer with other limits.
+    const std::size_t read_limit = 4 * limits_.total_bytes;
+    std::string text;
+    std::string why;
+    const auto size = std::filesystem::file_size(journal_path_, ec);
+    const char* label = "corrupt";
+    if (!ec && size > read_limit) {
+        why = "is larger than " + std::to_string(read_limit) + " bytes";
+        label = "too-large";
+    } else {
+        try {
+            text = LocalFile::open(journal_path_, read_limit).read_all();
+        } catch (const std::exception& e) {
+            why = std::string("cannot be read (") + e.what() + ")";
+        }
+    }
+    ParsedJournal parsed;
+    if (why.empty()) {
+        parsed = parse_journal(text);
+        if (!parsed.base) {
+            why = "has no valid header";
+        } else if (*parsed.base != base) {
+            why = "does not extend " + file_.filename().string() +
+                  " (an older release wrote it since)";
+            label = "stale";
+        }
+    }
+    text.clear();
+    if (!why.empty()) {
+        problem("request log journal " + journal_path_.string() + " " + why + "; " +
+                move_aside_saying(journal_path_, label) + ", its records not replayed");
+        return false;
+    }
+    if (parsed.dropped > 0) {
+        problem("request log journal " + journal_path_.string() + ": dropped " +
+                std::to_string(parsed.dropped) +
+                " damaged record(s) (a write cut short by a crash, or garbled); the " +
+                std::to_string(parsed.records.size()) + " whole one(s) kept");
+    }
+    for (auto& record : parsed.records) {
+        // As record(): the first answer wins.
+        if (index_.count(key(record.entry.result.topic, record.entry.request_id)) == 0) {
+            fit(record.entry);
+            add_locked(std::move(record.entry));
+        }
+        if (!record.file.empty()) carried_[record.file] = std::move(record.content);
+        ++journal_records_;
+    }
+    if (parsed.dropped > 0) return true;  // cut off by the compaction, before anything follows
+    if (parsed.records.empty()) {
+        // Empty and whole: appended to as it is (a start costs no write).
+        try {
+            journal_ = JournalFile::open(journal_path_);
+        } catch (const std::exception&) {
+            // Read-only: the first record tries again, by a compaction.
+        }
+    }
+    return false;
 }
 
 std::string DedupStore::key(const std::string& topic, const std::string& request_id) {
@@ -205,9 +296,13 @@ std::optional<RecordedResult> DedupStore::find(const std::string& topic,
     return std::nullopt;
 }
 
-bool DedupStore::add_locked(DedupEntry entry) {
-    const bool truncate = entry.result.payload.size() > limits_.result_bytes;
-    if (truncate) entry.result.payload = truncated_result(entry.result.payload, entry.request_id);
+bool DedupStore::fit(DedupEntry& entry) const {
+    if (entry.result.payload.size() <= limits_.result_bytes) return false;
+    entry.result.payload = truncated_result(entry.result.payload, entry.request_id);
+    return true;
+}
+
+void DedupStore::add_locked(DedupEntry entry) {
     const std::size_t size = serialized_size(entry);
     ++index_[key(entry.result.topic, entry.request_id)];
     entries_.push_back(std::move(entry));
@@ -223,21 +318,61 @@ bool DedupStore::add_locked(DedupEntry entry) {
         entries_.pop_front();
         entry_bytes_.pop_front();
     }
-    return truncate;
 }
 
 void DedupStore::record(const std::string& request_id, RecordedResult result,
                         Durability durability) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (index_.count(key(result.topic, request_id)) > 0) return;  // first result wins
-    add_locked(DedupEntry{request_id, std::move(result)});
+    JournalRecord record{DedupEntry{request_id, std::move(result)}, {}, {}};
+    fit(record.entry);
+    add_locked(record.entry);
     dirty_ = true;
-    if (durability == Durability::immediate) write_locked();
+    append_locked(record, durability == Durability::immediate);
+    compact_if_large_locked();
+}
+
+void DedupStore::record_with_file(const std::string& request_id, RecordedResult result,
+                                  const std::string& file_name, std::string content) {
+    if (!journal_file_name_ok(file_name)) {
+        throw std::invalid_argument("not a file name of the data directory: " + file_name);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    JournalRecord record{DedupEntry{request_id, std::move(result)}, file_name, std::move(content)};
+    fit(record.entry);
+    // Durable first: on failure nothing is recorded, in memory or in the file.
+    append_locked(record, true);
+    carried_[file_name] = record.content;
+    if (index_.count(key(record.entry.result.topic, request_id)) == 0) {
+        add_locked(std::move(record.entry));
+        dirty_ = true;
+    }
+    compact_if_large_locked();
+    // Readers of the file (lucidctl, a reload) see it now; a power cut is covered by the journal.
+    replace_file_unflushed(file_.parent_path() / file_name, record.content);
+}
+
+void DedupStore::append_locked(const JournalRecord& record, bool sync) {
+    // No journal yet (or one a failed write gave up): start one; the record is appended to it.
+    if (!journal_ || journal_->broken()) compact_locked();
+    journal_->append(journal_line(record), sync);
+    ++journal_records_;
+}
+
+void DedupStore::compact_if_large_locked() {
+    // Past the bound the journal costs more to read at start than the whole log: fold it in.
+    if (!journal_ || journal_->bytes() <= limits_.total_bytes) return;
+    try {
+        compact_locked();
+    } catch (const std::exception& e) {
+        // The record is durable in the journal already; the next record tries again.
+        logger("commands")->warn("cannot compact the request log: {}", e.what());
+    }
 }
 
 void DedupStore::flush() {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (dirty_) write_locked();
+    if (dirty_ || journal_records_ > 0) compact_locked();
 }
 
 std::size_t DedupStore::size() const {
@@ -250,8 +385,20 @@ std::size_t DedupStore::bytes() const {
     return bytes_;
 }
 
-void DedupStore::write_locked() {
-    write_file_atomically(file_, serialize_dedup(entries_), real_file_ops(), 0600);
+void DedupStore::compact_locked() {
+    // The journal stops being needed only once everything it holds is durable elsewhere: the
+    // carried files first, then the whole log, then the new (empty) journal naming that log.
+    // A crash between two steps replays a journal whose base still matches, or drops one whose
+    // records are all in the log already.
+    journal_.reset();
+    for (const auto& [name, content] : carried_) {
+        write_file_atomically(file_.parent_path() / name, content);
+    }
+    const std::string text = serialize_dedup(entries_);
+    write_file_atomically(file_, text, real_file_ops(), 0600);
+    journal_ = JournalFile::create(journal_path_, journal_hash(text));
+    carried_.clear();
+    journal_records_ = 0;
     dirty_ = false;
 }
 

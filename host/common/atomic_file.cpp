@@ -84,8 +84,10 @@ fs::path sibling(const fs::path& path, std::string_view label) {
 
 }  // namespace
 
-void write_file_atomically(const fs::path& target, std::string_view content, const FileOps& ops,
-                           mode_t mode) {
+namespace {
+
+void write_and_rename(const fs::path& target, std::string_view content, const FileOps& ops,
+                      mode_t mode, bool durable) {
     static std::atomic<unsigned> counter{0};
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     const fs::path temp = dir / (target.filename().string() + ".tmp." + std::to_string(::getpid()) +
@@ -106,11 +108,22 @@ void write_file_atomically(const fs::path& target, std::string_view content, con
         written += static_cast<std::size_t>(n);
     }
     // fsync before rename: otherwise a crash can leave the new name pointing at empty data.
-    if (ops.fsync(file.fd()) != 0) fail("cannot fsync", temp);
+    if (durable && ops.fsync(file.fd()) != 0) fail("cannot fsync", temp);
     file.close_or_throw();
     if (ops.rename(temp.c_str(), target.c_str()) != 0) fail("cannot rename onto", target);
     file.commit();
-    fsync_directory(dir);
+    if (durable) fsync_directory(dir);
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& target, std::string_view content, const FileOps& ops,
+                           mode_t mode) {
+    write_and_rename(target, content, ops, mode, true);
+}
+
+void replace_file_unflushed(const fs::path& target, std::string_view content, mode_t mode) {
+    write_and_rename(target, content, real_file_ops(), mode, false);
 }
 
 std::optional<pid_t> temp_file_writer(const std::string& file_name) {

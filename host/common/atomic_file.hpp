@@ -35,6 +35,12 @@ const FileOps& real_file_ops();
 void write_file_atomically(const std::filesystem::path& target, std::string_view content,
                            const FileOps& ops = real_file_ops(), mode_t mode = 0640);
 
+// write_file_atomically() without its fsyncs: readers see the old file or the new one, never a
+// mix, but after a power cut the file may be the old one, or empty. Only for a file whose content
+// is durable elsewhere already (DedupStore::record_with_file: in the journal).
+void replace_file_unflushed(const std::filesystem::path& target, std::string_view content,
+                            mode_t mode = 0640);
+
 // What a writer killed between creating and renaming its temporary file leaves behind.
 // `<name>.tmp.<pid>.<n>` → the writer's pid; nullopt for any other name.
 std::optional<pid_t> temp_file_writer(const std::string& file_name);

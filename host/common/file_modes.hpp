@@ -22,7 +22,8 @@ inline constexpr mode_t kDataDirMode = 0750;
 inline constexpr mode_t kStagingDirMode = 0700;
 // registry.json, config files, markers, component .so files: read-only for the group.
 inline constexpr mode_t kDataFileMode = 0640;
-// request_log.json repeats command results, which may echo what a client sent: owner only.
+// request_log.json and request_log.journal repeat command results, which may echo what a client
+// sent: owner only.
 inline constexpr mode_t kPrivateFileMode = 0600;
 
 // Creates `dir` and every missing parent with `mode`; existing directories keep their mode.

@@ -12,6 +12,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -246,4 +248,121 @@ TEST_CASE("an agent killed at any point of an install, upgrade or uninstall neve
         version = now;
     }
     for (const auto& [outcome, count] : outcomes) MESSAGE(outcome << ": " << count);
+}
+
+namespace {
+
+std::string cfg_set_payload(const std::string& request_id, int heartbeat_s) {
+    return R"({"request_id":")" + request_id + R"(","set":{"heartbeat_s":)" +
+           std::to_string(heartbeat_s) + "}}";
+}
+
+// The heartbeat the agent holds now, by a cfg/set that changes nothing. On the fast lane, after
+// any cfg/set the broker redelivered at the reconnect: those count too.
+int held_heartbeat(MqttClient& client, const AgentHarness& agent, const std::string& id) {
+    const auto probe = send_command(client, agent, "core/cfg/set", "core/evt/cfg_set_result",
+                                    R"({"request_id":")" + id + R"(","set":{}})", id);
+    REQUIRE_MESSAGE(probe, agent.log());
+    REQUIRE_MESSAGE(ok_of(*probe), probe->payload);
+    return probe->json()["cfg"]["heartbeat_s"].GetInt();
+}
+
+}  // namespace
+
+// cfg/set's config change and its answer are one journal record, fdatasync'ed before the answer
+// is published (host/commands/dedup_store.hpp). A burst of cfg/sets, each to a heartbeat of its
+// own, is killed at spread points; after the restart the config is the last acknowledged one's
+// or a later one's, and every acknowledged request_id sent again (with another value) gets its
+// first answer, byte for byte, and changes nothing.
+TEST_CASE("an agent killed during cfg/set traffic keeps every acknowledged change and answer") {
+    Broker broker;
+    broker.start();
+    AgentHarness agent(broker, "kill-cfg");
+    MqttClient client(broker.port());
+    client.subscribe(agent.topic("#"));
+    agent.start();
+    auto online = wait_online(client, agent);
+    REQUIRE_MESSAGE(online, agent.log());
+    std::uint64_t session = session_of(*online);
+    const std::string result_topic = agent.topic("core/evt/cfg_set_result");
+    constexpr int kBurst = 12;
+    constexpr int kKills = 12;
+    int next_value = 5;
+    const auto burst = [&](const std::string& prefix) {
+        std::vector<std::pair<std::string, int>> sent;
+        for (int k = 0; k < kBurst; ++k) {
+            sent.emplace_back(prefix + std::to_string(k), next_value++);
+            client.publish_nowait(agent.topic("core/cfg/set"),
+                                  cfg_set_payload(sent.back().first, sent.back().second));
+        }
+        return sent;
+    };
+
+    // One undisturbed burst: how long it takes in this build.
+    const auto start = std::chrono::steady_clock::now();
+    const auto measured = burst("measure-");
+    const auto last =
+        client.wait_for(result_topic, with_request_id(measured.back().first), milliseconds(20000));
+    REQUIRE_MESSAGE(last, agent.log());
+    const auto duration =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+    MESSAGE("a burst of " << kBurst << " cfg/set takes " << duration.count() << " ms");
+    int held = measured.back().second;
+
+    int acknowledged_total = 0;
+    for (int i = 0; i < kKills; ++i) {
+        // 0, 0.5, 1.0, 0.3, 0.8, 0.1, ... 1.1 times the burst's duration.
+        const double fraction = ((i * 5) % 12) / 10.0;
+        const auto delay = milliseconds(static_cast<long>(duration.count() * fraction));
+        INFO("kill " << i << " after " << delay.count() << " ms");
+        client.clear();
+        const auto sent = burst("k" + std::to_string(i) + "-");
+        std::this_thread::sleep_for(delay);  // the point of the test: where the kill lands
+        agent.stop(SIGKILL);
+        std::map<std::string, std::string> answered;  // request_id → its first answer
+        int last_acknowledged = -1;
+        for (const auto& m : client.messages(result_topic)) {
+            for (int k = 0; k < kBurst; ++k) {
+                if (m.str("request_id") != sent[k].first) continue;
+                REQUIRE_MESSAGE(ok_of(m), m.payload);
+                answered.emplace(sent[k].first, m.payload);
+                last_acknowledged = std::max(last_acknowledged, k);
+            }
+        }
+        acknowledged_total += static_cast<int>(answered.size());
+
+        client.clear();
+        agent.start();
+        online = wait_online(client, agent, session);
+        REQUIRE_MESSAGE(online, agent.log());
+        session = session_of(*online);
+        // The request log a release before the journal reads is whole and in its format.
+        const auto request_log = read_json(agent.data_dir() / "data" / "request_log.json");
+        CHECK(request_log["format"].GetInt() == 1);
+
+        const int now = held_heartbeat(client, agent, "probe-" + std::to_string(i));
+        int index = -1;
+        for (int k = 0; k < kBurst; ++k) {
+            if (sent[k].second == now) index = k;
+        }
+        if (index < 0) {
+            CHECK_MESSAGE(now == held, "heartbeat " << now << ", none of the burst's");
+            CHECK(last_acknowledged < 0);
+        } else {
+            CHECK_MESSAGE(index >= last_acknowledged,
+                          "holds #" << index << " but #" << last_acknowledged << " was answered");
+        }
+        // Sent again with another value: answered from the record, not applied again.
+        for (const auto& [request_id, payload] : answered) {
+            const auto replay =
+                send_command(client, agent, "core/cfg/set", "core/evt/cfg_set_result",
+                             cfg_set_payload(request_id, 3600), request_id);
+            REQUIRE_MESSAGE(replay, agent.log());
+            CHECK(replay->payload == payload);
+        }
+        CHECK(held_heartbeat(client, agent, "after-" + std::to_string(i)) == now);
+        held = now;
+    }
+    MESSAGE(acknowledged_total << " acknowledged cfg/set over " << kKills << " kills");
+    CHECK(acknowledged_total > 0);
 }

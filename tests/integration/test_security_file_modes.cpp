@@ -54,6 +54,7 @@ TEST_CASE("the data directory and what the agent writes get explicit modes whate
     CHECK_MODE(data / "core_config.json", 0640u);
     CHECK_MODE(data / "session", 0640u);
     CHECK_MODE(data / "request_log.json", 0600u);
+    CHECK_MODE(data / "request_log.journal", 0600u);
     CHECK_MODE(data / "agent.lock", 0640u);
 }
 

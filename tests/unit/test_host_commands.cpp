@@ -13,6 +13,7 @@
 #include "commands/command_dispatcher.hpp"
 #include "commands/dedup_store.hpp"
 #include "commands/restart_policy.hpp"
+#include "common/atomic_file.hpp"
 #include "config/supervision.hpp"
 #include "status_text.hpp"
 #include "temp_dir.hpp"
@@ -75,14 +76,17 @@ class FakeTarget : public CoreCommandTarget {
         return {"status", "metadata", "state", "components", "cfg"};
     }
     lucid::host::agent::CoreConfig current_config() const override { return config; }
-    void apply_config(const lucid::host::agent::CoreConfig& c) override {
+    void apply_config(const lucid::host::agent::CoreConfig& c,
+                      const lucid::host::commands::DedupEntry& answer) override {
         if (fail_save) throw std::runtime_error("disk full");
         config = c;
+        last_answer = answer;
         ++applied;
     }
     void request_exit(int code) override { exit_code = code; }
 
     lucid::host::agent::CoreConfig config;
+    lucid::host::commands::DedupEntry last_answer;
     int applied = 0;
     int exit_code = -1;
     bool fail_save = false;
@@ -123,14 +127,16 @@ TEST_CASE("the request log keeps the first result, is bounded, and survives a re
     CHECK(reloaded.find("t/r", "b")->payload == "B");
 }
 
-TEST_CASE("a deferred record reaches the disk only with the next durable write or flush") {
+TEST_CASE("records are journaled, and the whole log is written at flush") {
     lucid::test::TempDir dir;
     const auto file = dir / "log.json";
     DedupStore store(file, 10);
-    store.record("p", {"t", "P"}, Durability::deferred);
-    CHECK_FALSE(std::filesystem::exists(file));
-    store.record("q", {"t", "Q"}, Durability::immediate);
-    CHECK(DedupStore(file, 10).find("t", "p"));
+    store.record("q", {"t", "Q"}, Durability::immediate);  // starts the journal
+    store.record("p", {"t", "P"}, Durability::deferred);   // appended, no flush of its own
+    CHECK(parse_dedup(lucid::host::read_file(file))->size() == 1);
+    CHECK(lucid::host::read_file(store.journal_path()).find("\"p\"") != std::string::npos);
+    store.flush();
+    CHECK(parse_dedup(lucid::host::read_file(file))->size() == 2);
 }
 
 TEST_CASE("a corrupt request log is moved aside and the store starts empty") {
@@ -214,6 +220,10 @@ TEST_CASE("cfg/set applies, echoes applied and reports a failed save") {
     CHECK(doc["cfg"]["log_level"].GetString() == std::string("INFO"));
     CHECK(target.config.heartbeat_s == 5);
     CHECK(reply.durability == Durability::immediate);
+    // Saved with its answer, the very bytes published (one journal record, one fdatasync).
+    CHECK(target.last_answer.request_id == "1");
+    CHECK(target.last_answer.result.topic == "r/a1/core/evt/cfg_set_result");
+    CHECK(target.last_answer.result.payload == reply.result.str());
 
     // labels replace the whole set; {} is no labels, and still set (it wins over the env).
     reply = cfg_set.handler(request(R"({"request_id":"3","set":{"labels":{"site":"berlin"}}})"));
