@@ -79,7 +79,8 @@ void run_footprint(BenchEnv& env, Broker& broker) {
     env.raw_idle_kib = raw_kib;
     const std::string idle = "idle raw libmosquitto client (smaps_rollup after " +
                              std::to_string(kSettle.count()) + " s idle)";
-    auto add = [&](const std::string& measure, long agent, long raw_value, const std::string& note) {
+    auto add = [&](const std::string& measure, long agent, long raw_value,
+                   const std::string& note) {
         env.report.add({"4 footprint", measure, format_kib(static_cast<double>(agent)),
                         format_kib(static_cast<double>(raw_value)),
                         format_ratio(static_cast<double>(agent), static_cast<double>(raw_value)),

@@ -5,12 +5,12 @@
 #include <optional>
 #include <string_view>
 
-#include "install/curl_library.hpp"
 #include "common/atomic_file.hpp"
 #include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
+#include "install/curl_library.hpp"
 #include "lucid/registry/dist_name.hpp"
 #include "mqtt/retained_reader.hpp"
 

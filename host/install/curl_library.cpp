@@ -62,20 +62,21 @@ Expected<CurlLease> CurlLease::acquire() {
     }
     std::string error;
     CurlLibrary& l = *library;
-    const bool resolved = resolve_curl_symbol(l.handle, "curl_global_init", l.global_init, error) &&
-                          resolve_curl_symbol(l.handle, "curl_global_cleanup", l.global_cleanup, error) &&
-                          resolve_curl_symbol(l.handle, "curl_easy_init", l.easy_init, error) &&
-                          resolve_curl_symbol(l.handle, "curl_easy_cleanup", l.easy_cleanup, error) &&
-                          resolve_curl_symbol(l.handle, "curl_easy_setopt", l.easy_setopt, error) &&
-                          resolve_curl_symbol(l.handle, "curl_easy_perform", l.easy_perform, error) &&
-                          resolve_curl_symbol(l.handle, "curl_easy_getinfo", l.easy_getinfo, error) &&
-                          resolve_curl_symbol(l.handle, "curl_easy_strerror", l.easy_strerror, error) &&
-                          resolve_curl_symbol(l.handle, "curl_url", l.url, error) &&
-                          resolve_curl_symbol(l.handle, "curl_url_cleanup", l.url_cleanup, error) &&
-                          resolve_curl_symbol(l.handle, "curl_url_get", l.url_get, error) &&
-                          resolve_curl_symbol(l.handle, "curl_url_set", l.url_set, error) &&
-                          resolve_curl_symbol(l.handle, "curl_url_strerror", l.url_strerror, error) &&
-                          resolve_curl_symbol(l.handle, "curl_free", l.free, error);
+    const bool resolved =
+        resolve_curl_symbol(l.handle, "curl_global_init", l.global_init, error) &&
+        resolve_curl_symbol(l.handle, "curl_global_cleanup", l.global_cleanup, error) &&
+        resolve_curl_symbol(l.handle, "curl_easy_init", l.easy_init, error) &&
+        resolve_curl_symbol(l.handle, "curl_easy_cleanup", l.easy_cleanup, error) &&
+        resolve_curl_symbol(l.handle, "curl_easy_setopt", l.easy_setopt, error) &&
+        resolve_curl_symbol(l.handle, "curl_easy_perform", l.easy_perform, error) &&
+        resolve_curl_symbol(l.handle, "curl_easy_getinfo", l.easy_getinfo, error) &&
+        resolve_curl_symbol(l.handle, "curl_easy_strerror", l.easy_strerror, error) &&
+        resolve_curl_symbol(l.handle, "curl_url", l.url, error) &&
+        resolve_curl_symbol(l.handle, "curl_url_cleanup", l.url_cleanup, error) &&
+        resolve_curl_symbol(l.handle, "curl_url_get", l.url_get, error) &&
+        resolve_curl_symbol(l.handle, "curl_url_set", l.url_set, error) &&
+        resolve_curl_symbol(l.handle, "curl_url_strerror", l.url_strerror, error) &&
+        resolve_curl_symbol(l.handle, "curl_free", l.free, error);
     if (!resolved) {
         ::dlclose(l.handle);
         return Error{Errc::refused, error};

@@ -203,8 +203,8 @@ ParsedSourceUrl parse_source_url(std::string_view text) {
     }
     // A file path has no query or fragment (a `?` in a file name is written `%3F`). curl would
     // drop them silently, and rebuilding such a URL came out as "file://(nil)" (fuzz_source_url).
-    if (starts_with_ci(text, "file:") && (first.part(CURLUPART_QUERY).has_value() ||
-                                          first.part(CURLUPART_FRAGMENT).has_value())) {
+    if (starts_with_ci(text, "file:") &&
+        (first.part(CURLUPART_QUERY).has_value() || first.part(CURLUPART_FRAGMENT).has_value())) {
         return fail("is not a valid URL: a file:// URL has no query or fragment");
     }
     // The path normalised, then the URL parsed again: curl removes the dot-segments that
@@ -243,8 +243,7 @@ ParsedSourceUrl parse_source_url(std::string_view text) {
     result.path = normalise_escapes(url.part(CURLUPART_PATH).value_or("/")).value_or("/");
     if (result.scheme == "file") {
         // CURLU_URLDECODE refuses an escape that decodes to a control character (NUL included).
-        if (auto rc = url.get(CURLUPART_PATH, result.file_path, CURLU_URLDECODE);
-            rc != CURLUE_OK) {
+        if (auto rc = url.get(CURLUPART_PATH, result.file_path, CURLU_URLDECODE); rc != CURLUE_OK) {
             return fail(url.error(rc));
         }
         if (result.file_path.empty() || result.file_path.front() != '/') {

@@ -37,7 +37,8 @@ TEST_CASE("an idle agent maps no libcurl, before and after an install over http"
     const pid_t pid = rig.agent.process().pid();
     CHECK_MESSAGE(curl_mappings(pid).empty(), curl_mappings(pid));
 
-    auto m = rig.install("fp-http", "echo", url_source(http.url("/files/" + echo.name), echo.sha256));
+    auto m =
+        rig.install("fp-http", "echo", url_source(http.url("/files/" + echo.name), echo.sha256));
     REQUIRE_MESSAGE(ok_of(m), m.payload);
     CHECK(rig.wait_status("echo", "running", "1.0.0"));
     CHECK(http.requests("/files/" + echo.name) == 1);

@@ -47,7 +47,8 @@ TEST_CASE("a URL parse loads libcurl for its own length and lets it go") {
     const auto parsed = parse_source_url("https://h.example/a/../b/x-1.0.0.so");
     REQUIRE(parsed.url);
     CHECK(parsed.url->url == "https://h.example/b/x-1.0.0.so");
-    CHECK(redact_source_url("https://tok@h.example/x.so?sig=1") == "https://***@h.example/x.so?***");
+    CHECK(redact_source_url("https://tok@h.example/x.so?sig=1") ==
+          "https://***@h.example/x.so?***");
     CHECK_FALSE(curl_loaded());
     CHECK_FALSE(curl_mapped());
 }
