@@ -28,6 +28,10 @@ set(CPACK_PACKAGE_NAME lucid-agent)
 set(CPACK_PACKAGE_CONTACT "lucid agent maintainers <lucid@example.invalid>")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libcurl is dlopened while a download runs (host/install/curl_library.hpp), so dpkg-shlibdeps,
+# which reads NEEDED entries, no longer finds it: named here, merged with what it finds.
+# 7.85: CURLOPT_PROTOCOLS_STR.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
 # The architecture the binaries are for, not the machine that builds them: a cross-build
 # (scripts/cross.sh) asks dpkg-architecture which Debian architecture its GNU triplet is
 # (aarch64-linux-gnu: arm64, arm-linux-gnueabihf: armhf). dpkg-shlibdeps then needs the same

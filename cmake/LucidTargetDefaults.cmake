@@ -7,6 +7,18 @@
 # - -fsanitize=address,undefined when LUCID_SANITIZE is ON (compile and link)
 # - -fsanitize=thread when LUCID_TSAN is ON (scripts/tsan.sh; not together with LUCID_SANITIZE)
 # - hidden visibility, so shared objects export only what they mean to
+# - Release programs (and the static libraries they link): each function and object in its own
+#   section, the unused ones dropped at link (--gc-sections), and link-time optimisation when
+#   LUCID_LTO is ON and the toolchain can (issue 21: the agent's text is most of its private
+#   memory; BENCHMARKS.md, the profile). Not plugins: their manifest section is read from the
+#   file, never referenced by code, and must not be collected.
+if(CMAKE_BUILD_TYPE STREQUAL "Release" AND LUCID_LTO)
+    include(CheckIPOSupported)
+    check_ipo_supported(RESULT lucid_ipo_supported OUTPUT lucid_ipo_output LANGUAGES C CXX)
+    if(NOT lucid_ipo_supported)
+        message(STATUS "lucid: no link-time optimisation with this toolchain: ${lucid_ipo_output}")
+    endif()
+endif()
 function(lucid_target_defaults target)
     get_target_property(type ${target} TYPE)
     set(scope PRIVATE)
@@ -28,5 +40,16 @@ function(lucid_target_defaults target)
     if(NOT type STREQUAL "INTERFACE_LIBRARY")
         set_target_properties(${target} PROPERTIES
             C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+    endif()
+    if(CMAKE_BUILD_TYPE STREQUAL "Release" AND
+       (type STREQUAL "EXECUTABLE" OR type STREQUAL "STATIC_LIBRARY" OR
+        type STREQUAL "OBJECT_LIBRARY"))
+        target_compile_options(${target} PRIVATE -ffunction-sections -fdata-sections)
+        if(type STREQUAL "EXECUTABLE")
+            target_link_options(${target} PRIVATE LINKER:--gc-sections)
+        endif()
+        if(LUCID_LTO AND lucid_ipo_supported)
+            set_target_properties(${target} PROPERTIES INTERPROCEDURAL_OPTIMIZATION ON)
+        endif()
     endif()
 endfunction()

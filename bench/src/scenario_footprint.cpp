@@ -1,5 +1,8 @@
-// 4. Footprint: idle RSS of the agent with no plugins and with the example plugins (cpu, echo),
-// against an idle raw libmosquitto client.
+// 4. Footprint: idle RSS, PSS and anonymous memory of the agent with no plugins and with the
+// example plugins (cpu, echo), against an idle raw libmosquitto client, all from
+// /proc/<pid>/smaps_rollup at the same moment. RSS counts every page of the shared libraries a
+// process maps; PSS divides each by the processes mapping it; the anonymous pages are the
+// process's own (heap, stacks, written data), what a device pays for it alone.
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -11,6 +14,18 @@ namespace lucid::bench {
 namespace {
 
 constexpr auto kSettle = std::chrono::seconds(2);
+
+struct IdleMemory {
+    long rss = 0, pss = 0, anon = 0;  // KiB
+};
+
+IdleMemory idle_memory(pid_t pid) {
+    const auto rss = proc_kib(pid, "smaps_rollup", "Rss:");
+    const auto pss = proc_kib(pid, "smaps_rollup", "Pss:");
+    const auto anon = proc_kib(pid, "smaps_rollup", "Anonymous:");
+    if (!rss || !pss || !anon) throw std::runtime_error("cannot read smaps_rollup");
+    return {*rss, *pss, *anon};
+}
 
 }  // namespace
 
@@ -58,16 +73,25 @@ void run_footprint(BenchEnv& env, Broker& broker) {
     }
     // Idle means after start-up work is done (the cpu plugin's first sample, the snapshots).
     std::this_thread::sleep_for(kSettle);
-    const auto r0 = rss_kib(a0.pid()), r2 = rss_kib(a2.pid()), rr = rss_kib(raw.pid());
-    if (!r0 || !r2 || !rr) throw std::runtime_error("cannot read VmRSS");
-    const double raw_kib = static_cast<double>(*rr);
+    const IdleMemory m0 = idle_memory(a0.pid()), m2 = idle_memory(a2.pid()),
+                     mr = idle_memory(raw.pid());
+    const double raw_kib = static_cast<double>(mr.rss);
     env.raw_idle_kib = raw_kib;
-    env.report.add({"4 footprint", "idle RSS, no plugins", format_kib(*r0), format_kib(raw_kib),
-                    format_ratio(*r0, raw_kib),
-                    "idle raw libmosquitto client (VmRSS after " + std::to_string(kSettle.count()) +
-                        " s idle)"});
-    env.report.add({"4 footprint", "idle RSS, cpu + echo plugins", format_kib(*r2),
-                    format_kib(raw_kib), format_ratio(*r2, raw_kib), ""});
+    const std::string idle = "idle raw libmosquitto client (smaps_rollup after " +
+                             std::to_string(kSettle.count()) + " s idle)";
+    auto add = [&](const std::string& measure, long agent, long raw_value,
+                   const std::string& note) {
+        env.report.add({"4 footprint", measure, format_kib(static_cast<double>(agent)),
+                        format_kib(static_cast<double>(raw_value)),
+                        format_ratio(static_cast<double>(agent), static_cast<double>(raw_value)),
+                        note});
+    };
+    add("idle RSS, no plugins", m0.rss, mr.rss, idle + ": Rss");
+    add("idle PSS, no plugins", m0.pss, mr.pss, "Pss: shared pages divided among their mappers");
+    add("idle RssAnon, no plugins", m0.anon, mr.anon, "Anonymous: the process's own pages");
+    add("idle RSS, cpu + echo plugins", m2.rss, mr.rss, "");
+    add("idle PSS, cpu + echo plugins", m2.pss, mr.pss, "");
+    add("idle RssAnon, cpu + echo plugins", m2.anon, mr.anon, "");
     a0.stop(SIGTERM);
     a2.stop(SIGTERM);
     raw.stop(SIGTERM);

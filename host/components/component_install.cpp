@@ -2,12 +2,16 @@
 // commands' payloads read and their results written; the lifecycle does the work.
 #include <rapidjson/document.h>
 
+#include <optional>
+#include <string_view>
+
 #include "common/atomic_file.hpp"
 #include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "components/audit_log.hpp"
 #include "components/component_manager.hpp"
 #include "install/broker_fetch.hpp"
+#include "install/curl_library.hpp"
 #include "lucid/registry/dist_name.hpp"
 
 namespace lucid::host::components {
@@ -63,6 +67,17 @@ std::string text_of(const contract::Result& result, const char* key) {
                                       : std::string();
 }
 
+// A source the agent fetches by URL (contract §4.1: url, github_release).
+bool fetched_by_url(const rapidjson::Value& payload) {
+    if (!payload.IsObject()) return false;
+    const auto source = payload.FindMember("source");
+    if (source == payload.MemberEnd() || !source->value.IsObject()) return false;
+    const auto type = source->value.FindMember("type");
+    if (type == source->value.MemberEnd() || !type->value.IsString()) return false;
+    const std::string_view t(type->value.GetString(), type->value.GetStringLength());
+    return t == "url" || t == "github_release";
+}
+
 }  // namespace
 
 contract::Result ComponentManager::install(const contract::CommandRequest& request,
@@ -81,6 +96,13 @@ contract::Result ComponentManager::install_request(
     const std::optional<std::uint64_t>& desired_revision,
     std::shared_ptr<std::atomic<bool>> cancelled, install::FloorContext fleet) {
     contract::Result result(request.request_id, now());
+    // Parsing, checking and downloading a URL each use libcurl, which is mapped only while
+    // something holds it (install/curl_library.hpp): held once for the whole install. When it
+    // cannot be loaded, the step that needs it says so.
+    std::optional<install::CurlLease> curl;
+    if (fetched_by_url(request.payload)) {
+        if (auto lease = install::CurlLease::acquire()) curl = std::move(lease.value());
+    }
     ManagerSettings settings = settings_.with_current_policy();
     if (cancelled) settings.verifier.limits.cancelled = std::move(cancelled);
     auto parsed = install::parse_install_request(request.payload, settings.install);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "contract/labels.hpp"
+#include "install/curl_library.hpp"
 #include "install/source_url.hpp"
 #include "lucid/registry/run_as_allowed.hpp"
 
@@ -10,6 +11,8 @@ namespace lucid::host::config {
 
 std::vector<ConfigValue> config_values(const AgentConfig& c) {
     std::vector<ConfigValue> out;
+    // libcurl loaded once for every URL redacted below (install/curl_library.hpp).
+    const auto curl = install::CurlLease::acquire();
     auto add = [&](const std::string& key, const std::string& value) {
         auto it = c.origins.find(key);
         out.push_back({key, value, it == c.origins.end() ? "default" : it->second});

@@ -10,6 +10,7 @@
 #include "config/settings.hpp"
 #include "contract/labels.hpp"
 #include "contract/topics.hpp"
+#include "install/curl_library.hpp"
 #include "install/source_url.hpp"
 #include "lucid/registry/identifiers.hpp"
 #include "lucid/registry/run_as_allowed.hpp"
@@ -359,6 +360,8 @@ class Resolver {
             return fail("signature_policy required needs trusted_keys_dir");
         }
         if (auto prefixes = get("allowed_source_prefixes")) {
+            // libcurl loaded once for every entry, not once each (install/curl_library.hpp).
+            const auto curl = install::CurlLease::acquire();
             std::string_view rest = prefixes->text;
             while (!rest.empty()) {
                 const auto comma = rest.find(',');

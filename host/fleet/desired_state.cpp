@@ -2,12 +2,14 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <set>
 
 #include "common/atomic_file.hpp"
 #include "common/file_modes.hpp"
 #include "common/logging.hpp"
 #include "contract/json_fields.hpp"
+#include "install/curl_library.hpp"
 #include "install/digest.hpp"
 #include "lucid/registry/registry_json.hpp"
 #include "lucid/registry/semver.hpp"
@@ -178,9 +180,16 @@ void DesiredState::apply(const std::string& payload) {
             }
         }
         // Refused before anything changes: an install the pipeline would refuse for its form.
+        // A URL source is checked with libcurl, loaded once for all of them (and only when one
+        // is there: install/curl_library.hpp); a text that only looks like one costs a load.
+        std::optional<install::CurlLease> curl;
         for (const auto& [id, wanted] : doc.components) {
             const auto source = contract::source_for_platform(wanted.sources, settings_.platform);
             if (!source) continue;  // this component fails alone, at its turn
+            if (!curl && (source.value().find("\"url\"") != std::string::npos ||
+                          source.value().find("github_release") != std::string::npos)) {
+                if (auto lease = install::CurlLease::acquire()) curl = std::move(lease.value());
+            }
             const auto checked = target_.check_install(
                 {doc.revision, id, wanted.version, source.value(), wanted.config_json,
                  wanted.isolation, wanted.limits, wanted.run_as, nullptr, wanted.allow_downgrade,

@@ -1,15 +1,14 @@
 #include "install/download.hpp"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
+#include "install/curl_library.hpp"
 #include "install/file_source.hpp"
 
 namespace lucid::host::install {
@@ -68,18 +67,14 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_o
     return 0;
 }
 
-void global_init_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct CurlHandle {
-    CurlHandle() : handle(curl_easy_init()) {
+    explicit CurlHandle(const CurlLease& curl) : lease(curl), handle(curl->easy_init()) {
         if (!handle) throw DownloadError("download failed: cannot create a curl handle");
     }
-    ~CurlHandle() { curl_easy_cleanup(handle); }
+    ~CurlHandle() { lease->easy_cleanup(handle); }
     CurlHandle(const CurlHandle&) = delete;
     CurlHandle& operator=(const CurlHandle&) = delete;
+    const CurlLease& lease;
     CURL* handle;
 };
 
@@ -101,7 +96,11 @@ std::vector<std::string> download_to_file(const std::string& url,
                                           const std::filesystem::path& destination,
                                           const DownloadLimits& limits,
                                           const DownloadProgress& progress) {
-    global_init_once();
+    // libcurl is mapped for this download only (install/curl_library.hpp); the URL checks
+    // below use it too, even for a file:// source.
+    const Expected<CurlLease> lease = CurlLease::acquire();
+    if (!lease) throw DownloadError("download failed: " + lease.error().message);
+    const CurlLibrary& lib = *lease.value();
     const std::string shown = redact_source_url(url);
     const auto parsed = parse_source_url(url);
     if (!parsed.url) throw DownloadError("download failed: the URL " + parsed.error);
@@ -124,37 +123,37 @@ std::vector<std::string> download_to_file(const std::string& url,
     }
     std::vector<std::string> requested{parsed.url->url};
 
-    CurlHandle curl;
+    CurlHandle curl(lease.value());
     char error_buffer[CURL_ERROR_SIZE] = {};
     CURL* h = curl.handle;
     // file:// sources are read above, never by curl; a redirect may only lead to http(s): a
     // server must not be able to point the agent at a local file.
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     // Redirects are followed here, not by curl, so that every hop is checked against the
     // allowed prefixes before it is requested.
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, limits.connect_timeout_s);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, limits.total_timeout_s);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, limits.low_speed_bytes);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, limits.low_speed_time_s);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // we run on worker threads
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "lucid-agent/" LUCID_VERSION);
+    lib.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    lib.easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+    lib.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, limits.connect_timeout_s);
+    lib.easy_setopt(h, CURLOPT_TIMEOUT, limits.total_timeout_s);
+    lib.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, limits.low_speed_bytes);
+    lib.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, limits.low_speed_time_s);
+    lib.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // we run on worker threads
+    lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    lib.easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+    lib.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    lib.easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
+    lib.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    lib.easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    lib.easy_setopt(h, CURLOPT_USERAGENT, "lucid-agent/" LUCID_VERSION);
 
     std::string refused;  // a hop that was not followed, and why
     CURLcode rc = CURLE_OK;
     for (long hops = 0;; ++hops) {
-        curl_easy_setopt(h, CURLOPT_URL, requested.back().c_str());
-        rc = curl_easy_perform(h);
+        lib.easy_setopt(h, CURLOPT_URL, requested.back().c_str());
+        rc = lib.easy_perform(h);
         char* location = nullptr;
         if (rc != CURLE_OK || transfer.write_failed ||
-            curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location) {
+            lib.easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location) {
             break;
         }
         const std::string next = location;
@@ -195,10 +194,10 @@ std::vector<std::string> download_to_file(const std::string& url,
     }
     if (rc == CURLE_HTTP_RETURNED_ERROR) {
         long status = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         throw DownloadError("download failed: HTTP " + std::to_string(status) + ": " + shown);
     }
-    const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
+    const std::string detail = error_buffer[0] ? error_buffer : lib.easy_strerror(rc);
     throw DownloadError("download failed: " + detail + ": " + shown);
 }
 

@@ -1,28 +1,51 @@
 #include "install/source_url.hpp"
 
-#include <curl/curl.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
 
+#include "install/curl_library.hpp"
 #include "mqtt/mqtt_url.hpp"
 
 namespace lucid::host::install {
 namespace {
 
-using UrlHandle = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+// One CURLU of the loaded libcurl (install/curl_library.hpp); the lease outlives it.
+class UrlHandle {
+  public:
+    explicit UrlHandle(const CurlLease& curl) : curl_(curl), url_(curl->url()) {}
+    ~UrlHandle() {
+        if (url_) curl_->url_cleanup(url_);
+    }
+    UrlHandle(const UrlHandle&) = delete;
+    UrlHandle& operator=(const UrlHandle&) = delete;
+    explicit operator bool() const { return url_ != nullptr; }
+    CURLUcode set(CURLUPart which, const char* text, unsigned flags = 0) {
+        return curl_->url_set(url_, which, text, flags);
+    }
+    // One part of the URL; nullopt when it has no such part (or on any other error).
+    std::optional<std::string> part(CURLUPart which, unsigned flags = 0) const {
+        std::string out;
+        if (get(which, out, flags) != CURLUE_OK) return std::nullopt;
+        return out;
+    }
+    CURLUcode get(CURLUPart which, std::string& out, unsigned flags = 0) const {
+        char* text = nullptr;
+        const CURLUcode rc = curl_->url_get(url_, which, &text, flags);
+        if (rc == CURLUE_OK && !text) return CURLUE_OUT_OF_MEMORY;
+        if (rc != CURLUE_OK) return rc;
+        out = text;
+        curl_->free(text);
+        return rc;
+    }
+    std::string error(CURLUcode rc) const {
+        return std::string("is not a valid URL: ") + curl_->url_strerror(rc);
+    }
 
-UrlHandle new_handle() { return UrlHandle(curl_url(), &curl_url_cleanup); }
-
-// One part of a parsed URL; nullopt when the URL has no such part (or on any other error).
-std::optional<std::string> part(CURLU* url, CURLUPart which, unsigned flags = 0) {
-    char* text = nullptr;
-    if (curl_url_get(url, which, &text, flags) != CURLUE_OK || !text) return std::nullopt;
-    std::string out(text);
-    curl_free(text);
-    return out;
-}
+  private:
+    const CurlLease& curl_;
+    CURLU* url_;
+};
 
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
     if (text.size() < prefix.size()) return false;
@@ -76,10 +99,6 @@ std::optional<std::string> normalise_escapes(std::string_view path) {
         i += 2;
     }
     return out;
-}
-
-std::string url_error(CURLUcode rc) {
-    return std::string("is not a valid URL: ") + curl_url_strerror(rc);
 }
 
 // A path a server could still split differently than we did: an encoded `/` or `\`, a raw `\`,
@@ -174,67 +193,65 @@ ParsedSourceUrl parse_source_url(std::string_view text) {
     }
     if (text.find('\0') != std::string_view::npos) return fail("contains a NUL byte");
     const std::string input(text);
-    UrlHandle first = new_handle();
-    UrlHandle second = new_handle();
+    const Expected<CurlLease> curl = CurlLease::acquire();
+    if (!curl) return fail("cannot be parsed: " + curl.error().message);
+    UrlHandle first(curl.value());
+    UrlHandle second(curl.value());
     if (!first || !second) return fail("cannot be parsed: out of memory");
-    if (auto rc = curl_url_set(first.get(), CURLUPART_URL, input.c_str(), 0); rc != CURLUE_OK) {
-        return fail(url_error(rc));
+    if (auto rc = first.set(CURLUPART_URL, input.c_str()); rc != CURLUE_OK) {
+        return fail(first.error(rc));
     }
     // A file path has no query or fragment (a `?` in a file name is written `%3F`). curl would
     // drop them silently, and rebuilding such a URL came out as "file://(nil)" (fuzz_source_url).
-    if (starts_with_ci(text, "file:") && (part(first.get(), CURLUPART_QUERY).has_value() ||
-                                          part(first.get(), CURLUPART_FRAGMENT).has_value())) {
+    if (starts_with_ci(text, "file:") &&
+        (first.part(CURLUPART_QUERY).has_value() || first.part(CURLUPART_FRAGMENT).has_value())) {
         return fail("is not a valid URL: a file:// URL has no query or fragment");
     }
     // The path normalised, then the URL parsed again: curl removes the dot-segments that
     // decoding `%2e` revealed.
-    const auto raw_path = part(first.get(), CURLUPART_PATH);
+    const auto raw_path = first.part(CURLUPART_PATH);
     const auto path = normalise_escapes(raw_path.value_or("/"));
     if (!path) return fail("is not a valid URL: bad percent-escape in the path");
-    if (auto rc = curl_url_set(first.get(), CURLUPART_PATH, path->c_str(), 0); rc != CURLUE_OK) {
-        return fail(url_error(rc));
+    if (auto rc = first.set(CURLUPART_PATH, path->c_str()); rc != CURLUE_OK) {
+        return fail(first.error(rc));
     }
     // curl 7.88 writes `file:///` back as "file://(nil)": a file URL is rebuilt from its path.
     const bool file = starts_with_ci(text, "file:");
     const auto rebuilt =
-        file ? std::optional<std::string>("file://" + *path) : part(first.get(), CURLUPART_URL);
+        file ? std::optional<std::string>("file://" + *path) : first.part(CURLUPART_URL);
     if (!rebuilt) return fail("cannot be parsed");
-    if (auto rc = curl_url_set(second.get(), CURLUPART_URL, rebuilt->c_str(), 0); rc != CURLUE_OK) {
-        return fail(url_error(rc));
+    if (auto rc = second.set(CURLUPART_URL, rebuilt->c_str()); rc != CURLUE_OK) {
+        return fail(second.error(rc));
     }
-    CURLU* url = second.get();
+    const UrlHandle& url = second;
     SourceUrl result;
-    result.url = file ? "file://" + part(url, CURLUPART_PATH).value_or("/")
-                      : part(url, CURLUPART_URL).value_or("");
-    result.scheme = lowercase_ascii(part(url, CURLUPART_SCHEME).value_or(""));
+    result.url = file ? "file://" + url.part(CURLUPART_PATH).value_or("/")
+                      : url.part(CURLUPART_URL).value_or("");
+    result.scheme = lowercase_ascii(url.part(CURLUPART_SCHEME).value_or(""));
     if (result.scheme != "http" && result.scheme != "https" && result.scheme != "file") {
         return fail("must start with https://, http:// or file:///");
     }
-    if (auto user = part(url, CURLUPART_USER)) {
+    if (auto user = url.part(CURLUPART_USER)) {
         result.has_userinfo = true;
         result.user = std::move(*user);
     }
-    if (auto password = part(url, CURLUPART_PASSWORD)) {
+    if (auto password = url.part(CURLUPART_PASSWORD)) {
         result.has_userinfo = true;
         result.password = std::move(*password);
     }
     // Escapes upper-cased once more: curl writes the ones it keeps in lower case.
-    result.path = normalise_escapes(part(url, CURLUPART_PATH).value_or("/")).value_or("/");
+    result.path = normalise_escapes(url.part(CURLUPART_PATH).value_or("/")).value_or("/");
     if (result.scheme == "file") {
         // CURLU_URLDECODE refuses an escape that decodes to a control character (NUL included).
-        char* decoded = nullptr;
-        if (auto rc = curl_url_get(url, CURLUPART_PATH, &decoded, CURLU_URLDECODE);
-            rc != CURLUE_OK) {
-            return fail(url_error(rc));
+        if (auto rc = url.get(CURLUPART_PATH, result.file_path, CURLU_URLDECODE); rc != CURLUE_OK) {
+            return fail(url.error(rc));
         }
-        result.file_path = decoded;
-        curl_free(decoded);
         if (result.file_path.empty() || result.file_path.front() != '/') {
             return fail("is not a valid URL: a file:// URL needs an absolute path");
         }
     } else {
-        result.host = lowercase_ascii(part(url, CURLUPART_HOST).value_or(""));
-        const auto port = part(url, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+        result.host = lowercase_ascii(url.part(CURLUPART_HOST).value_or(""));
+        const auto port = url.part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
         result.port = port ? std::strtol(port->c_str(), nullptr, 10) : 0;
         if (result.host.empty()) return fail("is not a valid URL: no host");
     }
@@ -244,26 +261,28 @@ ParsedSourceUrl parse_source_url(std::string_view text) {
 
 std::string redact_source_url(std::string_view text) {
     const std::string input(text.substr(0, text.find('\0')));
-    UrlHandle url = new_handle();
+    // Nothing of the URL is shown when it cannot be parsed, not even for want of libcurl.
+    const Expected<CurlLease> curl = CurlLease::acquire();
+    if (!curl) return "(URL not shown: " + curl.error().message + ")";
+    UrlHandle url(curl.value());
     // Any scheme: a redirect to ftp:// is shown redacted too.
-    if (!url || curl_url_set(url.get(), CURLUPART_URL, input.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
-                    CURLUE_OK) {
+    if (!url || url.set(CURLUPART_URL, input.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
         return "(invalid URL)";
     }
-    if (part(url.get(), CURLUPART_USER) || part(url.get(), CURLUPART_PASSWORD)) {
-        curl_url_set(url.get(), CURLUPART_PASSWORD, nullptr, 0);
-        curl_url_set(url.get(), CURLUPART_OPTIONS, nullptr, 0);
-        curl_url_set(url.get(), CURLUPART_USER, "***", 0);
+    if (url.part(CURLUPART_USER) || url.part(CURLUPART_PASSWORD)) {
+        url.set(CURLUPART_PASSWORD, nullptr);
+        url.set(CURLUPART_OPTIONS, nullptr);
+        url.set(CURLUPART_USER, "***");
     }
     // A file URL has no userinfo, and curl 7.88 writes `file:///` back as "file://(nil)".
-    if (lowercase_ascii(part(url.get(), CURLUPART_SCHEME).value_or("")) == "file") {
-        return "file://" + part(url.get(), CURLUPART_PATH).value_or("/") +
-               (part(url.get(), CURLUPART_QUERY) ? "?***" : "") +
-               (part(url.get(), CURLUPART_FRAGMENT) ? "#***" : "");
+    if (lowercase_ascii(url.part(CURLUPART_SCHEME).value_or("")) == "file") {
+        return "file://" + url.part(CURLUPART_PATH).value_or("/") +
+               (url.part(CURLUPART_QUERY) ? "?***" : "") +
+               (url.part(CURLUPART_FRAGMENT) ? "#***" : "");
     }
-    if (part(url.get(), CURLUPART_QUERY)) curl_url_set(url.get(), CURLUPART_QUERY, "***", 0);
-    if (part(url.get(), CURLUPART_FRAGMENT)) curl_url_set(url.get(), CURLUPART_FRAGMENT, "***", 0);
-    return part(url.get(), CURLUPART_URL).value_or("(invalid URL)");
+    if (url.part(CURLUPART_QUERY)) url.set(CURLUPART_QUERY, "***");
+    if (url.part(CURLUPART_FRAGMENT)) url.set(CURLUPART_FRAGMENT, "***");
+    return url.part(CURLUPART_URL).value_or("(invalid URL)");
 }
 
 std::string url_file_name(const SourceUrl& url) {
@@ -278,6 +297,8 @@ std::string url_file_name(const SourceUrl& url) {
 
 bool url_under_prefixes(std::string_view url, const std::vector<std::string>& prefixes) {
     if (prefixes.empty()) return true;
+    // One load of libcurl for the URL and every prefix (each parse would otherwise load it).
+    const Expected<CurlLease> curl = CurlLease::acquire();
     const auto parsed = parse_source_url(url);
     if (!parsed.url) return false;
     for (const auto& text : prefixes) {
@@ -290,6 +311,7 @@ bool url_under_prefixes(std::string_view url, const std::vector<std::string>& pr
 bool file_under_prefixes(const std::filesystem::path& real_path,
                          const std::vector<std::string>& prefixes) {
     if (prefixes.empty()) return true;
+    const Expected<CurlLease> curl = CurlLease::acquire();  // one load for every prefix
     for (const auto& text : prefixes) {
         const auto prefix = parse_prefix(text);
         if (!prefix || prefix->scheme != "file") continue;
@@ -302,10 +324,12 @@ bool file_under_prefixes(const std::filesystem::path& real_path,
 Status source_prefix_problem(std::string_view prefix) {
     const auto parsed = parse_source_url(prefix);
     if (!parsed.url) return Error{Errc::invalid, parsed.error};
-    UrlHandle url = new_handle();
+    const Expected<CurlLease> curl = CurlLease::acquire();  // parse_source_url just had it
+    if (!curl) return Error{Errc::refused, curl.error().message};
+    UrlHandle url(curl.value());
     const std::string input(prefix);
-    if (url && curl_url_set(url.get(), CURLUPART_URL, input.c_str(), 0) == CURLUE_OK &&
-        (part(url.get(), CURLUPART_QUERY) || part(url.get(), CURLUPART_FRAGMENT))) {
+    if (url && url.set(CURLUPART_URL, input.c_str()) == CURLUE_OK &&
+        (url.part(CURLUPART_QUERY) || url.part(CURLUPART_FRAGMENT))) {
         return Error{Errc::invalid, std::string("must not have a query or a fragment")};
     }
     return done();

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "install/curl_library.hpp"
 #include "install/source_url.hpp"
 
 namespace {
@@ -83,6 +84,9 @@ void check_url(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace lucid::host::install;
+    // libcurl held for the whole run: each parse would otherwise load and unload it.
+    static const auto curl = CurlLease::acquire();
+    check(curl.ok());
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const auto newline = input.find('\n');
     if (newline == std::string_view::npos) {

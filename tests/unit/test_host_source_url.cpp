@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
+#include "install/curl_library.hpp"
 #include "install/source_url.hpp"
 #include "status_text.hpp"
 
@@ -15,6 +16,10 @@ using namespace lucid::host::install;
 namespace fs = std::filesystem;
 
 namespace {
+
+// libcurl held for the whole file: each parse would otherwise load and unload it (the
+// unloading is test_host_curl_library's).
+const auto kCurlHeld = CurlLease::acquire();
 
 struct Case {
     std::string prefix;
