@@ -85,6 +85,13 @@ int cmd_status(Session& s) {
                 << ")\n";
     }
     s.out() << "version:    " << str(st, "version") << "\n";
+    // How the agent's last upgrade of itself ended (contract §8.15), when it had one.
+    if (st.IsObject() && st.HasMember("last_upgrade") && st["last_upgrade"].IsObject()) {
+        const auto& last = st["last_upgrade"];
+        s.out() << "upgrade:    " << str(last, "version", "?") << " " << str(last, "outcome", "?");
+        if (!str(last, "reason").empty()) s.out() << ": " << str(last, "reason");
+        s.out() << " (" << str(last, "ts", "-") << ")\n";
+    }
     if (!p.conflict.empty()) s.out() << "conflict:   " << p.conflict << "\n";
     // An offline agent's core/state is what it was when it left, not what it is.
     const std::string as_of = p.online ? "" : " (last known, as of " + str(cs, "ts", "-") + ")";

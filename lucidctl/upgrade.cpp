@@ -100,6 +100,12 @@ int cmd_upgrade(Session& s) {
     if (!answer.ok && !s.json() && str(answer.doc, "rolled_back") == "true") {
         s.err() << "rolled back: the agent runs its previous build again\n";
     }
+    if (!answer.ok && !s.json() && str(answer.doc, "error") == "not supervised") {
+        // A walk finding: the bare refusal said nothing of what to do.
+        s.err() << "the agent replaces itself only under a service manager that starts it again: "
+                   "run it by its systemd unit, or set LUCID_SUPERVISED=yes where something "
+                   "restarts it (README \"Updating the agent\")\n";
+    }
     return code;
 }
 

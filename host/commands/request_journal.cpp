@@ -1,6 +1,7 @@
 #include "commands/request_journal.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -163,27 +164,28 @@ JournalFile JournalFile::create(const std::filesystem::path& path, std::string_v
     const std::string header = journal_header(base);
     // It repeats command results, as request_log.json does: owner only.
     write_file_atomically(path, header, real_file_ops(), kPrivateFileMode);
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) journal_fail("cannot open", path);
-    return JournalFile(path, std::move(fd), header.size());
+    return JournalFile(path, header.size());
 }
 
 JournalFile JournalFile::open(const std::filesystem::path& path) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) journal_fail("cannot open", path);
-    const off_t end = ::lseek(fd.get(), 0, SEEK_END);
-    if (end < 0) journal_fail("cannot seek", path);
-    return JournalFile(path, std::move(fd), static_cast<std::uint64_t>(end));
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) journal_fail("cannot open", path);
+    return JournalFile(path, static_cast<std::uint64_t>(st.st_size));
 }
 
 void JournalFile::append(std::string_view line, bool sync) {
-    if (!fd_.valid()) {
+    if (broken_) {
         errno = EBADF;
         journal_fail("cannot append to", path_);
     }
+    // Opened for each record, not held: a file held open for writing keeps the file system from
+    // being remounted read-only (or unmounted) under the agent; the open costs microseconds
+    // beside the fdatasync.
+    UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) journal_fail("cannot open", path_);
     std::size_t written = 0;
     while (written < line.size()) {
-        const ssize_t n = ::write(fd_.get(), line.data() + written, line.size() - written);
+        const ssize_t n = ::write(fd.get(), line.data() + written, line.size() - written);
         if (n < 0 && errno == EINTR) continue;
         if (n > 0) {
             written += static_cast<std::size_t>(n);
@@ -192,15 +194,15 @@ void JournalFile::append(std::string_view line, bool sync) {
         if (n == 0) errno = ENOSPC;
         const int saved = errno;
         // A partial record would glue itself to the next one: cut it off, or give the file up.
-        if (::ftruncate(fd_.get(), static_cast<off_t>(bytes_)) != 0) fd_ = UniqueFd();
+        if (::ftruncate(fd.get(), static_cast<off_t>(bytes_)) != 0) broken_ = true;
         errno = saved;
         journal_fail("cannot append to", path_);
     }
     // fdatasync covers the size too (needed to read the data back), not the mtime: one flush.
-    if (sync && ::fdatasync(fd_.get()) != 0) {
+    if (sync && ::fdatasync(fd.get()) != 0) {
         const int saved = errno;
         // Whether the record reached the disk is unknown: the next append starts a fresh file.
-        fd_ = UniqueFd();
+        broken_ = true;
         errno = saved;
         journal_fail("cannot fdatasync", path_);
     }

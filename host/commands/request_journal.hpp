@@ -56,25 +56,26 @@ bool journal_file_name_ok(std::string_view name);
 // The journal open for appending. Thread: not safe; DedupStore holds its lock around it.
 class JournalFile {
   public:
-    // Replaces `path` atomically and durably with a journal holding only the header, and opens
-    // it for appending. Throws std::system_error.
+    // Replaces `path` atomically and durably with a journal holding only the header. Throws
+    // std::system_error.
     static JournalFile create(const std::filesystem::path& path, std::string_view base);
-    // Opens a journal found whole (parse_journal dropped nothing) for appending.
+    // A journal found whole (parse_journal dropped nothing), to append to.
     static JournalFile open(const std::filesystem::path& path);
 
-    // Appends `line`; with `sync`, fdatasync()s it. Throws std::system_error naming the path;
-    // the journal is then cut back to what it held before (or, when even that fails, the next
-    // append must be preceded by a fresh create(): broken() says so).
+    // Appends `line` (the file is opened for it and closed again); with `sync`, fdatasync()s it.
+    // Throws std::system_error naming the path; the journal is then cut back to what it held
+    // before (or, when even that fails, the next append must be preceded by a fresh create():
+    // broken() says so).
     void append(std::string_view line, bool sync);
-    bool broken() const { return !fd_.valid(); }
+    bool broken() const { return broken_; }
     std::uint64_t bytes() const { return bytes_; }
 
   private:
-    JournalFile(std::filesystem::path path, UniqueFd fd, std::uint64_t bytes)
-        : path_(std::move(path)), fd_(std::move(fd)), bytes_(bytes) {}
+    JournalFile(std::filesystem::path path, std::uint64_t bytes)
+        : path_(std::move(path)), bytes_(bytes) {}
 
     std::filesystem::path path_;
-    UniqueFd fd_;
+    bool broken_ = false;
     std::uint64_t bytes_ = 0;
 };
 

@@ -5,10 +5,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "common/logging.hpp"
 #include "contract/timestamp.hpp"
+#include "lucid/registry/data_dir_lock.hpp"
 #include "self_update/build_signature.hpp"
 #include "self_update/launch_decision.hpp"
 
@@ -76,6 +78,20 @@ bool launched_by_launcher() { return std::getenv(kLaunchedEnv) != nullptr; }
 void launch(const LaunchSettings& settings, char** argv) {
     if (launched_by_launcher()) return;
     auto log = logger("launcher");
+    // The data directory's lock while the launcher reads and changes state.json: a second
+    // `lucid-agent run` (by hand, beside the service) must not roll back or delete the build
+    // the running agent is (a walk finding). Released before the agent takes it: by the exec
+    // (the descriptors are close-on-exec) or when this returns.
+    std::optional<registry::DataDirLock> lock;
+    try {
+        lock.emplace(settings.data_dir);
+    } catch (const registry::DataDirInUse&) {
+        // The agent says who holds it, and exits; nothing here is touched.
+        return;
+    } catch (const std::exception&) {
+        // No directory yet (a first start), or not openable: no state to protect; the agent
+        // reports the directory itself.
+    }
     auto loaded = load_agent_versions(settings.data_dir);
     if (!loaded) {
         // Never a reason not to start: the packaged build runs, and says why.

@@ -504,3 +504,23 @@ TEST_CASE("a committed build signed by a key revoked since is not started again"
                   service->log());
     CHECK_MESSAGE(service->log().find("revoked") != std::string::npos, service->log());
 }
+
+// A walk finding: a second `lucid-agent run` by hand beside the service rolled back the
+// pending build (and deleted it) before the data directory's lock refused it.
+TEST_CASE("a second lucid-agent run on a data directory in use changes no build") {
+    SelfUpdateRig rig("selfupdate-second");
+    auto service = rig.supervise();
+    REQUIRE_MESSAGE(rig.online(LUCID_AGENT_VERSION), service->log());
+    // A pending build the running agent would take at its next start.
+    rig.place_pending(LUCID_AGENT_NEXT_BIN, LUCID_AGENT_NEXT_VERSION, "up-second");
+    const auto second = run_to_completion({LUCID_AGENT_BIN, "run"}, rig.env);
+    CHECK(second.first == 2);
+    CHECK_MESSAGE(second.second.find("is in use by another lucid-agent") != std::string::npos,
+                  second.second);
+    const auto state = rig.state();
+    REQUIRE(state.pending);
+    CHECK(state.pending->attempts == 0);
+    CHECK_FALSE(state.last_upgrade);
+    CHECK(fs::exists(su::version_binary(rig.data, LUCID_AGENT_NEXT_VERSION)));
+    CHECK(service->exits().empty());
+}
