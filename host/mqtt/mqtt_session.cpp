@@ -19,9 +19,10 @@ constexpr std::size_t kDeliveredMemory = 1024;
 // (libmosquitto's socket pair); this bounds only the latency of stop() and of keepalive checks.
 constexpr int kLoopTimeoutMs = 200;
 constexpr auto kDisconnectGrace = std::chrono::milliseconds(1000);
-// Filters per SUBSCRIBE/UNSUBSCRIBE sent at connect: a boot's subscriptions (every plugin's, the
-// commands') go in a few packets; bounded so that no packet nears a broker's size limit.
-constexpr std::size_t kFiltersPerPacket = 100;
+// Filters per SUBSCRIBE/UNSUBSCRIBE sent at connect. One: with several filters in one SUBSCRIBE
+// an agent on an aedes cluster (scripts/cluster-test.sh) never received its desired state, so
+// the batching of issue 21 item 3 waits until that is understood (mosquitto took them).
+constexpr std::size_t kFiltersPerPacket = 1;
 
 std::vector<char*> c_filters(const std::vector<std::string>& filters) {
     std::vector<char*> out;
