@@ -119,7 +119,18 @@ BrokerClient::~BrokerClient() { close(); }
 void BrokerClient::close() {
     if (!mosq_) return;
     mosquitto_disconnect(mosq_);
-    if (loop_started_) mosquitto_loop_stop(mosq_, true);
+    if (loop_started_) {
+        // Cancelling the loop thread can leave one of libmosquitto's mutexes locked (it may be
+        // inside a callback or a write), and destroying the client then destroys a locked
+        // mutex. While connected the loop ends by itself once the DISCONNECT is out; only a
+        // loop that is not connected may sit in a blocking connect for minutes, and is cancelled.
+        bool connected = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            connected = connected_;
+        }
+        mosquitto_loop_stop(mosq_, !connected);
+    }
     mosquitto_destroy(mosq_);
     mosq_ = nullptr;
 }
@@ -131,6 +142,7 @@ void BrokerClient::on_connect(mosquitto* mosq, void* self, int rc) {
         std::lock_guard<std::mutex> lock(client->mutex_);
         const bool reconnected = client->connack_ == 0 && rc == 0;
         client->connack_ = rc;
+        client->connected_ = rc == 0;
         if (reconnected) again = client->subscriptions_;
         client->cv_.notify_all();
     }
@@ -145,6 +157,7 @@ void BrokerClient::on_disconnect(mosquitto*, void* self, int rc) {
     auto* client = static_cast<BrokerClient*>(self);
     std::lock_guard<std::mutex> lock(client->mutex_);
     if (client->connack_ < 0) client->disconnected_ = true;
+    client->connected_ = false;
     // rc 0 is our own disconnect; anything else is the broker or the network going away, and
     // libmosquitto's loop connects again every second.
     if (rc != 0 && client->connack_ == 0 && !client->subscriptions_.empty()) {

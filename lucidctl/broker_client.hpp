@@ -112,6 +112,7 @@ class BrokerClient {
     std::deque<ReceivedMessage> inbox_;
     std::set<int> acked_;
     int connack_ = -1;
+    bool connected_ = false;     // between a CONNACK that accepted and the next disconnect
     bool disconnected_ = false;  // the connection ended before the CONNACK (e.g. TLS refused)
     // What was subscribed, to subscribe again when libmosquitto's loop reconnects after the
     // broker went away (a clean session: the broker forgot them); `logs --follow` and `top`
