@@ -10,6 +10,16 @@ add_library(lucid_doctest_main STATIC ${CMAKE_CURRENT_LIST_DIR}/doctest_main.cpp
 target_link_libraries(lucid_doctest_main PUBLIC doctest::doctest)
 lucid_target_defaults(lucid_doctest_main)
 
+# With -j2, ctest starts the tests of highest COST first. A clean clone (CI) has no cost data of
+# earlier runs (Testing/Temporary/CTestCostData.txt), and in file order the longest tests started
+# late and ran alone at the end. The durations of the longest, in seconds, measured in the ASan
+# build on 2 cores (test_deb_package sets its own, tests/packaging/CMakeLists.txt):
+set(LUCID_TEST_COSTS
+    test_agent_telemetry 31 test_components_plugin_telemetry 22 test_agent_self_update 21
+    test_faults_kill_loop 19 test_agent_bad_input 17 test_components_isolation_messages 16
+    test_lucidctl_agent_state 16 test_lucidctl_signing 15 test_agent_logs 15
+    test_components_isolation 14 test_fleet_rollout 13 test_lucidctl_install 13)
+
 function(lucid_add_test name)
     cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
     add_executable(${name} ${ARG_SOURCES})
@@ -18,8 +28,23 @@ function(lucid_add_test name)
     # of that folder is the lucid::testkit library (integration tests and the bench link it).
     target_include_directories(${name} PRIVATE ${LUCID_TEST_SUPPORT})
     target_compile_definitions(${name} PRIVATE LUCID_FIXTURES="${LUCID_TEST_FIXTURES}")
-    lucid_target_defaults(${name})
+    # An integration test drives processes (the agent, lucidctl, plugins), which carry the
+    # sanitizers; its own code is the harness (LucidTargetDefaults.cmake).
+    if("integration" IN_LIST ARG_LABELS)
+        lucid_target_defaults(${name} HARNESS)
+    else()
+        lucid_target_defaults(${name})
+    endif()
+    # No link-time optimisation for a test: it links the libraries' machine code (fat LTO
+    # objects, LucidTargetDefaults.cmake) instead of compiling them all again at its link.
+    set_target_properties(${name} PROPERTIES INTERPROCEDURAL_OPTIMIZATION OFF)
     add_test(NAME ${name} COMMAND ${name})
+    list(FIND LUCID_TEST_COSTS ${name} at)
+    if(at GREATER_EQUAL 0)
+        math(EXPR at "${at} + 1")
+        list(GET LUCID_TEST_COSTS ${at} cost)
+        set_tests_properties(${name} PROPERTIES COST ${cost})
+    endif()
     if(ARG_LABELS)
         set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
     endif()
