@@ -1,10 +1,14 @@
 # Warnings and sanitizers are attached per target, never through global flags, so that a
 # consumer of the SDK (or a third-party dependency) is not built with our choices.
 #
-#   lucid_target_defaults(<target>)
+#   lucid_target_defaults(<target> [HARNESS])
 #
 # - -Wall -Wextra (+ -Werror when LUCID_WERROR is ON)
-# - -fsanitize=address,undefined when LUCID_SANITIZE is ON (compile and link)
+# - -fsanitize=address,undefined when LUCID_SANITIZE is ON (compile and link). HARNESS (the
+#   integration test programs, which only drive the agent, lucidctl and plugins as processes):
+#   linked with the sanitizers, for the instrumented libraries they link, but their own code
+#   compiled without them: the instrumentation doubles an -O0 compile, and these 80 programs
+#   were two thirds of CI's ASan build while the code under test runs in the other processes
 # - -fsanitize=thread when LUCID_TSAN is ON (scripts/tsan.sh; not together with LUCID_SANITIZE)
 # - hidden visibility, so shared objects export only what they mean to
 # - Release programs (and the static libraries they link): each function and object in its own
@@ -18,8 +22,18 @@ if(CMAKE_BUILD_TYPE STREQUAL "Release" AND LUCID_LTO)
     if(NOT lucid_ipo_supported)
         message(STATUS "lucid: no link-time optimisation with this toolchain: ${lucid_ipo_output}")
     endif()
+    # Fat LTO objects: the static libraries carry machine code beside the LTO bytecode, so the
+    # test programs (lucid_add_test: no LTO) link them as they are instead of generating the code
+    # of every library they use again at each link; the shipped programs' LTO link reads the
+    # bytecode. With thin objects the unit tests' links cost as much CPU as the programs' build.
+    foreach(lang C CXX)
+        if(CMAKE_${lang}_COMPILER_ID STREQUAL "GNU")
+            set(CMAKE_${lang}_COMPILE_OPTIONS_IPO -flto=auto -ffat-lto-objects)
+        endif()
+    endforeach()
 endif()
 function(lucid_target_defaults target)
+    cmake_parse_arguments(ARG "HARNESS" "" "" ${ARGN})
     get_target_property(type ${target} TYPE)
     set(scope PRIVATE)
     if(type STREQUAL "INTERFACE_LIBRARY")
@@ -28,9 +42,11 @@ function(lucid_target_defaults target)
     target_compile_options(${target} ${scope}
         -Wall -Wextra -Wshadow -Wpedantic $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>
         $<$<BOOL:${LUCID_WERROR}>:-Werror>)
-    if(LUCID_SANITIZE)
+    if(LUCID_SANITIZE AND NOT ARG_HARNESS)
         target_compile_options(${target} ${scope}
             -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    endif()
+    if(LUCID_SANITIZE)
         target_link_options(${target} ${scope} -fsanitize=address,undefined)
     endif()
     if(LUCID_TSAN)
