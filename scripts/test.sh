@@ -6,8 +6,9 @@
 #   LUCID_SANITIZE=OFF scripts/test.sh a plain build, e.g. to attach gdb
 #   scripts/test.sh -R registry        extra arguments go to ctest, and only ctest runs (a
 #                                      quick subset; -N builds and lists without running)
-# then, without arguments: scripts/operator-smoke.sh (the operator's path, about 20 s),
-# scripts/cluster-test.sh (the fleet on a two-node aedes cluster, about 45 s),
+# then, without arguments: scripts/cross.sh arm64 (the arm64 build, at the lowest priority
+# beside the suite, then its tests under qemu), scripts/operator-smoke.sh (the operator's path,
+# about 20 s), scripts/cluster-test.sh (the fleet on a two-node aedes cluster, about 45 s),
 # scripts/fuzz.sh --ci (every fuzz target for 10 seconds) and scripts/tsan.sh (the threaded
 # parts under ThreadSanitizer in build-tsan/)
 set -euo pipefail
@@ -30,12 +31,32 @@ cmake -S . -B "$build_dir" \
     -DLUCID_BUILD_TESTS=ON
 cmake --build "$build_dir" -j"$(nproc)"
 part_done "setup and the ASan+UBSan build"
-ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j"$(nproc)" "$@"
-part_done "the test suite (ctest)"
 if [ "$#" -gt 0 ]; then
+    ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j"$(nproc)" "$@"
     echo "test.sh: ctest $* only; run scripts/test.sh without arguments for everything"
     exit 0
 fi
+# The suite waits on brokers and agents about as much as it computes (about half of the 2
+# cores is idle): the arm64 cross-build (packages, compile, the outside plugins) takes that half
+# at the lowest priority, so the suite's own timing is as it was. setsid: its own process group,
+# stopped with it when the suite fails.
+cross_log="$build_dir/cross-arm64-build.log"
+setsid -w nice -n 19 scripts/cross.sh arm64 --build >"$cross_log" 2>&1 &
+cross_build=$!
+trap 'kill -- -"$cross_build" 2>/dev/null || true' EXIT
+ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j"$(nproc)"
+part_done "the test suite (ctest; the arm64 build beside it)"
+if ! wait "$cross_build"; then
+    cat "$cross_log"
+    echo "test.sh: scripts/cross.sh arm64 --build failed (log above: $cross_log)" >&2
+    exit 1
+fi
+trap - EXIT
+grep '^cross.sh: .* took' "$cross_log"
+part_done "the rest of the arm64 build"
+# The cross-built agent, lucidctl, unit tests and package under qemu-user (README "Devices").
+scripts/cross.sh arm64 --test
+part_done "arm64 under qemu"
 # The operator's path end to end (service install, the service user, reload, signatures).
 scripts/operator-smoke.sh "$build_dir"
 part_done "operator-smoke"
