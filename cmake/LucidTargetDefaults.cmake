@@ -8,7 +8,9 @@
 #   integration test programs, which only drive the agent, lucidctl and plugins as processes):
 #   linked with the sanitizers, for the instrumented libraries they link, but their own code
 #   compiled without them: the instrumentation doubles an -O0 compile, and these 80 programs
-#   were two thirds of CI's ASan build while the code under test runs in the other processes
+#   were two thirds of CI's ASan build while the code under test runs in the other processes.
+#   Not for TSan: synchronisation in uninstrumented code (an atomic flag between two test
+#   threads) is invisible to it and would show races that are not there
 # - -fsanitize=thread when LUCID_TSAN is ON (scripts/tsan.sh; not together with LUCID_SANITIZE)
 # - hidden visibility, so shared objects export only what they mean to
 # - Release programs (and the static libraries they link): each function and object in its own

@@ -5,6 +5,7 @@
 // its ELF section (self_update/version_section.hpp), or what FILE --version prints here. lucidctl
 // then follows the upgrade across the agent's restart: progress, the handover, and the final result
 // the new (or the old) build gives.
+#include <lucid/plugin.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -31,6 +32,14 @@ constexpr std::chrono::seconds kAfterHandover{180};
 // runs here (a build older than the section); "" when neither (another machine's, older).
 std::string version_of(const std::string& file) {
     if (auto embedded = self_update::embedded_version(file)) return embedded.value().version;
+    // A plugin is an ELF shared object like a position-independent program: say so rather than
+    // run it with --version below, which crashes it.
+    if (read_elf_section(file, LUCID_PLUGIN_MANIFEST_SECTION, ElfMachine::any).contents) {
+        throw LocalError(file +
+                         " is a lucid plugin, not a build of the agent: `lucidctl plugin "
+                         "install " +
+                         file + "` installs it");
+    }
     if (!check_elf_program(file).empty()) return "";
     auto printed = self_update::probe_version(file, std::chrono::seconds(10));
     if (!printed) throw LocalError(printed.error().message);

@@ -4,6 +4,8 @@
 #
 #   scripts/fuzz.sh                     every target for LUCID_FUZZ_SECONDS (default 60) seconds
 #   scripts/fuzz.sh --ci                every target for 10 seconds (scripts/test.sh)
+#   scripts/fuzz.sh --build-only        build and run nothing (scripts/test.sh builds beside
+#                                       other parts, then runs --ci)
 #   scripts/fuzz.sh command names       only the named targets (command registry manifest elf names
 #                                       source_url labels desired runner_frames signature
 #                                       permit revocation proc logs dedup agent_state journal)
@@ -18,9 +20,11 @@ cd "$(dirname "$0")/.."
 
 seconds=${LUCID_FUZZ_SECONDS:-60}
 targets=()
+build_only=no
 for arg in "$@"; do
     case "$arg" in
         --ci) seconds=10 ;;
+        --build-only) build_only=yes ;;
         -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
         -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
         *) targets+=("$arg") ;;
@@ -43,6 +47,7 @@ CC=clang CXX=clang++ cmake -S . -B "$build_dir" \
     -DLUCID_BUILD_TESTS=OFF \
     -DLUCID_SANITIZE=OFF >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target "${build_targets[@]}"
+[ "$build_only" = yes ] && exit 0
 
 # One target's run; prints its verdict and returns non-zero when it crashed.
 fuzz_one() {

@@ -23,6 +23,8 @@ SelfUpgrade::SelfUpgrade(Agent& agent, std::function<void(int)> exit) : agent_(a
     window_ = su::CommitWindow::start_if_pending(
         agent.config().data_dir, agent.config().version, agent.config().upgrade_commit,
         [exit = std::move(exit)](const std::string&) { exit(kNotCommittedExit); });
+    // Pending: the request log in the format of the release a rollback would return to.
+    if (window_) agent.request_log().set_whole_writes(true);
     refresh_status();
 }
 
@@ -44,6 +46,7 @@ void SelfUpgrade::online() {
     const bool committed = window_ && window_->healthy();
     if (committed) {
         window_.reset();
+        agent_.request_log().set_whole_writes(false);
         committed_.notify_all();
     }
     const auto state = refresh_status();

@@ -329,7 +329,7 @@ void DedupStore::record(const std::string& request_id, RecordedResult result,
     add_locked(record.entry);
     dirty_ = true;
     append_locked(record, durability == Durability::immediate);
-    compact_if_large_locked();
+    compact_if_due_locked(durability == Durability::immediate);
 }
 
 void DedupStore::record_with_file(const std::string& request_id, RecordedResult result,
@@ -347,7 +347,7 @@ void DedupStore::record_with_file(const std::string& request_id, RecordedResult 
         add_locked(std::move(record.entry));
         dirty_ = true;
     }
-    compact_if_large_locked();
+    compact_if_due_locked(true);
     // Readers of the file (lucidctl, a reload) see it now; a power cut is covered by the journal.
     replace_file_unflushed(file_.parent_path() / file_name, record.content);
 }
@@ -359,15 +359,21 @@ void DedupStore::append_locked(const JournalRecord& record, bool sync) {
     ++journal_records_;
 }
 
-void DedupStore::compact_if_large_locked() {
+void DedupStore::compact_if_due_locked(bool durable) {
     // Past the bound the journal costs more to read at start than the whole log: fold it in.
-    if (!journal_ || journal_->bytes() <= limits_.total_bytes) return;
+    if (!journal_) return;
+    if (!(whole_writes_ && durable) && journal_->bytes() <= limits_.total_bytes) return;
     try {
         compact_locked();
     } catch (const std::exception& e) {
         // The record is durable in the journal already; the next record tries again.
         logger("commands")->warn("cannot compact the request log: {}", e.what());
     }
+}
+
+void DedupStore::set_whole_writes(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    whole_writes_ = on;
 }
 
 void DedupStore::flush() {

@@ -91,6 +91,11 @@ class DedupStore {
     // Writes the whole request log (and the carried files) and starts an empty journal, if the
     // journal holds any record.
     void flush();
+    // While on, every record made durable is also written whole at once (request_log.json and
+    // the carried files, as the releases before the journal did): a pending self-update
+    // (contract §8.15) changes no on-disk format until it commits, so that a rollback to a
+    // release that does not know the journal finds every answer and every cfg/set.
+    void set_whole_writes(bool on);
 
     std::size_t size() const;
     // The entries' bytes as serialized (what total_bytes bounds).
@@ -115,7 +120,8 @@ class DedupStore {
     // Appends the newest entry (with a carried file) to the journal; compacts first when the
     // journal is not open, after when it outgrew the bound.
     void append_locked(const JournalRecord& record, bool sync);
-    void compact_if_large_locked();
+    // Compacts past the journal's bound, or after a durable record while whole_writes_.
+    void compact_if_due_locked(bool durable);
     void compact_locked();
 
     std::filesystem::path file_;
@@ -131,6 +137,7 @@ class DedupStore {
     std::size_t bytes_ = 0;
     std::unordered_map<std::string, std::size_t> index_;  // key → count of matching entries
     bool dirty_ = false;
+    bool whole_writes_ = false;
     std::string load_problem_;
 };
 

@@ -19,10 +19,6 @@ constexpr std::size_t kDeliveredMemory = 1024;
 // (libmosquitto's socket pair); this bounds only the latency of stop() and of keepalive checks.
 constexpr int kLoopTimeoutMs = 200;
 constexpr auto kDisconnectGrace = std::chrono::milliseconds(1000);
-// Filters per SUBSCRIBE/UNSUBSCRIBE sent at connect. One: with several filters in one SUBSCRIBE
-// an agent on an aedes cluster (scripts/cluster-test.sh) never received its desired state, so
-// the batching of issue 21 item 3 waits until that is understood (mosquitto took them).
-constexpr std::size_t kFiltersPerPacket = 1;
 
 std::vector<char*> c_filters(const std::vector<std::string>& filters) {
     std::vector<char*> out;
@@ -231,17 +227,14 @@ void MqttSession::handle_connect(int rc) {
     connected_ = true;
     {
         std::lock_guard<std::mutex> lock(subscribe_mutex_);
-        for (const auto& batch : filter_batches(subscriptions_.all(), kFiltersPerPacket)) {
-            const auto filters = c_filters(batch.filters);
-            mosquitto_subscribe_multiple(mosq_, nullptr, static_cast<int>(filters.size()),
-                                         filters.data(), batch.qos, 0, nullptr);
+        // One filter a SUBSCRIBE: with several in one packet an agent on an aedes cluster
+        // (scripts/cluster-test.sh) never received its desired state (mosquitto took them), so
+        // issue 21's batching of a boot's subscriptions waits until that is understood.
+        for (const auto& sub : subscriptions_.all()) {
+            mosquitto_subscribe(mosq_, nullptr, sub.filter.c_str(), sub.qos);
         }
         unsubscribing_.clear();  // those of the last connection get no UNSUBACK: send again
-        std::vector<Subscription> owed;
-        for (auto& filter : subscriptions_.owed_unsubscribes()) owed.push_back({filter, 0});
-        for (const auto& batch : filter_batches(owed, kFiltersPerPacket)) {
-            send_unsubscribe(batch.filters);
-        }
+        for (auto& filter : subscriptions_.owed_unsubscribes()) send_unsubscribe({filter});
     }
     log->info("connected to {} as {} (session {})", redacted_url(options_.endpoint),
               options_.client_id, info.session);

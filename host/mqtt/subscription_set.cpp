@@ -4,22 +4,6 @@
 
 namespace lucid::host::mqtt {
 
-std::vector<FilterBatch> filter_batches(const std::vector<Subscription>& subscriptions,
-                                        std::size_t max_filters) {
-    max_filters = std::max<std::size_t>(max_filters, 1);
-    std::vector<FilterBatch> out;
-    std::map<int, std::size_t> open;  // qos → index in out of its batch being filled
-    for (const auto& sub : subscriptions) {
-        auto it = open.find(sub.qos);
-        if (it == open.end() || out[it->second].filters.size() >= max_filters) {
-            out.push_back({sub.qos, {}});
-            it = open.insert_or_assign(sub.qos, out.size() - 1).first;
-        }
-        out[it->second].filters.push_back(sub.filter);
-    }
-    return out;
-}
-
 bool SubscriptionSet::add(const std::string& filter, int qos) {
     std::lock_guard<std::mutex> lock(mutex_);
     owed_.erase(filter);  // wanted again: the broker's subscription may stay

@@ -21,17 +21,6 @@ struct Subscription {
     int qos = 1;
 };
 
-// Filters of one qos, sent in one SUBSCRIBE (or UNSUBSCRIBE) packet.
-struct FilterBatch {
-    int qos = 1;
-    std::vector<std::string> filters;
-};
-// `subscriptions` grouped by qos into batches of at most `max_filters` (at least 1), in the
-// order of their first filter: a connect subscribes a boot's filters in a few packets instead of
-// one packet (and one SUBACK) per filter.
-std::vector<FilterBatch> filter_batches(const std::vector<Subscription>& subscriptions,
-                                        std::size_t max_filters);
-
 class SubscriptionSet {
   public:
     // True when the filter is new (the caller then sends SUBSCRIBE); a higher qos upgrades.

@@ -405,6 +405,12 @@ TEST_CASE("lucidctl upgrade follows the agent across its restart to the final re
         {"upgrade", std::string("file://") + LUCID_AGENT_NEXT_BIN, "--sha256", sha}, ctl_env);
     CHECK(missing.code == 2);
     CHECK_MESSAGE(missing.has("--version is mandatory for a URL"), missing.output);
+    // A plugin given by mistake is named, not run with --version (it crashed).
+    const auto plugin = run_ctl({"upgrade", LUCID_ITEST_ECHO_1_0}, ctl_env);
+    CHECK(plugin.code != 0);
+    CHECK_MESSAGE(
+        plugin.has("is a lucid plugin, not a build of the agent: `lucidctl plugin install"),
+        plugin.output);
 
     const auto done = run_ctl({"upgrade", std::string("file://") + LUCID_AGENT_NEXT_BIN,
                                "--version", LUCID_AGENT_NEXT_VERSION, "--sha256", sha},

@@ -166,3 +166,28 @@ TEST_CASE("a journal with no header is moved aside and the request log still loa
     CHECK(reloaded.load_problem().find("has no valid header") != std::string::npos);
     CHECK(journal_files_named(dir.path(), "request_log.corrupt.") == 1);
 }
+
+TEST_CASE(
+    "a pending self-update writes answers and cfg/set whole, as a release before the journal reads "
+    "them") {
+    lucid::test::TempDir dir;
+    const auto file = dir / "request_log.json";
+    const auto config = dir / "core_config.json";
+    { std::ofstream(config) << "old\n"; }
+    DedupStore store(file, DedupLimits{});
+    store.set_whole_writes(true);
+    store.record_with_file("s1", {"t/r", "S1"}, "core_config.json", "new\n");
+    store.record("i1", {"t/i", "I1"}, Durability::immediate);
+    // What the previous release reads (it ignores the journal): both answers and the config.
+    const auto whole = parse_dedup(read_file(file));
+    REQUIRE(whole);
+    REQUIRE(whole->size() == 2);
+    CHECK(whole->at(0).request_id == "s1");
+    CHECK(whole->at(1).request_id == "i1");
+    CHECK(read_file(config) == "new\n");
+    // Committed: back to one append a record; the whole log waits for the next compaction.
+    store.set_whole_writes(false);
+    store.record("i2", {"t/i", "I2"}, Durability::immediate);
+    CHECK(parse_dedup(read_file(file))->size() == 2);
+    CHECK(store.find("t/i", "i2")->payload == "I2");
+}

@@ -56,17 +56,3 @@ TEST_CASE("an UNSUBSCRIBE stays owed until the broker has it, unless the filter 
     set.add("b", 1);          // subscribed again before it was sent: nothing to undo
     CHECK(set.owed_unsubscribes() == std::vector<std::string>{"c"});
 }
-
-TEST_CASE("a connect subscribes its filters in batches of one qos") {
-    const std::vector<Subscription> subs = {{"a", 1}, {"b", 0}, {"c", 1}, {"d", 1}, {"e", 0}};
-    const auto batches = filter_batches(subs, 2);
-    REQUIRE(batches.size() == 3);
-    CHECK(batches[0].qos == 1);
-    CHECK(batches[0].filters == std::vector<std::string>{"a", "c"});
-    CHECK(batches[1].qos == 0);
-    CHECK(batches[1].filters == std::vector<std::string>{"b", "e"});
-    CHECK(batches[2].qos == 1);
-    CHECK(batches[2].filters == std::vector<std::string>{"d"});
-    CHECK(filter_batches({}, 100).empty());
-    CHECK(filter_batches(subs, 0).size() == subs.size());  // at least one filter a packet
-}
