@@ -15,7 +15,9 @@ else
     build_dir=build-demo
     echo "== building (${build_dir})"
     cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUCID_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$build_dir" -j"$(nproc)" --target lucid-agent lucidctl lucid_plugin_cpu >/dev/null
+    # The plugin runner beside the agent: process isolation and `lucidctl upgrade` need it.
+    cmake --build "$build_dir" -j"$(nproc)" \
+        --target lucid-agent lucid-plugin-runner lucidctl lucid_plugin_cpu >/dev/null
 fi
 
 agent_bin="$build_dir/host/lucid-agent"
