@@ -198,7 +198,8 @@ const std::map<std::string, std::string> kHelp = {
      "over and restarts; the new build commits once it is online, or the agent rolls back to\n"
      "the build that ran. lucidctl follows it across the restart and prints the final result.\n"
      "A FILE goes inline through the broker with FILE.sig beside it; its version is --version,\n"
-     "or what FILE --version prints when it runs on this machine. A URL (http://, https://,\n"
+     "or the one its ELF section carries (any machine's build), or what FILE --version prints\n"
+     "when it runs on this machine. A URL (http://, https://,\n"
      "or file:// for a path on the agent's machine) is downloaded by the agent.\n"},
     {"plugin uninstall",
      "usage: lucidctl plugin uninstall ID [--dist NAME]\n\n--dist names the distribution "

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "containment/sanitizer_build.hpp"
 #include "plugin_runner.hpp"
@@ -30,6 +31,11 @@ void close_inherited(int keep) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // An operator checking what a package installed asks every program its version.
+    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+        std::printf("lucid-plugin-runner %s\n", LUCID_VERSION);
+        return 0;
+    }
     const auto parsed = lucid::runner::parse_runner_options(argc, argv);
     if (!parsed.error.empty()) {
         std::fprintf(stderr, "lucid-plugin-runner: %s\n", parsed.error.c_str());

@@ -27,10 +27,12 @@ cd "$(dirname "$0")/.."
 
 usage() { echo "usage: scripts/cross.sh arm64|armhf [--full|--build|--test]" >&2; }
 case "${1:-}" in
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     # elf_machine: the e_machine of its binaries (EM_AARCH64, EM_ARM).
     arm64) arch=arm64 triplet=aarch64-linux-gnu qemu=qemu-aarch64 tag=linux_aarch64 elf_machine=183 ;;
     armhf) arch=armhf triplet=arm-linux-gnueabihf qemu=qemu-arm tag=linux_armv7l elf_machine=40 ;;
-    *) usage; exit 2 ;;
+    "") usage; exit 2 ;;
+    *) echo "cross.sh: unknown architecture '$1' (arm64 or armhf)" >&2; usage; exit 2 ;;
 esac
 full=no
 build=yes
@@ -40,8 +42,13 @@ case "${2:-}" in
     --full) full=yes ;;
     --build) test=no ;;
     --test) build=no ;;
-    *) usage; exit 2 ;;
+    *) echo "cross.sh: unknown option '$2'" >&2; usage; exit 2 ;;
 esac
+if [ "$#" -gt 2 ]; then
+    echo "cross.sh: one option at most, got: ${*:2}" >&2
+    usage
+    exit 2
+fi
 build_dir=${LUCID_BUILD_DIR:-build-cross-$arch}
 jobs=${LUCID_JOBS:-$(nproc)}
 toolchain=$PWD/plugin-api/cmake/toolchains/$triplet.cmake
@@ -114,7 +121,9 @@ fi
 
 if [ "$test" = yes ]; then
     if [ ! -x "$build_dir/host/lucid-agent" ]; then
-        echo "cross.sh: nothing built in $build_dir: run scripts/cross.sh $arch --build first" >&2
+        again="scripts/cross.sh $arch --build"
+        [ -n "${LUCID_BUILD_DIR:-}" ] && again="LUCID_BUILD_DIR=$LUCID_BUILD_DIR $again"
+        echo "cross.sh: nothing built in $build_dir: run $again first" >&2
         exit 1
     fi
     # 4. Under qemu-user: ctest runs each test with CMAKE_CROSSCOMPILING_EMULATOR (the toolchain
@@ -136,6 +145,9 @@ if [ "$test" = yes ]; then
     # 5. The .deb for the device (CPack): Architecture, lintian, contents, the extracted binaries
     # run under qemu, the maintainer scripts (tests/packaging/test_deb_package.sh, as natively).
     bash tests/packaging/test_deb_package.sh "$build_dir" "$arch" "$LUCID_TEST_EMULATOR"
+    # The checked package is the test's temporary copy: the same one, for the device.
+    (cd "$build_dir" && DEB_HOST_ARCH=$arch cpack >/dev/null)
+    echo "cross.sh: the package for the device: $(ls "$PWD/$build_dir"/lucid-agent_*_"$arch".deb)"
     part_done "the $arch package"
 fi
 

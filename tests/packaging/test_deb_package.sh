@@ -69,7 +69,7 @@ done
 
 # --- version: changelog == package == what the binaries say ---------------------------------
 version=$(dpkg-deb -f "$deb" Version)
-for b in lucid-agent lucidctl; do
+for b in lucid-agent lucidctl lucid-plugin-runner; do
     said=$("${emulator[@]}" "$work/root/usr/bin/$b" --version 2>&1) || fail "/usr/bin/$b --version failed: $said"
     [ "$said" = "$b ${version%%-*}" ] || fail "/usr/bin/$b --version said '$said', package is $version"
 done
