@@ -45,7 +45,6 @@ struct BenchEnv {
     Report report;
 
     // Figures reused as baselines by later scenarios (0 = not measured).
-    double echo_p50_s = 0;
     double refresh_p50_s = 0;
     double start_online_0_s = 0;
     double raw_idle_kib = 0;

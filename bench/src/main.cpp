@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     }
     env.root = root;
 
-    // Order: later scenarios reuse earlier figures as baselines (echo and refresh from 1, the
+    // Order: later scenarios reuse earlier figures as baselines (refresh from 1, the
     // raw idle RSS from 4, the empty-registry start from 5); the table is printed by number.
     const std::vector<Scenario> scenarios{
         {1, "command round trip and throughput", run_command_round_trip},

@@ -2,14 +2,12 @@
 //    against the floor of a durable command: the echo plus one fdatasync of a small append in the
 //    data directory's file system, issue 21), and
 // 2. pipelined ping throughput against the echo client pipelined the same way.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "floors.hpp"
 #include "scenarios.hpp"
 #include "stats.hpp"
 
@@ -19,32 +17,6 @@ namespace {
 constexpr auto kTimeout = std::chrono::seconds(30);
 
 std::string request(const std::string& id) { return "{\"request_id\":\"" + id + "\"}"; }
-
-// Publishes on bench/echo/cmd until the echo client answers: it is subscribed.
-void wait_echo_ready(MqttClient& d) {
-    for (int i = 0; i < 200; ++i) {
-        const std::string id = next_request_id("echo-ready");
-        d.publish_nowait("bench/echo/cmd", request(id));
-        if (d.take([&](const Message& m) { return has_request_id(m.payload, id); },
-                   std::chrono::milliseconds(50))) {
-            return;
-        }
-    }
-    throw std::runtime_error("the echo client never answered");
-}
-
-double echo_once(MqttClient& d) {
-    const std::string id = next_request_id("echo");
-    const auto start = Clock::now();
-    d.publish_nowait("bench/echo/cmd", request(id));
-    auto r = d.take(
-        [&](const Message& m) {
-            return m.topic == "bench/echo/result" && has_request_id(m.payload, id);
-        },
-        kTimeout);
-    if (!r) throw std::runtime_error("echo timed out");
-    return seconds_between(start, r->received);
-}
 
 double command_once(MqttClient& d, const std::string& agent, const std::string& name,
                     const std::string& payload_extra) {
@@ -61,18 +33,6 @@ double command_once(MqttClient& d, const std::string& agent, const std::string& 
         throw std::runtime_error(name + " failed: " + outcome.payload);
     }
     return outcome.seconds;
-}
-
-// What a durable command cannot go below: its answer's record made durable by one fdatasync
-// of a small append, in the file system of the agent's data directory (`file`, beside it).
-double fdatasync_once(int fd) {
-    static const std::string record(256, 'r');
-    const auto start = Clock::now();
-    if (::write(fd, record.data(), record.size()) != static_cast<ssize_t>(record.size()) ||
-        ::fdatasync(fd) != 0) {
-        throw std::runtime_error("the floor's append failed");
-    }
-    return seconds_between(start, Clock::now());
 }
 
 void add_percentiles(BenchEnv& env, const std::string& name, const std::vector<double>& lucid,
@@ -161,19 +121,17 @@ void run_command_round_trip(BenchEnv& env, Broker& broker) {
     for (int i = 0; i < env.samples(300); ++i) {
         refresh_s.push_back(command_once(d, id, "refresh", ""));
     }
-    const fs::path floor_file = dir / "floor.journal";
-    const int floor_fd =
-        ::open(floor_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (floor_fd < 0) throw std::runtime_error("cannot open " + floor_file.string());
+    // What a durable command cannot go below: its answer's record made durable by one
+    // fdatasync of a small append, in the file system of the agent's data directory.
+    DurableFloor durable(dir / "floor");
     for (int i = 0; i < env.samples(200); ++i) {
         // Alternating values: every request really changes, saves and republishes the config.
         cfg_s.push_back(command_once(
             d, id, "cfg_set",
             i % 2 ? ",\"set\":{\"heartbeat_s\":30}" : ",\"set\":{\"heartbeat_s\":31}"));
         // Interleaved with cfg/set, as echo with ping: a paired echo and fdatasync per sample.
-        floor_s.push_back(echo_once(d) + fdatasync_once(floor_fd));
+        floor_s.push_back(echo_once(d) + durable.append_synced(256));
     }
-    ::close(floor_fd);
     const std::string echo_is = "raw libmosquitto echo client";
     add_percentiles(env, "ping", ping_s, echo_s, echo_is);
     add_percentiles(env, "refresh", refresh_s, echo_s, echo_is);
@@ -181,7 +139,6 @@ void run_command_round_trip(BenchEnv& env, Broker& broker) {
                     "floor: raw echo round trip + fdatasync of a 256 B append beside the data "
                     "directory (p50 vs the echo alone: " +
                         format_ratio(percentile(cfg_s, 50), percentile(echo_s, 50)) + ")");
-    env.echo_p50_s = percentile(echo_s, 50);
     env.refresh_p50_s = percentile(refresh_s, 50);
 
     // 2. Pipelined: 64 in flight (the agent's fast lane holds 256).

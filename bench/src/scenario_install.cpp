@@ -1,7 +1,11 @@
 // 6. Install: command to result for a small plugin from a file URL and inline; uninstall;
 // upgrade; upgrade with rollback (version 3.0.0 fails in start()). The baseline ("floor") is
 // what any installer must do at least: the echo round trip plus reading, hashing, copying with
-// fsync and dlopen/dlclose of the same file, measured here in the bench process.
+// fsync and dlopen/dlclose of the same file, measured here in the bench process. Uninstall's
+// floor (issue 21) is the echo round trip plus the durable writes the crash-safety rules ask of
+// it (contract §8.8: the registry saved before the files go; §3.6: the answer recorded before it
+// is published), of the sizes the agent wrote, in the data directory's file system, paired with
+// each uninstall.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,6 +13,7 @@
 #include <stdexcept>
 
 #include "artifacts.hpp"
+#include "floors.hpp"
 #include "scenarios.hpp"
 #include "stats.hpp"
 
@@ -59,7 +64,10 @@ struct Installer {
     MqttClient& d;
     std::string agent;
 
-    std::pair<double, std::string> install(const fs::path& file, bool inline_source) {
+    // `below_floor`: 1.0.0 after the first pass committed 2.0.0 (the dist's version floor,
+    // contract §8.12) needs the permission.
+    std::pair<double, std::string> install(const fs::path& file, bool inline_source,
+                                           bool below_floor = false) {
         const std::string rid = next_request_id("install");
         std::string source;
         if (inline_source) {
@@ -71,19 +79,34 @@ struct Installer {
                      sha256_hex(read_bytes(file)) + "\"}";
         }
         const std::string payload = "{\"request_id\":\"" + rid + "\",\"component_id\":\"" +
-                                    kComponent + "\",\"source\":" + source + "}";
+                                    kComponent + "\",\"source\":" + source +
+                                    (below_floor ? ",\"allow_downgrade\":true}" : "}");
         const auto r = run_command(d, agent, "core/cmd/components/install",
                                    "core/evt/components/install_result", payload, rid);
         if (!r.answered) throw std::runtime_error("install timed out");
         return {r.seconds, r.payload};
     }
 
-    std::pair<double, std::string> uninstall() {
+    // Sizes the floor writes: the registry the uninstall saved and the record it appended to
+    // the request journal.
+    struct Written {
+        std::uintmax_t registry = 0, record = 0;
+    };
+
+    std::pair<double, std::string> uninstall(const fs::path& data_dir, Written& written) {
+        std::error_code ec;
+        const fs::path journal = data_dir / "request_log.journal";
+        const std::uintmax_t before = fs::file_size(journal, ec);
         const std::string rid = next_request_id("uninstall");
         const auto r = run_command(
             d, agent, "core/cmd/components/uninstall", "core/evt/components/uninstall_result",
             "{\"request_id\":\"" + rid + "\",\"component_id\":\"" + kComponent + "\"}", rid);
         if (!r.answered) throw std::runtime_error("uninstall timed out");
+        written.registry = fs::file_size(data_dir / "registry.json", ec);
+        if (ec) written.registry = 0;
+        const std::uintmax_t after = fs::file_size(journal, ec);
+        // A compaction in between (past 1 MiB) leaves the answer's size as the best guess.
+        written.record = !ec && after > before ? after - before : r.payload.size();
         return {r.seconds, r.payload};
     }
 };
@@ -107,27 +130,43 @@ void run_install(BenchEnv& env, Broker& broker) {
     MqttClient d(broker.port(), "bench-install-driver");
     d.subscribe(agent_topic(id, "status"));
     d.subscribe(agent_topic(id, "core/evt/components/+"));
+    d.subscribe("bench/echo/result");
     Process agent = start_agent(env, broker, spec);
+    Process echo_client = start_raw(env, "echo", broker.port(), "", dir / "echo.log");
     if (!wait_online(d, id, 0, std::chrono::seconds(20))) {
         throw std::runtime_error("install agent not online");
     }
+    wait_echo_ready(d);
+    for (int i = 0; i < 20; ++i) echo_once(d);  // warm-up, as in section 1
+    DurableFloor durable(dir / "uninstall-floor");
     const fs::path v1 = env.paths.bench_plugin("lucid_bench_small", "1.0.0");
     const fs::path v2 = env.paths.bench_plugin("lucid_bench_small", "2.0.0");
     const fs::path v3 = env.paths.bench_plugin("lucid_bench_small", "3.0.0");
 
     Installer in{d, id};
     std::vector<double> url_s, inline_s, uninstall_s, upgrade_s, rollback_s, floor_s;
+    std::vector<double> echo_s, uninstall_floor_s;
+    Installer::Written written;
+    // The uninstall and its floor, one after the other: a noisy neighbour hits both alike.
+    auto uninstall = [&] {
+        uninstall_s.push_back(
+            expect(in.uninstall(spec.data_dir, written), true, false, "uninstall"));
+        const double echo = echo_once(d);
+        echo_s.push_back(echo);
+        uninstall_floor_s.push_back(echo + durable.replace_synced(written.registry) +
+                                    durable.append_synced(written.record));
+    };
     const int reps = std::max(3, env.samples(5));
     for (int i = 0; i < reps; ++i) {
-        url_s.push_back(expect(in.install(v1, false), true, false, "install (url)"));
-        uninstall_s.push_back(expect(in.uninstall(), true, false, "uninstall"));
-        inline_s.push_back(expect(in.install(v1, true), true, false, "install (inline)"));
+        url_s.push_back(expect(in.install(v1, false, i > 0), true, false, "install (url)"));
+        uninstall();
+        inline_s.push_back(expect(in.install(v1, true, i > 0), true, false, "install (inline)"));
         upgrade_s.push_back(expect(in.install(v2, false), true, false, "upgrade"));
         rollback_s.push_back(expect(in.install(v3, false), false, true, "upgrade with rollback"));
-        uninstall_s.push_back(expect(in.uninstall(), true, false, "uninstall"));
+        uninstall();
         floor_s.push_back(install_floor_seconds(v1, dir / "floor"));
     }
-    const double echo = env.echo_p50_s;
+    const double echo = median(echo_s);
     const double floor = median(floor_s) + echo;
     const std::string n = std::to_string(reps);
     auto row = [&](const std::string& what, const std::vector<double>& s, double base,
@@ -141,12 +180,18 @@ void run_install(BenchEnv& env, Broker& broker) {
         "bench; medians of " +
             n);
     row("install, inline (base64)", inline_s, floor, "");
-    row("uninstall", uninstall_s, echo, "echo round trip");
+    row("uninstall", uninstall_s, median(uninstall_floor_s),
+        "floor: echo round trip + the registry (" + format_bytes(double(written.registry)) +
+            ") replaced with fsync, rename and directory fsync + fdatasync of a " +
+            format_bytes(double(written.record)) +
+            " journal append; vs the echo alone: " + format_ratio(median(uninstall_s), echo) +
+            "; medians of " + std::to_string(uninstall_s.size()) + " pairs");
     row("upgrade 1.0.0 -> 2.0.0", upgrade_s, floor,
         "includes the agent's 300 ms health window of an upgrade");
     row("upgrade to 3.0.0 with rollback", rollback_s, floor,
         "3.0.0 fails in start(); 2.0.0 restored and running");
     agent.stop(SIGTERM);
+    echo_client.stop(SIGTERM);
 }
 
 }  // namespace lucid::bench

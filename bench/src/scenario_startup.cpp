@@ -1,5 +1,11 @@
 // 5. Start to online: from exec to the retained `status` online, with 0 and with 50 installed
-// plugins, against a raw libmosquitto client that publishes a retained status once connected.
+// plugins, against a raw libmosquitto client that publishes a retained status once connected;
+// with 50 plugins also against the floor of issue 21: the agent with 0 plugins plus what the 50
+// cost by themselves (dlopen of each file, its entry point, create() and start() against a host
+// table whose calls do nothing), measured here in the bench process.
+#include <dlfcn.h>
+#include <lucid/plugin.h>
+
 #include <stdexcept>
 #include <thread>
 
@@ -43,6 +49,54 @@ void install_fill_plugins(const BenchEnv& env, MqttClient& d, const std::string&
                                      " failed: " + r.payload);
         }
     }
+}
+
+// The host table of the floor: every call the plugins make at start succeeds and does nothing.
+lucid_status floor_subscribe(lucid_host*, const char*, int, lucid_message_fn, void*,
+                             uint64_t* out_id) {
+    *out_id = 1;
+    return LUCID_OK;
+}
+void floor_fail(lucid_call*, const char*) {}
+
+// dlopen (RTLD_NOW | RTLD_LOCAL, as the agent loads a plugin) of each file, its entry point,
+// create() and start(), in seconds; then stop(), destroy() and dlclose(), not counted.
+double plugins_floor_seconds(const std::vector<fs::path>& files) {
+    lucid_host_api api{};
+    api.struct_size = sizeof api;
+    api.abi_version = LUCID_PLUGIN_ABI_VERSION;
+    api.subscribe = floor_subscribe;
+    api.call_fail = floor_fail;
+    struct Loaded {
+        void* handle;
+        const lucid_plugin_descriptor* descriptor;
+        void* instance;
+    };
+    std::vector<Loaded> loaded;
+    const auto start = Clock::now();
+    for (const auto& file : files) {
+        void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) throw std::runtime_error(std::string("dlopen: ") + dlerror());
+        auto entry =
+            reinterpret_cast<lucid_plugin_entry_fn>(dlsym(handle, LUCID_PLUGIN_ENTRY_SYMBOL));
+        const lucid_plugin_descriptor* descriptor = entry ? entry() : nullptr;
+        void* instance = nullptr;
+        if (descriptor == nullptr ||
+            descriptor->create(&api, reinterpret_cast<lucid_host*>(&api), &instance, nullptr) !=
+                LUCID_OK ||
+            descriptor->start(instance, nullptr) != LUCID_OK) {
+            dlclose(handle);
+            throw std::runtime_error("the floor cannot start " + file.string());
+        }
+        loaded.push_back({handle, descriptor, instance});
+    }
+    const double s = seconds_between(start, Clock::now());
+    for (const auto& l : loaded) {
+        l.descriptor->stop(l.instance, nullptr);
+        l.descriptor->destroy(l.instance);
+        dlclose(l.handle);
+    }
+    return s;
 }
 
 }  // namespace
@@ -97,7 +151,17 @@ void run_start_to_online(BenchEnv& env, Broker& broker) {
         raw.stop(SIGTERM);
     }
 
+    // The 50 plugins by themselves, as many times as the agent started with them.
+    std::vector<fs::path> fill_files;
+    for (int i = 1; i <= kPlugins; ++i) {
+        fill_files.push_back(
+            env.paths.bench_plugin("lucid_bench_fill_" + std::to_string(i), "1.0.0"));
+    }
+    std::vector<double> plugins_s;
+    for (int i = 0; i < reps; ++i) plugins_s.push_back(plugins_floor_seconds(fill_files));
+
     const double z = median(zero_s), f = median(fifty_s), r = median(raw_s);
+    const double p = median(plugins_s);
     env.start_online_0_s = z;
     const std::string n = std::to_string(reps);
     env.report.add(
@@ -107,6 +171,11 @@ void run_start_to_online(BenchEnv& env, Broker& broker) {
     env.report.add({"5 start to online", "exec -> retained online, 50 plugins", format_duration(f),
                     format_duration(r), format_ratio(f, r),
                     "50 installed C plugins (bench_small.c), each subscribing once"});
+    env.report.add({"5 start to online", "exec -> retained online, 50 plugins, vs its floor",
+                    format_duration(f), format_duration(z + p), format_ratio(f, z + p),
+                    "floor: the agent with 0 plugins (above) + the 50 plugins' own dlopen, "
+                    "create() and start() in the bench process (" +
+                        format_duration(p) + ", median of " + n + ")"});
 
     // While it runs: the footprint with 50 plugins loaded (section 4's baseline client).
     std::this_thread::sleep_for(std::chrono::seconds(2));
