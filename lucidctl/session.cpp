@@ -198,7 +198,6 @@ Answer Session::send(const std::string& command_topic, const std::string& result
     // A progress event pushes the deadline: a large download may take longer than the
     // timeout as long as it keeps moving.
     const auto wait = options_.timeout + extra_wait;
-    auto window = wait;  // what the error names: longer after a handover
     auto until = SteadyClock::now() + wait;
     while (true) {
         auto message = client().wait_for(
@@ -214,8 +213,10 @@ Answer Session::send(const std::string& command_topic, const std::string& result
                 handed_over ? " of its handover (lucidctl status shows last_upgrade once the "
                               "agent is back)"
                             : "";
-            throw BrokerUnreachable("no answer from agent '" + target_.agent_id + "' within " +
-                                    std::to_string(window.count()) + " ms" + restarted + unknown);
+            throw BrokerUnreachable(
+                "no answer from agent '" + target_.agent_id + "' within " +
+                std::to_string((handed_over ? wait + flow.after_handover : wait).count()) + " ms" +
+                restarted + unknown);
         }
         Document doc = parse_object(message->payload);
         if (message->topic == status_topic) {
@@ -242,7 +243,6 @@ Answer Session::send(const std::string& command_topic, const std::string& result
             if (flow.after_handover.count() > 0 && str(doc, "phase") == "handover") {
                 handed_over = true;
                 until += flow.after_handover;
-                window = wait + flow.after_handover;
             }
             continue;
         }

@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 
 usage() { echo "usage: scripts/cross.sh arm64|armhf [--full|--build|--test]" >&2; }
 case "${1:-}" in
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set /p' "$0" | sed '$d'; exit 0 ;;
     # elf_machine: the e_machine of its binaries (EM_AARCH64, EM_ARM).
     arm64) arch=arm64 triplet=aarch64-linux-gnu qemu=qemu-aarch64 tag=linux_aarch64 elf_machine=183 ;;
     armhf) arch=armhf triplet=arm-linux-gnueabihf qemu=qemu-arm tag=linux_armv7l elf_machine=40 ;;
@@ -144,10 +144,9 @@ if [ "$test" = yes ]; then
 
     # 5. The .deb for the device (CPack): Architecture, lintian, contents, the extracted binaries
     # run under qemu, the maintainer scripts (tests/packaging/test_deb_package.sh, as natively).
-    bash tests/packaging/test_deb_package.sh "$build_dir" "$arch" "$LUCID_TEST_EMULATOR"
-    # The checked package is the test's temporary copy: the same one, for the device.
-    (cd "$build_dir" && DEB_HOST_ARCH=$arch cpack >/dev/null)
-    echo "cross.sh: the package for the device: $(ls "$PWD/$build_dir"/lucid-agent_*_"$arch".deb)"
+    # The package it checked is kept in the build directory, for the device.
+    LUCID_DEB_KEEP_DIR="$PWD/$build_dir" \
+        bash tests/packaging/test_deb_package.sh "$build_dir" "$arch" "$LUCID_TEST_EMULATOR"
     part_done "the $arch package"
 fi
 

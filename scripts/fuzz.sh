@@ -25,7 +25,7 @@ for arg in "$@"; do
     case "$arg" in
         --ci) seconds=10 ;;
         --build-only) build_only=yes ;;
-        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,/^set /p' "$0" | sed '$d'; exit 0 ;;
         -*) echo "fuzz: unknown option $arg" >&2; exit 2 ;;
         *) targets+=("$arg") ;;
     esac

@@ -5,6 +5,7 @@
 # (under EMULATOR for a cross-build: no dpkg -i here), the unit and the example settings,
 # Debian's copyright and changelog, and the maintainer scripts (start on install, restart on
 # upgrade, stop on remove, settings gone on purge).
+# LUCID_DEB_KEEP_DIR: when every check passed, the package checked is copied there (cross.sh).
 set -euo pipefail
 build_dir=$(cd "$1" && pwd)
 arch=${2:-$(dpkg --print-architecture)}
@@ -137,3 +138,7 @@ if [ "$failures" -ne 0 ]; then
     exit 1
 fi
 echo "package checks passed"
+if [ -n "${LUCID_DEB_KEEP_DIR:-}" ]; then
+    cp "$deb" "$LUCID_DEB_KEEP_DIR/"
+    echo "package kept: $LUCID_DEB_KEEP_DIR/$(basename "$deb")"
+fi
